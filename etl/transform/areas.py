@@ -1,0 +1,91 @@
+"""Area hierarchy, ancestor closure and web geometry in the warehouse.
+
+Coarser levels' geometry is dissolved from the finest level, so every level's shapes
+agree. Web geometry is simplified and its exterior rings are clockwise (plotly geo /
+d3-geo needs that; research/toolchain.md, gotcha 2).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import duckdb
+import pandas as pd
+import shapely
+
+from etl.profile import Profile
+from etl.sources.area_list import AreaVintage
+
+CLOSURE_SQL = """
+INSERT INTO area_closure
+WITH RECURSIVE up(member_id, area_id, vintage) AS (
+    SELECT area_id, area_id, vintage FROM areas WHERE level = $finest
+    UNION ALL
+    SELECT up.member_id, a.parent_id, up.vintage
+    FROM up
+    INNER JOIN areas AS a ON a.area_id = up.area_id AND a.vintage = up.vintage
+    WHERE a.parent_id IS NOT NULL
+),
+
+final AS (
+    SELECT up.member_id, up.area_id, a.level, up.vintage
+    FROM up
+    INNER JOIN areas AS a ON a.area_id = up.area_id AND a.vintage = up.vintage
+)
+
+SELECT * FROM final
+"""
+
+
+def write_levels(con: duckdb.DuckDBPyConnection, profile: Profile) -> None:
+    rows = [(lv.id, rank, lv.label_de, lv.label_en) for rank, lv in enumerate(profile.levels)]
+    con.executemany("INSERT INTO levels VALUES (?, ?, ?, ?)", rows)
+
+
+def write_areas(con: duckdb.DuckDBPyConnection, vintages: list[AreaVintage],
+                profile: Profile) -> None:
+    """Insert ``areas``, ``area_closure`` and ``area_geometry`` for all vintages."""
+    vintages = sorted(vintages, key=lambda v: v.valid_from)
+    for i, vintage in enumerate(vintages):
+        following = vintages[i + 1].valid_from if i + 1 < len(vintages) else None
+        frame = vintage.areas.assign(
+            vintage=vintage.vintage, valid_from=vintage.valid_from,
+            valid_to=following - timedelta(days=1) if following else None)
+        con.register("new_areas", frame)
+        con.execute("INSERT INTO areas SELECT area_id, level, name, parent_id, vintage, "
+                    "valid_from, valid_to FROM new_areas")
+        con.unregister("new_areas")
+        geometry = web_geometry(vintage, profile.geography.simplify_tolerance)
+        con.register("new_geometry", geometry)
+        con.execute("INSERT INTO area_geometry SELECT area_id, level, vintage, geojson "
+                    "FROM new_geometry")
+        con.unregister("new_geometry")
+    con.execute(CLOSURE_SQL, {"finest": profile.level_ids()[-1]})
+
+
+def web_geometry(vintage: AreaVintage, tolerance: float) -> pd.DataFrame:
+    """Simplified, clockwise GeoJSON geometry for every area that has (dissolved) shapes."""
+    areas = vintage.areas.set_index("area_id")
+    members: dict[str, list[shapely.Geometry]] = {}
+    for area_id, geom in vintage.shapes.items():
+        for ancestor in _lineage(area_id, areas["parent_id"]):
+            members.setdefault(ancestor, []).append(geom)
+    rows = []
+    for area_id, geoms in members.items():
+        merged = geoms[0] if len(geoms) == 1 else shapely.union_all(geoms)
+        rows.append((area_id, areas.at[area_id, "level"], vintage.vintage,
+                     shapely.to_geojson(_for_web(merged, tolerance))))
+    return pd.DataFrame(rows, columns=["area_id", "level", "vintage", "geojson"])
+
+
+def _lineage(area_id: str, parents: pd.Series) -> list[str]:
+    chain = [area_id]
+    while (parent := parents.get(chain[-1])) is not None and not pd.isna(parent):
+        chain.append(parent)
+    return chain
+
+
+def _for_web(geom: shapely.Geometry, tolerance: float) -> shapely.Geometry:
+    simple = shapely.simplify(geom, tolerance, preserve_topology=True) if tolerance else geom
+    simple = shapely.set_precision(simple, 1e-6)
+    return shapely.orient_polygons(simple, exterior_cw=True)

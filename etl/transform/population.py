@@ -1,0 +1,56 @@
+"""Person-level staging -> aggregated population counts (finest area level).
+
+The migration-background rules live in ``migration.sql`` (set-based, one statement);
+this module only runs it and adds the counts of one reference date to ``population``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+HERE = Path(__file__).parent
+MIGRATION_SQL = (HERE / "migration.sql").read_text(encoding="utf-8")
+AGE_GROUPS_CSV = HERE / "age_groups.csv"
+COUNTRIES_CSV = HERE / "countries.csv"
+DEFINITION_ID = "register_migrapro"
+
+
+def load_code_lists(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the TEMP tables ``countries`` and ``age_groups`` from the CSV code lists."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE countries AS SELECT * FROM read_csv(?, delim = ';', "
+        "header = true, columns = {'code': 'VARCHAR', 'name_de': 'VARCHAR', "
+        "'name_en': 'VARCHAR', 'region': 'VARCHAR', 'eu_from': 'DATE', 'eu_to': 'DATE'})",
+        [str(COUNTRIES_CSV)],
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE age_groups AS SELECT * FROM read_csv(?, delim = ';', "
+        "header = true, columns = {'age_group': 'VARCHAR', 'min_age': 'INTEGER', "
+        "'max_age': 'INTEGER'})",
+        [str(AGE_GROUPS_CSV)],
+    )
+
+
+def aggregate_persons(con: duckdb.DuckDBPyConnection, ref_date: date) -> int:
+    """Derive migration status for ``stg_persons`` and append counts to ``population``.
+
+    Returns the number of persons counted (equals the staged rows; checked by the caller).
+    """
+    con.execute(MIGRATION_SQL, {"ref_date": ref_date})
+    con.execute(
+        """
+        INSERT INTO population
+        SELECT $ref_date::DATE, area_id, sex, age_group, citizenship, migration_status,
+               migration_background, origin_region, $definition, count(*)
+        FROM persons_mb
+        GROUP BY ALL
+        """,
+        {"ref_date": ref_date, "definition": DEFINITION_ID},
+    )
+    counted = con.execute("SELECT count(*) FROM persons_mb").fetchall()[0][0]
+    con.execute("DROP TABLE persons_mb")
+    con.execute("DROP TABLE stg_persons")
+    return counted

@@ -1,0 +1,35 @@
+"""Shared fixtures: the hand-made tiny city and a built warehouse of it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from etl.build import build
+from etl.profile import Profile, load_profile
+
+REPO = Path(__file__).resolve().parents[1]
+TINY_PROFILE = REPO / "tests" / "fixtures" / "tiny" / "profile.yaml"
+SHARED_DATA = Path(os.environ.get("IMON_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+def tiny_profile(curated_dir: Path, **changes) -> Profile:
+    """The tiny city's profile with its warehouse in ``curated_dir``."""
+    return load_profile(TINY_PROFILE).model_copy(update={"curated_dir": curated_dir, **changes})
+
+
+@pytest.fixture(scope="session")
+def tiny_warehouse(tmp_path_factory) -> Path:
+    """Path of the published warehouse file built from the tiny city."""
+    curated = tmp_path_factory.mktemp("tiny") / "curated"
+    result = build(tiny_profile(curated))
+    return result.snapshot / "warehouse.duckdb"
+
+
+@pytest.fixture
+def tiny_con(tiny_warehouse):
+    with duckdb.connect(str(tiny_warehouse), read_only=True) as con:
+        yield con
