@@ -99,11 +99,15 @@ def _demo_data(args: argparse.Namespace) -> int:
 def _build(args: argparse.Namespace) -> int:
     profile = load_profile(args.profile)
     result = build(profile, RichReporter())
-    console.print(
-        f"[green]Veröffentlicht:[/green] {result.snapshot} — {result.persons:,} Personen, "
-        f"{len(result.ref_dates)} Stichtage, {result.values:,} Indikatorwerte"
-        .replace(",", "."))
+    console.print(f"[green]Veröffentlicht:[/green] {result.snapshot.name} — "
+                  f"{_de(result.persons)} Personen, {len(result.ref_dates)} Stichtage, "
+                  f"{_de(result.values)} Indikatorwerte", soft_wrap=True)
     return 0
+
+
+def _de(number: int) -> str:
+    """Whole number with German thousands separators (1.234.567)."""
+    return f"{number:,}".replace(",", ".")
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -33,3 +33,24 @@ def tiny_warehouse(tmp_path_factory) -> Path:
 def tiny_con(tiny_warehouse):
     with duckdb.connect(str(tiny_warehouse), read_only=True) as con:
         yield con
+
+
+@pytest.fixture(scope="session")
+def demo_curated_dir(tmp_path_factory) -> Path:
+    """The demo city, generated (default size) and built once per test session."""
+    from etl.demo import write_demo
+
+    root = tmp_path_factory.mktemp("demo")
+    profile = load_profile().model_copy(
+        update={"raw_dir": root / "raw" / "musterstadt",
+                "curated_dir": root / "curated" / "musterstadt"})
+    write_demo(profile.raw_dir)
+    build(profile)
+    return profile.curated_dir
+
+
+@pytest.fixture
+def demo_con(demo_curated_dir):
+    with duckdb.connect(str(demo_curated_dir / "current" / "warehouse.duckdb"),
+                        read_only=True) as con:
+        yield con

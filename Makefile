@@ -1,0 +1,67 @@
+# Integrationsmonitor — the two set-up commands are `make demo` and `make test`.
+SHELL := bash
+.SHELLFLAGS := -eo pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8050
+# pip prints one harmless line per local mirror folder it skips; keep the log readable
+QUIET_PIP := { grep -v -e "is ignored" -e "^Looking in" || true; }
+
+.PHONY: help install install-test demo data build serve test chromium bench lint clean
+
+help:
+	@echo "make demo   install, generate the demo city, build the warehouse, serve http://127.0.0.1:$(PORT)"
+	@echo "make test   install test dependencies (incl. Debian chromium) and run the whole suite"
+	@echo "make bench  benchmarks -> BENCHMARKS.md"
+	@echo "make lint   ruff"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --disable-pip-version-check -q -e . 2>&1 | $(QUIET_PIP)
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --disable-pip-version-check -q -e ".[test]" 2>&1 | $(QUIET_PIP)
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+data: install
+	$(BIN)/imon demo-data
+
+build: data
+	$(BIN)/imon build
+
+serve: install
+	$(BIN)/imon serve --port $(PORT)
+
+demo: build serve
+
+# Browser tests and chart export need Debian's chromium (never a downloaded browser).
+chromium:
+	@if ! command -v chromium >/dev/null; then \
+	  echo "installing Debian chromium ..."; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	fi
+	@chromium --version 2>/dev/null | grep -v "unexpected operator" || true
+
+test: install-test chromium
+	$(BIN)/python -m pytest
+
+bench: install-test chromium
+	$(BIN)/python -m benchmarks.run
+
+lint: install-test
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf data/curated/* data/raw/* test-artifacts
+	touch data/raw/.gitkeep data/curated/.gitkeep

@@ -1,0 +1,61 @@
+"""Run one benchmark step in this (fresh) process; print seconds and peak RSS as JSON.
+
+Usage: python -m benchmarks.measure generate|build|scan WORKDIR [PERSONS] [FIRST] [LAST]
+Peak memory is this process's ru_maxrss (DuckDB runs in-process, so it is included).
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+from etl.build import build
+from etl.demo import write_demo
+from etl.profile import load_profile
+
+
+def profile_for(workdir: Path):
+    base = load_profile()
+    return base.model_copy(update={"raw_dir": workdir / "raw", "curated_dir": workdir / "curated"})
+
+
+def generate(workdir: Path, persons: int, first: int, last: int) -> dict:
+    paths = write_demo(workdir / "raw", persons=persons, first_year=first, last_year=last)
+    return {"files": len(paths)}
+
+
+def run_build(workdir: Path) -> dict:
+    result = build(profile_for(workdir))
+    return {"persons": result.persons, "dates": len(result.ref_dates), "values": result.values}
+
+
+def scan(workdir: Path) -> dict:
+    files = sorted(str(p) for p in (workdir / "raw").glob("melderegister/*/*.csv"))
+    con = duckdb.connect()
+    rows = con.execute("SELECT count(*) FROM read_csv(?, delim = ';', header = true, "
+                       "all_varchar = true)", [files]).fetchall()[0][0]
+    return {"rows": rows, "bytes": sum(Path(f).stat().st_size for f in files)}
+
+
+def main(argv: list[str]) -> None:
+    step, workdir = argv[0], Path(argv[1])
+    start = time.perf_counter()
+    if step == "generate":
+        extra = generate(workdir, int(argv[2]), int(argv[3]), int(argv[4]))
+    elif step == "build":
+        extra = run_build(workdir)
+    else:
+        extra = scan(workdir)
+    seconds = time.perf_counter() - start
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"step": step, "seconds": round(seconds, 2),
+                      "peak_mib": round(peak_mib), **extra}))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
