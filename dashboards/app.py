@@ -1,0 +1,121 @@
+"""The Dash application: shell (navigation, footer) around three Dash Pages.
+
+``create_app(curated_dir)`` serves the snapshot published at
+``<curated_dir>/current/warehouse.duckdb``. Pages live in ``dashboards/pages`` and hold only
+``register_page``, ``layout(**query_params)`` and thin callbacks; data access is in
+:mod:`dashboards.queries`, drawing in :mod:`dashboards.figures`.
+
+Nothing is fetched from the internet: Dash serves its JavaScript locally
+(``serve_locally`` default), fonts are system fonts, and the topojson plotly geo needs is in
+``assets/topojson``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dash
+import flask
+from dash import ALL, Input, Output, dcc, html
+
+from dashboards import catalogue, components, context, ids, queries, tables
+from dashboards.i18n import DEFAULT_LANG, check_lang, t
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+PAGES_DIR = PACKAGE_DIR / "pages"
+ASSETS_DIR = PACKAGE_DIR / "assets"
+
+_INDEX = """<!DOCTYPE html>
+<html lang="{lang}">
+    <head>
+        {{%metas%}}
+        <title>{{%title%}}</title>
+        {{%favicon%}}
+        {{%css%}}
+    </head>
+    <body>
+        {{%app_entry%}}
+        <footer>
+            {{%config%}}
+            {{%scripts%}}
+            {{%renderer%}}
+        </footer>
+    </body>
+</html>
+"""
+
+
+def create_app(curated_dir: Path, lang: str = DEFAULT_LANG) -> dash.Dash:
+    """Build the dashboard for the curated directory ``curated_dir``.
+
+    Raises :class:`queries.WarehouseNotFoundError` if nothing is published there yet.
+    The ``current`` link is resolved again for every request, so a new snapshot swapped in
+    by the build is served without a restart.
+    """
+    curated_dir = Path(curated_dir).resolve()
+    queries.open_warehouse(curated_dir)  # fail fast with a clear message
+    server = flask.Flask(__name__)
+    server.config[context.CURATED_DIR_KEY] = str(curated_dir)
+    server.config[context.LANG_KEY] = check_lang(lang)
+    app = dash.Dash(
+        __name__,
+        server=server,
+        use_pages=True,
+        pages_folder=str(PAGES_DIR),
+        assets_folder=str(ASSETS_DIR),
+        title=t("app.title", lang),
+        update_title=None,
+        suppress_callback_exceptions=False,
+    )
+    app.index_string = _INDEX.format(lang=lang)
+    with server.app_context():  # Dash calls the layout function once to validate it
+        app.layout = _shell
+    tables.register_callbacks(app)
+    _register_nav_highlight(app)
+    _bind_page_callbacks(app)
+    return app
+
+
+def _shell() -> html.Div:
+    """Navigation, the current page and the footer (built per request: title from meta)."""
+    wh, lang = context.warehouse(), context.lang()
+    meta = catalogue.meta(wh)
+    pages = [p for p in dash.page_registry.values() if p.get("nav_key")]
+    nav_pages = [{**p, "name": t(p["nav_key"], lang)} for p in sorted(pages, key=_order)]
+    return html.Div(
+        [
+            dcc.Location(id=ids.NAV_LOCATION),
+            components.navbar(meta.get("title"), nav_pages, lang),
+            html.Main(dash.page_container, className="page", id="main"),
+            components.footer(meta, lang),
+        ],
+        className="shell",
+    )
+
+
+def _order(page: dict) -> int:
+    return page["order"] if page.get("order") is not None else 99
+
+
+def _register_nav_highlight(app: dash.Dash) -> None:
+    """Mark the navigation link of the current page (class ``active``)."""
+    app.clientside_callback(
+        dash.ClientsideFunction(namespace="imon", function_name="navActive"),
+        Output({"type": ids.NAV, "path": ALL}, "className"),
+        Input(ids.NAV_LOCATION, "pathname"),
+    )
+
+
+def _bind_page_callbacks(app: dash.Dash) -> None:
+    """Attach the pages' ``dash.callback``s to this app now.
+
+    Dash moves callbacks registered with ``dash.callback`` from a process-wide list to the
+    app on its first request. A warm-up request does that immediately, so several apps
+    (e.g. in tests) can be created in one process, and a broken warehouse fails at startup.
+    """
+    response = app.server.test_client().get("/_dash-layout")
+    if response.status_code != 200:
+        raise RuntimeError(
+            f"Dashboard start-up failed: GET /_dash-layout returned "
+            f"{response.status_code}: {response.get_data(as_text=True)[:500]}"
+        )

@@ -1,0 +1,137 @@
+"""Typed, localised views of the warehouse catalogues (indicators, levels, dates, meta).
+
+Thin wrappers around :mod:`dashboards.queries`: they pick the ``*_de``/``*_en`` columns for
+the UI language and turn rows into small frozen dataclasses the pages and figures use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from dashboards import formatting, queries
+from dashboards.i18n import localized_column
+from dashboards.queries import Warehouse
+
+SEGREGATION_FUNCTIONS = frozenset({"segregation_is"})
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One row of the ``indicators`` table in the UI language."""
+
+    indicator_id: str
+    function: str
+    topic: str
+    title: str
+    definition: str
+    unit: str
+    unit_label: str
+    decimals: int
+    source: str
+    numerator_label: str | None
+    denominator_label: str | None
+    definition_id: str
+
+    @property
+    def is_segregation(self) -> bool:
+        """Segregation indices describe the city over the units of a level (no area values)."""
+        return self.function in SEGREGATION_FUNCTIONS
+
+    @property
+    def change_kind(self) -> str:
+        """``relative``, ``points`` or ``absolute`` (see :func:`formatting.change_kind`)."""
+        return formatting.change_kind(self.function, self.unit)
+
+
+@dataclass(frozen=True)
+class Level:
+    """A spatial level in the UI language."""
+
+    level: str
+    rank: int
+    label: str
+    has_geometry: bool
+
+
+@dataclass(frozen=True)
+class Area:
+    """An area (id and name)."""
+
+    area_id: str
+    name: str
+    level: str
+
+
+def _text(value: object) -> str | None:
+    return None if value is None or pd.isna(value) else str(value)
+
+
+def indicators(warehouse: Warehouse, lang: str) -> dict[str, Indicator]:
+    """All indicators in display order, keyed by id."""
+    frame = queries.indicators(warehouse)
+
+    def col(name: str) -> str:
+        return localized_column(name, lang)
+
+    return {
+        row["indicator_id"]: Indicator(
+            indicator_id=row["indicator_id"],
+            function=row["function"],
+            topic=row["topic"],
+            title=row[col("title")],
+            definition=row[col("definition")],
+            unit=row["unit"],
+            unit_label=row[col("unit")],
+            decimals=int(row["decimals"]),
+            source=row["source"],
+            numerator_label=_text(row[col("numerator")]),
+            denominator_label=_text(row[col("denominator")]),
+            definition_id=row["definition_id"],
+        )
+        for row in frame.to_dict("records")
+    }
+
+
+def levels(warehouse: Warehouse, lang: str) -> dict[str, Level]:
+    """All levels, coarse to fine, keyed by level id."""
+    frame = queries.levels(warehouse)
+    label = localized_column("label", lang)
+    return {
+        row["level"]: Level(row["level"], int(row["rank"]), row[label], bool(row["has_geometry"]))
+        for row in frame.to_dict("records")
+    }
+
+
+def map_levels(warehouse: Warehouse, lang: str) -> list[Level]:
+    """Levels that can be mapped: have geometry and are finer than the whole city."""
+    return [lvl for lvl in levels(warehouse, lang).values() if lvl.rank > 0 and lvl.has_geometry]
+
+
+def ref_dates(warehouse: Warehouse) -> list[str]:
+    """Reference dates (ISO), ascending."""
+    return queries.ref_dates(warehouse)["ref_date"].tolist()
+
+
+def city(warehouse: Warehouse) -> Area:
+    """The whole city (root area)."""
+    frame = queries.root_area(warehouse)
+    if frame.empty:
+        raise LookupError("The warehouse has no area on the rank-0 level (the whole city).")
+    row = frame.iloc[0]
+    return Area(row["area_id"], row["name"], row["level"])
+
+
+def meta(warehouse: Warehouse) -> dict[str, str]:
+    """The ``meta`` table as a dict."""
+    frame = queries.meta(warehouse)
+    return dict(zip(frame["key"], frame["value"], strict=True))
+
+
+def default_indicator(indicators: list[Indicator]) -> str | None:
+    """The first percent indicator (shares suit maps and comparisons), else the first one."""
+    for indicator in indicators:
+        if indicator.unit == "percent":
+            return indicator.indicator_id
+    return indicators[0].indicator_id if indicators else None

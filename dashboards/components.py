@@ -1,0 +1,275 @@
+"""Reusable layout pieces: shell (navigation, footer), controls, graphs, notices.
+
+Also the small pure helpers pages use to turn URL query parameters into a valid view
+(:func:`choose`, :func:`choose_many`) and to keep the address bar in sync with the
+controls (:func:`url_sync`), so every view can be bookmarked and shared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import dash
+import pandas as pd
+from dash import dcc, html
+
+from dashboards import formatting, ids, labels
+from dashboards.catalogue import Indicator, Level, default_indicator
+from dashboards.i18n import t
+
+
+# --- shell -------------------------------------------------------------------------------
+def navbar(place: str | None, pages: Iterable[dict], lang: str) -> html.Header:
+    """Top bar: product name, the place (``meta.title``) and one link per page."""
+    links = [
+        dcc.Link(
+            page["name"],
+            href=page["relative_path"],
+            className="nav-link",
+            id={"type": ids.NAV, "path": page["relative_path"]},
+        )
+        for page in pages
+    ]
+    return html.Header(
+        className="topbar",
+        children=[
+            html.Div(
+                className="topbar-inner",
+                children=[
+                    html.A(
+                        [t("app.title", lang)]
+                        + ([html.Span(place, className="brand-place")] if place else []),
+                        href=dash.get_relative_path("/"),
+                        className="brand",
+                    ),
+                    html.Nav(links, className="nav", **{"aria-label": t("nav.label", lang)}),
+                ],
+            ),
+        ],
+    )
+
+
+def footer(meta: dict[str, str], lang: str) -> html.Footer:
+    """Attribution and build date of the published snapshot."""
+    parts = [t("footer.product", lang)]
+    if meta.get("attribution"):
+        parts.append(meta["attribution"])
+    if meta.get("built_at"):
+        parts.append(t("footer.built", lang, date=formatting.format_date(meta["built_at"])))
+    return html.Footer(" · ".join(parts), className="footer", id=ids.FOOTER)
+
+
+def page_header(title: str, intro: str) -> html.Div:
+    """Page heading with a one-sentence explanation."""
+    return html.Div([html.H1(title), html.P(intro, className="intro")], className="page-header")
+
+
+def notices(messages: Iterable[str | None]) -> html.Div | None:
+    """A status box listing problems with the requested view (e.g. an unknown URL value)."""
+    texts = [m for m in messages if m]
+    if not texts:
+        return None
+    return html.Div([html.P(text) for text in texts], className="notice", role="status")
+
+
+# --- controls ----------------------------------------------------------------------------
+def dropdown_labels(lang: str) -> dict[str, str]:
+    """Texts inside dcc.Dropdown (search, select all, ...) in the UI language."""
+    keys = (
+        "select_all",
+        "deselect_all",
+        "selected_count",
+        "search",
+        "clear_search",
+        "clear_selection",
+        "no_options_found",
+    )
+    return {key: t(f"dropdown.{key}", lang) for key in keys}
+
+
+def control(
+    label: str,
+    component_id: str,
+    options: list[dict],
+    value: object,
+    lang: str,
+    multi: bool = False,
+    disabled: bool = False,
+) -> html.Div:
+    """A labelled dropdown."""
+    dropdown = dcc.Dropdown(
+        id=component_id,
+        options=options,
+        value=value,
+        multi=multi,
+        clearable=multi,
+        searchable=True,
+        disabled=disabled,
+        labels=dropdown_labels(lang),
+        placeholder=t("dropdown.placeholder", lang),
+    )
+    return html.Div(
+        [html.Label(label, htmlFor=component_id), dropdown],
+        className="control" + (" control-wide" if multi else ""),
+    )
+
+
+def indicator_control(component_id: str, indicators: Sequence[Indicator], value, lang: str):
+    """Dropdown of indicators (titles from the warehouse)."""
+    options = indicator_options(indicators)
+    return control(t("control.indicator", lang), component_id, options, value, lang)
+
+
+def date_control(component_id: str, dates: Sequence[str], value: str | None, lang: str):
+    """Dropdown of reference dates, newest first."""
+    return control(t("control.date", lang), component_id, date_options(dates), value, lang)
+
+
+def level_control(component_id: str, levels: Sequence[Level], value: str | None, lang: str):
+    """Dropdown of area levels."""
+    return control(t("control.level", lang), component_id, level_options(levels), value, lang)
+
+
+def indicator_options(indicators: Iterable[Indicator]) -> list[dict]:
+    return [{"label": ind.title, "value": ind.indicator_id} for ind in indicators]
+
+
+def date_options(dates: Sequence[str]) -> list[dict]:
+    """Newest first, shown as ``31.12.2024``."""
+    return [{"label": formatting.format_date(d), "value": d} for d in reversed(dates)]
+
+
+def level_options(levels: Iterable[Level]) -> list[dict]:
+    return [{"label": lvl.label, "value": lvl.level} for lvl in levels]
+
+
+def area_options(areas: pd.DataFrame) -> list[dict]:
+    return [
+        {"label": name, "value": area_id}
+        for area_id, name in zip(areas["area_id"], areas["name"], strict=True)
+    ]
+
+
+def choose(
+    requested: str | None, allowed: Sequence[str], default: str | None, param: str, lang: str
+) -> tuple[str | None, str | None]:
+    """The requested value if allowed, else the default and a notice explaining why."""
+    if requested in (None, ""):
+        return default, None
+    if requested in allowed:
+        return requested, None
+    return default, t("notice.unknown_value", lang, param=param, value=requested)
+
+
+def choose_indicator(
+    requested: str | None, indicators: Sequence[Indicator], lang: str
+) -> tuple[str | None, str | None]:
+    """The requested indicator id if offered, else the default (first percent indicator)."""
+    offered = [ind.indicator_id for ind in indicators]
+    return choose(requested, offered, default_indicator(indicators), "indicator", lang)
+
+
+def choose_level(
+    requested: str | None, levels: Sequence[Level], default: Level | None, lang: str
+) -> tuple[str | None, str | None]:
+    """The requested level if offered, else ``default``."""
+    offered = [lvl.level for lvl in levels]
+    return choose(requested, offered, default.level if default else None, "level", lang)
+
+
+def choose_many(
+    requested: str | None, allowed: Sequence[str], default: list[str], param: str, lang: str
+) -> tuple[list[str], str | None]:
+    """Comma-separated requested values that are allowed; default if none was requested."""
+    if requested in (None, ""):
+        return default, None
+    values = [v.strip() for v in str(requested).split(",") if v.strip()]
+    valid = [v for v in values if v in allowed]
+    invalid = [v for v in values if v not in allowed]
+    notice = None
+    if invalid:
+        notice = t("notice.unknown_value", lang, param=param, value=", ".join(invalid))
+    return valid, notice
+
+
+def url_sync(store_id: str, keys: Sequence[str]) -> list[dcc.Store]:
+    """Stores for the clientside callback that mirrors controls into the query string.
+
+    The page registers ``clientside_callback(ClientsideFunction("imon", "syncQuery"),
+    Output(store_id, "data"), *inputs, State(ids.url_keys(store_id), "data"))`` with the
+    inputs in the order of ``keys`` (see ``assets/imon.js``).
+    """
+    return [dcc.Store(id=ids.url_keys(store_id), data=list(keys)), dcc.Store(id=store_id)]
+
+
+# --- graphs ------------------------------------------------------------------------------
+def graph_config(filename: str, geo: bool = False) -> dict:
+    """dcc.Graph config: PNG export at 2× and, for geo charts, the local topojson.
+
+    Plotly geo traces always fetch ``world_110m.json``; it is served from our assets so
+    nothing is fetched from the internet (see dashboards/assets/topojson/).
+    """
+    config = {
+        "displaylogo": False,
+        "responsive": True,
+        "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],
+        "toImageButtonOptions": {"format": "png", "scale": 2, "filename": filename},
+    }
+    if geo:
+        config["topojsonURL"] = dash.get_asset_url("topojson/")
+    return config
+
+
+def graph(graph_id: str, geo: bool = False) -> dcc.Loading:
+    """A graph (filled by a callback) with a delayed loading indicator."""
+    return dcc.Loading(
+        dcc.Graph(id=graph_id, config=graph_config(graph_id, geo=geo), className="graph"),
+        type="circle",
+        delay_show=400,
+    )
+
+
+def definition(indicator: Indicator, lang: str) -> html.Details:
+    """Collapsible definition of an indicator."""
+    return html.Details(
+        [
+            html.Summary(t("definition.summary", lang, title=indicator.title)),
+            html.P(indicator.definition),
+        ],
+        className="definition",
+    )
+
+
+def null_note(values: pd.DataFrame, shapes: pd.DataFrame, lang: str) -> html.Div | None:
+    """Explains the grey areas of a map: how many areas have no value shown, and why."""
+    drawn = shapes[["area_id"]].merge(values, on="area_id", how="left")
+    missing = drawn.loc[drawn["value"].isna(), "flag"].fillna("missing")
+    if missing.empty:
+        return None
+    items = [
+        html.Li(
+            t(
+                "map.null_item",
+                lang,
+                label=labels.flag_label(flag, lang),
+                n=count,
+                explain=_flag_explanation(flag, lang),
+            )
+        )
+        for flag, count in missing.value_counts(sort=False).sort_index().items()
+    ]
+    return html.Div(
+        [
+            html.Span(className="swatch swatch-null", **{"aria-hidden": "true"}),
+            html.Div([html.P(t("map.null_note", lang)), html.Ul(items)]),
+        ],
+        className="map-note",
+        role="note",
+    )
+
+
+def _flag_explanation(flag: str, lang: str) -> str:
+    try:
+        return t(f"flag.{flag}.explain", lang)
+    except KeyError:
+        return ""

@@ -1,0 +1,1 @@
+"""Dash Pages: only ``register_page``, ``layout(**query_params)`` and thin callbacks."""

@@ -1,0 +1,91 @@
+"""Übersicht (``/``): key figures of the whole city and a table of the areas of one level.
+
+URL state: ``/?date=2024-12-31&level=borough``.
+"""
+
+from __future__ import annotations
+
+import dash
+from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, html
+
+from dashboards import catalogue, components, context, formatting, ids, keyfigures, queries, tables
+from dashboards.i18n import t
+
+dash.register_page(
+    __name__,
+    path="/",
+    order=0,
+    name=t("nav.overview"),
+    nav_key="nav.overview",
+    title=lambda **_: t("page.overview", context.lang()),
+)
+
+
+def layout(date: str | None = None, level: str | None = None, **_other: str) -> html.Div:
+    """The page for the reference date and table level given in the URL (or the defaults)."""
+    wh, lang = context.warehouse(), context.lang()
+    dates = catalogue.ref_dates(wh)
+    levels = [lvl for lvl in catalogue.levels(wh, lang).values() if lvl.rank > 0]
+    date, date_notice = components.choose(date, dates, dates[-1] if dates else None, "date", lang)
+    level, level_notice = components.choose_level(
+        level, levels, levels[0] if levels else None, lang
+    )
+    date_control = components.date_control(ids.OVERVIEW_DATE, dates, date, lang)
+    level_control = components.level_control(ids.OVERVIEW_LEVEL, levels, level, lang)
+    heading = t("overview.heading", lang, city=catalogue.city(wh).name)
+    return html.Div(
+        [
+            components.page_header(heading, t("overview.intro", lang)),
+            components.notices([date_notice, level_notice]),
+            html.Div(date_control, className="controls"),
+            html.Section(id=ids.OVERVIEW_CARDS, className="kpi-grid", **{"aria-live": "polite"}),
+            tables.table_section(
+                t("overview.table_heading", lang),
+                ids.OVERVIEW_TABLE,
+                html.Div(level_control, className="controls"),
+            ),
+            *components.url_sync(ids.OVERVIEW_URL, ["date", "level"]),
+        ]
+    )
+
+
+@callback(Output(ids.OVERVIEW_CARDS, "children"), Input(ids.OVERVIEW_DATE, "value"))
+def update_cards(ref_date: str) -> list:
+    wh, lang = context.warehouse(), context.lang()
+    level_labels = {k: lvl.label for k, lvl in catalogue.levels(wh, lang).items()}
+    return [
+        keyfigures.card(figure, level_labels.get(figure.level), lang)
+        for figure in keyfigures.key_figures(wh, ref_date, lang)
+    ]
+
+
+@callback(
+    Output(ids.OVERVIEW_TABLE, "children"),
+    Input(ids.OVERVIEW_DATE, "value"),
+    Input(ids.OVERVIEW_LEVEL, "value"),
+    Input(ids.sort_state(ids.OVERVIEW_TABLE), "data"),
+)
+def update_table(ref_date: str, level: str, sort: dict | None) -> html.Div:
+    wh, lang = context.warehouse(), context.lang()
+    indicators = keyfigures.table_indicators(wh, lang)
+    indicator_ids = tuple(ind.indicator_id for ind in indicators)
+    values = queries.area_values(wh, indicator_ids, ref_date, level)
+    city_values = queries.area_values(wh, indicator_ids, ref_date, catalogue.city(wh).level)
+    caption = t(
+        "overview.table_caption",
+        lang,
+        level=catalogue.levels(wh, lang)[level].label,
+        date=formatting.format_date(ref_date),
+    )
+    return keyfigures.area_table(
+        ids.OVERVIEW_TABLE, values, city_values, indicators, caption, sort, lang
+    )
+
+
+clientside_callback(
+    ClientsideFunction(namespace="imon", function_name="syncQuery"),
+    Output(ids.OVERVIEW_URL, "data"),
+    Input(ids.OVERVIEW_DATE, "value"),
+    Input(ids.OVERVIEW_LEVEL, "value"),
+    State(ids.url_keys(ids.OVERVIEW_URL), "data"),
+)

@@ -1,0 +1,137 @@
+"""Zeitreihen (``/zeitreihen``): one indicator over all reference dates, with a table.
+
+Area indicators: the whole city plus chosen areas of one level. Segregation indices: one
+line per unit level (the index of the city over the areas of that level).
+URL state: ``/zeitreihen?indicator=foreigner_share&level=district&areas=11,12``.
+"""
+
+from __future__ import annotations
+
+import dash
+from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, html
+
+from dashboards import catalogue, components, context, figures, ids, labels, queries, tables
+from dashboards.i18n import t
+
+DEFAULT_AREAS = 3
+
+dash.register_page(
+    __name__,
+    path="/zeitreihen",
+    order=2,
+    name=t("nav.trends"),
+    nav_key="nav.trends",
+    title=lambda **_: t("page.trends", context.lang()),
+)
+
+
+def layout(
+    indicator: str | None = None, level: str | None = None, areas: str | None = None, **_other: str
+) -> html.Div:
+    """The chart for the indicator, level and areas in the URL (or the defaults)."""
+    wh, lang = context.warehouse(), context.lang()
+    indicators = list(catalogue.indicators(wh, lang).values())
+    levels = [lvl for lvl in catalogue.levels(wh, lang).values() if lvl.rank > 0]
+    indicator, n1 = components.choose_indicator(indicator, indicators, lang)
+    level, n2 = components.choose_level(level, levels, levels[-1] if levels else None, lang)
+    options = _area_options(level)
+    allowed = [o["value"] for o in options]
+    areas, n3 = components.choose_many(areas, allowed, allowed[:DEFAULT_AREAS], "areas", lang)
+    area_label = t("control.areas", lang)
+    controls = [
+        components.indicator_control(ids.TRENDS_INDICATOR, indicators, indicator, lang),
+        components.level_control(ids.TRENDS_LEVEL, levels, level, lang),
+        components.control(area_label, ids.TRENDS_AREAS, options, areas, lang, multi=True),
+    ]
+    return html.Div(
+        [
+            components.page_header(t("trends.heading", lang), t("trends.intro", lang)),
+            components.notices([n1, n2, n3]),
+            html.Div(controls, className="controls"),
+            html.Div(id=ids.TRENDS_NOTE),
+            html.Div(components.graph(ids.TRENDS_GRAPH), className="panel"),
+            html.Div(id=ids.TRENDS_DEFINITION),
+            tables.table_section(t("trends.table_heading", lang), ids.TRENDS_TABLE),
+            *components.url_sync(ids.TRENDS_URL, ["indicator", "level", "areas"]),
+        ]
+    )
+
+
+def _area_options(level: str | None) -> list[dict]:
+    """Areas of ``level`` valid on the latest reference date."""
+    wh = context.warehouse()
+    dates = catalogue.ref_dates(wh)
+    if level is None or not dates:
+        return []
+    return components.area_options(queries.areas(wh, level, dates[-1]))
+
+
+def _series(indicator_id: str, areas: list[str] | None) -> tuple:
+    """The indicator, its labelled series (city + areas, or city per level) and the city."""
+    wh, lang = context.warehouse(), context.lang()
+    indicator = catalogue.indicators(wh, lang)[indicator_id]
+    city = catalogue.city(wh)
+    area_ids = (city.area_id,) if indicator.is_segregation else (city.area_id, *(areas or ()))
+    frame = queries.series(wh, indicator_id, area_ids)
+    level_labels = {k: lvl.label for k, lvl in catalogue.levels(wh, lang).items()}
+    return indicator, labels.series_labels(frame, indicator, level_labels, lang), city, lang
+
+
+@callback(
+    Output(ids.TRENDS_AREAS, "options"),
+    Output(ids.TRENDS_AREAS, "value"),
+    Input(ids.TRENDS_LEVEL, "value"),
+    prevent_initial_call=True,
+)
+def update_area_options(level: str) -> tuple:
+    options = _area_options(level)
+    return options, [o["value"] for o in options[:DEFAULT_AREAS]]
+
+
+@callback(
+    Output(ids.TRENDS_LEVEL, "disabled"),
+    Output(ids.TRENDS_AREAS, "disabled"),
+    Output(ids.TRENDS_NOTE, "children"),
+    Input(ids.TRENDS_INDICATOR, "value"),
+)
+def update_controls(indicator_id: str) -> tuple:
+    lang = context.lang()
+    indicator = catalogue.indicators(context.warehouse(), lang)[indicator_id]
+    if not indicator.is_segregation:
+        return False, False, None
+    return True, True, html.P(t("trends.segregation_note", lang), className="hint")
+
+
+@callback(
+    Output(ids.TRENDS_GRAPH, "figure"),
+    Output(ids.TRENDS_DEFINITION, "children"),
+    Input(ids.TRENDS_INDICATOR, "value"),
+    Input(ids.TRENDS_AREAS, "value"),
+)
+def update_chart(indicator_id: str, areas: list[str] | None) -> tuple:
+    indicator, frame, city, lang = _series(indicator_id, areas)
+    city_id = None if indicator.is_segregation else city.area_id
+    figure = figures.trend(frame, indicator, lang, city_id=city_id)
+    return figure, components.definition(indicator, lang)
+
+
+@callback(
+    Output(ids.TRENDS_TABLE, "children"),
+    Input(ids.TRENDS_INDICATOR, "value"),
+    Input(ids.TRENDS_AREAS, "value"),
+    Input(ids.sort_state(ids.TRENDS_TABLE), "data"),
+)
+def update_table(indicator_id: str, areas: list[str] | None, sort: dict | None) -> html.Div:
+    indicator, frame, _, lang = _series(indicator_id, areas)
+    caption = t("trends.table_caption", lang, title=indicator.title)
+    return tables.series_table(ids.TRENDS_TABLE, frame, indicator, caption, sort, lang)
+
+
+clientside_callback(
+    ClientsideFunction(namespace="imon", function_name="syncQuery"),
+    Output(ids.TRENDS_URL, "data"),
+    Input(ids.TRENDS_INDICATOR, "value"),
+    Input(ids.TRENDS_LEVEL, "value"),
+    Input(ids.TRENDS_AREAS, "value"),
+    State(ids.url_keys(ids.TRENDS_URL), "data"),
+)

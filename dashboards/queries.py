@@ -1,0 +1,223 @@
+"""All SQL of the dashboard: read-only, parameterised queries on the published warehouse.
+
+The published snapshot is ``<curated_dir>/current/warehouse.duckdb`` where ``current`` is a
+symlink that the build swaps atomically. :func:`open_warehouse` resolves the link on every
+call (once per request) and returns a small hashable :class:`Warehouse` handle; results are
+cached per ``(handle, parameters)``, so a new snapshot is picked up at the next request and
+never mixed with cached results of the old one.
+
+Each query runs on its own cursor of a read-only connection kept per snapshot file (DuckDB:
+one cursor per thread). Functions return pandas DataFrames (callers get a copy of the cached
+frame). Reference dates are ISO strings ``YYYY-MM-DD`` in and out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache, wraps
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+WAREHOUSE_FILE = "warehouse.duckdb"
+CURRENT_LINK = "current"
+
+
+class WarehouseNotFoundError(FileNotFoundError):
+    """The curated directory has no published warehouse."""
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    """A published snapshot: resolved file path plus modification time (cache key)."""
+
+    path: str
+    mtime_ns: int
+
+
+def warehouse_link(curated_dir: Path) -> Path:
+    """The (unresolved) path of the published warehouse file."""
+    return Path(curated_dir) / CURRENT_LINK / WAREHOUSE_FILE
+
+
+def open_warehouse(curated_dir: Path) -> Warehouse:
+    """Resolve ``current`` now and describe the snapshot it points to."""
+    link = warehouse_link(curated_dir)
+    try:
+        path = link.resolve(strict=True)
+        stat = path.stat()
+    except FileNotFoundError as exc:
+        raise WarehouseNotFoundError(
+            f"No published warehouse at {link}: build the curated data first "
+            f"(the build writes snapshots/<id>/{WAREHOUSE_FILE} and points "
+            f"'{CURRENT_LINK}' at it)."
+        ) from exc
+    return Warehouse(str(path), stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=4)
+def _connection(warehouse: Warehouse) -> duckdb.DuckDBPyConnection:
+    """One read-only connection per snapshot; queries use their own cursor on it."""
+    return duckdb.connect(warehouse.path, read_only=True)
+
+
+def _query(warehouse: Warehouse, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
+    with _connection(warehouse).cursor() as cursor:
+        return cursor.execute(sql, params or {}).df()
+
+
+def _cached(func: Callable[..., pd.DataFrame]) -> Callable[..., pd.DataFrame]:
+    """Memoise a query on its (hashable) arguments; hand out copies of the cached frame."""
+    cached = lru_cache(maxsize=512)(func)
+
+    @wraps(func)
+    def wrapper(*args: Any) -> pd.DataFrame:
+        return cached(*args).copy()
+
+    wrapper.cache_clear = cached.cache_clear  # type: ignore[attr-defined]
+    return wrapper
+
+
+# Areas of one level valid on a reference date, one row per area (latest vintage wins).
+_VALID_AREAS = """
+    SELECT area_id, name, parent_id, vintage
+    FROM areas
+    WHERE level = $level
+      AND valid_from <= CAST($ref_date AS DATE)
+      AND (valid_to IS NULL OR valid_to >= CAST($ref_date AS DATE))
+    QUALIFY row_number() OVER (PARTITION BY area_id ORDER BY valid_from DESC) = 1
+"""
+
+# The latest name of every area (for time series across vintages).
+_LATEST_NAMES = """
+    SELECT area_id, name
+    FROM areas
+    QUALIFY row_number() OVER (PARTITION BY area_id ORDER BY valid_from DESC) = 1
+"""
+
+
+@_cached
+def meta(warehouse: Warehouse) -> pd.DataFrame:
+    """Key/value facts about the build (title, attribution, built_at, ...)."""
+    return _query(warehouse, "SELECT key, value FROM meta ORDER BY key")
+
+
+@_cached
+def levels(warehouse: Warehouse) -> pd.DataFrame:
+    """Spatial levels, coarse to fine, with ``has_geometry`` (any area_geometry row)."""
+    sql = """
+        SELECT l.level, l.rank, l.label_de, l.label_en,
+               EXISTS (SELECT 1 FROM area_geometry g WHERE g.level = l.level) AS has_geometry
+        FROM levels l
+        ORDER BY l.rank, l.level
+    """
+    return _query(warehouse, sql)
+
+
+@_cached
+def indicators(warehouse: Warehouse) -> pd.DataFrame:
+    """The indicator catalogue in display order."""
+    return _query(warehouse, "SELECT * FROM indicators ORDER BY sort_order, indicator_id")
+
+
+@_cached
+def ref_dates(warehouse: Warehouse) -> pd.DataFrame:
+    """All reference dates with indicator values, ascending."""
+    sql = """
+        SELECT DISTINCT CAST(ref_date AS VARCHAR) AS ref_date
+        FROM indicator_values
+        ORDER BY ref_date
+    """
+    return _query(warehouse, sql)
+
+
+@_cached
+def root_area(warehouse: Warehouse) -> pd.DataFrame:
+    """The whole city: the area of the rank-0 level (latest vintage)."""
+    sql = """
+        SELECT a.area_id, a.name, a.level
+        FROM areas a
+        JOIN levels l USING (level)
+        WHERE l.rank = 0
+        ORDER BY a.valid_from DESC, a.area_id
+        LIMIT 1
+    """
+    return _query(warehouse, sql)
+
+
+@_cached
+def areas(warehouse: Warehouse, level: str, ref_date: str) -> pd.DataFrame:
+    """Areas of ``level`` valid on ``ref_date``, ordered by id."""
+    sql = f"SELECT area_id, name, parent_id FROM ({_VALID_AREAS}) ORDER BY area_id"
+    return _query(warehouse, sql, {"level": level, "ref_date": ref_date})
+
+
+@_cached
+def geometries(warehouse: Warehouse, level: str, ref_date: str) -> pd.DataFrame:
+    """GeoJSON geometry of every area of ``level`` valid on ``ref_date``."""
+    sql = f"""
+        SELECT a.area_id, g.geojson
+        FROM ({_VALID_AREAS}) a
+        JOIN area_geometry g ON g.area_id = a.area_id AND g.vintage = a.vintage
+        ORDER BY a.area_id
+    """
+    return _query(warehouse, sql, {"level": level, "ref_date": ref_date})
+
+
+@_cached
+def area_values(
+    warehouse: Warehouse, indicator_ids: tuple[str, ...], ref_date: str, level: str
+) -> pd.DataFrame:
+    """Values of the indicators for every area of ``level`` on ``ref_date``, with names."""
+    sql = f"""
+        SELECT v.indicator_id, v.area_id, coalesce(a.name, v.area_id) AS name,
+               v.value, v.numerator, v.denominator, v.flag, v.definition_id
+        FROM indicator_values v
+        LEFT JOIN ({_VALID_AREAS}) a ON a.area_id = v.area_id
+        WHERE list_contains($indicator_ids, v.indicator_id)
+          AND v.ref_date = CAST($ref_date AS DATE)
+          AND v.level = $level
+        ORDER BY v.indicator_id, v.area_id
+    """
+    params = {"indicator_ids": list(indicator_ids), "ref_date": ref_date, "level": level}
+    return _query(warehouse, sql, params)
+
+
+@_cached
+def series(warehouse: Warehouse, indicator_id: str, area_ids: tuple[str, ...]) -> pd.DataFrame:
+    """All reference dates of one indicator for the given areas (every level they have).
+
+    For area indicators each area has one level; for segregation indices the city has one
+    row per unit level (``n_units`` units). ``rank`` is the rank of ``level``.
+    """
+    sql = f"""
+        SELECT v.area_id, coalesce(n.name, v.area_id) AS name, v.level, l.rank,
+               CAST(v.ref_date AS VARCHAR) AS ref_date, v.value, v.numerator,
+               v.denominator, v.flag, v.definition_id, v.n_units
+        FROM indicator_values v
+        LEFT JOIN ({_LATEST_NAMES}) n ON n.area_id = v.area_id
+        LEFT JOIN levels l ON l.level = v.level
+        WHERE v.indicator_id = $indicator_id AND list_contains($area_ids, v.area_id)
+        ORDER BY l.rank, v.area_id, v.ref_date
+    """
+    return _query(warehouse, sql, {"indicator_id": indicator_id, "area_ids": list(area_ids)})
+
+
+def clear_cache() -> None:
+    """Forget cached results and connections (tests; a server never needs this)."""
+    for func in (
+        meta,
+        levels,
+        indicators,
+        ref_dates,
+        root_area,
+        areas,
+        geometries,
+        area_values,
+        series,
+    ):
+        func.cache_clear()  # type: ignore[attr-defined]
+    _connection.cache_clear()

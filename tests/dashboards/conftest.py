@@ -1,0 +1,305 @@
+"""Fixtures for the dashboard tests: a tiny synthetic city warehouse.
+
+"Teststadt" (city ``00``) has two boroughs (``1`` Nord, ``2`` Süd) and four districts
+(``11``, ``12`` in Nord; ``21``, ``22`` in Süd) laid out as a 2 × 2 grid of squares, and
+three reference dates. The warehouse is built by executing ``etl/schema.sql`` verbatim
+and inserting hand-made rows, so it conforms exactly to the ETL contract. Shares are
+stored as percent values 0–100, like the ETL does.
+
+Layout on disk (a real symlink, as published by the build)::
+
+    <tmp>/curated/current -> snapshots/s1
+    <tmp>/curated/snapshots/s1/warehouse.duckdb
+
+Browser tests use the ``curated_dir`` fixture only, so another conftest may override it
+with a real built city.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import duckdb
+import pytest
+
+SCHEMA = Path(__file__).resolve().parents[2] / "etl" / "schema.sql"
+
+DATES = ["2022-12-31", "2023-12-31", "2024-12-31"]
+CITY = "00"
+BOROUGHS = {"1": "Nord", "2": "Süd"}
+# district id -> (name, borough, column, row) in the 2 x 2 grid
+DISTRICTS = {
+    "11": ("Altstadt", "1", 0, 1),
+    "12": ("Nordstadt", "1", 1, 1),
+    "21": ("Südviertel", "2", 0, 0),
+    "22": ("Weststadt", "2", 1, 0),
+}
+# per district and date: residents, foreigners, migration background
+COUNTS = {
+    "11": {"pop": [1000, 1010, 1020], "for": [100, 110, 120], "mig": [250, 260, 280]},
+    "12": {"pop": [2000, 2020, 2040], "for": [300, 310, 330], "mig": [600, 620, 650]},
+    "21": {"pop": [1500, 1490, 1480], "for": [450, 460, 470], "mig": [700, 710, 720]},
+    "22": {"pop": [500, 505, 510], "for": [50, 52, 30], "mig": [100, 104, 90]},
+}
+# The foreigner share of district 22 on the last date is suppressed (disclosure control);
+# numerator/denominator stay in the warehouse and must never be shown.
+SUPPRESSED = ("foreigner_share", "2024-12-31", "22")
+# segregation index (migration background) per level and date: (value, n_units)
+SEGREGATION = {
+    "borough": [(0.10, 2), (0.11, 2), (0.12, 2)],
+    "district": [(0.20, 4), (0.21, 4), (0.23, 4)],
+}
+SOURCE = "Einwohnermelderegister Teststadt"
+
+INDICATORS = [
+    # id, function, topic, title_de, unit, unit_de, decimals, num_de, den_de, sort
+    (
+        "population",
+        "count",
+        "bevoelkerung",
+        "Einwohnerinnen und Einwohner",
+        "persons",
+        "Personen",
+        0,
+        None,
+        None,
+        1,
+    ),
+    (
+        "foreigner_share",
+        "share",
+        "bevoelkerung",
+        "Ausländeranteil",
+        "percent",
+        "%",
+        1,
+        "Ausländerinnen und Ausländer",
+        "Einwohner insgesamt",
+        2,
+    ),
+    (
+        "migration_background_share",
+        "share",
+        "bevoelkerung",
+        "Anteil mit Migrationshintergrund",
+        "percent",
+        "%",
+        1,
+        "Personen mit Migrationshintergrund",
+        "Einwohner insgesamt",
+        3,
+    ),
+    (
+        "segregation_is_migration_background",
+        "segregation_is",
+        "segregation",
+        "Segregationsindex Migrationshintergrund",
+        "index",
+        "Index (0–1)",
+        2,
+        None,
+        None,
+        4,
+    ),
+]
+
+
+def square(col: int, row: int, size: float = 0.01) -> dict:
+    """A clockwise square polygon (plotly geo needs clockwise exterior rings)."""
+    x0, y0 = 7.58 + col * size, 50.34 + row * size
+    x1, y1 = x0 + size, y0 + size
+    ring = [[x0, y0], [x0, y1], [x1, y1], [x1, y0], [x0, y0]]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+def rectangle(cols: int, rows: int, col: int = 0, row: int = 0, size: float = 0.01) -> dict:
+    """A clockwise rectangle covering ``cols`` × ``rows`` grid cells from (col, row)."""
+    x0, y0 = 7.58 + col * size, 50.34 + row * size
+    x1, y1 = x0 + cols * size, y0 + rows * size
+    ring = [[x0, y0], [x0, y1], [x1, y1], [x1, y0], [x0, y0]]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+def _area_rows() -> list[tuple]:
+    rows = [(CITY, "city", "Teststadt", None)]
+    rows += [(b, "borough", name, CITY) for b, name in BOROUGHS.items()]
+    rows += [(d, "district", name, b) for d, (name, b, _, _) in DISTRICTS.items()]
+    return [(*r, "2010", "2010-01-01", None) for r in rows]
+
+
+def _geometry_rows() -> list[tuple]:
+    rows = [(CITY, "city", rectangle(2, 2))]
+    rows += [("1", "borough", rectangle(2, 1, row=1)), ("2", "borough", rectangle(2, 1))]
+    rows += [(d, "district", square(c, r)) for d, (_, _, c, r) in DISTRICTS.items()]
+    return [(a, lvl, "2010", json.dumps(g)) for a, lvl, g in rows]
+
+
+def _closure_rows() -> list[tuple]:
+    rows = []
+    for d, (_, b, _, _) in DISTRICTS.items():
+        rows += [(d, d, "district"), (d, b, "borough"), (d, CITY, "city")]
+    return [(*r, "2010") for r in rows]
+
+
+def _members(area_id: str) -> list[str]:
+    if area_id == CITY:
+        return list(DISTRICTS)
+    if area_id in BOROUGHS:
+        return [d for d, (_, b, _, _) in DISTRICTS.items() if b == area_id]
+    return [area_id]
+
+
+def _value_rows() -> list[tuple]:
+    areas = [(CITY, "city")] + [(b, "borough") for b in BOROUGHS]
+    areas += [(d, "district") for d in DISTRICTS]
+    rows = []
+    for i, date in enumerate(DATES):
+        for area_id, level in areas:
+            members = _members(area_id)
+            pop = sum(COUNTS[m]["pop"][i] for m in members)
+            for indicator, key in (
+                ("foreigner_share", "for"),
+                ("migration_background_share", "mig"),
+            ):
+                num = sum(COUNTS[m][key][i] for m in members)
+                value, flag = 100.0 * num / pop, None
+                if (indicator, date, area_id) == SUPPRESSED:
+                    value, flag = None, "suppressed"
+                rows.append((indicator, date, area_id, level, value, num, pop, flag, None))
+            rows.append(
+                ("population", date, area_id, level, float(pop), float(pop), None, None, None)
+            )
+        for level, series in SEGREGATION.items():
+            value, n_units = series[i]
+            rows.append(
+                (
+                    "segregation_is_migration_background",
+                    date,
+                    CITY,
+                    level,
+                    value,
+                    None,
+                    None,
+                    None,
+                    n_units,
+                )
+            )
+    return [(*r[:8], "register_migrapro", r[8]) for r in rows]
+
+
+def _indicator_rows() -> list[tuple]:
+    rows = []
+    for ind, fn, topic, title, unit, unit_de, dec, num, den, sort in INDICATORS:
+        rows.append(
+            (
+                ind,
+                fn,
+                topic,
+                title,
+                f"{title} (en)",
+                f"Definition {title}.",
+                f"Definition {title} (en).",
+                num,
+                den,
+                num and f"{num} (en)",
+                den and f"{den} (en)",
+                unit,
+                unit_de,
+                unit,
+                dec,
+                SOURCE,
+                "register_migrapro",
+                sort,
+            )
+        )
+    return rows
+
+
+def build_warehouse(path: Path) -> None:
+    """Create the synthetic warehouse at ``path`` from ``etl/schema.sql``."""
+    con = duckdb.connect(str(path))
+    try:
+        con.execute(SCHEMA.read_text(encoding="utf-8"))
+        con.executemany(
+            "INSERT INTO meta VALUES (?, ?)",
+            [
+                ("instance", "teststadt"),
+                ("title", "Teststadt"),
+                ("attribution", "Stadt Teststadt, Statistikstelle"),
+                ("built_at", "2025-03-01T12:00:00"),
+            ],
+        )
+        con.executemany(
+            "INSERT INTO levels VALUES (?, ?, ?, ?)",
+            [
+                ("city", 0, "Stadt", "City"),
+                ("borough", 1, "Stadtbezirk", "Borough"),
+                ("district", 2, "Stadtteil", "District"),
+            ],
+        )
+        con.executemany("INSERT INTO areas VALUES (?, ?, ?, ?, ?, ?, ?)", _area_rows())
+        con.executemany("INSERT INTO area_closure VALUES (?, ?, ?, ?)", _closure_rows())
+        con.executemany("INSERT INTO area_geometry VALUES (?, ?, ?, ?)", _geometry_rows())
+        con.executemany(
+            "INSERT INTO population VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    DATES[-1],
+                    d,
+                    "w",
+                    "25-44",
+                    "deutsch",
+                    "keiner",
+                    "ohne",
+                    "keine",
+                    "register_migrapro",
+                    10,
+                )
+                for d in DISTRICTS
+            ],
+        )
+        con.executemany(
+            "INSERT INTO indicators VALUES (" + ", ".join(["?"] * 18) + ")", _indicator_rows()
+        )
+        con.executemany(
+            "INSERT INTO indicator_values VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", _value_rows()
+        )
+        con.execute(
+            "INSERT INTO loads VALUES (1, 'melderegister', 'melderegister.csv', 'abc', 5000, "
+            "DATE '2024-12-31', TIMESTAMP '2025-03-01 12:00:00', 'ok')"
+        )
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="session")
+def synthetic_curated_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``<tmp>/curated`` with ``current -> snapshots/s1/warehouse.duckdb``."""
+    curated = tmp_path_factory.mktemp("imon") / "curated"
+    snapshot = curated / "snapshots" / "s1"
+    snapshot.mkdir(parents=True)
+    build_warehouse(snapshot / "warehouse.duckdb")
+    (curated / "current").symlink_to(Path("snapshots") / "s1", target_is_directory=True)
+    return curated
+
+
+@pytest.fixture(scope="session", params=["synthetic", "demo"])
+def curated_dir(request: pytest.FixtureRequest, synthetic_curated_dir: Path) -> Path:
+    """The curated directories the browser tests serve: the synthetic warehouse (edge
+    cases: suppressed values, several vintages of labels) and the real demo city built by
+    ``imon build`` (fixture ``demo_curated_dir`` in tests/conftest.py).
+
+    ``IMON_TEST_CURATED_DIR`` replaces the demo city by another built city.
+    """
+    if request.param == "synthetic":
+        return synthetic_curated_dir
+    built = os.environ.get("IMON_TEST_CURATED_DIR")
+    return Path(built) if built else request.getfixturevalue("demo_curated_dir")
+
+
+@pytest.fixture(scope="session")
+def warehouse_builder():
+    """The function that writes the synthetic warehouse (for tests that need a second one)."""
+    return build_warehouse

@@ -1,0 +1,129 @@
+"""Key figures, tables, URL-state helpers and UI strings."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from dashboards import catalogue, components, i18n, keyfigures, queries, tables
+
+
+def texts(component) -> list[str]:
+    """All strings in a Dash component tree, depth first."""
+    if component is None:
+        return []
+    if isinstance(component, str | int | float):
+        return [str(component)]
+    if isinstance(component, list | tuple):
+        return [s for child in component for s in texts(child)]
+    return texts(getattr(component, "children", None))
+
+
+@pytest.fixture()
+def wh(synthetic_curated_dir):
+    return queries.open_warehouse(synthetic_curated_dir)
+
+
+def test_key_figures_of_the_city(wh):
+    figures = {f.indicator.indicator_id: f for f in keyfigures.key_figures(wh, "2024-12-31", "de")}
+    # the synthetic warehouse lacks germans_with_migration_background_share: left out
+    assert list(figures) == [
+        "population",
+        "foreigner_share",
+        "migration_background_share",
+        "segregation_is_migration_background",
+    ]
+    population = figures["population"]
+    assert (population.value, population.previous) == (5050, 5025)
+    assert population.change == pytest.approx(100 * 25 / 5025)
+    seg = figures["segregation_is_migration_background"]
+    assert (seg.level, seg.n_units, seg.value) == ("district", 4, pytest.approx(0.23))
+    assert seg.change == pytest.approx(0.02)
+
+
+def test_key_figure_cards_are_german(wh):
+    figures = {f.indicator.indicator_id: f for f in keyfigures.key_figures(wh, "2024-12-31", "de")}
+    assert texts(keyfigures.card(figures["population"], None, "de"))[1:] == [
+        "Personen",
+        "5.050",
+        "+0,5 % gegenüber 31.12.2023",
+        "Stand: 31.12.2024",
+    ]
+    share = texts(keyfigures.card(figures["foreigner_share"], None, "de"))
+    # 950/5050 = 18.81 %; 932/5025 = 18.55 %: +0.27 percentage points
+    assert share[1:] == ["18,8 %", "+0,3 Prozentpunkte gegenüber 31.12.2023", "Stand: 31.12.2024"]
+    seg = texts(keyfigures.card(figures["segregation_is_migration_background"], "Stadtteil", "de"))
+    assert seg[1:4] == ["Ebene Stadtteil, 4 Gebiete", "0,23", "+0,02 gegenüber 31.12.2023"]
+
+
+def test_first_date_has_no_change(wh):
+    first = keyfigures.key_figures(wh, "2022-12-31", "de")[0]
+    assert keyfigures.change_text(first, "de") == "Kein früherer Stichtag zum Vergleich"
+
+
+def test_overview_table_has_areas_and_city_footer(wh):
+    indicators = keyfigures.table_indicators(wh, "de")
+    ids_ = tuple(i.indicator_id for i in indicators)
+    table = keyfigures.area_table(
+        "t",
+        queries.area_values(wh, ids_, "2024-12-31", "borough"),
+        queries.area_values(wh, ids_, "2024-12-31", "city"),
+        indicators,
+        "Kennzahlen",
+        None,
+        "de",
+    )
+    words = texts(table)
+    assert words[words.index("Nord") : words.index("Nord") + 4] == [
+        "Nord",
+        "3.060",
+        "14,7 %",
+        "30,4 %",
+    ]
+    assert words[-4:] == ["Teststadt", "5.050", "18,8 %", "34,5 %"]
+
+
+def test_area_table_hides_counts_of_suppressed_values(wh):
+    indicator = catalogue.indicators(wh, "de")["foreigner_share"]
+    values = queries.area_values(wh, ("foreigner_share",), "2024-12-31", "district")
+    words = texts(tables.area_table("t", values, indicator, "Tabelle", None, "de"))
+    west = words.index("Weststadt")
+    assert words[west : west + 5] == ["Weststadt", "–", "–", "–", "geheim gehalten"]
+    assert "510" not in words and "30" not in words
+
+
+def test_sorting_puts_empty_values_last_in_both_directions():
+    rows = [{"v": ("b", 2.0)}, {"v": ("–", None)}, {"v": ("a", 10.0)}, {"v": ("c", 1.0)}]
+    ascending = tables.sort_rows(rows, {"col": "v", "desc": False})
+    assert [r["v"][0] for r in ascending] == ["c", "b", "a", "–"]
+    descending = tables.sort_rows(rows, {"col": "v", "desc": True})
+    assert [r["v"][0] for r in descending] == ["a", "b", "c", "–"]
+    names = [{"n": ("Ölberg", "Ölberg")}, {"n": ("altstadt", "altstadt")}]
+    assert [r["n"][0] for r in tables.sort_rows(names, {"col": "n"})] == ["altstadt", "Ölberg"]
+
+
+def test_next_sort_state_toggles():
+    assert tables.next_sort_state(None, "v") == {"col": "v", "desc": False}
+    assert tables.next_sort_state({"col": "v", "desc": False}, "v") == {"col": "v", "desc": True}
+    assert tables.next_sort_state({"col": "v", "desc": True}, "w") == {"col": "w", "desc": False}
+
+
+def test_choose_from_url_values():
+    assert components.choose(None, ["a", "b"], "a", "level", "de") == ("a", None)
+    assert components.choose("b", ["a", "b"], "a", "level", "de") == ("b", None)
+    value, notice = components.choose("x", ["a", "b"], "a", "level", "de")
+    assert value == "a" and "„x“" in notice and "„level“" in notice
+    assert components.choose_many("b,x", ["a", "b"], ["a"], "areas", "de")[0] == ["b"]
+    assert components.choose_many(None, ["a", "b"], ["a"], "areas", "de") == (["a"], None)
+
+
+def test_every_ui_string_has_both_languages_and_every_used_key_exists():
+    strings = i18n.strings()
+    assert all(set(i18n.LANGUAGES) <= set(texts_) for texts_ in strings.values())
+    source = "\n".join(
+        p.read_text(encoding="utf-8") for p in Path(i18n.__file__).parent.rglob("*.py")
+    )
+    used = set(re.findall(r'\bt\(\s*"([a-z_.]+)"', source))
+    assert used and not used - set(strings)
+    with pytest.raises(i18n.UnknownStringError):
+        i18n.t("no.such.key")
