@@ -221,6 +221,13 @@ def _series_color(key: str, position: int, city_id: str | None) -> str:
     return OKABE_ITO[position % len(OKABE_ITO)]
 
 
+def _thinned(dates: list, most: int = 8) -> list:
+    """At most ``most`` tick dates, always including the latest, so labels stay horizontal
+    and clear of the source line under the axis."""
+    step = -(-len(dates) // most)
+    return dates[::-1][::step][::-1]
+
+
 def trend(
     frame: pd.DataFrame, indicator: Indicator, lang: str, city_id: str | None = None
 ) -> go.Figure:
@@ -263,10 +270,12 @@ def trend(
         margin={"l": 60, "r": 20, "t": 80, "b": 80},
         hovermode="closest",
     )
+    ticks = _thinned(dates)
     fig.update_xaxes(
         type="date",
-        tickvals=dates,
-        ticktext=[formatting.format_date(d) for d in dates],
+        tickvals=ticks,
+        ticktext=[formatting.format_date(d) for d in ticks],
+        tickangle=0,
         showgrid=False,
         linecolor="#9aa5b1",
         ticks="outside",

@@ -7,7 +7,6 @@ Any error leaves the previously published snapshot untouched.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -19,6 +18,7 @@ import yaml
 from etl import warehouse
 from etl.checks import run_checks
 from etl.errors import InputError
+from etl.files import sha256_of
 from etl.indicators.engine import compute
 from etl.indicators.spec import Catalogue, load_catalogue
 from etl.profile import Profile
@@ -181,14 +181,6 @@ def _write_loads(con: duckdb.DuckDBPyConnection, profile: Profile, loads: list[t
         rows.append((load_id, "register" if ref_date else "geography",
                      str(path.relative_to(profile.raw_dir)), digest, count, ref_date, now, "ok"))
     con.executemany("INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _check_sidecar(path: Path, digest: str) -> None:

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import yaml
 
+from etl.files import sha256_of
+
 SOURCE = "Demo-Daten Musterstadt (synthetisch, erzeugt von imon demo-data)"
 LICENCE = "CC0 1.0 (synthetische Daten)"
-
-
-def sha256(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def write_meta(path: Path, received: str, description: str, seed: int, persons: int) -> Path:
@@ -26,7 +18,7 @@ def write_meta(path: Path, received: str, description: str, seed: int, persons: 
         "source": SOURCE,
         "received": received,
         "licence": LICENCE,
-        "sha256": sha256(path),
+        "sha256": sha256_of(path),
         "description": description,
         "generator": {"seed": int(seed), "persons": int(persons)},
     }
