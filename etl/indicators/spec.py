@@ -157,6 +157,11 @@ def _check_references(path: Path, catalogue: Catalogue) -> None:
                 if group not in catalogue.groups:
                     raise ConfigError(f"{path}: indicator '{ind.id}', field '{role}': unknown "
                                       f"group '{group}' (known: {', '.join(catalogue.groups)})")
+        if ind.function in ("share", "ratio"):
+            for role in ("numerator_label", "denominator_label"):
+                if getattr(ind, role) is None:
+                    raise ConfigError(f"{path}: indicator '{ind.id}', field '{role}': required "
+                                      f"for function '{ind.function}' (German and English)")
         unit = ind.unit or DEFAULT_UNIT[ind.function]
         if unit not in catalogue.units:
             raise ConfigError(f"{path}: indicator '{ind.id}', field 'unit': unknown unit "

@@ -58,6 +58,8 @@ def first(data, indicator_id):
      "group 'young', column 'age_group': unknown value '0-5'"),
     (lambda d: d["indicators"].append(dict(first(d, "population"))),
      "indicator 'population', field 'id': used twice"),
+    (lambda d: first(d, "foreigner_share").pop("numerator_label"),
+     "indicator 'foreigner_share', field 'numerator_label': required"),
     (lambda d: first(d, "population").update(id="Population-Total"),
      "field 'id': String should match pattern"),
 ])
