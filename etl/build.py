@@ -56,10 +56,12 @@ def build(profile: Profile, reporter: Reporter | None = None) -> BuildResult:
     catalogue = load_catalogue(profile.indicators)
     extracts = discover_extracts(profile)
     vintages = read_vintages(profile)
+    digests = verify_raw([p for _, p in extracts] + [f for v in vintages for f in v.files])
     with warehouse.build_lock(profile.curated_dir):
         building = warehouse.begin(profile.curated_dir)
         try:
-            result = _build_into(building, profile, catalogue, extracts, vintages, reporter)
+            result = _build_into(building, profile, catalogue, extracts, vintages, digests,
+                                 reporter)
             result.snapshot = warehouse.publish(profile.curated_dir, building,
                                                 profile.keep_snapshots)
         except BaseException:
@@ -104,9 +106,19 @@ def read_vintages(profile: Profile) -> list[AreaVintage]:
     return vintages
 
 
+def verify_raw(paths: list[Path]) -> dict[Path, str]:
+    """sha256 of every raw file, checked against its ``.meta.yml`` sidecar where present,
+    before any work is done: a raw file changed after delivery stops the build at once."""
+    digests = {}
+    for path in paths:
+        digests[path] = sha256_of(path)
+        _check_sidecar(path, digests[path])
+    return digests
+
+
 def _build_into(building: Path, profile: Profile, catalogue: Catalogue,
                 extracts: list[tuple[date, Path]], vintages: list[AreaVintage],
-                reporter: Reporter) -> BuildResult:
+                digests: dict[Path, str], reporter: Reporter) -> BuildResult:
     con = duckdb.connect(str(building / warehouse.DATABASE))
     try:
         con.execute(SCHEMA_SQL)
@@ -122,7 +134,7 @@ def _build_into(building: Path, profile: Profile, catalogue: Catalogue,
         _write_catalogue(con, catalogue, profile)
         values = compute(con, catalogue, profile)
         run_checks(con, profile.level_ids()[-1])
-        _write_loads(con, profile, loads)
+        _write_loads(con, profile, loads, digests)
         _write_meta(con, profile, extracts)
         reporter.info("Parquet schreiben …")
         _write_parquet(con, building / "parquet")
@@ -170,12 +182,12 @@ def _write_catalogue(con: duckdb.DuckDBPyConnection, catalogue: Catalogue,
     con.executemany(f"INSERT INTO indicators VALUES ({', '.join('?' * 18)})", rows)
 
 
-def _write_loads(con: duckdb.DuckDBPyConnection, profile: Profile, loads: list[tuple]) -> None:
+def _write_loads(con: duckdb.DuckDBPyConnection, profile: Profile, loads: list[tuple],
+                 digests: dict[Path, str]) -> None:
     now = datetime.now(UTC).replace(tzinfo=None)
     rows = []
     for load_id, (path, count, ref_date) in enumerate(loads, start=1):
-        digest = sha256_of(path)
-        _check_sidecar(path, digest)
+        digest = digests[path]
         if count is None:
             count = _line_count(path)
         rows.append((load_id, "register" if ref_date else "geography",
@@ -217,10 +229,8 @@ def _write_parquet(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
     tables = [r[0] for r in con.execute(
         "SELECT table_name FROM duckdb_tables() WHERE NOT temporary ORDER BY 1").fetchall()]
     for table in tables:
-        if table in PARTITIONED:
-            con.execute(f"COPY {table} TO '{folder / table}' "
-                        "(FORMAT parquet, COMPRESSION zstd, PARTITION_BY (ref_date))")
-        else:
-            con.execute(f"COPY {table} TO '{folder / table}.parquet' "
-                        "(FORMAT parquet, COMPRESSION zstd)")
+        partitioned = table in PARTITIONED
+        target = str(folder / (table if partitioned else f"{table}.parquet")).replace("'", "''")
+        options = ", PARTITION_BY (ref_date)" if partitioned else ""
+        con.execute(f"COPY {table} TO '{target}' (FORMAT parquet, COMPRESSION zstd{options})")
 

@@ -117,5 +117,4 @@ def _term_row(ind, terms: dict[tuple[str, ...], str]) -> tuple:
     refs: list[GroupRef] = list(ind.terms().values())
     numerator = terms[term_key(refs[0])]
     denominator = terms[term_key(refs[1])] if len(refs) > 1 else None
-    scale = {"share": 100.0, "ratio": getattr(ind, "scale", 100.0)}.get(ind.function, 1.0)
-    return (ind.id, ind.function, numerator, denominator, scale, ind.definition_id)
+    return (ind.id, ind.function, numerator, denominator, ind.scale, ind.definition_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
@@ -49,13 +49,13 @@ class _Indicator(_Strict):
 class Count(_Indicator):
     function: Literal["count"]
     of: GroupRef
+    scale: ClassVar[float] = 1.0
 
     def terms(self) -> dict[str, GroupRef]:
         return {"of": self.of}
 
 
-class Share(_Indicator):
-    function: Literal["share"]
+class _Rate(_Indicator):
     numerator: GroupRef
     denominator: GroupRef
 
@@ -63,15 +63,21 @@ class Share(_Indicator):
         return {"numerator": self.numerator, "denominator": self.denominator}
 
 
-class Ratio(Share):
-    function: Literal["ratio"]  # type: ignore[assignment]
-    scale: float = 100.0
+class Share(_Rate):
+    function: Literal["share"]
+    scale: ClassVar[float] = 100.0  # percent
+
+
+class Ratio(_Rate):
+    function: Literal["ratio"]
+    scale: float = 100.0  # configurable, e.g. men per 100 women
 
 
 class SegregationIS(_Indicator):
     function: Literal["segregation_is"]
     group: GroupRef
     total: GroupRef = "total"
+    scale: ClassVar[float] = 1.0
 
     def terms(self) -> dict[str, GroupRef]:
         return {"group": self.group, "total": self.total}

@@ -8,6 +8,7 @@ Line numbers in errors are file lines (the header is line 1).
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -152,19 +153,26 @@ def _rules(column: dict, ref_date: date) -> list[tuple[str, str, list]]:
 
 
 def _range_rules(column: dict, ref_date: date, present: str) -> list[tuple[str, str, list]]:
-    year = ref_date.year
-    name = column["name"]
-    if name == "geburtsjahr":
-        cond = (f"NOT ({present}) OR TRY_CAST(geburtsjahr AS INTEGER) IS NULL "
-                f"OR TRY_CAST(geburtsjahr AS INTEGER) BETWEEN {year - 120} AND {year}")
-        return [(cond, column["expected"], [])]
-    if name == "zuzugsjahr":
-        cond = (f"NOT ({present}) OR TRY_CAST(zuzugsjahr AS INTEGER) IS NULL "
-                f"OR TRY_CAST(geburtsjahr AS INTEGER) IS NULL "
-                f"OR TRY_CAST(zuzugsjahr AS INTEGER) BETWEEN "
-                f"TRY_CAST(geburtsjahr AS INTEGER) AND {year}")
-        return [(cond, column["expected"], [])]
-    return []
+    """The column's ``range`` from the YAML spec; unparsable values are the int rule's job."""
+    if "range" not in column:
+        return []
+    value = f'TRY_CAST("{column["name"]}" AS INTEGER)'
+    lower, upper = (_bound(b, ref_date) for b in column["range"])
+    cond = (f"NOT ({present}) OR {value} IS NULL OR "
+            f"(({lower}) IS NULL OR {value} >= ({lower})) AND "
+            f"(({upper}) IS NULL OR {value} <= ({upper}))")
+    return [(cond, column["expected"], [])]
+
+
+def _bound(bound: str, ref_date: date) -> str:
+    """SQL for one range bound: ``ref_year[±N]`` or another int column of the row."""
+    match = re.fullmatch(r"ref_year(?:([+-])(\d+))?", str(bound).replace(" ", ""))
+    if match:
+        sign, offset = match.groups()
+        return str(ref_date.year + (int(offset) if sign == "+" else -int(offset or 0)))
+    if bound in {c["name"] for c in COLUMNS if c["type"] == "int"}:
+        return f'TRY_CAST("{bound}" AS INTEGER)'
+    raise ValueError(f"register_persons.yaml: invalid range bound {bound!r}")
 
 
 def _violation_error(path: Path, violations: list[tuple]) -> InputError:
