@@ -151,7 +151,7 @@ def _load_extracts(con: duckdb.DuckDBPyConnection, profile: Profile,
     total = 0
     for ref_date, path in reporter.track(extracts, "Melderegister laden", len(extracts)):
         _valid_areas(con, ref_date, profile.level_ids()[-1])
-        rows = register_persons.stage(con, path, ref_date, source.encoding, source.separator)
+        rows = register_persons.stage(con, path, ref_date, source.layout)
         counted = aggregate_persons(con, ref_date)
         if counted != rows:
             raise InputError(path, f"{rows} rows staged but {counted} persons counted")

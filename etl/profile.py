@@ -39,8 +39,7 @@ class Register(_Strict):
     adapter: str = "register_persons"
     files: str                  # glob below raw_dir; the parent folder is the reference date
     attribution: str
-    encoding: str = "utf-8"
-    separator: str = ";"
+    layout: Path | None = None  # column layout YAML (docs/REGISTER_LAYOUTS.md); None = default
 
 
 class Disclosure(_Strict):
@@ -79,6 +78,9 @@ def load_profile(path: Path | str | None = None) -> Profile:
     for key in ("raw_dir", "curated_dir", "indicators"):
         if key in data:
             data[key] = (base / data[key]).resolve()
+    register = data.get("register")
+    if isinstance(register, dict) and register.get("layout"):
+        register["layout"] = (base / register["layout"]).resolve()
     try:
         return Profile(**data, path=path.resolve())
     except ValidationError as exc:

@@ -41,7 +41,7 @@ FROM raw_persons
 
 
 def stage(con: duckdb.DuckDBPyConnection, path: Path, ref_date: date,
-          encoding: str = "utf-8", separator: str = ";") -> int:
+          layout: Path | None = None, encoding: str = "utf-8", separator: str = ";") -> int:
     """Read ``path`` into ``stg_persons``; return its row count.
 
     Requires the TEMP tables ``valid_areas(area_id)`` (finest-level areas valid at
