@@ -19,12 +19,13 @@ from etl import warehouse
 from etl.checks import run_checks
 from etl.errors import InputError
 from etl.files import sha256_of
-from etl.indicators.engine import compute
-from etl.indicators.spec import Catalogue, load_catalogue
-from etl.profile import Profile
-from etl.sources import register_persons
+from etl.indicators.engine import compute, register_counts
+from etl.indicators.spec import Catalogue, load_catalogue, term_key, term_name
+from etl.profile import CodeHierarchyGeography, Profile
+from etl.sources import code_hierarchy, register_persons
 from etl.sources.area_list import AreaVintage, read_vintage
 from etl.transform.areas import write_areas, write_levels
+from etl.transform.counts import data_codes, discover_tables, stage_tables, write_counts
 from etl.transform.population import aggregate_persons, load_code_lists
 
 SCHEMA_SQL = (Path(__file__).parent / "schema.sql").read_text(encoding="utf-8")
@@ -48,26 +49,48 @@ class BuildResult:
     ref_dates: list[date]
     values: int
     warnings: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Inputs:
+    """Everything a build reads, found and hashed before any work starts."""
+
+    extracts: list[tuple[date, Path]]
+    tables: list[tuple]
+    vintages: list[AreaVintage] | None  # area lists; None = derived from codes in the data
+    digests: dict[Path, str]
 
 
 def build(profile: Profile, reporter: Reporter | None = None) -> BuildResult:
     """Build and publish a new snapshot for ``profile``."""
     reporter = reporter or Reporter()
     catalogue = load_catalogue(profile.indicators)
-    extracts = discover_extracts(profile)
-    vintages = read_vintages(profile)
-    digests = verify_raw([p for _, p in extracts] + [f for v in vintages for f in v.files])
+    inputs = discover_inputs(profile)
     with warehouse.build_lock(profile.curated_dir):
         building = warehouse.begin(profile.curated_dir)
         try:
-            result = _build_into(building, profile, catalogue, extracts, vintages, digests,
-                                 reporter)
+            result = _build_into(building, profile, catalogue, inputs, reporter)
             result.snapshot = warehouse.publish(profile.curated_dir, building,
                                                 profile.keep_snapshots)
         except BaseException:
             warehouse.discard(building)
             raise
     return result
+
+
+def discover_inputs(profile: Profile) -> Inputs:
+    extracts = discover_extracts(profile) if profile.register_source else []
+    tables = discover_tables(profile)
+    geo = profile.geography
+    if isinstance(geo, CodeHierarchyGeography):
+        vintages = None
+        geo_files = sorted({profile.raw_dir / b.file for v in geo.vintages for b in v.boundaries})
+    else:
+        vintages = read_vintages(profile)
+        geo_files = [f for v in vintages for f in v.files]
+    raw = [p for _, p in extracts] + [p for _, p in tables] + geo_files
+    return Inputs(extracts, tables, vintages, verify_raw(raw))
 
 
 def discover_extracts(profile: Profile) -> list[tuple[date, Path]]:
@@ -116,46 +139,53 @@ def verify_raw(paths: list[Path]) -> dict[Path, str]:
     return digests
 
 
-def _build_into(building: Path, profile: Profile, catalogue: Catalogue,
-                extracts: list[tuple[date, Path]], vintages: list[AreaVintage],
-                digests: dict[Path, str], reporter: Reporter) -> BuildResult:
+def _build_into(building: Path, profile: Profile, catalogue: Catalogue, inputs: Inputs,
+                reporter: Reporter) -> BuildResult:
     con = duckdb.connect(str(building / warehouse.DATABASE))
     try:
         con.execute(SCHEMA_SQL)
         load_code_lists(con)
         write_levels(con, profile)
+        loads = stage_tables(con, profile, inputs.tables, reporter.track)
+        vintages = inputs.vintages or code_hierarchy.read_vintages(
+            profile, data_codes(con, profile))
         write_areas(con, vintages, profile)
         warnings = [w for v in vintages for w in v.warnings]
-        for message in warnings:
-            reporter.info(f"[yellow]Hinweis:[/yellow] {message}")
-        loads = [(v_file, None, None) for v in vintages for v_file in v.files]
-        persons = _load_extracts(con, profile, extracts, reporter, loads)
+        loads = [("geography", f, None, None) for v in vintages for f in v.files] + loads
+        persons = _load_extracts(con, profile, inputs.extracts, reporter, loads)
         reporter.info("Indikatoren berechnen …")
-        _write_catalogue(con, catalogue, profile)
-        values = compute(con, catalogue, profile)
+        register_counts(con, catalogue, profile)
+        sources, conflicts = write_counts(con, profile, catalogue) if profile.tables else ({}, [])
+        warnings += conflicts
+        computed, skipped = compute(con, catalogue, profile)
+        for message in warnings + [f"Indikator übersprungen – {m}" for m in skipped]:
+            reporter.info(f"[yellow]Hinweis:[/yellow] {message}")
+        _write_catalogue(con, catalogue, profile, computed, sources)
         run_checks(con, profile.level_ids()[-1])
-        _write_loads(con, profile, loads, digests)
-        _write_meta(con, profile, extracts)
+        _write_loads(con, profile, loads, inputs.digests)
+        ref_dates = [r[0] for r in con.execute(
+            "SELECT DISTINCT ref_date FROM indicator_values ORDER BY 1").fetchall()]
+        _write_meta(con, profile, ref_dates)
         reporter.info("Parquet schreiben …")
         _write_parquet(con, building / "parquet")
+        values = con.execute("SELECT count(*) FROM indicator_values").fetchall()[0][0]
         con.execute("CHECKPOINT")
     finally:
         con.close()
-    return BuildResult(building, persons, [d for d, _ in extracts], values, warnings)
+    return BuildResult(building, persons, ref_dates, values, warnings, skipped)
 
 
 def _load_extracts(con: duckdb.DuckDBPyConnection, profile: Profile,
                    extracts: list[tuple[date, Path]], reporter: Reporter,
                    loads: list[tuple]) -> int:
-    source = profile.register_source
     total = 0
     for ref_date, path in reporter.track(extracts, "Melderegister laden", len(extracts)):
         _valid_areas(con, ref_date, profile.level_ids()[-1])
-        rows = register_persons.stage(con, path, ref_date, source.layout)
+        rows = register_persons.stage(con, path, ref_date, profile.register_source.layout)
         counted = aggregate_persons(con, ref_date)
         if counted != rows:
             raise InputError(path, f"{rows} rows staged but {counted} persons counted")
-        loads.append((path, rows, ref_date))
+        loads.append(("register", path, rows, ref_date))
         total += rows
     return total
 
@@ -167,31 +197,42 @@ def _valid_areas(con: duckdb.DuckDBPyConnection, ref_date: date, finest: str) ->
         [finest, ref_date])
 
 
-def _write_catalogue(con: duckdb.DuckDBPyConnection, catalogue: Catalogue,
-                     profile: Profile) -> None:
-    sources = {"register": profile.register_source.attribution}
+def _write_catalogue(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, profile: Profile,
+                     computed: list[str], term_sources: dict[str, set[str]]) -> None:
     rows = []
     for order, ind in enumerate(catalogue.indicators):
+        if ind.id not in computed:
+            continue
         unit = catalogue.units[ind.unit]
         num, den = ind.numerator_label, ind.denominator_label
         rows.append((ind.id, ind.function, ind.topic, ind.title.de, ind.title.en,
                      ind.definition.de, ind.definition.en, num and num.de, den and den.de,
                      num and num.en, den and den.en, ind.unit, unit.de, unit.en,
-                     ind.decimals, sources.get(ind.source, ind.source), ind.definition_id,
+                     ind.decimals, _source_line(ind, profile, term_sources), ind.definition_id,
                      order))
     con.executemany(f"INSERT INTO indicators VALUES ({', '.join('?' * 18)})", rows)
+
+
+def _source_line(ind, profile: Profile, term_sources: dict[str, set[str]]) -> str:
+    """Attribution of every source an indicator's numbers come from."""
+    tables = {t.id: t.attribution for t in profile.tables}
+    used = sorted({s for ref in ind.terms().values()
+                   for s in term_sources.get(term_name(term_key(ref)), {"register"})})
+    texts = [profile.register_source.attribution if s == "register" and profile.register_source
+             else tables.get(s, s) for s in used]
+    return "; ".join(dict.fromkeys(texts))
 
 
 def _write_loads(con: duckdb.DuckDBPyConnection, profile: Profile, loads: list[tuple],
                  digests: dict[Path, str]) -> None:
     now = datetime.now(UTC).replace(tzinfo=None)
     rows = []
-    for load_id, (path, count, ref_date) in enumerate(loads, start=1):
+    for load_id, (source, path, count, ref_date) in enumerate(loads, start=1):
         digest = digests[path]
         if count is None:
             count = _line_count(path)
-        rows.append((load_id, "register" if ref_date else "geography",
-                     str(path.relative_to(profile.raw_dir)), digest, count, ref_date, now, "ok"))
+        rows.append((load_id, source, str(path.relative_to(profile.raw_dir)), digest, count,
+                     ref_date, now, "ok"))
     con.executemany("INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
 
@@ -211,14 +252,18 @@ def _line_count(path: Path) -> int:
 
 
 def _write_meta(con: duckdb.DuckDBPyConnection, profile: Profile,
-                extracts: list[tuple[date, Path]]) -> None:
+                ref_dates: list[date]) -> None:
+    if not ref_dates:
+        raise InputError(profile.raw_dir, "no indicator could be computed from the data")
+    sources = [profile.register_source] if profile.register_source else []
     meta = {
         "instance": profile.instance,
         "title": profile.title,
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "attribution": profile.register_source.attribution,
-        "first_ref_date": extracts[0][0].isoformat(),
-        "last_ref_date": extracts[-1][0].isoformat(),
+        "attribution": "; ".join(dict.fromkeys(s.attribution for s in
+                                               sources + list(profile.tables))),
+        "first_ref_date": ref_dates[0].isoformat(),
+        "last_ref_date": ref_dates[-1].isoformat(),
         "indicators_sha256": sha256_of(profile.indicators),
     }
     con.executemany("INSERT INTO meta VALUES (?, ?)", list(meta.items()))

@@ -6,10 +6,14 @@ resolved against the directory of the profile file.
 
 from __future__ import annotations
 
+import os
+import re
+from datetime import date
 from pathlib import Path
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from etl.errors import ConfigError
 
@@ -27,12 +31,135 @@ class Level(_Strict):
     label_en: str
 
 
-class Geography(_Strict):
-    adapter: str = "area_list"
+class AreaListGeography(_Strict):
+    """Explicit area lists with finest-level boundaries, one folder per vintage."""
+
+    adapter: Literal["area_list"] = "area_list"
     areas: str                  # glob below raw_dir, one match per vintage folder
     geometry: str               # glob below raw_dir, next to the area list
     level_names: dict[str, str]  # raw level name -> level id
     simplify_tolerance: float = 0.0002  # degrees, for the web geometry
+
+
+class IdCorrection(_Strict):
+    """A documented fix of a wrong area code in a delivered boundary file."""
+
+    feature: int                # 1-based feature number in the file
+    found: str                  # the id the file has
+    id: str                     # the correct id
+    reason: str
+
+
+class Boundary(_Strict):
+    """One boundary file of one level (see etl/sources/geometry.py)."""
+
+    level: str
+    file: str                   # path below raw_dir
+    id: str                     # property holding the area code
+    name: str | None = None     # property holding the name ...
+    name_template: str | None = None  # ... or a template such as "{GEN}, {BEZ}"
+    id_prefix: str | None = None  # keep only features whose code starts with it
+    strict: bool = False        # data codes of this level missing here are errors
+    corrections: list[IdCorrection] = []
+
+
+class GeoVintage(_Strict):
+    id: str
+    valid_from: date
+    boundaries: list[Boundary] = []
+
+
+class RootArea(_Strict):
+    id: str
+    name: str
+
+
+class CodeHierarchyGeography(_Strict):
+    """Areas identified by hierarchical codes (the parent code is a prefix of the child's),
+    e.g. Berlin's LOR (BBPPRRPP) or AGS/ARS (LL KKK). Areas come from the data and the
+    boundary files; geometry vintages say which boundaries apply from when."""
+
+    adapter: Literal["code_hierarchy"]
+    root: RootArea
+    code_lengths: dict[str, int]  # level id -> code length, every level below the root
+    member_prefix: str | None = None  # codes of the instance start with it (e.g. "07")
+    vintages: list[GeoVintage]
+    simplify_tolerance: float = 0.0002
+
+
+Geography = Annotated[AreaListGeography | CodeHierarchyGeography,
+                      Field(discriminator="adapter")]
+
+
+class Selector(_Strict):
+    """Cells of a table: a column/variable (or several, summed) and row dimension labels."""
+
+    variable: str | list[str]
+    dims: str | list[str] = ""
+
+    def variables(self) -> list[str]:
+        return [self.variable] if isinstance(self.variable, str) else list(self.variable)
+
+    def dim_values(self) -> list[str]:
+        return [self.dims] if isinstance(self.dims, str) else list(self.dims)
+
+
+class CountMapping(_Strict):
+    """``term`` (a group, a measure or their intersection) = sum(add) - sum(subtract)."""
+
+    term: str | list[str]
+    add: list[Selector]
+    subtract: list[Selector] = []
+
+    @field_validator("add", "subtract", mode="before")
+    @classmethod
+    def _selectors(cls, value: object) -> object:
+        items = value if isinstance(value, list) else [value]
+        return [{"variable": item} if isinstance(item, str) else item for item in items]
+
+    def term_key(self) -> tuple[str, ...]:
+        return tuple(sorted({self.term} if isinstance(self.term, str) else set(self.term)))
+
+
+class DateFromName(_Strict):
+    """Reference date from the file name: ``regex`` with the named group ``year`` and
+    either ``month`` and ``day`` or ``part`` (looked up in ``parts`` -> "MM-DD")."""
+
+    regex: str
+    parts: dict[str, str] = {}
+
+
+class _Table(_Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    files: str                  # glob below raw_dir
+    attribution: str
+    encoding: str | None = None
+    counts: list[CountMapping]
+    # A count this table shares with an earlier table of the profile must agree with it;
+    # 'warn' reports disagreements and keeps the earlier table's value.
+    conflicts: Literal["error", "warn"] = "error"
+
+
+class AreaTable(_Table):
+    """Counts per area as offices publish them: one row per area, one column per count."""
+
+    adapter: Literal["area_table"]
+    area_column: str
+    ref_date: DateFromName
+    sheet: str | int | None = None  # XLSX only
+    header_row: int = 1
+    separator: str = ","
+    decimal: str = "."
+    sums: list[list[str]] = []  # consistency: first column = sum of the other columns
+
+
+class GenesisTable(_Table):
+    """GENESIS / Regionaldatenbank table CSV (etl/sources/genesis_csv.py)."""
+
+    adapter: Literal["genesis_csv"]
+
+
+Table = Annotated[AreaTable | GenesisTable, Field(discriminator="adapter")]
 
 
 class Register(_Strict):
@@ -56,13 +183,17 @@ class Profile(_Strict):
     keep_snapshots: int = 3
     levels: list[Level]
     geography: Geography
-    register_source: Register = Field(alias="register")
+    register_source: Register | None = Field(default=None, alias="register")
+    tables: list[Table] = []
     disclosure: Disclosure = Disclosure()
     path: Path | None = None
 
     def level_ids(self) -> list[str]:
         """Level ids from coarsest (rank 0) to finest."""
         return [level.id for level in self.levels]
+
+    def level_label(self, level: str) -> str:
+        return next(lv.label_de for lv in self.levels if lv.id == level)
 
 
 def load_profile(path: Path | str | None = None) -> Profile:
@@ -77,14 +208,52 @@ def load_profile(path: Path | str | None = None) -> Profile:
     base = path.resolve().parent
     for key in ("raw_dir", "curated_dir", "indicators"):
         if key in data:
-            data[key] = (base / data[key]).resolve()
+            data[key] = (base / expand_env(path, str(data[key]))).resolve()
+    if isinstance(data.get("geography"), dict):
+        data["geography"].setdefault("adapter", "area_list")
     register = data.get("register")
     if isinstance(register, dict) and register.get("layout"):
         register["layout"] = (base / register["layout"]).resolve()
     try:
-        return Profile(**data, path=path.resolve())
+        profile = Profile(**data, path=path.resolve())
     except ValidationError as exc:
         raise ConfigError(f"{path}: {_describe(exc)}") from exc
+    _check_consistency(path, profile)
+    return profile
+
+
+ENV_REFERENCE = re.compile(r"\$\{(?P<name>[A-Z_][A-Z0-9_]*)(?::-(?P<default>[^}]*))?\}")
+
+
+def expand_env(path: Path, value: str) -> str:
+    """Replace ``${NAME}`` / ``${NAME:-default}`` by the environment variable's value, so a
+    profile can point at data kept elsewhere (e.g. ``${IMON_SHARED_DATA:-../../shared/data}``)."""
+    def replace(match: re.Match) -> str:
+        found = os.environ.get(match["name"]) or match["default"]
+        if found is None:
+            raise ConfigError(f"{path}: environment variable {match['name']} is not set and "
+                              "the reference has no default (${NAME:-default})")
+        return found
+    return ENV_REFERENCE.sub(replace, value)
+
+
+def _check_consistency(path: Path, profile: Profile) -> None:
+    levels = profile.level_ids()
+    if profile.register_source is None and not profile.tables:
+        raise ConfigError(f"{path}: neither 'register' nor 'tables': the profile names no data")
+    geo = profile.geography
+    if isinstance(geo, CodeHierarchyGeography):
+        if sorted(geo.code_lengths) != sorted(levels[1:]):
+            raise ConfigError(f"{path}: field 'geography.code_lengths': expected one code length "
+                              f"for each level below the root ({', '.join(levels[1:])})")
+        for vintage in geo.vintages:
+            for boundary in vintage.boundaries:
+                if boundary.level not in levels:
+                    raise ConfigError(f"{path}: vintage '{vintage.id}': unknown level "
+                                      f"'{boundary.level}' (known: {', '.join(levels)})")
+    ids = [table.id for table in profile.tables]
+    if len(ids) != len(set(ids)):
+        raise ConfigError(f"{path}: field 'tables': table ids must be unique")
 
 
 def _describe(exc: ValidationError) -> str:

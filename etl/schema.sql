@@ -61,10 +61,37 @@ CREATE TABLE population (
     PRIMARY KEY (ref_date, area_id, sex, age_group, citizenship, migration_status, origin_region)
 );
 
+-- Cells of statistics-office tables (GENESIS, district tables) for the areas of this
+-- instance, as delivered: the office's value symbols are kept in `flag`, never made 0.
+CREATE TABLE observations (
+    source_id VARCHAR NOT NULL,     -- table id of the profile
+    table_id  VARCHAR NOT NULL,     -- the office's table id (GENESIS) or the file name
+    ref_date  DATE NOT NULL,
+    area_id   VARCHAR NOT NULL,
+    variable  VARCHAR NOT NULL,     -- column (header path joined by ' | ')
+    dims      VARCHAR NOT NULL,     -- row dimension labels joined by ' | ', '' if none
+    unit      VARCHAR NOT NULL,
+    value     DOUBLE,               -- NULL when flagged
+    flag      VARCHAR               -- nil, secret, not_applicable, unreliable, pending
+);
+
+-- Counts of every term (a group, a measure or their intersection, e.g.
+-- 'foreigners&under_18') an indicator needs: additive terms at the finest level (higher
+-- levels are sums), non-additive measures (published rates) for the areas given.
+CREATE TABLE area_counts (
+    ref_date  DATE NOT NULL,
+    area_id   VARCHAR NOT NULL,
+    term      VARCHAR NOT NULL,
+    value     DOUBLE,               -- NULL when flagged
+    flag      VARCHAR,
+    source_id VARCHAR NOT NULL,     -- 'register' or the table id of the profile
+    PRIMARY KEY (ref_date, area_id, term)
+);
+
 -- Indicator catalogue (from indicators.yaml).
 CREATE TABLE indicators (
     indicator_id   VARCHAR PRIMARY KEY,
-    function       VARCHAR NOT NULL,    -- count, share, ratio, segregation_is
+    function       VARCHAR NOT NULL,    -- count, share, ratio, segregation_is, observed
     topic          VARCHAR NOT NULL,
     title_de       VARCHAR NOT NULL,
     title_en       VARCHAR NOT NULL,
@@ -94,7 +121,8 @@ CREATE TABLE indicator_values (
     value         DOUBLE,               -- NULL when suppressed or undefined
     numerator     DOUBLE,
     denominator   DOUBLE,
-    flag          VARCHAR,              -- NULL, 'suppressed', 'undefined'
+    flag          VARCHAR,              -- NULL, 'suppressed', 'undefined', 'incomplete' or a
+                                        -- source symbol flag (etl/sources/value_flags.csv)
     definition_id VARCHAR NOT NULL,
     n_units       INTEGER,              -- segregation indices: number of units used
     PRIMARY KEY (indicator_id, ref_date, area_id, level)

@@ -51,7 +51,7 @@ def _validate(con: duckdb.DuckDBPyConnection, indicator: str, level: str | None,
               ref_date: date | None, area: str | None) -> None:
     _known(con, "indicator", indicator, "SELECT indicator_id FROM indicators ORDER BY sort_order")
     _known(con, "level", level, "SELECT level FROM levels ORDER BY rank")
-    _known(con, "date", ref_date, "SELECT DISTINCT ref_date FROM population ORDER BY 1")
+    _known(con, "date", ref_date, "SELECT DISTINCT ref_date FROM indicator_values ORDER BY 1")
     _known(con, "area", area, "SELECT DISTINCT area_id FROM areas ORDER BY 1")
 
 

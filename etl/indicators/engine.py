@@ -1,9 +1,14 @@
-"""Indicator engine: indicators.yaml -> ``indicators`` catalogue + ``indicator_values``.
+"""Indicator engine: ``area_counts`` -> ``indicator_values``.
 
-1. Every distinct group intersection ("term") used by an indicator becomes one filtered
-   sum, computed for all areas, levels and dates in a single pass over ``population``.
-2. Each function in :mod:`etl.indicators.functions` is one set-based statement over all
-   indicators that use it.
+1. ``area_counts`` holds every "term" (a group, a measure or their intersection, e.g.
+   ``foreigners&under_18``) per finest area and date. Register instances fill it from
+   ``population`` in one pass (:func:`register_counts`); table instances from their
+   statistics-office tables (:mod:`etl.transform.counts`).
+2. ``term_counts`` sums the additive terms over the area closure for every level at once;
+   non-additive measures (published rates) are taken where published.
+3. Each function in :mod:`etl.indicators.functions` is one set-based statement over all
+   indicators that use it. Indicators whose terms the instance lacks are skipped (and
+   reported), not filled with zeros.
 """
 
 from __future__ import annotations
@@ -13,41 +18,79 @@ import re
 import duckdb
 
 from etl.indicators.functions import REGISTRY
-from etl.indicators.spec import Catalogue, GroupRef, term_key
+from etl.indicators.spec import Catalogue, GroupRef, term_key, term_name
 from etl.profile import Profile
 
 FILTERABLE = re.compile(r"^[a-z_]+$")
 
-TERM_COUNTS_SQL = """
-CREATE OR REPLACE TEMP TABLE term_counts AS
+REGISTER_COUNTS_SQL = """
+INSERT INTO area_counts
 WITH dates AS (
     SELECT DISTINCT ref_date FROM population
 ),
 
-members AS (
+units AS (
+    -- every finest area valid on each date: an area without residents counts 0
+    SELECT d.ref_date, v.area_id
+    FROM dates AS d
+    INNER JOIN areas AS v
+        ON v.level = $finest
+       AND d.ref_date BETWEEN v.valid_from AND coalesce(v.valid_to, DATE '9999-12-31')
+),
+
+wide AS (
+    SELECT u.ref_date, u.area_id, {sums}
+    FROM units AS u
+    LEFT JOIN population AS p ON p.ref_date = u.ref_date AND p.area_id = u.area_id
+    GROUP BY ALL
+)
+
+SELECT ref_date, area_id, term, n, NULL, 'register'
+FROM (UNPIVOT wide ON {columns} INTO NAME term VALUE n)
+"""
+
+TERM_COUNTS_SQL = """
+CREATE OR REPLACE TEMP TABLE term_counts AS
+WITH members AS (
     -- finest areas valid on each date, with themselves and all their ancestors
     SELECT d.ref_date, c.member_id, c.area_id, c.level, c.vintage
-    FROM dates AS d
+    FROM (SELECT DISTINCT ref_date FROM area_counts) AS d
     INNER JOIN areas AS v
         ON v.level = $finest
        AND d.ref_date BETWEEN v.valid_from AND coalesce(v.valid_to, DATE '9999-12-31')
     INNER JOIN area_closure AS c ON c.member_id = v.area_id AND c.vintage = v.vintage
 ),
 
-pop AS (
-    SELECT m.ref_date, m.area_id AS agg_area, m.level AS agg_level, m.vintage,
-           p.* EXCLUDE (ref_date, area_id)
-    FROM members AS m
-    LEFT JOIN population AS p ON p.ref_date = m.ref_date AND p.area_id = m.member_id
+present AS (
+    SELECT DISTINCT k.ref_date, k.term
+    FROM area_counts AS k INNER JOIN terms AS t ON t.term = k.term AND t.additive
 ),
 
-wide AS (
-    SELECT ref_date, agg_area AS area_id, agg_level AS level, vintage, {sums}
-    FROM pop
+additive AS (
+    -- sums over the finest areas; a flagged member makes the sum unknown (flag kept)
+    SELECT m.ref_date, m.area_id, m.level, m.vintage, p.term,
+           CASE WHEN count(k.flag) = 0 THEN coalesce(sum(k.value), 0) END AS n,
+           min(k.flag) AS flag
+    FROM members AS m
+    INNER JOIN present AS p ON p.ref_date = m.ref_date
+    LEFT JOIN area_counts AS k
+        ON k.ref_date = m.ref_date AND k.area_id = m.member_id AND k.term = p.term
     GROUP BY ALL
+),
+
+published AS (
+    -- non-additive measures (rates): only where the source publishes them
+    SELECT k.ref_date, k.area_id, a.level, a.vintage, k.term, k.value AS n, k.flag
+    FROM area_counts AS k
+    INNER JOIN terms AS t ON t.term = k.term AND NOT t.additive
+    INNER JOIN areas AS a
+        ON a.area_id = k.area_id
+       AND k.ref_date BETWEEN a.valid_from AND coalesce(a.valid_to, DATE '9999-12-31')
 )
 
-UNPIVOT wide ON {terms} INTO NAME term VALUE n
+SELECT * FROM additive
+UNION ALL
+SELECT * FROM published
 """
 
 UNIT_ROOTS_SQL = """
@@ -59,34 +102,55 @@ INNER JOIN area_closure AS c2
 """
 
 
-def compute(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, profile: Profile) -> int:
-    """Fill ``indicators`` and ``indicator_values``; return the number of values written."""
-    terms = _term_ids(catalogue)
-    _term_counts(con, catalogue, terms, profile.level_ids()[-1])
+def register_counts(con: duckdb.DuckDBPyConnection, catalogue: Catalogue,
+                    profile: Profile) -> None:
+    """Count every term the indicators need from ``population`` into ``area_counts``
+    (finest areas, every reference date of the register), in one pass."""
+    keys = sorted({term_key(ref) for ind in catalogue.indicators
+                   for ref in ind.terms().values()})
+    keys = [key for key in keys if catalogue.from_population(key)]
+    if not keys or not con.execute("SELECT count(*) FROM population").fetchall()[0][0]:
+        return
+    params: dict[str, object] = {"finest": profile.level_ids()[-1]}
+    sums = [f"coalesce(sum(count) FILTER (WHERE {_condition(catalogue, key, params)}), 0) "
+            f'AS "{term_name(key)}"' for key in keys]
+    columns = ", ".join(f'"{term_name(key)}"' for key in keys)
+    con.execute(REGISTER_COUNTS_SQL.format(sums=", ".join(sums), columns=columns), params)
+
+
+def compute(con: duckdb.DuckDBPyConnection, catalogue: Catalogue,
+            profile: Profile) -> tuple[list[str], list[str]]:
+    """Fill ``indicator_values`` for every indicator whose terms are all in ``area_counts``.
+
+    Returns (computed indicator ids, messages on the indicators skipped for lack of data).
+    """
+    present = {r[0] for r in con.execute("SELECT DISTINCT term FROM area_counts").fetchall()}
+    computed, skipped = [], []
+    for ind in catalogue.indicators:
+        missing = [term_name(term_key(ref)) for ref in ind.terms().values()
+                   if term_name(term_key(ref)) not in present]
+        if missing:
+            skipped.append(f"{ind.id}: no data for {', '.join(sorted(set(missing)))}")
+        else:
+            computed.append(ind)
+    _terms(con, catalogue, computed)
+    con.execute(TERM_COUNTS_SQL, {"finest": profile.level_ids()[-1]})
     con.execute(UNIT_ROOTS_SQL, {"root": profile.level_ids()[0]})
-    _indicator_terms(con, catalogue, terms)
+    _indicator_terms(con, computed)
     params = {"min_denominator": profile.disclosure.min_denominator,
               "min_count": profile.disclosure.min_count}
-    for function in sorted({ind.function for ind in catalogue.indicators}):
+    for function in sorted({ind.function for ind in computed}):
         sql = REGISTRY[function]
         used = {k: v for k, v in {**params, "function": function}.items() if f"${k}" in sql}
         con.execute(f"INSERT INTO indicator_values {sql}", used)
-    return con.execute("SELECT count(*) FROM indicator_values").fetchall()[0][0]
+    return [ind.id for ind in computed], skipped
 
 
-def _term_ids(catalogue: Catalogue) -> dict[tuple[str, ...], str]:
-    keys = sorted({term_key(ref) for ind in catalogue.indicators for ref in ind.terms().values()})
-    return {key: f"t{i}" for i, key in enumerate(keys)}
-
-
-def _term_counts(con: duckdb.DuckDBPyConnection, catalogue: Catalogue,
-                 terms: dict[tuple[str, ...], str], finest: str) -> None:
-    sums, params = [], {"finest": finest}
-    for key, term in terms.items():
-        condition = _condition(catalogue, key, params)
-        sums.append(f"coalesce(sum(count) FILTER (WHERE {condition}), 0) AS {term}")
-    sql = TERM_COUNTS_SQL.format(sums=", ".join(sums), terms=", ".join(terms.values()))
-    con.execute(sql, params)
+def _terms(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, indicators: list) -> None:
+    keys = {term_key(ref) for ind in indicators for ref in ind.terms().values()}
+    con.execute("CREATE OR REPLACE TEMP TABLE terms (term VARCHAR, additive BOOLEAN)")
+    con.executemany("INSERT INTO terms VALUES (?, ?)",
+                    [(term_name(key), catalogue.additive(key)) for key in sorted(keys)])
 
 
 def _condition(catalogue: Catalogue, key: tuple[str, ...], params: dict[str, object]) -> str:
@@ -104,17 +168,16 @@ def _condition(catalogue: Catalogue, key: tuple[str, ...], params: dict[str, obj
     return " AND ".join(parts)
 
 
-def _indicator_terms(con: duckdb.DuckDBPyConnection, catalogue: Catalogue,
-                     terms: dict[tuple[str, ...], str]) -> None:
-    rows = [_term_row(ind, terms) for ind in catalogue.indicators]
+def _indicator_terms(con: duckdb.DuckDBPyConnection, indicators: list) -> None:
+    rows = [_term_row(ind) for ind in indicators]
     con.execute("CREATE OR REPLACE TEMP TABLE indicator_terms (indicator_id VARCHAR, "
                 "function VARCHAR, num_term VARCHAR, den_term VARCHAR, scale DOUBLE, "
                 "definition_id VARCHAR)")
     con.executemany("INSERT INTO indicator_terms VALUES (?, ?, ?, ?, ?, ?)", rows)
 
 
-def _term_row(ind, terms: dict[tuple[str, ...], str]) -> tuple:
+def _term_row(ind) -> tuple:
     refs: list[GroupRef] = list(ind.terms().values())
-    numerator = terms[term_key(refs[0])]
-    denominator = terms[term_key(refs[1])] if len(refs) > 1 else None
+    numerator = term_name(term_key(refs[0]))
+    denominator = term_name(term_key(refs[1])) if len(refs) > 1 else None
     return (ind.id, ind.function, numerator, denominator, ind.scale, ind.definition_id)

@@ -12,10 +12,10 @@ from etl.errors import ConfigError
 
 DOMAINS: dict[str, list[str]] = yaml.safe_load(
     (Path(__file__).parent / "population_domains.yaml").read_text(encoding="utf-8"))
-FUNCTIONS = ("count", "share", "ratio", "segregation_is")
+FUNCTIONS = ("count", "share", "ratio", "segregation_is", "observed")
 DEFAULT_UNIT = {"count": "persons", "share": "percent", "ratio": "per_100",
                 "segregation_is": "index"}
-DEFAULT_DECIMALS = {"count": 0, "share": 1, "ratio": 1, "segregation_is": 3}
+DEFAULT_DECIMALS = {"count": 0, "share": 1, "ratio": 1, "segregation_is": 3, "observed": 1}
 
 GroupRef = str | list[str]
 
@@ -83,7 +83,20 @@ class SegregationIS(_Indicator):
         return {"group": self.group, "total": self.total}
 
 
-Indicator = Annotated[Count | Share | Ratio | SegregationIS, Field(discriminator="function")]
+class Observed(_Indicator):
+    """A value published as such by a statistics office (e.g. an unemployment rate): taken
+    over unchanged for the areas it is published for, never summed or recomputed."""
+
+    function: Literal["observed"]
+    of: GroupRef
+    scale: ClassVar[float] = 1.0
+
+    def terms(self) -> dict[str, GroupRef]:
+        return {"of": self.of}
+
+
+Indicator = Annotated[Count | Share | Ratio | SegregationIS | Observed,
+                      Field(discriminator="function")]
 _INDICATOR = TypeAdapter(Indicator)
 
 
@@ -92,12 +105,44 @@ class Defaults(_Strict):
     definition_id: str
 
 
+class Measure(_Strict):
+    """A quantity that is not a head count of residents (employees, moves, a rate).
+    Additive measures are summed over areas; the others exist only where published."""
+
+    label: Text
+    additive: bool = True
+
+
 class Catalogue(_Strict):
     version: Literal[1]
     defaults: Defaults
     units: dict[str, Text]
     groups: dict[str, dict[str, str | list[str]]]
+    measures: dict[str, Measure] = {}
     indicators: list[Indicator]
+
+    def from_population(self, key: tuple[str, ...]) -> bool:
+        """Whether the term can be counted from person-level register data."""
+        return all(name in self.groups for name in key)
+
+    def additive(self, key: tuple[str, ...]) -> bool:
+        return all(self.measures[n].additive for n in key if n in self.measures)
+
+    def contains(self, outer: tuple[str, ...], inner: tuple[str, ...]) -> bool:
+        """Whether every person/unit of term ``inner`` also belongs to term ``outer``
+        (same measures; each filter of ``outer`` is at least as wide as ``inner``'s)."""
+        if {n for n in outer if n in self.measures} != {n for n in inner if n in self.measures}:
+            return False
+        wide, narrow = self._filters(outer), self._filters(inner)
+        return all(col in narrow and narrow[col] <= values for col, values in wide.items())
+
+    def _filters(self, key: tuple[str, ...]) -> dict[str, set[str]]:
+        combined: dict[str, set[str]] = {}
+        for name in key:
+            for column, values in self.groups.get(name, {}).items():
+                chosen = {values} if isinstance(values, str) else set(values)
+                combined[column] = combined.get(column, chosen) & chosen
+        return combined
 
 
 def load_catalogue(path: Path) -> Catalogue:
@@ -116,6 +161,9 @@ def load_catalogue(path: Path) -> Catalogue:
     except ValidationError as exc:
         raise ConfigError(f"{path}: {_fields(exc)}") from exc
     _check_groups(path, catalogue.groups)
+    if set(catalogue.groups) & set(catalogue.measures):
+        raise ConfigError(f"{path}: names used both as group and measure: "
+                          f"{', '.join(sorted(set(catalogue.groups) & set(catalogue.measures)))}")
     _check_references(path, catalogue)
     return _with_defaults(catalogue)
 
@@ -158,16 +206,20 @@ def _check_references(path: Path, catalogue: Catalogue) -> None:
         if ind.id in seen:
             raise ConfigError(f"{path}: indicator '{ind.id}', field 'id': used twice")
         seen.add(ind.id)
+        known = {**catalogue.groups, **catalogue.measures}
         for role, ref in ind.terms().items():
             for group in [ref] if isinstance(ref, str) else ref:
-                if group not in catalogue.groups:
+                if group not in known:
                     raise ConfigError(f"{path}: indicator '{ind.id}', field '{role}': unknown "
-                                      f"group '{group}' (known: {', '.join(catalogue.groups)})")
+                                      f"group or measure '{group}' (known: {', '.join(known)})")
         if ind.function in ("share", "ratio"):
             for role in ("numerator_label", "denominator_label"):
                 if getattr(ind, role) is None:
                     raise ConfigError(f"{path}: indicator '{ind.id}', field '{role}': required "
                                       f"for function '{ind.function}' (German and English)")
+        if ind.unit is None and ind.function not in DEFAULT_UNIT:
+            raise ConfigError(f"{path}: indicator '{ind.id}', field 'unit': required for "
+                              f"function '{ind.function}'")
         unit = ind.unit or DEFAULT_UNIT[ind.function]
         if unit not in catalogue.units:
             raise ConfigError(f"{path}: indicator '{ind.id}', field 'unit': unknown unit "
@@ -187,3 +239,8 @@ def _with_defaults(catalogue: Catalogue) -> Catalogue:
 def term_key(ref: GroupRef) -> tuple[str, ...]:
     """Canonical key of a group reference (intersection of groups)."""
     return tuple(sorted({ref} if isinstance(ref, str) else set(ref)))
+
+
+def term_name(key: tuple[str, ...]) -> str:
+    """The term's id in ``area_counts``, e.g. ``foreigners&under_18``."""
+    return "&".join(key)

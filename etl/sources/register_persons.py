@@ -1,9 +1,13 @@
 """Source adapter: person-level register extract (Melderegister) -> staging table.
 
-Reads one raw CSV unchanged, checks its header, every cell's type and code list, and
-writes the TEMP table ``stg_persons`` (typed, renamed to English, no business logic).
-Person-level rows live only in TEMP tables: they never reach the published warehouse.
-Line numbers in errors are file lines (the header is line 1).
+Reads one raw extract unchanged - the default layout or a vendor's layout
+(``register_layout``: CSV in any encoding, XLSX, other column names and codes) -
+renames and recodes it to the canonical columns of ``register_persons.yaml``, checks
+every cell's type and code list in one set-based query, and writes the TEMP table
+``stg_persons`` (typed, renamed to English, no business logic). Person-level rows live
+only in TEMP tables: they never reach the published warehouse. Line numbers in errors
+are file lines (the header is line 1) or, for XLSX, sheet rows; columns are named as
+the vendor names them.
 """
 
 from __future__ import annotations
@@ -11,15 +15,30 @@ from __future__ import annotations
 import re
 from datetime import date
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 import yaml
 
 from etl.errors import InputError
+from etl.sources.register_layout import Layout, default_layout, load_layout, quote_ident, read_cells
 
 SPEC = yaml.safe_load((Path(__file__).with_suffix(".yaml")).read_text(encoding="utf-8"))
 COLUMNS: list[dict] = SPEC["columns"]
+CANONICAL = tuple((c["name"], bool(c.get("required"))) for c in COLUMNS)
+VENDOR_SUFFIX = "#vendor"  # raw_persons column with the vendor's value of a recoded column
 MAX_REPORTED = 5
+WHOLE_NUMBER = "[+-]?[0-9]+"  # canonical text of an int column
+
+
+class Rule(NamedTuple):
+    """A condition every row must meet; ``value`` is the column shown when it fails."""
+
+    condition: str
+    expected: str
+    args: list = []
+    value: str | None = None
+
 
 STAGE_SQL = """
 CREATE OR REPLACE TEMP TABLE stg_persons AS
@@ -44,115 +63,145 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path, ref_date: date,
           layout: Path | None = None, encoding: str = "utf-8", separator: str = ";") -> int:
     """Read ``path`` into ``stg_persons``; return its row count.
 
-    Requires the TEMP tables ``valid_areas(area_id)`` (finest-level areas valid at
-    ``ref_date``) and ``countries(code)``. Raises :class:`InputError` naming file, line
-    and column on the first problems found; nothing is kept on failure.
+    ``layout`` is a column layout file (docs/REGISTER_LAYOUTS.md); None reads the default
+    layout with ``encoding`` and ``separator``. Requires the TEMP tables
+    ``valid_areas(area_id)`` (finest-level areas valid at ``ref_date``) and
+    ``countries(code)``. Raises :class:`InputError` naming file, line and (the vendor's)
+    column on the first problems found; nothing is kept on failure.
     """
-    _check_header(path, _read_header(path, encoding, separator))
-    _read_raw(con, path, encoding, separator)
-    violations = _violations(con, ref_date)
-    if violations:
-        con.execute("DROP TABLE raw_persons")
-        raise _violation_error(path, violations)
-    con.execute(STAGE_SQL)
-    con.execute("DROP TABLE raw_persons")
+    spec = _layout(layout, encoding, separator)
+    try:
+        line = read_cells(con, path, spec)
+        _to_canonical(con, path, spec, line)
+        violations = _violations(con, ref_date, spec)
+        if violations:
+            raise _violation_error(path, violations, spec)
+        con.execute(STAGE_SQL)
+    finally:
+        con.execute("DROP TABLE IF EXISTS raw_cells; DROP TABLE IF EXISTS raw_persons; "
+                    "DROP TABLE IF EXISTS layout_codes")
     return con.execute("SELECT count(*) FROM stg_persons").fetchall()[0][0]
 
 
-def _read_header(path: Path, encoding: str, separator: str) -> list[str]:
-    try:
-        with path.open(encoding=encoding, newline="") as fh:
-            first = fh.readline()
-    except UnicodeDecodeError as exc:
-        raise InputError(path, f"not valid {encoding} text ({exc.reason} at byte {exc.start})",
-                          line=1) from exc
-    if not first.strip():
-        raise InputError(path, "file is empty (expected a header row)", line=1)
-    return [name.strip().strip('"') for name in first.rstrip("\r\n").split(separator)]
+def _layout(layout: Path | None, encoding: str, separator: str) -> Layout:
+    if layout is None:
+        return default_layout(CANONICAL, encoding, separator)
+    if (encoding, separator) != ("utf-8", ";"):
+        raise ValueError("with a layout file, encoding and separator are set in that file")
+    return load_layout(Path(layout), CANONICAL)
 
 
-def _check_header(path: Path, header: list[str]) -> None:
-    expected = [c["name"] for c in COLUMNS]
-    missing = [c for c in expected if c not in header]
-    if missing:
-        raise InputError(path, f"missing column(s) {', '.join(missing)}; expected columns: "
-                         f"{';'.join(expected)}", line=1, column=missing[0])
-    unexpected = [c for c in header if c not in expected]
-    if unexpected:
-        raise InputError(path, f"unexpected column(s) {', '.join(unexpected)}; expected "
-                         f"columns: {';'.join(expected)}", line=1, column=unexpected[0])
-    duplicated = sorted({c for c in header if header.count(c) > 1})
-    if duplicated:
-        raise InputError(path, "column named twice in the header", line=1, column=duplicated[0])
-
-
-def _read_raw(con: duckdb.DuckDBPyConnection, path: Path, encoding: str, sep: str) -> None:
-    """Load every cell as text; ``line`` is the file line (insertion order is kept)."""
-    try:
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE raw_cells AS SELECT * FROM read_csv(?, header = true,"
-            " delim = ?, all_varchar = true, encoding = ?, quote = '\"', strict_mode = true,"
-            " null_padding = false)",
-            [str(path), sep, encoding.lower().replace("_", "-")],
-        )
-    except duckdb.Error as exc:
-        raise InputError(path, f"cannot be read as a '{sep}'-separated {encoding} table: "
-                         f"{_first_lines(str(exc))}") from exc
-    # rowid follows insertion order, which DuckDB keeps for a plain scan (tested)
-    con.execute("CREATE OR REPLACE TEMP TABLE raw_persons AS "
-                "SELECT rowid + 2 AS line, * FROM raw_cells")
+def _to_canonical(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout,
+                  line: str) -> None:
+    """``raw_cells`` -> ``raw_persons``: canonical names, recoded codes, whole numbers as
+    plain digits; a recoded column keeps the vendor's value in ``<name>#vendor``."""
+    con.execute("CREATE OR REPLACE TEMP TABLE layout_codes "
+                "(col VARCHAR, code VARCHAR, canonical VARCHAR)")
+    pairs = [(name, code, canonical or None) for name, recode in layout.recodes.items()
+             for code, canonical in recode.values.items()]
+    if pairs:
+        con.executemany("INSERT INTO layout_codes VALUES (?, ?, ?)", pairs)
+    sql, params = _canonical_sql(layout, line)
+    con.execute(sql, params)
     con.execute("DROP TABLE raw_cells")
     if con.execute("SELECT count(*) FROM raw_persons").fetchall()[0][0] == 0:
-        raise InputError(path, "file has a header but no data rows", line=2)
+        raise InputError(path, "file has a header but no data rows", line=layout.header_row + 1)
 
 
-def _first_lines(message: str, n: int = 3) -> str:
-    return " ".join(message.strip().splitlines()[:n])
+def _canonical_sql(layout: Layout, line: str) -> tuple[str, list]:
+    selects, joins, params, join_params = ["__imon_line__ AS line"], [], [], []
+    for i, column in enumerate(COLUMNS):
+        name, vendor = column["name"], layout.column_map.get(column["name"])
+        value = f"cells.{quote_ident(vendor)}" if vendor else "CAST(NULL AS VARCHAR)"
+        if name in layout.recodes:
+            selects.append(f"{value} AS {quote_ident(name + VENDOR_SUFFIX)}")
+            joins.append(f"LEFT JOIN layout_codes AS m{i} ON m{i}.col = ? AND m{i}.code = {value}")
+            join_params.append(name)
+            value = f"CASE WHEN m{i}.code IS NULL THEN {value} ELSE m{i}.canonical END"
+        if column["type"] == "int":
+            value = (f"CASE WHEN regexp_full_match(trim({value}), ?) THEN regexp_extract("
+                     f"replace(trim({value}), ?, ''), '^{WHOLE_NUMBER}') ELSE {value} END")
+            params.extend([_number_pattern(layout), layout.thousands or ""])
+        selects.append(f"{value} AS {quote_ident(name)}")
+    sql = (f"CREATE OR REPLACE TEMP TABLE raw_persons AS WITH cells AS (SELECT {line} AS "
+           f"__imon_line__, * FROM raw_cells) SELECT {', '.join(selects)} FROM cells "
+           + " ".join(joins))
+    return sql, params + join_params
 
 
-def _violations(con: duckdb.DuckDBPyConnection, ref_date: date) -> list[tuple]:
-    """All rule violations as (line, column, value, expected), set-based in one query."""
+def _number_pattern(layout: Layout) -> str:
+    """Whole numbers as the layout writes them: ``1985``, ``1985,0``, ``1.985`` …"""
+    number = WHOLE_NUMBER
+    if layout.thousands:
+        number = f"[+-]?(?:[0-9]+|[0-9]{{1,3}}(?:[{layout.thousands}][0-9]{{3}})+)"
+    return f"{number}(?:[{layout.decimal}]0*)?"
+
+
+def _violations(con: duckdb.DuckDBPyConnection, ref_date: date, layout: Layout) -> list[tuple]:
+    """All rule violations as (line, column, value, vendor value, expected), set-based in
+    one query, in file order; per cell only the first failing rule (a layout's code check
+    comes first)."""
     parts, params = [], []
-    for column in COLUMNS:
-        for condition, expected, args in _rules(column, ref_date):
-            clause = "QUALIFY" if " OVER " in condition else "WHERE"
+    for position, column in enumerate(COLUMNS):
+        name = column["name"]
+        written = quote_ident(name + VENDOR_SUFFIX) if name in layout.recodes else "NULL"
+        rules = _code_rules(column, layout) + _rules(column, ref_date)
+        for seq, rule in enumerate(rules):
+            clause = "QUALIFY" if " OVER " in rule.condition else "WHERE"
             parts.append(
-                f"SELECT line, '{column['name']}' AS col, \"{column['name']}\" AS value, "
-                f"? AS expected FROM raw_persons {clause} NOT coalesce(({condition}), false)"
-            )
-            params.extend([expected, *args])
-    sql = " UNION ALL ".join(parts) + f" ORDER BY line, col LIMIT {MAX_REPORTED + 1}"
+                f"SELECT line, '{name}' AS col, {rule.value or quote_ident(name)} AS value, "
+                f"{written} AS written, ? AS expected, {position} AS pos, {seq} AS seq "
+                f"FROM raw_persons "
+                f"{clause} NOT coalesce(({rule.condition}), false)")
+            params.extend([rule.expected, *rule.args])
+    sql = (f"SELECT line, col, value, written, expected FROM ({' UNION ALL '.join(parts)}) "
+           "QUALIFY row_number() OVER (PARTITION BY line, col ORDER BY seq) = 1 "
+           f"ORDER BY line, pos LIMIT {MAX_REPORTED + 1}")
     return con.execute(sql, params).fetchall()
 
 
-def _rules(column: dict, ref_date: date) -> list[tuple[str, str, list]]:
-    """(SQL condition that must hold, what was expected, parameters) for one column."""
-    name, kind = f'"{column["name"]}"', column["type"]
+def _code_rules(column: dict, layout: Layout) -> list[Rule]:
+    """A recoded column's vendor value must be listed in the layout's codes."""
+    recode = layout.recodes.get(column["name"])
+    if recode is None or recode.keep_unmapped:
+        return []
+    vendor = quote_ident(column["name"] + VENDOR_SUFFIX)
+    listed = sorted(recode.values)
+    sample = ", ".join(listed[:10]) + (", …" if len(listed) > 10 else "")
+    return [Rule(f"{vendor} IS NULL OR trim({vendor}) = '' OR {vendor} IN "
+                 "(SELECT code FROM layout_codes WHERE col = ?)",
+                 f"a code listed in {recode.source} ({sample})", [column["name"]], vendor)]
+
+
+def _rules(column: dict, ref_date: date) -> list[Rule]:
+    """The rules of one canonical column from the YAML spec."""
+    name, kind = quote_ident(column["name"]), column["type"]
     present = f"{name} IS NOT NULL AND trim({name}) <> ''"
     rules = []
     if column.get("required"):
-        rules.append((present, "a value (the column is required)", []))
+        rules.append(Rule(present, "a value (the column is required)"))
     typed = {
-        "int": (f"TRY_CAST({name} AS INTEGER) IS NOT NULL", "a whole number", []),
-        "flag": (f"{name} IN ('0', '1')", "0 or 1", []),
-        "code": (f"list_contains(?, {name})", "one of " + ", ".join(column.get("codes", [])),
-                 [column.get("codes", [])]),
-        "country": (f"{name} IN (SELECT code FROM countries)",
-                    "an ISO 3166-1 alpha-2 country code listed in etl/transform/countries.csv", []),
-        "area": (f"{name} IN (SELECT area_id FROM valid_areas)",
-                 f"an area id of the finest level valid on {ref_date.isoformat()}", []),
+        "int": Rule(f"regexp_full_match(trim({name}), '{WHOLE_NUMBER}') AND "
+                    f"TRY_CAST({name} AS INTEGER) IS NOT NULL", "a whole number"),
+        "flag": Rule(f"{name} IN ('0', '1')", "0 or 1"),
+        "code": Rule(f"list_contains(?, {name})", "one of " + ", ".join(column.get("codes", [])),
+                     [column.get("codes", [])]),
+        "country": Rule(f"{name} IN (SELECT code FROM countries)", "an ISO 3166-1 alpha-2 "
+                        "country code listed in etl/transform/countries.csv"),
+        "area": Rule(f"{name} IN (SELECT area_id FROM valid_areas)",
+                     f"an area id of the finest level valid on {ref_date.isoformat()}"),
     }
     if kind in typed:
-        condition, expected, args = typed[kind]
-        rules.append((f"NOT ({present}) OR ({condition})", expected, args))
+        rule = typed[kind]
+        rules.append(rule._replace(condition=f"NOT ({present}) OR ({rule.condition})"))
     rules.extend(_range_rules(column, ref_date, present))
     if column.get("unique"):
-        rules.append((f"line = min(line) OVER (PARTITION BY {name})",
-                      "a value not used in an earlier row", []))
+        rules.append(Rule(f"line = min(line) OVER (PARTITION BY {name})",
+                          "a value not used in an earlier row"))
     return rules
 
 
-def _range_rules(column: dict, ref_date: date, present: str) -> list[tuple[str, str, list]]:
+def _range_rules(column: dict, ref_date: date, present: str) -> list[Rule]:
     """The column's ``range`` from the YAML spec; unparsable values are the int rule's job."""
     if "range" not in column:
         return []
@@ -161,7 +210,7 @@ def _range_rules(column: dict, ref_date: date, present: str) -> list[tuple[str, 
     cond = (f"NOT ({present}) OR {value} IS NULL OR "
             f"(({lower}) IS NULL OR {value} >= ({lower})) AND "
             f"(({upper}) IS NULL OR {value} <= ({upper}))")
-    return [(cond, column["expected"], [])]
+    return [Rule(cond, column["expected"])]
 
 
 def _bound(bound: str, ref_date: date) -> str:
@@ -175,12 +224,16 @@ def _bound(bound: str, ref_date: date) -> str:
     raise ValueError(f"register_persons.yaml: invalid range bound {bound!r}")
 
 
-def _violation_error(path: Path, violations: list[tuple]) -> InputError:
-    line, column, value, expected = violations[0]
+def _violation_error(path: Path, violations: list[tuple], layout: Layout) -> InputError:
+    line, column, value, written, expected = violations[0]
+    label = layout.column_map.get(column, column)
     shown = "" if value is None else f"'{value}'"
     message = f"found {shown or 'an empty cell'}, expected {expected}"
-    others = [f"line {v[0]} column '{v[1]}'" for v in violations[1:MAX_REPORTED]]
+    if written is not None and written != value:
+        message += f" (the file has '{written}', recoded by {layout.recodes[column].source})"
+    others = [f"line {v[0]} column '{layout.column_map.get(v[1], v[1])}'"
+              for v in violations[1:MAX_REPORTED]]
     if others:
         more = " and more" if len(violations) > MAX_REPORTED else ""
         message += f" (also: {'; '.join(others)}{more})"
-    return InputError(path, message, line=line, column=column)
+    return InputError(path, message, line=line, column=label)

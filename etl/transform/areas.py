@@ -55,7 +55,8 @@ def write_areas(con: duckdb.DuckDBPyConnection, vintages: list[AreaVintage],
         con.execute("INSERT INTO areas SELECT area_id, level, name, parent_id, vintage, "
                     "valid_from, valid_to FROM new_areas")
         con.unregister("new_areas")
-        geometry = web_geometry(vintage, profile.geography.simplify_tolerance)
+        geometry = web_geometry(vintage, profile.geography.simplify_tolerance,
+                                profile.level_ids())
         con.register("new_geometry", geometry)
         con.execute("INSERT INTO area_geometry SELECT area_id, level, vintage, geojson "
                     "FROM new_geometry")
@@ -63,26 +64,23 @@ def write_areas(con: duckdb.DuckDBPyConnection, vintages: list[AreaVintage],
     con.execute(CLOSURE_SQL, {"finest": profile.level_ids()[-1]})
 
 
-def web_geometry(vintage: AreaVintage, tolerance: float) -> pd.DataFrame:
-    """Simplified, clockwise GeoJSON geometry for every area that has (dissolved) shapes."""
-    areas = vintage.areas.set_index("area_id")
-    members: dict[str, list[shapely.Geometry]] = {}
-    for area_id, geom in vintage.shapes.items():
-        for ancestor in _lineage(area_id, areas["parent_id"]):
-            members.setdefault(ancestor, []).append(geom)
-    rows = []
-    for area_id, geoms in members.items():
-        merged = geoms[0] if len(geoms) == 1 else shapely.union_all(geoms)
-        rows.append((area_id, areas.at[area_id, "level"], vintage.vintage,
-                     shapely.to_geojson(_for_web(merged, tolerance))))
+def web_geometry(vintage: AreaVintage, tolerance: float, levels: list[str]) -> pd.DataFrame:
+    """Simplified, clockwise GeoJSON geometry of every area that has a shape: its own from a
+    boundary file, else dissolved from its children when every child has one.
+    ``levels`` run coarsest to finest."""
+    shapes = dict(vintage.shapes)
+    areas = vintage.areas
+    children = areas.dropna(subset=["parent_id"]).groupby("parent_id")["area_id"].apply(list)
+    for level in reversed(levels):
+        for area_id in areas.loc[areas["level"] == level, "area_id"]:
+            kids = children.get(area_id, [])
+            if area_id not in shapes and kids and all(k in shapes for k in kids):
+                shapes[area_id] = shapely.union_all([shapes[k] for k in kids])
+    level_of = areas.set_index("area_id")["level"]
+    rows = [(area_id, level_of[area_id], vintage.vintage,
+             shapely.to_geojson(_for_web(geom, tolerance)))
+            for area_id, geom in shapes.items() if area_id in level_of.index]
     return pd.DataFrame(rows, columns=["area_id", "level", "vintage", "geojson"])
-
-
-def _lineage(area_id: str, parents: pd.Series) -> list[str]:
-    chain = [area_id]
-    while (parent := parents.get(chain[-1])) is not None and not pd.isna(parent):
-        chain.append(parent)
-    return chain
 
 
 def _for_web(geom: shapely.Geometry, tolerance: float) -> shapely.Geometry:

@@ -47,7 +47,7 @@ def first(data, indicator_id):
     (lambda d: first(d, "foreigner_share").update(function="median"),
      "indicator 'foreigner_share', field 'function': unknown function 'median'"),
     (lambda d: first(d, "foreigner_share").update(numerator="foreignrs"),
-     "indicator 'foreigner_share', field 'numerator': unknown group 'foreignrs'"),
+     "indicator 'foreigner_share', field 'numerator': unknown group or measure 'foreignrs'"),
     (lambda d: first(d, "foreigner_share").pop("denominator"),
      "indicator 'foreigner_share', field 'denominator': Field required"),
     (lambda d: first(d, "population").update(unit="metres"),

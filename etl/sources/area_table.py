@@ -1,0 +1,170 @@
+"""Source adapter: counts per area as offices publish them (CSV or XLSX, one row per area).
+
+One file per reference date, e.g. Berlin's LOR tables
+``berlin-lor-population-2024-02-t1-planning-areas.csv``: a header row, then one row per
+finest-level area with its code in ``area_column`` and counts in the other columns. The
+profile (``tables:`` entry with ``adapter: area_table``) names the file pattern, the
+reference date in the file name, the code column and which columns make which count.
+
+Output: tidy observations (one row per area and used column) with file line numbers.
+Values are non-negative numbers; the symbols of :data:`etl.sources.value_flags.FLAGS`
+(``.`` secret, ``-`` nil, ...) are kept as flags with no value, never turned into 0.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+
+from etl.errors import InputError
+from etl.profile import AreaTable, DateFromName
+from etl.sources.value_flags import FLAGS
+from etl.text import decode_file
+
+OBSERVATION_COLUMNS = ["ref_date", "area_id", "variable", "dims", "unit", "value", "flag",
+                       "line", "column"]
+
+
+def ref_date_of(path: Path, spec: DateFromName) -> date:
+    """The reference date encoded in the file name."""
+    match = re.search(spec.regex, path.name)
+    if not match:
+        raise InputError(path, f"file name does not match the reference-date pattern "
+                         f"'{spec.regex}' of the profile")
+    groups = match.groupdict()
+    try:
+        if "part" in groups:
+            return date.fromisoformat(f"{groups['year']}-{spec.parts[groups['part']]}")
+        return date(int(groups["year"]), int(groups["month"]), int(groups["day"]))
+    except (KeyError, ValueError) as exc:
+        raise InputError(path, f"file name gives no valid reference date with pattern "
+                         f"'{spec.regex}' and parts {spec.parts}: {exc}") from exc
+
+
+def read(path: Path, table: AreaTable, columns: list[str]) -> pd.DataFrame:
+    """Tidy observations of ``columns`` for every area row of ``path``."""
+    header, rows, first_line = _rows(path, table)
+    missing = [c for c in [table.area_column, *columns] if c not in header]
+    if missing:
+        raise InputError(path, f"missing column '{missing[0]}' (the profile's table "
+                         f"'{table.id}' needs it; found: {', '.join(header)})",
+                         line=table.header_row, column=missing[0])
+    wide = pd.DataFrame(rows, columns=header, dtype=object)
+    wide["line"] = range(first_line, first_line + len(wide))
+    _check_codes(path, wide, table.area_column)
+    values, flags = _numbers(path, wide, columns, table.decimal)
+    _check_sums(path, wide, values, table.sums)
+    tidy = values.assign(area_id=wide[table.area_column], line=wide["line"]).melt(
+        id_vars=["area_id", "line"], var_name="variable", value_name="value")
+    tidy["flag"] = flags.melt()["value"].to_numpy()
+    return tidy.assign(ref_date=ref_date_of(path, table.ref_date), dims="", unit="",
+                       column=tidy["variable"])[OBSERVATION_COLUMNS]
+
+
+def _rows(path: Path, table: AreaTable) -> tuple[list[str], list[list[str]], int]:
+    """Header, data rows (all text) and the line number of the first data row."""
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return _xlsx_rows(path, table)
+    text = decode_file(path, table.encoding or "utf-8")
+    lines = list(csv.reader(io.StringIO(text), delimiter=table.separator))
+    if len(lines) < table.header_row or not any(lines[table.header_row - 1]):
+        raise InputError(path, "empty file: expected a header row naming the columns",
+                         line=table.header_row)
+    header = [name.strip() for name in lines[table.header_row - 1]]
+    body = lines[table.header_row:]
+    for number, row in enumerate(body, start=table.header_row + 1):
+        if len(row) != len(header):
+            raise InputError(path, f"{len(row)} fields where the header has {len(header)} "
+                             "(file truncated or separator wrong?)", line=number)
+    if not body:
+        raise InputError(path, "no data rows below the header", line=table.header_row + 1)
+    return header, body, table.header_row + 1
+
+
+def _xlsx_rows(path: Path, table: AreaTable) -> tuple[list[str], list[list[str]], int]:
+    try:
+        book = openpyxl.load_workbook(path, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for broken files
+        raise InputError(path, f"not a readable XLSX workbook: {exc}") from exc
+    sheet = _sheet(path, book, table.sheet)
+    for merged in sheet.merged_cells.ranges:
+        if merged.min_row <= table.header_row <= merged.max_row:
+            raise InputError(path, f"sheet '{sheet.title}': merged header cells {merged.coord}; "
+                             "expected one column name per cell", line=table.header_row,
+                             column=merged.coord)
+    cells = [["" if v is None else str(v) for v in row]
+             for row in sheet.iter_rows(min_row=table.header_row, values_only=True)]
+    if not cells or not any(cells[0]):
+        raise InputError(path, f"sheet '{sheet.title}': empty header row",
+                         line=table.header_row)
+    return [c.strip() for c in cells[0]], [r for r in cells[1:] if any(r)], table.header_row + 1
+
+
+def _sheet(path: Path, book: openpyxl.Workbook, wanted: str | int | None):
+    if wanted is None:
+        return book.worksheets[0]
+    try:
+        return book.worksheets[wanted] if isinstance(wanted, int) else book[wanted]
+    except (IndexError, KeyError) as exc:
+        raise InputError(path, f"no sheet {wanted!r} (sheets: {', '.join(book.sheetnames)})"
+                         ) from exc
+
+
+def _check_codes(path: Path, wide: pd.DataFrame, column: str) -> None:
+    codes = wide[column].str.strip()
+    bad = codes == ""
+    if bad.any():
+        raise InputError(path, "empty area code", line=int(wide["line"][bad].iloc[0]),
+                         column=column)
+    dup = codes.duplicated()
+    if dup.any():
+        first = codes[dup].iloc[0]
+        lines = wide["line"][codes == first].tolist()
+        raise InputError(path, f"area '{first}' occurs twice (lines {lines[0]} and "
+                         f"{lines[1]}); expected one row per area", line=lines[1], column=column)
+    wide[column] = codes
+
+
+def _numbers(path: Path, wide: pd.DataFrame, columns: list[str],
+             decimal: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Numeric values (NaN for flagged cells) and flags of ``columns``."""
+    text = wide[columns].apply(lambda s: s.astype(str).str.strip())
+    flags = text.apply(lambda s: s.map(FLAGS))
+    cleaned = text.where(flags.isna(), None)
+    if decimal == ",":
+        cleaned = cleaned.apply(lambda s: s.str.replace(".", "", regex=False)
+                                .str.replace(",", ".", regex=False))
+    values = cleaned.apply(pd.to_numeric, errors="coerce")
+    _first_bad(path, wide, text, values.isna() & flags.isna(),
+               "expected a count (a number, or a value symbol such as '.' or '-')")
+    _first_bad(path, wide, text, values < 0, "expected a count, found a negative number")
+    return values.astype("float64"), flags
+
+
+def _first_bad(path: Path, wide: pd.DataFrame, text: pd.DataFrame, bad: pd.DataFrame,
+               expected: str) -> None:
+    if not bad.to_numpy().any():
+        return
+    row, col = next(zip(*bad.to_numpy().nonzero(), strict=True))
+    column = bad.columns[col]
+    raise InputError(path, f"found '{text.iat[row, col]}', {expected}",
+                     line=int(wide["line"].iat[row]), column=column)
+
+
+def _check_sums(path: Path, wide: pd.DataFrame, values: pd.DataFrame,
+                sums: list[list[str]]) -> None:
+    for total, *parts in sums:
+        diff = values[total] - values[parts].sum(axis=1, min_count=len(parts))
+        bad = diff.notna() & (diff.abs() > 1e-9)
+        if bad.any():
+            row = bad.to_numpy().nonzero()[0][0]
+            raise InputError(path, f"{total} = {values[total].iat[row]:g} but the sum of "
+                             f"{' + '.join(parts)} is {values[parts].iloc[row].sum():g} "
+                             "(a part larger than its total, or a part missing)",
+                             line=int(wide["line"].iat[row]), column=total)

@@ -1,0 +1,115 @@
+"""Source adapter: areas identified by hierarchical codes, with boundary files per vintage.
+
+The code of an area starts with the code of its parent (Berlin's LOR ``BBPPRRPP``: district
+``BB``, forecast area ``BBPP``, district region ``BBPPRR``, planning area; AGS: Land ``LL``,
+Kreis ``LLKKK``). The profile gives each level's code length. A vintage's areas are the
+finest-level codes found in the data on its reference dates plus those in its boundary
+files, with every ancestor derived from the code. Names come from the boundary files, or
+"<level label> <code>" where no boundary file has the area.
+
+Units in the data without a boundary (and boundaries without data) are reported as
+warnings, not dropped; a boundary marked ``strict`` turns a missing code into an error.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pandas as pd
+
+from etl.errors import InputError
+from etl.profile import Boundary, CodeHierarchyGeography, GeoVintage, Profile
+from etl.sources.area_list import AreaVintage
+from etl.sources.geometry import Feature, read_features
+
+MAX_LISTED = 8
+
+
+def read_vintages(profile: Profile, data_codes: pd.DataFrame) -> list[AreaVintage]:
+    """Area vintages for ``profile``; ``data_codes`` has the finest-level ``area_id`` and
+    ``ref_date`` (plus ``file`` and ``line`` for messages) of every data row."""
+    geo: CodeHierarchyGeography = profile.geography
+    ordered = sorted(geo.vintages, key=lambda v: v.valid_from)
+    vintages = []
+    for i, vintage in enumerate(ordered):
+        until = ordered[i + 1].valid_from - timedelta(days=1) if i + 1 < len(ordered) else None
+        in_range = (data_codes["ref_date"] >= vintage.valid_from) & (
+            data_codes["ref_date"] <= (until or date.max))
+        vintages.append(_vintage(profile, vintage, data_codes[in_range]))
+    return vintages
+
+
+def _vintage(profile: Profile, vintage: GeoVintage, data: pd.DataFrame) -> AreaVintage:
+    geo: CodeHierarchyGeography = profile.geography
+    features = {b.level: _features(profile.raw_dir, b) for b in vintage.boundaries}
+    levels = profile.level_ids()
+    finest_codes = set(data["area_id"]) | {f.area_id for f in features.get(levels[-1], [])}
+    rows = {geo.root.id: (levels[0], geo.root.name, None)}
+    names = {f.area_id: f.name for feats in features.values() for f in feats}
+    for level in levels[1:]:
+        length = geo.code_lengths[level]
+        codes = {c[:length] for c in finest_codes} | {
+            f.area_id for f in features.get(level, [])}
+        parent = levels[levels.index(level) - 1]
+        if geo.root.id in codes:
+            raise InputError(profile.path, f"root id '{geo.root.id}' is also a code of level "
+                             f"'{level}'; give the root an id no area has")
+        for code in codes:
+            parent_id = code[:geo.code_lengths[parent]] if parent != levels[0] else geo.root.id
+            rows[code] = (level, names.get(code) or f"{profile.level_label(level)} {code}",
+                          parent_id)
+    areas = pd.DataFrame([(k, *v) for k, v in sorted(rows.items())],
+                         columns=["area_id", "level", "name", "parent_id"])
+    warnings = _coverage(profile, vintage, features, data, areas)
+    shapes = {f.area_id: f.geometry for feats in features.values() for f in feats}
+    files = sorted({profile.raw_dir / b.file for b in vintage.boundaries})
+    return AreaVintage(vintage.id, vintage.valid_from, areas, shapes, files, warnings)
+
+
+def _features(raw_dir: Path, boundary: Boundary) -> list[Feature]:
+    fixes = {c.feature: (c.found, c.id) for c in boundary.corrections}
+    return read_features(raw_dir / boundary.file, boundary.id, name_property=boundary.name,
+                         name_template=boundary.name_template, id_prefix=boundary.id_prefix,
+                         corrections=fixes)
+
+
+def _coverage(profile: Profile, vintage: GeoVintage, features: dict[str, list[Feature]],
+              data: pd.DataFrame, areas: pd.DataFrame) -> list[str]:
+    """Warnings (or errors for strict boundaries) where data and boundaries disagree."""
+    geo: CodeHierarchyGeography = profile.geography
+    warnings = []
+    for boundary in vintage.boundaries:
+        length = geo.code_lengths.get(boundary.level)
+        shaped = {f.area_id for f in features[boundary.level]}
+        wrong = sorted(c for c in shaped if length is not None and len(c) != length)
+        if wrong:
+            raise InputError(profile.raw_dir / boundary.file, f"area code(s) {_listed(wrong)} "
+                             f"do not have the {length} digits of level '{boundary.level}'",
+                             column=boundary.id)
+        in_data = {c[:length] for c in data["area_id"]}
+        missing = sorted(in_data - shaped)
+        if missing and boundary.strict:
+            first = data[data["area_id"].str[:length] == missing[0]].iloc[0]
+            raise InputError(Path(first["file"]), f"unknown area code '{first['area_id']}': "
+                             f"{boundary.level} '{missing[0]}' is not in {boundary.file}",
+                             line=int(first["line"]), column=str(first["column"]))
+        if missing:
+            warnings.append(f"{vintage.id}: {len(missing)} {boundary.level} area(s) in the data "
+                            f"have no boundary in {boundary.file}: {_listed(missing)}")
+        unused = sorted(shaped - in_data)
+        if unused and len(data):
+            warnings.append(f"{vintage.id}: {len(unused)} {boundary.level} boundary(ies) in "
+                            f"{boundary.file} have no data: {_listed(unused)}")
+    unshaped = sorted(set(areas["level"]) - {b.level for b in vintage.boundaries}
+                      - {profile.level_ids()[0]})
+    for level in unshaped:
+        count = int((areas["level"] == level).sum())
+        warnings.append(f"{vintage.id}: no boundary file for level '{level}' ({count} areas); "
+                        "its map is built from finer boundaries where they exist")
+    return warnings
+
+
+def _listed(codes: list[str]) -> str:
+    more = f" … (+{len(codes) - MAX_LISTED})" if len(codes) > MAX_LISTED else ""
+    return ", ".join(codes[:MAX_LISTED]) + more
