@@ -41,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         console.print("[red]abgebrochen[/red]")
         return 130
+    except BrokenPipeError:  # e.g. `imon values … | head`: the reader has what it wanted
+        sys.stderr.close()
+        return 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -99,9 +102,11 @@ def _demo_data(args: argparse.Namespace) -> int:
 def _build(args: argparse.Namespace) -> int:
     profile = load_profile(args.profile)
     result = build(profile, RichReporter())
-    console.print(f"[green]Veröffentlicht:[/green] {result.snapshot.name} — "
-                  f"{_de(result.persons)} Personen, {len(result.ref_dates)} Stichtage, "
-                  f"{_de(result.values)} Indikatorwerte", soft_wrap=True)
+    persons = f"{_de(result.persons)} Personen, " if profile.register_source else ""
+    console.print(f"[green]Veröffentlicht:[/green] {result.snapshot.name} — {persons}"
+                  f"{len(result.ref_dates)} Stichtage, {_de(result.values)} Indikatorwerte"
+                  + (f", {len(result.skipped)} Indikatoren ohne Daten" if result.skipped else ""),
+                  soft_wrap=True)
     return 0
 
 

@@ -8,7 +8,6 @@ area with the property ``gebiet_id``.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -17,6 +16,7 @@ import pandas as pd
 import shapely
 
 from etl.errors import InputError
+from etl.sources.geometry import read_features
 
 AREA_COLUMNS = ["gebiet_id", "ebene", "name", "uebergeordnet"]
 ID_PROPERTY = "gebiet_id"
@@ -95,33 +95,9 @@ def _require(path: Path, df: pd.DataFrame, bad: pd.Series, column: str, expected
 
 
 def _read_shapes(path: Path, finest: set[str]) -> tuple[dict[str, shapely.Geometry], list[str]]:
-    try:
-        features = json.loads(path.read_text(encoding="utf-8"))["features"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise InputError(path, f"not a GeoJSON FeatureCollection: {exc}") from exc
-    shapes: dict[str, shapely.Geometry] = {}
-    for number, feature in enumerate(features, start=1):
-        area_id = str((feature.get("properties") or {}).get(ID_PROPERTY, ""))
-        if not area_id:
-            raise InputError(path, f"feature {number} has no property '{ID_PROPERTY}'",
-                             column=ID_PROPERTY)
-        if area_id in shapes:
-            raise InputError(path, f"feature {number}: area '{area_id}' occurs twice",
-                             column=ID_PROPERTY)
-        shapes[area_id] = _geometry(path, number, feature)
+    shapes = {f.area_id: f.geometry for f in read_features(path, ID_PROPERTY)}
     warnings = _coverage_warnings(path, finest, set(shapes))
     return {k: v for k, v in shapes.items() if k in finest}, warnings
-
-
-def _geometry(path: Path, number: int, feature: dict) -> shapely.Geometry:
-    try:
-        geom = shapely.from_geojson(json.dumps(feature["geometry"]))
-    except (KeyError, shapely.errors.GEOSException) as exc:
-        raise InputError(path, f"feature {number}: invalid geometry: {exc}") from exc
-    if geom.geom_type not in ("Polygon", "MultiPolygon"):
-        raise InputError(path, f"feature {number}: expected a Polygon or MultiPolygon, "
-                         f"found {geom.geom_type}")
-    return geom if geom.is_valid else shapely.make_valid(geom)
 
 
 def _coverage_warnings(path: Path, finest: set[str], shaped: set[str]) -> list[str]:

@@ -15,6 +15,7 @@ import shapely
 
 from etl.profile import Profile
 from etl.sources.area_list import AreaVintage
+from etl.sources.geometry import for_web, to_geojson
 
 CLOSURE_SQL = """
 INSERT INTO area_closure
@@ -78,12 +79,6 @@ def web_geometry(vintage: AreaVintage, tolerance: float, levels: list[str]) -> p
                 shapes[area_id] = shapely.union_all([shapes[k] for k in kids])
     level_of = areas.set_index("area_id")["level"]
     rows = [(area_id, level_of[area_id], vintage.vintage,
-             shapely.to_geojson(_for_web(geom, tolerance)))
+             to_geojson(for_web(geom, tolerance)))
             for area_id, geom in shapes.items() if area_id in level_of.index]
     return pd.DataFrame(rows, columns=["area_id", "level", "vintage", "geojson"])
-
-
-def _for_web(geom: shapely.Geometry, tolerance: float) -> shapely.Geometry:
-    simple = shapely.simplify(geom, tolerance, preserve_topology=True) if tolerance else geom
-    simple = shapely.set_precision(simple, 1e-6)
-    return shapely.orient_polygons(simple, exterior_cw=True)
