@@ -265,7 +265,11 @@ def _write_meta(con: duckdb.DuckDBPyConnection, profile: Profile,
         "first_ref_date": ref_dates[0].isoformat(),
         "last_ref_date": ref_dates[-1].isoformat(),
         "indicators_sha256": sha256_of(profile.indicators),
+        "profile_sha256": sha256_of(profile.path) if profile.path else "",
     }
+    layout = profile.register_source and profile.register_source.layout
+    if layout:
+        meta["register_layout_sha256"] = sha256_of(layout)
     con.executemany("INSERT INTO meta VALUES (?, ?)", list(meta.items()))
 
 

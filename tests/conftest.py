@@ -54,3 +54,42 @@ def demo_con(demo_curated_dir):
     with duckdb.connect(str(demo_curated_dir / "current" / "warehouse.duckdb"),
                         read_only=True) as con:
         yield con
+
+
+# --- the real instances (profiles/berlin.yaml, profiles/rlp-kreise.yaml) -------------
+
+
+def real_profile(name: str, curated_dir: Path) -> Profile:
+    """A real instance's profile with its warehouse in ``curated_dir``. Its raw data in
+    SHARED_DATA must exist when CI=true; elsewhere a missing copy skips the test."""
+    profile = load_profile(REPO / "profiles" / name)
+    if not profile.raw_dir.is_dir():
+        message = f"shared data not available: {profile.raw_dir}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{message} (required in CI)")
+        pytest.skip(message)
+    return profile.model_copy(update={"curated_dir": curated_dir})
+
+
+@pytest.fixture(scope="session")
+def berlin_build(tmp_path_factory):
+    """BuildResult of profiles/berlin.yaml, built once per session into a tmp folder."""
+    return build(real_profile("berlin.yaml", tmp_path_factory.mktemp("berlin") / "curated"))
+
+
+@pytest.fixture(scope="session")
+def rlp_build(tmp_path_factory):
+    """BuildResult of profiles/rlp-kreise.yaml, built once per session into a tmp folder."""
+    return build(real_profile("rlp-kreise.yaml", tmp_path_factory.mktemp("rlp") / "curated"))
+
+
+@pytest.fixture
+def berlin_con(berlin_build):
+    with duckdb.connect(str(berlin_build.snapshot / "warehouse.duckdb"), read_only=True) as con:
+        yield con
+
+
+@pytest.fixture
+def rlp_con(rlp_build):
+    with duckdb.connect(str(rlp_build.snapshot / "warehouse.duckdb"), read_only=True) as con:
+        yield con
