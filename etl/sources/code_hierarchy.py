@@ -101,6 +101,7 @@ def _coverage(profile: Profile, vintage: GeoVintage, features: dict[str, list[Fe
         if unused and len(data):
             warnings.append(f"{vintage.id}: {len(unused)} {boundary.level} boundary(ies) in "
                             f"{boundary.file} have no data: {_listed(unused)}")
+    warnings += _gaps(profile, vintage, data, areas)
     unshaped = sorted(set(areas["level"]) - {b.level for b in vintage.boundaries}
                       - {profile.level_ids()[0]})
     for level in unshaped:
@@ -108,6 +109,22 @@ def _coverage(profile: Profile, vintage: GeoVintage, features: dict[str, list[Fe
         warnings.append(f"{vintage.id}: no boundary file for level '{level}' ({count} areas); "
                         "its map is built from finer boundaries where they exist")
     return warnings
+
+
+def _gaps(profile: Profile, vintage: GeoVintage, data: pd.DataFrame,
+          areas: pd.DataFrame) -> list[str]:
+    """Finest areas of the vintage without a data row on some of its dates (they count 0)."""
+    finest = set(areas.loc[areas["level"] == profile.level_ids()[-1], "area_id"])
+    messages = []
+    for ref_date, codes in data.groupby("ref_date")["area_id"]:
+        absent = sorted(finest - set(codes))
+        if absent:
+            messages.append(f"{ref_date}: {_listed(absent)}")
+    if not messages:
+        return []
+    return [f"{vintage.id}: areas without a row in the data count as 0 on these dates — "
+            + "; ".join(messages[:MAX_LISTED])
+            + (f" … (+{len(messages) - MAX_LISTED} dates)" if len(messages) > MAX_LISTED else "")]
 
 
 def _listed(codes: list[str]) -> str:
