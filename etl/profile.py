@@ -83,6 +83,9 @@ class CodeHierarchyGeography(_Strict):
     root: RootArea
     code_lengths: dict[str, int]  # level id -> code length, every level below the root
     member_prefix: str | None = None  # codes of the instance start with it (e.g. "07")
+    # A finest area of a vintage that has no row in the data on one of its dates: an error
+    # (default), or 'zero' where the office knows the area had no residents then.
+    absent_units: Literal["error", "zero"] = "error"
     vintages: list[GeoVintage]
     simplify_tolerance: float = 0.0002
 

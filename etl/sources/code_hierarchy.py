@@ -113,11 +113,19 @@ def _coverage(profile: Profile, vintage: GeoVintage, features: dict[str, list[Fe
 
 def _gaps(profile: Profile, vintage: GeoVintage, data: pd.DataFrame,
           areas: pd.DataFrame) -> list[str]:
-    """Finest areas of the vintage without a data row on some of its dates (they count 0)."""
+    """Finest areas of the vintage without a data row on some of its dates: an error, or
+    (``absent_units: zero``) a warning and they count 0 there."""
     finest = set(areas.loc[areas["level"] == profile.level_ids()[-1], "area_id"])
     messages = []
     for ref_date, codes in data.groupby("ref_date")["area_id"]:
         absent = sorted(finest - set(codes))
+        if absent and profile.geography.absent_units == "error":
+            first = data[data["ref_date"] == ref_date].iloc[0]
+            raise InputError(Path(first["file"]), f"no row for area(s) {_listed(absent)} of "
+                             f"vintage '{vintage.id}' on {ref_date} (they have rows on other "
+                             "dates or a boundary); expected every area on every date, or set "
+                             "'absent_units: zero' in the profile's geography if they had no "
+                             "residents then", column=str(first["column"]))
         if absent:
             messages.append(f"{ref_date}: {_listed(absent)}")
     if not messages:

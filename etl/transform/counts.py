@@ -106,11 +106,13 @@ def data_codes(con: duckdb.DuckDBPyConnection, profile: Profile) -> pd.DataFrame
     """Finest-level area codes in the staged tables with date, file and first line."""
     geo = profile.geography
     finest = geo.code_lengths[profile.level_ids()[-1]]
-    return con.execute(
-        "SELECT area_id, ref_date, min(file) AS file, min(line) AS line, "
-        "min(\"column\") AS \"column\" FROM stg_observations WHERE length(area_id) = ? "
-        "GROUP BY area_id, ref_date", [finest]).df().assign(
-            ref_date=lambda d: pd.to_datetime(d["ref_date"]).dt.date)
+    codes = con.execute(
+        "SELECT area_id, ref_date, min(file) AS file, min(line) AS line "
+        "FROM stg_observations WHERE length(area_id) = ? GROUP BY area_id, ref_date "
+        "ORDER BY ref_date, file, line", [finest]).df()
+    columns = {f: area_table_column(profile, Path(f)) or "region code" for f in set(codes["file"])}
+    return codes.assign(ref_date=pd.to_datetime(codes["ref_date"]).dt.date,
+                        column=codes["file"].map(columns))
 
 
 SELECTED_SQL = """

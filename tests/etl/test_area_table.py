@@ -287,16 +287,19 @@ def test_wrong_encoding(tmp_path, raw, good_curated, capsys):
     assert "byte 0xfc at byte column 7 is not valid utf-8" in str(err)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: the strict-boundary error of etl/sources/code_hierarchy.py (_coverage) names "
-    "the column min(\"column\") of the row's value cells from transform/counts.py "
-    "data_codes ('foreigners'), not the area-code column 'gebiet'"))
-def test_unknown_district_names_the_code_column(tmp_path, raw, good_curated, capsys):
+def test_unknown_district(tmp_path, raw, good_curated, capsys):
     edit_lines(raw, set_cell(5, "gebiet", "9902"))   # district 99 is not in bezirke.geojson
     err = expect_failure(tmp_path, raw, good_curated, capsys)
-    assert "unknown area code '9902'" in str(err) and "bezirke.geojson" in str(err)
     assert (Path(err.file), err.line) == (raw / TABLE_2024, 5)
-    assert err.column == "gebiet"
+    assert "unknown area code '9902': district '99' is not in geometrie/bezirke.geojson" \
+        in str(err)
+
+
+def test_unknown_district_names_the_code_column(tmp_path, raw):
+    edit_lines(raw, set_cell(5, "gebiet", "9902"))
+    with pytest.raises(InputError) as info:
+        build(load_profile(write_profile(tmp_path, raw)))
+    assert info.value.column == "gebiet"
 
 
 def write_xlsx(raw: Path, merged: str | None) -> Path:
@@ -381,20 +384,25 @@ def test_profile_mistake_is_a_config_error(tmp_path, raw, good_curated, capsys, 
     assert words in str(err)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: an area missing from one date's table counts 0 (no flag): the 'additive' step "
-    "of TERM_COUNTS_SQL in etl/indicators/engine.py coalesces members without an "
-    "area_counts row to 0, so district 01 is published as 90 residents instead of an "
-    "error or a flagged/missing value"))
-def test_area_missing_from_one_date_is_not_counted_as_zero(tmp_path, raw):
+def test_area_missing_from_one_date_is_an_error(tmp_path, raw, good_curated, capsys):
+    """By default a finest area without a row on one date stops the build: a row lost by
+    accident must not make the district and city totals too low."""
     edit_lines(raw, lambda ls: [ls[0], ls[1], *ls[3:]], TABLE_2023)   # drop 0102 (210)
-    try:
-        result = build(load_profile(write_profile(tmp_path, raw)))
-    except InputError as exc:
-        assert "0102" in str(exc)
-        return
+    err = expect_failure(tmp_path, raw, good_curated, capsys)
+    assert "no row for area(s) 0102 of vintage 'v2020' on 2023-12-31" in str(err)
+    assert Path(err.file) == raw / TABLE_2023 and err.column == "gebiet"
+
+
+def test_area_missing_from_one_date_counts_zero_when_declared(tmp_path, raw):
+    """With ``absent_units: zero`` such an area counts 0 there and the build lists it
+    (district 01 then has 90 + 0 residents)."""
+    edit_lines(raw, lambda ls: [ls[0], ls[1], *ls[3:]], TABLE_2023)   # drop 0102 (210)
+    profile = write_profile(tmp_path, raw,
+                            lambda d: d["geography"].update(absent_units="zero"))
+    result = build(load_profile(profile))
+    assert ("v2020: areas without a row in the data count as 0 on these dates — "
+            "2023-12-31: 0102") in result.warnings
     with duckdb.connect(str(result.snapshot / "warehouse.duckdb"), read_only=True) as db:
-        rows = db.execute("SELECT area_id, value FROM indicator_values "
-                          "WHERE indicator_id = 'population' AND ref_date = '2023-12-31' "
-                          "AND area_id IN ('0102', '01') ORDER BY 1").fetchall()
-    assert ("01", 90.0) not in rows and ("0102", 0.0) not in rows
+        assert value(db, "population", "0102", "2023-12-31")[0] == 0
+        assert value(db, "population", "01", "2023-12-31")[0] == 90
+        assert value(db, "population", "01")[0] == 300   # 2024 complete: 100 + 200
