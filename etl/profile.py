@@ -54,7 +54,8 @@ class Boundary(_Strict):
     """One boundary file of one level (see etl/sources/geometry.py)."""
 
     level: str
-    file: str                   # path below raw_dir
+    file: str                   # path below raw_dir: GeoJSON, GeoPackage or Shapefile
+    layer: str | None = None    # GeoPackage layer, if the file has several
     id: str                     # property holding the area code
     name: str | None = None     # property holding the name ...
     name_template: str | None = None  # ... or a template such as "{GEN}, {BEZ}"

@@ -71,7 +71,7 @@ def _features(raw_dir: Path, boundary: Boundary) -> list[Feature]:
     fixes = {c.feature: (c.found, c.id) for c in boundary.corrections}
     return read_features(raw_dir / boundary.file, boundary.id, name_property=boundary.name,
                          name_template=boundary.name_template, id_prefix=boundary.id_prefix,
-                         corrections=fixes)
+                         layer=boundary.layer, corrections=fixes)
 
 
 def _coverage(profile: Profile, vintage: GeoVintage, features: dict[str, list[Feature]],
