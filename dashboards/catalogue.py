@@ -105,13 +105,43 @@ def levels(warehouse: Warehouse, lang: str) -> dict[str, Level]:
 
 
 def map_levels(warehouse: Warehouse, lang: str) -> list[Level]:
-    """Levels that can be mapped: have geometry and are finer than the whole city."""
-    return [lvl for lvl in levels(warehouse, lang).values() if lvl.rank > 0 and lvl.has_geometry]
+    """Levels offered on the map: all below the whole city, coarse to fine.
+
+    Whether a level has boundaries on a date is :func:`has_geometry`; without them the map
+    page explains that and still shows the table.
+    """
+    return [lvl for lvl in levels(warehouse, lang).values() if lvl.rank > 0]
+
+
+def has_geometry(warehouse: Warehouse, level: str, ref_date: str) -> bool:
+    """True if ``level`` has boundaries valid on ``ref_date`` (ISO dates compare as text)."""
+    periods = queries.geometry_periods(warehouse)
+    periods = periods[periods["level"] == level]
+    return any(
+        start <= ref_date and (pd.isna(end) or ref_date <= end)
+        for start, end in zip(periods["valid_from"], periods["valid_to"], strict=True)
+    )
+
+
+def default_map_level(
+    warehouse: Warehouse, offered: list[Level], ref_date: str | None
+) -> Level | None:
+    """The finest offered level with boundaries on ``ref_date``, else the finest one."""
+    if ref_date is not None:
+        for lvl in reversed(offered):
+            if has_geometry(warehouse, lvl.level, ref_date):
+                return lvl
+    return offered[-1] if offered else None
 
 
 def ref_dates(warehouse: Warehouse) -> list[str]:
-    """Reference dates (ISO), ascending."""
+    """Reference dates (ISO) of all indicators, ascending."""
     return queries.ref_dates(warehouse)["ref_date"].tolist()
+
+
+def indicator_dates(warehouse: Warehouse, *indicator_ids: str) -> list[str]:
+    """Reference dates (ISO) with rows for any of ``indicator_ids``, ascending."""
+    return queries.indicator_dates(warehouse, tuple(indicator_ids))["ref_date"].tolist()
 
 
 def city(warehouse: Warehouse) -> Area:
@@ -135,3 +165,8 @@ def default_indicator(indicators: list[Indicator]) -> str | None:
         if indicator.unit == "percent":
             return indicator.indicator_id
     return indicators[0].indicator_id if indicators else None
+
+
+def series_indicators(warehouse: Warehouse, indicators: list[Indicator]) -> list[Indicator]:
+    """The indicators with more than one reference date (worth a time series)."""
+    return [i for i in indicators if len(indicator_dates(warehouse, i.indicator_id)) > 1]

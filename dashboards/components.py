@@ -13,7 +13,7 @@ import dash
 import pandas as pd
 from dash import dcc, html
 
-from dashboards import formatting, ids, labels
+from dashboards import flags, formatting, ids, labels
 from dashboards.catalogue import Indicator, Level, default_indicator
 from dashboards.i18n import t
 
@@ -240,36 +240,65 @@ def definition(indicator: Indicator, lang: str) -> html.Details:
     )
 
 
-def null_note(values: pd.DataFrame, shapes: pd.DataFrame, lang: str) -> html.Div | None:
-    """Explains the grey areas of a map: how many areas have no value shown, and why."""
+def map_legend(values: pd.DataFrame, shapes: pd.DataFrame, lang: str) -> html.Div | None:
+    """Explains what the colour scale does not: areas drawn in a neutral tint (no value, by
+    flag: suppressed, a source symbol, missing, ...) and dark outlines (value with a flag).
+    """
     drawn = shapes[["area_id"]].merge(values, on="area_id", how="left")
-    missing = drawn.loc[drawn["value"].isna(), "flag"].fillna("missing")
-    if missing.empty:
+    has_flag = drawn["flag"].map(flags.is_flag)
+    missing = drawn.loc[drawn["value"].isna(), "flag"].where(has_flag).fillna(flags.MISSING)
+    outlined = drawn.loc[drawn["value"].notna() & has_flag, "flag"]
+    parts = []
+    if not missing.empty:
+        items = [_legend_item(flag, n, lang) for flag, n in _counts(missing)]
+        parts.append(html.Div([html.P(t("map.null_note", lang)), html.Ul(items)]))
+    if not outlined.empty:
+        items = [_legend_item(flag, n, lang, outlined=True) for flag, n in _counts(outlined)]
+        parts.append(html.Div([html.P(t("map.flagged_note", lang)), html.Ul(items)]))
+    if not parts:
         return None
-    items = [
-        html.Li(
-            t(
-                "map.null_item",
-                lang,
-                label=labels.flag_label(flag, lang),
-                n=count,
-                explain=_flag_explanation(flag, lang),
-            )
-        )
-        for flag, count in missing.value_counts(sort=False).sort_index().items()
-    ]
-    return html.Div(
-        [
-            html.Span(className="swatch swatch-null", **{"aria-hidden": "true"}),
-            html.Div([html.P(t("map.null_note", lang)), html.Ul(items)]),
-        ],
-        className="map-note",
-        role="note",
+    return html.Div(parts, className="map-note", role="note", id="map-legend")
+
+
+def _counts(flag_series: pd.Series) -> list[tuple[str, int]]:
+    counts = flag_series.value_counts()
+    return sorted(((str(f), int(n)) for f, n in counts.items()), key=lambda x: flags.order(x[0]))
+
+
+def _legend_item(flag: str, n: int, lang: str, outlined: bool = False) -> html.Li:
+    style = {"background": "transparent" if outlined else flags.color(flag)}
+    text = t(
+        "map.null_item",
+        lang,
+        label=labels.flag_label(flag, lang),
+        n=n,
+        explain=flags.explanation(flag, lang),
     )
+    swatch = html.Span(
+        className="swatch " + ("swatch-outlined" if outlined else "swatch-null"),
+        style=style,
+        **{"aria-hidden": "true"},
+    )
+    return html.Li([swatch, html.Span(text)], className="legend-item", **{"data-flag": flag})
 
 
-def _flag_explanation(flag: str, lang: str) -> str:
-    try:
-        return t(f"flag.{flag}.explain", lang)
-    except KeyError:
-        return ""
+def no_geometry_notice(
+    level_label: str, ref_date: str, dates_with_map: Sequence[str], lang: str
+) -> html.Div:
+    """Why there is no map (no boundaries for this level on this date) and when there is."""
+    texts = [
+        t(
+            "map.no_geometry_at_date",
+            lang,
+            level=level_label,
+            date=formatting.format_date(ref_date),
+        )
+    ]
+    if dates_with_map:
+        first, last = (formatting.format_date(d) for d in (dates_with_map[0], dates_with_map[-1]))
+        texts.append(t("map.geometry_dates", lang, first=first, last=last))
+    else:
+        texts.append(t("map.no_geometry_level", lang))
+    return html.Div(
+        [html.P(text) for text in texts], className="notice", role="status", id="map-no-geometry"
+    )

@@ -3,7 +3,10 @@
 Every figure carries a title, the unit, and a caption with source and data date, so an
 exported image is self-explanatory. Numbers use German separators (``layout.separators``);
 hover texts are preformatted by :mod:`dashboards.labels`. Colours are colour-blind safe:
-Cividis for maps, Okabe–Ito for lines (Okabe & Ito 2008, "Color Universal Design").
+Cividis for maps (PuOr, centred at 0, when values have both signs, e.g. net migration),
+Okabe–Ito for lines (Okabe & Ito 2008, "Color Universal Design"). Areas without a value are
+drawn in a neutral tint per flag (:mod:`dashboards.flags`); values carrying a flag get a
+dark outline; in time series, dates without a value are marked on the time axis.
 
 No plotly express here: ``go`` objects are several times faster to build in callbacks.
 """
@@ -15,7 +18,7 @@ import json
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboards import formatting, labels
+from dashboards import flags, formatting, labels
 from dashboards.catalogue import Indicator
 from dashboards.i18n import t
 
@@ -25,18 +28,45 @@ FONT_FAMILY = (
 TEXT_COLOR = "#1f2933"
 MUTED_COLOR = "#52606d"
 COLORSCALE = "Cividis"
-NULL_COLOR = "#c9cdd2"
+DIVERGING_COLORSCALE = "PuOr"  # ColorBrewer, colour-blind safe; orange < 0 < purple
+NULL_LINE_COLOR = "#8a949e"
+FLAGGED_LINE_COLOR = TEXT_COLOR
+CAPTION_WIDTH = 115  # characters per caption line before it wraps
+CAPTION_LINE_PX = 15
+MAP_PAD = 0.02  # margin around the mapped areas, as a share of their extent
+# Full numbers with German thousands separators on axes and colour bars (no "30k", "3.9M").
+NUMBER_TICKS = {"exponentformat": "none", "separatethousands": True}
 CITY_COLOR = "#000000"
 # Okabe–Ito without black (reserved for the city); yellow last: weakest contrast on white.
 OKABE_ITO = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442"]
 
 
 def _caption(indicator: Indicator, ref_date: str | None, lang: str) -> str:
-    return t("chart.caption", lang, source=indicator.source, date=formatting.format_date(ref_date))
+    text = t("chart.caption", lang, source=indicator.source, date=formatting.format_date(ref_date))
+    return wrap_caption(text)
 
 
-def _layout(title: str, subtitle: str, caption: str, height: int) -> dict:
-    """Shared layout: title + subtitle on top, caption (source · date) bottom left."""
+def wrap_caption(text: str, width: int = CAPTION_WIDTH) -> str:
+    """Break a long caption (several sources) into lines at ``"; "`` and ``" · "``."""
+    parts, lines = [], []
+    for chunk in text.split(" · "):
+        pieces = chunk.split("; ")
+        parts += [p + ";" for p in pieces[:-1]] + [pieces[-1] + " ·"]
+    parts[-1] = parts[-1][: -len(" ·")]
+    for part in parts:
+        if lines and len(lines[-1]) + 1 + len(part) <= width:
+            lines[-1] = f"{lines[-1]} {part}"
+        else:
+            lines.append(part)
+    return "<br>".join(lines)
+
+
+def _layout(title: str, subtitle: str, caption: str, height: int, margin: dict) -> dict:
+    """Shared layout: title + subtitle on top, caption (source · date) bottom left.
+
+    The bottom margin grows with the number of caption lines.
+    """
+    extra = CAPTION_LINE_PX * caption.count("<br>")
     return {
         "title": {
             "text": f"<b>{title}</b>",
@@ -50,8 +80,8 @@ def _layout(title: str, subtitle: str, caption: str, height: int) -> dict:
         "font": {"family": FONT_FAMILY, "color": TEXT_COLOR, "size": 13},
         "paper_bgcolor": "white",
         "plot_bgcolor": "white",
-        "height": height,
-        "margin": {"l": 20, "r": 20, "t": 80, "b": 70},
+        "height": height + extra,
+        "margin": {**margin, "b": margin["b"] + extra},
         "annotations": [
             {
                 "text": caption,
@@ -104,6 +134,40 @@ def _feature_collection(shapes: pd.DataFrame) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
+def _positions(coordinates: list):
+    """Every [lon, lat] position of a (nested) GeoJSON coordinates array."""
+    if coordinates and isinstance(coordinates[0], int | float):
+        yield coordinates
+        return
+    for part in coordinates:
+        yield from _positions(part)
+
+
+def _bounds(geojson: dict) -> tuple[list[float], list[float]]:
+    """Longitude and latitude range of a feature collection (plus a margin of ``MAP_PAD``).
+
+    Given to the geo subplot as axis ranges: its frame then takes the area's aspect ratio
+    (with ``fitbounds`` alone plotly keeps a square frame, and Berlin filled half of it).
+    """
+    lons, lats = [], []
+    for feature in geojson["features"]:
+        for lon, lat, *_ in _positions(feature["geometry"]["coordinates"]):
+            lons.append(lon)
+            lats.append(lat)
+    pad_lon, pad_lat = MAP_PAD * (max(lons) - min(lons)), MAP_PAD * (max(lats) - min(lats))
+    return (
+        [min(lons) - pad_lon, max(lons) + pad_lon],
+        [min(lats) - pad_lat, max(lats) + pad_lat],
+    )
+
+
+def _subset(geojson: dict, area_ids: list[str]) -> dict:
+    """The features of ``area_ids`` only (traces after the first carry just their own)."""
+    wanted = set(area_ids)
+    features = [f for f in geojson["features"] if f["id"] in wanted]
+    return {"type": "FeatureCollection", "features": features}
+
+
 def _map_hover(rows: pd.DataFrame, indicator: Indicator, lang: str) -> list[list[str]]:
     """customdata per area: [name, value text, '<br>'-prefixed count lines]."""
     data = []
@@ -118,6 +182,64 @@ def _map_hover(rows: pd.DataFrame, indicator: Indicator, lang: str) -> list[list
 _HOVER = "<b>%{customdata[0]}</b><br>%{customdata[1]}%{customdata[2]}<extra></extra>"
 
 
+def _diverging(z: pd.Series) -> bool:
+    """Values of both signs (e.g. net migration) get a scale centred at 0."""
+    return not z.empty and z.min() < 0 < z.max()
+
+
+def _value_trace(known: pd.DataFrame, geojson: dict, indicator: Indicator, lang: str):
+    """Areas with a value; those whose value carries a flag get a dark outline.
+
+    Cividis; PuOr centred at 0 for values of both signs, with grey borders (its middle is
+    near white, so white borders would vanish)."""
+    diverging = _diverging(known["value"])
+    scale = {"colorscale": COLORSCALE}
+    if diverging:
+        scale = {"colorscale": DIVERGING_COLORSCALE, "zmid": 0}
+    border, width = (NULL_LINE_COLOR, 0.6) if diverging else ("white", 1)
+    flagged = known["flag"].map(flags.is_flag).tolist()
+    line = {"color": border, "width": width}
+    if any(flagged):
+        line = {
+            "color": [FLAGGED_LINE_COLOR if f else border for f in flagged],
+            "width": [2.5 if f else width for f in flagged],
+        }
+    return go.Choropleth(
+        geojson=geojson,
+        featureidkey="id",
+        locations=known["area_id"].tolist(),
+        z=known["value"].tolist(),
+        **scale,
+        showscale=not known.empty,
+        name=indicator.title,
+        marker={"line": line},
+        colorbar=_colorbar(indicator),
+        customdata=_map_hover(known, indicator, lang),
+        hovertemplate=_HOVER,
+    )
+
+
+def _flag_traces(unknown: pd.DataFrame, geojson: dict, indicator: Indicator, lang: str):
+    """One neutral-coloured trace per flag for the areas without a value."""
+    by_flag = unknown.assign(flag=unknown["flag"].where(unknown["flag"].map(flags.is_flag)))
+    by_flag["flag"] = by_flag["flag"].fillna(flags.MISSING)
+    for flag in sorted(by_flag["flag"].unique(), key=flags.order):
+        rows = by_flag[by_flag["flag"] == flag]
+        color = flags.color(flag)
+        yield go.Choropleth(
+            geojson=_subset(geojson, rows["area_id"].tolist()),
+            featureidkey="id",
+            locations=rows["area_id"].tolist(),
+            z=[0] * len(rows),
+            colorscale=[[0, color], [1, color]],
+            showscale=False,
+            name=labels.flag_label(flag, lang),
+            marker={"line": {"color": NULL_LINE_COLOR, "width": 0.8}},
+            customdata=_map_hover(rows, indicator, lang),
+            hovertemplate=_HOVER,
+        )
+
+
 def choropleth(
     values: pd.DataFrame,
     shapes: pd.DataFrame,
@@ -129,7 +251,9 @@ def choropleth(
     """Choropleth of one indicator for the areas of a level on one date.
 
     ``values``: rows of :func:`queries.area_values`; ``shapes``: :func:`queries.geometries`.
-    Areas without a value (suppressed, undefined or missing) are drawn grey.
+    Areas without a value are drawn in a neutral tint per flag (suppressed, a source symbol,
+    missing, ...; see :mod:`dashboards.flags` and :func:`components.map_legend`). The first
+    trace carries all geometries, later ones only their own (payload).
     """
     if shapes.empty:
         return message(t("map.no_geometry", lang))
@@ -138,36 +262,8 @@ def choropleth(
     known = rows[rows["value"].notna()]
     unknown = rows[rows["value"].isna()]
     geojson = _feature_collection(shapes)
-    fig = go.Figure()
-    fig.add_trace(
-        go.Choropleth(
-            geojson=geojson,
-            featureidkey="id",
-            locations=known["area_id"].tolist(),
-            z=known["value"].tolist(),
-            colorscale=COLORSCALE,
-            name=indicator.title,
-            marker={"line": {"color": "white", "width": 1}},
-            colorbar=_colorbar(indicator),
-            customdata=_map_hover(known, indicator, lang),
-            hovertemplate=_HOVER,
-        )
-    )
-    if not unknown.empty:
-        fig.add_trace(
-            go.Choropleth(
-                geojson=geojson,
-                featureidkey="id",
-                locations=unknown["area_id"].tolist(),
-                z=[0] * len(unknown),
-                colorscale=[[0, NULL_COLOR], [1, NULL_COLOR]],
-                showscale=False,
-                name=t("map.no_value", lang),
-                marker={"line": {"color": "white", "width": 1}},
-                customdata=_map_hover(unknown, indicator, lang),
-                hovertemplate=_HOVER,
-            )
-        )
+    fig = go.Figure(_value_trace(known, geojson, indicator, lang))
+    fig.add_traces(list(_flag_traces(unknown, geojson, indicator, lang)))
     subtitle = t(
         "map.subtitle",
         lang,
@@ -175,17 +271,24 @@ def choropleth(
         date=formatting.format_date(ref_date),
         unit=indicator.unit_label,
     )
-    fig.update_layout(
-        **_layout(indicator.title, subtitle, _caption(indicator, ref_date, lang), height=600)
+    caption = _caption(indicator, ref_date, lang)
+    margin = {"l": 10, "r": 10, "t": 80, "b": 60}
+    fig.update_layout(**_layout(indicator.title, subtitle, caption, 600, margin), dragmode=False)
+    lon_range, lat_range = _bounds(geojson)
+    fig.update_geos(
+        fitbounds="locations",
+        visible=False,
+        projection_type="mercator",
+        lonaxis_range=lon_range,
+        lataxis_range=lat_range,
     )
-    fig.update_geos(fitbounds="locations", visible=False, projection_type="mercator")
-    fig.update_layout(margin={"l": 10, "r": 10, "t": 80, "b": 60}, dragmode=False)
     return fig
 
 
 def _colorbar(indicator: Indicator) -> dict:
     return {
         "title": {"text": indicator.unit_label},
+        **NUMBER_TICKS,
         "thickness": 14,
         "len": 0.75,
         "outlinewidth": 0,
@@ -223,53 +326,42 @@ def _series_color(key: str, position: int, city_id: str | None) -> str:
 
 def _thinned(dates: list, most: int = 8) -> list:
     """At most ``most`` tick dates, always including the latest, so labels stay horizontal
-    and clear of the source line under the axis."""
+    and clear of the source line under the axis. Of half-yearly dates only those of the
+    latest date's day and month (e.g. every 31.12.) are ticked, so ticks are evenly spaced."""
+    same_day = [d for d in dates if str(d)[5:10] == str(dates[-1])[5:10]]
+    if len(same_day) > 1:
+        dates = same_day
     step = -(-len(dates) // most)
     return dates[::-1][::step][::-1]
 
 
-def trend(
-    frame: pd.DataFrame, indicator: Indicator, lang: str, city_id: str | None = None
-) -> go.Figure:
-    """Line chart over reference dates, one line per ``series`` (see :func:`labels.series_labels`).
+def _flag_rug(frame: pd.DataFrame, lang: str) -> go.Scatter | None:
+    """Ticks on the time axis for dates whose value is missing because of a flag.
 
-    The city (``city_id``) is drawn black and thicker; other series in Okabe–Ito colours.
-    A change of ``definition_id`` starts a new line segment (series break).
+    Drawn on a hidden second y axis (0..1), so they sit just above the time axis whatever
+    the values' scale; the hover names the series, the date and the flag.
     """
-    if frame.empty:
-        return message(t("chart.no_data", lang))
-    fig = go.Figure()
-    others = 0
-    for key, rows in frame.groupby("series", sort=False):
-        color = _series_color(key, others, city_id)
-        others += key != city_id
-        for i, part in enumerate(_segments(rows.sort_values("ref_date"))):
-            fig.add_trace(
-                go.Scatter(
-                    x=part["ref_date"].tolist(),
-                    y=part["value"].tolist(),
-                    mode="lines+markers",
-                    name=part["label"].iloc[0],
-                    legendgroup=str(key),
-                    showlegend=i == 0,
-                    line={"color": color, "width": 3.5 if key == city_id else 2.2},
-                    marker={"size": 7},
-                    customdata=_trend_hover(part, indicator, lang),
-                    hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]}: %{customdata[2]}"
-                    "%{customdata[3]}<extra></extra>",
-                    connectgaps=False,
-                )
-            )
-    dates = sorted(frame["ref_date"].unique())
-    subtitle = t("trends.subtitle", lang, unit=indicator.unit_label)
-    fig.update_layout(
-        **_layout(indicator.title, subtitle, _caption(indicator, dates[-1], lang), height=480)
+    rows = frame[frame["value"].isna() & frame["flag"].map(flags.is_flag)]
+    if rows.empty:
+        return None
+    return go.Scatter(
+        x=rows["ref_date"].tolist(),
+        y=[0.03] * len(rows),
+        yaxis="y2",
+        mode="markers",
+        name=t("trends.flagged", lang),
+        marker={"symbol": "line-ns-open", "size": 12, "color": MUTED_COLOR, "line": {"width": 2}},
+        customdata=[
+            [label, formatting.format_date(d), labels.flag_label(flag, lang)]
+            for label, d, flag in zip(rows["label"], rows["ref_date"], rows["flag"], strict=True)
+        ],
+        hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]}: %{customdata[2]}"
+        "<extra></extra>",
     )
-    fig.update_layout(
-        legend={"orientation": "v", "x": 1.01, "y": 1, "xanchor": "left"},
-        margin={"l": 60, "r": 20, "t": 80, "b": 80},
-        hovermode="closest",
-    )
+
+
+def _date_axis(fig: go.Figure, dates: list[str]) -> None:
+    """Ticks on reference dates (at most 8, German format); one date gets a year's room."""
     ticks = _thinned(dates)
     fig.update_xaxes(
         type="date",
@@ -280,11 +372,73 @@ def trend(
         linecolor="#9aa5b1",
         ticks="outside",
     )
-    fig.update_yaxes(
-        rangemode="tozero", gridcolor="#e4e7eb", zeroline=True, zerolinecolor="#9aa5b1"
+    if len(dates) == 1:
+        day = pd.Timestamp(dates[0])
+        pad = pd.Timedelta(days=365)
+        fig.update_xaxes(range=[str((day - pad).date()), str((day + pad).date())])
+
+
+def _series_traces(frame: pd.DataFrame, indicator: Indicator, lang: str, colors: dict, city_id):
+    """Line segments per series (a change of ``definition_id`` breaks the line)."""
+    for key, rows in frame.groupby("series", sort=False):
+        for i, part in enumerate(_segments(rows.sort_values("ref_date"))):
+            yield go.Scatter(
+                x=part["ref_date"].tolist(),
+                y=part["value"].tolist(),
+                mode="lines+markers",
+                name=part["label"].iloc[0],
+                legendgroup=str(key),
+                showlegend=i == 0,
+                line={"color": colors[key], "width": 3.5 if key == city_id else 2.2},
+                marker={"size": 7},
+                customdata=_trend_hover(part, indicator, lang),
+                hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]}: %{customdata[2]}"
+                "%{customdata[3]}<extra></extra>",
+                connectgaps=False,
+            )
+
+
+def trend(
+    frame: pd.DataFrame, indicator: Indicator, lang: str, city_id: str | None = None
+) -> go.Figure:
+    """Line chart over reference dates, one line per ``series`` (see :func:`labels.series_labels`).
+
+    The city (``city_id``) is drawn black and thicker; other series in Okabe–Ito colours.
+    A change of ``definition_id`` starts a new line segment (series break). Dates without
+    a value because of a flag (e.g. a source symbol) are marked on the time axis. The axis
+    shows the dates of this indicator only (half-yearly, annual, 30 June, ...).
+    """
+    if frame.empty:
+        return message(t("chart.no_data", lang))
+    keys = list(dict.fromkeys(frame["series"]))
+    others = [k for k in keys if k != city_id]
+    colors = {k: _series_color(k, others.index(k) if k in others else 0, city_id) for k in keys}
+    fig = go.Figure(list(_series_traces(frame, indicator, lang, colors, city_id)))
+    rug = _flag_rug(frame, lang)
+    if rug is not None:
+        fig.add_trace(rug)
+        fig.update_layout(
+            yaxis2={"overlaying": "y", "range": [0, 1], "visible": False, "fixedrange": True}
+        )
+    dates = sorted(frame["ref_date"].unique())
+    subtitle = t("trends.subtitle", lang, unit=indicator.unit_label)
+    caption = _caption(indicator, dates[-1], lang)
+    margin = {"l": 60, "r": 20, "t": 80, "b": 80}
+    fig.update_layout(
+        **_layout(indicator.title, subtitle, caption, 480, margin),
+        legend={"orientation": "v", "x": 1.01, "y": 1, "xanchor": "left"},
+        hovermode="closest",
+    )
+    _date_axis(fig, dates)
+    fig.layout.yaxis.update(
+        rangemode="tozero",
+        gridcolor="#e4e7eb",
+        zeroline=True,
+        zerolinecolor="#9aa5b1",
+        **NUMBER_TICKS,
     )
     if indicator.unit == "percent":
-        fig.update_yaxes(ticksuffix=" %")
+        fig.layout.yaxis.update(ticksuffix=" %")
     else:
-        fig.update_yaxes(title={"text": indicator.unit_label})
+        fig.layout.yaxis.update(title={"text": indicator.unit_label})
     return fig

@@ -59,10 +59,12 @@ def format_signed(value: float | None, decimals: int) -> str:
 def change_kind(function: str, unit: str) -> str:
     """How a change between two dates is expressed.
 
-    ``relative`` (in %) for counts, ``points`` (percentage points) for percent values,
-    ``absolute`` (in the unit) for indices and ratios.
+    ``relative`` (in %) for counts of persons, ``points`` (percentage points) for percent
+    values (shares and observed rates), ``absolute`` (in the unit) for indices, ratios and
+    balances such as net migration (``moves``: can be negative or zero, so a relative
+    change says nothing).
     """
-    if function == "count":
+    if function == "count" and unit != "moves":
         return "relative"
     if unit == "percent":
         return "points"

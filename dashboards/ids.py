@@ -15,6 +15,7 @@ OVERVIEW_TABLE = "overview-table"
 OVERVIEW_URL = "overview-url"
 
 # Map page
+MAP_GRAPH_PANEL = "map-graph-panel"
 MAP_INDICATOR = "map-indicator"
 MAP_DATE = "map-date"
 MAP_LEVEL = "map-level"
@@ -37,11 +38,17 @@ TRENDS_URL = "trends-url"
 # Sortable tables (pattern-matching ids; one state store per table)
 SORT_BUTTON = "sort-button"
 SORT_STATE = "sort-state"
+PAGE_BUTTON = "page-button"
 
 
 def sort_button(table: str, column: str) -> dict[str, str]:
     """Header button that sorts ``table`` by ``column``."""
     return {"type": SORT_BUTTON, "table": table, "col": column}
+
+
+def page_button(table: str, step: int) -> dict[str, str]:
+    """Pager button that moves ``table`` by ``step`` pages (-1 or +1)."""
+    return {"type": PAGE_BUTTON, "table": table, "step": str(step)}
 
 
 def sort_state(table: str) -> dict[str, str]:

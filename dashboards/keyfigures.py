@@ -3,6 +3,11 @@ changes against the previous reference date, the cards, and the per-area table.
 
 Changes: counts in % of the previous value, percent values in percentage points, indices
 and ratios as absolute differences (see :func:`formatting.change_kind`).
+
+Indicators need not share reference dates (statistics-office tables: annual averages,
+30 June, single years), so every figure and table column shows the latest value **up to**
+the chosen date, with its own date ("Stand"). Configured indicators a warehouse lacks are
+left out.
 """
 
 from __future__ import annotations
@@ -64,20 +69,22 @@ def specs(path: Path = KEY_FIGURES_FILE) -> tuple[KeyFigureSpec, ...]:
 def key_figure(
     city_series: pd.DataFrame, indicator: Indicator, level: str, ref_date: str
 ) -> KeyFigure:
-    """Value on ``ref_date`` and change since the previous date with a row at ``level``.
+    """The latest value up to ``ref_date`` and its change since the date before, at ``level``.
 
-    ``city_series`` is :func:`queries.series` for the city.
+    ``city_series`` is :func:`queries.series` for the city. ``KeyFigure.ref_date`` is the
+    date of the value shown (``ref_date`` itself if there is none).
     """
     rows = city_series[city_series["level"] == level].set_index("ref_date").sort_index()
-    current = rows.loc[ref_date] if ref_date in rows.index else None
-    earlier = rows[rows.index < ref_date]
+    upto = rows[rows.index <= ref_date]
+    current = upto.iloc[-1] if not upto.empty else None
+    earlier = upto.iloc[:-1]
     previous = earlier.iloc[-1] if not earlier.empty else None
     value = None if current is None else current["value"]
     before = None if previous is None else previous["value"]
     n_units = None if current is None or pd.isna(current["n_units"]) else int(current["n_units"])
     return KeyFigure(
         indicator=indicator,
-        ref_date=ref_date,
+        ref_date=ref_date if current is None else current.name,
         value=None if formatting.is_missing(value) else float(value),
         flag=None if current is None else current["flag"],
         previous=None if formatting.is_missing(before) else float(before),
@@ -100,16 +107,57 @@ def key_figures(warehouse: Warehouse, ref_date: str, lang: str) -> list[KeyFigur
         city_series = queries.series(warehouse, spec.indicator_id, (city.area_id,))
         level = city.level
         if indicator.is_segregation:
-            level = spec.level or _finest_level(city_series)
+            level = _unit_level(city_series, spec.level)
         figures.append(key_figure(city_series, indicator, level, ref_date))
     return figures
 
 
-def _finest_level(city_series: pd.DataFrame) -> str | None:
-    """The finest unit level a segregation index exists for."""
+def _unit_level(city_series: pd.DataFrame, wanted: str | None) -> str | None:
+    """The configured unit level of a segregation index if the warehouse has it, else the
+    finest level it exists for (instances name their levels differently)."""
     if city_series.empty:
-        return None
+        return wanted
+    if wanted in set(city_series["level"]):
+        return wanted
     return city_series.sort_values("rank")["level"].iloc[-1]
+
+
+def key_figure_ids(warehouse: Warehouse, lang: str) -> list[str]:
+    """Ids of the configured key figures this warehouse has."""
+    indicators = catalogue.indicators(warehouse, lang)
+    return [spec.indicator_id for spec in specs() if spec.indicator_id in indicators]
+
+
+def overview_dates(warehouse: Warehouse, lang: str) -> list[str]:
+    """Reference dates of the key-figure indicators (all dates if none is configured)."""
+    chosen = key_figure_ids(warehouse, lang)
+    if not chosen:
+        return catalogue.ref_dates(warehouse)
+    return catalogue.indicator_dates(warehouse, *chosen)
+
+
+def value_date(warehouse: Warehouse, indicator_id: str, ref_date: str) -> str | None:
+    """The latest reference date of the indicator up to ``ref_date`` (None if none)."""
+    earlier = [d for d in catalogue.indicator_dates(warehouse, indicator_id) if d <= ref_date]
+    return earlier[-1] if earlier else None
+
+
+def table_values(
+    warehouse: Warehouse, indicators: list[Indicator], ref_date: str, level: str
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Values of every indicator at its latest date up to ``ref_date`` for ``level``, and
+    those dates by indicator id."""
+    dates = {}
+    frames = []
+    for ind in indicators:
+        date = value_date(warehouse, ind.indicator_id, ref_date)
+        if date is None:
+            continue
+        dates[ind.indicator_id] = date
+        frames.append(queries.area_values(warehouse, (ind.indicator_id,), date, level))
+    columns = queries.area_values(warehouse, (), ref_date, level).columns
+    values = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+    return values, dates
 
 
 def table_indicators(warehouse: Warehouse, lang: str) -> list[Indicator]:
@@ -162,8 +210,9 @@ def card(figure: KeyFigure, level_label: str | None, lang: str) -> html.Div:
 def _cells(values: pd.DataFrame, indicators: list[Indicator], lang: str) -> list[dict]:
     """One row per area: name plus one (text, value) cell per indicator."""
     rows = []
-    for (_area_id, name), group in values.groupby(["area_id", "name"], sort=True):
+    for _area_id, group in values.groupby("area_id", sort=True):
         by_indicator = group.set_index("indicator_id")
+        name = group["name"].iloc[0]
         row = {"name": (name, name)}
         for ind in indicators:
             if ind.indicator_id in by_indicator.index:
@@ -186,15 +235,19 @@ def area_table(
     caption: str,
     state: dict | None,
     lang: str,
+    value_dates: dict[str, str] | None = None,
 ) -> html.Div:
-    """Key figures per area of one level; the whole city as footer row."""
+    """Key figures per area of one level; the whole city as footer row.
+
+    ``value_dates``: dates of columns whose values are of another date than the table's
+    (see :func:`table_values`); their headers say so ("…, Stand 31.12.2015").
+    """
     columns = [tables.Column("name", t("table.area", lang))] + [
-        tables.Column(
-            ind.indicator_id, t("table.value_of", lang, title=ind.title, unit=ind.unit_label), True
-        )
+        tables.Column(ind.indicator_id, _column_label(ind, (value_dates or {}), lang), True)
         for ind in indicators
     ]
     footer = _cells(city_values, indicators, lang)
+    flags = [*values["flag"].tolist(), *city_values["flag"].tolist()]
     return tables.data_table(
         table_id,
         caption,
@@ -203,4 +256,18 @@ def area_table(
         state,
         lang,
         footer_rows=footer,
+        notes=tables.flag_notes(flags, lang),
+    )
+
+
+def _column_label(ind: Indicator, value_dates: dict[str, str], lang: str) -> str:
+    date = value_dates.get(ind.indicator_id)
+    if date is None:
+        return t("table.value_of", lang, title=ind.title, unit=ind.unit_label)
+    return t(
+        "table.value_of_as_of",
+        lang,
+        title=ind.title,
+        unit=ind.unit_label,
+        date=formatting.format_date(date),
     )

@@ -3,7 +3,8 @@
 One place for the rules that charts and tables share:
 
 * values in German format with their unit (``18,8 %``);
-* NULL values explained by their flag (``suppressed`` → "geheim gehalten");
+* NULL values explained by their flag (``suppressed`` → "geheim gehalten", source symbols
+  such as ``secret`` → "Zahlenwert unbekannt oder geheim zu halten", see :mod:`flags`);
 * **disclosure**: numerator and denominator of a suppressed value are never shown, even if
   the warehouse holds them;
 * series labels for time series (area name, or level and number of units for
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dashboards import formatting
+from dashboards import flags, formatting
 from dashboards.catalogue import Indicator
 from dashboards.i18n import t
 
@@ -22,14 +23,8 @@ SUPPRESSED = "suppressed"
 
 
 def flag_label(flag: str | None, lang: str) -> str:
-    """Human text for a value flag (``suppressed``/``undefined``); unknown flags verbatim."""
-    if flag is None or (isinstance(flag, float) and pd.isna(flag)):
-        return ""
-    key = f"flag.{flag}"
-    try:
-        return t(key, lang)
-    except KeyError:
-        return str(flag)
+    """Human text for a value flag (see :func:`flags.label`); "" for no flag."""
+    return flags.label(flag, lang)
 
 
 def value_text(
@@ -37,14 +32,17 @@ def value_text(
 ) -> str:
     """``"18,8 %"``; for NULL values the flag text (or "–").
 
-    ``with_unit`` (hovers) also names other units: ``"81,5 je 100"``, ``"1.091 Personen"``;
-    indices stay bare (their unit is in the chart title).
+    ``with_unit`` (hovers) also names other units: ``"81,5 je 100"``, ``"1.091 Personen"``,
+    ``"−1.234 Personen (Saldo)"``; indices stay bare (their unit is in the chart title),
+    and a flag on a published value is added in brackets.
     """
     if formatting.is_missing(value):
         return flag_label(flag, lang) or formatting.MISSING
     text = formatting.format_value(value, indicator.unit, indicator.decimals)
     if with_unit and indicator.unit not in ("percent", "index") and indicator.unit_label:
         text = f"{text} {indicator.unit_label}"
+    if with_unit and flags.is_flag(flag):
+        text = f"{text} ({flag_label(flag, lang)})"
     return text
 
 
@@ -60,10 +58,11 @@ def disclosed_counts(
 def count_labels(indicator: Indicator, lang: str) -> tuple[str, str] | None:
     """Labels of numerator and denominator; None where they add nothing to the value.
 
-    Counts are their own numerator; segregation indices have no single numerator.
+    Counts are their own numerator; segregation indices have no single numerator; observed
+    values (published rates) come without counts.
     Without specific labels in the catalogue, "Zähler"/"Nenner" are used.
     """
-    if indicator.function == "count" or indicator.is_segregation:
+    if indicator.function in ("count", "observed") or indicator.is_segregation:
         return None
     return (
         indicator.numerator_label or t("label.numerator", lang),

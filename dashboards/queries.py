@@ -135,6 +135,41 @@ def ref_dates(warehouse: Warehouse) -> pd.DataFrame:
 
 
 @_cached
+def indicator_dates(warehouse: Warehouse, indicator_ids: tuple[str, ...]) -> pd.DataFrame:
+    """Reference dates with a row for any of the indicators, ascending.
+
+    Indicators from statistics-office tables have their own dates (e.g. annual averages
+    or 30 June), so each selector offers the dates of the indicators it shows.
+    """
+    sql = """
+        SELECT DISTINCT CAST(ref_date AS VARCHAR) AS ref_date
+        FROM indicator_values
+        WHERE list_contains($indicator_ids, indicator_id)
+        ORDER BY ref_date
+    """
+    return _query(warehouse, sql, {"indicator_ids": list(indicator_ids)})
+
+
+@_cached
+def geometry_periods(warehouse: Warehouse) -> pd.DataFrame:
+    """Per level, the validity of every geometry vintage it has (``valid_to`` NULL: open).
+
+    A level may have boundaries for some vintages only (Berlin: planning areas until 2020).
+    """
+    sql = """
+        SELECT a.level, a.vintage,
+               CAST(min(a.valid_from) AS VARCHAR) AS valid_from,
+               CASE WHEN bool_or(a.valid_to IS NULL) THEN NULL
+                    ELSE CAST(max(a.valid_to) AS VARCHAR) END AS valid_to
+        FROM areas a
+        JOIN area_geometry g ON g.area_id = a.area_id AND g.vintage = a.vintage
+        GROUP BY a.level, a.vintage
+        ORDER BY a.level, valid_from
+    """
+    return _query(warehouse, sql)
+
+
+@_cached
 def root_area(warehouse: Warehouse) -> pd.DataFrame:
     """The whole city: the area of the rank-0 level (latest vintage)."""
     sql = """
@@ -213,6 +248,8 @@ def clear_cache() -> None:
         levels,
         indicators,
         ref_dates,
+        indicator_dates,
+        geometry_periods,
         root_area,
         areas,
         geometries,

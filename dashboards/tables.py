@@ -5,6 +5,11 @@ server: header buttons (pattern-matching ids) update a per-table state store thr
 generic callback (:func:`register_callbacks`), and the page callback that builds the
 table re-renders it in that order. Texts are preformatted (German numbers); sorting uses
 the raw values, with empty values last.
+
+Long tables are paged (:data:`PAGE_SIZE` rows; pager buttons update the same state store):
+Dash's renderer slows down more than linearly with the number of components (a 500-row
+table took about 25 s to appear in Chromium), and Berlin has 542 planning areas. Sorting
+always covers all rows. Flags in a table are explained in notes below it.
 """
 
 from __future__ import annotations
@@ -16,11 +21,12 @@ import dash
 import pandas as pd
 from dash import MATCH, Input, Output, State, dcc, html
 
-from dashboards import formatting, ids, labels
+from dashboards import flags, formatting, ids, labels
 from dashboards.catalogue import Indicator
 from dashboards.i18n import t
 
 Cell = tuple[str, object]  # (display text, sort key)
+PAGE_SIZE = 100
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,66 @@ def next_sort_state(state: dict | None, column: str) -> dict:
     if state.get("col") == column:
         return {"col": column, "desc": not state.get("desc", False)}
     return {"col": column, "desc": False}
+
+
+def next_page_state(state: dict | None, step: int) -> dict:
+    """A pager click: the page moves by ``step`` (clamped to the table when rendered)."""
+    state = dict(state or {})
+    state["page"] = max(0, int(state.get("page", 0)) + step)
+    return state
+
+
+def _page_of(rows: list, state: dict | None) -> tuple[list, int, int]:
+    """The rows of the current page, the page index (clamped) and the number of pages."""
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    page = min(max(0, int((state or {}).get("page") or 0)), pages - 1)
+    return rows[page * PAGE_SIZE : (page + 1) * PAGE_SIZE], page, pages
+
+
+def _pager(table_id: str, page: int, pages: int, total: int, lang: str) -> html.Nav:
+    first, last = page * PAGE_SIZE + 1, min(total, (page + 1) * PAGE_SIZE)
+    return html.Nav(
+        [
+            html.Button(
+                t("table.previous", lang),
+                id=ids.page_button(table_id, -1),
+                className="page-button",
+                disabled=page == 0,
+            ),
+            html.Span(
+                t("table.page", lang, first=first, last=last, total=total),
+                className="page-info",
+                **{"aria-live": "polite"},
+            ),
+            html.Button(
+                t("table.next", lang),
+                id=ids.page_button(table_id, 1),
+                className="page-button",
+                disabled=page >= pages - 1,
+            ),
+        ],
+        className="pager",
+        **{"aria-label": t("table.pages", lang)},
+    )
+
+
+def flag_notes(flag_values: Sequence[object], lang: str) -> html.Div | None:
+    """Notes below a table explaining every flag that occurs in it (None if none)."""
+    present = sorted({f for f in flag_values if flags.is_flag(f)}, key=flags.order)
+    if not present:
+        return None
+    items = [
+        html.Li(
+            t(
+                "table.note_item",
+                lang,
+                label=labels.flag_label(f, lang),
+                explain=flags.explanation(f, lang),
+            )
+        )
+        for f in present
+    ]
+    return html.Div([html.P(t("table.notes", lang)), html.Ul(items)], className="table-notes")
 
 
 def _sort_key(value: object) -> tuple:
@@ -106,11 +172,14 @@ def data_table(
     state: dict | None,
     lang: str,
     footer_rows: Sequence[dict[str, Cell]] = (),
+    notes: html.Div | None = None,
 ) -> html.Div:
-    """A sortable table; ``footer_rows`` (e.g. the whole city) stay below the sorted body."""
+    """A sortable, paged table; ``footer_rows`` (e.g. the whole city) stay below the body
+    on every page; ``notes`` (e.g. :func:`flag_notes`) follow the table."""
     if not rows and not footer_rows:
         return html.P(t("table.empty", lang), className="table-empty")
-    body = [_row(columns, row, True) for row in sort_rows(rows, state)]
+    shown, page, pages = _page_of(sort_rows(rows, state), state)
+    body = [_row(columns, row, True) for row in shown]
     table = [
         html.Caption(caption),
         html.Thead(html.Tr([_header(table_id, c, state, lang) for c in columns])),
@@ -118,24 +187,34 @@ def data_table(
     ]
     if footer_rows:
         table.append(html.Tfoot([_row(columns, row, True) for row in footer_rows]))
-    return html.Div(
-        html.Table(table, className="data-table", id=f"{table_id}-table"), className="table-scroll"
-    )
+    children = [
+        html.Div(
+            html.Table(table, className="data-table", id=f"{table_id}-table"),
+            className="table-scroll",
+        ),
+    ]
+    if pages > 1:
+        children.append(_pager(table_id, page, pages, len(rows), lang))
+    return html.Div([*children, notes] if notes is not None else children)
 
 
 def register_callbacks(app: dash.Dash) -> None:
-    """One generic callback for all tables: header click → new sort state."""
+    """One generic callback for all tables: header click → new sort state (first page);
+    pager click → next or previous page."""
 
     @app.callback(
         Output(ids.sort_state(MATCH), "data"),
         Input({"type": ids.SORT_BUTTON, "table": MATCH, "col": dash.ALL}, "n_clicks"),
+        Input({"type": ids.PAGE_BUTTON, "table": MATCH, "step": dash.ALL}, "n_clicks"),
         State(ids.sort_state(MATCH), "data"),
         prevent_initial_call=True,
     )
-    def _sort(_clicks: list, state: dict | None) -> dict:
+    def _sort(_sorts: list, _pages: list, state: dict | None) -> dict:
         trigger = dash.ctx.triggered_id
         if not trigger or not dash.ctx.triggered[0]["value"]:
             raise dash.exceptions.PreventUpdate
+        if trigger["type"] == ids.PAGE_BUTTON:
+            return next_page_state(state, int(trigger["step"]))
         return next_sort_state(state, trigger["col"])
 
 
@@ -176,7 +255,8 @@ def area_table(
         {"name": (r["name"], r["name"]), **_value_cells(r, indicator, lang)}
         for r in values.to_dict("records")
     ]
-    return data_table(table_id, caption, columns, rows, state, lang)
+    notes = flag_notes(values["flag"].tolist(), lang)
+    return data_table(table_id, caption, columns, rows, state, lang, notes=notes)
 
 
 def series_table(
@@ -201,4 +281,5 @@ def series_table(
         }
         for r in frame.to_dict("records")
     ]
-    return data_table(table_id, caption, columns, rows, state, lang)
+    notes = flag_notes(frame["flag"].tolist(), lang)
+    return data_table(table_id, caption, columns, rows, state, lang, notes=notes)

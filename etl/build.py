@@ -260,8 +260,9 @@ def _write_meta(con: duckdb.DuckDBPyConnection, profile: Profile,
         "instance": profile.instance,
         "title": profile.title,
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "attribution": "; ".join(dict.fromkeys(s.attribution for s in
-                                               sources + list(profile.tables))),
+        "attribution": "; ".join(dict.fromkeys(
+            part.strip() for s in sources + list(profile.tables)
+            for part in s.attribution.split(";"))),
         "first_ref_date": ref_dates[0].isoformat(),
         "last_ref_date": ref_dates[-1].isoformat(),
         "indicators_sha256": sha256_of(profile.indicators),

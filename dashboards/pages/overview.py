@@ -1,5 +1,7 @@
 """Übersicht (``/``): key figures of the whole city and a table of the areas of one level.
 
+The dates offered are those of the key-figure indicators; each figure shows its latest
+value up to the chosen date (indicators from statistics-office tables have other dates).
 URL state: ``/?date=2024-12-31&level=borough``.
 """
 
@@ -8,7 +10,7 @@ from __future__ import annotations
 import dash
 from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, html
 
-from dashboards import catalogue, components, context, formatting, ids, keyfigures, queries, tables
+from dashboards import catalogue, components, context, formatting, ids, keyfigures, tables
 from dashboards.i18n import t
 
 dash.register_page(
@@ -24,7 +26,7 @@ dash.register_page(
 def layout(date: str | None = None, level: str | None = None, **_other: str) -> html.Div:
     """The page for the reference date and table level given in the URL (or the defaults)."""
     wh, lang = context.warehouse(), context.lang()
-    dates = catalogue.ref_dates(wh)
+    dates = keyfigures.overview_dates(wh, lang)
     levels = [lvl for lvl in catalogue.levels(wh, lang).values() if lvl.rank > 0]
     date, date_notice = components.choose(date, dates, dates[-1] if dates else None, "date", lang)
     level, level_notice = components.choose_level(
@@ -53,10 +55,13 @@ def layout(date: str | None = None, level: str | None = None, **_other: str) -> 
 def update_cards(ref_date: str) -> list:
     wh, lang = context.warehouse(), context.lang()
     level_labels = {k: lvl.label for k, lvl in catalogue.levels(wh, lang).items()}
-    return [
-        keyfigures.card(figure, level_labels.get(figure.level), lang)
-        for figure in keyfigures.key_figures(wh, ref_date, lang)
-    ]
+    figures = keyfigures.key_figures(wh, ref_date, lang)
+    if not figures:
+        return [html.P(t("overview.no_key_figures", lang), className="hint kpi-wide")]
+    cards = [keyfigures.card(figure, level_labels.get(figure.level), lang) for figure in figures]
+    if any(figure.ref_date != ref_date for figure in figures):
+        cards.append(html.P(t("overview.as_of_note", lang), className="hint kpi-wide"))
+    return cards
 
 
 @callback(
@@ -68,9 +73,10 @@ def update_cards(ref_date: str) -> list:
 def update_table(ref_date: str, level: str, sort: dict | None) -> html.Div:
     wh, lang = context.warehouse(), context.lang()
     indicators = keyfigures.table_indicators(wh, lang)
-    indicator_ids = tuple(ind.indicator_id for ind in indicators)
-    values = queries.area_values(wh, indicator_ids, ref_date, level)
-    city_values = queries.area_values(wh, indicator_ids, ref_date, catalogue.city(wh).level)
+    values, dates = keyfigures.table_values(wh, indicators, ref_date, level)
+    city_level = catalogue.city(wh).level
+    city_values, _ = keyfigures.table_values(wh, indicators, ref_date, city_level)
+    other_dates = {ind: date for ind, date in dates.items() if date != ref_date}
     caption = t(
         "overview.table_caption",
         lang,
@@ -78,7 +84,7 @@ def update_table(ref_date: str, level: str, sort: dict | None) -> html.Div:
         date=formatting.format_date(ref_date),
     )
     return keyfigures.area_table(
-        ids.OVERVIEW_TABLE, values, city_values, indicators, caption, sort, lang
+        ids.OVERVIEW_TABLE, values, city_values, indicators, caption, sort, lang, other_dates
     )
 
 

@@ -1,7 +1,9 @@
 """Zeitreihen (``/zeitreihen``): one indicator over all reference dates, with a table.
 
 Area indicators: the whole city plus chosen areas of one level. Segregation indices: one
-line per unit level (the index of the city over the areas of that level).
+line per unit level (the index of the city over the areas of that level). The time axis
+holds the dates of the chosen indicator (half-yearly, annual, ...); the default indicator
+is the first percent indicator with more than one date.
 URL state: ``/zeitreihen?indicator=foreigner_share&level=district&areas=11,12``.
 """
 
@@ -10,7 +12,17 @@ from __future__ import annotations
 import dash
 from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, html
 
-from dashboards import catalogue, components, context, figures, ids, labels, queries, tables
+from dashboards import (
+    catalogue,
+    components,
+    context,
+    figures,
+    formatting,
+    ids,
+    labels,
+    queries,
+    tables,
+)
 from dashboards.i18n import t
 
 DEFAULT_AREAS = 3
@@ -32,7 +44,9 @@ def layout(
     wh, lang = context.warehouse(), context.lang()
     indicators = list(catalogue.indicators(wh, lang).values())
     levels = [lvl for lvl in catalogue.levels(wh, lang).values() if lvl.rank > 0]
-    indicator, n1 = components.choose_indicator(indicator, indicators, lang)
+    offered = [i.indicator_id for i in indicators]
+    default = catalogue.default_indicator(catalogue.series_indicators(wh, indicators) or indicators)
+    indicator, n1 = components.choose(indicator, offered, default, "indicator", lang)
     level, n2 = components.choose_level(level, levels, levels[-1] if levels else None, lang)
     options = _area_options(level)
     allowed = [o["value"] for o in options]
@@ -95,11 +109,15 @@ def update_area_options(level: str) -> tuple:
     Input(ids.TRENDS_INDICATOR, "value"),
 )
 def update_controls(indicator_id: str) -> tuple:
-    lang = context.lang()
-    indicator = catalogue.indicators(context.warehouse(), lang)[indicator_id]
-    if not indicator.is_segregation:
-        return False, False, None
-    return True, True, html.P(t("trends.segregation_note", lang), className="hint")
+    wh, lang = context.warehouse(), context.lang()
+    indicator = catalogue.indicators(wh, lang)[indicator_id]
+    if indicator.is_segregation:
+        return True, True, html.P(t("trends.segregation_note", lang), className="hint")
+    dates = catalogue.indicator_dates(wh, indicator_id)
+    if len(dates) == 1:
+        date = formatting.format_date(dates[0])
+        return False, False, html.P(t("trends.single_date", lang, date=date), className="hint")
+    return False, False, None
 
 
 @callback(

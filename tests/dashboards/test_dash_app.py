@@ -7,6 +7,7 @@ from pathlib import Path
 
 import dash
 import pytest
+from dash_tree import find as _find
 
 from dashboards import queries
 from dashboards.app import create_app
@@ -17,21 +18,6 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def app(synthetic_curated_dir):
     return create_app(synthetic_curated_dir)
-
-
-def _find(component, component_id):
-    """The component with ``component_id`` in a layout tree (or None)."""
-    if getattr(component, "id", None) == component_id:
-        return component
-    children = getattr(component, "children", None)
-    if not isinstance(children, list | tuple):
-        children = [children]
-    for child in children:
-        if child is not None and not isinstance(child, str | int | float):
-            found = _find(child, component_id)
-            if found is not None:
-                return found
-    return None
 
 
 def _layout(app, module, **params):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -35,15 +36,24 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 TIMEOUT_MS = 20_000
 
 
-@pytest.fixture(scope="module")
-def server_url(curated_dir):
+@contextmanager
+def serve(curated_dir: Path):
+    """The dashboard of ``curated_dir`` on a free local port (yields its base URL)."""
     app = create_app(curated_dir)
     server = make_server("127.0.0.1", 0, app.server, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server_url(curated_dir):
+    with serve(curated_dir) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +69,14 @@ def browser():
 @pytest.fixture()
 def page(browser, server_url):
     """A fresh page that records every problem a user or the console would see."""
+    with open_page(browser, server_url) as new_page:
+        yield new_page
+
+
+@contextmanager
+def open_page(browser, server_url: str):
+    """A fresh page for ``server_url`` that records every problem a user or the console
+    would see (``page.problems``); requests elsewhere are blocked and recorded."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="de-DE")
     problems: list[str] = []
 
@@ -77,8 +95,10 @@ def page(browser, server_url):
     page.on("requestfailed", lambda r: problems.append(f"failed: {r.url} {r.failure}"))
     page.on("response", lambda r: r.status >= 400 and problems.append(f"{r.status}: {r.url}"))
     page.problems = problems
-    yield page
-    context.close()
+    try:
+        yield page
+    finally:
+        context.close()
 
 
 @pytest.fixture(scope="module")
@@ -216,3 +236,140 @@ def test_trends(page, server_url, wh):
         wait_count(page, legend, series["level"].nunique())
         assert page.locator("#trends-areas").is_disabled()
     finish(page, "trends-segregation")
+
+
+# --- the real instances ----------------------------------------------------------------
+@pytest.fixture(scope="module")
+def berlin_url(berlin_curated_dir):
+    with serve(berlin_curated_dir) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def rlp_url(rlp_curated_dir):
+    with serve(rlp_curated_dir) as url:
+        yield url
+
+
+@pytest.fixture()
+def berlin_page(browser, berlin_url):
+    with open_page(browser, berlin_url) as new_page:
+        yield new_page
+
+
+@pytest.fixture()
+def rlp_page(browser, rlp_url):
+    with open_page(browser, rlp_url) as new_page:
+        yield new_page
+
+
+PATHS = "#map-graph path.choroplethlocation"
+MAP_ROWS = "#map-table-table tbody tr"
+
+
+def wait_at_least(page, selector: str, count: int) -> None:
+    page.wait_for_function(
+        "([s, n]) => document.querySelectorAll(s).length >= n", arg=[selector, count]
+    )
+
+
+def test_berlin_planning_areas_mapped_until_2020_table_only_after(berlin_page, berlin_url):
+    page = berlin_page
+    page.goto(f"{berlin_url}/karte?indicator=foreigner_share&level=planning_area&date=2015-12-31")
+    wait_at_least(page, PATHS, 440)
+    assert page.locator(PATHS).count() <= 448
+    wait_text(page, "#map-graph .gtitle", "Ausländeranteil")
+    wait_text(page, "#map-graph .annotation-text", "Amt für Statistik Berlin-Brandenburg")
+    assert page.locator("#map-graph .colorbar").count() == 1
+    wait_count(page, MAP_ROWS, 100)  # first page of 448
+    screenshot(page, "berlin-map-planning-areas-2015")
+    select(page, "map-date", "31.12.2024")
+    page.wait_for_selector("#map-no-geometry")
+    notice = page.locator("#map-no-geometry").inner_text()
+    assert "Planungsraum" in notice and "31.12.2024" in notice and "bis 31.12.2020" in notice
+    assert not page.locator("#map-graph-panel").is_visible()
+    wait_text(page, "#map-table .page-info", "von 542")
+    wait_count(page, MAP_ROWS, 100)
+    assert "date=2024-12-31" in page.url and "level=planning_area" in page.url
+    finish(page, "berlin-map-planning-areas-2024-table-only")
+
+
+def test_berlin_districts_2024(berlin_page, berlin_url):
+    page = berlin_page
+    page.goto(f"{berlin_url}/karte?indicator=foreigner_share&level=district&date=2024-12-31")
+    wait_count(page, PATHS, 12)
+    wait_count(page, MAP_ROWS, 12)
+    assert page.locator("#map-graph-panel").is_visible()
+    assert page.locator("#map-no-geometry").count() == 0
+    wait_text(page, MAP_ROWS, "Friedrichshain-Kreuzberg")
+    finish(page, "berlin-map-districts-2024")
+
+
+def test_berlin_overview_and_half_yearly_trend(berlin_page, berlin_url):
+    page = berlin_page
+    page.goto(berlin_url + "/")
+    wait_count(page, "#overview-table-table tbody tr", 12)
+    wait_count(page, ".kpi", 6)
+    screenshot(page, "berlin-overview")
+    page.goto(f"{berlin_url}/zeitreihen?indicator=foreigner_share&level=district&areas=01,02")
+    wait_count(page, "#trends-graph g.scatterlayer g.trace", 3)
+    points = page.locator("#trends-graph g.scatterlayer g.trace").first.locator("path.point")
+    assert points.count() == 20  # half-yearly 2015–2024
+    ticks = page.locator("#trends-graph g.xtick text").all_text_contents()
+    assert ticks and all(tick.startswith("31.12.") for tick in ticks)
+    finish(page, "berlin-trends-districts")
+
+
+def test_rlp_county_map(rlp_page, rlp_url):
+    page = rlp_page
+    page.goto(f"{rlp_url}/karte?indicator=foreigner_share&date=2015-12-31&level=kreis")
+    wait_count(page, PATHS, 36)
+    wait_count(page, MAP_ROWS, 36)
+    row = page.locator(MAP_ROWS, has_text="Koblenz, Kreisfreie Stadt")
+    assert row.locator("td").first.inner_text() == "10,5 %"
+    wait_text(page, "#map-graph .annotation-text", "Regionaldatenbank Deutschland")
+    assert page.locator("#map-date").inner_text().strip() == "31.12.2015"
+    screenshot(page, "rlp-map-foreigner-share-2015")
+    employees = "Ausländeranteil an den Beschäftigten am Wohnort"
+    select(page, "map-indicator", employees)  # has no 31.12.2015: its latest date instead
+    wait_text(page, "#map-date", "30.06.2015")
+    wait_text(page, "#map-graph .gtitle", employees)
+    wait_text(page, "#map-graph .g-gtitle", "Stichtag 30.06.2015")
+    assert "date=2015-06-30" in page.url
+    page.click("#map-date")
+    assert page.get_by_role("option").all_inner_texts() == [
+        f"30.06.{year}" for year in (2015, 2014, 2013, 2012)
+    ]
+    page.keyboard.press("Escape")
+    finish(page, "rlp-map-employees-2015-06")
+
+
+def test_rlp_trend_unemployment_of_foreigners_in_koblenz(rlp_page, rlp_url):
+    page = rlp_page
+    page.goto(
+        f"{rlp_url}/zeitreihen?indicator=unemployment_rate_foreigners&level=kreis&areas=07111"
+    )
+    rows = page.locator("#trends-table-table tbody tr", has_text="Koblenz, Kreisfreie Stadt")
+    page.wait_for_function(
+        "n => document.querySelectorAll('#trends-table-table tbody tr').length === n", arg=32
+    )
+    dates = [rows.nth(i).locator("td").first.inner_text() for i in range(rows.count())]
+    assert dates == [f"31.12.{year}" for year in range(2001, 2017)]
+    legend = page.locator("#trends-graph g.legend g.traces").all_text_contents()
+    assert "Koblenz, Kreisfreie Stadt" in legend and "Stichtag ohne Wert (Hinweis)" in legend
+    wait_text(page, "#trends-table .table-notes", "nichts vorhanden")
+    finish(page, "rlp-trends-unemployment-foreigners-koblenz")
+
+
+def test_rlp_overview_and_net_migration_map(rlp_page, rlp_url):
+    page = rlp_page
+    page.goto(rlp_url + "/")
+    wait_count(page, "#overview-table-table tbody tr", 36)
+    wait_count(page, ".kpi", 5)
+    assert "Stand: 31.12.2015" in page.locator("#kpi-population .kpi-date").inner_text()
+    screenshot(page, "rlp-overview")
+    page.goto(f"{rlp_url}/karte?indicator=net_migration_abroad_foreigners&date=2007-12-31")
+    wait_count(page, PATHS, 36)
+    wait_text(page, "#map-legend", "geheim gehalten")
+    wait_text(page, "#map-graph .cbaxis text", "−")  # German minus on the colour bar
+    finish(page, "rlp-map-net-migration-2007")

@@ -4,19 +4,9 @@ import re
 from pathlib import Path
 
 import pytest
+from dash_tree import texts
 
-from dashboards import catalogue, components, i18n, keyfigures, queries, tables
-
-
-def texts(component) -> list[str]:
-    """All strings in a Dash component tree, depth first."""
-    if component is None:
-        return []
-    if isinstance(component, str | int | float):
-        return [str(component)]
-    if isinstance(component, list | tuple):
-        return [s for child in component for s in texts(child)]
-    return texts(getattr(component, "children", None))
+from dashboards import catalogue, components, flags, i18n, keyfigures, labels, queries, tables
 
 
 @pytest.fixture()
@@ -127,3 +117,66 @@ def test_every_ui_string_has_both_languages_and_every_used_key_exists():
     assert used and not used - set(strings)
     with pytest.raises(i18n.UnknownStringError):
         i18n.t("no.such.key")
+
+
+def test_long_tables_are_paged_and_sorting_covers_all_rows():
+    columns = [tables.Column("n", "Gebiet"), tables.Column("v", "Wert", True)]
+    rows = [{"n": (f"G{i:03d}", f"G{i:03d}"), "v": (str(i), float(i))} for i in range(250)]
+    first = texts(tables.data_table("t", "c", columns, rows, None, "de"))
+    assert "Zeilen 1–100 von 250" in first and "G099" in first and "G100" not in first
+    last = texts(tables.data_table("t", "c", columns, rows, {"page": 9}, "de"))  # clamped
+    assert "Zeilen 201–250 von 250" in last and "G249" in last
+    desc = texts(tables.data_table("t", "c", columns, rows, {"col": "v", "desc": True}, "de"))
+    assert desc.index("G249") < desc.index("G150") and "G149" not in desc
+    short = texts(tables.data_table("t", "c", columns, rows[:5], None, "de"))
+    assert not any(w.startswith("Zeilen") for w in short)
+
+
+def test_page_and_sort_states():
+    assert tables.next_page_state(None, 1) == {"page": 1}
+    assert tables.next_page_state({"col": "v", "desc": True, "page": 2}, -1)["page"] == 1
+    assert tables.next_page_state({"page": 0}, -1) == {"page": 0}
+    assert "page" not in tables.next_sort_state({"col": "v", "page": 3}, "w")  # back to page 1
+
+
+def test_flag_labels_come_from_the_etl_code_list():
+    from etl.sources.value_flags import LABELS
+
+    for flag, label in LABELS.items():
+        assert labels.flag_label(flag, "de") == label["de"]
+        assert labels.flag_label(flag, "en") == label["en"]
+    assert flags.explanation("secret", "de") == "Zeichen „.“ in der Tabelle des Statistikamts"
+    assert labels.flag_label("suppressed", "de") == "geheim gehalten"
+    assert labels.flag_label("incomplete", "de") == "unvollständig"
+    assert labels.flag_label("brand_new", "de") == "brand_new"
+    assert labels.flag_label(None, "de") == ""
+
+
+def test_flag_notes_explain_each_flag_once():
+    notes = texts(tables.flag_notes(["secret", None, "suppressed", "secret", float("nan")], "de"))
+    assert notes[0] == "Hinweise zu den Werten:"
+    assert [n.split(":")[0] for n in notes[1:]] == [
+        "geheim gehalten",
+        "Zahlenwert unbekannt oder geheim zu halten",
+    ]
+    assert tables.flag_notes([None, None], "de") is None
+
+
+def test_map_legend_names_every_flag_and_outlined_values(wh):
+    values = queries.area_values(wh, ("foreigner_share",), "2024-12-31", "district")
+    values.loc[values["area_id"] == "11", ["value", "flag"]] = [None, "nil"]
+    values.loc[values["area_id"] == "12", "flag"] = "unreliable"  # a value with a flag
+    values = values[values["area_id"] != "21"]  # no row at all
+    shapes = queries.geometries(wh, "district", "2024-12-31")
+    legend = components.map_legend(values, shapes, "de")
+    words = texts(legend)
+    assert words[0] == "Gebiete ohne ausgewiesenen Wert (Farbe wie im Kästchen):"
+    assert [w.split(" (")[0] for w in words[1:4]] == [
+        "geheim gehalten",
+        "nichts vorhanden",
+        "keine Daten",
+    ]
+    assert words[4] == "Dunkel umrandete Gebiete: Wert mit Hinweis"
+    assert words[5].startswith("keine Angabe, da Zahlenwert nicht sicher genug (1)")
+    full = queries.area_values(wh, ("population",), "2024-12-31", "district")
+    assert components.map_legend(full, shapes, "de") is None

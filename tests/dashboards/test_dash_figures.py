@@ -144,3 +144,64 @@ def test_trend_breaks_the_line_where_the_definition_changes(indicators):
 def test_trend_without_data_says_so(indicators):
     fig = figures.trend(pd.DataFrame(columns=["series"]), indicators["foreigner_share"], "de")
     assert fig.layout.annotations[0].text == "Für diese Auswahl liegen keine Daten vor."
+
+
+def test_choropleth_one_trace_per_flag_and_geometry_sent_once(wh, indicators):
+    values = queries.area_values(wh, ("foreigner_share",), "2024-12-31", "district")
+    values.loc[values["area_id"] == "11", ["value", "flag"]] = [None, "secret"]
+    values.loc[values["area_id"] == "12", "flag"] = "unreliable"
+    shapes = queries.geometries(wh, "district", "2024-12-31")
+    fig = figures.choropleth(values, shapes, indicators["foreigner_share"], "S", "2024-12-31", "de")
+    shown, suppressed, secret = fig.data
+    assert list(shown.locations) == ["12", "21"]
+    assert list(shown.marker.line.width) == [2.5, 1]  # the flagged value is outlined
+    assert [t.name for t in fig.data[1:]] == [
+        "geheim gehalten",
+        "Zahlenwert unbekannt oder geheim zu halten",
+    ]
+    assert [f["id"] for f in secret.geojson["features"]] == ["11"]
+    assert suppressed.colorscale[0][1] != secret.colorscale[0][1]
+    assert secret.customdata[0][1] == "Zahlenwert unbekannt oder geheim zu halten"
+    assert "(keine Angabe" in shown.customdata[0][1]  # value text names the flag
+
+
+def test_choropleth_of_a_balance_uses_a_diverging_scale(wh, indicators):
+    values = queries.area_values(wh, ("population",), "2024-12-31", "district")
+    values["value"] = [-120.0, 35.0, 0.0, 900.0]
+    shapes = queries.geometries(wh, "district", "2024-12-31")
+    shown = figures.choropleth(values, shapes, indicators["population"], "S", "2024-12-31", "de")
+    trace = shown.data[0]
+    assert trace.zmid == 0 and trace.colorscale[0][1] == "rgb(127,59,8)"  # PuOr, orange < 0
+    assert trace.colorbar.exponentformat == "none" and trace.colorbar.separatethousands
+
+
+def test_long_captions_wrap_at_source_separators():
+    text = "Quelle: " + "A" * 70 + "; " + "B" * 40 + " · Stand: 31.12.2016"
+    assert figures.wrap_caption(text) == (
+        "Quelle: " + "A" * 70 + ";<br>" + "B" * 40 + " · Stand: 31.12.2016"
+    )
+    assert figures.wrap_caption("Quelle: X · Stand: 1") == "Quelle: X · Stand: 1"
+
+
+def test_trend_marks_flagged_dates_and_pads_a_single_date(indicators):
+    frame = pd.DataFrame(
+        {
+            "series": ["00"] * 3,
+            "label": ["Teststadt"] * 3,
+            "area_id": ["00"] * 3,
+            "ref_date": ["2022-06-30", "2022-12-31", "2023-06-30"],
+            "value": [None, 11.0, 14.0],
+            "numerator": [None] * 3,
+            "denominator": [None] * 3,
+            "flag": ["pending", None, None],
+            "definition_id": ["d"] * 3,
+            "n_units": [None] * 3,
+        }
+    )
+    fig = figures.trend(frame, indicators["foreigner_share"], "de", city_id="00")
+    line, rug = fig.data
+    assert rug.yaxis == "y2" and list(rug.x) == ["2022-06-30"]
+    assert rug.customdata[0] == ["Teststadt", "30.06.2022", "Angabe fällt später an"]
+    assert list(fig.layout.xaxis.ticktext) == ["30.06.2022", "30.06.2023"]  # same day only
+    single = figures.trend(frame.iloc[2:], indicators["foreigner_share"], "de", city_id="00")
+    assert single.layout.xaxis.range == ("2022-06-30", "2024-06-29")

@@ -59,3 +59,11 @@ def test_format_date():
     assert f.format_date("2024-12-31") == "31.12.2024"
     assert f.format_date("2025-03-01T12:00:00") == "01.03.2025"
     assert f.format_date(None) == "–"
+
+
+def test_net_migration_changes_are_absolute_and_negative_numbers_german():
+    assert f.change_kind("count", "moves") == "absolute"
+    assert f.change_kind("observed", "percent") == "points"
+    assert f.change(-50, 100, "absolute") == -150
+    assert f.format_value(-1234.0, "moves", 0) == "−1.234"
+    assert f.format_value(13.549, "per_1000", 1) == "13,5"
