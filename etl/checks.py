@@ -52,7 +52,8 @@ CHECKS: dict[str, str] = {
     "segregation indices lie within 0 to 1": """
         SELECT v.indicator_id, v.ref_date, v.level, v.value FROM indicator_values AS v
         INNER JOIN indicators AS i USING (indicator_id)
-        WHERE i.function = 'segregation_is' AND NOT (v.value BETWEEN 0 AND 1)
+        WHERE i.function IN ('segregation_is', 'dissimilarity', 'isolation', 'exposure',
+                             'entropy', 'gini') AND NOT (v.value BETWEEN 0 AND 1)
     """,
     "every indicator has values for every reference date": """
         SELECT i.indicator_id, d.ref_date FROM indicators AS i

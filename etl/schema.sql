@@ -91,7 +91,9 @@ CREATE TABLE area_counts (
 -- Indicator catalogue (from indicators.yaml).
 CREATE TABLE indicators (
     indicator_id   VARCHAR PRIMARY KEY,
-    function       VARCHAR NOT NULL,    -- count, share, ratio, segregation_is, observed
+    function       VARCHAR NOT NULL,    -- count, share, ratio, observed, location_quotient,
+                                        -- segregation_is, dissimilarity, isolation, exposure,
+                                        -- entropy, gini, concentration_share (city-wide indices)
     topic          VARCHAR NOT NULL,
     title_de       VARCHAR NOT NULL,
     title_en       VARCHAR NOT NULL,

@@ -18,7 +18,7 @@ import re
 import duckdb
 
 from etl.indicators.functions import REGISTRY
-from etl.indicators.spec import Catalogue, GroupRef, term_key, term_name
+from etl.indicators.spec import Catalogue, term_key, term_name
 from etl.profile import Profile
 
 FILTERABLE = re.compile(r"^[a-z_]+$")
@@ -136,14 +136,20 @@ def compute(con: duckdb.DuckDBPyConnection, catalogue: Catalogue,
     _terms(con, catalogue, computed)
     con.execute(TERM_COUNTS_SQL, {"finest": profile.level_ids()[-1]})
     con.execute(UNIT_ROOTS_SQL, {"root": profile.level_ids()[0]})
-    _indicator_terms(con, computed)
-    params = {"min_denominator": profile.disclosure.min_denominator,
-              "min_count": profile.disclosure.min_count}
-    for function in sorted({ind.function for ind in computed}):
+    evaluate(con, computed, profile.disclosure.min_denominator, profile.disclosure.min_count)
+    return [ind.id for ind in computed], skipped
+
+
+def evaluate(con: duckdb.DuckDBPyConnection, indicators: list, min_denominator: int,
+             min_count: int) -> None:
+    """Insert the values of ``indicators`` into ``indicator_values`` from the TEMP tables
+    ``term_counts`` and ``unit_roots``: one statement per function (table in, table out)."""
+    _indicator_terms(con, indicators)
+    params = {"min_denominator": min_denominator, "min_count": min_count}
+    for function in sorted({ind.function for ind in indicators}):
         sql = REGISTRY[function]
         used = {k: v for k, v in {**params, "function": function}.items() if f"${k}" in sql}
         con.execute(f"INSERT INTO indicator_values {sql}", used)
-    return [ind.id for ind in computed], skipped
 
 
 def _terms(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, indicators: list) -> None:
@@ -171,13 +177,18 @@ def _condition(catalogue: Catalogue, key: tuple[str, ...], params: dict[str, obj
 def _indicator_terms(con: duckdb.DuckDBPyConnection, indicators: list) -> None:
     rows = [_term_row(ind) for ind in indicators]
     con.execute("CREATE OR REPLACE TEMP TABLE indicator_terms (indicator_id VARCHAR, "
-                "function VARCHAR, num_term VARCHAR, den_term VARCHAR, scale DOUBLE, "
+                "function VARCHAR, num_term VARCHAR, den_term VARCHAR, other_term VARCHAR, "
+                "res_term VARCHAR, min_units DOUBLE, top_share DOUBLE, scale DOUBLE, "
                 "definition_id VARCHAR)")
-    con.executemany("INSERT INTO indicator_terms VALUES (?, ?, ?, ?, ?, ?)", rows)
+    con.executemany("INSERT INTO indicator_terms VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
 
 def _term_row(ind) -> tuple:
-    refs: list[GroupRef] = list(ind.terms().values())
-    numerator = term_name(term_key(refs[0]))
-    denominator = term_name(term_key(refs[1])) if len(refs) > 1 else None
-    return (ind.id, ind.function, numerator, denominator, ind.scale, ind.definition_id)
+    """Terms by role: numerator (``of``, ``numerator``, ``group``), denominator
+    (``denominator``, ``total``), comparison group (``other``), unit size (``residents``)."""
+    names = {role: term_name(term_key(ref)) for role, ref in ind.terms().items()}
+    numerator = names.get("of") or names.get("numerator") or names["group"]
+    denominator = names.get("denominator") or names.get("total")
+    return (ind.id, ind.function, numerator, denominator, names.get("other"),
+            names.get("residents"), getattr(ind, "min_unit_population", None),
+            getattr(ind, "top_share", None), ind.scale, ind.definition_id)

@@ -5,7 +5,9 @@ Inputs (TEMP tables made by the engine):
 - ``term_counts(ref_date, area_id, level, vintage, term, n, flag)``: persons in each group
   intersection ("term") for every area of every level; ``flag`` is a source symbol flag
   (etl/sources/value_flags.csv, ``n`` NULL) passed on to the indicator value;
-- ``indicator_terms(indicator_id, function, num_term, den_term, scale, definition_id)``;
+- ``indicator_terms(indicator_id, function, num_term, den_term, other_term, res_term,
+  min_units, top_share, scale, definition_id)``: the terms of each indicator by role
+  (numerator/group, denominator/total, comparison group, unit size) and its parameters;
 - ``unit_roots(unit_id, root_id, vintage)``: the top-level area each unit belongs to.
 Parameters ``$min_denominator`` and ``$min_count`` implement disclosure control:
 a value is suppressed (value and numerator NULL, flag 'suppressed') when its denominator
@@ -15,6 +17,8 @@ Every statement yields the columns of ``indicator_values``.
 """
 
 from __future__ import annotations
+
+from etl.indicators.segregation import DISSIMILARITY_SQL, INDEX_SQL
 
 PAIRS = """
 pairs AS (
@@ -74,44 +78,42 @@ final AS (
 SELECT * FROM final
 """
 
-SEGREGATION_IS_SQL = """
--- Segregation index IS (Duncan & Duncan 1955; German municipal statistics convention):
---   IS = ½ · Σ_i | x_i / X − (t_i − x_i) / (T − X) |
--- over the units i of one level (all inhabited units, t_i > 0) within their top-level area;
--- x_i = group, t_i = all residents, X = Σ x_i, T = Σ t_i. Range 0 (even) .. 1 (separated).
--- Undefined (NULL, flag 'undefined') when X = 0 or X = T. One unit only: IS = 0.
--- A unit without a published number (source flag) makes the index 'incomplete' (NULL).
--- Reported for the top-level area (area_id = root, level = the units' level) with n_units.
+# Segregationsindex IS = dissimilarity of the group and the rest of the population
+SEGREGATION_IS_SQL = DISSIMILARITY_SQL
+
+LOCATION_QUOTIENT_SQL = """
+-- Location quotient per area (Isard 1960; PySAL local.MultiLocationQuotient):
+--   LQ_i = (x_i / t_i) / (X / T)
+-- with X, T the counts of the area's top-level area (the city) on the same date; reported
+-- for every area of every level (the city itself: 1). LQ > 1: the group is over-represented.
+-- Undefined (NULL, 'undefined') when t_i = 0 or when the city's X = 0 or X = T. Disclosure
+-- control as for shares (it reveals the share x_i / t_i): suppressed when
+-- t_i < min_denominator or 0 < x_i < min_count; a source flag is passed on.
 WITH""" + PAIRS + """,
 
-units AS (
-    SELECT p.*, r.root_id
-    FROM pairs AS p
-    INNER JOIN unit_roots AS r ON r.unit_id = p.area_id AND r.vintage = p.vintage
-    WHERE (p.t > 0 OR p.source_flag IS NOT NULL) AND p.area_id <> r.root_id
-),
-
-totals AS (
-    SELECT indicator_id, ref_date, level, root_id,
-           sum(x) AS big_x, sum(t) AS big_t, count(*) AS n_units,
-           bool_or(source_flag IS NOT NULL) AS incomplete
-    FROM units
-    GROUP BY ALL
+located AS (
+    SELECT a.*, c.x AS big_x, c.t AS big_t,
+           coalesce(a.source_flag, c.source_flag) AS flag_in,
+           coalesce(a.t < $min_denominator OR (a.x > 0 AND a.x < $min_count), true) AS hidden,
+           c.x > 0 AND c.x < c.t AS defined
+    FROM pairs AS a
+    INNER JOIN unit_roots AS r ON r.unit_id = a.area_id AND r.vintage = a.vintage
+    INNER JOIN pairs AS c
+        ON c.indicator_id = a.indicator_id AND c.ref_date = a.ref_date
+       AND c.area_id = r.root_id
 ),
 
 final AS (
-    SELECT u.indicator_id, u.ref_date, u.root_id AS area_id, u.level,
-           CASE WHEN tt.big_x > 0 AND tt.big_x < tt.big_t AND NOT tt.incomplete THEN
-               0.5 * sum(abs(u.x / tt.big_x - (u.t - u.x) / (tt.big_t - tt.big_x)))
-           END AS value,
-           tt.big_x AS numerator, tt.big_t AS denominator,
-           CASE WHEN tt.incomplete THEN 'incomplete'
-                WHEN NOT (tt.big_x > 0 AND tt.big_x < tt.big_t) THEN 'undefined' END AS flag,
-           any_value(u.definition_id) AS definition_id, tt.n_units
-    FROM units AS u
-    INNER JOIN totals AS tt USING (indicator_id, ref_date, level, root_id)
-    GROUP BY u.indicator_id, u.ref_date, u.root_id, u.level, tt.big_x, tt.big_t, tt.n_units,
-             tt.incomplete
+    SELECT indicator_id, ref_date, area_id, level,
+           CASE WHEN flag_in IS NULL AND t > 0 AND defined AND NOT hidden
+                THEN (x / t) / (big_x / big_t) END AS value,
+           CASE WHEN NOT hidden THEN x END AS numerator,
+           t AS denominator,
+           CASE WHEN flag_in IS NOT NULL THEN flag_in
+                WHEN t = 0 OR NOT defined THEN 'undefined'
+                WHEN hidden THEN 'suppressed' END AS flag,
+           definition_id, NULL AS n_units
+    FROM located
 )
 
 SELECT * FROM final
@@ -137,6 +139,7 @@ REGISTRY: dict[str, str] = {
     "count": COUNT_SQL,
     "share": RATE_SQL,
     "ratio": RATE_SQL,
-    "segregation_is": SEGREGATION_IS_SQL,
+    "location_quotient": LOCATION_QUOTIENT_SQL,
     "observed": OBSERVED_SQL,
+    **INDEX_SQL,  # segregation_is, dissimilarity, isolation, exposure, entropy, gini, ...
 }

@@ -12,10 +12,16 @@ from etl.errors import ConfigError
 
 DOMAINS: dict[str, list[str]] = yaml.safe_load(
     (Path(__file__).parent / "population_domains.yaml").read_text(encoding="utf-8"))
-FUNCTIONS = ("count", "share", "ratio", "segregation_is", "observed")
+# indices over the units of a level, reported for the top-level area (etl/indicators/segregation.py)
+UNIT_INDICES = ("segregation_is", "dissimilarity", "isolation", "exposure", "entropy", "gini",
+                "concentration_share")
+FUNCTIONS = ("count", "share", "ratio", *UNIT_INDICES, "location_quotient", "observed")
 DEFAULT_UNIT = {"count": "persons", "share": "percent", "ratio": "per_100",
-                "segregation_is": "index"}
-DEFAULT_DECIMALS = {"count": 0, "share": 1, "ratio": 1, "segregation_is": 3, "observed": 1}
+                **dict.fromkeys(UNIT_INDICES, "index"), "concentration_share": "percent",
+                "location_quotient": "quotient"}
+DEFAULT_DECIMALS = {"count": 0, "share": 1, "ratio": 1, **dict.fromkeys(UNIT_INDICES, 3),
+                    "concentration_share": 1, "location_quotient": 2, "observed": 1}
+RESIDENTS = "total"  # the group whose count decides a unit's size (min_unit_population)
 
 GroupRef = str | list[str]
 
@@ -73,8 +79,70 @@ class Ratio(_Rate):
     scale: float = 100.0  # configurable, e.g. men per 100 women
 
 
-class SegregationIS(_Indicator):
+class _UnitIndex(_Indicator):
+    """An index of the group's distribution over the units of a level (formulas in
+    :mod:`etl.indicators.segregation`). ``total`` is the reference population of a unit;
+    ``min_unit_population`` drops units with fewer residents (group ``total``)."""
+
+    group: GroupRef
+    total: GroupRef = "total"
+    min_unit_population: int | None = Field(default=None, ge=1)
+    scale: ClassVar[float] = 1.0
+
+    def terms(self) -> dict[str, GroupRef]:
+        terms = {"group": self.group, "total": self.total}
+        if getattr(self, "other", None) is not None:
+            terms["other"] = self.other
+        if self.min_unit_population is not None:
+            terms["residents"] = RESIDENTS
+        return terms
+
+
+class SegregationIS(_UnitIndex):
+    """Segregationsindex: dissimilarity of the group and the rest of ``total``."""
+
     function: Literal["segregation_is"]
+
+
+class Dissimilarity(_UnitIndex):
+    """Dissimilarity of the group and another, disjoint group."""
+
+    function: Literal["dissimilarity"]
+    other: GroupRef
+
+
+class Isolation(_UnitIndex):
+    function: Literal["isolation"]
+
+
+class Exposure(_UnitIndex):
+    """Exposure of the group to ``other`` (a disjoint group) or, if omitted, to the rest."""
+
+    function: Literal["exposure"]
+    other: GroupRef | None = None
+
+
+class Entropy(_UnitIndex):
+    function: Literal["entropy"]
+
+
+class Gini(_UnitIndex):
+    function: Literal["gini"]
+
+
+class ConcentrationShare(_UnitIndex):
+    """Percentage of the group living in the units with the highest group shares that
+    together hold ``top_share`` of the reference population."""
+
+    function: Literal["concentration_share"]
+    top_share: float = Field(default=0.1, gt=0, lt=1)
+    scale: ClassVar[float] = 100.0  # percent
+
+
+class LocationQuotient(_Indicator):
+    """(x_i / t_i) / (X / T) per area, the top-level area as reference."""
+
+    function: Literal["location_quotient"]
     group: GroupRef
     total: GroupRef = "total"
     scale: ClassVar[float] = 1.0
@@ -95,8 +163,9 @@ class Observed(_Indicator):
         return {"of": self.of}
 
 
-Indicator = Annotated[Count | Share | Ratio | SegregationIS | Observed,
-                      Field(discriminator="function")]
+Indicator = Annotated[Count | Share | Ratio | SegregationIS | Dissimilarity | Isolation
+                      | Exposure | Entropy | Gini | ConcentrationShare | LocationQuotient
+                      | Observed, Field(discriminator="function")]
 _INDICATOR = TypeAdapter(Indicator)
 
 
@@ -135,6 +204,14 @@ class Catalogue(_Strict):
             return False
         wide, narrow = self._filters(outer), self._filters(inner)
         return all(col in narrow and narrow[col] <= values for col, values in wide.items())
+
+    def disjoint(self, one: tuple[str, ...], two: tuple[str, ...]) -> bool:
+        """Whether no person/unit can belong to both terms (same measures; some column
+        filtered to values without overlap)."""
+        if {n for n in one if n in self.measures} != {n for n in two if n in self.measures}:
+            return False
+        first, second = self._filters(one), self._filters(two)
+        return any(col in second and not values & second[col] for col, values in first.items())
 
     def _filters(self, key: tuple[str, ...]) -> dict[str, set[str]]:
         combined: dict[str, set[str]] = {}
@@ -212,6 +289,8 @@ def _check_references(path: Path, catalogue: Catalogue) -> None:
                 if group not in known:
                     raise ConfigError(f"{path}: indicator '{ind.id}', field '{role}': unknown "
                                       f"group or measure '{group}' (known: {', '.join(known)})")
+        if isinstance(ind, _UnitIndex | LocationQuotient):
+            _check_index(path, catalogue, ind)
         if ind.function in ("share", "ratio"):
             for role in ("numerator_label", "denominator_label"):
                 if getattr(ind, role) is None:
@@ -224,6 +303,21 @@ def _check_references(path: Path, catalogue: Catalogue) -> None:
         if unit not in catalogue.units:
             raise ConfigError(f"{path}: indicator '{ind.id}', field 'unit': unknown unit "
                               f"'{unit}' (known: {', '.join(catalogue.units)})")
+
+
+def _check_index(path: Path, catalogue: Catalogue, ind: _UnitIndex | LocationQuotient) -> None:
+    """The group (and the comparison group) must lie within ``total``; the comparison group
+    must share no one with the group (otherwise D and xPy have no meaning)."""
+    terms = {role: term_key(ref) for role, ref in ind.terms().items()}
+    for role in ("group", "other"):
+        if role in terms and not catalogue.contains(terms["total"], terms[role]):
+            raise ConfigError(f"{path}: indicator '{ind.id}', field '{role}': "
+                              f"'{term_name(terms[role])}' is not part of the total "
+                              f"'{term_name(terms['total'])}'")
+    if "other" in terms and not catalogue.disjoint(terms["group"], terms["other"]):
+        raise ConfigError(f"{path}: indicator '{ind.id}', field 'other': "
+                          f"'{term_name(terms['other'])}' overlaps the group "
+                          f"'{term_name(terms['group'])}' (the groups must be disjoint)")
 
 
 def _with_defaults(catalogue: Catalogue) -> Catalogue:

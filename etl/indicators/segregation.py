@@ -1,0 +1,224 @@
+"""Segregation and concentration indices as set-based SQL (one statement per function).
+
+Each statement computes every indicator of its function for every reference date, every
+level of units and every top-level area at once, from the engine's TEMP tables
+(``term_counts``, ``indicator_terms``, ``unit_roots``; see :mod:`etl.indicators.functions`).
+
+Notation (Massey & Denton 1988): units i of one level inside their top-level area (the
+city); x_i = the group, t_i = the reference population (``total``, all residents unless
+configured), y_i = the comparison group: a named ``other`` group or the rest t_i − x_i;
+X = Σ x_i, Y = Σ y_i, T = Σ t_i, P = X / T, p_i = x_i / t_i.
+
+Units used: every unit with t_i > 0 (zero-population units are excluded; they carry no
+weight in any formula) and, when ``min_unit_population`` is set, at least that many
+residents (term ``total``; Berlin's social monitoring uses 300). ``n_units`` = number of
+units used; X, Y and T are sums over them. A group absent from a unit is x_i = 0. Every
+index is 'undefined' (value NULL) when X = 0 or Y = 0 (for "the rest": X = T) — there is
+then no second group to be segregated from, also when no unit is left — and 'incomplete'
+(NULL) when a used unit has no published number (source symbol). The value describes the
+top-level area (``area_id`` = root) over the units of ``level``; numerator X, denominator T.
+
+Sources: Duncan & Duncan (1955), A methodological analysis of segregation indexes, ASR 20;
+Massey & Denton (1988), The dimensions of residential segregation, Social Forces 67;
+Theil (1972), Statistical decomposition analysis; PySAL ``segregation`` 2.5.4
+(singlegroup.Dissim, Isolation, Interaction, Entropy, Gini),
+whose definitions the tests reproduce to 1e-9.
+"""
+
+from __future__ import annotations
+
+UNITS = """
+pairs AS (
+    SELECT d.indicator_id, d.definition_id, d.scale, d.top_share, num.ref_date, num.area_id,
+           num.level, r.root_id, num.n AS x, den.n AS t,
+           CASE WHEN d.other_term IS NULL THEN den.n - num.n ELSE oth.n END AS y,
+           res.n AS residents, d.min_units,
+           coalesce(num.flag, den.flag, oth.flag, res.flag) AS source_flag
+    FROM indicator_terms AS d
+    INNER JOIN term_counts AS num ON num.term = d.num_term
+    INNER JOIN term_counts AS den
+        ON den.term = d.den_term AND den.ref_date = num.ref_date
+       AND den.area_id = num.area_id AND den.level = num.level
+    INNER JOIN unit_roots AS r ON r.unit_id = num.area_id AND r.vintage = num.vintage
+    LEFT JOIN term_counts AS oth
+        ON oth.term = d.other_term AND oth.ref_date = num.ref_date
+       AND oth.area_id = num.area_id AND oth.level = num.level
+    LEFT JOIN term_counts AS res
+        ON res.term = d.res_term AND res.ref_date = num.ref_date
+       AND res.area_id = num.area_id AND res.level = num.level
+    WHERE d.function = $function AND num.area_id <> r.root_id
+),
+
+flagged AS (
+    -- used: every unit not known to be empty (t = 0) or known to be too small (fewer
+    -- residents than min_units); a used unit without a published number (source flag)
+    -- makes the index incomplete
+    SELECT *,
+           coalesce(t > 0, true) AND coalesce(residents >= min_units, true) AS used
+    FROM pairs
+),
+
+totals AS (
+    -- one row per indicator, date, level and top-level area, even when no unit is used
+    SELECT indicator_id, ref_date, level, root_id, any_value(definition_id) AS definition_id,
+           coalesce(sum(x) FILTER (WHERE used), 0) AS big_x,
+           coalesce(sum(y) FILTER (WHERE used), 0) AS big_y,
+           coalesce(sum(t) FILTER (WHERE used), 0) AS big_t,
+           count(*) FILTER (WHERE used) AS n_units,
+           coalesce(bool_or(source_flag IS NOT NULL) FILTER (WHERE used), false) AS incomplete
+    FROM flagged
+    GROUP BY ALL
+),
+
+units AS (
+    SELECT u.*, tt.big_x, tt.big_y, tt.big_t
+    FROM flagged AS u
+    INNER JOIN totals AS tt USING (indicator_id, ref_date, level, root_id)
+    WHERE u.used AND NOT tt.incomplete AND tt.big_x > 0 AND tt.big_y > 0
+)"""
+
+FINAL = """
+final AS (
+    SELECT tt.indicator_id, tt.ref_date, tt.root_id AS area_id, tt.level,
+           a.value,
+           tt.big_x AS numerator, tt.big_t AS denominator,
+           CASE WHEN tt.incomplete THEN 'incomplete'
+                WHEN NOT (tt.big_x > 0 AND tt.big_y > 0) THEN 'undefined' END AS flag,
+           tt.definition_id, tt.n_units
+    FROM totals AS tt
+    LEFT JOIN agg AS a USING (indicator_id, ref_date, level, root_id)
+)
+
+SELECT * FROM final
+"""
+
+
+def _index(comment: str, agg: str) -> str:
+    """One index statement: the shared unit selection, the index's ``agg`` CTE (one
+    ``value`` per indicator_id, ref_date, level, root_id, over the units used) and the
+    shared output with flags and n_units."""
+    return f"{comment.strip()}\nWITH{UNITS},\n{agg.strip()},\n{FINAL}"
+
+
+def _summed(comment: str, expression: str) -> str:
+    """An index that is one aggregate ``expression`` over the units used."""
+    return _index(comment, f"""
+agg AS (
+    SELECT indicator_id, ref_date, level, root_id, {expression} AS value
+    FROM units
+    GROUP BY ALL
+)""")
+
+
+DISSIMILARITY_SQL = _summed("""
+-- Dissimilarity D (Duncan & Duncan 1955) between the group and a comparison group:
+--   D = ½ · Σ_i | x_i / X − y_i / Y |,  range 0 (same distribution) .. 1 (no shared unit).
+-- y_i = the named `other` group (function dissimilarity) or the rest t_i − x_i: then D is
+-- the Segregationsindex IS of German municipal statistics (function segregation_is).
+-- Share of either group that would have to move for both to be distributed alike.
+-- A single unit: D = 0; all of the group in one unit holding no one else: D = 1.
+-- PySAL: singlegroup.Dissim(group = x, total = x + y).
+""", "0.5 * sum(abs(x / big_x - y / big_y))")
+
+ISOLATION_SQL = _summed("""
+-- Isolation xPx (Massey & Denton 1988, after Bell 1954): the group's share in the unit of
+-- the average member of the group (probability that a person met in one's own unit
+-- belongs to the group):  xPx = Σ_i (x_i / X) · (x_i / t_i),  range P .. 1 (P = X / T,
+-- the value for an even distribution). A single unit: xPx = P.
+-- PySAL: singlegroup.Isolation.
+""", "sum((x / big_x) * (x / t))")
+
+EXPOSURE_SQL = _summed("""
+-- Exposure / interaction xPy (Massey & Denton 1988): the share of the comparison group in
+-- the unit of the average member of the group:  xPy = Σ_i (x_i / X) · (y_i / t_i),
+-- y_i = the named `other` group or the rest t_i − x_i (then xPy = 1 − xPx, range
+-- 0 .. Y / T). Y / T is the value for an even distribution; 0: no unit shared. A single
+-- unit: Y / T. Asymmetric: xPy · X = yPx · Y.
+-- PySAL: singlegroup.Interaction (y = the rest).
+""", "sum((x / big_x) * (y / t))")
+
+ENTROPY_SQL = _index("""
+-- Theil's entropy index H (Theil 1972; two groups: the group and the rest; Massey & Denton
+-- 1988): H = Σ_i t_i · (E − E_i) / (E · T) with the entropy E = P·ln(1/P) + (1−P)·ln(1/(1−P))
+-- of the whole area and E_i the same for p_i (0 · ln(1/0) = 0, so a unit holding only one
+-- group has E_i = 0). Range 0 (every unit has the mix P) .. 1 (every unit holds one group
+-- only). A single unit: H = 0. PySAL: singlegroup.Entropy.
+""", """
+agg AS (
+    SELECT indicator_id, ref_date, level, root_id,
+           sum(t * (e - e_i)) / (any_value(e) * any_value(big_t)) AS value
+    FROM (
+        SELECT *,
+               -(big_p * ln(big_p) + (1 - big_p) * ln(1 - big_p)) AS e,
+               CASE WHEN x > 0 AND x < t THEN -(p * ln(p) + (1 - p) * ln(1 - p)) ELSE 0 END
+                   AS e_i
+        FROM (SELECT *, x / t AS p, big_x / big_t AS big_p FROM units)
+    )
+    GROUP BY ALL
+)""")
+
+GINI_SQL = _index("""
+-- Gini segregation index (Massey & Denton 1988; two groups: the group and the rest):
+--   G = Σ_i Σ_j t_i · t_j · | p_i − p_j | / (2 · T² · P · (1 − P)),  range 0 .. 1;
+-- the mean absolute difference of the units' group shares over all pairs of residents,
+-- relative to its maximum (twice the area between the Duncan & Duncan 1955 segregation
+-- curve and the diagonal). Computed in O(n log n) with units ordered by p: since
+-- t_i t_j (p_j − p_i) = x_j t_i − t_j x_i for p_i ≤ p_j and T² P (1 − P) = X (T − X),
+--   G = Σ_j (x_j · Σ_{i<j} t_i − t_j · Σ_{i<j} x_i) / (X · (T − X))   (exact integers;
+-- ties in p contribute 0 in any order). A single unit: G = 0. PySAL: singlegroup.Gini.
+""", """
+ranked AS (
+    SELECT *,
+           coalesce(sum(t) OVER below, 0) AS t_below,
+           coalesce(sum(x) OVER below, 0) AS x_below
+    FROM units
+    WINDOW below AS (PARTITION BY indicator_id, ref_date, level, root_id ORDER BY x / t
+                     ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+),
+
+agg AS (
+    SELECT indicator_id, ref_date, level, root_id,
+           sum(x * t_below - t * x_below) / (any_value(big_x) * any_value(big_t - big_x))
+               AS value
+    FROM ranked
+    GROUP BY ALL
+)""")
+
+CONCENTRATION_SQL = _index("""
+-- Concentration share C_q: the share (in %) of the group living in the most concentrated
+-- q of the population (q = top_share, e.g. 0.1 = the top decile): units are ordered by
+-- decreasing group share p_i and filled until they hold q · T residents, the unit at the
+-- boundary counted pro rata (linear interpolation, as in an empirical Lorenz curve):
+--   C_q = 100 · Σ_i x_i · clamp((q·T − Σ_{j before i} t_j) / t_i, 0, 1) / X.
+-- It is the ordinate at q of the group's concentration curve (units ordered by p_i, the
+-- curve of Duncan & Duncan 1955 drawn against the total population), so it does not
+-- depend on how the units are numbered or on ties in p_i. Range 100·q (even distribution)
+-- .. 100 · min(1, q / P). A single unit: 100·q. No PySAL equivalent; the tests check it
+-- against numpy interpolation of the cumulated curve.
+""", """
+ranked AS (
+    SELECT *,
+           coalesce(sum(t) OVER above, 0) AS t_above
+    FROM units
+    WINDOW above AS (PARTITION BY indicator_id, ref_date, level, root_id ORDER BY x / t DESC
+                     ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+),
+
+agg AS (
+    SELECT indicator_id, ref_date, level, root_id,
+           any_value(scale) * sum(x * greatest(0, least(1, (top_share * big_t - t_above) / t)))
+               / any_value(big_x) AS value
+    FROM ranked
+    GROUP BY ALL
+)""")
+
+# function name -> SQL statement (run with $function = the name)
+INDEX_SQL: dict[str, str] = {
+    "segregation_is": DISSIMILARITY_SQL,
+    "dissimilarity": DISSIMILARITY_SQL,
+    "isolation": ISOLATION_SQL,
+    "exposure": EXPOSURE_SQL,
+    "entropy": ENTROPY_SQL,
+    "gini": GINI_SQL,
+    "concentration_share": CONCENTRATION_SQL,
+}
