@@ -1,6 +1,7 @@
 """Run one benchmark step in this (fresh) process; print seconds and peak RSS as JSON.
 
 Usage: python -m benchmarks.measure generate|build|scan WORKDIR [PERSONS] [FIRST] [LAST]
+       python -m benchmarks.measure instance WORKDIR PROFILE   (a real instance's build)
 Peak memory is this process's ru_maxrss (DuckDB runs in-process, so it is included).
 """
 
@@ -34,6 +35,14 @@ def run_build(workdir: Path) -> dict:
     return {"persons": result.persons, "dates": len(result.ref_dates), "values": result.values}
 
 
+def run_instance(workdir: Path, profile_path: str) -> dict:
+    profile = load_profile(profile_path).model_copy(update={"curated_dir": workdir / "curated"})
+    result = build(profile)
+    tables = sum(len(list(profile.raw_dir.glob(t.files))) for t in profile.tables)
+    return {"instance": profile.instance, "files": tables, "dates": len(result.ref_dates),
+            "values": result.values}
+
+
 def scan(workdir: Path) -> dict:
     files = sorted(str(p) for p in (workdir / "raw").glob("melderegister/*/*.csv"))
     con = duckdb.connect()
@@ -49,6 +58,8 @@ def main(argv: list[str]) -> None:
         extra = generate(workdir, int(argv[2]), int(argv[3]), int(argv[4]))
     elif step == "build":
         extra = run_build(workdir)
+    elif step == "instance":
+        extra = run_instance(workdir, argv[2])
     else:
         extra = scan(workdir)
     seconds = time.perf_counter() - start
