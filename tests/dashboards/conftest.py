@@ -306,38 +306,17 @@ def warehouse_builder():
 
 
 # --- the real instances, built from their profiles --------------------------------------
-PROFILES = Path(__file__).resolve().parents[2] / "profiles"
-
-
-def build_instance(tmp_path_factory: pytest.TempPathFactory, profile_file: str) -> Path:
-    """Build ``profiles/<profile_file>`` into a tmp curated directory and return it.
-
-    The raw data lives outside the repository (IMON_SHARED_DATA); without it the test is
-    skipped, except in CI (``CI=true``), where it must be there.
-    """
-    from etl.build import build
-    from etl.profile import load_profile
-
-    profile = load_profile(PROFILES / profile_file)
-    if not profile.raw_dir.is_dir():
-        message = f"raw data of {profile_file} not available: {profile.raw_dir}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{message} (required in CI)")
-        pytest.skip(message)
-    curated = tmp_path_factory.mktemp(profile.instance) / "curated"
-    build(profile.model_copy(update={"curated_dir": curated}))
-    return curated
 
 
 @pytest.fixture(scope="session")
-def berlin_curated_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def berlin_curated_dir(berlin_build) -> Path:
     """Berlin LOR (profiles/berlin.yaml): 5 levels, half-yearly 2015–2024, planning areas
-    mapped until 2020 only."""
-    return build_instance(tmp_path_factory, "berlin.yaml")
+    mapped until 2020 only. The session's build from tests/conftest.py."""
+    return berlin_build.snapshot.parents[1]
 
 
 @pytest.fixture(scope="session")
-def rlp_curated_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def rlp_curated_dir(rlp_build) -> Path:
     """Rhineland-Palatinate counties (profiles/rlp-kreise.yaml): GENESIS tables with
     different reference dates per indicator, observed rates and source flags."""
-    return build_instance(tmp_path_factory, "rlp-kreise.yaml")
+    return rlp_build.snapshot.parents[1]
