@@ -7,38 +7,28 @@ Two kinds of flags reach the dashboard in ``indicator_values.flag``:
   (``flag.<id>`` and ``flag.<id>.explain``);
 * symbols of official statistics passed on from the statistics offices' tables (``nil``,
   ``secret``, ``not_applicable``, ``unreliable``, ``pending``): labels from the ETL's code
-  list ``etl/sources/value_flags.csv``, read here on first use, so there is one list.
+  list ``etl/sources/value_flags.csv`` (:func:`etl.sources.value_flags.code_list`).
 
 Map colours per flag are data in ``flags.yaml``.
 """
 
 from __future__ import annotations
 
-import csv
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 import yaml
 
 from dashboards.i18n import UnknownStringError, check_lang, t
+from etl.sources.value_flags import code_list
 
-SOURCE_FLAGS_PACKAGE = "etl.sources"
-SOURCE_FLAGS_FILE = "value_flags.csv"
 STYLES_FILE = Path(__file__).with_name("flags.yaml")
 MISSING = "missing"
 
 
-@lru_cache(maxsize=1)
 def source_flags() -> dict[str, dict[str, str]]:
     """The code list of source symbol flags: ``{flag: {symbol, label_de, label_en}}``."""
-    path = resources.files(SOURCE_FLAGS_PACKAGE).joinpath(SOURCE_FLAGS_FILE)
-    with path.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle, delimiter=";"))
-    expected = {"symbol", "flag", "label_de", "label_en"}
-    if not rows or not expected <= set(rows[0]):
-        raise ValueError(f"{SOURCE_FLAGS_FILE}: expected the columns {sorted(expected)}")
-    return {row["flag"]: row for row in rows}
+    return code_list()
 
 
 @lru_cache(maxsize=1)

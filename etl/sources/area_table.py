@@ -7,7 +7,7 @@ profile (``tables:`` entry with ``adapter: area_table``) names the file pattern,
 reference date in the file name, the code column and which columns make which count.
 
 Output: tidy observations (one row per area and used column) with file line numbers.
-Values are non-negative numbers; the symbols of :data:`etl.sources.value_flags.FLAGS`
+Values are non-negative numbers; the symbols of :func:`etl.sources.value_flags.symbols`
 (``.`` secret, ``-`` nil, ...) are kept as flags with no value, never turned into 0.
 """
 
@@ -24,7 +24,7 @@ import pandas as pd
 
 from etl.errors import InputError
 from etl.profile import AreaTable, DateFromName
-from etl.sources.value_flags import FLAGS
+from etl.sources.value_flags import symbols
 from etl.text import decode_file
 
 OBSERVATION_COLUMNS = ["ref_date", "area_id", "variable", "dims", "unit", "value", "flag",
@@ -135,7 +135,7 @@ def _numbers(path: Path, wide: pd.DataFrame, columns: list[str],
              decimal: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Numeric values (NaN for flagged cells) and flags of ``columns``."""
     text = wide[columns].apply(lambda s: s.astype(str).str.strip())
-    flags = text.apply(lambda s: s.map(FLAGS))
+    flags = text.apply(lambda s: s.map(symbols()))
     cleaned = text.where(flags.isna(), None)
     if decimal == ",":
         cleaned = cleaned.apply(lambda s: s.str.replace(".", "", regex=False)

@@ -13,8 +13,9 @@ Layout of one export (``;``-separated, line numbers as in the file)::
 A data line is ``period;region code;region name;[row labels...];values...``. The number of
 key fields is the smallest number of empty leading fields over the header rows (a header
 row may leave the label of its first value column empty, too). Values are German decimals
-(``6,8``) or one of the GENESIS symbols in :data:`FLAGS`; a symbol becomes NaN plus a flag,
-never 0. Periods are ``DD.MM.YYYY`` or a year ``YYYY`` (annual sum or average, dated 31 Dec).
+(``6,8``) or one of the GENESIS symbols (:func:`etl.sources.value_flags.symbols`); a
+symbol becomes NaN plus a flag, never 0. Periods are ``DD.MM.YYYY`` or a year ``YYYY``
+(annual sum or average, dated 31 Dec).
 
 Encoding: with ``encoding=None`` the bytes are decoded as strict UTF-8 (a BOM is dropped)
 and, if that fails, as ISO-8859-1, which decodes any byte; the statistics offices deliver
@@ -33,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from etl.errors import InputError
-from etl.sources.value_flags import FLAGS
+from etl.sources.value_flags import symbols
 
 FIRST_LINE = "GENESIS-Tabelle:"
 FOOTER_MARK = "__________"
@@ -289,7 +290,7 @@ def _cells(path: Path, table_id: str, keys: pd.DataFrame, values: np.ndarray,
 
 def _values(path: Path, cells: pd.Series, rows: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     """Numbers (NaN where flagged) and flag ids (None where a number)."""
-    flags = cells.map(FLAGS)
+    flags = cells.map(symbols())
     numeric = cells.str.fullmatch(NUMBER).fillna(False).astype(bool)
     bad = flags.isna() & ~numeric
     if bad.any():
@@ -297,7 +298,7 @@ def _values(path: Path, cells: pd.Series, rows: pd.DataFrame) -> tuple[pd.Series
         found = f"'{text}'" if text else "an empty cell"
         raise InputError(path, f"found {found} in '{at['variable']}', expected a number in "
                          "German format (e.g. 1234 or 6,8) or one of the symbols "
-                         f"{' '.join(FLAGS)}", line=int(at["line"]), column=str(at["column"]))
+                         f"{' '.join(symbols())}", line=int(at["line"]), column=str(at["column"]))
     value = pd.to_numeric(cells.where(numeric).str.replace(",", ".", regex=False))
     return value.astype(float), flags.astype(object).where(flags.notna(), None)
 

@@ -2,17 +2,26 @@
 
 A cell holding one of these symbols has no number; the symbol is kept as a flag and never
 turned into 0. The code list is ``value_flags.csv`` (symbol, flag id, German and English
-label); the flag ids also appear in ``indicator_values.flag``.
+label), read on first use; the flag ids also appear in ``indicator_values.flag``.
 """
 
 from __future__ import annotations
 
 import csv
+from functools import cache
 from pathlib import Path
 
-with (Path(__file__).with_suffix(".csv")).open(encoding="utf-8", newline="") as _handle:
-    _ROWS = list(csv.DictReader(_handle, delimiter=";"))
+CODE_LIST = Path(__file__).with_suffix(".csv")
 
-FLAGS: dict[str, str] = {row["symbol"]: row["flag"] for row in _ROWS}
-LABELS: dict[str, dict[str, str]] = {
-    row["flag"]: {"de": row["label_de"], "en": row["label_en"]} for row in _ROWS}
+
+@cache
+def code_list() -> dict[str, dict[str, str]]:
+    """``{flag: {symbol, flag, label_de, label_en}}`` in the order of the code list."""
+    with CODE_LIST.open(encoding="utf-8", newline="") as handle:
+        return {row["flag"]: row for row in csv.DictReader(handle, delimiter=";")}
+
+
+@cache
+def symbols() -> dict[str, str]:
+    """``{symbol: flag}``, e.g. ``{".": "secret", "-": "nil", ...}``."""
+    return {row["symbol"]: flag for flag, row in code_list().items()}

@@ -140,11 +140,11 @@ def test_page_and_sort_states():
 
 
 def test_flag_labels_come_from_the_etl_code_list():
-    from etl.sources.value_flags import LABELS
+    from etl.sources.value_flags import code_list
 
-    for flag, label in LABELS.items():
-        assert labels.flag_label(flag, "de") == label["de"]
-        assert labels.flag_label(flag, "en") == label["en"]
+    for flag, row in code_list().items():
+        assert labels.flag_label(flag, "de") == row["label_de"]
+        assert labels.flag_label(flag, "en") == row["label_en"]
     assert flags.explanation("secret", "de") == "Zeichen „.“ in der Tabelle des Statistikamts"
     assert labels.flag_label("suppressed", "de") == "geheim gehalten"
     assert labels.flag_label("incomplete", "de") == "unvollständig"

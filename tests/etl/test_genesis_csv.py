@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 
 from etl.errors import InputError
-from etl.sources.genesis_csv import COLUMNS, FLAGS, read_table
+from etl.sources.genesis_csv import COLUMNS, read_table
+from etl.sources.value_flags import symbols
 from tests.conftest import REPO, SHARED_DATA
 
 GENESIS = SHARED_DATA / "genesis"
@@ -178,7 +179,7 @@ def test_tiny_file_known_answers():
     assert rows.loc[(9, 8), "value"] == -1.5
     assert rows.loc[(11, 6), ["value", "flag"]].tolist() == [0.0, None]
     flags = rows.loc[[(10, 5), (10, 6), (10, 7), (10, 8), (11, 5)], "flag"].tolist()
-    assert flags == list(FLAGS.values())
+    assert flags == list(symbols().values())
     assert rows.loc[(11, 5), "region_code"] == "07111000"  # 12-digit ARS -> AGS
     assert rows.loc[(12, 5), "ref_date"] == date(2019, 12, 31)
 
