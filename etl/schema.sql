@@ -130,6 +130,20 @@ CREATE TABLE indicator_values (
     PRIMARY KEY (indicator_id, ref_date, area_id, level)
 );
 
+-- Random-allocation benchmark of the city-wide indices (etl/indicators/random_allocation.py):
+-- the index recomputed for `draw` = 1..D seeded simulations in which the same group sizes
+-- are spread at random over the same units (unit populations kept). Expected value and
+-- 95 % range = avg / quantiles over the draws; see BASELINE_SQL and CHANGE_SQL there.
+CREATE TABLE random_allocation (
+    indicator_id VARCHAR NOT NULL,
+    ref_date     DATE NOT NULL,
+    area_id      VARCHAR NOT NULL,
+    level        VARCHAR NOT NULL,
+    draw         INTEGER NOT NULL,
+    value        DOUBLE,                -- NULL when the index is undefined/incomplete
+    PRIMARY KEY (indicator_id, ref_date, area_id, level, draw)
+);
+
 -- Lineage: every raw file that went into this build.
 CREATE TABLE loads (
     load_id        INTEGER PRIMARY KEY,

@@ -88,7 +88,8 @@ def test_lineage_lists_every_raw_file_with_its_sha256(demo_con, demo_curated_dir
 def test_no_person_level_data_is_published(demo_con):
     tables = {r[0] for r in demo_con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
     assert tables == {"meta", "levels", "areas", "area_closure", "area_geometry", "population",
-                      "observations", "area_counts", "indicators", "indicator_values", "loads"}
+                      "observations", "area_counts", "indicators", "indicator_values", "loads",
+                      "random_allocation"}
     # area_counts holds aggregates only: no term of a finest area below the person level
     assert scalar(demo_con, "SELECT count(*) FROM area_counts AS k LEFT JOIN areas AS a "
                   "USING (area_id) WHERE a.level IS DISTINCT FROM 'district'") == 0
