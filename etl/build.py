@@ -7,7 +7,7 @@ Any error leaves the previously published snapshot untouched.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -20,6 +20,7 @@ from etl.checks import run_checks
 from etl.errors import InputError
 from etl.files import sha256_of
 from etl.indicators.engine import compute, register_counts
+from etl.indicators.random_allocation import simulate
 from etl.indicators.spec import Catalogue, load_catalogue, term_key, term_name
 from etl.profile import CodeHierarchyGeography, Profile
 from etl.sources import code_hierarchy, register_persons
@@ -65,17 +66,35 @@ class Inputs:
 def build(profile: Profile, reporter: Reporter | None = None) -> BuildResult:
     """Build and publish a new snapshot for ``profile``."""
     reporter = reporter or Reporter()
+    with warehouse.build_lock(profile.curated_dir):
+        for step in warehouse.journal_undo(profile.curated_dir):
+            reporter.info(f"Unterbrochene Aktualisierung rückgängig gemacht: {step}")
+        return build_locked(profile, reporter)
+
+
+def build_locked(profile: Profile, reporter: Reporter, publish: bool = True,
+                 review: Callable[[Path], None] | None = None) -> BuildResult:
+    """Build a snapshot while the caller holds :func:`warehouse.build_lock`.
+
+    ``review`` gets the finished, unpublished snapshot folder (e.g. to write a report into
+    it) and may raise to stop. Then the snapshot is published, or with ``publish=False``
+    staged for ``imon publish``. Any error deletes the folder; nothing published changes.
+    """
     catalogue = load_catalogue(profile.indicators)
     inputs = discover_inputs(profile)
-    with warehouse.build_lock(profile.curated_dir):
-        building = warehouse.begin(profile.curated_dir)
-        try:
-            result = _build_into(building, profile, catalogue, inputs, reporter)
+    building = warehouse.begin(profile.curated_dir)
+    try:
+        result = _build_into(building, profile, catalogue, inputs, reporter)
+        if review is not None:
+            review(building)
+        if publish:
             result.snapshot = warehouse.publish(profile.curated_dir, building,
                                                 profile.keep_snapshots)
-        except BaseException:
-            warehouse.discard(building)
-            raise
+        else:
+            result.snapshot = warehouse.stage(profile.curated_dir, building)
+    except BaseException:
+        warehouse.discard(building)
+        raise
     return result
 
 
@@ -158,6 +177,9 @@ def _build_into(building: Path, profile: Profile, catalogue: Catalogue, inputs: 
         sources, conflicts = write_counts(con, profile, catalogue) if profile.tables else ({}, [])
         warnings += conflicts
         computed, skipped = compute(con, catalogue, profile)
+        reporter.info("Zufallsverteilung simulieren …")
+        simulate(con, [i for i in catalogue.indicators if i.id in computed],
+                 catalogue.random_allocation)
         for message in warnings + [f"Indikator übersprungen – {m}" for m in skipped]:
             reporter.info(f"[yellow]Hinweis:[/yellow] {message}")
         _write_catalogue(con, catalogue, profile, computed, sources)

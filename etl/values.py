@@ -1,4 +1,8 @@
-"""``imon values``: published indicator values as CSV (machine-readable, '.' decimals)."""
+"""``imon values``: published indicator values as CSV (machine-readable, '.' decimals).
+
+For the city-wide segregation indices also the number of units used and the
+random-allocation benchmark (expected value and 95 % range).
+"""
 
 from __future__ import annotations
 
@@ -14,16 +18,29 @@ from etl import warehouse
 from etl.errors import ImonError
 
 HEADER = ["indicator", "ref_date", "level", "area_id", "area_name", "value", "numerator",
-          "denominator", "flag"]
+          "denominator", "flag", "n_units", "random_expected", "random_lower", "random_upper"]
 
+# n_units and the random-allocation benchmark (mean and 95 % range over the draws; see
+# etl/indicators/random_allocation.py) are filled for the city-wide segregation indices
 VALUES_SQL = """
+WITH baseline AS (
+    SELECT indicator_id, ref_date, area_id, level, avg(value) AS expected,
+           quantile_cont(value, 0.025) AS lower, quantile_cont(value, 0.975) AS upper
+    FROM random_allocation
+    WHERE indicator_id = $indicator
+    GROUP BY ALL
+)
+
 SELECT v.indicator_id, v.ref_date, v.level, v.area_id, a.name, v.value, v.numerator,
-       v.denominator, v.flag
+       v.denominator, v.flag, v.n_units, b.expected, b.lower, b.upper
 FROM indicator_values AS v
 INNER JOIN areas AS a
     ON a.area_id = v.area_id
    AND v.ref_date BETWEEN a.valid_from AND coalesce(a.valid_to, DATE '9999-12-31')
 INNER JOIN levels AS l ON l.level = v.level
+LEFT JOIN baseline AS b
+    ON b.indicator_id = v.indicator_id AND b.ref_date = v.ref_date
+   AND b.area_id = v.area_id AND b.level = v.level
 WHERE v.indicator_id = $indicator
   AND ($level IS NULL OR v.level = $level)
   AND ($ref_date IS NULL OR v.ref_date = $ref_date)

@@ -132,5 +132,11 @@ def test_values_cli_segregation_one_row_per_date(demo_curated_dir):
     frame = pd.read_csv(io.StringIO(out.getvalue()))
     assert n == 15 and frame.ref_date.is_unique
     assert list(frame.columns) == ["indicator", "ref_date", "level", "area_id", "area_name",
-                                   "value", "numerator", "denominator", "flag"]
+                                   "value", "numerator", "denominator", "flag", "n_units",
+                                   "random_expected", "random_lower", "random_upper"]
     assert frame.value.between(0.30, 0.45).all()
+    assert (frame.n_units == 30).all()
+    # 30 districts of ~3,700 residents: chance alone gives IS ≈ 0.01, far below the value
+    assert (frame.random_lower < frame.random_expected).all()
+    assert (frame.random_expected < frame.random_upper).all()
+    assert frame.random_upper.between(0.005, 0.03).all()

@@ -144,12 +144,20 @@ def evaluate(con: duckdb.DuckDBPyConnection, indicators: list, min_denominator: 
              min_count: int) -> None:
     """Insert the values of ``indicators`` into ``indicator_values`` from the TEMP tables
     ``term_counts`` and ``unit_roots``: one statement per function (table in, table out)."""
-    _indicator_terms(con, indicators)
-    params = {"min_denominator": min_denominator, "min_count": min_count}
-    for function in sorted({ind.function for ind in indicators}):
+    write_indicator_terms(con, [term_row(ind) for ind in indicators])
+    run_functions(con, {ind.function for ind in indicators}, "indicator_values",
+                  {"min_denominator": min_denominator, "min_count": min_count})
+
+
+def run_functions(con: duckdb.DuckDBPyConnection, functions: set[str], target: str,
+                  params: dict[str, object] | None = None) -> None:
+    """Run the statement of each function over the rows of ``indicator_terms`` into the
+    table ``target`` (the columns of ``indicator_values``)."""
+    for function in sorted(functions):
         sql = REGISTRY[function]
-        used = {k: v for k, v in {**params, "function": function}.items() if f"${k}" in sql}
-        con.execute(f"INSERT INTO indicator_values {sql}", used)
+        given = {**(params or {}), "function": function}
+        con.execute(f"INSERT INTO {target} {sql}",
+                    {k: v for k, v in given.items() if f"${k}" in sql})
 
 
 def _terms(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, indicators: list) -> None:
@@ -174,8 +182,8 @@ def _condition(catalogue: Catalogue, key: tuple[str, ...], params: dict[str, obj
     return " AND ".join(parts)
 
 
-def _indicator_terms(con: duckdb.DuckDBPyConnection, indicators: list) -> None:
-    rows = [_term_row(ind) for ind in indicators]
+def write_indicator_terms(con: duckdb.DuckDBPyConnection, rows: list[tuple]) -> None:
+    """(Re)create the TEMP table ``indicator_terms`` from rows of :func:`term_row`."""
     con.execute("CREATE OR REPLACE TEMP TABLE indicator_terms (indicator_id VARCHAR, "
                 "function VARCHAR, num_term VARCHAR, den_term VARCHAR, other_term VARCHAR, "
                 "res_term VARCHAR, min_units DOUBLE, top_share DOUBLE, scale DOUBLE, "
@@ -183,7 +191,7 @@ def _indicator_terms(con: duckdb.DuckDBPyConnection, indicators: list) -> None:
     con.executemany("INSERT INTO indicator_terms VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
 
-def _term_row(ind) -> tuple:
+def term_row(ind) -> tuple:
     """Terms by role: numerator (``of``, ``numerator``, ``group``), denominator
     (``denominator``, ``total``), comparison group (``other``), unit size (``residents``)."""
     names = {role: term_name(term_key(ref)) for role, ref in ind.terms().items()}

@@ -30,10 +30,17 @@ observed index's sampling error.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date
 
 import duckdb
+import numpy as np
+import pyarrow as pa
+
+from etl.indicators.engine import term_row, write_indicator_terms
+from etl.indicators.segregation import INDEX_SQL
+from etl.indicators.spec import RandomAllocation
 
 # expected value and 95 % range per indicator, date, area and level (params: $indicator;
 # $level / $area may be NULL = all)
@@ -101,5 +108,144 @@ def change(con: duckdb.DuckDBPyConnection, indicator: str, level: str, area: str
     """The change of ``indicator`` (over the units of ``level``, for ``area``) from
     ``date_a`` to ``date_b``, with the random-allocation range of changes."""
     row = con.execute(CHANGE_SQL, {"indicator": indicator, "level": level, "area": area,
-                                   "date_a": date_a, "date_b": date_b}).fetchone()
+                                   "date_a": date_a, "date_b": date_b}).fetchall()[0]
     return Change(*row)
+
+
+# the units of one allocation problem (group x, reference population t, comparison group y)
+# per date, level and top-level area, in a fixed order; a group with a flagged count is
+# left out (its observed index is 'incomplete')
+UNITS_SQL = """
+WITH units AS (
+    SELECT den.ref_date, den.level, r.root_id, den.area_id,
+           num.n AS x, den.n AS t, oth.n AS y,
+           num.n IS NULL OR den.n IS NULL OR ($other IS NOT NULL AND oth.n IS NULL)
+               AS unknown
+    FROM term_counts AS den
+    INNER JOIN unit_roots AS r ON r.unit_id = den.area_id AND r.vintage = den.vintage
+    INNER JOIN term_counts AS num
+        ON num.term = $num AND num.ref_date = den.ref_date
+       AND num.area_id = den.area_id AND num.level = den.level
+    LEFT JOIN term_counts AS oth
+        ON oth.term = $other AND oth.ref_date = den.ref_date
+       AND oth.area_id = den.area_id AND oth.level = den.level
+    WHERE den.term = $den AND den.area_id <> r.root_id
+)
+
+SELECT row_number() OVER (ORDER BY ref_date, level, root_id, area_id) - 1 AS unit,
+       dense_rank() OVER (ORDER BY ref_date, level, root_id) - 1 AS part,
+       ref_date, level, root_id, area_id,
+       CAST(x AS BIGINT) AS x, CAST(t AS BIGINT) AS t, CAST(coalesce(y, 0) AS BIGINT) AS y
+FROM units
+QUALIFY NOT bool_or(unknown) OVER (PARTITION BY ref_date, level, root_id)
+ORDER BY unit
+"""
+
+# one row per indicator of the problem and unit: what the index needs besides x and y.
+# The keys are small integers here (indicator_id = its row in indicator_terms, level and
+# root_id = the unit's part, i.e. its date, level and area): the statements only group and
+# join by them, and integers keep the draws fast. SIMULATED_SQL restores the names.
+FRAME_SQL = """
+CREATE OR REPLACE TEMP TABLE simulation_frame AS
+SELECT u.unit, d.function, d.row AS indicator_id, NULL AS definition_id, d.scale, d.top_share,
+       d.min_units, d.other_term IS NOT NULL AS named_other,
+       DATE '2000-01-01' AS ref_date, u.area_id, u.part AS level, 0 AS root_id, u.t,
+       res.n AS residents
+FROM simulation_units AS u
+CROSS JOIN (SELECT *, row_number() OVER (ORDER BY indicator_id) AS row FROM indicator_terms) AS d
+LEFT JOIN term_counts AS res
+    ON res.term = d.res_term AND res.ref_date = u.ref_date
+   AND res.area_id = u.area_id AND res.level = u.level
+"""
+
+SIMULATED_SQL = """
+INSERT INTO random_allocation
+WITH draws AS ({statement}),
+parts AS (SELECT DISTINCT part, ref_date, level, root_id FROM simulation_units)
+SELECT d.indicator_id, p.ref_date, p.root_id, p.level, s.draw, s.value
+FROM draws AS s
+INNER JOIN parts AS p ON p.part = s.level
+INNER JOIN (SELECT *, row_number() OVER (ORDER BY indicator_id) AS row FROM indicator_terms) AS d
+    ON d.row = s.indicator_id
+"""
+
+
+def simulate(con: duckdb.DuckDBPyConnection, indicators: list,
+             settings: RandomAllocation) -> int:
+    """Fill ``random_allocation`` for the city-wide indices among ``indicators`` from the
+    engine's TEMP tables (``term_counts``, ``unit_roots``; after :func:`engine.compute`).
+
+    One allocation problem per (group, reference population, comparison group) serves all
+    indices and unit-size limits that share it. Each draw of each date, level and area is
+    seeded from ``settings.seed`` and the problem's names, so a value does not depend on
+    which other indicators are built. Returns the number of rows written.
+    """
+    rows = [term_row(ind) for ind in indicators if ind.function in INDEX_SQL]
+    if not rows or settings.draws == 0:
+        return 0
+    before = con.execute("SELECT count(*) FROM random_allocation").fetchall()[0][0]
+    for problem in sorted({(r[2], r[3], r[4]) for r in rows}, key=str):
+        units = con.sql(UNITS_SQL, params=dict(zip(("num", "den", "other"), problem,
+                                                   strict=True))).to_arrow_table()
+        if units.num_rows == 0:
+            continue
+        evaluate_allocations(con, [r for r in rows if (r[2], r[3], r[4]) == problem], units,
+                             _draw(units, problem, settings))
+    for table in ("simulation_frame", "simulated", "simulation_units"):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+    return con.execute("SELECT count(*) FROM random_allocation").fetchall()[0][0] - before
+
+
+def evaluate_allocations(con: duckdb.DuckDBPyConnection, rows: list[tuple], units: pa.Table,
+                         allocations: pa.Table) -> None:
+    """Insert into ``random_allocation`` the indices of ``rows`` (indicator_terms rows of one
+    allocation problem) for the ``allocations`` (unit, draw, x, y) of its ``units`` (from
+    UNITS_SQL), by the indices' own statements (:attr:`IndexStatement.simulated`)."""
+    con.register("simulation_units_arrow", units)
+    con.register("simulated_arrow", allocations)
+    try:
+        con.execute("CREATE OR REPLACE TEMP TABLE simulation_units AS "
+                    "SELECT * EXCLUDE (x, y) FROM simulation_units_arrow")
+        con.execute("CREATE OR REPLACE TEMP TABLE simulated AS SELECT * FROM simulated_arrow")
+    finally:
+        con.unregister("simulated_arrow")
+        con.unregister("simulation_units_arrow")
+    write_indicator_terms(con, rows)
+    con.execute(FRAME_SQL)
+    for function in sorted({r[1] for r in rows}):
+        con.execute(SIMULATED_SQL.format(statement=INDEX_SQL[function].simulated),
+                    {"function": function})
+
+
+def _draw(units: pa.Table, problem: tuple, settings: RandomAllocation) -> pa.Table:
+    """For each part (date, level and area): ``draws`` random allocations of the group's X
+    members (and then the comparison group's Y members among the rest) over the units'
+    populations t_i — multivariate hypergeometric draws. Columns: unit, draw, x, y (0
+    without a comparison group). ``units`` is ordered by part."""
+    unit, part, t, x, y = (units[name].to_numpy() for name in ("unit", "part", "t", "x", "y"))
+    starts = np.flatnonzero(np.r_[True, part[1:] != part[:-1]])
+    keys = units.select(["ref_date", "level", "root_id"]).take(starts).to_pylist()
+    parts = []
+    for start, end, key in zip(starts, np.r_[starts[1:], len(part)], keys, strict=True):
+        big_x, big_y = int(x[start:end].sum()), int(y[start:end].sum())
+        if big_x + big_y > t[start:end].sum():  # not disjoint parts of t: no model
+            continue
+        rng = np.random.default_rng(_seed(settings.seed, problem, key))
+        xs = rng.multivariate_hypergeometric(t[start:end], big_x, size=settings.draws)
+        ys = (np.stack([rng.multivariate_hypergeometric(t[start:end] - row, big_y)
+                        for row in xs]) if problem[2] is not None else np.zeros_like(xs))
+        parts.append((np.tile(unit[start:end], settings.draws),
+                      np.repeat(np.arange(1, settings.draws + 1, dtype=np.int32), end - start),
+                      xs.ravel(), ys.ravel()))
+    empty = (np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0, np.int64),
+             np.zeros(0, np.int64))
+    columns = [np.concatenate(c) for c in zip(*parts, strict=True)] if parts else empty
+    return pa.table(dict(zip(("unit", "draw", "x", "y"), columns, strict=True)))
+
+
+def _seed(seed: int, problem: tuple, key: tuple) -> np.random.SeedSequence:
+    """A seed stream per allocation problem, date, level and area, from stable names."""
+    text = "|".join(str(part) for part in (*problem, key["ref_date"].isoformat(),
+                                                   key["level"], key["root_id"]))
+    return np.random.SeedSequence([seed, int.from_bytes(hashlib.sha256(text.encode())
+                                                        .digest()[:8], "little")])

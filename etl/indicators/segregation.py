@@ -27,7 +27,14 @@ whose definitions the tests reproduce to 1e-9.
 
 from __future__ import annotations
 
-UNITS = """
+# The index statements are templates: the units come from the ``pairs`` CTE (one row per
+# unit of each indicator, date, level and top-level area) and everything after it is
+# partitioned by ``{keys}``. The observed values use OBSERVED_PAIRS; the random-allocation
+# simulation (etl/indicators/random_allocation.py) uses SIMULATED_PAIRS with the draw as
+# an extra key, so observed and simulated indices share one definition.
+KEYS = "indicator_id, ref_date, level, root_id"
+
+OBSERVED_PAIRS = """
 pairs AS (
     SELECT d.indicator_id, d.definition_id, d.scale, d.top_share, num.ref_date, num.area_id,
            num.level, r.root_id, num.n AS x, den.n AS t,
@@ -47,8 +54,22 @@ pairs AS (
         ON res.term = d.res_term AND res.ref_date = num.ref_date
        AND res.area_id = num.area_id AND res.level = num.level
     WHERE d.function = $function AND num.area_id <> r.root_id
-),
+)"""
 
+# simulated groups: TEMP tables simulated(unit, draw, x, y) and simulation_frame (one row
+# per indicator and unit: its observed t, residents and parameters; see random_allocation)
+SIMULATED_PAIRS = """
+pairs AS (
+    SELECT f.indicator_id, f.definition_id, f.scale, f.top_share, f.ref_date, f.area_id,
+           f.level, f.root_id, s.draw, s.x, f.t,
+           CASE WHEN f.named_other THEN s.y ELSE f.t - s.x END AS y,
+           f.residents, f.min_units, CAST(NULL AS VARCHAR) AS source_flag
+    FROM simulated AS s
+    INNER JOIN simulation_frame AS f ON f.unit = s.unit
+    WHERE f.function = $function
+)"""
+
+UNITS = """
 flagged AS (
     -- used: every unit not known to be empty (t = 0) or known to be too small (fewer
     -- residents than min_units); a used unit without a published number (source flag)
@@ -60,7 +81,7 @@ flagged AS (
 
 totals AS (
     -- one row per indicator, date, level and top-level area, even when no unit is used
-    SELECT indicator_id, ref_date, level, root_id, any_value(definition_id) AS definition_id,
+    SELECT {keys}, any_value(definition_id) AS definition_id,
            coalesce(sum(x) FILTER (WHERE used), 0) AS big_x,
            coalesce(sum(y) FILTER (WHERE used), 0) AS big_y,
            coalesce(sum(t) FILTER (WHERE used), 0) AS big_t,
@@ -73,7 +94,7 @@ totals AS (
 units AS (
     SELECT u.*, tt.big_x, tt.big_y, tt.big_t
     FROM flagged AS u
-    INNER JOIN totals AS tt USING (indicator_id, ref_date, level, root_id)
+    INNER JOIN totals AS tt USING ({keys})
     WHERE u.used AND NOT tt.incomplete AND tt.big_x > 0 AND tt.big_y > 0
 )"""
 
@@ -86,25 +107,46 @@ final AS (
                 WHEN NOT (tt.big_x > 0 AND tt.big_y > 0) THEN 'undefined' END AS flag,
            tt.definition_id, tt.n_units
     FROM totals AS tt
-    LEFT JOIN agg AS a USING (indicator_id, ref_date, level, root_id)
+    LEFT JOIN agg AS a USING ({keys})
 )
 
 SELECT * FROM final
 """
 
+# one row per draw, in the columns of random_allocation
+SIMULATED_FINAL = """
+SELECT tt.indicator_id, tt.ref_date, tt.root_id AS area_id, tt.level, tt.draw, a.value
+FROM totals AS tt
+LEFT JOIN agg AS a USING ({keys})
+"""
 
-def _index(comment: str, agg: str) -> str:
+
+class IndexStatement(str):
+    """The statement of one index over the observed units (the ``str`` itself, run by the
+    engine with $function), with ``simulated``: the same index over simulated units."""
+
+    simulated: str
+
+    def __new__(cls, comment: str, agg: str) -> IndexStatement:
+        body = f"{UNITS},\n{agg.strip()},\n"
+        statement = str.__new__(cls, (f"{comment.strip()}\nWITH{OBSERVED_PAIRS},{body}{FINAL}"
+                                      .replace("{keys}", KEYS)))
+        statement.simulated = (f"WITH{SIMULATED_PAIRS},{body}{SIMULATED_FINAL}"
+                               .replace("{keys}", KEYS + ", draw"))
+        return statement
+
+
+def _index(comment: str, agg: str) -> IndexStatement:
     """One index statement: the shared unit selection, the index's ``agg`` CTE (one
-    ``value`` per indicator_id, ref_date, level, root_id, over the units used) and the
-    shared output with flags and n_units."""
-    return f"{comment.strip()}\nWITH{UNITS},\n{agg.strip()},\n{FINAL}"
+    ``value`` per {keys} over the units used) and the shared output with flags and n_units."""
+    return IndexStatement(comment, agg)
 
 
-def _summed(comment: str, expression: str) -> str:
+def _summed(comment: str, expression: str) -> IndexStatement:
     """An index that is one aggregate ``expression`` over the units used."""
     return _index(comment, f"""
 agg AS (
-    SELECT indicator_id, ref_date, level, root_id, {expression} AS value
+    SELECT {{keys}}, {expression} AS value
     FROM units
     GROUP BY ALL
 )""")
@@ -145,7 +187,7 @@ ENTROPY_SQL = _index("""
 -- only). A single unit: H = 0. PySAL: singlegroup.Entropy.
 """, """
 agg AS (
-    SELECT indicator_id, ref_date, level, root_id,
+    SELECT {keys},
            sum(t * (e - e_i)) / (any_value(e) * any_value(big_t)) AS value
     FROM (
         SELECT *,
@@ -172,12 +214,12 @@ ranked AS (
            coalesce(sum(t) OVER below, 0) AS t_below,
            coalesce(sum(x) OVER below, 0) AS x_below
     FROM units
-    WINDOW below AS (PARTITION BY indicator_id, ref_date, level, root_id ORDER BY x / t
+    WINDOW below AS (PARTITION BY {keys} ORDER BY x / t
                      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
 ),
 
 agg AS (
-    SELECT indicator_id, ref_date, level, root_id,
+    SELECT {keys},
            sum(x * t_below - t * x_below) / (any_value(big_x) * any_value(big_t - big_x))
                AS value
     FROM ranked
@@ -200,12 +242,12 @@ ranked AS (
     SELECT *,
            coalesce(sum(t) OVER above, 0) AS t_above
     FROM units
-    WINDOW above AS (PARTITION BY indicator_id, ref_date, level, root_id ORDER BY x / t DESC
+    WINDOW above AS (PARTITION BY {keys} ORDER BY x / t DESC
                      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
 ),
 
 agg AS (
-    SELECT indicator_id, ref_date, level, root_id,
+    SELECT {keys},
            any_value(scale) * sum(x * greatest(0, least(1, (top_share * big_t - t_above) / t)))
                / any_value(big_x) AS value
     FROM ranked
@@ -213,7 +255,7 @@ agg AS (
 )""")
 
 # function name -> SQL statement (run with $function = the name)
-INDEX_SQL: dict[str, str] = {
+INDEX_SQL: dict[str, IndexStatement] = {
     "segregation_is": DISSIMILARITY_SQL,
     "dissimilarity": DISSIMILARITY_SQL,
     "isolation": ISOLATION_SQL,

@@ -182,9 +182,17 @@ class Measure(_Strict):
     additive: bool = True
 
 
+class RandomAllocation(_Strict):
+    """Random-allocation benchmark of the city-wide indices (etl/indicators/
+    random_allocation.py): ``draws`` seeded simulations per index, date and level; 0 = off."""
+    draws: int = Field(default=100, ge=0, le=10_000)
+    seed: int = Field(default=20071231, ge=0)
+
+
 class Catalogue(_Strict):
     version: Literal[1]
     defaults: Defaults
+    random_allocation: RandomAllocation = RandomAllocation()
     units: dict[str, Text]
     groups: dict[str, dict[str, str | list[str]]]
     measures: dict[str, Measure] = {}

@@ -32,6 +32,7 @@ def test_segregation_one_row_per_reference_date(curated):
     assert [r[1] for r in table[1:]] == ["2012-12-31", "2024-12-31"]
     assert [r[3] for r in table[1:]] == ["0", "0"]          # the city
     assert float(table[2][5]) == pytest.approx(29 / 156, abs=1e-12)
+    assert [r[9] for r in table[1:]] == ["3", "3"]           # n_units: three districts
 
 
 def test_filters_by_date_and_area(curated):
@@ -39,7 +40,7 @@ def test_filters_by_date_and_area(curated):
     table = rows(curated, indicator="migration_background_share", ref_date=date(2024, 12, 31),
                  area="11")
     assert table[1:] == [["migration_background_share", "2024-12-31", "district", "11",
-                          "Altstadt", "37.5", "3", "8", ""]]
+                          "Altstadt", "37.5", "3", "8", "", "", "", "", ""]]
 
 
 @pytest.mark.parametrize("query, message", [
