@@ -12,6 +12,7 @@ Nothing is fetched from the internet: Dash serves its JavaScript locally
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import dash
@@ -25,39 +26,45 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 PAGES_DIR = PACKAGE_DIR / "pages"
 ASSETS_DIR = PACKAGE_DIR / "assets"
 
+_LANG_MARK = "__imon_lang__"
 _INDEX = """<!DOCTYPE html>
-<html lang="{lang}">
+<html lang="__imon_lang__">
     <head>
-        {{%metas%}}
-        <title>{{%title%}}</title>
-        {{%favicon%}}
-        {{%css%}}
+        {%metas%}
+        <title>{%title%}</title>
+        {%favicon%}
+        {%css%}
     </head>
     <body>
-        {{%app_entry%}}
+        {%app_entry%}
         <footer>
-            {{%config%}}
-            {{%scripts%}}
-            {{%renderer%}}
+            {%config%}
+            {%scripts%}
+            {%renderer%}
         </footer>
     </body>
 </html>
 """
 
 
-def create_app(curated_dir: Path, lang: str = DEFAULT_LANG) -> dash.Dash:
-    """Build the dashboard for the curated directory ``curated_dir``.
+def create_app(curated_dir: Path | Mapping[str, Path], lang: str = DEFAULT_LANG) -> dash.Dash:
+    """Build the dashboard for one curated directory or several instances
+    ``{name: curated directory}`` (the first is the default; ``?instance=name`` picks one).
 
     Raises :class:`queries.WarehouseNotFoundError` if nothing is published there yet.
     The ``current`` link is resolved again for every request, so a new snapshot swapped in
     by the build is served without a restart.
     """
-    curated_dir = Path(curated_dir).resolve()
-    queries.open_warehouse(curated_dir)  # fail fast with a clear message
+    given = curated_dir if isinstance(curated_dir, Mapping) else {"": curated_dir}
+    instances = {name: str(Path(path).resolve()) for name, path in given.items()}
+    if not instances:
+        raise ValueError("create_app needs at least one curated directory")
+    for path in instances.values():
+        queries.open_warehouse(Path(path))  # fail fast with a clear message
     server = flask.Flask(__name__)
-    server.config[context.CURATED_DIR_KEY] = str(curated_dir)
+    server.config[context.INSTANCES_KEY] = instances
     server.config[context.LANG_KEY] = check_lang(lang)
-    app = dash.Dash(
+    app = _Dash(
         __name__,
         server=server,
         use_pages=True,
@@ -67,13 +74,20 @@ def create_app(curated_dir: Path, lang: str = DEFAULT_LANG) -> dash.Dash:
         update_title=None,
         suppress_callback_exceptions=False,
     )
-    app.index_string = _INDEX.format(lang=lang)
+    app.index_string = _INDEX
     with server.app_context():  # Dash calls the layout function once to validate it
         app.layout = _shell
     tables.register_callbacks(app)
     _register_nav_highlight(app)
     _bind_page_callbacks(app)
     return app
+
+
+class _Dash(dash.Dash):
+    """Dash with the page's language in ``<html lang>`` (screen readers, hyphenation)."""
+
+    def interpolate_index(self, **kwargs: str) -> str:
+        return super().interpolate_index(**kwargs).replace(_LANG_MARK, context.lang(), 1)
 
 
 def _shell() -> html.Div:
@@ -85,12 +99,19 @@ def _shell() -> html.Div:
     return html.Div(
         [
             dcc.Location(id=ids.NAV_LOCATION),
-            components.navbar(meta.get("title"), nav_pages, lang),
+            components.navbar(meta.get("title"), nav_pages, lang,
+                              _instance_titles() if len(context.instances()) > 1 else {}),
             html.Main(dash.page_container, className="page", id="main"),
             components.footer(meta, lang),
         ],
         className="shell",
     )
+
+
+def _instance_titles() -> dict[str, str]:
+    """Name -> title (``meta.title``) of every instance this app serves."""
+    return {name: catalogue.meta(queries.open_warehouse(path)).get("title") or name
+            for name, path in context.instances().items()}
 
 
 def _order(page: dict) -> int:
@@ -102,7 +123,13 @@ def _register_nav_highlight(app: dash.Dash) -> None:
     app.clientside_callback(
         dash.ClientsideFunction(namespace="imon", function_name="navActive"),
         Output({"type": ids.NAV, "path": ALL}, "className"),
-        Input(ids.NAV_LOCATION, "pathname"),
+        Output({"type": ids.NAV, "path": ALL}, "href"),
+        Input(ids.NAV_LOCATION, "href"),
+    )
+    app.clientside_callback(  # language and instance links keep the current view
+        dash.ClientsideFunction(namespace="imon", function_name="settingLinks"),
+        Output({"type": ids.SETTING, "key": ALL, "value": ALL}, "href"),
+        Input(ids.NAV_LOCATION, "href"),
     )
 
 

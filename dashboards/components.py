@@ -13,14 +13,18 @@ import dash
 import pandas as pd
 from dash import dcc, html
 
-from dashboards import flags, formatting, ids, labels
+from dashboards import context, downloads, flags, formatting, ids, labels
 from dashboards.catalogue import Indicator, Level, default_indicator
 from dashboards.i18n import t
 
 
 # --- shell -------------------------------------------------------------------------------
-def navbar(place: str | None, pages: Iterable[dict], lang: str) -> html.Header:
-    """Top bar: product name, the place (``meta.title``) and one link per page."""
+def navbar(
+    place: str | None, pages: Iterable[dict], lang: str, instances: dict[str, str] | None = None
+) -> html.Header:
+    """Top bar: product name, the place (``meta.title``), one link per page, the language
+    switch and, when the app serves several instances, a link per instance (their
+    ``href`` keeps the current page and view; see assets/imon.js ``settingLinks``)."""
     links = [
         dcc.Link(
             page["name"],
@@ -30,6 +34,33 @@ def navbar(place: str | None, pages: Iterable[dict], lang: str) -> html.Header:
         )
         for page in pages
     ]
+    other = "en" if lang == "de" else "de"
+    settings = [
+        html.A(
+            t("nav.language_switch", lang),
+            href=f"?lang={other}",
+            lang=other,
+            className="setting-link",
+            title=t("nav.language_switch_label", lang),
+            id={"type": ids.SETTING, "key": "lang", "value": other},
+        )
+    ]
+    if instances:
+        current = context.instance()
+        settings = [
+            html.Span(t("nav.instance", lang), className="setting-label"),
+            *[
+                html.A(
+                    title,
+                    href=f"?instance={name}",
+                    className="setting-link",
+                    **({"aria-current": "true"} if name == current else {}),
+                    id={"type": ids.SETTING, "key": "instance", "value": name},
+                )
+                for name, title in instances.items()
+            ],
+            *settings,
+        ]
     return html.Header(
         className="topbar",
         children=[
@@ -43,6 +74,12 @@ def navbar(place: str | None, pages: Iterable[dict], lang: str) -> html.Header:
                         className="brand",
                     ),
                     html.Nav(links, className="nav", **{"aria-label": t("nav.label", lang)}),
+                    html.Div(
+                        settings,
+                        className="settings",
+                        role="group",
+                        **{"aria-label": t("nav.settings", lang)},
+                    ),
                 ],
             ),
         ],
@@ -128,6 +165,23 @@ def date_control(component_id: str, dates: Sequence[str], value: str | None, lan
 def level_control(component_id: str, levels: Sequence[Level], value: str | None, lang: str):
     """Dropdown of area levels."""
     return control(t("control.level", lang), component_id, level_options(levels), value, lang)
+
+
+def class_control(component_id: str, methods: Sequence[str], value: str, lang: str):
+    """Dropdown of map classifications (``map.classes.<method>`` labels)."""
+    options = [{"label": t(f"map.classes.{m}", lang), "value": m} for m in methods]
+    return control(t("map.classes", lang), component_id, options, value, lang)
+
+
+def checkbox(component_id: str, label: str, checked: bool) -> html.Div:
+    """One labelled checkbox; its value is ``["1"]`` when ticked (URL ``key=1``), else ``[]``."""
+    box = dcc.Checklist(
+        id=component_id,
+        options=[{"label": label, "value": "1"}],
+        value=["1"] if checked else [],
+        inputStyle={"marginRight": "6px"},
+    )
+    return html.Div(box, className="control control-check")
 
 
 def indicator_options(indicators: Iterable[Indicator]) -> list[dict]:
@@ -227,6 +281,64 @@ def graph(graph_id: str, geo: bool = False) -> dcc.Loading:
         type="circle",
         delay_show=400,
     )
+
+
+# --- export (print-ready files; ids here so pages need no constants of their own) -----------
+EXPORT_BUTTON = "export-button"
+
+
+def export_button_id(target: str, fmt: str) -> dict[str, str]:
+    """Id of the button that downloads ``target`` (e.g. a graph id) as ``fmt``."""
+    return {"type": EXPORT_BUTTON, "target": target, "format": fmt}
+
+
+def export_download_id(target: str) -> str:
+    """Id of the ``dcc.Download`` of ``target``."""
+    return f"{target}-download"
+
+
+def export_menu(target: str, lang: str) -> html.Div:
+    """Buttons PNG, SVG, PDF (the chart, print-ready) and CSV, XLSX (its table).
+
+    The page registers one callback: ``Input(export_button_id(target, ALL), "n_clicks")``
+    → ``Output(export_download_id(target), "data")`` with ``dcc.send_bytes`` of
+    :mod:`dashboards.downloads`; the format is ``dash.ctx.triggered_id["format"]``.
+    """
+    buttons = [
+        html.Button(
+            fmt.upper(),
+            id=export_button_id(target, fmt),
+            className="page-button export-button",
+            title=t(f"export.title.{fmt}", lang),
+            type="button",
+        )
+        for fmt in downloads.FORMATS
+    ]
+    return html.Div(
+        [
+            html.Span(t("export.label", lang), className="export-label"),
+            *buttons,
+            dcc.Loading(dcc.Download(id=export_download_id(target)), type="dot"),
+        ],
+        className="export-menu",
+        role="group",
+        style={
+            "display": "flex",
+            "gap": "8px",
+            "alignItems": "center",
+            "flexWrap": "wrap",
+            "margin": "10px 0 0",
+        },
+        **{"aria-label": t("export.group", lang)},
+    )
+
+
+def clicked_export_format() -> str:
+    """The format of the export button that triggered the callback (else no update)."""
+    trigger = dash.ctx.triggered_id
+    if not trigger or not dash.ctx.triggered[0]["value"]:
+        raise dash.exceptions.PreventUpdate
+    return trigger["format"]
 
 
 def definition(indicator: Indicator, lang: str) -> html.Details:

@@ -1,30 +1,69 @@
-"""Per-request access to the settings ``create_app`` stored on the Flask server.
+"""Per-request settings: which instance (curated directory) and which UI language.
 
 Pages and callbacks run inside a request of the app that serves them, so they read the
-curated directory and UI language from ``flask.current_app.config`` instead of module
-globals. This keeps several apps (e.g. in tests) independent in one process.
+curated directory and UI language through this module instead of module globals. This
+keeps several apps (e.g. in tests) independent in one process.
+
+An app serves one or more instances (``create_app({"berlin": dir, ...})``); the first is
+the default. The instance and the language are part of the page's URL (``?instance=berlin``,
+``?lang=en``), so a copied link reproduces the view:
+
+- a page request carries them in its own query string;
+- a callback request (a POST of the page's scripts) carries the page's URL in its
+  ``Referer`` header, which the browser keeps up to date as the page rewrites its query
+  string (assets/imon.js keeps both parameters when it does);
+- without either, the app's defaults apply.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import flask
 
 from dashboards import queries
+from dashboards.i18n import LANGUAGES
 
-CURATED_DIR_KEY = "IMON_CURATED_DIR"
-LANG_KEY = "IMON_LANG"
+INSTANCES_KEY = "IMON_INSTANCES"   # {name: curated directory}, the first is the default
+LANG_KEY = "IMON_LANG"             # the default language
+PERSISTENT = ("instance", "lang")  # query parameters kept across pages
+
+
+def setting(key: str) -> str | None:
+    """The value of query parameter ``key`` of this request's page (see module doc)."""
+    if not flask.has_request_context():
+        return None
+    value = flask.request.args.get(key)
+    if value is None and flask.request.referrer:
+        values = parse_qs(urlsplit(flask.request.referrer).query).get(key)
+        value = values[-1] if values else None
+    return value
+
+
+def instances() -> dict[str, Path]:
+    """The instances this app serves: name -> curated directory."""
+    return {name: Path(path) for name, path in flask.current_app.config[INSTANCES_KEY].items()}
+
+
+def instance() -> str:
+    """The instance shown by this request (an unknown name falls back to the default)."""
+    if "imon_instance" not in flask.g:
+        known = instances()
+        chosen = setting("instance")
+        flask.g.imon_instance = chosen if chosen in known else next(iter(known))
+    return flask.g.imon_instance
 
 
 def curated_dir() -> Path:
-    """The curated directory of the app serving the current request."""
-    return Path(flask.current_app.config[CURATED_DIR_KEY])
+    """The curated directory of the instance shown by this request."""
+    return instances()[instance()]
 
 
 def lang() -> str:
-    """The UI language of the app serving the current request."""
-    return flask.current_app.config[LANG_KEY]
+    """The UI language of this request (``?lang=``, else the app's default)."""
+    chosen = setting("lang")
+    return chosen if chosen in LANGUAGES else flask.current_app.config[LANG_KEY]
 
 
 def warehouse() -> queries.Warehouse:

@@ -3,7 +3,8 @@
 Every figure carries a title, the unit, and a caption with source and data date, so an
 exported image is self-explanatory. Numbers use German separators (``layout.separators``);
 hover texts are preformatted by :mod:`dashboards.labels`. Colours are colour-blind safe:
-Cividis for maps (PuOr, centred at 0, when values have both signs, e.g. net migration),
+Cividis for maps (PuOr, centred at 0, when values have both signs, e.g. net migration;
+centred at 1 for location quotients),
 Okabe–Ito for lines (Okabe & Ito 2008, "Color Universal Design"). Areas without a value are
 drawn in a neutral tint per flag (:mod:`dashboards.flags`); values carrying a flag get a
 dark outline; in time series, dates without a value are marked on the time axis.
@@ -13,12 +14,15 @@ No plotly express here: ``go`` objects are several times faster to build in call
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pandas as pd
 import plotly.graph_objects as go
+import shapely
+from plotly.colors import sample_colorscale, unlabel_rgb
 
-from dashboards import flags, formatting, labels
+from dashboards import classify, flags, formatting, labels
 from dashboards.catalogue import Indicator
 from dashboards.i18n import t
 
@@ -33,6 +37,7 @@ NULL_LINE_COLOR = "#8a949e"
 FLAGGED_LINE_COLOR = TEXT_COLOR
 CAPTION_WIDTH = 115  # characters per caption line before it wraps
 CAPTION_LINE_PX = 15
+CAPTION_NAME = "caption"  # layout.annotations[].name of the source line
 MAP_PAD = 0.02  # margin around the mapped areas, as a share of their extent
 # Full numbers with German thousands separators on axes and colour bars (no "30k", "3.9M").
 NUMBER_TICKS = {"exponentformat": "none", "separatethousands": True}
@@ -84,6 +89,7 @@ def _layout(title: str, subtitle: str, caption: str, height: int, margin: dict) 
         "margin": {**margin, "b": margin["b"] + extra},
         "annotations": [
             {
+                "name": CAPTION_NAME,  # found by dashboards.export to re-wrap it for print
                 "text": caption,
                 "showarrow": False,
                 "xref": "paper",
@@ -161,13 +167,6 @@ def _bounds(geojson: dict) -> tuple[list[float], list[float]]:
     )
 
 
-def _subset(geojson: dict, area_ids: list[str]) -> dict:
-    """The features of ``area_ids`` only (traces after the first carry just their own)."""
-    wanted = set(area_ids)
-    features = [f for f in geojson["features"] if f["id"] in wanted]
-    return {"type": "FeatureCollection", "features": features}
-
-
 def _map_hover(rows: pd.DataFrame, indicator: Indicator, lang: str) -> list[list[str]]:
     """customdata per area: [name, value text, '<br>'-prefixed count lines]."""
     data = []
@@ -182,20 +181,50 @@ def _map_hover(rows: pd.DataFrame, indicator: Indicator, lang: str) -> list[list
 _HOVER = "<b>%{customdata[0]}</b><br>%{customdata[1]}%{customdata[2]}<extra></extra>"
 
 
-def _diverging(z: pd.Series) -> bool:
-    """Values of both signs (e.g. net migration) get a scale centred at 0."""
-    return not z.empty and z.min() < 0 < z.max()
+def _midpoint(z: pd.Series, unit: str) -> float | None:
+    """The centre of a diverging scale: 0 for values of both signs (e.g. net migration),
+    1 for quotients on both sides of 1 (location quotients: 1 = city average); else None."""
+    centre = 1.0 if unit == "quotient" else 0.0
+    return centre if not z.empty and z.min() < centre < z.max() else None
 
 
-def _value_trace(known: pd.DataFrame, geojson: dict, indicator: Indicator, lang: str):
-    """Areas with a value; those whose value carries a flag get a dark outline.
+def _class_colors(edges: list[float], n: int, midpoint: float | None) -> list[str]:
+    """One colour per class: Cividis steps; for a diverging scale, PuOr at each class's
+    middle value, with ``midpoint`` (0 or 1) in the middle of the scale."""
+    if midpoint is None:
+        positions = [i / (n - 1) for i in range(n)] if n > 1 else [0.5]
+        return sample_colorscale(COLORSCALE, positions)
+    span = max(abs(edges[0] - midpoint), abs(edges[-1] - midpoint)) or 1.0
+    middles = [(edges[i] + edges[i + 1]) / 2 for i in range(n)]
+    positions = [min(max(0.5 + (m - midpoint) / (2 * span), 0.0), 1.0) for m in middles]
+    return sample_colorscale(DIVERGING_COLORSCALE, positions)
 
-    Cividis; PuOr centred at 0 for values of both signs, with grey borders (its middle is
-    near white, so white borders would vanish)."""
-    diverging = _diverging(known["value"])
-    scale = {"colorscale": COLORSCALE}
-    if diverging:
-        scale = {"colorscale": DIVERGING_COLORSCALE, "zmid": 0}
+
+def _class_ticks(edges: list[float], indicator: Indicator) -> list[str]:
+    """Legend entries ``"12,5 – 18,0 %"`` in the indicator's unit and decimals."""
+
+    def fmt(v: float) -> str:
+        return formatting.format_value(v, indicator.unit, indicator.decimals)
+
+    return [f"{fmt(edges[i])} – {fmt(edges[i + 1])}" for i in range(len(edges) - 1)]
+
+
+def _value_trace(
+    known: pd.DataFrame, geojson: dict | None, indicator: Indicator, lang: str, method: str
+):
+    """Areas with a value, in ``classify.K`` classes by ``method``; those whose value
+    carries a flag get a dark outline.
+
+    Cividis steps; PuOr centred at 0 for values of both signs (at 1 for quotients on both
+    sides of 1), with grey borders (its middle is near white, so white borders would
+    vanish). The colour bar lists the class ranges."""
+    midpoint = _midpoint(known["value"], indicator.unit)
+    diverging = midpoint is not None
+    edges = classify.breaks(known["value"], method) or [0.0, 0.0]
+    n = len(edges) - 1
+    colors = _class_colors(edges, n, midpoint)
+    steps = [[pos, c] for i, c in enumerate(colors) for pos in (i / n, (i + 1) / n)]
+    index = classify.classes(known["value"], edges)
     border, width = (NULL_LINE_COLOR, 0.6) if diverging else ("white", 1)
     flagged = known["flag"].map(flags.is_flag).tolist()
     line = {"color": border, "width": width}
@@ -204,30 +233,46 @@ def _value_trace(known: pd.DataFrame, geojson: dict, indicator: Indicator, lang:
             "color": [FLAGGED_LINE_COLOR if f else border for f in flagged],
             "width": [2.5 if f else width for f in flagged],
         }
-    return go.Choropleth(
-        geojson=geojson,
-        featureidkey="id",
-        locations=known["area_id"].tolist(),
-        z=known["value"].tolist(),
-        **scale,
-        showscale=not known.empty,
-        name=indicator.title,
-        marker={"line": line},
-        colorbar=_colorbar(indicator),
-        customdata=_map_hover(known, indicator, lang),
-        hovertemplate=_HOVER,
+    method_label = t(f"map.classes.{method}", lang)
+    title = t("map.classes_title", lang, unit=indicator.unit_label, method=method_label, k=n)
+    colorbar = {
+        **_colorbar(indicator),
+        "title": {"text": title},
+        "tickmode": "array",
+        "tickvals": list(range(n)),
+        "ticktext": _class_ticks(edges, indicator),
+    }
+    return (
+        go.Choropleth(
+            geojson=geojson,
+            featureidkey="id",
+            locations=known["area_id"].tolist(),
+            z=index.tolist(),
+            zmin=-0.5,
+            zmax=n - 0.5,
+            colorscale=steps,
+            showscale=not known.empty,
+            name=indicator.title,
+            marker={"line": line},
+            colorbar=colorbar,
+            customdata=_map_hover(known, indicator, lang),
+            hovertemplate=_HOVER,
+        ),
+        dict(zip(known["area_id"], index.tolist(), strict=True)),
+        colors,
     )
 
 
-def _flag_traces(unknown: pd.DataFrame, geojson: dict, indicator: Indicator, lang: str):
-    """One neutral-coloured trace per flag for the areas without a value."""
+def _flag_traces(unknown: pd.DataFrame, shapes: pd.DataFrame, indicator: Indicator, lang: str):
+    """One neutral-coloured trace per flag for the areas without a value (each carries the
+    geometry of its own areas only)."""
     by_flag = unknown.assign(flag=unknown["flag"].where(unknown["flag"].map(flags.is_flag)))
     by_flag["flag"] = by_flag["flag"].fillna(flags.MISSING)
     for flag in sorted(by_flag["flag"].unique(), key=flags.order):
         rows = by_flag[by_flag["flag"] == flag]
         color = flags.color(flag)
         yield go.Choropleth(
-            geojson=_subset(geojson, rows["area_id"].tolist()),
+            geojson=_feature_collection(shapes[shapes["area_id"].isin(rows["area_id"])]),
             featureidkey="id",
             locations=rows["area_id"].tolist(),
             z=[0] * len(rows),
@@ -247,13 +292,20 @@ def choropleth(
     level_label: str,
     ref_date: str,
     lang: str,
+    method: str = classify.DEFAULT_METHOD,
+    area_labels: bool = False,
+    geometry: bool = True,
 ) -> go.Figure:
     """Choropleth of one indicator for the areas of a level on one date.
 
     ``values``: rows of :func:`queries.area_values`; ``shapes``: :func:`queries.geometries`.
-    Areas without a value are drawn in a neutral tint per flag (suppressed, a source symbol,
-    missing, ...; see :mod:`dashboards.flags` and :func:`components.map_legend`). The first
-    trace carries all geometries, later ones only their own (payload).
+    Values in ``classify.K`` classes by ``method`` (see :mod:`dashboards.classify`), the
+    colour bar lists the class ranges. Areas without a value are drawn in a neutral tint
+    per flag (suppressed, a source symbol, missing, ...; see :mod:`dashboards.flags` and
+    :func:`components.map_legend`). The first trace carries all geometries, later ones
+    only their own (payload); ``geometry=False`` leaves them out of the first trace and
+    skips framing (the browser has them: see pages/map.py). ``area_labels`` adds the area
+    names at a point inside each area.
     """
     if shapes.empty:
         return message(t("map.no_geometry", lang))
@@ -261,9 +313,12 @@ def choropleth(
     rows["name"] = rows["name"].fillna(rows["area_id"])
     known = rows[rows["value"].notna()]
     unknown = rows[rows["value"].isna()]
-    geojson = _feature_collection(shapes)
-    fig = go.Figure(_value_trace(known, geojson, indicator, lang))
-    fig.add_traces(list(_flag_traces(unknown, geojson, indicator, lang)))
+    geojson = _feature_collection(shapes) if geometry else None
+    trace, area_class, colors = _value_trace(known, geojson, indicator, lang, method)
+    fig = go.Figure(trace)
+    fig.add_traces(list(_flag_traces(unknown, shapes, indicator, lang)))
+    if area_labels:
+        fig.add_trace(_label_trace(rows, shapes, area_class, colors))
     subtitle = t(
         "map.subtitle",
         lang,
@@ -274,6 +329,52 @@ def choropleth(
     caption = _caption(indicator, ref_date, lang)
     margin = {"l": 10, "r": 10, "t": 80, "b": 60}
     fig.update_layout(**_layout(indicator.title, subtitle, caption, 600, margin), dragmode=False)
+    if geometry:
+        fit_map(fig, geojson)
+    return fig
+
+
+def _dark(color: str) -> bool:
+    """True for a colour on which black text is hard to read (relative luminance < 0.3)."""
+    r, g, b = (
+        unlabel_rgb(color)
+        if color.startswith("rgb")
+        else (int(color[i : i + 2], 16) for i in (1, 3, 5))
+    )
+    return 0.2126 * r / 255 + 0.7152 * g / 255 + 0.0722 * b / 255 < 0.3
+
+
+def _label_trace(rows: pd.DataFrame, shapes: pd.DataFrame, area_class: dict, colors: list):
+    """Area names at a point inside each area (``shapely.point_on_surface``); white on
+    dark classes, else dark."""
+    points = shapely.point_on_surface(shapely.from_geojson(shapes["geojson"].tolist()))
+    names = dict(zip(rows["area_id"], rows["name"], strict=True))
+    text_colors = [
+        "white" if a in area_class and _dark(colors[area_class[a]]) else TEXT_COLOR
+        for a in shapes["area_id"]
+    ]
+    return go.Scattergeo(
+        lon=shapely.get_x(points).tolist(),
+        lat=shapely.get_y(points).tolist(),
+        text=[names[a] for a in shapes["area_id"]],
+        mode="text",
+        textfont={"size": 9, "color": text_colors, "family": FONT_FAMILY},
+        hoverinfo="skip",
+        showlegend=False,
+        name="labels",
+    )
+
+
+def geometry_key(shapes: pd.DataFrame) -> str:
+    """A digest of the areas and their boundaries: equal keys, same geometry on the map."""
+    digest = hashlib.blake2b(digest_size=16)
+    for area_id, geojson in zip(shapes["area_id"], shapes["geojson"], strict=True):
+        digest.update(f"{area_id}\0{geojson}\0".encode())
+    return digest.hexdigest()
+
+
+def fit_map(fig: go.Figure, geojson: dict) -> None:
+    """Frame the geo subplot on the mapped areas (Mercator, no base map)."""
     lon_range, lat_range = _bounds(geojson)
     fig.update_geos(
         fitbounds="locations",
@@ -282,7 +383,6 @@ def choropleth(
         lonaxis_range=lon_range,
         lataxis_range=lat_range,
     )
-    return fig
 
 
 def _colorbar(indicator: Indicator) -> dict:
@@ -360,9 +460,10 @@ def _flag_rug(frame: pd.DataFrame, lang: str) -> go.Scatter | None:
     )
 
 
-def _date_axis(fig: go.Figure, dates: list[str]) -> None:
-    """Ticks on reference dates (at most 8, German format); one date gets a year's room."""
-    ticks = _thinned(dates)
+def _date_axis(fig: go.Figure, dates: list[str], most: int = 8) -> None:
+    """Ticks on reference dates (at most ``most``, German format) on every x axis; one date
+    gets a year's room."""
+    ticks = _thinned(dates, most)
     fig.update_xaxes(
         type="date",
         tickvals=ticks,

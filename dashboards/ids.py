@@ -4,6 +4,7 @@ from __future__ import annotations
 
 # Shell
 NAV = "nav"
+SETTING = "imon-setting"  # language and instance links: {"type", "key", "value"}
 NAV_LOCATION = "nav-location"
 FOOTER = "footer"
 
@@ -24,6 +25,9 @@ MAP_NOTE = "map-note"
 MAP_DEFINITION = "map-definition"
 MAP_TABLE = "map-table"
 MAP_URL = "map-url"
+MAP_CLASSES = "map-classes"
+MAP_LABELS = "map-labels"
+MAP_DRAWN = "map-drawn"  # geometry key + trace count of the figure in the browser
 
 # Trends page
 TRENDS_INDICATOR = "trends-indicator"
@@ -34,6 +38,50 @@ TRENDS_NOTE = "trends-note"
 TRENDS_DEFINITION = "trends-definition"
 TRENDS_TABLE = "trends-table"
 TRENDS_URL = "trends-url"
+
+# Area profile page (Stadtteilprofil)
+PROFILE_AREA = "profile-area"
+PROFILE_DATE = "profile-date"
+PROFILE_NOTE = "profile-note"
+PROFILE_SUMMARY = "profile-summary"
+PROFILE_DOTS = "profile-dots"
+PROFILE_TABLE = "profile-table"
+PROFILE_MULTIPLES = "profile-multiples"
+PROFILE_SERIES_TABLE = "profile-series-table"
+PROFILE_URL = "profile-url"
+
+# Comparison page (Vergleich)
+COMPARE_INDICATOR = "compare-indicator"
+COMPARE_LEVEL = "compare-level"
+COMPARE_DATE_A = "compare-date-a"
+COMPARE_DATE_B = "compare-date-b"
+COMPARE_AREAS = "compare-areas"
+COMPARE_MAP = "compare-map"
+COMPARE_MAP_PANEL = "compare-map-panel"
+COMPARE_NOTE = "compare-note"
+COMPARE_LEGEND = "compare-map-legend"
+COMPARE_SLOPE = "compare-slope"
+COMPARE_CHANGE_TABLE = "compare-change-table"
+COMPARE_BARS = "compare-bars"
+COMPARE_BARS_NOTE = "compare-bars-note"
+COMPARE_BARS_TABLE = "compare-bars-table"
+COMPARE_DEFINITION = "compare-definition"
+COMPARE_URL = "compare-url"
+
+# Indicator catalogue page (Indikatoren)
+CATALOGUE_INDICATOR = "catalogue-indicator"
+CATALOGUE_DETAIL = "catalogue-detail"
+CATALOGUE_TABLE = "catalogue-table"
+CATALOGUE_URL = "catalogue-url"
+
+# Data page (Daten): filterable table with CSV and XLSX download
+DATA_INDICATORS = "data-indicators"
+DATA_LEVEL = "data-level"
+DATA_DATES = "data-dates"
+DATA_AREAS = "data-areas"
+DATA_COUNT = "data-count"
+DATA_TABLE = "data-table"
+DATA_URL = "data-url"
 
 # Sortable tables (pattern-matching ids; one state store per table)
 SORT_BUTTON = "sort-button"

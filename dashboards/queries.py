@@ -15,12 +15,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache, wraps
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pandas as pd
+
+from etl.indicators import random_allocation
 
 WAREHOUSE_FILE = "warehouse.duckdb"
 CURRENT_LINK = "current"
@@ -241,6 +244,146 @@ def series(warehouse: Warehouse, indicator_id: str, area_ids: tuple[str, ...]) -
     return _query(warehouse, sql, {"indicator_id": indicator_id, "area_ids": list(area_ids)})
 
 
+# --- profile, comparison and indicator catalogue pages --------------------------------------
+@_cached
+def series_of_indicators(
+    warehouse: Warehouse, indicator_ids: tuple[str, ...], area_ids: tuple[str, ...]
+) -> pd.DataFrame:
+    """:func:`series` for several indicators in one query (plus ``indicator_id``)."""
+    sql = f"""
+        SELECT v.indicator_id, v.area_id, coalesce(n.name, v.area_id) AS name, v.level,
+               l.rank, CAST(v.ref_date AS VARCHAR) AS ref_date, v.value, v.numerator,
+               v.denominator, v.flag, v.definition_id, v.n_units
+        FROM indicator_values v
+        LEFT JOIN ({_LATEST_NAMES}) n ON n.area_id = v.area_id
+        LEFT JOIN levels l ON l.level = v.level
+        WHERE list_contains($indicator_ids, v.indicator_id)
+          AND list_contains($area_ids, v.area_id)
+        ORDER BY v.indicator_id, l.rank, v.area_id, v.ref_date
+    """
+    params = {"indicator_ids": list(indicator_ids), "area_ids": list(area_ids)}
+    return _query(warehouse, sql, params)
+
+
+@_cached
+def area_versions(warehouse: Warehouse, level: str, ref_date: str) -> pd.DataFrame:
+    """Areas of ``level`` valid on ``ref_date`` with their vintage and GeoJSON (NULL when
+    that vintage has no boundaries), ordered by id: tells whether boundaries changed."""
+    sql = f"""
+        SELECT a.area_id, a.name, a.parent_id, a.vintage, g.geojson
+        FROM ({_VALID_AREAS}) a
+        LEFT JOIN area_geometry g ON g.area_id = a.area_id AND g.vintage = a.vintage
+        ORDER BY a.area_id
+    """
+    return _query(warehouse, sql, {"level": level, "ref_date": ref_date})
+
+
+@_cached
+def indicator_coverage(warehouse: Warehouse) -> pd.DataFrame:
+    """Per indicator, level and definition: first and latest date with a value, dates with
+    rows, values, and the number of units on the latest date (segregation indices)."""
+    sql = """
+        SELECT indicator_id, level, definition_id,
+               CAST(min(ref_date) FILTER (WHERE value IS NOT NULL) AS VARCHAR) AS first_date,
+               CAST(max(ref_date) FILTER (WHERE value IS NOT NULL) AS VARCHAR) AS last_date,
+               count(DISTINCT ref_date) AS n_dates,
+               count(value) AS n_values,
+               arg_max(n_units, ref_date) AS n_units
+        FROM indicator_values
+        GROUP BY indicator_id, level, definition_id
+        ORDER BY indicator_id, level, first_date
+    """
+    return _query(warehouse, sql)
+
+
+@_cached
+def indicator_flag_counts(warehouse: Warehouse) -> pd.DataFrame:
+    """Number of values per indicator and flag (flagged values only)."""
+    sql = """
+        SELECT indicator_id, flag, count(*) AS n
+        FROM indicator_values
+        WHERE flag IS NOT NULL
+        GROUP BY indicator_id, flag
+        ORDER BY indicator_id, flag
+    """
+    return _query(warehouse, sql)
+
+
+@_cached
+def same_numerator_pairs(warehouse: Warehouse) -> pd.DataFrame:
+    """Pairs of indicators about the same group: equal whole-city numerator (the group's
+    size X) on the same date. The warehouse keeps no group column; equal counts identify
+    the group without relying on indicator ids."""
+    sql = """
+        WITH root AS (
+            SELECT a.area_id FROM areas a JOIN levels l USING (level) WHERE l.rank = 0
+        ),
+        city AS (
+            SELECT indicator_id, ref_date, numerator
+            FROM indicator_values
+            WHERE area_id IN (SELECT area_id FROM root) AND numerator IS NOT NULL
+        )
+        SELECT DISTINCT a.indicator_id, b.indicator_id AS related_id
+        FROM city a
+        JOIN city b ON b.ref_date = a.ref_date AND b.numerator = a.numerator
+        WHERE a.indicator_id <> b.indicator_id
+        ORDER BY a.indicator_id, related_id
+    """
+    return _query(warehouse, sql)
+
+
+# --- segregation page: the random-allocation benchmark ------------------------------------
+BASELINE_COLUMNS = ["ref_date", "level", "expected", "lower", "upper", "draws"]
+
+
+@lru_cache(maxsize=4)
+def _tables(warehouse: Warehouse) -> frozenset[str]:
+    """Names of the tables in the snapshot (older snapshots may lack newer tables)."""
+    frame = _query(warehouse, "SELECT table_name FROM information_schema.tables")
+    return frozenset(frame["table_name"])
+
+
+@_cached
+def random_baseline(warehouse: Warehouse, indicator_id: str, area_id: str) -> pd.DataFrame:
+    """Expected value and 95 % range of a city-wide index under random allocation, per
+    level and reference date (``BASELINE_SQL`` of :mod:`etl.indicators.random_allocation`).
+
+    Empty when the warehouse holds no simulations for the index (or predates the table).
+    """
+    if "random_allocation" not in _tables(warehouse):
+        return pd.DataFrame(columns=BASELINE_COLUMNS)
+    sql = f"""
+        SELECT CAST(ref_date AS VARCHAR) AS ref_date, level, expected, lower, upper, draws
+        FROM ({random_allocation.BASELINE_SQL})
+        ORDER BY ref_date, level
+    """
+    params = {"indicator": indicator_id, "level": None, "area": area_id}
+    return _query(warehouse, sql, params)
+
+
+@lru_cache(maxsize=512)
+def index_change(
+    warehouse: Warehouse, indicator_id: str, level: str, area_id: str, date_a: str, date_b: str
+) -> random_allocation.Change:
+    """Observed change of a city-wide index from ``date_a`` to ``date_b`` over the units of
+    ``level``, with the 95 % quantile of the changes random allocation produces
+    (:func:`etl.indicators.random_allocation.change`; without simulations: draws = 0)."""
+    dates = date.fromisoformat(date_a), date.fromisoformat(date_b)
+    if "random_allocation" not in _tables(warehouse):
+        sql = """
+            SELECT max(value) FILTER (WHERE ref_date = $date_a) AS value_a,
+                   max(value) FILTER (WHERE ref_date = $date_b) AS value_b
+            FROM indicator_values
+            WHERE indicator_id = $indicator AND level = $level AND area_id = $area
+        """
+        params = {"indicator": indicator_id, "level": level, "area": area_id}
+        row = _query(warehouse, sql, {**params, "date_a": dates[0], "date_b": dates[1]})
+        a, b = (None if pd.isna(v) else float(v) for v in row.iloc[0])
+        return random_allocation.Change(a, b, None if None in (a, b) else b - a, None, 0)
+    with _connection(warehouse).cursor() as cursor:
+        return random_allocation.change(cursor, indicator_id, level, area_id, *dates)
+
+
 def clear_cache() -> None:
     """Forget cached results and connections (tests; a server never needs this)."""
     for func in (
@@ -255,6 +398,14 @@ def clear_cache() -> None:
         geometries,
         area_values,
         series,
+        series_of_indicators,
+        area_versions,
+        indicator_coverage,
+        indicator_flag_counts,
+        same_numerator_pairs,
+        random_baseline,
+        index_change,
+        _tables,
     ):
         func.cache_clear()  # type: ignore[attr-defined]
     _connection.cache_clear()

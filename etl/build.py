@@ -289,6 +289,8 @@ def _write_meta(con: duckdb.DuckDBPyConnection, profile: Profile,
         "last_ref_date": ref_dates[-1].isoformat(),
         "indicators_sha256": sha256_of(profile.indicators),
         "profile_sha256": sha256_of(profile.path) if profile.path else "",
+        "disclosure_min_denominator": str(profile.disclosure.min_denominator),
+        "disclosure_min_count": str(profile.disclosure.min_count),
     }
     layout = profile.register_source and profile.register_source.layout
     if layout:

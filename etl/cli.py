@@ -1,4 +1,5 @@
-"""The ``imon`` command line: demo-data, build, serve, values."""
+"""The ``imon`` command line: demo-data, build, refresh, publish, rollback, snapshots,
+serve, values, export."""
 
 from __future__ import annotations
 
@@ -44,6 +45,10 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `imon values … | head`: the reader has what it wanted
         sys.stderr.close()
         return 0
+    except OSError as exc:  # disk full, permissions, …: nothing published has changed
+        console.print(f"[bold red]Ein-/Ausgabefehler:[/bold red] {exc}", highlight=False,
+                      soft_wrap=True)
+        return 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -64,7 +69,23 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("build", parents=[profile], help="raw files -> published warehouse"
                    ).set_defaults(run=_build)
 
-    serve = sub.add_parser("serve", parents=[profile], help="serve the dashboard")
+    refresh = sub.add_parser("refresh", parents=[profile],
+                             help="take in new deliveries -> staged snapshot + review report")
+    refresh.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    refresh.add_argument("--publish", action="store_true",
+                         help="publish the staged snapshot right away")
+    refresh.set_defaults(run=_refresh)
+    sub.add_parser("publish", parents=[profile], help="publish the staged snapshot"
+                   ).set_defaults(run=_publish)
+    sub.add_parser("rollback", parents=[profile], help="serve the previous snapshot again"
+                   ).set_defaults(run=_rollback)
+    sub.add_parser("snapshots", parents=[profile], help="list snapshots with their sources"
+                   ).set_defaults(run=_snapshots)
+
+    serve = sub.add_parser("serve", help="serve the dashboard")
+    serve.add_argument("--profile", type=Path, action="append", default=None,
+                       help="instance profile (YAML), repeatable: several instances in one "
+                            "dashboard (?instance=<name>); default: the demo city")
     serve.add_argument("--port", type=int, default=8050)
     serve.add_argument("--host", default="127.0.0.1")
     serve.set_defaults(run=_serve)
@@ -75,6 +96,21 @@ def _parser() -> argparse.ArgumentParser:
     values.add_argument("--date", type=_iso_date, dest="ref_date")
     values.add_argument("--area")
     values.set_defaults(run=_values)
+
+    export = sub.add_parser("export", parents=[profile],
+                            help="print-ready charts (png/svg/pdf) and tables (csv/xlsx)")
+    export.add_argument("--indicator", nargs="+", action="extend", required=True,
+                        dest="indicators", metavar="ID")
+    export.add_argument("--area", help="area of the time series (default: the city)")
+    export.add_argument("--date", type=_iso_date, dest="ref_date", help="date of the maps")
+    export.add_argument("--level", help="level of the maps (default: finest with boundaries)")
+    export.add_argument("--format", action="append", required=True, dest="formats",
+                        help="png, svg, pdf, csv, xlsx (repeat or comma-separate)")
+    export.add_argument("--out", type=Path, required=True, help="folder for the files")
+    export.add_argument("--lang", choices=["de", "en"], default="de")
+    export.add_argument("--definition", action="store_true",
+                        help="add each indicator's definition to the chart notes")
+    export.set_defaults(run=_export)
     return parser
 
 
@@ -110,6 +146,69 @@ def _build(args: argparse.Namespace) -> int:
     return 0
 
 
+DELIVERY_STATUS = {"new": "neu", "unchanged": "unverändert, nicht erneut kopiert",
+                   "revision": "Revision, die bisherige Datei bleibt unter .revisions/"}
+SNAPSHOT_STATE = {"current": "veröffentlicht", "staged": "vorgemerkt",
+                  "previous": "vorheriger (imon rollback)", "kept": "aufbewahrt"}
+
+
+def _refresh(args: argparse.Namespace) -> int:
+    from etl.deliveries import refresh
+    from etl.plausibility import summary
+
+    profile = load_profile(args.profile)
+    result = refresh(profile, args.files, RichReporter(), publish=args.publish)
+    for d in result.deliveries:
+        console.print(f"{d.file.name} → {d.source.id}, Stichtag "
+                      f"{', '.join(x.isoformat() for x in d.ref_dates)}: "
+                      f"{DELIVERY_STATUS[d.status]} ({d.target})", highlight=False,
+                      soft_wrap=True, markup=False)
+    for line in summary(result.report) if result.report else []:
+        console.print(line, highlight=False, soft_wrap=True, markup=False)
+    if result.report_path:
+        console.print(f"Prüfbericht: {result.report_path}", highlight=False, soft_wrap=True)
+    if result.snapshot is None:
+        console.print("Nichts Neues: diese Dateien sind bereits veröffentlicht.")
+    elif result.published:
+        console.print(f"[green]Veröffentlicht:[/green] {result.snapshot.name}")
+    else:
+        again = f" --profile {args.profile}" if args.profile else ""
+        console.print(f"[yellow]Vorgemerkt, nicht veröffentlicht:[/yellow] "
+                      f"{result.snapshot.name} — nach Durchsicht: imon publish{again}",
+                      soft_wrap=True)
+    return 0
+
+
+def _publish(args: argparse.Namespace) -> int:
+    from etl.deliveries import publish
+
+    before, now = publish(load_profile(args.profile))
+    console.print(f"[green]Veröffentlicht:[/green] {now.name} (bisher: "
+                  f"{before.name if before else '–'}; zurück mit imon rollback)", soft_wrap=True)
+    return 0
+
+
+def _rollback(args: argparse.Namespace) -> int:
+    from etl.deliveries import rollback
+
+    before, now = rollback(load_profile(args.profile))
+    console.print(f"[green]Zurückgesetzt:[/green] veröffentlicht ist wieder {now.name} "
+                  f"(bisher: {before.name})", soft_wrap=True)
+    return 0
+
+
+def _snapshots(args: argparse.Namespace) -> int:
+    from etl.warehouse import snapshots
+
+    for snap in snapshots(load_profile(args.profile).curated_dir):
+        meta = snap.meta
+        print(f"{snap.path.name}  {SNAPSHOT_STATE[snap.state]}  gebaut {meta.get('built_at')}  "
+              f"Stichtage {meta.get('first_ref_date')} – {meta.get('last_ref_date')}")
+        for source, file, ref_date, sha256, rows in snap.loads:
+            print(f"    {source}  {ref_date or '–'}  {file}  {rows} Zeilen  sha256 {sha256}")
+    return 0
+
+
 def _de(number: int) -> str:
     """Whole number with German thousands separators (1.234.567)."""
     return f"{number:,}".replace(",", ".")
@@ -119,10 +218,17 @@ def _serve(args: argparse.Namespace) -> int:
     from dashboards.app import create_app
     from etl.warehouse import current_database
 
-    profile = load_profile(args.profile)
-    current_database(profile.curated_dir)  # a clear error before the server starts
-    app = create_app(profile.curated_dir)
+    profiles = [load_profile(path) for path in args.profile or [None]]
+    for profile in profiles:
+        current_database(profile.curated_dir)  # a clear error before the server starts
+    names = [profile.instance for profile in profiles]
+    if len(set(names)) < len(names):
+        raise ImonError(f"serve: an instance is given twice ({', '.join(names)})")
+    app = create_app({profile.instance: profile.curated_dir for profile in profiles})
     console.print(f"Dashboard: http://{args.host}:{args.port}/  (Strg+C beendet)")
+    if len(profiles) > 1:
+        console.print("Datenbestände: " + ", ".join(
+            f"{name} (?instance={name})" for name in names))
     app.run(host=args.host, port=args.port, debug=False)
     return 0
 
@@ -133,6 +239,19 @@ def _values(args: argparse.Namespace) -> int:
     profile = load_profile(args.profile)
     write_values(profile.curated_dir, sys.stdout, args.indicator, args.level, args.ref_date,
                  args.area)
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from etl.export import ExportRequest, parse_formats, run_export  # Kaleido, only here
+
+    profile = load_profile(args.profile)
+    indicators = [i for value in args.indicators for i in value.split(",") if i]
+    request = ExportRequest(indicators, parse_formats(args.formats), args.out, args.level,
+                            args.ref_date, args.area, args.lang, args.definition)
+    written = run_export(profile.curated_dir, request,
+                         lambda m: console.print(m, highlight=False, soft_wrap=True))
+    console.print(f"[green]{len(written)} Dateien[/green] nach {args.out} geschrieben.")
     return 0
 
 

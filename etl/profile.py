@@ -171,11 +171,22 @@ class Register(_Strict):
     files: str                  # glob below raw_dir; the parent folder is the reference date
     attribution: str
     layout: Path | None = None  # column layout YAML (docs/REGISTER_LAYOUTS.md); None = default
+    # `imon refresh`: the reference date in a delivered file's name; None = an ISO date
+    # (YYYY-MM-DD or YYYYMMDD) anywhere in the name
+    ref_date: DateFromName | None = None
 
 
 class Disclosure(_Strict):
     min_denominator: int = 30   # shares/ratios with a smaller denominator are suppressed
     min_count: int = 3          # counts 1..min_count-1 are suppressed
+
+
+class Plausibility(_Strict):
+    """Thresholds of the refresh report (etl/plausibility.py): changes against the previous
+    reference date beyond them are listed for a person to look at."""
+
+    population_change_percent: float = Field(default=15.0, gt=0)  # an area's residents, ±%
+    share_change_points: float = Field(default=5.0, gt=0)  # a share, ± percentage points
 
 
 class Profile(_Strict):
@@ -190,6 +201,7 @@ class Profile(_Strict):
     register_source: Register | None = Field(default=None, alias="register")
     tables: list[Table] = []
     disclosure: Disclosure = Disclosure()
+    plausibility: Plausibility = Plausibility()
     path: Path | None = None
 
     def level_ids(self) -> list[str]:

@@ -31,8 +31,11 @@ WITH baseline AS (
     GROUP BY ALL
 )
 
-SELECT v.indicator_id, v.ref_date, v.level, v.area_id, a.name, v.value, v.numerator,
-       v.denominator, v.flag, v.n_units, b.expected, b.lower, b.upper
+SELECT v.indicator_id, v.ref_date, v.level, v.area_id, a.name, v.value,
+       -- disclosure control: nothing of a suppressed value leaves the warehouse
+       CASE WHEN v.flag IS DISTINCT FROM 'suppressed' THEN v.numerator END,
+       CASE WHEN v.flag IS DISTINCT FROM 'suppressed' THEN v.denominator END,
+       v.flag, v.n_units, b.expected, b.lower, b.upper
 FROM indicator_values AS v
 INNER JOIN areas AS a
     ON a.area_id = v.area_id

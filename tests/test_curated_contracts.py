@@ -140,3 +140,20 @@ def test_values_cli_segregation_one_row_per_date(demo_curated_dir):
     assert (frame.random_lower < frame.random_expected).all()
     assert (frame.random_expected < frame.random_upper).all()
     assert frame.random_upper.between(0.005, 0.03).all()
+
+
+def test_values_cli_writes_nothing_of_a_suppressed_value(demo_curated_dir):
+    out = io.StringIO()
+    write_values(demo_curated_dir, out, "foreigner_share_under_18", "district")
+    frame = pd.read_csv(io.StringIO(out.getvalue()), dtype={"area_id": str})
+    suppressed = frame[frame.flag == "suppressed"]
+    assert len(suppressed) > 0
+    assert suppressed[["value", "numerator", "denominator"]].isna().all().all()
+    shown = frame[frame.flag.isna()]
+    assert shown[["value", "numerator", "denominator"]].notna().all().all()
+
+
+def test_meta_records_the_disclosure_thresholds(demo_con):
+    # profiles/musterstadt.yaml: shares need 30 residents in the denominator, counts ≥ 3
+    meta = dict(demo_con.execute("SELECT key, value FROM meta").fetchall())
+    assert (meta["disclosure_min_denominator"], meta["disclosure_min_count"]) == ("30", "3")

@@ -23,6 +23,13 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
                 }
                 parts.push(encodeURIComponent(key) + '=' + value);
             });
+            // the language and the instance belong to every view (dashboards/context.py)
+            var current = new URLSearchParams(window.location.search);
+            ['instance', 'lang'].forEach(function (key) {
+                if (current.has(key) && keys.indexOf(key) < 0) {
+                    parts.push(key + '=' + encodeURIComponent(current.get(key)));
+                }
+            });
             var query = parts.join('&');
             var url = window.location.pathname + (query ? '?' + query : '');
             if (url !== window.location.pathname + window.location.search) {
@@ -31,11 +38,40 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
             return query;
         },
 
-        /* Class names of the navigation links: "nav-link active" for the current page. */
-        navActive: function (pathname) {
+        /*
+         * Navigation links: class "nav-link active" for the current page, and hrefs that
+         * keep the language and the instance of the current view.
+         */
+        navActive: function (href) {
+            var outputs = window.dash_clientside.callback_context.outputs_list;
+            var url = new URL(href || window.location.href);
+            var keep = new URLSearchParams();
+            ['instance', 'lang'].forEach(function (key) {
+                if (url.searchParams.has(key)) { keep.set(key, url.searchParams.get(key)); }
+            });
+            var query = keep.toString();
+            return [
+                outputs[0].map(function (output) {
+                    return output.id.path === url.pathname ? 'nav-link active' : 'nav-link';
+                }),
+                outputs[1].map(function (output) {
+                    return output.id.path + (query ? '?' + query : '');
+                })
+            ];
+        },
+
+        /* The map's layout.meta (geometry key, trace count): what the browser has drawn. */
+        drawnMap: function (figure) {
+            return (figure && figure.layout && figure.layout.meta) || null;
+        },
+
+        /* Language / instance links: the current page and view with one setting changed. */
+        settingLinks: function (href) {
             var outputs = window.dash_clientside.callback_context.outputs_list;
             return outputs.map(function (output) {
-                return output.id.path === pathname ? 'nav-link active' : 'nav-link';
+                var url = new URL(href || window.location.href);
+                url.searchParams.set(output.id.key, output.id.value);
+                return url.pathname + url.search;
             });
         }
     }

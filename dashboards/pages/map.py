@@ -1,18 +1,47 @@
 """Karte (``/karte``): choropleth of one indicator by area, with a table alternative.
 
-URL state: ``/karte?indicator=foreigner_share&date=2024-12-31&level=district``.
+URL state: ``/karte?indicator=foreigner_share&date=2024-12-31&level=district``
+plus ``classes=quantile|equal|jenks`` (class breaks, default quantile) and ``labels=1``
+(area names on the map).
 The dates offered are those of the chosen indicator (default: its latest). Every level
 below the whole city is offered; a level without boundaries on the chosen date (Berlin:
 planning areas from 2021) gets a notice instead of the map, and the table as always.
 Segregation indices describe the whole city and have no area values: not offered here.
+
+A change that keeps the boundaries (another date of the same vintage, indicator, classes)
+sends a ``dash.Patch`` without geometry: the browser keeps it. The figure's
+``layout.meta`` names its geometry (:func:`figures.geometry_key`) and trace count; a
+clientside callback copies it into the store ``map-drawn`` that the callback reads.
 """
 
 from __future__ import annotations
 
 import dash
-from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, html
+from dash import (
+    ALL,
+    ClientsideFunction,
+    Input,
+    Output,
+    State,
+    callback,
+    clientside_callback,
+    dcc,
+    html,
+)
 
-from dashboards import catalogue, components, context, figures, formatting, ids, queries, tables
+from dashboards import (
+    catalogue,
+    classify,
+    components,
+    context,
+    downloads,
+    export,
+    figures,
+    formatting,
+    ids,
+    queries,
+    tables,
+)
 from dashboards.i18n import t
 
 HIDDEN = {"display": "none"}
@@ -28,7 +57,12 @@ dash.register_page(
 
 
 def layout(
-    indicator: str | None = None, date: str | None = None, level: str | None = None, **_other: str
+    indicator: str | None = None,
+    date: str | None = None,
+    level: str | None = None,
+    classes: str | None = None,
+    labels: str | None = None,
+    **_other: str,
 ) -> html.Div:
     """The map for the indicator, reference date and level in the URL (or the defaults)."""
     wh, lang = context.warehouse(), context.lang()
@@ -39,23 +73,30 @@ def layout(
     date, n2 = components.choose(date, dates, dates[-1] if dates else None, "date", lang)
     default_level = catalogue.default_map_level(wh, levels, date)
     level, n3 = components.choose_level(level, levels, default_level, lang)
+    method, n4 = components.choose(
+        classes, classify.METHODS, classify.DEFAULT_METHOD, "classes", lang
+    )
     controls = [
         components.indicator_control(ids.MAP_INDICATOR, indicators, indicator, lang),
         components.date_control(ids.MAP_DATE, dates, date, lang),
         components.level_control(ids.MAP_LEVEL, levels, level, lang),
+        components.class_control(ids.MAP_CLASSES, classify.METHODS, method, lang),
+        components.checkbox(ids.MAP_LABELS, t("map.labels", lang), labels == "1"),
     ]
     return html.Div(
         [
             components.page_header(t("map.heading", lang), t("map.intro", lang)),
-            components.notices([n1, n2, n3]),
+            components.notices([n1, n2, n3, n4]),
             html.Div(controls, className="controls"),
+            components.export_menu(ids.MAP_GRAPH, lang),
             html.Div(
                 components.graph(ids.MAP_GRAPH, geo=True), className="panel", id=ids.MAP_GRAPH_PANEL
             ),
             html.Div(id=ids.MAP_NOTE),
             html.Div(id=ids.MAP_DEFINITION),
             tables.table_section(t("map.table_heading", lang), ids.MAP_TABLE),
-            *components.url_sync(ids.MAP_URL, ["indicator", "date", "level"]),
+            dcc.Store(id=ids.MAP_DRAWN),
+            *components.url_sync(ids.MAP_URL, ["indicator", "date", "level", "classes", "labels"]),
         ]
     )
 
@@ -90,8 +131,18 @@ def update_dates(indicator_id: str, current: str | None) -> tuple:
     Input(ids.MAP_INDICATOR, "value"),
     Input(ids.MAP_DATE, "value"),
     Input(ids.MAP_LEVEL, "value"),
+    Input(ids.MAP_CLASSES, "value"),
+    Input(ids.MAP_LABELS, "value"),
+    State(ids.MAP_DRAWN, "data"),
 )
-def update_map(indicator_id: str, ref_date: str, level: str) -> tuple:
+def update_map(
+    indicator_id: str,
+    ref_date: str,
+    level: str,
+    method: str | None = None,
+    area_labels: list | None = None,
+    drawn: dict | None = None,
+) -> tuple:
     wh, lang, indicator, level_label, values = _selection(indicator_id, ref_date, level)
     definition = components.definition(indicator, lang)
     shapes = queries.geometries(wh, level, ref_date)
@@ -100,8 +151,42 @@ def update_map(indicator_id: str, ref_date: str, level: str) -> tuple:
         with_map = [d for d in dates if catalogue.has_geometry(wh, level, d)]
         notice = components.no_geometry_notice(level_label, ref_date, with_map, lang)
         return figures.message(t("map.no_geometry", lang)), HIDDEN, notice, definition
-    figure = figures.choropleth(values, shapes, indicator, level_label, ref_date, lang)
+    key = figures.geometry_key(shapes)
+    kept = bool(drawn) and drawn.get("geometry") == key
+    figure = figures.choropleth(
+        values,
+        shapes,
+        indicator,
+        level_label,
+        ref_date,
+        lang,
+        method=method or classify.DEFAULT_METHOD,
+        area_labels=bool(area_labels),
+        geometry=not kept,
+    )
+    figure.update_layout(meta={"geometry": key, "traces": len(figure.data)})
+    if kept:
+        figure = _without_geometry(figure, drawn["traces"])
     return figure, None, components.map_legend(values, shapes, lang), definition
+
+
+def _without_geometry(figure, drawn_traces: int) -> dash.Patch:
+    """The figure as a patch of the one in the browser, which has the same boundaries: the
+    first trace keeps its geometry, later traces (flags, labels: small) are replaced, the
+    geo framing stays."""
+    patch = dash.Patch()
+    plotly_json = figure.to_plotly_json()
+    first, *rest = plotly_json["data"]
+    for key, value in first.items():
+        if key not in ("geojson", "type"):
+            patch["data"][0][key] = value
+    for _ in range(drawn_traces - 1):
+        del patch["data"][1]
+    patch["data"].extend(rest)
+    layout = plotly_json["layout"]
+    for key in ("title", "annotations", "height", "margin", "meta"):
+        patch["layout"][key] = layout[key]
+    return patch
 
 
 @callback(
@@ -123,11 +208,39 @@ def update_table(indicator_id: str, ref_date: str, level: str, sort: dict | None
     return tables.area_table(ids.MAP_TABLE, values, indicator, caption, sort, lang)
 
 
+@callback(
+    Output(components.export_download_id(ids.MAP_GRAPH), "data"),
+    Input(components.export_button_id(ids.MAP_GRAPH, ALL), "n_clicks"),
+    State(ids.MAP_INDICATOR, "value"),
+    State(ids.MAP_DATE, "value"),
+    State(ids.MAP_LEVEL, "value"),
+    prevent_initial_call=True,
+)
+def download(_clicks: list, indicator_id: str, ref_date: str, level: str) -> dict:
+    """The map (PNG, SVG, PDF; none without boundaries) or its table (CSV, XLSX)."""
+    fmt = components.clicked_export_format()
+    try:
+        file = downloads.map_download(
+            context.warehouse(), indicator_id, ref_date, level, fmt, context.lang()
+        )
+    except export.ExportError as exc:  # no boundaries on this date: the page says so
+        raise dash.exceptions.PreventUpdate from exc
+    return dcc.send_bytes(file.content, file.filename)
+
+
 clientside_callback(
     ClientsideFunction(namespace="imon", function_name="syncQuery"),
     Output(ids.MAP_URL, "data"),
     Input(ids.MAP_INDICATOR, "value"),
     Input(ids.MAP_DATE, "value"),
     Input(ids.MAP_LEVEL, "value"),
+    Input(ids.MAP_CLASSES, "value"),
+    Input(ids.MAP_LABELS, "value"),
     State(ids.url_keys(ids.MAP_URL), "data"),
+)
+
+clientside_callback(
+    ClientsideFunction(namespace="imon", function_name="drawnMap"),
+    Output(ids.MAP_DRAWN, "data"),
+    Input(ids.MAP_GRAPH, "figure"),
 )

@@ -10,12 +10,23 @@ URL state: ``/zeitreihen?indicator=foreigner_share&level=district&areas=11,12``.
 from __future__ import annotations
 
 import dash
-from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, html
+from dash import (
+    ALL,
+    ClientsideFunction,
+    Input,
+    Output,
+    State,
+    callback,
+    clientside_callback,
+    dcc,
+    html,
+)
 
 from dashboards import (
     catalogue,
     components,
     context,
+    downloads,
     figures,
     formatting,
     ids,
@@ -62,6 +73,7 @@ def layout(
             components.page_header(t("trends.heading", lang), t("trends.intro", lang)),
             components.notices([n1, n2, n3]),
             html.Div(controls, className="controls"),
+            components.export_menu(ids.TRENDS_GRAPH, lang),
             html.Div(id=ids.TRENDS_NOTE),
             html.Div(components.graph(ids.TRENDS_GRAPH), className="panel"),
             html.Div(id=ids.TRENDS_DEFINITION),
@@ -143,6 +155,22 @@ def update_table(indicator_id: str, areas: list[str] | None, sort: dict | None) 
     indicator, frame, _, lang = _series(indicator_id, areas)
     caption = t("trends.table_caption", lang, title=indicator.title)
     return tables.series_table(ids.TRENDS_TABLE, frame, indicator, caption, sort, lang)
+
+
+@callback(
+    Output(components.export_download_id(ids.TRENDS_GRAPH), "data"),
+    Input(components.export_button_id(ids.TRENDS_GRAPH, ALL), "n_clicks"),
+    State(ids.TRENDS_INDICATOR, "value"),
+    State(ids.TRENDS_AREAS, "value"),
+    prevent_initial_call=True,
+)
+def download(_clicks: list, indicator_id: str, areas: list[str] | None) -> dict:
+    """The chart (PNG, SVG, PDF) or its table (CSV, XLSX) of the current selection."""
+    fmt = components.clicked_export_format()
+    file = downloads.trend_download(
+        context.warehouse(), indicator_id, areas or [], fmt, context.lang()
+    )
+    return dcc.send_bytes(file.content, file.filename)
 
 
 clientside_callback(

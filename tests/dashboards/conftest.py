@@ -103,6 +103,32 @@ INDICATORS = [
         None,
         4,
     ),
+    # segregation page: IS of foreigners (from COUNTS; every district has 300+ residents)
+    # and their location quotients
+    (
+        "segregation_is_foreigners_min300",
+        "segregation_is",
+        "segregation",
+        "Segregationsindex Ausländer (Gebiete ab 300 Einw.)",
+        "index",
+        "Index (0–1)",
+        3,
+        None,
+        None,
+        5,
+    ),
+    (
+        "location_quotient_foreigners",
+        "location_quotient",
+        "segregation",
+        "Lokalisationsquotient Ausländer",
+        "quotient",
+        "Quotient (1 = Stadtdurchschnitt)",
+        2,
+        None,
+        None,
+        6,
+    ),
 ]
 
 
@@ -189,6 +215,65 @@ def _value_rows() -> list[tuple]:
     return [(*r[:8], "register_migrapro", r[8]) for r in rows]
 
 
+# Random-allocation draws of segregation_is_foreigners_min300 per level: one list of draws per date.
+# district: expected 0,031 on 31.12.2024 (95 % range 0,029–0,033); changes 2022 -> 2024 per
+# draw +0,001 −0,001 +0,002 −0,002 -> 95 % quantile of |change| 0,002, so the observed
+# +0,004 (0,244 -> 0,248) exceeds it. borough: changes +0,05 −0,01 −0,01 −0,01 -> quantile
+# 0,01 + 0,85·0,04 = 0,044, so the observed −0,027 (0,190 -> 0,163) lies within it.
+RANDOM_DRAWS = {
+    "district": [
+        [0.028, 0.031, 0.030, 0.035],
+        [0.030, 0.031, 0.032, 0.031],
+        [0.029, 0.030, 0.032, 0.033],
+    ],
+    "borough": [[0.010, 0.020, 0.030, 0.040], [0.02, 0.02, 0.03, 0.03], [0.06, 0.01, 0.02, 0.03]],
+}
+# The location quotient of district 22 on the last date is suppressed like its share.
+SUPPRESSED_LQ = ("location_quotient_foreigners", "2024-12-31", "22")
+AREA_LEVELS = {CITY: "city", **dict.fromkeys(BOROUGHS, "borough")}
+AREA_LEVELS.update(dict.fromkeys(DISTRICTS, "district"))
+
+
+def _foreigner_segregation_rows() -> list[tuple]:
+    """IS of foreigners per level (numerator X, denominator T, n_units) and the location
+    quotients (x_i/t_i)/(X/T) of every area, computed from COUNTS like the ETL does."""
+    rows = []
+    for i, date in enumerate(DATES):
+        big_x = sum(COUNTS[d]["for"][i] for d in DISTRICTS)
+        big_t = sum(COUNTS[d]["pop"][i] for d in DISTRICTS)
+        units = {
+            level: [a for a, lvl in AREA_LEVELS.items() if lvl == level]
+            for level in ("borough", "district")
+        }
+        for level, members in units.items():
+            counts = [(_sum(a, "for", i), _sum(a, "pop", i)) for a in members]
+            index = 0.5 * sum(abs(x / big_x - (t - x) / (big_t - big_x)) for x, t in counts)
+            key = ("segregation_is_foreigners_min300", date, CITY, level)
+            rows.append((*key, index, big_x, big_t, None, len(members)))
+        for area_id, level in AREA_LEVELS.items():
+            x, t = _sum(area_id, "for", i), _sum(area_id, "pop", i)
+            value, num, flag = (x / t) / (big_x / big_t), x, None
+            if ("location_quotient_foreigners", date, area_id) == SUPPRESSED_LQ:
+                value, num, flag = None, None, "suppressed"
+            rows.append(
+                ("location_quotient_foreigners", date, area_id, level, value, num, t, flag, None)
+            )
+    return [(*r[:8], "register_migrapro", r[8]) for r in rows]
+
+
+def _sum(area_id: str, key: str, i: int) -> int:
+    return sum(COUNTS[m][key][i] for m in _members(area_id))
+
+
+def _random_allocation_rows() -> list[tuple]:
+    return [
+        ("segregation_is_foreigners_min300", date, CITY, level, draw, value)
+        for level, per_date in RANDOM_DRAWS.items()
+        for date, draws in zip(DATES, per_date, strict=True)
+        for draw, value in enumerate(draws, start=1)
+    ]
+
+
 def _indicator_rows() -> list[tuple]:
     rows = []
     for ind, fn, topic, title, unit, unit_de, dec, num, den, sort in INDICATORS:
@@ -265,6 +350,13 @@ def build_warehouse(path: Path) -> None:
         )
         con.executemany(
             "INSERT INTO indicator_values VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", _value_rows()
+        )
+        con.executemany(
+            "INSERT INTO indicator_values VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            _foreigner_segregation_rows(),
+        )
+        con.executemany(
+            "INSERT INTO random_allocation VALUES (?, ?, ?, ?, ?, ?)", _random_allocation_rows()
         )
         con.execute(
             "INSERT INTO loads VALUES (1, 'melderegister', 'melderegister.csv', 'abc', 5000, "

@@ -28,10 +28,12 @@ def test_choropleth_values_and_grey_suppressed_area(wh, indicators):
     fig = _map(wh, indicators)
     shown, grey = fig.data
     assert list(shown.locations) == ["11", "12", "21"]
-    assert list(shown.z) == pytest.approx([100 * 120 / 1020, 100 * 330 / 2040, 100 * 470 / 1480])
+    # 100·120/1020, 100·330/2040, 100·470/1480 in the hover; colour = quantile class (k = 5)
+    assert [c[1] for c in shown.customdata] == ["11,8 %", "16,2 %", "31,8 %"]
+    assert list(shown.z) == [0, 2, 4]
     assert shown.colorscale[0][1].lower() != grey.colorscale[0][1].lower()
     assert list(grey.locations) == ["22"] and grey.showscale is False
-    assert shown.colorbar.title.text == "%"
+    assert shown.colorbar.title.text == "%<br>(Quantile, 5 Klassen)"
     features = shown.geojson["features"]
     assert [f["id"] for f in features] == ["11", "12", "21", "22"]
 
@@ -57,8 +59,9 @@ def test_choropleth_hover_is_german_and_hides_suppressed_counts(wh, indicators):
 
 def test_choropleth_of_counts_has_no_count_lines(wh, indicators):
     shown = _map(wh, indicators, "population", level="borough").data[0]
-    assert list(shown.z) == [3060, 1990]
+    assert list(shown.z) == [4, 0]     # two boroughs, five quantile classes: top, bottom
     assert list(shown.customdata[0]) == ["Nord", "3.060 Personen", ""]  # a count: no counts
+    assert list(shown.customdata[1]) == ["Süd", "1.990 Personen", ""]
 
 
 def test_choropleth_hover_without_count_labels_uses_generic_ones(wh, indicators):
@@ -171,8 +174,14 @@ def test_choropleth_of_a_balance_uses_a_diverging_scale(wh, indicators):
     shapes = queries.geometries(wh, "district", "2024-12-31")
     shown = figures.choropleth(values, shapes, indicators["population"], "S", "2024-12-31", "de")
     trace = shown.data[0]
-    assert trace.zmid == 0 and trace.colorscale[0][1] == "rgb(127,59,8)"  # PuOr, orange < 0
-    assert trace.colorbar.exponentformat == "none" and trace.colorbar.separatethousands
+    # classes on both sides of 0 take PuOr colours at their middle: orange below 0,
+    # purple above; the legend in German number format with a real minus sign
+    colour = dict(trace.colorscale[::2])
+    lowest = colour[0.0].removeprefix("rgb(").rstrip(")").split(",")
+    highest = colour[0.8].removeprefix("rgb(").rstrip(")").split(",")
+    assert int(lowest[0]) > int(lowest[2]) and int(highest[2]) > int(highest[0])
+    assert trace.z[0] == 0 and trace.z[-1] == 4          # −120 lowest class, 900 highest
+    assert trace.colorbar.ticktext[0].startswith("−120 – ")
 
 
 def test_long_captions_wrap_at_source_separators():

@@ -1,0 +1,323 @@
+"""Stadtteilprofil: every area indicator of one area against its parent area and the city,
+its rank among the areas of its level, the series for the small multiples, and the tables.
+
+* **Indicators**: all area indicators (segregation indices describe the whole city and
+  have no area values). Indicators need not share reference dates (statistics-office
+  tables: 30 June, annual averages), so each one is shown on its latest date up to the
+  chosen date, with that date ("Stand"), as on the overview page.
+* **Rank** among the peers (same level, same date): 1 = highest value. Equal values share
+  the best rank (competition ranking "1224": two areas tied for 2nd are both "Rang 2", the
+  next is 4th). Values that are missing or carry a flag (suppressed, a source symbol, ...)
+  are neither ranked nor counted; the table says why.
+* **Parent**: the area's parent on the chosen date; none when that is the whole city.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+from dash import html
+
+from dashboards import catalogue, flags, formatting, labels, queries, tables
+from dashboards.catalogue import Area, Indicator
+from dashboards.i18n import t
+from dashboards.queries import Warehouse
+from dashboards.tables import Column
+
+ROLES = ("area", "parent", "city")
+BARE_UNITS = ("index", "quotient")  # differences without a unit (it is in the heading)
+CHOICE_COLUMNS = ["area_id", "name", "parent_id", "level", "level_label"]
+PROFILE_COLUMNS = [
+    "indicator_id",
+    "value",
+    "numerator",
+    "denominator",
+    "flag",
+    "rank",
+    "n_ranked",
+    "tied",
+    "city_value",
+    "city_flag",
+    "ref_date",
+]
+
+
+@dataclass(frozen=True)
+class ProfileArea:
+    """The profiled area, its level label and its parent (None when that is the city)."""
+
+    area_id: str
+    name: str
+    level: str
+    level_label: str
+    parent: Area | None
+
+
+def profile_indicators(warehouse: Warehouse, lang: str) -> list[Indicator]:
+    """Area indicators in catalogue order (no city-wide segregation indices)."""
+    return [i for i in catalogue.indicators(warehouse, lang).values() if not i.is_segregation]
+
+
+def profile_dates(warehouse: Warehouse, indicators: list[Indicator]) -> list[str]:
+    """Reference dates with a value row for any of ``indicators``, ascending."""
+    if not indicators:
+        return []
+    return catalogue.indicator_dates(warehouse, *(i.indicator_id for i in indicators))
+
+
+def area_choices(warehouse: Warehouse, ref_date: str | None, lang: str) -> pd.DataFrame:
+    """Areas of every level below the city valid on ``ref_date``, coarse levels first."""
+    frames = [
+        queries.areas(warehouse, lvl.level, ref_date).assign(level=lvl.level, level_label=lvl.label)
+        for lvl in catalogue.levels(warehouse, lang).values()
+        if lvl.rank > 0 and ref_date is not None
+    ]
+    if not frames:
+        return pd.DataFrame(columns=CHOICE_COLUMNS)
+    return pd.concat(frames, ignore_index=True)[CHOICE_COLUMNS]
+
+
+def area_options(choices: pd.DataFrame) -> list[dict]:
+    """Dropdown options ``"Südviertel (21) · Stadtteil"``: searchable by name and code."""
+    return [
+        {"label": f"{name} ({area_id}) · {level_label}", "value": area_id}
+        for area_id, name, level_label in zip(
+            choices["area_id"], choices["name"], choices["level_label"], strict=True
+        )
+    ]
+
+
+def resolve_area(warehouse: Warehouse, choices: pd.DataFrame, area_id: str) -> ProfileArea:
+    """The profiled area among ``choices`` (:func:`area_choices`) with its parent."""
+    rows = choices[choices["area_id"] == area_id]
+    if rows.empty:
+        raise LookupError(f"Area {area_id!r} is not valid on the chosen date")
+    row = rows.iloc[0]
+    city = catalogue.city(warehouse)
+    parents = choices[choices["area_id"] == row["parent_id"]]
+    parent = None
+    if row["parent_id"] != city.area_id and not parents.empty:
+        found = parents.iloc[0]
+        parent = Area(found["area_id"], found["name"], found["level"])
+    return ProfileArea(row["area_id"], row["name"], row["level"], row["level_label"], parent)
+
+
+def effective_date(warehouse: Warehouse, indicator_id: str, ref_date: str) -> str | None:
+    """The latest date of the indicator up to ``ref_date`` (None if it starts later)."""
+    dates = [d for d in catalogue.indicator_dates(warehouse, indicator_id) if d <= ref_date]
+    return dates[-1] if dates else None
+
+
+def rank_among_peers(values: pd.DataFrame) -> pd.DataFrame:
+    """Add ``rank``, ``n_ranked`` and ``tied`` to ``values`` (indicator_id, value, flag).
+
+    Per indicator: rank 1 = highest value; ties share the best rank ("1224"); rows without
+    a value or with a flag get no rank (``<NA>``) and are not counted in ``n_ranked``.
+    """
+    out = values.copy()
+    eligible = out["value"].notna() & ~out["flag"].map(flags.is_flag)
+    ranked = out[eligible]
+    ranks = ranked.groupby("indicator_id")["value"].rank(method="min", ascending=False)
+    out["rank"] = ranks.reindex(out.index).astype("Int64")
+    out["n_ranked"] = eligible.groupby(out["indicator_id"]).transform("sum").astype(int)
+    ties = ranked.groupby(["indicator_id", "value"])["value"].transform("size") > 1
+    out["tied"] = ties.reindex(out.index, fill_value=False).astype(bool)
+    return out
+
+
+def _values_of(
+    warehouse: Warehouse, ids: tuple[str, ...], ref_date: str, area: Area, prefix: str
+) -> pd.DataFrame:
+    frame = queries.area_values(warehouse, ids, ref_date, area.level)
+    frame = frame[frame["area_id"] == area.area_id][["indicator_id", "value", "flag"]]
+    return frame.rename(columns={"value": f"{prefix}_value", "flag": f"{prefix}_flag"})
+
+
+def _at_date(
+    warehouse: Warehouse, area: ProfileArea, ids: tuple[str, ...], ref_date: str
+) -> pd.DataFrame:
+    """The area's row (with rank), its parent's and the city's value for ``ids``."""
+    peers = rank_among_peers(queries.area_values(warehouse, ids, ref_date, area.level))
+    columns = ["indicator_id", "value", "numerator", "denominator", "flag", "rank", "n_ranked"]
+    frame = pd.DataFrame({"indicator_id": list(ids)}).merge(
+        peers[peers["area_id"] == area.area_id][[*columns, "tied"]], how="left"
+    )
+    others = [(catalogue.city(warehouse), "city")]
+    if area.parent is not None:
+        others.insert(0, (area.parent, "parent"))
+    for other, prefix in others:
+        frame = frame.merge(_values_of(warehouse, ids, ref_date, other, prefix), how="left")
+    return frame.assign(ref_date=ref_date)
+
+
+def profile_frame(
+    warehouse: Warehouse, area: ProfileArea, indicators: list[Indicator], ref_date: str
+) -> pd.DataFrame:
+    """One row per indicator (catalogue order) on its latest date up to ``ref_date``:
+    ``value, numerator, denominator, flag, rank, n_ranked, tied`` of the area,
+    ``parent_value/flag`` (if there is a parent), ``city_value/flag`` and ``ref_date``."""
+    by_date: dict[str, list[str]] = {}
+    for indicator in indicators:
+        date = effective_date(warehouse, indicator.indicator_id, ref_date)
+        if date is not None:
+            by_date.setdefault(date, []).append(indicator.indicator_id)
+    parts = [_at_date(warehouse, area, tuple(ids), date) for date, ids in by_date.items()]
+    if not parts:
+        return pd.DataFrame(columns=PROFILE_COLUMNS)
+    order = pd.DataFrame({"indicator_id": [i.indicator_id for i in indicators]})
+    return order.merge(pd.concat(parts, ignore_index=True), how="inner")
+
+
+def profile_series(
+    warehouse: Warehouse, area: ProfileArea, indicators: list[Indicator]
+) -> pd.DataFrame:
+    """All dates of the indicators for the area, its parent and the city, with ``role``
+    (area, parent, city) and ``label`` (the name shown)."""
+    city = catalogue.city(warehouse)
+    members = [(area.area_id, area.level, area.name, "area")]
+    if area.parent is not None:
+        members.append((area.parent.area_id, area.parent.level, area.parent.name, "parent"))
+    members.append((city.area_id, city.level, city.name, "city"))
+    keys = pd.DataFrame(members, columns=["area_id", "level", "label", "role"])
+    ids = tuple(i.indicator_id for i in indicators)
+    frame = queries.series_of_indicators(warehouse, ids, tuple(keys["area_id"]))
+    return frame.merge(keys, on=["area_id", "level"], how="inner")
+
+
+# --- texts and tables -------------------------------------------------------------------
+def difference_text(value: float | None, indicator: Indicator, lang: str) -> str:
+    """A difference in the indicator's terms: ``"+1,2 Pp."`` for percent values, else with
+    the unit (``"+12 Personen"``); indices and quotients bare."""
+    text = formatting.format_signed(value, indicator.decimals)
+    if text == formatting.MISSING:
+        return text
+    if indicator.unit == "percent":
+        return f"{text} {t('unit.points_short', lang)}"
+    if indicator.unit in BARE_UNITS or not indicator.unit_label:
+        return text
+    return f"{text} {indicator.unit_label}"
+
+
+def rank_text(rank: object, n_ranked: int, tied: bool, flag: object, lang: str) -> str:
+    """``"3 von 12"``, ``"2 von 12 (gleichauf)"``, or why there is no rank."""
+    if pd.isna(rank):
+        reason = labels.flag_label(flag, lang) if flags.is_flag(flag) else t("flag.missing", lang)
+        return t("profile.not_ranked", lang, reason=reason)
+    text = t("profile.rank", lang, rank=int(rank), n=int(n_ranked))
+    return f"{text} {t('profile.tied', lang)}" if tied else text
+
+
+def _value(row: dict, prefix: str, indicator: Indicator, lang: str) -> tables.Cell:
+    value, flag = row.get(f"{prefix}value"), row.get(f"{prefix}flag")
+    value = None if formatting.is_missing(value) else value
+    return labels.value_text(value, flag, indicator, lang), value
+
+
+def _counts(row: dict, indicator: Indicator, lang: str) -> dict[str, tables.Cell]:
+    numerator, denominator = labels.disclosed_counts(
+        row["numerator"], row["denominator"], row["flag"]
+    )
+    if labels.count_labels(indicator, lang) is None:
+        numerator = denominator = None
+    return {
+        "numerator": (formatting.format_count(numerator), numerator),
+        "denominator": (formatting.format_count(denominator), denominator),
+    }
+
+
+def _profile_row(row: dict, indicator: Indicator, lang: str) -> dict[str, tables.Cell]:
+    value, city_value = row["value"], row["city_value"]
+    diff = formatting.change(value, city_value, "absolute")
+    rank = row["rank"]
+    return {
+        "indicator": (
+            [indicator.title, html.Br(), html.Span(indicator.unit_label, className="unit-note")],
+            indicator.title,
+        ),
+        "date": (formatting.format_date(row["ref_date"]), row["ref_date"]),
+        "value": _value(row, "", indicator, lang),
+        **_counts(row, indicator, lang),
+        "parent": _value(row, "parent_", indicator, lang),
+        "city": _value(row, "city_", indicator, lang),
+        "diff": (difference_text(diff, indicator, lang), diff),
+        "rank": (
+            rank_text(rank, row["n_ranked"], bool(row["tied"]), row["flag"], lang),
+            None if pd.isna(rank) else int(rank),
+        ),
+        "flag": (labels.flag_label(row["flag"], lang), labels.flag_label(row["flag"], lang)),
+    }
+
+
+def profile_table(
+    table_id: str,
+    frame: pd.DataFrame,
+    indicators: dict[str, Indicator],
+    area: ProfileArea,
+    city_name: str,
+    caption: str,
+    state: dict | None,
+    lang: str,
+) -> html.Div:
+    """Every indicator of the area with counts, parent, city, distance to the city, rank;
+    the column "Stand" only when indicators are shown on different dates."""
+    columns = [
+        Column("indicator", t("profile.col.indicator", lang)),
+        *([Column("date", t("profile.col.date", lang))] if frame["ref_date"].nunique() > 1 else []),
+        Column("value", area.name, True),
+        Column("numerator", t("label.numerator", lang), True),
+        Column("denominator", t("label.denominator", lang), True),
+        *([Column("parent", area.parent.name, True)] if area.parent else []),
+        Column("city", city_name, True),
+        Column("diff", t("profile.col.diff", lang), True),
+        Column("rank", t("profile.col.rank", lang, level=area.level_label), True),
+        Column("flag", t("table.flag", lang)),
+    ]
+    rows = [
+        _profile_row(row, indicators[row["indicator_id"]], lang) for row in frame.to_dict("records")
+    ]
+    used = [*frame["flag"], *frame.get("parent_flag", []), *frame["city_flag"]]
+    return tables.data_table(
+        table_id, caption, columns, rows, state, lang, notes=tables.flag_notes(used, lang)
+    )
+
+
+def series_table(
+    table_id: str,
+    series: pd.DataFrame,
+    indicators: dict[str, Indicator],
+    area: ProfileArea,
+    city_name: str,
+    caption: str,
+    state: dict | None,
+    lang: str,
+) -> html.Div:
+    """The small multiples as a table: indicator, date, area, parent and city values."""
+    roles = [r for r in ROLES if r in set(series["role"])]
+    names = {
+        "area": area.name,
+        "parent": area.parent.name if area.parent else "",
+        "city": city_name,
+    }
+    columns = [
+        Column("indicator", t("profile.col.indicator", lang)),
+        Column("date", t("table.date", lang)),
+        *[Column(role, names[role], True) for role in roles],
+    ]
+    position = {indicator_id: i for i, indicator_id in enumerate(indicators)}
+    series = series.assign(position=series["indicator_id"].map(position))
+    series = series.sort_values(["position", "ref_date"], kind="stable")
+    rows = []
+    for (indicator_id, date), group in series.groupby(["indicator_id", "ref_date"], sort=False):
+        indicator = indicators[indicator_id]
+        by_role = {r["role"]: r for r in group.to_dict("records")}
+        row = {
+            "indicator": (indicator.title, indicator.title),
+            "date": (formatting.format_date(date), date),
+        }
+        for role in roles:
+            found = by_role.get(role, {"value": None, "flag": None})
+            row[role] = _value(found, "", indicator, lang)
+        rows.append(row)
+    notes = tables.flag_notes(series["flag"].tolist(), lang)
+    return tables.data_table(table_id, caption, columns, rows, state, lang, notes=notes)

@@ -1,0 +1,360 @@
+"""Figures of the comparison page: change map, slope chart, areas side by side (bars).
+
+Same conventions as :mod:`dashboards.figures` (title, unit, caption with source and data
+dates, German separators, no plotly express) and its choropleth machinery (one geometry
+payload, local topojson). Colour-blind safe: the change map uses the diverging ColorBrewer
+PuOr scale centred at 0 (orange = decrease, purple = increase) with a symmetric range;
+areas without a comparable change are grey *and* carry a symbol (× no value, ◇ boundaries
+changed), because PuOr's light middle would otherwise be hard to tell from grey. The slope
+chart tells increase from decrease by colour (Okabe–Ito blue/vermillion) and line style.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import plotly.graph_objects as go
+from shapely.geometry import shape
+
+from dashboards import comparison, figures, flags, formatting, labels
+from dashboards.area_profile import difference_text
+from dashboards.catalogue import Indicator
+from dashboards.i18n import t
+
+BOUNDARY_COLOR = "#b3bac2"
+SYMBOLS = {comparison.BOUNDARY: "diamond-open", "no_value": "x"}
+INCREASE, DECREASE, UNCHANGED = figures.OKABE_ITO[0], figures.OKABE_ITO[1], "#7b8794"
+SLOPE_LABELS_UP_TO = 12  # areas named at the line ends when there are at most this many
+MAX_AREAS = 6  # areas side by side (Okabe–Ito colours without yellow; the city is black)
+
+
+def _dates_text(dates: tuple[str, str]) -> tuple[str, str]:
+    return formatting.format_date(dates[0]), formatting.format_date(dates[1])
+
+
+def _caption(indicator: Indicator, dates: tuple[str, str], lang: str) -> str:
+    text = t("chart.caption", lang, source=indicator.source, date=" / ".join(_dates_text(dates)))
+    return figures.wrap_caption(text)
+
+
+def _hover(rows: pd.DataFrame, indicator: Indicator, dates: tuple[str, str], lang: str) -> list:
+    """customdata per area: [name, 'date A: value', 'date B: value', change or reason]."""
+    first, second = _dates_text(dates)
+    data = []
+    for row in rows.to_dict("records"):
+        a = labels.value_text(_num(row["value_a"]), row["flag_a"], indicator, lang, True)
+        b = labels.value_text(_num(row["value_b"]), row["flag_b"], indicator, lang, True)
+        if row["status"] in ("ok", "flagged"):
+            last = f"{t('compare.change', lang)}: {difference_text(row['change'], indicator, lang)}"
+        else:
+            last = comparison.status_label(row["flag"], lang)
+        data.append([row["name"], f"{first}: {a}", f"{second}: {b}", last])
+    return data
+
+
+_HOVER = (
+    "<b>%{customdata[0]}</b><br>%{customdata[1]}<br>%{customdata[2]}<br>%{customdata[3]}"
+    "<extra></extra>"
+)
+
+
+def _num(value: object) -> float | None:
+    return None if formatting.is_missing(value) or pd.isna(value) else float(value)
+
+
+# --- change map ---------------------------------------------------------------------------
+def change_map(
+    frame: pd.DataFrame,
+    shapes: pd.DataFrame,
+    indicator: Indicator,
+    level_label: str,
+    dates: tuple[str, str],
+    lang: str,
+) -> go.Figure:
+    """Choropleth of the change from ``dates[0]`` to ``dates[1]`` (``frame``:
+    :func:`comparison.change_frame`; ``shapes``: :func:`queries.geometries` on date B)."""
+    if shapes.empty:
+        return figures.message(t("map.no_geometry", lang))
+    rows = shapes[["area_id", "geojson"]].merge(frame, on="area_id", how="inner")
+    geojson = figures._feature_collection(shapes)
+    known = rows[rows["status"].isin(("ok", "flagged"))]
+    unknown = rows[~rows["status"].isin(("ok", "flagged"))]
+    fig = go.Figure(_change_trace(known, geojson, indicator, dates, lang))
+    fig.add_traces(list(_status_traces(unknown, indicator, dates, lang)))
+    first, second = _dates_text(dates)
+    subtitle = t(
+        "compare.map_subtitle",
+        lang,
+        level=level_label,
+        date_a=first,
+        date_b=second,
+        unit=comparison.change_unit(indicator, lang),
+    )
+    title = t("compare.map_title", lang, title=indicator.title)
+    margin = {"l": 10, "r": 10, "t": 80, "b": 90}
+    caption = _caption(indicator, dates, lang)
+    fig.update_layout(
+        **figures._layout(title, subtitle, caption, 620, margin),
+        dragmode=False,
+        showlegend=not unknown.empty,
+        legend={"orientation": "h", "x": 0, "y": 0, "yanchor": "top", "itemclick": False},
+    )
+    figures.fit_map(fig, geojson)
+    return fig
+
+
+def _change_trace(known, geojson, indicator, dates, lang) -> go.Choropleth:
+    """Comparable areas in PuOr, centred at 0 with a symmetric range; flagged outlined."""
+    changes = known["change"].astype(float)
+    reach = float(changes.abs().max()) if not known.empty else 0.0
+    reach = reach or 1.0
+    flagged = (known["status"] == "flagged").tolist()
+    line = {"color": figures.NULL_LINE_COLOR, "width": 0.6}
+    if any(flagged):
+        line = {
+            "color": [
+                figures.FLAGGED_LINE_COLOR if f else figures.NULL_LINE_COLOR for f in flagged
+            ],
+            "width": [2.5 if f else 0.6 for f in flagged],
+        }
+    return go.Choropleth(
+        geojson=geojson,
+        featureidkey="id",
+        locations=known["area_id"].tolist(),
+        z=changes.tolist(),
+        colorscale=figures.DIVERGING_COLORSCALE,
+        zmid=0,
+        zmin=-reach,
+        zmax=reach,
+        showscale=not known.empty,
+        showlegend=False,
+        name=t("compare.change", lang),
+        marker={"line": line},
+        colorbar={
+            "title": {"text": comparison.change_unit(indicator, lang)},
+            **figures.NUMBER_TICKS,
+            "thickness": 14,
+            "len": 0.75,
+            "outlinewidth": 0,
+        },
+        customdata=_hover(known, indicator, dates, lang),
+        hovertemplate=_HOVER,
+    )
+
+
+def _status_traces(unknown, indicator, dates, lang):
+    """Per reason (boundary changed, suppressed, missing, ...): a grey fill without legend
+    entry and a symbol at a point inside each area, with the legend entry."""
+    for flag in sorted(unknown["flag"].unique(), key=lambda f: (f == comparison.BOUNDARY, f)):
+        rows = unknown[unknown["flag"] == flag]
+        boundary = flag == comparison.BOUNDARY
+        color = BOUNDARY_COLOR if boundary else flags.color(flag)
+        name = comparison.status_label(flag, lang)
+        hover = _hover(rows, indicator, dates, lang)
+        yield go.Choropleth(
+            geojson=figures._feature_collection(rows[["area_id", "geojson"]]),
+            featureidkey="id",
+            locations=rows["area_id"].tolist(),
+            z=[0] * len(rows),
+            colorscale=[[0, color], [1, color]],
+            showscale=False,
+            showlegend=False,
+            name=name,
+            marker={"line": {"color": figures.NULL_LINE_COLOR, "width": 0.8}},
+            customdata=hover,
+            hovertemplate=_HOVER,
+        )
+        points = [shape(json.loads(g)).representative_point() for g in rows["geojson"]]
+        yield go.Scattergeo(
+            lon=[p.x for p in points],
+            lat=[p.y for p in points],
+            mode="markers",
+            name=name,
+            marker={
+                "symbol": SYMBOLS[comparison.BOUNDARY if boundary else "no_value"],
+                "size": 9,
+                "color": figures.TEXT_COLOR,
+                "line": {"width": 1.5, "color": figures.TEXT_COLOR},
+            },
+            customdata=hover,
+            hovertemplate=_HOVER,
+        )
+
+
+# --- slope chart --------------------------------------------------------------------------
+def slope_chart(
+    frame: pd.DataFrame,
+    city: pd.DataFrame,
+    indicator: Indicator,
+    level_label: str,
+    dates: tuple[str, str],
+    lang: str,
+) -> go.Figure:
+    """Each area from date A to date B (one line), coloured by the sign of the change;
+    the city black and thick. Areas with changed boundaries are dotted grey lines; areas
+    lacking a value cannot be drawn (the legend under the map counts them)."""
+    drawn = frame[frame["value_a"].notna() & frame["value_b"].notna()]
+    if drawn.empty and city.empty:
+        return figures.message(t("chart.no_data", lang))
+    x = list(_dates_text(dates))
+    groups = [
+        ("increase", drawn["change"] > 0, INCREASE, "solid"),
+        ("decrease", drawn["change"] < 0, DECREASE, "dash"),
+        ("unchanged", drawn["change"] == 0, UNCHANGED, "solid"),
+        ("boundary", drawn["change"].isna(), UNCHANGED, "dot"),
+    ]
+    named = len(drawn) <= SLOPE_LABELS_UP_TO
+    fig = go.Figure()
+    for key, mask, color, dash in groups:
+        rows = drawn[mask.fillna(False).astype(bool)]
+        if rows.empty:
+            continue
+        name = (
+            comparison.status_label(comparison.BOUNDARY, lang)
+            if key == "boundary"
+            else t(f"compare.{key}", lang)
+        )
+        fig.add_trace(_slope_trace(rows, x, name, color, dash, 1.6, named, indicator, dates, lang))
+    if not city.empty:
+        fig.add_trace(
+            _slope_trace(
+                city,
+                x,
+                city["name"].iloc[0],
+                figures.CITY_COLOR,
+                "solid",
+                3.5,
+                True,
+                indicator,
+                dates,
+                lang,
+            )
+        )
+    _slope_layout(fig, indicator, level_label, dates, lang)
+    return fig
+
+
+def _slope_trace(rows, x, name, color, dash, width, named, indicator, dates, lang):
+    """All areas of one group in one trace: segments separated by gaps (None)."""
+    xs, ys, texts, custom = [], [], [], []
+    hover = _hover(rows, indicator, dates, lang)
+    for row, data in zip(rows.to_dict("records"), hover, strict=True):
+        xs += [*x, None]
+        ys += [row["value_a"], row["value_b"], None]
+        texts += ["", row["name"] if named else "", ""]
+        custom += [data, data, data]
+    return go.Scatter(
+        x=xs,
+        y=ys,
+        mode="lines+markers+text" if named else "lines+markers",
+        text=texts,
+        textposition="middle right",
+        textfont={"size": 11, "color": color},
+        name=name,
+        line={"color": color, "dash": dash, "width": width},
+        marker={"size": 6, "color": color},
+        customdata=custom,
+        hovertemplate=_HOVER,
+        connectgaps=False,
+        cliponaxis=False,
+    )
+
+
+def _slope_layout(fig, indicator, level_label, dates, lang) -> None:
+    first, second = _dates_text(dates)
+    title = t("compare.slope_title", lang, title=indicator.title, date_a=first, date_b=second)
+    subtitle = t("compare.slope_subtitle", lang, level=level_label, unit=indicator.unit_label)
+    margin = {"l": 60, "r": 20, "t": 80, "b": 80}
+    fig.update_layout(
+        **figures._layout(title, subtitle, _caption(indicator, dates, lang), 560, margin),
+        legend={"orientation": "v", "x": 1.01, "y": 1, "xanchor": "left"},
+        hovermode="closest",
+    )
+    fig.update_xaxes(
+        type="category", range=[-0.25, 1.9], showgrid=False, linecolor="#9aa5b1", ticks="outside"
+    )
+    fig.update_yaxes(gridcolor="#e4e7eb", zeroline=False, **figures.NUMBER_TICKS)
+    if indicator.unit == "percent":
+        fig.update_yaxes(ticksuffix=" %")
+    else:
+        fig.update_yaxes(title={"text": indicator.unit_label})
+
+
+# --- areas side by side -------------------------------------------------------------------
+def area_bars(
+    frame: pd.DataFrame, indicator: Indicator, city_id: str | None, lang: str
+) -> go.Figure:
+    """Grouped bars: the reference dates on the x axis, one bar per area (and the city,
+    black) at each date. ``frame``: :func:`labels.series_labels` of :func:`queries.series`.
+    A value missing because of a flag is a "×" at 0 whose hover names the flag."""
+    if frame.empty:
+        return figures.message(t("chart.no_data", lang))
+    dates = sorted(frame["ref_date"].unique())
+    keys = list(dict.fromkeys(frame["series"]))
+    others = [k for k in keys if k != city_id]
+    fig = go.Figure()
+    for key in keys:
+        rows = frame[frame["series"] == key].sort_values("ref_date")
+        color = (
+            figures.CITY_COLOR
+            if key == city_id
+            else figures.OKABE_ITO[others.index(key) % len(figures.OKABE_ITO)]
+        )
+        fig.add_trace(_bar_trace(rows, color, indicator, lang))
+    subtitle = t(
+        "compare.bars_subtitle",
+        lang,
+        first=formatting.format_date(dates[0]),
+        last=formatting.format_date(dates[-1]),
+        unit=indicator.unit_label,
+    )
+    caption = figures._caption(indicator, dates[-1], lang)
+    margin = {"l": 60, "r": 20, "t": 80, "b": 80}
+    fig.update_layout(
+        **figures._layout(
+            t("compare.bars_title", lang, title=indicator.title), subtitle, caption, 480, margin
+        ),
+        barmode="group",
+        bargap=0.25,
+        legend={"orientation": "v", "x": 1.01, "y": 1, "xanchor": "left"},
+        hovermode="closest",
+    )
+    ticks = figures._thinned(dates, most=10)
+    fig.update_xaxes(
+        type="category",
+        categoryorder="array",
+        categoryarray=[formatting.format_date(d) for d in dates],
+        tickvals=[formatting.format_date(d) for d in ticks],
+        tickangle=0,
+        linecolor="#9aa5b1",
+    )
+    fig.update_yaxes(
+        gridcolor="#e4e7eb", zeroline=True, zerolinecolor="#9aa5b1", **figures.NUMBER_TICKS
+    )
+    if indicator.unit == "percent":
+        fig.update_yaxes(ticksuffix=" %")
+    else:
+        fig.update_yaxes(title={"text": indicator.unit_label})
+    return fig
+
+
+def _bar_trace(rows: pd.DataFrame, color: str, indicator: Indicator, lang: str) -> go.Bar:
+    missing = rows["value"].isna()
+    label = rows["label"].iloc[0]
+    return go.Bar(
+        x=[formatting.format_date(d) for d in rows["ref_date"]],
+        y=rows["value"].fillna(0).tolist(),
+        name=label,
+        marker={"color": color},
+        text=["×" if m else "" for m in missing],
+        textposition="outside",
+        textfont={"color": figures.TEXT_COLOR, "size": 13},
+        customdata=[
+            [label, formatting.format_date(d), labels.value_text(_num(v), f, indicator, lang, True)]
+            for d, v, f in zip(rows["ref_date"], rows["value"], rows["flag"], strict=True)
+        ],
+        hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]}: %{customdata[2]}"
+        "<extra></extra>",
+        cliponaxis=False,
+    )

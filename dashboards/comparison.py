@@ -1,0 +1,243 @@
+"""Vergleich: the change of one indicator between two reference dates for every area of a
+level, whether areas are comparable at all, and the tables of the comparison page.
+
+**Change** = value on date B − value on date A, in percentage points for percent values
+and in the indicator's unit otherwise (counts included: persons, not %).
+
+An area is **comparable** when it has a value on both dates and the same boundaries. Areas
+are those valid on date B (the map's geometry); per area a ``status``:
+
+* ``ok`` – both values, no flag;
+* ``flagged`` – both values, one carries a flag (e.g. a source's "unreliable"): change
+  shown, outlined on the map;
+* ``no_value`` – a value is missing (``flag`` says why: suppressed, a source symbol, or
+  ``missing`` for no row);
+* ``boundary`` – the area did not exist on date A under its id, or its boundaries differ
+  (another vintage whose geometry differs by more than :data:`BOUNDARY_TOLERANCE` of the
+  union's area, or whose geometry is unknown). Its change is not computed.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+
+import pandas as pd
+from dash import html
+from shapely.geometry import shape
+
+from dashboards import flags, formatting, labels, tables
+from dashboards.area_profile import difference_text
+from dashboards.catalogue import Indicator
+from dashboards.i18n import t
+from dashboards.tables import Column
+
+BOUNDARY = "boundary"
+# Relative area of the symmetric difference above which two boundaries count as different
+# (simplified web geometry of the same boundary in two vintages differs by far less).
+BOUNDARY_TOLERANCE = 0.005
+STATUS_ORDER = ("ok", "flagged", "no_value", BOUNDARY)
+CHANGE_COLUMNS = [
+    "area_id",
+    "name",
+    "value_a",
+    "flag_a",
+    "value_b",
+    "flag_b",
+    "change",
+    "status",
+    "flag",
+]
+
+
+@lru_cache(maxsize=2048)
+def boundaries_differ(geojson_a: str | None, geojson_b: str | None) -> bool:
+    """True if two GeoJSON geometries differ by more than the tolerance (or one is unknown)."""
+    if geojson_a is None or geojson_b is None:
+        return True
+    if geojson_a == geojson_b:
+        return False
+    a, b = shape(json.loads(geojson_a)), shape(json.loads(geojson_b))
+    union = a.union(b).area
+    return union == 0 or a.symmetric_difference(b).area / union > BOUNDARY_TOLERANCE
+
+
+def _none(value: object) -> object:
+    return None if value is None or (isinstance(value, float) and pd.isna(value)) else value
+
+
+def changed_boundaries(versions_a: pd.DataFrame, versions_b: pd.DataFrame) -> set[str]:
+    """Ids of the areas of date B that did not exist on date A or have other boundaries.
+
+    ``versions_*``: :func:`queries.area_versions` (area_id, vintage, geojson) per date.
+    """
+    before = versions_a.set_index("area_id")
+    changed = set()
+    for row in versions_b.to_dict("records"):
+        if row["area_id"] not in before.index:
+            changed.add(row["area_id"])
+            continue
+        old = before.loc[row["area_id"]]
+        if old["vintage"] != row["vintage"] and boundaries_differ(
+            _none(old["geojson"]), _none(row["geojson"])
+        ):
+            changed.add(row["area_id"])
+    return changed
+
+
+def _status(row: dict, changed: set[str]) -> tuple[str, str | None]:
+    if row["area_id"] in changed:
+        return BOUNDARY, BOUNDARY
+    if pd.isna(row["value_a"]) or pd.isna(row["value_b"]):
+        missing = row["flag_b"] if pd.isna(row["value_b"]) else row["flag_a"]
+        return "no_value", missing if flags.is_flag(missing) else flags.MISSING
+    for flag in (row["flag_b"], row["flag_a"]):
+        if flags.is_flag(flag):
+            return "flagged", flag
+    return "ok", None
+
+
+def change_frame(
+    values_a: pd.DataFrame,
+    values_b: pd.DataFrame,
+    versions_a: pd.DataFrame,
+    versions_b: pd.DataFrame,
+) -> pd.DataFrame:
+    """One row per area valid on date B: both values and flags, ``change``, ``status`` and
+    the ``flag`` that explains the status (see the module docstring).
+
+    ``values_*``: :func:`queries.area_values` of one indicator; ``versions_*``:
+    :func:`queries.area_versions` of the same level.
+    """
+    base = versions_b[["area_id", "name"]]
+    for suffix, values in (("a", values_a), ("b", values_b)):
+        part = values[["area_id", "value", "flag"]]
+        base = base.merge(
+            part.rename(columns={"value": f"value_{suffix}", "flag": f"flag_{suffix}"}),
+            on="area_id",
+            how="left",
+        )
+    if base.empty:
+        return pd.DataFrame(columns=CHANGE_COLUMNS)
+    changed = changed_boundaries(versions_a, versions_b)
+    status = [_status(row, changed) for row in base.to_dict("records")]
+    base["status"] = [s for s, _ in status]
+    base["flag"] = [f for _, f in status]
+    comparable = base["status"].isin(("ok", "flagged"))
+    base["change"] = (base["value_b"] - base["value_a"]).where(comparable)
+    return base[CHANGE_COLUMNS]
+
+
+def dissolved(versions_a: pd.DataFrame, versions_b: pd.DataFrame) -> int:
+    """Number of areas of date A that no longer exist (under their id) on date B."""
+    return len(set(versions_a["area_id"]) - set(versions_b["area_id"]))
+
+
+def change_unit(indicator: Indicator, lang: str) -> str:
+    """Unit of a change: percentage points for percent values, else the indicator's unit."""
+    return t("unit.points", lang) if indicator.unit == "percent" else indicator.unit_label
+
+
+def status_label(flag: str, lang: str) -> str:
+    """Short text for the reason an area has no comparable change."""
+    if flag == BOUNDARY:
+        return t("compare.status.boundary", lang)
+    return labels.flag_label(flag, lang)
+
+
+def status_explanation(flag: str, lang: str) -> str:
+    if flag == BOUNDARY:
+        return t("compare.status.boundary.explain", lang)
+    return flags.explanation(flag, lang)
+
+
+# --- layout pieces ------------------------------------------------------------------------
+def legend(frame: pd.DataFrame, lang: str) -> html.Div | None:
+    """Below the change map: the areas without a comparable change (by reason) and the
+    outlined ones (change of a value with a flag), with counts and explanations."""
+    parts = []
+    missing = frame[frame["status"].isin(("no_value", BOUNDARY))]
+    if not missing.empty:
+        items = [_legend_item(flag, n, lang) for flag, n in _counts(missing["flag"])]
+        parts.append(html.Div([html.P(t("compare.legend.not_comparable", lang)), html.Ul(items)]))
+    outlined = frame[frame["status"] == "flagged"]
+    if not outlined.empty:
+        items = [_legend_item(flag, n, lang) for flag, n in _counts(outlined["flag"])]
+        parts.append(html.Div([html.P(t("map.flagged_note", lang)), html.Ul(items)]))
+    if not parts:
+        return None
+    return html.Div(parts, className="map-note", role="note", id="compare-legend")
+
+
+def _counts(values: pd.Series) -> list[tuple[str, int]]:
+    counts = values.value_counts()
+    pairs = [(str(f), int(n)) for f, n in counts.items()]
+    return sorted(pairs, key=lambda x: (x[0] == BOUNDARY, flags.order(x[0])))
+
+
+def _legend_item(flag: str, n: int, lang: str) -> html.Li:
+    text = t(
+        "compare.legend.item",
+        lang,
+        label=status_label(flag, lang),
+        n=n,
+        explain=status_explanation(flag, lang),
+    )
+    return html.Li(html.Span(text), className="legend-item", **{"data-flag": flag})
+
+
+def _change_row(row: dict, indicator: Indicator, lang: str) -> dict[str, tables.Cell]:
+    note = status_label(row["flag"], lang) if row.get("flag") else ""
+    cells = {"name": (row["name"], row["name"])}
+    for suffix in ("a", "b"):
+        value = _none(row[f"value_{suffix}"])
+        text = labels.value_text(value, row[f"flag_{suffix}"], indicator, lang)
+        cells[f"value_{suffix}"] = (text, value)
+    change = _none(row["change"])
+    cells["change"] = (difference_text(change, indicator, lang), change)
+    cells["flag"] = (note, note)
+    return cells
+
+
+def change_table(
+    table_id: str,
+    frame: pd.DataFrame,
+    city: pd.DataFrame,
+    indicator: Indicator,
+    dates: tuple[str, str],
+    caption: str,
+    state: dict | None,
+    lang: str,
+) -> html.Div:
+    """Areas with both values and the change; the whole city in the footer row."""
+    columns = [
+        Column("name", t("table.area", lang)),
+        Column("value_a", formatting.format_date(dates[0]), True),
+        Column("value_b", formatting.format_date(dates[1]), True),
+        Column("change", t("compare.col.change", lang, unit=change_unit(indicator, lang)), True),
+        Column("flag", t("table.flag", lang)),
+    ]
+    rows = [_change_row(r, indicator, lang) for r in frame.to_dict("records")]
+    footer = [_change_row(r, indicator, lang) for r in city.to_dict("records")]
+    notes = _notes(pd.concat([frame, city]), lang)
+    return tables.data_table(table_id, caption, columns, rows, state, lang, footer, notes)
+
+
+def _notes(frame: pd.DataFrame, lang: str) -> html.Div | None:
+    """Table notes for the value flags and, if any, the boundary status."""
+    used = [*frame["flag_a"], *frame["flag_b"], *frame["flag"].where(frame["flag"] != BOUNDARY)]
+    notes = tables.flag_notes(used, lang)
+    if BOUNDARY not in set(frame["flag"]):
+        return notes
+    item = html.Li(
+        t(
+            "table.note_item",
+            lang,
+            label=status_label(BOUNDARY, lang),
+            explain=status_explanation(BOUNDARY, lang),
+        )
+    )
+    if notes is None:
+        return html.Div([html.P(t("table.notes", lang)), html.Ul([item])], className="table-notes")
+    notes.children[1].children.append(item)
+    return notes

@@ -1,0 +1,343 @@
+"""Indikatoren: what the catalogue page says about each indicator.
+
+For every indicator: definition, numerator, denominator, unit and source (from the
+``indicators`` table), data coverage (first and latest date with a value, levels; for
+segregation indices the number of units), caveats, and related indicators:
+
+* **same topic** (``indicators.topic``);
+* **same group**: the same whole-city numerator on the same date
+  (:func:`queries.same_numerator_pairs`; the warehouse keeps no group column).
+
+Caveats: segregation indices depend on the size and number of units (MAUP); flags
+present in the values (with counts); disclosure-control thresholds where the build
+recorded them in ``meta`` (keys :data:`META_MIN_DENOMINATOR`, :data:`META_MIN_COUNT`);
+series breaks (a change of ``definition_id``); observed rates; location quotients.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+import dash
+import pandas as pd
+from dash import dcc, html
+
+from dashboards import catalogue, context, flags, formatting, labels, queries, tables
+from dashboards.catalogue import Indicator
+from dashboards.i18n import UnknownStringError, t
+from dashboards.queries import Warehouse
+from dashboards.tables import Column
+
+META_MIN_DENOMINATOR = "disclosure_min_denominator"
+META_MIN_COUNT = "disclosure_min_count"
+ENGINE_FUNCTIONS = frozenset({"count", "share", "ratio", "location_quotient"})
+SEGREGATION_PATH = "/segregation"
+
+
+@dataclass(frozen=True)
+class Period:
+    """Dates with values of one definition (or level)."""
+
+    key: str
+    first: str | None
+    last: str | None
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Everything the catalogue shows about one indicator."""
+
+    indicator: Indicator
+    first_date: str | None
+    last_date: str | None
+    n_dates: int
+    levels: tuple[tuple[str, int | None], ...]  # (level label, units on the latest date)
+    flag_counts: tuple[tuple[str, int], ...]
+    definitions: tuple[Period, ...]
+    same_topic: tuple[Indicator, ...]
+    same_group: tuple[Indicator, ...]
+
+
+def topic_label(topic: str, lang: str) -> str:
+    """``topic.<id>`` from strings.yaml, else the id itself, capitalised."""
+    try:
+        return t(f"topic.{topic}", lang)
+    except UnknownStringError:
+        return topic.replace("_", " ").capitalize()
+
+
+def facts(warehouse: Warehouse, lang: str) -> dict[str, Facts]:
+    """Facts of every indicator, in catalogue order."""
+    indicators = catalogue.indicators(warehouse, lang)
+    coverage = queries.indicator_coverage(warehouse)
+    counts = queries.indicator_flag_counts(warehouse)
+    pairs = queries.same_numerator_pairs(warehouse)
+    levels = catalogue.levels(warehouse, lang)
+    out = {}
+    for indicator_id, indicator in indicators.items():
+        rows = coverage[coverage["indicator_id"] == indicator_id]
+        group_ids = set(pairs.loc[pairs["indicator_id"] == indicator_id, "related_id"])
+        out[indicator_id] = Facts(
+            indicator=indicator,
+            first_date=_min(rows["first_date"]),
+            last_date=_max(rows["last_date"]),
+            n_dates=_n_dates(warehouse, indicator_id),
+            levels=_levels(rows, levels),
+            flag_counts=_flag_counts(counts, indicator_id),
+            definitions=_definitions(rows),
+            same_topic=tuple(
+                i for k, i in indicators.items() if k != indicator_id and i.topic == indicator.topic
+            ),
+            same_group=tuple(i for k, i in indicators.items() if k in group_ids),
+        )
+    return out
+
+
+def _min(values: pd.Series) -> str | None:
+    values = values.dropna()
+    return None if values.empty else str(values.min())
+
+
+def _max(values: pd.Series) -> str | None:
+    values = values.dropna()
+    return None if values.empty else str(values.max())
+
+
+def _n_dates(warehouse: Warehouse, indicator_id: str) -> int:
+    return len(catalogue.indicator_dates(warehouse, indicator_id))
+
+
+def _levels(rows: pd.DataFrame, levels: dict) -> tuple[tuple[str, int | None], ...]:
+    """Levels with values, coarse to fine, with the latest number of units (indices)."""
+    out = []
+    for level, lvl in levels.items():
+        mine = rows[(rows["level"] == level) & rows["last_date"].notna()]
+        if mine.empty:
+            continue
+        latest = mine.sort_values("last_date").iloc[-1]
+        units = None if pd.isna(latest["n_units"]) else int(latest["n_units"])
+        out.append((lvl.label, units))
+    return tuple(out)
+
+
+def _flag_counts(counts: pd.DataFrame, indicator_id: str) -> tuple[tuple[str, int], ...]:
+    mine = counts[counts["indicator_id"] == indicator_id]
+    pairs = [(str(f), int(n)) for f, n in zip(mine["flag"], mine["n"], strict=True)]
+    return tuple(sorted(pairs, key=lambda p: flags.order(p[0])))
+
+
+def _definitions(rows: pd.DataFrame) -> tuple[Period, ...]:
+    """Periods per ``definition_id`` (over all levels), in time order."""
+    periods = [
+        Period(str(key), _min(part["first_date"]), _max(part["last_date"]))
+        for key, part in rows.groupby("definition_id", sort=False)
+    ]
+    return tuple(sorted(periods, key=lambda p: p.first or ""))
+
+
+# --- caveats ------------------------------------------------------------------------------
+def caveats(fact: Facts, meta: dict[str, str], lang: str) -> list[str]:
+    """Notes on interpreting the indicator (see the module docstring)."""
+    indicator = fact.indicator
+    notes = []
+    if indicator.is_segregation:
+        notes.append(t("catalogue.caveat.segregation", lang))
+    if indicator.function == "observed":
+        notes.append(t("catalogue.caveat.observed", lang))
+    if indicator.function == "location_quotient":
+        notes.append(t("catalogue.caveat.location_quotient", lang))
+    if len(fact.definitions) > 1:
+        items = "; ".join(
+            t(
+                "catalogue.caveat.definition_item",
+                lang,
+                definition=p.key,
+                first=formatting.format_date(p.first),
+                last=formatting.format_date(p.last),
+            )
+            for p in fact.definitions
+        )
+        notes.append(t("catalogue.caveat.definitions", lang, items=items))
+    disclosure = disclosure_caveat(indicator, meta, lang)
+    if disclosure:
+        notes.append(disclosure)
+    if fact.flag_counts:
+        items = "; ".join(
+            t(
+                "catalogue.caveat.flag_item",
+                lang,
+                label=labels.flag_label(flag, lang),
+                n=formatting.format_count(n),
+                explain=flags.explanation(flag, lang),
+            )
+            for flag, n in fact.flag_counts
+        )
+        notes.append(t("catalogue.caveat.flags", lang, items=items))
+    return notes
+
+
+def disclosure_caveat(indicator: Indicator, meta: dict[str, str], lang: str) -> str | None:
+    """The disclosure-control thresholds the build applied to this indicator (None if the
+    build did not record them, or the indicator is not computed by the engine)."""
+    if indicator.function not in ENGINE_FUNCTIONS or META_MIN_COUNT not in meta:
+        return None
+    max_count = int(meta[META_MIN_COUNT]) - 1
+    if indicator.function == "count":
+        return t("catalogue.caveat.disclosure_count", lang, max_count=max_count)
+    if META_MIN_DENOMINATOR not in meta:
+        return None
+    return t(
+        "catalogue.caveat.disclosure_share",
+        lang,
+        min_denominator=formatting.format_count(int(meta[META_MIN_DENOMINATOR])),
+        max_count=max_count,
+    )
+
+
+# --- layout pieces ------------------------------------------------------------------------
+def href(path: str, indicator_id: str) -> str:
+    """``path?indicator=…`` keeping the language and instance of the current view."""
+    params = {"indicator": indicator_id}
+    params.update({k: v for k in context.PERSISTENT if (v := context.setting(k)) is not None})
+    return dash.get_relative_path(f"{path}?{urlencode(params)}")
+
+
+def catalogue_href(indicator_id: str) -> str:
+    """The entry of an indicator. Used with a plain link (a full page load): the page keeps
+    its state in the query string with ``history.replaceState``, which Dash's router does
+    not see, so a client-side link to the same path with another query may not re-render."""
+    return href("/indikatoren", indicator_id)
+
+
+def _has_page(path: str) -> bool:
+    return any(page.get("path") == path for page in dash.page_registry.values())
+
+
+def view_links(indicator: Indicator, lang: str) -> list:
+    """Links to the map, the time series and the comparison of an area indicator; to the
+    time series and (if the app has it) the segregation page of a city-wide index."""
+    targets = [("trends", "/zeitreihen")]
+    if not indicator.is_segregation:
+        targets = [("map", "/karte"), *targets, ("compare", "/vergleich")]
+    elif _has_page(SEGREGATION_PATH):
+        targets.append(("segregation", SEGREGATION_PATH))
+    return [
+        dcc.Link(
+            t(f"catalogue.link.{key}", lang),
+            href=href(path, indicator.indicator_id),
+            className="view-link",
+        )
+        for key, path in targets
+    ]
+
+
+def _fact(label: str, value) -> list:
+    return [html.Dt(label), html.Dd(value)]
+
+
+def _coverage_text(fact: Facts, lang: str) -> str:
+    if fact.first_date is None:
+        return t("catalogue.no_values", lang)
+    return t(
+        "catalogue.dates_value",
+        lang,
+        first=formatting.format_date(fact.first_date),
+        last=formatting.format_date(fact.last_date),
+        n=fact.n_dates,
+    )
+
+
+def _levels_text(fact: Facts, lang: str) -> str:
+    return ", ".join(
+        t("catalogue.level_units", lang, level=label, n=formatting.format_count(n))
+        if n is not None
+        else label
+        for label, n in fact.levels
+    )
+
+
+def _related(items: tuple[Indicator, ...], lang: str) -> html.Ul | str:
+    if not items:
+        return t("catalogue.related_none", lang)
+    return html.Ul(
+        [
+            html.Li(
+                [
+                    html.A(i.title, href=catalogue_href(i.indicator_id)),
+                    html.Span(view_links(i, lang), className="view-links"),
+                ]
+            )
+            for i in items
+        ],
+        className="related-list",
+    )
+
+
+def card(fact: Facts, meta: dict[str, str], lang: str) -> html.Article:
+    """The full entry of one indicator."""
+    indicator = fact.indicator
+    facts_list = [
+        *_fact(t("catalogue.definition", lang), indicator.definition),
+        *_fact(t("catalogue.numerator", lang), indicator.numerator_label or formatting.MISSING),
+        *_fact(t("catalogue.denominator", lang), indicator.denominator_label or formatting.MISSING),
+        *_fact(t("catalogue.unit", lang), indicator.unit_label),
+        *_fact(t("catalogue.source", lang), indicator.source),
+        *_fact(t("catalogue.dates", lang), _coverage_text(fact, lang)),
+        *_fact(t("catalogue.levels", lang), _levels_text(fact, lang) or formatting.MISSING),
+        *_fact(t("catalogue.col.topic", lang), topic_label(indicator.topic, lang)),
+    ]
+    notes = caveats(fact, meta, lang)
+    same_topic = tuple(i for i in fact.same_topic if i not in fact.same_group)
+    related = [
+        html.H3(f"{t('catalogue.related', lang)} ({t('catalogue.same_group', lang)})"),
+        _related(fact.same_group, lang),
+        html.H3(f"{t('catalogue.related', lang)} ({t('catalogue.same_topic_other', lang)})"),
+        _related(same_topic, lang),
+    ]
+    return html.Article(
+        [
+            html.H2(indicator.title),
+            html.P(
+                [html.Span(t("catalogue.links", lang) + ": "), *view_links(indicator, lang)],
+                className="card-links view-links",
+            ),
+            html.Dl(facts_list, className="facts"),
+            html.H3(t("catalogue.caveats", lang)),
+            html.Ul([html.Li(n) for n in notes]) if notes else html.P(formatting.MISSING),
+            *related,
+        ],
+        className="panel indicator-card",
+        id=f"indicator-{indicator.indicator_id}",
+    )
+
+
+def catalogue_table(
+    table_id: str, all_facts: dict[str, Facts], caption: str, state: dict | None, lang: str
+) -> html.Div:
+    """All indicators: title (link to its entry), topic, unit, source, dates."""
+    columns = [
+        Column("title", t("profile.col.indicator", lang)),
+        Column("topic", t("catalogue.col.topic", lang)),
+        Column("unit", t("catalogue.unit", lang)),
+        Column("first", t("catalogue.col.first", lang), True),
+        Column("last", t("catalogue.col.last", lang), True),
+        Column("dates", t("catalogue.col.dates", lang), True),
+        Column("source", t("catalogue.source", lang)),
+    ]
+    rows = []
+    for fact in all_facts.values():
+        ind = fact.indicator
+        topic = topic_label(ind.topic, lang)
+        rows.append(
+            {
+                "title": (html.A(ind.title, href=catalogue_href(ind.indicator_id)), ind.title),
+                "topic": (topic, topic),
+                "unit": (ind.unit_label, ind.unit_label),
+                "first": (formatting.format_date(fact.first_date), fact.first_date),
+                "last": (formatting.format_date(fact.last_date), fact.last_date),
+                "dates": (formatting.format_count(fact.n_dates), fact.n_dates),
+                "source": (ind.source, ind.source),
+            }
+        )
+    return tables.data_table(table_id, caption, columns, rows, state, lang)

@@ -1,0 +1,321 @@
+"""Vergleich (``/vergleich``): (a) the change of one indicator between two reference dates
+as a change map and a slope chart, (b) selected areas side by side across the dates.
+
+URL state: ``/vergleich?indicator=foreigner_share&level=district&date_a=2022-12-31
+&date_b=2024-12-31&areas=11,21``. Dates: those of the indicator (defaults: first and
+latest); if A is after B the two are compared in time order (with a hint). Level: every
+level below the city (default: the finest with boundaries on date B). Areas (b): those of
+the level valid on date B, at most :data:`compare_figures.MAX_AREAS`. Data and tables:
+:mod:`dashboards.comparison`; figures: :mod:`dashboards.compare_figures`.
+"""
+
+from __future__ import annotations
+
+import dash
+from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, html
+
+from dashboards import (
+    catalogue,
+    compare_figures,
+    comparison,
+    components,
+    context,
+    figures,
+    formatting,
+    ids,
+    labels,
+    queries,
+    tables,
+)
+from dashboards.i18n import t
+
+HIDDEN = {"display": "none"}
+DEFAULT_AREAS = 3
+
+dash.register_page(
+    __name__,
+    path="/vergleich",
+    order=11,
+    name=t("nav.compare"),
+    nav_key="nav.compare",
+    title=lambda **_: t("page.compare", context.lang()),
+)
+
+
+def layout(
+    indicator: str | None = None,
+    level: str | None = None,
+    date_a: str | None = None,
+    date_b: str | None = None,
+    areas: str | None = None,
+    **_other: str,
+) -> html.Div:
+    """The comparison for the parameters in the URL (or the defaults)."""
+    wh, lang = context.warehouse(), context.lang()
+    indicators = [i for i in catalogue.indicators(wh, lang).values() if not i.is_segregation]
+    levels = catalogue.map_levels(wh, lang)
+    default = catalogue.default_indicator(catalogue.series_indicators(wh, indicators) or indicators)
+    offered = [i.indicator_id for i in indicators]
+    indicator, n1 = components.choose(indicator, offered, default, "indicator", lang)
+    dates = catalogue.indicator_dates(wh, indicator) if indicator else []
+    date_a, n2 = components.choose(date_a, dates, dates[0] if dates else None, "date_a", lang)
+    date_b, n3 = components.choose(date_b, dates, dates[-1] if dates else None, "date_b", lang)
+    default_level = catalogue.default_map_level(wh, levels, date_b)
+    level, n4 = components.choose_level(level, levels, default_level, lang)
+    options = _area_options(level, date_b)
+    allowed = [o["value"] for o in options]
+    areas, n5 = components.choose_many(areas, allowed, allowed[:DEFAULT_AREAS], "areas", lang)
+    limit = compare_figures.MAX_AREAS
+    controls = [
+        components.indicator_control(ids.COMPARE_INDICATOR, indicators, indicator, lang),
+        components.level_control(ids.COMPARE_LEVEL, levels, level, lang),
+        _date_control(t("control.date_a", lang), ids.COMPARE_DATE_A, dates, date_a, lang),
+        _date_control(t("control.date_b", lang), ids.COMPARE_DATE_B, dates, date_b, lang),
+    ]
+    area_control = components.control(
+        t("control.compare_areas", lang, n=limit),
+        ids.COMPARE_AREAS,
+        options,
+        areas,
+        lang,
+        multi=True,
+    )
+    return html.Div(
+        [
+            components.page_header(t("compare.heading", lang), t("compare.intro", lang)),
+            components.notices([n1, n2, n3, n4, n5]),
+            html.Div(controls, className="controls"),
+            html.Div(id=ids.COMPARE_DEFINITION),
+            html.H2(t("compare.change_heading", lang), className="section-heading"),
+            html.Div(id=ids.COMPARE_NOTE, **{"aria-live": "polite"}),
+            html.Div(
+                components.graph(ids.COMPARE_MAP, geo=True),
+                className="panel",
+                id=ids.COMPARE_MAP_PANEL,
+            ),
+            html.Div(id=ids.COMPARE_LEGEND),
+            html.Div(components.graph(ids.COMPARE_SLOPE), className="panel"),
+            tables.table_section(t("compare.table_heading", lang), ids.COMPARE_CHANGE_TABLE),
+            html.H2(t("compare.areas_heading", lang), className="section-heading"),
+            html.Div(area_control, className="controls"),
+            html.Div(id=ids.COMPARE_BARS_NOTE, **{"aria-live": "polite"}),
+            html.Div(components.graph(ids.COMPARE_BARS), className="panel"),
+            tables.table_section(t("compare.bars_table_heading", lang), ids.COMPARE_BARS_TABLE),
+            *components.url_sync(
+                ids.COMPARE_URL, ["indicator", "level", "date_a", "date_b", "areas"]
+            ),
+        ]
+    )
+
+
+def _date_control(label: str, component_id: str, dates: list[str], value, lang: str):
+    return components.control(label, component_id, components.date_options(dates), value, lang)
+
+
+def _area_options(level: str | None, ref_date: str | None) -> list[dict]:
+    if level is None or ref_date is None:
+        return []
+    return components.area_options(queries.areas(context.warehouse(), level, ref_date))
+
+
+def ordered(date_a: str | None, date_b: str | None) -> tuple[tuple[str, str] | None, str | None]:
+    """The two dates in time order and the hint to show (A after B, or A equal to B)."""
+    if not date_a or not date_b:
+        return None, None
+    if date_a == date_b:
+        return (date_a, date_b), "compare.same_date"
+    if date_a > date_b:
+        return (date_b, date_a), "compare.dates_swapped"
+    return (date_a, date_b), None
+
+
+def _change(indicator_id: str, level: str, dates: tuple[str, str]) -> tuple:
+    """Indicator, level label, the change frame of the areas and of the city, dissolved."""
+    wh, lang = context.warehouse(), context.lang()
+    indicator = catalogue.indicators(wh, lang)[indicator_id]
+    level_label = catalogue.levels(wh, lang)[level].label
+    frame = _frame(indicator_id, level, dates)
+    city = catalogue.city(wh)
+    city_frame = _frame(indicator_id, city.level, dates)
+    versions = [queries.area_versions(wh, level, d) for d in dates]
+    return indicator, level_label, frame, city_frame, comparison.dissolved(*versions)
+
+
+def _frame(indicator_id: str, level: str, dates: tuple[str, str]):
+    wh = context.warehouse()
+    values = [queries.area_values(wh, (indicator_id,), d, level) for d in dates]
+    versions = [queries.area_versions(wh, level, d) for d in dates]
+    return comparison.change_frame(*values, *versions)
+
+
+@callback(
+    Output(ids.COMPARE_DATE_A, "options"),
+    Output(ids.COMPARE_DATE_A, "value"),
+    Output(ids.COMPARE_DATE_B, "options"),
+    Output(ids.COMPARE_DATE_B, "value"),
+    Input(ids.COMPARE_INDICATOR, "value"),
+    State(ids.COMPARE_DATE_A, "value"),
+    State(ids.COMPARE_DATE_B, "value"),
+    prevent_initial_call=True,
+)
+def update_dates(indicator_id: str, date_a: str | None, date_b: str | None) -> tuple:
+    """The dates of the chosen indicator; keep each date it has, else its first / latest."""
+    dates = catalogue.indicator_dates(context.warehouse(), indicator_id)
+    options = components.date_options(dates)
+    a = date_a if date_a in dates else (dates[0] if dates else None)
+    b = date_b if date_b in dates else (dates[-1] if dates else None)
+    return options, a, options, b
+
+
+@callback(
+    Output(ids.COMPARE_AREAS, "options"),
+    Output(ids.COMPARE_AREAS, "value"),
+    Input(ids.COMPARE_LEVEL, "value"),
+    Input(ids.COMPARE_DATE_A, "value"),
+    Input(ids.COMPARE_DATE_B, "value"),
+    State(ids.COMPARE_AREAS, "value"),
+    prevent_initial_call=True,
+)
+def update_area_options(level: str, date_a, date_b, current: list[str] | None) -> tuple:
+    """Areas of the level valid on the later date; keep the chosen ones that still exist."""
+    dates, _ = ordered(date_a, date_b)
+    options = _area_options(level, dates[1] if dates else None)
+    allowed = [o["value"] for o in options]
+    kept = [a for a in current or [] if a in allowed]
+    return options, kept or allowed[:DEFAULT_AREAS]
+
+
+@callback(
+    Output(ids.COMPARE_MAP, "figure"),
+    Output(ids.COMPARE_MAP_PANEL, "style"),
+    Output(ids.COMPARE_NOTE, "children"),
+    Output(ids.COMPARE_LEGEND, "children"),
+    Output(ids.COMPARE_SLOPE, "figure"),
+    Output(ids.COMPARE_DEFINITION, "children"),
+    Input(ids.COMPARE_INDICATOR, "value"),
+    Input(ids.COMPARE_LEVEL, "value"),
+    Input(ids.COMPARE_DATE_A, "value"),
+    Input(ids.COMPARE_DATE_B, "value"),
+)
+def update_change(indicator_id: str, level: str, date_a: str, date_b: str) -> tuple:
+    wh, lang = context.warehouse(), context.lang()
+    dates, hint = ordered(date_a, date_b)
+    if dates is None or not indicator_id or not level:
+        empty = figures.message(t("chart.no_data", lang))
+        return empty, HIDDEN, None, None, empty, None
+    indicator, level_label, frame, city, gone = _change(indicator_id, level, dates)
+    notes = [html.P(t(hint, lang), className="hint")] if hint else []
+    if gone:
+        date = formatting.format_date(dates[0])
+        notes.append(html.P(t("compare.dissolved", lang, n=gone, date=date), className="hint"))
+    shapes = queries.geometries(wh, level, dates[1])
+    slope = compare_figures.slope_chart(frame, city, indicator, level_label, dates, lang)
+    definition = components.definition(indicator, lang)
+    if shapes.empty:
+        notes.append(_no_geometry(wh, indicator_id, level, level_label, dates[1], lang))
+        no_map = figures.message(t("map.no_geometry", lang))
+        return no_map, HIDDEN, notes, None, slope, definition
+    figure = compare_figures.change_map(frame, shapes, indicator, level_label, dates, lang)
+    legend = comparison.legend(frame, lang)
+    return figure, None, notes or None, legend, slope, definition
+
+
+def _no_geometry(wh, indicator_id, level, level_label, ref_date, lang) -> html.Div:
+    dates = catalogue.indicator_dates(wh, indicator_id)
+    with_map = [d for d in dates if catalogue.has_geometry(wh, level, d)]
+    return components.no_geometry_notice(level_label, ref_date, with_map, lang)
+
+
+@callback(
+    Output(ids.COMPARE_CHANGE_TABLE, "children"),
+    Input(ids.COMPARE_INDICATOR, "value"),
+    Input(ids.COMPARE_LEVEL, "value"),
+    Input(ids.COMPARE_DATE_A, "value"),
+    Input(ids.COMPARE_DATE_B, "value"),
+    Input(ids.sort_state(ids.COMPARE_CHANGE_TABLE), "data"),
+)
+def update_change_table(indicator_id, level, date_a, date_b, sort: dict | None):
+    lang = context.lang()
+    dates, _ = ordered(date_a, date_b)
+    if dates is None or not indicator_id or not level:
+        return html.P(t("table.empty", lang), className="table-empty")
+    indicator, level_label, frame, city, _ = _change(indicator_id, level, dates)
+    first, second = (formatting.format_date(d) for d in dates)
+    caption = t(
+        "compare.table_caption",
+        lang,
+        title=indicator.title,
+        level=level_label,
+        date_a=first,
+        date_b=second,
+    )
+    return comparison.change_table(
+        ids.COMPARE_CHANGE_TABLE, frame, city, indicator, dates, caption, sort, lang
+    )
+
+
+def _bars_series(indicator_id: str, areas: list[str] | None, date_a, date_b) -> tuple:
+    """Indicator, labelled series of the city and the areas within the two dates, city
+    id, and a hint if more areas were chosen than are shown."""
+    wh, lang = context.warehouse(), context.lang()
+    indicator = catalogue.indicators(wh, lang)[indicator_id]
+    city = catalogue.city(wh)
+    chosen = list(areas or [])
+    shown = chosen[: compare_figures.MAX_AREAS]
+    frame = queries.series(wh, indicator_id, (city.area_id, *shown))
+    dates, _ = ordered(date_a, date_b)
+    if dates is not None:
+        frame = frame[(frame["ref_date"] >= dates[0]) & (frame["ref_date"] <= dates[1])]
+    level_labels = {k: lvl.label for k, lvl in catalogue.levels(wh, lang).items()}
+    frame = labels.series_labels(frame, indicator, level_labels, lang)
+    hint = None
+    if len(chosen) > len(shown):
+        hint = t("compare.too_many_areas", lang, n=compare_figures.MAX_AREAS)
+    return indicator, frame, city.area_id, hint, lang
+
+
+@callback(
+    Output(ids.COMPARE_BARS, "figure"),
+    Output(ids.COMPARE_BARS_NOTE, "children"),
+    Input(ids.COMPARE_INDICATOR, "value"),
+    Input(ids.COMPARE_AREAS, "value"),
+    Input(ids.COMPARE_DATE_A, "value"),
+    Input(ids.COMPARE_DATE_B, "value"),
+)
+def update_bars(indicator_id: str, areas: list[str] | None, date_a, date_b) -> tuple:
+    indicator, frame, city_id, hint, lang = _bars_series(indicator_id, areas, date_a, date_b)
+    figure = compare_figures.area_bars(frame, indicator, city_id, lang)
+    return figure, html.P(hint, className="notice", role="status") if hint else None
+
+
+@callback(
+    Output(ids.COMPARE_BARS_TABLE, "children"),
+    Input(ids.COMPARE_INDICATOR, "value"),
+    Input(ids.COMPARE_AREAS, "value"),
+    Input(ids.COMPARE_DATE_A, "value"),
+    Input(ids.COMPARE_DATE_B, "value"),
+    Input(ids.sort_state(ids.COMPARE_BARS_TABLE), "data"),
+)
+def update_bars_table(indicator_id, areas, date_a, date_b, sort: dict | None):
+    indicator, frame, _, _, lang = _bars_series(indicator_id, areas, date_a, date_b)
+    dates = sorted(frame["ref_date"].unique()) if not frame.empty else [None]
+    caption = t(
+        "compare.bars_table_caption",
+        lang,
+        title=indicator.title,
+        first=formatting.format_date(dates[0]),
+        last=formatting.format_date(dates[-1]),
+    )
+    return tables.series_table(ids.COMPARE_BARS_TABLE, frame, indicator, caption, sort, lang)
+
+
+clientside_callback(
+    ClientsideFunction(namespace="imon", function_name="syncQuery"),
+    Output(ids.COMPARE_URL, "data"),
+    Input(ids.COMPARE_INDICATOR, "value"),
+    Input(ids.COMPARE_LEVEL, "value"),
+    Input(ids.COMPARE_DATE_A, "value"),
+    Input(ids.COMPARE_DATE_B, "value"),
+    Input(ids.COMPARE_AREAS, "value"),
+    State(ids.url_keys(ids.COMPARE_URL), "data"),
+)

@@ -1,0 +1,253 @@
+"""Daten (``/daten``): the values as a filterable table with CSV and XLSX download.
+
+URL state: ``/daten?indicators=foreigner_share,population&level=district&dates=2023-12-31,
+2024-12-31&areas=11,12`` (``areas`` empty: all areas of the level). The dates offered are
+those of the chosen indicators (default: their latest); the areas those valid on any chosen
+date. The table shows exactly the rows of the downloads (:func:`export_tables.data_table`
+and :func:`export_tables.data_records`: suppressed values without counts); segregation
+indices are city-wide values over the units of the level, listed with their number of units.
+"""
+
+from __future__ import annotations
+
+import dash
+from dash import (
+    ALL,
+    ClientsideFunction,
+    Input,
+    Output,
+    State,
+    callback,
+    clientside_callback,
+    dcc,
+    html,
+)
+
+from dashboards import (
+    catalogue,
+    components,
+    context,
+    downloads,
+    export_tables,
+    formatting,
+    ids,
+    queries,
+    tables,
+)
+from dashboards.i18n import t
+
+DOWNLOAD_FORMATS = export_tables.TABLE_FORMATS
+HIDDEN_COLUMNS = ("indicator_id", "level")  # fixed by the filters or in the title
+NUMERIC_COLUMNS = ("value", "numerator", "denominator", "n_units")
+
+dash.register_page(
+    __name__,
+    path="/daten",
+    order=13,
+    name=t("nav.data"),
+    nav_key="nav.data",
+    title=lambda **_: t("page.data", context.lang()),
+)
+
+
+def layout(
+    indicators: str | None = None,
+    level: str | None = None,
+    dates: str | None = None,
+    areas: str | None = None,
+    **_other: str,
+) -> html.Div:
+    """The table for the indicators, level, dates and areas in the URL (or the defaults)."""
+    lang = context.lang()
+    controls, notices = _controls(indicators, level, dates, areas, lang)
+    return html.Div(
+        [
+            components.page_header(t("data.heading", lang), t("data.intro", lang)),
+            components.notices(notices),
+            html.Div(controls, className="controls"),
+            _download_menu(lang),
+            html.P(id=ids.DATA_COUNT, className="data-count", **{"aria-live": "polite"}),
+            tables.table_section(t("data.table_heading", lang), ids.DATA_TABLE),
+            *components.url_sync(ids.DATA_URL, ["indicators", "level", "dates", "areas"]),
+        ]
+    )
+
+
+def _controls(
+    indicators: str | None, level: str | None, dates: str | None, areas: str | None, lang: str
+) -> tuple[list, list[str | None]]:
+    """The four filters set from the URL values (unknown ones: defaults and a notice)."""
+    wh = context.warehouse()
+    offered = list(catalogue.indicators(wh, lang).values())
+    levels = list(catalogue.levels(wh, lang).values())
+    default = catalogue.default_indicator(offered)
+    allowed = [i.indicator_id for i in offered]
+    chosen, n1 = components.choose_many(indicators, allowed, [default], "indicators", lang)
+    chosen = chosen or [default]
+    level, n2 = components.choose_level(level, levels, levels[-1] if levels else None, lang)
+    all_dates = catalogue.indicator_dates(wh, *chosen)
+    dates, n3 = components.choose_many(dates, all_dates, all_dates[-1:], "dates", lang)
+    dates = dates or all_dates[-1:]
+    options = _area_options(level, dates)
+    areas, n4 = components.choose_many(areas, [o["value"] for o in options], [], "areas", lang)
+    date_options = components.date_options(all_dates)
+    indicator_options = components.indicator_options(offered)
+    controls = [
+        _multi(t("data.indicators", lang), ids.DATA_INDICATORS, indicator_options, chosen, lang),
+        components.level_control(ids.DATA_LEVEL, levels, level, lang),
+        _multi(t("data.dates", lang), ids.DATA_DATES, date_options, dates, lang),
+        _multi(t("data.areas", lang), ids.DATA_AREAS, options, areas, lang),
+    ]
+    return controls, [n1, n2, n3, n4]
+
+
+def _multi(label: str, component_id: str, options: list[dict], value: list, lang: str):
+    return components.control(label, component_id, options, value, lang, multi=True)
+
+
+def _download_menu(lang: str) -> html.Div:
+    """CSV and XLSX buttons (the ids of :func:`components.export_menu`) and the download."""
+    buttons = [
+        html.Button(
+            fmt.upper(),
+            id=components.export_button_id(ids.DATA_TABLE, fmt),
+            className="page-button export-button",
+            title=t(f"export.title.{fmt}", lang),
+            type="button",
+        )
+        for fmt in DOWNLOAD_FORMATS
+    ]
+    download = dcc.Loading(
+        dcc.Download(id=components.export_download_id(ids.DATA_TABLE)), type="dot"
+    )
+    return html.Div(
+        [html.Span(t("export.label", lang), className="export-label"), *buttons, download],
+        className="export-menu data-downloads",
+        role="group",
+        **{"aria-label": t("data.download_group", lang)},
+    )
+
+
+def _area_options(level: str | None, dates: list[str]) -> list[dict]:
+    """Areas of ``level`` valid on any of ``dates`` (the name of the latest date wins)."""
+    wh = context.warehouse()
+    if level is None:
+        return []
+    names: dict[str, str] = {}
+    for ref_date in sorted(dates):
+        frame = queries.areas(wh, level, ref_date)
+        names.update(zip(frame["area_id"], frame["name"], strict=True))
+    return [{"label": names[a], "value": a} for a in sorted(names)]
+
+
+@callback(
+    Output(ids.DATA_DATES, "options"),
+    Output(ids.DATA_DATES, "value"),
+    Input(ids.DATA_INDICATORS, "value"),
+    State(ids.DATA_DATES, "value"),
+    prevent_initial_call=True,
+)
+def update_dates(indicator_ids: list[str] | None, current: list[str] | None) -> tuple:
+    """The dates of the chosen indicators; keep the chosen ones they have, else the latest."""
+    dates = catalogue.indicator_dates(context.warehouse(), *(indicator_ids or []))
+    kept = [d for d in current or [] if d in dates]
+    return components.date_options(dates), kept or dates[-1:]
+
+
+@callback(
+    Output(ids.DATA_AREAS, "options"),
+    Output(ids.DATA_AREAS, "value"),
+    Input(ids.DATA_LEVEL, "value"),
+    Input(ids.DATA_DATES, "value"),
+    State(ids.DATA_AREAS, "value"),
+    prevent_initial_call=True,
+)
+def update_areas(level: str | None, dates: list[str] | None, current: list | None) -> tuple:
+    """The areas of the level on the chosen dates; keep the chosen ones still offered."""
+    options = _area_options(level, dates or [])
+    offered = {o["value"] for o in options}
+    return options, [a for a in current or [] if a in offered]
+
+
+@callback(
+    Output(ids.DATA_TABLE, "children"),
+    Output(ids.DATA_COUNT, "children"),
+    Input(ids.DATA_INDICATORS, "value"),
+    Input(ids.DATA_LEVEL, "value"),
+    Input(ids.DATA_DATES, "value"),
+    Input(ids.DATA_AREAS, "value"),
+    Input(ids.sort_state(ids.DATA_TABLE), "data"),
+)
+def update_table(
+    indicator_ids: list[str] | None,
+    level: str | None,
+    dates: list[str] | None,
+    areas: list[str] | None,
+    sort: dict | None,
+) -> tuple:
+    """The filtered rows as a paged, sortable table and their number."""
+    wh, lang = context.warehouse(), context.lang()
+    if not indicator_ids or not dates or not level:
+        return html.P(t("data.choose", lang), className="table-empty"), None
+    table = export_tables.data_table(wh, indicator_ids, level, dates, areas or [], lang)
+    count = t("data.count", lang, n=formatting.format_count(len(table.rows)))
+    indicators = catalogue.indicators(wh, lang)
+    note = None
+    if any(indicators[i].is_segregation for i in indicator_ids):
+        note = html.P(t("data.city_wide", lang), className="data-city-wide")
+    return html.Div([note, rows_table(table, sort, lang)]), count
+
+
+def rows_table(table: export_tables.ExportTable, sort: dict | None, lang: str) -> html.Div:
+    """The rows of ``table`` as on the download's data sheet, in German notation."""
+    headers, records = export_tables.data_records(table, context.warehouse(), lang)
+    columns = [
+        tables.Column(key, label, key in NUMERIC_COLUMNS)
+        for key, label in headers.items()
+        if key not in HIDDEN_COLUMNS
+    ]
+    rows = [{c.key: _cell(c.key, r) for c in columns} for r in records]
+    notes = tables.flag_notes(table.rows["flag"].tolist(), lang)
+    return tables.data_table(ids.DATA_TABLE, table.title, columns, rows, sort, lang, notes=notes)
+
+
+def _cell(key: str, record: dict) -> tables.Cell:
+    value = record[key]
+    if key == "ref_date":
+        return formatting.format_date(value), value.isoformat()
+    if key == "value":
+        return formatting.format_number(value, record["decimals"]), value
+    if key in NUMERIC_COLUMNS:
+        return formatting.format_count(value), value
+    return ("" if value is None else str(value)), value
+
+
+@callback(
+    Output(components.export_download_id(ids.DATA_TABLE), "data"),
+    Input(components.export_button_id(ids.DATA_TABLE, ALL), "n_clicks"),
+    State(ids.DATA_INDICATORS, "value"),
+    State(ids.DATA_LEVEL, "value"),
+    State(ids.DATA_DATES, "value"),
+    State(ids.DATA_AREAS, "value"),
+    prevent_initial_call=True,
+)
+def download(_clicks: list, indicator_ids, level, dates, areas) -> dict:
+    """Exactly the filtered rows as CSV or XLSX (with the sheet "Metadaten")."""
+    fmt = components.clicked_export_format()
+    if not indicator_ids or not dates or not level:
+        raise dash.exceptions.PreventUpdate
+    file = downloads.data_download(
+        context.warehouse(), indicator_ids, level, dates, areas or [], fmt, context.lang()
+    )
+    return dcc.send_bytes(file.content, file.filename)
+
+
+clientside_callback(
+    ClientsideFunction(namespace="imon", function_name="syncQuery"),
+    Output(ids.DATA_URL, "data"),
+    Input(ids.DATA_INDICATORS, "value"),
+    Input(ids.DATA_LEVEL, "value"),
+    Input(ids.DATA_DATES, "value"),
+    Input(ids.DATA_AREAS, "value"),
+    State(ids.url_keys(ids.DATA_URL), "data"),
+)

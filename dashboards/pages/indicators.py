@@ -1,0 +1,73 @@
+"""Indikatoren (``/indikatoren``): the indicator catalogue.
+
+The entry of the chosen indicator (definition, numerator, denominator, unit, source,
+data coverage, caveats, related indicators with links to their map / time series /
+comparison), and a sortable table of all indicators linking to their entries.
+URL state: ``/indikatoren?indicator=foreigner_share`` (default: the first indicator).
+Contents: :mod:`dashboards.indicator_info`.
+"""
+
+from __future__ import annotations
+
+import dash
+from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, html
+
+from dashboards import catalogue, components, context, ids, indicator_info, tables
+from dashboards.i18n import t
+
+dash.register_page(
+    __name__,
+    path="/indikatoren",
+    order=12,
+    name=t("nav.catalogue"),
+    nav_key="nav.catalogue",
+    title=lambda **_: t("page.catalogue", context.lang()),
+)
+
+
+def layout(indicator: str | None = None, **_other: str) -> html.Div:
+    """The catalogue with the entry of the indicator in the URL (or the first one)."""
+    wh, lang = context.warehouse(), context.lang()
+    indicators = list(catalogue.indicators(wh, lang).values())
+    offered = [i.indicator_id for i in indicators]
+    default = offered[0] if offered else None
+    indicator, notice = components.choose(indicator, offered, default, "indicator", lang)
+    control = components.indicator_control(ids.CATALOGUE_INDICATOR, indicators, indicator, lang)
+    return html.Div(
+        [
+            components.page_header(t("catalogue.heading", lang), t("catalogue.intro", lang)),
+            components.notices([notice]),
+            html.Div(control, className="controls"),
+            html.Div(id=ids.CATALOGUE_DETAIL, **{"aria-live": "polite"}),
+            tables.table_section(t("catalogue.table_heading", lang), ids.CATALOGUE_TABLE),
+            *components.url_sync(ids.CATALOGUE_URL, ["indicator"]),
+        ]
+    )
+
+
+@callback(Output(ids.CATALOGUE_DETAIL, "children"), Input(ids.CATALOGUE_INDICATOR, "value"))
+def update_detail(indicator_id: str | None):
+    wh, lang = context.warehouse(), context.lang()
+    facts = indicator_info.facts(wh, lang)
+    if indicator_id not in facts:
+        return None
+    return indicator_info.card(facts[indicator_id], catalogue.meta(wh), lang)
+
+
+@callback(
+    Output(ids.CATALOGUE_TABLE, "children"),
+    Input(ids.sort_state(ids.CATALOGUE_TABLE), "data"),
+)
+def update_table(sort: dict | None):
+    wh, lang = context.warehouse(), context.lang()
+    facts = indicator_info.facts(wh, lang)
+    caption = t("catalogue.table_caption", lang, n=len(facts))
+    return indicator_info.catalogue_table(ids.CATALOGUE_TABLE, facts, caption, sort, lang)
+
+
+clientside_callback(
+    ClientsideFunction(namespace="imon", function_name="syncQuery"),
+    Output(ids.CATALOGUE_URL, "data"),
+    Input(ids.CATALOGUE_INDICATOR, "value"),
+    State(ids.url_keys(ids.CATALOGUE_URL), "data"),
+)

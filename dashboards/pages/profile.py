@@ -1,0 +1,195 @@
+"""Stadtteilprofil (``/profil``): every area indicator of one area against its parent area
+and the city, its rank among its peers, small multiples of its development, and tables.
+
+URL state: ``/profil?area=21&date=2024-12-31``. The date selector offers the dates of the
+area indicators (default: the latest); the area selector every area of every level below
+the city valid on that date (searchable by name and code; default: the first area of the
+coarsest level). Data and tables: :mod:`dashboards.area_profile`; figures:
+:mod:`dashboards.profile_figures`.
+"""
+
+from __future__ import annotations
+
+import dash
+from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, html
+
+from dashboards import (
+    area_profile,
+    catalogue,
+    components,
+    context,
+    figures,
+    formatting,
+    ids,
+    profile_figures,
+    tables,
+)
+from dashboards.i18n import t
+
+dash.register_page(
+    __name__,
+    path="/profil",
+    order=10,
+    name=t("nav.profile"),
+    nav_key="nav.profile",
+    title=lambda **_: t("page.profile", context.lang()),
+)
+
+
+def layout(area: str | None = None, date: str | None = None, **_other: str) -> html.Div:
+    """The profile of the area and date in the URL (or the defaults)."""
+    wh, lang = context.warehouse(), context.lang()
+    dates = area_profile.profile_dates(wh, area_profile.profile_indicators(wh, lang))
+    date, n1 = components.choose(date, dates, dates[-1] if dates else None, "date", lang)
+    options = area_profile.area_options(area_profile.area_choices(wh, date, lang))
+    allowed = [o["value"] for o in options]
+    area, n2 = components.choose(area, allowed, allowed[0] if allowed else None, "area", lang)
+    controls = [
+        components.control(t("control.area", lang), ids.PROFILE_AREA, options, area, lang),
+        components.date_control(ids.PROFILE_DATE, dates, date, lang),
+    ]
+    return html.Div(
+        [
+            components.page_header(t("profile.heading", lang), t("profile.intro", lang)),
+            components.notices([n1, n2]),
+            html.Div(controls, className="controls"),
+            html.Div(id=ids.PROFILE_NOTE, **{"aria-live": "polite"}),
+            html.P(id=ids.PROFILE_SUMMARY, className="profile-summary"),
+            html.Section(
+                [html.H2(t("profile.dots_heading", lang)), components.graph(ids.PROFILE_DOTS)],
+                className="panel",
+            ),
+            _table_section("profile.table_heading", ids.PROFILE_TABLE, lang),
+            html.Section(
+                [
+                    html.H2(t("profile.multiples_heading", lang)),
+                    components.graph(ids.PROFILE_MULTIPLES),
+                ],
+                className="panel",
+            ),
+            _table_section("profile.series_heading", ids.PROFILE_SERIES_TABLE, lang),
+            *components.url_sync(ids.PROFILE_URL, ["area", "date"]),
+        ]
+    )
+
+
+def _table_section(heading: str, table_id: str, lang: str) -> html.Section:
+    return tables.table_section(t(heading, lang), table_id)
+
+
+def _selection(area_id: str | None, ref_date: str | None):
+    """Warehouse, language, indicators, the resolved area (None if invalid) and city."""
+    wh, lang = context.warehouse(), context.lang()
+    indicators = area_profile.profile_indicators(wh, lang)
+    area = None
+    if area_id and ref_date:
+        choices = area_profile.area_choices(wh, ref_date, lang)
+        if area_id in set(choices["area_id"]):
+            area = area_profile.resolve_area(wh, choices, area_id)
+    return wh, lang, indicators, area, catalogue.city(wh)
+
+
+@callback(
+    Output(ids.PROFILE_AREA, "options"),
+    Output(ids.PROFILE_AREA, "value"),
+    Output(ids.PROFILE_NOTE, "children"),
+    Input(ids.PROFILE_DATE, "value"),
+    State(ids.PROFILE_AREA, "value"),
+    prevent_initial_call=True,
+)
+def update_areas(ref_date: str, current: str | None) -> tuple:
+    """The areas valid on the new date; keep the area if it is one of them."""
+    wh, lang = context.warehouse(), context.lang()
+    choices = area_profile.area_choices(wh, ref_date, lang)
+    options = area_profile.area_options(choices)
+    allowed = [o["value"] for o in options]
+    if current in allowed or not allowed:
+        note = None if allowed else html.P(t("profile.no_area", lang), className="notice")
+        return options, current if allowed else None, note
+    name = choices.iloc[0]["name"]
+    text = t(
+        "profile.area_replaced",
+        lang,
+        area=current,
+        date=formatting.format_date(ref_date),
+        name=name,
+    )
+    return options, allowed[0], html.P(text, className="notice", role="status")
+
+
+@callback(
+    Output(ids.PROFILE_SUMMARY, "children"),
+    Output(ids.PROFILE_DOTS, "figure"),
+    Output(ids.PROFILE_MULTIPLES, "figure"),
+    Input(ids.PROFILE_AREA, "value"),
+    Input(ids.PROFILE_DATE, "value"),
+)
+def update_charts(area_id: str | None, ref_date: str | None) -> tuple:
+    wh, lang, indicators, area, city = _selection(area_id, ref_date)
+    if area is None:
+        empty = figures.message(t("chart.no_data", lang))
+        return None, empty, empty
+    frame = area_profile.profile_frame(wh, area, indicators, ref_date)
+    by_id = {i.indicator_id: i for i in indicators}
+    dots = profile_figures.share_dots(frame, by_id, area, city.name, ref_date, lang)
+    series = area_profile.profile_series(wh, area, indicators)
+    multiples = profile_figures.small_multiples(series, indicators, area, city.name, lang)
+    parent = area.parent.name if area.parent else city.name
+    summary = t(
+        "profile.summary",
+        lang,
+        name=area.name,
+        code=area.area_id,
+        level=area.level_label,
+        parent=parent,
+    )
+    if (frame["ref_date"] != ref_date).any():
+        summary = [summary, html.Br(), html.Span(t("profile.other_dates", lang), className="hint")]
+    return summary, dots, multiples
+
+
+@callback(
+    Output(ids.PROFILE_TABLE, "children"),
+    Input(ids.PROFILE_AREA, "value"),
+    Input(ids.PROFILE_DATE, "value"),
+    Input(ids.sort_state(ids.PROFILE_TABLE), "data"),
+)
+def update_table(area_id: str | None, ref_date: str | None, sort: dict | None):
+    wh, lang, indicators, area, city = _selection(area_id, ref_date)
+    if area is None:
+        return html.P(t("table.empty", lang), className="table-empty")
+    frame = area_profile.profile_frame(wh, area, indicators, ref_date)
+    caption = t(
+        "profile.table_caption", lang, name=area.name, date=formatting.format_date(ref_date)
+    )
+    by_id = {i.indicator_id: i for i in indicators}
+    return area_profile.profile_table(
+        ids.PROFILE_TABLE, frame, by_id, area, city.name, caption, sort, lang
+    )
+
+
+@callback(
+    Output(ids.PROFILE_SERIES_TABLE, "children"),
+    Input(ids.PROFILE_AREA, "value"),
+    Input(ids.PROFILE_DATE, "value"),
+    Input(ids.sort_state(ids.PROFILE_SERIES_TABLE), "data"),
+)
+def update_series_table(area_id: str | None, ref_date: str | None, sort: dict | None):
+    wh, lang, indicators, area, city = _selection(area_id, ref_date)
+    if area is None:
+        return html.P(t("table.empty", lang), className="table-empty")
+    series = area_profile.profile_series(wh, area, indicators)
+    caption = t("profile.series_caption", lang, name=area.name)
+    by_id = {i.indicator_id: i for i in indicators}
+    return area_profile.series_table(
+        ids.PROFILE_SERIES_TABLE, series, by_id, area, city.name, caption, sort, lang
+    )
+
+
+clientside_callback(
+    ClientsideFunction(namespace="imon", function_name="syncQuery"),
+    Output(ids.PROFILE_URL, "data"),
+    Input(ids.PROFILE_AREA, "value"),
+    Input(ids.PROFILE_DATE, "value"),
+    State(ids.url_keys(ids.PROFILE_URL), "data"),
+)

@@ -1,0 +1,446 @@
+"""Segregation (``/segregation``): city-wide segregation indices and how one group is spread.
+
+Upper part: one index (``is_segregation`` indicators, ordered by kind) over time, one panel
+per level of units side by side, each with the random-allocation benchmark (expected value
+and 95 % range; table ``random_allocation``), and per level a plain-German statement whether
+the change between two reference dates exceeds what random allocation produces.
+Lower part: for one group (its location-quotient indicator) on one level and date, the
+location quotients as a map (diverging at 1) and the segregation curve (Duncan & Duncan),
+each with a table; at the end the metadata box (formula, group, units, source, caveats).
+
+The group follows the index: choosing an index selects the location quotient with the same
+whole-city group count (:func:`queries.same_numerator_pairs`), if there is one.
+URL state: ``/segregation?indicator=segregation_is_foreigners&start=2015-12-31&end=2024-12-31
+&group=location_quotient_foreigners&level=district&date=2024-12-31``.
+"""
+
+from __future__ import annotations
+
+import dash
+from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, html
+
+from dashboards import catalogue, components, context, figures, formatting, ids, queries, tables
+from dashboards import segregation_components as parts
+from dashboards import segregation_figures as segfig
+from dashboards.catalogue import Indicator
+from dashboards.i18n import t
+
+HIDDEN = {"display": "none"}
+LOCATION_QUOTIENT = "location_quotient"
+# kinds of index in the order the selector lists them
+INDEX_ORDER = (
+    "segregation_is",
+    "dissimilarity",
+    "isolation",
+    "exposure",
+    "entropy",
+    "gini",
+    "concentration_share",
+)
+
+# Component ids of this page
+INDICATOR = "seg-indicator"
+START = "seg-start"
+END = "seg-end"
+LEVELS_GRAPH = "seg-levels-graph"
+BENCHMARK_NOTE = "seg-benchmark-note"
+CHANGE = "seg-change"
+INDEX_TABLE = "seg-index-table"
+GROUP = "seg-group"
+LEVEL = "seg-level"
+DATE = "seg-date"
+MAP_GRAPH = "seg-map-graph"
+MAP_PANEL = "seg-map-panel"
+MAP_NOTE = "seg-map-note"
+LQ_TABLE = "seg-lq-table"
+CURVE_GRAPH = "seg-curve-graph"
+CURVE_TABLE = "seg-curve-table"
+METADATA = "seg-metadata"
+URL = "seg-url"
+URL_KEYS = ["indicator", "start", "end", "group", "level", "date"]
+
+dash.register_page(
+    __name__,
+    path="/segregation",
+    order=3,
+    name=t("nav.segregation"),
+    nav_key="nav.segregation",
+    title=lambda **_: t("page.segregation", context.lang()),
+)
+
+
+def index_indicators(indicators: dict[str, Indicator]) -> list[Indicator]:
+    """The city-wide indices, by kind (:data:`INDEX_ORDER`), then in catalogue order."""
+    chosen = [i for i in indicators.values() if i.is_segregation]
+    rank = {kind: n for n, kind in enumerate(INDEX_ORDER)}
+    return sorted(chosen, key=lambda i: rank.get(i.function, len(rank)))
+
+
+def group_indicators(indicators: dict[str, Indicator]) -> list[Indicator]:
+    """The location quotients: one per group, with counts per area."""
+    return [i for i in indicators.values() if i.function == LOCATION_QUOTIENT]
+
+
+def group_of(index_id: str | None, groups: list[Indicator]) -> str | None:
+    """The location quotient of the index's group (same whole-city group count), if any."""
+    if index_id is None:
+        return None
+    pairs = queries.same_numerator_pairs(context.warehouse())
+    related = set(pairs.loc[pairs["indicator_id"] == index_id, "related_id"])
+    return next((g.indicator_id for g in groups if g.indicator_id in related), None)
+
+
+def layout(
+    indicator: str | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    group: str | None = None,
+    level: str | None = None,
+    date: str | None = None,
+    **_other: str,
+) -> html.Div:
+    """The page for the index, dates, group, level and date in the URL (or the defaults)."""
+    wh, lang = context.warehouse(), context.lang()
+    every = catalogue.indicators(wh, lang)
+    indices, groups = index_indicators(every), group_indicators(every)
+    offered = [i.indicator_id for i in indices]
+    first = offered[0] if offered else None
+    indicator, n1 = components.choose(indicator, offered, first, "indicator", lang)
+    dates = catalogue.indicator_dates(wh, indicator) if indicator else []
+    start, n2 = components.choose(start, dates, dates[0] if dates else None, "start", lang)
+    end, n3 = components.choose(end, dates, dates[-1] if dates else None, "end", lang)
+    group, group_dates, date, levels, level, more = _group_choice(
+        groups, indicator, group, date, level, lang
+    )
+    missing = [
+        t("seg.no_indices", lang) if not indices else None,
+        t("seg.no_groups", lang) if not groups else None,
+    ]
+    return html.Div(
+        [
+            components.page_header(t("seg.heading", lang), t("seg.intro", lang)),
+            components.notices([n1, n2, n3, *more, *missing]),
+            _index_section(indices, indicator, dates, start, end, lang),
+            tables.table_section(t("seg.index_table_heading", lang), INDEX_TABLE),
+            _group_section(groups, group, group_dates, date, levels, level, lang),
+            tables.table_section(t("seg.lq_table_heading", lang), LQ_TABLE),
+            html.Div(
+                [
+                    components.graph(CURVE_GRAPH),
+                    html.P(t("seg.curve_note", lang), className="hint"),
+                ],
+                className="panel",
+            ),
+            tables.table_section(t("seg.curve_table_heading", lang), CURVE_TABLE),
+            html.Div(id=METADATA),
+            *components.url_sync(URL, URL_KEYS),
+        ]
+    )
+
+
+def _group_choice(groups: list[Indicator], indicator, group, date, level, lang: str) -> tuple:
+    """Group (default: the index's), its dates, date (latest), levels and level (the finest
+    with boundaries on that date), and notices for unknown URL values."""
+    wh = context.warehouse()
+    group_ids = [g.indicator_id for g in groups]
+    default = group_of(indicator, groups) or (group_ids[0] if group_ids else None)
+    group, n1 = components.choose(group, group_ids, default, "group", lang)
+    dates = catalogue.indicator_dates(wh, group) if group else []
+    date, n2 = components.choose(date, dates, dates[-1] if dates else None, "date", lang)
+    levels = catalogue.map_levels(wh, lang)
+    default_level = catalogue.default_map_level(wh, levels, date)
+    level, n3 = components.choose_level(level, levels, default_level, lang)
+    return group, dates, date, levels, level, [n1, n2, n3]
+
+
+def _index_section(indices, indicator, dates, start, end, lang: str) -> html.Section:
+    controls = [
+        components.control(
+            t("control.index", lang),
+            INDICATOR,
+            components.indicator_options(indices),
+            indicator,
+            lang,
+        ),
+        components.control(
+            t("control.start", lang), START, components.date_options(dates), start, lang
+        ),
+        components.control(t("control.end", lang), END, components.date_options(dates), end, lang),
+    ]
+    return html.Section(
+        [
+            html.H2(t("seg.index_heading", lang)),
+            html.Div(controls, className="controls"),
+            html.P(t("seg.index_order_hint", lang), className="hint"),
+            components.graph(LEVELS_GRAPH),
+            html.Div(id=BENCHMARK_NOTE),
+            html.H3(t("seg.change_heading", lang)),
+            html.Div(id=CHANGE, **{"aria-live": "polite"}),
+        ],
+        className="panel",
+    )
+
+
+def _group_section(groups, group, dates, date, levels, level, lang: str) -> html.Section:
+    controls = [
+        components.control(
+            t("control.group", lang), GROUP, components.indicator_options(groups), group, lang
+        ),
+        components.level_control(LEVEL, levels, level, lang),
+        components.date_control(DATE, dates, date, lang),
+    ]
+    return html.Section(
+        [
+            html.H2(t("seg.distribution_heading", lang)),
+            html.P(t("seg.distribution_intro", lang), className="hint"),
+            html.Div(controls, className="controls"),
+            html.Div(components.graph(MAP_GRAPH, geo=True), id=MAP_PANEL),
+            html.Div(id=MAP_NOTE),
+        ],
+        className="panel",
+    )
+
+
+# --- the index per level -----------------------------------------------------------------
+def _index_frame(indicator_id: str) -> tuple:
+    """The index, its city series per level with the benchmark, and the level labels."""
+    wh, lang = context.warehouse(), context.lang()
+    indicator = catalogue.indicators(wh, lang)[indicator_id]
+    city = catalogue.city(wh).area_id
+    series = queries.series(wh, indicator_id, (city,))
+    baseline = queries.random_baseline(wh, indicator_id, city)
+    level_labels = {k: lvl.label for k, lvl in catalogue.levels(wh, lang).items()}
+    return indicator, segfig.with_baseline(series, baseline), level_labels, lang
+
+
+@callback(
+    Output(START, "options"),
+    Output(START, "value"),
+    Output(END, "options"),
+    Output(END, "value"),
+    Input(INDICATOR, "value"),
+    State(START, "value"),
+    State(END, "value"),
+    prevent_initial_call=True,
+)
+def update_index_dates(indicator_id: str | None, start: str | None, end: str | None) -> tuple:
+    """The dates of the chosen index; keep the chosen ones it has, else first and last."""
+    dates = catalogue.indicator_dates(context.warehouse(), indicator_id) if indicator_id else []
+    options = components.date_options(dates)
+    start = start if start in dates else (dates[0] if dates else None)
+    end = end if end in dates else (dates[-1] if dates else None)
+    return options, start, options, end
+
+
+@callback(
+    Output(GROUP, "value"),
+    Input(INDICATOR, "value"),
+    State(GROUP, "value"),
+    prevent_initial_call=True,
+)
+def follow_group(indicator_id: str | None, current: str | None) -> str | None:
+    """Choosing an index selects the location quotient of its group (if there is one)."""
+    every = catalogue.indicators(context.warehouse(), context.lang())
+    return group_of(indicator_id, group_indicators(every)) or current
+
+
+@callback(
+    Output(LEVELS_GRAPH, "figure"),
+    Output(BENCHMARK_NOTE, "children"),
+    Input(INDICATOR, "value"),
+)
+def update_levels(indicator_id: str | None) -> tuple:
+    """The index per level over time with the benchmark, and what the benchmark means."""
+    if indicator_id is None:
+        return figures.message(t("seg.no_indices", context.lang())), None
+    indicator, frame, level_labels, lang = _index_frame(indicator_id)
+    figure = segfig.levels_over_time(frame, indicator, level_labels, lang)
+    baseline = frame[frame["expected"].notna()]
+    return figure, parts.benchmark_note(baseline, lang)
+
+
+@callback(
+    Output(CHANGE, "children"),
+    Input(INDICATOR, "value"),
+    Input(START, "value"),
+    Input(END, "value"),
+)
+def update_change(indicator_id: str | None, start: str | None, end: str | None):
+    """Per level: the change between the two dates against random allocation."""
+    if indicator_id is None or start is None or end is None:
+        return None
+    indicator, frame, level_labels, lang = _index_frame(indicator_id)
+    wh = context.warehouse()
+    city = catalogue.city(wh).area_id
+    items = []
+    for level, rows in frame.sort_values("rank").groupby("level", sort=False):
+        at_end = rows.loc[rows["ref_date"] == end, "n_units"]
+        n_units = None if at_end.empty else at_end.iloc[0]
+        change = queries.index_change(wh, indicator_id, level, city, start, end)
+        label = level_labels.get(level, level)
+        items.append(parts.LevelChange(level, label, n_units, change))
+    return parts.change_statements(items, indicator, start, end, lang)
+
+
+@callback(
+    Output(INDEX_TABLE, "children"),
+    Input(INDICATOR, "value"),
+    Input(ids.sort_state(INDEX_TABLE), "data"),
+)
+def update_index_table(indicator_id: str | None, sort: dict | None):
+    """The table of the index per level and date (units, benchmark)."""
+    if indicator_id is None:
+        return None
+    indicator, frame, level_labels, lang = _index_frame(indicator_id)
+    caption = t("seg.index_table_caption", lang, title=indicator.title)
+    return parts.index_table(INDEX_TABLE, frame, indicator, level_labels, caption, sort, lang)
+
+
+# --- one group: location quotients and segregation curve ---------------------------------
+@callback(
+    Output(DATE, "options"),
+    Output(DATE, "value"),
+    Input(GROUP, "value"),
+    State(DATE, "value"),
+    prevent_initial_call=True,
+)
+def update_group_dates(group_id: str | None, current: str | None) -> tuple:
+    """The dates of the chosen group's quotients; keep the date if it has one, else its latest."""
+    dates = catalogue.indicator_dates(context.warehouse(), group_id) if group_id else []
+    value = current if current in dates else (dates[-1] if dates else None)
+    return components.date_options(dates), value
+
+
+def _group_selection(group_id: str, level: str, ref_date: str) -> tuple:
+    wh, lang = context.warehouse(), context.lang()
+    group = catalogue.indicators(wh, lang)[group_id]
+    level_label = catalogue.levels(wh, lang)[level].label
+    values = queries.area_values(wh, (group_id,), ref_date, level)
+    return wh, lang, group, level_label, values
+
+
+def _complete(*values: str | None) -> bool:
+    return all(v is not None for v in values)
+
+
+@callback(
+    Output(MAP_GRAPH, "figure"),
+    Output(MAP_PANEL, "style"),
+    Output(MAP_NOTE, "children"),
+    Input(GROUP, "value"),
+    Input(LEVEL, "value"),
+    Input(DATE, "value"),
+)
+def update_map(group_id: str | None, level: str | None, ref_date: str | None) -> tuple:
+    """Location quotients on the map; a level without boundaries on the date: a notice."""
+    if not _complete(group_id, level, ref_date):
+        return figures.message(t("seg.no_groups", context.lang())), HIDDEN, None
+    wh, lang, group, level_label, values = _group_selection(group_id, level, ref_date)
+    shapes = queries.geometries(wh, level, ref_date)
+    if shapes.empty:
+        dates = catalogue.indicator_dates(wh, group_id)
+        with_map = [d for d in dates if catalogue.has_geometry(wh, level, d)]
+        notice = components.no_geometry_notice(level_label, ref_date, with_map, lang)
+        return figures.message(t("map.no_geometry", lang)), HIDDEN, notice
+    figure = figures.choropleth(values, shapes, group, level_label, ref_date, lang)
+    return figure, None, components.map_legend(values, shapes, lang)
+
+
+@callback(
+    Output(LQ_TABLE, "children"),
+    Input(GROUP, "value"),
+    Input(LEVEL, "value"),
+    Input(DATE, "value"),
+    Input(ids.sort_state(LQ_TABLE), "data"),
+)
+def update_lq_table(group_id: str | None, level: str | None, ref_date: str | None, sort):
+    """The location quotients of the areas (suppressed counts never shown)."""
+    if not _complete(group_id, level, ref_date):
+        return None
+    _, lang, group, level_label, values = _group_selection(group_id, level, ref_date)
+    caption = t(
+        "seg.lq_table_caption",
+        lang,
+        title=group.title,
+        level=level_label,
+        date=formatting.format_date(ref_date),
+    )
+    return tables.area_table(LQ_TABLE, values, group, caption, sort, lang)
+
+
+def _curve(group_id: str, level: str, ref_date: str) -> tuple:
+    _, lang, group, level_label, values = _group_selection(group_id, level, ref_date)
+    points = segfig.curve_points(values)
+    group_label = group.numerator_label or group.title
+    return lang, group, group_label, level_label, values, points
+
+
+@callback(
+    Output(CURVE_GRAPH, "figure"),
+    Input(GROUP, "value"),
+    Input(LEVEL, "value"),
+    Input(DATE, "value"),
+)
+def update_curve(group_id: str | None, level: str | None, ref_date: str | None):
+    """The segregation curve of the group on the level and date."""
+    if not _complete(group_id, level, ref_date):
+        return figures.message(t("seg.no_groups", context.lang()))
+    lang, group, group_label, level_label, values, points = _curve(group_id, level, ref_date)
+    n_left_out = segfig.left_out(values, points)
+    return segfig.segregation_curve(
+        points, group_label, level_label, ref_date, group, lang, n_left_out
+    )
+
+
+@callback(
+    Output(CURVE_TABLE, "children"),
+    Input(GROUP, "value"),
+    Input(LEVEL, "value"),
+    Input(DATE, "value"),
+    Input(ids.sort_state(CURVE_TABLE), "data"),
+)
+def update_curve_table(group_id: str | None, level: str | None, ref_date: str | None, sort):
+    """The points of the segregation curve as a table."""
+    if not _complete(group_id, level, ref_date):
+        return None
+    lang, _, group_label, level_label, _, points = _curve(group_id, level, ref_date)
+    caption = t(
+        "seg.curve_table_caption",
+        lang,
+        group=group_label,
+        level=level_label,
+        date=formatting.format_date(ref_date),
+    )
+    return parts.curve_table(CURVE_TABLE, points, caption, sort, lang)
+
+
+@callback(
+    Output(METADATA, "children"),
+    Input(INDICATOR, "value"),
+    Input(GROUP, "value"),
+    Input(END, "value"),
+)
+def update_metadata(indicator_id: str | None, group_id: str | None, end: str | None):
+    """Formula, group, units per level on the end date, source, caveats."""
+    if indicator_id is None:
+        return None
+    indicator, frame, level_labels, lang = _index_frame(indicator_id)
+    group = catalogue.indicators(context.warehouse(), lang).get(group_id) if group_id else None
+    at_end = frame[frame["ref_date"] == end].sort_values("rank")
+    units = [
+        (level_labels.get(r["level"], r["level"]), r["n_units"]) for r in at_end.to_dict("records")
+    ]
+    return parts.metadata_box(indicator, group, units, end, lang)
+
+
+clientside_callback(
+    ClientsideFunction(namespace="imon", function_name="syncQuery"),
+    Output(URL, "data"),
+    Input(INDICATOR, "value"),
+    Input(START, "value"),
+    Input(END, "value"),
+    Input(GROUP, "value"),
+    Input(LEVEL, "value"),
+    Input(DATE, "value"),
+    State(ids.url_keys(URL), "data"),
+)

@@ -1,0 +1,79 @@
+"""Karte: classification control, class legend, area labels, URL state and the patch that
+leaves the boundaries in the browser (synthetic city, tests/dashboards/conftest.py)."""
+
+from __future__ import annotations
+
+import sys
+
+import dash
+import pytest
+from dash_tree import find as _find
+
+from dashboards.app import create_app
+
+
+@pytest.fixture(scope="module")
+def app(synthetic_curated_dir):
+    return create_app(synthetic_curated_dir)
+
+
+def _map(app, *args):
+    with app.server.test_request_context("/"):
+        return sys.modules["pages.map"].update_map(*args)
+
+
+def test_layout_takes_classes_and_labels_from_url(app):
+    with app.server.test_request_context("/"):
+        layout = dash.page_registry["pages.map"]["layout"](classes="jenks", labels="1")
+        default = dash.page_registry["pages.map"]["layout"](classes="bogus")
+    assert _find(layout, "map-classes").value == "jenks"
+    assert _find(layout, "map-labels").value == ["1"]
+    assert _find(default, "map-classes").value == "quantile"
+    assert _find(default, "map-labels").value == []
+
+
+def test_quantile_legend_in_german_format(app):
+    # residents 2022: 500, 1000, 1500, 2000 -> quantiles at 800, 1100, 1400, 1700 (type 7)
+    figure, *_ = _map(app, "population", "2022-12-31", "district", "quantile", [], None)
+    bar = figure.data[0].colorbar
+    assert list(bar.ticktext) == [
+        "500 – 800",
+        "800 – 1.100",
+        "1.100 – 1.400",
+        "1.400 – 1.700",
+        "1.700 – 2.000",
+    ]
+    assert "Quantile, 5 Klassen" in bar.title.text
+    assert list(figure.data[0].z) == [1, 4, 3, 0]  # districts 11, 12, 21, 22
+
+
+def test_equal_intervals_in_percent(app):
+    # foreigner share 2022: 10, 15, 30, 10 % -> width 4 points
+    figure, *_ = _map(app, "foreigner_share", "2022-12-31", "district", "equal", [], None)
+    assert figure.data[0].colorbar.ticktext[0] == "10,0 % – 14,0 %"
+    assert list(figure.data[0].z) == [0, 1, 4, 0]
+
+
+def test_suppressed_area_keeps_its_own_trace_and_legend(app):
+    figure, _, legend, _ = _map(app, "foreigner_share", "2024-12-31", "district", "jenks", [])
+    assert list(figure.data[1].locations) == ["22"]
+    assert legend is not None
+
+
+def test_area_labels(app):
+    figure, *_ = _map(app, "population", "2022-12-31", "district", "quantile", ["1"], None)
+    labels = figure.data[-1]
+    assert labels.type == "scattergeo" and labels.mode == "text"
+    assert "Altstadt" in labels.text and len(labels.lon) == 4
+
+
+def test_same_boundaries_give_a_patch_without_geometry(app):
+    figure, *_ = _map(app, "population", "2022-12-31", "district", "quantile", [], None)
+    meta = figure.layout.meta
+    assert figure.data[0].geojson is not None and meta["traces"] == len(figure.data)
+    patch, *_ = _map(app, "population", "2023-12-31", "district", "quantile", [], dict(meta))
+    assert isinstance(patch, dash.Patch)
+    assert "geojson" not in str(patch.to_plotly_json())
+    other = dict(meta, geometry="something else")
+    full, *_ = _map(app, "population", "2023-12-31", "district", "quantile", [], other)
+    assert full.data[0].geojson is not None
