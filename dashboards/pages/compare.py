@@ -11,7 +11,6 @@ the level valid on date B, at most :data:`compare_figures.MAX_AREAS`. Data and t
 
 from __future__ import annotations
 
-import dash
 from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, html
 
 from dashboards import (
@@ -28,18 +27,12 @@ from dashboards import (
     tables,
 )
 from dashboards.i18n import t
+from dashboards.pages import register_page
 
 HIDDEN = {"display": "none"}
 DEFAULT_AREAS = 3
 
-dash.register_page(
-    __name__,
-    path="/vergleich",
-    order=11,
-    name=t("nav.compare"),
-    nav_key="nav.compare",
-    title=lambda **_: t("page.compare", context.lang()),
-)
+register_page(__name__, "/vergleich", 11, "compare")
 
 
 def layout(

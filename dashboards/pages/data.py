@@ -35,19 +35,13 @@ from dashboards import (
     tables,
 )
 from dashboards.i18n import t
+from dashboards.pages import register_page
 
 DOWNLOAD_FORMATS = export_tables.TABLE_FORMATS
 HIDDEN_COLUMNS = ("indicator_id", "level")  # fixed by the filters or in the title
 NUMERIC_COLUMNS = ("value", "numerator", "denominator", "n_units")
 
-dash.register_page(
-    __name__,
-    path="/daten",
-    order=13,
-    name=t("nav.data"),
-    nav_key="nav.data",
-    title=lambda **_: t("page.data", context.lang()),
-)
+register_page(__name__, "/daten", 13, "data")
 
 
 def layout(

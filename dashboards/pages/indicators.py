@@ -9,20 +9,13 @@ Contents: :mod:`dashboards.indicator_info`.
 
 from __future__ import annotations
 
-import dash
 from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, html
 
 from dashboards import catalogue, components, context, ids, indicator_info, tables
 from dashboards.i18n import t
+from dashboards.pages import register_page
 
-dash.register_page(
-    __name__,
-    path="/indikatoren",
-    order=12,
-    name=t("nav.catalogue"),
-    nav_key="nav.catalogue",
-    title=lambda **_: t("page.catalogue", context.lang()),
-)
+register_page(__name__, "/indikatoren", 12, "catalogue")
 
 
 def layout(indicator: str | None = None, **_other: str) -> html.Div:

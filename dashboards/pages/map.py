@@ -43,17 +43,11 @@ from dashboards import (
     tables,
 )
 from dashboards.i18n import t
+from dashboards.pages import register_page
 
 HIDDEN = {"display": "none"}
 
-dash.register_page(
-    __name__,
-    path="/karte",
-    order=1,
-    name=t("nav.map"),
-    nav_key="nav.map",
-    title=lambda **_: t("page.map", context.lang()),
-)
+register_page(__name__, "/karte", 1, "map")
 
 
 def layout(

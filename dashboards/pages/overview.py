@@ -7,20 +7,13 @@ URL state: ``/?date=2024-12-31&level=borough``.
 
 from __future__ import annotations
 
-import dash
 from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, html
 
 from dashboards import catalogue, components, context, formatting, ids, keyfigures, tables
 from dashboards.i18n import t
+from dashboards.pages import register_page
 
-dash.register_page(
-    __name__,
-    path="/",
-    order=0,
-    name=t("nav.overview"),
-    nav_key="nav.overview",
-    title=lambda **_: t("page.overview", context.lang()),
-)
+register_page(__name__, "/", 0, "overview")
 
 
 def layout(date: str | None = None, level: str | None = None, **_other: str) -> html.Div:

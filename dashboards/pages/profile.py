@@ -10,7 +10,6 @@ coarsest level). Data and tables: :mod:`dashboards.area_profile`; figures:
 
 from __future__ import annotations
 
-import dash
 from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, html
 
 from dashboards import (
@@ -25,15 +24,9 @@ from dashboards import (
     tables,
 )
 from dashboards.i18n import t
+from dashboards.pages import register_page
 
-dash.register_page(
-    __name__,
-    path="/profil",
-    order=10,
-    name=t("nav.profile"),
-    nav_key="nav.profile",
-    title=lambda **_: t("page.profile", context.lang()),
-)
+register_page(__name__, "/profil", 10, "profile")
 
 
 def layout(area: str | None = None, date: str | None = None, **_other: str) -> html.Div:

@@ -16,7 +16,6 @@ URL state: ``/segregation?indicator=segregation_is_foreigners&start=2015-12-31&e
 
 from __future__ import annotations
 
-import dash
 from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, html
 
 from dashboards import catalogue, components, context, figures, formatting, ids, queries, tables
@@ -24,6 +23,7 @@ from dashboards import segregation_components as parts
 from dashboards import segregation_figures as segfig
 from dashboards.catalogue import Indicator
 from dashboards.i18n import t
+from dashboards.pages import register_page
 
 HIDDEN = {"display": "none"}
 LOCATION_QUOTIENT = "location_quotient"
@@ -59,14 +59,7 @@ METADATA = "seg-metadata"
 URL = "seg-url"
 URL_KEYS = ["indicator", "start", "end", "group", "level", "date"]
 
-dash.register_page(
-    __name__,
-    path="/segregation",
-    order=3,
-    name=t("nav.segregation"),
-    nav_key="nav.segregation",
-    title=lambda **_: t("page.segregation", context.lang()),
-)
+register_page(__name__, "/segregation", 3, "segregation")
 
 
 def index_indicators(indicators: dict[str, Indicator]) -> list[Indicator]:

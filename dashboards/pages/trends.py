@@ -9,7 +9,6 @@ URL state: ``/zeitreihen?indicator=foreigner_share&level=district&areas=11,12``.
 
 from __future__ import annotations
 
-import dash
 from dash import (
     ALL,
     ClientsideFunction,
@@ -35,17 +34,11 @@ from dashboards import (
     tables,
 )
 from dashboards.i18n import t
+from dashboards.pages import register_page
 
 DEFAULT_AREAS = 3
 
-dash.register_page(
-    __name__,
-    path="/zeitreihen",
-    order=2,
-    name=t("nav.trends"),
-    nav_key="nav.trends",
-    title=lambda **_: t("page.trends", context.lang()),
-)
+register_page(__name__, "/zeitreihen", 2, "trends")
 
 
 def layout(
