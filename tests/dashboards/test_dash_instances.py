@@ -12,7 +12,7 @@ import pytest
 from dash_tree import find as _find
 from dash_tree import texts
 
-from dashboards import catalogue, figures, formatting, keyfigures, labels, queries
+from dashboards import catalogue, formatting, keyfigures, labels, queries
 from dashboards.app import create_app
 
 
@@ -197,9 +197,16 @@ def test_rlp_net_migration_is_a_balance(rlp, rlp_wh):
         rlp, _page("map").update_map, "net_migration_abroad_foreigners", "2007-12-31", "kreis"
     )
     values = figure.data[0]
-    assert min(values.z) < 0 < max(values.z)
-    assert values.zmid == 0 and values.colorscale[0][1] != figures.COLORSCALE
+    # classes below 0 orange, above 0 purple (PuOr at the class middles); legend with "−"
+    hues = [_hue(colour) for _, colour in values.colorscale[::2]]
+    assert hues[0] == "orange" and hues[-1] == "purple"
+    assert values.colorbar.ticktext[0].startswith("−")
     assert values.colorbar.exponentformat == "none"
+
+
+def _hue(rgb: str) -> str:
+    red, _, blue = (int(part) for part in rgb.removeprefix("rgb(").rstrip(")").split(","))
+    return "orange" if red > blue else "purple" if blue > red else "grey"
 
 
 def test_rlp_trend_unemployment_of_foreigners_in_koblenz(rlp):

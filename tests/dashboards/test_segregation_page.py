@@ -199,10 +199,16 @@ def test_index_table_shows_units_and_benchmark(app):
 def test_location_quotient_map_diverges_at_one_and_hides_suppressed(app):
     figure, style, note = _run(app, _page().update_map, LQ, "district", DATES[2])
     shown, grey = figure.data
-    assert style is None and shown.zmid == 1 and list(shown.locations) == ["11", "12", "21"]
-    assert list(shown.z) == pytest.approx(
-        [(120 / 1020) / (950 / 5050), (330 / 2040) / (950 / 5050), (470 / 1480) / (950 / 5050)]
-    )
+    assert style is None and list(shown.locations) == ["11", "12", "21"]
+    # LQ = (120/1020)/(950/5050), (330/2040)/(950/5050), (470/1480)/(950/5050)
+    assert [c[1].split()[0] for c in shown.customdata] == ["0,63", "0,86", "1,69"]
+    # quantile classes; below 1 orange, above 1 purple (PuOr centred at 1)
+    colour = dict(shown.colorscale[::2])
+    low, high = (colour[shown.z[0] / 5], colour[shown.z[2] / 5])
+    red, _, blue = (int(v) for v in low.removeprefix("rgb(").rstrip(")").split(","))
+    assert red > blue
+    red, _, blue = (int(v) for v in high.removeprefix("rgb(").rstrip(")").split(","))
+    assert blue > red
     assert list(grey.locations) == ["22"] and "geheim gehalten (1)" in " ".join(texts(note))
     table = texts(_run(app, _page().update_lq_table, LQ, "district", DATES[2], None))
     weststadt = table.index("Weststadt")
