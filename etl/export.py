@@ -30,7 +30,7 @@ from dashboards.catalogue import Indicator
 from dashboards.queries import Warehouse
 from etl import warehouse
 from etl.errors import ImonError
-from etl.values import _validate
+from etl.values import validate_request
 
 FORMATS = (*export.IMAGE_FORMATS, *export_tables.TABLE_FORMATS)
 METADATA_FILE = "metadaten.csv"
@@ -76,7 +76,7 @@ def run_export(
     db = warehouse.current_database(curated_dir)
     with duckdb.connect(str(db), read_only=True) as con:
         for indicator_id in request.indicator_ids:
-            _validate(con, indicator_id, request.level, request.ref_date, request.area)
+            validate_request(con, indicator_id, request.level, request.ref_date, request.area)
     wh = queries.open_warehouse(curated_dir)
     plan = _plan(wh, request)
     for note in plan.notes:

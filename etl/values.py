@@ -16,21 +16,14 @@ import duckdb
 
 from etl import warehouse
 from etl.errors import ImonError
+from etl.indicators.random_allocation import BASELINE_SQL
 
 HEADER = ["indicator", "ref_date", "level", "area_id", "area_name", "value", "numerator",
           "denominator", "flag", "n_units", "random_expected", "random_lower", "random_upper"]
 
-# n_units and the random-allocation benchmark (mean and 95 % range over the draws; see
-# etl/indicators/random_allocation.py) are filled for the city-wide segregation indices
-VALUES_SQL = """
-WITH baseline AS (
-    SELECT indicator_id, ref_date, area_id, level, avg(value) AS expected,
-           quantile_cont(value, 0.025) AS lower, quantile_cont(value, 0.975) AS upper
-    FROM random_allocation
-    WHERE indicator_id = $indicator
-    GROUP BY ALL
-)
-
+# n_units and the random-allocation benchmark (mean and 95 % range over the draws,
+# random_allocation.BASELINE_SQL) are filled for the city-wide segregation indices
+VALUES_SQL = f"""
 SELECT v.indicator_id, v.ref_date, v.level, v.area_id, a.name, v.value,
        -- disclosure control: nothing of a suppressed value leaves the warehouse
        CASE WHEN v.flag IS DISTINCT FROM 'suppressed' THEN v.numerator END,
@@ -41,7 +34,7 @@ INNER JOIN areas AS a
     ON a.area_id = v.area_id
    AND v.ref_date BETWEEN a.valid_from AND coalesce(a.valid_to, DATE '9999-12-31')
 INNER JOIN levels AS l ON l.level = v.level
-LEFT JOIN baseline AS b
+LEFT JOIN ({BASELINE_SQL}) AS b
     ON b.indicator_id = v.indicator_id AND b.ref_date = v.ref_date
    AND b.area_id = v.area_id AND b.level = v.level
 WHERE v.indicator_id = $indicator
@@ -57,7 +50,7 @@ def write_values(curated_dir: Path, out: TextIO, indicator: str, level: str | No
     """Write matching values as CSV to ``out``; return the number of rows."""
     db = warehouse.current_database(curated_dir)
     with duckdb.connect(str(db), read_only=True) as con:
-        _validate(con, indicator, level, ref_date, area)
+        validate_request(con, indicator, level, ref_date, area)
         rows = con.execute(VALUES_SQL, {"indicator": indicator, "level": level,
                                         "ref_date": ref_date, "area": area}).fetchall()
     writer = csv.writer(out, lineterminator="\n")
@@ -67,8 +60,8 @@ def write_values(curated_dir: Path, out: TextIO, indicator: str, level: str | No
     return len(rows)
 
 
-def _validate(con: duckdb.DuckDBPyConnection, indicator: str, level: str | None,
-              ref_date: date | None, area: str | None) -> None:
+def validate_request(con: duckdb.DuckDBPyConnection, indicator: str, level: str | None,
+                     ref_date: date | None, area: str | None) -> None:
     _known(con, "indicator", indicator, "SELECT indicator_id FROM indicators ORDER BY sort_order")
     _known(con, "level", level, "SELECT level FROM levels ORDER BY rank")
     _known(con, "date", ref_date, "SELECT DISTINCT ref_date FROM indicator_values ORDER BY 1")

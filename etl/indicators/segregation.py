@@ -122,8 +122,10 @@ LEFT JOIN agg AS a USING ({keys})
 
 
 class IndexStatement(str):
-    """The statement of one index over the observed units (the ``str`` itself, run by the
-    engine with $function), with ``simulated``: the same index over simulated units."""
+    """The statement of one index: the shared unit selection, the index's ``agg`` CTE (one
+    ``value`` per {keys} over the units used) and the shared output with flags and
+    n_units. The ``str`` itself runs over the observed units (the engine, with $function);
+    ``simulated`` is the same index over simulated units (random allocation)."""
 
     simulated: str
 
@@ -136,15 +138,9 @@ class IndexStatement(str):
         return statement
 
 
-def _index(comment: str, agg: str) -> IndexStatement:
-    """One index statement: the shared unit selection, the index's ``agg`` CTE (one
-    ``value`` per {keys} over the units used) and the shared output with flags and n_units."""
-    return IndexStatement(comment, agg)
-
-
 def _summed(comment: str, expression: str) -> IndexStatement:
     """An index that is one aggregate ``expression`` over the units used."""
-    return _index(comment, f"""
+    return IndexStatement(comment, f"""
 agg AS (
     SELECT {{keys}}, {expression} AS value
     FROM units
@@ -179,7 +175,7 @@ EXPOSURE_SQL = _summed("""
 -- PySAL: singlegroup.Interaction (y = the rest).
 """, "sum((x / big_x) * (y / t))")
 
-ENTROPY_SQL = _index("""
+ENTROPY_SQL = IndexStatement("""
 -- Theil's entropy index H (Theil 1972; two groups: the group and the rest; Massey & Denton
 -- 1988): H = Σ_i t_i · (E − E_i) / (E · T) with the entropy E = P·ln(1/P) + (1−P)·ln(1/(1−P))
 -- of the whole area and E_i the same for p_i (0 · ln(1/0) = 0, so a unit holding only one
@@ -199,7 +195,7 @@ agg AS (
     GROUP BY ALL
 )""")
 
-GINI_SQL = _index("""
+GINI_SQL = IndexStatement("""
 -- Gini segregation index (Massey & Denton 1988; two groups: the group and the rest):
 --   G = Σ_i Σ_j t_i · t_j · | p_i − p_j | / (2 · T² · P · (1 − P)),  range 0 .. 1;
 -- the mean absolute difference of the units' group shares over all pairs of residents,
@@ -226,7 +222,7 @@ agg AS (
     GROUP BY ALL
 )""")
 
-CONCENTRATION_SQL = _index("""
+CONCENTRATION_SQL = IndexStatement("""
 -- Concentration share C_q: the share (in %) of the group living in the most concentrated
 -- q of the population (q = top_share, e.g. 0.1 = the top decile): units are ordered by
 -- decreasing group share p_i and filled until they hold q · T residents, the unit at the
