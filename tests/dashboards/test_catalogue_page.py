@@ -11,7 +11,7 @@ import duckdb
 import page_calls
 import pytest
 from dash_tree import find, texts
-from test_dash_browser import browser, open_page, serve, wait_text  # noqa: F401
+from test_dash_browser import browser, open_page, serve, wait_text, wait_url  # noqa: F401
 
 from dashboards import catalogue, indicator_info, queries
 from dashboards.app import create_app
@@ -205,14 +205,14 @@ def test_catalogue_in_the_browser(browser, url):  # noqa: F811
         page.fill(".dash-dropdown-search", "Migrationshintergrund")
         page.get_by_role("option", name="Anteil mit Migrationshintergrund").click()
         wait_text(page, "#catalogue-detail h2", "Anteil mit Migrationshintergrund")
-        assert "indicator=migration_background_share" in page.url
+        wait_url(page, "indicator=migration_background_share")
         copied = page.url
         # a related indicator's link opens its entry
         page.locator("#catalogue-detail .related-list a", has_text="Ausländeranteil").click()
         wait_text(page, "#catalogue-detail h2", "Ausländeranteil")
         page.get_by_role("link", name="Karte", exact=True).nth(1).click()  # 0 = navbar
         page.wait_for_selector("#map-graph path.choroplethlocation")
-        assert "/karte?indicator=foreigner_share" in page.url
+        wait_url(page, "/karte?indicator=foreigner_share")
         assert page.problems == []
     with open_page(browser, url) as page:
         page.goto(copied)

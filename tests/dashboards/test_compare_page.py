@@ -27,7 +27,15 @@ import duckdb
 import page_calls
 import pytest
 from dash_tree import find, texts
-from test_dash_browser import browser, open_page, select, serve, wait_count, wait_text  # noqa: F401
+from test_dash_browser import (  # noqa: F401
+    browser,
+    open_page,
+    select,
+    serve,
+    wait_count,
+    wait_text,
+    wait_url,
+)
 
 from dashboards import catalogue, compare_figures, comparison, queries
 from dashboards.app import create_app
@@ -276,7 +284,7 @@ def test_compare_in_the_browser(browser, url):  # noqa: F811
         select(page, "compare-date-a", "31.12.2023")
         wait_text(page, ROWS, "+0,9 Pp.")
         assert _cells(page, "Nordstadt")[2] == "+0,8 Pp."
-        assert f"date_a={D2023}" in page.url
+        wait_url(page, f"date_a={D2023}")
         select(page, "compare-level", "Stadtbezirk")
         wait_count(page, ROWS, 2)
         wait_count(page, PATHS, 2)

@@ -125,6 +125,15 @@ def wait_text(page, selector: str, text: str) -> None:
     )
 
 
+def wait_url(page, *fragments: str) -> None:
+    """Wait until the address bar holds every fragment: the URL sync runs after
+    the view update, so reading ``page.url`` right after the view races it."""
+    page.wait_for_function(
+        "fs => fs.every(f => decodeURIComponent(window.location.href).includes(f))",
+        arg=list(fragments),
+    )
+
+
 def screenshot(page, name: str) -> None:
     page.wait_for_load_state("networkidle")
     ARTIFACTS.mkdir(exist_ok=True)
@@ -153,7 +162,7 @@ def test_overview(page, server_url, wh):
     if len(dates) > 1:
         select(page, "overview-date", formatting.format_date(dates[-2]))
         wait_text(page, ".kpi-date", formatting.format_date(dates[-2]))
-        assert "date=" + dates[-2] in page.url
+        wait_url(page, "date=" + dates[-2])
     if len(levels) > 1:
         select(page, "overview-level", levels[1].label)
         wait_count(
@@ -192,11 +201,11 @@ def test_map(page, server_url, wh):
         "#map-table-table tbody tr",
         len(queries.area_values(wh, (shown,), dates[-1], coarse.level)),
     )
-    assert f"level={coarse.level}" in page.url
+    wait_url(page, f"level={coarse.level}")
     other = next(i for i in indicators if i.indicator_id != shown)
     select(page, "map-indicator", other.title)
     wait_text(page, "#map-graph .gtitle", other.title)
-    assert f"indicator={other.indicator_id}" in page.url
+    wait_url(page, f"indicator={other.indicator_id}")
     select(page, "map-indicator", catalogue.indicators(wh, "de")[shown].title)
     select(page, "map-level", fine.label)
     wait_count(page, paths, len(queries.geometries(wh, fine.level, dates[-1])))
@@ -290,7 +299,7 @@ def test_berlin_planning_areas_mapped_until_2020_table_only_after(berlin_page, b
     assert not page.locator("#map-graph-panel").is_visible()
     wait_text(page, "#map-table .page-info", "von 542")
     wait_count(page, MAP_ROWS, 100)
-    assert "date=2024-12-31" in page.url and "level=planning_area" in page.url
+    wait_url(page, "date=2024-12-31", "level=planning_area")
     finish(page, "berlin-map-planning-areas-2024-table-only")
 
 
@@ -335,7 +344,7 @@ def test_rlp_county_map(rlp_page, rlp_url):
     wait_text(page, "#map-date", "30.06.2015")
     wait_text(page, "#map-graph .gtitle", employees)
     wait_text(page, "#map-graph .g-gtitle", "Stichtag 30.06.2015")
-    assert "date=2015-06-30" in page.url
+    wait_url(page, "date=2015-06-30")
     page.click("#map-date")
     dates = page.locator("[role=option]:not(#map-labels *)")  # not the labels checkbox
     assert dates.all_inner_texts() == [

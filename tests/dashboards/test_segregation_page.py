@@ -25,6 +25,7 @@ from test_dash_browser import (
     serve,
     wait_count,
     wait_text,
+    wait_url,
 )
 
 from dashboards import catalogue, queries
@@ -371,8 +372,8 @@ def test_browser_segregation_page_state_survives_a_reload(browser, synthetic_url
         select(page, "seg-level", "Stadtbezirk")
         wait_count(page, MAP_PATHS, 2)
         wait_count(page, CURVE_ROWS, 2)
-        assert "start=2023-12-31" in page.url and "level=borough" in page.url
-        assert f"group={LQ}" in page.url
+        wait_url(page, "start=2023-12-31", "level=borough")
+        wait_url(page, f"group={LQ}")
         page.reload()
         wait_count(page, CHANGES, 2)
         assert page.locator("#seg-start").inner_text().strip() == "31.12.2023"
@@ -392,7 +393,7 @@ def test_browser_index_without_benchmark(browser, synthetic_url):
         select(page, "seg-indicator", "Segregationsindex Ausländer (Gebiete ab 300 Einw.)")
         wait_text(page, "#seg-benchmark-note", "4 Simulationen")
         wait_text(page, CHANGES, "übersteigt")
-        assert f"indicator={INDEX}" in page.url and f"group={LQ}" in page.url
+        wait_url(page, f"indicator={INDEX}", f"group={LQ}")
         finish(page, "segregation-synthetic-no-benchmark")
 
 

@@ -18,7 +18,7 @@ from werkzeug.serving import make_server
 
 from dashboards.app import create_app
 from dashboards.i18n import t
-from tests.dashboards.test_dash_browser import TIMEOUT_MS, browser, open_page  # noqa: F401
+from tests.dashboards.test_dash_browser import TIMEOUT_MS, browser, open_page, wait_url  # noqa: F401
 
 SECOND_TITLE = "Zweitstadt"
 
@@ -123,7 +123,7 @@ def test_switches_keep_the_view_in_the_browser(browser, two_instances):  # noqa:
             page.wait_for_url(re.compile(r"lang=en"), timeout=TIMEOUT_MS)
             page.wait_for_selector("#main h1", timeout=TIMEOUT_MS)
             assert page.locator("html").get_attribute("lang") == "en"
-            assert "level=district" in page.url
+            wait_url(page, "level=district")
             assert page.locator("nav.nav").get_attribute("aria-label") == t("nav.label", "en")
             # navigating keeps the language
             page.get_by_role("link", name=t("nav.trends", "en"), exact=True).click()
@@ -136,7 +136,7 @@ def test_switches_keep_the_view_in_the_browser(browser, two_instances):  # noqa:
             page.wait_for_url(re.compile(r"instance=zweitstadt"), timeout=TIMEOUT_MS)
             page.wait_for_selector(".brand-place", timeout=TIMEOUT_MS)
             assert page.locator(".brand-place").inner_text() == SECOND_TITLE
-            assert "/zeitreihen" in page.url and "lang=en" in page.url
+            wait_url(page, "/zeitreihen", "lang=en")
             copied = page.url
         # the copied URL in a new browser context gives the same view, without a fault
         with open_page(browser, url) as fresh:
