@@ -33,6 +33,7 @@ from etl.indicators.engine import (
     TERM_COUNTS_SQL,
     UNIT_ROOTS_SQL,
     _terms,
+    number_units,
     run_functions,
     term_row,
     write_indicator_terms,
@@ -86,6 +87,7 @@ def prepare_engine(con: duckdb.DuckDBPyConnection, catalogue, profile, computed:
     _terms(con, catalogue, computed)
     con.execute(TERM_COUNTS_SQL, {"finest": profile.level_ids()[-1]})
     con.execute(UNIT_ROOTS_SQL, {"root": profile.level_ids()[0]})
+    number_units(con)
 
 
 def run_ours(con: duckdb.DuckDBPyConnection, indicators: list, profile) -> tuple[dict, float]:

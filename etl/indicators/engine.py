@@ -17,6 +17,7 @@ import re
 
 import duckdb
 
+from etl.indicators import segregation
 from etl.indicators.functions import REGISTRY
 from etl.indicators.spec import Catalogue, term_key, term_name
 from etl.profile import Profile
@@ -136,6 +137,7 @@ def compute(con: duckdb.DuckDBPyConnection, catalogue: Catalogue,
     _terms(con, catalogue, computed)
     con.execute(TERM_COUNTS_SQL, {"finest": profile.level_ids()[-1]})
     con.execute(UNIT_ROOTS_SQL, {"root": profile.level_ids()[0]})
+    number_units(con)
     evaluate(con, computed, profile.disclosure.min_denominator, profile.disclosure.min_count)
     return [ind.id for ind in computed], skipped
 
@@ -143,7 +145,8 @@ def compute(con: duckdb.DuckDBPyConnection, catalogue: Catalogue,
 def evaluate(con: duckdb.DuckDBPyConnection, indicators: list, min_denominator: int,
              min_count: int) -> None:
     """Insert the values of ``indicators`` into ``indicator_values`` from the TEMP tables
-    ``term_counts`` and ``unit_roots``: one statement per function (table in, table out)."""
+    ``term_counts``, ``unit_roots`` and ``unit_counts`` (:func:`number_units`): one
+    statement per function (table in, table out)."""
     write_indicator_terms(con, [term_row(ind) for ind in indicators])
     run_functions(con, {ind.function for ind in indicators}, "indicator_values",
                   {"min_denominator": min_denominator, "min_count": min_count})
@@ -152,12 +155,23 @@ def evaluate(con: duckdb.DuckDBPyConnection, indicators: list, min_denominator: 
 def run_functions(con: duckdb.DuckDBPyConnection, functions: set[str], target: str,
                   params: dict[str, object] | None = None) -> None:
     """Run the statement of each function over the rows of ``indicator_terms`` into the
-    table ``target`` (the columns of ``indicator_values``)."""
+    table ``target`` (the columns of ``indicator_values``). The index functions share
+    their units, prepared once (:func:`segregation.prepare`)."""
+    indices = sorted(set(functions) & set(segregation.INDEX_SQL))
+    if indices:
+        segregation.prepare(con, indices)
     for function in sorted(functions):
         sql = REGISTRY[function]
         given = {**(params or {}), "function": function}
         con.execute(f"INSERT INTO {target} {sql}",
                     {k: v for k, v in given.items() if f"${k}" in sql})
+
+
+def number_units(con: duckdb.DuckDBPyConnection) -> None:
+    """``unit_counts`` and ``unit_parts`` from ``term_counts`` and ``unit_roots``: the units
+    below each top-level area, numbered, for the index functions."""
+    for statement in segregation.UNIT_COUNTS_SQL:
+        con.execute(statement)
 
 
 def _terms(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, indicators: list) -> None:

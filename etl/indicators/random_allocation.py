@@ -141,18 +141,16 @@ QUALIFY NOT bool_or(unknown) OVER (PARTITION BY ref_date, level, root_id)
 ORDER BY unit
 """
 
-# one row per indicator of the problem and unit: what the index needs besides x and y.
-# The keys are small integers here (indicator_id = its row in indicator_terms, level and
-# root_id = the unit's part, i.e. its date, level and area): the statements only group and
-# join by them, and integers keep the draws fast. SIMULATED_SQL restores the names.
+# one row per indicator of the problem and unit: what the index needs besides x and y
+# (ind = the indicator's row in indicator_terms, part = the unit's date, level and area).
+# SIMULATED_SQL restores the names.
 FRAME_SQL = """
 CREATE OR REPLACE TEMP TABLE simulation_frame AS
-SELECT u.unit, d.function, d.row AS indicator_id, NULL AS definition_id, d.scale, d.top_share,
-       d.min_units, d.other_term IS NOT NULL AS named_other,
-       DATE '2000-01-01' AS ref_date, u.area_id, u.part AS level, 0 AS root_id, u.t,
-       res.n AS residents
+SELECT u.unit, u.part, d.function, d.ind, d.scale, d.top_share, d.min_units,
+       d.other_term IS NOT NULL AS named_other, u.t, res.n AS residents
 FROM simulation_units AS u
-CROSS JOIN (SELECT *, row_number() OVER (ORDER BY indicator_id) AS row FROM indicator_terms) AS d
+CROSS JOIN (SELECT *, row_number() OVER (ORDER BY indicator_id) AS ind
+            FROM indicator_terms) AS d
 LEFT JOIN term_counts AS res
     ON res.term = d.res_term AND res.ref_date = u.ref_date
    AND res.area_id = u.area_id AND res.level = u.level
@@ -164,9 +162,9 @@ WITH draws AS ({statement}),
 parts AS (SELECT DISTINCT part, ref_date, level, root_id FROM simulation_units)
 SELECT d.indicator_id, p.ref_date, p.root_id, p.level, s.draw, s.value
 FROM draws AS s
-INNER JOIN parts AS p ON p.part = s.level
-INNER JOIN (SELECT *, row_number() OVER (ORDER BY indicator_id) AS row FROM indicator_terms) AS d
-    ON d.row = s.indicator_id
+INNER JOIN parts AS p USING (part)
+INNER JOIN (SELECT *, row_number() OVER (ORDER BY indicator_id) AS ind
+            FROM indicator_terms) AS d USING (ind)
 """
 
 

@@ -1,8 +1,10 @@
 """Segregation and concentration indices as set-based SQL (one statement per function).
 
 Each statement computes every indicator of its function for every reference date, every
-level of units and every top-level area at once, from the engine's TEMP tables
-(``term_counts``, ``indicator_terms``, ``unit_roots``; see :mod:`etl.indicators.functions`).
+level of units and every top-level area at once. The units come from the engine's TEMP
+tables (``unit_counts``: ``term_counts`` of every unit below its top-level area, numbered;
+``indicator_terms``), gathered once per evaluation for all index indicators
+(:func:`prepare`; see :mod:`etl.indicators.functions`).
 
 Notation (Massey & Denton 1988): units i of one level inside their top-level area (the
 city); x_i = the group, t_i = the reference population (``total``, all residents unless
@@ -27,49 +29,31 @@ whose definitions the tests reproduce to 1e-9.
 
 from __future__ import annotations
 
-# The index statements are templates: the units come from the ``pairs`` CTE (one row per
-# unit of each indicator, date, level and top-level area) and everything after it is
-# partitioned by ``{keys}``. The observed values use OBSERVED_PAIRS; the random-allocation
-# simulation (etl/indicators/random_allocation.py) uses SIMULATED_PAIRS with the draw as
-# an extra key, so observed and simulated indices share one definition.
-KEYS = "indicator_id, ref_date, level, root_id"
+# Units, once per build and once per evaluation. UNIT_COUNTS_SQL numbers the units (the
+# engine runs it after ``unit_roots``); PREPARE_SQL then puts the units of every index
+# indicator into ``index_units``, once per allocation problem (the same group, reference
+# population, comparison group, residents term and minimum unit size serve several
+# indices), with their totals in ``index_totals``. Each index statement only aggregates
+# those tables, by integer keys (``ind`` = the indicator, ``part`` = the units of one
+# top-level area, date and level).
 
-OBSERVED_PAIRS = """
-pairs AS (
-    SELECT d.indicator_id, d.definition_id, d.scale, d.top_share, num.ref_date, num.area_id,
-           num.level, r.root_id, num.n AS x, den.n AS t,
-           CASE WHEN d.other_term IS NULL THEN den.n - num.n ELSE oth.n END AS y,
-           res.n AS residents, d.min_units,
-           coalesce(num.flag, den.flag, oth.flag, res.flag) AS source_flag
-    FROM indicator_terms AS d
-    INNER JOIN term_counts AS num ON num.term = d.num_term
-    INNER JOIN term_counts AS den
-        ON den.term = d.den_term AND den.ref_date = num.ref_date
-       AND den.area_id = num.area_id AND den.level = num.level
-    INNER JOIN unit_roots AS r ON r.unit_id = num.area_id AND r.vintage = num.vintage
-    LEFT JOIN term_counts AS oth
-        ON oth.term = d.other_term AND oth.ref_date = num.ref_date
-       AND oth.area_id = num.area_id AND oth.level = num.level
-    LEFT JOIN term_counts AS res
-        ON res.term = d.res_term AND res.ref_date = num.ref_date
-       AND res.area_id = num.area_id AND res.level = num.level
-    WHERE d.function = $function AND num.area_id <> r.root_id
-)"""
+UNIT_COUNTS_SQL = ["""
+-- the counts of every unit below its top-level area, numbered: a unit is one area on one
+-- date at one level (all levels but the top one); a part is the units of one top-level
+-- area, date and level, which an index is computed over
+CREATE OR REPLACE TEMP TABLE unit_counts AS
+SELECT dense_rank() OVER (ORDER BY k.ref_date, k.level, r.root_id, k.area_id) AS unit,
+       dense_rank() OVER (ORDER BY k.ref_date, k.level, r.root_id) AS part,
+       k.ref_date, k.level, r.root_id, k.area_id, k.term, k.n, k.flag
+FROM term_counts AS k
+INNER JOIN unit_roots AS r ON r.unit_id = k.area_id AND r.vintage = k.vintage
+WHERE k.area_id <> r.root_id
+""", """
+CREATE OR REPLACE TEMP TABLE unit_parts AS
+SELECT DISTINCT part, ref_date, level, root_id FROM unit_counts
+"""]
 
-# simulated groups: TEMP tables simulated(unit, draw, x, y) and simulation_frame (one row
-# per indicator and unit: its observed t, residents and parameters; see random_allocation)
-SIMULATED_PAIRS = """
-pairs AS (
-    SELECT f.indicator_id, f.definition_id, f.scale, f.top_share, f.ref_date, f.area_id,
-           f.level, f.root_id, s.draw, s.x, f.t,
-           CASE WHEN f.named_other THEN s.y ELSE f.t - s.x END AS y,
-           f.residents, f.min_units, CAST(NULL AS VARCHAR) AS source_flag
-    FROM simulated AS s
-    INNER JOIN simulation_frame AS f ON f.unit = s.unit
-    WHERE f.function = $function
-)"""
-
-UNITS = """
+FLAGGED = """
 flagged AS (
     -- used: every unit not known to be empty (t = 0) or known to be too small (fewer
     -- residents than min_units); a used unit without a published number (source flag)
@@ -77,11 +61,12 @@ flagged AS (
     SELECT *,
            coalesce(t > 0, true) AND coalesce(residents >= min_units, true) AS used
     FROM pairs
-),
+)"""
 
+TOTALS = """
 totals AS (
-    -- one row per indicator, date, level and top-level area, even when no unit is used
-    SELECT {keys}, any_value(definition_id) AS definition_id,
+    -- one row per {keys}, even when no unit is used
+    SELECT {keys},
            coalesce(sum(x) FILTER (WHERE used), 0) AS big_x,
            coalesce(sum(y) FILTER (WHERE used), 0) AS big_y,
            coalesce(sum(t) FILTER (WHERE used), 0) AS big_t,
@@ -89,51 +74,128 @@ totals AS (
            coalesce(bool_or(source_flag IS NOT NULL) FILTER (WHERE used), false) AS incomplete
     FROM flagged
     GROUP BY ALL
+)"""
+
+# the units of the index indicators among indicator_terms ($functions), once per problem
+PREPARE_SQL = ["""
+CREATE OR REPLACE TEMP TABLE index_indicators AS
+SELECT row_number() OVER (ORDER BY indicator_id) AS ind,
+       dense_rank() OVER (ORDER BY num_term, den_term, other_term, res_term, min_units)
+           AS problem,
+       *
+FROM indicator_terms
+WHERE list_contains($functions, function)
+""", f"""
+CREATE OR REPLACE TEMP TABLE index_units AS
+WITH problems AS (
+    SELECT DISTINCT problem, num_term, den_term, other_term, res_term, min_units
+    FROM index_indicators
 ),
 
+pairs AS (
+    SELECT d.problem, num.part, num.n AS x, den.n AS t,
+           CASE WHEN d.other_term IS NULL THEN den.n - num.n ELSE oth.n END AS y,
+           res.n AS residents, d.min_units,
+           coalesce(num.flag, den.flag, oth.flag, res.flag) AS source_flag
+    FROM problems AS d
+    INNER JOIN unit_counts AS num ON num.term = d.num_term
+    INNER JOIN unit_counts AS den ON den.term = d.den_term AND den.unit = num.unit
+    LEFT JOIN unit_counts AS oth ON oth.term = d.other_term AND oth.unit = num.unit
+    LEFT JOIN unit_counts AS res ON res.term = d.res_term AND res.unit = num.unit
+),
+{FLAGGED}
+
+SELECT problem, part, x, y, t, used, source_flag FROM flagged
+""", f"""
+CREATE OR REPLACE TEMP TABLE index_totals AS
+WITH flagged AS (SELECT * FROM index_units),
+{TOTALS.replace("{keys}", "problem, part")}
+
+SELECT * FROM totals
+"""]
+
+OBSERVED_UNITS = """
 units AS (
-    SELECT u.*, tt.big_x, tt.big_y, tt.big_t
-    FROM flagged AS u
-    INNER JOIN totals AS tt USING ({keys})
-    WHERE u.used AND NOT tt.incomplete AND tt.big_x > 0 AND tt.big_y > 0
+    SELECT d.ind, d.scale, d.top_share, u.part, u.x, u.y, u.t,
+           tt.big_x, tt.big_y, tt.big_t
+    FROM index_indicators AS d
+    INNER JOIN index_units AS u USING (problem)
+    INNER JOIN index_totals AS tt USING (problem, part)
+    WHERE d.function = $function AND u.used
+      AND NOT tt.incomplete AND tt.big_x > 0 AND tt.big_y > 0
 )"""
 
 FINAL = """
 final AS (
-    SELECT tt.indicator_id, tt.ref_date, tt.root_id AS area_id, tt.level,
+    SELECT d.indicator_id, p.ref_date, p.root_id AS area_id, p.level,
            a.value,
            tt.big_x AS numerator, tt.big_t AS denominator,
            CASE WHEN tt.incomplete THEN 'incomplete'
                 WHEN NOT (tt.big_x > 0 AND tt.big_y > 0) THEN 'undefined' END AS flag,
-           tt.definition_id, tt.n_units
-    FROM totals AS tt
-    LEFT JOIN agg AS a USING ({keys})
+           d.definition_id, tt.n_units
+    FROM index_indicators AS d
+    INNER JOIN index_totals AS tt USING (problem)
+    INNER JOIN unit_parts AS p USING (part)
+    LEFT JOIN agg AS a USING (ind, part)
+    WHERE d.function = $function
 )
 
 SELECT * FROM final
 """
 
-# one row per draw, in the columns of random_allocation
+# simulated groups (random_allocation): TEMP tables simulated(unit, draw, x, y) and
+# simulation_frame (one row per indicator and unit: its observed t, residents and
+# parameters); the units and totals are those of each draw
+SIMULATED_UNITS = f"""
+pairs AS (
+    SELECT f.ind, f.part, s.draw, s.x, f.t,
+           CASE WHEN f.named_other THEN s.y ELSE f.t - s.x END AS y,
+           f.residents, f.min_units, f.scale, f.top_share, CAST(NULL AS VARCHAR) AS source_flag
+    FROM simulated AS s
+    INNER JOIN simulation_frame AS f ON f.unit = s.unit
+    WHERE f.function = $function
+),
+{FLAGGED},
+{TOTALS},
+
+units AS (
+    SELECT u.*, tt.big_x, tt.big_y, tt.big_t
+    FROM flagged AS u
+    INNER JOIN totals AS tt USING ({{keys}})
+    WHERE u.used AND NOT tt.incomplete AND tt.big_x > 0 AND tt.big_y > 0
+)"""
+
+# one row per draw: ind, part, draw, value
 SIMULATED_FINAL = """
-SELECT tt.indicator_id, tt.ref_date, tt.root_id AS area_id, tt.level, tt.draw, a.value
+SELECT tt.ind, tt.part, tt.draw, a.value
 FROM totals AS tt
 LEFT JOIN agg AS a USING ({keys})
 """
 
+KEYS = "ind, part"
+
+
+def prepare(con, functions: list[str]) -> None:
+    """``index_indicators``, ``index_units`` and ``index_totals`` for the indicators of
+    ``functions`` in ``indicator_terms`` (after UNIT_COUNTS_SQL)."""
+    for statement in PREPARE_SQL:
+        con.execute(statement, {"functions": functions} if "$functions" in statement else {})
+
 
 class IndexStatement(str):
-    """The statement of one index: the shared unit selection, the index's ``agg`` CTE (one
-    ``value`` per {keys} over the units used) and the shared output with flags and
-    n_units. The ``str`` itself runs over the observed units (the engine, with $function);
-    ``simulated`` is the same index over simulated units (random allocation)."""
+    """The statement of one index: its ``agg`` CTE (one ``value`` per {keys} over the
+    ``units`` used, each with x, y, t, big_x, big_y, big_t, scale and top_share) between
+    the shared unit selection and the shared output with flags and n_units. The ``str``
+    itself runs over the observed units (the engine, with $function, after
+    :func:`prepare`); ``simulated`` is the same index over simulated units."""
 
     simulated: str
 
     def __new__(cls, comment: str, agg: str) -> IndexStatement:
-        body = f"{UNITS},\n{agg.strip()},\n"
-        statement = str.__new__(cls, (f"{comment.strip()}\nWITH{OBSERVED_PAIRS},{body}{FINAL}"
-                                      .replace("{keys}", KEYS)))
-        statement.simulated = (f"WITH{SIMULATED_PAIRS},{body}{SIMULATED_FINAL}"
+        agg = agg.strip()
+        statement = str.__new__(cls, (f"{comment.strip()}\nWITH{OBSERVED_UNITS},\n{agg},\n"
+                                      f"{FINAL}").replace("{keys}", KEYS))
+        statement.simulated = (f"WITH{SIMULATED_UNITS},\n{agg}\n{SIMULATED_FINAL}"
                                .replace("{keys}", KEYS + ", draw"))
         return statement
 

@@ -26,6 +26,7 @@ from segregation.singlegroup import Dissim, Entropy, Gini, Interaction, Isolatio
 
 from etl.errors import ConfigError
 from etl.indicators.engine import evaluate
+from etl.indicators.segregation import UNIT_COUNTS_SQL
 from etl.indicators.spec import Indicator, load_catalogue, term_key, term_name
 
 REPO = Path(__file__).resolve().parents[2]
@@ -81,7 +82,7 @@ FROM long GROUP BY ALL
 CREATE TEMP TABLE unit_roots AS
 SELECT area_id AS unit_id, "case" AS root_id, 'v' AS vintage FROM units
 UNION ALL SELECT DISTINCT "case", "case", 'v' FROM units
-"""]
+""", *UNIT_COUNTS_SQL]  # the engine numbers the units (engine.number_units)
 
 
 def known_values(min_denominator: int = 0, min_count: int = 0) -> dict:
