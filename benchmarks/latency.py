@@ -1,15 +1,20 @@
-"""Callback latency of the Karte page on Berlin's planning areas, served by gunicorn.
+"""Latency of the Karte page on Berlin's planning areas, served by gunicorn.
 
 Usage: python -m benchmarks.latency [CURATED_DIR]   (default: data/curated/berlin if built,
 else a fresh build of profiles/berlin.yaml into bench-work/latency). Prints JSON (last line).
 
-The app runs under gunicorn on 127.0.0.1 (``app:server``, IMON_CURATED_DIR). Clients are
-threads with one keep-alive connection each, posting the ``/_dash-update-component``
-request a date change sends (built from ``/_dash-dependencies``): the reference date
-cycles through the planning-area dates with boundaries. Two cases: the browser does not
-have the boundaries yet (``map-drawn`` empty: the whole figure comes back) and it has them
-(``map-drawn`` set: a patch without geometry). The initial page's bytes are counted with
-Playwright in Debian's chromium (sum of response body sizes).
+The app runs under gunicorn on 127.0.0.1 (``app:server``, IMON_CURATED_DIR).
+
+- **Date change in the browser**: the map is re-coloured client-side from the frames the
+  server sent with the map (pages/map.py). Timed in Debian's chromium (Playwright): from
+  choosing a date in the dropdown to the map's subtitle showing it, cycling through the
+  planning-area dates with boundaries; alone, and while 19 HTTP clients send what a date
+  change still asks of the server (the table) back to back (20 users).
+- **Server requests**: clients are threads with one keep-alive connection each, posting
+  the ``/_dash-update-component`` body the browser sends (built from
+  ``/_dash-dependencies``), 1 and 20 clients: the table a date change fetches, and the map
+  with its frames that an indicator change fetches (boundaries in the browser already).
+- **Initial page**: bytes transferred (compressed), counted in chromium.
 """
 
 from __future__ import annotations
@@ -92,24 +97,16 @@ def get(port: int, path: str) -> bytes:
     return body
 
 
-def map_callback(port: int) -> dict:
-    """The map figure callback from ``/_dash-dependencies``."""
+def callback_for(port: int, output: str) -> dict:
+    """The callback with ``output`` (e.g. ``map-table.children``) from ``/_dash-dependencies``."""
     for cb in json.loads(get(port, "/_dash-dependencies")):
-        if "map-graph.figure" in cb["output"]:
+        if output in cb["output"].strip(".").split("..."):
             return cb
-    raise SystemExit("no callback with output map-graph.figure")
+    raise SystemExit(f"no callback with output {output}")
 
 
-def payload(cb: dict, date: str, drawn: dict | None) -> bytes:
-    """The request body Dash's renderer posts when the reference date changes."""
-    values = {
-        "map-indicator": INDICATOR,
-        "map-date": date,
-        "map-level": LEVEL,
-        "map-classes": "quantile",
-        "map-labels": [],
-        "map-drawn": drawn,
-    }
+def payload(cb: dict, values: dict, changed: str) -> bytes:
+    """The request body Dash's renderer posts when ``changed`` (id.prop) changes."""
     outputs = [
         dict(zip(("id", "property"), o.rsplit(".", 1), strict=True))
         for o in cb["output"].strip(".").split("...")
@@ -117,17 +114,37 @@ def payload(cb: dict, date: str, drawn: dict | None) -> bytes:
     return json.dumps(
         {
             "output": cb["output"],
-            "outputs": outputs,
-            "inputs": [{**i, "value": values[i["id"]]} for i in cb["inputs"]],
-            "changedPropIds": ["map-date.value"],
-            "state": [{**s, "value": values[s["id"]]} for s in cb["state"]],
+            "outputs": outputs if len(outputs) > 1 else outputs[0],
+            "inputs": [_item(i, values) for i in cb["inputs"]],
+            "changedPropIds": [changed],
+            "state": [_item(s, values) for s in cb.get("state", [])],
         }
     ).encode()
 
 
+def _item(dependency: dict, values: dict) -> dict:
+    """An input or state of the request: pattern-matching ids are objects, not strings."""
+    key = dependency["id"]
+    value = values.get(key)
+    if key.startswith("{"):
+        key = json.loads(key)
+    return {"id": key, "property": dependency["property"], "value": value}
+
+
+def controls(date: str, **other) -> dict:
+    return {
+        "map-indicator": INDICATOR,
+        "map-date": date,
+        "map-level": LEVEL,
+        "map-classes": "quantile",
+        "map-labels": [],
+        **other,
+    }
+
+
 def client(port: int, bodies: list[bytes], out: list, sizes: list) -> None:
     con = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-    headers = {"Content-Type": "application/json"}
+    headers = {"Content-Type": "application/json", "Accept-Encoding": "br, gzip"}
     for body in bodies:
         start = time.perf_counter()
         con.request("POST", "/_dash-update-component", body, headers)
@@ -140,43 +157,126 @@ def client(port: int, bodies: list[bytes], out: list, sizes: list) -> None:
     con.close()
 
 
-def run(port: int, cb: dict, drawn: dict | None, clients: int, per_client: int) -> dict:
+def run(port: int, bodies: list[bytes], clients: int, per_client: int) -> dict:
+    """``clients`` threads, each posting ``per_client`` of ``bodies`` (cycling) back to back."""
     times, sizes, threads = [], [], []
     for c in range(clients):
-        bodies = [payload(cb, DATES[(c + i) % len(DATES)], drawn) for i in range(per_client)]
-        threads.append(threading.Thread(target=client, args=(port, bodies, times, sizes)))
+        mine = [bodies[(c + i) % len(bodies)] for i in range(per_client)]
+        threads.append(threading.Thread(target=client, args=(port, mine, times, sizes)))
     start = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - start
-    ms = sorted(t * 1000 for t in times)
+    return {**summary([t * 1000 for t in times]), "clients": clients,
+            "req_per_s": round(len(times) / wall, 1),
+            "response_kib": round(statistics.median(sizes) / 1024, 1)}
+
+
+def summary(ms: list[float]) -> dict:
+    ms = sorted(ms)
     return {
-        "clients": clients,
         "requests": len(ms),
         "p50_ms": round(statistics.median(ms), 1),
         "p95_ms": round(ms[int(0.95 * (len(ms) - 1))], 1),
         "max_ms": round(ms[-1], 1),
-        "req_per_s": round(len(ms) / wall, 1),
-        "response_kib": round(statistics.median(sizes) / 1024, 1),
     }
 
 
-def drawn_meta(port: int, cb: dict) -> tuple[dict, int]:
-    """``layout.meta`` of a full figure (what the browser stores in ``map-drawn``) and the
-    number of areas drawn."""
+def background(port: int, bodies: list[bytes], clients: int, stop: threading.Event) -> list:
+    """``clients`` threads posting ``bodies`` (cycling) back to back on one keep-alive
+    connection each until ``stop``; returns the list their latencies (s) go into."""
+    times: list[float] = []
+
+    def loop(offset: int) -> None:
+        con = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        headers = {"Content-Type": "application/json", "Accept-Encoding": "br, gzip"}
+        k = offset
+        while not stop.is_set():
+            start = time.perf_counter()
+            con.request("POST", "/_dash-update-component", bodies[k % len(bodies)], headers)
+            con.getresponse().read()
+            times.append(time.perf_counter() - start)
+            k += 1
+        con.close()
+
+    for offset in range(clients):
+        threading.Thread(target=loop, args=(offset,), daemon=True).start()
+    return times
+
+
+def drawn_meta(port: int, cb: dict) -> tuple[dict, int, dict]:
+    """``layout.meta`` of a full map (what the browser stores in ``map-drawn``), the number
+    of areas drawn and the frames that came with it."""
     con = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-    con.request(
-        "POST",
-        "/_dash-update-component",
-        payload(cb, DATES[0], None),
-        {"Content-Type": "application/json"},
-    )
-    figure = json.loads(con.getresponse().read())["response"]["map-graph"]["figure"]
+    con.request("POST", "/_dash-update-component",
+                payload(cb, controls(DATES[0]), "map-indicator.value"),
+                {"Content-Type": "application/json"})
+    response = json.loads(con.getresponse().read())["response"]
     con.close()
+    figure = response["map-graph"]["figure"]
     areas = sum(len(trace.get("locations", [])) for trace in figure["data"])
-    return figure["layout"]["meta"], areas
+    return figure["layout"]["meta"], areas, response["map-frames"]["data"]
+
+
+# in the page: from the click on a date in the dropdown to Plotly's next "afterplot" of the
+# map (the new colours drawn), in ms; the test driver's own time is not counted
+CLOCK_JS = """
+() => {
+    window.imonDrawn = [];
+    let start = null;
+    document.addEventListener('click', e => {
+        if (e.target.closest('[role=option]')) { start = performance.now(); }
+    }, true);
+    document.querySelector('#map-graph .js-plotly-plot').on('plotly_afterplot', () => {
+        if (start !== null) { window.imonDrawn.push(performance.now() - start); start = null; }
+    });
+}
+"""
+
+
+def browser_dates(port: int, table_bodies: list[bytes], load_clients: int) -> dict:
+    """Date changes in chromium (choose a date, wait for the map's subtitle to show it),
+    with ``load_clients`` HTTP clients sending table requests meanwhile; counts the
+    requests for a map figure the date changes caused (0: all client-side)."""
+    from playwright.sync_api import sync_playwright
+
+    url = f"http://127.0.0.1:{port}/karte?indicator={INDICATOR}&level={LEVEL}&date={DATES[0]}"
+    stop = threading.Event()
+    figure_requests: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
+        )
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(url)
+        page.wait_for_selector("#map-graph path.choroplethlocation", timeout=60000)
+        page.wait_for_load_state("networkidle")
+        page.on("request", lambda r: "map-graph.figure" in (r.post_data or "")
+                and figure_requests.append(r.url))
+        load = background(port, list(table_bodies), load_clients, stop) if load_clients else []
+        time.sleep(1 if load_clients else 0)
+        page.evaluate(CLOCK_JS)
+        for i in range(1, 2 * len(DATES) + 1):
+            date = DATES[i % len(DATES)]
+            label = f"{date[8:10]}.{date[5:7]}.{date[:4]}"
+            page.click("#map-date")
+            page.get_by_role("option", name=label, exact=True).click()
+            page.wait_for_function(
+                "t => Array.from(document.querySelectorAll('#map-graph .gtitle-subtitle'))"
+                ".some(e => e.textContent.includes('Stichtag ' + t))", arg=label,
+                timeout=60000)
+            page.wait_for_function("n => window.imonDrawn.length >= n", arg=i)
+        times = page.evaluate("window.imonDrawn")
+        stop.set()
+        browser.close()
+    result = {**summary(times), "load_clients": load_clients,
+              "figure_requests": len(figure_requests)}
+    if load:
+        result["load_requests"] = len(load)
+        result["load_p95_ms"] = summary([t * 1000 for t in load])["p95_ms"]
+    return result
 
 
 def page_bytes(port: int) -> dict:
@@ -205,18 +305,26 @@ def main(argv: list[str]) -> None:
     curated, port = curated_dir(argv), free_port()
     server = serve(curated, port)
     try:
-        cb = map_callback(port)
-        drawn, areas = drawn_meta(port, cb)
-        run(port, cb, None, 4, 2 * len(DATES))  # warm-up: imports, query caches per worker
+        map_cb, table_cb = callback_for(port, "map-graph.figure"), callback_for(
+            port, "map-table.children")
+        drawn, areas, frames = drawn_meta(port, map_cb)
+        tables = [payload(table_cb, controls(d), "map-date.value") for d in DATES]
+        maps = [payload(map_cb, controls(d, **{"map-drawn": drawn}), "map-indicator.value")
+                for d in DATES[:4]]
+        run(port, tables, 4, 2 * len(DATES))  # warm-up: imports, query caches per worker
+        run(port, maps, 2, 4)
         result = {
             "curated_dir": str(curated),
             "workers": WORKERS,
             "threads": THREADS,
             "dates": len(DATES),
             "areas": areas,
+            "frames": len(frames["dates"]),
+            "frames_kib": round(len(json.dumps(frames)) / 1024),
         }
-        result["full"] = [run(port, cb, None, 1, 40), run(port, cb, None, 20, 10)]
-        result["patch"] = [run(port, cb, drawn, 1, 40), run(port, cb, drawn, 20, 10)]
+        result["browser"] = [browser_dates(port, tables, 0), browser_dates(port, tables, 19)]
+        result["table"] = [run(port, tables, 1, 40), run(port, tables, 20, 10)]
+        result["map"] = [run(port, maps, 1, 8), run(port, maps, 20, 2)]
         result["page"] = page_bytes(port)
     finally:
         server.terminate()

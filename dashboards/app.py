@@ -73,6 +73,7 @@ def create_app(curated_dir: Path | Mapping[str, Path], lang: str = DEFAULT_LANG)
         title=t("app.title", lang),
         update_title=None,
         suppress_callback_exceptions=False,
+        compress=True,  # gzip/brotli: the scripts and the map frames are large
     )
     app.index_string = _INDEX
     with server.app_context():  # Dash calls the layout function once to validate it
@@ -98,10 +99,11 @@ def _shell() -> html.Div:
     nav_pages = [{**p, "name": t(p["nav_key"], lang)} for p in sorted(pages, key=_order)]
     return html.Div(
         [
+            components.skip_link(lang),
             dcc.Location(id=ids.NAV_LOCATION),
             components.navbar(meta.get("title"), nav_pages, lang,
                               _instance_titles() if len(context.instances()) > 1 else {}),
-            html.Main(dash.page_container, className="page", id="main"),
+            html.Main(dash.page_container, className="page", id=ids.MAIN, tabIndex="-1"),
             components.footer(meta, lang),
         ],
         className="shell",

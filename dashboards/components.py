@@ -13,9 +13,9 @@ import dash
 import pandas as pd
 from dash import dcc, html
 
-from dashboards import context, downloads, flags, formatting, ids, labels
+from dashboards import context, downloads, export_tables, flags, formatting, ids, labels
 from dashboards.catalogue import Indicator, Level, default_indicator
-from dashboards.i18n import t
+from dashboards.i18n import DEFAULT_LANG, strings, t
 
 
 # --- shell -------------------------------------------------------------------------------
@@ -86,6 +86,12 @@ def navbar(
     )
 
 
+def skip_link(lang: str) -> html.A:
+    """The first focusable element: jumps past the navigation to ``<main id="main">``
+    (assets/keyboard.js moves the focus without changing the address)."""
+    return html.A(t("nav.skip", lang), href=f"#{ids.MAIN}", className="skip-link")
+
+
 def footer(meta: dict[str, str], lang: str) -> html.Footer:
     """Attribution and build date of the published snapshot."""
     parts = [t("footer.product", lang)]
@@ -133,7 +139,8 @@ def control(
     multi: bool = False,
     disabled: bool = False,
 ) -> html.Div:
-    """A labelled dropdown."""
+    """A labelled dropdown in a group named by its label: dcc.Dropdown names its button by
+    the selected value only (``aria-labelledby``), so the group carries the label."""
     dropdown = dcc.Dropdown(
         id=component_id,
         options=options,
@@ -145,9 +152,12 @@ def control(
         labels=dropdown_labels(lang),
         placeholder=t("dropdown.placeholder", lang),
     )
+    label_id = f"{component_id}-label"
     return html.Div(
-        [html.Label(label, htmlFor=component_id), dropdown],
+        [html.Label(label, htmlFor=component_id, id=label_id), dropdown],
         className="control" + (" control-wide" if multi else ""),
+        role="group",
+        **{"aria-labelledby": label_id},
     )
 
 
@@ -257,27 +267,40 @@ def url_sync(store_id: str, keys: Sequence[str]) -> list[dcc.Store]:
 
 
 # --- graphs ------------------------------------------------------------------------------
-def graph_config(filename: str, geo: bool = False) -> dict:
-    """dcc.Graph config: PNG export at 2× and, for geo charts, the local topojson.
+def graph_config(filename: str, geo: bool = False, lang: str = DEFAULT_LANG) -> dict:
+    """dcc.Graph config: PNG export at 2×, plotly's own texts (toolbar) in ``lang`` and,
+    for geo charts, the local topojson.
 
     Plotly geo traces always fetch ``world_110m.json``; it is served from our assets so
-    nothing is fetched from the internet (see dashboards/assets/topojson/).
+    nothing is fetched from the internet (see dashboards/assets/topojson/). No "Share
+    chart" button: it would upload the data to Plotly's cloud (and is one more tab stop).
     """
     config = {
         "displaylogo": False,
+        "showSendToCloud": False,
         "responsive": True,
         "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],
         "toImageButtonOptions": {"format": "png", "scale": 2, "filename": filename},
+        **plotly_locale(lang),
     }
     if geo:
         config["topojsonURL"] = dash.get_asset_url("topojson/")
     return config
 
 
+def plotly_locale(lang: str) -> dict:
+    """Config ``locale`` and ``locales``: plotly's texts (``plotly.<English text>`` in
+    strings.yaml) in ``lang``; numbers keep plotly's format (figures set separators)."""
+    prefix = "plotly."
+    texts = {key[len(prefix) :]: t(key, lang) for key in strings() if key.startswith(prefix)}
+    return {"locale": lang, "locales": {lang: {"dictionary": texts}}}
+
+
 def graph(graph_id: str, geo: bool = False) -> dcc.Loading:
     """A graph (filled by a callback) with a delayed loading indicator."""
+    config = graph_config(graph_id, geo=geo, lang=context.lang())
     return dcc.Loading(
-        dcc.Graph(id=graph_id, config=graph_config(graph_id, geo=geo), className="graph"),
+        dcc.Graph(id=graph_id, config=config, className="graph"),
         type="circle",
         delay_show=400,
     )
@@ -297,13 +320,20 @@ def export_download_id(target: str) -> str:
     return f"{target}-download"
 
 
-def export_menu(target: str, lang: str) -> html.Div:
-    """Buttons PNG, SVG, PDF (the chart, print-ready) and CSV, XLSX (its table).
+def export_menu_id(target: str) -> str:
+    """Id of the group of export buttons of ``target``."""
+    return f"{target}-export"
+
+
+def export_menu(target: str, lang: str, formats: Sequence[str] = downloads.FORMATS) -> html.Div:
+    """One button per format: PNG, SVG, PDF (the chart, print-ready) and CSV, XLSX (its
+    table); ``formats`` picks some of them (e.g. only the tables).
 
     The page registers one callback: ``Input(export_button_id(target, ALL), "n_clicks")``
     → ``Output(export_download_id(target), "data")`` with ``dcc.send_bytes`` of
     :mod:`dashboards.downloads`; the format is ``dash.ctx.triggered_id["format"]``.
     """
+    charts = any(fmt not in export_tables.TABLE_FORMATS for fmt in formats)
     buttons = [
         html.Button(
             fmt.upper(),
@@ -312,7 +342,7 @@ def export_menu(target: str, lang: str) -> html.Div:
             title=t(f"export.title.{fmt}", lang),
             type="button",
         )
-        for fmt in downloads.FORMATS
+        for fmt in formats
     ]
     return html.Div(
         [
@@ -320,16 +350,10 @@ def export_menu(target: str, lang: str) -> html.Div:
             *buttons,
             dcc.Loading(dcc.Download(id=export_download_id(target)), type="dot"),
         ],
+        id=export_menu_id(target),
         className="export-menu",
         role="group",
-        style={
-            "display": "flex",
-            "gap": "8px",
-            "alignItems": "center",
-            "flexWrap": "wrap",
-            "margin": "10px 0 0",
-        },
-        **{"aria-label": t("export.group", lang)},
+        **{"aria-label": t("export.group" if charts else "export.group_table", lang)},
     )
 
 

@@ -44,7 +44,7 @@ import plotly.graph_objects as go
 from choreographer.errors import ChannelClosedError
 from kaleido.errors import BrowserClosedError, BrowserFailedError, ChromeNotFoundError
 
-from dashboards import catalogue, figures, flags, formatting, labels, queries
+from dashboards import catalogue, classify, figures, flags, formatting, labels, queries
 from dashboards.catalogue import Indicator
 from dashboards.i18n import t
 from dashboards.queries import Warehouse
@@ -95,12 +95,15 @@ def map_chart(
     level: str,
     lang: str,
     definition: bool = False,
+    method: str = classify.DEFAULT_METHOD,
 ) -> Chart:
-    """The print-ready choropleth of an area indicator on ``ref_date`` at ``level``.
+    """The print-ready choropleth of an area indicator on ``ref_date`` at ``level``, in
+    classes by ``method`` (:data:`classify.METHODS`, as on the map page).
 
     Areas without a value appear in the legend by flag (with their number); the
     footnotes explain the flags. Raises :class:`ExportError` without boundaries.
     """
+    check_method(method)
     indicator = catalogue.indicators(wh, lang)[indicator_id]
     level_label = catalogue.levels(wh, lang)[level].label
     shapes = queries.geometries(wh, level, ref_date)
@@ -108,7 +111,7 @@ def map_chart(
         date = formatting.format_date(ref_date)
         raise ExportError(t("export.no_map", lang, level=level_label, date=date))
     values = queries.area_values(wh, (indicator_id,), ref_date, level)
-    fig = figures.choropleth(values, shapes, indicator, level_label, ref_date, lang)
+    fig = figures.choropleth(values, shapes, indicator, level_label, ref_date, lang, method=method)
     missing, outlined = flag_counts(values, shapes)
     for trace in fig.data[1:]:  # one trace per flag of areas without a value
         flag = next(f for f in missing if labels.flag_label(f, lang) == trace.name)
@@ -119,6 +122,14 @@ def map_chart(
         notes.append(t("export.definition", lang, text=indicator.definition))
     stem = file_stem(indicator_id, MAP_KIND, level, ref_date)
     return Chart(print_ready(fig, notes, _map_plot_height(fig), axis_px=6), stem)
+
+
+def check_method(method: str) -> str:
+    """``method`` if it is a map classification, else :class:`ExportError`."""
+    if method not in classify.METHODS:
+        known = ", ".join(classify.METHODS)
+        raise ExportError(f"unknown classification '{method}' (known: {known})")
+    return method
 
 
 def trend_chart(
@@ -265,6 +276,7 @@ def _legend(fig: go.Figure, plot_px: int, axis_px: int, plot_width: int) -> int:
             "xref": "paper",
             "x": 0,
             "xanchor": "left",
+            "yref": "paper",  # figures may place theirs in the container
             "y": -axis_px / plot_px,
             "yanchor": "top",
             "entrywidth": text_px,

@@ -24,6 +24,11 @@ the indicator's decimals; real date cells; header frozen, auto-filter) and sheet
 "Metadaten": the snapshot (build id), publication and export time, and per indicator
 title, definition, numerator, denominator, unit, source, data date (Stand) and the flags
 occurring in the data, plus a legend of those flags.
+
+A table may carry number columns beyond the standard ones (:class:`ExtraColumn`, e.g. the
+random-allocation benchmark of a segregation index or the points of a segregation curve,
+see :mod:`dashboards.segregation_export`), written before the flag with their own decimals,
+and notes on how to read them, listed in the metadata.
 """
 
 from __future__ import annotations
@@ -61,15 +66,30 @@ ROW_COLUMNS = [
 PRODUCER = "Integrationsmonitor"
 CSV_SEPARATOR = ";"
 DATA_KIND = "daten"  # stable file-name word of the Daten page
+COUNT_COLUMNS = ("numerator", "denominator", "n_units")
+
+
+@dataclass(frozen=True)
+class ExtraColumn:
+    """A number column beyond :data:`ROW_COLUMNS` (e.g. the random-allocation benchmark of
+    an index): its key in the rows, its header and its decimals (``None``: the indicator's)."""
+
+    key: str
+    header: str
+    decimals: int | None = None
 
 
 @dataclass(frozen=True)
 class ExportTable:
-    """Rows to export (long form, :data:`ROW_COLUMNS`), a caption and a file-name stem."""
+    """Rows to export (long form, :data:`ROW_COLUMNS` plus ``extra`` columns, written before
+    the flag), a caption, a file-name stem and ``notes`` for the metadata (how to read the
+    extra columns)."""
 
     rows: pd.DataFrame
     title: str
     stem: str
+    extra: tuple[ExtraColumn, ...] = ()
+    notes: tuple[str, ...] = ()
 
     def filename(self, fmt: str) -> str:
         return f"{self.stem}.{fmt}"
@@ -192,7 +212,19 @@ def _columns(table: ExportTable, indicators: dict[str, Indicator], lang: str) ->
         del columns["numerator"], columns["denominator"]
     if not any(i.is_segregation for i in used):
         del columns["n_units"]
-    return columns
+    flag = columns.pop("flag")
+    return {**columns, **{c.key: c.header for c in table.extra}, "flag": flag}
+
+
+def _decimals(table: ExportTable, key: str, record: dict) -> int | None:
+    """Decimals of a number column: the indicator's for its value (and extra columns
+    without their own); ``None`` for counts and text."""
+    if key == "value":
+        return record["decimals"]
+    extra = next((c for c in table.extra if c.key == key), None)
+    if extra is None:
+        return None
+    return record["decimals"] if extra.decimals is None else extra.decimals
 
 
 def data_records(table: ExportTable, wh: Warehouse, lang: str) -> tuple[dict, list[dict]]:
@@ -221,6 +253,7 @@ def data_records(table: ExportTable, wh: Warehouse, lang: str) -> tuple[dict, li
                 "n_units": _number(row["n_units"]),
                 "flag": labels.flag_label(row["flag"], lang),
                 "decimals": indicator.decimals,
+                **{c.key: _number(row[c.key]) for c in table.extra},
             }
         )
     return columns, records
@@ -233,15 +266,16 @@ def _number(value: object) -> float | int | None:
     return int(value) if value.is_integer() and abs(value) < 2**53 else value
 
 
-def _csv_cell(key: str, value: object, decimals: int) -> str:
-    """A CSV cell in German notation: decimal comma, no thousands separator."""
+def _csv_cell(key: str, value: object, decimals: int | None) -> str:
+    """A CSV cell in German notation: decimal comma, no thousands separator; numbers
+    rounded to ``decimals``, counts as integers."""
     if value is None:
         return ""
     if isinstance(value, date):
         return value.strftime("%d.%m.%Y")
-    if key == "value":
+    if decimals is not None:
         return f"{float(value):.{decimals}f}".replace(".", ",")
-    if key in ("numerator", "denominator", "n_units"):
+    if key in COUNT_COLUMNS:
         return f"{value:.0f}" if float(value).is_integer() else str(value).replace(".", ",")
     return str(value)
 
@@ -257,7 +291,7 @@ def _csv(header: list[str], rows: list[list[str]]) -> bytes:
 def csv_bytes(table: ExportTable, wh: Warehouse, lang: str) -> bytes:
     """The data as CSV for Excel (see the module docstring for the conventions)."""
     columns, records = data_records(table, wh, lang)
-    rows = [[_csv_cell(k, r[k], r["decimals"]) for k in columns] for r in records]
+    rows = [[_csv_cell(k, r[k], _decimals(table, k, r)) for k in columns] for r in records]
     return _csv(list(columns.values()), rows)
 
 
@@ -275,6 +309,7 @@ def general_metadata(
     built_text = _datetime_text(datetime.fromisoformat(built)) if built else formatting.MISSING
     return [
         *[(t("export.meta.table", lang), table.title) for table in tables],
+        *[(t("export.meta.note", lang), note) for table in tables for note in table.notes],
         (t("export.meta.place", lang), meta.get("title", "")),
         (t("export.meta.attribution", lang), meta.get("attribution", "")),
         (t("export.meta.snapshot", lang), snapshot_id(wh)),
@@ -367,11 +402,12 @@ def _data_sheet(sheet, table: ExportTable, wh: Warehouse, lang: str) -> None:
         row = sheet.max_row
         for col, key in enumerate(columns, start=1):
             cell = sheet.cell(row=row, column=col)
+            decimals = _decimals(table, key, record)
             if key == "ref_date":
                 cell.number_format = "DD.MM.YYYY"
-            elif key == "value":
-                cell.number_format = _number_format(record["decimals"])
-            elif key in ("numerator", "denominator", "n_units"):
+            elif decimals is not None:
+                cell.number_format = _number_format(decimals)
+            elif key in COUNT_COLUMNS:
                 cell.number_format = _number_format(0)
     for cell in sheet[1]:
         cell.font = Font(bold=True)

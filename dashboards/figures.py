@@ -31,6 +31,7 @@ FONT_FAMILY = (
 )
 TEXT_COLOR = "#1f2933"
 MUTED_COLOR = "#52606d"
+MODEBAR = {"color": MUTED_COLOR, "activecolor": TEXT_COLOR}  # chart toolbar icons: 3:1+
 COLORSCALE = "Cividis"
 DIVERGING_COLORSCALE = "PuOr"  # ColorBrewer, colour-blind safe; orange < 0 < purple
 NULL_LINE_COLOR = "#8a949e"
@@ -104,6 +105,7 @@ def _layout(title: str, subtitle: str, caption: str, height: int, margin: dict) 
             }
         ],
         "hoverlabel": {"font": {"family": FONT_FAMILY}},
+        "modebar": MODEBAR,
     }
 
 
@@ -117,6 +119,7 @@ def message(text: str, height: int = 420) -> go.Figure:
         xaxis={"visible": False},
         yaxis={"visible": False},
         font={"family": FONT_FAMILY, "color": MUTED_COLOR},
+        modebar=MODEBAR,
         annotations=[
             {
                 "text": text,
@@ -334,23 +337,29 @@ def choropleth(
     return fig
 
 
-def _dark(color: str) -> bool:
-    """True for a colour on which black text is hard to read (relative luminance < 0.3)."""
-    r, g, b = (
+def _label_color(color: str) -> str:
+    """White or black, whichever contrasts more with ``color`` (WCAG 2 relative luminance;
+    the better of the two is at least 4.58:1 on any colour)."""
+    channels = (
         unlabel_rgb(color)
         if color.startswith("rgb")
         else (int(color[i : i + 2], 16) for i in (1, 3, 5))
     )
-    return 0.2126 * r / 255 + 0.7152 * g / 255 + 0.0722 * b / 255 < 0.3
+    linear = [
+        v / 255 / 12.92 if v / 255 <= 0.03928 else ((v / 255 + 0.055) / 1.055) ** 2.4
+        for v in channels
+    ]
+    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    return "white" if 1.05 / (luminance + 0.05) > (luminance + 0.05) / 0.05 else "#000000"
 
 
 def _label_trace(rows: pd.DataFrame, shapes: pd.DataFrame, area_class: dict, colors: list):
-    """Area names at a point inside each area (``shapely.point_on_surface``); white on
-    dark classes, else dark."""
+    """Area names at a point inside each area (``shapely.point_on_surface``), in white or
+    black, whichever contrasts more with the area's class colour (WCAG AA)."""
     points = shapely.point_on_surface(shapely.from_geojson(shapes["geojson"].tolist()))
     names = dict(zip(rows["area_id"], rows["name"], strict=True))
     text_colors = [
-        "white" if a in area_class and _dark(colors[area_class[a]]) else TEXT_COLOR
+        _label_color(colors[area_class[a]]) if a in area_class else TEXT_COLOR
         for a in shapes["area_id"]
     ]
     return go.Scattergeo(

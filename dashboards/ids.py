@@ -7,6 +7,7 @@ NAV = "nav"
 SETTING = "imon-setting"  # language and instance links: {"type", "key", "value"}
 NAV_LOCATION = "nav-location"
 FOOTER = "footer"
+MAIN = "main"  # the page content: target of the skip link
 
 # Overview page
 OVERVIEW_DATE = "overview-date"
@@ -28,6 +29,8 @@ MAP_URL = "map-url"
 MAP_CLASSES = "map-classes"
 MAP_LABELS = "map-labels"
 MAP_DRAWN = "map-drawn"  # geometry key + trace count of the figure in the browser
+MAP_FRAMES = "map-frames"  # the map on every date with the same boundaries (client-side)
+MAP_FETCH = "map-fetch"  # a date the frames do not cover: asks the server to draw it
 
 # Trends page
 TRENDS_INDICATOR = "trends-indicator"

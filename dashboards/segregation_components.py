@@ -173,12 +173,20 @@ def curve_table(
 
 
 # --- notes and metadata ------------------------------------------------------------------
-def benchmark_note(baseline: pd.DataFrame, lang: str) -> html.P:
-    """What the dashed line and band mean, or that there is no benchmark."""
+def benchmark_text(baseline: pd.DataFrame, lang: str) -> str:
+    """What the dashed line and band mean (with the number of simulations), or that there
+    is no benchmark; ``baseline``: the rows with a benchmark."""
     if baseline.empty:
-        return html.P(t("seg.no_benchmark", lang), className="notice", role="status")
+        return t("seg.no_benchmark", lang)
     draws = formatting.format_count(int(baseline["draws"].max()))
-    return html.P(t("seg.benchmark_note", lang, draws=draws), className="hint")
+    return t("seg.benchmark_note", lang, draws=draws)
+
+
+def benchmark_note(baseline: pd.DataFrame, lang: str) -> html.P:
+    """:func:`benchmark_text` as a hint, or as a notice when there is no benchmark."""
+    if baseline.empty:
+        return html.P(benchmark_text(baseline, lang), className="notice", role="status")
+    return html.P(benchmark_text(baseline, lang), className="hint")
 
 
 def _entry(term: str, *details: object) -> list:

@@ -148,14 +148,18 @@ def _observed_traces(rows, indicator: Indicator, level_label: str, first: bool, 
 
 
 def levels_over_time(
-    frame: pd.DataFrame, indicator: Indicator, level_labels: dict[str, str], lang: str
+    frame: pd.DataFrame,
+    indicator: Indicator,
+    level_labels: dict[str, str],
+    lang: str,
+    panels_per_row: int = PANELS_PER_ROW,
 ) -> go.Figure:
     """Small multiples: one panel per level (coarse to fine) of the index over time with
     its random-allocation benchmark; ``frame`` from :func:`with_baseline`."""
     if frame.empty:
         return figures.message(t("chart.no_data", lang))
     levels = list(dict.fromkeys(frame.sort_values(["rank", "ref_date"])["level"]))
-    cols = min(PANELS_PER_ROW, len(levels))
+    cols = min(panels_per_row, len(levels))
     n_rows = math.ceil(len(levels) / cols)
     by_level = {lvl: frame[frame["level"] == lvl].sort_values("ref_date") for lvl in levels}
     titles = [_panel_title(by_level[lvl], level_labels.get(lvl, lvl), lang) for lvl in levels]
@@ -285,6 +289,20 @@ def _curve_hover(points: pd.DataFrame, lang: str) -> list[list[str]]:
     ]
 
 
+def curve_stats(points: pd.DataFrame, n_left_out: int, lang: str) -> str:
+    """``"Gini = 0,259 · IS (…) = 0,232 · 3 Gebiete"`` and the units left out, if any."""
+    stats = t(
+        "seg.curve_stats",
+        lang,
+        gini=formatting.format_number(curve_gini(points), 3),
+        dissimilarity=formatting.format_number(curve_dissimilarity(points), 3),
+        n=formatting.format_count(len(points) - 1),
+    )
+    if n_left_out:
+        stats += " · " + t("seg.curve_left_out", lang, n=formatting.format_count(n_left_out))
+    return stats
+
+
 def segregation_curve(
     points: pd.DataFrame,
     group: str,
@@ -299,15 +317,7 @@ def segregation_curve(
     ``indicator`` (the group's location quotient) gives source and data date."""
     if points.empty:
         return figures.message(t("seg.no_curve", lang))
-    stats = t(
-        "seg.curve_stats",
-        lang,
-        gini=formatting.format_number(curve_gini(points), 3),
-        dissimilarity=formatting.format_number(curve_dissimilarity(points), 3),
-        n=formatting.format_count(len(points) - 1),
-    )
-    if n_left_out:
-        stats += " · " + t("seg.curve_left_out", lang, n=formatting.format_count(n_left_out))
+    stats = curve_stats(points, n_left_out, lang)
     diagonal = go.Scatter(
         x=[0, 100],
         y=[0, 100],

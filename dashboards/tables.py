@@ -200,7 +200,8 @@ def data_table(
 
 def register_callbacks(app: dash.Dash) -> None:
     """One generic callback for all tables: header click → new sort state (first page);
-    pager click → next or previous page."""
+    pager click → next or previous page. A clientside one keeps the keyboard focus on the
+    button pressed while the table is redrawn."""
 
     @app.callback(
         Output(ids.sort_state(MATCH), "data"),
@@ -216,6 +217,14 @@ def register_callbacks(app: dash.Dash) -> None:
         if trigger["type"] == ids.PAGE_BUTTON:
             return next_page_state(state, int(trigger["step"]))
         return next_sort_state(state, trigger["col"])
+
+    app.clientside_callback(  # the redrawn table gives the focus back (assets/keyboard.js)
+        dash.ClientsideFunction(namespace="keyboard", function_name="keepTableFocus"),
+        Output(ids.sort_state(MATCH), "data", allow_duplicate=True),
+        Input({"type": ids.SORT_BUTTON, "table": MATCH, "col": dash.ALL}, "n_clicks"),
+        Input({"type": ids.PAGE_BUTTON, "table": MATCH, "step": dash.ALL}, "n_clicks"),
+        prevent_initial_call=True,
+    )
 
 
 # --- table builders ----------------------------------------------------------------------

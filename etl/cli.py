@@ -108,6 +108,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="png, svg, pdf, csv, xlsx (repeat or comma-separate)")
     export.add_argument("--out", type=Path, required=True, help="folder for the files")
     export.add_argument("--lang", choices=["de", "en"], default="de")
+    export.add_argument("--classes", type=str.lower, default="quantile",
+                        help="classes of the maps: quantile, equal (intervals) or jenks "
+                             "(natural breaks); default quantile")
     export.add_argument("--definition", action="store_true",
                         help="add each indicator's definition to the chart notes")
     export.set_defaults(run=_export)
@@ -248,7 +251,7 @@ def _export(args: argparse.Namespace) -> int:
     profile = load_profile(args.profile)
     indicators = [i for value in args.indicators for i in value.split(",") if i]
     request = ExportRequest(indicators, parse_formats(args.formats), args.out, args.level,
-                            args.ref_date, args.area, args.lang, args.definition)
+                            args.ref_date, args.area, args.lang, args.definition, args.classes)
     written = run_export(profile.curated_dir, request,
                          lambda m: console.print(m, highlight=False, soft_wrap=True))
     console.print(f"[green]{len(written)} Dateien[/green] nach {args.out} geschrieben.")

@@ -3,8 +3,10 @@
 For every indicator:
 
 * area indicators: a **map** at the chosen level and date (default: the indicator's latest
-  date and the finest level with boundaries on it) and its table, and a **time series**
-  of the chosen area (default: the city) with the city as reference line, and its table;
+  date and the finest level with boundaries on it) in the chosen classes (``--classes``
+  quantile, equal or jenks as on the map page; default quantile) and its table, and a
+  **time series** of the chosen area (default: the city) with the city as reference line,
+  and its table;
 * segregation indices (one value for the city per unit level): a time series of the
   index per level (with the number of units) and its table; ``--level``/``--date`` do not
   apply.
@@ -25,7 +27,7 @@ from pathlib import Path
 
 import duckdb
 
-from dashboards import catalogue, export, export_tables, queries
+from dashboards import catalogue, classify, export, export_tables, queries
 from dashboards.catalogue import Indicator
 from dashboards.queries import Warehouse
 from etl import warehouse
@@ -48,6 +50,7 @@ class ExportRequest:
     area: str | None = None
     lang: str = "de"
     definition: bool = False
+    classes: str = classify.DEFAULT_METHOD
 
 
 @dataclass
@@ -73,6 +76,7 @@ def run_export(
     curated_dir: Path, request: ExportRequest, progress: Callable[[str], None] = print
 ) -> list[Path]:
     """Check the request, then write the files; returns their paths in writing order."""
+    export.check_method(request.classes)
     db = warehouse.current_database(curated_dir)
     with duckdb.connect(str(db), read_only=True) as con:
         for indicator_id in request.indicator_ids:
@@ -141,6 +145,7 @@ def _plan_map(
                 level,
                 request.lang,
                 request.definition,
+                request.classes,
             )
         )
     else:

@@ -60,6 +60,35 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
             ];
         },
 
+        /*
+         * A new reference date on the map, drawn in the browser: the frame of that date
+         * (pages/map.py, store map-frames) over the boundaries already drawn. Frames made
+         * for other controls: the server is drawing those, nothing to do. A date the
+         * frames do not cover (other boundaries or none): ask the server (map-fetch).
+         */
+        mapDate: function (date, frames, indicator, level, classes, labels, figure) {
+            var skip = window.dash_clientside.no_update;
+            var key = [indicator, level, classes === undefined ? null : classes,
+                       Boolean(labels && labels.length)];
+            if (!frames || JSON.stringify(frames.key) !== JSON.stringify(key)) {
+                return [skip, skip, skip];
+            }
+            var frame = frames.dates[date];
+            var meta = figure && figure.layout && figure.layout.meta;
+            if (!frame || !meta || meta.geometry !== frames.geometry) {
+                return [skip, skip, {date: date, at: Date.now()}];
+            }
+            var first = Object.assign({}, frame.data[0], {
+                type: figure.data[0].type, geojson: figure.data[0].geojson
+            });
+            return [
+                {data: [first].concat(frame.data.slice(1)),
+                 layout: Object.assign({}, figure.layout, frame.layout)},
+                frame.note || null,
+                skip
+            ];
+        },
+
         /* The map's layout.meta (geometry key, trace count): what the browser has drawn. */
         drawnMap: function (figure) {
             return (figure && figure.layout && figure.layout.meta) || null;

@@ -37,7 +37,6 @@ from dashboards import (
 from dashboards.i18n import t
 from dashboards.pages import register_page
 
-DOWNLOAD_FORMATS = export_tables.TABLE_FORMATS
 HIDDEN_COLUMNS = ("indicator_id", "level")  # fixed by the filters or in the title
 NUMERIC_COLUMNS = ("value", "numerator", "denominator", "n_units")
 
@@ -59,7 +58,7 @@ def layout(
             components.page_header(t("data.heading", lang), t("data.intro", lang)),
             components.notices(notices),
             html.Div(controls, className="controls"),
-            _download_menu(lang),
+            components.export_menu(ids.DATA_TABLE, lang, formats=export_tables.TABLE_FORMATS),
             html.P(id=ids.DATA_COUNT, className="data-count", **{"aria-live": "polite"}),
             tables.table_section(t("data.table_heading", lang), ids.DATA_TABLE),
             *components.url_sync(ids.DATA_URL, ["indicators", "level", "dates", "areas"]),
@@ -97,29 +96,6 @@ def _controls(
 
 def _multi(label: str, component_id: str, options: list[dict], value: list, lang: str):
     return components.control(label, component_id, options, value, lang, multi=True)
-
-
-def _download_menu(lang: str) -> html.Div:
-    """CSV and XLSX buttons (the ids of :func:`components.export_menu`) and the download."""
-    buttons = [
-        html.Button(
-            fmt.upper(),
-            id=components.export_button_id(ids.DATA_TABLE, fmt),
-            className="page-button export-button",
-            title=t(f"export.title.{fmt}", lang),
-            type="button",
-        )
-        for fmt in DOWNLOAD_FORMATS
-    ]
-    download = dcc.Loading(
-        dcc.Download(id=components.export_download_id(ids.DATA_TABLE)), type="dot"
-    )
-    return html.Div(
-        [html.Span(t("export.label", lang), className="export-label"), *buttons, download],
-        className="export-menu data-downloads",
-        role="group",
-        **{"aria-label": t("data.download_group", lang)},
-    )
 
 
 def _area_options(level: str | None, dates: list[str]) -> list[dict]:

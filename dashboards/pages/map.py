@@ -8,10 +8,16 @@ below the whole city is offered; a level without boundaries on the chosen date (
 planning areas from 2021) gets a notice instead of the map, and the table as always.
 Segregation indices describe the whole city and have no area values: not offered here.
 
-A change that keeps the boundaries (another date of the same vintage, indicator, classes)
-sends a ``dash.Patch`` without geometry: the browser keeps it. The figure's
-``layout.meta`` names its geometry (:func:`figures.geometry_key`) and trace count; a
-clientside callback copies it into the store ``map-drawn`` that the callback reads.
+A change of the reference date only re-colours the map, so it is done in the browser:
+with the map, the server sends ``map-frames`` (the figure without geometry for every
+date of the indicator with the same boundaries, and the legend of flagged areas), and the
+clientside callback ``imon.mapDate`` swaps in the frame of the chosen date, keeping the
+boundaries. A date with other boundaries (or none) is drawn by the server
+(``map-fetch``). A change of indicator, level, classes or labels goes to the server; if
+the boundaries stay, it sends a ``dash.Patch`` without geometry: the browser keeps it.
+The figure's ``layout.meta`` names its geometry (:func:`figures.geometry_key`) and trace
+count; a clientside callback copies it into the store ``map-drawn`` that the callback
+reads.
 """
 
 from __future__ import annotations
@@ -46,6 +52,7 @@ from dashboards.i18n import t
 from dashboards.pages import register_page
 
 HIDDEN = {"display": "none"}
+FRAME_LAYOUT = ("title", "annotations", "height", "margin", "meta")
 
 register_page(__name__, "/karte", 1, "map")
 
@@ -90,6 +97,8 @@ def layout(
             html.Div(id=ids.MAP_DEFINITION),
             tables.table_section(t("map.table_heading", lang), ids.MAP_TABLE),
             dcc.Store(id=ids.MAP_DRAWN),
+            dcc.Store(id=ids.MAP_FRAMES),
+            dcc.Store(id=ids.MAP_FETCH),
             *components.url_sync(ids.MAP_URL, ["indicator", "date", "level", "classes", "labels"]),
         ]
     )
@@ -122,46 +131,73 @@ def update_dates(indicator_id: str, current: str | None) -> tuple:
     Output(ids.MAP_GRAPH_PANEL, "style"),
     Output(ids.MAP_NOTE, "children"),
     Output(ids.MAP_DEFINITION, "children"),
+    Output(ids.MAP_FRAMES, "data"),
     Input(ids.MAP_INDICATOR, "value"),
-    Input(ids.MAP_DATE, "value"),
     Input(ids.MAP_LEVEL, "value"),
     Input(ids.MAP_CLASSES, "value"),
     Input(ids.MAP_LABELS, "value"),
+    Input(ids.MAP_FETCH, "data"),
+    State(ids.MAP_DATE, "value"),
     State(ids.MAP_DRAWN, "data"),
 )
 def update_map(
     indicator_id: str,
-    ref_date: str,
     level: str,
     method: str | None = None,
     area_labels: list | None = None,
+    _fetch: dict | None = None,
+    ref_date: str | None = None,
     drawn: dict | None = None,
 ) -> tuple:
+    """The map on the chosen date and its frames on the other dates with the same
+    boundaries. The date is the one :func:`update_dates` keeps or chooses."""
+    wh = context.warehouse()
+    dates = catalogue.indicator_dates(wh, indicator_id)
+    ref_date = ref_date if ref_date in dates or not dates else dates[-1]
     wh, lang, indicator, level_label, values = _selection(indicator_id, ref_date, level)
     definition = components.definition(indicator, lang)
     shapes = queries.geometries(wh, level, ref_date)
+    frames = {"key": [indicator_id, level, method, bool(area_labels)], "dates": {}}
     if shapes.empty:
-        dates = catalogue.indicator_dates(wh, indicator_id)
         with_map = [d for d in dates if catalogue.has_geometry(wh, level, d)]
         notice = components.no_geometry_notice(level_label, ref_date, with_map, lang)
-        return figures.message(t("map.no_geometry", lang)), HIDDEN, notice, definition
+        figure = figures.message(t("map.no_geometry", lang))
+        return figure, HIDDEN, notice, definition, frames
     key = figures.geometry_key(shapes)
     kept = bool(drawn) and drawn.get("geometry") == key
+    style = {"method": method or classify.DEFAULT_METHOD, "area_labels": bool(area_labels)}
     figure = figures.choropleth(
-        values,
-        shapes,
-        indicator,
-        level_label,
-        ref_date,
-        lang,
-        method=method or classify.DEFAULT_METHOD,
-        area_labels=bool(area_labels),
-        geometry=not kept,
+        values, shapes, indicator, level_label, ref_date, lang, geometry=not kept, **style
     )
     figure.update_layout(meta={"geometry": key, "traces": len(figure.data)})
+    frames["geometry"] = key
+    for date in dates:
+        if date != ref_date and figures.geometry_key(queries.geometries(wh, level, date)) != key:
+            continue
+        on_date = queries.area_values(wh, (indicator_id,), date, level)
+        frame = figures.choropleth(
+            on_date, shapes, indicator, level_label, date, lang, geometry=False, **style
+        )
+        frame.update_layout(meta={"geometry": key, "traces": len(frame.data)})
+        frames["dates"][date] = {
+            **_frame(frame),
+            "note": components.map_legend(on_date, shapes, lang),
+        }
     if kept:
         figure = _without_geometry(figure, drawn["traces"])
-    return figure, None, components.map_legend(values, shapes, lang), definition
+    return figure, None, components.map_legend(values, shapes, lang), definition, frames
+
+
+def _frame(figure) -> dict:
+    """What changes from one date to another on the same boundaries: every trace (the
+    first without its geometry) and the title, annotations, size and meta."""
+    plotly_json = figure.to_plotly_json()
+    first, *rest = plotly_json["data"]
+    layout = plotly_json["layout"]
+    return {
+        "data": [{k: v for k, v in first.items() if k not in ("geojson", "type")}, *rest],
+        "layout": {k: layout[k] for k in FRAME_LAYOUT},
+    }
 
 
 def _without_geometry(figure, drawn_traces: int) -> dash.Patch:
@@ -169,17 +205,15 @@ def _without_geometry(figure, drawn_traces: int) -> dash.Patch:
     first trace keeps its geometry, later traces (flags, labels: small) are replaced, the
     geo framing stays."""
     patch = dash.Patch()
-    plotly_json = figure.to_plotly_json()
-    first, *rest = plotly_json["data"]
+    frame = _frame(figure)
+    first, *rest = frame["data"]
     for key, value in first.items():
-        if key not in ("geojson", "type"):
-            patch["data"][0][key] = value
+        patch["data"][0][key] = value
     for _ in range(drawn_traces - 1):
         del patch["data"][1]
     patch["data"].extend(rest)
-    layout = plotly_json["layout"]
-    for key in ("title", "annotations", "height", "margin", "meta"):
-        patch["layout"][key] = layout[key]
+    for key, value in frame["layout"].items():
+        patch["layout"][key] = value
     return patch
 
 
@@ -208,14 +242,24 @@ def update_table(indicator_id: str, ref_date: str, level: str, sort: dict | None
     State(ids.MAP_INDICATOR, "value"),
     State(ids.MAP_DATE, "value"),
     State(ids.MAP_LEVEL, "value"),
+    State(ids.MAP_CLASSES, "value"),
     prevent_initial_call=True,
 )
-def download(_clicks: list, indicator_id: str, ref_date: str, level: str) -> dict:
-    """The map (PNG, SVG, PDF; none without boundaries) or its table (CSV, XLSX)."""
+def download(
+    _clicks: list, indicator_id: str, ref_date: str, level: str, method: str | None
+) -> dict:
+    """The map in the page's classes (PNG, SVG, PDF; none without boundaries) or its
+    table (CSV, XLSX)."""
     fmt = components.clicked_export_format()
     try:
         file = downloads.map_download(
-            context.warehouse(), indicator_id, ref_date, level, fmt, context.lang()
+            context.warehouse(),
+            indicator_id,
+            ref_date,
+            level,
+            fmt,
+            context.lang(),
+            method=method or classify.DEFAULT_METHOD,
         )
     except export.ExportError as exc:  # no boundaries on this date: the page says so
         raise dash.exceptions.PreventUpdate from exc
@@ -237,4 +281,19 @@ clientside_callback(
     ClientsideFunction(namespace="imon", function_name="drawnMap"),
     Output(ids.MAP_DRAWN, "data"),
     Input(ids.MAP_GRAPH, "figure"),
+)
+
+clientside_callback(
+    ClientsideFunction(namespace="imon", function_name="mapDate"),
+    Output(ids.MAP_GRAPH, "figure", allow_duplicate=True),
+    Output(ids.MAP_NOTE, "children", allow_duplicate=True),
+    Output(ids.MAP_FETCH, "data"),
+    Input(ids.MAP_DATE, "value"),
+    State(ids.MAP_FRAMES, "data"),
+    State(ids.MAP_INDICATOR, "value"),
+    State(ids.MAP_LEVEL, "value"),
+    State(ids.MAP_CLASSES, "value"),
+    State(ids.MAP_LABELS, "value"),
+    State(ids.MAP_GRAPH, "figure"),
+    prevent_initial_call=True,
 )

@@ -7,6 +7,8 @@ the change between two reference dates exceeds what random allocation produces.
 Lower part: for one group (its location-quotient indicator) on one level and date, the
 location quotients as a map (diverging at 1) and the segregation curve (Duncan & Duncan),
 each with a table; at the end the metadata box (formula, group, units, source, caveats).
+Each chart has export buttons: the print-ready chart (PNG, SVG, PDF) and its table (CSV,
+XLSX with metadata), see :mod:`dashboards.segregation_export`.
 
 The group follows the index: choosing an index selects the location quotient with the same
 whole-city group count (:func:`queries.same_numerator_pairs`), if there is one.
@@ -16,10 +18,35 @@ URL state: ``/segregation?indicator=segregation_is_foreigners&start=2015-12-31&e
 
 from __future__ import annotations
 
-from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, html
+from collections.abc import Callable
 
-from dashboards import catalogue, components, context, figures, formatting, ids, queries, tables
+from dash import (
+    ALL,
+    ClientsideFunction,
+    Input,
+    Output,
+    State,
+    callback,
+    clientside_callback,
+    dcc,
+    html,
+)
+from dash.exceptions import PreventUpdate
+
+from dashboards import (
+    catalogue,
+    components,
+    context,
+    downloads,
+    export,
+    figures,
+    formatting,
+    ids,
+    queries,
+    tables,
+)
 from dashboards import segregation_components as parts
+from dashboards import segregation_export as segexport
 from dashboards import segregation_figures as segfig
 from dashboards.catalogue import Indicator
 from dashboards.i18n import t
@@ -119,6 +146,7 @@ def layout(
             tables.table_section(t("seg.lq_table_heading", lang), LQ_TABLE),
             html.Div(
                 [
+                    components.export_menu(CURVE_GRAPH, lang),
                     components.graph(CURVE_GRAPH),
                     html.P(t("seg.curve_note", lang), className="hint"),
                 ],
@@ -165,6 +193,7 @@ def _index_section(indices, indicator, dates, start, end, lang: str) -> html.Sec
             html.H2(t("seg.index_heading", lang)),
             html.Div(controls, className="controls"),
             html.P(t("seg.index_order_hint", lang), className="hint"),
+            components.export_menu(LEVELS_GRAPH, lang),
             components.graph(LEVELS_GRAPH),
             html.Div(id=BENCHMARK_NOTE),
             html.H3(t("seg.change_heading", lang)),
@@ -187,6 +216,7 @@ def _group_section(groups, group, dates, date, levels, level, lang: str) -> html
             html.H2(t("seg.distribution_heading", lang)),
             html.P(t("seg.distribution_intro", lang), className="hint"),
             html.Div(controls, className="controls"),
+            components.export_menu(MAP_GRAPH, lang),
             html.Div(components.graph(MAP_GRAPH, geo=True), id=MAP_PANEL),
             html.Div(id=MAP_NOTE),
         ],
@@ -199,11 +229,8 @@ def _index_frame(indicator_id: str) -> tuple:
     """The index, its city series per level with the benchmark, and the level labels."""
     wh, lang = context.warehouse(), context.lang()
     indicator = catalogue.indicators(wh, lang)[indicator_id]
-    city = catalogue.city(wh).area_id
-    series = queries.series(wh, indicator_id, (city,))
-    baseline = queries.random_baseline(wh, indicator_id, city)
     level_labels = {k: lvl.label for k, lvl in catalogue.levels(wh, lang).items()}
-    return indicator, segfig.with_baseline(series, baseline), level_labels, lang
+    return indicator, segexport.levels_frame(wh, indicator_id), level_labels, lang
 
 
 @callback(
@@ -361,11 +388,9 @@ def update_lq_table(group_id: str | None, level: str | None, ref_date: str | Non
     return tables.area_table(LQ_TABLE, values, group, caption, sort, lang)
 
 
-def _curve(group_id: str, level: str, ref_date: str) -> tuple:
-    _, lang, group, level_label, values = _group_selection(group_id, level, ref_date)
-    points = segfig.curve_points(values)
-    group_label = group.numerator_label or group.title
-    return lang, group, group_label, level_label, values, points
+def _curve(group_id: str, level: str, ref_date: str) -> segexport.CurveSelection:
+    wh, lang = context.warehouse(), context.lang()
+    return segexport.curve_selection(wh, group_id, level, ref_date, lang)
 
 
 @callback(
@@ -378,11 +403,7 @@ def update_curve(group_id: str | None, level: str | None, ref_date: str | None):
     """The segregation curve of the group on the level and date."""
     if not _complete(group_id, level, ref_date):
         return figures.message(t("seg.no_groups", context.lang()))
-    lang, group, group_label, level_label, values, points = _curve(group_id, level, ref_date)
-    n_left_out = segfig.left_out(values, points)
-    return segfig.segregation_curve(
-        points, group_label, level_label, ref_date, group, lang, n_left_out
-    )
+    return _curve(group_id, level, ref_date).figure()
 
 
 @callback(
@@ -396,15 +417,15 @@ def update_curve_table(group_id: str | None, level: str | None, ref_date: str | 
     """The points of the segregation curve as a table."""
     if not _complete(group_id, level, ref_date):
         return None
-    lang, _, group_label, level_label, _, points = _curve(group_id, level, ref_date)
+    curve = _curve(group_id, level, ref_date)
     caption = t(
         "seg.curve_table_caption",
-        lang,
-        group=group_label,
-        level=level_label,
+        curve.lang,
+        group=curve.group_label,
+        level=curve.level_label,
         date=formatting.format_date(ref_date),
     )
-    return parts.curve_table(CURVE_TABLE, points, caption, sort, lang)
+    return parts.curve_table(CURVE_TABLE, curve.points, caption, sort, curve.lang)
 
 
 @callback(
@@ -424,6 +445,73 @@ def update_metadata(indicator_id: str | None, group_id: str | None, end: str | N
         (level_labels.get(r["level"], r["level"]), r["n_units"]) for r in at_end.to_dict("records")
     ]
     return parts.metadata_box(indicator, group, units, end, lang)
+
+
+# --- downloads ---------------------------------------------------------------------------
+def _send(download: Callable[[str], downloads.Download], *choices: str | None) -> dict:
+    """The file of the clicked export format; nothing while a choice is missing or when
+    there is nothing to draw (no boundaries, no curve: the page says why)."""
+    fmt = components.clicked_export_format()
+    if not _complete(*choices):
+        raise PreventUpdate
+    try:
+        file = download(fmt)
+    except export.ExportError as exc:
+        raise PreventUpdate from exc
+    return dcc.send_bytes(file.content, file.filename)
+
+
+@callback(
+    Output(components.export_download_id(LEVELS_GRAPH), "data"),
+    Input(components.export_button_id(LEVELS_GRAPH, ALL), "n_clicks"),
+    State(INDICATOR, "value"),
+    prevent_initial_call=True,
+)
+def download_index(_clicks: list, indicator_id: str | None) -> dict:
+    """The index per level with its benchmark: chart (PNG, SVG, PDF) or table (CSV, XLSX)."""
+    wh, lang = context.warehouse(), context.lang()
+    return _send(
+        lambda fmt: downloads.segregation_index_download(wh, indicator_id, fmt, lang),
+        indicator_id,
+    )
+
+
+@callback(
+    Output(components.export_download_id(MAP_GRAPH), "data"),
+    Input(components.export_button_id(MAP_GRAPH, ALL), "n_clicks"),
+    State(GROUP, "value"),
+    State(LEVEL, "value"),
+    State(DATE, "value"),
+    prevent_initial_call=True,
+)
+def download_map(_clicks: list, group_id, level, ref_date) -> dict:
+    """The location-quotient map (classes as on the page) or its table."""
+    wh, lang = context.warehouse(), context.lang()
+    return _send(
+        lambda fmt: downloads.map_download(wh, group_id, ref_date, level, fmt, lang),
+        group_id,
+        level,
+        ref_date,
+    )
+
+
+@callback(
+    Output(components.export_download_id(CURVE_GRAPH), "data"),
+    Input(components.export_button_id(CURVE_GRAPH, ALL), "n_clicks"),
+    State(GROUP, "value"),
+    State(LEVEL, "value"),
+    State(DATE, "value"),
+    prevent_initial_call=True,
+)
+def download_curve(_clicks: list, group_id, level, ref_date) -> dict:
+    """The segregation curve or the table of its units."""
+    wh, lang = context.warehouse(), context.lang()
+    return _send(
+        lambda fmt: downloads.segregation_curve_download(wh, group_id, level, ref_date, fmt, lang),
+        group_id,
+        level,
+        ref_date,
+    )
 
 
 clientside_callback(

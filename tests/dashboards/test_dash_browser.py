@@ -212,6 +212,48 @@ def test_map(page, server_url, wh):
     finish(page, "map")
 
 
+def test_map_date_change_is_drawn_in_the_browser(browser, synthetic_curated_dir):
+    """Another date on the same boundaries re-colours the map without asking the server
+    for a figure (frames, pages/map.py); the colours are those of that date's classes."""
+    wh = queries.open_warehouse(synthetic_curated_dir)
+    dates = [d for d in catalogue.indicator_dates(wh, "population")
+             if catalogue.has_geometry(wh, "district", d)]
+    with serve(synthetic_curated_dir) as server_url, open_page(browser, server_url) as page:
+        _recolour_in_the_browser(page, server_url, wh, dates)
+
+
+def _recolour_in_the_browser(page, server_url: str, wh, dates: list[str]) -> None:
+    page.goto(f"{server_url}/karte?indicator=population&level=district&date={dates[-1]}")
+    paths = "#map-graph path.choroplethlocation"
+    wait_count(page, paths, len(queries.geometries(wh, "district", dates[-1])))
+    page.wait_for_load_state("networkidle")
+    figure_requests = []
+    page.on("request", lambda r: "_dash-update-component" in r.url
+            and "map-graph.figure" in (r.post_data or "") and figure_requests.append(r))
+    select(page, "map-date", formatting.format_date(dates[0]))
+    wait_text(page, "#map-graph .gtitle-subtitle", f"Stichtag {formatting.format_date(dates[0])}")
+    wait_url(page, f"date={dates[0]}")
+    page.wait_for_load_state("networkidle")
+    assert figure_requests == []
+    # residents 2022: 500, 1000, 1500, 2000 in districts 11, 12, 21, 22 -> quantile classes
+    # 1, 4, 3, 0 (tests/dashboards/test_map_classes.py): four different colours, in the
+    # order of the class colours the server gives that date
+    fills = page.eval_on_selector_all(paths, "ps => ps.map(p => getComputedStyle(p).fill)")
+    assert dates[0] == "2022-12-31" and len(set(fills)) == 4
+    scale = page.evaluate("document.getElementById('map-graph').querySelector('.js-plotly-plot')"
+                          ".data[0].colorscale")
+    colours = list(dict.fromkeys(_rgb(colour) for _, colour in scale))  # class 0 .. 4
+    assert [_rgb(f) for f in fills] == [colours[c] for c in (1, 4, 3, 0)]
+    finish(page, "map-date-client-side")
+
+
+def _rgb(colour: str) -> tuple:
+    """'rgb(1, 2, 3)' or '#010203' -> (1, 2, 3)."""
+    if colour.startswith("#"):
+        return tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return tuple(int(float(v)) for v in re.findall(r"[\d.]+", colour)[:3])
+
+
 def _check_hover(page, paths: str) -> None:
     """Hovering an area shows its name and a German-formatted value."""
     box = page.locator(paths).first.bounding_box()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import struct
 import threading
@@ -20,6 +21,7 @@ import duckdb
 import openpyxl
 import plotly.graph_objects as go
 import pytest
+from conftest import square
 from werkzeug.serving import make_server
 
 from dashboards import downloads, export, export_tables, figures, queries
@@ -127,6 +129,60 @@ def test_english_export(wh):
     svg = export.chart_bytes(chart, "svg").decode("utf-8")
     assert "Source: " in svg and "As of: 31.12.2024" in svg
     assert "Quelle" not in svg
+
+
+# Residents on 31.12.2022 of ten districts (the six new ones added to the synthetic city):
+# five pairs far apart. Natural breaks (least within-class sum of squares over 5 runs of the
+# sorted values) are the pairs: any class joining two pairs costs at least
+# (400 − 110)² / 2 = 42.050 > 7.750 = 10²/2 + 20²/2 + 50²/2 + 50²/2 + 100²/2 of the pairs.
+# Quantiles (type 7, position 9p): 1,8 -> 110 + 0,8·290 = 342; 3,6 -> 420 + 0,6·480 = 708;
+# 5,4 -> 950 + 0,4·650 = 1.210; 7,2 -> 1.650 + 0,2·850 = 1.820.
+TEN_DISTRICTS = {"11": 100, "12": 110, "21": 400, "22": 420, "13": 900, "14": 950,
+                 "23": 1600, "24": 1650, "15": 2500, "25": 2600}
+NEW_SQUARES = {"13": (2, 1), "14": (3, 1), "15": (4, 1), "23": (2, 0), "24": (3, 0), "25": (4, 0)}
+JENKS_LEGEND = ["100 – 110", "110 – 420", "420 – 950", "950 – 1.650", "1.650 – 2.600"]
+QUANTILE_LEGEND = ["100 – 342", "342 – 708", "708 – 1.210", "1.210 – 1.820", "1.820 – 2.600"]
+
+
+def ten_district_warehouse(root: Path, builder) -> queries.Warehouse:
+    """The synthetic city with six more districts and TEN_DISTRICTS residents in 2022."""
+    path = root / "curated" / "snapshots" / "s1" / "warehouse.duckdb"
+    path.parent.mkdir(parents=True)
+    builder(path)
+    with duckdb.connect(str(path)) as con:
+        for area_id, (col, row) in NEW_SQUARES.items():
+            con.execute("INSERT INTO areas VALUES (?, 'district', ?, ?, '2010', "
+                        "DATE '2010-01-01', NULL)", [area_id, f"Neu {area_id}", area_id[0]])
+            con.execute("INSERT INTO area_geometry VALUES (?, 'district', '2010', ?)",
+                        [area_id, json.dumps(square(col, row))])
+        con.execute("DELETE FROM indicator_values WHERE indicator_id = 'population' "
+                    "AND level = 'district' AND ref_date = DATE '2022-12-31'")
+        con.executemany(
+            "INSERT INTO indicator_values VALUES ('population', DATE '2022-12-31', ?, "
+            "'district', ?, ?, NULL, NULL, 'register_migrapro', NULL)",
+            [(area_id, float(n), float(n)) for area_id, n in TEN_DISTRICTS.items()])
+    (root / "curated" / "current").symlink_to(Path("snapshots") / "s1")
+    return queries.open_warehouse(root / "curated")
+
+
+def test_map_export_in_the_chosen_classes(tmp_path, warehouse_builder):
+    wh = ten_district_warehouse(tmp_path, warehouse_builder)
+    svgs = {
+        method: export.chart_bytes(
+            export.map_chart(wh, "population", "2022-12-31", "district", "de", method=method),
+            "svg",
+        ).decode("utf-8")
+        for method in ("jenks", "quantile")
+    }
+    assert svgs["jenks"].count('class="choroplethlocation"') == 10
+    assert "(Natürliche Brüche, 5 Klassen)" in svgs["jenks"]
+    assert "(Quantile, 5 Klassen)" in svgs["quantile"]
+    for entry in JENKS_LEGEND:
+        assert f">{entry}<" in svgs["jenks"] and f">{entry}<" not in svgs["quantile"]
+    for entry in QUANTILE_LEGEND:
+        assert f">{entry}<" in svgs["quantile"] and f">{entry}<" not in svgs["jenks"]
+    with pytest.raises(export.ExportError, match="unknown classification 'natural'"):
+        export.map_chart(wh, "population", "2022-12-31", "district", "de", method="natural")
 
 
 # --- print layout without rendering ------------------------------------------------------
@@ -308,7 +364,8 @@ def test_map_page_export_buttons_download_files(synthetic_curated_dir, tmp_path)
             page.set_default_timeout(60_000)
             errors = []
             page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(f"{url}/karte?indicator={SHARE}&level=district&date={LAST}")
+            page.goto(f"{url}/karte?indicator={SHARE}&level=district&date={LAST}"
+                      "&classes=jenks")
             page.wait_for_selector("#map-graph path.choroplethlocation")
             with page.expect_download() as info:
                 page.get_by_role("button", name="XLSX", exact=True).click()
@@ -318,6 +375,9 @@ def test_map_page_export_buttons_download_files(synthetic_curated_dir, tmp_path)
                 page.get_by_role("button", name="PNG", exact=True).click()
             png = tmp_path / info.value.suggested_filename
             info.value.save_as(png)
+            with page.expect_download() as info:
+                page.get_by_role("button", name="SVG", exact=True).click()
+            svg = info.value.path().read_text(encoding="utf-8")
             browser.close()
     finally:
         server.shutdown()
@@ -329,3 +389,7 @@ def test_map_page_export_buttons_download_files(synthetic_curated_dir, tmp_path)
     assert png.name == "foreigner_share_karte_district_2024-12-31.png"
     width, _, dpi = export.png_info(png.read_bytes())
     assert width >= 1890 and dpi == pytest.approx(300, abs=0.01)
+    # the page's natural breaks: 3 published shares (11,8, 16,2, 31,8 %; 22 is suppressed),
+    # fewer than 5 classes, so each share is a class bound
+    assert "(Natürliche Brüche, 2 Klassen)" in svg
+    assert ">11,8 % – 16,2 %<" in svg and ">16,2 % – 31,8 %<" in svg

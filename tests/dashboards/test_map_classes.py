@@ -17,9 +17,11 @@ def app(synthetic_curated_dir):
     return create_app(synthetic_curated_dir)
 
 
-def _map(app, *args):
+def _map(app, indicator, date, level, method, labels, drawn=None):
+    """The server's map callback (figure, panel style, legend, definition, frames)."""
     with app.server.test_request_context("/"):
-        return sys.modules["pages.map"].update_map(*args)
+        update = sys.modules["pages.map"].update_map
+        return update(indicator, level, method, labels, None, date, drawn)
 
 
 def test_layout_takes_classes_and_labels_from_url(app):
@@ -55,7 +57,7 @@ def test_equal_intervals_in_percent(app):
 
 
 def test_suppressed_area_keeps_its_own_trace_and_legend(app):
-    figure, _, legend, _ = _map(app, "foreigner_share", "2024-12-31", "district", "jenks", [])
+    figure, _, legend, *_ = _map(app, "foreigner_share", "2024-12-31", "district", "jenks", [])
     assert list(figure.data[1].locations) == ["22"]
     assert legend is not None
 
@@ -77,3 +79,25 @@ def test_same_boundaries_give_a_patch_without_geometry(app):
     other = dict(meta, geometry="something else")
     full, *_ = _map(app, "population", "2023-12-31", "district", "quantile", [], other)
     assert full.data[0].geojson is not None
+
+
+def test_frames_recolour_every_date_in_the_browser(app):
+    """A date change is drawn client-side from the frames: one per date with the same
+    boundaries, each as the server draws that date, without geometry."""
+    figure, _, legend, _, frames = _map(app, "population", "2024-12-31", "district",
+                                        "quantile", [])
+    assert frames["key"] == ["population", "district", "quantile", False]
+    assert frames["geometry"] == figure.layout.meta["geometry"]
+    assert "geojson" not in str(frames["dates"])
+    # residents 2022: 500, 1000, 1500, 2000 -> classes 1, 4, 3, 0 (as in the test above)
+    assert frames["dates"]["2022-12-31"]["data"][0]["z"] == [1, 4, 3, 0]
+    for date, frame in frames["dates"].items():
+        drawn, *_ = _map(app, "population", date, "district", "quantile", [])
+        assert frame["data"][0]["z"] == list(drawn.data[0].z)
+        assert frame["layout"]["title"] == drawn.to_plotly_json()["layout"]["title"]
+    assert sorted(frames["dates"]) == ["2022-12-31", "2023-12-31", "2024-12-31"]
+
+
+def test_date_outside_the_indicator_falls_back_to_its_latest(app):
+    figure, *_ = _map(app, "population", "1999-12-31", "district", "quantile", [])
+    assert "31.12.2024" in figure.layout.annotations[0].text + str(figure.layout.title.text)

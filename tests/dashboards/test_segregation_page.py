@@ -8,10 +8,13 @@ tests run the page in headless Chromium; the Berlin tests use the real build.
 
 from __future__ import annotations
 
+import struct
 import sys
 from pathlib import Path
 
 import duckdb
+import numpy as np
+import openpyxl
 import pytest
 from conftest import RANDOM_DRAWS
 from dash_tree import find, texts
@@ -27,8 +30,10 @@ from test_dash_browser import (
     wait_text,
     wait_url,
 )
+from test_export import png_chunks, read_csv
 
-from dashboards import catalogue, queries
+from dashboards import catalogue, components, downloads, export, queries
+from dashboards import segregation_export as segexport
 from dashboards import segregation_figures as segfig
 from dashboards.app import create_app
 
@@ -56,6 +61,13 @@ def app(synthetic_curated_dir):
 @pytest.fixture(scope="module")
 def wh(synthetic_curated_dir):
     return queries.open_warehouse(synthetic_curated_dir)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _one_chromium():
+    """The exports of this module share one Chromium (closed at the end)."""
+    yield
+    export.close_renderer()
 
 
 def _units(wh, level="district", date="2024-12-31"):
@@ -287,6 +299,55 @@ def test_random_draws_fixture_matches_the_table(wh):
     assert district["draws"].tolist() == [4, 4, 4]
 
 
+# --- exports -----------------------------------------------------------------------------
+CHARTS = ("seg-levels-graph", "seg-map-graph", "seg-curve-graph")
+
+
+def test_every_chart_has_its_export_menu(app):
+    layout = _run(app, _page().layout, indicator=INDEX)
+    for chart in CHARTS:
+        menu = find(layout, components.export_menu_id(chart))
+        buttons = [b.children for b in menu.children if getattr(b, "id", None)]
+        assert buttons == ["PNG", "SVG", "PDF", "CSV", "XLSX"], chart
+
+
+def test_curve_downloads_are_the_curve_of_the_page(wh):
+    file = downloads.segregation_curve_download(wh, LQ, "district", DATES[2], "csv", "de")
+    assert file.filename == f"{LQ}_segregationskurve_district_2024-12-31.csv"
+    rows = read_csv(file.content)
+    records = [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+    columns = ("Gebiet", "Zähler", "Nenner", "Rang", "Anteil der Gruppe im Gebiet (%)",
+               "Übrige Bevölkerung, kumuliert (%)", "Gruppe, kumuliert (%)", "Wert")
+    # by hand (31.12.2024, see test_curve_points_of_the_districts_by_hand): x/t 120/1020,
+    # 330/2040, 470/1480; rest Y = 3620, group X = 920; LQ = (x/t) / (950/5050)
+    assert [tuple(r[c] for c in columns) for r in records] == [
+        ("Altstadt", "120", "1020", "1", "11,8", "24,9", "13,0", "0,63"),
+        ("Nordstadt", "330", "2040", "2", "16,2", "72,1", "48,9", "0,86"),
+        ("Südviertel", "470", "1480", "3", "31,8", "100,0", "100,0", "1,69"),
+    ]
+    svg = downloads.segregation_curve_download(wh, LQ, "district", DATES[2], "svg", "de")
+    text = svg.content.decode("utf-8")
+    assert "Segregationskurve" in text and "Gleichmäßige Verteilung" in text  # legend
+    assert "Gini = 0,259 · IS (größter Abstand zur Diagonale) = 0,232 · 3 Gebiete" in text
+    assert ">Quelle: Einwohnermelderegister Teststadt · Stand: 31.12.2024<" in text
+
+
+def test_location_quotient_table_download_equals_the_warehouse(wh, synthetic_curated_dir):
+    file = downloads.map_download(wh, LQ, DATES[2], "district", "csv", "de")
+    rows = read_csv(file.content)
+    path = synthetic_curated_dir / "current" / "warehouse.duckdb"
+    with duckdb.connect(str(path), read_only=True) as con:
+        stored = dict(con.execute(
+            "SELECT area_id, value FROM indicator_values WHERE indicator_id = ? "
+            "AND level = 'district' AND ref_date = DATE '2024-12-31'", [LQ]).fetchall())
+    values = {row[rows[0].index("Gebietsschlüssel")]: row[rows[0].index("Wert")]
+              for row in rows[1:]}
+    assert values == {
+        area: "" if value is None else f"{value:.2f}".replace(".", ",")
+        for area, value in stored.items()
+    }
+
+
 # --- Berlin ------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def berlin(berlin_curated_dir):
@@ -395,6 +456,96 @@ def test_browser_index_without_benchmark(browser, synthetic_url):
         wait_text(page, CHANGES, "übersteigt")
         wait_url(page, f"indicator={INDEX}", f"group={LQ}")
         finish(page, "segregation-synthetic-no-benchmark")
+
+
+def _download(page, chart: str, fmt: str, folder: Path) -> Path:
+    """Click ``fmt`` in the export menu of ``chart``; the saved file."""
+    menu = page.locator(f"#{components.export_menu_id(chart)}")
+    with page.expect_download() as info:
+        menu.get_by_role("button", name=fmt.upper(), exact=True).click()
+    path = folder / info.value.suggested_filename
+    info.value.save_as(path)
+    return path
+
+
+def _index_rows(curated_dir: Path) -> dict[tuple[str, str], tuple[float, int]]:
+    """(level, date) -> (value, n_units) of INDEX for the city, from the warehouse file."""
+    with duckdb.connect(str(curated_dir / "current" / "warehouse.duckdb"), read_only=True) as con:
+        rows = con.execute(
+            "SELECT level, CAST(ref_date AS VARCHAR), value, n_units FROM indicator_values "
+            "WHERE indicator_id = ? AND area_id = '00'", [INDEX]).fetchall()
+    return {(level, day): (value, n) for level, day, value, n in rows}
+
+
+def _comma(value: float, decimals: int = 3) -> str:
+    return f"{value:.{decimals}f}".replace(".", ",")
+
+
+def test_browser_index_chart_downloads(browser, synthetic_url, synthetic_curated_dir, wh,
+                                       tmp_path):
+    with open_page(browser, synthetic_url) as page:
+        page.goto(f"{synthetic_url}/segregation?indicator={INDEX}")
+        wait_text(page, "#seg-levels-graph .annotation-text", "Stadtteil (n = 4)")
+        files = {fmt: _download(page, "seg-levels-graph", fmt, tmp_path)
+                 for fmt in downloads.FORMATS}
+        assert page.problems == []
+    stem = f"{INDEX}_zeitreihe_ebenen_zufallsverteilung"
+    assert {fmt: f.name for fmt, f in files.items()} == {
+        fmt: f"{stem}.{fmt}" for fmt in downloads.FORMATS}
+
+    chunks = png_chunks(files["png"].read_bytes())
+    width, height = struct.unpack(">II", chunks[b"IHDR"][:8])
+    layout_height = segexport.index_chart(wh, INDEX, "de").figure.layout.height
+    assert width == 1890 and height == pytest.approx(layout_height * 300 / 96, abs=1)
+    assert struct.unpack(">IIB", chunks[b"pHYs"]) == (11811, 11811, 1)  # 300 dpi
+
+    title = "Segregationsindex Ausländer (Gebiete ab 300 Einw.)"
+    source = "Quelle: Einwohnermelderegister Teststadt · Stand: 31.12.2024"
+    svg = files["svg"].read_text(encoding="utf-8")
+    assert 'width="605"' in svg and f">{title}<" in svg and f">{source}<" in svg
+    assert "Stadtbezirk (n = 2)" in svg and "Stadtteil (n = 4)" in svg
+    assert ">95-%-Bereich bei zufälliger Verteilung<" in svg  # legend
+    assert "Mittelwert und 95-%-Bereich aus 4 Simulationen" in svg  # the band, explained
+
+    pypdf = pytest.importorskip("pypdf")
+    reader = pypdf.PdfReader(files["pdf"])
+    assert len(reader.pages) == 1
+    assert float(reader.pages[0].mediabox.width) == pytest.approx(16 / 2.54 * 72, abs=1)
+    pdf_text = " ".join(reader.pages[0].extract_text().split())
+    assert title in pdf_text and source in pdf_text
+
+    # CSV: the warehouse's values and units; the benchmark from the draws (mean, 2,5 and
+    # 97,5 % quantiles, linear interpolation), all with the index's 3 decimals
+    stored = _index_rows(synthetic_curated_dir)
+    rows = read_csv(files["csv"].read_bytes())
+    records = [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+    assert len(records) == len(stored) == 6
+    for record in records:
+        level = {"Stadtbezirk": "borough", "Stadtteil": "district"}[record["Gebietsebene"]]
+        day, month, year = record["Stichtag"].split(".")
+        ref_date = f"{year}-{month}-{day}"
+        value, n_units = stored[(level, ref_date)]
+        draws = RANDOM_DRAWS[level][DATES.index(ref_date)]
+        lower, upper = np.quantile(draws, [0.025, 0.975])
+        assert (record["Wert"], record["Zahl der Gebiete"]) == (_comma(value), str(n_units))
+        assert record["Erwartung bei Zufall"] == _comma(np.mean(draws))
+        assert record["95-%-Bereich bei Zufall, untere Grenze"] == _comma(lower)
+        assert record["95-%-Bereich bei Zufall, obere Grenze"] == _comma(upper)
+        assert record["Simulationen"] == "4"
+
+    workbook = openpyxl.load_workbook(files["xlsx"])
+    assert workbook.sheetnames == ["Daten", "Metadaten"]
+    data = list(workbook["Daten"].iter_rows(values_only=True))
+    for row in data[1:]:
+        record = dict(zip(data[0], row, strict=True))
+        level = {"Stadtbezirk": "borough", "Stadtteil": "district"}[record["Gebietsebene"]]
+        ref_date = record["Stichtag"].date().isoformat()
+        assert record["Wert"] == pytest.approx(stored[(level, ref_date)][0], rel=1e-14)
+        draws = RANDOM_DRAWS[level][DATES.index(ref_date)]
+        assert record["Erwartung bei Zufall"] == pytest.approx(np.mean(draws), rel=1e-12)
+    notes = [row[1] for row in workbook["Metadaten"].iter_rows(values_only=True)
+             if row[0] == "Hinweis"]
+    assert any("4 Simulationen" in note for note in notes)
 
 
 @pytest.fixture(scope="module")

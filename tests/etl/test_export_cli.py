@@ -91,6 +91,24 @@ def test_area_date_and_level_choose_map_and_series(curated, tmp_path):
     assert "Altstadt" in trend_svg and "Kleinstadt" in trend_svg
 
 
+def test_classes_draw_the_map_in_natural_breaks(profile_file, curated, tmp_path):
+    out = tmp_path / "jenks"
+    code = main(["export", "--profile", str(profile_file), "--indicator", SHARE,
+                 "--format", "svg", "--classes", "Jenks", "--out", str(out)])
+    assert code == 0
+    svg = (out / f"{SHARE}_karte_district_2024-12-31.svg").read_text(encoding="utf-8")
+    # fewer distinct values than 5 classes: every published value is a class bound
+    machine = io.StringIO()
+    write_values(curated, machine, SHARE, "district", date(2024, 12, 31))
+    shares = sorted({float(r["value"]) for r in csv.DictReader(io.StringIO(machine.getvalue()))
+                     if r["value"]})
+    assert len(shares) == 3  # Altstadt, Hafen, Bergdorf
+    bounds = [f"{v:.1f} %".replace(".", ",") for v in shares]
+    assert f"(Natürliche Brüche, {len(shares) - 1} Klassen)" in svg
+    for lower, upper in zip(bounds, bounds[1:], strict=False):
+        assert f">{lower} – {upper}<" in svg
+
+
 @pytest.mark.parametrize("args, message", [
     (["--indicator", "nope"], "unknown indicator 'nope'"),
     (["--indicator", SHARE, "--level", "street"], "unknown level 'street'"),
@@ -98,6 +116,8 @@ def test_area_date_and_level_choose_map_and_series(curated, tmp_path):
     (["--indicator", SHARE, "--date", "2020-12-31"], "unknown date '2020-12-31'"),
     (["--indicator", SHARE, "--area", "77"], "unknown area '77'"),
     (["--indicator", SHARE, "--format", "gif"], "unknown format 'gif'"),
+    (["--indicator", SHARE, "--classes", "natural"],
+     "unknown classification 'natural' (known: quantile, equal, jenks)"),
 ])
 def test_bad_requests_are_clear_errors_and_write_nothing(profile_file, tmp_path, capsys, args,
                                                           message):

@@ -1,0 +1,228 @@
+"""Print-ready files of the segregation page (its location-quotient map is an ordinary
+map export: :func:`export.map_chart`, :func:`export_tables.map_table`):
+
+* the index per level over time with the random-allocation benchmark
+  (:func:`index_chart`; :func:`index_table` adds the columns expected value, 95 % range
+  and number of simulations);
+* the segregation curve of a group (:func:`curve_chart`; :func:`curve_table`: the units in
+  the curve's order with the group's share and the cumulated shares).
+
+The charts are the page's figures (:mod:`dashboards.segregation_figures`) laid out for
+print by :func:`export.print_ready`; their footnotes say what the band, the number of
+units and the curve mean. The tables carry the same explanations as notes in their
+metadata.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cached_property
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboards import catalogue, export, export_tables, figures, formatting, queries
+from dashboards import segregation_components as parts
+from dashboards import segregation_figures as segfig
+from dashboards.catalogue import Indicator
+from dashboards.export import Chart, ExportError
+from dashboards.export_tables import ExportTable, ExtraColumn
+from dashboards.i18n import t
+from dashboards.queries import Warehouse
+
+BENCHMARK_KIND = "zufallsverteilung"  # stable file-name words (any UI language)
+CURVE_KIND = "segregationskurve"
+PRINT_PANELS_PER_ROW = 2  # two panels of about 7 cm side by side on the 16 cm page
+PRINT_PANEL_PX = 210  # plot height per row of panels
+DATE_PAD = 0.15  # room at both ends of a panel's time axis, as a share of its span
+CURVE_PLOT_PX, CURVE_AXIS_PX = 380, 56  # square plot; ticks and axis title below it
+
+
+# --- the index per level -----------------------------------------------------------------
+def levels_frame(wh: Warehouse, indicator_id: str) -> pd.DataFrame:
+    """The city's index per level and date (:func:`queries.series`) with the benchmark
+    columns of :func:`segregation_figures.with_baseline`."""
+    city = catalogue.city(wh).area_id
+    series = queries.series(wh, indicator_id, (city,))
+    return segfig.with_baseline(series, queries.random_baseline(wh, indicator_id, city))
+
+
+def _level_labels(wh: Warehouse, lang: str) -> dict[str, str]:
+    return {key: lvl.label for key, lvl in catalogue.levels(wh, lang).items()}
+
+
+def index_notes(frame: pd.DataFrame, indicator: Indicator, lang: str) -> list[str]:
+    """Footnotes of the index chart: units per level, flags, series breaks (as for any
+    segregation time series) and what the dashed line and band mean."""
+    notes = export.trend_notes(frame.assign(series=frame["level"]), indicator, lang)
+    return [*notes, parts.benchmark_text(frame[frame["expected"].notna()], lang)]
+
+
+def index_stem(indicator: Indicator) -> str:
+    """``segregation_is_foreigners_zeitreihe_ebenen_zufallsverteilung``."""
+    return export.file_stem(export.trend_stem(indicator, []), BENCHMARK_KIND)
+
+
+def _index(wh: Warehouse, indicator_id: str, lang: str) -> tuple[Indicator, pd.DataFrame]:
+    indicator = catalogue.indicators(wh, lang)[indicator_id]
+    frame = levels_frame(wh, indicator_id)
+    if frame.empty:
+        raise ExportError(t("chart.no_data", lang) + f" ({indicator_id})")
+    return indicator, frame
+
+
+def _pad_dates(fig: go.Figure, dates: list[str]) -> None:
+    """Room at both ends of every panel's time axis: on the narrow page the last date
+    label of a panel would otherwise run into the first one of the next."""
+    if len(dates) < 2:
+        return
+    first, last = pd.Timestamp(dates[0]), pd.Timestamp(dates[-1])
+    pad = (last - first) * DATE_PAD
+    fig.update_xaxes(range=[(first - pad).isoformat(), (last + pad).isoformat()])
+
+
+def index_chart(wh: Warehouse, indicator_id: str, lang: str) -> Chart:
+    """The print-ready index per level (two panels per row) with its benchmark."""
+    indicator, frame = _index(wh, indicator_id, lang)
+    labels = _level_labels(wh, lang)
+    fig = segfig.levels_over_time(frame, indicator, labels, lang, PRINT_PANELS_PER_ROW)
+    _pad_dates(fig, sorted(frame["ref_date"].unique()))
+    rows = math.ceil(frame["level"].nunique() / PRINT_PANELS_PER_ROW)
+    notes = index_notes(frame, indicator, lang)
+    figure = export.print_ready(fig, notes, PRINT_PANEL_PX * rows, axis_px=34)
+    return Chart(figure, index_stem(indicator))
+
+
+def index_table(wh: Warehouse, indicator_id: str, lang: str) -> ExportTable:
+    """The index per level and date with the number of units and, if there is one, the
+    benchmark: expected value, 95 % range and number of simulations."""
+    indicator, frame = _index(wh, indicator_id, lang)
+    extra = ()
+    if frame["expected"].notna().any():
+        extra = (
+            ExtraColumn("expected", t("seg.col.expected", lang)),
+            ExtraColumn("lower", t("export.col.lower", lang)),
+            ExtraColumn("upper", t("export.col.upper", lang)),
+            ExtraColumn("draws", t("seg.col.draws", lang), decimals=0),
+        )
+    columns = [*export_tables.ROW_COLUMNS, *(c.key for c in extra)]
+    rows = frame.assign(indicator_id=indicator_id)[columns].reset_index(drop=True)
+    notes = (
+        t("trends.segregation_note", lang),
+        parts.benchmark_text(frame[frame["expected"].notna()], lang),
+    )
+    title = t("seg.index_table_caption", lang, title=indicator.title)
+    return ExportTable(rows, title, index_stem(indicator), extra, notes)
+
+
+# --- the segregation curve of a group ----------------------------------------------------
+@dataclass(frozen=True)
+class CurveSelection:
+    """A group's location quotients on one level and date and its segregation curve."""
+
+    group: Indicator
+    level_label: str
+    ref_date: str
+    values: pd.DataFrame  # rows of queries.area_values
+    lang: str
+
+    @property
+    def group_label(self) -> str:
+        """The group as the curve names it: its count (numerator), else the title."""
+        return self.group.numerator_label or self.group.title
+
+    @cached_property
+    def points(self) -> pd.DataFrame:
+        return segfig.curve_points(self.values)
+
+    @property
+    def n_left_out(self) -> int:
+        return segfig.left_out(self.values, self.points)
+
+    def figure(self) -> go.Figure:
+        """The page's figure (:func:`segregation_figures.segregation_curve`)."""
+        return segfig.segregation_curve(
+            self.points,
+            self.group_label,
+            self.level_label,
+            self.ref_date,
+            self.group,
+            self.lang,
+            self.n_left_out,
+        )
+
+
+def curve_selection(
+    wh: Warehouse, group_id: str, level: str, ref_date: str, lang: str
+) -> CurveSelection:
+    """The location quotients of ``group_id`` (an indicator) for ``level`` on ``ref_date``."""
+    group = catalogue.indicators(wh, lang)[group_id]
+    level_label = catalogue.levels(wh, lang)[level].label
+    values = queries.area_values(wh, (group_id,), ref_date, level)
+    return CurveSelection(group, level_label, ref_date, values, lang)
+
+
+def _drawable(wh: Warehouse, group_id: str, level: str, ref_date: str, lang: str) -> CurveSelection:
+    selection = curve_selection(wh, group_id, level, ref_date, lang)
+    if selection.points.empty:
+        raise ExportError(t("seg.no_curve", lang))
+    return selection
+
+
+def curve_notes(selection: CurveSelection, lang: str) -> list[str]:
+    """Gini, IS, units used and left out, and how to read the curve."""
+    stats = segfig.curve_stats(selection.points, selection.n_left_out, lang)
+    return [stats, t("seg.curve_note", lang)]
+
+
+def curve_stem(group_id: str, level: str, ref_date: str) -> str:
+    """``location_quotient_foreigners_segregationskurve_district_2024-12-31``."""
+    return export.file_stem(group_id, CURVE_KIND, level, ref_date)
+
+
+def curve_chart(wh: Warehouse, group_id: str, level: str, ref_date: str, lang: str) -> Chart:
+    """The print-ready segregation curve; the statistics move from the source line into
+    the footnotes. Raises :class:`ExportError` when there is no curve to draw."""
+    curve = _drawable(wh, group_id, level, ref_date, lang)
+    fig = curve.figure()
+    date = formatting.format_date(ref_date)
+    source = t("chart.caption", lang, source=curve.group.source, date=date)
+    fig.update_annotations(selector={"name": figures.CAPTION_NAME}, text=source)
+    figure = export.print_ready(fig, curve_notes(curve, lang), CURVE_PLOT_PX, CURVE_AXIS_PX)
+    return Chart(figure, curve_stem(group_id, level, ref_date))
+
+
+def curve_table(wh: Warehouse, group_id: str, level: str, ref_date: str, lang: str) -> ExportTable:
+    """The units of the curve in its order: the group's rows (location quotient, counts)
+    with rank, the group's share and the cumulated shares in percent."""
+    curve = _drawable(wh, group_id, level, ref_date, lang)
+    points = curve.points.iloc[1:]
+    rows = points[["area_id"]].merge(curve.values, on="area_id", how="left")
+    rows = rows.assign(
+        ref_date=ref_date,
+        level=level,
+        n_units=None,
+        position=range(1, len(points) + 1),
+        share=points["share"].to_numpy(),
+        rest_cum=100.0 * points["rest_cum"].to_numpy(),
+        group_cum=100.0 * points["group_cum"].to_numpy(),
+    )
+    extra = (
+        ExtraColumn("position", t("seg.col.position", lang), decimals=0),
+        *(
+            ExtraColumn(key, t("export.col.percent", lang, label=t(f"seg.col.{key}", lang)), 1)
+            for key in ("share", "rest_cum", "group_cum")
+        ),
+    )
+    columns = [*export_tables.ROW_COLUMNS, *(c.key for c in extra)]
+    date = formatting.format_date(ref_date)
+    title = t(
+        "seg.curve_table_caption",
+        lang,
+        group=curve.group_label,
+        level=curve.level_label,
+        date=date,
+    )
+    stem = curve_stem(group_id, level, ref_date)
+    return ExportTable(rows[columns], title, stem, extra, tuple(curve_notes(curve, lang)))
