@@ -296,6 +296,9 @@ def write_report(build: str | None, segregation: str | None, latency: str | None
     path = REPO / "BENCHMARKS.md"
     old = path.read_text(encoding="utf-8") if path.exists() else ""
     old, found_publish, old_publish = old.partition(PUBLISH_HEADING)
+    old_publish, stale_latency, after = old_publish.partition(LATENCY_HEADING)
+    if stale_latency:  # a latency section written after the publish section
+        old += stale_latency + after
     if publish is None:
         publish = found_publish + old_publish
     old, found_latency, old_latency = old.partition(LATENCY_HEADING)
