@@ -172,13 +172,16 @@ def update_map(
     figure.update_layout(meta={"geometry": key, "traces": len(figure.data)})
     frames["geometry"] = key
     for date in dates:
-        if date != ref_date and figures.geometry_key(queries.geometries(wh, level, date)) != key:
+        if date == ref_date:
+            frame, on_date = figure, values
+        elif figures.geometry_key(queries.geometries(wh, level, date)) != key:
             continue
-        on_date = queries.area_values(wh, (indicator_id,), date, level)
-        frame = figures.choropleth(
-            on_date, shapes, indicator, level_label, date, lang, geometry=False, **style
-        )
-        frame.update_layout(meta={"geometry": key, "traces": len(frame.data)})
+        else:
+            on_date = queries.area_values(wh, (indicator_id,), date, level)
+            frame = figures.choropleth(
+                on_date, shapes, indicator, level_label, date, lang, geometry=False, **style
+            )
+            frame.update_layout(meta={"geometry": key, "traces": len(frame.data)})
         frames["dates"][date] = {
             **_frame(frame),
             "note": components.map_legend(on_date, shapes, lang),
