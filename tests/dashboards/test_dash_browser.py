@@ -92,7 +92,23 @@ def open_page(browser, server_url: str):
     page.set_default_timeout(TIMEOUT_MS)
     page.on("console", lambda m: m.type == "error" and problems.append(f"console: {m.text}"))
     page.on("pageerror", lambda e: problems.append(f"pageerror: {e}"))
-    page.on("requestfailed", lambda r: problems.append(f"failed: {r.url} {r.failure}"))
+    documents = [0]  # main-frame navigations so far
+    issued: dict = {}  # request -> the document that issued it
+
+    def on_request(request):
+        if request.is_navigation_request() and request.frame == page.main_frame:
+            documents[0] += 1
+        issued[request] = documents[0]
+
+    def on_failed(request):
+        # Leaving a page aborts its callbacks still in flight; that is the browser
+        # doing its job, not a failure of the app.
+        left = issued.get(request, documents[0]) < documents[0]
+        if not (left and request.failure == "net::ERR_ABORTED"):
+            problems.append(f"failed: {request.url} {request.failure}")
+
+    page.on("request", on_request)
+    page.on("requestfailed", on_failed)
     page.on("response", lambda r: r.status >= 400 and problems.append(f"{r.status}: {r.url}"))
     page.problems = problems
     try:
