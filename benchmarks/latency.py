@@ -6,14 +6,16 @@ else a fresh build of profiles/berlin.yaml into bench-work/latency). Prints JSON
 The app runs under gunicorn on 127.0.0.1 (``app:server``, IMON_CURATED_DIR).
 
 - **Date change in the browser**: the map is re-coloured client-side from the frames the
-  server sent with the map (pages/map.py). Timed in Debian's chromium (Playwright): from
+  server sends once the map is drawn (pages/map.py). Timed in Debian's chromium (Playwright): from
   choosing a date in the dropdown to the map's subtitle showing it, cycling through the
   planning-area dates with boundaries; alone, and while 19 HTTP clients send what a date
   change still asks of the server (the table) back to back (20 users).
 - **Server requests**: clients are threads with one keep-alive connection each, posting
   the ``/_dash-update-component`` body the browser sends (built from
-  ``/_dash-dependencies``), 1 and 20 clients: the table a date change fetches, and the map
-  with its frames that an indicator change fetches (boundaries in the browser already).
+  ``/_dash-dependencies``), 1 and 20 clients: the table a date change fetches, the map an
+  indicator change fetches (boundaries in the browser already), and the frames the browser
+  asks for after drawing a map: first request of a view (computed) and repeated requests
+  (each gunicorn worker caches the frames of 32 views).
 - **Initial page**: bytes transferred (compressed), counted in chromium.
 """
 
@@ -33,6 +35,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 INDICATOR, LEVEL = "foreigner_share", "planning_area"
 DATES = [f"{y}-{md}" for y in range(2015, 2021) for md in ("06-30", "12-31")]
+VIEWS = [(m, labels) for m in ("quantile", "equal", "jenks") for labels in (False, True)]
 WORKERS, THREADS = 2, 4  # gunicorn gthread: 2 cores
 CHROMIUM = "/usr/bin/chromium"
 
@@ -206,18 +209,28 @@ def background(port: int, bodies: list[bytes], clients: int, stop: threading.Eve
     return times
 
 
-def drawn_meta(port: int, cb: dict) -> tuple[dict, int, dict]:
-    """``layout.meta`` of a full map (what the browser stores in ``map-drawn``), the number
-    of areas drawn and the frames that came with it."""
+def post(port: int, body: bytes) -> dict:
     con = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-    con.request("POST", "/_dash-update-component",
-                payload(cb, controls(DATES[0]), "map-indicator.value"),
-                {"Content-Type": "application/json"})
+    con.request("POST", "/_dash-update-component", body, {"Content-Type": "application/json"})
     response = json.loads(con.getresponse().read())["response"]
     con.close()
+    return response
+
+
+def drawn_meta(port: int, map_cb: dict, frames_cb: dict) -> tuple[dict, int, dict]:
+    """``layout.meta`` of a full map (what the browser stores in ``map-drawn``), the number
+    of areas drawn and the frames the browser then asks for."""
+    response = post(port, payload(map_cb, controls(DATES[0]), "map-indicator.value"))
     figure = response["map-graph"]["figure"]
     areas = sum(len(trace.get("locations", [])) for trace in figure["data"])
-    return figure["layout"]["meta"], areas, response["map-frames"]["data"]
+    meta = figure["layout"]["meta"]
+    frames = post(port, frames_body(frames_cb, meta["key"], meta["geometry"]))
+    return meta, areas, frames["map-frames"]["data"]
+
+
+def frames_body(cb: dict, key: list, geometry: str) -> bytes:
+    wanted = {"map-frames-wanted": {"key": key, "geometry": geometry}}
+    return payload(cb, wanted, "map-frames-wanted.data")
 
 
 # in the page: from the click on a date in the dropdown to Plotly's next "afterplot" of the
@@ -307,10 +320,13 @@ def main(argv: list[str]) -> None:
     try:
         map_cb, table_cb = callback_for(port, "map-graph.figure"), callback_for(
             port, "map-table.children")
-        drawn, areas, frames = drawn_meta(port, map_cb)
+        frames_cb = callback_for(port, "map-frames.data")
+        drawn, areas, frames = drawn_meta(port, map_cb, frames_cb)
         tables = [payload(table_cb, controls(d), "map-date.value") for d in DATES]
         maps = [payload(map_cb, controls(d, **{"map-drawn": drawn}), "map-indicator.value")
                 for d in DATES[:4]]
+        views = [frames_body(frames_cb, [INDICATOR, LEVEL, m, labels], drawn["geometry"])
+                 for m, labels in VIEWS]
         run(port, tables, 4, 2 * len(DATES))  # warm-up: imports, query caches per worker
         run(port, maps, 2, 4)
         result = {
@@ -321,10 +337,15 @@ def main(argv: list[str]) -> None:
             "areas": areas,
             "frames": len(frames["dates"]),
             "frames_kib": round(len(json.dumps(frames)) / 1024),
+            "views": len(VIEWS),
         }
         result["browser"] = [browser_dates(port, tables, 0), browser_dates(port, tables, 19)]
         result["table"] = [run(port, tables, 1, 40), run(port, tables, 20, 10)]
         result["map"] = [run(port, maps, 1, 8), run(port, maps, 20, 2)]
+        # the first request of each view is computed (the initial view's frames above were
+        # the first; these views are new), then every worker has them or computes them once
+        result["frames_first"] = run(port, views[1:], 1, len(views) - 1)
+        result["frames"] = [run(port, views, 1, 12), run(port, views, 20, 6)]
         result["page"] = page_bytes(port)
     finally:
         server.terminate()

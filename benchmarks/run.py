@@ -258,10 +258,11 @@ def latency_section(r: dict, machine_line: str) -> str:
         f"gunicorn ({r['workers']} gthread workers × {r['threads']} threads) on 127.0.0.1 "
         f"serving `{r['curated_dir']}`; the Karte page with foreigner_share on "
         f"{r['areas']} planning areas. A change of the reference date only re-colours the "
-        "map, so the browser does it: with the map, the server sends the frames of all "
-        f"{r['frames']} dates with the same boundaries ({r['frames_kib']:,} KiB of JSON "
-        "before compression), and a clientside callback swaps in the chosen date's "
-        "colours, hover texts and titles (pages/map.py).", "",
+        "map, so the browser does it: once a map is drawn, the browser asks for the frames "
+        f"of all {r['frames']} dates with the same boundaries ({r['frames_kib']:,} KiB of "
+        "JSON before compression), and a clientside callback swaps in the chosen date's "
+        "colours, hover texts and titles (pages/map.py). Tables are HTML in one "
+        "component (dashboards/tables.py).", "",
         "**Date change in the browser** (Debian chromium via Playwright; from the click on "
         "a date in the dropdown to Plotly's next `afterplot` of the map, measured in the "
         f"page; {alone['requests']} changes cycling through {r['dates']} dates). "
@@ -277,11 +278,16 @@ def latency_section(r: dict, machine_line: str) -> str:
         f"{alone['p95_ms']:.0f} ms). No date change asked the server for a map.", "",
         "**Server requests** (each client a thread with one keep-alive connection posting "
         "the `/_dash-update-component` body the browser sends, back to back; responses "
-        "compressed): *table* = what a date change fetches; *map + frames* = what a change "
-        "of indicator, level or classes fetches, boundaries already in the browser.", "",
+        "compressed): *table* = what a date change fetches; *map* = what a change of "
+        "indicator, level or classes fetches, boundaries already in the browser; *frames* = "
+        "what the browser asks for once that map is drawn (*first*: a view no worker has "
+        "computed yet; then from the worker's cache of 32 views, or computed once per "
+        f"worker; {r['views']} views: classes × labels).", "",
         "| request | clients | requests | p50 | p95 | max | req/s | response |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
-        *latency_table(r["table"], "table"), *latency_table(r["map"], "map + frames"), "",
+        *latency_table(r["table"], "table"), *latency_table(r["map"], "map"),
+        *latency_table([r["frames_first"]], "frames, first"),
+        *latency_table(r["frames"], "frames"), "",
         f"Initial page (`/karte?...&level=planning_area`, chromium, until the map is drawn "
         f"and the network is idle): {r['page']['requests']} responses, "
         f"{r['page']['kib']:,} KiB transferred (compressed response bodies), "

@@ -19,7 +19,7 @@ import dash
 import flask
 from dash import ALL, Input, Output, dcc, html
 
-from dashboards import catalogue, components, context, ids, queries, tables
+from dashboards import catalogue, components, context, ids, queries
 from dashboards.i18n import DEFAULT_LANG, check_lang, t
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -78,7 +78,6 @@ def create_app(curated_dir: Path | Mapping[str, Path], lang: str = DEFAULT_LANG)
     app.index_string = _INDEX
     with server.app_context():  # Dash calls the layout function once to validate it
         app.layout = _shell
-    tables.register_callbacks(app)
     _register_nav_highlight(app)
     _bind_page_callbacks(app)
     return app

@@ -231,10 +231,7 @@ def _profile_row(row: dict, indicator: Indicator, lang: str) -> dict[str, tables
     diff = formatting.change(value, city_value, "absolute")
     rank = row["rank"]
     return {
-        "indicator": (
-            [indicator.title, html.Br(), html.Span(indicator.unit_label, className="unit-note")],
-            indicator.title,
-        ),
+        "indicator": (tables.Noted(indicator.title, indicator.unit_label), indicator.title),
         "date": (formatting.format_date(row["ref_date"]), row["ref_date"]),
         "value": _value(row, "", indicator, lang),
         **_counts(row, indicator, lang),

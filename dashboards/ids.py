@@ -30,6 +30,7 @@ MAP_CLASSES = "map-classes"
 MAP_LABELS = "map-labels"
 MAP_DRAWN = "map-drawn"  # geometry key + trace count of the figure in the browser
 MAP_FRAMES = "map-frames"  # the map on every date with the same boundaries (client-side)
+MAP_FRAMES_WANTED = "map-frames-wanted"  # the view whose frames the browser lacks
 MAP_FETCH = "map-fetch"  # a date the frames do not cover: asks the server to draw it
 
 # Trends page
@@ -86,25 +87,10 @@ DATA_COUNT = "data-count"
 DATA_TABLE = "data-table"
 DATA_URL = "data-url"
 
-# Sortable tables (pattern-matching ids; one state store per table)
-SORT_BUTTON = "sort-button"
-SORT_STATE = "sort-state"
-PAGE_BUTTON = "page-button"
-
-
-def sort_button(table: str, column: str) -> dict[str, str]:
-    """Header button that sorts ``table`` by ``column``."""
-    return {"type": SORT_BUTTON, "table": table, "col": column}
-
-
-def page_button(table: str, step: int) -> dict[str, str]:
-    """Pager button that moves ``table`` by ``step`` pages (-1 or +1)."""
-    return {"type": PAGE_BUTTON, "table": table, "step": str(step)}
-
-
-def sort_state(table: str) -> dict[str, str]:
-    """Store holding ``{"col": ..., "desc": ...}`` for ``table``."""
-    return {"type": SORT_STATE, "table": table}
+# Sortable tables: one state store per table (assets/keyboard.js writes it)
+def sort_state(table: str) -> str:
+    """Store holding ``{"col": ..., "desc": ..., "page": ...}`` for ``table``."""
+    return f"{table}-sort"
 
 
 def url_keys(store_id: str) -> str:

@@ -331,7 +331,7 @@ def catalogue_table(
         topic = topic_label(ind.topic, lang)
         rows.append(
             {
-                "title": (html.A(ind.title, href=catalogue_href(ind.indicator_id)), ind.title),
+                "title": (tables.Link(ind.title, catalogue_href(ind.indicator_id)), ind.title),
                 "topic": (topic, topic),
                 "unit": (ind.unit_label, ind.unit_label),
                 "first": (formatting.format_date(fact.first_date), fact.first_date),

@@ -1,31 +1,50 @@
 """Accessible, sortable HTML tables: the table alternative to every chart.
 
 A table is a real ``<table>`` with a caption and header buttons. Sorting happens on the
-server: header buttons (pattern-matching ids) update a per-table state store through one
-generic callback (:func:`register_callbacks`), and the page callback that builds the
-table re-renders it in that order. Texts are preformatted (German numbers); sorting uses
-the raw values, with empty values last.
+server: each header and pager button carries the state it asks for (``data-state``), a
+click puts it into the table's state store (``assets/keyboard.js``, ``set_props``), and
+the page callback that builds the table re-renders it in that order. Texts are
+preformatted (German numbers); sorting uses the raw values, with empty values last.
 
-Long tables are paged (:data:`PAGE_SIZE` rows; pager buttons update the same state store):
-Dash's renderer slows down more than linearly with the number of components (a 500-row
-table took about 25 s to appear in Chromium), and Berlin has 542 planning areas. Sorting
-always covers all rows. Flags in a table are explained in notes below it.
+The table is one ``dcc.Markdown`` holding escaped HTML, not a tree of Dash components:
+Dash's renderer slows down more than linearly with the number of components (a 100-row
+table of ``html.Td`` took 1.3 s to appear on the Berlin map page, and blocked the map
+meanwhile; as HTML it takes about 50 ms). Long tables are still paged (:data:`PAGE_SIZE`
+rows); sorting always covers all rows. Flags in a table are explained in notes below it.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from html import escape
 
-import dash
 import pandas as pd
-from dash import MATCH, Input, Output, State, dcc, html
+from dash import dcc, html
 
 from dashboards import flags, formatting, ids, labels
 from dashboards.catalogue import Indicator
 from dashboards.i18n import t
 
-Cell = tuple[str, object]  # (display text, sort key)
+
+@dataclass(frozen=True)
+class Link:
+    """A cell linking to another view of the dashboard."""
+
+    text: str
+    href: str
+
+
+@dataclass(frozen=True)
+class Noted:
+    """A cell with a second line in small print (e.g. the unit below a title)."""
+
+    text: str
+    note: str
+
+
+Cell = tuple[str | Link | Noted, object]  # (what is shown, sort key)
 PAGE_SIZE = 100
 
 
@@ -71,30 +90,62 @@ def _page_of(rows: list, state: dict | None) -> tuple[list, int, int]:
     return rows[page * PAGE_SIZE : (page + 1) * PAGE_SIZE], page, pages
 
 
-def _pager(table_id: str, page: int, pages: int, total: int, lang: str) -> html.Nav:
+def _tag(name: str, content: str = "", **attributes: object) -> str:
+    """``<name attributes>content</name>``; attribute values escaped, ``None`` and
+    ``False`` left out, ``True`` as ``key="key"`` (the markup is also well-formed XML).
+    ``content`` is HTML already."""
+    parts = [name]
+    for key, value in attributes.items():
+        if value is None or value is False:
+            continue
+        key = key.rstrip("_").replace("_", "-")
+        parts.append(f'{key}="{escape(key if value is True else str(value))}"')
+    return f"<{' '.join(parts)}>{content}</{name}>"
+
+
+def _button(table_id: str, key: str, state: dict, content: str, **attributes: object) -> str:
+    """A table button: a click stores ``state`` for ``table_id`` (assets/keyboard.js);
+    ``key`` names the button across redraws (the focus returns to it)."""
+    return _tag(
+        "button",
+        content,
+        type="button",
+        data_table=table_id,
+        data_key=key,
+        data_state=json.dumps(state, separators=(",", ":")),
+        **attributes,
+    )
+
+
+def _pager(table_id: str, state: dict | None, page: int, pages: int, total: int, lang: str) -> str:
     first, last = page * PAGE_SIZE + 1, min(total, (page + 1) * PAGE_SIZE)
-    return html.Nav(
-        [
-            html.Button(
-                t("table.previous", lang),
-                id=ids.page_button(table_id, -1),
-                className="page-button",
-                disabled=page == 0,
-            ),
-            html.Span(
-                t("table.page", lang, first=first, last=last, total=total),
-                className="page-info",
-                **{"aria-live": "polite"},
-            ),
-            html.Button(
-                t("table.next", lang),
-                id=ids.page_button(table_id, 1),
-                className="page-button",
-                disabled=page >= pages - 1,
-            ),
-        ],
-        className="pager",
-        **{"aria-label": t("table.pages", lang)},
+    here = {**(state or {}), "page": page}
+    return _tag(
+        "nav",
+        _button(
+            table_id,
+            "page:-1",
+            next_page_state(here, -1),
+            escape(t("table.previous", lang)),
+            class_="page-button",
+            disabled=page == 0,
+        )
+        + _tag(
+            "span",
+            escape(t("table.page", lang, first=first, last=last, total=total)),
+            class_="page-info",
+            aria_live="polite",
+        )
+        + _button(
+            table_id,
+            "page:1",
+            next_page_state(here, 1),
+            escape(t("table.next", lang)),
+            class_="page-button",
+            disabled=page >= pages - 1,
+        ),
+        class_="pager",
+        aria_label=t("table.pages", lang),
     )
 
 
@@ -136,32 +187,43 @@ def sort_rows(rows: list[dict[str, Cell]], state: dict | None) -> list[dict[str,
     return filled + empty
 
 
-def _header(table_id: str, column: Column, state: dict | None, lang: str) -> html.Th:
+def _header(table_id: str, column: Column, state: dict | None, lang: str) -> str:
     active = (state or {}).get("col") == column.key
     desc = bool((state or {}).get("desc"))
     aria = ("descending" if desc else "ascending") if active else "none"
     arrow = ("▼" if desc else "▲") if active else "↕"
-    button = html.Button(
-        [column.label, html.Span(arrow, className="sort-arrow", **{"aria-hidden": "true"})],
-        id=ids.sort_button(table_id, column.key),
-        className="sort-button",
+    button = _button(
+        table_id,
+        f"sort:{column.key}",
+        next_sort_state(state, column.key),
+        escape(column.label) + _tag("span", arrow, class_="sort-arrow", aria_hidden="true"),
+        class_="sort-button",
         title=t("table.sort", lang, column=column.label),
     )
-    return html.Th(
-        button, scope="col", className="num" if column.numeric else None, **{"aria-sort": aria}
-    )
+    return _tag("th", button, scope="col", class_="num" if column.numeric else None, aria_sort=aria)
 
 
-def _row(columns: Sequence[Column], row: dict[str, Cell], header_first: bool) -> html.Tr:
+def _cell(display: str | Link | Noted) -> str:
+    if isinstance(display, Link):
+        return _tag("a", escape(display.text), href=display.href)
+    if isinstance(display, Noted):
+        note = _tag("span", escape(display.note), class_="unit-note")
+        return f"{escape(display.text)}<br/>{note}"
+    if isinstance(display, str | int | float):
+        return escape(str(display))
+    raise TypeError(f"a table cell shows text, a Link or a Noted, not {type(display).__name__}")
+
+
+def _row(columns: Sequence[Column], row: dict[str, Cell], header_first: bool) -> str:
     cells = []
     for i, column in enumerate(columns):
-        text = row[column.key][0]
+        text = _cell(row[column.key][0])
         class_name = "num" if column.numeric else None
         if i == 0 and header_first:
-            cells.append(html.Th(text, scope="row", className=class_name))
+            cells.append(_tag("th", text, scope="row", class_=class_name))
         else:
-            cells.append(html.Td(text, className=class_name))
-    return html.Tr(cells)
+            cells.append(_tag("td", text, class_=class_name))
+    return _tag("tr", "".join(cells))
 
 
 def data_table(
@@ -179,52 +241,24 @@ def data_table(
     if not rows and not footer_rows:
         return html.P(t("table.empty", lang), className="table-empty")
     shown, page, pages = _page_of(sort_rows(rows, state), state)
-    body = [_row(columns, row, True) for row in shown]
-    table = [
-        html.Caption(caption),
-        html.Thead(html.Tr([_header(table_id, c, state, lang) for c in columns])),
-        html.Tbody(body),
+    parts = [
+        _tag("caption", escape(caption)),
+        _tag("thead", _tag("tr", "".join(_header(table_id, c, state, lang) for c in columns))),
+        _tag("tbody", "".join(_row(columns, row, True) for row in shown)),
     ]
     if footer_rows:
-        table.append(html.Tfoot([_row(columns, row, True) for row in footer_rows]))
-    children = [
-        html.Div(
-            html.Table(table, className="data-table", id=f"{table_id}-table"),
-            className="table-scroll",
-        ),
-    ]
+        parts.append(_tag("tfoot", "".join(_row(columns, row, True) for row in footer_rows)))
+    markup = _tag(
+        "div",
+        _tag("table", "".join(parts), class_="data-table", id=f"{table_id}-table"),
+        class_="table-scroll",
+    )
     if pages > 1:
-        children.append(_pager(table_id, page, pages, len(rows), lang))
-    return html.Div([*children, notes] if notes is not None else children)
-
-
-def register_callbacks(app: dash.Dash) -> None:
-    """One generic callback for all tables: header click → new sort state (first page);
-    pager click → next or previous page. A clientside one keeps the keyboard focus on the
-    button pressed while the table is redrawn."""
-
-    @app.callback(
-        Output(ids.sort_state(MATCH), "data"),
-        Input({"type": ids.SORT_BUTTON, "table": MATCH, "col": dash.ALL}, "n_clicks"),
-        Input({"type": ids.PAGE_BUTTON, "table": MATCH, "step": dash.ALL}, "n_clicks"),
-        State(ids.sort_state(MATCH), "data"),
-        prevent_initial_call=True,
+        markup += _pager(table_id, state, page, pages, len(rows), lang)
+    table = dcc.Markdown(
+        markup, dangerously_allow_html=True, dedent=False, className="table-markup"
     )
-    def _sort(_sorts: list, _pages: list, state: dict | None) -> dict:
-        trigger = dash.ctx.triggered_id
-        if not trigger or not dash.ctx.triggered[0]["value"]:
-            raise dash.exceptions.PreventUpdate
-        if trigger["type"] == ids.PAGE_BUTTON:
-            return next_page_state(state, int(trigger["step"]))
-        return next_sort_state(state, trigger["col"])
-
-    app.clientside_callback(  # the redrawn table gives the focus back (assets/keyboard.js)
-        dash.ClientsideFunction(namespace="keyboard", function_name="keepTableFocus"),
-        Output(ids.sort_state(MATCH), "data", allow_duplicate=True),
-        Input({"type": ids.SORT_BUTTON, "table": MATCH, "col": dash.ALL}, "n_clicks"),
-        Input({"type": ids.PAGE_BUTTON, "table": MATCH, "step": dash.ALL}, "n_clicks"),
-        prevent_initial_call=True,
-    )
+    return html.Div([table, notes] if notes is not None else [table])
 
 
 # --- table builders ----------------------------------------------------------------------

@@ -62,20 +62,23 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
 
         /*
          * A new reference date on the map, drawn in the browser: the frame of that date
-         * (pages/map.py, store map-frames) over the boundaries already drawn. Frames made
-         * for other controls: the server is drawing those, nothing to do. A date the
-         * frames do not cover (other boundaries or none): ask the server (map-fetch).
+         * (pages/map.py, store map-frames) over the boundaries already drawn. A map drawn
+         * for other controls: the server is drawing the new view, nothing to do. A date
+         * the frames do not cover (other boundaries or none, or the frames have not
+         * arrived yet): ask the server (map-fetch).
          */
         mapDate: function (date, frames, indicator, level, classes, labels, figure) {
             var skip = window.dash_clientside.no_update;
-            var key = [indicator, level, classes === undefined ? null : classes,
-                       Boolean(labels && labels.length)];
-            if (!frames || JSON.stringify(frames.key) !== JSON.stringify(key)) {
+            var key = JSON.stringify([indicator, level, classes === undefined ? null : classes,
+                                      Boolean(labels && labels.length)]);
+            var meta = figure && figure.layout && figure.layout.meta;
+            if (!meta || !meta.key || JSON.stringify(meta.key) !== key || meta.date === date) {
                 return [skip, skip, skip];
             }
-            var frame = frames.dates[date];
-            var meta = figure && figure.layout && figure.layout.meta;
-            if (!frame || !meta || meta.geometry !== frames.geometry) {
+            var ready = frames && JSON.stringify(frames.key) === key
+                && frames.geometry === meta.geometry;
+            var frame = ready && frames.dates[date];
+            if (!frame) {
                 return [skip, skip, {date: date, at: Date.now()}];
             }
             var first = Object.assign({}, frame.data[0], {
@@ -89,9 +92,19 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
             ];
         },
 
-        /* The map's layout.meta (geometry key, trace count): what the browser has drawn. */
-        drawnMap: function (figure) {
-            return (figure && figure.layout && figure.layout.meta) || null;
+        /*
+         * The map's layout.meta (view, date, geometry key, trace count): what the browser
+         * has drawn; and the view whose frames it still lacks (none: no_update).
+         */
+        drawnMap: function (figure, frames) {
+            var meta = (figure && figure.layout && figure.layout.meta) || null;
+            var have = meta && meta.key && frames
+                && JSON.stringify(frames.key) === JSON.stringify(meta.key)
+                && frames.geometry === meta.geometry;
+            var wanted = meta && meta.key && meta.geometry && !have
+                ? {key: meta.key, geometry: meta.geometry}
+                : window.dash_clientside.no_update;
+            return [meta, wanted];
         },
 
         /* Language / instance links: the current page and view with one setting changed. */

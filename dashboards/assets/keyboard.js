@@ -13,40 +13,39 @@ document.addEventListener('click', function (event) {
     target.focus();
 });
 
-window.dash_clientside = Object.assign({}, window.dash_clientside, {
-    keyboard: {
-        /*
-         * Tables (dashboards/tables.py): keep the focus on the sort or pager button pressed.
-         * Dash 4 mounts the children a callback returns afresh, so the re-sorted or re-paged
-         * table has new buttons and the focus would fall back to <body>. The button gets
-         * it back once the table is redrawn (a pager button now disabled hands it to the
-         * other pager button).
-         */
-        keepTableFocus: function () {
-            var noUpdate = window.dash_clientside.no_update;
-            var ctx = window.dash_clientside.callback_context;
-            // a redrawn table's new buttons (n_clicks empty) trigger this too: not a press
-            if (!ctx.triggered.some(function (t) { return t.value; })) { return noUpdate; }
-            var container = document.getElementById(ctx.outputs_list.id.table);
-            var active = document.activeElement;
-            if (!container || !active || !active.id || !container.contains(active)) {
-                return noUpdate;
-            }
-            var id = active.id;
-            var observer = new MutationObserver(function () {
-                var again = document.getElementById(id);
-                if (!again || again === active) { return; }
-                observer.disconnect();
-                var now = document.activeElement;
-                if (now && now !== document.body) { return; }  // the user has moved on
-                if (again.disabled && again.parentElement) {
-                    again = again.parentElement.querySelector('button:not([disabled])') || again;
-                }
-                again.focus();
-            });
-            observer.observe(container, {childList: true, subtree: true});
-            window.setTimeout(function () { observer.disconnect(); }, 30000);
-            return noUpdate;
-        }
+/*
+ * Table buttons (dashboards/tables.py): a header or pager button carries the sort and page
+ * state it asks for; a click stores it in the table's state store, and the server redraws
+ * the table. The redrawn table has new buttons, so the focus would fall back to <body>: it
+ * returns to the button pressed (a pager button now disabled hands it to the other one).
+ */
+document.addEventListener('click', function (event) {
+    var button = event.target.closest ? event.target.closest('button[data-table]') : null;
+    var clientside = window.dash_clientside || {};
+    if (!button || button.disabled || !clientside.set_props) { return; }
+    var table = button.getAttribute('data-table');
+    var container = document.getElementById(table);
+    if (container && document.activeElement === button) {
+        keepFocus(container, button.getAttribute('data-key'));
     }
+    clientside.set_props(table + '-sort', {
+        data: JSON.parse(button.getAttribute('data-state'))
+    });
 });
+
+function keepFocus(container, key) {
+    var selector = 'button[data-key="' + key + '"]';
+    var observer = new MutationObserver(function () {
+        var again = container.querySelector(selector);
+        if (!again || again === document.activeElement) { return; }
+        observer.disconnect();
+        var now = document.activeElement;
+        if (now && now !== document.body) { return; }  // the user has moved on
+        if (again.disabled && again.parentElement) {
+            again = again.parentElement.querySelector('button:not([disabled])') || again;
+        }
+        again.focus();
+    });
+    observer.observe(container, {childList: true, subtree: true});
+    window.setTimeout(function () { observer.disconnect(); }, 30000);
+}

@@ -8,19 +8,23 @@ below the whole city is offered; a level without boundaries on the chosen date (
 planning areas from 2021) gets a notice instead of the map, and the table as always.
 Segregation indices describe the whole city and have no area values: not offered here.
 
-A change of the reference date only re-colours the map, so it is done in the browser:
-with the map, the server sends ``map-frames`` (the figure without geometry for every
-date of the indicator with the same boundaries, and the legend of flagged areas), and the
-clientside callback ``imon.mapDate`` swaps in the frame of the chosen date, keeping the
-boundaries. A date with other boundaries (or none) is drawn by the server
-(``map-fetch``). A change of indicator, level, classes or labels goes to the server; if
-the boundaries stay, it sends a ``dash.Patch`` without geometry: the browser keeps it.
-The figure's ``layout.meta`` names its geometry (:func:`figures.geometry_key`) and trace
-count; a clientside callback copies it into the store ``map-drawn`` that the callback
-reads.
+A change of the reference date only re-colours the map, so it is done in the browser.
+The figure's ``layout.meta`` names the view drawn (``key``: indicator, level, classes,
+labels; ``date``), its geometry (:func:`figures.geometry_key`) and trace count; a
+clientside callback copies it into the store ``map-drawn`` once the map is drawn and, if
+the browser has no frames for that view yet, asks for them (``map-frames-wanted``). The
+server then sends ``map-frames``: the figure without geometry for every date of the
+indicator with the same boundaries, and the legend of flagged areas (cached per view).
+The clientside callback ``imon.mapDate`` swaps in the frame of the chosen date, keeping
+the boundaries. A date with other boundaries (or none), or one chosen before the frames
+arrived, is drawn by the server (``map-fetch``). A change of indicator, level, classes or
+labels goes to the server; if the boundaries stay, it sends a ``dash.Patch`` without
+geometry: the browser keeps it.
 """
 
 from __future__ import annotations
+
+from functools import lru_cache
 
 import dash
 from dash import (
@@ -98,6 +102,7 @@ def layout(
             tables.table_section(t("map.table_heading", lang), ids.MAP_TABLE),
             dcc.Store(id=ids.MAP_DRAWN),
             dcc.Store(id=ids.MAP_FRAMES),
+            dcc.Store(id=ids.MAP_FRAMES_WANTED),
             dcc.Store(id=ids.MAP_FETCH),
             *components.url_sync(ids.MAP_URL, ["indicator", "date", "level", "classes", "labels"]),
         ]
@@ -131,7 +136,6 @@ def update_dates(indicator_id: str, current: str | None) -> tuple:
     Output(ids.MAP_GRAPH_PANEL, "style"),
     Output(ids.MAP_NOTE, "children"),
     Output(ids.MAP_DEFINITION, "children"),
-    Output(ids.MAP_FRAMES, "data"),
     Input(ids.MAP_INDICATOR, "value"),
     Input(ids.MAP_LEVEL, "value"),
     Input(ids.MAP_CLASSES, "value"),
@@ -149,46 +153,80 @@ def update_map(
     ref_date: str | None = None,
     drawn: dict | None = None,
 ) -> tuple:
-    """The map on the chosen date and its frames on the other dates with the same
-    boundaries. The date is the one :func:`update_dates` keeps or chooses."""
+    """The map on the chosen date: the one :func:`update_dates` keeps or chooses."""
     wh = context.warehouse()
     dates = catalogue.indicator_dates(wh, indicator_id)
     ref_date = ref_date if ref_date in dates or not dates else dates[-1]
     wh, lang, indicator, level_label, values = _selection(indicator_id, ref_date, level)
     definition = components.definition(indicator, lang)
     shapes = queries.geometries(wh, level, ref_date)
-    frames = {"key": [indicator_id, level, method, bool(area_labels)], "dates": {}}
+    view = (indicator_id, level, method, bool(area_labels))
     if shapes.empty:
         with_map = [d for d in dates if catalogue.has_geometry(wh, level, d)]
         notice = components.no_geometry_notice(level_label, ref_date, with_map, lang)
         figure = figures.message(t("map.no_geometry", lang))
-        return figure, HIDDEN, notice, definition, frames
-    key = figures.geometry_key(shapes)
-    kept = bool(drawn) and drawn.get("geometry") == key
-    style = {"method": method or classify.DEFAULT_METHOD, "area_labels": bool(area_labels)}
-    figure = figures.choropleth(
-        values, shapes, indicator, level_label, ref_date, lang, geometry=not kept, **style
-    )
-    figure.update_layout(meta={"geometry": key, "traces": len(figure.data)})
-    frames["geometry"] = key
-    for date in dates:
-        if date == ref_date:
-            frame, on_date = figure, values
-        elif figures.geometry_key(queries.geometries(wh, level, date)) != key:
-            continue
-        else:
-            on_date = queries.area_values(wh, (indicator_id,), date, level)
-            frame = figures.choropleth(
-                on_date, shapes, indicator, level_label, date, lang, geometry=False, **style
-            )
-            frame.update_layout(meta={"geometry": key, "traces": len(frame.data)})
-        frames["dates"][date] = {
-            **_frame(frame),
-            "note": components.map_legend(on_date, shapes, lang),
-        }
+        figure.update_layout(meta={"key": list(view), "date": ref_date})
+        return figure, HIDDEN, notice, definition
+    kept = bool(drawn) and drawn.get("geometry") == figures.geometry_key(shapes)
+    figure = _figure(wh, lang, view, ref_date, shapes, values, geometry=not kept)
     if kept:
         figure = _without_geometry(figure, drawn["traces"])
-    return figure, None, components.map_legend(values, shapes, lang), definition, frames
+    return figure, None, components.map_legend(values, shapes, lang), definition
+
+
+def _figure(wh, lang: str, view: tuple, ref_date: str, shapes, values, geometry: bool = True):
+    """The choropleth of ``view`` (indicator, level, classes, labels) on ``ref_date``, its
+    ``layout.meta`` naming what is drawn."""
+    indicator_id, level, method, area_labels = view
+    indicator = catalogue.indicators(wh, lang)[indicator_id]
+    level_label = catalogue.levels(wh, lang)[level].label
+    figure = figures.choropleth(
+        values,
+        shapes,
+        indicator,
+        level_label,
+        ref_date,
+        lang,
+        method=method or classify.DEFAULT_METHOD,
+        area_labels=area_labels,
+        geometry=geometry,
+    )
+    meta = {"key": list(view), "date": ref_date, "geometry": figures.geometry_key(shapes)}
+    figure.update_layout(meta={**meta, "traces": len(figure.data)})
+    return figure
+
+
+@callback(
+    Output(ids.MAP_FRAMES, "data"),
+    Input(ids.MAP_FRAMES_WANTED, "data"),
+    prevent_initial_call=True,
+)
+def update_frames(wanted: dict | None) -> dict:
+    """The frames of the view the browser has drawn (``wanted``: its key and geometry)."""
+    if not wanted or not wanted.get("key"):
+        raise dash.exceptions.PreventUpdate
+    indicator_id, level, method, area_labels = wanted["key"]
+    view = (indicator_id, level, method, bool(area_labels))
+    return _frames(context.warehouse(), context.lang(), view, wanted["geometry"])
+
+
+@lru_cache(maxsize=32)
+def _frames(wh, lang: str, view: tuple, geometry: str) -> dict:
+    """Every date of the view's indicator drawn on the boundaries ``geometry``, without
+    them: what a date change needs in the browser."""
+    indicator_id, level = view[:2]
+    frames = {"key": list(view), "geometry": geometry, "dates": {}}
+    for date in catalogue.indicator_dates(wh, indicator_id):
+        shapes = queries.geometries(wh, level, date)
+        if shapes.empty or figures.geometry_key(shapes) != geometry:
+            continue
+        values = queries.area_values(wh, (indicator_id,), date, level)
+        frame = _figure(wh, lang, view, date, shapes, values, geometry=False)
+        frames["dates"][date] = {
+            **_frame(frame),
+            "note": components.map_legend(values, shapes, lang),
+        }
+    return frames
 
 
 def _frame(figure) -> dict:
@@ -283,7 +321,9 @@ clientside_callback(
 clientside_callback(
     ClientsideFunction(namespace="imon", function_name="drawnMap"),
     Output(ids.MAP_DRAWN, "data"),
+    Output(ids.MAP_FRAMES_WANTED, "data"),
     Input(ids.MAP_GRAPH, "figure"),
+    State(ids.MAP_FRAMES, "data"),
 )
 
 clientside_callback(

@@ -263,6 +263,42 @@ def _recolour_in_the_browser(page, server_url: str, wh, dates: list[str]) -> Non
     finish(page, "map-date-client-side")
 
 
+def test_map_date_before_the_frames_arrive_is_drawn_by_the_server(browser, synthetic_curated_dir):
+    """The frames come after the map is drawn; a date chosen before they arrive is drawn
+    by the server (map-fetch), and the map shows that date."""
+    wh = queries.open_warehouse(synthetic_curated_dir)
+    dates = [d for d in catalogue.indicator_dates(wh, "population")
+             if catalogue.has_geometry(wh, "district", d)]
+    held, figure_requests, released = [], [], []
+
+    def hold_frames(route):
+        if not released and "map-frames.data" in (route.request.post_data or ""):
+            held.append(route)
+        else:
+            route.fallback()
+
+    with serve(synthetic_curated_dir) as server_url, open_page(browser, server_url) as page:
+        page.route("**/_dash-update-component*", hold_frames)
+        page.on("request", lambda r: "map-graph.figure" in (r.post_data or "")
+                and figure_requests.append(r))
+        page.goto(f"{server_url}/karte?indicator=population&level=district&date={dates[-1]}")
+        wait_count(page, "#map-graph path.choroplethlocation", 4)
+        for _ in range(200):
+            if held:
+                break
+            page.wait_for_timeout(50)
+        assert len(held) == 1 and len(figure_requests) == 1  # the first map, then frames
+        select(page, "map-date", formatting.format_date(dates[0]))
+        wait_text(page, "#map-graph .gtitle-subtitle",
+                  f"Stichtag {formatting.format_date(dates[0])}")
+        assert len(figure_requests) == 2
+        released.append(True)
+        for route in held:  # the frames asked for after the first map (and the second)
+            route.fallback()
+        page.wait_for_load_state("networkidle")
+        assert page.problems == []
+
+
 def _rgb(colour: str) -> tuple:
     """'rgb(1, 2, 3)' or '#010203' -> (1, 2, 3)."""
     if colour.startswith("#"):

@@ -28,9 +28,8 @@ def _run(app, func, *args, **kwargs):
 
 
 def _map(app, indicator: str, ref_date: str, level: str) -> tuple:
-    """The server's map callback: figure, panel style, legend, definition (not the frames
-    for the other dates)."""
-    return _run(app, _page("map").update_map, indicator, level, ref_date=ref_date)[:4]
+    """The server's map callback: figure, panel style, legend, definition."""
+    return _run(app, _page("map").update_map, indicator, level, ref_date=ref_date)
 
 
 # --- Berlin --------------------------------------------------------------------------------
@@ -74,8 +73,9 @@ def test_berlin_planning_areas_2015_are_mapped_with_a_lean_payload(berlin, berli
     geometry = int(shapes["geojson"].str.len().sum())
     payload = len(figure.to_json())
     assert payload < 1.5 * geometry, (payload, geometry)  # geometry sent once, not per trace
-    frames = _run(berlin, _page("map").update_map, "foreigner_share", "planning_area",
-                  ref_date="2015-12-31")[4]
+    meta = figure.layout.meta
+    frames = _run(berlin, _page("map").update_frames, {"key": meta["key"],
+                                                       "geometry": meta["geometry"]})
     # a date change on the same boundaries is drawn in the browser: every half-year from
     # 30.06.2015 to 31.12.2020 (boundaries lor-2006), without the geometry
     assert sorted(frames["dates"]) == [f"{y}-{md}" for y in range(2015, 2021)

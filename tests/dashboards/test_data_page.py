@@ -146,7 +146,7 @@ def test_table_in_german_notation_without_suppressed_counts(app):
         app, page("data").update_table, [SHARE, MIGRATION], "district", TWO_DATES, [], None
     )
     assert count == "Zeilen: 16"
-    body = find(table, "data-table-table").children[2].children
+    body = list(find(table, "data-table-table").find("tbody"))
     assert len(body) == 16
     cells = [texts(row) for row in body]
     altstadt = cells[4]  # foreigner share, 31.12.2024, district 11: 120 / 1020
@@ -181,9 +181,9 @@ def test_table_shows_units_of_segregation_indices_and_sorts(app):
         app, page("data").update_table, [SEG], "district", DATES, [], {"col": "value", "desc": True}
     )
     assert count == "Zeilen: 3"
-    header = texts(find(table, "data-table-table").children[1])
+    header = texts(find(table, "data-table-table").find("thead"))
     assert "Zahl der Gebiete" in header and "Zähler" not in header
-    body = [texts(r) for r in find(table, "data-table-table").children[2].children]
+    body = [texts(r) for r in find(table, "data-table-table").find("tbody")]
     assert [r[4] for r in body] == ["0,23", "0,21", "0,20"]  # sorted by value, descending
     assert {r[-2] for r in body} == {"4"}
     assert any("Segregationsindizes beschreiben" in s for s in texts(table))
@@ -293,7 +293,15 @@ def test_download_refuses_image_formats(wh):
 
 # --- in the browser ----------------------------------------------------------------------
 def test_filter_reload_and_download_in_the_browser(synthetic_curated_dir, tmp_path):
-    from test_dash_browser import BROWSER_ARGS, CHROMIUM, open_page, select, serve, wait_text
+    from test_dash_browser import (
+        BROWSER_ARGS,
+        CHROMIUM,
+        open_page,
+        select,
+        serve,
+        wait_count,
+        wait_text,
+    )
 
     playwright_api = pytest.importorskip("playwright.sync_api")
     query = f"indicators={SHARE},{MIGRATION}&level=district&dates=2023-12-31,2024-12-31"
@@ -309,7 +317,7 @@ def test_filter_reload_and_download_in_the_browser(synthetic_curated_dir, tmp_pa
             tab.goto(shared)
             wait_text(tab, "#data-count", "Zeilen: 8")
             assert "Stadtbezirk" in tab.locator("#data-level").inner_text()
-            assert tab.locator("#data-table-table tbody tr").count() == 8
+            wait_count(tab, "#data-table-table tbody tr", 8)
             with tab.expect_download() as info:
                 tab.get_by_role("button", name="XLSX", exact=True).click()
             xlsx = tmp_path / info.value.suggested_filename

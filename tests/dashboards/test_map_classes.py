@@ -18,10 +18,18 @@ def app(synthetic_curated_dir):
 
 
 def _map(app, indicator, date, level, method, labels, drawn=None):
-    """The server's map callback (figure, panel style, legend, definition, frames)."""
+    """The server's map callback (figure, panel style, legend, definition)."""
     with app.server.test_request_context("/"):
         update = sys.modules["pages.map"].update_map
         return update(indicator, level, method, labels, None, date, drawn)
+
+
+def _frames(app, figure):
+    """The frames the browser asks for once ``figure`` is drawn (map-frames-wanted)."""
+    meta = figure.layout.meta
+    with app.server.test_request_context("/"):
+        update = sys.modules["pages.map"].update_frames
+        return update({"key": meta["key"], "geometry": meta["geometry"]})
 
 
 def test_layout_takes_classes_and_labels_from_url(app):
@@ -84,8 +92,10 @@ def test_same_boundaries_give_a_patch_without_geometry(app):
 def test_frames_recolour_every_date_in_the_browser(app):
     """A date change is drawn client-side from the frames: one per date with the same
     boundaries, each as the server draws that date, without geometry."""
-    figure, _, legend, _, frames = _map(app, "population", "2024-12-31", "district",
-                                        "quantile", [])
+    figure, *_ = _map(app, "population", "2024-12-31", "district", "quantile", [])
+    assert figure.layout.meta["key"] == ["population", "district", "quantile", False]
+    assert figure.layout.meta["date"] == "2024-12-31"
+    frames = _frames(app, figure)
     assert frames["key"] == ["population", "district", "quantile", False]
     assert frames["geometry"] == figure.layout.meta["geometry"]
     assert "geojson" not in str(frames["dates"])
@@ -95,6 +105,7 @@ def test_frames_recolour_every_date_in_the_browser(app):
         drawn, *_ = _map(app, "population", date, "district", "quantile", [])
         assert frame["data"][0]["z"] == list(drawn.data[0].z)
         assert frame["layout"]["title"] == drawn.to_plotly_json()["layout"]["title"]
+        assert frame["layout"]["meta"] == drawn.layout.meta
     assert sorted(frames["dates"]) == ["2022-12-31", "2023-12-31", "2024-12-31"]
 
 
