@@ -345,7 +345,7 @@ def main(argv: list[str]) -> None:
         # the first request of each view is computed (the initial view's frames above were
         # the first; these views are new), then every worker has them or computes them once
         result["frames_first"] = run(port, views[1:], 1, len(views) - 1)
-        result["frames"] = [run(port, views, 1, 12), run(port, views, 20, 6)]
+        result["frames_requests"] = [run(port, views, 1, 12), run(port, views, 20, 6)]
         result["page"] = page_bytes(port)
     finally:
         server.terminate()

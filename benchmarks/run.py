@@ -287,7 +287,7 @@ def latency_section(r: dict, machine_line: str) -> str:
         "|---|---:|---:|---:|---:|---:|---:|---:|",
         *latency_table(r["table"], "table"), *latency_table(r["map"], "map"),
         *latency_table([r["frames_first"]], "frames, first"),
-        *latency_table(r["frames"], "frames"), "",
+        *latency_table(r["frames_requests"], "frames"), "",
         f"Initial page (`/karte?...&level=planning_area`, chromium, until the map is drawn "
         f"and the network is idle): {r['page']['requests']} responses, "
         f"{r['page']['kib']:,} KiB transferred (compressed response bodies), "

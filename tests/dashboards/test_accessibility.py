@@ -216,6 +216,16 @@ def assert_toolbar_language(page, lang: str, charts: bool) -> None:
     assert set(titles) <= set(texts), set(titles) - set(texts)
 
 
+def assert_tables_fit(page) -> None:
+    """At 1280 px every table fits its panel: no sideways scrolling to read a column."""
+    wide = page.eval_on_selector_all(
+        ".table-scroll",
+        "ss => ss.filter(s => s.scrollWidth > s.clientWidth + 1)"
+        ".map(s => `${s.querySelector('table').id}: ${s.scrollWidth} > ${s.clientWidth}`)",
+    )
+    assert wide == []
+
+
 @pytest.mark.parametrize("path", [*PAGES, "/karte?lang=en"])
 def test_page_passes_axe_wcag_aa(page, url, path):
     base = path.split("?")[0]
@@ -225,6 +235,7 @@ def test_page_passes_axe_wcag_aa(page, url, path):
     assert_no_violations(page)
     assert_chart_contrast(page)
     assert_toolbar_language(page, "en" if "lang=en" in path else "de", bool(PAGES[base][0]))
+    assert_tables_fit(page)
     finish(page, "a11y" + path.replace("/", "-").replace("?", "-"))
 
 

@@ -1,10 +1,11 @@
 """Key figures, tables, URL-state helpers and UI strings."""
 
+import json
 import re
 from pathlib import Path
 
 import pytest
-from dash_tree import texts
+from dash_tree import markup, texts
 
 from dashboards import catalogue, components, flags, i18n, keyfigures, labels, queries, tables
 
@@ -130,6 +131,31 @@ def test_long_tables_are_paged_and_sorting_covers_all_rows():
     assert desc.index("G249") < desc.index("G150") and "G149" not in desc
     short = texts(tables.data_table("t", "c", columns, rows[:5], None, "de"))
     assert not any(w.startswith("Zeilen") for w in short)
+
+
+def test_table_markup_escapes_texts_and_buttons_carry_their_state():
+    columns = [tables.Column("n", "Gebiet"), tables.Column("v", "Wert <%>", True)]
+    name = '<script>alert("x")</script> Süd & Nord'
+    rows = [{"n": (name, name), "v": (str(i), float(i))} for i in range(150)]
+    table = tables.data_table("t", "Tabelle", columns, rows, {"col": "v", "desc": False}, "de")
+    markdown = table.children[0]
+    assert "<script>" not in markdown.children
+    root = markup(markdown)
+    assert texts(root.find(".//tbody/tr"))[0] == name  # shown as written, not run
+    buttons = {b.get("data-key"): b for b in root.iter("button")}
+    assert {k: json.loads(b.get("data-state")) for k, b in buttons.items()} == {
+        "sort:n": {"col": "n", "desc": False},
+        "sort:v": {"col": "v", "desc": True},  # the active column: the other direction
+        "page:-1": {"col": "v", "desc": False, "page": 0},
+        "page:1": {"col": "v", "desc": False, "page": 1},
+    }
+    assert buttons["page:-1"].get("disabled") and not buttons["page:1"].get("disabled")
+    assert {b.get("data-table") for b in buttons.values()} == {"t"}
+    assert [th.get("aria-sort") for th in root.iter("th") if th.get("scope") == "col"] == [
+        "none",
+        "ascending",
+    ]
+    assert "Wert <%>" in texts(root)
 
 
 def test_page_and_sort_states():
