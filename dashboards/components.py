@@ -267,20 +267,29 @@ def url_sync(store_id: str, keys: Sequence[str]) -> list[dcc.Store]:
 
 
 # --- graphs ------------------------------------------------------------------------------
-def graph_config(filename: str, geo: bool = False, lang: str = DEFAULT_LANG) -> dict:
-    """dcc.Graph config: PNG export at 2×, plotly's own texts (toolbar) in ``lang`` and,
-    for geo charts, the local topojson.
+def graph_config(geo: bool = False, lang: str = DEFAULT_LANG) -> dict:
+    """dcc.Graph config: plotly's own texts (toolbar) in ``lang`` and, for geo charts,
+    the local topojson.
 
     Plotly geo traces always fetch ``world_110m.json``; it is served from our assets so
-    nothing is fetched from the internet (see dashboards/assets/topojson/). No "Share
-    chart" button: it would upload the data to Plotly's cloud (and is one more tab stop).
+    nothing is fetched from the internet (see dashboards/assets/topojson/). The toolbar
+    keeps what works from the keyboard too (zoom in, zoom out, reset): every button is a
+    tab stop. No PNG button (the export menu above each chart writes print-ready files
+    with the source line), no drag modes (zoom box, pan: mouse only), no "Share chart"
+    (it would upload the data to Plotly's cloud).
     """
     config = {
         "displaylogo": False,
         "showSendToCloud": False,
         "responsive": True,
-        "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],
-        "toImageButtonOptions": {"format": "png", "scale": 2, "filename": filename},
+        "modeBarButtonsToRemove": [
+            "toImage",
+            "zoom2d",
+            "pan2d",
+            "select2d",
+            "lasso2d",
+            "autoScale2d",
+        ],
         **plotly_locale(lang),
     }
     if geo:
@@ -298,7 +307,7 @@ def plotly_locale(lang: str) -> dict:
 
 def graph(graph_id: str, geo: bool = False) -> dcc.Loading:
     """A graph (filled by a callback) with a delayed loading indicator."""
-    config = graph_config(graph_id, geo=geo, lang=context.lang())
+    config = graph_config(geo=geo, lang=context.lang())
     return dcc.Loading(
         dcc.Graph(id=graph_id, config=config, className="graph"),
         type="circle",

@@ -214,6 +214,11 @@ def assert_toolbar_language(page, lang: str, charts: bool) -> None:
     assert bool(titles) == charts
     texts = components.plotly_locale(lang)["locales"][lang]["dictionary"].values()
     assert set(titles) <= set(texts), set(titles) - set(texts)
+    # every toolbar button is a tab stop: only zoom in, zoom out and reset (keyboard-usable)
+    per_chart = page.eval_on_selector_all(
+        ".modebar", "ms => ms.map(m => m.querySelectorAll('.modebar-btn').length)"
+    )
+    assert all(n <= 3 for n in per_chart), per_chart
 
 
 def assert_tables_fit(page) -> None:
