@@ -7,13 +7,13 @@ controls (:func:`url_sync`), so every view can be bookmarked and shared.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import dash
 import pandas as pd
 from dash import dcc, html
 
-from dashboards import context, downloads, export_tables, flags, formatting, ids, labels
+from dashboards import context, downloads, export, export_tables, flags, formatting, ids, labels
 from dashboards.catalogue import Indicator, Level, default_indicator
 from dashboards.i18n import DEFAULT_LANG, strings, t
 
@@ -372,6 +372,20 @@ def clicked_export_format() -> str:
     if not trigger or not dash.ctx.triggered[0]["value"]:
         raise dash.exceptions.PreventUpdate
     return trigger["format"]
+
+
+def send_export(download: Callable[[str], downloads.Download], *choices: object) -> dict:
+    """For a ``dcc.Download``: the file ``download(format)`` of the clicked export button.
+    No update while one of ``choices`` is missing (None or empty), or when there is
+    nothing to draw (:class:`export.ExportError`, e.g. no boundaries: the page says why)."""
+    fmt = clicked_export_format()
+    if any(choice is None or choice in ("", []) for choice in choices):
+        raise dash.exceptions.PreventUpdate
+    try:
+        file = download(fmt)
+    except export.ExportError as exc:
+        raise dash.exceptions.PreventUpdate from exc
+    return dcc.send_bytes(file.content, file.filename)
 
 
 def definition(indicator: Indicator, lang: str) -> html.Details:

@@ -10,7 +10,6 @@ indices are city-wide values over the units of the level, listed with their numb
 
 from __future__ import annotations
 
-import dash
 from dash import (
     ALL,
     ClientsideFunction,
@@ -19,7 +18,6 @@ from dash import (
     State,
     callback,
     clientside_callback,
-    dcc,
     html,
 )
 
@@ -203,13 +201,15 @@ def _cell(key: str, record: dict) -> tables.Cell:
 )
 def download(_clicks: list, indicator_ids, level, dates, areas) -> dict:
     """Exactly the filtered rows as CSV or XLSX (with the sheet "Metadaten")."""
-    fmt = components.clicked_export_format()
-    if not indicator_ids or not dates or not level:
-        raise dash.exceptions.PreventUpdate
-    file = downloads.data_download(
-        context.warehouse(), indicator_ids, level, dates, areas or [], fmt, context.lang()
+    wh, lang = context.warehouse(), context.lang()
+    return components.send_export(
+        lambda fmt: downloads.data_download(
+            wh, indicator_ids, level, dates, areas or [], fmt, lang
+        ),
+        indicator_ids,
+        level,
+        dates,
     )
-    return dcc.send_bytes(file.content, file.filename)
 
 
 clientside_callback(

@@ -45,7 +45,6 @@ from dashboards import (
     components,
     context,
     downloads,
-    export,
     figures,
     formatting,
     ids,
@@ -291,20 +290,15 @@ def download(
 ) -> dict:
     """The map in the page's classes (PNG, SVG, PDF; none without boundaries) or its
     table (CSV, XLSX)."""
-    fmt = components.clicked_export_format()
-    try:
-        file = downloads.map_download(
-            context.warehouse(),
-            indicator_id,
-            ref_date,
-            level,
-            fmt,
-            context.lang(),
-            method=method or classify.DEFAULT_METHOD,
-        )
-    except export.ExportError as exc:  # no boundaries on this date: the page says so
-        raise dash.exceptions.PreventUpdate from exc
-    return dcc.send_bytes(file.content, file.filename)
+    wh, lang, method = context.warehouse(), context.lang(), method or classify.DEFAULT_METHOD
+    return components.send_export(
+        lambda fmt: downloads.map_download(
+            wh, indicator_id, ref_date, level, fmt, lang, method=method
+        ),
+        indicator_id,
+        ref_date,
+        level,
+    )
 
 
 clientside_callback(

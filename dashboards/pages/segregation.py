@@ -18,8 +18,6 @@ URL state: ``/segregation?indicator=segregation_is_foreigners&start=2015-12-31&e
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from dash import (
     ALL,
     ClientsideFunction,
@@ -28,17 +26,14 @@ from dash import (
     State,
     callback,
     clientside_callback,
-    dcc,
     html,
 )
-from dash.exceptions import PreventUpdate
 
 from dashboards import (
     catalogue,
     components,
     context,
     downloads,
-    export,
     figures,
     formatting,
     ids,
@@ -448,19 +443,6 @@ def update_metadata(indicator_id: str | None, group_id: str | None, end: str | N
 
 
 # --- downloads ---------------------------------------------------------------------------
-def _send(download: Callable[[str], downloads.Download], *choices: str | None) -> dict:
-    """The file of the clicked export format; nothing while a choice is missing or when
-    there is nothing to draw (no boundaries, no curve: the page says why)."""
-    fmt = components.clicked_export_format()
-    if not _complete(*choices):
-        raise PreventUpdate
-    try:
-        file = download(fmt)
-    except export.ExportError as exc:
-        raise PreventUpdate from exc
-    return dcc.send_bytes(file.content, file.filename)
-
-
 @callback(
     Output(components.export_download_id(LEVELS_GRAPH), "data"),
     Input(components.export_button_id(LEVELS_GRAPH, ALL), "n_clicks"),
@@ -470,7 +452,7 @@ def _send(download: Callable[[str], downloads.Download], *choices: str | None) -
 def download_index(_clicks: list, indicator_id: str | None) -> dict:
     """The index per level with its benchmark: chart (PNG, SVG, PDF) or table (CSV, XLSX)."""
     wh, lang = context.warehouse(), context.lang()
-    return _send(
+    return components.send_export(
         lambda fmt: downloads.segregation_index_download(wh, indicator_id, fmt, lang),
         indicator_id,
     )
@@ -487,7 +469,7 @@ def download_index(_clicks: list, indicator_id: str | None) -> dict:
 def download_map(_clicks: list, group_id, level, ref_date) -> dict:
     """The location-quotient map (classes as on the page) or its table."""
     wh, lang = context.warehouse(), context.lang()
-    return _send(
+    return components.send_export(
         lambda fmt: downloads.map_download(wh, group_id, ref_date, level, fmt, lang),
         group_id,
         level,
@@ -506,7 +488,7 @@ def download_map(_clicks: list, group_id, level, ref_date) -> dict:
 def download_curve(_clicks: list, group_id, level, ref_date) -> dict:
     """The segregation curve or the table of its units."""
     wh, lang = context.warehouse(), context.lang()
-    return _send(
+    return components.send_export(
         lambda fmt: downloads.segregation_curve_download(wh, group_id, level, ref_date, fmt, lang),
         group_id,
         level,

@@ -17,7 +17,6 @@ from dash import (
     State,
     callback,
     clientside_callback,
-    dcc,
     html,
 )
 
@@ -159,11 +158,11 @@ def update_table(indicator_id: str, areas: list[str] | None, sort: dict | None) 
 )
 def download(_clicks: list, indicator_id: str, areas: list[str] | None) -> dict:
     """The chart (PNG, SVG, PDF) or its table (CSV, XLSX) of the current selection."""
-    fmt = components.clicked_export_format()
-    file = downloads.trend_download(
-        context.warehouse(), indicator_id, areas or [], fmt, context.lang()
+    wh, lang = context.warehouse(), context.lang()
+    return components.send_export(
+        lambda fmt: downloads.trend_download(wh, indicator_id, areas or [], fmt, lang),
+        indicator_id,
     )
-    return dcc.send_bytes(file.content, file.filename)
 
 
 clientside_callback(
