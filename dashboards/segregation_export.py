@@ -59,9 +59,11 @@ def index_notes(frame: pd.DataFrame, indicator: Indicator, lang: str) -> list[st
     return [*notes, parts.benchmark_text(frame[frame["expected"].notna()], lang)]
 
 
-def index_stem(indicator: Indicator) -> str:
-    """``segregation_is_foreigners_zeitreihe_ebenen_zufallsverteilung``."""
-    return export.file_stem(export.trend_stem(indicator, []), BENCHMARK_KIND)
+def index_stem(indicator: Indicator, frame: pd.DataFrame) -> str:
+    """``segregation_is_foreigners_zeitreihe_ebenen_zufallsverteilung`` (without the last
+    word when the warehouse has no random-allocation benchmark for the index)."""
+    stem = export.trend_stem(indicator, [])
+    return export.file_stem(stem, BENCHMARK_KIND) if frame["expected"].notna().any() else stem
 
 
 def _index(wh: Warehouse, indicator_id: str, lang: str) -> tuple[Indicator, pd.DataFrame]:
@@ -82,16 +84,19 @@ def _pad_dates(fig: go.Figure, dates: list[str]) -> None:
     fig.update_xaxes(range=[(first - pad).isoformat(), (last + pad).isoformat()])
 
 
-def index_chart(wh: Warehouse, indicator_id: str, lang: str) -> Chart:
-    """The print-ready index per level (two panels per row) with its benchmark."""
+def index_chart(wh: Warehouse, indicator_id: str, lang: str, definition: bool = False) -> Chart:
+    """The print-ready index per level (two panels per row) with its benchmark;
+    ``definition`` adds the indicator's definition to the footnotes."""
     indicator, frame = _index(wh, indicator_id, lang)
     labels = _level_labels(wh, lang)
     fig = segfig.levels_over_time(frame, indicator, labels, lang, PRINT_PANELS_PER_ROW)
     _pad_dates(fig, sorted(frame["ref_date"].unique()))
     rows = math.ceil(frame["level"].nunique() / PRINT_PANELS_PER_ROW)
     notes = index_notes(frame, indicator, lang)
+    if definition:
+        notes.append(t("export.definition", lang, text=indicator.definition))
     figure = export.print_ready(fig, notes, PRINT_PANEL_PX * rows, axis_px=34)
-    return Chart(figure, index_stem(indicator))
+    return Chart(figure, index_stem(indicator, frame))
 
 
 def index_table(wh: Warehouse, indicator_id: str, lang: str) -> ExportTable:
@@ -113,7 +118,7 @@ def index_table(wh: Warehouse, indicator_id: str, lang: str) -> ExportTable:
         parts.benchmark_text(frame[frame["expected"].notna()], lang),
     )
     title = t("seg.index_table_caption", lang, title=indicator.title)
-    return ExportTable(rows, title, index_stem(indicator), extra, notes)
+    return ExportTable(rows, title, index_stem(indicator, frame), extra, notes)
 
 
 # --- the segregation curve of a group ----------------------------------------------------

@@ -7,12 +7,14 @@ For every indicator:
   quantile, equal or jenks as on the map page; default quantile) and its table, and a
   **time series** of the chosen area (default: the city) with the city as reference line,
   and its table;
-* segregation indices (one value for the city per unit level): a time series of the
-  index per level (with the number of units) and its table; ``--level``/``--date`` do not
-  apply.
+* segregation indices (one value for the city per unit level): the segregation page's
+  chart of the index per level over time, with the number of units and the
+  random-allocation benchmark (expected value and 95 % range) where the build simulated
+  it, and its table; ``--level``/``--date`` do not apply.
 
 File names are stable: ``<indicator>_karte_<level>_<date>.<fmt>``,
-``<indicator>_zeitreihe_<areas>.<fmt>`` (``…_zeitreihe_ebenen`` for segregation indices).
+``<indicator>_zeitreihe_<areas>.<fmt>`` (``…_zeitreihe_ebenen_zufallsverteilung`` for
+segregation indices, ``…_zeitreihe_ebenen`` without a benchmark).
 CSV exports add one ``metadaten.csv`` for the folder; XLSX files carry their own sheet.
 Everything is checked before the first file is written.
 """
@@ -28,6 +30,7 @@ from pathlib import Path
 import duckdb
 
 from dashboards import catalogue, classify, export, export_tables, queries
+from dashboards import segregation_export as segexport
 from dashboards.catalogue import Indicator
 from dashboards.queries import Warehouse
 from etl import warehouse
@@ -162,6 +165,11 @@ def _plan_trend(
     wh: Warehouse, indicator: Indicator, areas: list[str], request: ExportRequest, plan: _Plan
 ) -> None:
     """The time series of the area (with the city) or of a segregation index per level."""
+    if indicator.is_segregation:
+        index_id, lang = indicator.indicator_id, request.lang
+        plan.charts.append(partial(segexport.index_chart, wh, index_id, lang, request.definition))
+        plan.tables.append(segexport.index_table(wh, index_id, lang))
+        return
     plan.charts.append(
         partial(
             export.trend_chart, wh, indicator.indicator_id, areas, request.lang, request.definition

@@ -55,7 +55,7 @@ def test_export_writes_a_report_folder(profile_file, curated, tmp_path):
     assert code == 0
     names = sorted(p.name for p in out.iterdir())
     stems = [f"{SHARE}_karte_district_2024-12-31", f"{SHARE}_zeitreihe_0",
-             f"{SEGREGATION}_zeitreihe_ebenen"]
+             f"{SEGREGATION}_zeitreihe_ebenen_zufallsverteilung"]
     expected = {f"{stem}.{fmt}" for stem in stems for fmt in ("png", "csv", "xlsx")}
     assert names == sorted(expected | {"metadaten.csv"})
     for stem in stems:
@@ -73,8 +73,11 @@ def test_export_writes_a_report_folder(profile_file, curated, tmp_path):
         value = expected_row["value"]
         assert record["Wert"] == ("" if value == "" else f"{float(value):.1f}".replace(".", ","))
         assert record["Gebiet"] == expected_row["area_name"]
-    sheet = openpyxl.load_workbook(out / f"{SEGREGATION}_zeitreihe_ebenen.xlsx")["Daten"]
+    sheet = openpyxl.load_workbook(out / f"{stems[2]}.xlsx")["Daten"]
     assert sheet.max_row == 1 + 4  # 2 levels × 2 dates
+    # as on the segregation page: with the random-allocation benchmark
+    header = [cell.value for cell in sheet[1]]
+    assert {"Erwartung bei Zufall", "Simulationen"} <= set(header), header
     metadata = [row[0] for row in read_csv(out / "metadaten.csv") if row]
     assert SHARE in metadata and SEGREGATION in metadata
 
