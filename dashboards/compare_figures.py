@@ -77,7 +77,7 @@ def change_map(
     if shapes.empty:
         return figures.message(t("map.no_geometry", lang))
     rows = shapes[["area_id", "geojson"]].merge(frame, on="area_id", how="inner")
-    geojson = figures._feature_collection(shapes)
+    geojson = figures.feature_collection(shapes)
     known = rows[rows["status"].isin(("ok", "flagged"))]
     unknown = rows[~rows["status"].isin(("ok", "flagged"))]
     fig = go.Figure(_change_trace(known, geojson, indicator, dates, lang))
@@ -95,7 +95,7 @@ def change_map(
     margin = {"l": 10, "r": 10, "t": 80, "b": 90}
     caption = _caption(indicator, dates, lang)
     fig.update_layout(
-        **figures._layout(title, subtitle, caption, 620, margin),
+        **figures.base_layout(title, subtitle, caption, 620, margin),
         dragmode=False,
         showlegend=not unknown.empty,
         legend={"orientation": "h", "x": 0, "y": 0, "yanchor": "top", "itemclick": False},
@@ -153,7 +153,7 @@ def _status_traces(unknown, indicator, dates, lang):
         name = comparison.status_label(flag, lang)
         hover = _hover(rows, indicator, dates, lang)
         yield go.Choropleth(
-            geojson=figures._feature_collection(rows[["area_id", "geojson"]]),
+            geojson=figures.feature_collection(rows[["area_id", "geojson"]]),
             featureidkey="id",
             locations=rows["area_id"].tolist(),
             z=[0] * len(rows),
@@ -267,7 +267,7 @@ def _slope_layout(fig, indicator, level_label, dates, lang) -> None:
     subtitle = t("compare.slope_subtitle", lang, level=level_label, unit=indicator.unit_label)
     margin = {"l": 60, "r": 20, "t": 80, "b": 80}
     fig.update_layout(
-        **figures._layout(title, subtitle, _caption(indicator, dates, lang), 560, margin),
+        **figures.base_layout(title, subtitle, _caption(indicator, dates, lang), 560, margin),
         legend={"orientation": "v", "x": 1.01, "y": 1, "xanchor": "left"},
         hovermode="closest",
     )
@@ -309,10 +309,10 @@ def area_bars(
         last=formatting.format_date(dates[-1]),
         unit=indicator.unit_label,
     )
-    caption = figures._caption(indicator, dates[-1], lang)
+    caption = figures.source_caption(indicator, dates[-1], lang)
     margin = {"l": 60, "r": 20, "t": 80, "b": 80}
     fig.update_layout(
-        **figures._layout(
+        **figures.base_layout(
             t("compare.bars_title", lang, title=indicator.title), subtitle, caption, 480, margin
         ),
         barmode="group",
@@ -320,7 +320,7 @@ def area_bars(
         legend={"orientation": "v", "x": 1.01, "y": 1, "xanchor": "left"},
         hovermode="closest",
     )
-    ticks = figures._thinned(dates, most=10)
+    ticks = figures.thinned(dates, most=10)
     fig.update_xaxes(
         type="category",
         categoryorder="array",

@@ -158,18 +158,18 @@ def legend(frame: pd.DataFrame, lang: str) -> html.Div | None:
     parts = []
     missing = frame[frame["status"].isin(("no_value", BOUNDARY))]
     if not missing.empty:
-        items = [_legend_item(flag, n, lang) for flag, n in _counts(missing["flag"])]
+        items = [_legend_item(flag, n, lang) for flag, n in status_counts(missing["flag"])]
         parts.append(html.Div([html.P(t("compare.legend.not_comparable", lang)), html.Ul(items)]))
     outlined = frame[frame["status"] == "flagged"]
     if not outlined.empty:
-        items = [_legend_item(flag, n, lang) for flag, n in _counts(outlined["flag"])]
+        items = [_legend_item(flag, n, lang) for flag, n in status_counts(outlined["flag"])]
         parts.append(html.Div([html.P(t("map.flagged_note", lang)), html.Ul(items)]))
     if not parts:
         return None
     return html.Div(parts, className="map-note", role="note", id="compare-legend")
 
 
-def _counts(values: pd.Series) -> list[tuple[str, int]]:
+def status_counts(values: pd.Series) -> list[tuple[str, int]]:
     counts = values.value_counts()
     pairs = [(str(f), int(n)) for f, n in counts.items()]
     return sorted(pairs, key=lambda x: (x[0] == BOUNDARY, flags.order(x[0])))

@@ -1,8 +1,9 @@
 """Downloads of the current view: one call per page selection and file format.
 
-Charts (png, svg, pdf) come from :mod:`dashboards.export` (the segregation page's from
-:mod:`dashboards.segregation_export`), tables (csv, xlsx) from
-:mod:`dashboards.export_tables`; pages hand the result to ``dcc.send_bytes``.
+Charts (png, svg, pdf) come from :mod:`dashboards.export` (the segregation, profile and
+comparison pages' from :mod:`dashboards.segregation_export`,
+:mod:`dashboards.profile_export` and :mod:`dashboards.compare_export`), tables (csv, xlsx)
+from :mod:`dashboards.export_tables`; pages hand the result to ``dcc.send_bytes``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from dashboards import classify, export, export_tables
+from dashboards import compare_export as cmpexport
+from dashboards import profile_export as profexport
 from dashboards import segregation_export as segexport
 from dashboards.queries import Warehouse
 
@@ -103,6 +106,82 @@ def segregation_curve_download(
         lang,
         lambda: segexport.curve_chart(wh, group_id, level, ref_date, lang),
         lambda: segexport.curve_table(wh, group_id, level, ref_date, lang),
+    )
+
+
+def profile_dots_download(
+    wh: Warehouse, area_id: str, ref_date: str, fmt: str, lang: str
+) -> Download:
+    """The shares of an area against its parent and the city (dot plot) or the profile
+    table of every indicator (Stadtteilprofil)."""
+    return _chart_or_table(
+        wh,
+        fmt,
+        lang,
+        lambda: profexport.dots_chart(wh, area_id, ref_date, lang),
+        lambda: profexport.dots_table(wh, area_id, ref_date, lang),
+    )
+
+
+def profile_multiples_download(
+    wh: Warehouse, area_id: str, ref_date: str, fmt: str, lang: str
+) -> Download:
+    """The development of every indicator for an area, its parent and the city (small
+    multiples) or its table (Stadtteilprofil)."""
+    return _chart_or_table(
+        wh,
+        fmt,
+        lang,
+        lambda: profexport.multiples_chart(wh, area_id, ref_date, lang),
+        lambda: profexport.multiples_table(wh, area_id, ref_date, lang),
+    )
+
+
+def compare_map_download(
+    wh: Warehouse, indicator_id: str, level: str, dates: tuple[str, str], fmt: str, lang: str
+) -> Download:
+    """The change map between two dates (in time order) or the change table (Vergleich)."""
+    chart = cmpexport.map_chart
+    return _change_download(wh, indicator_id, level, dates, fmt, lang, chart, export.MAP_KIND)
+
+
+def compare_slope_download(
+    wh: Warehouse, indicator_id: str, level: str, dates: tuple[str, str], fmt: str, lang: str
+) -> Download:
+    """The slope chart between two dates (in time order) or the change table (Vergleich)."""
+    chart = cmpexport.slope_chart
+    return _change_download(wh, indicator_id, level, dates, fmt, lang, chart, cmpexport.SLOPE_KIND)
+
+
+def _change_download(wh, indicator_id, level, dates, fmt, lang, chart, kind) -> Download:
+    """``chart`` of the change between ``dates``, or the change table named after ``kind``."""
+    return _chart_or_table(
+        wh,
+        fmt,
+        lang,
+        lambda: chart(wh, indicator_id, level, dates, lang),
+        lambda: cmpexport.change_table(wh, indicator_id, level, dates, lang, kind),
+    )
+
+
+def compare_bars_download(
+    wh: Warehouse,
+    indicator_id: str,
+    level: str,
+    area_ids: Sequence[str],
+    dates: tuple[str, str],
+    fmt: str,
+    lang: str,
+) -> Download:
+    """The city and the chosen areas side by side from date A to date B, as chart or table
+    (Vergleich)."""
+    areas = list(area_ids)
+    return _chart_or_table(
+        wh,
+        fmt,
+        lang,
+        lambda: cmpexport.bars_chart(wh, indicator_id, level, areas, dates, lang),
+        lambda: cmpexport.bars_table(wh, indicator_id, level, areas, dates, lang),
     )
 
 

@@ -34,7 +34,7 @@ import struct
 import textwrap
 import threading
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -121,7 +121,7 @@ def map_chart(
     if definition:
         notes.append(t("export.definition", lang, text=indicator.definition))
     stem = file_stem(indicator_id, MAP_KIND, level, ref_date)
-    return Chart(print_ready(fig, notes, _map_plot_height(fig), axis_px=6), stem)
+    return Chart(print_ready(fig, notes, map_plot_height(fig), axis_px=6), stem)
 
 
 def check_method(method: str) -> str:
@@ -218,12 +218,20 @@ def map_notes(missing: dict[str, int], outlined: dict[str, int], lang: str) -> l
 def trend_notes(frame: pd.DataFrame, indicator: Indicator, lang: str) -> list[str]:
     """Footnotes of a time series: units of segregation indices, flags, series breaks."""
     notes = [t("trends.segregation_note", lang)] if indicator.is_segregation else []
-    present = sorted({f for f in frame["flag"] if flags.is_flag(f)}, key=flags.order)
-    if present:
-        notes.append(t("export.notes", lang, items=_items(present, lang)))
+    return [*notes, *flag_notes(frame["flag"], lang), *break_notes(frame, lang)]
+
+
+def flag_notes(values: Iterable[object], lang: str) -> list[str]:
+    """The footnote naming and explaining the flags among ``values`` (none without)."""
+    present = sorted({f for f in values if flags.is_flag(f)}, key=flags.order)
+    return [t("export.notes", lang, items=_items(present, lang))] if present else []
+
+
+def break_notes(frame: pd.DataFrame, lang: str) -> list[str]:
+    """The series-break footnote if a ``series`` of ``frame`` changes ``definition_id``."""
     if (frame.groupby("series")["definition_id"].nunique() > 1).any():
-        notes.append(t("export.series_break", lang))
-    return notes
+        return [t("export.series_break", lang)]
+    return []
 
 
 # --- print layout ------------------------------------------------------------------------
@@ -308,7 +316,7 @@ def print_ready(
 
     ``notes`` become footnotes above the source line; ``plot_px`` is the height of the
     plot area; ``axis_px`` the room below it for axis labels before legend and notes.
-    The figure must carry the source line of :func:`figures._layout` (a caption).
+    The figure must carry the source line of :func:`figures.base_layout` (a caption).
     """
     fig = go.Figure(fig)
     caption, others = _caption_text(fig)
@@ -371,7 +379,7 @@ def _footer(lines: list[str], below_px: int, x: float) -> dict:
     }
 
 
-def _map_plot_height(fig: go.Figure) -> int:
+def map_plot_height(fig: go.Figure) -> int:
     """Plot height (px) that gives the mapped area its Mercator aspect at print width."""
     lon, lat = fig.layout.geo.lonaxis.range, fig.layout.geo.lataxis.range
 

@@ -47,7 +47,7 @@ CITY_COLOR = "#000000"
 OKABE_ITO = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442"]
 
 
-def _caption(indicator: Indicator, ref_date: str | None, lang: str) -> str:
+def source_caption(indicator: Indicator, ref_date: str | None, lang: str) -> str:
     text = t("chart.caption", lang, source=indicator.source, date=formatting.format_date(ref_date))
     return wrap_caption(text)
 
@@ -67,7 +67,7 @@ def wrap_caption(text: str, width: int = CAPTION_WIDTH) -> str:
     return "<br>".join(lines)
 
 
-def _layout(title: str, subtitle: str, caption: str, height: int, margin: dict) -> dict:
+def base_layout(title: str, subtitle: str, caption: str, height: int, margin: dict) -> dict:
     """Shared layout: title + subtitle on top, caption (source · date) bottom left.
 
     The bottom margin grows with the number of caption lines.
@@ -135,7 +135,7 @@ def message(text: str, height: int = 420) -> go.Figure:
     return fig
 
 
-def _feature_collection(shapes: pd.DataFrame) -> dict:
+def feature_collection(shapes: pd.DataFrame) -> dict:
     features = [
         {"type": "Feature", "id": area_id, "properties": {}, "geometry": json.loads(geojson)}
         for area_id, geojson in zip(shapes["area_id"], shapes["geojson"], strict=True)
@@ -275,7 +275,7 @@ def _flag_traces(unknown: pd.DataFrame, shapes: pd.DataFrame, indicator: Indicat
         rows = by_flag[by_flag["flag"] == flag]
         color = flags.color(flag)
         yield go.Choropleth(
-            geojson=_feature_collection(shapes[shapes["area_id"].isin(rows["area_id"])]),
+            geojson=feature_collection(shapes[shapes["area_id"].isin(rows["area_id"])]),
             featureidkey="id",
             locations=rows["area_id"].tolist(),
             z=[0] * len(rows),
@@ -316,7 +316,7 @@ def choropleth(
     rows["name"] = rows["name"].fillna(rows["area_id"])
     known = rows[rows["value"].notna()]
     unknown = rows[rows["value"].isna()]
-    geojson = _feature_collection(shapes) if geometry else None
+    geojson = feature_collection(shapes) if geometry else None
     trace, area_class, colors = _value_trace(known, geojson, indicator, lang, method)
     fig = go.Figure(trace)
     fig.add_traces(list(_flag_traces(unknown, shapes, indicator, lang)))
@@ -329,9 +329,10 @@ def choropleth(
         date=formatting.format_date(ref_date),
         unit=indicator.unit_label,
     )
-    caption = _caption(indicator, ref_date, lang)
+    caption = source_caption(indicator, ref_date, lang)
     margin = {"l": 10, "r": 10, "t": 80, "b": 60}
-    fig.update_layout(**_layout(indicator.title, subtitle, caption, 600, margin), dragmode=False)
+    layout = base_layout(indicator.title, subtitle, caption, 600, margin)
+    fig.update_layout(**layout, dragmode=False)
     if geometry:
         fit_map(fig, geojson)
     return fig
@@ -404,7 +405,7 @@ def _colorbar(indicator: Indicator) -> dict:
     }
 
 
-def _segments(frame: pd.DataFrame) -> list[pd.DataFrame]:
+def segments(frame: pd.DataFrame) -> list[pd.DataFrame]:
     """Split one series where ``definition_id`` changes: a series break is never joined."""
     run = (frame["definition_id"] != frame["definition_id"].shift()).cumsum()
     return [part for _, part in frame.groupby(run, sort=True)]
@@ -433,7 +434,7 @@ def _series_color(key: str, position: int, city_id: str | None) -> str:
     return OKABE_ITO[position % len(OKABE_ITO)]
 
 
-def _thinned(dates: list, most: int = 8) -> list:
+def thinned(dates: list, most: int = 8) -> list:
     """At most ``most`` tick dates, always including the latest, so labels stay horizontal
     and clear of the source line under the axis. Of half-yearly dates only those of the
     latest date's day and month (e.g. every 31.12.) are ticked, so ticks are evenly spaced."""
@@ -469,10 +470,10 @@ def _flag_rug(frame: pd.DataFrame, lang: str) -> go.Scatter | None:
     )
 
 
-def _date_axis(fig: go.Figure, dates: list[str], most: int = 8) -> None:
+def date_axis(fig: go.Figure, dates: list[str], most: int = 8) -> None:
     """Ticks on reference dates (at most ``most``, German format) on every x axis; one date
     gets a year's room."""
-    ticks = _thinned(dates, most)
+    ticks = thinned(dates, most)
     fig.update_xaxes(
         type="date",
         tickvals=ticks,
@@ -491,7 +492,7 @@ def _date_axis(fig: go.Figure, dates: list[str], most: int = 8) -> None:
 def _series_traces(frame: pd.DataFrame, indicator: Indicator, lang: str, colors: dict, city_id):
     """Line segments per series (a change of ``definition_id`` breaks the line)."""
     for key, rows in frame.groupby("series", sort=False):
-        for i, part in enumerate(_segments(rows.sort_values("ref_date"))):
+        for i, part in enumerate(segments(rows.sort_values("ref_date"))):
             yield go.Scatter(
                 x=part["ref_date"].tolist(),
                 y=part["value"].tolist(),
@@ -532,14 +533,14 @@ def trend(
         )
     dates = sorted(frame["ref_date"].unique())
     subtitle = t("trends.subtitle", lang, unit=indicator.unit_label)
-    caption = _caption(indicator, dates[-1], lang)
+    caption = source_caption(indicator, dates[-1], lang)
     margin = {"l": 60, "r": 20, "t": 80, "b": 80}
     fig.update_layout(
-        **_layout(indicator.title, subtitle, caption, 480, margin),
+        **base_layout(indicator.title, subtitle, caption, 480, margin),
         legend={"orientation": "v", "x": 1.01, "y": 1, "xanchor": "left"},
         hovermode="closest",
     )
-    _date_axis(fig, dates)
+    date_axis(fig, dates)
     fig.layout.yaxis.update(
         rangemode="tozero",
         gridcolor="#e4e7eb",

@@ -84,7 +84,7 @@ def share_dots(
     margin = {"l": 10, "r": 20, "t": 105, "b": 70}
     height = 175 + 44 * len(shown)
     fig.update_layout(
-        **figures._layout(
+        **figures.base_layout(
             t("profile.dots_title", lang, name=area.name), subtitle, caption, height, margin
         ),
         hovermode="closest",
@@ -156,7 +156,7 @@ def small_multiples(
         rows_of = series[series["indicator_id"] == indicator.indicator_id]
         for role in ("city", "parent", "area"):
             part = rows_of[rows_of["role"] == role].sort_values("ref_date")
-            for segment in figures._segments(part) if not part.empty else []:
+            for segment in figures.segments(part) if not part.empty else []:
                 fig.add_trace(
                     _line(segment, indicator, role, names[role], role not in legend_done, lang),
                     **cell,
@@ -173,7 +173,7 @@ def small_multiples(
     height = TOP + ROW_HEIGHT * rows
     margin = {"l": 50, "r": 20, "t": TOP, "b": 70}
     fig.update_layout(
-        **figures._layout(title, subtitle, caption, height, margin), hovermode="closest"
+        **figures.base_layout(title, subtitle, caption, height, margin), hovermode="closest"
     )
     _title_and_legend_on_top(fig)
     fig.layout.annotations = [*panel_titles, *fig.layout.annotations]
@@ -244,7 +244,7 @@ def _panel_axes(fig: go.Figure, indicator: Indicator, cell: dict) -> None:
 def _time_axes(fig: go.Figure, dates: list[str]) -> None:
     """The time axis of the trend chart in every panel, with at most 4 ticks and the same
     date range (a single date gets the trend chart's year of room)."""
-    figures._date_axis(fig, dates, most=4)
+    figures.date_axis(fig, dates, most=4)
     fig.update_xaxes(tickfont={"size": 11})
     if len(dates) > 1:
         first, last = pd.Timestamp(dates[0]), pd.Timestamp(dates[-1])

@@ -130,7 +130,7 @@ def _benchmark_traces(rows: pd.DataFrame, decimals: int, first: bool, lang: str)
 
 def _observed_traces(rows, indicator: Indicator, level_label: str, first: bool, lang: str):
     """The observed index; a change of definition breaks the line (series break)."""
-    for i, part in enumerate(figures._segments(rows)):
+    for i, part in enumerate(figures.segments(rows)):
         yield go.Scatter(
             x=part["ref_date"].tolist(),
             y=part["value"].tolist(),
@@ -193,17 +193,17 @@ def _style_levels(fig: go.Figure, indicator: Indicator, dates: list, n_rows: int
     for annotation in panel_titles:
         annotation.font = {"size": 13, "color": figures.TEXT_COLOR}
     subtitle = t("seg.levels_subtitle", lang, unit=indicator.unit_label)
-    caption = figures._caption(indicator, dates[-1], lang)
+    caption = figures.source_caption(indicator, dates[-1], lang)
     margin = {"l": 60, "r": 20, "t": 100, "b": 80 + LEGEND_PX}
     height = margin["t"] + margin["b"] + PANEL_HEIGHT * n_rows
-    layout = figures._layout(indicator.title, subtitle, caption, height, margin)
+    layout = figures.base_layout(indicator.title, subtitle, caption, height, margin)
     layout["annotations"] = panel_titles + layout["annotations"]
     fig.update_layout(
         **layout,
         legend=BOTTOM_LEGEND,
         hovermode="closest",
     )
-    figures._date_axis(fig, dates, most=PANEL_TICKS)
+    figures.date_axis(fig, dates, most=PANEL_TICKS)
     fig.update_yaxes(
         rangemode="tozero",
         gridcolor="#e4e7eb",
@@ -349,7 +349,7 @@ def segregation_curve(
     )
     caption = figures.wrap_caption(f"{stats} · {source}")
     margin = {"l": 70, "r": 20, "t": 95, "b": 110 + LEGEND_PX}
-    layout = figures._layout(t("seg.curve_title", lang), subtitle, caption, 600, margin)
+    layout = figures.base_layout(t("seg.curve_title", lang), subtitle, caption, 600, margin)
     layout["annotations"][0]["yshift"] = -62  # below the x axis title
     fig.update_layout(**layout, legend=BOTTOM_LEGEND, hovermode="closest")
     axis = {

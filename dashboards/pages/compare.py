@@ -6,12 +6,14 @@ URL state: ``/vergleich?indicator=foreigner_share&level=district&date_a=2022-12-
 latest); if A is after B the two are compared in time order (with a hint). Level: every
 level below the city (default: the finest with boundaries on date B). Areas (b): those of
 the level valid on date B, at most :data:`compare_figures.MAX_AREAS`. Data and tables:
-:mod:`dashboards.comparison`; figures: :mod:`dashboards.compare_figures`.
+:mod:`dashboards.comparison`; figures: :mod:`dashboards.compare_figures`. Each chart has
+export buttons: the print-ready chart (PNG, SVG, PDF) and its table (CSV, XLSX with
+metadata), see :mod:`dashboards.compare_export`.
 """
 
 from __future__ import annotations
 
-from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, html
+from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, html
 
 from dashboards import (
     catalogue,
@@ -19,13 +21,14 @@ from dashboards import (
     comparison,
     components,
     context,
+    downloads,
     figures,
     formatting,
     ids,
-    labels,
     queries,
     tables,
 )
+from dashboards import compare_export as cmpexport
 from dashboards.i18n import t
 from dashboards.pages import register_page
 
@@ -81,18 +84,31 @@ def layout(
             html.Div(id=ids.COMPARE_DEFINITION),
             html.H2(t("compare.change_heading", lang), className="section-heading"),
             html.Div(id=ids.COMPARE_NOTE, **{"aria-live": "polite"}),
+            components.export_menu(ids.COMPARE_MAP, lang),
             html.Div(
                 components.graph(ids.COMPARE_MAP, geo=True),
                 className="panel",
                 id=ids.COMPARE_MAP_PANEL,
             ),
             html.Div(id=ids.COMPARE_LEGEND),
-            html.Div(components.graph(ids.COMPARE_SLOPE), className="panel"),
+            html.Div(
+                [
+                    components.export_menu(ids.COMPARE_SLOPE, lang),
+                    components.graph(ids.COMPARE_SLOPE),
+                ],
+                className="panel",
+            ),
             tables.table_section(t("compare.table_heading", lang), ids.COMPARE_CHANGE_TABLE),
             html.H2(t("compare.areas_heading", lang), className="section-heading"),
             html.Div(area_control, className="controls"),
             html.Div(id=ids.COMPARE_BARS_NOTE, **{"aria-live": "polite"}),
-            html.Div(components.graph(ids.COMPARE_BARS), className="panel"),
+            html.Div(
+                [
+                    components.export_menu(ids.COMPARE_BARS, lang),
+                    components.graph(ids.COMPARE_BARS),
+                ],
+                className="panel",
+            ),
             tables.table_section(t("compare.bars_table_heading", lang), ids.COMPARE_BARS_TABLE),
             *components.url_sync(
                 ids.COMPARE_URL, ["indicator", "level", "date_a", "date_b", "areas"]
@@ -122,23 +138,11 @@ def ordered(date_a: str | None, date_b: str | None) -> tuple[tuple[str, str] | N
     return (date_a, date_b), None
 
 
-def _change(indicator_id: str, level: str, dates: tuple[str, str]) -> tuple:
-    """Indicator, level label, the change frame of the areas and of the city, dissolved."""
-    wh, lang = context.warehouse(), context.lang()
-    indicator = catalogue.indicators(wh, lang)[indicator_id]
-    level_label = catalogue.levels(wh, lang)[level].label
-    frame = _frame(indicator_id, level, dates)
-    city = catalogue.city(wh)
-    city_frame = _frame(indicator_id, city.level, dates)
-    versions = [queries.area_versions(wh, level, d) for d in dates]
-    return indicator, level_label, frame, city_frame, comparison.dissolved(*versions)
-
-
-def _frame(indicator_id: str, level: str, dates: tuple[str, str]):
-    wh = context.warehouse()
-    values = [queries.area_values(wh, (indicator_id,), d, level) for d in dates]
-    versions = [queries.area_versions(wh, level, d) for d in dates]
-    return comparison.change_frame(*values, *versions)
+def _change(indicator_id: str, level: str, dates: tuple[str, str]) -> cmpexport.ChangeSelection:
+    """The change of the indicator between the dates on the level (areas and city)."""
+    return cmpexport.change_selection(
+        context.warehouse(), indicator_id, level, dates, context.lang()
+    )
 
 
 @callback(
@@ -196,21 +200,21 @@ def update_change(indicator_id: str, level: str, date_a: str, date_b: str) -> tu
     if dates is None or not indicator_id or not level:
         empty = figures.message(t("chart.no_data", lang))
         return empty, HIDDEN, None, None, empty, None
-    indicator, level_label, frame, city, gone = _change(indicator_id, level, dates)
+    change = _change(indicator_id, level, dates)
     notes = [html.P(t(hint, lang), className="hint")] if hint else []
-    if gone:
+    if change.dissolved:
         date = formatting.format_date(dates[0])
-        notes.append(html.P(t("compare.dissolved", lang, n=gone, date=date), className="hint"))
+        text = t("compare.dissolved", lang, n=change.dissolved, date=date)
+        notes.append(html.P(text, className="hint"))
     shapes = queries.geometries(wh, level, dates[1])
-    slope = compare_figures.slope_chart(frame, city, indicator, level_label, dates, lang)
-    definition = components.definition(indicator, lang)
+    slope = change.slope_figure()
+    definition = components.definition(change.indicator, lang)
     if shapes.empty:
-        notes.append(_no_geometry(wh, indicator_id, level, level_label, dates[1], lang))
+        notes.append(_no_geometry(wh, indicator_id, level, change.level_label, dates[1], lang))
         no_map = figures.message(t("map.no_geometry", lang))
         return no_map, HIDDEN, notes, None, slope, definition
-    figure = compare_figures.change_map(frame, shapes, indicator, level_label, dates, lang)
-    legend = comparison.legend(frame, lang)
-    return figure, None, notes or None, legend, slope, definition
+    legend = comparison.legend(change.frame, lang)
+    return change.map_figure(shapes), None, notes or None, legend, slope, definition
 
 
 def _no_geometry(wh, indicator_id, level, level_label, ref_date, lang) -> html.Div:
@@ -232,39 +236,24 @@ def update_change_table(indicator_id, level, date_a, date_b, sort: dict | None):
     dates, _ = ordered(date_a, date_b)
     if dates is None or not indicator_id or not level:
         return html.P(t("table.empty", lang), className="table-empty")
-    indicator, level_label, frame, city, _ = _change(indicator_id, level, dates)
-    first, second = (formatting.format_date(d) for d in dates)
-    caption = t(
-        "compare.table_caption",
-        lang,
-        title=indicator.title,
-        level=level_label,
-        date_a=first,
-        date_b=second,
-    )
+    change = _change(indicator_id, level, dates)
     return comparison.change_table(
-        ids.COMPARE_CHANGE_TABLE, frame, city, indicator, dates, caption, sort, lang
+        ids.COMPARE_CHANGE_TABLE,
+        change.frame,
+        change.city,
+        change.indicator,
+        dates,
+        change.caption(),
+        sort,
+        lang,
     )
 
 
-def _bars_series(indicator_id: str, areas: list[str] | None, date_a, date_b) -> tuple:
-    """Indicator, labelled series of the city and the areas within the two dates, city
-    id, and a hint if more areas were chosen than are shown."""
-    wh, lang = context.warehouse(), context.lang()
-    indicator = catalogue.indicators(wh, lang)[indicator_id]
-    city = catalogue.city(wh)
-    chosen = list(areas or [])
-    shown = chosen[: compare_figures.MAX_AREAS]
-    frame = queries.series(wh, indicator_id, (city.area_id, *shown))
+def _bars(indicator_id: str, areas: list[str] | None, date_a, date_b) -> cmpexport.BarsSelection:
+    """The city and the chosen areas (as many as are shown) within the two dates."""
     dates, _ = ordered(date_a, date_b)
-    if dates is not None:
-        frame = frame[(frame["ref_date"] >= dates[0]) & (frame["ref_date"] <= dates[1])]
-    level_labels = {k: lvl.label for k, lvl in catalogue.levels(wh, lang).items()}
-    frame = labels.series_labels(frame, indicator, level_labels, lang)
-    hint = None
-    if len(chosen) > len(shown):
-        hint = t("compare.too_many_areas", lang, n=compare_figures.MAX_AREAS)
-    return indicator, frame, city.area_id, hint, lang
+    wh, lang = context.warehouse(), context.lang()
+    return cmpexport.bars_selection(wh, indicator_id, areas, dates, lang)
 
 
 @callback(
@@ -276,9 +265,9 @@ def _bars_series(indicator_id: str, areas: list[str] | None, date_a, date_b) -> 
     Input(ids.COMPARE_DATE_B, "value"),
 )
 def update_bars(indicator_id: str, areas: list[str] | None, date_a, date_b) -> tuple:
-    indicator, frame, city_id, hint, lang = _bars_series(indicator_id, areas, date_a, date_b)
-    figure = compare_figures.area_bars(frame, indicator, city_id, lang)
-    return figure, html.P(hint, className="notice", role="status") if hint else None
+    bars = _bars(indicator_id, areas, date_a, date_b)
+    hint = bars.too_many()
+    return bars.figure(), html.P(hint, className="notice", role="status") if hint else None
 
 
 @callback(
@@ -290,16 +279,67 @@ def update_bars(indicator_id: str, areas: list[str] | None, date_a, date_b) -> t
     Input(ids.sort_state(ids.COMPARE_BARS_TABLE), "data"),
 )
 def update_bars_table(indicator_id, areas, date_a, date_b, sort: dict | None):
-    indicator, frame, _, _, lang = _bars_series(indicator_id, areas, date_a, date_b)
-    dates = sorted(frame["ref_date"].unique()) if not frame.empty else [None]
-    caption = t(
-        "compare.bars_table_caption",
-        lang,
-        title=indicator.title,
-        first=formatting.format_date(dates[0]),
-        last=formatting.format_date(dates[-1]),
+    bars = _bars(indicator_id, areas, date_a, date_b)
+    return tables.series_table(
+        ids.COMPARE_BARS_TABLE, bars.frame, bars.indicator, bars.caption(), sort, bars.lang
     )
-    return tables.series_table(ids.COMPARE_BARS_TABLE, frame, indicator, caption, sort, lang)
+
+
+# --- downloads ---------------------------------------------------------------------------
+CHOICES = (  # what every chart of the page depends on, in this order
+    State(ids.COMPARE_INDICATOR, "value"),
+    State(ids.COMPARE_LEVEL, "value"),
+    State(ids.COMPARE_DATE_A, "value"),
+    State(ids.COMPARE_DATE_B, "value"),
+)
+
+
+def _send(download, indicator_id, level, date_a, date_b, *more) -> dict:
+    """The clicked file of ``download(wh, indicator_id, level, *more, dates, fmt, lang)``,
+    the two dates in time order."""
+    wh, lang = context.warehouse(), context.lang()
+    dates, _ = ordered(date_a, date_b)
+    return components.send_export(
+        lambda fmt: download(wh, indicator_id, level, *more, dates, fmt, lang),
+        indicator_id,
+        level,
+        dates,
+    )
+
+
+@callback(
+    Output(components.export_download_id(ids.COMPARE_MAP), "data"),
+    Input(components.export_button_id(ids.COMPARE_MAP, ALL), "n_clicks"),
+    *CHOICES,
+    prevent_initial_call=True,
+)
+def download_map(_clicks: list, indicator_id, level, date_a, date_b) -> dict:
+    """The change map (no update without boundaries) or the change table."""
+    return _send(downloads.compare_map_download, indicator_id, level, date_a, date_b)
+
+
+@callback(
+    Output(components.export_download_id(ids.COMPARE_SLOPE), "data"),
+    Input(components.export_button_id(ids.COMPARE_SLOPE, ALL), "n_clicks"),
+    *CHOICES,
+    prevent_initial_call=True,
+)
+def download_slope(_clicks: list, indicator_id, level, date_a, date_b) -> dict:
+    """The slope chart or the change table."""
+    return _send(downloads.compare_slope_download, indicator_id, level, date_a, date_b)
+
+
+@callback(
+    Output(components.export_download_id(ids.COMPARE_BARS), "data"),
+    Input(components.export_button_id(ids.COMPARE_BARS, ALL), "n_clicks"),
+    *CHOICES,
+    State(ids.COMPARE_AREAS, "value"),
+    prevent_initial_call=True,
+)
+def download_bars(_clicks: list, indicator_id, level, date_a, date_b, areas) -> dict:
+    """The city and the chosen areas side by side (chart) or their table."""
+    bars = downloads.compare_bars_download
+    return _send(bars, indicator_id, level, date_a, date_b, areas or [])
 
 
 clientside_callback(

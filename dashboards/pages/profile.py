@@ -5,24 +5,26 @@ URL state: ``/profil?area=21&date=2024-12-31``. The date selector offers the dat
 area indicators (default: the latest); the area selector every area of every level below
 the city valid on that date (searchable by name and code; default: the first area of the
 coarsest level). Data and tables: :mod:`dashboards.area_profile`; figures:
-:mod:`dashboards.profile_figures`.
+:mod:`dashboards.profile_figures`. Each chart has export buttons: the print-ready chart
+(PNG, SVG, PDF) and its table (CSV, XLSX with metadata), see
+:mod:`dashboards.profile_export`.
 """
 
 from __future__ import annotations
 
-from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, html
+from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, html
 
 from dashboards import (
     area_profile,
-    catalogue,
     components,
     context,
+    downloads,
     figures,
     formatting,
     ids,
-    profile_figures,
     tables,
 )
+from dashboards import profile_export as profexport
 from dashboards.i18n import t
 from dashboards.pages import register_page
 
@@ -49,13 +51,18 @@ def layout(area: str | None = None, date: str | None = None, **_other: str) -> h
             html.Div(id=ids.PROFILE_NOTE, **{"aria-live": "polite"}),
             html.P(id=ids.PROFILE_SUMMARY, className="profile-summary"),
             html.Section(
-                [html.H2(t("profile.dots_heading", lang)), components.graph(ids.PROFILE_DOTS)],
+                [
+                    html.H2(t("profile.dots_heading", lang)),
+                    components.export_menu(ids.PROFILE_DOTS, lang),
+                    components.graph(ids.PROFILE_DOTS),
+                ],
                 className="panel",
             ),
             _table_section("profile.table_heading", ids.PROFILE_TABLE, lang),
             html.Section(
                 [
                     html.H2(t("profile.multiples_heading", lang)),
+                    components.export_menu(ids.PROFILE_MULTIPLES, lang),
                     components.graph(ids.PROFILE_MULTIPLES),
                 ],
                 className="panel",
@@ -70,16 +77,9 @@ def _table_section(heading: str, table_id: str, lang: str) -> html.Section:
     return tables.table_section(t(heading, lang), table_id)
 
 
-def _selection(area_id: str | None, ref_date: str | None):
-    """Warehouse, language, indicators, the resolved area (None if invalid) and city."""
-    wh, lang = context.warehouse(), context.lang()
-    indicators = area_profile.profile_indicators(wh, lang)
-    area = None
-    if area_id and ref_date:
-        choices = area_profile.area_choices(wh, ref_date, lang)
-        if area_id in set(choices["area_id"]):
-            area = area_profile.resolve_area(wh, choices, area_id)
-    return wh, lang, indicators, area, catalogue.city(wh)
+def _profile(area_id: str | None, ref_date: str | None) -> profexport.ProfileSelection | None:
+    """The profile of the chosen area and date (None if the area is not valid then)."""
+    return profexport.profile_selection(context.warehouse(), area_id, ref_date, context.lang())
 
 
 @callback(
@@ -118,16 +118,12 @@ def update_areas(ref_date: str, current: str | None) -> tuple:
     Input(ids.PROFILE_DATE, "value"),
 )
 def update_charts(area_id: str | None, ref_date: str | None) -> tuple:
-    wh, lang, indicators, area, city = _selection(area_id, ref_date)
-    if area is None:
+    lang, profile = context.lang(), _profile(area_id, ref_date)
+    if profile is None:
         empty = figures.message(t("chart.no_data", lang))
         return None, empty, empty
-    frame = area_profile.profile_frame(wh, area, indicators, ref_date)
-    by_id = {i.indicator_id: i for i in indicators}
-    dots = profile_figures.share_dots(frame, by_id, area, city.name, ref_date, lang)
-    series = area_profile.profile_series(wh, area, indicators)
-    multiples = profile_figures.small_multiples(series, indicators, area, city.name, lang)
-    parent = area.parent.name if area.parent else city.name
+    area = profile.area
+    parent = area.parent.name if area.parent else profile.city.name
     summary = t(
         "profile.summary",
         lang,
@@ -136,9 +132,9 @@ def update_charts(area_id: str | None, ref_date: str | None) -> tuple:
         level=area.level_label,
         parent=parent,
     )
-    if (frame["ref_date"] != ref_date).any():
+    if (profile.frame["ref_date"] != ref_date).any():
         summary = [summary, html.Br(), html.Span(t("profile.other_dates", lang), className="hint")]
-    return summary, dots, multiples
+    return summary, profile.dots_figure(), profile.multiples_figure()
 
 
 @callback(
@@ -148,16 +144,18 @@ def update_charts(area_id: str | None, ref_date: str | None) -> tuple:
     Input(ids.sort_state(ids.PROFILE_TABLE), "data"),
 )
 def update_table(area_id: str | None, ref_date: str | None, sort: dict | None):
-    wh, lang, indicators, area, city = _selection(area_id, ref_date)
-    if area is None:
+    lang, profile = context.lang(), _profile(area_id, ref_date)
+    if profile is None:
         return html.P(t("table.empty", lang), className="table-empty")
-    frame = area_profile.profile_frame(wh, area, indicators, ref_date)
-    caption = t(
-        "profile.table_caption", lang, name=area.name, date=formatting.format_date(ref_date)
-    )
-    by_id = {i.indicator_id: i for i in indicators}
     return area_profile.profile_table(
-        ids.PROFILE_TABLE, frame, by_id, area, city.name, caption, sort, lang
+        ids.PROFILE_TABLE,
+        profile.frame,
+        profile.by_id,
+        profile.area,
+        profile.city.name,
+        profile.table_caption(),
+        sort,
+        lang,
     )
 
 
@@ -168,15 +166,53 @@ def update_table(area_id: str | None, ref_date: str | None, sort: dict | None):
     Input(ids.sort_state(ids.PROFILE_SERIES_TABLE), "data"),
 )
 def update_series_table(area_id: str | None, ref_date: str | None, sort: dict | None):
-    wh, lang, indicators, area, city = _selection(area_id, ref_date)
-    if area is None:
+    lang, profile = context.lang(), _profile(area_id, ref_date)
+    if profile is None:
         return html.P(t("table.empty", lang), className="table-empty")
-    series = area_profile.profile_series(wh, area, indicators)
-    caption = t("profile.series_caption", lang, name=area.name)
-    by_id = {i.indicator_id: i for i in indicators}
     return area_profile.series_table(
-        ids.PROFILE_SERIES_TABLE, series, by_id, area, city.name, caption, sort, lang
+        ids.PROFILE_SERIES_TABLE,
+        profile.series,
+        profile.by_id,
+        profile.area,
+        profile.city.name,
+        profile.series_caption(),
+        sort,
+        lang,
     )
+
+
+# --- downloads ---------------------------------------------------------------------------
+CHOICES = (State(ids.PROFILE_AREA, "value"), State(ids.PROFILE_DATE, "value"))
+
+
+def _send(download, area_id: str | None, ref_date: str | None) -> dict:
+    """The clicked file of ``download(wh, area_id, ref_date, fmt, lang)``."""
+    wh, lang = context.warehouse(), context.lang()
+    return components.send_export(
+        lambda fmt: download(wh, area_id, ref_date, fmt, lang), area_id, ref_date
+    )
+
+
+@callback(
+    Output(components.export_download_id(ids.PROFILE_DOTS), "data"),
+    Input(components.export_button_id(ids.PROFILE_DOTS, ALL), "n_clicks"),
+    *CHOICES,
+    prevent_initial_call=True,
+)
+def download_dots(_clicks: list, area_id: str | None, ref_date: str | None) -> dict:
+    """The shares (dot plot) or the profile table of every indicator."""
+    return _send(downloads.profile_dots_download, area_id, ref_date)
+
+
+@callback(
+    Output(components.export_download_id(ids.PROFILE_MULTIPLES), "data"),
+    Input(components.export_button_id(ids.PROFILE_MULTIPLES, ALL), "n_clicks"),
+    *CHOICES,
+    prevent_initial_call=True,
+)
+def download_multiples(_clicks: list, area_id: str | None, ref_date: str | None) -> dict:
+    """The small multiples of the development or their table."""
+    return _send(downloads.profile_multiples_download, area_id, ref_date)
 
 
 clientside_callback(

@@ -1,0 +1,276 @@
+"""Print-ready files of the Stadtteilprofil (``/profil``), one area on one reference date:
+
+* the shares of the area against its parent area and the city (:func:`dots_chart`, the
+  page's dot plot); :func:`dots_table` holds the numbers of the page's profile table: per
+  indicator (each on its latest date up to the chosen one) the rows of the area, its parent
+  and the city with counts and flags, and for the area the distance to the city and its
+  rank among the areas of its level;
+* the development of every indicator (:func:`multiples_chart`, the page's small multiples,
+  two panels per row on the 16 cm page); :func:`multiples_table`: every date of every
+  indicator for the area, its parent and the city.
+
+The charts are the page's figures (:mod:`dashboards.profile_figures`) laid out for print by
+:func:`export.print_ready`; their footnotes explain flags, missing dots, series breaks and
+indicators shown on an earlier date. :class:`ProfileSelection` is what the page draws too.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import textwrap
+from dataclasses import dataclass
+from functools import cached_property
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboards import area_profile, catalogue, export, export_tables, figures, formatting
+from dashboards import profile_figures as proffig
+from dashboards.area_profile import ProfileArea
+from dashboards.catalogue import Area, Indicator
+from dashboards.export import Chart, ExportError
+from dashboards.export_tables import ExportTable, ExtraColumn
+from dashboards.i18n import t
+from dashboards.queries import Warehouse
+
+PROFILE_KIND = "profil"  # stable file-name words (any UI language)
+DOTS_KIND, TABLE_KIND, MULTIPLES_KIND = "anteile", "indikatoren", "entwicklung"
+SHARE_VALUES = ("value", "parent_value", "city_value")
+DOT_ROW_PX, DOT_PAD_PX = 46, 16  # plot height per indicator, room above and below the dots
+DOT_LABEL_CHARS = 30  # characters per line of an indicator's name left of the dots
+PANELS_PER_ROW = 2  # two panels of about 7 cm side by side on the 16 cm page
+PANEL_PX, PANEL_AXIS_PX, PANEL_TITLE_LINE_PX = 140, 28, 15  # plot, date ticks, title lines
+PANEL_TITLE_CHARS = 34
+PANEL_TICKS = 3  # dates labelled per panel (about 7 cm wide)
+PANEL_GAP = 0.13  # between the two columns, as a share of the plot width (y tick labels)
+
+
+@dataclass(frozen=True)
+class ProfileSelection:
+    """An area on a reference date with its parent, the city and the area indicators."""
+
+    warehouse: Warehouse
+    area: ProfileArea
+    city: Area
+    indicators: list[Indicator]
+    ref_date: str
+    lang: str
+
+    @property
+    def by_id(self) -> dict[str, Indicator]:
+        return {i.indicator_id: i for i in self.indicators}
+
+    @cached_property
+    def frame(self) -> pd.DataFrame:
+        """:func:`area_profile.profile_frame`: one row per indicator."""
+        return area_profile.profile_frame(self.warehouse, self.area, self.indicators, self.ref_date)
+
+    @cached_property
+    def series(self) -> pd.DataFrame:
+        """:func:`area_profile.profile_series`: every date of area, parent and city."""
+        return area_profile.profile_series(self.warehouse, self.area, self.indicators)
+
+    @property
+    def shares(self) -> pd.DataFrame:
+        """The rows of :attr:`frame` the dot plot shows (percent indicators)."""
+        by_id = self.by_id
+        return self.frame[self.frame["indicator_id"].map(lambda i: by_id[i].unit == "percent")]
+
+    def table_caption(self) -> str:
+        """The caption of the profile table."""
+        date = formatting.format_date(self.ref_date)
+        return t("profile.table_caption", self.lang, name=self.area.name, date=date)
+
+    def series_caption(self) -> str:
+        """The caption of the table of the development."""
+        return t("profile.series_caption", self.lang, name=self.area.name)
+
+    def dots_figure(self) -> go.Figure:
+        """The page's dot plot (:func:`profile_figures.share_dots`)."""
+        return proffig.share_dots(
+            self.frame, self.by_id, self.area, self.city.name, self.ref_date, self.lang
+        )
+
+    def multiples_figure(self) -> go.Figure:
+        """The page's small multiples (:func:`profile_figures.small_multiples`)."""
+        return proffig.small_multiples(
+            self.series, self.indicators, self.area, self.city.name, self.lang
+        )
+
+
+def profile_selection(
+    wh: Warehouse, area_id: str | None, ref_date: str | None, lang: str
+) -> ProfileSelection | None:
+    """The profile of ``area_id`` on ``ref_date``; None when that area is not valid then."""
+    if not area_id or not ref_date:
+        return None
+    choices = area_profile.area_choices(wh, ref_date, lang)
+    if area_id not in set(choices["area_id"]):
+        return None
+    area = area_profile.resolve_area(wh, choices, area_id)
+    indicators = area_profile.profile_indicators(wh, lang)
+    return ProfileSelection(wh, area, catalogue.city(wh), indicators, ref_date, lang)
+
+
+def _profile(wh: Warehouse, area_id: str, ref_date: str, lang: str) -> ProfileSelection:
+    profile = profile_selection(wh, area_id, ref_date, lang)
+    if profile is None or profile.frame.empty:
+        raise ExportError(t("chart.no_data", lang) + f" ({area_id}, {ref_date})")
+    return profile
+
+
+def profile_stem(area_id: str, ref_date: str, kind: str) -> str:
+    """``profil_21_2024-12-31_anteile``."""
+    return export.file_stem(PROFILE_KIND, area_id, ref_date, kind)
+
+
+# --- shares: dot plot and the profile table ------------------------------------------------
+def dots_notes(profile: ProfileSelection, lang: str) -> list[str]:
+    """Which indicators are drawn, what a missing dot means, the flags, earlier dates."""
+    shares = profile.shares
+    notes = []
+    if len(shares) < len(profile.frame):
+        notes.append(t("profile.export.shares_only", lang))
+    if shares[[c for c in SHARE_VALUES if c in shares]].isna().any().any():
+        notes.append(t("profile.export.no_dot", lang))
+    used = [*shares["flag"], *shares.get("parent_flag", []), *shares["city_flag"]]
+    notes += export.flag_notes(used, lang)
+    if (shares["ref_date"] != profile.ref_date).any():
+        date = formatting.format_date(profile.ref_date)
+        notes.append(t("profile.export.other_dates", lang, date=date))
+    return notes
+
+
+def _print_labels(fig: go.Figure) -> None:
+    """Indicator names wrapped for the narrow page in a fixed left margin (an automatic
+    margin would shift the footnotes away from the title)."""
+    lines = []
+    for trace in fig.data:
+        labels = [
+            "<br>".join(textwrap.wrap(y.replace("<br>", " "), DOT_LABEL_CHARS)) for y in trace.y
+        ]
+        trace.y = labels
+        lines += [line for label in labels for line in label.split("<br>")]
+    left = math.ceil(export.CHAR_PX * max(map(len, lines))) + 14
+    fig.update_layout(margin={"l": left})
+    fig.update_yaxes(automargin=False)
+
+
+def dots_chart(wh: Warehouse, area_id: str, ref_date: str, lang: str) -> Chart:
+    """The print-ready dot plot of the area's shares; :class:`ExportError` without any."""
+    profile = _profile(wh, area_id, ref_date, lang)
+    if profile.shares.empty:
+        raise ExportError(t("profile.no_shares", lang))
+    fig = profile.dots_figure()
+    _print_labels(fig)
+    plot_px = DOT_ROW_PX * len(profile.shares) + DOT_PAD_PX
+    figure = export.print_ready(fig, dots_notes(profile, lang), plot_px, axis_px=30)
+    return Chart(figure, profile_stem(area_id, ref_date, DOTS_KIND))
+
+
+def _profile_rows(profile: ProfileSelection) -> pd.DataFrame:
+    """Per indicator the rows of the area (with distance to the city and rank), its parent
+    and the city on the indicator's date, in catalogue order."""
+    frame, area = profile.frame, profile.area
+    diff = [
+        formatting.change(value, city, "absolute")
+        for value, city in zip(frame["value"], frame["city_value"], strict=True)
+    ]
+    own = frame.assign(area_id=area.area_id, name=area.name, level=area.level, role="area")
+    own = own.assign(diff=diff)
+    others = profile.series[profile.series["role"] != "area"].drop(columns="rank")  # level's
+    others = others.merge(frame[["indicator_id", "ref_date"]], on=["indicator_id", "ref_date"])
+    rows = pd.concat([own, others.assign(name=others["label"])], ignore_index=True)
+    position = {indicator_id: i for i, indicator_id in enumerate(frame["indicator_id"])}
+    roles = {role: i for i, role in enumerate(area_profile.ROLES)}
+    rows = rows.assign(_indicator=rows["indicator_id"].map(position), _role=rows["role"].map(roles))
+    return rows.sort_values(["_indicator", "_role"], kind="stable").reset_index(drop=True)
+
+
+def dots_table(wh: Warehouse, area_id: str, ref_date: str, lang: str) -> ExportTable:
+    """The page's profile table as rows: every indicator of the area, its parent and the
+    city, with distance to the city, rank and number of ranked areas for the area."""
+    profile = _profile(wh, area_id, ref_date, lang)
+    level = profile.area.level_label
+    extra = (
+        ExtraColumn("diff", t("profile.col.diff", lang)),
+        ExtraColumn("rank", t("profile.col.rank", lang, level=level), decimals=0),
+        ExtraColumn("n_ranked", t("profile.export.col.n_ranked", lang), decimals=0),
+    )
+    rows = _profile_rows(profile).assign(n_units=None)
+    columns = [*export_tables.ROW_COLUMNS, *(c.key for c in extra)]
+    notes = (t("profile.export.rank_note", lang, level=level),)
+    stem = profile_stem(area_id, ref_date, TABLE_KIND)
+    return ExportTable(rows[columns], profile.table_caption(), stem, extra, notes)
+
+
+# --- development: small multiples and their table -------------------------------------------
+def multiples_notes(series: pd.DataFrame, lang: str) -> list[str]:
+    """Flags and series breaks (per indicator and line) of the small multiples."""
+    lines = series.assign(series=series["indicator_id"] + "/" + series["role"])
+    return [*export.flag_notes(series["flag"], lang), *export.break_notes(lines, lang)]
+
+
+def _panel_domains(n: int, rows: int, title_px: int) -> list[tuple[list[float], list[float]]]:
+    """(x, y) domains of ``n`` panels, :data:`PANELS_PER_ROW` per row, row by row; each row
+    keeps ``title_px`` above its plot for the panel title and room below for the dates."""
+    row_px = title_px + PANEL_PX + PANEL_AXIS_PX
+    width = (1 - PANEL_GAP * (PANELS_PER_ROW - 1)) / PANELS_PER_ROW
+    domains = []
+    for k in range(n):
+        row, col = divmod(k, PANELS_PER_ROW)
+        top = 1 - (row * row_px + title_px) / (rows * row_px)
+        x0 = col * (width + PANEL_GAP)
+        domains.append(([x0, x0 + width], [top - PANEL_PX / (rows * row_px), top]))
+    return domains
+
+
+def _print_panels(fig: go.Figure) -> int:
+    """Lay the page's panels (three per row) out two per row for the narrow page, their
+    titles wrapped to the panel width; returns the plot height in px."""
+    titles = [a for a in fig.layout.annotations if a.name != figures.CAPTION_NAME]
+    wrapped = [textwrap.wrap(a.text.replace("<br>", " "), PANEL_TITLE_CHARS) for a in titles]
+    title_px = 6 + PANEL_TITLE_LINE_PX * max(map(len, wrapped))
+    rows = math.ceil(len(titles) / PANELS_PER_ROW)
+    for k, (x, y) in enumerate(_panel_domains(len(titles), rows, title_px)):
+        suffix = "" if k == 0 else str(k + 1)
+        fig.layout[f"xaxis{suffix}"].domain = x
+        fig.layout[f"yaxis{suffix}"].domain = y
+        titles[k].update(text="<br>".join(wrapped[k]), x=sum(x) / 2, y=y[1], yanchor="bottom")
+    for name in fig.layout.to_plotly_json():  # the page's empty cells of its last row
+        number = re.fullmatch(r"[xy]axis(\d+)", name)
+        if number and int(number.group(1)) > len(titles):
+            fig.layout[name].visible = False
+    return rows * (title_px + PANEL_PX + PANEL_AXIS_PX)
+
+
+def multiples_chart(wh: Warehouse, area_id: str, ref_date: str, lang: str) -> Chart:
+    """The print-ready small multiples: every indicator's development for the area, its
+    parent and the city, two panels per row."""
+    profile = _profile(wh, area_id, ref_date, lang)
+    if profile.series.empty:
+        raise ExportError(t("chart.no_data", lang) + f" ({area_id})")
+    fig = profile.multiples_figure()
+    plot_px = _print_panels(fig)
+    figures.date_axis(fig, sorted(profile.series["ref_date"].unique()), most=PANEL_TICKS)
+    figure = export.print_ready(fig, multiples_notes(profile.series, lang), plot_px, axis_px=0)
+    return Chart(figure, profile_stem(area_id, ref_date, MULTIPLES_KIND))
+
+
+def multiples_table(wh: Warehouse, area_id: str, ref_date: str, lang: str) -> ExportTable:
+    """Every date of every indicator for the area, its parent and the city (the page's
+    table of the development), by indicator, date and area."""
+    profile = _profile(wh, area_id, ref_date, lang)
+    series = profile.series
+    position = {i.indicator_id: n for n, i in enumerate(profile.indicators)}
+    roles = {role: i for i, role in enumerate(area_profile.ROLES)}
+    rows = series.assign(
+        name=series["label"],
+        _indicator=series["indicator_id"].map(position),
+        _role=series["role"].map(roles),
+    ).sort_values(["_indicator", "ref_date", "_role"], kind="stable")
+    notes = tuple(multiples_notes(series, lang))
+    stem = profile_stem(area_id, ref_date, MULTIPLES_KIND)
+    rows = rows[export_tables.ROW_COLUMNS].reset_index(drop=True)
+    return ExportTable(rows, profile.series_caption(), stem, (), notes)
