@@ -91,9 +91,9 @@ def prepare_engine(con: duckdb.DuckDBPyConnection, catalogue, profile, computed:
 
 
 def run_ours(con: duckdb.DuckDBPyConnection, indicators: list, profile) -> tuple[dict, float]:
-    """What ``engine.evaluate`` does (indicator_terms, then one statement per function),
-    into a fresh scratch table; returns ({(id, date, level, area): (value, flag, n_units)},
-    seconds)."""
+    """What ``engine.evaluate`` does (indicator_terms, then one statement for the index
+    functions and one per other function), into a fresh scratch table; returns
+    ({(id, date, level, area): (value, flag, n_units)}, seconds)."""
     con.execute("CREATE OR REPLACE TEMP TABLE bench_values AS FROM indicator_values LIMIT 0")
     params = {"min_denominator": profile.disclosure.min_denominator,
               "min_count": profile.disclosure.min_count}

@@ -155,12 +155,12 @@ def evaluate(con: duckdb.DuckDBPyConnection, indicators: list, min_denominator: 
 def run_functions(con: duckdb.DuckDBPyConnection, functions: set[str], target: str,
                   params: dict[str, object] | None = None) -> None:
     """Run the statement of each function over the rows of ``indicator_terms`` into the
-    table ``target`` (the columns of ``indicator_values``). The index functions share
-    their units, prepared once (:func:`segregation.prepare`)."""
-    indices = sorted(set(functions) & set(segregation.INDEX_SQL))
+    table ``target`` (the columns of ``indicator_values``). The index functions are one
+    statement, over units gathered once (:func:`segregation.evaluate`)."""
+    indices = sorted(set(functions) & set(segregation.INDEX_VALUES))
     if indices:
-        segregation.prepare(con, indices)
-    for function in sorted(functions):
+        segregation.evaluate(con, indices, target)
+    for function in sorted(set(functions) - set(indices)):
         sql = REGISTRY[function]
         given = {**(params or {}), "function": function}
         con.execute(f"INSERT INTO {target} {sql}",
@@ -196,13 +196,20 @@ def _condition(catalogue: Catalogue, key: tuple[str, ...], params: dict[str, obj
     return " AND ".join(parts)
 
 
+INDICATOR_TERMS = (("indicator_id", "VARCHAR"), ("function", "VARCHAR"),
+                   ("num_term", "VARCHAR"), ("den_term", "VARCHAR"), ("other_term", "VARCHAR"),
+                   ("res_term", "VARCHAR"), ("min_units", "DOUBLE"), ("top_share", "DOUBLE"),
+                   ("scale", "DOUBLE"), ("definition_id", "VARCHAR"))
+
+
 def write_indicator_terms(con: duckdb.DuckDBPyConnection, rows: list[tuple]) -> None:
-    """(Re)create the TEMP table ``indicator_terms`` from rows of :func:`term_row`."""
-    con.execute("CREATE OR REPLACE TEMP TABLE indicator_terms (indicator_id VARCHAR, "
-                "function VARCHAR, num_term VARCHAR, den_term VARCHAR, other_term VARCHAR, "
-                "res_term VARCHAR, min_units DOUBLE, top_share DOUBLE, scale DOUBLE, "
-                "definition_id VARCHAR)")
-    con.executemany("INSERT INTO indicator_terms VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    """(Re)create the TEMP table ``indicator_terms`` from rows of :func:`term_row`, in one
+    statement from a list per column (``executemany`` takes about a millisecond per row)."""
+    columns = list(zip(*rows, strict=True)) or [()] * len(INDICATOR_TERMS)
+    con.execute("CREATE OR REPLACE TEMP TABLE indicator_terms AS SELECT "
+                + ", ".join(f"unnest(${i}::{kind}[]) AS {name}"
+                            for i, (name, kind) in enumerate(INDICATOR_TERMS, start=1)),
+                [list(column) for column in columns])
 
 
 def term_row(ind) -> tuple:

@@ -20,8 +20,6 @@ Every statement yields the columns of ``indicator_values``.
 
 from __future__ import annotations
 
-from etl.indicators.segregation import DISSIMILARITY_SQL, INDEX_SQL
-
 PAIRS = """
 pairs AS (
     SELECT d.indicator_id, d.definition_id, d.scale, num.ref_date, num.area_id, num.level,
@@ -80,9 +78,6 @@ final AS (
 SELECT * FROM final
 """
 
-# Segregationsindex IS = dissimilarity of the group and the rest of the population
-SEGREGATION_IS_SQL = DISSIMILARITY_SQL
-
 LOCATION_QUOTIENT_SQL = """
 -- Location quotient per area (Isard 1960; PySAL local.MultiLocationQuotient):
 --   LQ_i = (x_i / t_i) / (X / T)
@@ -136,12 +131,13 @@ WITH final AS (
 SELECT * FROM final
 """
 
-# function name -> SQL statement
+# function name -> SQL statement; the index functions (segregation_is, dissimilarity,
+# isolation, exposure, entropy, gini, concentration_share) are one statement together:
+# etl/indicators/segregation.py
 REGISTRY: dict[str, str] = {
     "count": COUNT_SQL,
     "share": RATE_SQL,
     "ratio": RATE_SQL,
     "location_quotient": LOCATION_QUOTIENT_SQL,
     "observed": OBSERVED_SQL,
-    **INDEX_SQL,  # segregation_is, dissimilarity, isolation, exposure, entropy, gini, ...
 }

@@ -14,8 +14,9 @@ hypergeometric(t, X): each resident is equally likely to be a member and unit to
 fixed. With a named comparison group (``other``), its Y members are then placed at random
 among the remaining t_i − x*_i. The units used, ``min_unit_population`` and the residents
 term are those of the observed index; the index of the draw is computed by the very same
-SQL statement as the observed one (:mod:`etl.indicators.segregation`), so observed and
-simulated values share one definition.
+SQL as the observed one (the index CTEs of :mod:`etl.indicators.segregation`, fed the
+drawn units instead of the counted ones), so observed and simulated values share one
+definition.
 
 Published in ``random_allocation`` (one row per draw). Summaries (:data:`BASELINE_SQL`):
 expected value = mean over the draws, 95 % range = 2.5 / 97.5 % quantiles.
@@ -38,8 +39,8 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from etl.indicators import segregation
 from etl.indicators.engine import term_row, write_indicator_terms
-from etl.indicators.segregation import INDEX_SQL
 from etl.indicators.spec import RandomAllocation
 
 # expected value and 95 % range per indicator, date, area and level (params: $indicator;
@@ -156,9 +157,9 @@ LEFT JOIN term_counts AS res
    AND res.area_id = u.area_id AND res.level = u.level
 """
 
-SIMULATED_SQL = """
+SIMULATED_SQL = f"""
 INSERT INTO random_allocation
-WITH draws AS ({statement}),
+WITH draws AS ({segregation.SIMULATED_SQL}),
 parts AS (SELECT DISTINCT part, ref_date, level, root_id FROM simulation_units)
 SELECT d.indicator_id, p.ref_date, p.root_id, p.level, s.draw, s.value
 FROM draws AS s
@@ -178,7 +179,7 @@ def simulate(con: duckdb.DuckDBPyConnection, indicators: list,
     seeded from ``settings.seed`` and the problem's names, so a value does not depend on
     which other indicators are built. Returns the number of rows written.
     """
-    rows = [term_row(ind) for ind in indicators if ind.function in INDEX_SQL]
+    rows = [term_row(ind) for ind in indicators if ind.function in segregation.INDEX_VALUES]
     if not rows or settings.draws == 0:
         return 0
     before = con.execute("SELECT count(*) FROM random_allocation").fetchall()[0][0]
@@ -198,7 +199,8 @@ def evaluate_allocations(con: duckdb.DuckDBPyConnection, rows: list[tuple], unit
                          allocations: pa.Table) -> None:
     """Insert into ``random_allocation`` the indices of ``rows`` (indicator_terms rows of one
     allocation problem) for the ``allocations`` (unit, draw, x, y) of its ``units`` (from
-    UNITS_SQL), by the indices' own statements (:attr:`IndexStatement.simulated`)."""
+    UNITS_SQL), in one statement with the index CTEs of the observed values
+    (:data:`segregation.SIMULATED_SQL`)."""
     con.register("simulation_units_arrow", units)
     con.register("simulated_arrow", allocations)
     try:
@@ -210,9 +212,7 @@ def evaluate_allocations(con: duckdb.DuckDBPyConnection, rows: list[tuple], unit
         con.unregister("simulation_units_arrow")
     write_indicator_terms(con, rows)
     con.execute(FRAME_SQL)
-    for function in sorted({r[1] for r in rows}):
-        con.execute(SIMULATED_SQL.format(statement=INDEX_SQL[function].simulated),
-                    {"function": function})
+    con.execute(SIMULATED_SQL)
 
 
 def _draw(units: pa.Table, problem: tuple, settings: RandomAllocation) -> pa.Table:

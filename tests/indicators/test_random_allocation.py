@@ -22,11 +22,11 @@ import pytest
 
 from etl.indicators import random_allocation as ra
 from etl.indicators.engine import evaluate, term_row
-from etl.indicators.segregation import INDEX_SQL
+from etl.indicators.segregation import INDEX_VALUES
 from etl.indicators.spec import RandomAllocation
 from tests.indicators.test_segregation import FIXTURE_SQL, REPO, SPECS, UNITS_CSV, Instance
 
-INDEX_SPECS = [s for s in SPECS if s.function in INDEX_SQL]
+INDEX_SPECS = [s for s in SPECS if s.function in INDEX_VALUES]
 
 
 def fixture_connection(units_csv: Path) -> duckdb.DuckDBPyConnection:

@@ -85,11 +85,17 @@ UNION ALL SELECT DISTINCT "case", "case", 'v' FROM units
 """, *UNIT_COUNTS_SQL]  # the engine numbers the units (engine.number_units)
 
 
-def known_values(min_denominator: int = 0, min_count: int = 0) -> dict:
-    """indicator_id, area_id -> (value, n_units, flag) for the fixture's unit tables."""
+def known_values(min_denominator: int = 0, min_count: int = 0,
+                 missing: tuple[tuple[str, str], ...] = ()) -> dict:
+    """indicator_id, area_id -> (value, n_units, flag) for the fixture's unit tables;
+    ``missing``: (area_id, term) counts to leave out (no row, not a flag)."""
     with duckdb.connect() as con:
         con.execute((REPO / "etl" / "schema.sql").read_text(encoding="utf-8"))
         for statement in FIXTURE_SQL:
+            if statement is FIXTURE_SQL[2]:
+                for area_id, term in missing:
+                    con.execute("DELETE FROM term_counts WHERE area_id = ? AND term = ?",
+                                [area_id, term])
             con.execute(statement, {"path": str(UNITS_CSV)} if "$path" in statement else {})
         evaluate(con, SPECS, min_denominator, min_count)
         rows = con.execute("SELECT indicator_id, area_id, value, n_units, flag "
@@ -201,6 +207,18 @@ def test_edge_cases_have_no_value(known, indicator, case, flag, units):
 def test_minimum_size_with_no_unit_left_is_undefined(known):
     assert known[("is_min300", "single")] == (None, 0, "undefined")
     assert known[("is", "single")] == (0.0, 1, None)
+
+
+def test_a_unit_without_a_count_is_left_out():
+    # worked.2 has no row for the group (no count at all, not a secret one): the index is
+    # over units 1 and 3, x = (500, 400), t = (2000, 1000), X = 900, T − X = 2100:
+    # ½ (|5/9 − 5/7| + |4/9 − 2/7|) = 10/63. No unit of "absent" has a row: no value.
+    values = known_values(missing=(("worked.2", "g"), ("absent.1", "g"), ("absent.2", "g"),
+                                   ("absent.3", "g")))
+    value, n_units, flag = values[("is", "worked")]
+    assert value == pytest.approx(10 / 63, abs=1e-12)
+    assert (n_units, flag) == (2, None)
+    assert ("is", "absent") not in values and ("gini", "absent") not in values
 
 
 @pytest.mark.parametrize("area, expected", [
