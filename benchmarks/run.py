@@ -272,8 +272,11 @@ def latency_section(r: dict, machine_line: str) -> str:
         "a date in the dropdown to Plotly's next `afterplot` of the map, measured in the "
         f"page; {alone['requests']} changes cycling through {r['dates']} dates). "
         "*With 20 users*: meanwhile 19 HTTP clients send what a date change still asks of "
-        "the server (the table below the map) back to back — on the same 2 cores as the "
-        "browser.", "",
+        "the server (the table below the map) back to back. The browser stands for one "
+        "user's own machine: while it is timed, gunicorn and the 19 clients run at nice "
+        f"{r['server_nice']} (both rows), so they use the CPU the browser leaves; the second "
+        "row shows what the server's load does to a date change, not what running browser, "
+        "server and load generator on the same 2 cores at equal priority does.", "",
         "| case | changes | p50 | p95 | max | map figure requests |",
         "|---|---:|---:|---:|---:|---:|",
         *[f"| {case} | {b['requests']} | {b['p50_ms']:.0f} ms | **{b['p95_ms']:.0f} ms** | "

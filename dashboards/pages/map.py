@@ -24,6 +24,7 @@ geometry: the browser keeps it.
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 
 import dash
@@ -209,8 +210,24 @@ def update_frames(wanted: dict | None) -> dict:
     return _frames(context.warehouse(), context.lang(), view, wanted["geometry"])
 
 
-@lru_cache(maxsize=32)
+_FRAMES_LOCKS: dict[tuple, threading.Lock] = {}
+_FRAMES_LOCKS_LOCK = threading.Lock()
+
+
 def _frames(wh, lang: str, view: tuple, geometry: str) -> dict:
+    """The frames of a view, computed once per worker even when several of its threads
+    ask at the same time (the others wait for the first instead of computing them too)."""
+    key = (wh, lang, view, geometry)
+    with _FRAMES_LOCKS_LOCK:
+        if len(_FRAMES_LOCKS) > 1024:
+            _FRAMES_LOCKS.clear()
+        lock = _FRAMES_LOCKS.setdefault(key, threading.Lock())
+    with lock:
+        return _computed_frames(*key)
+
+
+@lru_cache(maxsize=32)
+def _computed_frames(wh, lang: str, view: tuple, geometry: str) -> dict:
     """Every date of the view's indicator drawn on the boundaries ``geometry``, without
     them: what a date change needs in the browser."""
     indicator_id, level = view[:2]
