@@ -219,6 +219,7 @@ def test_catalogue_in_the_browser(browser, url):  # noqa: F811
         wait_text(page, "#catalogue-detail h2", "Anteil mit Migrationshintergrund")
         detail = page.locator("#catalogue-detail").inner_text()
         assert "31.12.2022 bis 31.12.2024" in detail
+        page.wait_for_load_state("networkidle")  # the table drawn (a redraw moves the focus)
         sort = page.locator("#catalogue-table-table thead .sort-button").nth(3)
         sort.focus()
         page.keyboard.press("Enter")  # sort by the first date, by keyboard
