@@ -366,6 +366,15 @@ def export_menu(target: str, lang: str, formats: Sequence[str] = downloads.FORMA
     )
 
 
+def export_dependencies(target: str) -> tuple[dash.Output, dash.Input]:
+    """The download output and the buttons input of ``target``'s export menu: the first
+    two dependencies of its download callback (then its States; see :func:`send_export`)."""
+    return (
+        dash.Output(export_download_id(target), "data"),
+        dash.Input(export_button_id(target, dash.ALL), "n_clicks"),
+    )
+
+
 def clicked_export_format() -> str:
     """The format of the export button that triggered the callback (else no update)."""
     trigger = dash.ctx.triggered_id

@@ -13,7 +13,7 @@ metadata), see :mod:`dashboards.compare_export`.
 
 from __future__ import annotations
 
-from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, html
+from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, html
 
 from dashboards import (
     catalogue,
@@ -308,8 +308,7 @@ def _send(download, indicator_id, level, date_a, date_b, *more) -> dict:
 
 
 @callback(
-    Output(components.export_download_id(ids.COMPARE_MAP), "data"),
-    Input(components.export_button_id(ids.COMPARE_MAP, ALL), "n_clicks"),
+    *components.export_dependencies(ids.COMPARE_MAP),
     *CHOICES,
     prevent_initial_call=True,
 )
@@ -319,8 +318,7 @@ def download_map(_clicks: list, indicator_id, level, date_a, date_b) -> dict:
 
 
 @callback(
-    Output(components.export_download_id(ids.COMPARE_SLOPE), "data"),
-    Input(components.export_button_id(ids.COMPARE_SLOPE, ALL), "n_clicks"),
+    *components.export_dependencies(ids.COMPARE_SLOPE),
     *CHOICES,
     prevent_initial_call=True,
 )
@@ -330,8 +328,7 @@ def download_slope(_clicks: list, indicator_id, level, date_a, date_b) -> dict:
 
 
 @callback(
-    Output(components.export_download_id(ids.COMPARE_BARS), "data"),
-    Input(components.export_button_id(ids.COMPARE_BARS, ALL), "n_clicks"),
+    *components.export_dependencies(ids.COMPARE_BARS),
     *CHOICES,
     State(ids.COMPARE_AREAS, "value"),
     prevent_initial_call=True,

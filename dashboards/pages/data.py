@@ -11,7 +11,6 @@ indices are city-wide values over the units of the level, listed with their numb
 from __future__ import annotations
 
 from dash import (
-    ALL,
     ClientsideFunction,
     Input,
     Output,
@@ -191,8 +190,7 @@ def _cell(key: str, record: dict) -> tables.Cell:
 
 
 @callback(
-    Output(components.export_download_id(ids.DATA_TABLE), "data"),
-    Input(components.export_button_id(ids.DATA_TABLE, ALL), "n_clicks"),
+    *components.export_dependencies(ids.DATA_TABLE),
     State(ids.DATA_INDICATORS, "value"),
     State(ids.DATA_LEVEL, "value"),
     State(ids.DATA_DATES, "value"),

@@ -29,7 +29,6 @@ from functools import lru_cache
 
 import dash
 from dash import (
-    ALL,
     ClientsideFunction,
     Input,
     Output,
@@ -294,8 +293,7 @@ def update_table(indicator_id: str, ref_date: str, level: str, sort: dict | None
 
 
 @callback(
-    Output(components.export_download_id(ids.MAP_GRAPH), "data"),
-    Input(components.export_button_id(ids.MAP_GRAPH, ALL), "n_clicks"),
+    *components.export_dependencies(ids.MAP_GRAPH),
     State(ids.MAP_INDICATOR, "value"),
     State(ids.MAP_DATE, "value"),
     State(ids.MAP_LEVEL, "value"),

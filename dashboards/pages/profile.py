@@ -12,7 +12,7 @@ coarsest level). Data and tables: :mod:`dashboards.area_profile`; figures:
 
 from __future__ import annotations
 
-from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, html
+from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, html
 
 from dashboards import (
     area_profile,
@@ -194,8 +194,7 @@ def _send(download, area_id: str | None, ref_date: str | None) -> dict:
 
 
 @callback(
-    Output(components.export_download_id(ids.PROFILE_DOTS), "data"),
-    Input(components.export_button_id(ids.PROFILE_DOTS, ALL), "n_clicks"),
+    *components.export_dependencies(ids.PROFILE_DOTS),
     *CHOICES,
     prevent_initial_call=True,
 )
@@ -205,8 +204,7 @@ def download_dots(_clicks: list, area_id: str | None, ref_date: str | None) -> d
 
 
 @callback(
-    Output(components.export_download_id(ids.PROFILE_MULTIPLES), "data"),
-    Input(components.export_button_id(ids.PROFILE_MULTIPLES, ALL), "n_clicks"),
+    *components.export_dependencies(ids.PROFILE_MULTIPLES),
     *CHOICES,
     prevent_initial_call=True,
 )

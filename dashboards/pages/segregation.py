@@ -19,7 +19,6 @@ URL state: ``/segregation?indicator=segregation_is_foreigners&start=2015-12-31&e
 from __future__ import annotations
 
 from dash import (
-    ALL,
     ClientsideFunction,
     Input,
     Output,
@@ -444,8 +443,7 @@ def update_metadata(indicator_id: str | None, group_id: str | None, end: str | N
 
 # --- downloads ---------------------------------------------------------------------------
 @callback(
-    Output(components.export_download_id(LEVELS_GRAPH), "data"),
-    Input(components.export_button_id(LEVELS_GRAPH, ALL), "n_clicks"),
+    *components.export_dependencies(LEVELS_GRAPH),
     State(INDICATOR, "value"),
     prevent_initial_call=True,
 )
@@ -459,8 +457,7 @@ def download_index(_clicks: list, indicator_id: str | None) -> dict:
 
 
 @callback(
-    Output(components.export_download_id(MAP_GRAPH), "data"),
-    Input(components.export_button_id(MAP_GRAPH, ALL), "n_clicks"),
+    *components.export_dependencies(MAP_GRAPH),
     State(GROUP, "value"),
     State(LEVEL, "value"),
     State(DATE, "value"),
@@ -478,8 +475,7 @@ def download_map(_clicks: list, group_id, level, ref_date) -> dict:
 
 
 @callback(
-    Output(components.export_download_id(CURVE_GRAPH), "data"),
-    Input(components.export_button_id(CURVE_GRAPH, ALL), "n_clicks"),
+    *components.export_dependencies(CURVE_GRAPH),
     State(GROUP, "value"),
     State(LEVEL, "value"),
     State(DATE, "value"),

@@ -10,7 +10,6 @@ URL state: ``/zeitreihen?indicator=foreigner_share&level=district&areas=11,12``.
 from __future__ import annotations
 
 from dash import (
-    ALL,
     ClientsideFunction,
     Input,
     Output,
@@ -150,8 +149,7 @@ def update_table(indicator_id: str, areas: list[str] | None, sort: dict | None) 
 
 
 @callback(
-    Output(components.export_download_id(ids.TRENDS_GRAPH), "data"),
-    Input(components.export_button_id(ids.TRENDS_GRAPH, ALL), "n_clicks"),
+    *components.export_dependencies(ids.TRENDS_GRAPH),
     State(ids.TRENDS_INDICATOR, "value"),
     State(ids.TRENDS_AREAS, "value"),
     prevent_initial_call=True,
