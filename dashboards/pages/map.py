@@ -202,11 +202,17 @@ def _figure(wh, lang: str, view: tuple, ref_date: str, shapes, values, geometry:
 )
 def update_frames(wanted: dict | None) -> dict:
     """The frames of the view the browser has drawn (``wanted``: its key and geometry)."""
-    if not wanted or not wanted.get("key"):
+    wh = context.warehouse()
+    key, geometry = (wanted or {}).get("key"), (wanted or {}).get("geometry")
+    if not (isinstance(key, list) and len(key) == 4 and isinstance(geometry, str)):
+        raise dash.exceptions.PreventUpdate  # nothing drawn (or not sent by this page)
+    indicator_id, level, method, area_labels = key
+    lang = context.lang()
+    known = indicator_id in catalogue.indicators(wh, lang) and level in catalogue.levels(wh, lang)
+    if not known or method not in (None, *classify.METHODS):
         raise dash.exceptions.PreventUpdate
-    indicator_id, level, method, area_labels = wanted["key"]
     view = (indicator_id, level, method, bool(area_labels))
-    return _frames(context.warehouse(), context.lang(), view, wanted["geometry"])
+    return _frames(wh, lang, view, geometry)
 
 
 _FRAMES_LOCKS: dict[tuple, threading.Lock] = {}

@@ -112,3 +112,15 @@ def test_frames_recolour_every_date_in_the_browser(app):
 def test_date_outside_the_indicator_falls_back_to_its_latest(app):
     figure, *_ = _map(app, "population", "1999-12-31", "district", "quantile", [])
     assert "31.12.2024" in figure.layout.annotations[0].text + str(figure.layout.title.text)
+
+
+@pytest.mark.parametrize(
+    "wanted",
+    [None, {}, {"key": ["population"], "geometry": "g"},
+     {"key": ["no_such_indicator", "district", "quantile", False], "geometry": "g"},
+     {"key": ["population", "district", "bogus", False], "geometry": "g"},
+     {"key": ["population", "district", "quantile", False], "geometry": ["g"]}],
+)
+def test_frames_ignore_requests_this_page_does_not_send(app, wanted):
+    with app.server.test_request_context("/"), pytest.raises(dash.exceptions.PreventUpdate):
+        sys.modules["pages.map"].update_frames(wanted)
