@@ -459,8 +459,12 @@ def test_rlp_trend_unemployment_of_foreigners_in_koblenz(rlp_page, rlp_url):
     )
     dates = [rows.nth(i).locator("td").first.inner_text() for i in range(rows.count())]
     assert dates == [f"31.12.{year}" for year in range(2001, 2017)]
-    legend = page.locator("#trends-graph g.legend g.traces").all_text_contents()
-    assert "Koblenz, Kreisfreie Stadt" in legend and "Stichtag ohne Wert (Hinweis)" in legend
+    # the table (HTML) is drawn before Plotly has loaded: wait for the chart itself
+    legend = "#trends-graph g.legend g.traces"
+    wait_text(page, legend, "Stichtag ohne Wert (Hinweis)")
+    assert set(page.locator(legend).all_text_contents()) >= {
+        "Koblenz, Kreisfreie Stadt", "Stichtag ohne Wert (Hinweis)"
+    }
     wait_text(page, "#trends-table .table-notes", "nichts vorhanden")
     finish(page, "rlp-trends-unemployment-foreigners-koblenz")
 
