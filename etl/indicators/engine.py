@@ -168,8 +168,9 @@ def run_functions(con: duckdb.DuckDBPyConnection, functions: set[str], target: s
 
 
 def number_units(con: duckdb.DuckDBPyConnection) -> None:
-    """``unit_counts`` and ``unit_parts`` from ``term_counts`` and ``unit_roots``: the units
-    below each top-level area, numbered, for the index functions."""
+    """``unit_terms``, ``unit_counts`` and ``unit_parts`` from ``term_counts`` and
+    ``unit_roots``: the units below each top-level area, numbered, each with its counts of
+    every term in one list, for the index functions."""
     for statement in segregation.UNIT_COUNTS_SQL:
         con.execute(statement)
 
@@ -196,7 +197,7 @@ def _condition(catalogue: Catalogue, key: tuple[str, ...], params: dict[str, obj
     return " AND ".join(parts)
 
 
-INDICATOR_TERMS = (("indicator_id", "VARCHAR"), ("function", "VARCHAR"),
+INDICATOR_TERMS = (("ind", "BIGINT"), ("indicator_id", "VARCHAR"), ("function", "VARCHAR"),
                    ("num_term", "VARCHAR"), ("den_term", "VARCHAR"), ("other_term", "VARCHAR"),
                    ("res_term", "VARCHAR"), ("min_units", "DOUBLE"), ("top_share", "DOUBLE"),
                    ("scale", "DOUBLE"), ("definition_id", "VARCHAR"))
@@ -204,8 +205,11 @@ INDICATOR_TERMS = (("indicator_id", "VARCHAR"), ("function", "VARCHAR"),
 
 def write_indicator_terms(con: duckdb.DuckDBPyConnection, rows: list[tuple]) -> None:
     """(Re)create the TEMP table ``indicator_terms`` from rows of :func:`term_row`, in one
-    statement from a list per column (``executemany`` takes about a millisecond per row)."""
-    columns = list(zip(*rows, strict=True)) or [()] * len(INDICATOR_TERMS)
+    statement from a list per column (``executemany`` takes about a millisecond per row);
+    ``ind`` numbers the indicators 1, 2, ... in the order of their ids."""
+    by_id = sorted(rows, key=lambda row: row[0])
+    numbered = [(ind, *row) for ind, row in enumerate(by_id, start=1)]
+    columns = list(zip(*numbered, strict=True)) or [()] * len(INDICATOR_TERMS)
     con.execute("CREATE OR REPLACE TEMP TABLE indicator_terms AS SELECT "
                 + ", ".join(f"unnest(${i}::{kind}[]) AS {name}"
                             for i, (name, kind) in enumerate(INDICATOR_TERMS, start=1)),

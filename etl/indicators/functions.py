@@ -5,12 +5,13 @@ Inputs (TEMP tables made by the engine):
 - ``term_counts(ref_date, area_id, level, vintage, term, n, flag)``: persons in each group
   intersection ("term") for every area of every level; ``flag`` is a source symbol flag
   (etl/sources/value_flags.csv, ``n`` NULL) passed on to the indicator value;
-- ``indicator_terms(indicator_id, function, num_term, den_term, other_term, res_term,
+- ``indicator_terms(ind, indicator_id, function, num_term, den_term, other_term, res_term,
   min_units, top_share, scale, definition_id)``: the terms of each indicator by role
   (numerator/group, denominator/total, comparison group, unit size) and its parameters;
 - ``unit_roots(unit_id, root_id, vintage)``: the top-level area each unit belongs to;
-- ``unit_counts`` / ``unit_parts``: the ``term_counts`` of the units below each top-level
-  area, numbered (engine.number_units; used by the segregation indices).
+- ``unit_terms`` / ``unit_counts`` / ``unit_parts``: the units below each top-level area,
+  numbered, each with its ``term_counts`` in one list (engine.number_units; used by the
+  segregation indices).
 Parameters ``$min_denominator`` and ``$min_count`` implement disclosure control:
 a value is suppressed (value and numerator NULL, flag 'suppressed') when its denominator
 is below ``min_denominator`` or its numerator is between 1 and ``min_count - 1``; a share

@@ -150,8 +150,7 @@ CREATE OR REPLACE TEMP TABLE simulation_frame AS
 SELECT u.unit, u.part, d.function, d.ind, d.scale, d.top_share, d.min_units,
        d.other_term IS NOT NULL AS named_other, u.t, res.n AS residents
 FROM simulation_units AS u
-CROSS JOIN (SELECT *, row_number() OVER (ORDER BY indicator_id) AS ind
-            FROM indicator_terms) AS d
+CROSS JOIN indicator_terms AS d
 LEFT JOIN term_counts AS res
     ON res.term = d.res_term AND res.ref_date = u.ref_date
    AND res.area_id = u.area_id AND res.level = u.level
@@ -164,8 +163,7 @@ parts AS (SELECT DISTINCT part, ref_date, level, root_id FROM simulation_units)
 SELECT d.indicator_id, p.ref_date, p.root_id, p.level, s.draw, s.value
 FROM draws AS s
 INNER JOIN parts AS p USING (part)
-INNER JOIN (SELECT *, row_number() OVER (ORDER BY indicator_id) AS ind
-            FROM indicator_terms) AS d USING (ind)
+INNER JOIN indicator_terms AS d USING (ind)
 """
 
 

@@ -4,11 +4,11 @@ One statement (:data:`OBSERVED_SQL`, run by :func:`evaluate`) computes every ind
 every index function for every reference date, every level of units and every top-level
 area at once; the random-allocation draws (:mod:`etl.indicators.random_allocation`) go
 through the same index CTEs (:data:`SIMULATED_SQL`). The units come from the engine's
-TEMP tables (``unit_counts``: ``term_counts`` of every unit below its top-level area,
-numbered; ``indicator_terms``); they are gathered in one pass over ``unit_counts`` for all
-index indicators, once per allocation problem (the same group, reference population,
-comparison group, residents term and minimum unit size serve several indices), and every
-index is an aggregate over them (see :mod:`etl.indicators.functions`).
+TEMP tables (``unit_counts``: every unit below its top-level area, numbered, with its
+``term_counts`` in one list, built once per build; ``indicator_terms``); the units of every
+allocation problem (the same group, reference population, comparison group, residents term
+and minimum unit size serve several indices) are read from those lists in one pass, and
+every index is an aggregate over them (see :mod:`etl.indicators.functions`).
 
 Notation (Massey & Denton 1988): units i of one level inside their top-level area (the
 city); x_i = the group, t_i = the reference population (``total``, all residents unless
@@ -35,45 +35,55 @@ from __future__ import annotations
 
 import duckdb
 
-# Units, once per build. UNIT_COUNTS_SQL numbers the units (the engine runs it after
-# ``unit_roots``); OBSERVED_SQL turns them into the units of each allocation problem.
+# Units, once per build (the engine runs UNIT_COUNTS_SQL after ``unit_roots``): every unit
+# numbered, with its counts of every term in one list (``unit_terms`` numbers the terms), so
+# that OBSERVED_SQL reads the x, t, y and residents of each allocation problem from the
+# unit's list (no pivot or join of the units per problem).
 
 UNIT_COUNTS_SQL = ["""
--- the counts of every unit below its top-level area, numbered: a unit is one area on one
--- date at one level (all levels but the top one); a part is the units of one top-level
--- area, date and level, which an index is computed over
+-- the terms, numbered k: the position of a term's count in unit_counts.ns
+CREATE OR REPLACE TEMP TABLE unit_terms AS
+SELECT term, row_number() OVER (ORDER BY term) AS k FROM (SELECT DISTINCT term FROM term_counts)
+""", """
+-- one row per unit below its top-level area: a unit is one area on one date at one level
+-- (all levels but the top one); a part is the units of one top-level area, date and level,
+-- which an index is computed over. ns[k] = the unit's count of term k (NULL: no published
+-- number, or no row for it); flagged = the terms k without a published number
 CREATE OR REPLACE TEMP TABLE unit_counts AS
-SELECT dense_rank() OVER (ORDER BY k.ref_date, k.level, r.root_id, k.area_id) AS unit,
-       dense_rank() OVER (ORDER BY k.ref_date, k.level, r.root_id) AS part,
-       k.ref_date, k.level, r.root_id, k.area_id, k.term, k.n, k.flag
-FROM term_counts AS k
-INNER JOIN unit_roots AS r ON r.unit_id = k.area_id AND r.vintage = k.vintage
-WHERE k.area_id <> r.root_id
+SELECT unit, part, ref_date, level, root_id, area_id, flagged,
+       list_transform(range(1, (SELECT count(*) FROM unit_terms) + 1),
+                      lambda k: ns[list_position(ks, k)]) AS ns
+FROM (
+    SELECT dense_rank() OVER (ORDER BY k.ref_date, k.level, r.root_id, k.area_id) AS unit,
+           dense_rank() OVER (ORDER BY k.ref_date, k.level, r.root_id) AS part,
+           any_value(k.ref_date) AS ref_date, any_value(k.level) AS level,
+           any_value(r.root_id) AS root_id, k.area_id, list(t.k) AS ks, list(k.n) AS ns,
+           list(t.k) FILTER (WHERE k.flag IS NOT NULL) AS flagged
+    FROM term_counts AS k
+    INNER JOIN unit_roots AS r ON r.unit_id = k.area_id AND r.vintage = k.vintage
+    INNER JOIN unit_terms AS t USING (term)
+    WHERE k.area_id <> r.root_id
+    GROUP BY k.ref_date, k.level, r.root_id, k.area_id
+)
 """, """
 CREATE OR REPLACE TEMP TABLE unit_parts AS
 SELECT DISTINCT part, ref_date, level, root_id FROM unit_counts
 """]
 
-# the index indicators among indicator_terms ($functions): ind = the indicator, problem =
-# its allocation problem (a TEMP table: its small integer keys let DuckDB aggregate by
-# problem and part in a perfect hash table)
+# the index indicators among indicator_terms ($functions) with problem = their allocation
+# problem (a TEMP table: its small integer keys let DuckDB aggregate by problem and part in
+# a perfect hash table) and k_x, k_t, k_y, k_residents = the numbers of their terms in
+# unit_terms (group, reference population, comparison group, unit size)
 INDICATORS_SQL = """
 CREATE OR REPLACE TEMP TABLE index_indicators AS
-SELECT row_number() OVER (ORDER BY indicator_id) AS ind,
-       dense_rank() OVER (ORDER BY num_term, den_term, other_term, res_term, min_units)
+SELECT dense_rank() OVER (ORDER BY num_term, den_term, other_term, res_term, min_units)
            AS problem,
-       *
-FROM indicator_terms
-WHERE list_contains($functions, function)
-"""
-
-# their terms, sorted: the position of a term in this list is its number k in
-# OBSERVED_UNITS
-TERMS_SQL = """
-SELECT coalesce(list(DISTINCT term ORDER BY term), [])
-FROM (SELECT unnest([num_term, den_term, other_term, res_term]) AS term
-      FROM index_indicators)
-WHERE term IS NOT NULL
+       d.*,
+       list_position(u.terms, d.num_term) AS k_x, list_position(u.terms, d.den_term) AS k_t,
+       list_position(u.terms, d.other_term) AS k_y,
+       list_position(u.terms, d.res_term) AS k_residents
+FROM indicator_terms AS d, (SELECT list(term ORDER BY k) AS terms FROM unit_terms) AS u
+WHERE list_contains($functions, d.function)
 """
 
 # used: every unit not known to be empty (t = 0) or known to be too small (fewer residents
@@ -84,38 +94,20 @@ USED = "coalesce(t > 0, true) AND coalesce(residents >= min_units, true)"
 # the functions that are sums over the units (CTE sums); the others rank the units
 SUMMED = "function NOT IN ('gini', 'concentration_share')"
 
-# The units of every allocation problem of ``index_indicators`` (whose terms are $terms).
-# Terms are numbered k (their position in $terms) so that the counts of a unit are gathered
-# in one aggregation over unit_counts; each problem then takes its x, t, y and residents
-# from the unit's list (no join of unit_counts with itself).
+# The units of every allocation problem of ``index_indicators``: each problem takes its x,
+# t, y and residents from the unit's list of counts (positions k_x, k_t, ...; no join of
+# the units with themselves).
 OBSERVED_UNITS = f"""
 problems AS (
     -- the numbers k of a problem's terms (y: the named comparison group, if any); which
     -- indices it serves: sums, entropy, Gini
-    SELECT problem, any_value(min_units) AS min_units,
-           list_position($terms, any_value(num_term)) AS k_x,
-           list_position($terms, any_value(den_term)) AS k_t,
-           list_position($terms, any_value(other_term)) AS k_y,
-           list_position($terms, any_value(res_term)) AS k_residents,
+    SELECT problem, any_value(min_units) AS min_units, any_value(k_x) AS k_x,
+           any_value(k_t) AS k_t, any_value(k_y) AS k_y,
+           any_value(k_residents) AS k_residents,
            bool_or({SUMMED}) AS needs_sums, bool_or(function = 'entropy') AS needs_entropy,
            bool_or(function = 'gini') AS needs_gini
     FROM index_indicators
     GROUP BY problem
-),
-
-counts AS (
-    -- one row per unit: ns[k] = its count of term k (NULL: no number or no row for it);
-    -- flagged = the terms k without a published number
-    SELECT part, flagged,
-           list_transform(range(1, len($terms) + 1), lambda k: ns[list_position(ks, k)])
-               AS ns
-    FROM (
-        SELECT unit, any_value(part) AS part, list(k) AS ks, list(n) AS ns,
-               list(k) FILTER (WHERE flag IS NOT NULL) AS flagged
-        FROM (SELECT unit, part, n, flag, list_position($terms, term) AS k FROM unit_counts)
-        WHERE k IS NOT NULL
-        GROUP BY unit
-    )
 ),
 
 pairs AS MATERIALIZED (
@@ -132,7 +124,7 @@ pairs AS MATERIALIZED (
                    AND list_has_any(c.flagged, [p.k_x, p.k_t, p.k_y, p.k_residents])
                    AS source_flag
         FROM problems AS p
-        CROSS JOIN counts AS c
+        CROSS JOIN unit_counts AS c
         WHERE (c.ns[p.k_x] IS NOT NULL OR list_contains(c.flagged, p.k_x))
           AND (c.ns[p.k_t] IS NOT NULL OR list_contains(c.flagged, p.k_t))
     )
@@ -338,8 +330,7 @@ def _statement(units: str, shares: str, final: str) -> str:
     return f"WITH{units},\n{UNITS},\n{SUMS},\n{GINI},\n{shares},\n{CONCENTRATION},\n{final}"
 
 
-# every indicator of index_indicators (INDICATORS_SQL; terms $terms: TERMS_SQL); the
-# columns of indicator_values
+# every indicator of index_indicators (INDICATORS_SQL); the columns of indicator_values
 OBSERVED_SQL = (_statement(OBSERVED_UNITS, OBSERVED_SHARES, OBSERVED_FINAL)
                 .replace("{ckeys}", "ind, part").replace("{keys}", "problem, part"))
 
@@ -352,8 +343,7 @@ SIMULATED_SQL = (_statement(SIMULATED_UNITS, SIMULATED_SHARES, SIMULATED_FINAL)
 def evaluate(con: duckdb.DuckDBPyConnection, functions: list[str], target: str) -> None:
     """Insert into the table ``target`` (the columns of ``indicator_values``) the values of
     every indicator of the index ``functions`` in ``indicator_terms``, from ``unit_counts``
-    and ``unit_parts`` (UNIT_COUNTS_SQL): the indicators numbered, their terms, then one
+    and ``unit_parts`` (UNIT_COUNTS_SQL): the indicators numbered with their terms, then one
     statement for all values."""
     con.execute(INDICATORS_SQL, {"functions": functions})
-    terms = con.execute(TERMS_SQL).fetchall()[0][0]
-    con.execute(f"INSERT INTO {target} {OBSERVED_SQL}", {"terms": terms})
+    con.execute(f"INSERT INTO {target} {OBSERVED_SQL}")
