@@ -67,10 +67,12 @@ class ChangeSelection:
             self.frame, shapes, self.indicator, self.level_label, self.dates, self.lang
         )
 
-    def slope_figure(self) -> go.Figure:
-        """The page's slope chart (:func:`compare_figures.slope_chart`)."""
+    def slope_figure(self, plot_px: int = compare_figures.SLOPE_PAGE_PLOT_PX) -> go.Figure:
+        """The page's slope chart (:func:`compare_figures.slope_chart`), its names kept
+        apart for a plot ``plot_px`` high."""
         return compare_figures.slope_chart(
-            self.frame, self.city, self.indicator, self.level_label, self.dates, self.lang
+            self.frame, self.city, self.indicator, self.level_label, self.dates, self.lang,
+            plot_px,
         )
 
     def caption(self) -> str:
@@ -196,7 +198,8 @@ def slope_chart(
     if not both.any() and change.city.empty:
         raise ExportError(t("chart.no_data", lang) + f" ({indicator_id})")
     notes = change_notes(change, change.frame, on_map=False)
-    figure = export.print_ready(change.slope_figure(), notes, SLOPE_PLOT_PX, axis_px=30)
+    fig = change.slope_figure(SLOPE_PLOT_PX)
+    figure = export.print_ready(fig, notes, SLOPE_PLOT_PX, axis_px=30)
     return Chart(figure, change_stem(change, SLOPE_KIND))
 
 

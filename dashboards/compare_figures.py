@@ -25,7 +25,13 @@ from dashboards.i18n import t
 BOUNDARY_COLOR = "#b3bac2"
 SYMBOLS = {comparison.BOUNDARY: "diamond-open", "no_value": "x"}
 INCREASE, DECREASE, UNCHANGED = figures.OKABE_ITO[0], figures.OKABE_ITO[1], "#7b8794"
+# names at the line ends in the line's colour, darkened where it is below 4.5:1 on white
+# (vermillion 3.9:1 → 5.2:1, grey 3.7:1 → 5.2:1; blue has 5.2:1)
+NAME_COLORS = {DECREASE: "#B34F00", UNCHANGED: "#616e7c"}
 SLOPE_LABELS_UP_TO = 12  # areas named at the line ends when there are at most this many
+SLOPE_PAGE_PLOT_PX = 400  # the page's slope chart: 560 px high, 80 px above and below
+SLOPE_LABEL_PX, SLOPE_LABEL_FONT_PX = 14, 11  # a name at a line end: room, text size
+SLOPE_LABEL_NAME = "slope-label"
 MAX_AREAS = 6  # areas side by side (Okabe–Ito colours without yellow; the city is black)
 
 
@@ -190,10 +196,13 @@ def slope_chart(
     level_label: str,
     dates: tuple[str, str],
     lang: str,
+    plot_px: int = SLOPE_PAGE_PLOT_PX,
 ) -> go.Figure:
     """Each area from date A to date B (one line), coloured by the sign of the change;
     the city black and thick. Areas with changed boundaries are dotted grey lines; areas
-    lacking a value cannot be drawn (the legend under the map counts them)."""
+    lacking a value cannot be drawn (the legend under the map counts them). With at most
+    :data:`SLOPE_LABELS_UP_TO` areas each line end is named, the names kept apart for a
+    plot ``plot_px`` high (:func:`spread`)."""
     drawn = frame[frame["value_a"].notna() & frame["value_b"].notna()]
     if drawn.empty and city.empty:
         return figures.message(t("chart.no_data", lang))
@@ -206,6 +215,7 @@ def slope_chart(
     ]
     named = len(drawn) <= SLOPE_LABELS_UP_TO
     fig = go.Figure()
+    ends = []  # (value at date B, name, colour) of every named line end
     for key, mask, color, dash in groups:
         rows = drawn[mask.fillna(False).astype(bool)]
         if rows.empty:
@@ -215,42 +225,83 @@ def slope_chart(
             if key == "boundary"
             else t(f"compare.{key}", lang)
         )
-        fig.add_trace(_slope_trace(rows, x, name, color, dash, 1.6, named, indicator, dates, lang))
+        fig.add_trace(_slope_trace(rows, x, name, color, dash, 1.6, indicator, dates, lang))
+        if named:
+            ends += [(v, n, color) for v, n in zip(rows["value_b"], rows["name"], strict=True)]
     if not city.empty:
+        name = city["name"].iloc[0]
         fig.add_trace(
-            _slope_trace(
-                city,
-                x,
-                city["name"].iloc[0],
-                figures.CITY_COLOR,
-                "solid",
-                3.5,
-                True,
-                indicator,
-                dates,
-                lang,
-            )
+            _slope_trace(city, x, name, figures.CITY_COLOR, "solid", 3.5, indicator, dates, lang)
         )
+        if pd.notna(city["value_b"].iloc[0]):
+            ends.append((city["value_b"].iloc[0], f"<b>{name}</b>", figures.CITY_COLOR))
     _slope_layout(fig, indicator, level_label, dates, lang)
+    both = pd.concat([drawn[["value_a", "value_b"]], city[["value_a", "value_b"]]])
+    values = pd.Series(both.to_numpy(dtype=float).ravel()).dropna()
+    _slope_labels(fig, ends, values, plot_px)
     return fig
 
 
-def _slope_trace(rows, x, name, color, dash, width, named, indicator, dates, lang):
+def spread(targets: list[float], gap: float) -> list[float]:
+    """Positions for labels wanted at ``targets`` (ascending): at least ``gap`` apart, in
+    the same order, and as close to the targets as possible (least squares).
+
+    With q_i = p_i − i·gap the condition p_(i+1) − p_i ≥ gap reads q non-decreasing, so
+    q is the isotonic regression of z_i = t_i − i·gap: pool adjacent violators, each pool
+    at the mean of its z (Barlow et al. 1972)."""
+    pools: list[list[float]] = []  # [mean of z, number of labels]
+    for i, target in enumerate(targets):
+        pools.append([target - i * gap, 1])
+        while len(pools) > 1 and pools[-2][0] > pools[-1][0]:
+            mean, count = pools.pop()
+            before, n = pools[-1]
+            pools[-1] = [(before * n + mean * count) / (n + count), n + count]
+    q = [mean for mean, count in pools for _ in range(int(count))]
+    return [qi + i * gap for i, qi in enumerate(q)]
+
+
+def _slope_labels(fig: go.Figure, ends: list, values: pd.Series, plot_px: int) -> None:
+    """Name the line ends right of date B, spread :data:`SLOPE_LABEL_PX` apart on a plot
+    ``plot_px`` high; the value axis is widened until the names fit on it."""
+    if values.empty:
+        return
+    low, high = float(values.min()), float(values.max())
+    pad = 0.05 * (high - low) or max(abs(high) * 0.05, 1.0)
+    axis = [low - pad, high + pad]
+    ends = sorted(ends, key=lambda end: (float(end[0]), end[1]))
+    positions: list[float] = []
+    # the names need len(ends) · SLOPE_LABEL_PX of the plot (at most 13 · 14 of 400 px);
+    # a wider axis needs a smaller gap, so widening converges geometrically
+    for _ in range(200):
+        gap = SLOPE_LABEL_PX * (axis[1] - axis[0]) / plot_px
+        positions = spread([float(end[0]) for end in ends], gap)
+        tolerance = 1e-12 * (axis[1] - axis[0])
+        if not positions or (positions[0] - gap / 2 >= axis[0] - tolerance
+                             and positions[-1] + gap / 2 <= axis[1] + tolerance):
+            break
+        axis = [min(axis[0], positions[0] - gap / 2), max(axis[1], positions[-1] + gap / 2)]
+    fig.update_yaxes(range=axis, autorange=False)
+    for (_, name, color), y in zip(ends, positions, strict=True):
+        fig.add_annotation(
+            # x: date B by its number on the category axis, as plotly asks of annotations
+            name=SLOPE_LABEL_NAME, text=name, x=1, y=y, xanchor="left", xshift=8,
+            showarrow=False,
+            font={"size": SLOPE_LABEL_FONT_PX, "color": NAME_COLORS.get(color, color)},
+        )
+
+
+def _slope_trace(rows, x, name, color, dash, width, indicator, dates, lang):
     """All areas of one group in one trace: segments separated by gaps (None)."""
-    xs, ys, texts, custom = [], [], [], []
+    xs, ys, custom = [], [], []
     hover = _hover(rows, indicator, dates, lang)
     for row, data in zip(rows.to_dict("records"), hover, strict=True):
         xs += [*x, None]
         ys += [row["value_a"], row["value_b"], None]
-        texts += ["", row["name"] if named else "", ""]
         custom += [data, data, data]
     return go.Scatter(
         x=xs,
         y=ys,
-        mode="lines+markers+text" if named else "lines+markers",
-        text=texts,
-        textposition="middle right",
-        textfont={"size": 11, "color": color},
+        mode="lines+markers",
         name=name,
         line={"color": color, "dash": dash, "width": width},
         marker={"size": 6, "color": color},

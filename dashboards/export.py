@@ -351,8 +351,10 @@ def print_ready(
         },
         paper_bgcolor="white",
         plot_bgcolor="white",
-        annotations=[*others, _footer(footer, below, (PAGE_PAD_PX - left) / plot_width)],
     )
+    # replaced, not updated: update_layout would merge the i-th new annotation into the
+    # i-th old one (the caption first), leaving the caption's anchors on another
+    fig.layout.annotations = [*others, _footer(footer, below, (PAGE_PAD_PX - left) / plot_width)]
     fig.update_xaxes(tickfont={"size": TICK_PX}, title_font={"size": TICK_PX})
     fig.update_yaxes(tickfont={"size": TICK_PX}, title_font={"size": TICK_PX})
     if fig.layout.xaxis is not None:

@@ -6,8 +6,9 @@
   and the city with counts and flags, and for the area the distance to the city and its
   rank among the areas of its level;
 * the development of every indicator (:func:`multiples_chart`, the page's small multiples,
-  two panels per row on the 16 cm page); :func:`multiples_table`: every date of every
-  indicator for the area, its parent and the city.
+  two panels per row on the 16 cm page, three and lower panels where two per row would not
+  fit on an A4 page); :func:`multiples_table`: every date of every indicator for the area,
+  its parent and the city.
 
 The charts are the page's figures (:mod:`dashboards.profile_figures`) laid out for print by
 :func:`export.print_ready`; their footnotes explain flags, missing dots, series breaks and
@@ -39,11 +40,26 @@ DOTS_KIND, TABLE_KIND, MULTIPLES_KIND = "anteile", "indikatoren", "entwicklung"
 SHARE_VALUES = ("value", "parent_value", "city_value")
 DOT_ROW_PX, DOT_PAD_PX = 46, 16  # plot height per indicator, room above and below the dots
 DOT_LABEL_CHARS = 30  # characters per line of an indicator's name left of the dots
-PANELS_PER_ROW = 2  # two panels of about 7 cm side by side on the 16 cm page
 PANEL_PX, PANEL_AXIS_PX, PANEL_TITLE_LINE_PX = 140, 28, 15  # plot, date ticks, title lines
-PANEL_TITLE_CHARS = 34
-PANEL_TICKS = 3  # dates labelled per panel (about 7 cm wide)
-PANEL_GAP = 0.13  # between the two columns, as a share of the plot width (y tick labels)
+MIN_PANEL_PX = 90  # the lowest plot of a panel that still reads (three value ticks)
+# A4 (29.7 cm) less 2.5 cm margins above and below, in CSS px (96 per inch)
+PAGE_HEIGHT_PX = round((29.7 - 2 * 2.5) / 2.54 * export.CSS_PX_PER_INCH)  # 934
+
+
+@dataclass(frozen=True)
+class Columns:
+    """A layout of the small multiples on the 16 cm page: panels per row, characters per
+    line of a panel title, dates labelled per panel, gap between the columns (a share of
+    the plot width, room for the y tick labels)."""
+
+    per_row: int
+    title_chars: int
+    ticks: int
+    gap: float
+
+
+# two panels of about 7 cm side by side; three of about 4.5 cm when two would not fit
+COLUMNS = (Columns(2, 34, 3, 0.13), Columns(3, 22, 2, 0.09))
 
 
 @dataclass(frozen=True)
@@ -212,28 +228,35 @@ def multiples_notes(series: pd.DataFrame, lang: str) -> list[str]:
     return [*export.flag_notes(series["flag"], lang), *export.break_notes(lines, lang)]
 
 
-def _panel_domains(n: int, rows: int, title_px: int) -> list[tuple[list[float], list[float]]]:
-    """(x, y) domains of ``n`` panels, :data:`PANELS_PER_ROW` per row, row by row; each row
-    keeps ``title_px`` above its plot for the panel title and room below for the dates."""
-    row_px = title_px + PANEL_PX + PANEL_AXIS_PX
-    width = (1 - PANEL_GAP * (PANELS_PER_ROW - 1)) / PANELS_PER_ROW
-    domains = []
-    for k in range(n):
-        row, col = divmod(k, PANELS_PER_ROW)
-        top = 1 - (row * row_px + title_px) / (rows * row_px)
-        x0 = col * (width + PANEL_GAP)
-        domains.append(([x0, x0 + width], [top - PANEL_PX / (rows * row_px), top]))
-    return domains
+def _panel_domains(
+    titles: list[int], columns: Columns, panel_px: int
+) -> tuple[list[tuple[list[float], list[float]]], int]:
+    """(x, y) domains of panels whose titles have ``titles`` lines, ``columns.per_row`` per
+    row, row by row, and the plot height in px. Each row keeps room above its plots for its
+    longest title and below them for the dates; the plots are ``panel_px`` high."""
+    per_row = columns.per_row
+    rows = [titles[k : k + per_row] for k in range(0, len(titles), per_row)]
+    title_px = [6 + PANEL_TITLE_LINE_PX * max(row) for row in rows]
+    height = sum(title_px) + len(rows) * (panel_px + PANEL_AXIS_PX)
+    width = (1 - columns.gap * (per_row - 1)) / per_row
+    domains, above = [], 0
+    for row, room in zip(rows, title_px, strict=True):
+        top = 1 - (above + room) / height
+        for col in range(len(row)):
+            x0 = col * (width + columns.gap)
+            x1 = min(1.0, x0 + width)  # the last column ends at 1 (not 1 + rounding)
+            domains.append(([x0, x1], [top - panel_px / height, top]))
+        above += room + panel_px + PANEL_AXIS_PX
+    return domains, height
 
 
-def _print_panels(fig: go.Figure) -> int:
-    """Lay the page's panels (three per row) out two per row for the narrow page, their
-    titles wrapped to the panel width; returns the plot height in px."""
+def _print_panels(fig: go.Figure, columns: Columns, panel_px: int) -> int:
+    """Lay the page's panels (three per row on the wide page) out for the 16 cm page,
+    their titles wrapped to the panel width; returns the plot height in px."""
     titles = [a for a in fig.layout.annotations if a.name != figures.CAPTION_NAME]
-    wrapped = [textwrap.wrap(a.text.replace("<br>", " "), PANEL_TITLE_CHARS) for a in titles]
-    title_px = 6 + PANEL_TITLE_LINE_PX * max(map(len, wrapped))
-    rows = math.ceil(len(titles) / PANELS_PER_ROW)
-    for k, (x, y) in enumerate(_panel_domains(len(titles), rows, title_px)):
+    wrapped = [textwrap.wrap(a.text.replace("<br>", " "), columns.title_chars) for a in titles]
+    domains, height = _panel_domains([len(lines) for lines in wrapped], columns, panel_px)
+    for k, (x, y) in enumerate(domains):
         suffix = "" if k == 0 else str(k + 1)
         fig.layout[f"xaxis{suffix}"].domain = x
         fig.layout[f"yaxis{suffix}"].domain = y
@@ -242,19 +265,32 @@ def _print_panels(fig: go.Figure) -> int:
         number = re.fullmatch(r"[xy]axis(\d+)", name)
         if number and int(number.group(1)) > len(titles):
             fig.layout[name].visible = False
-    return rows * (title_px + PANEL_PX + PANEL_AXIS_PX)
+    return height
+
+
+def _print_multiples(profile: ProfileSelection, columns: Columns, panel_px: int) -> go.Figure:
+    fig = profile.multiples_figure()
+    plot_px = _print_panels(fig, columns, panel_px)
+    figures.date_axis(fig, sorted(profile.series["ref_date"].unique()), most=columns.ticks)
+    return export.print_ready(fig, multiples_notes(profile.series, profile.lang), plot_px,
+                              axis_px=0)
 
 
 def multiples_chart(wh: Warehouse, area_id: str, ref_date: str, lang: str) -> Chart:
     """The print-ready small multiples: every indicator's development for the area, its
-    parent and the city, two panels per row."""
+    parent and the city, on one A4 page (:data:`PAGE_HEIGHT_PX`) where panels of at least
+    :data:`MIN_PANEL_PX` allow: two panels per row, else three, else three lower ones."""
     profile = _profile(wh, area_id, ref_date, lang)
     if profile.series.empty:
         raise ExportError(t("chart.no_data", lang) + f" ({area_id})")
-    fig = profile.multiples_figure()
-    plot_px = _print_panels(fig)
-    figures.date_axis(fig, sorted(profile.series["ref_date"].unique()), most=PANEL_TICKS)
-    figure = export.print_ready(fig, multiples_notes(profile.series, lang), plot_px, axis_px=0)
+    for columns in COLUMNS:
+        figure = _print_multiples(profile, columns, PANEL_PX)
+        if figure.layout.height <= PAGE_HEIGHT_PX:
+            break
+    else:  # lower panels: each row gives up its share of the excess
+        rows = math.ceil(len(profile.indicators) / columns.per_row)
+        excess = math.ceil((figure.layout.height - PAGE_HEIGHT_PX) / rows)
+        figure = _print_multiples(profile, columns, max(MIN_PANEL_PX, PANEL_PX - excess))
     return Chart(figure, profile_stem(area_id, ref_date, MULTIPLES_KIND))
 
 

@@ -18,6 +18,7 @@ city       18,000 %    18,547 %    18,812 %    +0,812 (+0,8)     +0,265 (+0,3)
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import shutil
@@ -166,6 +167,32 @@ def test_change_map_and_slope_chart(wh):
     slope = compare_figures.slope_chart(frame, city, indicator, "Stadtteil", (D2022, D2024), "de")
     assert [t.name for t in slope.data] == ["Zunahme", "Teststadt"]
     assert [round(y, 3) for y in slope.data[1].y[:2]] == [18.0, round(100 * 950 / 5050, 3)]
+
+
+def test_spread_keeps_labels_apart_and_close_to_their_lines():
+    # by hand: z_i = t_i − i·gap; violators pooled at the mean of their z
+    assert compare_figures.spread([0.0, 0.0, 0.0], 1.0) == pytest.approx([-1.0, 0.0, 1.0])
+    # z = (0, −0.5, 3): the first two pooled at −0.25 → −0.25, 0.75; the third stays
+    assert compare_figures.spread([0.0, 0.5, 5.0], 1.0) == pytest.approx([-0.25, 0.75, 5.0])
+    assert compare_figures.spread([0.0, 2.0, 4.0], 1.0) == [0.0, 2.0, 4.0]
+    assert compare_figures.spread([], 1.0) == []
+
+
+def test_slope_names_do_not_overlap(wh):
+    indicator = catalogue.indicators(wh, "de")["foreigner_share"]
+    frame = _change(wh, "foreigner_share", "district", D2022, D2024).reset_index()
+    city = _change(wh, "foreigner_share", "city", D2022, D2024).reset_index()
+    plot_px = 90  # so low that the names of Altstadt, Nordstadt, Teststadt and
+    slope = compare_figures.slope_chart(  # Südviertel (11,8 / 16,2 / 18,8 / 31,8 %) collide
+        frame, city, indicator, "Stadtteil", (D2022, D2024), "de", plot_px
+    )
+    names = [a for a in slope.layout.annotations if a.name == compare_figures.SLOPE_LABEL_NAME]
+    assert [a.text for a in names] == ["Altstadt", "Nordstadt", "<b>Teststadt</b>", "Südviertel"]
+    low, high = slope.layout.yaxis.range
+    px = [a.y * plot_px / (high - low) for a in names]
+    assert min(b - a for a, b in itertools.pairwise(px)) >= compare_figures.SLOPE_LABEL_PX - 1e-9
+    assert low <= names[0].y and names[-1].y <= high  # the axis was widened to hold them
+    assert all(a.x == 1 and a.xref in (None, "x") and a.yref in (None, "y") for a in names)
 
 
 def test_change_table_with_city_footer(wh):

@@ -23,7 +23,7 @@ from test_export import png_chunks, read_csv
 from test_profile_page import url  # noqa: F401
 from test_segregation_page import _download
 
-from dashboards import components, downloads, export, figures, ids
+from dashboards import components, downloads, export, figures, ids, queries
 from dashboards import profile_export as profexport
 from dashboards.app import create_app
 
@@ -247,3 +247,30 @@ def test_browser_profile_downloads(browser, url, wh, warehouse_rows, tmp_path): 
     ]
     value, *_ = warehouse_rows[("population", "2022-12-31", "22", "district")]
     assert series[1][6] == f"{value:.0f}"
+
+
+def test_panel_rows_keep_room_for_their_own_titles():
+    # two rows of two: titles of 1 and 3 lines, then 2 and 2; plots 100 px, dates 28 px
+    columns = profexport.COLUMNS[0]
+    domains, height = profexport._panel_domains([1, 3, 2, 2], columns, 100)
+    rows = [6 + 15 * 3, 6 + 15 * 2]  # room above each row: its longest title
+    assert height == sum(rows) + 2 * (100 + profexport.PANEL_AXIS_PX)  # 51 + 36 + 256 = 343
+    assert domains[0][1] == domains[1][1] == pytest.approx([1 - 151 / 343, 1 - 51 / 343])
+    assert domains[2][1] == pytest.approx([1 - (179 + 36 + 100) / 343, 1 - 215 / 343])
+    assert domains[0][0][0] == 0 and domains[1][0][1] == 1  # two columns fill the width
+
+
+def test_berlin_multiples_fit_one_a4_page(berlin_curated_dir):
+    """Berlin's 12 area indicators: two panels per row would be 39 cm tall; three per row
+    with titles wrapped narrower fit the A4 page (24,7 cm between 2,5 cm margins)."""
+    berlin = queries.open_warehouse(berlin_curated_dir)
+    chart = profexport.multiples_chart(berlin, "01", "2024-12-31", "de")
+    layout = chart.figure.layout
+    assert layout.height <= profexport.PAGE_HEIGHT_PX == 934
+    titles = [a for a in layout.annotations if a.name != figures.CAPTION_NAME]
+    columns = {tuple(layout[f"xaxis{'' if k == 0 else k + 1}"].domain) for k in range(3)}
+    assert len(titles) == 12 and len(columns) == 3  # three panels side by side
+    assert all(max(map(len, a.text.split("<br>"))) <= 22 for a in titles)
+    assert layout.yaxis.domain[1] - layout.yaxis.domain[0] >= 90 / (layout.height
+                                                                    - layout.margin.t
+                                                                    - layout.margin.b)
