@@ -197,7 +197,8 @@ def _condition(catalogue: Catalogue, key: tuple[str, ...], params: dict[str, obj
     return " AND ".join(parts)
 
 
-INDICATOR_TERMS = (("ind", "BIGINT"), ("indicator_id", "VARCHAR"), ("function", "VARCHAR"),
+INDICATOR_TERMS = (("ind", "BIGINT"), ("problem", "BIGINT"), ("indicator_id", "VARCHAR"),
+                   ("function", "VARCHAR"),
                    ("num_term", "VARCHAR"), ("den_term", "VARCHAR"), ("other_term", "VARCHAR"),
                    ("res_term", "VARCHAR"), ("min_units", "DOUBLE"), ("top_share", "DOUBLE"),
                    ("scale", "DOUBLE"), ("definition_id", "VARCHAR"))
@@ -206,9 +207,13 @@ INDICATOR_TERMS = (("ind", "BIGINT"), ("indicator_id", "VARCHAR"), ("function", 
 def write_indicator_terms(con: duckdb.DuckDBPyConnection, rows: list[tuple]) -> None:
     """(Re)create the TEMP table ``indicator_terms`` from rows of :func:`term_row`, in one
     statement from a list per column (``executemany`` takes about a millisecond per row);
-    ``ind`` numbers the indicators 1, 2, ... in the order of their ids."""
+    ``ind`` numbers the indicators 1, 2, ... in the order of their ids; ``problem`` numbers
+    their allocation problems (indicators with the same terms and minimum unit size share
+    one: the index functions gather its units once)."""
     by_id = sorted(rows, key=lambda row: row[0])
-    numbered = [(ind, *row) for ind, row in enumerate(by_id, start=1)]
+    problems: dict[tuple, int] = {}
+    numbered = [(ind, problems.setdefault(row[2:7], len(problems) + 1), *row)
+                for ind, row in enumerate(by_id, start=1)]
     columns = list(zip(*numbered, strict=True)) or [()] * len(INDICATOR_TERMS)
     con.execute("CREATE OR REPLACE TEMP TABLE indicator_terms AS SELECT "
                 + ", ".join(f"unnest(${i}::{kind}[]) AS {name}"

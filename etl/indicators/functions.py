@@ -5,9 +5,10 @@ Inputs (TEMP tables made by the engine):
 - ``term_counts(ref_date, area_id, level, vintage, term, n, flag)``: persons in each group
   intersection ("term") for every area of every level; ``flag`` is a source symbol flag
   (etl/sources/value_flags.csv, ``n`` NULL) passed on to the indicator value;
-- ``indicator_terms(ind, indicator_id, function, num_term, den_term, other_term, res_term,
-  min_units, top_share, scale, definition_id)``: the terms of each indicator by role
-  (numerator/group, denominator/total, comparison group, unit size) and its parameters;
+- ``indicator_terms(ind, problem, indicator_id, function, num_term, den_term, other_term,
+  res_term, min_units, top_share, scale, definition_id)``: the terms of each indicator by
+  role (numerator/group, denominator/total, comparison group, unit size) and its
+  parameters, numbered (``problem``: the same terms and minimum unit size);
 - ``unit_roots(unit_id, root_id, vintage)``: the top-level area each unit belongs to;
 - ``unit_terms`` / ``unit_counts`` / ``unit_parts``: the units below each top-level area,
   numbered, each with its ``term_counts`` in one list (engine.number_units; used by the

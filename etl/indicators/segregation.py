@@ -70,15 +70,13 @@ CREATE OR REPLACE TEMP TABLE unit_parts AS
 SELECT DISTINCT part, ref_date, level, root_id FROM unit_counts
 """]
 
-# the index indicators among indicator_terms ($functions) with problem = their allocation
-# problem (a TEMP table: its small integer keys let DuckDB aggregate by problem and part in
-# a perfect hash table) and k_x, k_t, k_y, k_residents = the numbers of their terms in
-# unit_terms (group, reference population, comparison group, unit size)
+# the index indicators among indicator_terms ($functions) with k_x, k_t, k_y, k_residents =
+# the numbers of their terms in unit_terms (group, reference population, comparison group,
+# unit size); a TEMP table: the small integer keys ind and problem let DuckDB aggregate by
+# problem and part in a perfect hash table
 INDICATORS_SQL = """
 CREATE OR REPLACE TEMP TABLE index_indicators AS
-SELECT dense_rank() OVER (ORDER BY num_term, den_term, other_term, res_term, min_units)
-           AS problem,
-       d.*,
+SELECT d.*,
        list_position(u.terms, d.num_term) AS k_x, list_position(u.terms, d.den_term) AS k_t,
        list_position(u.terms, d.other_term) AS k_y,
        list_position(u.terms, d.res_term) AS k_residents
