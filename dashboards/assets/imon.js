@@ -118,3 +118,21 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
         }
     }
 });
+
+/*
+ * The controls write the view into the address with history.replaceState (syncQuery),
+ * which dcc.Location does not notice, so the language and instance links drawn from it
+ * (settingLinks) would lead back to the view the page was opened with. When one is used
+ * (click, middle click, Enter, "copy link") it takes the address of the view on screen.
+ */
+['click', 'auxclick', 'contextmenu'].forEach(function (type) {
+    document.addEventListener(type, function (event) {
+        var link = event.target.closest ? event.target.closest('a.setting-link') : null;
+        var setting;
+        try { setting = link && JSON.parse(link.id); } catch (error) { return; }
+        if (!setting || !setting.key) { return; }
+        var url = new URL(window.location.href);
+        url.searchParams.set(setting.key, setting.value);
+        link.setAttribute('href', url.pathname + url.search);
+    }, true);
+});

@@ -18,7 +18,7 @@ from werkzeug.serving import make_server
 
 from dashboards.app import create_app
 from dashboards.i18n import t
-from tests.dashboards.test_dash_browser import TIMEOUT_MS, browser, open_page, wait_url  # noqa: F401
+from tests.dashboards.test_dash_browser import TIMEOUT_MS, browser, open_page, select, wait_url  # noqa: F401
 
 SECOND_TITLE = "Zweitstadt"
 
@@ -119,11 +119,14 @@ def test_switches_keep_the_view_in_the_browser(browser, two_instances):  # noqa:
             page.wait_for_selector("#main h1", timeout=TIMEOUT_MS)
             assert page.locator("html").get_attribute("lang") == "de"
             assert not page.problems, page.problems
+            # a view changed on the page (the address rewritten, dcc.Location not told)
+            select(page, "map-level", "Stadtbezirk")
+            wait_url(page, "level=borough")
             page.get_by_role("link", name="English").click()
             page.wait_for_url(re.compile(r"lang=en"), timeout=TIMEOUT_MS)
             page.wait_for_selector("#main h1", timeout=TIMEOUT_MS)
             assert page.locator("html").get_attribute("lang") == "en"
-            wait_url(page, "level=district")
+            wait_url(page, "level=borough")
             assert page.locator("nav.nav").get_attribute("aria-label") == t("nav.label", "en")
             # navigating keeps the language
             page.get_by_role("link", name=t("nav.trends", "en"), exact=True).click()
