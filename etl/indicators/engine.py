@@ -202,6 +202,7 @@ INDICATOR_TERMS = (("ind", "BIGINT"), ("problem", "BIGINT"), ("indicator_id", "V
                    ("num_term", "VARCHAR"), ("den_term", "VARCHAR"), ("other_term", "VARCHAR"),
                    ("res_term", "VARCHAR"), ("min_units", "DOUBLE"), ("top_share", "DOUBLE"),
                    ("scale", "DOUBLE"), ("definition_id", "VARCHAR"))
+PROBLEM = slice(2, 7)  # of a term_row: num_term, den_term, other_term, res_term, min_units
 
 
 def write_indicator_terms(con: duckdb.DuckDBPyConnection, rows: list[tuple]) -> None:
@@ -212,7 +213,7 @@ def write_indicator_terms(con: duckdb.DuckDBPyConnection, rows: list[tuple]) -> 
     one: the index functions gather its units once)."""
     by_id = sorted(rows, key=lambda row: row[0])
     problems: dict[tuple, int] = {}
-    numbered = [(ind, problems.setdefault(row[2:7], len(problems) + 1), *row)
+    numbered = [(ind, problems.setdefault(row[PROBLEM], len(problems) + 1), *row)
                 for ind, row in enumerate(by_id, start=1)]
     columns = list(zip(*numbered, strict=True)) or [()] * len(INDICATOR_TERMS)
     con.execute("CREATE OR REPLACE TEMP TABLE indicator_terms AS SELECT "
