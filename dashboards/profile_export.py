@@ -288,7 +288,8 @@ def multiples_chart(wh: Warehouse, area_id: str, ref_date: str, lang: str) -> Ch
         if figure.layout.height <= PAGE_HEIGHT_PX:
             break
     else:  # lower panels: each row gives up its share of the excess
-        rows = math.ceil(len(profile.indicators) / columns.per_row)
+        panels = profile.series["indicator_id"].nunique()  # indicators with a series
+        rows = math.ceil(panels / columns.per_row)
         excess = math.ceil((figure.layout.height - PAGE_HEIGHT_PX) / rows)
         figure = _print_multiples(profile, columns, max(MIN_PANEL_PX, PANEL_PX - excess))
     return Chart(figure, profile_stem(area_id, ref_date, MULTIPLES_KIND))

@@ -36,9 +36,9 @@ from __future__ import annotations
 import duckdb
 
 # Units, once per build (the engine runs UNIT_COUNTS_SQL after ``unit_roots``): every unit
-# numbered, with its counts of every term in one list (``unit_terms`` numbers the terms), so
-# that OBSERVED_SQL reads the x, t, y and residents of each allocation problem from the
-# unit's list (no pivot or join of the units per problem).
+# with its part (numbered) and its counts of every term in one list (``unit_terms`` numbers
+# the terms), so that OBSERVED_SQL reads the x, t, y and residents of each allocation
+# problem from the unit's list (no pivot or join of the units per problem).
 
 UNIT_COUNTS_SQL = ["""
 -- the terms, numbered k: the position of a term's count in unit_counts.ns
@@ -50,14 +50,12 @@ SELECT term, row_number() OVER (ORDER BY term) AS k FROM (SELECT DISTINCT term F
 -- which an index is computed over. ns[k] = the unit's count of term k (NULL: no published
 -- number, or no row for it); flagged = the terms k without a published number
 CREATE OR REPLACE TEMP TABLE unit_counts AS
-SELECT unit, part, ref_date, level, root_id, area_id, flagged,
+SELECT part, ref_date, level, root_id, area_id, flagged,
        list_transform(range(1, (SELECT count(*) FROM unit_terms) + 1),
                       lambda k: ns[list_position(ks, k)]) AS ns
 FROM (
-    SELECT dense_rank() OVER (ORDER BY k.ref_date, k.level, r.root_id, k.area_id) AS unit,
-           dense_rank() OVER (ORDER BY k.ref_date, k.level, r.root_id) AS part,
-           any_value(k.ref_date) AS ref_date, any_value(k.level) AS level,
-           any_value(r.root_id) AS root_id, k.area_id, list(t.k) AS ks, list(k.n) AS ns,
+    SELECT dense_rank() OVER (ORDER BY k.ref_date, k.level, r.root_id) AS part,
+           k.ref_date, k.level, r.root_id, k.area_id, list(t.k) AS ks, list(k.n) AS ns,
            list(t.k) FILTER (WHERE k.flag IS NOT NULL) AS flagged
     FROM term_counts AS k
     INNER JOIN unit_roots AS r ON r.unit_id = k.area_id AND r.vintage = k.vintage
