@@ -176,9 +176,12 @@ def run(port: int, bodies: list[bytes], clients: int, per_client: int) -> dict:
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - start
-    return {**summary([t * 1000 for t in times]), "clients": clients,
-            "req_per_s": round(len(times) / wall, 1),
-            "response_kib": round(statistics.median(sizes) / 1024, 1)}
+    return {
+        **summary([t * 1000 for t in times]),
+        "clients": clients,
+        "req_per_s": round(len(times) / wall, 1),
+        "response_kib": round(statistics.median(sizes) / 1024, 1),
+    }
 
 
 def summary(ms: list[float]) -> dict:
@@ -285,9 +288,7 @@ CLOCK_JS = """
 """
 
 
-def browser_dates(
-    port: int, server_pid: int, table_bodies: list[bytes], load_clients: int
-) -> dict:
+def browser_dates(port: int, server_pid: int, table_bodies: list[bytes], load_clients: int) -> dict:
     """Date changes in chromium (choose a date, wait for the map's subtitle to show it),
     with ``load_clients`` HTTP clients sending table requests meanwhile; counts the
     requests for a map figure the date changes caused (0: all client-side). Gunicorn and
@@ -305,11 +306,16 @@ def browser_dates(
         page.goto(url)
         page.wait_for_selector("#map-graph path.choroplethlocation", timeout=60000)
         page.wait_for_load_state("networkidle")
-        page.on("request", lambda r: "map-graph.figure" in (r.post_data or "")
-                and figure_requests.append(r.url))
+        page.on(
+            "request",
+            lambda r: "map-graph.figure" in (r.post_data or "") and figure_requests.append(r.url),
+        )
         renice(process_tree(server_pid), LOW_PRIORITY)
-        load = (background(port, list(table_bodies), load_clients, stop, LOW_PRIORITY)
-                if load_clients else [])
+        load = (
+            background(port, list(table_bodies), load_clients, stop, LOW_PRIORITY)
+            if load_clients
+            else []
+        )
         time.sleep(1 if load_clients else 0)
         page.evaluate(CLOCK_JS)
         for i in range(1, ROUNDS * len(DATES) + 1):
@@ -319,15 +325,20 @@ def browser_dates(
             page.get_by_role("option", name=label, exact=True).click()
             page.wait_for_function(
                 "t => Array.from(document.querySelectorAll('#map-graph .gtitle-subtitle'))"
-                ".some(e => e.textContent.includes('Stichtag ' + t))", arg=label,
-                timeout=60000)
+                ".some(e => e.textContent.includes('Stichtag ' + t))",
+                arg=label,
+                timeout=60000,
+            )
             page.wait_for_function("n => window.imonDrawn.length >= n", arg=i)
         times = page.evaluate("window.imonDrawn")
         stop.set()
         browser.close()
     renice(process_tree(server_pid), 0)
-    result = {**summary(times), "load_clients": load_clients,
-              "figure_requests": len(figure_requests)}
+    result = {
+        **summary(times),
+        "load_clients": load_clients,
+        "figure_requests": len(figure_requests),
+    }
     if load:
         result["load_requests"] = len(load)
         result["load_p95_ms"] = summary([t * 1000 for t in load])["p95_ms"]
@@ -360,15 +371,21 @@ def main(argv: list[str]) -> None:
     curated, port = curated_dir(argv), free_port()
     server = serve(curated, port)
     try:
-        map_cb, table_cb = callback_for(port, "map-graph.figure"), callback_for(
-            port, "map-table.children")
+        map_cb, table_cb = (
+            callback_for(port, "map-graph.figure"),
+            callback_for(port, "map-table.children"),
+        )
         frames_cb = callback_for(port, "map-frames.data")
         drawn, areas, frames = drawn_meta(port, map_cb, frames_cb)
         tables = [payload(table_cb, controls(d), "map-date.value") for d in DATES]
-        maps = [payload(map_cb, controls(d, **{"map-drawn": drawn}), "map-indicator.value")
-                for d in DATES[:4]]
-        views = [frames_body(frames_cb, [INDICATOR, LEVEL, m, labels], drawn["geometry"])
-                 for m, labels in VIEWS]
+        maps = [
+            payload(map_cb, controls(d, **{"map-drawn": drawn}), "map-indicator.value")
+            for d in DATES[:4]
+        ]
+        views = [
+            frames_body(frames_cb, [INDICATOR, LEVEL, m, labels], drawn["geometry"])
+            for m, labels in VIEWS
+        ]
         run(port, tables, 4, 2 * len(DATES))  # warm-up: imports, query caches per worker
         run(port, maps, 2, 4)
         result = {
@@ -382,8 +399,10 @@ def main(argv: list[str]) -> None:
             "views": len(VIEWS),
         }
         result["server_nice"] = LOW_PRIORITY
-        result["browser"] = [browser_dates(port, server.pid, tables, 0),
-                             browser_dates(port, server.pid, tables, 19)]
+        result["browser"] = [
+            browser_dates(port, server.pid, tables, 0),
+            browser_dates(port, server.pid, tables, 19),
+        ]
         result["table"] = [run(port, tables, 1, 40), run(port, tables, 20, 10)]
         result["map"] = [run(port, maps, 1, 8), run(port, maps, 20, 2)]
         # the first request of each view is computed (the initial view's frames above were

@@ -39,15 +39,20 @@ def run_instance(workdir: Path, profile_path: str) -> dict:
     profile = load_profile(profile_path).model_copy(update={"curated_dir": workdir / "curated"})
     result = build(profile)
     tables = sum(len(list(profile.raw_dir.glob(t.files))) for t in profile.tables)
-    return {"instance": profile.instance, "files": tables, "dates": len(result.ref_dates),
-            "values": result.values}
+    return {
+        "instance": profile.instance,
+        "files": tables,
+        "dates": len(result.ref_dates),
+        "values": result.values,
+    }
 
 
 def scan(workdir: Path) -> dict:
     files = sorted(str(p) for p in (workdir / "raw").glob("melderegister/*/*.csv"))
     con = duckdb.connect()
-    rows = con.execute("SELECT count(*) FROM read_csv(?, delim = ';', header = true, "
-                       "all_varchar = true)", [files]).fetchall()[0][0]
+    rows = con.execute(
+        "SELECT count(*) FROM read_csv(?, delim = ';', header = true, all_varchar = true)", [files]
+    ).fetchall()[0][0]
     return {"rows": rows, "bytes": sum(Path(f).stat().st_size for f in files)}
 
 
@@ -64,8 +69,11 @@ def main(argv: list[str]) -> None:
         extra = scan(workdir)
     seconds = time.perf_counter() - start
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"step": step, "seconds": round(seconds, 2),
-                      "peak_mib": round(peak_mib), **extra}))
+    print(
+        json.dumps(
+            {"step": step, "seconds": round(seconds, 2), "peak_mib": round(peak_mib), **extra}
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -41,8 +41,7 @@ from etl.indicators.engine import (
 from etl.indicators.spec import load_catalogue, term_key, term_name
 from etl.profile import load_profile
 
-PYSAL_FUNCTIONS = ("segregation_is", "dissimilarity", "isolation", "exposure", "entropy",
-                   "gini")
+PYSAL_FUNCTIONS = ("segregation_is", "dissimilarity", "isolation", "exposure", "entropy", "gini")
 TOLERANCE = 1e-9
 REPEATS = int(os.environ.get("IMON_BENCH_REPEATS", "5"))
 
@@ -95,8 +94,10 @@ def run_ours(con: duckdb.DuckDBPyConnection, indicators: list, profile) -> tuple
     functions and one per other function), into a fresh scratch table; returns
     ({(id, date, level, area): (value, flag, n_units)}, seconds)."""
     con.execute("CREATE OR REPLACE TEMP TABLE bench_values AS FROM indicator_values LIMIT 0")
-    params = {"min_denominator": profile.disclosure.min_denominator,
-              "min_count": profile.disclosure.min_count}
+    params = {
+        "min_denominator": profile.disclosure.min_denominator,
+        "min_count": profile.disclosure.min_count,
+    }
     start = time.perf_counter()
     write_indicator_terms(con, [term_row(ind) for ind in indicators])
     run_functions(con, {ind.function for ind in indicators}, "bench_values", params)
@@ -115,7 +116,7 @@ def time_both(con, indicators: list, profile, reference, *args) -> tuple:
     interleaved so that both see the same load of the (shared) machine; one untimed run of
     ours first (the reference is warmed up by the caller). Returns (our values,
     our median seconds, the reference's result, its median seconds by function and total)."""
-    run_ours(con, indicators, profile)                 # warm-up, not timed
+    run_ours(con, indicators, profile)  # warm-up, not timed
     ours_s, runs = [], []
     for _ in range(REPEATS):
         ours, seconds = run_ours(con, indicators, profile)
@@ -146,15 +147,14 @@ def index_cases(wide: pd.DataFrame, indicators: list) -> tuple[list[Case], list[
         for ind in indicators:
             role = names(ind)
             if frame[[*role.values()]].isna().any().any():
-                continue                       # a term this date lacks: no value either side
+                continue  # a term this date lacks: no value either side
             units = pd.DataFrame({"x": frame[role["group"]], "t": frame[role["total"]]})
             if "other" in role:
                 units["y"] = frame[role["other"]]
                 units["xy"] = units["x"] + units["y"]
             units = units[units["t"] > 0]
             if "residents" in role:
-                units = units[frame.loc[units.index, role["residents"]]
-                              >= ind.min_unit_population]
+                units = units[frame.loc[units.index, role["residents"]] >= ind.min_unit_population]
             rest = units["y"].sum() if "y" in units else (units["t"] - units["x"]).sum()
             case = Case(ind, ref_date, level, units.droplevel([0, 1]))
             if units["x"].sum() > 0 and rest > 0:
@@ -170,14 +170,14 @@ def pysal_value(case: Case) -> float:
     function, units = case.ind.function, case.units
     if function == "segregation_is":
         return Dissim(units, "x", "t").statistic
-    if function == "dissimilarity":     # D of x and y = Dissim with total x + y
+    if function == "dissimilarity":  # D of x and y = Dissim with total x + y
         return Dissim(units, "x", "xy").statistic
     if function == "isolation":
         return Isolation(units, "x", "t").statistic
     if function == "exposure":
         if "y" in units and not np.array_equal(units["xy"], units["t"]):
             raise SystemExit(f"{case.ind.id}: named group is not the rest; PySAL has no index")
-        return Interaction(units, "x", "t").statistic      # y = the rest of t
+        return Interaction(units, "x", "t").statistic  # y = the rest of t
     if function == "entropy":
         return Entropy(units, "x", "t").statistic
     if function == "gini":
@@ -209,8 +209,14 @@ def pysal_loop(cases: list[Case]) -> tuple[list[float], dict[str, float]]:
 # --- comparison ----------------------------------------------------------------------------
 
 
-def compare(ours: dict, cases: list[Case], expected: list[float], undefined: list[Case],
-            root: str, errors: list[str]) -> dict[str, dict]:
+def compare(
+    ours: dict,
+    cases: list[Case],
+    expected: list[float],
+    undefined: list[Case],
+    root: str,
+    errors: list[str],
+) -> dict[str, dict]:
     """Every case against the engine's row; per function (values, max |difference|)."""
     found: dict[str, dict] = defaultdict(lambda: {"values": 0, "max_abs_diff": 0.0})
     for case, value in [*zip(cases, expected, strict=True), *((c, None) for c in undefined)]:
@@ -218,8 +224,10 @@ def compare(ours: dict, cases: list[Case], expected: list[float], undefined: lis
         mine, flag, n_units = ours.get(key, (None, "missing", None))
         wanted = None if value is not None else "undefined"
         if n_units != len(case.units) or flag != wanted or (mine is None) != (value is None):
-            errors.append(f"{key}: ours {mine!r} ({flag}, {n_units} units), "
-                          f"reference {value!r} ({wanted}, {len(case.units)} units)")
+            errors.append(
+                f"{key}: ours {mine!r} ({flag}, {n_units} units), "
+                f"reference {value!r} ({wanted}, {len(case.units)} units)"
+            )
         elif value is not None:
             difference = abs(mine - value)
             stats = found[case.ind.function]
@@ -285,8 +293,9 @@ def open_copy(workdir: Path, profile_path: str):
 def indicators_of(con, profile) -> tuple[object, list, dict[str, list]]:
     """(catalogue, every indicator the build computed, those by function)."""
     catalogue = load_catalogue(profile.indicators)
-    ids = {r[0] for r in con.execute("SELECT DISTINCT indicator_id FROM indicator_values")
-           .fetchall()}
+    ids = {
+        r[0] for r in con.execute("SELECT DISTINCT indicator_id FROM indicator_values").fetchall()
+    }
     computed = [ind for ind in catalogue.indicators if ind.id in ids]
     by_function = defaultdict(list)
     for ind in computed:
@@ -297,8 +306,10 @@ def indicators_of(con, profile) -> tuple[object, list, dict[str, list]]:
 def published_difference(con, ours: dict, errors: list[str]) -> float:
     """Max |difference| of our run to the values the build published (same SQL, so only
     the order of floating-point sums may differ)."""
-    rows = con.execute(VALUES_SQL.format(table="indicator_values") + "WHERE list_contains("
-                       "$ids, indicator_id)", {"ids": sorted({k[0] for k in ours})}).fetchall()
+    rows = con.execute(
+        VALUES_SQL.format(table="indicator_values") + "WHERE list_contains($ids, indicator_id)",
+        {"ids": sorted({k[0] for k in ours})},
+    ).fetchall()
     worst = 0.0
     for row in rows:
         mine = ours.get(tuple(row[:4]), (None, "missing", None))
@@ -311,8 +322,7 @@ def published_difference(con, ours: dict, errors: list[str]) -> float:
     return worst
 
 
-def bench_indices(con, profile, by_function: dict, wide: pd.DataFrame,
-                  errors: list[str]) -> dict:
+def bench_indices(con, profile, by_function: dict, wide: pd.DataFrame, errors: list[str]) -> dict:
     """The six PySAL indices: both sides timed, every value compared."""
     chosen = [ind for f in PYSAL_FUNCTIONS for ind in by_function[f]]
     (cases, undefined), prepare_s = timed(index_cases, wide, chosen)
@@ -322,19 +332,30 @@ def bench_indices(con, profile, by_function: dict, wide: pd.DataFrame,
     con.execute("SET threads = 1")
     ours_1thread_s = time_ours(con, chosen, profile)
     con.execute("RESET threads")
-    functions = {f: {"indicators": len(by_function[f]),
-                     **found.get(f, {"values": 0, "max_abs_diff": 0.0}),
-                     "ours_s": time_ours(con, by_function[f], profile),
-                     "pysal_s": pysal_s[f]} for f in PYSAL_FUNCTIONS}
-    return {"indicators": len(chosen), "pysal_calls": len(cases),
-            "undefined_both": len(undefined),
-            "values": sum(f["values"] for f in found.values()),
-            "max_abs_diff": max(f["max_abs_diff"] for f in found.values()),
-            "ours_s": ours_s, "ours_1thread_s": ours_1thread_s, "pysal_prepare_s": prepare_s,
-            "pysal_warm_up_s": warm_up_s, "pysal_s": pysal_s["total"],
-            "ratio": pysal_s["total"] / ours_s,
-            "ours_published_max_abs_diff": published_difference(con, ours, errors),
-            "functions": functions}
+    functions = {
+        f: {
+            "indicators": len(by_function[f]),
+            **found.get(f, {"values": 0, "max_abs_diff": 0.0}),
+            "ours_s": time_ours(con, by_function[f], profile),
+            "pysal_s": pysal_s[f],
+        }
+        for f in PYSAL_FUNCTIONS
+    }
+    return {
+        "indicators": len(chosen),
+        "pysal_calls": len(cases),
+        "undefined_both": len(undefined),
+        "values": sum(f["values"] for f in found.values()),
+        "max_abs_diff": max(f["max_abs_diff"] for f in found.values()),
+        "ours_s": ours_s,
+        "ours_1thread_s": ours_1thread_s,
+        "pysal_prepare_s": prepare_s,
+        "pysal_warm_up_s": warm_up_s,
+        "pysal_s": pysal_s["total"],
+        "ratio": pysal_s["total"] / ours_s,
+        "ours_published_max_abs_diff": published_difference(con, ours, errors),
+        "functions": functions,
+    }
 
 
 def bench_concentration(con, profile, indicators: list, wide, errors: list[str]) -> dict:
@@ -343,17 +364,27 @@ def bench_concentration(con, profile, indicators: list, wide, errors: list[str])
     warm_up(cases)
     ours, ours_s, expected, numpy_s = time_both(con, indicators, profile, pysal_loop, cases)
     found = compare(ours, cases, expected, undefined, profile.geography.root.id, errors)
-    return {"indicators": len(indicators), **found["concentration_share"], "ours_s": ours_s,
-            "numpy_prepare_s": prepare_s, "numpy_s": numpy_s["total"]}
+    return {
+        "indicators": len(indicators),
+        **found["concentration_share"],
+        "ours_s": ours_s,
+        "numpy_prepare_s": prepare_s,
+        "numpy_s": numpy_s["total"],
+    }
 
 
 def bench_lq(con, profile, indicators: list, wide, errors: list[str]) -> dict:
     """location_quotient per area against PySAL MultiLocationQuotient."""
     frames, prepare_s = timed(lq_frames, wide, indicators)
-    lq_loop(frames[:1])                                # warm-up, not timed
+    lq_loop(frames[:1])  # warm-up, not timed
     ours, ours_s, expected, pysal_s = time_both(con, indicators, profile, lq_loop, frames)
-    return {"indicators": len(indicators), **compare_lq(ours, expected, errors),
-            "ours_s": ours_s, "pysal_prepare_s": prepare_s, "pysal_s": pysal_s["total"]}
+    return {
+        "indicators": len(indicators),
+        **compare_lq(ours, expected, errors),
+        "ours_s": ours_s,
+        "pysal_prepare_s": prepare_s,
+        "pysal_s": pysal_s["total"],
+    }
 
 
 def run(workdir: Path, profile_path: str) -> dict:
@@ -361,26 +392,33 @@ def run(workdir: Path, profile_path: str) -> dict:
     load_before = os.getloadavg()[0]
     catalogue, computed, by_function = indicators_of(con, profile)
     _, engine_prepare_s = timed(prepare_engine, con, catalogue, profile, computed)
-    dates, units = con.execute("SELECT count(DISTINCT ref_date), count(*) FROM term_counts "
-                               "WHERE term = 'total' AND level = $finest",
-                               {"finest": profile.level_ids()[-1]}).fetchall()[0]
+    dates, units = con.execute(
+        "SELECT count(DISTINCT ref_date), count(*) FROM term_counts "
+        "WHERE term = 'total' AND level = $finest",
+        {"finest": profile.level_ids()[-1]},
+    ).fetchall()[0]
     wide, unit_table_s = timed(unit_table, con, computed)
     errors: list[str] = []
     result = {
-        "step": "segregation", "instance": profile.instance, "repeats": REPEATS,
+        "step": "segregation",
+        "instance": profile.instance,
+        "repeats": REPEATS,
         "versions": {p: version(p) for p in ("segregation", "libpysal", "numpy", "pandas")},
-        "build_s": build_s, "dates": dates, "levels": profile.level_ids()[1:],
-        "finest_unit_dates": units, "term_counts_rows": con.execute(
-            "SELECT count(*) FROM term_counts").fetchall()[0][0],
-        "engine_prepare_s": engine_prepare_s, "unit_table_s": unit_table_s,
+        "build_s": build_s,
+        "dates": dates,
+        "levels": profile.level_ids()[1:],
+        "finest_unit_dates": units,
+        "term_counts_rows": con.execute("SELECT count(*) FROM term_counts").fetchall()[0][0],
+        "engine_prepare_s": engine_prepare_s,
+        "unit_table_s": unit_table_s,
         "indices": bench_indices(con, profile, by_function, wide, errors),
         "concentration_share": bench_concentration(
-            con, profile, by_function["concentration_share"], wide, errors),
-        "location_quotient": bench_lq(con, profile, by_function["location_quotient"], wide,
-                                      errors),
+            con, profile, by_function["concentration_share"], wide, errors
+        ),
+        "location_quotient": bench_lq(con, profile, by_function["location_quotient"], wide, errors),
     }
     con.close()
-    result["load_average"] = [load_before, os.getloadavg()[0]]     # 1 min, before / after
+    result["load_average"] = [load_before, os.getloadavg()[0]]  # 1 min, before / after
     if errors:
         print(json.dumps(result, indent=1), file=sys.stderr)
         raise SystemExit(f"{len(errors)} values differ:\n" + "\n".join(errors[:50]))

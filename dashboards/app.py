@@ -100,8 +100,12 @@ def _shell() -> html.Div:
         [
             components.skip_link(lang),
             dcc.Location(id=ids.NAV_LOCATION),
-            components.navbar(meta.get("title"), nav_pages, lang,
-                              _instance_titles() if len(context.instances()) > 1 else {}),
+            components.navbar(
+                meta.get("title"),
+                nav_pages,
+                lang,
+                _instance_titles() if len(context.instances()) > 1 else {},
+            ),
             html.Main(dash.page_container, className="page", id=ids.MAIN, tabIndex="-1"),
             components.footer(meta, lang),
         ],
@@ -111,8 +115,10 @@ def _shell() -> html.Div:
 
 def _instance_titles() -> dict[str, str]:
     """Name -> title (``meta.title``) of every instance this app serves."""
-    return {name: catalogue.meta(queries.open_warehouse(path)).get("title") or name
-            for name, path in context.instances().items()}
+    return {
+        name: catalogue.meta(queries.open_warehouse(path)).get("title") or name
+        for name, path in context.instances().items()
+    }
 
 
 def _order(page: dict) -> int:

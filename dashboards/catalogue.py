@@ -15,8 +15,17 @@ from dashboards.i18n import localized_column
 from dashboards.queries import Warehouse
 
 # City-wide indices computed over the units of a level (one value per root area and level).
-SEGREGATION_FUNCTIONS = frozenset({"segregation_is", "dissimilarity", "isolation", "exposure",
-                                   "entropy", "gini", "concentration_share"})
+SEGREGATION_FUNCTIONS = frozenset(
+    {
+        "segregation_is",
+        "dissimilarity",
+        "isolation",
+        "exposure",
+        "entropy",
+        "gini",
+        "concentration_share",
+    }
+)
 
 
 @dataclass(frozen=True)

@@ -71,7 +71,12 @@ class ChangeSelection:
         """The page's slope chart (:func:`compare_figures.slope_chart`), its names kept
         apart for a plot ``plot_px`` high."""
         return compare_figures.slope_chart(
-            self.frame, self.city, self.indicator, self.level_label, self.dates, self.lang,
+            self.frame,
+            self.city,
+            self.indicator,
+            self.level_label,
+            self.dates,
+            self.lang,
             plot_px,
         )
 

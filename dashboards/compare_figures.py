@@ -276,15 +276,22 @@ def _slope_labels(fig: go.Figure, ends: list, values: pd.Series, plot_px: int) -
         gap = SLOPE_LABEL_PX * (axis[1] - axis[0]) / plot_px
         positions = spread([float(end[0]) for end in ends], gap)
         tolerance = 1e-12 * (axis[1] - axis[0])
-        if not positions or (positions[0] - gap / 2 >= axis[0] - tolerance
-                             and positions[-1] + gap / 2 <= axis[1] + tolerance):
+        if not positions or (
+            positions[0] - gap / 2 >= axis[0] - tolerance
+            and positions[-1] + gap / 2 <= axis[1] + tolerance
+        ):
             break
         axis = [min(axis[0], positions[0] - gap / 2), max(axis[1], positions[-1] + gap / 2)]
     fig.update_yaxes(range=axis, autorange=False)
     for (_, name, color), y in zip(ends, positions, strict=True):
         fig.add_annotation(
             # x: date B by its number on the category axis, as plotly asks of annotations
-            name=SLOPE_LABEL_NAME, text=name, x=1, y=y, xanchor="left", xshift=8,
+            name=SLOPE_LABEL_NAME,
+            text=name,
+            x=1,
+            y=y,
+            xanchor="left",
+            xshift=8,
             showarrow=False,
             font={"size": SLOPE_LABEL_FONT_PX, "color": NAME_COLORS.get(color, color)},
         )

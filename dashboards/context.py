@@ -25,8 +25,8 @@ import flask
 from dashboards import queries
 from dashboards.i18n import LANGUAGES
 
-INSTANCES_KEY = "IMON_INSTANCES"   # {name: curated directory}, the first is the default
-LANG_KEY = "IMON_LANG"             # the default language
+INSTANCES_KEY = "IMON_INSTANCES"  # {name: curated directory}, the first is the default
+LANG_KEY = "IMON_LANG"  # the default language
 PERSISTENT = ("instance", "lang")  # query parameters kept across pages
 
 

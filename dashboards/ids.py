@@ -87,6 +87,7 @@ DATA_COUNT = "data-count"
 DATA_TABLE = "data-table"
 DATA_URL = "data-url"
 
+
 # Sortable tables: one state store per table (assets/keyboard.js writes it)
 def sort_state(table: str) -> str:
     """Store holding ``{"col": ..., "desc": ..., "page": ...}`` for ``table``."""

@@ -272,8 +272,9 @@ def _print_multiples(profile: ProfileSelection, columns: Columns, panel_px: int)
     fig = profile.multiples_figure()
     plot_px = _print_panels(fig, columns, panel_px)
     figures.date_axis(fig, sorted(profile.series["ref_date"].unique()), most=columns.ticks)
-    return export.print_ready(fig, multiples_notes(profile.series, profile.lang), plot_px,
-                              axis_px=0)
+    return export.print_ready(
+        fig, multiples_notes(profile.series, profile.lang), plot_px, axis_px=0
+    )
 
 
 def multiples_chart(wh: Warehouse, area_id: str, ref_date: str, lang: str) -> Chart:

@@ -72,8 +72,12 @@ def build(profile: Profile, reporter: Reporter | None = None) -> BuildResult:
         return build_locked(profile, reporter)
 
 
-def build_locked(profile: Profile, reporter: Reporter, publish: bool = True,
-                 review: Callable[[Path], None] | None = None) -> BuildResult:
+def build_locked(
+    profile: Profile,
+    reporter: Reporter,
+    publish: bool = True,
+    review: Callable[[Path], None] | None = None,
+) -> BuildResult:
     """Build a snapshot while the caller holds :func:`warehouse.build_lock`.
 
     ``review`` gets the finished, unpublished snapshot folder (e.g. to write a report into
@@ -88,8 +92,9 @@ def build_locked(profile: Profile, reporter: Reporter, publish: bool = True,
         if review is not None:
             review(building)
         if publish:
-            result.snapshot = warehouse.publish(profile.curated_dir, building,
-                                                profile.keep_snapshots)
+            result.snapshot = warehouse.publish(
+                profile.curated_dir, building, profile.keep_snapshots
+            )
         else:
             result.snapshot = warehouse.stage(profile.curated_dir, building)
     except BaseException:
@@ -116,18 +121,22 @@ def discover_extracts(profile: Profile) -> list[tuple[date, Path]]:
     """Register extracts below the raw directory with their reference dates."""
     files = sorted(profile.raw_dir.glob(profile.register_source.files))
     if not files:
-        raise InputError(profile.raw_dir, "no register extract matches "
-                         f"'{profile.register_source.files}' (run 'imon demo-data' for the demo)")
+        raise InputError(
+            profile.raw_dir,
+            "no register extract matches "
+            f"'{profile.register_source.files}' (run 'imon demo-data' for the demo)",
+        )
     extracts: dict[date, Path] = {}
     for path in files:
         try:
             ref_date = date.fromisoformat(path.parent.name)
         except ValueError as exc:
-            raise InputError(path, f"folder name '{path.parent.name}' is not the reference "
-                             "date (expected YYYY-MM-DD)") from exc
+            raise InputError(
+                path,
+                f"folder name '{path.parent.name}' is not the reference date (expected YYYY-MM-DD)",
+            ) from exc
         if ref_date in extracts:
-            raise InputError(path, f"a second extract for {ref_date} (first: "
-                             f"{extracts[ref_date]})")
+            raise InputError(path, f"a second extract for {ref_date} (first: {extracts[ref_date]})")
         extracts[ref_date] = path
     return sorted(extracts.items())
 
@@ -141,10 +150,11 @@ def read_vintages(profile: Profile) -> list[AreaVintage]:
     for areas_csv in lists:
         shapes = sorted(areas_csv.parent.glob(Path(geo.geometry).name))
         if not shapes:
-            raise InputError(areas_csv.parent, f"no geometry file '{Path(geo.geometry).name}' "
-                             "next to the area list")
-        vintages.append(read_vintage(areas_csv, shapes[0], geo.level_names,
-                                     profile.level_ids()))
+            raise InputError(
+                areas_csv.parent,
+                f"no geometry file '{Path(geo.geometry).name}' next to the area list",
+            )
+        vintages.append(read_vintage(areas_csv, shapes[0], geo.level_names, profile.level_ids()))
     return vintages
 
 
@@ -158,8 +168,9 @@ def verify_raw(paths: list[Path]) -> dict[Path, str]:
     return digests
 
 
-def _build_into(building: Path, profile: Profile, catalogue: Catalogue, inputs: Inputs,
-                reporter: Reporter) -> BuildResult:
+def _build_into(
+    building: Path, profile: Profile, catalogue: Catalogue, inputs: Inputs, reporter: Reporter
+) -> BuildResult:
     con = duckdb.connect(str(building / warehouse.DATABASE))
     try:
         con.execute(SCHEMA_SQL)
@@ -167,7 +178,8 @@ def _build_into(building: Path, profile: Profile, catalogue: Catalogue, inputs: 
         write_levels(con, profile)
         loads = stage_tables(con, profile, inputs.tables, reporter.track)
         vintages = inputs.vintages or code_hierarchy.read_vintages(
-            profile, data_codes(con, profile))
+            profile, data_codes(con, profile)
+        )
         write_areas(con, vintages, profile)
         warnings = [w for v in vintages for w in v.warnings]
         loads = [("geography", f, None, None) for v in vintages for f in v.files] + loads
@@ -178,15 +190,20 @@ def _build_into(building: Path, profile: Profile, catalogue: Catalogue, inputs: 
         warnings += conflicts
         computed, skipped = compute(con, catalogue, profile)
         reporter.info("Zufallsverteilung simulieren …")
-        simulate(con, [i for i in catalogue.indicators if i.id in computed],
-                 catalogue.random_allocation)
+        simulate(
+            con, [i for i in catalogue.indicators if i.id in computed], catalogue.random_allocation
+        )
         for message in warnings + [f"Indikator übersprungen – {m}" for m in skipped]:
             reporter.info(f"[yellow]Hinweis:[/yellow] {message}")
         _write_catalogue(con, catalogue, profile, computed, sources)
         run_checks(con, profile.level_ids()[-1])
         _write_loads(con, profile, loads, inputs.digests)
-        ref_dates = [r[0] for r in con.execute(
-            "SELECT DISTINCT ref_date FROM indicator_values ORDER BY 1").fetchall()]
+        ref_dates = [
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT ref_date FROM indicator_values ORDER BY 1"
+            ).fetchall()
+        ]
         _write_meta(con, profile, ref_dates)
         reporter.info("Parquet schreiben …")
         _write_parquet(con, building / "parquet")
@@ -197,9 +214,13 @@ def _build_into(building: Path, profile: Profile, catalogue: Catalogue, inputs: 
     return BuildResult(building, persons, ref_dates, values, warnings, skipped)
 
 
-def _load_extracts(con: duckdb.DuckDBPyConnection, profile: Profile,
-                   extracts: list[tuple[date, Path]], reporter: Reporter,
-                   loads: list[tuple]) -> int:
+def _load_extracts(
+    con: duckdb.DuckDBPyConnection,
+    profile: Profile,
+    extracts: list[tuple[date, Path]],
+    reporter: Reporter,
+    loads: list[tuple],
+) -> int:
     total = 0
     for ref_date, path in reporter.track(extracts, "Melderegister laden", len(extracts)):
         _valid_areas(con, ref_date, profile.level_ids()[-1])
@@ -216,45 +237,88 @@ def _valid_areas(con: duckdb.DuckDBPyConnection, ref_date: date, finest: str) ->
     con.execute(
         "CREATE OR REPLACE TEMP TABLE valid_areas AS SELECT area_id FROM areas "
         "WHERE level = ? AND ? BETWEEN valid_from AND coalesce(valid_to, DATE '9999-12-31')",
-        [finest, ref_date])
+        [finest, ref_date],
+    )
 
 
-def _write_catalogue(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, profile: Profile,
-                     computed: list[str], term_sources: dict[str, set[str]]) -> None:
+def _write_catalogue(
+    con: duckdb.DuckDBPyConnection,
+    catalogue: Catalogue,
+    profile: Profile,
+    computed: list[str],
+    term_sources: dict[str, set[str]],
+) -> None:
     rows = []
     for order, ind in enumerate(catalogue.indicators):
         if ind.id not in computed:
             continue
         unit = catalogue.units[ind.unit]
         num, den = ind.numerator_label, ind.denominator_label
-        rows.append((ind.id, ind.function, ind.topic, ind.title.de, ind.title.en,
-                     ind.definition.de, ind.definition.en, num and num.de, den and den.de,
-                     num and num.en, den and den.en, ind.unit, unit.de, unit.en,
-                     ind.decimals, _source_line(ind, profile, term_sources), ind.definition_id,
-                     order))
+        rows.append(
+            (
+                ind.id,
+                ind.function,
+                ind.topic,
+                ind.title.de,
+                ind.title.en,
+                ind.definition.de,
+                ind.definition.en,
+                num and num.de,
+                den and den.de,
+                num and num.en,
+                den and den.en,
+                ind.unit,
+                unit.de,
+                unit.en,
+                ind.decimals,
+                _source_line(ind, profile, term_sources),
+                ind.definition_id,
+                order,
+            )
+        )
     con.executemany(f"INSERT INTO indicators VALUES ({', '.join('?' * 18)})", rows)
 
 
 def _source_line(ind, profile: Profile, term_sources: dict[str, set[str]]) -> str:
     """Attribution of every source an indicator's numbers come from."""
     tables = {t.id: t.attribution for t in profile.tables}
-    used = sorted({s for ref in ind.terms().values()
-                   for s in term_sources.get(term_name(term_key(ref)), {"register"})})
-    texts = [profile.register_source.attribution if s == "register" and profile.register_source
-             else tables.get(s, s) for s in used]
+    used = sorted(
+        {
+            s
+            for ref in ind.terms().values()
+            for s in term_sources.get(term_name(term_key(ref)), {"register"})
+        }
+    )
+    texts = [
+        profile.register_source.attribution
+        if s == "register" and profile.register_source
+        else tables.get(s, s)
+        for s in used
+    ]
     return "; ".join(dict.fromkeys(texts))
 
 
-def _write_loads(con: duckdb.DuckDBPyConnection, profile: Profile, loads: list[tuple],
-                 digests: dict[Path, str]) -> None:
+def _write_loads(
+    con: duckdb.DuckDBPyConnection, profile: Profile, loads: list[tuple], digests: dict[Path, str]
+) -> None:
     now = datetime.now(UTC).replace(tzinfo=None)
     rows = []
     for load_id, (source, path, count, ref_date) in enumerate(loads, start=1):
         digest = digests[path]
         if count is None:
             count = _line_count(path)
-        rows.append((load_id, source, str(path.relative_to(profile.raw_dir)), digest, count,
-                     ref_date, now, "ok"))
+        rows.append(
+            (
+                load_id,
+                source,
+                str(path.relative_to(profile.raw_dir)),
+                digest,
+                count,
+                ref_date,
+                now,
+                "ok",
+            )
+        )
     con.executemany("INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
 
@@ -264,8 +328,11 @@ def _check_sidecar(path: Path, digest: str) -> None:
         return
     recorded = (yaml.safe_load(sidecar.read_text(encoding="utf-8")) or {}).get("sha256")
     if recorded is not None and str(recorded) != digest:
-        raise InputError(path, f"sha256 {digest} differs from {recorded} recorded in "
-                         f"{sidecar.name}: the raw file was changed after delivery")
+        raise InputError(
+            path,
+            f"sha256 {digest} differs from {recorded} recorded in "
+            f"{sidecar.name}: the raw file was changed after delivery",
+        )
 
 
 def _line_count(path: Path) -> int:
@@ -273,8 +340,7 @@ def _line_count(path: Path) -> int:
         return sum(1 for _ in handle)
 
 
-def _write_meta(con: duckdb.DuckDBPyConnection, profile: Profile,
-                ref_dates: list[date]) -> None:
+def _write_meta(con: duckdb.DuckDBPyConnection, profile: Profile, ref_dates: list[date]) -> None:
     if not ref_dates:
         raise InputError(profile.raw_dir, "no indicator could be computed from the data")
     sources = [profile.register_source] if profile.register_source else []
@@ -282,9 +348,13 @@ def _write_meta(con: duckdb.DuckDBPyConnection, profile: Profile,
         "instance": profile.instance,
         "title": profile.title,
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "attribution": "; ".join(dict.fromkeys(
-            part.strip() for s in sources + list(profile.tables)
-            for part in s.attribution.split(";"))),
+        "attribution": "; ".join(
+            dict.fromkeys(
+                part.strip()
+                for s in sources + list(profile.tables)
+                for part in s.attribution.split(";")
+            )
+        ),
         "first_ref_date": ref_dates[0].isoformat(),
         "last_ref_date": ref_dates[-1].isoformat(),
         "indicators_sha256": sha256_of(profile.indicators),
@@ -300,11 +370,14 @@ def _write_meta(con: duckdb.DuckDBPyConnection, profile: Profile,
 
 def _write_parquet(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
     folder.mkdir()
-    tables = [r[0] for r in con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE NOT temporary ORDER BY 1").fetchall()]
+    tables = [
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE NOT temporary ORDER BY 1"
+        ).fetchall()
+    ]
     for table in tables:
         partitioned = table in PARTITIONED
         target = str(folder / (table if partitioned else f"{table}.parquet")).replace("'", "''")
         options = ", PARTITION_BY (ref_date)" if partitioned else ""
         con.execute(f"COPY {table} TO '{target}' (FORMAT parquet, COMPRESSION zstd{options})")
-

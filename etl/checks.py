@@ -76,5 +76,4 @@ def run_checks(con: duckdb.DuckDBPyConnection, finest_level: str) -> None:
         if rows:
             failures.append(f"{name}: failed, e.g. {rows[:3]}")
     if failures:
-        raise CheckError("warehouse checks failed, nothing published:\n  " +
-                         "\n  ".join(failures))
+        raise CheckError("warehouse checks failed, nothing published:\n  " + "\n  ".join(failures))

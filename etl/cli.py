@@ -26,8 +26,12 @@ class RichReporter(Reporter):
         console.print(message)
 
     def track(self, items: Iterable, description: str, total: int) -> Iterator:
-        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                   TimeElapsedColumn())
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+        )
         with Progress(*columns, console=console, transient=False) as progress:
             yield from progress.track(items, total=total, description=description)
 
@@ -46,8 +50,9 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.close()
         return 0
     except OSError as exc:  # disk full, permissions, …: nothing published has changed
-        console.print(f"[bold red]Ein-/Ausgabefehler:[/bold red] {exc}", highlight=False,
-                      soft_wrap=True)
+        console.print(
+            f"[bold red]Ein-/Ausgabefehler:[/bold red] {exc}", highlight=False, soft_wrap=True
+        )
         return 1
 
 
@@ -55,8 +60,12 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="imon", description="Integrationsmonitor")
     sub = parser.add_subparsers(dest="command", required=True)
     profile = argparse.ArgumentParser(add_help=False)
-    profile.add_argument("--profile", type=Path, default=None,
-                         help="instance profile (YAML); default: the demo city Musterstadt")
+    profile.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        help="instance profile (YAML); default: the demo city Musterstadt",
+    )
 
     demo = sub.add_parser("demo-data", parents=[profile], help="write the demo city's raw files")
     demo.add_argument("--persons", type=int, default=110_000)
@@ -66,26 +75,39 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--force", action="store_true", help="overwrite existing demo files")
     demo.set_defaults(run=_demo_data)
 
-    sub.add_parser("build", parents=[profile], help="raw files -> published warehouse"
-                   ).set_defaults(run=_build)
+    sub.add_parser(
+        "build", parents=[profile], help="raw files -> published warehouse"
+    ).set_defaults(run=_build)
 
-    refresh = sub.add_parser("refresh", parents=[profile],
-                             help="take in new deliveries -> staged snapshot + review report")
+    refresh = sub.add_parser(
+        "refresh",
+        parents=[profile],
+        help="take in new deliveries -> staged snapshot + review report",
+    )
     refresh.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    refresh.add_argument("--publish", action="store_true",
-                         help="publish the staged snapshot right away")
+    refresh.add_argument(
+        "--publish", action="store_true", help="publish the staged snapshot right away"
+    )
     refresh.set_defaults(run=_refresh)
-    sub.add_parser("publish", parents=[profile], help="publish the staged snapshot"
-                   ).set_defaults(run=_publish)
-    sub.add_parser("rollback", parents=[profile], help="serve the previous snapshot again"
-                   ).set_defaults(run=_rollback)
-    sub.add_parser("snapshots", parents=[profile], help="list snapshots with their sources"
-                   ).set_defaults(run=_snapshots)
+    sub.add_parser("publish", parents=[profile], help="publish the staged snapshot").set_defaults(
+        run=_publish
+    )
+    sub.add_parser(
+        "rollback", parents=[profile], help="serve the previous snapshot again"
+    ).set_defaults(run=_rollback)
+    sub.add_parser(
+        "snapshots", parents=[profile], help="list snapshots with their sources"
+    ).set_defaults(run=_snapshots)
 
     serve = sub.add_parser("serve", help="serve the dashboard")
-    serve.add_argument("--profile", type=Path, action="append", default=None,
-                       help="instance profile (YAML), repeatable: several instances in one "
-                            "dashboard (?instance=<name>); default: the demo city")
+    serve.add_argument(
+        "--profile",
+        type=Path,
+        action="append",
+        default=None,
+        help="instance profile (YAML), repeatable: several instances in one "
+        "dashboard (?instance=<name>); default: the demo city",
+    )
     serve.add_argument("--port", type=int, default=8050)
     serve.add_argument("--host", default="127.0.0.1")
     serve.set_defaults(run=_serve)
@@ -97,22 +119,36 @@ def _parser() -> argparse.ArgumentParser:
     values.add_argument("--area")
     values.set_defaults(run=_values)
 
-    export = sub.add_parser("export", parents=[profile],
-                            help="print-ready charts (png/svg/pdf) and tables (csv/xlsx)")
-    export.add_argument("--indicator", nargs="+", action="extend", required=True,
-                        dest="indicators", metavar="ID")
+    export = sub.add_parser(
+        "export", parents=[profile], help="print-ready charts (png/svg/pdf) and tables (csv/xlsx)"
+    )
+    export.add_argument(
+        "--indicator", nargs="+", action="extend", required=True, dest="indicators", metavar="ID"
+    )
     export.add_argument("--area", help="area of the time series (default: the city)")
     export.add_argument("--date", type=_iso_date, dest="ref_date", help="date of the maps")
     export.add_argument("--level", help="level of the maps (default: finest with boundaries)")
-    export.add_argument("--format", action="append", required=True, dest="formats",
-                        help="png, svg, pdf, csv, xlsx (repeat or comma-separate)")
+    export.add_argument(
+        "--format",
+        action="append",
+        required=True,
+        dest="formats",
+        help="png, svg, pdf, csv, xlsx (repeat or comma-separate)",
+    )
     export.add_argument("--out", type=Path, required=True, help="folder for the files")
     export.add_argument("--lang", choices=["de", "en"], default="de")
-    export.add_argument("--classes", type=str.lower, default="quantile",
-                        help="classes of the maps: quantile, equal (intervals) or jenks "
-                             "(natural breaks); default quantile")
-    export.add_argument("--definition", action="store_true",
-                        help="add each indicator's definition to the chart notes")
+    export.add_argument(
+        "--classes",
+        type=str.lower,
+        default="quantile",
+        help="classes of the maps: quantile, equal (intervals) or jenks "
+        "(natural breaks); default quantile",
+    )
+    export.add_argument(
+        "--definition",
+        action="store_true",
+        help="add each indicator's definition to the chart notes",
+    )
     export.set_defaults(run=_export)
     return parser
 
@@ -129,11 +165,18 @@ def _demo_data(args: argparse.Namespace) -> int:
 
     profile = load_profile(args.profile)
     if any(profile.raw_dir.glob("*/*/*")) and not args.force:
-        console.print(f"Demo-Rohdaten liegen bereits in {profile.raw_dir} "
-                      "(--force erzeugt sie neu).")
+        console.print(
+            f"Demo-Rohdaten liegen bereits in {profile.raw_dir} (--force erzeugt sie neu)."
+        )
         return 0
-    paths = write_demo(profile.raw_dir, persons=args.persons, first_year=args.first_year,
-                       last_year=args.last_year, seed=args.seed, progress=console.print)
+    paths = write_demo(
+        profile.raw_dir,
+        persons=args.persons,
+        first_year=args.first_year,
+        last_year=args.last_year,
+        seed=args.seed,
+        progress=console.print,
+    )
     console.print(f"{len(paths)} Dateien nach {profile.raw_dir} geschrieben.")
     return 0
 
@@ -142,17 +185,26 @@ def _build(args: argparse.Namespace) -> int:
     profile = load_profile(args.profile)
     result = build(profile, RichReporter())
     persons = f"{_de(result.persons)} Personen, " if profile.register_source else ""
-    console.print(f"[green]Veröffentlicht:[/green] {result.snapshot.name} — {persons}"
-                  f"{len(result.ref_dates)} Stichtage, {_de(result.values)} Indikatorwerte"
-                  + (f", {len(result.skipped)} Indikatoren ohne Daten" if result.skipped else ""),
-                  soft_wrap=True)
+    console.print(
+        f"[green]Veröffentlicht:[/green] {result.snapshot.name} — {persons}"
+        f"{len(result.ref_dates)} Stichtage, {_de(result.values)} Indikatorwerte"
+        + (f", {len(result.skipped)} Indikatoren ohne Daten" if result.skipped else ""),
+        soft_wrap=True,
+    )
     return 0
 
 
-DELIVERY_STATUS = {"new": "neu", "unchanged": "unverändert, nicht erneut kopiert",
-                   "revision": "Revision, die bisherige Datei bleibt unter .revisions/"}
-SNAPSHOT_STATE = {"current": "veröffentlicht", "staged": "vorgemerkt",
-                  "previous": "vorheriger (imon rollback)", "kept": "aufbewahrt"}
+DELIVERY_STATUS = {
+    "new": "neu",
+    "unchanged": "unverändert, nicht erneut kopiert",
+    "revision": "Revision, die bisherige Datei bleibt unter .revisions/",
+}
+SNAPSHOT_STATE = {
+    "current": "veröffentlicht",
+    "staged": "vorgemerkt",
+    "previous": "vorheriger (imon rollback)",
+    "kept": "aufbewahrt",
+}
 
 
 def _refresh(args: argparse.Namespace) -> int:
@@ -162,10 +214,14 @@ def _refresh(args: argparse.Namespace) -> int:
     profile = load_profile(args.profile)
     result = refresh(profile, args.files, RichReporter(), publish=args.publish)
     for d in result.deliveries:
-        console.print(f"{d.file.name} → {d.source.id}, Stichtag "
-                      f"{', '.join(x.isoformat() for x in d.ref_dates)}: "
-                      f"{DELIVERY_STATUS[d.status]} ({d.target})", highlight=False,
-                      soft_wrap=True, markup=False)
+        console.print(
+            f"{d.file.name} → {d.source.id}, Stichtag "
+            f"{', '.join(x.isoformat() for x in d.ref_dates)}: "
+            f"{DELIVERY_STATUS[d.status]} ({d.target})",
+            highlight=False,
+            soft_wrap=True,
+            markup=False,
+        )
     for line in summary(result.report) if result.report else []:
         console.print(line, highlight=False, soft_wrap=True, markup=False)
     if result.report_path:
@@ -176,9 +232,11 @@ def _refresh(args: argparse.Namespace) -> int:
         console.print(f"[green]Veröffentlicht:[/green] {result.snapshot.name}")
     else:
         again = f" --profile {args.profile}" if args.profile else ""
-        console.print(f"[yellow]Vorgemerkt, nicht veröffentlicht:[/yellow] "
-                      f"{result.snapshot.name} — nach Durchsicht: imon publish{again}",
-                      soft_wrap=True)
+        console.print(
+            f"[yellow]Vorgemerkt, nicht veröffentlicht:[/yellow] "
+            f"{result.snapshot.name} — nach Durchsicht: imon publish{again}",
+            soft_wrap=True,
+        )
     return 0
 
 
@@ -186,8 +244,11 @@ def _publish(args: argparse.Namespace) -> int:
     from etl.deliveries import publish
 
     before, now = publish(load_profile(args.profile))
-    console.print(f"[green]Veröffentlicht:[/green] {now.name} (bisher: "
-                  f"{before.name if before else '–'}; zurück mit imon rollback)", soft_wrap=True)
+    console.print(
+        f"[green]Veröffentlicht:[/green] {now.name} (bisher: "
+        f"{before.name if before else '–'}; zurück mit imon rollback)",
+        soft_wrap=True,
+    )
     return 0
 
 
@@ -195,8 +256,11 @@ def _rollback(args: argparse.Namespace) -> int:
     from etl.deliveries import rollback
 
     before, now = rollback(load_profile(args.profile))
-    console.print(f"[green]Zurückgesetzt:[/green] veröffentlicht ist wieder {now.name} "
-                  f"(bisher: {before.name})", soft_wrap=True)
+    console.print(
+        f"[green]Zurückgesetzt:[/green] veröffentlicht ist wieder {now.name} "
+        f"(bisher: {before.name})",
+        soft_wrap=True,
+    )
     return 0
 
 
@@ -205,8 +269,10 @@ def _snapshots(args: argparse.Namespace) -> int:
 
     for snap in snapshots(load_profile(args.profile).curated_dir):
         meta = snap.meta
-        print(f"{snap.path.name}  {SNAPSHOT_STATE[snap.state]}  gebaut {meta.get('built_at')}  "
-              f"Stichtage {meta.get('first_ref_date')} – {meta.get('last_ref_date')}")
+        print(
+            f"{snap.path.name}  {SNAPSHOT_STATE[snap.state]}  gebaut {meta.get('built_at')}  "
+            f"Stichtage {meta.get('first_ref_date')} – {meta.get('last_ref_date')}"
+        )
         for source, file, ref_date, sha256, rows in snap.loads:
             print(f"    {source}  {ref_date or '–'}  {file}  {rows} Zeilen  sha256 {sha256}")
     return 0
@@ -230,8 +296,7 @@ def _serve(args: argparse.Namespace) -> int:
     app = create_app({profile.instance: profile.curated_dir for profile in profiles})
     console.print(f"Dashboard: http://{args.host}:{args.port}/  (Strg+C beendet)")
     if len(profiles) > 1:
-        console.print("Datenbestände: " + ", ".join(
-            f"{name} (?instance={name})" for name in names))
+        console.print("Datenbestände: " + ", ".join(f"{name} (?instance={name})" for name in names))
     app.run(host=args.host, port=args.port, debug=False)
     return 0
 
@@ -240,8 +305,9 @@ def _values(args: argparse.Namespace) -> int:
     from etl.values import write_values
 
     profile = load_profile(args.profile)
-    write_values(profile.curated_dir, sys.stdout, args.indicator, args.level, args.ref_date,
-                 args.area)
+    write_values(
+        profile.curated_dir, sys.stdout, args.indicator, args.level, args.ref_date, args.area
+    )
     return 0
 
 
@@ -250,10 +316,20 @@ def _export(args: argparse.Namespace) -> int:
 
     profile = load_profile(args.profile)
     indicators = [i for value in args.indicators for i in value.split(",") if i]
-    request = ExportRequest(indicators, parse_formats(args.formats), args.out, args.level,
-                            args.ref_date, args.area, args.lang, args.definition, args.classes)
-    written = run_export(profile.curated_dir, request,
-                         lambda m: console.print(m, highlight=False, soft_wrap=True))
+    request = ExportRequest(
+        indicators,
+        parse_formats(args.formats),
+        args.out,
+        args.level,
+        args.ref_date,
+        args.area,
+        args.lang,
+        args.definition,
+        args.classes,
+    )
+    written = run_export(
+        profile.curated_dir, request, lambda m: console.print(m, highlight=False, soft_wrap=True)
+    )
     console.print(f"[green]{len(written)} Dateien[/green] nach {args.out} geschrieben.")
     return 0
 

@@ -58,8 +58,8 @@ WILDCARD = re.compile(r"[*?\[]")
 class Source:
     """One source of the profile: the register or a table, with its file pattern."""
 
-    id: str                     # 'register' or the table id
-    pattern: str                # glob below the raw folder
+    id: str  # 'register' or the table id
+    pattern: str  # glob below the raw folder
     entry: Register | AreaTable | GenesisTable
 
     @property
@@ -75,17 +75,17 @@ class Delivery:
     source: Source
     ref_dates: list[date]
     sha256: str
-    target: Path                # where it goes (or, if unchanged, where it already is)
-    status: str                 # 'new', 'unchanged' or 'revision'
+    target: Path  # where it goes (or, if unchanged, where it already is)
+    status: str  # 'new', 'unchanged' or 'revision'
     replaces: list[Path] = field(default_factory=list)
 
 
 @dataclass
 class RefreshResult:
     deliveries: list[Delivery]
-    snapshot: Path | None       # the staged (or published) snapshot; None = nothing new
+    snapshot: Path | None  # the staged (or published) snapshot; None = nothing new
     published: bool
-    report: plausibility.Report | None = None   # None if the snapshot was built earlier
+    report: plausibility.Report | None = None  # None if the snapshot was built earlier
 
     @property
     def report_path(self) -> Path | None:
@@ -93,8 +93,9 @@ class RefreshResult:
         return path if path and path.is_file() else None
 
 
-def refresh(profile: Profile, files: Sequence[Path], reporter: Reporter | None = None,
-            publish: bool = False) -> RefreshResult:
+def refresh(
+    profile: Profile, files: Sequence[Path], reporter: Reporter | None = None, publish: bool = False
+) -> RefreshResult:
     """Take ``files`` in, build and review a staged snapshot; publish it if ``publish``."""
     reporter = reporter or Reporter()
     curated = profile.curated_dir
@@ -102,10 +103,10 @@ def refresh(profile: Profile, files: Sequence[Path], reporter: Reporter | None =
         for step in warehouse.journal_undo(curated):
             reporter.info(f"Unterbrochene Aktualisierung rückgängig gemacht: {step}")
         deliveries = plan(profile, files)
-        if _already_built(profile, deliveries):   # the same files again
+        if _already_built(profile, deliveries):  # the same files again
             pending = warehouse.staged(curated)
             if pending is None or not _reads(pending, deliveries):
-                return RefreshResult(deliveries, None, False)   # already published
+                return RefreshResult(deliveries, None, False)  # already published
             if publish:
                 warehouse.publish_staged(curated, profile.keep_snapshots)
             return RefreshResult(deliveries, pending, publish)
@@ -136,10 +137,13 @@ def plan(profile: Profile, files: Sequence[Path]) -> list[Delivery]:
         for other in deliveries:
             same = set(other.ref_dates) & set(delivery.ref_dates) or other.target == delivery.target
             if other.source == delivery.source and same:
-                raise InputError(file, f"{other.file.name} in the same refresh is also a "
-                                 f"delivery of '{delivery.source.id}' for "
-                                 f"{_dates(delivery.ref_dates)}; deliver one file per source "
-                                 "and reference date")
+                raise InputError(
+                    file,
+                    f"{other.file.name} in the same refresh is also a "
+                    f"delivery of '{delivery.source.id}' for "
+                    f"{_dates(delivery.ref_dates)}; deliver one file per source "
+                    "and reference date",
+                )
         deliveries.append(delivery)
     return deliveries
 
@@ -150,22 +154,39 @@ def recognise(profile: Profile, file: Path) -> tuple[Source, list[date]]:
     matches = [s for s in candidates if fnmatch.fnmatchcase(file.name, s.name_pattern)]
     table_id = _genesis_table_id(file)
     if not matches and table_id:
-        matches = [s for s in candidates if isinstance(s.entry, GenesisTable)
-                   and table_id in s.name_pattern]
+        matches = [
+            s
+            for s in candidates
+            if isinstance(s.entry, GenesisTable) and table_id in s.name_pattern
+        ]
     if not matches:
         expected = "; ".join(f"'{s.name_pattern}' ({s.id})" for s in candidates)
-        raise InputError(file, f"matches no source of the profile {_profile_name(profile)}: "
-                         f"expected a file name like {expected}"
-                         + (f", or a GENESIS export of one of its tables (this is {table_id})"
-                            if table_id else ""))
+        raise InputError(
+            file,
+            f"matches no source of the profile {_profile_name(profile)}: "
+            f"expected a file name like {expected}"
+            + (
+                f", or a GENESIS export of one of its tables (this is {table_id})"
+                if table_id
+                else ""
+            ),
+        )
     if len(matches) > 1:
-        raise InputError(file, "the file name fits several sources of the profile ("
-                         + ", ".join(s.id for s in matches) + "); make their patterns distinct")
+        raise InputError(
+            file,
+            "the file name fits several sources of the profile ("
+            + ", ".join(s.id for s in matches)
+            + "); make their patterns distinct",
+        )
     source = matches[0]
     named = TABLE_ID.search(source.name_pattern)
     if isinstance(source.entry, GenesisTable) and table_id and named and named[0] != table_id:
-        raise InputError(file, f"the name says GENESIS table {named[0]} (source "
-                         f"'{source.id}'), but the file is table {table_id}", line=1)
+        raise InputError(
+            file,
+            f"the name says GENESIS table {named[0]} (source "
+            f"'{source.id}'), but the file is table {table_id}",
+            line=1,
+        )
     return source, _ref_dates(source, file)
 
 
@@ -189,8 +210,9 @@ def _plan_one(profile: Profile, file: Path) -> Delivery:
         existing.append(target)
     if len(existing) == 1 and sha256_of(existing[0]) == digest:
         return Delivery(file, source, dates, digest, existing[0], "unchanged")
-    return Delivery(file, source, dates, digest, target,
-                    "revision" if existing else "new", existing)
+    return Delivery(
+        file, source, dates, digest, target, "revision" if existing else "new", existing
+    )
 
 
 def _ref_dates(source: Source, file: Path) -> list[date]:
@@ -206,9 +228,12 @@ def _ref_dates(source: Source, file: Path) -> list[date]:
         return [area_table.ref_date_of(file, entry.ref_date)]
     match = ISO_DATE.search(file.name)
     if match is None:
-        raise InputError(file, "the file name carries no reference date: expected YYYY-MM-DD "
-                         "or YYYYMMDD in it (e.g. melderegister_2025-12-31.csv), or a "
-                         "'ref_date' pattern in the profile's register section")
+        raise InputError(
+            file,
+            "the file name carries no reference date: expected YYYY-MM-DD "
+            "or YYYYMMDD in it (e.g. melderegister_2025-12-31.csv), or a "
+            "'ref_date' pattern in the profile's register section",
+        )
     try:
         return [date(int(match[1]), int(match[2]), int(match[3]))]
     except ValueError as exc:
@@ -234,15 +259,21 @@ def _target(profile: Profile, source: Source, name: str, ref_date: date) -> Path
     wild = [i for i, part in enumerate(folders) if WILDCARD.search(part)]
     where = f"{_profile_name(profile)}: source '{source.id}', pattern '{source.pattern}'"
     if len(wild) > 1:
-        raise ConfigError(f"{where}: more than one wildcard folder; 'imon refresh' needs at "
-                          "most one (it becomes the reference date)")
+        raise ConfigError(
+            f"{where}: more than one wildcard folder; 'imon refresh' needs at "
+            "most one (it becomes the reference date)"
+        )
     if isinstance(source.entry, Register) and wild != [len(folders) - 1]:
-        raise ConfigError(f"{where}: the register's files need the reference-date folder "
-                          "right above them, e.g. 'melderegister/*/melderegister_*.csv'")
+        raise ConfigError(
+            f"{where}: the register's files need the reference-date folder "
+            "right above them, e.g. 'melderegister/*/melderegister_*.csv'"
+        )
     parts = [ref_date.isoformat() if i in wild else part for i, part in enumerate(folders)]
     if not matches_pattern([*parts, name], source.pattern):
-        raise ConfigError(f"{where}: the delivery would go to '{'/'.join([*parts, name])}', "
-                          "which the pattern does not find")
+        raise ConfigError(
+            f"{where}: the delivery would go to '{'/'.join([*parts, name])}', "
+            "which the pattern does not find"
+        )
     return profile.raw_dir.joinpath(*parts, name)
 
 
@@ -253,15 +284,21 @@ def matches_pattern(parts: Sequence[str], pattern: str | Sequence[str]) -> bool:
         return not parts
     if pattern[0] == "**":
         return any(matches_pattern(parts[i:], pattern[1:]) for i in range(len(parts) + 1))
-    return (bool(parts) and fnmatch.fnmatchcase(parts[0], pattern[0])
-            and matches_pattern(parts[1:], pattern[1:]))
+    return (
+        bool(parts)
+        and fnmatch.fnmatchcase(parts[0], pattern[0])
+        and matches_pattern(parts[1:], pattern[1:])
+    )
 
 
 def _existing(profile: Profile, source: Source, dates: list[date]) -> list[Path]:
     """Raw files of ``source`` already holding one of ``dates``."""
     wanted = set(dates)
-    return [path for path in sorted(profile.raw_dir.glob(source.pattern))
-            if path.is_file() and wanted & set(_raw_dates(source, path))]
+    return [
+        path
+        for path in sorted(profile.raw_dir.glob(source.pattern))
+        if path.is_file() and wanted & set(_raw_dates(source, path))
+    ]
 
 
 def _raw_dates(source: Source, path: Path) -> list[date]:
@@ -290,8 +327,11 @@ def _already_built(profile: Profile, deliveries: list[Delivery]) -> bool:
     """Every file is unchanged in the raw folder and a snapshot has read it."""
     if any(d.status != "unchanged" for d in deliveries):
         return False
-    snapshots = [s for s in (warehouse.published(profile.curated_dir),
-                             warehouse.staged(profile.curated_dir)) if s is not None]
+    snapshots = [
+        s
+        for s in (warehouse.published(profile.curated_dir), warehouse.staged(profile.curated_dir))
+        if s is not None
+    ]
     return any(_reads(s, deliveries) for s in snapshots)
 
 
@@ -314,20 +354,22 @@ class _Review:
 
     def __call__(self, building: Path) -> None:
         current = warehouse.published(self.profile.curated_dir)
-        self.report = plausibility.compare(building / warehouse.DATABASE,
-                                           current / warehouse.DATABASE if current else None,
-                                           self.profile)
+        self.report = plausibility.compare(
+            building / warehouse.DATABASE,
+            current / warehouse.DATABASE if current else None,
+            self.profile,
+        )
         plausibility.write_html(self.report, building / REPORT)
         warehouse.journal_commit(self.profile.curated_dir)
 
 
-def _take_in(profile: Profile, deliveries: list[Delivery], review: _Review,
-             reporter: Reporter) -> Path:
+def _take_in(
+    profile: Profile, deliveries: list[Delivery], review: _Review, reporter: Reporter
+) -> Path:
     """Copy the deliveries into the raw folder and build the staged snapshot (returned);
     undo the copies if anything fails."""
     received = datetime.now(UTC)
-    steps = [s for d in deliveries if d.status != "unchanged"
-             for s in _steps(profile, d, received)]
+    steps = [s for d in deliveries if d.status != "unchanged" for s in _steps(profile, d, received)]
     warehouse.journal_begin(profile.curated_dir, [record for record, _ in steps])
     try:
         for _, action in steps:
@@ -350,28 +392,36 @@ def _as_delivered(exc: InputError, deliveries: list[Delivery]) -> InputError:
     return InputError(copied.file, message, exc.line, exc.column)
 
 
-def _steps(profile: Profile, delivery: Delivery,
-           received: datetime) -> list[tuple[dict, Callable[[], None]]]:
+def _steps(
+    profile: Profile, delivery: Delivery, received: datetime
+) -> list[tuple[dict, Callable[[], None]]]:
     """(journal record, action) for every raw-file change of one delivery."""
     steps: list[tuple[dict, Callable[[], None]]] = []
     replaced = []
     for old in delivery.replaces:
-        archive = (profile.raw_dir / REVISIONS / old.parent.relative_to(profile.raw_dir)
-                   / received.strftime("%Y%m%dT%H%M%S%fZ") / old.name)
+        archive = (
+            profile.raw_dir
+            / REVISIONS
+            / old.parent.relative_to(profile.raw_dir)
+            / received.strftime("%Y%m%dT%H%M%S%fZ")
+            / old.name
+        )
         _check_hidden(profile, archive)
         steps += _mkdirs(archive.parent)
         for path, moved in ((old, archive), (_sidecar(old), _sidecar(archive))):
             if path.exists():
                 steps.append(({"move": [str(path), str(moved)]}, partial(os.replace, path, moved)))
-        replaced.append({"file": str(archive.relative_to(profile.raw_dir)),
-                         "sha256": sha256_of(old)})
+        replaced.append(
+            {"file": str(archive.relative_to(profile.raw_dir)), "sha256": sha256_of(old)}
+        )
     target = delivery.target
     steps += _mkdirs(target.parent)
     meta = _meta(delivery, received, replaced)
     meta_sha256 = hashlib.sha256(meta.encode("utf-8")).hexdigest()
     for path, digest, write in (
-            (target, delivery.sha256, partial(_copy, delivery.file, delivery.sha256)),
-            (_sidecar(target), meta_sha256, partial(_write_text, meta))):
+        (target, delivery.sha256, partial(_copy, delivery.file, delivery.sha256)),
+        (_sidecar(target), meta_sha256, partial(_write_text, meta)),
+    ):
         part = path.with_name(f".{path.name}.part")
         steps.append(({"create": str(part)}, partial(write, part)))
         steps.append(({"create": str(path), "sha256": digest}, partial(os.replace, part, path)))
@@ -417,9 +467,11 @@ def _check_hidden(profile: Profile, archive: Path) -> None:
     rel = archive.relative_to(profile.raw_dir).parts
     for source in sources(profile):
         if matches_pattern(rel, source.pattern):
-            raise ConfigError(f"{_profile_name(profile)}: the pattern '{source.pattern}' of "
-                              f"'{source.id}' would also read archived revisions below "
-                              f"'{REVISIONS}/'; make it more specific")
+            raise ConfigError(
+                f"{_profile_name(profile)}: the pattern '{source.pattern}' of "
+                f"'{source.id}' would also read archived revisions below "
+                f"'{REVISIONS}/'; make it more specific"
+            )
 
 
 def _sidecar(path: Path) -> Path:
@@ -432,4 +484,3 @@ def _dates(dates: list[date]) -> str:
 
 def _profile_name(profile: Profile) -> str:
     return str(profile.path) if profile.path else profile.instance
-

@@ -19,8 +19,9 @@ class InputError(ImonError):
     The message always names the file and, where known, the line and column.
     """
 
-    def __init__(self, file: Path | str, message: str, line: int | None = None,
-                 column: str | None = None) -> None:
+    def __init__(
+        self, file: Path | str, message: str, line: int | None = None, column: str | None = None
+    ) -> None:
         self.file, self.line, self.column = str(file), line, column
         where = self.file
         if line is not None:

@@ -99,29 +99,49 @@ SELECT * FROM final;
 
 # key -> (title, columns, SQL, attention). Parameters: $percent, $points.
 SECTIONS: dict[str, tuple[str, list[str], str, bool]] = {
-    "files_delivered": ("Neue und geänderte Rohdateien",
-                        ["Quelle", "Datei", "Stichtag", "Änderung", "sha256 bisher",
-                         "sha256 neu", "Zeilen"], """
+    "files_delivered": (
+        "Neue und geänderte Rohdateien",
+        ["Quelle", "Datei", "Stichtag", "Änderung", "sha256 bisher", "sha256 neu", "Zeilen"],
+        """
         SELECT n.source, n.file, n.reference_date,
                CASE WHEN o.file IS NULL THEN 'neu' ELSE 'geändert (Revision)' END,
                o.sha256, n.sha256, n.rows
         FROM new.loads AS n LEFT JOIN old.loads AS o ON o.file = n.file
-        WHERE n.sha256 IS DISTINCT FROM o.sha256 ORDER BY n.file""", False),
-    "files_removed": ("Rohdateien, die nicht mehr gelesen werden",
-                      ["Quelle", "Datei", "Stichtag", "sha256"], """
+        WHERE n.sha256 IS DISTINCT FROM o.sha256 ORDER BY n.file""",
+        False,
+    ),
+    "files_removed": (
+        "Rohdateien, die nicht mehr gelesen werden",
+        ["Quelle", "Datei", "Stichtag", "sha256"],
+        """
         SELECT o.source, o.file, o.reference_date, o.sha256 FROM old.loads AS o
-        WHERE o.file NOT IN (SELECT file FROM new.loads) ORDER BY o.file""", True),
-    "dates_new": ("Neue Stichtage", ["Stichtag"], """
+        WHERE o.file NOT IN (SELECT file FROM new.loads) ORDER BY o.file""",
+        True,
+    ),
+    "dates_new": (
+        "Neue Stichtage",
+        ["Stichtag"],
+        """
         SELECT ref_date FROM dates_new EXCEPT SELECT ref_date FROM dates_old ORDER BY 1""",
-                  False),
-    "dates_removed": ("Weggefallene Stichtage (bisher veröffentlicht)", ["Stichtag"], """
+        False,
+    ),
+    "dates_removed": (
+        "Weggefallene Stichtage (bisher veröffentlicht)",
+        ["Stichtag"],
+        """
         SELECT ref_date FROM dates_old EXCEPT SELECT ref_date FROM dates_new ORDER BY 1""",
-                      True),
-    "reviewed": ("Geprüfte Stichtage und ihr Vergleichsstichtag",
-                 ["Stichtag", "verglichen mit"], "SELECT * FROM pairs ORDER BY 1", False),
-    "sums_hierarchy": ("Summe der Teilgebiete ≠ Gesamtgebiet",
-                       ["Indikator", "Stichtag", "Gebiet", "Name", "Gesamt",
-                        "Summe der Teile"], f"""
+        True,
+    ),
+    "reviewed": (
+        "Geprüfte Stichtage und ihr Vergleichsstichtag",
+        ["Stichtag", "verglichen mit"],
+        "SELECT * FROM pairs ORDER BY 1",
+        False,
+    ),
+    "sums_hierarchy": (
+        "Summe der Teilgebiete ≠ Gesamtgebiet",
+        ["Indikator", "Stichtag", "Gebiet", "Name", "Gesamt", "Summe der Teile"],
+        f"""
         WITH v AS (
             SELECT v.indicator_id, v.ref_date, v.area_id, v.value
             FROM new.indicator_values AS v INNER JOIN new.indicators AS i USING (indicator_id)
@@ -140,10 +160,13 @@ SECTIONS: dict[str, tuple[str, list[str], str, bool]] = {
                          AND t.area_id = p.parent_id
         LEFT JOIN names AS n ON n.area_id = t.area_id
         WHERE p.unknown = 0 AND abs(t.value - p.parts) > 0.5
-        ORDER BY 1, 2, 3""", True),
-    "sums_partitions": ("Summe der Teilgruppen ≠ Gesamtzahl (plausibility.yaml)",
-                        ["Stichtag", "Gebiet", "Name", "Zerlegung", "Gesamt",
-                         "Summe der Teile"], """
+        ORDER BY 1, 2, 3""",
+        True,
+    ),
+    "sums_partitions": (
+        "Summe der Teilgruppen ≠ Gesamtzahl (plausibility.yaml)",
+        ["Stichtag", "Gebiet", "Name", "Zerlegung", "Gesamt", "Summe der Teile"],
+        """
         WITH spec AS (
             SELECT pid, total, part, count(*) OVER (PARTITION BY pid) AS n_parts
             FROM partitions
@@ -162,28 +185,39 @@ SECTIONS: dict[str, tuple[str, list[str], str, bool]] = {
             ON t.term = s.total AND t.ref_date = p.ref_date AND t.area_id = p.area_id
         LEFT JOIN names AS n ON n.area_id = p.area_id
         WHERE p.n = p.n_parts AND abs(t.value - p.parts) > 0.5
-        ORDER BY 1, 2, 4""", True),
-    "areas_new": ("Neue Gebiete (am Stichtag, nicht am Vergleichsstichtag)",
-                  ["Stichtag", "verglichen mit", "Ebene", "Gebiet", "Name"], """
+        ORDER BY 1, 2, 4""",
+        True,
+    ),
+    "areas_new": (
+        "Neue Gebiete (am Stichtag, nicht am Vergleichsstichtag)",
+        ["Stichtag", "verglichen mit", "Ebene", "Gebiet", "Name"],
+        """
         SELECT p.ref_date, p.previous, x.level, x.area_id, n.name
         FROM pairs AS p INNER JOIN present AS x ON x.ref_date = p.ref_date
         LEFT JOIN names AS n ON n.area_id = x.area_id
         WHERE p.previous IS NOT NULL AND NOT EXISTS (
             SELECT 1 FROM present AS y
             WHERE y.ref_date = p.previous AND y.area_id = x.area_id AND y.level = x.level)
-        ORDER BY 1, 3, 4""", True),
-    "areas_vanished": ("Weggefallene Gebiete (am Vergleichsstichtag, nicht am Stichtag)",
-                       ["Stichtag", "verglichen mit", "Ebene", "Gebiet", "Name"], """
+        ORDER BY 1, 3, 4""",
+        True,
+    ),
+    "areas_vanished": (
+        "Weggefallene Gebiete (am Vergleichsstichtag, nicht am Stichtag)",
+        ["Stichtag", "verglichen mit", "Ebene", "Gebiet", "Name"],
+        """
         SELECT p.ref_date, p.previous, x.level, x.area_id, n.name
         FROM pairs AS p INNER JOIN present AS x ON x.ref_date = p.previous
         LEFT JOIN names AS n ON n.area_id = x.area_id
         WHERE NOT EXISTS (
             SELECT 1 FROM present AS y
             WHERE y.ref_date = p.ref_date AND y.area_id = x.area_id AND y.level = x.level)
-        ORDER BY 1, 3, 4""", True),
-    "population_changes": ("Einwohnerzahl: Veränderung über der Schwelle",
-                           ["Stichtag", "verglichen mit", "Ebene", "Gebiet", "Name", "vorher",
-                            "jetzt", "Δ %"], """
+        ORDER BY 1, 3, 4""",
+        True,
+    ),
+    "population_changes": (
+        "Einwohnerzahl: Veränderung über der Schwelle",
+        ["Stichtag", "verglichen mit", "Ebene", "Gebiet", "Name", "vorher", "jetzt", "Δ %"],
+        """
         SELECT p.ref_date, p.previous, v.level, v.area_id, n.name, o.value, v.value,
                100 * (v.value / o.value - 1) AS change
         FROM pairs AS p
@@ -194,10 +228,23 @@ SECTIONS: dict[str, tuple[str, list[str], str, bool]] = {
         LEFT JOIN names AS n ON n.area_id = v.area_id
         WHERE v.indicator_id = 'population' AND o.value > 0
           AND abs(100 * (v.value / o.value - 1)) > $percent
-        ORDER BY abs(change) DESC, v.level, v.area_id""", True),
-    "share_changes": ("Anteile: Veränderung über der Schwelle",
-                      ["Indikator", "Stichtag", "verglichen mit", "Ebene", "Gebiet", "Name",
-                       "vorher %", "jetzt %", "Δ Prozentpunkte"], """
+        ORDER BY abs(change) DESC, v.level, v.area_id""",
+        True,
+    ),
+    "share_changes": (
+        "Anteile: Veränderung über der Schwelle",
+        [
+            "Indikator",
+            "Stichtag",
+            "verglichen mit",
+            "Ebene",
+            "Gebiet",
+            "Name",
+            "vorher %",
+            "jetzt %",
+            "Δ Prozentpunkte",
+        ],
+        """
         SELECT v.indicator_id, p.ref_date, p.previous, v.level, v.area_id, n.name,
                o.value, v.value, v.value - o.value AS change
         FROM pairs AS p
@@ -208,10 +255,13 @@ SECTIONS: dict[str, tuple[str, list[str], str, bool]] = {
            AND o.area_id = v.area_id AND o.level = v.level
         LEFT JOIN names AS n ON n.area_id = v.area_id
         WHERE i.function = 'share' AND abs(v.value - o.value) > $points
-        ORDER BY abs(change) DESC, v.indicator_id, v.level, v.area_id""", True),
-    "revised_values": ("Geänderte veröffentlichte Werte (Stichtage in beiden Ständen)",
-                       ["Indikator", "Stichtag", "geändert", "entfallen", "hinzugekommen",
-                        "größte Änderung"], """
+        ORDER BY abs(change) DESC, v.indicator_id, v.level, v.area_id""",
+        True,
+    ),
+    "revised_values": (
+        "Geänderte veröffentlichte Werte (Stichtage in beiden Ständen)",
+        ["Indikator", "Stichtag", "geändert", "entfallen", "hinzugekommen", "größte Änderung"],
+        """
         SELECT coalesce(v.indicator_id, o.indicator_id), coalesce(v.ref_date, o.ref_date),
                count(*) FILTER (WHERE v.indicator_id IS NOT NULL AND o.indicator_id IS NOT NULL),
                count(*) FILTER (WHERE v.indicator_id IS NULL),
@@ -227,15 +277,25 @@ SECTIONS: dict[str, tuple[str, list[str], str, bool]] = {
            OR (v.value IS NULL) <> (o.value IS NULL)
            OR abs(v.value - o.value) > 1e-9 * greatest(1, abs(o.value))
            OR v.flag IS DISTINCT FROM o.flag
-        GROUP BY ALL ORDER BY 2, 1""", True),
-    "indicators_new": ("Neue Indikatoren", ["Indikator", "Titel"], """
+        GROUP BY ALL ORDER BY 2, 1""",
+        True,
+    ),
+    "indicators_new": (
+        "Neue Indikatoren",
+        ["Indikator", "Titel"],
+        """
         SELECT indicator_id, title_de FROM new.indicators
         WHERE indicator_id NOT IN (SELECT indicator_id FROM old.indicators) ORDER BY 1""",
-                       False),
-    "indicators_removed": ("Entfallene Indikatoren", ["Indikator", "Titel"], """
+        False,
+    ),
+    "indicators_removed": (
+        "Entfallene Indikatoren",
+        ["Indikator", "Titel"],
+        """
         SELECT indicator_id, title_de FROM old.indicators
         WHERE indicator_id NOT IN (SELECT indicator_id FROM new.indicators) ORDER BY 1""",
-                           True),
+        True,
+    ),
 }
 
 
@@ -249,11 +309,19 @@ def compare(staged_db: Path, published_db: Path | None, profile: Profile) -> Rep
         _load_partitions(con)
         sections = [_checks(con, profile.level_ids()[-1])]
         for key, (title, columns, sql, attention) in SECTIONS.items():
-            params = {name: value for name, value in (
-                ("percent", limits.population_change_percent),
-                ("points", limits.share_change_points)) if f"${name}" in sql}
-            sections.append(Section(key, title, columns, con.execute(sql, params).fetchall(),
-                                    attention=attention))
+            params = {
+                name: value
+                for name, value in (
+                    ("percent", limits.population_change_percent),
+                    ("points", limits.share_change_points),
+                )
+                if f"${name}" in sql
+            }
+            sections.append(
+                Section(
+                    key, title, columns, con.execute(sql, params).fetchall(), attention=attention
+                )
+            )
         meta = dict(con.execute("SELECT key, value FROM new.meta").fetchall())
     finally:
         con.close()
@@ -268,8 +336,10 @@ def compare(staged_db: Path, published_db: Path | None, profile: Profile) -> Rep
         ("Schwelle Anteile", f"± {limits.share_change_points:g} Prozentpunkte"),
         ("Bericht erstellt", datetime.now(UTC).isoformat(timespec="seconds")),
     ]
-    notes = {"population_changes": f"Schwelle ± {limits.population_change_percent:g} %",
-             "share_changes": f"Schwelle ± {limits.share_change_points:g} Prozentpunkte"}
+    notes = {
+        "population_changes": f"Schwelle ± {limits.population_change_percent:g} %",
+        "share_changes": f"Schwelle ± {limits.share_change_points:g} Prozentpunkte",
+    }
     for section in sections:
         section.note = notes.get(section.key, section.note)
     return Report(staged, published, facts, sections)
@@ -309,8 +379,13 @@ def _checks(con: duckdb.DuckDBPyConnection, finest: str) -> Section:
     finally:
         con.execute("USE memory")
     failed = any(r[1] == "FEHLER" for r in rows)
-    return Section("checks", "Prüfungen des Builds (etl/checks.py), erneut ausgeführt",
-                   ["Prüfung", "Ergebnis", "Beispiele"], rows, attention=failed)
+    return Section(
+        "checks",
+        "Prüfungen des Builds (etl/checks.py), erneut ausgeführt",
+        ["Prüfung", "Ergebnis", "Beispiele"],
+        rows,
+        attention=failed,
+    )
 
 
 # --- output ------------------------------------------------------------------------------
@@ -328,9 +403,10 @@ def summary(report: Report, examples: int = 5) -> list[str]:
         note = f" ({section.note})" if section.note else ""
         lines.append(f"{mark} {section.title}{note}: {len(section.rows)}")
         if section.attention:
-            lines += ["    " + " | ".join(_cell(v, c) for v, c in zip(row, section.columns,
-                                                                    strict=True))
-                      for row in section.rows[:examples]]
+            lines += [
+                "    " + " | ".join(_cell(v, c) for v, c in zip(row, section.columns, strict=True))
+                for row in section.rows[:examples]
+            ]
             if len(section.rows) > examples:
                 lines.append(f"    … {len(section.rows) - examples} weitere im Bericht")
     if not report.findings():
@@ -343,11 +419,15 @@ def to_html(report: Report) -> str:
     esc = html.escape
     facts = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in report.facts)
     findings = report.findings()
-    verdict = (f"{len(findings)} Abschnitte mit Auffälligkeiten – bitte ansehen."
-               if findings else "Keine Auffälligkeiten.")
+    verdict = (
+        f"{len(findings)} Abschnitte mit Auffälligkeiten – bitte ansehen."
+        if findings
+        else "Keine Auffälligkeiten."
+    )
     body = "".join(_html_section(s) for s in report.sections)
-    return PAGE.format(title=esc(f"Prüfbericht {report.staged}"), facts=facts,
-                       verdict=esc(verdict), body=body)
+    return PAGE.format(
+        title=esc(f"Prüfbericht {report.staged}"), facts=facts, verdict=esc(verdict), body=body
+    )
 
 
 def _html_section(section: Section) -> str:
@@ -355,16 +435,27 @@ def _html_section(section: Section) -> str:
     css = "attention" if section.attention and section.rows else "ok"
     head = "".join(f"<th>{esc(c)}</th>" for c in section.columns)
     shown = section.rows[:MAX_HTML_ROWS]
-    rows = "".join("<tr>" + "".join(f"<td>{esc(_cell(v, c))}</td>" for v, c in
-                                   zip(row, section.columns, strict=True)) + "</tr>"
-                   for row in shown)
-    more = (f"<p>… {len(section.rows) - len(shown)} weitere Zeilen nicht gezeigt.</p>"
-            if len(section.rows) > len(shown) else "")
+    rows = "".join(
+        "<tr>"
+        + "".join(f"<td>{esc(_cell(v, c))}</td>" for v, c in zip(row, section.columns, strict=True))
+        + "</tr>"
+        for row in shown
+    )
+    more = (
+        f"<p>… {len(section.rows) - len(shown)} weitere Zeilen nicht gezeigt.</p>"
+        if len(section.rows) > len(shown)
+        else ""
+    )
     note = f"<p class='note'>{esc(section.note)}</p>" if section.note else ""
-    table = (f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>{more}"
-             if section.rows else "<p>keine</p>")
-    return (f"<section class='{css}' id='{esc(section.key)}'><h2>{esc(section.title)} "
-            f"({len(section.rows)})</h2>{note}{table}</section>")
+    table = (
+        f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>{more}"
+        if section.rows
+        else "<p>keine</p>"
+    )
+    return (
+        f"<section class='{css}' id='{esc(section.key)}'><h2>{esc(section.title)} "
+        f"({len(section.rows)})</h2>{note}{table}</section>"
+    )
 
 
 def _cell(value: object, column: str) -> str:
@@ -376,8 +467,11 @@ def _cell(value: object, column: str) -> str:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return str(value)
     sign = "+" if "Δ" in column else ""
-    text = f"{value:{sign},.0f}" if float(value).is_integer() and "Δ" not in column \
+    text = (
+        f"{value:{sign},.0f}"
+        if float(value).is_integer() and "Δ" not in column
         else f"{value:{sign},.1f}"
+    )
     return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
 
 

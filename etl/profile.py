@@ -35,8 +35,8 @@ class AreaListGeography(_Strict):
     """Explicit area lists with finest-level boundaries, one folder per vintage."""
 
     adapter: Literal["area_list"] = "area_list"
-    areas: str                  # glob below raw_dir, one match per vintage folder
-    geometry: str               # glob below raw_dir, next to the area list
+    areas: str  # glob below raw_dir, one match per vintage folder
+    geometry: str  # glob below raw_dir, next to the area list
     level_names: dict[str, str]  # raw level name -> level id
     simplify_tolerance: float = 0.0002  # degrees, for the web geometry
 
@@ -44,9 +44,9 @@ class AreaListGeography(_Strict):
 class IdCorrection(_Strict):
     """A documented fix of a wrong area code in a delivered boundary file."""
 
-    feature: int                # 1-based feature number in the file
-    found: str                  # the id the file has
-    id: str                     # the correct id
+    feature: int  # 1-based feature number in the file
+    found: str  # the id the file has
+    id: str  # the correct id
     reason: str
 
 
@@ -54,13 +54,13 @@ class Boundary(_Strict):
     """One boundary file of one level (see etl/sources/geometry.py)."""
 
     level: str
-    file: str                   # path below raw_dir: GeoJSON, GeoPackage or Shapefile
-    layer: str | None = None    # GeoPackage layer, if the file has several
-    id: str                     # property holding the area code
-    name: str | None = None     # property holding the name ...
+    file: str  # path below raw_dir: GeoJSON, GeoPackage or Shapefile
+    layer: str | None = None  # GeoPackage layer, if the file has several
+    id: str  # property holding the area code
+    name: str | None = None  # property holding the name ...
     name_template: str | None = None  # ... or a template such as "{GEN}, {BEZ}"
     id_prefix: str | None = None  # keep only features whose code starts with it
-    strict: bool = False        # data codes of this level missing here are errors
+    strict: bool = False  # data codes of this level missing here are errors
     corrections: list[IdCorrection] = []
 
 
@@ -91,8 +91,7 @@ class CodeHierarchyGeography(_Strict):
     simplify_tolerance: float = 0.0002
 
 
-Geography = Annotated[AreaListGeography | CodeHierarchyGeography,
-                      Field(discriminator="adapter")]
+Geography = Annotated[AreaListGeography | CodeHierarchyGeography, Field(discriminator="adapter")]
 
 
 class Selector(_Strict):
@@ -135,7 +134,7 @@ class DateFromName(_Strict):
 
 class _Table(_Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    files: str                  # glob below raw_dir
+    files: str  # glob below raw_dir
     attribution: str
     encoding: str | None = None
     counts: list[CountMapping]
@@ -168,7 +167,7 @@ Table = Annotated[AreaTable | GenesisTable, Field(discriminator="adapter")]
 
 class Register(_Strict):
     adapter: str = "register_persons"
-    files: str                  # glob below raw_dir; the parent folder is the reference date
+    files: str  # glob below raw_dir; the parent folder is the reference date
     attribution: str
     layout: Path | None = None  # column layout YAML (docs/REGISTER_LAYOUTS.md); None = default
     # `imon refresh`: the reference date in a delivered file's name; None = an ISO date
@@ -177,8 +176,8 @@ class Register(_Strict):
 
 
 class Disclosure(_Strict):
-    min_denominator: int = 30   # shares/ratios with a smaller denominator are suppressed
-    min_count: int = 3          # counts 1..min_count-1 are suppressed
+    min_denominator: int = 30  # shares/ratios with a smaller denominator are suppressed
+    min_count: int = 3  # counts 1..min_count-1 are suppressed
 
 
 class Plausibility(_Strict):
@@ -244,12 +243,16 @@ ENV_REFERENCE = re.compile(r"\$\{(?P<name>[A-Z_][A-Z0-9_]*)(?::-(?P<default>[^}]
 def expand_env(path: Path, value: str) -> str:
     """Replace ``${NAME}`` / ``${NAME:-default}`` by the environment variable's value, so a
     profile can point at data kept elsewhere (e.g. ``${IMON_SHARED_DATA:-../../shared/data}``)."""
+
     def replace(match: re.Match) -> str:
         found = os.environ.get(match["name"]) or match["default"]
         if found is None:
-            raise ConfigError(f"{path}: environment variable {match['name']} is not set and "
-                              "the reference has no default (${NAME:-default})")
+            raise ConfigError(
+                f"{path}: environment variable {match['name']} is not set and "
+                "the reference has no default (${NAME:-default})"
+            )
         return found
+
     return ENV_REFERENCE.sub(replace, value)
 
 
@@ -260,13 +263,17 @@ def _check_consistency(path: Path, profile: Profile) -> None:
     geo = profile.geography
     if isinstance(geo, CodeHierarchyGeography):
         if sorted(geo.code_lengths) != sorted(levels[1:]):
-            raise ConfigError(f"{path}: field 'geography.code_lengths': expected one code length "
-                              f"for each level below the root ({', '.join(levels[1:])})")
+            raise ConfigError(
+                f"{path}: field 'geography.code_lengths': expected one code length "
+                f"for each level below the root ({', '.join(levels[1:])})"
+            )
         for vintage in geo.vintages:
             for boundary in vintage.boundaries:
                 if boundary.level not in levels:
-                    raise ConfigError(f"{path}: vintage '{vintage.id}': unknown level "
-                                      f"'{boundary.level}' (known: {', '.join(levels)})")
+                    raise ConfigError(
+                        f"{path}: vintage '{vintage.id}': unknown level "
+                        f"'{boundary.level}' (known: {', '.join(levels)})"
+                    )
     ids = [table.id for table in profile.tables]
     if len(ids) != len(set(ids)):
         raise ConfigError(f"{path}: field 'tables': table ids must be unique")

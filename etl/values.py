@@ -18,8 +18,21 @@ from etl import warehouse
 from etl.errors import ImonError
 from etl.indicators.random_allocation import BASELINE_SQL
 
-HEADER = ["indicator", "ref_date", "level", "area_id", "area_name", "value", "numerator",
-          "denominator", "flag", "n_units", "random_expected", "random_lower", "random_upper"]
+HEADER = [
+    "indicator",
+    "ref_date",
+    "level",
+    "area_id",
+    "area_name",
+    "value",
+    "numerator",
+    "denominator",
+    "flag",
+    "n_units",
+    "random_expected",
+    "random_lower",
+    "random_upper",
+]
 
 # n_units and the random-allocation benchmark (mean and 95 % range over the draws,
 # random_allocation.BASELINE_SQL) are filled for the city-wide segregation indices
@@ -45,14 +58,21 @@ ORDER BY v.ref_date, l.rank, v.area_id
 """
 
 
-def write_values(curated_dir: Path, out: TextIO, indicator: str, level: str | None = None,
-                 ref_date: date | None = None, area: str | None = None) -> int:
+def write_values(
+    curated_dir: Path,
+    out: TextIO,
+    indicator: str,
+    level: str | None = None,
+    ref_date: date | None = None,
+    area: str | None = None,
+) -> int:
     """Write matching values as CSV to ``out``; return the number of rows."""
     db = warehouse.current_database(curated_dir)
     with duckdb.connect(str(db), read_only=True) as con:
         validate_request(con, indicator, level, ref_date, area)
-        rows = con.execute(VALUES_SQL, {"indicator": indicator, "level": level,
-                                        "ref_date": ref_date, "area": area}).fetchall()
+        rows = con.execute(
+            VALUES_SQL, {"indicator": indicator, "level": level, "ref_date": ref_date, "area": area}
+        ).fetchall()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(HEADER)
     for row in rows:
@@ -60,8 +80,13 @@ def write_values(curated_dir: Path, out: TextIO, indicator: str, level: str | No
     return len(rows)
 
 
-def validate_request(con: duckdb.DuckDBPyConnection, indicator: str, level: str | None,
-                     ref_date: date | None, area: str | None) -> None:
+def validate_request(
+    con: duckdb.DuckDBPyConnection,
+    indicator: str,
+    level: str | None,
+    ref_date: date | None,
+    area: str | None,
+) -> None:
     _known(con, "indicator", indicator, "SELECT indicator_id FROM indicators ORDER BY sort_order")
     _known(con, "level", level, "SELECT level FROM levels ORDER BY rank")
     _known(con, "date", ref_date, "SELECT DISTINCT ref_date FROM indicator_values ORDER BY 1")

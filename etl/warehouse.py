@@ -80,8 +80,9 @@ def build_lock(curated_dir: Path) -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
-            raise ImonError(f"{curated_dir}: another build of this instance is running; "
-                            "wait for it to finish") from exc
+            raise ImonError(
+                f"{curated_dir}: another build of this instance is running; wait for it to finish"
+            ) from exc
         yield
 
 
@@ -131,8 +132,9 @@ def publish_staged(curated_dir: Path, keep: int) -> tuple[Path | None, Path]:
     """Make the staged snapshot current; return (snapshot live before, snapshot now live)."""
     snapshot = staged(curated_dir)
     if snapshot is None:
-        raise ImonError(f"{curated_dir}: no staged snapshot to publish; run "
-                        "'imon refresh FILE…' first")
+        raise ImonError(
+            f"{curated_dir}: no staged snapshot to publish; run 'imon refresh FILE…' first"
+        )
     before = published(curated_dir)
     if snapshot != before:
         activate(curated_dir, snapshot, keep)
@@ -152,12 +154,15 @@ def rollback(curated_dir: Path) -> tuple[Path, Path]:
     """Serve the snapshot that was live before the current one; return (from, to)."""
     current = published(curated_dir)
     if current is None:
-        raise ImonError(f"{curated_dir}: nothing is published yet, so there is nothing to "
-                        "roll back")
+        raise ImonError(
+            f"{curated_dir}: nothing is published yet, so there is nothing to roll back"
+        )
     earlier = _previous(curated_dir, history(curated_dir))
     if earlier is None:
-        raise ImonError(f"{curated_dir}: no earlier published snapshot is kept to return to "
-                        "(see keep_snapshots in the profile)")
+        raise ImonError(
+            f"{curated_dir}: no earlier published snapshot is kept to return to "
+            "(see keep_snapshots in the profile)"
+        )
     target = curated_dir / SNAPSHOTS / earlier
     _point(curated_dir, CURRENT, target)
     _record(curated_dir, "rollback", target.name)
@@ -190,9 +195,9 @@ class SnapshotInfo:
     """One finished snapshot: its state and what it was built from."""
 
     path: Path
-    state: str                    # 'current', 'staged', 'previous' (rollback target), 'kept'
+    state: str  # 'current', 'staged', 'previous' (rollback target), 'kept'
     meta: dict[str, str]
-    loads: list[tuple]            # (source, file, reference_date, sha256, rows)
+    loads: list[tuple]  # (source, file, reference_date, sha256, rows)
 
 
 def snapshots(curated_dir: Path) -> list[SnapshotInfo]:
@@ -201,12 +206,20 @@ def snapshots(curated_dir: Path) -> list[SnapshotInfo]:
     previous = _previous(curated_dir, history(curated_dir))
     infos = []
     for path in sorted(_finished(curated_dir), key=lambda p: p.name, reverse=True):
-        state = ("current" if path == current else "staged" if path == pending
-                 else "previous" if path.name == previous else "kept")
+        state = (
+            "current"
+            if path == current
+            else "staged"
+            if path == pending
+            else "previous"
+            if path.name == previous
+            else "kept"
+        )
         with duckdb.connect(str(path / DATABASE), read_only=True) as con:
             meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
-            loads = con.execute("SELECT source, file, reference_date, sha256, rows FROM loads "
-                                "ORDER BY load_id").fetchall()
+            loads = con.execute(
+                "SELECT source, file, reference_date, sha256, rows FROM loads ORDER BY load_id"
+            ).fetchall()
         infos.append(SnapshotInfo(path, state, meta, loads))
     return infos
 
@@ -239,8 +252,11 @@ def journal_undo(curated_dir: Path) -> list[str]:
     done = []
     for step in reversed(json.loads(path.read_text(encoding="utf-8"))):
         created = Path(step.get("create", ""))
-        if "create" in step and created.is_file() and (
-                step.get("sha256") in (None, sha256_of(created))):
+        if (
+            "create" in step
+            and created.is_file()
+            and (step.get("sha256") in (None, sha256_of(created)))
+        ):
             created.unlink()
             done.append(f"removed {created}")
         elif "move" in step and Path(step["move"][1]).exists():
@@ -281,8 +297,14 @@ def _target(link: Path) -> Path | None:
 
 def _previous(curated_dir: Path, stack: list[str]) -> str | None:
     """The newest snapshot below the top of the history that still exists."""
-    return next((name for name in reversed(stack[:-1])
-                 if (curated_dir / SNAPSHOTS / name / DATABASE).is_file()), None)
+    return next(
+        (
+            name
+            for name in reversed(stack[:-1])
+            if (curated_dir / SNAPSHOTS / name / DATABASE).is_file()
+        ),
+        None,
+    )
 
 
 def _finish(building: Path) -> Path:
@@ -335,8 +357,11 @@ def _record(curated_dir: Path, action: str, snapshot: str) -> None:
     now = datetime.now(UTC).isoformat(timespec="seconds")
     lines = []
     if not path.exists():  # keep the snapshots published before the history started
-        lines = [{"at": now, "action": "publish", "snapshot": name}
-                 for name in _legacy(curated_dir) if name != snapshot]
+        lines = [
+            {"at": now, "action": "publish", "snapshot": name}
+            for name in _legacy(curated_dir)
+            if name != snapshot
+        ]
     lines.append({"at": now, "action": action, "snapshot": snapshot})
     with path.open("a", encoding="utf-8") as handle:
         handle.write("".join(json.dumps(line) + "\n" for line in lines))
@@ -345,7 +370,7 @@ def _record(curated_dir: Path, action: str, snapshot: str) -> None:
 
 
 def _prune(curated_dir: Path, keep: int) -> None:
-    newest = list(dict.fromkeys(reversed(history(curated_dir))))[:max(keep, 1)]
+    newest = list(dict.fromkeys(reversed(history(curated_dir))))[: max(keep, 1)]
     kept = set(newest) | {p.name for p in (published(curated_dir), staged(curated_dir)) if p}
     for path in _finished(curated_dir):
         if path.name not in kept:

@@ -42,8 +42,11 @@ def demo_curated_dir(tmp_path_factory) -> Path:
 
     root = tmp_path_factory.mktemp("demo")
     profile = load_profile().model_copy(
-        update={"raw_dir": root / "raw" / "musterstadt",
-                "curated_dir": root / "curated" / "musterstadt"})
+        update={
+            "raw_dir": root / "raw" / "musterstadt",
+            "curated_dir": root / "curated" / "musterstadt",
+        }
+    )
     write_demo(profile.raw_dir)
     build(profile)
     return profile.curated_dir
@@ -51,8 +54,9 @@ def demo_curated_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def demo_con(demo_curated_dir):
-    with duckdb.connect(str(demo_curated_dir / "current" / "warehouse.duckdb"),
-                        read_only=True) as con:
+    with duckdb.connect(
+        str(demo_curated_dir / "current" / "warehouse.duckdb"), read_only=True
+    ) as con:
         yield con
 
 

@@ -16,15 +16,25 @@ def scalar(con, sql, params=None):
     return con.execute(sql, params or []).fetchall()[0][0]
 
 
-@pytest.mark.parametrize("table, key", [
-    ("indicator_values", "indicator_id, ref_date, area_id, level"),
-    ("population", "ref_date, area_id, sex, age_group, citizenship, migration_status, "
-                   "origin_region"),
-    ("areas", "area_id, vintage"),
-])
+@pytest.mark.parametrize(
+    "table, key",
+    [
+        ("indicator_values", "indicator_id, ref_date, area_id, level"),
+        (
+            "population",
+            "ref_date, area_id, sex, age_group, citizenship, migration_status, origin_region",
+        ),
+        ("areas", "area_id, vintage"),
+    ],
+)
 def test_keys_are_unique(demo_con, table, key):
-    assert scalar(demo_con, f"SELECT count(*) FROM (SELECT {key} FROM {table} GROUP BY ALL "
-                            "HAVING count(*) > 1)") == 0
+    assert (
+        scalar(
+            demo_con,
+            f"SELECT count(*) FROM (SELECT {key} FROM {table} GROUP BY ALL HAVING count(*) > 1)",
+        )
+        == 0
+    )
 
 
 def test_levels_and_areas(demo_con):
@@ -38,11 +48,15 @@ def test_sums_across_levels_are_equal(demo_con):
     by_level = demo_con.execute("""
         SELECT v.ref_date, v.level, sum(v.value) FROM indicator_values v
         WHERE indicator_id = 'population' GROUP BY ALL ORDER BY 1, 2""").df()
-    wide = by_level.pivot(index="ref_date", columns="level", values="sum(v.\"value\")")
+    wide = by_level.pivot(index="ref_date", columns="level", values='sum(v."value")')
     assert len(wide) == 15
     assert (wide["city"] == wide["borough"]).all() and (wide["city"] == wide["district"]).all()
-    persons = demo_con.execute("SELECT ref_date, sum(count) FROM population GROUP BY 1 "
-                               "ORDER BY 1").df().set_index("ref_date").iloc[:, 0]
+    persons = (
+        demo_con.execute("SELECT ref_date, sum(count) FROM population GROUP BY 1 ORDER BY 1")
+        .df()
+        .set_index("ref_date")
+        .iloc[:, 0]
+    )
     assert (wide["city"].to_numpy() == persons.to_numpy()).all()
 
 
@@ -56,22 +70,38 @@ def test_numerators_sum_across_levels(demo_con):
 
 
 def test_shares_and_indices_in_range(demo_con):
-    assert scalar(demo_con, """
+    assert (
+        scalar(
+            demo_con,
+            """
         SELECT count(*) FROM indicator_values v JOIN indicators i USING (indicator_id)
-        WHERE i.function = 'share' AND NOT (value BETWEEN 0 AND 100)""") == 0
-    assert scalar(demo_con, """
+        WHERE i.function = 'share' AND NOT (value BETWEEN 0 AND 100)""",
+        )
+        == 0
+    )
+    assert (
+        scalar(
+            demo_con,
+            """
         SELECT count(*) FROM indicator_values v JOIN indicators i USING (indicator_id)
-        WHERE i.function = 'segregation_is' AND NOT (value BETWEEN 0 AND 1)""") == 0
+        WHERE i.function = 'segregation_is' AND NOT (value BETWEEN 0 AND 1)""",
+        )
+        == 0
+    )
 
 
 def test_parquet_layer_matches_database(demo_con, demo_curated_dir):
     parquet = demo_curated_dir / "current" / "parquet"
     for table in ("indicator_values", "population"):
-        rows = scalar(demo_con, "SELECT count(*) FROM read_parquet(?, hive_partitioning = true)",
-                      [str(parquet / table / "*" / "*.parquet")])
+        rows = scalar(
+            demo_con,
+            "SELECT count(*) FROM read_parquet(?, hive_partitioning = true)",
+            [str(parquet / table / "*" / "*.parquet")],
+        )
         assert rows == scalar(demo_con, f"SELECT count(*) FROM {table}")
     assert len(pd.read_parquet(parquet / "areas.parquet")) == scalar(
-        demo_con, "SELECT count(*) FROM areas")
+        demo_con, "SELECT count(*) FROM areas"
+    )
 
 
 def test_lineage_lists_every_raw_file_with_its_sha256(demo_con, demo_curated_dir):
@@ -87,12 +117,29 @@ def test_lineage_lists_every_raw_file_with_its_sha256(demo_con, demo_curated_dir
 
 def test_no_person_level_data_is_published(demo_con):
     tables = {r[0] for r in demo_con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-    assert tables == {"meta", "levels", "areas", "area_closure", "area_geometry", "population",
-                      "observations", "area_counts", "indicators", "indicator_values", "loads",
-                      "random_allocation"}
+    assert tables == {
+        "meta",
+        "levels",
+        "areas",
+        "area_closure",
+        "area_geometry",
+        "population",
+        "observations",
+        "area_counts",
+        "indicators",
+        "indicator_values",
+        "loads",
+        "random_allocation",
+    }
     # area_counts holds aggregates only: no term of a finest area below the person level
-    assert scalar(demo_con, "SELECT count(*) FROM area_counts AS k LEFT JOIN areas AS a "
-                  "USING (area_id) WHERE a.level IS DISTINCT FROM 'district'") == 0
+    assert (
+        scalar(
+            demo_con,
+            "SELECT count(*) FROM area_counts AS k LEFT JOIN areas AS a "
+            "USING (area_id) WHERE a.level IS DISTINCT FROM 'district'",
+        )
+        == 0
+    )
 
 
 def migration_background_by_hand(csv: Path, year: int) -> pd.Series:
@@ -102,12 +149,16 @@ def migration_background_by_hand(csv: Path, year: int) -> pd.Series:
     second = p.staatsangehoerigkeit_2.ne("") & p.staatsangehoerigkeit_2.ne("DE")
     second |= p.staatsangehoerigkeit_1.ne("DE") & german
     abroad = ~p.geburtsland.isin(["", "DE", "DD", "XX"])
-    own = (~german | (p.spaetaussiedler == "1") | (p.eingebuergert == "1") | second
-           | (abroad & p.zuzugsjahr.ne("")))
+    own = (
+        ~german
+        | (p.spaetaussiedler == "1")
+        | (p.eingebuergert == "1")
+        | second
+        | (abroad & p.zuzugsjahr.ne(""))
+    )
     parent_households = set(p.haushalt_id[own & p.stellung_im_haushalt.isin(["HV", "EP"])])
     minor = year - p.geburtsjahr.astype(int) < 18
-    derived = ~own & minor & (p.stellung_im_haushalt == "K") & p.haushalt_id.isin(
-        parent_households)
+    derived = ~own & minor & (p.stellung_im_haushalt == "K") & p.haushalt_id.isin(parent_households)
     return (own | derived).groupby(p.stadtteil).agg(["sum", "size"])
 
 
@@ -116,14 +167,20 @@ def test_migration_background_matches_independent_derivation(demo_con, demo_cura
     raw = demo_curated_dir.parents[1] / "raw" / "musterstadt"
     csv = raw / f"melderegister/{year}-12-31/melderegister_{year}-12-31.csv"
     expected = migration_background_by_hand(csv, year)
-    got = demo_con.execute("""
+    got = (
+        demo_con.execute(
+            """
         SELECT area_id, numerator, denominator FROM indicator_values
         WHERE indicator_id = 'migration_background_share' AND level = 'district'
-          AND ref_date = ?""", [f"{year}-12-31"]).df().set_index("area_id")
+          AND ref_date = ?""",
+            [f"{year}-12-31"],
+        )
+        .df()
+        .set_index("area_id")
+    )
     assert len(got) == len(expected)
     assert (got.loc[expected.index, "numerator"].to_numpy() == expected["sum"].to_numpy()).all()
-    assert (got.loc[expected.index, "denominator"].to_numpy()
-            == expected["size"].to_numpy()).all()
+    assert (got.loc[expected.index, "denominator"].to_numpy() == expected["size"].to_numpy()).all()
 
 
 def test_values_cli_segregation_one_row_per_date(demo_curated_dir):
@@ -131,9 +188,21 @@ def test_values_cli_segregation_one_row_per_date(demo_curated_dir):
     n = write_values(demo_curated_dir, out, "segregation_is_migration_background", "district")
     frame = pd.read_csv(io.StringIO(out.getvalue()))
     assert n == 15 and frame.ref_date.is_unique
-    assert list(frame.columns) == ["indicator", "ref_date", "level", "area_id", "area_name",
-                                   "value", "numerator", "denominator", "flag", "n_units",
-                                   "random_expected", "random_lower", "random_upper"]
+    assert list(frame.columns) == [
+        "indicator",
+        "ref_date",
+        "level",
+        "area_id",
+        "area_name",
+        "value",
+        "numerator",
+        "denominator",
+        "flag",
+        "n_units",
+        "random_expected",
+        "random_lower",
+        "random_upper",
+    ]
     assert frame.value.between(0.30, 0.45).all()
     assert (frame.n_units == 30).all()
     # 30 districts of ~3,700 residents: chance alone gives IS ≈ 0.01, far below the value

@@ -12,5 +12,11 @@ def register_page(module: str, path: str, order: int, key: str) -> None:
     """Register a page of the navigation (Dash imports a page module only if its text
     contains ``register_page``): link text ``nav.<key>``, window title
     ``page.<key>`` (in the request's language), position ``order``."""
-    dash.register_page(module, path=path, order=order, name=t(f"nav.{key}"),
-                       nav_key=f"nav.{key}", title=lambda **_: t(f"page.{key}", context.lang()))
+    dash.register_page(
+        module,
+        path=path,
+        order=order,
+        name=t(f"nav.{key}"),
+        nav_key=f"nav.{key}",
+        title=lambda **_: t(f"page.{key}", context.lang()),
+    )

@@ -103,24 +103,26 @@ INNER JOIN area_closure AS c2
 """
 
 
-def register_counts(con: duckdb.DuckDBPyConnection, catalogue: Catalogue,
-                    profile: Profile) -> None:
+def register_counts(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, profile: Profile) -> None:
     """Count every term the indicators need from ``population`` into ``area_counts``
     (finest areas, every reference date of the register), in one pass."""
-    keys = sorted({term_key(ref) for ind in catalogue.indicators
-                   for ref in ind.terms().values()})
+    keys = sorted({term_key(ref) for ind in catalogue.indicators for ref in ind.terms().values()})
     keys = [key for key in keys if catalogue.from_population(key)]
     if not keys or not con.execute("SELECT count(*) FROM population").fetchall()[0][0]:
         return
     params: dict[str, object] = {"finest": profile.level_ids()[-1]}
-    sums = [f"coalesce(sum(count) FILTER (WHERE {_condition(catalogue, key, params)}), 0) "
-            f'AS "{term_name(key)}"' for key in keys]
+    sums = [
+        f"coalesce(sum(count) FILTER (WHERE {_condition(catalogue, key, params)}), 0) "
+        f'AS "{term_name(key)}"'
+        for key in keys
+    ]
     columns = ", ".join(f'"{term_name(key)}"' for key in keys)
     con.execute(REGISTER_COUNTS_SQL.format(sums=", ".join(sums), columns=columns), params)
 
 
-def compute(con: duckdb.DuckDBPyConnection, catalogue: Catalogue,
-            profile: Profile) -> tuple[list[str], list[str]]:
+def compute(
+    con: duckdb.DuckDBPyConnection, catalogue: Catalogue, profile: Profile
+) -> tuple[list[str], list[str]]:
     """Fill ``indicator_values`` for every indicator whose terms are all in ``area_counts``.
 
     Returns (computed indicator ids, messages on the indicators skipped for lack of data).
@@ -128,8 +130,11 @@ def compute(con: duckdb.DuckDBPyConnection, catalogue: Catalogue,
     present = {r[0] for r in con.execute("SELECT DISTINCT term FROM area_counts").fetchall()}
     computed, skipped = [], []
     for ind in catalogue.indicators:
-        missing = [term_name(term_key(ref)) for ref in ind.terms().values()
-                   if term_name(term_key(ref)) not in present]
+        missing = [
+            term_name(term_key(ref))
+            for ref in ind.terms().values()
+            if term_name(term_key(ref)) not in present
+        ]
         if missing:
             skipped.append(f"{ind.id}: no data for {', '.join(sorted(set(missing)))}")
         else:
@@ -142,18 +147,27 @@ def compute(con: duckdb.DuckDBPyConnection, catalogue: Catalogue,
     return [ind.id for ind in computed], skipped
 
 
-def evaluate(con: duckdb.DuckDBPyConnection, indicators: list, min_denominator: int,
-             min_count: int) -> None:
+def evaluate(
+    con: duckdb.DuckDBPyConnection, indicators: list, min_denominator: int, min_count: int
+) -> None:
     """Insert the values of ``indicators`` into ``indicator_values`` from the TEMP tables
     ``term_counts``, ``unit_roots`` and ``unit_counts`` (:func:`number_units`): one
     statement per function (table in, table out)."""
     write_indicator_terms(con, [term_row(ind) for ind in indicators])
-    run_functions(con, {ind.function for ind in indicators}, "indicator_values",
-                  {"min_denominator": min_denominator, "min_count": min_count})
+    run_functions(
+        con,
+        {ind.function for ind in indicators},
+        "indicator_values",
+        {"min_denominator": min_denominator, "min_count": min_count},
+    )
 
 
-def run_functions(con: duckdb.DuckDBPyConnection, functions: set[str], target: str,
-                  params: dict[str, object] | None = None) -> None:
+def run_functions(
+    con: duckdb.DuckDBPyConnection,
+    functions: set[str],
+    target: str,
+    params: dict[str, object] | None = None,
+) -> None:
     """Run the statement of each function over the rows of ``indicator_terms`` into the
     table ``target`` (the columns of ``indicator_values``). The index functions are one
     statement, over units gathered once (:func:`segregation.evaluate`)."""
@@ -163,8 +177,9 @@ def run_functions(con: duckdb.DuckDBPyConnection, functions: set[str], target: s
     for function in sorted(set(functions) - set(indices)):
         sql = REGISTRY[function]
         given = {**(params or {}), "function": function}
-        con.execute(f"INSERT INTO {target} {sql}",
-                    {k: v for k, v in given.items() if f"${k}" in sql})
+        con.execute(
+            f"INSERT INTO {target} {sql}", {k: v for k, v in given.items() if f"${k}" in sql}
+        )
 
 
 def number_units(con: duckdb.DuckDBPyConnection) -> None:
@@ -178,8 +193,10 @@ def number_units(con: duckdb.DuckDBPyConnection) -> None:
 def _terms(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, indicators: list) -> None:
     keys = {term_key(ref) for ind in indicators for ref in ind.terms().values()}
     con.execute("CREATE OR REPLACE TEMP TABLE terms (term VARCHAR, additive BOOLEAN)")
-    con.executemany("INSERT INTO terms VALUES (?, ?)",
-                    [(term_name(key), catalogue.additive(key)) for key in sorted(keys)])
+    con.executemany(
+        "INSERT INTO terms VALUES (?, ?)",
+        [(term_name(key), catalogue.additive(key)) for key in sorted(keys)],
+    )
 
 
 def _condition(catalogue: Catalogue, key: tuple[str, ...], params: dict[str, object]) -> str:
@@ -197,11 +214,20 @@ def _condition(catalogue: Catalogue, key: tuple[str, ...], params: dict[str, obj
     return " AND ".join(parts)
 
 
-INDICATOR_TERMS = (("ind", "BIGINT"), ("problem", "BIGINT"), ("indicator_id", "VARCHAR"),
-                   ("function", "VARCHAR"),
-                   ("num_term", "VARCHAR"), ("den_term", "VARCHAR"), ("other_term", "VARCHAR"),
-                   ("res_term", "VARCHAR"), ("min_units", "DOUBLE"), ("top_share", "DOUBLE"),
-                   ("scale", "DOUBLE"), ("definition_id", "VARCHAR"))
+INDICATOR_TERMS = (
+    ("ind", "BIGINT"),
+    ("problem", "BIGINT"),
+    ("indicator_id", "VARCHAR"),
+    ("function", "VARCHAR"),
+    ("num_term", "VARCHAR"),
+    ("den_term", "VARCHAR"),
+    ("other_term", "VARCHAR"),
+    ("res_term", "VARCHAR"),
+    ("min_units", "DOUBLE"),
+    ("top_share", "DOUBLE"),
+    ("scale", "DOUBLE"),
+    ("definition_id", "VARCHAR"),
+)
 PROBLEM = slice(2, 7)  # of a term_row: num_term, den_term, other_term, res_term, min_units
 
 
@@ -213,13 +239,19 @@ def write_indicator_terms(con: duckdb.DuckDBPyConnection, rows: list[tuple]) -> 
     one: the index functions gather its units once)."""
     by_id = sorted(rows, key=lambda row: row[0])
     problems: dict[tuple, int] = {}
-    numbered = [(ind, problems.setdefault(row[PROBLEM], len(problems) + 1), *row)
-                for ind, row in enumerate(by_id, start=1)]
+    numbered = [
+        (ind, problems.setdefault(row[PROBLEM], len(problems) + 1), *row)
+        for ind, row in enumerate(by_id, start=1)
+    ]
     columns = list(zip(*numbered, strict=True)) or [()] * len(INDICATOR_TERMS)
-    con.execute("CREATE OR REPLACE TEMP TABLE indicator_terms AS SELECT "
-                + ", ".join(f"unnest(${i}::{kind}[]) AS {name}"
-                            for i, (name, kind) in enumerate(INDICATOR_TERMS, start=1)),
-                [list(column) for column in columns])
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE indicator_terms AS SELECT "
+        + ", ".join(
+            f"unnest(${i}::{kind}[]) AS {name}"
+            for i, (name, kind) in enumerate(INDICATOR_TERMS, start=1)
+        ),
+        [list(column) for column in columns],
+    )
 
 
 def term_row(ind) -> tuple:
@@ -228,6 +260,15 @@ def term_row(ind) -> tuple:
     names = {role: term_name(term_key(ref)) for role, ref in ind.terms().items()}
     numerator = names.get("of") or names.get("numerator") or names["group"]
     denominator = names.get("denominator") or names.get("total")
-    return (ind.id, ind.function, numerator, denominator, names.get("other"),
-            names.get("residents"), getattr(ind, "min_unit_population", None),
-            getattr(ind, "top_share", None), ind.scale, ind.definition_id)
+    return (
+        ind.id,
+        ind.function,
+        numerator,
+        denominator,
+        names.get("other"),
+        names.get("residents"),
+        getattr(ind, "min_unit_population", None),
+        getattr(ind, "top_share", None),
+        ind.scale,
+        ind.definition_id,
+    )

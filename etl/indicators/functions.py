@@ -57,12 +57,15 @@ final AS (
 SELECT * FROM final
 """
 
-RATE_SQL = """
+RATE_SQL = (
+    """
 -- share (scale 100, percent) and ratio (scale as configured):
 -- value = scale · x / t with x = n(numerator), t = n(denominator).
 -- t = 0: undefined; t < min_denominator or 0 < x < min_count: suppressed;
 -- a source flag on x or t (no number published) is passed on with no value.
-WITH""" + PAIRS + """,
+WITH"""
+    + PAIRS
+    + """,
 
 final AS (
     SELECT indicator_id, ref_date, area_id, level,
@@ -79,8 +82,10 @@ final AS (
 
 SELECT * FROM final
 """
+)
 
-LOCATION_QUOTIENT_SQL = """
+LOCATION_QUOTIENT_SQL = (
+    """
 -- Location quotient per area (Isard 1960; PySAL local.MultiLocationQuotient):
 --   LQ_i = (x_i / t_i) / (X / T)
 -- with X, T the counts of the area's top-level area (the city) on the same date; reported
@@ -88,7 +93,9 @@ LOCATION_QUOTIENT_SQL = """
 -- Undefined (NULL, 'undefined') when t_i = 0 or when the city's X = 0 or X = T. Disclosure
 -- control as for shares (it reveals the share x_i / t_i): suppressed when
 -- t_i < min_denominator or 0 < x_i < min_count; a source flag is passed on.
-WITH""" + PAIRS + """,
+WITH"""
+    + PAIRS
+    + """,
 
 located AS (
     SELECT a.*, c.x AS big_x, c.t AS big_t,
@@ -117,6 +124,7 @@ final AS (
 
 SELECT * FROM final
 """
+)
 
 OBSERVED_SQL = """
 -- observed: value = the published value of the term, for the areas it is published for

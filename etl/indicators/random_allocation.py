@@ -92,7 +92,7 @@ class Change:
     value_a: float | None
     value_b: float | None
     change: float | None
-    random_q95: float | None   # 95 % quantile of |change| under random allocation
+    random_q95: float | None  # 95 % quantile of |change| under random allocation
     draws: int
 
     @property
@@ -104,12 +104,20 @@ class Change:
         return abs(self.change) > self.random_q95
 
 
-def change(con: duckdb.DuckDBPyConnection, indicator: str, level: str, area: str,
-           date_a: date, date_b: date) -> Change:
+def change(
+    con: duckdb.DuckDBPyConnection,
+    indicator: str,
+    level: str,
+    area: str,
+    date_a: date,
+    date_b: date,
+) -> Change:
     """The change of ``indicator`` (over the units of ``level``, for ``area``) from
     ``date_a`` to ``date_b``, with the random-allocation range of changes."""
-    row = con.execute(CHANGE_SQL, {"indicator": indicator, "level": level, "area": area,
-                                   "date_a": date_a, "date_b": date_b}).fetchall()[0]
+    row = con.execute(
+        CHANGE_SQL,
+        {"indicator": indicator, "level": level, "area": area, "date_a": date_a, "date_b": date_b},
+    ).fetchall()[0]
     return Change(*row)
 
 
@@ -167,8 +175,7 @@ INNER JOIN indicator_terms AS d USING (ind)
 """
 
 
-def simulate(con: duckdb.DuckDBPyConnection, indicators: list,
-             settings: RandomAllocation) -> int:
+def simulate(con: duckdb.DuckDBPyConnection, indicators: list, settings: RandomAllocation) -> int:
     """Fill ``random_allocation`` for the city-wide indices among ``indicators`` from the
     engine's TEMP tables (``term_counts``, ``unit_roots``; after :func:`engine.compute`).
 
@@ -182,19 +189,25 @@ def simulate(con: duckdb.DuckDBPyConnection, indicators: list,
         return 0
     before = con.execute("SELECT count(*) FROM random_allocation").fetchall()[0][0]
     for problem in sorted({(r[2], r[3], r[4]) for r in rows}, key=str):
-        units = con.sql(UNITS_SQL, params=dict(zip(("num", "den", "other"), problem,
-                                                   strict=True))).to_arrow_table()
+        units = con.sql(
+            UNITS_SQL, params=dict(zip(("num", "den", "other"), problem, strict=True))
+        ).to_arrow_table()
         if units.num_rows == 0:
             continue
-        evaluate_allocations(con, [r for r in rows if (r[2], r[3], r[4]) == problem], units,
-                             _draw(units, problem, settings))
+        evaluate_allocations(
+            con,
+            [r for r in rows if (r[2], r[3], r[4]) == problem],
+            units,
+            _draw(units, problem, settings),
+        )
     for table in ("simulation_frame", "simulated", "simulation_units"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     return con.execute("SELECT count(*) FROM random_allocation").fetchall()[0][0] - before
 
 
-def evaluate_allocations(con: duckdb.DuckDBPyConnection, rows: list[tuple], units: pa.Table,
-                         allocations: pa.Table) -> None:
+def evaluate_allocations(
+    con: duckdb.DuckDBPyConnection, rows: list[tuple], units: pa.Table, allocations: pa.Table
+) -> None:
     """Insert into ``random_allocation`` the indices of ``rows`` (indicator_terms rows of one
     allocation problem) for the ``allocations`` (unit, draw, x, y) of its ``units`` (from
     UNITS_SQL), in one statement with the index CTEs of the observed values
@@ -202,8 +215,10 @@ def evaluate_allocations(con: duckdb.DuckDBPyConnection, rows: list[tuple], unit
     con.register("simulation_units_arrow", units)
     con.register("simulated_arrow", allocations)
     try:
-        con.execute("CREATE OR REPLACE TEMP TABLE simulation_units AS "
-                    "SELECT * EXCLUDE (x, y) FROM simulation_units_arrow")
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE simulation_units AS "
+            "SELECT * EXCLUDE (x, y) FROM simulation_units_arrow"
+        )
         con.execute("CREATE OR REPLACE TEMP TABLE simulated AS SELECT * FROM simulated_arrow")
     finally:
         con.unregister("simulated_arrow")
@@ -228,20 +243,34 @@ def _draw(units: pa.Table, problem: tuple, settings: RandomAllocation) -> pa.Tab
             continue
         rng = np.random.default_rng(_seed(settings.seed, problem, key))
         xs = rng.multivariate_hypergeometric(t[start:end], big_x, size=settings.draws)
-        ys = (np.stack([rng.multivariate_hypergeometric(t[start:end] - row, big_y)
-                        for row in xs]) if problem[2] is not None else np.zeros_like(xs))
-        parts.append((np.tile(unit[start:end], settings.draws),
-                      np.repeat(np.arange(1, settings.draws + 1, dtype=np.int32), end - start),
-                      xs.ravel(), ys.ravel()))
-    empty = (np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0, np.int64),
-             np.zeros(0, np.int64))
+        ys = (
+            np.stack([rng.multivariate_hypergeometric(t[start:end] - row, big_y) for row in xs])
+            if problem[2] is not None
+            else np.zeros_like(xs)
+        )
+        parts.append(
+            (
+                np.tile(unit[start:end], settings.draws),
+                np.repeat(np.arange(1, settings.draws + 1, dtype=np.int32), end - start),
+                xs.ravel(),
+                ys.ravel(),
+            )
+        )
+    empty = (
+        np.zeros(0, np.int64),
+        np.zeros(0, np.int32),
+        np.zeros(0, np.int64),
+        np.zeros(0, np.int64),
+    )
     columns = [np.concatenate(c) for c in zip(*parts, strict=True)] if parts else empty
     return pa.table(dict(zip(("unit", "draw", "x", "y"), columns, strict=True)))
 
 
 def _seed(seed: int, problem: tuple, key: tuple) -> np.random.SeedSequence:
     """A seed stream per allocation problem, date, level and area, from stable names."""
-    text = "|".join(str(part) for part in (*problem, key["ref_date"].isoformat(),
-                                                   key["level"], key["root_id"]))
-    return np.random.SeedSequence([seed, int.from_bytes(hashlib.sha256(text.encode())
-                                                        .digest()[:8], "little")])
+    text = "|".join(
+        str(part) for part in (*problem, key["ref_date"].isoformat(), key["level"], key["root_id"])
+    )
+    return np.random.SeedSequence(
+        [seed, int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")]
+    )

@@ -40,11 +40,13 @@ import duckdb
 # the terms), so that OBSERVED_SQL reads the x, t, y and residents of each allocation
 # problem from the unit's list (no pivot or join of the units per problem).
 
-UNIT_COUNTS_SQL = ["""
+UNIT_COUNTS_SQL = [
+    """
 -- the terms, numbered k: the position of a term's count in unit_counts.ns
 CREATE OR REPLACE TEMP TABLE unit_terms AS
 SELECT term, row_number() OVER (ORDER BY term) AS k FROM (SELECT DISTINCT term FROM term_counts)
-""", """
+""",
+    """
 -- one row per unit below its top-level area: a unit is one area on one date at one level
 -- (all levels but the top one); a part is the units of one top-level area, date and level,
 -- which an index is computed over. ns[k] = the unit's count of term k (NULL: no published
@@ -63,10 +65,12 @@ FROM (
     WHERE k.area_id <> r.root_id
     GROUP BY k.ref_date, k.level, r.root_id, k.area_id
 )
-""", """
+""",
+    """
 CREATE OR REPLACE TEMP TABLE unit_parts AS
 SELECT DISTINCT part, ref_date, level, root_id FROM unit_counts
-"""]
+""",
+]
 
 # the index indicators among indicator_terms ($functions) with k_x, k_t, k_y, k_residents =
 # the numbers of their terms in unit_terms (group, reference population, comparison group,
@@ -288,9 +292,11 @@ INDEX_VALUES: dict[str, str] = {
     "concentration_share": "c.concentration",
 }
 
-VALUE = ("CASE {function} "
-         + " ".join(f"WHEN '{name}' THEN {value}" for name, value in INDEX_VALUES.items())
-         + " END")
+VALUE = (
+    "CASE {function} "
+    + " ".join(f"WHEN '{name}' THEN {value}" for name, value in INDEX_VALUES.items())
+    + " END"
+)
 
 OBSERVED_FINAL = f"""
 final AS (
@@ -327,13 +333,19 @@ def _statement(units: str, shares: str, final: str) -> str:
 
 
 # every indicator of index_indicators (INDICATORS_SQL); the columns of indicator_values
-OBSERVED_SQL = (_statement(OBSERVED_UNITS, OBSERVED_SHARES, OBSERVED_FINAL)
-                .replace("{ckeys}", "ind, part").replace("{keys}", "problem, part"))
+OBSERVED_SQL = (
+    _statement(OBSERVED_UNITS, OBSERVED_SHARES, OBSERVED_FINAL)
+    .replace("{ckeys}", "ind, part")
+    .replace("{keys}", "problem, part")
+)
 
 # the same indices of the draws in ``simulated`` (random_allocation), every indicator of
 # ``simulation_frame``: ind, part, draw, value
-SIMULATED_SQL = (_statement(SIMULATED_UNITS, SIMULATED_SHARES, SIMULATED_FINAL)
-                 .replace("{ckeys}", "{keys}").replace("{keys}", "ind, function, part, draw"))
+SIMULATED_SQL = (
+    _statement(SIMULATED_UNITS, SIMULATED_SHARES, SIMULATED_FINAL)
+    .replace("{ckeys}", "{keys}")
+    .replace("{keys}", "ind, function, part, draw")
+)
 
 
 def evaluate(con: duckdb.DuckDBPyConnection, functions: list[str], target: str) -> None:

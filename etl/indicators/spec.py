@@ -11,16 +11,36 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from etl.errors import ConfigError
 
 DOMAINS: dict[str, list[str]] = yaml.safe_load(
-    (Path(__file__).parent / "population_domains.yaml").read_text(encoding="utf-8"))
+    (Path(__file__).parent / "population_domains.yaml").read_text(encoding="utf-8")
+)
 # indices over the units of a level, reported for the top-level area (etl/indicators/segregation.py)
-UNIT_INDICES = ("segregation_is", "dissimilarity", "isolation", "exposure", "entropy", "gini",
-                "concentration_share")
+UNIT_INDICES = (
+    "segregation_is",
+    "dissimilarity",
+    "isolation",
+    "exposure",
+    "entropy",
+    "gini",
+    "concentration_share",
+)
 FUNCTIONS = ("count", "share", "ratio", *UNIT_INDICES, "location_quotient", "observed")
-DEFAULT_UNIT = {"count": "persons", "share": "percent", "ratio": "per_100",
-                **dict.fromkeys(UNIT_INDICES, "index"), "concentration_share": "percent",
-                "location_quotient": "quotient"}
-DEFAULT_DECIMALS = {"count": 0, "share": 1, "ratio": 1, **dict.fromkeys(UNIT_INDICES, 3),
-                    "concentration_share": 1, "location_quotient": 2, "observed": 1}
+DEFAULT_UNIT = {
+    "count": "persons",
+    "share": "percent",
+    "ratio": "per_100",
+    **dict.fromkeys(UNIT_INDICES, "index"),
+    "concentration_share": "percent",
+    "location_quotient": "quotient",
+}
+DEFAULT_DECIMALS = {
+    "count": 0,
+    "share": 1,
+    "ratio": 1,
+    **dict.fromkeys(UNIT_INDICES, 3),
+    "concentration_share": 1,
+    "location_quotient": 2,
+    "observed": 1,
+}
 RESIDENTS = "total"  # the group whose count decides a unit's size (min_unit_population)
 
 GroupRef = str | list[str]
@@ -163,9 +183,21 @@ class Observed(_Indicator):
         return {"of": self.of}
 
 
-Indicator = Annotated[Count | Share | Ratio | SegregationIS | Dissimilarity | Isolation
-                      | Exposure | Entropy | Gini | ConcentrationShare | LocationQuotient
-                      | Observed, Field(discriminator="function")]
+Indicator = Annotated[
+    Count
+    | Share
+    | Ratio
+    | SegregationIS
+    | Dissimilarity
+    | Isolation
+    | Exposure
+    | Entropy
+    | Gini
+    | ConcentrationShare
+    | LocationQuotient
+    | Observed,
+    Field(discriminator="function"),
+]
 _INDICATOR = TypeAdapter(Indicator)
 
 
@@ -185,6 +217,7 @@ class Measure(_Strict):
 class RandomAllocation(_Strict):
     """Random-allocation benchmark of the city-wide indices (etl/indicators/
     random_allocation.py): ``draws`` seeded simulations per index, date and level; 0 = off."""
+
     draws: int = Field(default=100, ge=0, le=10_000)
     seed: int = Field(default=20071231, ge=0)
 
@@ -239,16 +272,19 @@ def load_catalogue(path: Path) -> Catalogue:
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping with 'groups' and 'indicators'")
     entries = data.get("indicators") or []
-    data["indicators"] = [_indicator(path, number, entry) for number, entry in
-                          enumerate(entries, start=1)]
+    data["indicators"] = [
+        _indicator(path, number, entry) for number, entry in enumerate(entries, start=1)
+    ]
     try:
         catalogue = Catalogue(**data)
     except ValidationError as exc:
         raise ConfigError(f"{path}: {_fields(exc)}") from exc
     _check_groups(path, catalogue.groups)
     if set(catalogue.groups) & set(catalogue.measures):
-        raise ConfigError(f"{path}: names used both as group and measure: "
-                          f"{', '.join(sorted(set(catalogue.groups) & set(catalogue.measures)))}")
+        raise ConfigError(
+            f"{path}: names used both as group and measure: "
+            f"{', '.join(sorted(set(catalogue.groups) & set(catalogue.measures)))}"
+        )
     _check_references(path, catalogue)
     return _with_defaults(catalogue)
 
@@ -256,8 +292,10 @@ def load_catalogue(path: Path) -> Catalogue:
 def _indicator(path: Path, number: int, entry: object) -> object:
     name = entry.get("id", f"#{number}") if isinstance(entry, dict) else f"#{number}"
     if isinstance(entry, dict) and entry.get("function") not in FUNCTIONS:
-        raise ConfigError(f"{path}: indicator '{name}', field 'function': unknown function "
-                          f"'{entry.get('function')}' (known: {', '.join(FUNCTIONS)})")
+        raise ConfigError(
+            f"{path}: indicator '{name}', field 'function': unknown function "
+            f"'{entry.get('function')}' (known: {', '.join(FUNCTIONS)})"
+        )
     try:
         return _INDICATOR.validate_python(entry)
     except ValidationError as exc:
@@ -277,12 +315,16 @@ def _check_groups(path: Path, groups: dict[str, dict[str, str | list[str]]]) -> 
     for name, filters in groups.items():
         for column, values in filters.items():
             if column not in DOMAINS:
-                raise ConfigError(f"{path}: group '{name}': unknown column '{column}' "
-                                  f"(known: {', '.join(DOMAINS)})")
+                raise ConfigError(
+                    f"{path}: group '{name}': unknown column '{column}' "
+                    f"(known: {', '.join(DOMAINS)})"
+                )
             for value in [values] if isinstance(values, str) else values:
                 if value not in DOMAINS[column]:
-                    raise ConfigError(f"{path}: group '{name}', column '{column}': unknown "
-                                      f"value '{value}' (known: {', '.join(DOMAINS[column])})")
+                    raise ConfigError(
+                        f"{path}: group '{name}', column '{column}': unknown "
+                        f"value '{value}' (known: {', '.join(DOMAINS[column])})"
+                    )
 
 
 def _check_references(path: Path, catalogue: Catalogue) -> None:
@@ -295,22 +337,30 @@ def _check_references(path: Path, catalogue: Catalogue) -> None:
         for role, ref in ind.terms().items():
             for group in [ref] if isinstance(ref, str) else ref:
                 if group not in known:
-                    raise ConfigError(f"{path}: indicator '{ind.id}', field '{role}': unknown "
-                                      f"group or measure '{group}' (known: {', '.join(known)})")
+                    raise ConfigError(
+                        f"{path}: indicator '{ind.id}', field '{role}': unknown "
+                        f"group or measure '{group}' (known: {', '.join(known)})"
+                    )
         if isinstance(ind, _UnitIndex | LocationQuotient):
             _check_index(path, catalogue, ind)
         if ind.function in ("share", "ratio"):
             for role in ("numerator_label", "denominator_label"):
                 if getattr(ind, role) is None:
-                    raise ConfigError(f"{path}: indicator '{ind.id}', field '{role}': required "
-                                      f"for function '{ind.function}' (German and English)")
+                    raise ConfigError(
+                        f"{path}: indicator '{ind.id}', field '{role}': required "
+                        f"for function '{ind.function}' (German and English)"
+                    )
         if ind.unit is None and ind.function not in DEFAULT_UNIT:
-            raise ConfigError(f"{path}: indicator '{ind.id}', field 'unit': required for "
-                              f"function '{ind.function}'")
+            raise ConfigError(
+                f"{path}: indicator '{ind.id}', field 'unit': required for "
+                f"function '{ind.function}'"
+            )
         unit = ind.unit or DEFAULT_UNIT[ind.function]
         if unit not in catalogue.units:
-            raise ConfigError(f"{path}: indicator '{ind.id}', field 'unit': unknown unit "
-                              f"'{unit}' (known: {', '.join(catalogue.units)})")
+            raise ConfigError(
+                f"{path}: indicator '{ind.id}', field 'unit': unknown unit "
+                f"'{unit}' (known: {', '.join(catalogue.units)})"
+            )
 
 
 def _check_index(path: Path, catalogue: Catalogue, ind: _UnitIndex | LocationQuotient) -> None:
@@ -319,22 +369,33 @@ def _check_index(path: Path, catalogue: Catalogue, ind: _UnitIndex | LocationQuo
     terms = {role: term_key(ref) for role, ref in ind.terms().items()}
     for role in ("group", "other"):
         if role in terms and not catalogue.contains(terms["total"], terms[role]):
-            raise ConfigError(f"{path}: indicator '{ind.id}', field '{role}': "
-                              f"'{term_name(terms[role])}' is not part of the total "
-                              f"'{term_name(terms['total'])}'")
+            raise ConfigError(
+                f"{path}: indicator '{ind.id}', field '{role}': "
+                f"'{term_name(terms[role])}' is not part of the total "
+                f"'{term_name(terms['total'])}'"
+            )
     if "other" in terms and not catalogue.disjoint(terms["group"], terms["other"]):
-        raise ConfigError(f"{path}: indicator '{ind.id}', field 'other': "
-                          f"'{term_name(terms['other'])}' overlaps the group "
-                          f"'{term_name(terms['group'])}' (the groups must be disjoint)")
+        raise ConfigError(
+            f"{path}: indicator '{ind.id}', field 'other': "
+            f"'{term_name(terms['other'])}' overlaps the group "
+            f"'{term_name(terms['group'])}' (the groups must be disjoint)"
+        )
 
 
 def _with_defaults(catalogue: Catalogue) -> Catalogue:
-    filled = [ind.model_copy(update={
-        "unit": ind.unit or DEFAULT_UNIT[ind.function],
-        "decimals": DEFAULT_DECIMALS[ind.function] if ind.decimals is None else ind.decimals,
-        "source": ind.source or catalogue.defaults.source,
-        "definition_id": ind.definition_id or catalogue.defaults.definition_id,
-    }) for ind in catalogue.indicators]
+    filled = [
+        ind.model_copy(
+            update={
+                "unit": ind.unit or DEFAULT_UNIT[ind.function],
+                "decimals": DEFAULT_DECIMALS[ind.function]
+                if ind.decimals is None
+                else ind.decimals,
+                "source": ind.source or catalogue.defaults.source,
+                "definition_id": ind.definition_id or catalogue.defaults.definition_id,
+            }
+        )
+        for ind in catalogue.indicators
+    ]
     return catalogue.model_copy(update={"indicators": filled})
 
 

@@ -28,46 +28,56 @@ class AreaVintage:
 
     vintage: str
     valid_from: date
-    areas: pd.DataFrame                 # area_id, level, name, parent_id
+    areas: pd.DataFrame  # area_id, level, name, parent_id
     shapes: dict[str, shapely.Geometry]  # finest-level area_id -> geometry
     files: list[Path] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
 
-def read_vintage(areas_csv: Path, geometry_file: Path, level_names: dict[str, str],
-                 levels: list[str]) -> AreaVintage:
+def read_vintage(
+    areas_csv: Path, geometry_file: Path, level_names: dict[str, str], levels: list[str]
+) -> AreaVintage:
     """Read and validate one vintage folder; ``levels`` run coarsest to finest."""
     valid_from = _folder_date(areas_csv)
     areas = _read_areas(areas_csv, level_names, levels)
     finest = set(areas.loc[areas["level"] == levels[-1], "area_id"])
     shapes, warnings = _read_shapes(geometry_file, finest)
-    return AreaVintage(valid_from.isoformat(), valid_from, areas, shapes,
-                       [areas_csv, geometry_file], warnings)
+    return AreaVintage(
+        valid_from.isoformat(), valid_from, areas, shapes, [areas_csv, geometry_file], warnings
+    )
 
 
 def _folder_date(path: Path) -> date:
     try:
         return date.fromisoformat(path.parent.name)
     except ValueError as exc:
-        raise InputError(path, f"folder name '{path.parent.name}' is not the vintage's first "
-                         "valid date (expected YYYY-MM-DD)") from exc
+        raise InputError(
+            path,
+            f"folder name '{path.parent.name}' is not the vintage's first "
+            "valid date (expected YYYY-MM-DD)",
+        ) from exc
 
 
 def _read_areas(path: Path, level_names: dict[str, str], levels: list[str]) -> pd.DataFrame:
     df = pd.read_csv(path, sep=";", dtype=str, keep_default_na=False, encoding="utf-8")
     missing = [c for c in AREA_COLUMNS if c not in df.columns]
     if missing:
-        raise InputError(path, f"missing column(s) {', '.join(missing)}; expected "
-                         f"{';'.join(AREA_COLUMNS)}", line=1, column=missing[0])
-    df = df.rename(columns={"gebiet_id": "area_id", "ebene": "raw_level",
-                            "uebergeordnet": "parent_id"})
+        raise InputError(
+            path,
+            f"missing column(s) {', '.join(missing)}; expected {';'.join(AREA_COLUMNS)}",
+            line=1,
+            column=missing[0],
+        )
+    df = df.rename(
+        columns={"gebiet_id": "area_id", "ebene": "raw_level", "uebergeordnet": "parent_id"}
+    )
     df["line"] = df.index + 2
     df["level"] = df["raw_level"].map(level_names)
-    _require(path, df, df["level"].isna(), "ebene",
-             f"one of {', '.join(level_names)}", df["raw_level"])
+    _require(
+        path, df, df["level"].isna(), "ebene", f"one of {', '.join(level_names)}", df["raw_level"]
+    )
     _require(path, df, df["area_id"].str.strip() == "", "gebiet_id", "an area id", df["area_id"])
-    _require(path, df, df["area_id"].duplicated(), "gebiet_id", "a unique area id",
-             df["area_id"])
+    _require(path, df, df["area_id"].duplicated(), "gebiet_id", "a unique area id", df["area_id"])
     _check_parents(path, df, levels)
     df["parent_id"] = df["parent_id"].replace("", None)
     return df[["area_id", "level", "name", "parent_id"]].reset_index(drop=True)
@@ -77,21 +87,38 @@ def _check_parents(path: Path, df: pd.DataFrame, levels: list[str]) -> None:
     rank = {level: i for i, level in enumerate(levels)}
     by_id = df.set_index("area_id")["level"]
     root = df["level"] == levels[0]
-    _require(path, df, root & (df["parent_id"] != ""), "uebergeordnet",
-             "empty for the top level", df["parent_id"])
+    _require(
+        path,
+        df,
+        root & (df["parent_id"] != ""),
+        "uebergeordnet",
+        "empty for the top level",
+        df["parent_id"],
+    )
     parent_level = df["parent_id"].map(by_id)
     expected = df["level"].map(lambda lv: levels[rank[lv] - 1] if rank[lv] > 0 else None)
     bad = ~root & (parent_level != expected)
-    _require(path, df, bad, "uebergeordnet",
-             "the id of an area one level up (" + " > ".join(levels) + ")", df["parent_id"])
+    _require(
+        path,
+        df,
+        bad,
+        "uebergeordnet",
+        "the id of an area one level up (" + " > ".join(levels) + ")",
+        df["parent_id"],
+    )
 
 
-def _require(path: Path, df: pd.DataFrame, bad: pd.Series, column: str, expected: str,
-             values: pd.Series) -> None:
+def _require(
+    path: Path, df: pd.DataFrame, bad: pd.Series, column: str, expected: str, values: pd.Series
+) -> None:
     if bad.any():
         first = df.index[bad.to_numpy()][0]
-        raise InputError(path, f"found '{values[first]}', expected {expected}",
-                         line=int(df.at[first, "line"]), column=column)
+        raise InputError(
+            path,
+            f"found '{values[first]}', expected {expected}",
+            line=int(df.at[first, "line"]),
+            column=column,
+        )
 
 
 def _read_shapes(path: Path, finest: set[str]) -> tuple[dict[str, shapely.Geometry], list[str]]:
@@ -105,6 +132,7 @@ def _coverage_warnings(path: Path, finest: set[str], shaped: set[str]) -> list[s
     if finest - shaped:
         warnings.append(f"{path}: no geometry for area(s) {', '.join(sorted(finest - shaped))}")
     if shaped - finest:
-        warnings.append(f"{path}: geometry for unknown area(s) "
-                        f"{', '.join(sorted(shaped - finest))} ignored")
+        warnings.append(
+            f"{path}: geometry for unknown area(s) {', '.join(sorted(shaped - finest))} ignored"
+        )
     return warnings

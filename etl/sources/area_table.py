@@ -27,24 +27,38 @@ from etl.profile import AreaTable, DateFromName
 from etl.sources.value_flags import symbols
 from etl.text import decode_file
 
-OBSERVATION_COLUMNS = ["ref_date", "area_id", "variable", "dims", "unit", "value", "flag",
-                       "line", "column"]
+OBSERVATION_COLUMNS = [
+    "ref_date",
+    "area_id",
+    "variable",
+    "dims",
+    "unit",
+    "value",
+    "flag",
+    "line",
+    "column",
+]
 
 
 def ref_date_of(path: Path, spec: DateFromName) -> date:
     """The reference date encoded in the file name."""
     match = re.search(spec.regex, path.name)
     if not match:
-        raise InputError(path, f"file name does not match the reference-date pattern "
-                         f"'{spec.regex}' of the profile")
+        raise InputError(
+            path,
+            f"file name does not match the reference-date pattern '{spec.regex}' of the profile",
+        )
     groups = match.groupdict()
     try:
         if "part" in groups:
             return date.fromisoformat(f"{groups['year']}-{spec.parts[groups['part']]}")
         return date(int(groups["year"]), int(groups["month"]), int(groups["day"]))
     except (KeyError, ValueError) as exc:
-        raise InputError(path, f"file name gives no valid reference date with pattern "
-                         f"'{spec.regex}' and parts {spec.parts}: {exc}") from exc
+        raise InputError(
+            path,
+            f"file name gives no valid reference date with pattern "
+            f"'{spec.regex}' and parts {spec.parts}: {exc}",
+        ) from exc
 
 
 def read(path: Path, table: AreaTable, columns: list[str]) -> pd.DataFrame:
@@ -52,19 +66,25 @@ def read(path: Path, table: AreaTable, columns: list[str]) -> pd.DataFrame:
     header, rows, first_line = _rows(path, table)
     missing = [c for c in [table.area_column, *columns] if c not in header]
     if missing:
-        raise InputError(path, f"missing column '{missing[0]}' (the profile's table "
-                         f"'{table.id}' needs it; found: {', '.join(header)})",
-                         line=table.header_row, column=missing[0])
+        raise InputError(
+            path,
+            f"missing column '{missing[0]}' (the profile's table "
+            f"'{table.id}' needs it; found: {', '.join(header)})",
+            line=table.header_row,
+            column=missing[0],
+        )
     wide = pd.DataFrame(rows, columns=header, dtype=object)
     wide["line"] = range(first_line, first_line + len(wide))
     _check_codes(path, wide, table.area_column)
     values, flags = _numbers(path, wide, columns, table.decimal)
     _check_sums(path, wide, values, table.sums)
     tidy = values.assign(area_id=wide[table.area_column], line=wide["line"]).melt(
-        id_vars=["area_id", "line"], var_name="variable", value_name="value")
+        id_vars=["area_id", "line"], var_name="variable", value_name="value"
+    )
     tidy["flag"] = flags.melt()["value"].to_numpy()
-    return tidy.assign(ref_date=ref_date_of(path, table.ref_date), dims="", unit="",
-                       column=tidy["variable"])[OBSERVATION_COLUMNS]
+    return tidy.assign(
+        ref_date=ref_date_of(path, table.ref_date), dims="", unit="", column=tidy["variable"]
+    )[OBSERVATION_COLUMNS]
 
 
 def _rows(path: Path, table: AreaTable) -> tuple[list[str], list[list[str]], int]:
@@ -74,14 +94,19 @@ def _rows(path: Path, table: AreaTable) -> tuple[list[str], list[list[str]], int
     text = decode_file(path, table.encoding or "utf-8")
     lines = list(csv.reader(io.StringIO(text), delimiter=table.separator))
     if len(lines) < table.header_row or not any(lines[table.header_row - 1]):
-        raise InputError(path, "empty file: expected a header row naming the columns",
-                         line=table.header_row)
+        raise InputError(
+            path, "empty file: expected a header row naming the columns", line=table.header_row
+        )
     header = [name.strip() for name in lines[table.header_row - 1]]
-    body = lines[table.header_row:]
+    body = lines[table.header_row :]
     for number, row in enumerate(body, start=table.header_row + 1):
         if len(row) != len(header):
-            raise InputError(path, f"{len(row)} fields where the header has {len(header)} "
-                             "(file truncated or separator wrong?)", line=number)
+            raise InputError(
+                path,
+                f"{len(row)} fields where the header has {len(header)} "
+                "(file truncated or separator wrong?)",
+                line=number,
+            )
     if not body:
         raise InputError(path, "no data rows below the header", line=table.header_row + 1)
     return header, body, table.header_row + 1
@@ -95,14 +120,19 @@ def _xlsx_rows(path: Path, table: AreaTable) -> tuple[list[str], list[list[str]]
     sheet = _sheet(path, book, table.sheet)
     for merged in sheet.merged_cells.ranges:
         if merged.min_row <= table.header_row <= merged.max_row:
-            raise InputError(path, f"sheet '{sheet.title}': merged header cells {merged.coord}; "
-                             "expected one column name per cell", line=table.header_row,
-                             column=merged.coord)
-    cells = [["" if v is None else str(v) for v in row]
-             for row in sheet.iter_rows(min_row=table.header_row, values_only=True)]
+            raise InputError(
+                path,
+                f"sheet '{sheet.title}': merged header cells {merged.coord}; "
+                "expected one column name per cell",
+                line=table.header_row,
+                column=merged.coord,
+            )
+    cells = [
+        ["" if v is None else str(v) for v in row]
+        for row in sheet.iter_rows(min_row=table.header_row, values_only=True)
+    ]
     if not cells or not any(cells[0]):
-        raise InputError(path, f"sheet '{sheet.title}': empty header row",
-                         line=table.header_row)
+        raise InputError(path, f"sheet '{sheet.title}': empty header row", line=table.header_row)
     return [c.strip() for c in cells[0]], [r for r in cells[1:] if any(r)], table.header_row + 1
 
 
@@ -112,59 +142,83 @@ def _sheet(path: Path, book: openpyxl.Workbook, wanted: str | int | None):
     try:
         return book.worksheets[wanted] if isinstance(wanted, int) else book[wanted]
     except (IndexError, KeyError) as exc:
-        raise InputError(path, f"no sheet {wanted!r} (sheets: {', '.join(book.sheetnames)})"
-                         ) from exc
+        raise InputError(
+            path, f"no sheet {wanted!r} (sheets: {', '.join(book.sheetnames)})"
+        ) from exc
 
 
 def _check_codes(path: Path, wide: pd.DataFrame, column: str) -> None:
     codes = wide[column].str.strip()
     bad = codes == ""
     if bad.any():
-        raise InputError(path, "empty area code", line=int(wide["line"][bad].iloc[0]),
-                         column=column)
+        raise InputError(
+            path, "empty area code", line=int(wide["line"][bad].iloc[0]), column=column
+        )
     dup = codes.duplicated()
     if dup.any():
         first = codes[dup].iloc[0]
         lines = wide["line"][codes == first].tolist()
-        raise InputError(path, f"area '{first}' occurs twice (lines {lines[0]} and "
-                         f"{lines[1]}); expected one row per area", line=lines[1], column=column)
+        raise InputError(
+            path,
+            f"area '{first}' occurs twice (lines {lines[0]} and "
+            f"{lines[1]}); expected one row per area",
+            line=lines[1],
+            column=column,
+        )
     wide[column] = codes
 
 
-def _numbers(path: Path, wide: pd.DataFrame, columns: list[str],
-             decimal: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _numbers(
+    path: Path, wide: pd.DataFrame, columns: list[str], decimal: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Numeric values (NaN for flagged cells) and flags of ``columns``."""
     text = wide[columns].apply(lambda s: s.astype(str).str.strip())
     flags = text.apply(lambda s: s.map(symbols()))
     cleaned = text.where(flags.isna(), None)
     if decimal == ",":
-        cleaned = cleaned.apply(lambda s: s.str.replace(".", "", regex=False)
-                                .str.replace(",", ".", regex=False))
+        cleaned = cleaned.apply(
+            lambda s: s.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+        )
     values = cleaned.apply(pd.to_numeric, errors="coerce")
-    _first_bad(path, wide, text, values.isna() & flags.isna(),
-               "expected a count (a number, or a value symbol such as '.' or '-')")
+    _first_bad(
+        path,
+        wide,
+        text,
+        values.isna() & flags.isna(),
+        "expected a count (a number, or a value symbol such as '.' or '-')",
+    )
     _first_bad(path, wide, text, values < 0, "expected a count, found a negative number")
     return values.astype("float64"), flags
 
 
-def _first_bad(path: Path, wide: pd.DataFrame, text: pd.DataFrame, bad: pd.DataFrame,
-               expected: str) -> None:
+def _first_bad(
+    path: Path, wide: pd.DataFrame, text: pd.DataFrame, bad: pd.DataFrame, expected: str
+) -> None:
     if not bad.to_numpy().any():
         return
     row, col = next(zip(*bad.to_numpy().nonzero(), strict=True))
     column = bad.columns[col]
-    raise InputError(path, f"found '{text.iat[row, col]}', {expected}",
-                     line=int(wide["line"].iat[row]), column=column)
+    raise InputError(
+        path,
+        f"found '{text.iat[row, col]}', {expected}",
+        line=int(wide["line"].iat[row]),
+        column=column,
+    )
 
 
-def _check_sums(path: Path, wide: pd.DataFrame, values: pd.DataFrame,
-                sums: list[list[str]]) -> None:
+def _check_sums(
+    path: Path, wide: pd.DataFrame, values: pd.DataFrame, sums: list[list[str]]
+) -> None:
     for total, *parts in sums:
         diff = values[total] - values[parts].sum(axis=1, min_count=len(parts))
         bad = diff.notna() & (diff.abs() > 1e-9)
         if bad.any():
             row = bad.to_numpy().nonzero()[0][0]
-            raise InputError(path, f"{total} = {values[total].iat[row]:g} but the sum of "
-                             f"{' + '.join(parts)} is {values[parts].iloc[row].sum():g} "
-                             "(a part larger than its total, or a part missing)",
-                             line=int(wide["line"].iat[row]), column=total)
+            raise InputError(
+                path,
+                f"{total} = {values[total].iat[row]:g} but the sum of "
+                f"{' + '.join(parts)} is {values[parts].iloc[row].sum():g} "
+                "(a part larger than its total, or a part missing)",
+                line=int(wide["line"].iat[row]),
+                column=total,
+            )

@@ -35,7 +35,8 @@ def read_vintages(profile: Profile, data_codes: pd.DataFrame) -> list[AreaVintag
     for i, vintage in enumerate(ordered):
         until = ordered[i + 1].valid_from - timedelta(days=1) if i + 1 < len(ordered) else None
         in_range = (data_codes["ref_date"] >= vintage.valid_from) & (
-            data_codes["ref_date"] <= (until or date.max))
+            data_codes["ref_date"] <= (until or date.max)
+        )
         vintages.append(_vintage(profile, vintage, data_codes[in_range]))
     return vintages
 
@@ -49,18 +50,25 @@ def _vintage(profile: Profile, vintage: GeoVintage, data: pd.DataFrame) -> AreaV
     names = {f.area_id: f.name for feats in features.values() for f in feats}
     for level in levels[1:]:
         length = geo.code_lengths[level]
-        codes = {c[:length] for c in finest_codes} | {
-            f.area_id for f in features.get(level, [])}
+        codes = {c[:length] for c in finest_codes} | {f.area_id for f in features.get(level, [])}
         parent = levels[levels.index(level) - 1]
         if geo.root.id in codes:
-            raise InputError(profile.path, f"root id '{geo.root.id}' is also a code of level "
-                             f"'{level}'; give the root an id no area has")
+            raise InputError(
+                profile.path,
+                f"root id '{geo.root.id}' is also a code of level "
+                f"'{level}'; give the root an id no area has",
+            )
         for code in codes:
-            parent_id = code[:geo.code_lengths[parent]] if parent != levels[0] else geo.root.id
-            rows[code] = (level, names.get(code) or f"{profile.level_label(level)} {code}",
-                          parent_id)
-    areas = pd.DataFrame([(k, *v) for k, v in sorted(rows.items())],
-                         columns=["area_id", "level", "name", "parent_id"])
+            parent_id = code[: geo.code_lengths[parent]] if parent != levels[0] else geo.root.id
+            rows[code] = (
+                level,
+                names.get(code) or f"{profile.level_label(level)} {code}",
+                parent_id,
+            )
+    areas = pd.DataFrame(
+        [(k, *v) for k, v in sorted(rows.items())],
+        columns=["area_id", "level", "name", "parent_id"],
+    )
     warnings = _coverage(profile, vintage, features, data, areas)
     shapes = {f.area_id: f.geometry for feats in features.values() for f in feats}
     files = sorted({profile.raw_dir / b.file for b in vintage.boundaries})
@@ -69,13 +77,24 @@ def _vintage(profile: Profile, vintage: GeoVintage, data: pd.DataFrame) -> AreaV
 
 def _features(raw_dir: Path, boundary: Boundary) -> list[Feature]:
     fixes = {c.feature: (c.found, c.id) for c in boundary.corrections}
-    return read_features(raw_dir / boundary.file, boundary.id, name_property=boundary.name,
-                         name_template=boundary.name_template, id_prefix=boundary.id_prefix,
-                         layer=boundary.layer, corrections=fixes)
+    return read_features(
+        raw_dir / boundary.file,
+        boundary.id,
+        name_property=boundary.name,
+        name_template=boundary.name_template,
+        id_prefix=boundary.id_prefix,
+        layer=boundary.layer,
+        corrections=fixes,
+    )
 
 
-def _coverage(profile: Profile, vintage: GeoVintage, features: dict[str, list[Feature]],
-              data: pd.DataFrame, areas: pd.DataFrame) -> list[str]:
+def _coverage(
+    profile: Profile,
+    vintage: GeoVintage,
+    features: dict[str, list[Feature]],
+    data: pd.DataFrame,
+    areas: pd.DataFrame,
+) -> list[str]:
     """Warnings (or errors for strict boundaries) where data and boundaries disagree."""
     geo: CodeHierarchyGeography = profile.geography
     warnings = []
@@ -84,35 +103,50 @@ def _coverage(profile: Profile, vintage: GeoVintage, features: dict[str, list[Fe
         shaped = {f.area_id for f in features[boundary.level]}
         wrong = sorted(c for c in shaped if length is not None and len(c) != length)
         if wrong:
-            raise InputError(profile.raw_dir / boundary.file, f"area code(s) {_listed(wrong)} "
-                             f"do not have the {length} digits of level '{boundary.level}'",
-                             column=boundary.id)
+            raise InputError(
+                profile.raw_dir / boundary.file,
+                f"area code(s) {_listed(wrong)} "
+                f"do not have the {length} digits of level '{boundary.level}'",
+                column=boundary.id,
+            )
         in_data = {c[:length] for c in data["area_id"]}
         missing = sorted(in_data - shaped)
         if missing and boundary.strict:
             first = data[data["area_id"].str[:length] == missing[0]].iloc[0]
-            raise InputError(Path(first["file"]), f"unknown area code '{first['area_id']}': "
-                             f"{boundary.level} '{missing[0]}' is not in {boundary.file}",
-                             line=int(first["line"]), column=str(first["column"]))
+            raise InputError(
+                Path(first["file"]),
+                f"unknown area code '{first['area_id']}': "
+                f"{boundary.level} '{missing[0]}' is not in {boundary.file}",
+                line=int(first["line"]),
+                column=str(first["column"]),
+            )
         if missing:
-            warnings.append(f"{vintage.id}: {len(missing)} {boundary.level} area(s) in the data "
-                            f"have no boundary in {boundary.file}: {_listed(missing)}")
+            warnings.append(
+                f"{vintage.id}: {len(missing)} {boundary.level} area(s) in the data "
+                f"have no boundary in {boundary.file}: {_listed(missing)}"
+            )
         unused = sorted(shaped - in_data)
         if unused and len(data):
-            warnings.append(f"{vintage.id}: {len(unused)} {boundary.level} boundary(ies) in "
-                            f"{boundary.file} have no data: {_listed(unused)}")
+            warnings.append(
+                f"{vintage.id}: {len(unused)} {boundary.level} boundary(ies) in "
+                f"{boundary.file} have no data: {_listed(unused)}"
+            )
     warnings += _gaps(profile, vintage, data, areas)
-    unshaped = sorted(set(areas["level"]) - {b.level for b in vintage.boundaries}
-                      - {profile.level_ids()[0]})
+    unshaped = sorted(
+        set(areas["level"]) - {b.level for b in vintage.boundaries} - {profile.level_ids()[0]}
+    )
     for level in unshaped:
         count = int((areas["level"] == level).sum())
-        warnings.append(f"{vintage.id}: no boundary file for level '{level}' ({count} areas); "
-                        "its map is built from finer boundaries where they exist")
+        warnings.append(
+            f"{vintage.id}: no boundary file for level '{level}' ({count} areas); "
+            "its map is built from finer boundaries where they exist"
+        )
     return warnings
 
 
-def _gaps(profile: Profile, vintage: GeoVintage, data: pd.DataFrame,
-          areas: pd.DataFrame) -> list[str]:
+def _gaps(
+    profile: Profile, vintage: GeoVintage, data: pd.DataFrame, areas: pd.DataFrame
+) -> list[str]:
     """Finest areas of the vintage without a data row on some of its dates: an error, or
     (``absent_units: zero``) a warning and they count 0 there."""
     finest = set(areas.loc[areas["level"] == profile.level_ids()[-1], "area_id"])
@@ -121,18 +155,24 @@ def _gaps(profile: Profile, vintage: GeoVintage, data: pd.DataFrame,
         absent = sorted(finest - set(codes))
         if absent and profile.geography.absent_units == "error":
             first = data[data["ref_date"] == ref_date].iloc[0]
-            raise InputError(Path(first["file"]), f"no row for area(s) {_listed(absent)} of "
-                             f"vintage '{vintage.id}' on {ref_date} (they have rows on other "
-                             "dates or a boundary); expected every area on every date, or set "
-                             "'absent_units: zero' in the profile's geography if they had no "
-                             "residents then", column=str(first["column"]))
+            raise InputError(
+                Path(first["file"]),
+                f"no row for area(s) {_listed(absent)} of "
+                f"vintage '{vintage.id}' on {ref_date} (they have rows on other "
+                "dates or a boundary); expected every area on every date, or set "
+                "'absent_units: zero' in the profile's geography if they had no "
+                "residents then",
+                column=str(first["column"]),
+            )
         if absent:
             messages.append(f"{ref_date}: {_listed(absent)}")
     if not messages:
         return []
-    return [f"{vintage.id}: areas without a row in the data count as 0 on these dates — "
-            + "; ".join(messages[:MAX_LISTED])
-            + (f" … (+{len(messages) - MAX_LISTED} dates)" if len(messages) > MAX_LISTED else "")]
+    return [
+        f"{vintage.id}: areas without a row in the data count as 0 on these dates — "
+        + "; ".join(messages[:MAX_LISTED])
+        + (f" … (+{len(messages) - MAX_LISTED} dates)" if len(messages) > MAX_LISTED else "")
+    ]
 
 
 def _listed(codes: list[str]) -> str:

@@ -45,8 +45,23 @@ BOM = "\ufeff"
 
 # GENESIS "Zeichenerklärung": symbol in a value cell -> flag id.
 # Header labels that make a header row a pure unit row (-> ``unit``, not ``variable``).
-UNITS = frozenset({"Anzahl", "Prozent", "Promille", "EUR", "Tsd. EUR", "Mill. EUR",
-                   "1000", "Tsd.", "ha", "qkm", "km", "Jahre", "Personen"})
+UNITS = frozenset(
+    {
+        "Anzahl",
+        "Prozent",
+        "Promille",
+        "EUR",
+        "Tsd. EUR",
+        "Mill. EUR",
+        "1000",
+        "Tsd.",
+        "ha",
+        "qkm",
+        "km",
+        "Jahre",
+        "Personen",
+    }
+)
 NUMBER = r"-?\d+(?:,\d+)?"
 PERIODS = {  # pattern -> (year, month, day) groups; a bare year is dated 31 December
     re.compile(r"(\d{2})\.(\d{2})\.(\d{4})"): lambda m: (m[3], m[2], m[1]),
@@ -55,8 +70,20 @@ PERIODS = {  # pattern -> (year, month, day) groups; a bare year is dated 31 Dec
 AGS_LENGTHS = {2: "Land", 3: "Regierungsbezirk", 5: "Kreis", 8: "Gemeinde"}
 ARS_LENGTH = 12
 TEXT_COLUMNS = ["table_id", "period", "region_code", "region_name", "dims", "variable", "unit"]
-COLUMNS = ["table_id", "period", "ref_date", "region_code", "region_name", "dims",
-           "variable", "unit", "value", "flag", "line", "column"]
+COLUMNS = [
+    "table_id",
+    "period",
+    "ref_date",
+    "region_code",
+    "region_name",
+    "dims",
+    "variable",
+    "unit",
+    "value",
+    "flag",
+    "line",
+    "column",
+]
 
 Records = list[tuple[int, list[str]]]  # (1-based line of the record, its fields)
 
@@ -67,18 +94,18 @@ class GenesisTable:
 
     table_id: str
     title: str
-    rows: pd.DataFrame   # one row per data cell, columns as in COLUMNS
-    data_cells: int      # value cells in the file's data block (= len(rows))
+    rows: pd.DataFrame  # one row per data cell, columns as in COLUMNS
+    data_cells: int  # value cells in the file's data block (= len(rows))
     footer: str
     encoding: str = "utf-8"
 
 
 @dataclass
 class _Header:
-    n_keys: int            # fields before the first value column
-    width: int             # fields per line
-    variables: list[str]   # per value column
-    units: list[str]       # per value column, "" without a unit row
+    n_keys: int  # fields before the first value column
+    width: int  # fields per line
+    variables: list[str]  # per value column
+    units: list[str]  # per value column, "" without a unit row
 
 
 def read_table(path: Path, encoding: str | None = None) -> GenesisTable:
@@ -91,14 +118,19 @@ def read_table(path: Path, encoding: str | None = None) -> GenesisTable:
     data = _records(path, lines, start, stop)
     _check_widths(path, data, header.width, has_footer=footer is not None)
     if footer is None:
-        raise InputError(path, f"no footer line '{FOOTER_MARK}' after the last data line; "
-                         "the file looks truncated (download it again)", line=stop)
+        raise InputError(
+            path,
+            f"no footer line '{FOOTER_MARK}' after the last data line; "
+            "the file looks truncated (download it again)",
+            line=stop,
+        )
     keys = _keys(path, data, header.n_keys)
-    values = np.array([fields[header.n_keys:] for _, fields in data], dtype=object)
+    values = np.array([fields[header.n_keys :] for _, fields in data], dtype=object)
     rows = _cells(path, table_id, keys, values, header)
-    title = " ".join(f.strip() for _, rec in _records(path, lines, 1, head) for f in rec
-                     if f.strip())
-    return GenesisTable(table_id, title, rows, values.size, _footer(lines[footer + 1:]), used)
+    title = " ".join(
+        f.strip() for _, rec in _records(path, lines, 1, head) for f in rec if f.strip()
+    )
+    return GenesisTable(table_id, title, rows, values.size, _footer(lines[footer + 1 :]), used)
 
 
 def _decode(path: Path, encoding: str | None) -> tuple[str, str]:
@@ -107,8 +139,11 @@ def _decode(path: Path, encoding: str | None) -> tuple[str, str]:
     except OSError as exc:
         raise InputError(path, f"cannot be read: {exc.strerror}") from exc
     if not raw.strip():
-        raise InputError(path, f"file is empty; expected a GENESIS table export starting "
-                         f"with '{FIRST_LINE} <table id>'")
+        raise InputError(
+            path,
+            f"file is empty; expected a GENESIS table export starting "
+            f"with '{FIRST_LINE} <table id>'",
+        )
     if encoding is None:
         try:
             return raw.decode("utf-8").removeprefix(BOM), "utf-8"
@@ -126,17 +161,24 @@ def _undecodable(path: Path, raw: bytes, encoding: str, exc: UnicodeDecodeError)
     line_start = raw.rfind(b"\n", 0, exc.start) + 1
     field = raw.count(b";", line_start, exc.start) + 1
     return InputError(
-        path, f"byte 0x{raw[exc.start]:02x} (byte {exc.start - line_start + 1} of the line) "
+        path,
+        f"byte 0x{raw[exc.start]:02x} (byte {exc.start - line_start + 1} of the line) "
         f"is not valid {encoding}; pass the file's real encoding (e.g. "
         f"'{FALLBACK_ENCODING}') or encoding=None to detect it",
-        line=raw.count(b"\n", 0, exc.start) + 1, column=str(field))
+        line=raw.count(b"\n", 0, exc.start) + 1,
+        column=str(field),
+    )
 
 
 def _table_id(path: Path, first: str) -> str:
     table_id = first.removeprefix(FIRST_LINE).strip(" ;")
     if not first.startswith(FIRST_LINE) or not table_id:
-        raise InputError(path, f"found '{first[:60]}', expected '{FIRST_LINE} <table id>' "
-                         "(is this a GENESIS table export in CSV format?)", line=1)
+        raise InputError(
+            path,
+            f"found '{first[:60]}', expected '{FIRST_LINE} <table id>' "
+            "(is this a GENESIS table export in CSV format?)",
+            line=1,
+        )
     return table_id
 
 
@@ -144,18 +186,25 @@ def _sections(path: Path, lines: list[str]) -> tuple[int, int, int, int | None]:
     """Indices: first header line, first data line, end of data, footer mark (or None)."""
     head = next((i for i in range(1, len(lines)) if lines[i].startswith(";")), None)
     if head is None:
-        raise InputError(path, "no column-header lines found; expected lines starting with "
-                         "';' (empty key fields) after the title")
-    start = next((i for i in range(head, len(lines)) if not lines[i].startswith(";")),
-                 len(lines))
-    footer = next((i for i in range(start, len(lines))
-                   if lines[i].rstrip(";").strip() == FOOTER_MARK), None)
+        raise InputError(
+            path,
+            "no column-header lines found; expected lines starting with "
+            "';' (empty key fields) after the title",
+        )
+    start = next((i for i in range(head, len(lines)) if not lines[i].startswith(";")), len(lines))
+    footer = next(
+        (i for i in range(start, len(lines)) if lines[i].rstrip(";").strip() == FOOTER_MARK), None
+    )
     stop = footer if footer is not None else len(lines)
     while stop > start and not lines[stop - 1].strip():
         stop -= 1
     if stop == start:
-        raise InputError(path, "no data lines after the column headers; expected "
-                         "'<period>;<region code>;<region name>;...;<values>'", line=start + 1)
+        raise InputError(
+            path,
+            "no data lines after the column headers; expected "
+            "'<period>;<region code>;<region name>;...;<values>'",
+            line=start + 1,
+        )
     return head, start, stop, footer
 
 
@@ -165,21 +214,29 @@ def _records(path: Path, lines: list[str], start: int, stop: int) -> Records:
     try:
         return [(start + reader.line_num, fields) for fields in reader]
     except csv.Error as exc:
-        raise InputError(path, f"not readable as ';'-separated CSV: {exc}",
-                         line=start + reader.line_num) from exc
+        raise InputError(
+            path, f"not readable as ';'-separated CSV: {exc}", line=start + reader.line_num
+        ) from exc
 
 
 def _header(path: Path, records: Records) -> _Header:
     first, widths = records[0][0], {len(fields) for _, fields in records}
     if len(widths) > 1:
-        raise InputError(path, f"header lines have {sorted(widths)} fields; expected the "
-                         "same number in every header line", line=first)
+        raise InputError(
+            path,
+            f"header lines have {sorted(widths)} fields; expected the "
+            "same number in every header line",
+            line=first,
+        )
     width = widths.pop()
     n_keys = min(_leading_empty(fields) for _, fields in records)
     if n_keys < len(KEY_FIELDS) or n_keys >= width:
-        raise InputError(path, f"header has {n_keys} empty leading fields; expected at least "
-                         f"{len(KEY_FIELDS)} ({'; '.join(KEY_FIELDS)}) and then column labels",
-                         line=first)
+        raise InputError(
+            path,
+            f"header has {n_keys} empty leading fields; expected at least "
+            f"{len(KEY_FIELDS)} ({'; '.join(KEY_FIELDS)}) and then column labels",
+            line=first,
+        )
     rows = [[" ".join(f.split()) for f in fields[n_keys:]] for _, fields in records]
     is_unit = [set(filter(None, row)) <= UNITS and any(row) for row in rows]
     variables = _join_labels(r for r, unit in zip(rows, is_unit, strict=True) if not unit)
@@ -201,23 +258,40 @@ def _check_variables(path: Path, variables: list[str], n_keys: int, line: int) -
     seen: dict[str, int] = {}
     for number, variable in enumerate(variables, start=n_keys + 1):
         if not variable:
-            raise InputError(path, "value column has no header label; expected a label in "
-                             "at least one header line", line=line, column=str(number))
+            raise InputError(
+                path,
+                "value column has no header label; expected a label in at least one header line",
+                line=line,
+                column=str(number),
+            )
         if variable in seen:
-            raise InputError(path, f"header '{variable}' is given for fields {seen[variable]}"
-                             f" and {number}; expected distinct column headers",
-                             line=line, column=str(number))
+            raise InputError(
+                path,
+                f"header '{variable}' is given for fields {seen[variable]}"
+                f" and {number}; expected distinct column headers",
+                line=line,
+                column=str(number),
+            )
         seen[variable] = number
 
 
 def _check_widths(path: Path, data: Records, width: int, has_footer: bool) -> None:
-    truncated = "" if has_footer else (f"; no footer line '{FOOTER_MARK}' follows either, "
-                                       "so the file looks truncated (download it again)")
+    truncated = (
+        ""
+        if has_footer
+        else (
+            f"; no footer line '{FOOTER_MARK}' follows either, "
+            "so the file looks truncated (download it again)"
+        )
+    )
     for line, fields in data:
         if len(fields) != width:
-            raise InputError(path, f"data line has {len(fields)} fields, expected {width} "
-                             f"like the header{truncated}", line=line,
-                             column=str(min(len(fields), width + 1)))
+            raise InputError(
+                path,
+                f"data line has {len(fields)} fields, expected {width} like the header{truncated}",
+                line=line,
+                column=str(min(len(fields), width + 1)),
+            )
 
 
 def _keys(path: Path, data: Records, n_keys: int) -> pd.DataFrame:
@@ -249,8 +323,9 @@ def _ref_date(path: Path, period: str, line: int) -> date:
                 return date(*(int(p) for p in parts(match)))
             except ValueError:
                 break
-    raise InputError(path, f"period '{period}' is not a date DD.MM.YYYY or a year YYYY",
-                     line=line, column="1")
+    raise InputError(
+        path, f"period '{period}' is not a date DD.MM.YYYY or a year YYYY", line=line, column="1"
+    )
 
 
 def _region_code(path: Path, code: str, line: int) -> str:
@@ -258,9 +333,13 @@ def _region_code(path: Path, code: str, line: int) -> str:
         return code
     if code.isdigit() and len(code) == ARS_LENGTH:
         return code[:5] + code[-3:]
-    raise InputError(path, f"region code '{code}' is not 'DG' (Germany), an AGS of "
-                     f"{', '.join(map(str, AGS_LENGTHS))} digits or a {ARS_LENGTH}-digit ARS",
-                     line=line, column="2")
+    raise InputError(
+        path,
+        f"region code '{code}' is not 'DG' (Germany), an AGS of "
+        f"{', '.join(map(str, AGS_LENGTHS))} digits or a {ARS_LENGTH}-digit ARS",
+        line=line,
+        column="2",
+    )
 
 
 def _check_unique(path: Path, keys: pd.DataFrame) -> None:
@@ -270,13 +349,18 @@ def _check_unique(path: Path, keys: pd.DataFrame) -> None:
         row = keys[repeated].iloc[0]
         earlier = keys.loc[(keys[key] == row[key]).all(axis=1), "line"].iloc[0]
         dims = f", row '{row['dims']}'" if row["dims"] else ""
-        raise InputError(path, f"period {row['period']}, region {row['region_code']}{dims} "
-                         f"was already given in line {earlier}; expected each period, "
-                         "region and row once", line=int(row["line"]))
+        raise InputError(
+            path,
+            f"period {row['period']}, region {row['region_code']}{dims} "
+            f"was already given in line {earlier}; expected each period, "
+            "region and row once",
+            line=int(row["line"]),
+        )
 
 
-def _cells(path: Path, table_id: str, keys: pd.DataFrame, values: np.ndarray,
-           header: _Header) -> pd.DataFrame:
+def _cells(
+    path: Path, table_id: str, keys: pd.DataFrame, values: np.ndarray, header: _Header
+) -> pd.DataFrame:
     """Long format: one row per value cell, line by line, left to right."""
     n_lines, n_values = values.shape
     rows = keys.loc[keys.index.repeat(n_values)].reset_index(drop=True)
@@ -296,9 +380,14 @@ def _values(path: Path, cells: pd.Series, rows: pd.DataFrame) -> tuple[pd.Series
     if bad.any():
         at, text = rows[bad.to_numpy()].iloc[0], cells[bad].iloc[0]
         found = f"'{text}'" if text else "an empty cell"
-        raise InputError(path, f"found {found} in '{at['variable']}', expected a number in "
-                         "German format (e.g. 1234 or 6,8) or one of the symbols "
-                         f"{' '.join(symbols())}", line=int(at["line"]), column=str(at["column"]))
+        raise InputError(
+            path,
+            f"found {found} in '{at['variable']}', expected a number in "
+            "German format (e.g. 1234 or 6,8) or one of the symbols "
+            f"{' '.join(symbols())}",
+            line=int(at["line"]),
+            column=str(at["column"]),
+        )
     value = pd.to_numeric(cells.where(numeric).str.replace(",", ".", regex=False))
     return value.astype(float), flags.astype(object).where(flags.notna(), None)
 

@@ -61,10 +61,15 @@ class _Table:
     rows: list[tuple[dict[str, Any], shapely.Geometry | None]]
 
 
-def read_features(path: Path, id_property: str, name_property: str | None = None,
-                  name_template: str | None = None, id_prefix: str | None = None,
-                  layer: str | None = None,
-                  corrections: dict[int, tuple[str, str]] | None = None) -> list[Feature]:
+def read_features(
+    path: Path,
+    id_property: str,
+    name_property: str | None = None,
+    name_template: str | None = None,
+    id_prefix: str | None = None,
+    layer: str | None = None,
+    corrections: dict[int, tuple[str, str]] | None = None,
+) -> list[Feature]:
     """Read the polygons of a boundary file, keyed by ``id_property``, in file order.
 
     The name comes from ``name_property`` or from ``name_template``, a ``str.format``
@@ -77,8 +82,9 @@ def read_features(path: Path, id_property: str, name_property: str | None = None
     if name_property and name_template:
         raise ConfigError(f"{path}: give either name_property or name_template, not both")
     table = _read_table(path, layer)
-    _check_fields(path, table.fields, [id_property, name_property,
-                                       *_template_keys(path, name_template)])
+    _check_fields(
+        path, table.fields, [id_property, name_property, *_template_keys(path, name_template)]
+    )
     kept = _keep(path, table.rows, id_property, id_prefix, corrections or {})
     shapes = [_polygonal_input(path, n, area_id, table.rows[n - 1][1]) for n, area_id in kept]
     shapes = _to_lonlat(path, table.crs, shapes, kept)
@@ -106,8 +112,9 @@ def to_geojson(geom: shapely.Geometry) -> str:
 def _read_table(path: Path, layer: str | None) -> _Table:
     reader = _READERS.get(path.suffix.lower())
     if reader is None:
-        raise InputError(path, f"unsupported file type '{path.suffix}'; expected one of "
-                         f"{', '.join(_READERS)}")
+        raise InputError(
+            path, f"unsupported file type '{path.suffix}'; expected one of {', '.join(_READERS)}"
+        )
     table = reader(path, layer)
     if not table.rows:
         raise InputError(path, "no features; expected at least one area boundary")
@@ -118,8 +125,11 @@ def _read_geojson(path: Path, layer: str | None) -> _Table:
     if layer is not None:
         raise ConfigError(f"{path}: a GeoJSON file has no layers; remove layer '{layer}'")
     data = _load_json(path)
-    if not (isinstance(data, dict) and data.get("type") == "FeatureCollection"
-            and isinstance(data.get("features"), list)):
+    if not (
+        isinstance(data, dict)
+        and data.get("type") == "FeatureCollection"
+        and isinstance(data.get("features"), list)
+    ):
         raise InputError(path, "expected a GeoJSON FeatureCollection with a 'features' list")
     rows = [_geojson_row(path, n, f) for n, f in enumerate(data["features"], start=1)]
     fields = list(dict.fromkeys(key for properties, _ in rows for key in properties))
@@ -130,18 +140,23 @@ def _load_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
-        raise InputError(path, f"not valid JSON ({exc.msg}, column {exc.colno}); expected a "
-                         "GeoJSON FeatureCollection", line=exc.lineno) from exc
+        raise InputError(
+            path,
+            f"not valid JSON ({exc.msg}, column {exc.colno}); expected a GeoJSON FeatureCollection",
+            line=exc.lineno,
+        ) from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(path, f"cannot read the file as UTF-8 text: {exc}") from exc
 
 
-def _geojson_row(path: Path, number: int,
-                 feature: Any) -> tuple[dict[str, Any], shapely.Geometry | None]:
+def _geojson_row(
+    path: Path, number: int, feature: Any
+) -> tuple[dict[str, Any], shapely.Geometry | None]:
     properties = (feature.get("properties") or {}) if isinstance(feature, dict) else None
     if not isinstance(properties, dict) or feature.get("type") != "Feature":
-        raise InputError(path, f"feature {number} is not a GeoJSON Feature with a "
-                         "'properties' object")
+        raise InputError(
+            path, f"feature {number} is not a GeoJSON Feature with a 'properties' object"
+        )
     if feature.get("geometry") is None:
         return properties, None
     try:
@@ -158,9 +173,12 @@ def _geojson_crs(path: Path, member: Any) -> pyproj.CRS | None:
     properties = member.get("properties") if named else None
     name = properties.get("name") if isinstance(properties, dict) else None
     if not isinstance(name, str):
-        raise InputError(path, f"unsupported 'crs' member {json.dumps(member)}; expected "
-                         '{"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::25832"}}'
-                         " or none (WGS84 lon/lat)")
+        raise InputError(
+            path,
+            f"unsupported 'crs' member {json.dumps(member)}; expected "
+            '{"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::25832"}}'
+            " or none (WGS84 lon/lat)",
+        )
     return _parse_crs(path, name)
 
 
@@ -169,27 +187,36 @@ def _read_ogr(path: Path, layer: str | None) -> _Table:
     try:
         meta, _, wkb, columns = pyogrio.raw.read(path, layer=layer, force_2d=True)
     except pyogrio.errors.DataLayerError as exc:
-        raise InputError(path, f"no layer '{layer}'; layers are "
-                         f"{', '.join(_geometry_layers(path))}") from exc
+        raise InputError(
+            path, f"no layer '{layer}'; layers are {', '.join(_geometry_layers(path))}"
+        ) from exc
     except pyogrio.errors.DataSourceError as exc:
         raise InputError(path, f"cannot open as GeoPackage or Shapefile: {exc}") from exc
     if wkb is None:
         raise InputError(path, f"layer '{layer}' has no geometry column")
     if meta["crs"] is None:
-        raise InputError(path, "the layer has no CRS; a CRS is required (for a shapefile the "
-                         ".prj file next to the .shp, for a GeoPackage the layer's srs_id)")
+        raise InputError(
+            path,
+            "the layer has no CRS; a CRS is required (for a shapefile the "
+            ".prj file next to the .shp, for a GeoPackage the layer's srs_id)",
+        )
     fields = [str(field) for field in meta["fields"]]
     geoms = shapely.from_wkb(wkb)
-    rows = [({field: column[i] for field, column in zip(fields, columns, strict=True)}, geom)
-            for i, geom in enumerate(geoms)]
+    rows = [
+        ({field: column[i] for field, column in zip(fields, columns, strict=True)}, geom)
+        for i, geom in enumerate(geoms)
+    ]
     return _Table(fields, _parse_crs(path, meta["crs"]), rows)
 
 
 def _only_layer(path: Path) -> str | None:
     layers = _geometry_layers(path)
     if len(layers) > 1:
-        raise InputError(path, f"{len(layers)} layers with geometry ({', '.join(layers)}); "
-                         "name the one to read (layer)")
+        raise InputError(
+            path,
+            f"{len(layers)} layers with geometry ({', '.join(layers)}); "
+            "name the one to read (layer)",
+        )
     return layers[0] if layers else None
 
 
@@ -218,8 +245,10 @@ def _template_keys(path: Path, template: str | None) -> list[str]:
     except ValueError as exc:
         raise ConfigError(f"{path}: name template '{template}' is malformed: {exc}") from exc
     if any(field == "" for _, field, _, _ in parsed):
-        raise ConfigError(f"{path}: name template '{template}' has an empty {{}}; expected "
-                          "property names such as {GEN}")
+        raise ConfigError(
+            f"{path}: name template '{template}' has an empty {{}}; expected "
+            "property names such as {GEN}"
+        )
     fields = [field for _, field, _, _ in parsed if field is not None]
     return [field.split(".")[0].split("[")[0] for field in fields]
 
@@ -227,13 +256,21 @@ def _template_keys(path: Path, template: str | None) -> list[str]:
 def _check_fields(path: Path, fields: list[str], needed: list[str | None]) -> None:
     for field in needed:
         if field and field not in fields:
-            raise InputError(path, f"no property '{field}' in the file; its properties are "
-                             f"{', '.join(fields) or '(none)'}", column=field)
+            raise InputError(
+                path,
+                f"no property '{field}' in the file; its properties are "
+                f"{', '.join(fields) or '(none)'}",
+                column=field,
+            )
 
 
-def _keep(path: Path, rows: list[tuple[dict[str, Any], Any]], id_property: str,
-          id_prefix: str | None, corrections: dict[int, tuple[str, str]]
-          ) -> list[tuple[int, str]]:
+def _keep(
+    path: Path,
+    rows: list[tuple[dict[str, Any], Any]],
+    id_property: str,
+    id_prefix: str | None,
+    corrections: dict[int, tuple[str, str]],
+) -> list[tuple[int, str]]:
     """(feature number, area id) of the features to keep; ids present and unique."""
     kept: list[tuple[int, str]] = []
     seen: dict[str, int] = {}
@@ -242,25 +279,36 @@ def _keep(path: Path, rows: list[tuple[dict[str, Any], Any]], id_property: str,
         if number in corrections:
             found, fixed = corrections[number]
             if area_id != found:
-                raise InputError(path, f"feature {number}: the correction in the profile "
-                                 f"expects id '{found}', the file has '{area_id}'",
-                                 column=id_property)
+                raise InputError(
+                    path,
+                    f"feature {number}: the correction in the profile "
+                    f"expects id '{found}', the file has '{area_id}'",
+                    column=id_property,
+                )
             area_id = fixed
         if not area_id:
             state = "is empty" if id_property in properties else "is missing"
-            raise InputError(path, f"feature {number}: property '{id_property}' {state}; "
-                             "expected the area code", column=id_property)
+            raise InputError(
+                path,
+                f"feature {number}: property '{id_property}' {state}; expected the area code",
+                column=id_property,
+            )
         if id_prefix and not area_id.startswith(id_prefix):
             continue
         if area_id in seen:
-            raise InputError(path, f"features {seen[area_id]} and {number} both have the id "
-                             f"'{area_id}'; expected each area once", column=id_property)
+            raise InputError(
+                path,
+                f"features {seen[area_id]} and {number} both have the id "
+                f"'{area_id}'; expected each area once",
+                column=id_property,
+            )
         seen[area_id] = number
         kept.append((number, area_id))
     if not kept:
         examples = ", ".join(_as_text(p.get(id_property)) for p, _ in rows[:3])
-        raise InputError(path, f"no id starts with '{id_prefix}'; ids look like {examples}",
-                         column=id_property)
+        raise InputError(
+            path, f"no id starts with '{id_prefix}'; ids look like {examples}", column=id_property
+        )
     return kept
 
 
@@ -276,48 +324,71 @@ def _as_text(value: Any) -> str:
     return str(value).strip()
 
 
-def _name(path: Path, number: int, properties: dict[str, Any], name_property: str | None,
-          name_template: str | None) -> str | None:
+def _name(
+    path: Path,
+    number: int,
+    properties: dict[str, Any],
+    name_property: str | None,
+    name_template: str | None,
+) -> str | None:
     if name_template:
         values = {key: _as_text(value) for key, value in properties.items()}
         try:
             return name_template.format_map(values).strip() or None
         except (KeyError, IndexError, AttributeError, ValueError) as exc:
-            raise InputError(path, f"feature {number}: name template '{name_template}' "
-                             f"failed ({exc!r}); its properties are {', '.join(values)}") from exc
+            raise InputError(
+                path,
+                f"feature {number}: name template '{name_template}' "
+                f"failed ({exc!r}); its properties are {', '.join(values)}",
+            ) from exc
     if name_property:
         return _as_text(properties.get(name_property)) or None
     return None
 
 
-def _polygonal_input(path: Path, number: int, area_id: str,
-                     geom: shapely.Geometry | None) -> shapely.Geometry:
+def _polygonal_input(
+    path: Path, number: int, area_id: str, geom: shapely.Geometry | None
+) -> shapely.Geometry:
     if geom is None or geom.is_empty:
-        raise InputError(path, f"feature {number} ('{area_id}') has no geometry; expected a "
-                         "Polygon or MultiPolygon")
+        raise InputError(
+            path,
+            f"feature {number} ('{area_id}') has no geometry; expected a Polygon or MultiPolygon",
+        )
     if geom.geom_type not in POLYGONAL:
-        raise InputError(path, f"feature {number} ('{area_id}') is a {geom.geom_type}; "
-                         "expected a Polygon or MultiPolygon")
+        raise InputError(
+            path,
+            f"feature {number} ('{area_id}') is a {geom.geom_type}; "
+            "expected a Polygon or MultiPolygon",
+        )
     return geom
 
 
-def _to_lonlat(path: Path, crs: pyproj.CRS | None, shapes: list[shapely.Geometry],
-               kept: list[tuple[int, str]]) -> list[shapely.Geometry]:
+def _to_lonlat(
+    path: Path, crs: pyproj.CRS | None, shapes: list[shapely.Geometry], kept: list[tuple[int, str]]
+) -> list[shapely.Geometry]:
     """Transform to lon/lat and check every feature lies within the lon/lat range."""
     geoms = np.array(shapes, dtype=object)
     if crs is not None:
         transformer = pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
         geoms = shapely.transform(geoms, transformer.transform, interleaved=False)
     b = shapely.bounds(geoms)
-    inside = (np.isfinite(b).all(axis=1) & (b[:, 0] >= -180) & (b[:, 2] <= 180)
-              & (b[:, 1] >= -90) & (b[:, 3] <= 90))
+    inside = (
+        np.isfinite(b).all(axis=1)
+        & (b[:, 0] >= -180)
+        & (b[:, 2] <= 180)
+        & (b[:, 1] >= -90)
+        & (b[:, 3] <= 90)
+    )
     if not inside.all():
         i = int(np.flatnonzero(~inside)[0])
         number, area_id = kept[i]
-        raise InputError(path, f"feature {number} ('{area_id}'): coordinates "
-                         f"x {b[i, 0]:.6g}..{b[i, 2]:.6g}, y {b[i, 1]:.6g}..{b[i, 3]:.6g} are not "
-                         f"lon/lat when read as {crs.name if crs else WGS84_NOTE}; if they are "
-                         "metres, declare the file's CRS (e.g. EPSG:25832)")
+        raise InputError(
+            path,
+            f"feature {number} ('{area_id}'): coordinates "
+            f"x {b[i, 0]:.6g}..{b[i, 2]:.6g}, y {b[i, 1]:.6g}..{b[i, 3]:.6g} are not "
+            f"lon/lat when read as {crs.name if crs else WGS84_NOTE}; if they are "
+            "metres, declare the file's CRS (e.g. EPSG:25832)",
+        )
     return list(geoms)
 
 
@@ -326,16 +397,25 @@ def _repaired(path: Path, number: int, area_id: str, geom: shapely.Geometry) -> 
     if geom.is_valid:
         return geom
     fixed = shapely.make_valid(geom, method="structure", keep_collapsed=False)
-    polygons = [polygon for part in shapely.get_parts(fixed)
-                for polygon in shapely.get_parts(part)
-                if polygon.geom_type == "Polygon" and not polygon.is_empty]
+    polygons = [
+        polygon
+        for part in shapely.get_parts(fixed)
+        for polygon in shapely.get_parts(part)
+        if polygon.geom_type == "Polygon" and not polygon.is_empty
+    ]
     if not polygons:
-        raise InputError(path, f"feature {number} ('{area_id}'): invalid geometry "
-                         f"({shapely.is_valid_reason(geom)}) with no area left after repair")
+        raise InputError(
+            path,
+            f"feature {number} ('{area_id}'): invalid geometry "
+            f"({shapely.is_valid_reason(geom)}) with no area left after repair",
+        )
     return polygons[0] if len(polygons) == 1 else shapely.MultiPolygon(polygons)
 
 
 _READERS: dict[str, Callable[[Path, str | None], _Table]] = {
-    ".geojson": _read_geojson, ".json": _read_geojson,
-    ".gpkg": _read_ogr, ".shp": _read_ogr, ".zip": _read_ogr,
+    ".geojson": _read_geojson,
+    ".json": _read_geojson,
+    ".gpkg": _read_ogr,
+    ".shp": _read_ogr,
+    ".zip": _read_ogr,
 }

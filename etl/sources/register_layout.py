@@ -74,8 +74,10 @@ class CodeMap(_Strict):
     @model_validator(mode="after")
     def _one_source(self) -> CodeMap:
         if (self.values is None) == (self.file is None):
-            raise ValueError("give exactly one of 'values' (an inline mapping) and 'file' "
-                             "(a CSV file with the columns from,to)")
+            raise ValueError(
+                "give exactly one of 'values' (an inline mapping) and 'file' "
+                "(a CSV file with the columns from,to)"
+            )
         if self.values is not None and "" in self.values:
             raise ValueError("empty cells are never recoded; remove the empty code")
         return self
@@ -129,11 +131,15 @@ class Layout(_Strict):
             codec = codecs.lookup(value)
             compatible = ASCII_PROBE.encode(codec.name) == ASCII_PROBE.encode("ascii")
         except LookupError:
-            raise ValueError(f"unknown encoding '{value}'; use a Python codec name such as "
-                             "utf-8, utf-8-sig, cp1252 or iso-8859-1") from None
+            raise ValueError(
+                f"unknown encoding '{value}'; use a Python codec name such as "
+                "utf-8, utf-8-sig, cp1252 or iso-8859-1"
+            ) from None
         if not compatible:
-            raise ValueError(f"'{value}' writes line breaks and separators with more than "
-                             "one byte; convert the file to utf-8 first")
+            raise ValueError(
+                f"'{value}' writes line breaks and separators with more than "
+                "one byte; convert the file to utf-8 first"
+            )
         return value
 
     @field_validator("separator")
@@ -156,8 +162,10 @@ class Layout(_Strict):
             raise ValueError("'thousands' and 'decimal' must differ")
         mapped = set(self.column_map.values())
         if mapped & set(self.ignore):
-            raise ValueError(f"column '{sorted(mapped & set(self.ignore))[0]}' is both "
-                             "mapped in 'columns' and listed in 'ignore'")
+            raise ValueError(
+                f"column '{sorted(mapped & set(self.ignore))[0]}' is both "
+                "mapped in 'columns' and listed in 'ignore'"
+            )
         unmapped = [name for name, code in self.codes if code and name not in self.column_map]
         if unmapped:
             raise ValueError(f"codes are given for '{unmapped[0]}', which 'columns' does not map")
@@ -167,19 +175,24 @@ class Layout(_Strict):
 @functools.cache
 def layout_model(canonical: Canonical) -> type[Layout]:
     """The layout model for these canonical columns (unknown names are errors)."""
-    columns = create_model("Columns", __base__=_Strict, **{
-        name: (str, ...) if required else (str | None, None) for name, required in canonical})
-    codes = create_model("Codes", __base__=_Strict, **{
-        name: (CodeMap | None, None) for name, _ in canonical})
-    return create_model("RegisterLayout", __base__=Layout, columns=(columns, ...),
-                        codes=(codes, codes()))
+    columns = create_model(
+        "Columns",
+        __base__=_Strict,
+        **{name: (str, ...) if required else (str | None, None) for name, required in canonical},
+    )
+    codes = create_model(
+        "Codes", __base__=_Strict, **{name: (CodeMap | None, None) for name, _ in canonical}
+    )
+    return create_model(
+        "RegisterLayout", __base__=Layout, columns=(columns, ...), codes=(codes, codes())
+    )
 
 
-def default_layout(canonical: Canonical, encoding: str = "utf-8",
-                   separator: str = ";") -> Layout:
+def default_layout(canonical: Canonical, encoding: str = "utf-8", separator: str = ";") -> Layout:
     """The default layout: canonical column names, a CSV file, no recoding."""
-    return layout_model(canonical)(encoding=encoding, separator=separator,
-                                   columns={name: name for name, _ in canonical})
+    return layout_model(canonical)(
+        encoding=encoding, separator=separator, columns={name: name for name, _ in canonical}
+    )
 
 
 def load_layout(path: Path, canonical: Canonical) -> Layout:
@@ -199,8 +212,9 @@ def load_layout(path: Path, canonical: Canonical) -> Layout:
     if problem:  # raised outside the handler: a ValidationError as __context__ would keep
         raise problem  # the callers' frames alive past the garbage collector (pydantic-core)
     layout._file = path
-    layout._recodes = {name: _recode(path, name, code)
-                       for name, code in layout.codes if code is not None}
+    layout._recodes = {
+        name: _recode(path, name, code) for name, code in layout.codes if code is not None
+    }
     return layout
 
 
@@ -212,22 +226,27 @@ def _read_yaml(path: Path) -> tuple[yaml.Node | None, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise InputError(path, f"not valid utf-8 text ({exc.reason} at byte {exc.start}); "
-                         "save the layout file as UTF-8") from exc
+        raise InputError(
+            path,
+            f"not valid utf-8 text ({exc.reason} at byte {exc.start}); "
+            "save the layout file as UTF-8",
+        ) from exc
     loader = yaml.BaseLoader(text)
     try:
         node = loader.get_single_node()
         return node, loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise InputError(path, f"not valid YAML: {exc}",
-                         line=mark.line + 1 if mark else None) from exc
+        raise InputError(
+            path, f"not valid YAML: {exc}", line=mark.line + 1 if mark else None
+        ) from exc
     finally:
         loader.dispose()
 
 
-def _invalid(path: Path, exc: ValidationError, node: yaml.Node | None,
-             canonical: Canonical) -> InputError:
+def _invalid(
+    path: Path, exc: ValidationError, node: yaml.Node | None, canonical: Canonical
+) -> InputError:
     problems, lines = [], []
     for err in exc.errors():
         loc = err["loc"]
@@ -269,8 +288,7 @@ def _line_of(node: yaml.Node | None, loc: tuple) -> int | None:
 
 def _recode(layout_path: Path, name: str, code: CodeMap) -> Recode:
     if code.values is not None:
-        return Recode(code.values, code.keep_unmapped,
-                      f"codes.{name}.values of {layout_path.name}")
+        return Recode(code.values, code.keep_unmapped, f"codes.{name}.values of {layout_path.name}")
     file = code.file if code.file.is_absolute() else layout_path.parent / code.file
     if not file.is_file():
         raise InputError(layout_path, f"field 'codes.{name}.file': code file {file} not found")
@@ -284,18 +302,24 @@ def _read_code_file(path: Path) -> dict[str, str]:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             rows = csv.reader(handle)
             if [cell.strip() for cell in next(rows, [])[:2]] != ["from", "to"]:
-                raise InputError(path, "expected the header from,to (further columns are "
-                                 "comments)", line=1)
+                raise InputError(
+                    path, "expected the header from,to (further columns are comments)", line=1
+                )
             for number, row in enumerate(rows, start=2):
                 cells = [cell.strip() for cell in row]
                 if not any(cells):
                     continue
                 if len(cells) < 2 or not cells[0]:
-                    raise InputError(path, "expected a vendor code and its canonical code",
-                                     line=number, column="from")
+                    raise InputError(
+                        path,
+                        "expected a vendor code and its canonical code",
+                        line=number,
+                        column="from",
+                    )
                 if cells[0] in values:
-                    raise InputError(path, f"code '{cells[0]}' is listed twice", line=number,
-                                     column="from")
+                    raise InputError(
+                        path, f"code '{cells[0]}' is listed twice", line=number, column="from"
+                    )
                 values[cells[0]] = cells[1]
     except UnicodeDecodeError as exc:
         raise InputError(path, f"not valid utf-8 text ({exc.reason})") from exc
@@ -320,19 +344,29 @@ def check_header(path: Path, header: list[str], layout: Layout, line: int) -> No
     named_in = f" (layout {layout.file.name})" if layout.file else ""
     missing = [c for c in expected if c not in header]
     if missing:
-        raise InputError(path, f"missing column(s) {', '.join(missing)}; expected columns: "
-                         f"{';'.join(expected)}{named_in}", line=line, column=missing[0])
+        raise InputError(
+            path,
+            f"missing column(s) {', '.join(missing)}; expected columns: "
+            f"{';'.join(expected)}{named_in}",
+            line=line,
+            column=missing[0],
+        )
     unexpected = [c for c in header if c not in expected and c not in layout.ignore]
     if unexpected:
-        names = ", ".join(name or f"(no name, column {header.index(name) + 1})"
-                          for name in unexpected)
-        raise InputError(path, f"unexpected column(s) {names}; expected columns: "
-                         f"{';'.join(expected)}{named_in}; list further columns of the "
-                         "export under 'ignore' in a layout", line=line, column=unexpected[0])
+        names = ", ".join(
+            name or f"(no name, column {header.index(name) + 1})" for name in unexpected
+        )
+        raise InputError(
+            path,
+            f"unexpected column(s) {names}; expected columns: "
+            f"{';'.join(expected)}{named_in}; list further columns of the "
+            "export under 'ignore' in a layout",
+            line=line,
+            column=unexpected[0],
+        )
     duplicated = sorted({c for c in header if header.count(c) > 1})
     if duplicated:
-        raise InputError(path, "column named twice in the header", line=line,
-                         column=duplicated[0])
+        raise InputError(path, "column named twice in the header", line=line, column=duplicated[0])
 
 
 def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout) -> str:
@@ -391,8 +425,10 @@ def _decode_error(path: Path, layout: Layout, start: int) -> InputError:
 
 
 def _decode_message(layout: Layout, line: bytes, exc: UnicodeDecodeError) -> str:
-    return (f"not valid {layout.encoding} text: byte 0x{line[exc.start]:02x} at byte column "
-            f"{exc.start + 1} ({exc.reason}); {_encoding_hint(layout)}")
+    return (
+        f"not valid {layout.encoding} text: byte 0x{line[exc.start]:02x} at byte column "
+        f"{exc.start + 1} ({exc.reason}); {_encoding_hint(layout)}"
+    )
 
 
 def _encoding_hint(layout: Layout) -> str:
@@ -410,15 +446,18 @@ def _csv_header(path: Path, text_path: Path, layout: Layout) -> list[str]:
     try:
         text = lines[-1].decode("utf-8")
     except UnicodeDecodeError as exc:  # only an original utf-8 file gets here undecoded
-        raise InputError(path, _decode_message(layout, lines[-1], exc),
-                         line=layout.header_row) from exc
+        raise InputError(
+            path, _decode_message(layout, lines[-1], exc), line=layout.header_row
+        ) from exc
     text = text.removeprefix("\ufeff")  # a UTF-8 byte-order mark; DuckDB skips it too
-    return [name.strip() for name in next(csv.reader([text.rstrip("\r\n")],
-                                                     delimiter=layout.separator))]
+    return [
+        name.strip() for name in next(csv.reader([text.rstrip("\r\n")], delimiter=layout.separator))
+    ]
 
 
-def _load_csv(con: duckdb.DuckDBPyConnection, path: Path, text_path: Path,
-              header: list[str], layout: Layout) -> None:
+def _load_csv(
+    con: duckdb.DuckDBPyConnection, path: Path, text_path: Path, header: list[str], layout: Layout
+) -> None:
     """Every cell as text; rows DuckDB cannot split into the header's cells are errors."""
     con.execute("DROP TABLE IF EXISTS raw_rejects; DROP TABLE IF EXISTS raw_reject_scans")
     try:
@@ -427,16 +466,25 @@ def _load_csv(con: duckdb.DuckDBPyConnection, path: Path, text_path: Path,
             " skip = ?, delim = ?, quote = '\"', escape = '\"', auto_detect = false, "
             "columns = ?, strict_mode = true, null_padding = false, store_rejects = true, "
             "rejects_table = 'raw_rejects', rejects_scan = 'raw_reject_scans')",
-            [str(text_path), layout.header_row - 1, layout.separator,
-             dict.fromkeys(header, "VARCHAR")])
+            [
+                str(text_path),
+                layout.header_row - 1,
+                layout.separator,
+                dict.fromkeys(header, "VARCHAR"),
+            ],
+        )
         rejects = con.execute(
             "SELECT line, column_name, error_type, error_message, byte_position - "
             "line_byte_position + 1 FROM raw_rejects QUALIFY row_number() OVER (PARTITION BY"
             " line ORDER BY column_idx) = 1 ORDER BY line LIMIT ?",
-            [MAX_REPORTED + 1]).fetchall()
+            [MAX_REPORTED + 1],
+        ).fetchall()
     except duckdb.Error as exc:
-        raise InputError(path, f"cannot be read as a '{layout.separator}'-separated "
-                         f"{layout.encoding} table: {_first_lines(str(exc))}") from exc
+        raise InputError(
+            path,
+            f"cannot be read as a '{layout.separator}'-separated "
+            f"{layout.encoding} table: {_first_lines(str(exc))}",
+        ) from exc
     finally:
         con.execute("DROP TABLE IF EXISTS raw_rejects; DROP TABLE IF EXISTS raw_reject_scans")
     if rejects:
@@ -446,10 +494,14 @@ def _load_csv(con: duckdb.DuckDBPyConnection, path: Path, text_path: Path,
 def _reject_error(path: Path, layout: Layout, rejects: list[tuple]) -> InputError:
     line, column, kind, message, byte_column = rejects[0]
     if kind == "INVALID ENCODING":
-        message = (f"not valid {layout.encoding} text in the cell starting at byte column "
-                   f"{byte_column}; {_encoding_hint(layout)}")
-    text = (f"cannot be read as a '{layout.separator}'-separated {layout.encoding} table: "
-            f"{_first_lines(message)}")
+        message = (
+            f"not valid {layout.encoding} text in the cell starting at byte column "
+            f"{byte_column}; {_encoding_hint(layout)}"
+        )
+    text = (
+        f"cannot be read as a '{layout.separator}'-separated {layout.encoding} table: "
+        f"{_first_lines(message)}"
+    )
     others = [f"line {r[0]}" for r in rejects[1:MAX_REPORTED]]
     if others:
         more = " and more" if len(rejects) > MAX_REPORTED else ""
@@ -500,15 +552,22 @@ def _sheet(path: Path, workbook: Any, layout: Layout) -> Any:
 
 def _check_merged(path: Path, title: str, header_row: int) -> None:
     """Merged cells in or below the header row are errors (title rows above may merge)."""
-    hits = sorted((range_boundaries(ref)[1], ref) for ref in _merged_ranges(path, title)
-                  if range_boundaries(ref)[3] >= header_row)
+    hits = sorted(
+        (range_boundaries(ref)[1], ref)
+        for ref in _merged_ranges(path, title)
+        if range_boundaries(ref)[3] >= header_row
+    )
     if hits:
         row, ref = hits[0]
         if row <= header_row:
-            raise InputError(path, f"sheet '{title}': merged header cells {ref}; expected "
-                             "one column name per cell", line=header_row)
-        raise InputError(path, f"sheet '{title}': merged cells {ref}; expected one value "
-                         "per cell", line=row)
+            raise InputError(
+                path,
+                f"sheet '{title}': merged header cells {ref}; expected one column name per cell",
+                line=header_row,
+            )
+        raise InputError(
+            path, f"sheet '{title}': merged cells {ref}; expected one value per cell", line=row
+        )
 
 
 def _merged_ranges(path: Path, title: str) -> set[str]:
@@ -521,8 +580,9 @@ def _merged_ranges(path: Path, title: str) -> set[str]:
 def _sheet_part(archive: zipfile.ZipFile, title: str) -> str:
     workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
     rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-    rel_id = next(s.get(REL_ID) for s in workbook.iter(f"{SHEET_NS}sheet")
-                  if s.get("name") == title)
+    rel_id = next(
+        s.get(REL_ID) for s in workbook.iter(f"{SHEET_NS}sheet") if s.get("name") == title
+    )
     target = next(r.get("Target") for r in rels if r.get("Id") == rel_id)
     return target.lstrip("/") if target.startswith("/") else posixpath.normpath(f"xl/{target}")
 
@@ -542,17 +602,22 @@ def _xlsx_header(path: Path, title: str, cells: tuple, header_row: int) -> list[
     while names and names[-1] is None:
         names.pop()
     if not names:
-        raise InputError(path, f"sheet '{title}' has no header in row {header_row}",
-                         line=header_row)
+        raise InputError(
+            path, f"sheet '{title}' has no header in row {header_row}", line=header_row
+        )
     if None in names:
         cell = f"{get_column_letter(names.index(None) + 1)}{header_row}"
-        raise InputError(path, f"sheet '{title}': header cell {cell} is empty; expected one "
-                         "column name per cell", line=header_row)
+        raise InputError(
+            path,
+            f"sheet '{title}': header cell {cell} is empty; expected one column name per cell",
+            line=header_row,
+        )
     return [name.strip() for name in names]
 
 
-def _data_rows(path: Path, title: str, rows: Iterable[tuple], layout: Layout,
-               width: int) -> Iterator[list]:
+def _data_rows(
+    path: Path, title: str, rows: Iterable[tuple], layout: Layout, width: int
+) -> Iterator[list]:
     """[sheet row, cell texts…] of every row below the header that is not empty."""
     for number, cells in enumerate(rows, start=layout.header_row + 1):
         texts = [_cell_text(value, layout.decimal) for value in cells]
@@ -560,9 +625,12 @@ def _data_rows(path: Path, title: str, rows: Iterable[tuple], layout: Layout,
             continue
         extra = next((i for i in range(width, len(texts)) if texts[i] is not None), None)
         if extra is not None:
-            raise InputError(path, f"sheet '{title}': cell {get_column_letter(extra + 1)}"
-                             f"{number} has a value but no column name in the header",
-                             line=number)
+            raise InputError(
+                path,
+                f"sheet '{title}': cell {get_column_letter(extra + 1)}"
+                f"{number} has a value but no column name in the header",
+                line=number,
+            )
         yield [number, *texts[:width], *[None] * (width - len(texts))]
 
 
@@ -579,17 +647,19 @@ def _cell_text(value: object, decimal: str) -> str | None:
     return str(value)
 
 
-def _load_rows(con: duckdb.DuckDBPyConnection, header: list[str],
-               rows: Iterator[list]) -> None:
+def _load_rows(con: duckdb.DuckDBPyConnection, header: list[str], rows: Iterator[list]) -> None:
     """Stream rows into ``raw_cells`` in Arrow batches."""
     names = [ROW_COLUMN, *header]
     columns = ", ".join(f"{quote_ident(n)} VARCHAR" for n in header)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE raw_cells ({quote_ident(ROW_COLUMN)} BIGINT, "
-                f"{columns})")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE raw_cells ({quote_ident(ROW_COLUMN)} BIGINT, {columns})"
+    )
     while batch := list(islice(rows, BATCH_ROWS)):
         cells = list(zip(*batch, strict=True))
-        table = pa.table([pa.array(cells[0], pa.int64()),
-                          *(pa.array(c, pa.string()) for c in cells[1:])], names=names)
+        table = pa.table(
+            [pa.array(cells[0], pa.int64()), *(pa.array(c, pa.string()) for c in cells[1:])],
+            names=names,
+        )
         con.register("raw_cells_batch", table)
         con.execute("INSERT INTO raw_cells SELECT * FROM raw_cells_batch")
         con.unregister("raw_cells_batch")

@@ -59,8 +59,14 @@ FROM raw_persons
 """
 
 
-def stage(con: duckdb.DuckDBPyConnection, path: Path, ref_date: date,
-          layout: Path | None = None, encoding: str = "utf-8", separator: str = ";") -> int:
+def stage(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    ref_date: date,
+    layout: Path | None = None,
+    encoding: str = "utf-8",
+    separator: str = ";",
+) -> int:
     """Read ``path`` into ``stg_persons``; return its row count.
 
     ``layout`` is a column layout file (docs/REGISTER_LAYOUTS.md); None reads the default
@@ -78,8 +84,10 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path, ref_date: date,
             raise _violation_error(path, violations, spec)
         con.execute(STAGE_SQL)
     finally:
-        con.execute("DROP TABLE IF EXISTS raw_cells; DROP TABLE IF EXISTS raw_persons; "
-                    "DROP TABLE IF EXISTS layout_codes")
+        con.execute(
+            "DROP TABLE IF EXISTS raw_cells; DROP TABLE IF EXISTS raw_persons; "
+            "DROP TABLE IF EXISTS layout_codes"
+        )
     return con.execute("SELECT count(*) FROM stg_persons").fetchall()[0][0]
 
 
@@ -91,14 +99,17 @@ def _layout(layout: Path | None, encoding: str, separator: str) -> Layout:
     return load_layout(Path(layout), CANONICAL)
 
 
-def _to_canonical(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout,
-                  line: str) -> None:
+def _to_canonical(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, line: str) -> None:
     """``raw_cells`` -> ``raw_persons``: canonical names, recoded codes, whole numbers as
     plain digits; a recoded column keeps the vendor's value in ``<name>#vendor``."""
-    con.execute("CREATE OR REPLACE TEMP TABLE layout_codes "
-                "(col VARCHAR, code VARCHAR, canonical VARCHAR)")
-    pairs = [(name, code, canonical or None) for name, recode in layout.recodes.items()
-             for code, canonical in recode.values.items()]
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE layout_codes (col VARCHAR, code VARCHAR, canonical VARCHAR)"
+    )
+    pairs = [
+        (name, code, canonical or None)
+        for name, recode in layout.recodes.items()
+        for code, canonical in recode.values.items()
+    ]
     if pairs:
         con.executemany("INSERT INTO layout_codes VALUES (?, ?, ?)", pairs)
     sql, params = _canonical_sql(layout, line)
@@ -119,13 +130,17 @@ def _canonical_sql(layout: Layout, line: str) -> tuple[str, list]:
             join_params.append(name)
             value = f"CASE WHEN m{i}.code IS NULL THEN {value} ELSE m{i}.canonical END"
         if column["type"] == "int":
-            value = (f"CASE WHEN regexp_full_match(trim({value}), ?) THEN regexp_extract("
-                     f"replace(trim({value}), ?, ''), '^{WHOLE_NUMBER}') ELSE {value} END")
+            value = (
+                f"CASE WHEN regexp_full_match(trim({value}), ?) THEN regexp_extract("
+                f"replace(trim({value}), ?, ''), '^{WHOLE_NUMBER}') ELSE {value} END"
+            )
             params.extend([_number_pattern(layout), layout.thousands or ""])
         selects.append(f"{value} AS {quote_ident(name)}")
-    sql = (f"CREATE OR REPLACE TEMP TABLE raw_persons AS WITH cells AS (SELECT {line} AS "
-           f"__imon_line__, * FROM raw_cells) SELECT {', '.join(selects)} FROM cells "
-           + " ".join(joins))
+    sql = (
+        f"CREATE OR REPLACE TEMP TABLE raw_persons AS WITH cells AS (SELECT {line} AS "
+        f"__imon_line__, * FROM raw_cells) SELECT {', '.join(selects)} FROM cells "
+        + " ".join(joins)
+    )
     return sql, params + join_params
 
 
@@ -152,11 +167,14 @@ def _violations(con: duckdb.DuckDBPyConnection, ref_date: date, layout: Layout) 
                 f"SELECT line, '{name}' AS col, {rule.value or quote_ident(name)} AS value, "
                 f"{written} AS written, ? AS expected, {position} AS pos, {seq} AS seq "
                 f"FROM raw_persons "
-                f"{clause} NOT coalesce(({rule.condition}), false)")
+                f"{clause} NOT coalesce(({rule.condition}), false)"
+            )
             params.extend([rule.expected, *rule.args])
-    sql = (f"SELECT line, col, value, written, expected FROM ({' UNION ALL '.join(parts)}) "
-           "QUALIFY row_number() OVER (PARTITION BY line, col ORDER BY seq) = 1 "
-           f"ORDER BY line, pos LIMIT {MAX_REPORTED + 1}")
+    sql = (
+        f"SELECT line, col, value, written, expected FROM ({' UNION ALL '.join(parts)}) "
+        "QUALIFY row_number() OVER (PARTITION BY line, col ORDER BY seq) = 1 "
+        f"ORDER BY line, pos LIMIT {MAX_REPORTED + 1}"
+    )
     return con.execute(sql, params).fetchall()
 
 
@@ -168,9 +186,15 @@ def _code_rules(column: dict, layout: Layout) -> list[Rule]:
     vendor = quote_ident(column["name"] + VENDOR_SUFFIX)
     listed = sorted(recode.values)
     sample = ", ".join(listed[:10]) + (", …" if len(listed) > 10 else "")
-    return [Rule(f"{vendor} IS NULL OR trim({vendor}) = '' OR {vendor} IN "
-                 "(SELECT code FROM layout_codes WHERE col = ?)",
-                 f"a code listed in {recode.source} ({sample})", [column["name"]], vendor)]
+    return [
+        Rule(
+            f"{vendor} IS NULL OR trim({vendor}) = '' OR {vendor} IN "
+            "(SELECT code FROM layout_codes WHERE col = ?)",
+            f"a code listed in {recode.source} ({sample})",
+            [column["name"]],
+            vendor,
+        )
+    ]
 
 
 def _rules(column: dict, ref_date: date) -> list[Rule]:
@@ -181,23 +205,36 @@ def _rules(column: dict, ref_date: date) -> list[Rule]:
     if column.get("required"):
         rules.append(Rule(present, "a value (the column is required)"))
     typed = {
-        "int": Rule(f"regexp_full_match(trim({name}), '{WHOLE_NUMBER}') AND "
-                    f"TRY_CAST({name} AS INTEGER) IS NOT NULL", "a whole number"),
+        "int": Rule(
+            f"regexp_full_match(trim({name}), '{WHOLE_NUMBER}') AND "
+            f"TRY_CAST({name} AS INTEGER) IS NOT NULL",
+            "a whole number",
+        ),
         "flag": Rule(f"{name} IN ('0', '1')", "0 or 1"),
-        "code": Rule(f"list_contains(?, {name})", "one of " + ", ".join(column.get("codes", [])),
-                     [column.get("codes", [])]),
-        "country": Rule(f"{name} IN (SELECT code FROM countries)", "an ISO 3166-1 alpha-2 "
-                        "country code listed in etl/transform/countries.csv"),
-        "area": Rule(f"{name} IN (SELECT area_id FROM valid_areas)",
-                     f"an area id of the finest level valid on {ref_date.isoformat()}"),
+        "code": Rule(
+            f"list_contains(?, {name})",
+            "one of " + ", ".join(column.get("codes", [])),
+            [column.get("codes", [])],
+        ),
+        "country": Rule(
+            f"{name} IN (SELECT code FROM countries)",
+            "an ISO 3166-1 alpha-2 country code listed in etl/transform/countries.csv",
+        ),
+        "area": Rule(
+            f"{name} IN (SELECT area_id FROM valid_areas)",
+            f"an area id of the finest level valid on {ref_date.isoformat()}",
+        ),
     }
     if kind in typed:
         rule = typed[kind]
         rules.append(rule._replace(condition=f"NOT ({present}) OR ({rule.condition})"))
     rules.extend(_range_rules(column, ref_date, present))
     if column.get("unique"):
-        rules.append(Rule(f"line = min(line) OVER (PARTITION BY {name})",
-                          "a value not used in an earlier row"))
+        rules.append(
+            Rule(
+                f"line = min(line) OVER (PARTITION BY {name})", "a value not used in an earlier row"
+            )
+        )
     return rules
 
 
@@ -207,9 +244,11 @@ def _range_rules(column: dict, ref_date: date, present: str) -> list[Rule]:
         return []
     value = f'TRY_CAST("{column["name"]}" AS INTEGER)'
     lower, upper = (_bound(b, ref_date) for b in column["range"])
-    cond = (f"NOT ({present}) OR {value} IS NULL OR "
-            f"(({lower}) IS NULL OR {value} >= ({lower})) AND "
-            f"(({upper}) IS NULL OR {value} <= ({upper}))")
+    cond = (
+        f"NOT ({present}) OR {value} IS NULL OR "
+        f"(({lower}) IS NULL OR {value} >= ({lower})) AND "
+        f"(({upper}) IS NULL OR {value} <= ({upper}))"
+    )
     return [Rule(cond, column["expected"])]
 
 
@@ -231,8 +270,10 @@ def _violation_error(path: Path, violations: list[tuple], layout: Layout) -> Inp
     message = f"found {shown or 'an empty cell'}, expected {expected}"
     if written is not None and written != value:
         message += f" (the file has '{written}', recoded by {layout.recodes[column].source})"
-    others = [f"line {v[0]} column '{layout.column_map.get(v[1], v[1])}'"
-              for v in violations[1:MAX_REPORTED]]
+    others = [
+        f"line {v[0]} column '{layout.column_map.get(v[1], v[1])}'"
+        for v in violations[1:MAX_REPORTED]
+    ]
     if others:
         more = " and more" if len(violations) > MAX_REPORTED else ""
         message += f" (also: {'; '.join(others)}{more})"

@@ -43,24 +43,29 @@ def write_levels(con: duckdb.DuckDBPyConnection, profile: Profile) -> None:
     con.executemany("INSERT INTO levels VALUES (?, ?, ?, ?)", rows)
 
 
-def write_areas(con: duckdb.DuckDBPyConnection, vintages: list[AreaVintage],
-                profile: Profile) -> None:
+def write_areas(
+    con: duckdb.DuckDBPyConnection, vintages: list[AreaVintage], profile: Profile
+) -> None:
     """Insert ``areas``, ``area_closure`` and ``area_geometry`` for all vintages."""
     vintages = sorted(vintages, key=lambda v: v.valid_from)
     for i, vintage in enumerate(vintages):
         following = vintages[i + 1].valid_from if i + 1 < len(vintages) else None
         frame = vintage.areas.assign(
-            vintage=vintage.vintage, valid_from=vintage.valid_from,
-            valid_to=following - timedelta(days=1) if following else None)
+            vintage=vintage.vintage,
+            valid_from=vintage.valid_from,
+            valid_to=following - timedelta(days=1) if following else None,
+        )
         con.register("new_areas", frame)
-        con.execute("INSERT INTO areas SELECT area_id, level, name, parent_id, vintage, "
-                    "valid_from, valid_to FROM new_areas")
+        con.execute(
+            "INSERT INTO areas SELECT area_id, level, name, parent_id, vintage, "
+            "valid_from, valid_to FROM new_areas"
+        )
         con.unregister("new_areas")
-        geometry = web_geometry(vintage, profile.geography.simplify_tolerance,
-                                profile.level_ids())
+        geometry = web_geometry(vintage, profile.geography.simplify_tolerance, profile.level_ids())
         con.register("new_geometry", geometry)
-        con.execute("INSERT INTO area_geometry SELECT area_id, level, vintage, geojson "
-                    "FROM new_geometry")
+        con.execute(
+            "INSERT INTO area_geometry SELECT area_id, level, vintage, geojson FROM new_geometry"
+        )
         con.unregister("new_geometry")
     con.execute(CLOSURE_SQL, {"finest": profile.level_ids()[-1]})
 
@@ -78,7 +83,9 @@ def web_geometry(vintage: AreaVintage, tolerance: float, levels: list[str]) -> p
             if area_id not in shapes and kids and all(k in shapes for k in kids):
                 shapes[area_id] = shapely.union_all([shapes[k] for k in kids])
     level_of = areas.set_index("area_id")["level"]
-    rows = [(area_id, level_of[area_id], vintage.vintage,
-             to_geojson(for_web(geom, tolerance)))
-            for area_id, geom in shapes.items() if area_id in level_of.index]
+    rows = [
+        (area_id, level_of[area_id], vintage.vintage, to_geojson(for_web(geom, tolerance)))
+        for area_id, geom in shapes.items()
+        if area_id in level_of.index
+    ]
     return pd.DataFrame(rows, columns=["area_id", "level", "vintage", "geojson"])

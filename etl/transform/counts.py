@@ -22,8 +22,20 @@ from etl.indicators.spec import Catalogue, term_name
 from etl.profile import AreaTable, CodeHierarchyGeography, Profile
 from etl.sources import area_table, genesis_csv
 
-STAGE_COLUMNS = ["source_id", "table_id", "ref_date", "area_id", "variable", "dims", "unit",
-                 "value", "flag", "file", "line", "column"]
+STAGE_COLUMNS = [
+    "source_id",
+    "table_id",
+    "ref_date",
+    "area_id",
+    "variable",
+    "dims",
+    "unit",
+    "value",
+    "flag",
+    "file",
+    "line",
+    "column",
+]
 
 
 def discover_tables(profile: Profile) -> list[tuple[AreaTable, Path]]:
@@ -32,19 +44,26 @@ def discover_tables(profile: Profile) -> list[tuple[AreaTable, Path]]:
     for table in profile.tables:
         files = sorted(profile.raw_dir.glob(table.files))
         if not files:
-            raise InputError(profile.raw_dir, f"table '{table.id}': no file matches "
-                             f"'{table.files}'")
+            raise InputError(
+                profile.raw_dir, f"table '{table.id}': no file matches '{table.files}'"
+            )
         found += [(table, path) for path in files]
     return found
 
 
-def stage_tables(con: duckdb.DuckDBPyConnection, profile: Profile,
-                 files: list[tuple[AreaTable, Path]], track: Callable) -> list[tuple]:
+def stage_tables(
+    con: duckdb.DuckDBPyConnection,
+    profile: Profile,
+    files: list[tuple[AreaTable, Path]],
+    track: Callable,
+) -> list[tuple]:
     """Read every table file into ``stg_observations``; return (source, path, rows, date)."""
-    con.execute("CREATE OR REPLACE TEMP TABLE stg_observations (source_id VARCHAR, "
-                "table_id VARCHAR, ref_date DATE, area_id VARCHAR, variable VARCHAR, "
-                "dims VARCHAR, unit VARCHAR, value DOUBLE, flag VARCHAR, file VARCHAR, "
-                "line INTEGER, \"column\" VARCHAR)")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE stg_observations (source_id VARCHAR, "
+        "table_id VARCHAR, ref_date DATE, area_id VARCHAR, variable VARCHAR, "
+        "dims VARCHAR, unit VARCHAR, value DOUBLE, flag VARCHAR, file VARCHAR, "
+        'line INTEGER, "column" VARCHAR)'
+    )
     loads = []
     for table, path in track(files, "Tabellen lesen", len(files)):
         cells, ref_date = _read(profile, table, path)
@@ -58,8 +77,10 @@ def stage_tables(con: duckdb.DuckDBPyConnection, profile: Profile,
 
 def _read(profile: Profile, table, path: Path) -> tuple[pd.DataFrame, object]:
     if isinstance(table, AreaTable):
-        columns = sorted({v for m in table.counts for s in m.add + m.subtract
-                          for v in s.variables()} | {c for group in table.sums for c in group})
+        columns = sorted(
+            {v for m in table.counts for s in m.add + m.subtract for v in s.variables()}
+            | {c for group in table.sums for c in group}
+        )
         cells = area_table.read(path, table, columns)
         _check_code_lengths(profile, path, cells)
         return cells.assign(table_id=path.name), cells["ref_date"].iloc[0]
@@ -89,10 +110,14 @@ def _check_code_lengths(profile: Profile, path: Path, cells: pd.DataFrame) -> No
     bad = (cells["area_id"].str.len() != finest) | ~cells["area_id"].str.startswith(prefix)
     if bad.any():
         row = cells[bad].iloc[0]
-        raise InputError(path, f"unknown area code '{row['area_id']}': expected a "
-                         f"{finest}-digit code of level '{profile.level_ids()[-1]}'"
-                         + (f" starting with {prefix}" if prefix else ""),
-                         line=int(row["line"]), column=area_table_column(profile, path))
+        raise InputError(
+            path,
+            f"unknown area code '{row['area_id']}': expected a "
+            f"{finest}-digit code of level '{profile.level_ids()[-1]}'"
+            + (f" starting with {prefix}" if prefix else ""),
+            line=int(row["line"]),
+            column=area_table_column(profile, path),
+        )
 
 
 def area_table_column(profile: Profile, path: Path) -> str | None:
@@ -109,10 +134,13 @@ def data_codes(con: duckdb.DuckDBPyConnection, profile: Profile) -> pd.DataFrame
     codes = con.execute(
         "SELECT area_id, ref_date, min(file) AS file, min(line) AS line "
         "FROM stg_observations WHERE length(area_id) = ? GROUP BY area_id, ref_date "
-        "ORDER BY ref_date, file, line", [finest]).df()
+        "ORDER BY ref_date, file, line",
+        [finest],
+    ).df()
     columns = {f: area_table_column(profile, Path(f)) or "region code" for f in set(codes["file"])}
-    return codes.assign(ref_date=pd.to_datetime(codes["ref_date"]).dt.date,
-                        column=codes["file"].map(columns))
+    return codes.assign(
+        ref_date=pd.to_datetime(codes["ref_date"]).dt.date, column=codes["file"].map(columns)
+    )
 
 
 SELECTED_SQL = """
@@ -165,23 +193,28 @@ CHECK_SQL = {
 }
 
 
-def write_counts(con: duckdb.DuckDBPyConnection, profile: Profile,
-                 catalogue: Catalogue) -> tuple[dict[str, set[str]], list[str]]:
+def write_counts(
+    con: duckdb.DuckDBPyConnection, profile: Profile, catalogue: Catalogue
+) -> tuple[dict[str, set[str]], list[str]]:
     """Fill ``observations`` and ``area_counts`` from ``stg_observations``; return the
     table ids behind every term (for the indicators' source line) and warnings."""
     _unknown_areas(con, profile)
-    con.execute("INSERT INTO observations SELECT o.source_id, o.table_id, o.ref_date, "
-                "o.area_id, o.variable, o.dims, o.unit, o.value, o.flag "
-                "FROM stg_observations AS o WHERE EXISTS (SELECT 1 FROM areas AS a "
-                "WHERE a.area_id = o.area_id)")
+    con.execute(
+        "INSERT INTO observations SELECT o.source_id, o.table_id, o.ref_date, "
+        "o.area_id, o.variable, o.dims, o.unit, o.value, o.flag "
+        "FROM stg_observations AS o WHERE EXISTS (SELECT 1 FROM areas AS a "
+        "WHERE a.area_id = o.area_id)"
+    )
     _mapping_tables(con, profile, catalogue)
     con.execute(SELECTED_SQL, {"finest": profile.level_ids()[-1]})
     _check(con)
     warnings = _conflicts(con)
-    con.execute("INSERT INTO area_counts SELECT ref_date, area_id, term, "
-                "CASE WHEN flag IS NULL THEN value END, flag, source_id FROM term_cells "
-                "QUALIFY row_number() OVER (PARTITION BY ref_date, area_id, term "
-                "ORDER BY priority) = 1")
+    con.execute(
+        "INSERT INTO area_counts SELECT ref_date, area_id, term, "
+        "CASE WHEN flag IS NULL THEN value END, flag, source_id FROM term_cells "
+        "QUALIFY row_number() OVER (PARTITION BY ref_date, area_id, term "
+        "ORDER BY priority) = 1"
+    )
     rows = con.execute("SELECT DISTINCT term, source_id FROM term_cells").fetchall()
     sources: dict[str, set[str]] = {}
     for term, source in rows:
@@ -197,16 +230,20 @@ def _unknown_areas(con: duckdb.DuckDBPyConnection, profile: Profile) -> None:
         "WHERE list_contains(?, o.source_id) AND NOT EXISTS (SELECT 1 FROM areas AS a "
         "WHERE a.area_id = o.area_id AND a.level = ? AND o.ref_date BETWEEN a.valid_from "
         "AND coalesce(a.valid_to, DATE '9999-12-31')) ORDER BY o.file, o.line LIMIT 1",
-        [area_tables, profile.level_ids()[-1]]).fetchone()
+        [area_tables, profile.level_ids()[-1]],
+    ).fetchone()
     if row:
         path = Path(row[0])
-        raise InputError(path, f"unknown area code '{row[2]}': not an area of level "
-                         f"'{profile.level_ids()[-1]}' valid on {row[3]}", line=row[1],
-                         column=area_table_column(profile, path))
+        raise InputError(
+            path,
+            f"unknown area code '{row[2]}': not an area of level "
+            f"'{profile.level_ids()[-1]}' valid on {row[3]}",
+            line=row[1],
+            column=area_table_column(profile, path),
+        )
 
 
-def _mapping_tables(con: duckdb.DuckDBPyConnection, profile: Profile,
-                    catalogue: Catalogue) -> None:
+def _mapping_tables(con: duckdb.DuckDBPyConnection, profile: Profile, catalogue: Catalogue) -> None:
     """TEMP tables ``selectors``, ``mapping_sizes``, ``terms_known`` and ``nesting``."""
     known = {**catalogue.groups, **catalogue.measures}
     selectors, sizes, keys = [], [], set()
@@ -215,37 +252,58 @@ def _mapping_tables(con: duckdb.DuckDBPyConnection, profile: Profile,
             key = mapping.term_key()
             unknown = [name for name in key if name not in known]
             if unknown:
-                raise ConfigError(f"{profile.path}: table '{table.id}', counts entry "
-                                  f"{number + 1}: unknown group or measure '{unknown[0]}' "
-                                  f"(known: {', '.join(known)})")
+                raise ConfigError(
+                    f"{profile.path}: table '{table.id}', counts entry "
+                    f"{number + 1}: unknown group or measure '{unknown[0]}' "
+                    f"(known: {', '.join(known)})"
+                )
             keys.add(key)
-            cells = [(sign, v, d) for sign, chosen in ((1, mapping.add), (-1, mapping.subtract))
-                     for s in chosen for v in s.variables() for d in s.dim_values()]
-            selectors += [(table.id, number, priority, table.conflicts, term_name(key), *cell)
-                          for cell in cells]
+            cells = [
+                (sign, v, d)
+                for sign, chosen in ((1, mapping.add), (-1, mapping.subtract))
+                for s in chosen
+                for v in s.variables()
+                for d in s.dim_values()
+            ]
+            selectors += [
+                (table.id, number, priority, table.conflicts, term_name(key), *cell)
+                for cell in cells
+            ]
             sizes.append((table.id, number, len(cells)))
-    _temp_table(con, "selectors", "source_id VARCHAR, mapping INTEGER, priority INTEGER, "
-                "conflicts VARCHAR, term VARCHAR, sign INTEGER, variable VARCHAR, dims VARCHAR",
-                selectors)
-    _temp_table(con, "mapping_sizes", "source_id VARCHAR, mapping INTEGER, expected INTEGER",
-                sizes)
-    _temp_table(con, "terms_known", "term VARCHAR, additive BOOLEAN",
-                [(term_name(k), catalogue.additive(k)) for k in keys])
-    nesting = [(term_name(a), term_name(b)) for a in keys for b in keys
-               if a != b and catalogue.additive(a) and catalogue.contains(b, a)]
+    _temp_table(
+        con,
+        "selectors",
+        "source_id VARCHAR, mapping INTEGER, priority INTEGER, "
+        "conflicts VARCHAR, term VARCHAR, sign INTEGER, variable VARCHAR, dims VARCHAR",
+        selectors,
+    )
+    _temp_table(con, "mapping_sizes", "source_id VARCHAR, mapping INTEGER, expected INTEGER", sizes)
+    _temp_table(
+        con,
+        "terms_known",
+        "term VARCHAR, additive BOOLEAN",
+        [(term_name(k), catalogue.additive(k)) for k in keys],
+    )
+    nesting = [
+        (term_name(a), term_name(b))
+        for a in keys
+        for b in keys
+        if a != b and catalogue.additive(a) and catalogue.contains(b, a)
+    ]
     _temp_table(con, "nesting", "inner_term VARCHAR, outer_term VARCHAR", nesting)
 
 
 def _conflicts(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Disagreements tolerated by ``conflicts: warn``, one line per pair of tables."""
-    return [f"table '{r[11]}' disagrees with '{r[12]}' on {r[13]} count(s), by up to "
-            f"{r[14]:g} (first: {Path(r[4]).name} line {r[5]}, {r[6]} = {r[7]:g}, but "
-            f"{Path(r[0]).name} gives {r[3]:g}); the value of '{r[12]}' is used"
-            for r in con.execute(CHECK_SQL["conflict"]).fetchall()]
+    return [
+        f"table '{r[11]}' disagrees with '{r[12]}' on {r[13]} count(s), by up to "
+        f"{r[14]:g} (first: {Path(r[4]).name} line {r[5]}, {r[6]} = {r[7]:g}, but "
+        f"{Path(r[0]).name} gives {r[3]:g}); the value of '{r[12]}' is used"
+        for r in con.execute(CHECK_SQL["conflict"]).fetchall()
+    ]
 
 
-def _temp_table(con: duckdb.DuckDBPyConnection, name: str, columns: str,
-                rows: list[tuple]) -> None:
+def _temp_table(con: duckdb.DuckDBPyConnection, name: str, columns: str, rows: list[tuple]) -> None:
     con.execute(f"CREATE OR REPLACE TEMP TABLE {name} ({columns})")
     if rows:
         marks = ", ".join("?" * len(rows[0]))
@@ -255,20 +313,36 @@ def _temp_table(con: duckdb.DuckDBPyConnection, name: str, columns: str,
 def _check(con: duckdb.DuckDBPyConnection) -> None:
     row = con.execute(CHECK_SQL["negative"]).fetchone()
     if row:
-        raise InputError(Path(row[0]), f"found {row[3]:g}, expected a count (not negative)",
-                         line=row[1], column=row[2])
+        raise InputError(
+            Path(row[0]),
+            f"found {row[3]:g}, expected a count (not negative)",
+            line=row[1],
+            column=row[2],
+        )
     row = con.execute(CHECK_SQL["incomplete"]).fetchone()
     if row:
-        raise InputError(Path(row[0]), f"count '{row[3]}' for area {row[4]} on {row[5]} needs "
-                         f"{row[7]} cells, found {row[6]} ({row[2]})", line=row[1])
+        raise InputError(
+            Path(row[0]),
+            f"count '{row[3]}' for area {row[4]} on {row[5]} needs "
+            f"{row[7]} cells, found {row[6]} ({row[2]})",
+            line=row[1],
+        )
     row = con.execute(CHECK_SQL["conflict"]).fetchone()
     if row and not row[10]:
-        raise InputError(Path(row[0]), f"{row[2]} = {row[3]:g} for area {row[9]}, but "
-                         f"{Path(row[4]).name} line {row[5]} ({row[6]}) gives {row[7]:g} for "
-                         f"the same count '{row[8]}'", line=row[1], column=row[2])
+        raise InputError(
+            Path(row[0]),
+            f"{row[2]} = {row[3]:g} for area {row[9]}, but "
+            f"{Path(row[4]).name} line {row[5]} ({row[6]}) gives {row[7]:g} for "
+            f"the same count '{row[8]}'",
+            line=row[1],
+            column=row[2],
+        )
     row = con.execute(CHECK_SQL["subgroup"]).fetchone()
     if row:
-        raise InputError(Path(row[0]), f"{row[2]} = {row[3]:g} is larger than its total "
-                         f"{row[4]} = {row[5]:g}"
-                         + ("" if row[6] == row[0] else f" (in {Path(row[6]).name})"),
-                         line=row[1], column=row[2])
+        raise InputError(
+            Path(row[0]),
+            f"{row[2]} = {row[3]:g} is larger than its total "
+            f"{row[4]} = {row[5]:g}" + ("" if row[6] == row[0] else f" (in {Path(row[6]).name})"),
+            line=row[1],
+            column=row[2],
+        )

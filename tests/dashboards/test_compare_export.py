@@ -129,8 +129,9 @@ def test_slope_chart_pdf(wh):
     assert "Ausländeranteil: 31.12.2022 und 31.12.2024" in text and SOURCE in text
     assert "Südviertel" in text and "30 %" in text
     # the names keep their own anchors in print (not those of the source line before them)
-    names = [a for a in chart.figure.layout.annotations
-             if a.name == compare_figures.SLOPE_LABEL_NAME]
+    names = [
+        a for a in chart.figure.layout.annotations if a.name == compare_figures.SLOPE_LABEL_NAME
+    ]
     assert len(names) == 4 and all(a.yref in (None, "y") and a.yshift is None for a in names)
 
 

@@ -27,8 +27,17 @@ def _layout(app, module, **params):
 
 def test_pages_and_index(app):
     paths = {page["path"] for page in dash.page_registry.values()}
-    assert paths == {"/", "/karte", "/zeitreihen", "/profil", "/vergleich", "/indikatoren",
-                     "/segregation", "/daten", "/404"}
+    assert paths == {
+        "/",
+        "/karte",
+        "/zeitreihen",
+        "/profil",
+        "/vergleich",
+        "/indikatoren",
+        "/segregation",
+        "/daten",
+        "/404",
+    }
     html = app.server.test_client().get("/karte").get_data(as_text=True)
     assert '<html lang="de">' in html
     assert "https://" not in html.split("<footer>")[1]  # scripts are served locally

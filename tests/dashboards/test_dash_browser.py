@@ -232,8 +232,11 @@ def test_map_date_change_is_drawn_in_the_browser(browser, synthetic_curated_dir)
     """Another date on the same boundaries re-colours the map without asking the server
     for a figure (frames, pages/map.py); the colours are those of that date's classes."""
     wh = queries.open_warehouse(synthetic_curated_dir)
-    dates = [d for d in catalogue.indicator_dates(wh, "population")
-             if catalogue.has_geometry(wh, "district", d)]
+    dates = [
+        d
+        for d in catalogue.indicator_dates(wh, "population")
+        if catalogue.has_geometry(wh, "district", d)
+    ]
     with serve(synthetic_curated_dir) as server_url, open_page(browser, server_url) as page:
         _recolour_in_the_browser(page, server_url, wh, dates)
 
@@ -244,8 +247,14 @@ def _recolour_in_the_browser(page, server_url: str, wh, dates: list[str]) -> Non
     wait_count(page, paths, len(queries.geometries(wh, "district", dates[-1])))
     page.wait_for_load_state("networkidle")
     figure_requests = []
-    page.on("request", lambda r: "_dash-update-component" in r.url
-            and "map-graph.figure" in (r.post_data or "") and figure_requests.append(r))
+    page.on(
+        "request",
+        lambda r: (
+            "_dash-update-component" in r.url
+            and "map-graph.figure" in (r.post_data or "")
+            and figure_requests.append(r)
+        ),
+    )
     select(page, "map-date", formatting.format_date(dates[0]))
     wait_text(page, "#map-graph .gtitle-subtitle", f"Stichtag {formatting.format_date(dates[0])}")
     wait_url(page, f"date={dates[0]}")
@@ -256,8 +265,9 @@ def _recolour_in_the_browser(page, server_url: str, wh, dates: list[str]) -> Non
     # order of the class colours the server gives that date
     fills = page.eval_on_selector_all(paths, "ps => ps.map(p => getComputedStyle(p).fill)")
     assert dates[0] == "2022-12-31" and len(set(fills)) == 4
-    scale = page.evaluate("document.getElementById('map-graph').querySelector('.js-plotly-plot')"
-                          ".data[0].colorscale")
+    scale = page.evaluate(
+        "document.getElementById('map-graph').querySelector('.js-plotly-plot').data[0].colorscale"
+    )
     colours = list(dict.fromkeys(_rgb(colour) for _, colour in scale))  # class 0 .. 4
     assert [_rgb(f) for f in fills] == [colours[c] for c in (1, 4, 3, 0)]
     finish(page, "map-date-client-side")
@@ -267,8 +277,11 @@ def test_map_date_before_the_frames_arrive_is_drawn_by_the_server(browser, synth
     """The frames come after the map is drawn; a date chosen before they arrive is drawn
     by the server (map-fetch), and the map shows that date."""
     wh = queries.open_warehouse(synthetic_curated_dir)
-    dates = [d for d in catalogue.indicator_dates(wh, "population")
-             if catalogue.has_geometry(wh, "district", d)]
+    dates = [
+        d
+        for d in catalogue.indicator_dates(wh, "population")
+        if catalogue.has_geometry(wh, "district", d)
+    ]
     held, figure_requests, released = [], [], []
 
     def hold_frames(route):
@@ -279,8 +292,10 @@ def test_map_date_before_the_frames_arrive_is_drawn_by_the_server(browser, synth
 
     with serve(synthetic_curated_dir) as server_url, open_page(browser, server_url) as page:
         page.route("**/_dash-update-component*", hold_frames)
-        page.on("request", lambda r: "map-graph.figure" in (r.post_data or "")
-                and figure_requests.append(r))
+        page.on(
+            "request",
+            lambda r: "map-graph.figure" in (r.post_data or "") and figure_requests.append(r),
+        )
         page.goto(f"{server_url}/karte?indicator=population&level=district&date={dates[-1]}")
         wait_count(page, "#map-graph path.choroplethlocation", 4)
         for _ in range(200):
@@ -289,8 +304,9 @@ def test_map_date_before_the_frames_arrive_is_drawn_by_the_server(browser, synth
             page.wait_for_timeout(50)
         assert len(held) == 1 and len(figure_requests) == 1  # the first map, then frames
         select(page, "map-date", formatting.format_date(dates[0]))
-        wait_text(page, "#map-graph .gtitle-subtitle",
-                  f"Stichtag {formatting.format_date(dates[0])}")
+        wait_text(
+            page, "#map-graph .gtitle-subtitle", f"Stichtag {formatting.format_date(dates[0])}"
+        )
         assert len(figure_requests) == 2
         released.append(True)
         for route in held:  # the frames asked for after the first map (and the second)
@@ -302,7 +318,7 @@ def test_map_date_before_the_frames_arrive_is_drawn_by_the_server(browser, synth
 def _rgb(colour: str) -> tuple:
     """'rgb(1, 2, 3)' or '#010203' -> (1, 2, 3)."""
     if colour.startswith("#"):
-        return tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))
+        return tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))
     return tuple(int(float(v)) for v in re.findall(r"[\d.]+", colour)[:3])
 
 
@@ -441,9 +457,7 @@ def test_rlp_county_map(rlp_page, rlp_url):
     wait_url(page, "date=2015-06-30")
     page.click("#map-date")
     dates = page.locator("[role=option]:not(#map-labels *)")  # not the labels checkbox
-    assert dates.all_inner_texts() == [
-        f"30.06.{year}" for year in (2015, 2014, 2013, 2012)
-    ]
+    assert dates.all_inner_texts() == [f"30.06.{year}" for year in (2015, 2014, 2013, 2012)]
     page.keyboard.press("Escape")
     finish(page, "rlp-map-employees-2015-06")
 
@@ -463,7 +477,8 @@ def test_rlp_trend_unemployment_of_foreigners_in_koblenz(rlp_page, rlp_url):
     legend = "#trends-graph g.legend g.traces"
     wait_text(page, legend, "Stichtag ohne Wert (Hinweis)")
     assert set(page.locator(legend).all_text_contents()) >= {
-        "Koblenz, Kreisfreie Stadt", "Stichtag ohne Wert (Hinweis)"
+        "Koblenz, Kreisfreie Stadt",
+        "Stichtag ohne Wert (Hinweis)",
     }
     wait_text(page, "#trends-table .table-notes", "nichts vorhanden")
     finish(page, "rlp-trends-unemployment-foreigners-koblenz")

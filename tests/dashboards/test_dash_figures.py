@@ -59,7 +59,7 @@ def test_choropleth_hover_is_german_and_hides_suppressed_counts(wh, indicators):
 
 def test_choropleth_of_counts_has_no_count_lines(wh, indicators):
     shown = _map(wh, indicators, "population", level="borough").data[0]
-    assert list(shown.z) == [4, 0]     # two boroughs, five quantile classes: top, bottom
+    assert list(shown.z) == [4, 0]  # two boroughs, five quantile classes: top, bottom
     assert list(shown.customdata[0]) == ["Nord", "3.060 Personen", ""]  # a count: no counts
     assert list(shown.customdata[1]) == ["Süd", "1.990 Personen", ""]
 
@@ -180,7 +180,7 @@ def test_choropleth_of_a_balance_uses_a_diverging_scale(wh, indicators):
     lowest = colour[0.0].removeprefix("rgb(").rstrip(")").split(",")
     highest = colour[0.8].removeprefix("rgb(").rstrip(")").split(",")
     assert int(lowest[0]) > int(lowest[2]) and int(highest[2]) > int(highest[0])
-    assert trace.z[0] == 0 and trace.z[-1] == 4          # −120 lowest class, 900 highest
+    assert trace.z[0] == 0 and trace.z[-1] == 4  # −120 lowest class, 900 highest
     assert trace.colorbar.ticktext[0].startswith("−120 – ")
 
 

@@ -65,8 +65,7 @@ def test_berlin_map_defaults_to_the_finest_level_with_a_map(berlin):
 
 
 def test_berlin_planning_areas_2015_are_mapped_with_a_lean_payload(berlin, berlin_wh):
-    figure, style, legend, _ = _map(berlin, "foreigner_share", "2015-12-31", "planning_area"
-    )
+    figure, style, legend, _ = _map(berlin, "foreigner_share", "2015-12-31", "planning_area")
     assert style is None
     assert sum(len(trace.locations) for trace in figure.data) >= 440
     shapes = queries.geometries(berlin_wh, "planning_area", "2015-12-31")
@@ -74,20 +73,21 @@ def test_berlin_planning_areas_2015_are_mapped_with_a_lean_payload(berlin, berli
     payload = len(figure.to_json())
     assert payload < 1.5 * geometry, (payload, geometry)  # geometry sent once, not per trace
     meta = figure.layout.meta
-    frames = _run(berlin, _page("map").update_frames, {"key": meta["key"],
-                                                       "geometry": meta["geometry"]})
+    frames = _run(
+        berlin, _page("map").update_frames, {"key": meta["key"], "geometry": meta["geometry"]}
+    )
     # a date change on the same boundaries is drawn in the browser: every half-year from
     # 30.06.2015 to 31.12.2020 (boundaries lor-2006), without the geometry
-    assert sorted(frames["dates"]) == [f"{y}-{md}" for y in range(2015, 2021)
-                                       for md in ("06-30", "12-31")]
+    assert sorted(frames["dates"]) == [
+        f"{y}-{md}" for y in range(2015, 2021) for md in ("06-30", "12-31")
+    ]
     assert all("geojson" not in frame["data"][0] for frame in frames["dates"].values())
     lon, lat = figure.layout.geo.lonaxis.range, figure.layout.geo.lataxis.range
     assert 13.0 < lon[0] < 13.2 < 13.7 < lon[1] < 13.9 and 52.3 < lat[0] < lat[1] < 52.7
 
 
 def test_berlin_planning_areas_2024_have_no_map_but_a_table(berlin):
-    figure, style, notice, _ = _map(berlin, "foreigner_share", "2024-12-31", "planning_area"
-    )
+    figure, style, notice, _ = _map(berlin, "foreigner_share", "2024-12-31", "planning_area")
     assert style == {"display": "none"}
     words = " ".join(texts(notice))
     assert "keine Gebietsgrenzen" in words and "31.12.2024" in words
@@ -108,8 +108,7 @@ def test_berlin_planning_areas_2024_have_no_map_but_a_table(berlin):
 
 
 def test_berlin_districts_2024(berlin):
-    figure, style, _, _ = _map(berlin, "foreigner_share", "2024-12-31", "district"
-    )
+    figure, style, _, _ = _map(berlin, "foreigner_share", "2024-12-31", "district")
     assert style is None and len(figure.data[0].locations) == 12
     assert "Amt für Statistik Berlin-Brandenburg" in figure.layout.annotations[0].text
 
@@ -162,8 +161,7 @@ def test_rlp_date_selector_offers_the_dates_of_the_indicator(rlp):
 
 
 def test_rlp_county_map_and_table(rlp):
-    figure, style, legend, _ = _map(rlp, "foreigner_share", "2015-12-31", "kreis"
-    )
+    figure, style, legend, _ = _map(rlp, "foreigner_share", "2015-12-31", "kreis")
     assert style is None and len(figure.data[0].locations) == 36 and legend is None
     table = texts(
         _run(rlp, _page("map").update_table, "foreigner_share", "2015-12-31", "kreis", None)
@@ -173,8 +171,7 @@ def test_rlp_county_map_and_table(rlp):
 
 
 def test_rlp_source_flags_on_map_and_table(rlp):
-    figure, _, legend, _ = _map(rlp, "unemployment_rate_foreigners", "2005-12-31", "kreis"
-    )
+    figure, _, legend, _ = _map(rlp, "unemployment_rate_foreigners", "2005-12-31", "kreis")
     nil = figure.data[1]
     assert len(nil.locations) == 36 and nil.name == "nichts vorhanden"
     words = " ".join(texts(legend))
@@ -201,8 +198,7 @@ def test_rlp_net_migration_is_a_balance(rlp, rlp_wh):
     )
     rate = catalogue.indicators(rlp_wh, "de")["net_migration_abroad_foreigners_rate"]
     assert labels.value_text(13.549, None, rate, "de", with_unit=True) == "13,5 je 1.000 Einw."
-    figure, *_ = _map(rlp, "net_migration_abroad_foreigners", "2007-12-31", "kreis"
-    )
+    figure, *_ = _map(rlp, "net_migration_abroad_foreigners", "2007-12-31", "kreis")
     values = figure.data[0]
     # classes below 0 orange, above 0 purple (PuOr at the class middles); legend with "−"
     hues = [_hue(colour) for _, colour in values.colorscale[::2]]

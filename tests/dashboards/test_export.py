@@ -137,8 +137,18 @@ def test_english_export(wh):
 # (400 − 110)² / 2 = 42.050 > 7.750 = 10²/2 + 20²/2 + 50²/2 + 50²/2 + 100²/2 of the pairs.
 # Quantiles (type 7, position 9p): 1,8 -> 110 + 0,8·290 = 342; 3,6 -> 420 + 0,6·480 = 708;
 # 5,4 -> 950 + 0,4·650 = 1.210; 7,2 -> 1.650 + 0,2·850 = 1.820.
-TEN_DISTRICTS = {"11": 100, "12": 110, "21": 400, "22": 420, "13": 900, "14": 950,
-                 "23": 1600, "24": 1650, "15": 2500, "25": 2600}
+TEN_DISTRICTS = {
+    "11": 100,
+    "12": 110,
+    "21": 400,
+    "22": 420,
+    "13": 900,
+    "14": 950,
+    "23": 1600,
+    "24": 1650,
+    "15": 2500,
+    "25": 2600,
+}
 NEW_SQUARES = {"13": (2, 1), "14": (3, 1), "15": (4, 1), "23": (2, 0), "24": (3, 0), "25": (4, 0)}
 JENKS_LEGEND = ["100 – 110", "110 – 420", "420 – 950", "950 – 1.650", "1.650 – 2.600"]
 QUANTILE_LEGEND = ["100 – 342", "342 – 708", "708 – 1.210", "1.210 – 1.820", "1.820 – 2.600"]
@@ -151,16 +161,23 @@ def ten_district_warehouse(root: Path, builder) -> queries.Warehouse:
     builder(path)
     with duckdb.connect(str(path)) as con:
         for area_id, (col, row) in NEW_SQUARES.items():
-            con.execute("INSERT INTO areas VALUES (?, 'district', ?, ?, '2010', "
-                        "DATE '2010-01-01', NULL)", [area_id, f"Neu {area_id}", area_id[0]])
-            con.execute("INSERT INTO area_geometry VALUES (?, 'district', '2010', ?)",
-                        [area_id, json.dumps(square(col, row))])
-        con.execute("DELETE FROM indicator_values WHERE indicator_id = 'population' "
-                    "AND level = 'district' AND ref_date = DATE '2022-12-31'")
+            con.execute(
+                "INSERT INTO areas VALUES (?, 'district', ?, ?, '2010', DATE '2010-01-01', NULL)",
+                [area_id, f"Neu {area_id}", area_id[0]],
+            )
+            con.execute(
+                "INSERT INTO area_geometry VALUES (?, 'district', '2010', ?)",
+                [area_id, json.dumps(square(col, row))],
+            )
+        con.execute(
+            "DELETE FROM indicator_values WHERE indicator_id = 'population' "
+            "AND level = 'district' AND ref_date = DATE '2022-12-31'"
+        )
         con.executemany(
             "INSERT INTO indicator_values VALUES ('population', DATE '2022-12-31', ?, "
             "'district', ?, ?, NULL, NULL, 'register_migrapro', NULL)",
-            [(area_id, float(n), float(n)) for area_id, n in TEN_DISTRICTS.items()])
+            [(area_id, float(n), float(n)) for area_id, n in TEN_DISTRICTS.items()],
+        )
     (root / "curated" / "current").symlink_to(Path("snapshots") / "s1")
     return queries.open_warehouse(root / "curated")
 
@@ -261,14 +278,25 @@ def test_map_csv_equals_warehouse_values_in_german_notation(wh, warehouse_rows):
     table = export_tables.map_table(wh, [SHARE], LAST, "district", "de")
     rows = read_csv(export_tables.csv_bytes(table, wh, "de"))
     header = rows[0]
-    assert header == ["Indikator-ID", "Indikator", "Stichtag", "Gebietsebene",
-                      "Gebietsschlüssel", "Gebiet", "Wert", "Einheit", "Zähler", "Nenner",
-                      "Hinweis"]
+    assert header == [
+        "Indikator-ID",
+        "Indikator",
+        "Stichtag",
+        "Gebietsebene",
+        "Gebietsschlüssel",
+        "Gebiet",
+        "Wert",
+        "Einheit",
+        "Zähler",
+        "Nenner",
+        "Hinweis",
+    ]
     assert len(rows) == 1 + 4
     for row in rows[1:]:
         record = dict(zip(header, row, strict=True))
         value, numerator, denominator, flag, _ = warehouse_rows[
-            (SHARE, LAST, record["Gebietsschlüssel"], "district")]
+            (SHARE, LAST, record["Gebietsschlüssel"], "district")
+        ]
         assert record["Stichtag"] == "31.12.2024"
         if flag == "suppressed":  # no value and never its counts
             assert (record["Wert"], record["Zähler"], record["Nenner"]) == ("", "", "")
@@ -306,7 +334,8 @@ def test_xlsx_data_and_metadata_sheets(wh, warehouse_rows, synthetic_curated_dir
     for row in data[1:]:
         record = dict(zip(header, row, strict=True))
         value, numerator, denominator, flag, _ = warehouse_rows[
-            (SHARE, LAST, record["Gebietsschlüssel"], "district")]
+            (SHARE, LAST, record["Gebietsschlüssel"], "district")
+        ]
         assert record["Stichtag"] == datetime(2024, 12, 31)
         assert isinstance(record["Gebietsschlüssel"], str)
         if flag == "suppressed":
@@ -327,10 +356,18 @@ def test_xlsx_data_and_metadata_sheets(wh, warehouse_rows, synthetic_curated_dir
     ) as con:
         expected = con.execute(
             "SELECT title_de, definition_de, numerator_de, denominator_de, unit_de, source "
-            "FROM indicators WHERE indicator_id = ?", [SHARE]).fetchall()[0]
+            "FROM indicators WHERE indicator_id = ?",
+            [SHARE],
+        ).fetchall()[0]
     assert record["Indikator-ID"] == SHARE
-    assert (record["Titel"], record["Definition"], record["Zähler"], record["Nenner"],
-            record["Einheit"], record["Quelle"]) == expected
+    assert (
+        record["Titel"],
+        record["Definition"],
+        record["Zähler"],
+        record["Nenner"],
+        record["Einheit"],
+        record["Quelle"],
+    ) == expected
     assert record["Stand"] == "31.12.2024"
     assert record["Hinweise in den Daten"] == "geheim gehalten"
     legend = meta[meta.index(next(r for r in meta if r[0] == "Zeichenerklärung")) + 1]
@@ -338,8 +375,10 @@ def test_xlsx_data_and_metadata_sheets(wh, warehouse_rows, synthetic_curated_dir
 
 
 def test_metadata_csv_lists_every_indicator(wh):
-    tables = [export_tables.map_table(wh, [SHARE], LAST, "district", "de"),
-              export_tables.trend_table(wh, SEGREGATION, [], "de")]
+    tables = [
+        export_tables.map_table(wh, [SHARE], LAST, "district", "de"),
+        export_tables.trend_table(wh, SEGREGATION, [], "de"),
+    ]
     rows = read_csv(export_tables.metadata_csv_bytes(tables, wh, "de"))
     ids = [row[0] for row in rows if row]
     assert SHARE in ids and SEGREGATION in ids
@@ -358,14 +397,12 @@ def test_map_page_export_buttons_download_files(synthetic_curated_dir, tmp_path)
     url = f"http://127.0.0.1:{server.server_port}"
     try:
         with playwright_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                        args=BROWSER_ARGS)
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=BROWSER_ARGS)
             page = browser.new_page(accept_downloads=True)
             page.set_default_timeout(60_000)
             errors = []
             page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(f"{url}/karte?indicator={SHARE}&level=district&date={LAST}"
-                      "&classes=jenks")
+            page.goto(f"{url}/karte?indicator={SHARE}&level=district&date={LAST}&classes=jenks")
             page.wait_for_selector("#map-graph path.choroplethlocation")
             with page.expect_download() as info:
                 page.get_by_role("button", name="XLSX", exact=True).click()

@@ -116,10 +116,14 @@ def test_date_outside_the_indicator_falls_back_to_its_latest(app):
 
 @pytest.mark.parametrize(
     "wanted",
-    [None, {}, {"key": ["population"], "geometry": "g"},
-     {"key": ["no_such_indicator", "district", "quantile", False], "geometry": "g"},
-     {"key": ["population", "district", "bogus", False], "geometry": "g"},
-     {"key": ["population", "district", "quantile", False], "geometry": ["g"]}],
+    [
+        None,
+        {},
+        {"key": ["population"], "geometry": "g"},
+        {"key": ["no_such_indicator", "district", "quantile", False], "geometry": "g"},
+        {"key": ["population", "district", "bogus", False], "geometry": "g"},
+        {"key": ["population", "district", "quantile", False], "geometry": ["g"]},
+    ],
 )
 def test_frames_ignore_requests_this_page_does_not_send(app, wanted):
     with app.server.test_request_context("/"), pytest.raises(dash.exceptions.PreventUpdate):

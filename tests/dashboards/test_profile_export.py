@@ -271,6 +271,6 @@ def test_berlin_multiples_fit_one_a4_page(berlin_curated_dir):
     columns = {tuple(layout[f"xaxis{'' if k == 0 else k + 1}"].domain) for k in range(3)}
     assert len(titles) == 12 and len(columns) == 3  # three panels side by side
     assert all(max(map(len, a.text.split("<br>"))) <= 22 for a in titles)
-    assert layout.yaxis.domain[1] - layout.yaxis.domain[0] >= 90 / (layout.height
-                                                                    - layout.margin.t
-                                                                    - layout.margin.b)
+    assert layout.yaxis.domain[1] - layout.yaxis.domain[0] >= 90 / (
+        layout.height - layout.margin.t - layout.margin.b
+    )

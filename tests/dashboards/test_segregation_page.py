@@ -316,8 +316,16 @@ def test_curve_downloads_are_the_curve_of_the_page(wh):
     assert file.filename == f"{LQ}_segregationskurve_district_2024-12-31.csv"
     rows = read_csv(file.content)
     records = [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
-    columns = ("Gebiet", "Zähler", "Nenner", "Rang", "Anteil der Gruppe im Gebiet (%)",
-               "Übrige Bevölkerung, kumuliert (%)", "Gruppe, kumuliert (%)", "Wert")
+    columns = (
+        "Gebiet",
+        "Zähler",
+        "Nenner",
+        "Rang",
+        "Anteil der Gruppe im Gebiet (%)",
+        "Übrige Bevölkerung, kumuliert (%)",
+        "Gruppe, kumuliert (%)",
+        "Wert",
+    )
     # by hand (31.12.2024, see test_curve_points_of_the_districts_by_hand): x/t 120/1020,
     # 330/2040, 470/1480; rest Y = 3620, group X = 920; LQ = (x/t) / (950/5050)
     assert [tuple(r[c] for c in columns) for r in records] == [
@@ -337,11 +345,16 @@ def test_location_quotient_table_download_equals_the_warehouse(wh, synthetic_cur
     rows = read_csv(file.content)
     path = synthetic_curated_dir / "current" / "warehouse.duckdb"
     with duckdb.connect(str(path), read_only=True) as con:
-        stored = dict(con.execute(
-            "SELECT area_id, value FROM indicator_values WHERE indicator_id = ? "
-            "AND level = 'district' AND ref_date = DATE '2024-12-31'", [LQ]).fetchall())
-    values = {row[rows[0].index("Gebietsschlüssel")]: row[rows[0].index("Wert")]
-              for row in rows[1:]}
+        stored = dict(
+            con.execute(
+                "SELECT area_id, value FROM indicator_values WHERE indicator_id = ? "
+                "AND level = 'district' AND ref_date = DATE '2024-12-31'",
+                [LQ],
+            ).fetchall()
+        )
+    values = {
+        row[rows[0].index("Gebietsschlüssel")]: row[rows[0].index("Wert")] for row in rows[1:]
+    }
     assert values == {
         area: "" if value is None else f"{value:.2f}".replace(".", ",")
         for area, value in stored.items()
@@ -473,7 +486,9 @@ def _index_rows(curated_dir: Path) -> dict[tuple[str, str], tuple[float, int]]:
     with duckdb.connect(str(curated_dir / "current" / "warehouse.duckdb"), read_only=True) as con:
         rows = con.execute(
             "SELECT level, CAST(ref_date AS VARCHAR), value, n_units FROM indicator_values "
-            "WHERE indicator_id = ? AND area_id = '00'", [INDEX]).fetchall()
+            "WHERE indicator_id = ? AND area_id = '00'",
+            [INDEX],
+        ).fetchall()
     return {(level, day): (value, n) for level, day, value, n in rows}
 
 
@@ -481,17 +496,18 @@ def _comma(value: float, decimals: int = 3) -> str:
     return f"{value:.{decimals}f}".replace(".", ",")
 
 
-def test_browser_index_chart_downloads(browser, synthetic_url, synthetic_curated_dir, wh,
-                                       tmp_path):
+def test_browser_index_chart_downloads(browser, synthetic_url, synthetic_curated_dir, wh, tmp_path):
     with open_page(browser, synthetic_url) as page:
         page.goto(f"{synthetic_url}/segregation?indicator={INDEX}")
         wait_text(page, "#seg-levels-graph .annotation-text", "Stadtteil (n = 4)")
-        files = {fmt: _download(page, "seg-levels-graph", fmt, tmp_path)
-                 for fmt in downloads.FORMATS}
+        files = {
+            fmt: _download(page, "seg-levels-graph", fmt, tmp_path) for fmt in downloads.FORMATS
+        }
         assert page.problems == []
     stem = f"{INDEX}_zeitreihe_ebenen_zufallsverteilung"
     assert {fmt: f.name for fmt, f in files.items()} == {
-        fmt: f"{stem}.{fmt}" for fmt in downloads.FORMATS}
+        fmt: f"{stem}.{fmt}" for fmt in downloads.FORMATS
+    }
 
     chunks = png_chunks(files["png"].read_bytes())
     width, height = struct.unpack(">II", chunks[b"IHDR"][:8])
@@ -543,8 +559,9 @@ def test_browser_index_chart_downloads(browser, synthetic_url, synthetic_curated
         assert record["Wert"] == pytest.approx(stored[(level, ref_date)][0], rel=1e-14)
         draws = RANDOM_DRAWS[level][DATES.index(ref_date)]
         assert record["Erwartung bei Zufall"] == pytest.approx(np.mean(draws), rel=1e-12)
-    notes = [row[1] for row in workbook["Metadaten"].iter_rows(values_only=True)
-             if row[0] == "Hinweis"]
+    notes = [
+        row[1] for row in workbook["Metadaten"].iter_rows(values_only=True) if row[0] == "Hinweis"
+    ]
     assert any("4 Simulationen" in note for note in notes)
 
 

@@ -30,8 +30,9 @@ def two_instances(synthetic_curated_dir, tmp_path_factory):
     shutil.copytree(synthetic_curated_dir, second, symlinks=True)
     with duckdb.connect(str(second / "current" / "warehouse.duckdb")) as con:
         con.execute("UPDATE meta SET value = ? WHERE key = 'title'", [SECOND_TITLE])
-    with duckdb.connect(str(synthetic_curated_dir / "current" / "warehouse.duckdb"),
-                        read_only=True) as con:
+    with duckdb.connect(
+        str(synthetic_curated_dir / "current" / "warehouse.duckdb"), read_only=True
+    ) as con:
         first_title = con.execute("SELECT value FROM meta WHERE key = 'title'").fetchall()[0][0]
     return {"teststadt": synthetic_curated_dir, "zweitstadt": second}, first_title
 
@@ -71,8 +72,12 @@ def brand(layout: str) -> str:
 
 
 def links(layout: str) -> list[str]:
-    return [n["children"] for n in json_nodes(
-        layout, lambda n: isinstance(n.get("id"), dict) and n["id"].get("key") == "instance")]
+    return [
+        n["children"]
+        for n in json_nodes(
+            layout, lambda n: isinstance(n.get("id"), dict) and n["id"].get("key") == "instance"
+        )
+    ]
 
 
 def json_nodes(layout: str, keep) -> list[dict]:

@@ -13,11 +13,18 @@ import yaml
 
 from tests.conftest import REPO, TINY_PROFILE
 
-INDICATORS = ["population", "foreigner_share", "migration_background_share",
-              "age_under_18_share", "segregation_is_foreigners"]
-HEADER = ("personen_id;stadtteil;geburtsjahr;geschlecht;staatsangehoerigkeit_1;"
-          "staatsangehoerigkeit_2;geburtsland;zuzugsjahr;eingebuergert;spaetaussiedler;"
-          "haushalt_id;stellung_im_haushalt")
+INDICATORS = [
+    "population",
+    "foreigner_share",
+    "migration_background_share",
+    "age_under_18_share",
+    "segregation_is_foreigners",
+]
+HEADER = (
+    "personen_id;stadtteil;geburtsjahr;geschlecht;staatsangehoerigkeit_1;"
+    "staatsangehoerigkeit_2;geburtsland;zuzugsjahr;eingebuergert;spaetaussiedler;"
+    "haushalt_id;stellung_im_haushalt"
+)
 
 
 def extract(counts: dict[str, tuple[int, int]]) -> str:
@@ -34,8 +41,9 @@ def extract(counts: dict[str, tuple[int, int]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_delivery(folder: Path, ref_date: str, counts: dict[str, tuple[int, int]],
-                   name: str | None = None) -> Path:
+def write_delivery(
+    folder: Path, ref_date: str, counts: dict[str, tuple[int, int]], name: str | None = None
+) -> Path:
     """A delivered extract (outside the raw folder) named melderegister_<date>.csv."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / (name or f"melderegister_{ref_date}.csv")
@@ -53,8 +61,7 @@ def catalogue(path: Path) -> Path:
     return path
 
 
-def make_city(root: Path, base: dict[str, dict[str, tuple[int, int]]],
-              **profile_changes) -> Path:
+def make_city(root: Path, base: dict[str, dict[str, tuple[int, int]]], **profile_changes) -> Path:
     """raw/ (areas + one extract per date of ``base``), curated/, profile.yaml; returns the
     profile's path. Nothing is built."""
     raw = root / "raw"
@@ -62,10 +69,13 @@ def make_city(root: Path, base: dict[str, dict[str, tuple[int, int]]],
     for ref_date, counts in base.items():
         write_delivery(raw / "melderegister" / ref_date, ref_date, counts)
     profile = yaml.safe_load(TINY_PROFILE.read_text(encoding="utf-8"))
-    profile.update(raw_dir=str(raw), curated_dir=str(root / "curated"),
-                   indicators=str(catalogue(root / "indicators.yaml")), keep_snapshots=3,
-                   **profile_changes)
+    profile.update(
+        raw_dir=str(raw),
+        curated_dir=str(root / "curated"),
+        indicators=str(catalogue(root / "indicators.yaml")),
+        keep_snapshots=3,
+        **profile_changes,
+    )
     path = root / "profile.yaml"
-    path.write_text(yaml.safe_dump(profile, allow_unicode=True, sort_keys=False),
-                    encoding="utf-8")
+    path.write_text(yaml.safe_dump(profile, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path

@@ -45,8 +45,11 @@ def write_profile(folder: Path, raw: Path, edit: Callable[[dict], None] | None =
     """The fixture profile with absolute paths (raw copy, curated dir in ``folder``),
     optionally edited, written to ``folder/profile.yaml``."""
     data = yaml.safe_load((FIXTURE / "profile.yaml").read_text(encoding="utf-8"))
-    data.update(raw_dir=str(raw), curated_dir=str(folder / "curated"),
-                indicators=str(REPO / "indicators.yaml"))
+    data.update(
+        raw_dir=str(raw),
+        curated_dir=str(folder / "curated"),
+        indicators=str(REPO / "indicators.yaml"),
+    )
     if edit:
         edit(data)
     path = folder / "profile.yaml"
@@ -54,8 +57,7 @@ def write_profile(folder: Path, raw: Path, edit: Callable[[dict], None] | None =
     return path
 
 
-def edit_lines(raw: Path, edit: Callable[[list[str]], list[str]], name: str = TABLE_2024
-               ) -> None:
+def edit_lines(raw: Path, edit: Callable[[list[str]], list[str]], name: str = TABLE_2024) -> None:
     path = raw / name
     lines = path.read_text(encoding="utf-8").splitlines()
     path.write_text("\n".join(edit(lines)) + "\n", encoding="utf-8")
@@ -63,19 +65,21 @@ def edit_lines(raw: Path, edit: Callable[[list[str]], list[str]], name: str = TA
 
 def set_cell(line: int, column: str, value: str) -> Callable[[list[str]], list[str]]:
     """An edit replacing the cell of ``column`` on file ``line`` (1-based) by ``value``."""
+
     def edit(lines: list[str]) -> list[str]:
         header = lines[0].split(",")
         cells = lines[line - 1].split(",")
         cells[header.index(column)] = value
-        return [*lines[:line - 1], ",".join(cells), *lines[line:]]
+        return [*lines[: line - 1], ",".join(cells), *lines[line:]]
+
     return edit
 
 
 def drop_column(column: str) -> Callable[[list[str]], list[str]]:
     def edit(lines: list[str]) -> list[str]:
         index = lines[0].split(",").index(column)
-        return [",".join(c for i, c in enumerate(line.split(",")) if i != index)
-                for line in lines]
+        return [",".join(c for i, c in enumerate(line.split(",")) if i != index) for line in lines]
+
     return edit
 
 
@@ -83,12 +87,14 @@ def snapshot_bytes(curated: Path) -> dict[Path, bytes]:
     return {p: p.read_bytes() for p in (curated / "snapshots").rglob("*") if p.is_file()}
 
 
-def value(con, indicator: str, area: str, ref_date: str = "2024-12-31",
-          level: str | None = None) -> tuple:
+def value(
+    con, indicator: str, area: str, ref_date: str = "2024-12-31", level: str | None = None
+) -> tuple:
     rows = con.execute(
         "SELECT value, numerator, denominator, flag, n_units FROM indicator_values "
         "WHERE indicator_id = ? AND area_id = ? AND ref_date = ? AND (? IS NULL OR level = ?)",
-        [indicator, area, ref_date, level, level]).fetchall()
+        [indicator, area, ref_date, level, level],
+    ).fetchall()
     assert len(rows) == 1, (indicator, area, ref_date, level, rows)
     return rows[0]
 
@@ -112,14 +118,20 @@ def good_curated(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def con(good_curated):
-    with duckdb.connect(str(good_curated / "current" / "warehouse.duckdb"),
-                        read_only=True) as connection:
+    with duckdb.connect(
+        str(good_curated / "current" / "warehouse.duckdb"), read_only=True
+    ) as connection:
         yield connection
 
 
-def expect_failure(tmp_path: Path, raw: Path, good_curated: Path, capsys,
-                   error: type[Exception] = InputError,
-                   edit_profile: Callable[[dict], None] | None = None) -> Exception:
+def expect_failure(
+    tmp_path: Path,
+    raw: Path,
+    good_curated: Path,
+    capsys,
+    error: type[Exception] = InputError,
+    edit_profile: Callable[[dict], None] | None = None,
+) -> Exception:
     """The build of the broken instance raises exactly one ``error``; nothing is published
     into an empty curated folder; ``imon build`` exits with 2 and leaves an earlier
     published snapshot byte for byte as it was. Returns the error."""
@@ -145,29 +157,36 @@ def expect_failure(tmp_path: Path, raw: Path, good_curated: Path, capsys,
 
 
 def test_areas_from_codes_and_boundaries(con):
-    rows = con.execute("SELECT area_id, level, name, parent_id FROM areas "
-                       "ORDER BY area_id").fetchall()
-    assert rows == [("01", "district", "Altstadt", "K"),
-                    ("0101", "quarter", "Quartier 0101", "01"),
-                    ("0102", "quarter", "Quartier 0102", "01"),
-                    ("02", "district", "Neustadt", "K"),
-                    ("0201", "quarter", "Quartier 0201", "02"),
-                    ("0202", "quarter", "Quartier 0202", "02"),
-                    ("K", "city", "Kleinstadt", None)]
-    shaped = con.execute("SELECT area_id FROM area_geometry WHERE level = 'district' "
-                         "ORDER BY 1").fetchall()
+    rows = con.execute(
+        "SELECT area_id, level, name, parent_id FROM areas ORDER BY area_id"
+    ).fetchall()
+    assert rows == [
+        ("01", "district", "Altstadt", "K"),
+        ("0101", "quarter", "Quartier 0101", "01"),
+        ("0102", "quarter", "Quartier 0102", "01"),
+        ("02", "district", "Neustadt", "K"),
+        ("0201", "quarter", "Quartier 0201", "02"),
+        ("0202", "quarter", "Quartier 0202", "02"),
+        ("K", "city", "Kleinstadt", None),
+    ]
+    shaped = con.execute(
+        "SELECT area_id FROM area_geometry WHERE level = 'district' ORDER BY 1"
+    ).fetchall()
     assert shaped == [("01",), ("02",)]
 
 
-@pytest.mark.parametrize(("area", "ref_date", "expected"), [
-    ("0101", "2024-12-31", (20.0, 20, 100)),    # 100 · 20 / 100
-    ("0202", "2024-12-31", (40.0, 160, 400)),   # 100 · 160 / 400
-    ("01", "2024-12-31", (80 / 3, 80, 300)),     # (20 + 60) / (100 + 200) = 26.67 %
-    ("02", "2024-12-31", (190 / 7, 190, 700)),   # (30 + 160) / (300 + 400) = 27.14 %
-    ("K", "2024-12-31", (27.0, 270, 1000)),      # 270 / 1000
-    ("01", "2023-12-31", (25.0, 75, 300)),       # (15 + 60) / (90 + 210)
-    ("K", "2023-12-31", (25.5, 255, 1000)),      # (15 + 60 + 30 + 150) / 1000
-])
+@pytest.mark.parametrize(
+    ("area", "ref_date", "expected"),
+    [
+        ("0101", "2024-12-31", (20.0, 20, 100)),  # 100 · 20 / 100
+        ("0202", "2024-12-31", (40.0, 160, 400)),  # 100 · 160 / 400
+        ("01", "2024-12-31", (80 / 3, 80, 300)),  # (20 + 60) / (100 + 200) = 26.67 %
+        ("02", "2024-12-31", (190 / 7, 190, 700)),  # (30 + 160) / (300 + 400) = 27.14 %
+        ("K", "2024-12-31", (27.0, 270, 1000)),  # 270 / 1000
+        ("01", "2023-12-31", (25.0, 75, 300)),  # (15 + 60) / (90 + 210)
+        ("K", "2023-12-31", (25.5, 255, 1000)),  # (15 + 60 + 30 + 150) / 1000
+    ],
+)
 def test_foreigner_share(con, area, ref_date, expected):
     share, numerator, denominator, flag, _ = value(con, "foreigner_share", area, ref_date)
     assert (numerator, denominator, flag) == (expected[1], expected[2], None)
@@ -181,18 +200,21 @@ def test_foreigner_share_under_18(con):
     assert share == pytest.approx(100 * 51 / 130, abs=1e-12)
 
 
-@pytest.mark.parametrize(("level", "ref_date", "expected", "units"), [
-    # IS = ½ Σ |x_i/X − r_i/R| with r = t − x; X = 270, R = 730. Over X·R = 197100:
-    # quarters |20·730 − 80·270| + |60·730 − 140·270| + |30·730 − 270·270|
-    #          + |160·730 − 240·270| = 7000 + 6000 + 51000 + 52000 = 116000
-    #          -> IS = 58000 / 197100 = 580 / 1971 = 0.29427
-    ("quarter", "2024-12-31", 580 / 1971, 4),
-    # districts |80·730 − 220·270| + |190·730 − 510·270| = 1000 + 1000 -> 10 / 1971
-    ("district", "2024-12-31", 10 / 1971, 2),
-    # 2023: X = 255, R = 745, X·R = 189975; quarters 7950 + 6450 + 49050 + 50550 = 114000
-    #       -> IS = 57000 / 189975 = 760 / 2533
-    ("quarter", "2023-12-31", 760 / 2533, 4),
-])
+@pytest.mark.parametrize(
+    ("level", "ref_date", "expected", "units"),
+    [
+        # IS = ½ Σ |x_i/X − r_i/R| with r = t − x; X = 270, R = 730. Over X·R = 197100:
+        # quarters |20·730 − 80·270| + |60·730 − 140·270| + |30·730 − 270·270|
+        #          + |160·730 − 240·270| = 7000 + 6000 + 51000 + 52000 = 116000
+        #          -> IS = 58000 / 197100 = 580 / 1971 = 0.29427
+        ("quarter", "2024-12-31", 580 / 1971, 4),
+        # districts |80·730 − 220·270| + |190·730 − 510·270| = 1000 + 1000 -> 10 / 1971
+        ("district", "2024-12-31", 10 / 1971, 2),
+        # 2023: X = 255, R = 745, X·R = 189975; quarters 7950 + 6450 + 49050 + 50550 = 114000
+        #       -> IS = 57000 / 189975 = 760 / 2533
+        ("quarter", "2023-12-31", 760 / 2533, 4),
+    ],
+)
 def test_segregation_index(con, level, ref_date, expected, units):
     index, _, _, flag, n_units = value(con, "segregation_is_foreigners", "K", ref_date, level)
     assert (flag, n_units) == (None, units)
@@ -200,21 +222,24 @@ def test_segregation_index(con, level, ref_date, expected, units):
 
 
 def test_observations_keep_file_name_and_cells(con):
-    rows = con.execute("SELECT table_id, count(*) FROM observations GROUP BY 1 ORDER BY 1"
-                       ).fetchall()
+    rows = con.execute(
+        "SELECT table_id, count(*) FROM observations GROUP BY 1 ORDER BY 1"
+    ).fetchall()
     # 4 quarters x 5 used columns per file
     assert rows == [("bevoelkerung_2023-12-31.csv", 20), ("bevoelkerung_2024-12-31.csv", 20)]
 
 
 def test_flagged_cell_is_kept_as_flag_not_zero(tmp_path, raw):
-    edit_lines(raw, set_cell(2, "foreigners", "."))   # 0101: foreigners secret
+    edit_lines(raw, set_cell(2, "foreigners", "."))  # 0101: foreigners secret
     profile = load_profile(write_profile(tmp_path, raw))
     result = build(profile)
     with duckdb.connect(str(result.snapshot / "warehouse.duckdb"), read_only=True) as db:
-        cell = db.execute("SELECT value, flag FROM observations WHERE area_id = '0101' "
-                          "AND variable = 'foreigners' AND ref_date = '2024-12-31'").fetchall()
+        cell = db.execute(
+            "SELECT value, flag FROM observations WHERE area_id = '0101' "
+            "AND variable = 'foreigners' AND ref_date = '2024-12-31'"
+        ).fetchall()
         assert cell == [(None, "secret")]
-        for area in ("0101", "01", "K"):   # the quarter and every sum over it
+        for area in ("0101", "01", "K"):  # the quarter and every sum over it
             assert value(db, "foreigner_share", area)[0::3] == (None, "secret")
         assert value(db, "foreigner_share", "0201")[0::3] == (10.0, None)
         assert value(db, "segregation_is_foreigners", "K", level="quarter")[3] == "incomplete"
@@ -234,35 +259,87 @@ def test_xlsx_table(tmp_path, raw):
 
 # case -> (edit of the raw copy, file, line, column, words in the message)
 CASES = {
-    "missing column": (lambda raw: edit_lines(raw, drop_column("under_18")),
-                       TABLE_2024, 1, "under_18", "missing column 'under_18'"),
-    "renamed column": (lambda raw: edit_lines(raw, lambda ls: [
-                           ls[0].replace(",foreigners,", ",auslaender,"), *ls[1:]]),
-                       TABLE_2024, 1, "foreigners", "missing column 'foreigners'"),
-    "duplicate area": (lambda raw: edit_lines(raw, set_cell(4, "gebiet", "0102")),
-                       TABLE_2024, 4, "gebiet", "area '0102' occurs twice (lines 3 and 4)"),
-    "negative count": (lambda raw: edit_lines(raw, set_cell(4, "under_18", "-40")),
-                       TABLE_2024, 4, "under_18", "negative"),
-    "not a number": (lambda raw: edit_lines(raw, set_cell(2, "germans", "8o")),
-                     TABLE_2024, 2, "germans", "found '8o', expected a count"),
+    "missing column": (
+        lambda raw: edit_lines(raw, drop_column("under_18")),
+        TABLE_2024,
+        1,
+        "under_18",
+        "missing column 'under_18'",
+    ),
+    "renamed column": (
+        lambda raw: edit_lines(
+            raw, lambda ls: [ls[0].replace(",foreigners,", ",auslaender,"), *ls[1:]]
+        ),
+        TABLE_2024,
+        1,
+        "foreigners",
+        "missing column 'foreigners'",
+    ),
+    "duplicate area": (
+        lambda raw: edit_lines(raw, set_cell(4, "gebiet", "0102")),
+        TABLE_2024,
+        4,
+        "gebiet",
+        "area '0102' occurs twice (lines 3 and 4)",
+    ),
+    "negative count": (
+        lambda raw: edit_lines(raw, set_cell(4, "under_18", "-40")),
+        TABLE_2024,
+        4,
+        "under_18",
+        "negative",
+    ),
+    "not a number": (
+        lambda raw: edit_lines(raw, set_cell(2, "germans", "8o")),
+        TABLE_2024,
+        2,
+        "germans",
+        "found '8o', expected a count",
+    ),
     # foreigners under 18 (55) > under 18 (50), though <= foreigners (60)
-    "subgroup > total": (lambda raw: edit_lines(raw, set_cell(3, "foreigners_under_18", "55")),
-                         TABLE_2024, 3, "foreigners_under_18",
-                         "foreigners_under_18 = 55 is larger than its total under_18 = 50"),
+    "subgroup > total": (
+        lambda raw: edit_lines(raw, set_cell(3, "foreigners_under_18", "55")),
+        TABLE_2024,
+        3,
+        "foreigners_under_18",
+        "foreigners_under_18 = 55 is larger than its total under_18 = 50",
+    ),
     # total 401 != germans 240 + foreigners 160
-    "sums violated": (lambda raw: edit_lines(raw, set_cell(5, "total", "401")),
-                      TABLE_2024, 5, "total", "total = 401 but the sum of germans + foreigners "
-                                              "is 400"),
-    "code wrong length": (lambda raw: edit_lines(raw, set_cell(4, "gebiet", "02010")),
-                          TABLE_2024, 4, "gebiet", "unknown area code '02010'"),
-    "truncated file": (lambda raw: edit_lines(raw, lambda ls: [*ls[:-1], ls[-1][:16]]),
-                       TABLE_2024, 5, None, "truncated"),
-    "empty file": (lambda raw: (raw / TABLE_2023).write_bytes(b""),
-                   TABLE_2023, 1, None, "empty file"),
-    "file name without date": (lambda raw: (raw / TABLE_2023).rename(
-                                   raw / "tabellen/bevoelkerung_2023.csv"),
-                               "tabellen/bevoelkerung_2023.csv", None, None,
-                               "reference-date pattern"),
+    "sums violated": (
+        lambda raw: edit_lines(raw, set_cell(5, "total", "401")),
+        TABLE_2024,
+        5,
+        "total",
+        "total = 401 but the sum of germans + foreigners is 400",
+    ),
+    "code wrong length": (
+        lambda raw: edit_lines(raw, set_cell(4, "gebiet", "02010")),
+        TABLE_2024,
+        4,
+        "gebiet",
+        "unknown area code '02010'",
+    ),
+    "truncated file": (
+        lambda raw: edit_lines(raw, lambda ls: [*ls[:-1], ls[-1][:16]]),
+        TABLE_2024,
+        5,
+        None,
+        "truncated",
+    ),
+    "empty file": (
+        lambda raw: (raw / TABLE_2023).write_bytes(b""),
+        TABLE_2023,
+        1,
+        None,
+        "empty file",
+    ),
+    "file name without date": (
+        lambda raw: (raw / TABLE_2023).rename(raw / "tabellen/bevoelkerung_2023.csv"),
+        "tabellen/bevoelkerung_2023.csv",
+        None,
+        None,
+        "reference-date pattern",
+    ),
 }
 
 
@@ -279,8 +356,9 @@ def test_broken_table(tmp_path, raw, good_curated, capsys, case):
 def test_wrong_encoding(tmp_path, raw, good_curated, capsys):
     # 'Mühlenviertel' on line 3 in latin-1 bytes; the profile declares nothing (utf-8)
     path = raw / TABLE_2024
-    path.write_bytes(path.read_bytes().replace("Mühlenviertel".encode(),
-                                               "Mühlenviertel".encode("latin-1")))
+    path.write_bytes(
+        path.read_bytes().replace("Mühlenviertel".encode(), "Mühlenviertel".encode("latin-1"))
+    )
     err = expect_failure(tmp_path, raw, good_curated, capsys)
     assert (Path(err.file), err.line) == (path, 3)
     # '0102,M' is 6 bytes: the ü (0xfc) is byte 7 of the line
@@ -288,11 +366,10 @@ def test_wrong_encoding(tmp_path, raw, good_curated, capsys):
 
 
 def test_unknown_district(tmp_path, raw, good_curated, capsys):
-    edit_lines(raw, set_cell(5, "gebiet", "9902"))   # district 99 is not in bezirke.geojson
+    edit_lines(raw, set_cell(5, "gebiet", "9902"))  # district 99 is not in bezirke.geojson
     err = expect_failure(tmp_path, raw, good_curated, capsys)
     assert (Path(err.file), err.line) == (raw / TABLE_2024, 5)
-    assert "unknown area code '9902': district '99' is not in geometrie/bezirke.geojson" \
-        in str(err)
+    assert "unknown area code '9902': district '99' is not in geometrie/bezirke.geojson" in str(err)
 
 
 def test_unknown_district_names_the_code_column(tmp_path, raw):
@@ -325,7 +402,7 @@ def xlsx_profile(data: dict) -> None:
 
 
 def test_xlsx_merged_header(tmp_path, raw, good_curated, capsys):
-    path = write_xlsx(raw, merged="C1:D1")   # 'total' and 'germans' merged into one cell
+    path = write_xlsx(raw, merged="C1:D1")  # 'total' and 'germans' merged into one cell
     err = expect_failure(tmp_path, raw, good_curated, capsys, edit_profile=xlsx_profile)
     assert (Path(err.file), err.line, err.column) == (path, 1, "C1:D1")
     assert "merged header cells C1:D1" in str(err)
@@ -334,24 +411,32 @@ def test_xlsx_merged_header(tmp_path, raw, good_curated, capsys):
 def control_table(raw: Path, total_0201: str) -> None:
     """A second table 'kontrolle' giving the total of every quarter again (2024)."""
     rows = ["gebiet,total", "0101,100", "0102,200", f"0201,{total_0201}", "0202,400"]
-    (raw / "tabellen/kontrolle_2024-12-31.csv").write_text("\n".join(rows) + "\n",
-                                                           encoding="utf-8")
+    (raw / "tabellen/kontrolle_2024-12-31.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
 
 
 def add_control_table(conflicts: str) -> Callable[[dict], None]:
     def edit(data: dict) -> None:
-        data["tables"].append({
-            "id": "kontrolle", "adapter": "area_table", "conflicts": conflicts,
-            "files": "tabellen/kontrolle_*.csv", "attribution": "Testdaten Kleinstadt",
-            "ref_date": {"regex": r"kontrolle_(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})"},
-            "area_column": "gebiet", "counts": [{"term": "total", "add": "total"}]})
+        data["tables"].append(
+            {
+                "id": "kontrolle",
+                "adapter": "area_table",
+                "conflicts": conflicts,
+                "files": "tabellen/kontrolle_*.csv",
+                "attribution": "Testdaten Kleinstadt",
+                "ref_date": {"regex": r"kontrolle_(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})"},
+                "area_column": "gebiet",
+                "counts": [{"term": "total", "add": "total"}],
+            }
+        )
+
     return edit
 
 
 def test_tables_disagreeing_is_an_error(tmp_path, raw, good_curated, capsys):
-    control_table(raw, "310")   # bevoelkerung says 300 for 0201
-    err = expect_failure(tmp_path, raw, good_curated, capsys,
-                         edit_profile=add_control_table("error"))
+    control_table(raw, "310")  # bevoelkerung says 300 for 0201
+    err = expect_failure(
+        tmp_path, raw, good_curated, capsys, edit_profile=add_control_table("error")
+    )
     assert (Path(err.file), err.line, err.column) == (raw / TABLE_2024, 4, "total")
     assert "total = 300 for area 0201" in str(err)
     assert "kontrolle_2024-12-31.csv line 4 (total) gives 310" in str(err)
@@ -364,22 +449,29 @@ def test_tables_disagreeing_with_conflicts_warn(tmp_path, raw):
     assert [w for w in result.warnings if "disagrees" in w] == [
         "table 'kontrolle' disagrees with 'bevoelkerung' on 1 count(s), by up to 10 (first: "
         "kontrolle_2024-12-31.csv line 4, total = 310, but bevoelkerung_2024-12-31.csv gives "
-        "300); the value of 'bevoelkerung' is used"]
+        "300); the value of 'bevoelkerung' is used"
+    ]
     with duckdb.connect(str(result.snapshot / "warehouse.duckdb"), read_only=True) as db:
         assert value(db, "population", "0201")[0] == 300
         assert value(db, "foreigner_share", "K")[:3] == (27.0, 270, 1000)
 
 
-@pytest.mark.parametrize(("edit", "words"), [
-    (lambda d: d["tables"][0]["counts"].append({"term": "auslaender", "add": "foreigners"}),
-     "table 'bevoelkerung', counts entry 6: unknown group or measure 'auslaender'"),
-    (lambda d: d["geography"]["code_lengths"].pop("quarter"),
-     "field 'geography.code_lengths': expected one code length for each level"),
-    (lambda d: d["tables"][0].pop("area_column"), "area_column"),
-])
+@pytest.mark.parametrize(
+    ("edit", "words"),
+    [
+        (
+            lambda d: d["tables"][0]["counts"].append({"term": "auslaender", "add": "foreigners"}),
+            "table 'bevoelkerung', counts entry 6: unknown group or measure 'auslaender'",
+        ),
+        (
+            lambda d: d["geography"]["code_lengths"].pop("quarter"),
+            "field 'geography.code_lengths': expected one code length for each level",
+        ),
+        (lambda d: d["tables"][0].pop("area_column"), "area_column"),
+    ],
+)
 def test_profile_mistake_is_a_config_error(tmp_path, raw, good_curated, capsys, edit, words):
-    err = expect_failure(tmp_path, raw, good_curated, capsys, error=ConfigError,
-                         edit_profile=edit)
+    err = expect_failure(tmp_path, raw, good_curated, capsys, error=ConfigError, edit_profile=edit)
     assert str(err).startswith(str(tmp_path / "profile.yaml"))
     assert words in str(err)
 
@@ -387,7 +479,7 @@ def test_profile_mistake_is_a_config_error(tmp_path, raw, good_curated, capsys, 
 def test_area_missing_from_one_date_is_an_error(tmp_path, raw, good_curated, capsys):
     """By default a finest area without a row on one date stops the build: a row lost by
     accident must not make the district and city totals too low."""
-    edit_lines(raw, lambda ls: [ls[0], ls[1], *ls[3:]], TABLE_2023)   # drop 0102 (210)
+    edit_lines(raw, lambda ls: [ls[0], ls[1], *ls[3:]], TABLE_2023)  # drop 0102 (210)
     err = expect_failure(tmp_path, raw, good_curated, capsys)
     assert "no row for area(s) 0102 of vintage 'v2020' on 2023-12-31" in str(err)
     assert Path(err.file) == raw / TABLE_2023 and err.column == "gebiet"
@@ -396,13 +488,13 @@ def test_area_missing_from_one_date_is_an_error(tmp_path, raw, good_curated, cap
 def test_area_missing_from_one_date_counts_zero_when_declared(tmp_path, raw):
     """With ``absent_units: zero`` such an area counts 0 there and the build lists it
     (district 01 then has 90 + 0 residents)."""
-    edit_lines(raw, lambda ls: [ls[0], ls[1], *ls[3:]], TABLE_2023)   # drop 0102 (210)
-    profile = write_profile(tmp_path, raw,
-                            lambda d: d["geography"].update(absent_units="zero"))
+    edit_lines(raw, lambda ls: [ls[0], ls[1], *ls[3:]], TABLE_2023)  # drop 0102 (210)
+    profile = write_profile(tmp_path, raw, lambda d: d["geography"].update(absent_units="zero"))
     result = build(load_profile(profile))
-    assert ("v2020: areas without a row in the data count as 0 on these dates — "
-            "2023-12-31: 0102") in result.warnings
+    assert (
+        "v2020: areas without a row in the data count as 0 on these dates — 2023-12-31: 0102"
+    ) in result.warnings
     with duckdb.connect(str(result.snapshot / "warehouse.duckdb"), read_only=True) as db:
         assert value(db, "population", "0102", "2023-12-31")[0] == 0
         assert value(db, "population", "01", "2023-12-31")[0] == 90
-        assert value(db, "population", "01")[0] == 300   # 2024 complete: 100 + 200
+        assert value(db, "population", "01")[0] == 300  # 2024 complete: 100 + 200

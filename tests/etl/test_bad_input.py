@@ -39,24 +39,60 @@ def replace_cell(line: str, column: int, value: str) -> str:
 
 
 CASES = {
-    "missing column": (lambda ls: [";".join(c for c in line.split(";")[:-1]) for line in ls],
-                       1, "stellung_im_haushalt", "missing column"),
-    "renamed column": (lambda ls: [ls[0].replace("geburtsjahr", "geb_jahr"), *ls[1:]],
-                       1, "geburtsjahr", "missing column"),
-    "bad birth year": (lambda ls: [*ls[:3], replace_cell(ls[3], 2, "19x0"), *ls[4:]],
-                       4, "geburtsjahr", "expected a whole number"),
-    "unknown area": (lambda ls: [*ls[:5], replace_cell(ls[5], 1, "99"), *ls[6:]],
-                     6, "stadtteil", "finest level"),
-    "unknown country": (lambda ls: [*ls[:2], replace_cell(ls[2], 4, "QQ"), *ls[3:]],
-                        3, "staatsangehoerigkeit_1", "ISO 3166-1"),
-    "bad flag": (lambda ls: [*ls[:7], replace_cell(ls[7], 8, "ja"), *ls[8:]],
-                 8, "eingebuergert", "0 or 1"),
-    "duplicate person": (lambda ls: [*ls, ls[1].replace("H01", "H99")],
-                         27, "personen_id", "not used in an earlier row"),
-    "arrival before birth": (lambda ls: [*ls[:1], replace_cell(ls[1], 7, "1970"), *ls[2:]],
-                             2, "zuzugsjahr", "between the year of birth"),
-    "empty required cell": (lambda ls: [*ls[:10], replace_cell(ls[10], 10, ""), *ls[11:]],
-                            11, "haushalt_id", "required"),
+    "missing column": (
+        lambda ls: [";".join(c for c in line.split(";")[:-1]) for line in ls],
+        1,
+        "stellung_im_haushalt",
+        "missing column",
+    ),
+    "renamed column": (
+        lambda ls: [ls[0].replace("geburtsjahr", "geb_jahr"), *ls[1:]],
+        1,
+        "geburtsjahr",
+        "missing column",
+    ),
+    "bad birth year": (
+        lambda ls: [*ls[:3], replace_cell(ls[3], 2, "19x0"), *ls[4:]],
+        4,
+        "geburtsjahr",
+        "expected a whole number",
+    ),
+    "unknown area": (
+        lambda ls: [*ls[:5], replace_cell(ls[5], 1, "99"), *ls[6:]],
+        6,
+        "stadtteil",
+        "finest level",
+    ),
+    "unknown country": (
+        lambda ls: [*ls[:2], replace_cell(ls[2], 4, "QQ"), *ls[3:]],
+        3,
+        "staatsangehoerigkeit_1",
+        "ISO 3166-1",
+    ),
+    "bad flag": (
+        lambda ls: [*ls[:7], replace_cell(ls[7], 8, "ja"), *ls[8:]],
+        8,
+        "eingebuergert",
+        "0 or 1",
+    ),
+    "duplicate person": (
+        lambda ls: [*ls, ls[1].replace("H01", "H99")],
+        27,
+        "personen_id",
+        "not used in an earlier row",
+    ),
+    "arrival before birth": (
+        lambda ls: [*ls[:1], replace_cell(ls[1], 7, "1970"), *ls[2:]],
+        2,
+        "zuzugsjahr",
+        "between the year of birth",
+    ),
+    "empty required cell": (
+        lambda ls: [*ls[:10], replace_cell(ls[10], 10, ""), *ls[11:]],
+        11,
+        "haushalt_id",
+        "required",
+    ),
 }
 
 
@@ -110,10 +146,13 @@ def test_cli_reports_error_and_exits_non_zero(tmp_path, raw, capsys):
     profile = tmp_path / "profile.yaml"
     text = TINY_PROFILE.read_text(encoding="utf-8")
     text = text.replace("raw_dir: raw", f"raw_dir: {raw}")
-    text = text.replace("curated_dir: ../../../data/curated/tiny-unused",
-                        f"curated_dir: {tmp_path / 'curated'}")
-    text = text.replace("indicators: ../../../indicators.yaml",
-                        f"indicators: {TINY_PROFILE.parents[3] / 'indicators.yaml'}")
+    text = text.replace(
+        "curated_dir: ../../../data/curated/tiny-unused", f"curated_dir: {tmp_path / 'curated'}"
+    )
+    text = text.replace(
+        "indicators: ../../../indicators.yaml",
+        f"indicators: {TINY_PROFILE.parents[3] / 'indicators.yaml'}",
+    )
     profile.write_text(text, encoding="utf-8")
     assert main(["build", "--profile", str(profile)]) == 2
     err = capsys.readouterr().err
@@ -130,8 +169,9 @@ def test_sidecar_checksum_mismatch(tmp_path, raw):
 
 def test_unknown_level_in_area_list(tmp_path, raw):
     path = raw / "gebiete/2010-01-01/gebiete.csv"
-    path.write_text(path.read_text(encoding="utf-8").replace("2;Stadtbezirk", "2;Bezirk"),
-                    encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("2;Stadtbezirk", "2;Bezirk"), encoding="utf-8"
+    )
     with pytest.raises(InputError) as info:
         build(tiny_profile(tmp_path / "curated", raw_dir=raw))
     assert (info.value.line, info.value.column) == (4, "ebene")

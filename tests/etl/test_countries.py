@@ -245,6 +245,7 @@ def test_load_countries_missing_column(tmp_path):
 
 def test_all_iso_codes_present(df):
     import pycountry  # test dependency (pyproject [test])
+
     iso = {c.alpha_2 for c in pycountry.countries}
     assert iso <= set(df["code"])
     assert set(df["code"]) - iso == HISTORICAL_AND_SPECIAL

@@ -41,8 +41,14 @@ from tests.etl.test_refresh import BASE, NEW, dates_offered, sha256, tree
 
 KILLS = 20
 SEED = 20250301
-STAGES = ["before any write", "intake or build", "Parquet written", "report written",
-          "staged", "swapped"]
+STAGES = [
+    "before any write",
+    "intake or build",
+    "Parquet written",
+    "report written",
+    "staged",
+    "swapped",
+]
 # A process that has done the imports of `imon` and forks one child per command: each
 # child is a real `imon` run (etl.cli.main) that the test kills with SIGKILL, and the
 # random delay falls into the work itself rather than into Python's start-up.
@@ -72,8 +78,9 @@ for line in sys.stdin:
 
 class Zygote:
     def __init__(self) -> None:
-        self.process = subprocess.Popen([sys.executable, "-c", ZYGOTE], cwd=REPO,
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", ZYGOTE], cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        )
         assert self.process.stdout.readline() == b"ready\n"
 
     def run(self, args: list[str], log: Path, kill_after: float | None) -> tuple[int, float]:
@@ -101,9 +108,13 @@ def stage_left(curated: Path, published_before: str) -> str:
         return "swapped"
     building = next((curated / "snapshots").glob(".building-*"), None)
     if building is not None:
-        return ("report written" if (building / "report.html").exists() else
-                "Parquet written" if (building / "parquet" / "meta.parquet").exists() else
-                "intake or build")
+        return (
+            "report written"
+            if (building / "report.html").exists()
+            else "Parquet written"
+            if (building / "parquet" / "meta.parquet").exists()
+            else "intake or build"
+        )
     if (curated / warehouse.JOURNAL).exists():
         return "intake or build"
     staged = warehouse.staged(curated)
@@ -144,8 +155,10 @@ def served_dates(base: str) -> list[str]:
 
 def snapshot_dates(snapshot: Path) -> list[str]:
     with duckdb.connect(str(snapshot / warehouse.DATABASE), read_only=True) as con:
-        rows = con.execute("SELECT DISTINCT ref_date FROM indicator_values WHERE "
-                           "indicator_id = 'population' ORDER BY 1 DESC").fetchall()
+        rows = con.execute(
+            "SELECT DISTINCT ref_date FROM indicator_values WHERE "
+            "indicator_id = 'population' ORDER BY 1 DESC"
+        ).fetchall()
     return [r[0].isoformat() for r in rows]
 
 
@@ -176,9 +189,12 @@ def test_kill_minus_9_at_random_points(city, tmp_path):
     server = start_server(profile.path, port, tmp_path / "serve.log")
     base = f"http://127.0.0.1:{port}"
     zygote = Zygote()
-    made = [write_delivery(tmp_path / f"in{i}", "2024-12-31",
-                           {**NEW, "11": (12, 1 + i % 3), "21": (11, 2 + i % 4)})
-            for i in range(2 * KILLS)]
+    made = [
+        write_delivery(
+            tmp_path / f"in{i}", "2024-12-31", {**NEW, "11": (12, 1 + i % 3), "21": (11, 2 + i % 4)}
+        )
+        for i in range(2 * KILLS)
+    ]
 
     def command(i: int) -> tuple[str, list[str]]:
         if i % 3 == 2:
@@ -186,8 +202,10 @@ def test_kill_minus_9_at_random_points(city, tmp_path):
         return "refresh", ["refresh", "--publish", "--profile", str(profile.path), str(made[i])]
 
     try:
-        longest = {kind: zygote.run(args, tmp_path / f"{kind}.log", None)[1]
-                   for kind, args in (command(0), command(2))}
+        longest = {
+            kind: zygote.run(args, tmp_path / f"{kind}.log", None)[1]
+            for kind, args in (command(0), command(2))
+        }
         raw_is_consistent(profile, made[0])
         outcomes = {"old": 0, "new": 0, "finished": 0}
         stages = dict.fromkeys(STAGES, 0)
@@ -202,12 +220,13 @@ def test_kill_minus_9_at_random_points(city, tmp_path):
             current = check_published(profile.curated_dir, name_before, files_before)
             if code == 0:
                 longest[kind] = seconds
-            outcomes["finished" if code == 0 else
-                     "old" if current.name == name_before else "new"] += 1
+            outcomes[
+                "finished" if code == 0 else "old" if current.name == name_before else "new"
+            ] += 1
             if code != 0:
                 stages[stage_left(profile.curated_dir, name_before)] += 1
             assert served_dates(base) == snapshot_dates(current)
-            if i % 5 == 0:   # the next run repairs whatever a kill left behind
+            if i % 5 == 0:  # the next run repairs whatever a kill left behind
                 deliveries.refresh(profile, [made[i]], publish=True)
                 raw_is_consistent(profile, made[i])
         assert outcomes["old"] + outcomes["new"] >= KILLS, outcomes
@@ -239,13 +258,17 @@ def report_write_fails(path, text):
     write_durably(path, text)
 
 
-@pytest.mark.parametrize("where, replacement", [
-    ("etl.build._write_parquet", enospc),               # the build's Parquet files
-    ("etl.warehouse.write_durably", report_write_fails),  # the plausibility report
-    ("etl.deliveries.shutil.copyfile", half_copy),      # the copy into the raw folder
-])
-def test_write_failure_during_refresh_changes_nothing(city, tmp_path, monkeypatch, capsys,
-                                                      where, replacement):
+@pytest.mark.parametrize(
+    "where, replacement",
+    [
+        ("etl.build._write_parquet", enospc),  # the build's Parquet files
+        ("etl.warehouse.write_durably", report_write_fails),  # the plausibility report
+        ("etl.deliveries.shutil.copyfile", half_copy),  # the copy into the raw folder
+    ],
+)
+def test_write_failure_during_refresh_changes_nothing(
+    city, tmp_path, monkeypatch, capsys, where, replacement
+):
     profile = city
     raw_before = tree(profile.raw_dir)
     published_before = published_state(profile.curated_dir)
@@ -258,13 +281,12 @@ def test_write_failure_during_refresh_changes_nothing(city, tmp_path, monkeypatc
     assert warehouse.staged(profile.curated_dir) is None
     assert not list((profile.curated_dir / "snapshots").glob(".building-*"))
     assert not (profile.curated_dir / warehouse.JOURNAL).exists()
-    monkeypatch.undo()   # the same delivery goes through once the disk has room again
+    monkeypatch.undo()  # the same delivery goes through once the disk has room again
     deliveries.refresh(profile, [delivered], publish=True)
     raw_is_consistent(profile, delivered)
 
 
-def test_write_failure_while_swapping_current_keeps_the_old_snapshot(city, tmp_path,
-                                                                    monkeypatch):
+def test_write_failure_while_swapping_current_keeps_the_old_snapshot(city, tmp_path, monkeypatch):
     profile = city
     deliveries.refresh(profile, [write_delivery(tmp_path / "in", "2024-12-31", NEW)])
     published_before = published_state(profile.curated_dir)
@@ -281,9 +303,10 @@ def test_write_failure_while_swapping_current_keeps_the_old_snapshot(city, tmp_p
     assert published_state(profile.curated_dir) == published_before
     assert warehouse.staged(profile.curated_dir) == staged
     with pytest.raises(OSError):
-        build(profile)   # a direct build's finished folder is removed again
+        build(profile)  # a direct build's finished folder is removed again
     assert sorted(p.name for p in (profile.curated_dir / "snapshots").iterdir()) == sorted(
-        [published_before[0], staged.name])
+        [published_before[0], staged.name]
+    )
     monkeypatch.undo()
     assert main(["publish", "--profile", str(profile.path)]) == 0
     assert warehouse.published(profile.curated_dir) == staged
@@ -294,20 +317,22 @@ def corrupt(text: bytes) -> bytes:
 
 
 def truncated(text: bytes) -> bytes:
-    return text[: len(text) // 2]        # cut in the middle of a row
+    return text[: len(text) // 2]  # cut in the middle of a row
 
 
 def wrongly_encoded(text: bytes) -> bytes:
     return text.replace(b"P110002;11", "P110002ß;11".encode("cp1252"))
 
 
-@pytest.mark.parametrize("damage, line, words", [
-    (corrupt, 1, "not valid utf-8"),
-    (truncated, 23, "Expected Number of Columns: 12 Found: 11"),
-    (wrongly_encoded, 4, "not valid utf-8"),
-])
-def test_bad_delivery_is_refused_and_changes_nothing(city, tmp_path, capsys, damage, line,
-                                                     words):
+@pytest.mark.parametrize(
+    "damage, line, words",
+    [
+        (corrupt, 1, "not valid utf-8"),
+        (truncated, 23, "Expected Number of Columns: 12 Found: 11"),
+        (wrongly_encoded, 4, "not valid utf-8"),
+    ],
+)
+def test_bad_delivery_is_refused_and_changes_nothing(city, tmp_path, capsys, damage, line, words):
     from dashboards.app import create_app
 
     profile = city
@@ -344,14 +369,25 @@ def test_two_refreshes_at_once(city, tmp_path, capsys):
     first = write_delivery(tmp_path / "a", "2024-12-31", NEW)
     second = write_delivery(tmp_path / "b", "2025-12-31", NEW)
     running = subprocess.Popen(
-        [sys.executable, "-m", "etl.cli", "refresh", "--publish", "--profile",
-         str(profile.path), str(first)], cwd=REPO, stderr=subprocess.PIPE)
+        [
+            sys.executable,
+            "-m",
+            "etl.cli",
+            "refresh",
+            "--publish",
+            "--profile",
+            str(profile.path),
+            str(first),
+        ],
+        cwd=REPO,
+        stderr=subprocess.PIPE,
+    )
     lock_file = profile.curated_dir / ".build.lock"
     deadline = time.monotonic() + 60
     while lock_holder(lock_file) != running.pid:
         assert running.poll() is None and time.monotonic() < deadline
         time.sleep(0.002)
-    running.send_signal(signal.SIGSTOP)   # hold it inside the locked refresh
+    running.send_signal(signal.SIGSTOP)  # hold it inside the locked refresh
     try:
         raw_before = tree(profile.raw_dir)
         assert main(["refresh", "--profile", str(profile.path), str(second)]) == 2
@@ -362,19 +398,18 @@ def test_two_refreshes_at_once(city, tmp_path, capsys):
         running.send_signal(signal.SIGCONT)
     assert running.wait(timeout=120) == 0, running.stderr.read().decode()
     raw_is_consistent(profile, first)
-    assert snapshot_dates(warehouse.published(profile.curated_dir)) == ["2024-12-31",
-                                                                        "2023-12-31"]
+    assert snapshot_dates(warehouse.published(profile.curated_dir)) == ["2024-12-31", "2023-12-31"]
 
 
 def test_interrupted_intake_is_undone_by_the_next_build(city, tmp_path):
     """A journal left by a killed refresh: the next build restores the raw folder."""
     profile = city
     raw_before = tree(profile.raw_dir)
-    delivered = write_delivery(tmp_path / "in", "2023-12-31", NEW)   # a revision of 2023
+    delivered = write_delivery(tmp_path / "in", "2023-12-31", NEW)  # a revision of 2023
     [delivery] = deliveries.plan(profile, [delivered])
     steps = deliveries._steps(profile, delivery, datetime.now(UTC))
     warehouse.journal_begin(profile.curated_dir, [record for record, _ in steps])
-    for _, action in steps[: len(steps) - 1]:   # killed before the sidecar is in place
+    for _, action in steps[: len(steps) - 1]:  # killed before the sidecar is in place
         action()
     assert tree(profile.raw_dir) != raw_before
     build(profile)

@@ -20,17 +20,31 @@ GENESIS = SHARED_DATA / "genesis"
 FIXTURES = REPO / "tests" / "fixtures" / "genesis"
 # Real files: table id -> (file name, data cells, flagged cells per flag id).
 REAL = {
-    "12411-03-03-4": ("genesis_12411-03-03-4_bevoelkerung_nationalitaet_altersgruppen_"
-                      "kreise_2015.csv", 104148, {"nil": 15251}),
-    "12711-03-02-4": ("genesis_12711-03-02-4_wanderungen_nationalitaet_kreise_1995-2015.csv",
-                      397656, {"secret": 82368, "nil": 26820}),
-    "13111-02-02-4": ("genesis_13111-02-02-4_svb-beschaeftigte_wohnort_nationalitaet_"
-                      "kreise_2012-2015.csv", 12624, {"nil": 1848}),
-    "13211-02-05-4": ("genesis_13211-02-05-4_arbeitslose_inkl_auslaender_kreise_2001-2016.csv",
-                      109408, {"nil": 25807, "secret": 4190}),
-    "21111-02-06-4": ("genesis_21111-02-06-4_schulabgaenger_abschluss_kreise_1995-2015_"
-                      "ISO-8859-1.csv", 154644, {"nil": 33861, "secret": 2216,
-                                                 "not_applicable": 165}),
+    "12411-03-03-4": (
+        "genesis_12411-03-03-4_bevoelkerung_nationalitaet_altersgruppen_kreise_2015.csv",
+        104148,
+        {"nil": 15251},
+    ),
+    "12711-03-02-4": (
+        "genesis_12711-03-02-4_wanderungen_nationalitaet_kreise_1995-2015.csv",
+        397656,
+        {"secret": 82368, "nil": 26820},
+    ),
+    "13111-02-02-4": (
+        "genesis_13111-02-02-4_svb-beschaeftigte_wohnort_nationalitaet_kreise_2012-2015.csv",
+        12624,
+        {"nil": 1848},
+    ),
+    "13211-02-05-4": (
+        "genesis_13211-02-05-4_arbeitslose_inkl_auslaender_kreise_2001-2016.csv",
+        109408,
+        {"nil": 25807, "secret": 4190},
+    ),
+    "21111-02-06-4": (
+        "genesis_21111-02-06-4_schulabgaenger_abschluss_kreise_1995-2015_ISO-8859-1.csv",
+        154644,
+        {"nil": 33861, "secret": 2216, "not_applicable": 165},
+    ),
 }
 # An independent notion of a value cell: German number or GENESIS symbol.
 CELL = re.compile(r"-?\d+(,\d+)?|[-.x/]|\.\.\.")
@@ -71,8 +85,10 @@ def count_value_cells(path: Path, encoding: str) -> int:
     lines = path.read_text(encoding=encoding).split("\n")
     end = lines.index("__________")
     last_header = max(i for i in range(end) if lines[i].startswith(";"))
-    return sum(sum(1 for f in line.split(";")[3:] if CELL.fullmatch(f))
-               for line in lines[last_header + 1:end])
+    return sum(
+        sum(1 for f in line.split(";")[3:] if CELL.fullmatch(f))
+        for line in lines[last_header + 1 : end]
+    )
 
 
 # --- real exports ----------------------------------------------------------
@@ -107,13 +123,16 @@ def test_population_known_value(tables):
     table = tables("12411-03-03-4")
     koblenz = cell(table, 3683, 11)
     assert (koblenz["period"], koblenz["ref_date"]) == ("31.12.2015", date(2015, 12, 31))
-    assert (koblenz["region_code"], koblenz["region_name"]) == ("07111",
-                                                                 "Koblenz, Kreisfreie Stadt")
+    assert (koblenz["region_code"], koblenz["region_name"]) == (
+        "07111",
+        "Koblenz, Kreisfreie Stadt",
+    )
     assert koblenz["dims"] == "unter 3 Jahre"
     assert koblenz["variable"] == "Ausländer(innen) | Insgesamt"
     assert (koblenz["value"], koblenz["flag"], koblenz["unit"]) == (286.0, None, "")
-    assert table.title.startswith("Bevölkerungsstand: Bevölkerung nach Geschlecht, "
-                                  "Nationalität und Altersgruppen (21)")
+    assert table.title.startswith(
+        "Bevölkerungsstand: Bevölkerung nach Geschlecht, Nationalität und Altersgruppen (21)"
+    )
 
 
 def test_nil_flag_is_nan_not_zero(tables):
@@ -153,11 +172,14 @@ def test_school_leavers_latin1_and_not_applicable_flag(tables):
     table = tables("21111-02-06-4")
     luebeck = cell(table, 14, 4)
     assert (luebeck["region_code"], luebeck["region_name"]) == (
-        "01003", "Lübeck, Hansestadt, Kreisfreie Stadt")
+        "01003",
+        "Lübeck, Hansestadt, Kreisfreie Stadt",
+    )
     assert luebeck["value"] == 1989.0
     sachsen = cell(table, 421, 12)
-    assert sachsen["variable"] == ("Schulabschluss | dar. schulischer Teil der "
-                                   "Fachhochschulreife | Insgesamt")
+    assert sachsen["variable"] == (
+        "Schulabschluss | dar. schulischer Teil der Fachhochschulreife | Insgesamt"
+    )
     assert (sachsen["region_name"], sachsen["flag"]) == ("Sachsen", "not_applicable")
     assert math.isnan(sachsen["value"])
 
@@ -169,13 +191,20 @@ def test_tiny_file_known_answers():
     table = read_table(FIXTURES / "tiny_ok.csv")
     rows = table.rows.set_index(["line", "column"])
     assert (table.table_id, table.data_cells, len(table.rows)) == ("99999-01-01-4", 20, 20)
-    assert table.title == ("Testtabelle: Personen nach Nationalität und Geschlecht - "
-                           "Stichtag 31.12. - Handgemachte Testdaten, keine echten Zahlen")
-    assert table.footer.splitlines() == ['zu "gesamte Tabelle":',
-                                         "handgemachte Testdaten; ohne Bedeutung",
-                                         "Stand: 01.01.2021 / 00:00:00"]
+    assert table.title == (
+        "Testtabelle: Personen nach Nationalität und Geschlecht - "
+        "Stichtag 31.12. - Handgemachte Testdaten, keine echten Zahlen"
+    )
+    assert table.footer.splitlines() == [
+        'zu "gesamte Tabelle":',
+        "handgemachte Testdaten; ohne Bedeutung",
+        "Stand: 01.01.2021 / 00:00:00",
+    ]
     assert rows.loc[(8, 7), ["variable", "unit", "value"]].tolist() == [
-        "Ausländer(innen) | Anteil männlich", "Prozent", 5.5]
+        "Ausländer(innen) | Anteil männlich",
+        "Prozent",
+        5.5,
+    ]
     assert rows.loc[(9, 8), "value"] == -1.5
     assert rows.loc[(11, 6), ["value", "flag"]].tolist() == [0.0, None]
     flags = rows.loc[[(10, 5), (10, 6), (10, 7), (10, 8), (11, 5)], "flag"].tolist()
@@ -227,15 +256,36 @@ EDITS = {  # what -> (edit, line, column, words)
     "no header": (lambda ls: ls[:4], None, None, "no column-header lines"),
     "no data": (lambda ls: [*ls[:7], *ls[12:]], 8, None, "no data lines"),
     "extra field": (lambda ls: [*ls[:9], ls[9] + ";1", *ls[10:]], 10, "9", "9 fields, expected 8"),
-    "bad region": (lambda ls: [*ls[:9], ls[9].replace(";07;", ";7;"), *ls[10:]], 10, "2",
-                   "region code '7'"),
-    "empty cell": (lambda ls: [*ls[:8], ls[8].replace(";300;", ";;"), *ls[9:]], 9, "5",
-                   "found an empty cell in 'Deutsche | männlich'"),
-    "unlabelled column": (lambda ls: [ls[0], *ls[1:4], ";;;;Deutsche;Deutsche;;Ausländer",
-                                      ";;;;männlich;weiblich;;weiblich", *ls[6:]],
-                          5, "7", "no header label"),
-    "same header twice": (lambda ls: [*ls[:5], ls[5].replace(";weiblich;", ";männlich;"),
-                                      *ls[6:]], 5, "6", "fields 5 and 6"),
+    "bad region": (
+        lambda ls: [*ls[:9], ls[9].replace(";07;", ";7;"), *ls[10:]],
+        10,
+        "2",
+        "region code '7'",
+    ),
+    "empty cell": (
+        lambda ls: [*ls[:8], ls[8].replace(";300;", ";;"), *ls[9:]],
+        9,
+        "5",
+        "found an empty cell in 'Deutsche | männlich'",
+    ),
+    "unlabelled column": (
+        lambda ls: [
+            ls[0],
+            *ls[1:4],
+            ";;;;Deutsche;Deutsche;;Ausländer",
+            ";;;;männlich;weiblich;;weiblich",
+            *ls[6:],
+        ],
+        5,
+        "7",
+        "no header label",
+    ),
+    "same header twice": (
+        lambda ls: [*ls[:5], ls[5].replace(";weiblich;", ";männlich;"), *ls[6:]],
+        5,
+        "6",
+        "fields 5 and 6",
+    ),
 }
 
 

@@ -49,8 +49,11 @@ def write_geojson(path: Path, features: list[dict], crs: str | None = None) -> P
 
 def feature(properties: dict, geometry: shapely.Geometry | None = None) -> dict:
     geometry = shapely.box(13.0, 52.0, 13.1, 52.1) if geometry is None else geometry
-    return {"type": "Feature", "properties": properties,
-            "geometry": json.loads(shapely.to_geojson(geometry))}
+    return {
+        "type": "Feature",
+        "properties": properties,
+        "geometry": json.loads(shapely.to_geojson(geometry)),
+    }
 
 
 def gate_triangle(crs: str) -> shapely.Polygon:
@@ -68,20 +71,26 @@ def has_gate_corner(geom: shapely.Geometry) -> bool:
 
 # --- real files -------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("name", "count", "first"), [
-    ("berlin-lor-city.geojson", 1, ("0", "Berlin")),
-    ("berlin-lor-districts.geojson", 12, ("12", "Reinickendorf")),
-    ("berlin-lor-forecast-areas-from-2021.geojson", 58, ("0930", "Treptow-Köpenick 3")),
-    ("berlin-lor-forecast-areas-until-2020.geojson", 60, ("0101", "Zentrum")),
-    ("berlin-lor-district-regions-until-2020.geojson", 138, ("010111", "Tiergarten Süd")),
-])
+
+@pytest.mark.parametrize(
+    ("name", "count", "first"),
+    [
+        ("berlin-lor-city.geojson", 1, ("0", "Berlin")),
+        ("berlin-lor-districts.geojson", 12, ("12", "Reinickendorf")),
+        ("berlin-lor-forecast-areas-from-2021.geojson", 58, ("0930", "Treptow-Köpenick 3")),
+        ("berlin-lor-forecast-areas-until-2020.geojson", 60, ("0101", "Zentrum")),
+        ("berlin-lor-district-regions-until-2020.geojson", 138, ("010111", "Tiergarten Süd")),
+    ],
+)
 def test_berlin_files_cover_berlin(name, count, first):
     features = read_features(shared(f"{BERLIN}/{name}"), "id", "name")
     assert len(features) == count
     assert (features[0].area_id, features[0].name) == first
     assert [f.number for f in features] == list(range(1, count + 1))
-    assert all(f.geometry.is_valid and f.geometry.geom_type in ("Polygon", "MultiPolygon")
-               and f.name for f in features)
+    assert all(
+        f.geometry.is_valid and f.geometry.geom_type in ("Polygon", "MultiPolygon") and f.name
+        for f in features
+    )
     total = sum(km2(f.geometry) for f in features)
     assert total == pytest.approx(BERLIN_KM2, rel=0.01)
     assert shapely.union_all([f.geometry for f in features]).contains(shapely.Point(GATE))
@@ -101,8 +110,7 @@ def test_berlin_planning_areas_until_2020_have_a_duplicate_id():
 
 
 def test_rhineland_palatinate_kreise_from_germany_wide_file():
-    features = read_features(shared(KREISE), "ARS", name_template="{GEN}, {BEZ}",
-                             id_prefix="07")
+    features = read_features(shared(KREISE), "ARS", name_template="{GEN}, {BEZ}", id_prefix="07")
     names = {f.area_id: f.name for f in features}
     assert len(features) == 36  # 12 kreisfreie Städte + 24 Landkreise
     assert names["07111"] == "Koblenz, Kreisfreie Stadt"
@@ -124,10 +132,14 @@ def test_germany_wide_kreise_without_prefix():
 
 # --- hand-made GeoJSON --------------------------------------------------------------------
 
+
 def test_squares_known_answers():
     nord, sued, insel = read_features(FIXTURES / "squares.geojson", "code", "name")
     assert [(f.area_id, f.name, f.number) for f in (nord, sued, insel)] == [
-        ("1101", "Nord", 1), ("1102", "Süd", 2), ("1103", None, 3)]
+        ("1101", "Nord", 1),
+        ("1102", "Süd", 2),
+        ("1103", None, 3),
+    ]
     assert len(nord.geometry.interiors) == 1
     assert nord.geometry.area == pytest.approx(0.01 - 0.0004)
     assert sued.geometry.is_valid and sued.geometry.geom_type == "MultiPolygon"
@@ -136,41 +148,56 @@ def test_squares_known_answers():
 
 
 def test_name_template_and_prefix():
-    features = read_features(FIXTURES / "squares.geojson", "code",
-                             name_template="{name} ({kind})", id_prefix="110")
+    features = read_features(
+        FIXTURES / "squares.geojson", "code", name_template="{name} ({kind})", id_prefix="110"
+    )
     assert [f.name for f in features] == ["Nord (Ortsteil)", "Süd (Ortsteil)", "(Insel)"]
     only = read_features(FIXTURES / "squares.geojson", "code", id_prefix="1103")
     assert [(f.area_id, f.number) for f in only] == [("1103", 3)]
 
 
 def test_geojson_crs_member_is_honoured(tmp_path):
-    path = write_geojson(tmp_path / "utm.geojson",
-                         [feature({"id": "A"}, gate_triangle("EPSG:25833"))],
-                         crs="urn:ogc:def:crs:EPSG::25833")
+    path = write_geojson(
+        tmp_path / "utm.geojson",
+        [feature({"id": "A"}, gate_triangle("EPSG:25833"))],
+        crs="urn:ogc:def:crs:EPSG::25833",
+    )
     (gate,) = read_features(path, "id")
     assert has_gate_corner(gate.geometry)
 
 
-@pytest.mark.parametrize("crs", ["urn:ogc:def:crs:OGC:1.3:CRS84", "urn:ogc:def:crs:EPSG::4326",
-                                 "EPSG:4326"])
+@pytest.mark.parametrize(
+    "crs", ["urn:ogc:def:crs:OGC:1.3:CRS84", "urn:ogc:def:crs:EPSG::4326", "EPSG:4326"]
+)
 def test_geojson_wgs84_crs_names_are_lon_lat(tmp_path, crs):
-    path = write_geojson(tmp_path / "wgs.geojson",
-                         [feature({"id": "A"}, gate_triangle("EPSG:4326"))], crs=crs)
+    path = write_geojson(
+        tmp_path / "wgs.geojson", [feature({"id": "A"}, gate_triangle("EPSG:4326"))], crs=crs
+    )
     (gate,) = read_features(path, "id")
     assert has_gate_corner(gate.geometry)
 
 
 # --- GeoPackage and Shapefile -------------------------------------------------------------
 
+
 def write_ogr(path: Path, crs: str | None, layer: str | None = None) -> Path:
     """Two features: 'A' (the gate triangle) and 7 (an int code), names 'Tor' and 'B'."""
     geoms = [gate_triangle(crs or "EPSG:4326"), shapely.box(0, 0, 1, 1)]
     driver = "GPKG" if path.suffix == ".gpkg" else "ESRI Shapefile"
-    pyogrio.raw.write(path, np.array(shapely.to_wkb(geoms), dtype=object),
-                      [np.array(["A", "7"], dtype=object), np.array(["Tor", "B"], dtype=object),
-                       np.array([1.0, 7.0])],
-                      ["code", "name", "num"], geometry_type="Polygon", crs=crs, layer=layer,
-                      driver=driver)
+    pyogrio.raw.write(
+        path,
+        np.array(shapely.to_wkb(geoms), dtype=object),
+        [
+            np.array(["A", "7"], dtype=object),
+            np.array(["Tor", "B"], dtype=object),
+            np.array([1.0, 7.0]),
+        ],
+        ["code", "name", "num"],
+        geometry_type="Polygon",
+        crs=crs,
+        layer=layer,
+        driver=driver,
+    )
     return path
 
 
@@ -220,27 +247,40 @@ POINT = shapely.Point(13.0, 52.0)
 METRES = shapely.box(390_000, 5_818_000, 391_000, 5_819_000)
 
 
-@pytest.mark.parametrize(("features", "message"), [
-    ([feature({"code": "A"})], r"no property 'id' in the file; its properties are code"),
-    ([feature({"id": "A"}), feature({"code": "B"})], "feature 2: property 'id' is missing"),
-    ([feature({"id": "A"}), feature({"id": " "})], "feature 2: property 'id' is empty"),
-    ([feature({"id": None})], "feature 1: property 'id' is empty"),
-    ([feature({"id": "A"}), feature({"id": "B"}), feature({"id": "A"})],
-     "features 1 and 3 both have the id 'A'"),
-    ([feature({"id": 1}), feature({"id": 1.0})], "features 1 and 2 both have the id '1'"),
-    ([feature({"id": "A"}), feature({"id": "P"}, POINT)],
-     r"feature 2 \('P'\) is a Point; expected a Polygon or MultiPolygon"),
-    ([feature({"id": "E"}, shapely.Polygon())], r"feature 1 \('E'\) has no geometry"),
-    ([{"type": "Feature", "properties": {"id": "N"}, "geometry": None}],
-     r"feature 1 \('N'\) has no geometry"),
-    ([feature({"id": "L"}, shapely.Polygon([(0, 0), (1, 1), (2, 2)]))],
-     r"feature 1 \('L'\): invalid geometry .* no area left after repair"),
-    ([feature({"id": "M"}, METRES)],
-     r"feature 1 \('M'\): coordinates x 390000..391000, y 5.818e\+06..5.819e\+06 are not "
-     r"lon/lat when read as WGS84 .* declare the file's CRS"),
-    ([], "no features; expected at least one area boundary"),
-    (["nope"], "feature 1 is not a GeoJSON Feature"),
-])
+@pytest.mark.parametrize(
+    ("features", "message"),
+    [
+        ([feature({"code": "A"})], r"no property 'id' in the file; its properties are code"),
+        ([feature({"id": "A"}), feature({"code": "B"})], "feature 2: property 'id' is missing"),
+        ([feature({"id": "A"}), feature({"id": " "})], "feature 2: property 'id' is empty"),
+        ([feature({"id": None})], "feature 1: property 'id' is empty"),
+        (
+            [feature({"id": "A"}), feature({"id": "B"}), feature({"id": "A"})],
+            "features 1 and 3 both have the id 'A'",
+        ),
+        ([feature({"id": 1}), feature({"id": 1.0})], "features 1 and 2 both have the id '1'"),
+        (
+            [feature({"id": "A"}), feature({"id": "P"}, POINT)],
+            r"feature 2 \('P'\) is a Point; expected a Polygon or MultiPolygon",
+        ),
+        ([feature({"id": "E"}, shapely.Polygon())], r"feature 1 \('E'\) has no geometry"),
+        (
+            [{"type": "Feature", "properties": {"id": "N"}, "geometry": None}],
+            r"feature 1 \('N'\) has no geometry",
+        ),
+        (
+            [feature({"id": "L"}, shapely.Polygon([(0, 0), (1, 1), (2, 2)]))],
+            r"feature 1 \('L'\): invalid geometry .* no area left after repair",
+        ),
+        (
+            [feature({"id": "M"}, METRES)],
+            r"feature 1 \('M'\): coordinates x 390000..391000, y 5.818e\+06..5.819e\+06 are not "
+            r"lon/lat when read as WGS84 .* declare the file's CRS",
+        ),
+        ([], "no features; expected at least one area boundary"),
+        (["nope"], "feature 1 is not a GeoJSON Feature"),
+    ],
+)
 def test_broken_geojson(tmp_path, features, message):
     path = write_geojson(tmp_path / "broken.geojson", features)
     with pytest.raises(InputError, match=message) as caught:
@@ -253,14 +293,24 @@ def test_not_json():
         read_features(FIXTURES / "not-json.geojson", "code")
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ('{"type": "Feature", "properties": {}, "geometry": null}',
-     "expected a GeoJSON FeatureCollection"),
-    ('{"type": "FeatureCollection", "crs": {"type": "link"}, "features": []}',
-     "unsupported 'crs' member"),
-    ('{"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "EPSG:0"}},'
-     ' "features": []}', "unknown CRS 'EPSG:0'"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            '{"type": "Feature", "properties": {}, "geometry": null}',
+            "expected a GeoJSON FeatureCollection",
+        ),
+        (
+            '{"type": "FeatureCollection", "crs": {"type": "link"}, "features": []}',
+            "unsupported 'crs' member",
+        ),
+        (
+            '{"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "EPSG:0"}},'
+            ' "features": []}',
+            "unknown CRS 'EPSG:0'",
+        ),
+    ],
+)
 def test_broken_geojson_document(tmp_path, text, message):
     path = tmp_path / "broken.json"
     path.write_text(text, encoding="utf-8")
@@ -269,8 +319,9 @@ def test_broken_geojson_document(tmp_path, text, message):
 
 
 def test_metres_in_a_declared_crs_that_is_wrong(tmp_path):
-    path = write_geojson(tmp_path / "wrong.geojson", [feature({"id": "A"}, METRES)],
-                         crs="EPSG:4326")
+    path = write_geojson(
+        tmp_path / "wrong.geojson", [feature({"id": "A"}, METRES)], crs="EPSG:4326"
+    )
     with pytest.raises(InputError, match=r"not lon/lat when read as WGS84"):
         read_features(path, "id")
 
@@ -296,6 +347,7 @@ def test_bad_arguments_and_files(tmp_path):
 
 # --- web output ---------------------------------------------------------------------------
 
+
 def test_for_web_orients_rings_clockwise():
     nord, sued, insel = read_features(FIXTURES / "squares.geojson", "code")
     for area in (nord, sued, insel):
@@ -308,8 +360,9 @@ def test_for_web_orients_rings_clockwise():
 
 def test_for_web_on_berlin_districts():
     districts = read_features(shared(f"{BERLIN}/berlin-lor-districts.geojson"), "id")
-    assert all(shapely.is_ccw(p.exterior) for f in districts
-               for p in shapely.get_parts(f.geometry))  # the file has RFC 7946 rings
+    assert all(
+        shapely.is_ccw(p.exterior) for f in districts for p in shapely.get_parts(f.geometry)
+    )  # the file has RFC 7946 rings
     for district in districts:
         web = for_web(district.geometry, 0.0005)
         assert web.is_valid

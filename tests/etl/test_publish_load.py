@@ -17,8 +17,17 @@ def test_no_failed_request_while_a_refresh_publishes(tmp_path):
     profile_path = make_city(tmp_path, {"2023-12-31": BASE})
     build(load_profile(profile_path))
     delivery = write_delivery(tmp_path / "inbox", "2024-12-31", NEW)
-    result = run_load(profile_path, delivery, "2024-12-31", "2023-12-31", "district",
-                      users=USERS, seconds=SECONDS, publish_after=5, budget=BUDGET)
+    result = run_load(
+        profile_path,
+        delivery,
+        "2024-12-31",
+        "2023-12-31",
+        "district",
+        users=USERS,
+        seconds=SECONDS,
+        publish_after=5,
+        budget=BUDGET,
+    )
     summary = result.summary()
     print(f"\n{summary}")
     assert result.failures == []

@@ -21,10 +21,16 @@ from tests.conftest import REPO
 from tests.etl.refresh_city import make_city, write_delivery
 
 D23, D24 = date(2023, 12, 31), date(2024, 12, 31)
-BASE = {"11": (10, 1), "12": (25, 5), "21": (10, 3)}   # district: (residents, foreigners)
+BASE = {"11": (10, 1), "12": (25, 5), "21": (10, 3)}  # district: (residents, foreigners)
 NEW = {"11": (12, 2), "12": (25, 6), "21": (11, 5)}
-HIERARCHY = {"0": ["11", "12", "21"], "1": ["11", "12"], "2": ["21"],
-             "11": ["11"], "12": ["12"], "21": ["21"]}
+HIERARCHY = {
+    "0": ["11", "12", "21"],
+    "1": ["11", "12"],
+    "2": ["21"],
+    "11": ["11"],
+    "12": ["12"],
+    "21": ["21"],
+}
 FIXTURES = REPO / "tests" / "fixtures"
 
 
@@ -34,8 +40,7 @@ def sha256(path: Path) -> str:
 
 def tree(folder: Path) -> dict[str, str]:
     """sha256 of every file below ``folder`` (relative path -> digest)."""
-    return {str(p.relative_to(folder)): sha256(p) for p in sorted(folder.rglob("*"))
-            if p.is_file()}
+    return {str(p.relative_to(folder)): sha256(p) for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture
@@ -57,7 +62,8 @@ def test_refresh_copies_the_delivery_unchanged_with_sha256_and_publishes_nothing
     result = deliveries.refresh(profile, [delivered])
     target = profile.raw_dir / "melderegister" / "2024-12-31" / delivered.name
     assert [(d.status, d.source.id, d.ref_dates, d.target) for d in result.deliveries] == [
-        ("new", "register", [D24], target)]
+        ("new", "register", [D24], target)
+    ]
     assert target.read_bytes() == delivered.read_bytes()
     meta = yaml.safe_load(target.with_name(target.name + ".meta.yml").read_text("utf-8"))
     assert meta["sha256"] == hashlib.sha256(delivered.read_bytes()).hexdigest()
@@ -76,13 +82,13 @@ def test_the_same_file_twice_is_a_no_op(city):
     snapshots_before = sorted((profile.curated_dir / "snapshots").iterdir())
     again = deliveries.refresh(profile, [delivered])
     assert [d.status for d in again.deliveries] == ["unchanged"]
-    assert again.snapshot == first.snapshot and again.report is None   # not built again
+    assert again.snapshot == first.snapshot and again.report is None  # not built again
     assert not again.published
     assert tree(profile.raw_dir) == raw_before
     assert sorted((profile.curated_dir / "snapshots").iterdir()) == snapshots_before
     assert warehouse.staged(profile.curated_dir) == first.snapshot
     deliveries.publish(profile)
-    assert deliveries.refresh(profile, [delivered]).snapshot is None   # already live
+    assert deliveries.refresh(profile, [delivered]).snapshot is None  # already live
     assert tree(profile.raw_dir) == raw_before
 
 
@@ -100,8 +106,9 @@ def test_a_changed_file_for_a_published_date_is_a_revision_and_both_are_kept(cit
     assert len(archived) == 1 and archived[0].read_bytes() == first.read_bytes()
     assert archived[0].with_name(first.name + ".meta.yml").is_file()
     meta = yaml.safe_load(target.with_name(target.name + ".meta.yml").read_text("utf-8"))
-    assert meta["replaces"] == [{"file": str(archived[0].relative_to(profile.raw_dir)),
-                                 "sha256": sha256(first)}]
+    assert meta["replaces"] == [
+        {"file": str(archived[0].relative_to(profile.raw_dir)), "sha256": sha256(first)}
+    ]
     report = result.report
     assert [r[3] for r in report.section("files_delivered").rows] == ["geändert (Revision)"]
     # foreigners in 21 fall 5 -> 4: district 21, borough 2 and the city change, nothing else
@@ -133,15 +140,20 @@ def test_register_date_pattern_of_the_profile(city):
     from etl.profile import DateFromName
 
     profile, inbox = city
-    register = profile.register_source.model_copy(update={"ref_date": DateFromName(
-        regex=r"EWO_Stand_(?P<day>\d{2})\.(?P<month>\d{2})\.(?P<year>\d{4})")})
+    register = profile.register_source.model_copy(
+        update={
+            "ref_date": DateFromName(
+                regex=r"EWO_Stand_(?P<day>\d{2})\.(?P<month>\d{2})\.(?P<year>\d{4})"
+            )
+        }
+    )
     vendor = profile.model_copy(update={"register_source": register})
-    delivered = write_delivery(inbox, "2024-12-31", NEW,
-                               name="melderegister_EWO_Stand_31.12.2024.csv")
+    delivered = write_delivery(
+        inbox, "2024-12-31", NEW, name="melderegister_EWO_Stand_31.12.2024.csv"
+    )
     [delivery] = deliveries.plan(vendor, [delivered])
     assert delivery.ref_dates == [D24]
-    assert delivery.target == (profile.raw_dir / "melderegister" / "2024-12-31"
-                               / delivered.name)
+    assert delivery.target == (profile.raw_dir / "melderegister" / "2024-12-31" / delivered.name)
 
 
 def test_two_files_for_the_same_source_and_date_are_refused(city):
@@ -156,12 +168,16 @@ def test_table_delivery_goes_where_the_profile_pattern_finds_it(tmp_path):
     raw = tmp_path / "raw"
     shutil.copytree(FIXTURES / "district_tables" / "raw", raw)
     profile = load_profile(FIXTURES / "district_tables" / "profile.yaml").model_copy(
-        update={"raw_dir": raw, "curated_dir": tmp_path / "curated"})
+        update={"raw_dir": raw, "curated_dir": tmp_path / "curated"}
+    )
     delivered = tmp_path / "bevoelkerung_2025-12-31.csv"
     shutil.copy(raw / "tabellen" / "bevoelkerung_2024-12-31.csv", delivered)
     [new] = deliveries.plan(profile, [delivered])
-    assert (new.source.id, new.ref_dates, new.status) == ("bevoelkerung", [date(2025, 12, 31)],
-                                                          "new")
+    assert (new.source.id, new.ref_dates, new.status) == (
+        "bevoelkerung",
+        [date(2025, 12, 31)],
+        "new",
+    )
     assert new.target == raw / "tabellen" / "bevoelkerung_2025-12-31.csv"
     same = tmp_path / "again" / "bevoelkerung_2024-12-31.csv"
     same.parent.mkdir()
@@ -195,10 +211,11 @@ tables:
 
 def test_genesis_export_is_recognised_by_its_table_id(tmp_path):
     profile_path = tmp_path / "profile.yaml"
-    profile_path.write_text(GENESIS_PROFILE.format(indicators=REPO / "indicators.yaml"),
-                            encoding="utf-8")
+    profile_path.write_text(
+        GENESIS_PROFILE.format(indicators=REPO / "indicators.yaml"), encoding="utf-8"
+    )
     profile = load_profile(profile_path)
-    renamed = tmp_path / "download" / "99999-01-01-4.csv"   # as downloaded, not renamed
+    renamed = tmp_path / "download" / "99999-01-01-4.csv"  # as downloaded, not renamed
     renamed.parent.mkdir()
     shutil.copy(FIXTURES / "genesis" / "tiny_ok.csv", renamed)
     [delivery] = deliveries.plan(profile, [renamed])
@@ -222,8 +239,13 @@ def test_pattern_matching_follows_path_glob():
 
 def test_register_pattern_without_a_date_folder_is_a_config_error(tmp_path):
     profile = load_profile(make_city(tmp_path, {"2023-12-31": BASE}))
-    flat = profile.model_copy(update={"register_source": profile.register_source.model_copy(
-        update={"files": "melderegister_*.csv"})})
+    flat = profile.model_copy(
+        update={
+            "register_source": profile.register_source.model_copy(
+                update={"files": "melderegister_*.csv"}
+            )
+        }
+    )
     delivered = write_delivery(tmp_path / "inbox", "2024-12-31", NEW)
     with pytest.raises(ConfigError, match="reference-date folder right above"):
         deliveries.plan(flat, [delivered])
@@ -257,10 +279,10 @@ def test_report_lists_changes_beyond_the_default_thresholds(city):
     result = deliveries.refresh(profile, [write_delivery(inbox, "2024-12-31", NEW)])
     report = result.report
     assert listed(report) == expected_changes(BASE, NEW, 15, 5)
-    assert ("11", "population") in listed(report)        # +20 %
-    assert ("21", "population") not in listed(report)    # +10 %
+    assert ("11", "population") in listed(report)  # +20 %
+    assert ("21", "population") not in listed(report)  # +10 %
     assert ("12", "foreigner_share") not in listed(report)  # +4 points
-    assert ("21", "foreigner_share") in listed(report)   # +15.5 points
+    assert ("21", "foreigner_share") in listed(report)  # +15.5 points
     [row] = [r for r in report.section("population_changes").rows if r[3] == "11"]
     assert row[:2] == (D24, D23) and row[5:] == (10, 12, pytest.approx(20.0))
     assert report.section("reviewed").rows == [(D24, D23)]
@@ -272,48 +294,62 @@ def test_report_lists_changes_beyond_the_default_thresholds(city):
 
 
 def test_thresholds_come_from_the_profile(tmp_path):
-    path = make_city(tmp_path, {"2023-12-31": BASE},
-                     plausibility={"population_change_percent": 8,
-                                   "share_change_points": 10})
+    path = make_city(
+        tmp_path,
+        {"2023-12-31": BASE},
+        plausibility={"population_change_percent": 8, "share_change_points": 10},
+    )
     profile = load_profile(path)
     build(profile)
-    report = deliveries.refresh(profile, [write_delivery(tmp_path / "in", "2024-12-31",
-                                                         NEW)]).report
+    report = deliveries.refresh(
+        profile, [write_delivery(tmp_path / "in", "2024-12-31", NEW)]
+    ).report
     assert listed(report) == expected_changes(BASE, NEW, 8, 10)
-    assert ("21", "population") in listed(report)          # +10 % > 8 %
+    assert ("21", "population") in listed(report)  # +10 % > 8 %
     assert ("11", "foreigner_share") not in listed(report)  # +6.7 points < 10
 
 
 # --- the report on hand-made warehouses ----------------------------------------------------
 
-AREAS = [("0", "city", "Stadt", None), ("A", "district", "Au", "0"),
-         ("B", "district", "Berg", "0"), ("C", "district", "Chor", "0"),
-         ("D", "district", "<script>alert(1)</script>", "0")]
+AREAS = [
+    ("0", "city", "Stadt", None),
+    ("A", "district", "Au", "0"),
+    ("B", "district", "Berg", "0"),
+    ("C", "district", "Chor", "0"),
+    ("D", "district", "<script>alert(1)</script>", "0"),
+]
 
 
-def hand_made(path: Path, values: list[tuple], counts: list[tuple], loads: list[tuple],
-              indicators: list[str]) -> Path:
+def hand_made(
+    path: Path, values: list[tuple], counts: list[tuple], loads: list[tuple], indicators: list[str]
+) -> Path:
     """A warehouse from etl/schema.sql with the given indicator values (indicator, date,
     area, value), area counts (date, area, term, value) and loads (file, date, sha256)."""
     functions = {"population": "count", "foreigner_share": "share"}
     con = duckdb.connect(str(path))
     con.execute(SCHEMA_SQL)
-    con.executemany("INSERT INTO meta VALUES (?, ?)", [("instance", "hand"),
-                                                        ("title", "Handgemacht")])
+    con.executemany(
+        "INSERT INTO meta VALUES (?, ?)", [("instance", "hand"), ("title", "Handgemacht")]
+    )
     con.executemany("INSERT INTO areas VALUES (?, ?, ?, ?, 'v', DATE '2000-01-01', NULL)", AREAS)
     con.executemany(
         "INSERT INTO indicators VALUES (?, ?, 't', ?, ?, 'd', 'd', NULL, NULL, NULL, NULL, "
         "'u', 'u', 'u', 0, 's', 'register_migrapro', 0)",
-        [(i, functions.get(i, "count"), i, i) for i in indicators])
+        [(i, functions.get(i, "count"), i, i) for i in indicators],
+    )
     level = {a[0]: a[1] for a in AREAS}
-    con.executemany("INSERT INTO indicator_values VALUES (?, ?, ?, ?, ?, NULL, NULL, NULL, "
-                    "'register_migrapro', NULL)",
-                    [(i, d, a, level[a], v) for i, d, a, v in values])
+    con.executemany(
+        "INSERT INTO indicator_values VALUES (?, ?, ?, ?, ?, NULL, NULL, NULL, "
+        "'register_migrapro', NULL)",
+        [(i, d, a, level[a], v) for i, d, a, v in values],
+    )
     if counts:
         con.executemany("INSERT INTO area_counts VALUES (?, ?, ?, ?, NULL, 'register')", counts)
-    con.executemany("INSERT INTO loads VALUES (?, 'register', ?, ?, 1, ?, "
-                    "TIMESTAMP '2025-01-01 00:00:00', 'ok')",
-                    [(n, f, s, d) for n, (f, d, s) in enumerate(loads, start=1)])
+    con.executemany(
+        "INSERT INTO loads VALUES (?, 'register', ?, ?, 1, ?, "
+        "TIMESTAMP '2025-01-01 00:00:00', 'ok')",
+        [(n, f, s, d) for n, (f, d, s) in enumerate(loads, start=1)],
+    )
     con.close()
     return path
 
@@ -322,25 +358,55 @@ def hand_made(path: Path, values: list[tuple], counts: list[tuple], loads: list[
 def hand_report(tmp_path):
     d22, d23, d24 = "2022-12-31", "2023-12-31", "2024-12-31"
     pop = "population"
-    old = hand_made(tmp_path / "old.duckdb", [
-        (pop, d22, "0", 330), (pop, d22, "A", 90), (pop, d22, "B", 190), (pop, d22, "C", 50),
-        (pop, d23, "0", 340), (pop, d23, "A", 100), (pop, d23, "B", 190), (pop, d23, "C", 50),
-        ("old_indicator", d23, "0", 1),
-    ], [], [("r/2022.csv", d22, "a"), ("r/2023.csv", d23, "b")],
-        [pop, "foreigner_share", "old_indicator"])
+    old = hand_made(
+        tmp_path / "old.duckdb",
+        [
+            (pop, d22, "0", 330),
+            (pop, d22, "A", 90),
+            (pop, d22, "B", 190),
+            (pop, d22, "C", 50),
+            (pop, d23, "0", 340),
+            (pop, d23, "A", 100),
+            (pop, d23, "B", 190),
+            (pop, d23, "C", 50),
+            ("old_indicator", d23, "0", 1),
+        ],
+        [],
+        [("r/2022.csv", d22, "a"), ("r/2023.csv", d23, "b")],
+        [pop, "foreigner_share", "old_indicator"],
+    )
     (tmp_path / "new").mkdir()
-    new = hand_made(tmp_path / "new" / "warehouse.duckdb", [
-        # 2023 revised: B 190 -> 200
-        (pop, d23, "0", 350), (pop, d23, "A", 100), (pop, d23, "B", 200), (pop, d23, "C", 50),
-        ("foreigner_share", d23, "A", 10.0), ("foreigner_share", d23, "B", 20.0),
-        # 2024: A +20 %, B +5 %, C gone, D new, the city 1 more than its districts
-        (pop, d24, "0", 371), (pop, d24, "A", 120), (pop, d24, "B", 210), (pop, d24, "D", 40),
-        ("foreigner_share", d24, "A", 16.0), ("foreigner_share", d24, "B", 24.5),
-    ], [
-        (d24, "A", "total", 120), (d24, "A", "foreigners", 20), (d24, "A", "germans", 99),
-        (d24, "B", "total", 210), (d24, "B", "foreigners", 50), (d24, "B", "germans", 160),
-        (d24, "D", "total", 40), (d24, "D", "foreigners", 5),  # no germans: not checked
-    ], [("r/2023.csv", d23, "b2"), ("r/2024.csv", d24, "c")], [pop, "foreigner_share"])
+    new = hand_made(
+        tmp_path / "new" / "warehouse.duckdb",
+        [
+            # 2023 revised: B 190 -> 200
+            (pop, d23, "0", 350),
+            (pop, d23, "A", 100),
+            (pop, d23, "B", 200),
+            (pop, d23, "C", 50),
+            ("foreigner_share", d23, "A", 10.0),
+            ("foreigner_share", d23, "B", 20.0),
+            # 2024: A +20 %, B +5 %, C gone, D new, the city 1 more than its districts
+            (pop, d24, "0", 371),
+            (pop, d24, "A", 120),
+            (pop, d24, "B", 210),
+            (pop, d24, "D", 40),
+            ("foreigner_share", d24, "A", 16.0),
+            ("foreigner_share", d24, "B", 24.5),
+        ],
+        [
+            (d24, "A", "total", 120),
+            (d24, "A", "foreigners", 20),
+            (d24, "A", "germans", 99),
+            (d24, "B", "total", 210),
+            (d24, "B", "foreigners", 50),
+            (d24, "B", "germans", 160),
+            (d24, "D", "total", 40),
+            (d24, "D", "foreigners", 5),  # no germans: not checked
+        ],
+        [("r/2023.csv", d23, "b2"), ("r/2024.csv", d24, "c")],
+        [pop, "foreigner_share"],
+    )
     profile = load_profile(FIXTURES / "tiny" / "profile.yaml")
     return plausibility.compare(new, old, profile)
 
@@ -353,24 +419,32 @@ def test_report_sections_on_hand_made_warehouses(hand_report):
     assert r.section("dates_new").rows == [(d24,)]
     assert r.section("dates_removed").rows == [(d22,)]
     assert [(x[1], x[3]) for x in r.section("files_delivered").rows] == [
-        ("r/2023.csv", "geändert (Revision)"), ("r/2024.csv", "neu")]
+        ("r/2023.csv", "geändert (Revision)"),
+        ("r/2024.csv", "neu"),
+    ]
     assert [x[1] for x in r.section("files_removed").rows] == ["r/2022.csv"]
     assert [x[2:] for x in r.section("sums_hierarchy").rows] == [("0", "Stadt", 371, 370)]
     assert [(x[1], x[3], x[4], x[5]) for x in r.section("sums_partitions").rows] == [
-        ("A", "total = foreigners + germans", 120, 119)]
+        ("A", "total = foreigners + germans", 120, 119)
+    ]
     assert [(x[0], x[3]) for x in r.section("areas_new").rows] == [(d24, "D")]
     assert [(x[0], x[3]) for x in r.section("areas_vanished").rows] == [(d24, "C")]
     # 2024 vs 2023: A +20 %, B +5 %, the city +6 %
     assert [(x[0], x[3]) for x in r.section("population_changes").rows] == [(d24, "A")]
     assert [(x[1], x[4]) for x in r.section("share_changes").rows] == [(d24, "A")]  # +6 pts
     revised = {(x[0], x[1]): x[2:5] for x in r.section("revised_values").rows}
-    assert revised[("population", d23)] == (2, 0, 0)   # city and B changed
+    assert revised[("population", d23)] == (2, 0, 0)  # city and B changed
     assert revised[("old_indicator", d23)] == (0, 1, 0)
     assert [x[0] for x in r.section("indicators_removed").rows] == ["old_indicator"]
     check = dict((x[0], x[1]) for x in r.section("checks").rows)
     assert check["population of every area equals the sum of its child areas"] == "FEHLER"
-    assert {s.key for s in r.findings()} >= {"checks", "sums_hierarchy", "areas_vanished",
-                                             "population_changes", "dates_removed"}
+    assert {s.key for s in r.findings()} >= {
+        "checks",
+        "sums_hierarchy",
+        "areas_vanished",
+        "population_changes",
+        "dates_removed",
+    }
 
 
 def test_report_html_escapes_every_value(hand_report, tmp_path):
@@ -419,7 +493,7 @@ def test_publish_rollback_and_snapshots_from_the_command_line(city, capsys):
 
 
 def test_history_keeps_the_last_n_and_rollback_walks_back(city):
-    profile, inbox = city   # keep_snapshots: 3
+    profile, inbox = city  # keep_snapshots: 3
     published = [warehouse.published(profile.curated_dir).name]
     for year in (2024, 2025, 2026):
         delivered = write_delivery(inbox, f"{year}-12-31", NEW)
@@ -470,7 +544,7 @@ def test_running_dashboard_serves_the_published_snapshot_without_restart(city):
     client = create_app(profile.curated_dir).server.test_client()
     assert dates_offered(client) == ["2023-12-31"]
     deliveries.refresh(profile, [write_delivery(inbox, "2024-12-31", NEW)])
-    assert dates_offered(client) == ["2023-12-31"]      # staged is never served
+    assert dates_offered(client) == ["2023-12-31"]  # staged is never served
     deliveries.publish(profile)
     assert dates_offered(client) == ["2024-12-31", "2023-12-31"]
     deliveries.rollback(profile)

@@ -43,8 +43,10 @@ def con():
     """A connection with the TEMP tables stage() needs (as etl.build creates them)."""
     with duckdb.connect() as con:
         load_code_lists(con)
-        con.execute("CREATE TEMP TABLE valid_areas AS "
-                    "SELECT * FROM (VALUES ('11'), ('12'), ('21')) AS t(area_id)")
+        con.execute(
+            "CREATE TEMP TABLE valid_areas AS "
+            "SELECT * FROM (VALUES ('11'), ('12'), ('21')) AS t(area_id)"
+        )
         yield con
 
 
@@ -127,8 +129,9 @@ def test_vendor_csv_stages_like_the_default_layout(con):
 
 def test_vendor_xlsx_stages_like_the_default_layout(con, tmp_path):
     workbook = write_xlsx(tmp_path / "melderegister.xlsx")
-    pd.testing.assert_frame_equal(staged(con, workbook, VENDOR / "vendor-xlsx.yaml"),
-                                  staged(con, DEFAULT_CSV))
+    pd.testing.assert_frame_equal(
+        staged(con, workbook, VENDOR / "vendor-xlsx.yaml"), staged(con, DEFAULT_CSV)
+    )
 
 
 def test_build_with_a_layout_publishes_the_same_population(tmp_path):
@@ -138,10 +141,12 @@ def test_build_with_a_layout_publishes_the_same_population(tmp_path):
         target = raw / "melderegister" / "2024-12-31" / f"melderegister_2024-12-31{extract.suffix}"
         target.parent.mkdir(parents=True)
         shutil.copy(extract, target)
-        register = Register(files=f"melderegister/*/*{extract.suffix}", attribution="Test",
-                            layout=layout)
-        result = build(tiny_profile(tmp_path / name / "curated", raw_dir=raw,
-                                    register_source=register))
+        register = Register(
+            files=f"melderegister/*/*{extract.suffix}", attribution="Test", layout=layout
+        )
+        result = build(
+            tiny_profile(tmp_path / name / "curated", raw_dir=raw, register_source=register)
+        )
         with duckdb.connect(str(result.snapshot / "warehouse.duckdb"), read_only=True) as db:
             return db.execute("SELECT * FROM population ORDER BY ALL").fetchall()
 
@@ -154,11 +159,16 @@ def test_build_with_a_layout_publishes_the_same_population(tmp_path):
 
 def test_keep_unmapped_passes_canonical_codes_through(con, vendor):
     layout = vendor / "vendor-csv.yaml"
-    layout.write_text(layout.read_text(encoding="utf-8").replace(
-        "staatsangehoerigkeit_1: {file: staaten.csv}",
-        "staatsangehoerigkeit_1: {file: staaten.csv, keep_unmapped: true}"), encoding="utf-8")
-    extract = write_vendor_csv(vendor / "extract.csv",
-                               lambda ls: [*ls[:1], replace_cell(ls[1], 4, "TR"), *ls[2:]])
+    layout.write_text(
+        layout.read_text(encoding="utf-8").replace(
+            "staatsangehoerigkeit_1: {file: staaten.csv}",
+            "staatsangehoerigkeit_1: {file: staaten.csv, keep_unmapped: true}",
+        ),
+        encoding="utf-8",
+    )
+    extract = write_vendor_csv(
+        vendor / "extract.csv", lambda ls: [*ls[:1], replace_cell(ls[1], 4, "TR"), *ls[2:]]
+    )
     pd.testing.assert_frame_equal(staged(con, extract, layout), staged(con, DEFAULT_CSV))
 
 
@@ -186,20 +196,48 @@ def test_example_layout_is_valid_and_documented():
 # --- broken inputs: one error naming file, line/row and column -----------------------
 
 CSV_CASES = {
-    "renamed column": (lambda ls: [ls[0].replace("Geburtsjahr", "GebJahr"), *ls[1:]],
-                       1, "Geburtsjahr", "missing column"),
-    "unexpected column": (lambda ls: [ls[0].replace("Familienstand", "Vorname"), *ls[1:]],
-                          1, "Vorname", "unexpected column"),
-    "unmapped code": (lambda ls: [*ls[:4], replace_cell(ls[4], 3, "7"), *ls[5:]],
-                      5, "Geschlecht", "codes.geschlecht.values of vendor-csv.yaml"),
-    "unmapped country": (lambda ls: [*ls[:2], replace_cell(ls[2], 6, "XYZ"), *ls[3:]],
-                         3, "Geburtsstaat", "a code listed in staaten.csv"),
-    "duplicate person id": (lambda ls: [*ls, ls[3].replace("Am Bühl 1", "Am Bühl 9")],
-                            27, "PersNr", "not used in an earlier row"),
-    "not a whole number": (lambda ls: [*ls[:6], replace_cell(ls[6], 2, "1.950,5"), *ls[7:]],
-                           7, "Geburtsjahr", "found '1.950,5', expected a whole number"),
-    "truncated row": (lambda ls: [*ls[:-1], ls[-1][:12]],
-                      26, "Staatsangehörigkeit", "cannot be read"),
+    "renamed column": (
+        lambda ls: [ls[0].replace("Geburtsjahr", "GebJahr"), *ls[1:]],
+        1,
+        "Geburtsjahr",
+        "missing column",
+    ),
+    "unexpected column": (
+        lambda ls: [ls[0].replace("Familienstand", "Vorname"), *ls[1:]],
+        1,
+        "Vorname",
+        "unexpected column",
+    ),
+    "unmapped code": (
+        lambda ls: [*ls[:4], replace_cell(ls[4], 3, "7"), *ls[5:]],
+        5,
+        "Geschlecht",
+        "codes.geschlecht.values of vendor-csv.yaml",
+    ),
+    "unmapped country": (
+        lambda ls: [*ls[:2], replace_cell(ls[2], 6, "XYZ"), *ls[3:]],
+        3,
+        "Geburtsstaat",
+        "a code listed in staaten.csv",
+    ),
+    "duplicate person id": (
+        lambda ls: [*ls, ls[3].replace("Am Bühl 1", "Am Bühl 9")],
+        27,
+        "PersNr",
+        "not used in an earlier row",
+    ),
+    "not a whole number": (
+        lambda ls: [*ls[:6], replace_cell(ls[6], 2, "1.950,5"), *ls[7:]],
+        7,
+        "Geburtsjahr",
+        "found '1.950,5', expected a whole number",
+    ),
+    "truncated row": (
+        lambda ls: [*ls[:-1], ls[-1][:12]],
+        26,
+        "Staatsangehörigkeit",
+        "cannot be read",
+    ),
 }
 
 
@@ -216,11 +254,13 @@ def test_bad_vendor_csv(con, vendor, case):
 
 def test_cp1252_file_declared_utf8(con, vendor):
     layout = vendor / "vendor-csv.yaml"
-    layout.write_text(layout.read_text(encoding="utf-8").replace("encoding: cp1252",
-                                                                 "encoding: utf-8"),
-                      encoding="utf-8")
-    with pytest.raises(InputError, match="not valid utf-8 text: byte 0xf6 at byte column 51"
-                       ) as info:  # ö of 'Staatsangehörigkeit' in the header
+    layout.write_text(
+        layout.read_text(encoding="utf-8").replace("encoding: cp1252", "encoding: utf-8"),
+        encoding="utf-8",
+    )
+    with pytest.raises(
+        InputError, match="not valid utf-8 text: byte 0xf6 at byte column 51"
+    ) as info:  # ö of 'Staatsangehörigkeit' in the header
         staged(con, VENDOR_CSV, layout)
     assert (Path(info.value.file), info.value.line) == (VENDOR_CSV, 1)
 
@@ -264,14 +304,20 @@ def test_xlsx_unmapped_code_names_the_sheet_row(con, tmp_path):
     with pytest.raises(InputError, match="found '7'") as info:
         staged(con, workbook, VENDOR / "vendor-xlsx.yaml")
     assert (Path(info.value.file), info.value.line, info.value.column) == (
-        workbook, sheet_row(12), "Geschlecht")
+        workbook,
+        sheet_row(12),
+        "Geschlecht",
+    )
     assert sheet_row(12) == 17
 
 
 def test_xlsx_merged_header_cells(con, tmp_path):
     workbook = write_xlsx(tmp_path / "export.xlsx", merge="A3:B3")
-    with pytest.raises(InputError, match=r"sheet 'Einwohner': merged header cells A3:B3; "
-                       "expected one column name per cell") as info:
+    with pytest.raises(
+        InputError,
+        match=r"sheet 'Einwohner': merged header cells A3:B3; "
+        "expected one column name per cell",
+    ) as info:
         staged(con, workbook, VENDOR / "vendor-xlsx.yaml")
     assert (Path(info.value.file), info.value.line) == (workbook, HEADER_ROW)
 
@@ -295,21 +341,40 @@ def test_xlsx_empty_file(con, tmp_path):
 # --- invalid layout files: the error names the layout file, field and line -----------
 
 LAYOUT_CASES = {
-    "unknown canonical column": (("  haushalt_id: Haushalt\n",
-                                  "  haushalt_id: Haushalt\n  vorname: Vorname\n"),
-                                 20, "field 'columns.vorname': 'vorname' is not a canonical"),
-    "required column not mapped": (("  personen_id: PersNr\n", ""),
-                                   8, "field 'columns.personen_id': required canonical column"),
-    "unknown encoding": (("encoding: cp1252", "encoding: ansi-deutsch"),
-                         4, "field 'encoding': unknown encoding 'ansi-deutsch'"),
-    "multi-byte encoding": (("encoding: cp1252", "encoding: utf-16"),
-                            4, "field 'encoding': 'utf-16' writes line breaks"),
-    "values and file": (("{file: staaten.csv}\n  staatsangehoerigkeit_2",
-                         "{file: staaten.csv, values: {A: DE}}\n  staatsangehoerigkeit_2"),
-                        24, "field 'codes.staatsangehoerigkeit_1': give exactly one of"),
+    "unknown canonical column": (
+        ("  haushalt_id: Haushalt\n", "  haushalt_id: Haushalt\n  vorname: Vorname\n"),
+        20,
+        "field 'columns.vorname': 'vorname' is not a canonical",
+    ),
+    "required column not mapped": (
+        ("  personen_id: PersNr\n", ""),
+        8,
+        "field 'columns.personen_id': required canonical column",
+    ),
+    "unknown encoding": (
+        ("encoding: cp1252", "encoding: ansi-deutsch"),
+        4,
+        "field 'encoding': unknown encoding 'ansi-deutsch'",
+    ),
+    "multi-byte encoding": (
+        ("encoding: cp1252", "encoding: utf-16"),
+        4,
+        "field 'encoding': 'utf-16' writes line breaks",
+    ),
+    "values and file": (
+        (
+            "{file: staaten.csv}\n  staatsangehoerigkeit_2",
+            "{file: staaten.csv, values: {A: DE}}\n  staatsangehoerigkeit_2",
+        ),
+        24,
+        "field 'codes.staatsangehoerigkeit_1': give exactly one of",
+    ),
     "unknown setting": (("decimal:", "dezimal:"), 6, "field 'dezimal': unknown setting"),
-    "xlsx setting in a csv layout": (("ignore:", "sheet: Daten\nignore:"),
-                                     None, "'sheet' does not apply to format csv"),
+    "xlsx setting in a csv layout": (
+        ("ignore:", "sheet: Daten\nignore:"),
+        None,
+        "'sheet' does not apply to format csv",
+    ),
     "not YAML": (("ignore: [Familienstand]", "ignore: [Familienstand"), 22, "not valid YAML"),
 }
 
@@ -329,10 +394,14 @@ def test_invalid_layout(con, vendor, case):
 
 def test_recoded_to_an_invalid_code(con, vendor):
     codes = vendor / "staaten.csv"
-    codes.write_text(codes.read_text(encoding="utf-8").replace("TUR,TR", "TUR,TQ"),
-                     encoding="utf-8")
-    with pytest.raises(InputError, match="found 'TQ', expected an ISO 3166-1 alpha-2 country "
-                       r"code .* \(the file has 'TUR', recoded by staaten.csv\)") as info:
+    codes.write_text(
+        codes.read_text(encoding="utf-8").replace("TUR,TR", "TUR,TQ"), encoding="utf-8"
+    )
+    with pytest.raises(
+        InputError,
+        match="found 'TQ', expected an ISO 3166-1 alpha-2 country "
+        r"code .* \(the file has 'TUR', recoded by staaten.csv\)",
+    ) as info:
         staged(con, VENDOR_CSV, vendor / "vendor-csv.yaml")
     assert (info.value.line, info.value.column) == (2, "Staatsangehörigkeit")
 
@@ -348,13 +417,15 @@ def test_code_file_with_a_code_twice(con, vendor):
 def test_documented_example_stages_as_documented(con, tmp_path):
     """The export, layout and result shown in docs/REGISTER_LAYOUTS.md agree."""
     docs = (REPO / "docs" / "REGISTER_LAYOUTS.md").read_text(encoding="utf-8")
-    export, _, result = re.findall(r"```text\n(.*?)```",
-                                   docs.split("## Complete example")[1], re.S)[:3]
+    export, _, result = re.findall(
+        r"```text\n(.*?)```", docs.split("## Complete example")[1], re.S
+    )[:3]
     extract = tmp_path / "einwohner.csv"
     extract.write_bytes(export.replace("\n", "\r\n").encode("cp1252"))
     default = tmp_path / "melderegister.csv"
-    default.write_text(DEFAULT_CSV.read_text(encoding="utf-8").splitlines()[0] + "\n" + result,
-                       encoding="utf-8")
+    default.write_text(
+        DEFAULT_CSV.read_text(encoding="utf-8").splitlines()[0] + "\n" + result, encoding="utf-8"
+    )
     pd.testing.assert_frame_equal(staged(con, extract, EXAMPLE_LAYOUT), staged(con, default))
 
 

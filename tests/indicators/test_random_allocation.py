@@ -48,11 +48,17 @@ def problems(specs) -> dict[tuple, list[tuple]]:
 def test_simulated_statements_reproduce_the_observed_indices():
     con = fixture_connection(UNITS_CSV)
     for (num, den, other), rows in problems(INDEX_SPECS).items():
-        units = con.sql(ra.UNITS_SQL, params={"num": num, "den": den, "other": other}
-                        ).to_arrow_table()
-        observed = pa.table({"unit": units["unit"], "draw": pa.array([1] * units.num_rows,
-                                                                     pa.int32()),
-                             "x": units["x"], "y": units["y"]})
+        units = con.sql(
+            ra.UNITS_SQL, params={"num": num, "den": den, "other": other}
+        ).to_arrow_table()
+        observed = pa.table(
+            {
+                "unit": units["unit"],
+                "draw": pa.array([1] * units.num_rows, pa.int32()),
+                "x": units["x"],
+                "y": units["y"],
+            }
+        )
         ra.evaluate_allocations(con, rows, units, observed)
     compared = con.execute("""
         SELECT v.indicator_id, v.area_id, v.value, r.value
@@ -61,8 +67,16 @@ def test_simulated_statements_reproduce_the_observed_indices():
         """).fetchall()
     # every case whose counts are all published (the 'secret' cases have no allocation)
     cases = {r[1] for r in compared}
-    assert cases == {"worked", "empty_unit", "absent", "single", "one_unit", "no_group",
-                     "everyone", "small"}
+    assert cases == {
+        "worked",
+        "empty_unit",
+        "absent",
+        "single",
+        "one_unit",
+        "no_group",
+        "everyone",
+        "small",
+    }
     assert len(compared) == len(INDEX_SPECS) * len(cases)
     for indicator, case, value, simulated in compared:
         if value is None:
@@ -82,9 +96,11 @@ def test_two_units_by_hand(tmp_path):
     con = fixture_connection(csv)
     draws = 3000
     ra.simulate(con, INDEX_SPECS, RandomAllocation(draws=draws, seed=7))
-    values = dict(con.execute("""
+    values = dict(
+        con.execute("""
         SELECT indicator_id, list(value ORDER BY draw) FROM random_allocation
-        GROUP BY ALL""").fetchall())
+        GROUP BY ALL""").fetchall()
+    )
     assert set(values["is"]) == {0.0, 1.0} and len(values["is"]) == draws
     se = math.sqrt(1 / 3 * 2 / 3 / draws)
     assert np.mean(values["is"]) == pytest.approx(1 / 3, abs=4 * se)
@@ -95,10 +111,14 @@ def test_two_units_by_hand(tmp_path):
 
 def test_allocations_keep_group_and_unit_sizes():
     con = fixture_connection(UNITS_CSV)
-    units = con.sql(ra.UNITS_SQL, params={"num": "g", "den": "total", "other": "o"}
-                    ).to_arrow_table().to_pandas()
-    drawn = ra._draw(pa.Table.from_pandas(units), ("g", "total", "o"),
-                     RandomAllocation(draws=50, seed=1)).to_pandas()
+    units = (
+        con.sql(ra.UNITS_SQL, params={"num": "g", "den": "total", "other": "o"})
+        .to_arrow_table()
+        .to_pandas()
+    )
+    drawn = ra._draw(
+        pa.Table.from_pandas(units), ("g", "total", "o"), RandomAllocation(draws=50, seed=1)
+    ).to_pandas()
     merged = drawn.merge(units, on="unit", suffixes=("", "_observed"))
     assert len(drawn) == 50 * len(units)
     assert (merged["x"] >= 0).all() and (merged["y"] >= 0).all()
@@ -124,23 +144,26 @@ def test_seeded():
 
 CHANGE_ROWS = [
     # indicator, date, draw, value: |b − a| = .02 .01 .03 0 .03 -> 95 % quantile .03
-    *[("is", date(2020, 12, 31), k, v) for k, v in enumerate([.10, .11, .12, .13, .14], 1)],
-    *[("is", date(2024, 12, 31), k, v) for k, v in enumerate([.12, .10, .15, .13, .11], 1)],
+    *[("is", date(2020, 12, 31), k, v) for k, v in enumerate([0.10, 0.11, 0.12, 0.13, 0.14], 1)],
+    *[("is", date(2024, 12, 31), k, v) for k, v in enumerate([0.12, 0.10, 0.15, 0.13, 0.11], 1)],
 ]
 
 
-@pytest.mark.parametrize("observed_b, change, exceeds", [
-    (0.30, 0.05, True),     # 0.25 -> 0.30: |0.05| > 0.03
-    (0.27, 0.02, False),    # 0.25 -> 0.27: within what random allocation produces
-])
+@pytest.mark.parametrize(
+    "observed_b, change, exceeds",
+    [
+        (0.30, 0.05, True),  # 0.25 -> 0.30: |0.05| > 0.03
+        (0.27, 0.02, False),  # 0.25 -> 0.27: within what random allocation produces
+    ],
+)
 def test_change_against_random_allocation(observed_b, change, exceeds):
     con = duckdb.connect()
     con.execute((REPO / "etl" / "schema.sql").read_text(encoding="utf-8"))
-    con.executemany("INSERT INTO random_allocation VALUES (?, ?, 'c', 'unit', ?, ?)",
-                    CHANGE_ROWS)
-    con.executemany("INSERT INTO indicator_values VALUES (?, ?, 'c', 'unit', ?, 1, 2, NULL, "
-                    "'x', 5)", [("is", date(2020, 12, 31), 0.25),
-                                ("is", date(2024, 12, 31), observed_b)])
+    con.executemany("INSERT INTO random_allocation VALUES (?, ?, 'c', 'unit', ?, ?)", CHANGE_ROWS)
+    con.executemany(
+        "INSERT INTO indicator_values VALUES (?, ?, 'c', 'unit', ?, 1, 2, NULL, 'x', 5)",
+        [("is", date(2020, 12, 31), 0.25), ("is", date(2024, 12, 31), observed_b)],
+    )
     result = ra.change(con, "is", "unit", "c", date(2020, 12, 31), date(2024, 12, 31))
     assert result.change == pytest.approx(change)
     assert result.random_q95 == pytest.approx(0.03)
@@ -160,11 +183,14 @@ def test_berlin_expected_index_matches_normal_approximation(berlin_build, level)
     instance = Instance(database)
     ind = next(i for i in instance.indicators if i.id == "segregation_is_migration_background")
     with duckdb.connect(str(database), read_only=True) as con:
-        simulated = {(r[0], r[1]): r[2:] for r in con.execute("""
+        simulated = {
+            (r[0], r[1]): r[2:]
+            for r in con.execute("""
             SELECT ref_date, level, avg(value), stddev_samp(value), count(*)
             FROM random_allocation
             WHERE indicator_id = 'segregation_is_migration_background'
-            GROUP BY ALL""").fetchall()}
+            GROUP BY ALL""").fetchall()
+        }
     checked = 0
     for ref_date, unit_level, units in instance.frames(ind):
         if unit_level != level:
@@ -178,6 +204,8 @@ def test_berlin_expected_index_matches_normal_approximation(berlin_build, level)
         mean, sd, draws = simulated[(ref_date.date(), level)]
         assert draws == 100
         assert mean == pytest.approx(expected, rel=0.02, abs=4 * sd / math.sqrt(draws)), (
-            ref_date, level)
+            ref_date,
+            level,
+        )
         checked += 1
     assert checked == 20
