@@ -305,7 +305,8 @@ def test_not_json():
             "unsupported 'crs' member",
         ),
         (
-            '{"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "EPSG:0"}},'
+            '{"type": "FeatureCollection",'
+            ' "crs": {"type": "name", "properties": {"name": "EPSG:0"}},'
             ' "features": []}',
             "unknown CRS 'EPSG:0'",
         ),
