@@ -49,6 +49,9 @@ CURRENT = "current"
 STAGED = "staged"
 SNAPSHOTS = "snapshots"
 DATABASE = "warehouse.duckdb"
+# The public file of a snapshot: the only file the dashboard, `imon values` and `imon export`
+# open (dashboards/data). Defined here, once.
+PUBLICATION = DATABASE
 BUILDING_PREFIX = ".building-"
 HISTORY = "history.jsonl"
 JOURNAL = ".intake.json"
@@ -60,6 +63,11 @@ def current_database(curated_dir: Path) -> Path:
     if not path.is_file():
         raise ImonError(f"{curated_dir}: no published warehouse yet; run 'imon build' first")
     return path
+
+
+def publication_link(curated_dir: Path) -> Path:
+    """The (unresolved) path of the published snapshot's public file."""
+    return curated_dir / CURRENT / PUBLICATION
 
 
 def published(curated_dir: Path) -> Path | None:
