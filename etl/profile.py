@@ -175,9 +175,42 @@ class Register(_Strict):
     ref_date: DateFromName | None = None
 
 
+class CellKey(_Strict):
+    """Parameters of the cell-key method (etl/protect/cellkey.py; Destatis census 2022,
+    ONS census 2021): each person gets a record key from a keyed hash of the person id;
+    a cell's key is the sum of its persons' keys mod 1; a perturbation table (ptable)
+    maps (count, cell key) to a deviation."""
+
+    max_deviation: int = Field(default=3, ge=1, le=10)  # |published - true| <= D
+    variance: float = Field(default=1.5, gt=0)  # variance of the deviation of large counts
+    # secret mixed into every record key; keep it outside the published snapshot in
+    # production (environment variable IMON_CELL_KEY_SECRET overrides it)
+    secret: str = "imon-demo-secret"
+
+
 class Disclosure(_Strict):
-    min_denominator: int = 30  # shares/ratios with a smaller denominator are suppressed
-    min_count: int = 3  # counts 1..min_count-1 are suppressed
+    """Statistical disclosure control of everything published (etl/protect, docs/DISCLOSURE.md).
+
+    ``suppression``: primary rules, then secondary suppression over the linked tables;
+    ``cell_key``: every published count perturbed by the cell-key method (person-level
+    registers only)."""
+
+    method: Literal["suppression", "cell_key"] = "suppression"
+    min_denominator: int = Field(default=30, ge=1)  # shares/ratios with a smaller base: none
+    min_count: int = Field(default=3, ge=1)  # k: counts 1..k-1 are sensitive
+    # a share of 0 % or 100 % of a group smaller than this discloses an attribute of all
+    # members (group disclosure): its numerator cell is sensitive
+    group_disclosure_below: int = Field(default=100, ge=0)
+    # an area with fewer residents publishes no value at all (0 = rule off)
+    min_area_population: int = Field(default=0, ge=0)
+    # protection interval of a sensitive cell: feasible values must reach at least
+    # value - protection (or 0) and value + protection; default min_count
+    protection: int | None = Field(default=None, ge=1)
+    cell_key: CellKey = CellKey()
+
+    @property
+    def protection_interval(self) -> int:
+        return self.protection or self.min_count
 
 
 class Plausibility(_Strict):
