@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from etl import warehouse
+from etl import publication, warehouse
 from etl.checks import run_checks
 from etl.errors import InputError
 from etl.files import sha256_of
@@ -29,7 +29,7 @@ from etl.transform.areas import write_areas, write_levels
 from etl.transform.counts import data_codes, discover_tables, stage_tables, write_counts
 from etl.transform.population import aggregate_persons, load_code_lists
 
-SCHEMA_SQL = (Path(__file__).parent / "schema.sql").read_text(encoding="utf-8")
+SCHEMA_FILE = Path(__file__).parent / "schema.sql"
 PARTITIONED = {"population", "indicator_values"}
 
 
@@ -171,9 +171,12 @@ def verify_raw(paths: list[Path]) -> dict[Path, str]:
 def _build_into(
     building: Path, profile: Profile, catalogue: Catalogue, inputs: Inputs, reporter: Reporter
 ) -> BuildResult:
-    con = duckdb.connect(str(building / warehouse.DATABASE))
+    publication.make_internal(building / warehouse.INTERNAL)
+    database = building / warehouse.DATABASE
+    con = duckdb.connect(str(database))
+    publication.restrict(database)
     try:
-        con.execute(SCHEMA_SQL)
+        con.execute(SCHEMA_FILE.read_text(encoding="utf-8"))
         load_code_lists(con)
         write_levels(con, profile)
         loads = stage_tables(con, profile, inputs.tables, reporter.track)
@@ -190,9 +193,10 @@ def _build_into(
         warnings += conflicts
         computed, skipped = compute(con, catalogue, profile)
         reporter.info("Zufallsverteilung simulieren …")
-        simulate(
-            con, [i for i in catalogue.indicators if i.id in computed], catalogue.random_allocation
-        )
+        indicators = [i for i in catalogue.indicators if i.id in computed]
+        simulate(con, indicators, catalogue.random_allocation)
+        reporter.info("Geheimhaltung anwenden …")
+        protection = publication.protect(con, catalogue, profile, indicators)
         for message in warnings + [f"Indikator übersprungen – {m}" for m in skipped]:
             reporter.info(f"[yellow]Hinweis:[/yellow] {message}")
         _write_catalogue(con, catalogue, profile, computed, sources)
@@ -205,12 +209,16 @@ def _build_into(
             ).fetchall()
         ]
         _write_meta(con, profile, ref_dates)
+        publication.write_publication(con, building / warehouse.PUBLICATION, protection)
         reporter.info("Parquet schreiben …")
-        _write_parquet(con, building / "parquet")
-        values = con.execute("SELECT count(*) FROM indicator_values").fetchall()[0][0]
+        _write_parquet(con, building / warehouse.INTERNAL / "parquet")
+        values = con.execute("SELECT count(*) FROM published_values").fetchall()[0][0]
         con.execute("CHECKPOINT")
     finally:
         con.close()
+    _write_public_parquet(building)
+    reporter.info("Geheimhaltung prüfen (Angriffs-Audit) …")
+    publication.audit(building, catalogue, profile)
     return BuildResult(building, persons, ref_dates, values, warnings, skipped)
 
 
@@ -368,12 +376,19 @@ def _write_meta(con: duckdb.DuckDBPyConnection, profile: Profile, ref_dates: lis
     con.executemany("INSERT INTO meta VALUES (?, ?)", list(meta.items()))
 
 
+def _write_public_parquet(building: Path) -> None:
+    """The publication's tables as Parquet in ``parquet/`` beside it."""
+    with duckdb.connect(str(building / warehouse.PUBLICATION), read_only=True) as con:
+        _write_parquet(con, building / "parquet")
+
+
 def _write_parquet(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
     folder.mkdir()
     tables = [
         r[0]
         for r in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE NOT temporary ORDER BY 1"
+            "SELECT table_name FROM duckdb_tables() WHERE NOT temporary AND database_name = "
+            "current_database() AND table_name <> 'published_values' ORDER BY 1"
         ).fetchall()
     ]
     for table in tables:

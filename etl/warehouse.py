@@ -48,10 +48,12 @@ from etl.files import sha256_of
 CURRENT = "current"
 STAGED = "staged"
 SNAPSHOTS = "snapshots"
-DATABASE = "warehouse.duckdb"
-# The public file of a snapshot: the only file the dashboard, `imon values` and `imon export`
-# open (dashboards/data). Defined here, once.
-PUBLICATION = DATABASE
+# A snapshot: the office's unprotected warehouse in an internal folder (mode 0700) and the
+# publication beside it (etl/publication.py). The publication is the only file the
+# dashboard, `imon values` and `imon export` open (dashboards/data). Defined here, once.
+INTERNAL = "internal"
+DATABASE = f"{INTERNAL}/warehouse.duckdb"
+PUBLICATION = "publication.duckdb"
 BUILDING_PREFIX = ".building-"
 HISTORY = "history.jsonl"
 JOURNAL = ".intake.json"

@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from etl import warehouse
 from etl.build import build
 from etl.profile import Profile, load_profile
 
@@ -23,10 +24,10 @@ def tiny_profile(curated_dir: Path, **changes) -> Profile:
 
 @pytest.fixture(scope="session")
 def tiny_warehouse(tmp_path_factory) -> Path:
-    """Path of the published warehouse file built from the tiny city."""
+    """Path of the (internal) warehouse file built from the tiny city."""
     curated = tmp_path_factory.mktemp("tiny") / "curated"
     result = build(tiny_profile(curated))
-    return result.snapshot / "warehouse.duckdb"
+    return result.snapshot / warehouse.DATABASE
 
 
 @pytest.fixture
@@ -55,7 +56,7 @@ def demo_curated_dir(tmp_path_factory) -> Path:
 @pytest.fixture
 def demo_con(demo_curated_dir):
     with duckdb.connect(
-        str(demo_curated_dir / "current" / "warehouse.duckdb"), read_only=True
+        str(demo_curated_dir / warehouse.CURRENT / warehouse.DATABASE), read_only=True
     ) as con:
         yield con
 

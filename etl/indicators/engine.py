@@ -143,7 +143,9 @@ def compute(
     con.execute(TERM_COUNTS_SQL, {"finest": profile.level_ids()[-1]})
     con.execute(UNIT_ROOTS_SQL, {"root": profile.level_ids()[0]})
     number_units(con)
-    evaluate(con, computed, profile.disclosure.min_denominator, profile.disclosure.min_count)
+    # the internal values are unprotected (min denominator and min count 1); the published
+    # ones are computed from protected counts with the profile's rules (etl/publication.py)
+    evaluate(con, computed, 1, 1)
     return [ind.id for ind in computed], skipped
 
 
