@@ -1,0 +1,208 @@
+"""The protection LP of one reference date (secondary suppression, see
+:mod:`etl.protect.suppression` for the method, its citation and the cell costs).
+
+For a sensitive cell s and a direction, with deviation variables y+_c, y-_c >= 0 of every
+cell c of the (sub-)table::
+
+    min  sum_c w_c (y+_c + y-_c)
+    s.t. sum_c a_rc (y+_c - y-_c) = 0      for every relation r
+         y-_c <= n_c                        (the deviated table stays non-negative)
+         y+_s = p, y-_s = 0   (up)   or   y+_s = 0, y-_s = min(p, v)   (down)
+
+First on the sub-table below the ancestor two levels up (cells in a relation that leaves
+the sub-table are held fixed: zero deviation outside is then consistent), then, if that
+is infeasible, on the whole table of the date.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import duckdb
+import highspy
+import numpy as np
+from scipy import sparse
+
+LOG = logging.getLogger(__name__)
+MOVED = 1e-6  # a deviation above this suppresses the cell
+UP_LEVELS = 2  # the sub-table lies below the ancestor this many levels up
+
+CELLS_SQL = """
+SELECT c.cell, c.vintage || '|' || c.area_id AS area, c.rank, c.n, c.virtual, c.signed,
+       coalesce(s.up, 0) AS up, coalesce(s.down, 0) AS down, s.cell IS NOT NULL AS sensitive
+FROM sc_cells AS c LEFT JOIN sc_sens AS s USING (cell)
+WHERE c.ref_date = $date ORDER BY c.cell
+"""
+PARENTS_SQL = """
+SELECT DISTINCT c.vintage || '|' || c.area_id, c.vintage || '|' || a.parent_id
+FROM sc_cells AS c
+LEFT JOIN areas AS a ON a.area_id = c.area_id AND a.vintage = c.vintage
+WHERE c.ref_date = $date
+"""
+
+
+@dataclass
+class _Table:
+    """The cells and relations of one date; indices are local (cell - offset)."""
+
+    offset: int
+    n: np.ndarray
+    cap: np.ndarray  # upper bound of y- (n; infinite for signed terms; 0 when unknown)
+    weight: np.ndarray
+    published: np.ndarray
+    suppressed: np.ndarray
+    area: np.ndarray  # area index per cell
+    parent: np.ndarray  # parent area index per area (-1 at the root)
+    by_area: list[np.ndarray]
+    matrix: sparse.csc_matrix  # relations x cells
+    row_nnz: np.ndarray
+
+
+def protect_date(
+    con: duckdb.DuckDBPyConnection, ref_date: object, protection: float
+) -> tuple[list[int], int, int]:
+    """Secondary suppression of one date. Returns (cells suppressed secondarily, LPs
+    solved, sensitive cells that no feasible deviation protects)."""
+    cells = con.execute(CELLS_SQL, {"date": ref_date}).fetchnumpy()
+    table = _load(con, ref_date, cells)
+    sensitive = np.flatnonzero(np.asarray(cells["sensitive"], dtype=bool))
+    rank = np.asarray(cells["rank"])
+    order = sensitive[np.lexsort((table.n[sensitive], -rank[sensitive]))]
+    up, down = np.asarray(cells["up"], dtype=float), np.asarray(cells["down"], dtype=float)
+    secondary, lps, unprotected = [], 0, 0
+    for s in order:
+        for sign, amount in ((1, up[s]), (-1, down[s])):
+            if amount <= 0:
+                continue
+            moved, solved = _protect(table, int(s), sign * float(amount))
+            lps += solved
+            if moved is None:
+                unprotected += 1
+                LOG.warning("cell %s cannot be protected (%+g)", s + table.offset, amount)
+                continue
+            new = moved[table.published[moved] & ~table.suppressed[moved]]
+            table.suppressed[new] = True
+            table.weight[new] = 0.0
+            secondary.extend(int(c) + table.offset for c in new)
+    return secondary, lps, unprotected
+
+
+def _load(con: duckdb.DuckDBPyConnection, ref_date: object, cells: dict) -> _Table:
+    n = np.asarray(cells["n"], dtype=float)
+    virtual = np.asarray(cells["virtual"], dtype=bool)
+    known = ~np.isnan(n)
+    rank = np.asarray(cells["rank"], dtype=float)
+    weight = (1 + np.log1p(np.clip(np.nan_to_num(n), 0, None))) * (1 + rank.max() - rank)
+    primary = np.asarray(cells["sensitive"], dtype=bool) & ~virtual
+    weight[virtual | ~known | primary] = 0.0
+    cap = np.where(known, n, 0.0)
+    cap[np.asarray(cells["signed"], dtype=bool)] = np.inf
+    names, area = np.unique(np.asarray(cells["area"], dtype=object), return_inverse=True)
+    index = {name: i for i, name in enumerate(names)}
+    parent = np.full(len(names), -1)
+    for child, up in con.execute(PARENTS_SQL, {"date": ref_date}).fetchall():
+        parent[index[child]] = index.get(up, -1)
+    order = np.argsort(area, kind="stable")
+    by_area = np.split(order, np.cumsum(np.bincount(area, minlength=len(names)))[:-1])
+    offset = int(cells["cell"][0]) if len(n) else 0
+    matrix = _matrix(con, ref_date, offset, len(n))
+    return _Table(
+        offset, n, cap, weight, known & ~virtual, primary.copy(), area, parent,
+        by_area, matrix, np.diff(matrix.tocsr().indptr),
+    )  # fmt: skip
+
+
+def _matrix(
+    con: duckdb.DuckDBPyConnection, ref_date: object, offset: int, size: int
+) -> sparse.csc_matrix:
+    rel = con.execute(
+        "SELECT rel, cell, coef FROM sc_rel WHERE ref_date = $date", {"date": ref_date}
+    ).fetchnumpy()
+    rows = np.asarray(rel["rel"], dtype=np.int64)
+    rows = rows - rows.min() if len(rows) else rows
+    cols = np.asarray(rel["cell"], dtype=np.int64) - offset
+    shape = (int(rows.max()) + 1 if len(rows) else 0, size)
+    return sparse.csc_matrix((np.asarray(rel["coef"], dtype=float), (rows, cols)), shape=shape)
+
+
+def _protect(table: _Table, cell: int, move: float) -> tuple[np.ndarray | None, int]:
+    """The cells a cheapest protecting deviation moves (None: no deviation exists), and the
+    number of LPs solved: sub-tables of ever higher ancestors, then the whole table."""
+    solved = 0
+    for columns in _subtables(table, cell):
+        solved += 1
+        moved = _solve(table, columns, cell, move)
+        if moved is not None:
+            return moved, solved
+    return None, solved
+
+
+def _subtables(table: _Table, cell: int) -> Iterator[np.ndarray]:
+    """Cells below the ancestor UP_LEVELS up (or the highest below the root), then below
+    each higher ancestor short of the root, then the whole table."""
+    ladder, top = [], table.area[cell]
+    while table.parent[top] >= 0 and table.parent[table.parent[top]] >= 0:
+        top = table.parent[top]
+        ladder.append(top)
+    for ancestor in ladder[min(UP_LEVELS, len(ladder)) - 1 :]:
+        yield _below(table, ancestor)
+    yield np.arange(len(table.n))
+
+
+def _below(table: _Table, top: int) -> np.ndarray:
+    """Cells of the area ``top`` and of every area below it."""
+    areas, frontier = [top], [top]
+    while frontier:
+        frontier = list(np.flatnonzero(np.isin(table.parent, frontier)))
+        areas.extend(frontier)
+    return np.sort(np.concatenate([table.by_area[a] for a in areas]))
+
+
+def _solve(table: _Table, columns: np.ndarray, cell: int, move: float) -> np.ndarray | None:
+    """Solve the protection LP on ``columns``; the moved cells (indices into the table)."""
+    sub = table.matrix[:, columns]
+    inside = np.diff(sub.tocsr().indptr)
+    partial = (inside > 0) & (inside < table.row_nnz)
+    fixed = np.diff(sub[partial].tocsc().indptr) > 0
+    block = sub[(inside > 0) & ~partial]
+    size = len(columns)
+    upper = np.concatenate([np.full(size, np.inf), table.cap[columns]])
+    upper[np.concatenate([fixed, fixed])] = 0.0
+    lower = np.zeros(2 * size)
+    at = int(np.searchsorted(columns, cell))
+    if fixed[at]:
+        return None
+    lower[at] = upper[at] = max(move, 0.0)
+    lower[at + size] = upper[at + size] = max(-move, 0.0)
+    cost = np.concatenate([table.weight[columns], table.weight[columns]])
+    values = _highs(sparse.hstack([block, -block], format="csc"), cost, lower, upper)
+    if values is None:
+        return None
+    deviation = values[:size] + values[size:]
+    return columns[deviation > MOVED]
+
+
+def _highs(
+    matrix: sparse.csc_matrix, cost: np.ndarray, lower: np.ndarray, upper: np.ndarray
+) -> np.ndarray | None:
+    """min cost·x, matrix·x = 0, lower <= x <= upper with HiGHS; None if infeasible."""
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = matrix.shape[1], matrix.shape[0]
+    lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, lower, upper
+    lp.row_lower_ = lp.row_upper_ = np.zeros(matrix.shape[0])
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = matrix.shape[1], matrix.shape[0]
+    lp.a_matrix_.start_ = matrix.indptr
+    lp.a_matrix_.index_ = matrix.indices
+    lp.a_matrix_.value_ = matrix.data
+    solver = highspy.Highs()
+    solver.setOptionValue("output_flag", False)
+    solver.setOptionValue("threads", 1)
+    solver.setOptionValue("presolve", "off")  # tiny LPs: presolve costs more than it saves
+    solver.passModel(lp)
+    solver.run()
+    if solver.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    return np.asarray(solver.getSolution().col_value)

@@ -1,0 +1,155 @@
+"""Linear relations between the terms of one area, derived from the catalogue's group filters.
+
+A term (an intersection of groups, :func:`etl.indicators.spec.term_key`) is a set of
+*atoms*: the cells of the product of the domains of every column a group filters on
+(etl/indicators/population_domains.yaml), tagged with the term's measures. Then
+
+* a *partition* ``outer = part_1 + ... + part_m`` holds when the parts are pairwise
+  disjoint and their atoms together are exactly the outer term's atoms (exact cover,
+  found by depth-first search choosing the uncovered atom with fewest candidates,
+  Knuth's "Algorithm X" order); e.g. ``total = germans + foreigners``;
+* a *nested pair* ``(outer, inner)`` (``Catalogue.contains``) makes the difference
+  ``outer - inner`` derivable: it is modelled as an unpublished *virtual* cell with
+  ``outer = inner + virtual`` (Cox 1980, "complementary" disclosure).
+
+Some identities rest on register logic rather than on the filters (MigraPro: every
+foreigner has a migration background, so ``migration_background =
+germans_with_migration_background + foreigners``). :func:`verified_partitions` finds such
+two-part identities in the data: a pair of filter-disjoint terms whose sum equals a third
+term in every cell. Adding a relation the attacker may not know only narrows the modelled
+feasible set, so protection proven on the model still holds (it may cost extra cells).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+
+from etl.indicators.spec import DOMAINS, Catalogue
+
+MAX_PARTITIONS = 64  # per outer term: enough for every catalogue seen; bounds the search
+
+
+@dataclass(frozen=True)
+class Relations:
+    """``partitions``: (outer, parts); ``nested``: (outer, inner) pairs, term names."""
+
+    partitions: tuple[tuple[str, tuple[str, ...]], ...]
+    nested: tuple[tuple[str, str], ...]
+
+
+def term_relations(catalogue: Catalogue, terms: list[str]) -> Relations:
+    """Partitions and nested pairs among ``terms`` (names joined with '&'), derived from
+    the group filters alone."""
+    atoms = _atoms(catalogue, terms)
+    partitions = []
+    for outer in terms:
+        inside = [t for t in terms if t != outer and atoms[t] and atoms[t] <= atoms[outer]]
+        for parts in _covers(atoms[outer], inside, atoms):
+            partitions.append((outer, tuple(sorted(parts))))
+    nested = [
+        (outer, inner)
+        for outer, inner in itertools.permutations(terms, 2)
+        if catalogue.contains(_key(outer), _key(inner)) and atoms[inner] < atoms[outer]
+    ]
+    return Relations(tuple(sorted(set(partitions))), tuple(sorted(nested)))
+
+
+def _key(term: str) -> tuple[str, ...]:
+    return tuple(term.split("&"))
+
+
+def _atoms(catalogue: Catalogue, terms: list[str]) -> dict[str, frozenset]:
+    """Each term as the set of atoms (measures, one value per filtered column) it covers."""
+    columns = sorted({c for t in terms for g in _key(t) for c in catalogue.groups.get(g, {})})
+    universe = list(itertools.product(*(DOMAINS[c] for c in columns)))
+    result = {}
+    for term in terms:
+        key = _key(term)
+        measures = tuple(sorted(n for n in key if n in catalogue.measures))
+        filters = _filters(catalogue, key)
+        chosen = [
+            atom
+            for atom in universe
+            if all(atom[i] in filters.get(c, (atom[i],)) for i, c in enumerate(columns))
+        ]
+        result[term] = frozenset((measures, atom) for atom in chosen)
+    return result
+
+
+def _filters(catalogue: Catalogue, key: tuple[str, ...]) -> dict[str, set[str]]:
+    """Allowed values per column of an intersection of groups."""
+    combined: dict[str, set[str]] = {}
+    for name in key:
+        for column, values in catalogue.groups.get(name, {}).items():
+            chosen = {values} if isinstance(values, str) else set(values)
+            combined[column] = combined.get(column, chosen) & chosen
+    return combined
+
+
+def _covers(target: frozenset, candidates: list[str], atoms: dict[str, frozenset]) -> list:
+    """Every set of pairwise disjoint candidates whose atoms are exactly ``target``."""
+    found: list[list[str]] = []
+
+    def search(left: frozenset, chosen: list[str], allowed: list[str]) -> None:
+        if len(found) >= MAX_PARTITIONS:
+            return
+        if not left:
+            found.append(list(chosen))
+            return
+        atom = min(left)
+        for i, term in enumerate(allowed):
+            if atom in atoms[term] and atoms[term] <= left:
+                rest = [t for t in allowed[i + 1 :] if not atoms[t] & atoms[term]]
+                search(left - atoms[term], [*chosen, term], rest)
+
+    search(target, [], candidates)
+    return found
+
+
+def verified_partitions(
+    con: duckdb.DuckDBPyConnection, catalogue: Catalogue, terms: list[str]
+) -> list[tuple[str, tuple[str, str]]]:
+    """Two-part identities ``outer = a + b`` (a, b disjoint by their filters) that hold in
+    every cell of ``term_counts`` with known values, and are not all zero."""
+    if len(terms) < 3:
+        return []
+    wide = _wide(con, terms)
+    if wide.size == 0:
+        return []
+    found = []
+    for i, j in itertools.combinations(range(len(terms)), 2):
+        if not catalogue.disjoint(_key(terms[i]), _key(terms[j])):
+            continue
+        total = wide[:, i] + wide[:, j]
+        known = ~np.isnan(total)
+        for o, outer in enumerate(terms):
+            column = wide[known, o]
+            if o in (i, j) or not np.nansum(column):
+                continue
+            if np.all(np.isnan(column) | (column == total[known])):
+                found.append((outer, tuple(sorted((terms[i], terms[j])))))
+    return found
+
+
+def _wide(con: duckdb.DuckDBPyConnection, terms: list[str]) -> np.ndarray:
+    """Cells × terms matrix of ``term_counts`` (NaN where a value is unknown or missing)."""
+    rows = con.execute(
+        """
+        SELECT dense_rank() OVER (ORDER BY ref_date, area_id) - 1 AS place, term, n
+        FROM term_counts WHERE term IN (SELECT unnest($terms))
+        """,
+        {"terms": terms},
+    ).fetchnumpy()
+    index = {t: i for i, t in enumerate(terms)}
+    keys = np.asarray(rows["term"], dtype=object)
+    if len(keys) == 0:
+        return np.empty((0, len(terms)))
+    place = np.asarray(rows["place"], dtype=np.int64)
+    wide = np.full((int(place.max()) + 1, len(terms)), np.nan)
+    values = np.asarray(rows["n"], dtype=float)
+    wide[place, [index[k] for k in keys]] = values
+    return wide
