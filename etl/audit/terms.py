@@ -1,0 +1,151 @@
+"""The attacker's term algebra, derived only from the catalogue's group filters.
+
+A term (an intersection of groups, e.g. ``foreigners&under_18``) is the set of person types
+its filters admit: a subset of the product of the column domains
+(``etl/indicators/population_domains.yaml``), held as a bit mask. Terms that carry measures
+(employees, moves) live in their own universe per set of measures. From these sets the audit
+derives, without knowing any group name:
+
+* complements: for every nested pair outer ⊋ inner, the cell ``outer - inner`` (an unknown
+  ≥ 0 of its own, identified with an existing term when the sets coincide);
+* covers: every way a term is the sum of pairwise disjoint terms whose union it is
+  (``total = germans + foreigners``, ``total = under_18 + age_18_64 + age_65_plus``).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from etl.indicators.spec import DOMAINS, Catalogue, term_name
+
+MAX_PARTS = 8  # largest cover searched (a term as the sum of at most 8 disjoint terms)
+MAX_NODES = 20_000  # search steps per term and cover size
+_COLUMNS = list(DOMAINS)
+_TYPES = np.array(list(itertools.product(*(range(len(DOMAINS[c])) for c in _COLUMNS))))
+
+
+@dataclass(frozen=True)
+class Term:
+    """One unknown per area: a catalogue term or the complement of a nested pair."""
+
+    name: str
+    measures: frozenset[str]
+    atoms: int  # bit mask over person types
+    key: tuple[str, ...] | None = None  # catalogue key; None for a complement
+    outer: int | None = None  # complement: index of the outer term in the pool
+    inner: int | None = None  # complement: index of the inner term
+
+    def within(self, other: Term) -> bool:
+        """Whether every person of this term belongs to ``other`` (same measures)."""
+        return self.measures == other.measures and self.atoms & ~other.atoms == 0
+
+
+@dataclass(frozen=True)
+class TermPool:
+    """Catalogue terms (first), their complements, and the covers among all of them."""
+
+    terms: list[Term]
+    covers: list[tuple[int, tuple[int, ...]]]  # (whole, parts): whole = Σ parts
+
+    def index(self, key: tuple[str, ...]) -> int:
+        """Pool index of a catalogue term key."""
+        return next(i for i, t in enumerate(self.terms) if t.key == key)
+
+
+def term_atoms(catalogue: Catalogue, key: tuple[str, ...]) -> Term:
+    """The set of person types of a term key (intersection of its groups' filters)."""
+    mask = np.ones(len(_TYPES), dtype=bool)
+    for name in key:
+        for column, values in catalogue.groups.get(name, {}).items():
+            chosen = [values] if isinstance(values, str) else list(values)
+            codes = [DOMAINS[column].index(v) for v in chosen]
+            mask &= np.isin(_TYPES[:, _COLUMNS.index(column)], codes)
+    atoms = int.from_bytes(np.packbits(mask).tobytes(), "big")
+    measures = frozenset(n for n in key if n in catalogue.measures)
+    return Term(name=term_name(key), measures=measures, atoms=atoms, key=key)
+
+
+def build_pool(catalogue: Catalogue, keys: Iterable[tuple[str, ...]]) -> TermPool:
+    """Terms of ``keys`` (one per distinct set), complements of nested pairs, covers."""
+    terms: list[Term] = []
+    for key in sorted(set(keys)):
+        term = term_atoms(catalogue, key)
+        if not any(t.measures == term.measures and t.atoms == term.atoms for t in terms):
+            terms.append(term)
+    originals = len(terms)
+    for o, i in itertools.permutations(range(originals), 2):
+        outer, inner = terms[o], terms[i]
+        if inner.within(outer) and inner.atoms != outer.atoms:
+            rest = outer.atoms & ~inner.atoms
+            if not any(t.measures == outer.measures and t.atoms == rest for t in terms):
+                name = f"{outer.name} - {inner.name}"
+                terms.append(Term(name, outer.measures, rest, outer=o, inner=i))
+    return TermPool(terms=terms, covers=_independent_covers(terms))
+
+
+def relation_rank(terms: list[Term]) -> int:
+    """Number of independent linear equalities among the terms' counts that hold for every
+    population: terms minus the rank of the term × person-type-block incidence matrix."""
+    total = 0
+    for universe in {t.measures for t in terms}:
+        rows = [_bits(t.atoms) for t in terms if t.measures == universe]
+        incidence = np.unique(np.array(rows, dtype=np.int8), axis=1)
+        total += len(rows) - np.linalg.matrix_rank(incidence)
+    return total
+
+
+def _bits(atoms: int) -> np.ndarray:
+    raw = np.frombuffer(atoms.to_bytes(len(_TYPES) // 8, "big"), dtype=np.uint8)
+    return np.unpackbits(raw)
+
+
+def _independent_covers(terms: list[Term]) -> list[tuple[int, tuple[int, ...]]]:
+    """Covers with the fewest parts first, keeping only linearly independent ones, until
+    they span every linear equality among the terms (or the part limit is reached)."""
+    wanted = relation_rank(terms)
+    kept: list[tuple[int, tuple[int, ...]]] = []
+    basis = np.zeros((0, len(terms)))
+    for size in range(2, MAX_PARTS + 1):
+        for whole in range(len(terms)):
+            for parts in _covers(terms, whole, size):
+                row = np.zeros(len(terms))
+                row[whole], row[list(parts)] = 1.0, -1.0
+                stacked = np.vstack([basis, row])
+                if np.linalg.matrix_rank(stacked) > len(basis):
+                    basis, kept = stacked, [*kept, (whole, parts)]
+                if len(kept) == wanted:
+                    return kept
+    return kept
+
+
+def _covers(terms: list[Term], whole: int, size: int) -> list[tuple[int, ...]]:
+    """Sets of 2..``size`` pairwise disjoint pool terms whose union is term ``whole``."""
+    target = terms[whole]
+    parts = [
+        i
+        for i, t in enumerate(terms)
+        if i != whole and t.atoms and t.within(target) and t.atoms != target.atoms
+    ]
+    found: set[tuple[int, ...]] = set()
+    budget = [MAX_NODES]
+
+    def search(remaining: int, chosen: tuple[int, ...]) -> None:
+        budget[0] -= 1
+        if remaining == 0:
+            found.add(tuple(sorted(chosen)))
+            return
+        if len(chosen) == size or budget[0] <= 0:
+            return
+        lowest = remaining & -remaining
+        for i in parts:
+            atoms = terms[i].atoms
+            if atoms & lowest and atoms & ~remaining == 0:
+                search(remaining & ~atoms, (*chosen, i))
+
+    if target.atoms:
+        search(target.atoms, ())
+    return sorted(found, key=lambda c: (len(c), c))
