@@ -41,7 +41,7 @@ class Reduced:
 
 
 def _inward(lb: np.ndarray, ub: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    return np.ceil(lb - EPS * np.maximum(1, np.abs(lb))), np.floor(
+    return np.ceil(lb - EPS * np.maximum(1, np.abs(lb))) + 0.0, np.floor(
         ub + EPS * np.maximum(1, np.abs(ub))
     )
 
@@ -166,9 +166,10 @@ def _optimum(h: highspy.Highs, column: int, sign: float) -> float:
     h.changeColCost(column, sign)
     h.run()
     status = h.getModelStatus()
+    value = float(h.getInfo().objective_function_value)  # before the model changes again
     h.changeColCost(column, 0.0)
     if status == highspy.HighsModelStatus.kOptimal:
-        return float(h.getInfo().objective_function_value)
+        return value
     if status in (
         highspy.HighsModelStatus.kUnbounded,
         highspy.HighsModelStatus.kUnboundedOrInfeasible,

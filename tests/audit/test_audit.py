@@ -1,0 +1,199 @@
+"""Known answers of the attack audit, computed by hand on tiny publications.
+
+The table of every test is the hierarchy city C = A + B crossed with groups (total,
+germans, foreigners); the audit must find the relations itself from the catalogue's filters
+and the areas, and recover (or not) what a careful attacker can.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from etl.audit import format_report, run_audit
+from etl.indicators.spec import load_catalogue
+
+SCHEMA = Path(__file__).resolve().parents[2] / "etl" / "schema.sql"
+DATE = "2024-12-31"
+
+CATALOGUE = """
+version: 1
+defaults: {source: register, definition_id: test}
+units:
+  persons: {de: Personen, en: persons}
+  percent: {de: "%", en: "%"}
+groups:
+  total: {}
+  germans: {citizenship: deutsch}
+  foreigners: {citizenship: auslaendisch}
+indicators:
+  - {id: residents, function: count, of: total, topic: t, title: {de: E, en: R},
+     definition: {de: d, en: d}}
+  - {id: germans, function: count, of: germans, topic: t, title: {de: D, en: G},
+     definition: {de: d, en: d}}
+  - {id: foreigners, function: count, of: foreigners, topic: t, title: {de: A, en: F},
+     definition: {de: d, en: d}}
+  - {id: foreigner_share, function: share, numerator: foreigners, denominator: total,
+     topic: t, title: {de: AA, en: FS}, definition: {de: d, en: d},
+     numerator_label: {de: A, en: F}, denominator_label: {de: E, en: R}}
+"""
+
+# true counts: area → (total, germans, foreigners)
+TRUE = {"C": (30, 20, 10), "A": (11, 10, 1), "B": (19, 10, 9)}
+TERM = {"residents": 0, "germans": 1, "foreigners": 2}
+
+
+@pytest.fixture
+def catalogue(tmp_path):
+    path = tmp_path / "indicators.yaml"
+    path.write_text(CATALOGUE, encoding="utf-8")
+    return load_catalogue(path)
+
+
+def write_db(path: Path, rows: list[tuple], areas: tuple[str, ...] = ("C", "A", "B")) -> Path:
+    """A publication file: areas C (city) ⊃ A, B and the given indicator_values rows
+    (indicator_id, area_id, value, numerator, denominator, flag)."""
+    with duckdb.connect(str(path)) as con:
+        con.execute(SCHEMA.read_text(encoding="utf-8"))
+        con.execute("INSERT INTO levels VALUES ('city', 0, 'Stadt', 'City'), "
+                    "('district', 1, 'Bezirk', 'District')")  # fmt: skip
+        for area in areas:
+            level, parent = ("city", None) if area == "C" else ("district", "C")
+            con.execute(
+                "INSERT INTO areas VALUES (?, ?, ?, ?, 'v1', DATE '2000-01-01', NULL)",
+                [area, level, area, parent],
+            )
+        for ind, function in (
+            ("residents", "count"), ("germans", "count"), ("foreigners", "count"),
+            ("foreigner_share", "share"),
+        ):  # fmt: skip
+            con.execute(
+                "INSERT INTO indicators VALUES (?, ?, 't', 'x', 'x', 'x', 'x', NULL, NULL, NULL,"
+                " NULL, 'persons', 'P', 'p', 0, 'register', 'test', 0)",
+                [ind, function],
+            )
+        for ind, area, value, num, den, flag in rows:
+            level = "city" if area == "C" else "district"
+            con.execute(
+                "INSERT INTO indicator_values VALUES (?, DATE '2024-12-31', ?, ?, ?, ?, ?, ?, "
+                "'test', NULL)",
+                [ind, area, level, value, num, den, flag],
+            )
+    return path
+
+
+def counts(withheld: set[tuple[str, str]]) -> list[tuple]:
+    """Count rows of the true table, with the (indicator, area) pairs in ``withheld`` NULL."""
+    rows = []
+    for area, values in TRUE.items():
+        for ind, position in TERM.items():
+            v = None if (ind, area) in withheld else float(values[position])
+            rows.append((ind, area, v, v, None, "suppressed" if v is None else None))
+    return rows
+
+
+def internal(tmp_path: Path) -> Path:
+    return write_db(tmp_path / "internal.duckdb", counts(set()))
+
+
+def result(report, term: str, area: str):
+    return next(r for r in report.results if r.term == term and r.area_id == area)
+
+
+def test_primary_alone_in_its_row_is_recovered(tmp_path, catalogue):
+    pub = write_db(tmp_path / "pub.duckdb", counts({("foreigners", "A")}))
+    report = run_audit(pub, internal(tmp_path), catalogue, protection=3, min_count=3,
+                       method="suppression", max_deviation=None)  # fmt: skip
+    cell = result(report, "foreigners", "A")
+    assert (cell.low, cell.high, cell.truth) == (1, 1, 1)
+    assert not cell.passed
+    assert report.failures[0] == cell
+    assert report.narrowest == cell
+
+
+def test_complementary_rectangle_passes(tmp_path, catalogue):
+    hidden = {("foreigners", "A"), ("foreigners", "B"), ("germans", "A"), ("germans", "B")}
+    pub = write_db(tmp_path / "pub.duckdb", counts(hidden))
+    report = run_audit(pub, internal(tmp_path), catalogue, 3, 3, "suppression", None)
+    # f_A = t, g_A = 11 − t, f_B = 10 − t, g_B = 9 + t, all ≥ 0  →  t ∈ [0, 10]
+    expected = {("foreigners", "A"): (0, 10), ("germans", "A"): (1, 11),
+                ("foreigners", "B"): (0, 10), ("germans", "B"): (9, 19)}  # fmt: skip
+    assert {(r.term, r.area_id): (r.low, r.high) for r in report.results} == expected
+    assert report.passed
+    assert result(report, "foreigners", "A").kind == "sensitive"
+    assert report.loss["district"].withheld == 4
+
+
+def test_group_and_complement_recovered(tmp_path, catalogue):
+    # city only: total 30, germans 28 published, foreigners (true 2) withheld
+    true = [("residents", "C", 30.0, 30.0, None, None), ("germans", "C", 28.0, 28.0, None, None),
+            ("foreigners", "C", 2.0, 2.0, None, None)]  # fmt: skip
+    inside = write_db(tmp_path / "internal.duckdb", true, areas=("C",))
+    shown = [*true[:2], ("foreigners", "C", None, None, None, "suppressed")]
+    pub = write_db(tmp_path / "pub.duckdb", shown, areas=("C",))
+    report = run_audit(pub, inside, catalogue, 3, 3, "suppression", None)
+    cell = result(report, "foreigners", "C")
+    assert (cell.low, cell.high, cell.passed) == (2, 2, False)
+
+
+def test_small_complement_of_published_pair_is_a_failure(tmp_path, catalogue):
+    # only total and foreigners exist in the publication: the complement cell
+    # 'total - foreigners' (true 2) is derived by the audit and is an immediate failure
+    true = [("residents", "C", 30.0, 30.0, None, None),
+            ("foreigners", "C", 28.0, 28.0, None, None)]  # fmt: skip
+    path = write_db(tmp_path / "pub.duckdb", true, areas=("C",))
+    report = run_audit(path, path, catalogue, 3, 3, "suppression", None)
+    cell = result(report, "total - foreigners", "C")
+    assert (cell.truth, cell.low, cell.high, cell.passed) == (2, 2, 2, False)
+
+
+@pytest.mark.parametrize("value", [100 * 2 / 30, 6.7])  # exact, and rounded to 1 decimal
+def test_share_value_reveals_withheld_numerator(tmp_path, catalogue, value):
+    true = [("residents", "C", 30.0, 30.0, None, None),
+            ("foreigner_share", "C", 100 * 2 / 30, 2.0, 30.0, None)]  # fmt: skip
+    inside = write_db(tmp_path / "internal.duckdb", true, areas=("C",))
+    shown = [true[0], ("foreigner_share", "C", value, None, 30.0, "suppressed")]
+    pub = write_db(tmp_path / "pub.duckdb", shown, areas=("C",))
+    report = run_audit(pub, inside, catalogue, 3, 3, "suppression", None)
+    cell = result(report, "foreigners", "C")
+    assert (cell.low, cell.high, cell.passed) == (2, 2, False)
+
+
+@pytest.mark.parametrize(
+    ("published", "deviation", "interval", "passed"),
+    [
+        # |x − p| ≤ 1: x_A ∈ [1, 3], x_B ∈ [5, 7], x_C ∈ [4, 6], x_A = x_C − x_B ≤ 6 − 5 = 1
+        ({"C": 5, "A": 2, "B": 6}, 1, (1, 1), False),
+        # |x − p| ≤ 2: x_A ∈ [0, 4]; x_C − x_B ∈ [5 − 6, 9 − 2] does not cut it
+        ({"C": 7, "A": 2, "B": 4}, 2, (0, 4), True),
+    ],
+)
+def test_cell_key_interval(tmp_path, catalogue, published, deviation, interval, passed):
+    truth = {"C": 6.0, "A": 1.0, "B": 5.0}
+    inside = write_db(
+        tmp_path / "internal.duckdb", [("residents", a, v, v, None, None) for a, v in truth.items()]
+    )
+    rows = [("residents", a, float(v), float(v), None, None) for a, v in published.items()]
+    pub = write_db(tmp_path / "pub.duckdb", rows)
+    report = run_audit(pub, inside, catalogue, 3, 3, "cell_key", deviation)
+    cell = result(report, "total", "A")
+    assert ((cell.low, cell.high), cell.passed) == (interval, passed)
+    assert report.loss["district"].perturbed == 2
+
+
+def test_disagreeing_appearances_are_reported(tmp_path, catalogue):
+    rows = [("residents", "C", 30.0, 30.0, None, None),
+            ("foreigner_share", "C", 100 * 2 / 31, 2.0, 31.0, None)]  # fmt: skip
+    pub = write_db(tmp_path / "pub.duckdb", rows, areas=("C",))
+    report = run_audit(pub, pub, catalogue, 3, 3, "suppression", None)
+    assert any("verschiedenen" in f for f in report.findings)
+
+
+def test_format_report(tmp_path, catalogue):
+    pub = write_db(tmp_path / "pub.duckdb", counts({("foreigners", "A")}))
+    report = run_audit(pub, internal(tmp_path), catalogue, 3, 3, "suppression", None)
+    text = format_report(report)
+    assert "Zellen geprüft" in text and "Engstes Intervall: [1, 1]" in text
+    assert "Narrowest interval" in format_report(report, lang="en")
