@@ -6,8 +6,8 @@ A term (an intersection of groups, :func:`etl.indicators.spec.term_key`) is a se
 
 * a *partition* ``outer = part_1 + ... + part_m`` holds when the parts are pairwise
   disjoint and their atoms together are exactly the outer term's atoms (exact cover,
-  found by depth-first search choosing the uncovered atom with fewest candidates,
-  Knuth's "Algorithm X" order); e.g. ``total = germans + foreigners``;
+  found by depth-first search over the terms covering the smallest uncovered atom,
+  Knuth's "Algorithm X"); e.g. ``total = germans + foreigners``;
 * a *nested pair* ``(outer, inner)`` (``Catalogue.contains``) makes the difference
   ``outer - inner`` derivable: it is modelled as an unpublished *virtual* cell with
   ``outer = inner + virtual`` (Cox 1980, "complementary" disclosure).
@@ -101,9 +101,9 @@ def _covers(target: frozenset, candidates: list[str], atoms: dict[str, frozenset
             found.append(list(chosen))
             return
         atom = min(left)
-        for i, term in enumerate(allowed):
+        for term in allowed:
             if atom in atoms[term] and atoms[term] <= left:
-                rest = [t for t in allowed[i + 1 :] if not atoms[t] & atoms[term]]
+                rest = [t for t in allowed if not atoms[t] & atoms[term]]
                 search(left - atoms[term], [*chosen, term], rest)
 
     search(target, [], candidates)
