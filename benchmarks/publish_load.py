@@ -95,7 +95,7 @@ def free_port() -> int:
 def start_server(profile: Path, port: int, log: Path) -> subprocess.Popen:
     """``imon serve`` in its own process; returns once it answers GET /."""
     server = subprocess.Popen(
-        [sys.executable, "-m", "etl.cli", "serve", "--profile", str(profile), "--port", str(port)],
+        [sys.executable, "-m", "imon.cli", "serve", "--profile", str(profile), "--port", str(port)],
         cwd=REPO,
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,
@@ -350,7 +350,7 @@ def run_load(
             [
                 sys.executable,
                 "-m",
-                "etl.cli",
+                "imon.cli",
                 "refresh",
                 "--publish",
                 "--profile",

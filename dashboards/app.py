@@ -3,7 +3,7 @@
 ``create_app(curated_dir)`` serves the snapshot published at
 ``<curated_dir>/current/warehouse.duckdb``. Pages live in ``dashboards/pages`` and hold only
 ``register_page``, ``layout(**query_params)`` and thin callbacks; data access is in
-:mod:`dashboards.queries`, drawing in :mod:`dashboards.figures`.
+:mod:`dashboards.data.queries`, drawing in :mod:`dashboards.figures.common`.
 
 Nothing is fetched from the internet: Dash serves its JavaScript locally
 (``serve_locally`` default), fonts are system fonts, and the topojson plotly geo needs is in
@@ -19,7 +19,9 @@ import dash
 import flask
 from dash import ALL, Input, Output, dcc, html
 
-from dashboards import catalogue, components, context, ids, queries
+from dashboards import context, ids
+from dashboards.components import common as components
+from dashboards.data import catalogue, queries
 from dashboards.i18n import DEFAULT_LANG, check_lang, t
 
 PACKAGE_DIR = Path(__file__).resolve().parent

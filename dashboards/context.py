@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import flask
 
-from dashboards import queries
+from dashboards.data import queries
 from dashboards.i18n import LANGUAGES
 
 INSTANCES_KEY = "IMON_INSTANCES"  # {name: curated directory}, the first is the default

@@ -16,7 +16,7 @@ from __future__ import annotations
 import pandas as pd
 
 from dashboards import flags, formatting
-from dashboards.catalogue import Indicator
+from dashboards.data.catalogue import Indicator
 from dashboards.i18n import t
 
 SUPPRESSED = "suppressed"

@@ -284,12 +284,9 @@ def _de(number: int) -> str:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from dashboards.app import create_app
-    from etl.warehouse import current_database
+    from dashboards.app import create_app  # fails fast if nothing is published
 
     profiles = [load_profile(path) for path in args.profile or [None]]
-    for profile in profiles:
-        current_database(profile.curated_dir)  # a clear error before the server starts
     names = [profile.instance for profile in profiles]
     if len(set(names)) < len(names):
         raise ImonError(f"serve: an instance is given twice ({', '.join(names)})")
@@ -302,7 +299,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _values(args: argparse.Namespace) -> int:
-    from etl.values import write_values
+    from dashboards.export.values import write_values
 
     profile = load_profile(args.profile)
     write_values(
@@ -312,7 +309,11 @@ def _values(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from etl.export import ExportRequest, parse_formats, run_export  # Kaleido, only here
+    from dashboards.export.report import (  # Kaleido, only here
+        ExportRequest,
+        parse_formats,
+        run_export,
+    )
 
     profile = load_profile(args.profile)
     indicators = [i for value in args.indicators for i in value.split(",") if i]

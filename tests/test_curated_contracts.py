@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from etl.values import write_values
+from dashboards.export.values import write_values
 
 
 def scalar(con, sql, params=None):

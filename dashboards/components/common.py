@@ -13,8 +13,11 @@ import dash
 import pandas as pd
 from dash import dcc, html
 
-from dashboards import context, downloads, export, export_tables, flags, formatting, ids, labels
-from dashboards.catalogue import Indicator, Level, default_indicator
+from dashboards import context, flags, formatting, ids, labels
+from dashboards.data.catalogue import Indicator, Level, default_indicator
+from dashboards.export import downloads
+from dashboards.export import render as export
+from dashboards.export import tables as export_tables
 from dashboards.i18n import DEFAULT_LANG, strings, t
 
 
@@ -340,7 +343,7 @@ def export_menu(target: str, lang: str, formats: Sequence[str] = downloads.FORMA
 
     The page registers one callback: ``Input(export_button_id(target, ALL), "n_clicks")``
     → ``Output(export_download_id(target), "data")`` with ``dcc.send_bytes`` of
-    :mod:`dashboards.downloads`; the format is ``dash.ctx.triggered_id["format"]``.
+    :mod:`dashboards.export.downloads`; the format is ``dash.ctx.triggered_id["format"]``.
     """
     charts = any(fmt not in export_tables.TABLE_FORMATS for fmt in formats)
     buttons = [

@@ -3,7 +3,7 @@ allocation, the table alternatives of its charts and the metadata box.
 
 Change statement (:func:`change_statements`): the observed change Δ of an index between two
 dates is said to exceed random allocation when |Δ| is larger than the 95 % quantile of the
-changes the simulations produce (:class:`etl.indicators.random_allocation.Change`); within
+changes the simulations produce (:class:`dashboards.data.segregation.Change`); within
 that range it is no evidence of a change in segregation.
 """
 
@@ -15,11 +15,12 @@ from dataclasses import dataclass
 import pandas as pd
 from dash import html
 
-from dashboards import formatting, labels, tables
-from dashboards.catalogue import Indicator
+from dashboards import formatting, labels
+from dashboards.components import tables
+from dashboards.components.tables import Column
+from dashboards.data.catalogue import Indicator
+from dashboards.data.segregation import Change
 from dashboards.i18n import t
-from dashboards.tables import Column
-from etl.indicators.random_allocation import Change
 
 CAVEATS = ("seg.caveat.small_units", "seg.caveat.same_level", "seg.caveat.benchmark")
 

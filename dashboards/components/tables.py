@@ -24,7 +24,7 @@ import pandas as pd
 from dash import dcc, html
 
 from dashboards import flags, formatting, ids, labels
-from dashboards.catalogue import Indicator
+from dashboards.data.catalogue import Indicator
 from dashboards.i18n import t
 
 

@@ -1,6 +1,6 @@
 """Typed, localised views of the warehouse catalogues (indicators, levels, dates, meta).
 
-Thin wrappers around :mod:`dashboards.queries`: they pick the ``*_de``/``*_en`` columns for
+Thin wrappers around :mod:`dashboards.data.queries`: they pick the ``*_de``/``*_en`` columns for
 the UI language and turn rows into small frozen dataclasses the pages and figures use.
 """
 
@@ -10,9 +10,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from dashboards import formatting, queries
+from dashboards import formatting
+from dashboards.data import queries
+from dashboards.data.queries import Warehouse
 from dashboards.i18n import localized_column
-from dashboards.queries import Warehouse
 
 # City-wide indices computed over the units of a level (one value per root area and level).
 SEGREGATION_FUNCTIONS = frozenset(

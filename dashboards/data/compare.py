@@ -26,11 +26,12 @@ import pandas as pd
 from dash import html
 from shapely.geometry import shape
 
-from dashboards import flags, formatting, labels, tables
-from dashboards.area_profile import difference_text
-from dashboards.catalogue import Indicator
+from dashboards import flags, formatting, labels
+from dashboards.components import tables
+from dashboards.components.tables import Column
+from dashboards.data.catalogue import Indicator
+from dashboards.data.profile import difference_text
 from dashboards.i18n import t
-from dashboards.tables import Column
 
 BOUNDARY = "boundary"
 # Relative area of the symmetric difference above which two boundaries count as different

@@ -23,11 +23,13 @@ import dash
 import pandas as pd
 from dash import dcc, html
 
-from dashboards import catalogue, context, flags, formatting, labels, queries, tables
-from dashboards.catalogue import Indicator
+from dashboards import context, flags, formatting, labels
+from dashboards.components import tables
+from dashboards.components.tables import Column
+from dashboards.data import catalogue, queries
+from dashboards.data.catalogue import Indicator
+from dashboards.data.queries import Warehouse
 from dashboards.i18n import UnknownStringError, t
-from dashboards.queries import Warehouse
-from dashboards.tables import Column
 
 META_MIN_DENOMINATOR = "disclosure_min_denominator"
 META_MIN_COUNT = "disclosure_min_count"

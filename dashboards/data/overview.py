@@ -20,10 +20,12 @@ import pandas as pd
 import yaml
 from dash import html
 
-from dashboards import catalogue, formatting, labels, queries, tables
-from dashboards.catalogue import Indicator
+from dashboards import formatting, labels
+from dashboards.components import tables
+from dashboards.data import catalogue, queries
+from dashboards.data.catalogue import Indicator
+from dashboards.data.queries import Warehouse
 from dashboards.i18n import t
-from dashboards.queries import Warehouse
 
 KEY_FIGURES_FILE = Path(__file__).with_name("key_figures.yaml")
 CHANGE_DECIMALS_RELATIVE = 1

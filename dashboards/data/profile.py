@@ -19,11 +19,13 @@ from dataclasses import dataclass
 import pandas as pd
 from dash import html
 
-from dashboards import catalogue, flags, formatting, labels, queries, tables
-from dashboards.catalogue import Area, Indicator
+from dashboards import flags, formatting, labels
+from dashboards.components import tables
+from dashboards.components.tables import Column
+from dashboards.data import catalogue, queries
+from dashboards.data.catalogue import Area, Indicator
+from dashboards.data.queries import Warehouse
 from dashboards.i18n import t
-from dashboards.queries import Warehouse
-from dashboards.tables import Column
 
 ROLES = ("area", "parent", "city")
 BARE_UNITS = ("index", "quotient")  # differences without a unit (it is in the heading)

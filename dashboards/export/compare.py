@@ -22,21 +22,17 @@ from dataclasses import dataclass
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboards import (
-    catalogue,
-    compare_figures,
-    comparison,
-    export,
-    export_tables,
-    formatting,
-    labels,
-    queries,
-)
-from dashboards.catalogue import Indicator
-from dashboards.export import Chart, ExportError
-from dashboards.export_tables import ExportTable, ExtraColumn
+from dashboards import formatting, labels
+from dashboards.data import catalogue, queries
+from dashboards.data import compare as comparison
+from dashboards.data.catalogue import Indicator
+from dashboards.data.queries import Warehouse
+from dashboards.export import render as export
+from dashboards.export import tables as export_tables
+from dashboards.export.render import Chart, ExportError
+from dashboards.export.tables import ExportTable, ExtraColumn
+from dashboards.figures import compare as compare_figures
 from dashboards.i18n import t
-from dashboards.queries import Warehouse
 
 COMPARE_KIND = "vergleich"  # stable file-name words (any UI language)
 SLOPE_KIND, BARS_KIND = "steigung", "gebiete"

@@ -1,9 +1,9 @@
 """Downloads of the current view: one call per page selection and file format.
 
-Charts (png, svg, pdf) come from :mod:`dashboards.export` (the segregation, profile and
-comparison pages' from :mod:`dashboards.segregation_export`,
-:mod:`dashboards.profile_export` and :mod:`dashboards.compare_export`), tables (csv, xlsx)
-from :mod:`dashboards.export_tables`; pages hand the result to ``dcc.send_bytes``.
+Charts (png, svg, pdf) come from :mod:`dashboards.export.render` (the segregation, profile and
+comparison pages' from :mod:`dashboards.export.segregation`,
+:mod:`dashboards.export.profile` and :mod:`dashboards.export.compare`), tables (csv, xlsx)
+from :mod:`dashboards.export.tables`; pages hand the result to ``dcc.send_bytes``.
 """
 
 from __future__ import annotations
@@ -11,11 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from dashboards import classify, export, export_tables
-from dashboards import compare_export as cmpexport
-from dashboards import profile_export as profexport
-from dashboards import segregation_export as segexport
-from dashboards.queries import Warehouse
+from dashboards.data.queries import Warehouse
+from dashboards.export import compare as cmpexport
+from dashboards.export import profile as profexport
+from dashboards.export import render as export
+from dashboards.export import segregation as segexport
+from dashboards.export import tables as export_tables
+from dashboards.figures import classify
 
 FORMATS = (*export.IMAGE_FORMATS, *export_tables.TABLE_FORMATS)
 

@@ -10,7 +10,7 @@
   fit on an A4 page); :func:`multiples_table`: every date of every indicator for the area,
   its parent and the city.
 
-The charts are the page's figures (:mod:`dashboards.profile_figures`) laid out for print by
+The charts are the page's figures (:mod:`dashboards.figures.profile`) laid out for print by
 :func:`export.print_ready`; their footnotes explain flags, missing dots, series breaks and
 indicators shown on an earlier date. :class:`ProfileSelection` is what the page draws too.
 """
@@ -26,14 +26,19 @@ from functools import cached_property
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboards import area_profile, catalogue, export, export_tables, figures, formatting
-from dashboards import profile_figures as proffig
-from dashboards.area_profile import ProfileArea
-from dashboards.catalogue import Area, Indicator
-from dashboards.export import Chart, ExportError
-from dashboards.export_tables import ExportTable, ExtraColumn
+from dashboards import formatting
+from dashboards.data import catalogue
+from dashboards.data import profile as area_profile
+from dashboards.data.catalogue import Area, Indicator
+from dashboards.data.profile import ProfileArea
+from dashboards.data.queries import Warehouse
+from dashboards.export import render as export
+from dashboards.export import tables as export_tables
+from dashboards.export.render import Chart, ExportError
+from dashboards.export.tables import ExportTable, ExtraColumn
+from dashboards.figures import common as figures
+from dashboards.figures import profile as proffig
 from dashboards.i18n import t
-from dashboards.queries import Warehouse
 
 PROFILE_KIND = "profil"  # stable file-name words (any UI language)
 DOTS_KIND, TABLE_KIND, MULTIPLES_KIND = "anteile", "indikatoren", "entwicklung"

@@ -1,6 +1,6 @@
 """Print-ready charts: the dashboard's figures as PNG (300 dpi), SVG and PDF for reports.
 
-The same query and figure functions as the pages draw the chart (:mod:`dashboards.figures`);
+The same query and figure functions as the pages draw the chart (:mod:`dashboards.figures.common`);
 :func:`print_ready` then lays it out for a printed page:
 
 * **size**: 16 cm wide (the text width of an A4 page), i.e. 605 CSS px. SVG and PDF keep
@@ -19,7 +19,7 @@ Rendering uses Kaleido 1.x with the system Chromium (``/usr/bin/chromium``, or
 (``assets/topojson/``). One headless Chromium per process is started on first use and
 reused (:class:`_Renderer`); calls from several threads (Dash callbacks) are serialised.
 
-Table exports (CSV, XLSX with metadata) are in :mod:`dashboards.export_tables`.
+Table exports (CSV, XLSX with metadata) are in :mod:`dashboards.export.tables`.
 """
 
 from __future__ import annotations
@@ -44,10 +44,13 @@ import plotly.graph_objects as go
 from choreographer.errors import ChannelClosedError
 from kaleido.errors import BrowserClosedError, BrowserFailedError, ChromeNotFoundError
 
-from dashboards import catalogue, classify, figures, flags, formatting, labels, queries
-from dashboards.catalogue import Indicator
+from dashboards import flags, formatting, labels
+from dashboards.data import catalogue, queries
+from dashboards.data.catalogue import Indicator
+from dashboards.data.queries import Warehouse
+from dashboards.figures import classify
+from dashboards.figures import common as figures
 from dashboards.i18n import t
-from dashboards.queries import Warehouse
 from etl.errors import ImonError
 
 IMAGE_FORMATS = ("png", "svg", "pdf")
@@ -65,7 +68,7 @@ MAX_PRINT_TICKS = 5
 MAP_MAX_PLOT_PX, MAP_MIN_PLOT_PX, COLORBAR_PX = 700, 220, 80
 TREND_PLOT_PX, TREND_LEFT_PX = 300, 72
 PAGE_PAD_PX = 10  # left edge of title and notes
-TOPOJSON_DIR = Path(__file__).resolve().parent / "assets" / "topojson"
+TOPOJSON_DIR = Path(__file__).resolve().parent.parent / "assets" / "topojson"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 START_TIMEOUT_S, RENDER_TIMEOUT_S = 120, 180
 BROWSER_GONE = (BrowserClosedError, BrowserFailedError, ChannelClosedError)

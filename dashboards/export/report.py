@@ -27,15 +27,15 @@ from datetime import date
 from functools import partial
 from pathlib import Path
 
-import duckdb
-
-from dashboards import catalogue, classify, export, export_tables, queries
-from dashboards import segregation_export as segexport
-from dashboards.catalogue import Indicator
-from dashboards.queries import Warehouse
-from etl import warehouse
+from dashboards.data import catalogue, queries
+from dashboards.data.catalogue import Indicator
+from dashboards.data.queries import Warehouse
+from dashboards.data.values import validate_request
+from dashboards.export import render as export
+from dashboards.export import segregation as segexport
+from dashboards.export import tables as export_tables
+from dashboards.figures import classify
 from etl.errors import ImonError
-from etl.values import validate_request
 
 FORMATS = (*export.IMAGE_FORMATS, *export_tables.TABLE_FORMATS)
 METADATA_FILE = "metadaten.csv"
@@ -80,11 +80,9 @@ def run_export(
 ) -> list[Path]:
     """Check the request, then write the files; returns their paths in writing order."""
     export.check_method(request.classes)
-    db = warehouse.current_database(curated_dir)
-    with duckdb.connect(str(db), read_only=True) as con:
-        for indicator_id in request.indicator_ids:
-            validate_request(con, indicator_id, request.level, request.ref_date, request.area)
     wh = queries.open_warehouse(curated_dir)
+    for indicator_id in request.indicator_ids:
+        validate_request(wh, indicator_id, request.level, request.ref_date, request.area)
     plan = _plan(wh, request)
     for note in plan.notes:
         progress(note)

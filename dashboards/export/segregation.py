@@ -7,7 +7,7 @@ map export: :func:`export.map_chart`, :func:`export_tables.map_table`):
 * the segregation curve of a group (:func:`curve_chart`; :func:`curve_table`: the units in
   the curve's order with the group's share and the cumulated shares).
 
-The charts are the page's figures (:mod:`dashboards.segregation_figures`) laid out for
+The charts are the page's figures (:mod:`dashboards.figures.segregation`) laid out for
 print by :func:`export.print_ready`; their footnotes say what the band, the number of
 units and the curve mean. The tables carry the same explanations as notes in their
 metadata.
@@ -22,14 +22,19 @@ from functools import cached_property
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboards import catalogue, export, export_tables, figures, formatting, queries
-from dashboards import segregation_components as parts
-from dashboards import segregation_figures as segfig
-from dashboards.catalogue import Indicator
-from dashboards.export import Chart, ExportError
-from dashboards.export_tables import ExportTable, ExtraColumn
+from dashboards import formatting
+from dashboards.components import segregation as parts
+from dashboards.data import catalogue, queries
+from dashboards.data import segregation as segdata
+from dashboards.data.catalogue import Indicator
+from dashboards.data.queries import Warehouse
+from dashboards.export import render as export
+from dashboards.export import tables as export_tables
+from dashboards.export.render import Chart, ExportError
+from dashboards.export.tables import ExportTable, ExtraColumn
+from dashboards.figures import common as figures
+from dashboards.figures import segregation as segfig
 from dashboards.i18n import t
-from dashboards.queries import Warehouse
 
 BENCHMARK_KIND = "zufallsverteilung"  # stable file-name words (any UI language)
 CURVE_KIND = "segregationskurve"
@@ -45,7 +50,7 @@ def levels_frame(wh: Warehouse, indicator_id: str) -> pd.DataFrame:
     columns of :func:`segregation_figures.with_baseline`."""
     city = catalogue.city(wh).area_id
     series = queries.series(wh, indicator_id, (city,))
-    return segfig.with_baseline(series, queries.random_baseline(wh, indicator_id, city))
+    return segfig.with_baseline(series, segdata.random_baseline(wh, indicator_id, city))
 
 
 def _level_labels(wh: Warehouse, lang: str) -> dict[str, str]:

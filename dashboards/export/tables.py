@@ -27,7 +27,7 @@ occurring in the data, plus a legend of those flags.
 
 A table may carry number columns beyond the standard ones (:class:`ExtraColumn`, e.g. the
 random-allocation benchmark of a segregation index or the points of a segregation curve,
-see :mod:`dashboards.segregation_export`), written before the flag with their own decimals,
+see :mod:`dashboards.export.segregation`), written before the flag with their own decimals,
 and notes on how to read them, listed in the metadata.
 """
 
@@ -45,10 +45,12 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from dashboards import catalogue, export, flags, formatting, labels, queries
-from dashboards.catalogue import Indicator
+from dashboards import flags, formatting, labels
+from dashboards.data import catalogue, queries
+from dashboards.data.catalogue import Indicator
+from dashboards.data.queries import Warehouse
+from dashboards.export import render as export
 from dashboards.i18n import t
-from dashboards.queries import Warehouse
 
 TABLE_FORMATS = ("csv", "xlsx")
 ROW_COLUMNS = [

@@ -22,8 +22,9 @@ import plotly.graph_objects as go
 import shapely
 from plotly.colors import sample_colorscale, unlabel_rgb
 
-from dashboards import classify, flags, formatting, labels
-from dashboards.catalogue import Indicator
+from dashboards import flags, formatting, labels
+from dashboards.data.catalogue import Indicator
+from dashboards.figures import classify
 from dashboards.i18n import t
 
 FONT_FAMILY = (
@@ -90,7 +91,7 @@ def base_layout(title: str, subtitle: str, caption: str, height: int, margin: di
         "margin": {**margin, "b": margin["b"] + extra},
         "annotations": [
             {
-                "name": CAPTION_NAME,  # found by dashboards.export to re-wrap it for print
+                "name": CAPTION_NAME,  # found by dashboards.export.render to re-wrap it for print
                 "text": caption,
                 "showarrow": False,
                 "xref": "paper",
@@ -302,7 +303,7 @@ def choropleth(
     """Choropleth of one indicator for the areas of a level on one date.
 
     ``values``: rows of :func:`queries.area_values`; ``shapes``: :func:`queries.geometries`.
-    Values in ``classify.K`` classes by ``method`` (see :mod:`dashboards.classify`), the
+    Values in ``classify.K`` classes by ``method`` (see :mod:`dashboards.figures.classify`), the
     colour bar lists the class ranges. Areas without a value are drawn in a neutral tint
     per flag (suppressed, a source symbol, missing, ...; see :mod:`dashboards.flags` and
     :func:`components.map_legend`). The first trace carries all geometries, later ones

@@ -1,6 +1,6 @@
 """Figures of the comparison page: change map, slope chart, areas side by side (bars).
 
-Same conventions as :mod:`dashboards.figures` (title, unit, caption with source and data
+Same conventions as :mod:`dashboards.figures.common` (title, unit, caption with source and data
 dates, German separators, no plotly express) and its choropleth machinery (one geometry
 payload, local topojson). Colour-blind safe: the change map uses the diverging ColorBrewer
 PuOr scale centred at 0 (orange = decrease, purple = increase) with a symmetric range;
@@ -17,9 +17,11 @@ import pandas as pd
 import plotly.graph_objects as go
 from shapely.geometry import shape
 
-from dashboards import comparison, figures, flags, formatting, labels
-from dashboards.area_profile import difference_text
-from dashboards.catalogue import Indicator
+from dashboards import flags, formatting, labels
+from dashboards.data import compare as comparison
+from dashboards.data.catalogue import Indicator
+from dashboards.data.profile import difference_text
+from dashboards.figures import common as figures
 from dashboards.i18n import t
 
 BOUNDARY_COLOR = "#b3bac2"

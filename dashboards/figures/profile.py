@@ -1,7 +1,7 @@
 """Figures of the Stadtteilprofil: shares of one area against its parent and the city (dot
 plot), and one small line chart per indicator (small multiples).
 
-Same conventions as :mod:`dashboards.figures` (title, unit, caption with source and data
+Same conventions as :mod:`dashboards.figures.common` (title, unit, caption with source and data
 date, German separators). The three series differ by more than colour (Okabe–Ito blue and
 vermillion, black for the city): the area is a solid line with circles, the parent a
 dashed line with diamonds, the city a thick line with squares; in the dot plot the city
@@ -17,9 +17,10 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dashboards import figures, formatting, labels
-from dashboards.area_profile import ProfileArea
-from dashboards.catalogue import Indicator
+from dashboards import formatting, labels
+from dashboards.data.catalogue import Indicator
+from dashboards.data.profile import ProfileArea
+from dashboards.figures import common as figures
 from dashboards.i18n import t
 
 COLUMNS = 3

@@ -12,7 +12,7 @@
   Twice the area between curve and diagonal is the Gini segregation index, the largest
   vertical distance is the Segregationsindex IS (dissimilarity of group and rest).
 
-Titles, units, source and data date as in :mod:`dashboards.figures`; Okabe–Ito colours.
+Titles, units, source and data date as in :mod:`dashboards.figures.common`; Okabe–Ito colours.
 """
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dashboards import figures, formatting, labels
-from dashboards.catalogue import Indicator
+from dashboards import formatting, labels
+from dashboards.data.catalogue import Indicator
+from dashboards.figures import common as figures
 from dashboards.i18n import t
 
 OBSERVED_COLOR = figures.OKABE_ITO[0]  # blue
@@ -50,7 +51,8 @@ CURVE_COLUMNS = ["area_id", "name", "share", "rest_cum", "group_cum"]
 # --- the index per level over time -------------------------------------------------------
 def with_baseline(series: pd.DataFrame, baseline: pd.DataFrame) -> pd.DataFrame:
     """The rows of :func:`queries.series` (city, every level) with the benchmark columns
-    ``expected``, ``lower``, ``upper``, ``draws`` of :func:`queries.random_baseline`."""
+    ``expected``, ``lower``, ``upper``, ``draws`` of
+    :func:`dashboards.data.segregation.random_baseline`."""
     columns = ["level", "ref_date", "expected", "lower", "upper", "draws"]
     return series.merge(baseline[columns], on=["level", "ref_date"], how="left")
 

@@ -6,29 +6,24 @@ URL state: ``/vergleich?indicator=foreigner_share&level=district&date_a=2022-12-
 latest); if A is after B the two are compared in time order (with a hint). Level: every
 level below the city (default: the finest with boundaries on date B). Areas (b): those of
 the level valid on date B, at most :data:`compare_figures.MAX_AREAS`. Data and tables:
-:mod:`dashboards.comparison`; figures: :mod:`dashboards.compare_figures`. Each chart has
+:mod:`dashboards.data.compare`; figures: :mod:`dashboards.figures.compare`. Each chart has
 export buttons: the print-ready chart (PNG, SVG, PDF) and its table (CSV, XLSX with
-metadata), see :mod:`dashboards.compare_export`.
+metadata), see :mod:`dashboards.export.compare`.
 """
 
 from __future__ import annotations
 
 from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, html
 
-from dashboards import (
-    catalogue,
-    compare_figures,
-    comparison,
-    components,
-    context,
-    downloads,
-    figures,
-    formatting,
-    ids,
-    queries,
-    tables,
-)
-from dashboards import compare_export as cmpexport
+from dashboards import context, formatting, ids
+from dashboards.components import common as components
+from dashboards.components import tables
+from dashboards.data import catalogue, queries
+from dashboards.data import compare as comparison
+from dashboards.export import compare as cmpexport
+from dashboards.export import downloads
+from dashboards.figures import common as figures
+from dashboards.figures import compare as compare_figures
 from dashboards.i18n import t
 from dashboards.pages import register_page
 

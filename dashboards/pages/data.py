@@ -20,17 +20,12 @@ from dash import (
     html,
 )
 
-from dashboards import (
-    catalogue,
-    components,
-    context,
-    downloads,
-    export_tables,
-    formatting,
-    ids,
-    queries,
-    tables,
-)
+from dashboards import context, formatting, ids
+from dashboards.components import common as components
+from dashboards.components import tables
+from dashboards.data import catalogue, queries
+from dashboards.export import downloads
+from dashboards.export import tables as export_tables
 from dashboards.i18n import t
 from dashboards.pages import register_page
 

@@ -4,14 +4,18 @@ The entry of the chosen indicator (definition, numerator, denominator, unit, sou
 data coverage, caveats, related indicators with links to their map / time series /
 comparison), and a sortable table of all indicators linking to their entries.
 URL state: ``/indikatoren?indicator=foreigner_share`` (default: the first indicator).
-Contents: :mod:`dashboards.indicator_info`.
+Contents: :mod:`dashboards.data.indicators`.
 """
 
 from __future__ import annotations
 
 from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, html
 
-from dashboards import catalogue, components, context, ids, indicator_info, tables
+from dashboards import context, ids
+from dashboards.components import common as components
+from dashboards.components import tables
+from dashboards.data import catalogue
+from dashboards.data import indicators as indicator_info
 from dashboards.i18n import t
 from dashboards.pages import register_page
 

@@ -39,18 +39,13 @@ from dash import (
     html,
 )
 
-from dashboards import (
-    catalogue,
-    classify,
-    components,
-    context,
-    downloads,
-    figures,
-    formatting,
-    ids,
-    queries,
-    tables,
-)
+from dashboards import context, formatting, ids
+from dashboards.components import common as components
+from dashboards.components import tables
+from dashboards.data import catalogue, queries
+from dashboards.export import downloads
+from dashboards.figures import classify
+from dashboards.figures import common as figures
 from dashboards.i18n import t
 from dashboards.pages import register_page
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import dash
 from dash import dcc, html
 
-from dashboards import components, context
+from dashboards import context
+from dashboards.components import common as components
 from dashboards.i18n import t
 
 dash.register_page(__name__, path="/404", title=lambda **_: t("page.not_found", context.lang()))

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, html
 
-from dashboards import catalogue, components, context, formatting, ids, keyfigures, tables
+from dashboards import context, formatting, ids
+from dashboards.components import common as components
+from dashboards.components import tables
+from dashboards.data import catalogue
+from dashboards.data import overview as keyfigures
 from dashboards.i18n import t
 from dashboards.pages import register_page
 

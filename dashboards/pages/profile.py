@@ -4,27 +4,23 @@ and the city, its rank among its peers, small multiples of its development, and 
 URL state: ``/profil?area=21&date=2024-12-31``. The date selector offers the dates of the
 area indicators (default: the latest); the area selector every area of every level below
 the city valid on that date (searchable by name and code; default: the first area of the
-coarsest level). Data and tables: :mod:`dashboards.area_profile`; figures:
-:mod:`dashboards.profile_figures`. Each chart has export buttons: the print-ready chart
+coarsest level). Data and tables: :mod:`dashboards.data.profile`; figures:
+:mod:`dashboards.figures.profile`. Each chart has export buttons: the print-ready chart
 (PNG, SVG, PDF) and its table (CSV, XLSX with metadata), see
-:mod:`dashboards.profile_export`.
+:mod:`dashboards.export.profile`.
 """
 
 from __future__ import annotations
 
 from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, html
 
-from dashboards import (
-    area_profile,
-    components,
-    context,
-    downloads,
-    figures,
-    formatting,
-    ids,
-    tables,
-)
-from dashboards import profile_export as profexport
+from dashboards import context, formatting, ids
+from dashboards.components import common as components
+from dashboards.components import tables
+from dashboards.data import profile as area_profile
+from dashboards.export import downloads
+from dashboards.export import profile as profexport
+from dashboards.figures import common as figures
 from dashboards.i18n import t
 from dashboards.pages import register_page
 

@@ -8,7 +8,7 @@ Lower part: for one group (its location-quotient indicator) on one level and dat
 location quotients as a map (diverging at 1) and the segregation curve (Duncan & Duncan),
 each with a table; at the end the metadata box (formula, group, units, source, caveats).
 Each chart has export buttons: the print-ready chart (PNG, SVG, PDF) and its table (CSV,
-XLSX with metadata), see :mod:`dashboards.segregation_export`.
+XLSX with metadata), see :mod:`dashboards.export.segregation`.
 
 The group follows the index: choosing an index selects the location quotient with the same
 whole-city group count (:func:`queries.same_numerator_pairs`), if there is one.
@@ -28,21 +28,17 @@ from dash import (
     html,
 )
 
-from dashboards import (
-    catalogue,
-    components,
-    context,
-    downloads,
-    figures,
-    formatting,
-    ids,
-    queries,
-    tables,
-)
-from dashboards import segregation_components as parts
-from dashboards import segregation_export as segexport
-from dashboards import segregation_figures as segfig
-from dashboards.catalogue import Indicator
+from dashboards import context, formatting, ids
+from dashboards.components import common as components
+from dashboards.components import segregation as parts
+from dashboards.components import tables
+from dashboards.data import catalogue, queries
+from dashboards.data import segregation as segdata
+from dashboards.data.catalogue import Indicator
+from dashboards.export import downloads
+from dashboards.export import segregation as segexport
+from dashboards.figures import common as figures
+from dashboards.figures import segregation as segfig
 from dashboards.i18n import t
 from dashboards.pages import register_page
 
@@ -290,7 +286,7 @@ def update_change(indicator_id: str | None, start: str | None, end: str | None):
     for level, rows in frame.sort_values("rank").groupby("level", sort=False):
         at_end = rows.loc[rows["ref_date"] == end, "n_units"]
         n_units = None if at_end.empty else at_end.iloc[0]
-        change = queries.index_change(wh, indicator_id, level, city, start, end)
+        change = segdata.index_change(wh, indicator_id, level, city, start, end)
         label = level_labels.get(level, level)
         items.append(parts.LevelChange(level, label, n_units, change))
     return parts.change_statements(items, indicator, start, end, lang)

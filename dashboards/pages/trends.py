@@ -19,18 +19,12 @@ from dash import (
     html,
 )
 
-from dashboards import (
-    catalogue,
-    components,
-    context,
-    downloads,
-    figures,
-    formatting,
-    ids,
-    labels,
-    queries,
-    tables,
-)
+from dashboards import context, formatting, ids, labels
+from dashboards.components import common as components
+from dashboards.components import tables
+from dashboards.data import catalogue, queries
+from dashboards.export import downloads
+from dashboards.figures import common as figures
 from dashboards.i18n import t
 from dashboards.pages import register_page
 

@@ -9,7 +9,7 @@ stored as percent values 0–100, like the ETL does.
 Layout on disk (a real symlink, as published by the build)::
 
     <tmp>/curated/current -> snapshots/s1
-    <tmp>/curated/snapshots/s1/warehouse.duckdb
+    <tmp>/curated/snapshots/s1/<etl.warehouse.PUBLICATION>
 
 Browser tests use the ``curated_dir`` fixture only, so another conftest may override it
 with a real built city.
@@ -23,6 +23,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
+
+from etl.warehouse import PUBLICATION
 
 SCHEMA = Path(__file__).resolve().parents[2] / "etl" / "schema.sql"
 
@@ -327,23 +329,36 @@ def build_warehouse(path: Path) -> None:
         con.executemany("INSERT INTO areas VALUES (?, ?, ?, ?, ?, ?, ?)", _area_rows())
         con.executemany("INSERT INTO area_closure VALUES (?, ?, ?, ?)", _closure_rows())
         con.executemany("INSERT INTO area_geometry VALUES (?, ?, ?, ?)", _geometry_rows())
+        columns = [
+            "ref_date",
+            "area_id",
+            "sex",
+            "age_group",
+            "citizenship",
+            "migration_status",
+            "migration_background",
+            "origin_region",
+            "definition_id",
+            "count",
+        ]
+        person = (
+            DATES[-1],
+            "w",
+            "25-44",
+            "deutsch",
+            "keiner",
+            "ohne",
+            "keine",
+            "register_migrapro",
+        )
+        rows = [(person[0], d, *person[1:], 10) for d in DISTRICTS]
+        schema = {r[0] for r in con.execute("DESCRIBE population").fetchall()}
+        if "key_sum" in schema:  # cell-key method: sum of the persons' record keys
+            columns, rows = [*columns, "key_sum"], [(*row, 0) for row in rows]
         con.executemany(
-            "INSERT INTO population VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    DATES[-1],
-                    d,
-                    "w",
-                    "25-44",
-                    "deutsch",
-                    "keiner",
-                    "ohne",
-                    "keine",
-                    "register_migrapro",
-                    10,
-                )
-                for d in DISTRICTS
-            ],
+            f"INSERT INTO population ({', '.join(columns)}) "
+            f"VALUES ({', '.join('?' * len(columns))})",
+            rows,
         )
         con.executemany(
             "INSERT INTO indicators VALUES (" + ", ".join(["?"] * 18) + ")", _indicator_rows()
@@ -368,11 +383,11 @@ def build_warehouse(path: Path) -> None:
 
 @pytest.fixture(scope="session")
 def synthetic_curated_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``<tmp>/curated`` with ``current -> snapshots/s1/warehouse.duckdb``."""
+    """``<tmp>/curated`` with ``current -> snapshots/s1`` holding ``etl.warehouse.PUBLICATION``."""
     curated = tmp_path_factory.mktemp("imon") / "curated"
     snapshot = curated / "snapshots" / "s1"
     snapshot.mkdir(parents=True)
-    build_warehouse(snapshot / "warehouse.duckdb")
+    build_warehouse(snapshot / PUBLICATION)
     (curated / "current").symlink_to(Path("snapshots") / "s1", target_is_directory=True)
     return curated
 

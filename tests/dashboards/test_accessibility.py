@@ -17,7 +17,8 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from test_dash_browser import browser, finish, open_page, serve, wait_text, wait_url  # noqa: F401
 
-from dashboards import components, tables
+from dashboards.components import common as components
+from dashboards.components import tables
 from dashboards.i18n import t
 
 WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]

@@ -13,8 +13,10 @@ import pytest
 from dash_tree import find, texts
 from test_dash_browser import browser, open_page, serve, wait_text, wait_url  # noqa: F401
 
-from dashboards import catalogue, indicator_info, queries
 from dashboards.app import create_app
+from dashboards.data import catalogue, queries
+from dashboards.data import indicators as indicator_info
+from etl.warehouse import PUBLICATION
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +89,7 @@ def redefined_dir(synthetic_curated_dir, tmp_path_factory) -> Path:
     build recorded its disclosure thresholds."""
     curated = tmp_path_factory.mktemp("redefined") / "curated"
     shutil.copytree(synthetic_curated_dir, curated, symlinks=True)
-    with duckdb.connect(str(curated / "current" / "warehouse.duckdb")) as con:
+    with duckdb.connect(str(curated / "current" / PUBLICATION)) as con:
         con.execute(
             "UPDATE indicator_values SET definition_id = 'einwanderungsgeschichte' "
             "WHERE indicator_id = 'migration_background_share' AND ref_date = DATE '2024-12-31'"

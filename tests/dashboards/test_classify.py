@@ -7,7 +7,7 @@ from itertools import combinations
 import numpy as np
 import pytest
 
-from dashboards import classify
+from dashboards.figures import classify
 
 VALUES = [1, 2, 3, 4, 10, 11, 12, 20]
 

@@ -24,9 +24,14 @@ from test_export import read_csv
 from test_profile_export import export_buttons, footer_text
 from test_segregation_page import _download
 
-from dashboards import compare_export as cmpexport
-from dashboards import compare_figures, downloads, export, ids, queries
+from dashboards import ids
 from dashboards.app import create_app
+from dashboards.data import queries
+from dashboards.export import compare as cmpexport
+from dashboards.export import downloads
+from dashboards.export import render as export
+from dashboards.figures import compare as compare_figures
+from etl.warehouse import PUBLICATION
 
 SHARE = "foreigner_share"
 D2022, D2023, D2024 = "2022-12-31", "2023-12-31", "2024-12-31"
@@ -49,7 +54,7 @@ def stored(warehouse_rows):
 
 def _copy(tmp_path: Path, builder, *statements: str) -> queries.Warehouse:
     """The synthetic warehouse after ``statements``."""
-    path = tmp_path / "curated" / "snapshots" / "s1" / "warehouse.duckdb"
+    path = tmp_path / "curated" / "snapshots" / "s1" / PUBLICATION
     path.parent.mkdir(parents=True)
     builder(path)
     with duckdb.connect(str(path)) as con:

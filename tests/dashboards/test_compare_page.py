@@ -38,8 +38,11 @@ from test_dash_browser import (  # noqa: F401
     wait_url,
 )
 
-from dashboards import catalogue, compare_figures, comparison, queries
 from dashboards.app import create_app
+from dashboards.data import catalogue, queries
+from dashboards.data import compare as comparison
+from dashboards.figures import compare as compare_figures
+from etl.warehouse import PUBLICATION
 
 D2022, D2023, D2024 = "2022-12-31", "2023-12-31", "2024-12-31"
 
@@ -115,7 +118,7 @@ def redrawn_dir(synthetic_curated_dir, tmp_path_factory) -> Path:
         "22": ("district", "Weststadt", "2", rectangle(2, 1, row=0, col=0)),
         "23": ("district", "Neustadt", "2", square(5, 5)),
     }
-    path = curated / "current" / "warehouse.duckdb"
+    path = curated / "current" / PUBLICATION
     with duckdb.connect(str(path)) as con:
         con.execute("UPDATE areas SET valid_to = DATE '2023-12-31'")
         for area_id, (level, name, parent, geometry) in areas.items():

@@ -9,8 +9,8 @@ import dash
 import pytest
 from dash_tree import find as _find
 
-from dashboards import queries
 from dashboards.app import create_app
+from dashboards.data import queries
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -111,8 +111,9 @@ def test_top_level_entry_point_reads_env(synthetic_curated_dir):
 
 def test_importing_the_package_does_no_io():
     code = (
-        "import dashboards, dashboards.queries, dashboards.figures, dashboards.components, "
-        "dashboards.keyfigures, dashboards.tables, dashboards.i18n;"
+        "import dashboards, dashboards.data.queries, dashboards.figures.common, "
+        "dashboards.components.common, "
+        "dashboards.data.overview, dashboards.components.tables, dashboards.i18n;"
         "assert dashboards.i18n.strings.cache_info().currsize == 0"
     )
     result = _python(code)

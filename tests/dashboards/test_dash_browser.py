@@ -17,8 +17,10 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from dashboards import catalogue, formatting, keyfigures, queries
+from dashboards import formatting
 from dashboards.app import create_app
+from dashboards.data import catalogue, queries
+from dashboards.data import overview as keyfigures
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 

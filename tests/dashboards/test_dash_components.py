@@ -7,7 +7,11 @@ from pathlib import Path
 import pytest
 from dash_tree import markup, texts
 
-from dashboards import catalogue, components, flags, i18n, keyfigures, labels, queries, tables
+from dashboards import flags, i18n, labels
+from dashboards.components import common as components
+from dashboards.components import tables
+from dashboards.data import catalogue, queries
+from dashboards.data import overview as keyfigures
 
 
 @pytest.fixture()

@@ -5,7 +5,9 @@ from dataclasses import replace
 import pandas as pd
 import pytest
 
-from dashboards import catalogue, figures, labels, queries
+from dashboards import labels
+from dashboards.data import catalogue, queries
+from dashboards.figures import common as figures
 
 
 @pytest.fixture()

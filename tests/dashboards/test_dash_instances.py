@@ -12,8 +12,10 @@ import pytest
 from dash_tree import find as _find
 from dash_tree import texts
 
-from dashboards import catalogue, formatting, keyfigures, labels, queries
+from dashboards import formatting, labels
 from dashboards.app import create_app
+from dashboards.data import catalogue, queries
+from dashboards.data import overview as keyfigures
 
 
 def _page(name: str):

@@ -6,7 +6,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dashboards import catalogue, queries
+from dashboards.data import catalogue, queries
+from etl.warehouse import PUBLICATION
 
 
 @pytest.fixture()
@@ -15,11 +16,11 @@ def wh(synthetic_curated_dir):
 
 
 def test_open_warehouse_resolves_the_current_link(synthetic_curated_dir, wh):
-    assert wh.path == str(synthetic_curated_dir / "snapshots" / "s1" / "warehouse.duckdb")
+    assert wh.path == str(synthetic_curated_dir / "snapshots" / "s1" / PUBLICATION)
 
 
 def test_missing_warehouse_gives_a_clear_error(tmp_path):
-    with pytest.raises(queries.WarehouseNotFoundError, match="current/warehouse.duckdb"):
+    with pytest.raises(queries.WarehouseNotFoundError, match=f"current/{PUBLICATION}"):
         queries.open_warehouse(tmp_path)
 
 
@@ -86,8 +87,8 @@ def test_swapping_current_serves_the_new_snapshot(tmp_path, warehouse_builder):
     curated = tmp_path / "curated"
     for name in ("s1", "s2"):
         (curated / "snapshots" / name).mkdir(parents=True)
-        warehouse_builder(curated / "snapshots" / name / "warehouse.duckdb")
-    with duckdb.connect(str(curated / "snapshots" / "s2" / "warehouse.duckdb")) as con:
+        warehouse_builder(curated / "snapshots" / name / PUBLICATION)
+    with duckdb.connect(str(curated / "snapshots" / "s2" / PUBLICATION)) as con:
         con.execute("UPDATE meta SET value = 'Neu' WHERE key = 'title'")
     (curated / "current").symlink_to(Path("snapshots") / "s1")
     old = queries.open_warehouse(curated)
@@ -96,5 +97,5 @@ def test_swapping_current_serves_the_new_snapshot(tmp_path, warehouse_builder):
     (curated / "next").symlink_to(Path("snapshots") / "s2")
     os.replace(curated / "next", curated / "current")
     new = queries.open_warehouse(curated)
-    assert new.path.endswith("s2/warehouse.duckdb")
+    assert new.path.endswith(f"s2/{PUBLICATION}")
     assert catalogue.meta(new)["title"] == "Neu"

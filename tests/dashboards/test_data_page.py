@@ -19,8 +19,12 @@ from conftest import COUNTS, DATES, SEGREGATION
 from dash_tree import find, texts
 from page_calls import page, run
 
-from dashboards import downloads, export, export_tables, queries
 from dashboards.app import create_app
+from dashboards.data import queries
+from dashboards.export import downloads
+from dashboards.export import render as export
+from dashboards.export import tables as export_tables
+from etl.warehouse import PUBLICATION
 
 SHARE = "foreigner_share"
 MIGRATION = "migration_background_share"
@@ -43,7 +47,7 @@ def app(synthetic_curated_dir):
 @pytest.fixture(scope="module")
 def warehouse(synthetic_curated_dir):
     """indicator_values keyed by (indicator, date, area, level) and the indicators table."""
-    path = synthetic_curated_dir / "current" / "warehouse.duckdb"
+    path = synthetic_curated_dir / "current" / PUBLICATION
     with duckdb.connect(str(path), read_only=True) as con:
         values = con.execute(
             "SELECT indicator_id, CAST(ref_date AS VARCHAR), area_id, level, value, numerator, "

@@ -24,8 +24,13 @@ import pytest
 from conftest import square
 from werkzeug.serving import make_server
 
-from dashboards import downloads, export, export_tables, figures, queries
 from dashboards.app import create_app
+from dashboards.data import queries
+from dashboards.export import downloads
+from dashboards.export import render as export
+from dashboards.export import tables as export_tables
+from dashboards.figures import common as figures
+from etl.warehouse import PUBLICATION
 
 pypdf = pytest.importorskip("pypdf")
 
@@ -54,7 +59,7 @@ def map_chart(wh):
 @pytest.fixture(scope="module")
 def warehouse_rows(synthetic_curated_dir):
     """indicator_values of the synthetic warehouse, keyed by (indicator, date, area, level)."""
-    path = synthetic_curated_dir / "current" / "warehouse.duckdb"
+    path = synthetic_curated_dir / "current" / PUBLICATION
     with duckdb.connect(str(path), read_only=True) as con:
         rows = con.execute(
             "SELECT indicator_id, CAST(ref_date AS VARCHAR), area_id, level, value, numerator, "
@@ -156,7 +161,7 @@ QUANTILE_LEGEND = ["100 – 342", "342 – 708", "708 – 1.210", "1.210 – 1.8
 
 def ten_district_warehouse(root: Path, builder) -> queries.Warehouse:
     """The synthetic city with six more districts and TEN_DISTRICTS residents in 2022."""
-    path = root / "curated" / "snapshots" / "s1" / "warehouse.duckdb"
+    path = root / "curated" / "snapshots" / "s1" / PUBLICATION
     path.parent.mkdir(parents=True)
     builder(path)
     with duckdb.connect(str(path)) as con:
@@ -250,8 +255,8 @@ def test_with_dpi_replaces_an_existing_phys_chunk():
 def test_no_map_without_boundaries(tmp_path, warehouse_builder):
     snapshot = tmp_path / "curated" / "snapshots" / "s1"
     snapshot.mkdir(parents=True)
-    warehouse_builder(snapshot / "warehouse.duckdb")
-    with duckdb.connect(str(snapshot / "warehouse.duckdb")) as con:
+    warehouse_builder(snapshot / PUBLICATION)
+    with duckdb.connect(str(snapshot / PUBLICATION)) as con:
         con.execute("DELETE FROM area_geometry WHERE level = 'district'")
     (tmp_path / "curated" / "current").symlink_to(Path("snapshots") / "s1")
     wh = queries.open_warehouse(tmp_path / "curated")
@@ -352,7 +357,7 @@ def test_xlsx_data_and_metadata_sheets(wh, warehouse_rows, synthetic_curated_dir
     heading = next(i for i, row in enumerate(meta) if row[0] == "Indikator-ID")
     record = dict(zip(meta[heading], meta[heading + 1], strict=False))
     with duckdb.connect(
-        str(synthetic_curated_dir / "current" / "warehouse.duckdb"), read_only=True
+        str(synthetic_curated_dir / "current" / PUBLICATION), read_only=True
     ) as con:
         expected = con.execute(
             "SELECT title_de, definition_de, numerator_de, denominator_de, unit_de, source "

@@ -23,9 +23,14 @@ from test_export import png_chunks, read_csv
 from test_profile_page import url  # noqa: F401
 from test_segregation_page import _download
 
-from dashboards import components, downloads, export, figures, ids, queries
-from dashboards import profile_export as profexport
+from dashboards import ids
 from dashboards.app import create_app
+from dashboards.components import common as components
+from dashboards.data import queries
+from dashboards.export import downloads
+from dashboards.export import profile as profexport
+from dashboards.export import render as export
+from dashboards.figures import common as figures
 
 D2023, D2024 = "2023-12-31", "2024-12-31"
 SOURCE = "Quelle: Einwohnermelderegister Teststadt · Stand: 31.12.2024"

@@ -26,8 +26,10 @@ import pytest
 from dash_tree import find, texts
 from test_dash_browser import browser, open_page, select, serve, wait_text  # noqa: F401
 
-from dashboards import area_profile, catalogue, profile_figures, queries
 from dashboards.app import create_app
+from dashboards.data import catalogue, queries
+from dashboards.data import profile as area_profile
+from dashboards.figures import profile as profile_figures
 
 D2023, D2024 = "2023-12-31", "2024-12-31"
 

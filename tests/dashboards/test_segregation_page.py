@@ -32,10 +32,15 @@ from test_dash_browser import (
 )
 from test_export import png_chunks, read_csv
 
-from dashboards import catalogue, components, downloads, export, queries
-from dashboards import segregation_export as segexport
-from dashboards import segregation_figures as segfig
 from dashboards.app import create_app
+from dashboards.components import common as components
+from dashboards.data import catalogue, queries
+from dashboards.data import segregation as segdata
+from dashboards.export import downloads
+from dashboards.export import render as export
+from dashboards.export import segregation as segexport
+from dashboards.figures import segregation as segfig
+from etl.warehouse import PUBLICATION
 
 INDEX = "segregation_is_foreigners_min300"
 BERLIN_INDEX = "segregation_is_foreigners"
@@ -276,14 +281,14 @@ def test_warehouse_without_the_random_allocation_table(tmp_path, warehouse_build
     """A snapshot built before the table existed: observed values only, no error."""
     curated = tmp_path / "curated"
     (curated / "snapshots" / "s1").mkdir(parents=True)
-    path = curated / "snapshots" / "s1" / "warehouse.duckdb"
+    path = curated / "snapshots" / "s1" / PUBLICATION
     warehouse_builder(path)
     with duckdb.connect(str(path)) as con:
         con.execute("DROP TABLE random_allocation")
     (curated / "current").symlink_to(Path("snapshots") / "s1", target_is_directory=True)
     wh = queries.open_warehouse(curated)
-    assert queries.random_baseline(wh, INDEX, "00").empty
-    change = queries.index_change(wh, INDEX, "district", "00", DATES[0], DATES[2])
+    assert segdata.random_baseline(wh, INDEX, "00").empty
+    change = segdata.index_change(wh, INDEX, "district", "00", DATES[0], DATES[2])
     assert change.change == pytest.approx(0.248395378690629 - 0.24390243902439027)
     assert change.exceeds is None
     old = create_app(curated)
@@ -292,7 +297,7 @@ def test_warehouse_without_the_random_allocation_table(tmp_path, warehouse_build
 
 
 def test_random_draws_fixture_matches_the_table(wh):
-    baseline = queries.random_baseline(wh, INDEX, "00")
+    baseline = segdata.random_baseline(wh, INDEX, "00")
     district = baseline[baseline["level"] == "district"]
     means = [sum(d) / len(d) for d in RANDOM_DRAWS["district"]]
     assert district["expected"].tolist() == pytest.approx(means)
@@ -343,7 +348,7 @@ def test_curve_downloads_are_the_curve_of_the_page(wh):
 def test_location_quotient_table_download_equals_the_warehouse(wh, synthetic_curated_dir):
     file = downloads.map_download(wh, LQ, DATES[2], "district", "csv", "de")
     rows = read_csv(file.content)
-    path = synthetic_curated_dir / "current" / "warehouse.duckdb"
+    path = synthetic_curated_dir / "current" / PUBLICATION
     with duckdb.connect(str(path), read_only=True) as con:
         stored = dict(
             con.execute(
@@ -483,7 +488,7 @@ def _download(page, chart: str, fmt: str, folder: Path) -> Path:
 
 def _index_rows(curated_dir: Path) -> dict[tuple[str, str], tuple[float, int]]:
     """(level, date) -> (value, n_units) of INDEX for the city, from the warehouse file."""
-    with duckdb.connect(str(curated_dir / "current" / "warehouse.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(curated_dir / "current" / PUBLICATION), read_only=True) as con:
         rows = con.execute(
             "SELECT level, CAST(ref_date AS VARCHAR), value, n_units FROM indicator_values "
             "WHERE indicator_id = ? AND area_id = '00'",

@@ -18,6 +18,7 @@ from werkzeug.serving import make_server
 
 from dashboards.app import create_app
 from dashboards.i18n import t
+from etl.warehouse import PUBLICATION
 from tests.dashboards.test_dash_browser import TIMEOUT_MS, browser, open_page, select, wait_url  # noqa: F401
 
 SECOND_TITLE = "Zweitstadt"
@@ -28,10 +29,10 @@ def two_instances(synthetic_curated_dir, tmp_path_factory):
     """The synthetic city and a copy of it titled "Zweitstadt" (meta.title)."""
     second = tmp_path_factory.mktemp("second") / "curated"
     shutil.copytree(synthetic_curated_dir, second, symlinks=True)
-    with duckdb.connect(str(second / "current" / "warehouse.duckdb")) as con:
+    with duckdb.connect(str(second / "current" / PUBLICATION)) as con:
         con.execute("UPDATE meta SET value = ? WHERE key = 'title'", [SECOND_TITLE])
     with duckdb.connect(
-        str(synthetic_curated_dir / "current" / "warehouse.duckdb"), read_only=True
+        str(synthetic_curated_dir / "current" / PUBLICATION), read_only=True
     ) as con:
         first_title = con.execute("SELECT value FROM meta WHERE key = 'title'").fetchall()[0][0]
     return {"teststadt": synthetic_curated_dir, "zweitstadt": second}, first_title

@@ -28,9 +28,9 @@ import yaml
 
 from etl import warehouse
 from etl.build import build
-from etl.cli import main
 from etl.errors import ConfigError, InputError
 from etl.profile import load_profile
+from imon.cli import main
 from tests.conftest import REPO
 
 FIXTURE = REPO / "tests" / "fixtures" / "district_tables"

@@ -9,8 +9,8 @@ import pytest
 
 from etl import warehouse
 from etl.build import build
-from etl.cli import main
 from etl.errors import ImonError, InputError
+from imon.cli import main
 from tests.conftest import TINY_PROFILE, tiny_profile
 
 TINY_RAW = TINY_PROFILE.parent / "raw"

@@ -7,9 +7,9 @@ import io
 
 import pytest
 
+from dashboards.export.values import HEADER, write_values
 from etl.build import build
 from etl.errors import ImonError
-from etl.values import HEADER, write_values
 from tests.conftest import tiny_profile
 
 

@@ -11,12 +11,12 @@ import openpyxl
 import pytest
 import yaml
 
-from dashboards import export
+from dashboards.export import render as export
+from dashboards.export.report import ExportRequest, parse_formats, run_export
+from dashboards.export.values import write_values
 from etl.build import build
-from etl.cli import main
 from etl.errors import ImonError
-from etl.export import ExportRequest, parse_formats, run_export
-from etl.values import write_values
+from imon.cli import main
 from tests.conftest import TINY_PROFILE, tiny_profile
 
 SHARE = "migration_background_share"

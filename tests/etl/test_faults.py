@@ -32,9 +32,9 @@ from benchmarks.publish_load import free_port, http_calls, offered_dates, start_
 from etl import deliveries, warehouse
 from etl.build import build
 from etl.checks import run_checks
-from etl.cli import main
 from etl.profile import load_profile
 from etl.warehouse import write_durably
+from imon.cli import main
 from tests.conftest import REPO
 from tests.etl.refresh_city import make_city, write_delivery
 from tests.etl.test_refresh import BASE, NEW, dates_offered, sha256, tree
@@ -50,11 +50,11 @@ STAGES = [
     "swapped",
 ]
 # A process that has done the imports of `imon` and forks one child per command: each
-# child is a real `imon` run (etl.cli.main) that the test kills with SIGKILL, and the
+# child is a real `imon` run (imon.cli.main) that the test kills with SIGKILL, and the
 # random delay falls into the work itself rather than into Python's start-up.
 ZYGOTE = """
 import json, os, sys, traceback
-import etl.cli
+import imon.cli
 print("ready", flush=True)
 for line in sys.stdin:
     args, log = json.loads(line)
@@ -64,7 +64,7 @@ for line in sys.stdin:
         os.dup2(out, 1)
         os.dup2(out, 2)
         try:
-            code = etl.cli.main(args)
+            code = imon.cli.main(args)
         except BaseException:
             traceback.print_exc()
             code = 99
@@ -372,7 +372,7 @@ def test_two_refreshes_at_once(city, tmp_path, capsys):
         [
             sys.executable,
             "-m",
-            "etl.cli",
+            "imon.cli",
             "refresh",
             "--publish",
             "--profile",

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from etl.cli import main
+from imon.cli import main
 from tests.conftest import REPO, SHARED_DATA
 
 BERLIN = SHARED_DATA / "berlin-lor"

@@ -14,9 +14,9 @@ import yaml
 
 from etl import deliveries, plausibility, warehouse
 from etl.build import SCHEMA_SQL, build
-from etl.cli import main
 from etl.errors import ConfigError, ImonError, InputError
 from etl.profile import load_profile
+from imon.cli import main
 from tests.conftest import REPO
 from tests.etl.refresh_city import make_city, write_delivery
 

@@ -1,0 +1,1 @@
+"""Dash layout pieces: shell, controls, graphs, accessible tables; no export renderer."""

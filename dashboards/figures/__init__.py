@@ -1,0 +1,1 @@
+"""Pure figure functions: DataFrames (+ labels) in, ``plotly.graph_objects.Figure`` out."""
