@@ -177,30 +177,38 @@ def _solve(table: _Table, columns: np.ndarray, cell: int, move: float) -> np.nda
     lower[at] = upper[at] = max(move, 0.0)
     lower[at + size] = upper[at + size] = max(-move, 0.0)
     cost = np.concatenate([table.weight[columns], table.weight[columns]])
-    values = _highs(sparse.hstack([block, -block], format="csc"), cost, lower, upper)
+    values = solve_lp(sparse.hstack([block, -block], format="csc"), cost, lower, upper)
     if values is None:
         return None
     deviation = values[:size] + values[size:]
     return columns[deviation > MOVED]
 
 
-def _highs(
-    matrix: sparse.csc_matrix, cost: np.ndarray, lower: np.ndarray, upper: np.ndarray
+def solve_lp(
+    matrix: sparse.csc_matrix,
+    cost: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    row_lower: np.ndarray | None = None,
+    row_upper: np.ndarray | None = None,
 ) -> np.ndarray | None:
-    """min cost·x, matrix·x = 0, lower <= x <= upper with HiGHS; None if infeasible."""
+    """min cost·x, row_lower <= matrix·x <= row_upper (default = 0), lower <= x <= upper,
+    with HiGHS (one thread, no presolve: the LPs are small); None unless optimal."""
+    rows, cols = matrix.shape
     lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = matrix.shape[1], matrix.shape[0]
+    lp.num_col_, lp.num_row_ = cols, rows
     lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, lower, upper
-    lp.row_lower_ = lp.row_upper_ = np.zeros(matrix.shape[0])
+    lp.row_lower_ = np.zeros(rows) if row_lower is None else row_lower
+    lp.row_upper_ = np.zeros(rows) if row_upper is None else row_upper
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = matrix.shape[1], matrix.shape[0]
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = cols, rows
     lp.a_matrix_.start_ = matrix.indptr
     lp.a_matrix_.index_ = matrix.indices
     lp.a_matrix_.value_ = matrix.data
     solver = highspy.Highs()
     solver.setOptionValue("output_flag", False)
     solver.setOptionValue("threads", 1)
-    solver.setOptionValue("presolve", "off")  # tiny LPs: presolve costs more than it saves
+    solver.setOptionValue("presolve", "off")
     solver.passModel(lp)
     solver.run()
     if solver.getModelStatus() != highspy.HighsModelStatus.kOptimal:

@@ -58,6 +58,19 @@ def term_relations(catalogue: Catalogue, terms: list[str]) -> Relations:
     return Relations(tuple(sorted(set(partitions))), tuple(sorted(nested)))
 
 
+def term_regions(catalogue: Catalogue, terms: list[str]) -> tuple[tuple[str, ...], ...]:
+    """The *regions* of the terms: the classes of atoms that lie in the same terms (the
+    cells of their Venn diagram that hold any atom), each named by the sorted tuple of the
+    terms containing it. Every term is the disjoint union of its regions, and no region
+    can hold fewer than 0 persons: the full linear knowledge an attacker has about the
+    terms of one area (Fréchet bounds included)."""
+    signatures: dict[tuple, set[str]] = {}
+    for term, members in _atoms(catalogue, terms).items():
+        for atom in members:
+            signatures.setdefault(atom, set()).add(term)
+    return tuple(sorted({tuple(sorted(found)) for found in signatures.values()}))
+
+
 def _key(term: str) -> tuple[str, ...]:
     return tuple(term.split("&"))
 

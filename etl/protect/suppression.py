@@ -41,7 +41,8 @@ import duckdb
 from etl.indicators.spec import RESIDENTS, Catalogue
 from etl.profile import Disclosure
 from etl.protect import lp
-from etl.protect.relations import Relations, term_relations, verified_partitions
+from etl.protect.regions import region_values
+from etl.protect.relations import Relations, term_regions, term_relations, verified_partitions
 
 LOG = logging.getLogger(__name__)
 RULES = ("min_count", "complement", "min_denominator", "group_disclosure", "min_area_population")
@@ -76,6 +77,11 @@ def suppress(
     relations = term_relations(catalogue, terms)
     extra = verified_partitions(con, catalogue, terms)
     _write_relations(con, relations, extra)
+    signed = {
+        r[0] for r in con.execute("SELECT DISTINCT term FROM term_counts WHERE n < 0").fetchall()
+    }
+    counts = [t for t in terms if t not in signed]
+    region_values(con, counts, term_regions(catalogue, counts))
     con.execute(CELLS_SQL)
     con.execute(RELATIONS_SQL)
     con.execute(PRIMARY_SQL, _primary_params(con, rules))
@@ -157,14 +163,15 @@ def _table(con: duckdb.DuckDBPyConnection, name: str, columns: dict[str, str], r
 CELLS_SQL = """
 CREATE OR REPLACE TEMP TABLE sc_cells AS
 WITH base AS (
-    SELECT c.ref_date, c.area_id, c.level, c.vintage, c.term, c.n, false AS virtual
+    SELECT c.ref_date, c.area_id, c.level, c.vintage, c.term, c.n, 'published' AS kind
     FROM term_counts AS c
     WHERE c.term IN (SELECT term FROM terms WHERE additive)
 ),
 
 virtual AS (
     -- the difference of a nested pair: derivable, never published
-    SELECT o.ref_date, o.area_id, o.level, o.vintage, x.comp AS term, o.n - i.n AS n, true
+    SELECT o.ref_date, o.area_id, o.level, o.vintage, x.comp AS term, o.n - i.n AS n,
+           'complement' AS kind
     FROM sc_complement AS x
     INNER JOIN base AS o ON o.term = x.outer_term
     INNER JOIN base AS i
@@ -179,8 +186,12 @@ signed AS (
 )
 
 SELECT row_number() OVER (ORDER BY a.ref_date, a.area_id, a.term) - 1 AS cell, a.*, l.rank,
-       a.term IN (SELECT term FROM signed) AS signed
-FROM (SELECT * FROM base UNION ALL SELECT * FROM virtual) AS a
+       a.kind <> 'published' AS virtual, a.term IN (SELECT term FROM signed) AS signed
+FROM (
+    SELECT * FROM base
+    UNION ALL SELECT * FROM virtual
+    UNION ALL SELECT *, 'region' FROM sc_region_values
+) AS a
 INNER JOIN sc_levels AS l ON l.level = a.level
 """
 
@@ -203,10 +214,25 @@ parts AS (
     FROM sc_parts AS p INNER JOIN sc_cells AS c ON c.term = p.term
 ),
 
+regions AS (
+    -- a term of a finest area = sum of its regions
+    SELECT c.ref_date, c.cell AS head, r.cell
+    FROM sc_cells AS r
+    INNER JOIN sc_region_terms AS m ON m.region = r.term
+    INNER JOIN sc_cells AS c
+        ON c.term = m.term AND c.kind = 'published' AND c.ref_date = r.ref_date
+       AND c.area_id = r.area_id AND c.vintage = r.vintage
+    WHERE r.kind = 'region'
+),
+
 entries AS (
     SELECT ref_date, 'h' AS kind, head AS k1, '' AS k2, cell, 1.0 AS coef FROM hierarchy
     UNION ALL
     SELECT DISTINCT ref_date, 'h', head, '', head, -1.0 FROM hierarchy
+    UNION ALL
+    SELECT ref_date, 'r', head, '', cell, 1.0 FROM regions
+    UNION ALL
+    SELECT DISTINCT ref_date, 'r', head, '', head, -1.0 FROM regions
     UNION ALL
     SELECT ref_date, 'p', rel_no, vintage || '|' || area_id, cell, coef
     FROM parts WHERE found = size
@@ -245,7 +271,7 @@ hits AS (
     FROM sc_cells WHERE NOT virtual AND n > 0 AND n < $k
     UNION ALL
     SELECT cell, 2, 'complement', $p, least($p, n)
-    FROM sc_cells WHERE virtual AND n > 0 AND n < $k
+    FROM sc_cells WHERE kind = 'complement' AND n > 0 AND n < $k
     UNION ALL
     SELECT num_cell, 3, 'min_denominator', $p, least($p, num_n)
     FROM share WHERE den_n < $min_denominator

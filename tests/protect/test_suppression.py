@@ -141,9 +141,7 @@ def test_verified_partition_found_in_data_only_where_it_holds():
     tables(con, counts, {"A": None})
     terms = sorted({t for _, t in counts})
     found = verified_partitions(con, catalogue(), terms)
-    assert found == [
-        ("migration_background", ("foreigners", "germans_with_migration_background"))
-    ]
+    assert found == [("migration_background", ("foreigners", "germans_with_migration_background"))]
     con.execute("UPDATE term_counts SET n = 8 WHERE term = 'migration_background'")
     assert verified_partitions(con, catalogue(), terms) == []
 
@@ -154,9 +152,7 @@ def test_verified_partition_found_in_data_only_where_it_holds():
 def test_min_count():
     con = run({("A", "total"): 2.0}, min_count=3)
     assert protection(con) == {("A", "total", "primary", "min_count")}
-    assert con.execute("SELECT n, flag FROM protected_counts").fetchall() == [
-        (None, "suppressed")
-    ]
+    assert con.execute("SELECT n, flag FROM protected_counts").fetchall() == [(None, "suppressed")]
 
 
 def test_zero_and_k_are_not_sensitive():
