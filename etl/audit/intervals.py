@@ -94,40 +94,107 @@ def _conflicts(model: DateModel, lb: np.ndarray, ub: np.ndarray, findings: list[
         ub[cell] = lb[cell]
 
 
-def intervals(model: DateModel, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """[low, high] of every target cell (integers, ±inf when unbounded)."""
+@dataclass(frozen=True)
+class Need:
+    """What each target's interval must show. Solves are skipped once LP solutions found on
+    the way witness it (the interval is then reported as the witnessed range, not exact)."""
+
+    low: np.ndarray  # must reach down to this (inf: nothing required)
+    high: np.ndarray  # must reach up to this (−inf: nothing required)
+    spread: np.ndarray  # bool: must hold two integers (not a single point)
+
+    @classmethod
+    def exact(cls, n: int) -> Need:
+        """Every interval computed exactly."""
+        return cls(np.full(n, -np.inf), np.full(n, np.inf), np.zeros(n, dtype=bool))
+
+
+@dataclass
+class Result:
+    """Integer intervals of the targets (±inf when unbounded)."""
+
+    low: np.ndarray
+    high: np.ndarray
+    exact: np.ndarray  # bool: both ends optimal (not only witnessed)
+    findings: list[str]
+
+
+def intervals(model: DateModel, targets: np.ndarray, need: Need | None = None) -> Result:
+    """[low, high] of every target cell: eliminated, split into components, LP per target."""
+    need = need or Need.exact(len(targets))
     red = eliminate(model)
-    low, high = red.lb[targets].astype(float), red.ub[targets].astype(float)
+    out = Result(
+        red.lb[targets].astype(float),
+        red.ub[targets].astype(float),
+        np.ones(len(targets), dtype=bool),
+        list(red.findings),
+    )
     free_cells = np.flatnonzero(~red.fixed)
     rows = np.flatnonzero(red.active)
     linked = model.a[rows][:, free_cells].tocsr()
     linked.eliminate_zeros()
     graph = sparse.bmat([[None, linked], [linked.T, None]]).tocsr()
     _, label = connected_components(graph, directed=False)
-    col_label = label[len(rows) :]
+    col_label, row_label = label[len(rows) :], label[: len(rows)]
     where = {int(c): i for i, c in enumerate(free_cells)}
-    position = {int(t): i for i, t in enumerate(targets)}
     col_nnz = linked.getnnz(axis=0)
     by_component: dict[int, list[int]] = {}
-    for t in targets:
+    for k, t in enumerate(targets):
         if int(t) in where and col_nnz[where[int(t)]]:
-            by_component.setdefault(int(col_label[where[int(t)]]), []).append(int(t))
-    row_label = label[: len(rows)]
-    findings = list(red.findings)
+            by_component.setdefault(int(col_label[where[int(t)]]), []).append(k)
     for comp, members in by_component.items():
         cols = free_cells[col_label == comp]
-        comp_rows = rows[row_label == comp]
-        lows, highs, notes = _solve_component(model, red, comp_rows, cols, members)
-        findings.extend(notes)
-        for t, lo_, hi_ in zip(members, lows, highs, strict=True):
-            low[position[t]], high[position[t]] = lo_, hi_
-    return low, high, findings
+        _solve_component(model, red, rows[row_label == comp], cols, targets, members, need, out)
+    return out
 
 
 def _solve_component(
-    model: DateModel, red: Reduced, rows: np.ndarray, cols: np.ndarray, members: list[int]
-) -> tuple[list[float], list[float], list[str]]:
+    model: DateModel,
+    red: Reduced,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    targets: np.ndarray,
+    members: list[int],
+    need: Need,
+    out: Result,
+) -> None:
     """Min and max of each member over one component, one HiGHS model re-solved warm."""
+    h = _highs(model, red, rows, cols)
+    position = {int(c): i for i, c in enumerate(cols)}
+    at = np.array([position[int(targets[k])] for k in members])
+    seen_lo, seen_hi = np.full(len(members), np.inf), np.full(len(members), -np.inf)
+    for i, k in enumerate(members):
+        ends = []
+        for sign in (1.0, -1.0):
+            if _witnessed(need, k, seen_lo[i], seen_hi[i], sign):
+                ends.append(seen_lo[i] if sign > 0 else seen_hi[i])
+                out.exact[k] = False
+                continue
+            value, x = _optimum(h, int(at[i]), sign)
+            if x is not None:
+                seen_lo, seen_hi = np.minimum(seen_lo, x[at]), np.maximum(seen_hi, x[at])
+            ends.append(value if sign > 0 else -value)
+        low, high = ends
+        if np.isnan(low) or np.isnan(high):
+            term, area, _ = model.cell(int(targets[k]))
+            out.findings.append(f"LP ohne Lösung für {term} in {area} (widersprüchlich)")
+        out.low[k] = np.ceil(low - EPS * max(1.0, abs(low))) + 0.0
+        out.high[k] = np.floor(high + EPS * max(1.0, abs(high))) + 0.0
+
+
+def _witnessed(need: Need, k: int, seen_lo: float, seen_hi: float, sign: float) -> bool:
+    """Whether solutions seen so far already show this end of target k's requirement."""
+    if not np.isfinite(seen_lo):
+        return False
+    if need.spread[k]:
+        return np.floor(seen_hi + EPS) - np.ceil(seen_lo - EPS) >= 1
+    if sign > 0:
+        return seen_lo <= need.low[k] + EPS
+    return seen_hi >= need.high[k] - EPS
+
+
+def _highs(model: DateModel, red: Reduced, rows: np.ndarray, cols: np.ndarray) -> highspy.Highs:
+    """The component as a HiGHS model (fixed cells moved into the row bounds)."""
     block = model.a[rows]
     const = block @ np.where(red.fixed, red.lb, 0.0)
     sub = block[:, cols].tocsc()
@@ -142,18 +209,9 @@ def _solve_component(
     lp.a_matrix_.value_ = sub.data
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
+    h.setOptionValue("presolve", "off")  # re-solves start from the previous basis
     h.passModel(lp)
-    position = {int(c): i for i, c in enumerate(cols)}
-    lows, highs, notes = [], [], []
-    for t in members:
-        j = position[t]
-        low, high = _optimum(h, j, 1.0), _optimum(h, j, -1.0)
-        if np.isnan(low) or np.isnan(high):
-            term, area, _ = model.cell(t)
-            notes.append(f"LP ohne Lösung für {term} in {area} (widersprüchliche Angaben)")
-        lows.append(float(np.ceil(low - EPS * max(1.0, abs(low)))))
-        highs.append(float(np.floor(-high + EPS * max(1.0, abs(high)))))
-    return lows, highs, notes
+    return h
 
 
 def _finite(bound: np.ndarray) -> np.ndarray:
@@ -161,18 +219,20 @@ def _finite(bound: np.ndarray) -> np.ndarray:
     return np.clip(bound, -highspy.kHighsInf, highspy.kHighsInf)
 
 
-def _optimum(h: highspy.Highs, column: int, sign: float) -> float:
-    """min sign·x_column (−inf when unbounded, NaN when infeasible)."""
+def _optimum(h: highspy.Highs, column: int, sign: float) -> tuple[float, np.ndarray | None]:
+    """min sign·x_column (−inf when unbounded, NaN when infeasible) and the solution."""
     h.changeColCost(column, sign)
     h.run()
     status = h.getModelStatus()
     value = float(h.getInfo().objective_function_value)  # before the model changes again
+    x = np.asarray(h.getSolution().col_value) if status == _OPTIMAL else None
     h.changeColCost(column, 0.0)
-    if status == highspy.HighsModelStatus.kOptimal:
-        return value
-    if status in (
-        highspy.HighsModelStatus.kUnbounded,
-        highspy.HighsModelStatus.kUnboundedOrInfeasible,
-    ):
-        return -np.inf
-    return np.nan
+    if status == _OPTIMAL:
+        return value, x
+    if status in (_UNBOUNDED, highspy.HighsModelStatus.kUnboundedOrInfeasible):
+        return -np.inf, None
+    return np.nan, None
+
+
+_OPTIMAL = highspy.HighsModelStatus.kOptimal
+_UNBOUNDED = highspy.HighsModelStatus.kUnbounded

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from etl.audit.intervals import intervals
+from etl.audit.intervals import Need, intervals
 from etl.audit.model import DateModel, Rules, build_model
 from etl.audit.publication import read_publication, read_truth
 from etl.audit.terms import TermPool, build_pool
@@ -44,6 +44,7 @@ class TargetResult:
     published: bool
     withheld: bool
     passed: bool
+    exact: bool = True  # False: a passing interval only witnessed, not optimised to its ends
 
     @property
     def width(self) -> float:
@@ -106,9 +107,13 @@ def run_audit(
     method: str = "suppression",
     max_deviation: int | None = None,
     min_denominator: int | None = None,
+    *,
+    exact: bool = False,
 ) -> AuditReport:
     """Attack the publication file with every linear relation derivable from the public
-    tables and the catalogue; judge each protected cell against the internal true counts."""
+    tables and the catalogue; judge each protected cell against the internal true counts.
+    ``exact``: optimise every interval to both ends (otherwise a passing end already shown
+    by an LP solution found on the way is not optimised further)."""
     if method not in ("suppression", "cell_key"):
         raise ValueError(f"unknown method {method!r} (suppression, cell_key)")
     if method == "cell_key" and max_deviation is None:
@@ -125,7 +130,7 @@ def run_audit(
         if keys not in pools:
             pools[keys] = build_pool(catalogue, keys)
         model = build_model(ref_date, values, pub.areas, pools[keys], truth, rules)
-        _audit_date(model, rules, report)
+        _audit_date(model, rules, report, exact)
         losses.append(_loss_frame(model))
     report.loss = _level_loss(losses)
     report.seconds = time.perf_counter() - start
@@ -137,40 +142,50 @@ def _keys(values: pd.DataFrame) -> set[tuple[str, ...]]:
     return {tuple(name.split("&")) for name in names}
 
 
-def _audit_date(model: DateModel, rules: Rules, report: AuditReport) -> None:
+def _audit_date(model: DateModel, rules: Rules, report: AuditReport, exact: bool) -> None:
     """Targets of one date, their intervals and the verdicts."""
     true = model.truth
     small = (true >= 1) & (true <= rules.min_count - 1)
     targets = np.flatnonzero(model.withheld | small | model.sensitive)
-    low, high, findings = intervals(model, targets)
+    kind, need = _requirements(model, targets, rules)
+    result = intervals(model, targets, None if exact else need)
     report.cells_checked += len(true)
     report.relations += model.a.shape[0]
     date = model.ref_date.date().isoformat()
-    report.findings.extend(f"{date}: {f}" for f in model.findings + findings)
-    for t, lo, hi in zip(targets, low, high, strict=True):
-        report.results.append(_verdict(model, int(t), lo, hi, rules, date))
+    report.findings.extend(f"{date}: {f}" for f in model.findings + result.findings)
+    for k, cell in enumerate(targets):
+        term, area, level = model.cell(int(cell))
+        low, high = float(result.low[k]), float(result.high[k])
+        this = kind[k]
+        if this == "withheld" and np.isnan(true[cell]) and high < 0.5:
+            this = "zero"  # unknown truth, but forced to 0: it is 0
+        if this == "sensitive":
+            ok = low <= need.low[k] and high >= need.high[k]
+        else:
+            ok = this == "zero" or high - low >= 0.5
+        report.results.append(
+            TargetResult(
+                date, term, area, level, float(true[cell]), low, high,
+                float(need.low[k]) if this == "sensitive" else math.nan,
+                float(need.high[k]) if this == "sensitive" else math.nan,
+                this, bool(model.published[cell]), bool(model.withheld[cell]),
+                bool(ok and not (math.isnan(low) or math.isnan(high))), bool(result.exact[k]),
+            )
+        )  # fmt: skip
 
 
-def _verdict(
-    model: DateModel, cell: int, low: float, high: float, rules: Rules, date: str
-) -> TargetResult:
-    """Whether one target's interval meets its requirement."""
-    v = float(model.truth[cell])
-    p = rules.protection
-    if model.sensitive[cell] or 1 <= v <= rules.min_count - 1:
-        kind, need_low, need_high = "sensitive", max(0.0, v - p), v + p
-        ok = low <= need_low and high >= need_high
-    elif v == 0 or (math.isnan(v) and high < 0.5):  # unknown truth forced to 0: true 0
-        kind, need_low, need_high, ok = "zero", math.nan, math.nan, True
-    else:
-        kind, need_low, need_high = "withheld", math.nan, math.nan
-        ok = not (high - low < 0.5)
-    term, area, level = model.cell(cell)
-    ok = ok and not (math.isnan(low) or math.isnan(high))
-    return TargetResult(
-        date, term, area, level, v, low, high, need_low, need_high, kind,
-        bool(model.published[cell]), bool(model.withheld[cell]), bool(ok),
-    )  # fmt: skip
+def _requirements(model: DateModel, targets: np.ndarray, rules: Rules) -> tuple[list[str], Need]:
+    """Kind and requirement of each target (see the module docstring)."""
+    v = model.truth[targets]
+    sensitive = model.sensitive[targets] | ((v >= 1) & (v <= rules.min_count - 1))
+    zero = ~sensitive & (v == 0)
+    kind = np.where(sensitive, "sensitive", np.where(zero, "zero", "withheld")).tolist()
+    need = Need(
+        low=np.where(sensitive, np.maximum(0.0, v - rules.protection), np.inf),
+        high=np.where(sensitive, v + rules.protection, -np.inf),
+        spread=~sensitive & ~zero,
+    )
+    return kind, need
 
 
 def _loss_frame(model: DateModel) -> pd.DataFrame:
