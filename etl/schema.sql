@@ -58,6 +58,7 @@ CREATE TABLE population (
     origin_region        VARCHAR NOT NULL,  -- eu, europa_sonstige, asien, afrika, amerika, ozeanien, unbekannt, keine
     definition_id        VARCHAR NOT NULL,  -- e.g. register_migrapro
     count                BIGINT NOT NULL,
+    key_sum              UBIGINT NOT NULL,  -- sum of the persons' record keys (cell-key method, etl/protect/cellkey.py)
     PRIMARY KEY (ref_date, area_id, sex, age_group, citizenship, migration_status, origin_region)
 );
 
@@ -85,6 +86,7 @@ CREATE TABLE area_counts (
     value     DOUBLE,               -- NULL when flagged
     flag      VARCHAR,
     source_id VARCHAR NOT NULL,     -- 'register' or the table id of the profile
+    key_sum   UBIGINT,              -- register: sum of the persons' record keys; NULL for office tables
     PRIMARY KEY (ref_date, area_id, term)
 );
 

@@ -46,8 +46,8 @@ wide AS (
     GROUP BY ALL
 )
 
-SELECT ref_date, area_id, term, n, NULL, 'register'
-FROM (UNPIVOT wide ON {columns} INTO NAME term VALUE n)
+SELECT ref_date, area_id, term, n, NULL, 'register', key_sum
+FROM (UNPIVOT wide ON {columns} INTO NAME term VALUE n, key_sum)
 """
 
 TERM_COUNTS_SQL = """
@@ -68,10 +68,13 @@ present AS (
 ),
 
 additive AS (
-    -- sums over the finest areas; a flagged member makes the sum unknown (flag kept)
+    -- sums over the finest areas; a flagged member makes the sum unknown (flag kept);
+    -- key_sum (cell-key method) only where every member row has one (register data)
     SELECT m.ref_date, m.area_id, m.level, m.vintage, p.term,
            CASE WHEN count(k.flag) = 0 THEN coalesce(sum(k.value), 0) END AS n,
-           min(k.flag) AS flag
+           min(k.flag) AS flag,
+           CAST(CASE WHEN count(k.key_sum) IN (count(k.term), 0) THEN sum(k.key_sum) END
+                AS UBIGINT) AS key_sum
     FROM members AS m
     INNER JOIN present AS p ON p.ref_date = m.ref_date
     LEFT JOIN area_counts AS k
@@ -81,7 +84,7 @@ additive AS (
 
 published AS (
     -- non-additive measures (rates): only where the source publishes them
-    SELECT k.ref_date, k.area_id, a.level, a.vintage, k.term, k.value AS n, k.flag
+    SELECT k.ref_date, k.area_id, a.level, a.vintage, k.term, k.value AS n, k.flag, k.key_sum
     FROM area_counts AS k
     INNER JOIN terms AS t ON t.term = k.term AND NOT t.additive
     INNER JOIN areas AS a
@@ -105,19 +108,20 @@ INNER JOIN area_closure AS c2
 
 def register_counts(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, profile: Profile) -> None:
     """Count every term the indicators need from ``population`` into ``area_counts``
-    (finest areas, every reference date of the register), in one pass."""
+    (finest areas, every reference date of the register), in one pass; with each count
+    the sum of its persons' record keys (``key_sum``, the cell-key method)."""
     keys = sorted({term_key(ref) for ind in catalogue.indicators for ref in ind.terms().values()})
     keys = [key for key in keys if catalogue.from_population(key)]
     if not keys or not con.execute("SELECT count(*) FROM population").fetchall()[0][0]:
         return
     params: dict[str, object] = {"finest": profile.level_ids()[-1]}
-    sums = [
-        f"coalesce(sum(count) FILTER (WHERE {_condition(catalogue, key, params)}), 0) "
-        f'AS "{term_name(key)}"'
-        for key in keys
-    ]
-    columns = ", ".join(f'"{term_name(key)}"' for key in keys)
-    con.execute(REGISTER_COUNTS_SQL.format(sums=", ".join(sums), columns=columns), params)
+    sums, pairs = [], []
+    for key in keys:
+        condition, name = _condition(catalogue, key, params), term_name(key)
+        sums.append(f'coalesce(sum(count) FILTER (WHERE {condition}), 0) AS "{name}"')
+        sums.append(f'coalesce(sum(key_sum) FILTER (WHERE {condition}), 0) AS "{name}#key"')
+        pairs.append(f'("{name}", "{name}#key") AS "{name}"')
+    con.execute(REGISTER_COUNTS_SQL.format(sums=", ".join(sums), columns=", ".join(pairs)), params)
 
 
 def compute(

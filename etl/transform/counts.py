@@ -211,7 +211,7 @@ def write_counts(
     warnings = _conflicts(con)
     con.execute(
         "INSERT INTO area_counts SELECT ref_date, area_id, term, "
-        "CASE WHEN flag IS NULL THEN value END, flag, source_id FROM term_cells "
+        "CASE WHEN flag IS NULL THEN value END, flag, source_id, NULL FROM term_cells "
         "QUALIFY row_number() OVER (PARTITION BY ref_date, area_id, term "
         "ORDER BY priority) = 1"
     )

@@ -1,7 +1,8 @@
 -- Migration background from person-level register data (definition register_migrapro).
 -- Rules (first match wins) are documented in docs/DATA_MODEL.md; parameter $ref_date.
 -- Input: TEMP stg_persons, countries(code, region, eu_from, eu_to), age_groups.
--- Output: TEMP persons_mb with one row per person.
+-- Output: TEMP persons_mb with one row per person (person_id: for the record key of the
+-- cell-key method, etl/protect/cellkey.py).
 CREATE OR REPLACE TEMP TABLE persons_mb AS
 WITH persons AS (
     SELECT
@@ -70,6 +71,7 @@ derived AS (
 
 final AS (
     SELECT
+        d.person_id,
         d.area_id,
         d.sex,
         g.age_group,

@@ -1,7 +1,9 @@
 """Person-level staging -> aggregated population counts (finest area level).
 
 The migration-background rules live in ``migration.sql`` (set-based, one statement);
-this module only runs it and adds the counts of one reference date to ``population``.
+this module only runs it and adds the counts of one reference date to ``population``,
+each with the sum of its persons' record keys (``key_sum``; the cell-key method,
+:mod:`etl.protect.cellkey`).
 """
 
 from __future__ import annotations
@@ -10,6 +12,9 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+
+from etl.profile import CellKey
+from etl.protect.cellkey import RECORD_KEY_SQL, resolve_secret
 
 HERE = Path(__file__).parent
 MIGRATION_SQL = (HERE / "migration.sql").read_text(encoding="utf-8")
@@ -34,21 +39,31 @@ def load_code_lists(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def aggregate_persons(con: duckdb.DuckDBPyConnection, ref_date: date) -> int:
+def aggregate_persons(
+    con: duckdb.DuckDBPyConnection, ref_date: date, secret: str | None = None
+) -> int:
     """Derive migration status for ``stg_persons`` and append counts to ``population``.
 
-    Returns the number of persons counted (equals the staged rows; checked by the caller).
+    ``key_sum`` is the sum of the record keys of the row's persons, keyed with ``secret``
+    (None: :func:`etl.protect.cellkey.resolve_secret` of the default parameters, i.e.
+    ``$IMON_CELL_KEY_SECRET`` or the default secret). Returns the number of persons
+    counted (equals the staged rows; checked by the caller).
     """
     con.execute(MIGRATION_SQL, {"ref_date": ref_date})
     con.execute(
-        """
+        f"""
         INSERT INTO population
         SELECT $ref_date::DATE, area_id, sex, age_group, citizenship, migration_status,
-               migration_background, origin_region, $definition, count(*)
+               migration_background, origin_region, $definition, count(*),
+               sum({RECORD_KEY_SQL})
         FROM persons_mb
         GROUP BY ALL
         """,
-        {"ref_date": ref_date, "definition": DEFINITION_ID},
+        {
+            "ref_date": ref_date,
+            "definition": DEFINITION_ID,
+            "cell_key_secret": resolve_secret(CellKey()) if secret is None else secret,
+        },
     )
     counted = con.execute("SELECT count(*) FROM persons_mb").fetchall()[0][0]
     con.execute("DROP TABLE persons_mb")
