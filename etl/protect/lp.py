@@ -195,21 +195,20 @@ def solve_lp(
     """min cost·x, row_lower <= matrix·x <= row_upper (default = 0), lower <= x <= upper,
     with HiGHS (one thread, no presolve: the LPs are small); None unless optimal."""
     rows, cols = matrix.shape
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = cols, rows
-    lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, lower, upper
-    lp.row_lower_ = np.zeros(rows) if row_lower is None else row_lower
-    lp.row_upper_ = np.zeros(rows) if row_upper is None else row_upper
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = cols, rows
-    lp.a_matrix_.start_ = matrix.indptr
-    lp.a_matrix_.index_ = matrix.indices
-    lp.a_matrix_.value_ = matrix.data
     solver = highspy.Highs()
     solver.setOptionValue("output_flag", False)
     solver.setOptionValue("threads", 1)
     solver.setOptionValue("presolve", "off")
-    solver.passModel(lp)
+    solver.passModel(
+        cols, rows, matrix.nnz, int(highspy.MatrixFormat.kColwise),
+        int(highspy.ObjSense.kMinimize), 0.0,
+        np.asarray(cost, dtype=np.float64), np.asarray(lower, dtype=np.float64),
+        np.asarray(upper, dtype=np.float64),
+        np.zeros(rows) if row_lower is None else np.asarray(row_lower, dtype=np.float64),
+        np.zeros(rows) if row_upper is None else np.asarray(row_upper, dtype=np.float64),
+        matrix.indptr.astype(np.int32), matrix.indices.astype(np.int32),
+        matrix.data.astype(np.float64), np.zeros(cols, dtype=np.int32),
+    )  # fmt: skip
     solver.run()
     if solver.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None

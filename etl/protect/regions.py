@@ -9,8 +9,12 @@ The true split is unknown (the terms rarely determine it), so one is computed:
 1. iterative proportional fitting (Deming & Stephan 1940) from a uniform start, all
    finest areas at once: a split of maximum entropy, inside the feasible set, so that no
    region is needlessly pinned at 0;
-2. the nearest exact split in the L1 norm, one LP per date (HiGHS), with elastic slacks:
-   an area whose counts no split reproduces (inconsistent source data) gets no regions.
+2. where the fit has not converged (a region forced to 0 by the data), the nearest exact
+   split in the L1 norm, one LP per date (HiGHS), with elastic slacks: an area whose
+   counts no split reproduces (inconsistent source data) gets no regions.
+
+Regions that an identity of the data forces to 0 (:func:`etl.protect.relations.
+empty_regions`) are left out beforehand, so the fit mostly converges.
 
 Writes TEMP ``sc_region_values(ref_date, area_id, level, vintage, term, n)`` and
 ``sc_region_terms(region, term)``.
@@ -30,6 +34,7 @@ LOG = logging.getLogger(__name__)
 SWEEPS = 60  # proportional-fitting sweeps over the terms
 SLACK_COST = 1e4  # per person of a count a split fails to reproduce
 EXACT = 1e-7
+FITTED = 1e-10  # relative error below which the fitted split counts as exact
 
 LEAVES_SQL = """
 CREATE OR REPLACE TEMP TABLE sc_leaf_counts AS
@@ -95,9 +100,10 @@ def _split(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Region counts per leaf and whether they reproduce the leaf's counts exactly."""
     split = _fit(counts, incidence)
-    exact = np.zeros(len(counts), dtype=bool)
-    for d in np.unique(day):
-        chosen = np.flatnonzero(day == d)
+    error = np.abs(split @ incidence.T.astype(float) - counts)
+    exact = np.all(np.isnan(error) | (error <= FITTED * (1 + np.nan_to_num(counts))), axis=1)
+    for d in np.unique(day[~exact]):
+        chosen = np.flatnonzero((day == d) & ~exact)
         split[chosen], exact[chosen] = _exact(counts[chosen], incidence, split[chosen])
     if not exact.all():
         LOG.warning("%d areas: no split into regions reproduces their counts", (~exact).sum())

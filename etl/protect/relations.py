@@ -71,6 +71,24 @@ def term_regions(catalogue: Catalogue, terms: list[str]) -> tuple[tuple[str, ...
     return tuple(sorted({tuple(sorted(found)) for found in signatures.values()}))
 
 
+def empty_regions(
+    regions: tuple[tuple[str, ...], ...], partitions: list[tuple[str, tuple[str, ...]]]
+) -> set[tuple[str, ...]]:
+    """Regions that an identity ``outer = sum of disjoint parts`` forces to 0: those of the
+    parts outside the outer term when the parts cover it (and vice versa). E.g.
+    ``migration_background = germans_with_migration_background + foreigners`` empties the
+    foreigners without migration background."""
+    empty: set[tuple[str, ...]] = set()
+    for outer, parts in partitions:
+        inner = {r for r in regions if outer in r}
+        covered = {r for r in regions if set(parts) & set(r)}
+        if inner <= covered:
+            empty |= covered - inner
+        elif covered <= inner:
+            empty |= inner - covered
+    return empty
+
+
 def _key(term: str) -> tuple[str, ...]:
     return tuple(term.split("&"))
 

@@ -42,7 +42,13 @@ from etl.indicators.spec import RESIDENTS, Catalogue
 from etl.profile import Disclosure
 from etl.protect import lp
 from etl.protect.regions import region_values
-from etl.protect.relations import Relations, term_regions, term_relations, verified_partitions
+from etl.protect.relations import (
+    Relations,
+    empty_regions,
+    term_regions,
+    term_relations,
+    verified_partitions,
+)
 
 LOG = logging.getLogger(__name__)
 RULES = ("min_count", "complement", "min_denominator", "group_disclosure", "min_area_population")
@@ -81,7 +87,9 @@ def suppress(
         r[0] for r in con.execute("SELECT DISTINCT term FROM term_counts WHERE n < 0").fetchall()
     }
     counts = [t for t in terms if t not in signed]
-    region_values(con, counts, term_regions(catalogue, counts))
+    regions = term_regions(catalogue, counts)
+    empty = empty_regions(regions, sorted(set(relations.partitions) | set(extra)))
+    region_values(con, counts, tuple(r for r in regions if r not in empty))
     con.execute(CELLS_SQL)
     con.execute(RELATIONS_SQL)
     con.execute(PRIMARY_SQL, _primary_params(con, rules))
