@@ -164,9 +164,10 @@ def _hierarchy(rows: Rows, pool: TermPool, areas: pd.DataFrame) -> None:
 
 
 def _cover_rows(rows: Rows, pool: TermPool, n_areas: int) -> None:
-    """whole − Σ parts = 0 at every area, for every cover of the pool."""
+    """whole − Σ parts = 0 at every area, for every cover of the pool and for every term as
+    the sum of its Venn regions."""
     every = np.arange(n_areas)
-    for whole, parts in pool.covers:
+    for whole, parts in pool.covers + pool.regions:
         cols = [whole * n_areas + every] + [p * n_areas + every for p in parts]
         coefs = [np.ones(n_areas)] + [-np.ones(n_areas)] * len(parts)
         rws = np.tile(every, 1 + len(parts))
@@ -180,7 +181,7 @@ def _appearances(
     values: pd.DataFrame, pool: TermPool, areas: pd.DataFrame, findings: list[str]
 ) -> pd.DataFrame:
     """Every published count: indicator_id, cell, value (NaN = withheld)."""
-    term_pos = {t.name: i for i, t in enumerate(pool.terms) if t.key is not None}
+    term_pos = pool.alias
     area_pos = pd.Series(np.arange(len(areas)), index=areas.area_id)
     unknown = set(values.area_id) - set(area_pos.index)
     if unknown:
@@ -247,7 +248,7 @@ def _ratio_relations(
 def _coefficients(values: pd.DataFrame, pool: TermPool, areas: pd.DataFrame) -> pd.DataFrame:
     """Per published rate value: cells of numerator and denominator, c and its precision δ."""
     rel = values[values.value.notna() & values.den_term.notna()].copy()
-    term_pos = {t.name: i for i, t in enumerate(pool.terms) if t.key is not None}
+    term_pos = pool.alias
     area_pos = pd.Series(np.arange(len(areas)), index=areas.area_id)
     rel = rel[rel.area_id.isin(area_pos.index)]
     at = area_pos[rel.area_id].to_numpy()
@@ -311,6 +312,11 @@ def _truth_array(
         span = slice(t * n_areas, (t + 1) * n_areas)
         if term.key is not None:
             out[span] = [truth.get((ref_date, term.name, a), np.nan) for a in ids]
+        elif term.region:
+            out[span] = np.nan
+            if term.combo is not None:
+                parts = [c * out[i * n_areas : (i + 1) * n_areas] for i, c in term.combo]
+                out[span] = np.sum(parts, axis=0)
         else:
             outer = out[term.outer * n_areas : (term.outer + 1) * n_areas]
             inner = out[term.inner * n_areas : (term.inner + 1) * n_areas]

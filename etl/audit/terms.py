@@ -38,6 +38,8 @@ class Term:
     key: tuple[str, ...] | None = None  # catalogue key; None for a complement
     outer: int | None = None  # complement: index of the outer term in the pool
     inner: int | None = None  # complement: index of the inner term
+    combo: tuple[tuple[int, float], ...] | None = None  # region: = Σ coef · catalogue term
+    region: bool = False  # a Venn region (no pool term has exactly its persons)
 
     def within(self, other: Term) -> bool:
         """Whether every person of this term belongs to ``other`` (same measures)."""
@@ -50,10 +52,8 @@ class TermPool:
 
     terms: list[Term]
     covers: list[tuple[int, tuple[int, ...]]]  # (whole, parts): whole = Σ parts
-
-    def index(self, key: tuple[str, ...]) -> int:
-        """Pool index of a catalogue term key."""
-        return next(i for i, t in enumerate(self.terms) if t.key == key)
+    alias: dict[str, int]  # catalogue term name → pool index (equal sets share one cell)
+    regions: list[tuple[int, tuple[int, ...]]]  # (term, regions): term = Σ its Venn regions
 
 
 def term_atoms(catalogue: Catalogue, key: tuple[str, ...]) -> Term:
@@ -72,9 +72,14 @@ def term_atoms(catalogue: Catalogue, key: tuple[str, ...]) -> Term:
 def build_pool(catalogue: Catalogue, keys: Iterable[tuple[str, ...]]) -> TermPool:
     """Terms of ``keys`` (one per distinct set), complements of nested pairs, covers."""
     terms: list[Term] = []
+    alias: dict[str, int] = {}
     for key in sorted(set(keys)):
         term = term_atoms(catalogue, key)
-        if not any(t.measures == term.measures and t.atoms == term.atoms for t in terms):
+        same = [
+            i for i, t in enumerate(terms) if (t.measures, t.atoms) == (term.measures, term.atoms)
+        ]
+        alias[term.name] = same[0] if same else len(terms)
+        if not same:
             terms.append(term)
     originals = len(terms)
     for o, i in itertools.permutations(range(originals), 2):
@@ -84,7 +89,60 @@ def build_pool(catalogue: Catalogue, keys: Iterable[tuple[str, ...]]) -> TermPoo
             if not any(t.measures == outer.measures and t.atoms == rest for t in terms):
                 name = f"{outer.name} - {inner.name}"
                 terms.append(Term(name, outer.measures, rest, outer=o, inner=i))
-    return TermPool(terms=terms, covers=_independent_covers(terms))
+    covers = _independent_covers(terms)
+    regions = _add_regions(terms, originals)
+    return TermPool(terms=terms, covers=covers, alias=alias, regions=regions)
+
+
+def _add_regions(terms: list[Term], originals: int) -> list[tuple[int, tuple[int, ...]]]:
+    """Append the Venn regions of the terms (persons with the same membership in every
+    term) that are not pool terms already; return every pool term's regions. With them, the
+    model knows what an attacker reasoning about persons knows: each region ≥ 0."""
+    first = len(terms)
+    members: dict[int, list[int]] = {i: [] for i in range(first)}
+    for universe in sorted({t.measures for t in terms[:first]}, key=sorted):
+        inside = [i for i in range(first) if terms[i].measures == universe]
+        bits = np.array([_bits(terms[i].atoms) for i in inside], dtype=bool)
+        signatures, where = np.unique(bits, axis=1, return_inverse=True)
+        for column, signature in enumerate(signatures.T):
+            if not signature.any():
+                continue  # persons in no term
+            mask = where.ravel() == column
+            atoms = int.from_bytes(np.packbits(mask).tobytes(), "big")
+            index = next((i for i in inside if terms[i].atoms == atoms), None)
+            if index is None:
+                index = len(terms)
+                terms.append(_region(terms, inside, signature, originals, mask))
+            for k, i in enumerate(inside):
+                if signature[k]:
+                    members[i].append(index)
+    return [(i, tuple(parts)) for i, parts in members.items() if parts != [i]]
+
+
+def _region(
+    terms: list[Term], inside: list[int], signature: np.ndarray, originals: int, mask: np.ndarray
+) -> Term:
+    """A new region cell, named after the catalogue terms it belongs to; with its catalogue
+    term combination when it is one (then its true count is known)."""
+    catalogue_terms = [i for i in inside if i < originals]
+    basis = np.array([_bits(terms[i].atoms) for i in catalogue_terms], dtype=float)
+    within = [terms[i].name for k, i in enumerate(inside) if signature[k] and i < originals]
+    atoms = int.from_bytes(np.packbits(mask).tobytes(), "big")
+    name = f"Region #{len(terms)} ({' & '.join(within)})"
+    combo = _combo(basis, mask, catalogue_terms)
+    return Term(name, terms[inside[0]].measures, atoms, combo=combo, region=True)
+
+
+def _combo(
+    basis: np.ndarray, mask: np.ndarray, names: list[int]
+) -> tuple[tuple[int, float], ...] | None:
+    """The region as a combination of catalogue terms, if it is one (then its true count
+    follows from theirs)."""
+    coef, *_ = np.linalg.lstsq(basis.T, mask.astype(float), rcond=None)
+    if not np.allclose(basis.T @ coef, mask, atol=1e-9):
+        return None
+    coef = np.round(coef, 9)
+    return tuple((names[j], float(c)) for j, c in enumerate(coef) if abs(c) > 1e-9)
 
 
 def relation_rank(terms: list[Term]) -> int:

@@ -28,6 +28,8 @@ groups:
   total: {}
   germans: {citizenship: deutsch}
   foreigners: {citizenship: auslaendisch}
+  migration_background: {migration_background: mit}
+  germans_with_migration_background: {citizenship: deutsch, migration_background: mit}
 indicators:
   - {id: residents, function: count, of: total, topic: t, title: {de: E, en: R},
      definition: {de: d, en: d}}
@@ -35,6 +37,10 @@ indicators:
      definition: {de: d, en: d}}
   - {id: foreigners, function: count, of: foreigners, topic: t, title: {de: A, en: F},
      definition: {de: d, en: d}}
+  - {id: migrants, function: count, of: migration_background, topic: t,
+     title: {de: M, en: M}, definition: {de: d, en: d}}
+  - {id: german_migrants, function: count, of: germans_with_migration_background, topic: t,
+     title: {de: DM, en: GM}, definition: {de: d, en: d}}
   - {id: foreigner_share, function: share, numerator: foreigners, denominator: total,
      topic: t, title: {de: AA, en: FS}, definition: {de: d, en: d},
      numerator_label: {de: A, en: F}, denominator_label: {de: E, en: R}}
@@ -65,10 +71,8 @@ def write_db(path: Path, rows: list[tuple], areas: tuple[str, ...] = ("C", "A", 
                 "INSERT INTO areas VALUES (?, ?, ?, ?, 'v1', DATE '2000-01-01', NULL)",
                 [area, level, area, parent],
             )
-        for ind, function in (
-            ("residents", "count"), ("germans", "count"), ("foreigners", "count"),
-            ("foreigner_share", "share"),
-        ):  # fmt: skip
+        for ind in sorted({row[0] for row in rows}):
+            function = "share" if ind.endswith("_share") else "count"
             con.execute(
                 "INSERT INTO indicators VALUES (?, ?, 't', 'x', 'x', 'x', 'x', NULL, NULL, NULL,"
                 " NULL, 'persons', 'P', 'p', 0, 'register', 'test', 0)",
@@ -147,6 +151,22 @@ def test_small_complement_of_published_pair_is_a_failure(tmp_path, catalogue):
     report = run_audit(path, path, catalogue, 3, 3, "suppression", None)
     cell = result(report, "total - foreigners", "C")
     assert (cell.truth, cell.low, cell.high, cell.passed) == (2, 2, 2, False)
+
+
+def test_venn_region_bounds_a_withheld_group(tmp_path, catalogue):
+    # total 30, migration background 12, Germans with migration background 10 published;
+    # foreigners (true 2) withheld. No term relation bounds them below, but the persons
+    # with migration background who are not German (12 − 10 = 2) are foreigners:
+    # foreigners ∈ [2, 30 − 10] = [2, 20]; 0 cannot be excluded → protection fails.
+    true = [("residents", "C", 30.0, 30.0, None, None), ("migrants", "C", 12.0, 12.0, None, None),
+            ("german_migrants", "C", 10.0, 10.0, None, None),
+            ("foreigners", "C", 2.0, 2.0, None, None)]  # fmt: skip
+    inside = write_db(tmp_path / "internal.duckdb", true, areas=("C",))
+    shown = [*true[:3], ("foreigners", "C", None, None, None, "suppressed")]
+    pub = write_db(tmp_path / "pub.duckdb", shown, areas=("C",))
+    report = run_audit(pub, inside, catalogue, 3, 3, "suppression", None, exact=True)
+    cell = result(report, "foreigners", "C")
+    assert (cell.low, cell.high, cell.passed) == (2, 20, False)
 
 
 @pytest.mark.parametrize("value", [100 * 2 / 30, 6.7])  # exact, and rounded to 1 decimal
