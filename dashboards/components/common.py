@@ -7,7 +7,7 @@ controls (:func:`url_sync`), so every view can be bookmarked and shared.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import dash
 import pandas as pd
@@ -15,9 +15,7 @@ from dash import dcc, html
 
 from dashboards import context, flags, formatting, ids, labels
 from dashboards.data.catalogue import Indicator, Level, default_indicator
-from dashboards.export import downloads
-from dashboards.export import render as export
-from dashboards.export import tables as export_tables
+from dashboards.export.formats import FORMATS, TABLE_FORMATS
 from dashboards.i18n import DEFAULT_LANG, strings, t
 
 
@@ -337,7 +335,7 @@ def export_menu_id(target: str) -> str:
     return f"{target}-export"
 
 
-def export_menu(target: str, lang: str, formats: Sequence[str] = downloads.FORMATS) -> html.Div:
+def export_menu(target: str, lang: str, formats: Sequence[str] = FORMATS) -> html.Div:
     """One button per format: PNG, SVG, PDF (the chart, print-ready) and CSV, XLSX (its
     table); ``formats`` picks some of them (e.g. only the tables).
 
@@ -345,7 +343,7 @@ def export_menu(target: str, lang: str, formats: Sequence[str] = downloads.FORMA
     → ``Output(export_download_id(target), "data")`` with ``dcc.send_bytes`` of
     :mod:`dashboards.export.downloads`; the format is ``dash.ctx.triggered_id["format"]``.
     """
-    charts = any(fmt not in export_tables.TABLE_FORMATS for fmt in formats)
+    charts = any(fmt not in TABLE_FORMATS for fmt in formats)
     buttons = [
         html.Button(
             fmt.upper(),
@@ -371,33 +369,12 @@ def export_menu(target: str, lang: str, formats: Sequence[str] = downloads.FORMA
 
 def export_dependencies(target: str) -> tuple[dash.Output, dash.Input]:
     """The download output and the buttons input of ``target``'s export menu: the first
-    two dependencies of its download callback (then its States; see :func:`send_export`)."""
+    two dependencies of its download callback (then its States; see
+    :func:`dashboards.export.downloads.send_export`)."""
     return (
         dash.Output(export_download_id(target), "data"),
         dash.Input(export_button_id(target, dash.ALL), "n_clicks"),
     )
-
-
-def clicked_export_format() -> str:
-    """The format of the export button that triggered the callback (else no update)."""
-    trigger = dash.ctx.triggered_id
-    if not trigger or not dash.ctx.triggered[0]["value"]:
-        raise dash.exceptions.PreventUpdate
-    return trigger["format"]
-
-
-def send_export(download: Callable[[str], downloads.Download], *choices: object) -> dict:
-    """For a ``dcc.Download``: the file ``download(format)`` of the clicked export button.
-    No update while one of ``choices`` is missing (None or empty), or when there is
-    nothing to draw (:class:`export.ExportError`, e.g. no boundaries: the page says why)."""
-    fmt = clicked_export_format()
-    if any(choice is None or choice in ("", []) for choice in choices):
-        raise dash.exceptions.PreventUpdate
-    try:
-        file = download(fmt)
-    except export.ExportError as exc:
-        raise dash.exceptions.PreventUpdate from exc
-    return dcc.send_bytes(file.content, file.filename)
 
 
 def definition(indicator: Indicator, lang: str) -> html.Details:

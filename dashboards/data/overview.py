@@ -1,5 +1,6 @@
 """Key figures of the overview page: which ones (``key_figures.yaml``), their values and
-changes against the previous reference date, the cards, and the per-area table.
+changes against the previous reference date, the values of the per-area table (cards and
+table: :mod:`dashboards.components.overview`).
 
 Changes: counts in % of the previous value, percent values in percentage points, indices
 and ratios as absolute differences (see :func:`formatting.change_kind`).
@@ -18,10 +19,8 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
-from dash import html
 
-from dashboards import formatting, labels
-from dashboards.components import tables
+from dashboards import formatting
 from dashboards.data import catalogue, queries
 from dashboards.data.catalogue import Indicator
 from dashboards.data.queries import Warehouse
@@ -179,97 +178,3 @@ def change_text(figure: KeyFigure, lang: str) -> str:
     unit = t(f"kpi.change_unit.{kind}", lang)
     amount = " ".join(part for part in (number, unit) if part)
     return t("kpi.change", lang, change=amount, date=formatting.format_date(figure.previous_date))
-
-
-def card(figure: KeyFigure, level_label: str | None, lang: str) -> html.Div:
-    """A key-figure card: title, value, change, data date (and level/units for indices)."""
-    ind = figure.indicator
-    children = [html.H2(ind.title, className="kpi-title")]
-    if ind.is_segregation:
-        children.append(
-            html.P(
-                t(
-                    "kpi.segregation_units",
-                    lang,
-                    level=level_label or "",
-                    n=formatting.format_count(figure.n_units),
-                ),
-                className="kpi-sub",
-            )
-        )
-    elif ind.unit != "percent":
-        children.append(html.P(ind.unit_label, className="kpi-sub"))
-    children += [
-        html.P(labels.value_text(figure.value, figure.flag, ind, lang), className="kpi-value"),
-        html.P(change_text(figure, lang), className="kpi-change"),
-        html.P(
-            t("kpi.as_of", lang, date=formatting.format_date(figure.ref_date)), className="kpi-date"
-        ),
-    ]
-    return html.Div(children, className="kpi", id=f"kpi-{ind.indicator_id}")
-
-
-def _cells(values: pd.DataFrame, indicators: list[Indicator], lang: str) -> list[dict]:
-    """One row per area: name plus one (text, value) cell per indicator."""
-    rows = []
-    for _area_id, group in values.groupby("area_id", sort=True):
-        by_indicator = group.set_index("indicator_id")
-        name = group["name"].iloc[0]
-        row = {"name": (name, name)}
-        for ind in indicators:
-            if ind.indicator_id in by_indicator.index:
-                r = by_indicator.loc[ind.indicator_id]
-                row[ind.indicator_id] = (
-                    labels.value_text(r["value"], r["flag"], ind, lang),
-                    r["value"],
-                )
-            else:
-                row[ind.indicator_id] = (formatting.MISSING, None)
-        rows.append(row)
-    return rows
-
-
-def area_table(
-    table_id: str,
-    values: pd.DataFrame,
-    city_values: pd.DataFrame,
-    indicators: list[Indicator],
-    caption: str,
-    state: dict | None,
-    lang: str,
-    value_dates: dict[str, str] | None = None,
-) -> html.Div:
-    """Key figures per area of one level; the whole city as footer row.
-
-    ``value_dates``: dates of columns whose values are of another date than the table's
-    (see :func:`table_values`); their headers say so ("…, Stand 31.12.2015").
-    """
-    columns = [tables.Column("name", t("table.area", lang))] + [
-        tables.Column(ind.indicator_id, _column_label(ind, (value_dates or {}), lang), True)
-        for ind in indicators
-    ]
-    footer = _cells(city_values, indicators, lang)
-    flags = [*values["flag"].tolist(), *city_values["flag"].tolist()]
-    return tables.data_table(
-        table_id,
-        caption,
-        columns,
-        _cells(values, indicators, lang),
-        state,
-        lang,
-        footer_rows=footer,
-        notes=tables.flag_notes(flags, lang),
-    )
-
-
-def _column_label(ind: Indicator, value_dates: dict[str, str], lang: str) -> str:
-    date = value_dates.get(ind.indicator_id)
-    if date is None:
-        return t("table.value_of", lang, title=ind.title, unit=ind.unit_label)
-    return t(
-        "table.value_of_as_of",
-        lang,
-        title=ind.title,
-        unit=ind.unit_label,
-        date=formatting.format_date(date),
-    )

@@ -48,12 +48,14 @@ from dashboards import flags, formatting, labels
 from dashboards.data import catalogue, queries
 from dashboards.data.catalogue import Indicator
 from dashboards.data.queries import Warehouse
+from dashboards.export.formats import IMAGE_FORMATS
 from dashboards.figures import classify
 from dashboards.figures import common as figures
+from dashboards.figures import map as map_figures
+from dashboards.figures import trends as trends_figures
 from dashboards.i18n import t
 from etl.errors import ImonError
 
-IMAGE_FORMATS = ("png", "svg", "pdf")
 PRINT_WIDTH_CM = 16.0
 CSS_PX_PER_INCH = 96
 DPI = 300
@@ -114,7 +116,9 @@ def map_chart(
         date = formatting.format_date(ref_date)
         raise ExportError(t("export.no_map", lang, level=level_label, date=date))
     values = queries.area_values(wh, (indicator_id,), ref_date, level)
-    fig = figures.choropleth(values, shapes, indicator, level_label, ref_date, lang, method=method)
+    fig = map_figures.choropleth(
+        values, shapes, indicator, level_label, ref_date, lang, method=method
+    )
     missing, outlined = flag_counts(values, shapes)
     for trace in fig.data[1:]:  # one trace per flag of areas without a value
         flag = next(f for f in missing if labels.flag_label(f, lang) == trace.name)
@@ -153,7 +157,7 @@ def trend_chart(
     level_labels = {k: lvl.label for k, lvl in catalogue.levels(wh, lang).items()}
     frame = labels.series_labels(frame, indicator, level_labels, lang)
     city_id = None if indicator.is_segregation else city.area_id
-    fig = figures.trend(frame, indicator, lang, city_id=city_id)
+    fig = trends_figures.trend(frame, indicator, lang, city_id=city_id)
     # the unit is in the subtitle: no axis title, so the plot keeps its width
     fig.update_layout(margin={"l": TREND_LEFT_PX}, yaxis_title_text=None)
     notes = trend_notes(frame, indicator, lang)

@@ -34,10 +34,10 @@ from dashboards.data.values import validate_request
 from dashboards.export import render as export
 from dashboards.export import segregation as segexport
 from dashboards.export import tables as export_tables
+from dashboards.export.formats import FORMATS
 from dashboards.figures import classify
 from etl.errors import ImonError
 
-FORMATS = (*export.IMAGE_FORMATS, *export_tables.TABLE_FORMATS)
 METADATA_FILE = "metadaten.csv"
 
 

@@ -50,9 +50,9 @@ from dashboards.data import catalogue, queries
 from dashboards.data.catalogue import Indicator
 from dashboards.data.queries import Warehouse
 from dashboards.export import render as export
+from dashboards.export.formats import TABLE_FORMATS
 from dashboards.i18n import t
 
-TABLE_FORMATS = ("csv", "xlsx")
 ROW_COLUMNS = [
     "indicator_id",
     "ref_date",

@@ -17,9 +17,9 @@ from dash import ClientsideFunction, Input, Output, State, callback, clientside_
 
 from dashboards import context, formatting, ids
 from dashboards.components import common as components
+from dashboards.components import compare as compare_parts
 from dashboards.components import tables
 from dashboards.data import catalogue, queries
-from dashboards.data import compare as comparison
 from dashboards.export import compare as cmpexport
 from dashboards.export import downloads
 from dashboards.figures import common as figures
@@ -208,7 +208,7 @@ def update_change(indicator_id: str, level: str, date_a: str, date_b: str) -> tu
         notes.append(_no_geometry(wh, indicator_id, level, change.level_label, dates[1], lang))
         no_map = figures.message(t("map.no_geometry", lang))
         return no_map, HIDDEN, notes, None, slope, definition
-    legend = comparison.legend(change.frame, lang)
+    legend = compare_parts.legend(change.frame, lang)
     return change.map_figure(shapes), None, notes or None, legend, slope, definition
 
 
@@ -232,7 +232,7 @@ def update_change_table(indicator_id, level, date_a, date_b, sort: dict | None):
     if dates is None or not indicator_id or not level:
         return html.P(t("table.empty", lang), className="table-empty")
     change = _change(indicator_id, level, dates)
-    return comparison.change_table(
+    return compare_parts.change_table(
         ids.COMPARE_CHANGE_TABLE,
         change.frame,
         change.city,
@@ -294,7 +294,7 @@ def _send(download, indicator_id, level, date_a, date_b, *more) -> dict:
     the two dates in time order."""
     wh, lang = context.warehouse(), context.lang()
     dates, _ = ordered(date_a, date_b)
-    return components.send_export(
+    return downloads.send_export(
         lambda fmt: download(wh, indicator_id, level, *more, dates, fmt, lang),
         indicator_id,
         level,

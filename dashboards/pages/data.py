@@ -195,7 +195,7 @@ def _cell(key: str, record: dict) -> tables.Cell:
 def download(_clicks: list, indicator_ids, level, dates, areas) -> dict:
     """Exactly the filtered rows as CSV or XLSX (with the sheet "Metadaten")."""
     wh, lang = context.warehouse(), context.lang()
-    return components.send_export(
+    return downloads.send_export(
         lambda fmt: downloads.data_download(
             wh, indicator_ids, level, dates, areas or [], fmt, lang
         ),

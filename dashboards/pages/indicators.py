@@ -13,6 +13,7 @@ from dash import ClientsideFunction, Input, Output, State, callback, clientside_
 
 from dashboards import context, ids
 from dashboards.components import common as components
+from dashboards.components import indicators as indicators_parts
 from dashboards.components import tables
 from dashboards.data import catalogue
 from dashboards.data import indicators as indicator_info
@@ -48,7 +49,7 @@ def update_detail(indicator_id: str | None):
     facts = indicator_info.facts(wh, lang)
     if indicator_id not in facts:
         return None
-    return indicator_info.card(facts[indicator_id], catalogue.meta(wh), lang)
+    return indicators_parts.card(facts[indicator_id], catalogue.meta(wh), lang)
 
 
 @callback(
@@ -59,7 +60,7 @@ def update_table(sort: dict | None):
     wh, lang = context.warehouse(), context.lang()
     facts = indicator_info.facts(wh, lang)
     caption = t("catalogue.table_caption", lang, n=len(facts))
-    return indicator_info.catalogue_table(ids.CATALOGUE_TABLE, facts, caption, sort, lang)
+    return indicators_parts.catalogue_table(ids.CATALOGUE_TABLE, facts, caption, sort, lang)
 
 
 clientside_callback(

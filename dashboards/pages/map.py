@@ -46,6 +46,7 @@ from dashboards.data import catalogue, queries
 from dashboards.export import downloads
 from dashboards.figures import classify
 from dashboards.figures import common as figures
+from dashboards.figures import map as map_figures
 from dashboards.i18n import t
 from dashboards.pages import register_page
 
@@ -174,7 +175,7 @@ def _figure(wh, lang: str, view: tuple, ref_date: str, shapes, values, geometry:
     indicator_id, level, method, area_labels = view
     indicator = catalogue.indicators(wh, lang)[indicator_id]
     level_label = catalogue.levels(wh, lang)[level].label
-    figure = figures.choropleth(
+    figure = map_figures.choropleth(
         values,
         shapes,
         indicator,
@@ -307,7 +308,7 @@ def download(
     """The map in the page's classes (PNG, SVG, PDF; none without boundaries) or its
     table (CSV, XLSX)."""
     wh, lang, method = context.warehouse(), context.lang(), method or classify.DEFAULT_METHOD
-    return components.send_export(
+    return downloads.send_export(
         lambda fmt: downloads.map_download(
             wh, indicator_id, ref_date, level, fmt, lang, method=method
         ),

@@ -11,6 +11,7 @@ from dash import ClientsideFunction, Input, Output, State, callback, clientside_
 
 from dashboards import context, formatting, ids
 from dashboards.components import common as components
+from dashboards.components import overview as overview_parts
 from dashboards.components import tables
 from dashboards.data import catalogue
 from dashboards.data import overview as keyfigures
@@ -55,7 +56,9 @@ def update_cards(ref_date: str) -> list:
     figures = keyfigures.key_figures(wh, ref_date, lang)
     if not figures:
         return [html.P(t("overview.no_key_figures", lang), className="hint kpi-wide")]
-    cards = [keyfigures.card(figure, level_labels.get(figure.level), lang) for figure in figures]
+    cards = [
+        overview_parts.card(figure, level_labels.get(figure.level), lang) for figure in figures
+    ]
     if any(figure.ref_date != ref_date for figure in figures):
         cards.append(html.P(t("overview.as_of_note", lang), className="hint kpi-wide"))
     return cards
@@ -80,7 +83,7 @@ def update_table(ref_date: str, level: str, sort: dict | None) -> html.Div:
         level=catalogue.levels(wh, lang)[level].label,
         date=formatting.format_date(ref_date),
     )
-    return keyfigures.area_table(
+    return overview_parts.area_table(
         ids.OVERVIEW_TABLE, values, city_values, indicators, caption, sort, lang, other_dates
     )
 

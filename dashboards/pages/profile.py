@@ -16,6 +16,7 @@ from dash import ClientsideFunction, Input, Output, State, callback, clientside_
 
 from dashboards import context, formatting, ids
 from dashboards.components import common as components
+from dashboards.components import profile as profile_parts
 from dashboards.components import tables
 from dashboards.data import profile as area_profile
 from dashboards.export import downloads
@@ -143,7 +144,7 @@ def update_table(area_id: str | None, ref_date: str | None, sort: dict | None):
     lang, profile = context.lang(), _profile(area_id, ref_date)
     if profile is None:
         return html.P(t("table.empty", lang), className="table-empty")
-    return area_profile.profile_table(
+    return profile_parts.profile_table(
         ids.PROFILE_TABLE,
         profile.frame,
         profile.by_id,
@@ -165,7 +166,7 @@ def update_series_table(area_id: str | None, ref_date: str | None, sort: dict | 
     lang, profile = context.lang(), _profile(area_id, ref_date)
     if profile is None:
         return html.P(t("table.empty", lang), className="table-empty")
-    return area_profile.series_table(
+    return profile_parts.series_table(
         ids.PROFILE_SERIES_TABLE,
         profile.series,
         profile.by_id,
@@ -184,7 +185,7 @@ CHOICES = (State(ids.PROFILE_AREA, "value"), State(ids.PROFILE_DATE, "value"))
 def _send(download, area_id: str | None, ref_date: str | None) -> dict:
     """The clicked file of ``download(wh, area_id, ref_date, fmt, lang)``."""
     wh, lang = context.warehouse(), context.lang()
-    return components.send_export(
+    return downloads.send_export(
         lambda fmt: download(wh, area_id, ref_date, fmt, lang), area_id, ref_date
     )
 

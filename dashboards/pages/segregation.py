@@ -38,6 +38,7 @@ from dashboards.data.catalogue import Indicator
 from dashboards.export import downloads
 from dashboards.export import segregation as segexport
 from dashboards.figures import common as figures
+from dashboards.figures import map as map_figures
 from dashboards.figures import segregation as segfig
 from dashboards.i18n import t
 from dashboards.pages import register_page
@@ -352,7 +353,7 @@ def update_map(group_id: str | None, level: str | None, ref_date: str | None) ->
         with_map = [d for d in dates if catalogue.has_geometry(wh, level, d)]
         notice = components.no_geometry_notice(level_label, ref_date, with_map, lang)
         return figures.message(t("map.no_geometry", lang)), HIDDEN, notice
-    figure = figures.choropleth(values, shapes, group, level_label, ref_date, lang)
+    figure = map_figures.choropleth(values, shapes, group, level_label, ref_date, lang)
     return figure, None, components.map_legend(values, shapes, lang)
 
 
@@ -446,7 +447,7 @@ def update_metadata(indicator_id: str | None, group_id: str | None, end: str | N
 def download_index(_clicks: list, indicator_id: str | None) -> dict:
     """The index per level with its benchmark: chart (PNG, SVG, PDF) or table (CSV, XLSX)."""
     wh, lang = context.warehouse(), context.lang()
-    return components.send_export(
+    return downloads.send_export(
         lambda fmt: downloads.segregation_index_download(wh, indicator_id, fmt, lang),
         indicator_id,
     )
@@ -462,7 +463,7 @@ def download_index(_clicks: list, indicator_id: str | None) -> dict:
 def download_map(_clicks: list, group_id, level, ref_date) -> dict:
     """The location-quotient map (classes as on the page) or its table."""
     wh, lang = context.warehouse(), context.lang()
-    return components.send_export(
+    return downloads.send_export(
         lambda fmt: downloads.map_download(wh, group_id, ref_date, level, fmt, lang),
         group_id,
         level,
@@ -480,7 +481,7 @@ def download_map(_clicks: list, group_id, level, ref_date) -> dict:
 def download_curve(_clicks: list, group_id, level, ref_date) -> dict:
     """The segregation curve or the table of its units."""
     wh, lang = context.warehouse(), context.lang()
-    return components.send_export(
+    return downloads.send_export(
         lambda fmt: downloads.segregation_curve_download(wh, group_id, level, ref_date, fmt, lang),
         group_id,
         level,

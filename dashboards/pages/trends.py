@@ -24,7 +24,7 @@ from dashboards.components import common as components
 from dashboards.components import tables
 from dashboards.data import catalogue, queries
 from dashboards.export import downloads
-from dashboards.figures import common as figures
+from dashboards.figures import trends as trends_figures
 from dashboards.i18n import t
 from dashboards.pages import register_page
 
@@ -126,7 +126,7 @@ def update_controls(indicator_id: str) -> tuple:
 def update_chart(indicator_id: str, areas: list[str] | None) -> tuple:
     indicator, frame, city, lang = _series(indicator_id, areas)
     city_id = None if indicator.is_segregation else city.area_id
-    figure = figures.trend(frame, indicator, lang, city_id=city_id)
+    figure = trends_figures.trend(frame, indicator, lang, city_id=city_id)
     return figure, components.definition(indicator, lang)
 
 
@@ -151,7 +151,7 @@ def update_table(indicator_id: str, areas: list[str] | None, sort: dict | None) 
 def download(_clicks: list, indicator_id: str, areas: list[str] | None) -> dict:
     """The chart (PNG, SVG, PDF) or its table (CSV, XLSX) of the current selection."""
     wh, lang = context.warehouse(), context.lang()
-    return components.send_export(
+    return downloads.send_export(
         lambda fmt: downloads.trend_download(wh, indicator_id, areas or [], fmt, lang),
         indicator_id,
     )

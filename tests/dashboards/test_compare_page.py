@@ -39,6 +39,7 @@ from test_dash_browser import (  # noqa: F401
 )
 
 from dashboards.app import create_app
+from dashboards.components import compare as compare_parts
 from dashboards.data import catalogue, queries
 from dashboards.data import compare as comparison
 from dashboards.figures import compare as compare_figures
@@ -146,7 +147,7 @@ def test_redrawn_areas_are_not_compared(redrawn_dir):
     assert frame.loc[["22", "23"], "change"].isna().all()
     versions = [queries.area_versions(wh, "district", d) for d in (D2023, D2024)]
     assert comparison.dissolved(*versions) == 1  # 21
-    legend = " ".join(texts(comparison.legend(frame.reset_index(), "de")))
+    legend = " ".join(texts(compare_parts.legend(frame.reset_index(), "de")))
     assert "Grenzen geändert (2)" in legend and "anders abgegrenzt" in legend
 
 
@@ -203,7 +204,7 @@ def test_change_table_with_city_footer(wh):
     frame = _change(wh, "foreigner_share", "district", D2022, D2024).reset_index()
     city = _change(wh, "foreigner_share", "city", D2022, D2024).reset_index()
     words = texts(
-        comparison.change_table("t", frame, city, indicator, (D2022, D2024), "c", None, "de")
+        compare_parts.change_table("t", frame, city, indicator, (D2022, D2024), "c", None, "de")
     )
     rows = {
         name: words[words.index(name) + 1 : words.index(name) + 5]

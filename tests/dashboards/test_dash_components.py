@@ -9,6 +9,7 @@ from dash_tree import markup, texts
 
 from dashboards import flags, i18n, labels
 from dashboards.components import common as components
+from dashboards.components import overview as overview_parts
 from dashboards.components import tables
 from dashboards.data import catalogue, queries
 from dashboards.data import overview as keyfigures
@@ -38,16 +39,18 @@ def test_key_figures_of_the_city(wh):
 
 def test_key_figure_cards_are_german(wh):
     figures = {f.indicator.indicator_id: f for f in keyfigures.key_figures(wh, "2024-12-31", "de")}
-    assert texts(keyfigures.card(figures["population"], None, "de"))[1:] == [
+    assert texts(overview_parts.card(figures["population"], None, "de"))[1:] == [
         "Personen",
         "5.050",
         "+0,5 % gegenüber 31.12.2023",
         "Stand: 31.12.2024",
     ]
-    share = texts(keyfigures.card(figures["foreigner_share"], None, "de"))
+    share = texts(overview_parts.card(figures["foreigner_share"], None, "de"))
     # 950/5050 = 18.81 %; 932/5025 = 18.55 %: +0.27 percentage points
     assert share[1:] == ["18,8 %", "+0,3 Prozentpunkte gegenüber 31.12.2023", "Stand: 31.12.2024"]
-    seg = texts(keyfigures.card(figures["segregation_is_migration_background"], "Stadtteil", "de"))
+    seg = texts(
+        overview_parts.card(figures["segregation_is_migration_background"], "Stadtteil", "de")
+    )
     assert seg[1:4] == ["Ebene Stadtteil, 4 Gebiete", "0,23", "+0,02 gegenüber 31.12.2023"]
 
 
@@ -59,7 +62,7 @@ def test_first_date_has_no_change(wh):
 def test_overview_table_has_areas_and_city_footer(wh):
     indicators = keyfigures.table_indicators(wh, "de")
     ids_ = tuple(i.indicator_id for i in indicators)
-    table = keyfigures.area_table(
+    table = overview_parts.area_table(
         "t",
         queries.area_values(wh, ids_, "2024-12-31", "borough"),
         queries.area_values(wh, ids_, "2024-12-31", "city"),

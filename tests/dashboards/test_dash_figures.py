@@ -8,6 +8,8 @@ import pytest
 from dashboards import labels
 from dashboards.data import catalogue, queries
 from dashboards.figures import common as figures
+from dashboards.figures import map as map_figures
+from dashboards.figures import trends as trends_figures
 
 
 @pytest.fixture()
@@ -23,7 +25,7 @@ def indicators(wh):
 def _map(wh, indicators, indicator_id="foreigner_share", date="2024-12-31", level="district"):
     values = queries.area_values(wh, (indicator_id,), date, level)
     shapes = queries.geometries(wh, level, date)
-    return figures.choropleth(values, shapes, indicators[indicator_id], "Stadtteil", date, "de")
+    return map_figures.choropleth(values, shapes, indicators[indicator_id], "Stadtteil", date, "de")
 
 
 def test_choropleth_values_and_grey_suppressed_area(wh, indicators):
@@ -77,7 +79,9 @@ def test_choropleth_hover_without_count_labels_uses_generic_ones(wh, indicators)
     )
     values = queries.area_values(wh, ("foreigner_share",), "2024-12-31", "district")
     shapes = queries.geometries(wh, "district", "2024-12-31")
-    shown = figures.choropleth(values, shapes, unlabelled, "Stadtteil", "2024-12-31", "de").data[0]
+    shown = map_figures.choropleth(
+        values, shapes, unlabelled, "Stadtteil", "2024-12-31", "de"
+    ).data[0]
     assert list(shown.customdata[0]) == [
         "Altstadt",
         "11,8 je 100",
@@ -87,7 +91,7 @@ def test_choropleth_hover_without_count_labels_uses_generic_ones(wh, indicators)
 
 def test_choropleth_without_geometry_says_so(wh, indicators):
     values = queries.area_values(wh, ("foreigner_share",), "2024-12-31", "district")
-    fig = figures.choropleth(
+    fig = map_figures.choropleth(
         values,
         values.iloc[0:0].assign(geojson=[]),
         indicators["foreigner_share"],
@@ -102,7 +106,7 @@ def _trend(wh, indicators, indicator_id, area_ids):
     frame = queries.series(wh, indicator_id, area_ids)
     level_labels = {"city": "Stadt", "borough": "Stadtbezirk", "district": "Stadtteil"}
     frame = labels.series_labels(frame, indicators[indicator_id], level_labels, "de")
-    return figures.trend(frame, indicators[indicator_id], "de", city_id="00")
+    return trends_figures.trend(frame, indicators[indicator_id], "de", city_id="00")
 
 
 def test_trend_city_and_areas(wh, indicators):
@@ -140,14 +144,16 @@ def test_trend_breaks_the_line_where_the_definition_changes(indicators):
             "n_units": [None] * 3,
         }
     )
-    fig = figures.trend(frame, indicators["foreigner_share"], "de", city_id="00")
+    fig = trends_figures.trend(frame, indicators["foreigner_share"], "de", city_id="00")
     assert [len(t.x) for t in fig.data] == [2, 1]
     assert [t.showlegend for t in fig.data] == [True, False]
     assert fig.data[0].legendgroup == fig.data[1].legendgroup
 
 
 def test_trend_without_data_says_so(indicators):
-    fig = figures.trend(pd.DataFrame(columns=["series"]), indicators["foreigner_share"], "de")
+    fig = trends_figures.trend(
+        pd.DataFrame(columns=["series"]), indicators["foreigner_share"], "de"
+    )
     assert fig.layout.annotations[0].text == "Für diese Auswahl liegen keine Daten vor."
 
 
@@ -156,7 +162,9 @@ def test_choropleth_one_trace_per_flag_and_geometry_sent_once(wh, indicators):
     values.loc[values["area_id"] == "11", ["value", "flag"]] = [None, "secret"]
     values.loc[values["area_id"] == "12", "flag"] = "unreliable"
     shapes = queries.geometries(wh, "district", "2024-12-31")
-    fig = figures.choropleth(values, shapes, indicators["foreigner_share"], "S", "2024-12-31", "de")
+    fig = map_figures.choropleth(
+        values, shapes, indicators["foreigner_share"], "S", "2024-12-31", "de"
+    )
     shown, suppressed, secret = fig.data
     assert list(shown.locations) == ["12", "21"]
     assert list(shown.marker.line.width) == [2.5, 1]  # the flagged value is outlined
@@ -174,7 +182,9 @@ def test_choropleth_of_a_balance_uses_a_diverging_scale(wh, indicators):
     values = queries.area_values(wh, ("population",), "2024-12-31", "district")
     values["value"] = [-120.0, 35.0, 0.0, 900.0]
     shapes = queries.geometries(wh, "district", "2024-12-31")
-    shown = figures.choropleth(values, shapes, indicators["population"], "S", "2024-12-31", "de")
+    shown = map_figures.choropleth(
+        values, shapes, indicators["population"], "S", "2024-12-31", "de"
+    )
     trace = shown.data[0]
     # classes on both sides of 0 take PuOr colours at their middle: orange below 0,
     # purple above; the legend in German number format with a real minus sign
@@ -209,10 +219,10 @@ def test_trend_marks_flagged_dates_and_pads_a_single_date(indicators):
             "n_units": [None] * 3,
         }
     )
-    fig = figures.trend(frame, indicators["foreigner_share"], "de", city_id="00")
+    fig = trends_figures.trend(frame, indicators["foreigner_share"], "de", city_id="00")
     line, rug = fig.data
     assert rug.yaxis == "y2" and list(rug.x) == ["2022-06-30"]
     assert rug.customdata[0] == ["Teststadt", "30.06.2022", "Angabe fällt später an"]
     assert list(fig.layout.xaxis.ticktext) == ["30.06.2022", "30.06.2023"]  # same day only
-    single = figures.trend(frame.iloc[2:], indicators["foreigner_share"], "de", city_id="00")
+    single = trends_figures.trend(frame.iloc[2:], indicators["foreigner_share"], "de", city_id="00")
     assert single.layout.xaxis.range == ("2022-06-30", "2024-06-29")

@@ -27,6 +27,7 @@ from dash_tree import find, texts
 from test_dash_browser import browser, open_page, select, serve, wait_text  # noqa: F401
 
 from dashboards.app import create_app
+from dashboards.components import profile as profile_parts
 from dashboards.data import catalogue, queries
 from dashboards.data import profile as area_profile
 from dashboards.figures import profile as profile_figures
@@ -114,7 +115,7 @@ def test_profile_table_texts(wh):
     area = _area(wh, "11", D2023)
     frame = area_profile.profile_frame(wh, area, list(indicators.values()), D2023)
     table = texts(
-        area_profile.profile_table("t", frame, indicators, area, "Teststadt", "c", None, "de")
+        profile_parts.profile_table("t", frame, indicators, area, "Teststadt", "c", None, "de")
     )
     share = table.index("Ausländeranteil")
     # title, unit, value, numerator, denominator, parent, city, distance, rank, note
@@ -136,7 +137,7 @@ def test_suppressed_value_shows_no_counts_and_no_rank(wh):
     area = _area(wh, "22", D2024)
     frame = area_profile.profile_frame(wh, area, list(indicators.values()), D2024)
     table = texts(
-        area_profile.profile_table("t", frame, indicators, area, "Teststadt", "c", None, "de")
+        profile_parts.profile_table("t", frame, indicators, area, "Teststadt", "c", None, "de")
     )
     share = table.index("Ausländeranteil")
     assert table[share + 2 : share + 5] == ["geheim gehalten", "–", "–"]  # 30 / 510 hidden
