@@ -133,7 +133,7 @@ def _row_probabilities(v: np.ndarray, variance: float) -> np.ndarray:
     """Maximum-entropy probabilities on the deviations ``v`` with mean 0 and variance
     ``variance``; where that variance is infeasible, the nearest feasible one (a vertex
     of the linear programme, unique for the supports of :func:`_support`)."""
-    if len(v) == 1:
+    if list(v) == [0]:
         return np.ones(1)
     bounds = []
     for sign in (1.0, -1.0):  # smallest, then largest variance with mean 0
@@ -144,8 +144,8 @@ def _row_probabilities(v: np.ndarray, variance: float) -> np.ndarray:
             bounds=(0, None),
             method="highs",
         )
-        if result.status != 0:
-            raise ValueError(f"ptable: no distribution with mean 0 on deviations {v}")
+        if result.status != 0:  # e.g. D = 1: a count of 1 can only become 0
+            raise ValueError(f"ptable: no distribution with mean 0 on deviations {v.tolist()}")
         bounds.append((sign * result.fun, np.clip(result.x, 0, None)))
     (smallest, at_smallest), (largest, at_largest) = bounds
     if variance <= smallest + TOLERANCE:
@@ -176,7 +176,7 @@ def _max_entropy(v: np.ndarray, variance: float) -> np.ndarray:
     result = optimize.root(moments, np.zeros(2), jac=jacobian, method="hybr", tol=1e-14)
     p = probabilities(result.x)
     if np.abs(p @ g).max() > TOLERANCE:
-        raise ValueError(f"ptable: no maximum-entropy solution on deviations {v}")
+        raise ValueError(f"ptable: no maximum-entropy solution on deviations {v.tolist()}")
     return p
 
 
