@@ -22,6 +22,7 @@ Writes TEMP ``sc_region_values(ref_date, area_id, level, vintage, term, n)`` and
 
 from __future__ import annotations
 
+import itertools
 import logging
 
 import duckdb
@@ -31,7 +32,8 @@ from scipy import sparse
 from etl.protect.lp import solve_lp
 
 LOG = logging.getLogger(__name__)
-SWEEPS = 60  # proportional-fitting sweeps over the terms
+SWEEPS = 1000  # at most this many proportional-fitting sweeps over the terms
+CHECK = 25  # sweeps between tests of convergence
 SLACK_COST = 1e4  # per person of a count a split fails to reproduce
 EXACT = 1e-7
 FITTED = 1e-10  # relative error below which the fitted split counts as exact
@@ -100,8 +102,7 @@ def _split(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Region counts per leaf and whether they reproduce the leaf's counts exactly."""
     split = _fit(counts, incidence)
-    error = np.abs(split @ incidence.T.astype(float) - counts)
-    exact = np.all(np.isnan(error) | (error <= FITTED * (1 + np.nan_to_num(counts))), axis=1)
+    exact = _fitted(split, counts, incidence)
     for d in np.unique(day[~exact]):
         chosen = np.flatnonzero((day == d) & ~exact)
         split[chosen], exact[chosen] = _exact(counts[chosen], incidence, split[chosen])
@@ -111,18 +112,44 @@ def _split(
 
 
 def _fit(counts: np.ndarray, incidence: np.ndarray) -> np.ndarray:
-    """Iterative proportional fitting of region counts to the known term counts."""
-    split = np.ones((len(counts), incidence.shape[1]))
-    known = ~np.isnan(counts)
-    for _ in range(SWEEPS):
-        for t in range(incidence.shape[0]):
-            cols = incidence[t]
-            total = split[:, cols].sum(axis=1)
-            ratio = np.ones(len(counts))
-            fit = known[:, t] & (total > 0)
-            ratio[fit] = counts[fit, t] / total[fit]
-            split[:, cols] *= ratio[:, None]
+    """Iterative proportional fitting of region counts to the known term counts, in
+    rounds of CHECK sweeps over the leaves not yet fitted, at most SWEEPS sweeps."""
+    split = _support(counts, incidence)
+    members = incidence.astype(float)
+    active = np.arange(len(counts))
+    for _ in range(SWEEPS // CHECK):
+        part, wanted = split[active], counts[active]
+        for _ in range(CHECK):
+            for t, cols in enumerate(members):
+                total = part @ cols
+                fit = ~np.isnan(wanted[:, t]) & (total > 0)
+                ratio = np.where(fit, wanted[:, t] / np.where(fit, total, 1.0), 1.0)
+                part *= 1.0 + np.outer(ratio - 1.0, cols)
+        split[active] = part
+        active = active[~_fitted(part, wanted, incidence)]
+        if not len(active):
+            break
     return split
+
+
+def _fitted(split: np.ndarray, counts: np.ndarray, incidence: np.ndarray) -> np.ndarray:
+    """Whether each leaf's split reproduces its known counts (relative error FITTED)."""
+    error = np.abs(split @ incidence.T.astype(float) - counts)
+    return np.all(np.isnan(error) | (error <= FITTED * (1 + np.nan_to_num(counts))), axis=1)
+
+
+def _support(counts: np.ndarray, incidence: np.ndarray) -> np.ndarray:
+    """Start of the fit: 1, but 0 in the regions a leaf's counts force to 0 (those of a
+    term counting 0, and those of a term A outside a term B within it when both count the
+    same), where proportional fitting would approach 0 only slowly."""
+    start = np.ones((len(counts), incidence.shape[1]))
+    for a, b in itertools.product(range(len(incidence)), repeat=2):
+        inside = incidence[b] <= incidence[a]
+        if a == b or inside.all() and incidence[b].any():
+            rest = incidence[a] & ~incidence[b] if a != b else incidence[a]
+            zero = counts[:, b] == counts[:, a] if a != b else counts[:, a] == 0
+            start[np.ix_(zero, rest)] = 0.0
+    return start
 
 
 def _exact(
