@@ -17,7 +17,6 @@ is infeasible, on the whole table of the date.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import duckdb
@@ -58,6 +57,21 @@ class _Table:
     by_area: list[np.ndarray]
     matrix: sparse.csc_matrix  # relations x cells
     row_nnz: np.ndarray
+    model: _Model | None = None  # the last LP, kept for a warm start
+
+
+@dataclass
+class _Model:
+    """An LP on a sub-table, kept in HiGHS: the next cell of the same sub-table changes
+    only bounds and costs, and the dual simplex starts from the last basis."""
+
+    key: int  # the sub-table's top area (-1: the whole table)
+    columns: np.ndarray
+    fixed: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    free: np.ndarray  # columns whose cost is 0 in the solver
+    solver: highspy.Highs
 
 
 def protect_date(
@@ -69,7 +83,8 @@ def protect_date(
     table = _load(con, ref_date, cells)
     sensitive = np.flatnonzero(np.asarray(cells["sensitive"], dtype=bool))
     rank = np.asarray(cells["rank"])
-    order = sensitive[np.lexsort((table.n[sensitive], -rank[sensitive]))]
+    first = np.array([_subtables(table, int(c))[0] for c in sensitive], dtype=np.int64)
+    order = sensitive[np.lexsort((table.n[sensitive], first, -rank[sensitive]))]
     up, down = np.asarray(cells["up"], dtype=float), np.asarray(cells["down"], dtype=float)
     secondary, lps, unprotected = [], 0, 0
     for s in order:
@@ -131,28 +146,28 @@ def _protect(table: _Table, cell: int, move: float) -> tuple[np.ndarray | None, 
     """The cells a cheapest protecting deviation moves (None: no deviation exists), and the
     number of LPs solved: sub-tables of ever higher ancestors, then the whole table."""
     solved = 0
-    for columns in _subtables(table, cell):
+    for key in _subtables(table, cell):
         solved += 1
-        moved = _solve(table, columns, cell, move)
+        moved = _solve(table, key, cell, move)
         if moved is not None:
             return moved, solved
     return None, solved
 
 
-def _subtables(table: _Table, cell: int) -> Iterator[np.ndarray]:
-    """Cells below the ancestor UP_LEVELS up (or the highest below the root), then below
-    each higher ancestor short of the root, then the whole table."""
+def _subtables(table: _Table, cell: int) -> list[int]:
+    """The ancestor UP_LEVELS up (or the highest below the root), each higher ancestor
+    short of the root, then -1 (the whole table)."""
     ladder, top = [], table.area[cell]
     while table.parent[top] >= 0 and table.parent[table.parent[top]] >= 0:
         top = table.parent[top]
-        ladder.append(top)
-    for ancestor in ladder[min(UP_LEVELS, len(ladder)) - 1 :]:
-        yield _below(table, ancestor)
-    yield np.arange(len(table.n))
+        ladder.append(int(top))
+    return [*ladder[min(UP_LEVELS, len(ladder)) - 1 :], -1]
 
 
 def _below(table: _Table, top: int) -> np.ndarray:
-    """Cells of the area ``top`` and of every area below it."""
+    """Cells of the area ``top`` and of every area below it (-1: every cell)."""
+    if top < 0:
+        return np.arange(len(table.n))
     areas, frontier = [top], [top]
     while frontier:
         frontier = list(np.flatnonzero(np.isin(table.parent, frontier)))
@@ -160,8 +175,12 @@ def _below(table: _Table, top: int) -> np.ndarray:
     return np.sort(np.concatenate([table.by_area[a] for a in areas]))
 
 
-def _solve(table: _Table, columns: np.ndarray, cell: int, move: float) -> np.ndarray | None:
-    """Solve the protection LP on ``columns``; the moved cells (indices into the table)."""
+def _model(table: _Table, key: int) -> _Model:
+    """The LP of a sub-table: relations inside it; cells in a relation that leaves it are
+    held at zero deviation; columns y+ then y- of its cells."""
+    if table.model is not None and table.model.key == key:
+        return table.model
+    columns = _below(table, key)
     sub = table.matrix[:, columns]
     inside = np.diff(sub.tocsr().indptr)
     partial = (inside > 0) & (inside < table.row_nnz)
@@ -171,29 +190,48 @@ def _solve(table: _Table, columns: np.ndarray, cell: int, move: float) -> np.nda
     upper = np.concatenate([np.full(size, np.inf), table.cap[columns]])
     upper[np.concatenate([fixed, fixed])] = 0.0
     lower = np.zeros(2 * size)
-    at = int(np.searchsorted(columns, cell))
-    if fixed[at]:
-        return None
-    lower[at] = upper[at] = max(move, 0.0)
-    lower[at + size] = upper[at + size] = max(-move, 0.0)
     cost = np.concatenate([table.weight[columns], table.weight[columns]])
-    values = solve_lp(sparse.hstack([block, -block], format="csc"), cost, lower, upper)
+    solver = highs(sparse.hstack([block, -block], format="csc"), cost, lower, upper)
+    free = table.weight[columns] == 0
+    table.model = _Model(key, columns, fixed, lower, upper, free, solver)
+    return table.model
+
+
+def _solve(table: _Table, key: int, cell: int, move: float) -> np.ndarray | None:
+    """Solve the protection LP of ``cell`` on a sub-table; the moved cells (table indices)."""
+    model = _model(table, key)
+    size = len(model.columns)
+    at = int(np.searchsorted(model.columns, cell))
+    if model.fixed[at]:
+        return None
+    newly = np.flatnonzero((table.weight[model.columns] == 0) & ~model.free)
+    if len(newly):
+        both = np.concatenate([newly, newly + size]).astype(np.int32)
+        model.solver.changeColsCost(len(both), both, np.zeros(len(both)))
+        model.free[newly] = True
+    pair = np.array([at, at + size], dtype=np.int32)
+    value = np.array([max(move, 0.0), max(-move, 0.0)])
+    model.solver.changeColsBounds(2, pair, value, value)
+    model.solver.run()
+    optimal = model.solver.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    values = np.asarray(model.solver.getSolution().col_value) if optimal else None
+    model.solver.changeColsBounds(2, pair, model.lower[pair], model.upper[pair])
     if values is None:
         return None
     deviation = values[:size] + values[size:]
-    return columns[deviation > MOVED]
+    return model.columns[deviation > MOVED]
 
 
-def solve_lp(
+def highs(
     matrix: sparse.csc_matrix,
     cost: np.ndarray,
     lower: np.ndarray,
     upper: np.ndarray,
     row_lower: np.ndarray | None = None,
     row_upper: np.ndarray | None = None,
-) -> np.ndarray | None:
-    """min cost·x, row_lower <= matrix·x <= row_upper (default = 0), lower <= x <= upper,
-    with HiGHS (one thread, no presolve: the LPs are small); None unless optimal."""
+) -> highspy.Highs:
+    """HiGHS holding min cost·x, row_lower <= matrix·x <= row_upper (default = 0),
+    lower <= x <= upper (one thread, no presolve: the LPs are small and warm-started)."""
     rows, cols = matrix.shape
     solver = highspy.Highs()
     solver.setOptionValue("output_flag", False)
@@ -209,6 +247,12 @@ def solve_lp(
         matrix.indptr.astype(np.int32), matrix.indices.astype(np.int32),
         matrix.data.astype(np.float64), np.zeros(cols, dtype=np.int32),
     )  # fmt: skip
+    return solver
+
+
+def solve_lp(matrix: sparse.csc_matrix, cost: np.ndarray, *bounds: np.ndarray) -> np.ndarray | None:
+    """Solve the LP of :func:`highs`; the optimal x, or None."""
+    solver = highs(matrix, cost, *bounds)
     solver.run()
     if solver.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None
