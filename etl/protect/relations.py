@@ -30,6 +30,7 @@ import numpy as np
 
 from etl.indicators.spec import DOMAINS, Catalogue
 
+SAMPLE = 2000  # cells on which candidate identities are tried before the full check
 MAX_PARTITIONS = 64  # per outer term: enough for every catalogue seen; bounds the search
 
 
@@ -151,19 +152,23 @@ def verified_partitions(
     wide = _wide(con, terms)
     if wide.size == 0:
         return []
+    sample = wide[: min(len(wide), SAMPLE)]
+    nonzero = np.nansum(np.abs(wide), axis=0) > 0
     found = []
     for i, j in itertools.combinations(range(len(terms)), 2):
         if not catalogue.disjoint(_key(terms[i]), _key(terms[j])):
             continue
-        total = wide[:, i] + wide[:, j]
-        known = ~np.isnan(total)
-        for o, outer in enumerate(terms):
-            column = wide[known, o]
-            if o in (i, j) or not np.nansum(column):
-                continue
-            if np.all(np.isnan(column) | (column == total[known])):
-                found.append((outer, tuple(sorted((terms[i], terms[j])))))
+        candidates = nonzero & _equal(sample, sample[:, i] + sample[:, j])
+        candidates[[i, j]] = False
+        for o in np.flatnonzero(candidates):
+            if _equal(wide[:, [o]], wide[:, i] + wide[:, j])[0]:
+                found.append((terms[o], tuple(sorted((terms[i], terms[j])))))
     return found
+
+
+def _equal(columns: np.ndarray, total: np.ndarray) -> np.ndarray:
+    """Per column: equal to ``total`` wherever both are known."""
+    return np.all((columns == total[:, None]) | np.isnan(columns) | np.isnan(total)[:, None], 0)
 
 
 def _wide(con: duckdb.DuckDBPyConnection, terms: list[str]) -> np.ndarray:

@@ -3,24 +3,35 @@
 Input (TEMP tables on the connection): ``term_counts`` (every term of every area of every
 level and date), ``terms`` (additive or not), ``indicator_terms`` (the published share
 pairs); persistent ``areas`` (hierarchy by ``parent_id`` per vintage) and ``levels``.
-Output: TEMP ``protected_counts`` (the rows of ``term_counts``; a suppressed cell has
-``n`` NULL and flag 'suppressed') and TEMP ``protection`` (one row per protected cell).
+Output: TEMP ``protected_counts`` (the rows of ``term_counts``, same columns; a suppressed
+cell has ``n`` NULL and flag 'suppressed'; non-additive terms and flagged cells unchanged)
+and TEMP ``protection(ref_date, area_id, level, term, n, status, rule)``, one row per
+protected cell: 'primary' with its rule, or 'secondary'. A sensitive difference of two
+nested terms (rule complement, or group_disclosure of a 100 % share) is not published
+itself; its row names it ``outer-inner`` (e.g. ``total-foreigners``) and it has no row in
+``protected_counts``.
 
 1. Primary rules (set-based SQL, :data:`PRIMARY_SQL`): min_count, complement (the
    difference of a nested pair of terms is an unpublished *virtual* cell), min_denominator,
    group_disclosure, min_area_population (etl/profile.py ``Disclosure``).
 2. Linear relations per date (:data:`RELATIONS_SQL`): parent = sum of children for every
-   term; within an area the partitions and nested pairs of :mod:`etl.protect.relations`.
+   term; within an area the partitions and nested pairs of :mod:`etl.protect.relations`
+   (from the group filters, plus two-part identities that hold throughout the data); and
+   in every finest area each term = sum of its non-negative *regions* (the cells of the
+   terms' Venn diagram, :mod:`etl.protect.regions`): what an attacker who reasons about
+   persons knows (e.g. total ≥ under_18 + age_65_plus), which pairwise relations miss.
 3. Secondary suppression by the attacker LP of Kelly, Golden & Assad (1992, "Cell
    suppression: disclosure protection for sensitive tabular data", Networks 22:397-417)
    in the per-cell form of Fischetti & Salazar-González (1999, Math. Programming 84:
    283-312): for each sensitive cell and direction a feasible *deviation* of the table
-   (every relation keeps holding, no cell turns negative) moves the cell by exactly the
-   protection interval p (down: by min(p, v)); the LP minimises the cost of the cells it
-   moves, and every moved published cell is suppressed. The deviated table agrees with
-   every published cell, so the attacker cannot exclude it: the cell's feasible range
-   reaches v + p and max(0, v - p). Later suppressions only widen ranges, so cells
-   protected earlier stay protected. Solved with HiGHS (Huangfu & Hall 2018).
+   (every relation keeps holding, no cell or region turns negative) moves the cell by
+   exactly the protection interval p (down: by min(p, v)); the LP minimises the cost of
+   the cells it moves, and every moved published cell is suppressed. The deviated table
+   agrees with every published cell, so the attacker cannot exclude it: the cell's
+   feasible range reaches v + p and max(0, v - p). Later suppressions only widen ranges,
+   so cells protected earlier stay protected. Cells are taken finest level first; each LP
+   is solved on the sub-table below the ancestor two levels up (:mod:`etl.protect.lp`),
+   then higher, then on the whole date. Solved with HiGHS (Huangfu & Hall 2018).
 
 Cost of moving a published, not yet suppressed cell c (per unit of deviation):
 ``w_c = (1 + ln(1 + n_c)) * (1 + finest_rank - rank_c)``: small cells are cheap (the

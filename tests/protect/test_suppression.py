@@ -22,7 +22,12 @@ from scipy.optimize import linprog
 from etl.indicators.engine import write_indicator_terms
 from etl.indicators.spec import Catalogue
 from etl.profile import Disclosure
-from etl.protect.relations import term_relations, verified_partitions
+from etl.protect.relations import (
+    empty_regions,
+    term_regions,
+    term_relations,
+    verified_partitions,
+)
 from etl.protect.suppression import suppress
 
 DATE = dt.date(2024, 12, 31)
@@ -34,6 +39,7 @@ GROUPS = {
     "foreigners": {"citizenship": "auslaendisch"},
     "under_18": {"age_group": UNDER_18},
     "adults": {"age_group": ADULTS},
+    "age_65_plus": {"age_group": ["65-79", "80+"]},
     "male": {"sex": "m"},
     "migration_background": {"migration_background": "mit"},
     "germans_with_migration_background": {
@@ -83,10 +89,9 @@ def tables(
         "CREATE TEMP TABLE IF NOT EXISTS term_counts (ref_date DATE, area_id VARCHAR, "
         "level VARCHAR, vintage VARCHAR, term VARCHAR, n DOUBLE, flag VARCHAR)"
     )
-    con.executemany(
-        "INSERT INTO term_counts VALUES (?, ?, ?, 'v1', ?, ?, NULL)",
-        [(date, a, names[depth[a]], t, n) for (a, t), n in counts.items()],
-    )
+    rows = [(date, a, names[depth[a]], t, n) for (a, t), n in counts.items()]
+    if rows:
+        con.executemany("INSERT INTO term_counts VALUES (?, ?, ?, 'v1', ?, ?, NULL)", rows)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE terms AS "
         "SELECT DISTINCT term, true AS additive FROM term_counts"
@@ -144,6 +149,46 @@ def test_verified_partition_found_in_data_only_where_it_holds():
     assert found == [("migration_background", ("foreigners", "germans_with_migration_background"))]
     con.execute("UPDATE term_counts SET n = 8 WHERE term = 'migration_background'")
     assert verified_partitions(con, catalogue(), terms) == []
+
+
+def test_regions_are_the_venn_cells_of_the_terms():
+    terms = ["foreigners", "total", "under_18"]
+    assert set(term_regions(catalogue(), terms)) == {
+        ("foreigners", "total", "under_18"),
+        ("foreigners", "total"),
+        ("total", "under_18"),
+        ("total",),
+    }
+
+
+def test_identity_of_the_data_empties_regions():
+    terms = ["foreigners", "germans_with_migration_background", "migration_background"]
+    regions = term_regions(catalogue(), terms)
+    identity = [("migration_background", ("foreigners", "germans_with_migration_background"))]
+    # foreigners without migration background: in 'foreigners' only
+    assert empty_regions(regions, identity) == {("foreigners",)}
+
+
+def test_person_level_bound_is_respected():
+    # total 53 = under_18 2 + age_65_plus 50 + (18-64: 1, not published). Pairwise, moving
+    # under_18 up by 3 needs nothing (total - under_18 is not published), but a person
+    # count cannot go negative: under_18 <= total - age_65_plus = 3. So age_65_plus
+    # (w = 1 + ln 51) or total (1 + ln 54) must go: age_65_plus
+    counts = {("A", "total"): 53.0, ("A", "under_18"): 2.0, ("A", "age_65_plus"): 50.0}
+    con = run(counts, min_count=3)
+    assert protection(con) == {
+        ("A", "under_18", "primary", "min_count"),
+        ("A", "age_65_plus", "secondary", "secondary"),
+    }
+
+
+def test_empty_input():
+    con = duckdb.connect()
+    tables(con, {}, {"A": None})
+    summary = suppress(con, catalogue(), Disclosure(min_count=3))
+    assert summary.cells == summary.primary == summary.secondary == 0
+    assert con.execute("SELECT count(*) FROM protected_counts").fetchone()[0] == 0
+    assert con.execute("SELECT count(*) FROM protection").fetchone()[0] == 0
 
 
 # --- primary rules -----------------------------------------------------------------------
