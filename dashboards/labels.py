@@ -5,8 +5,8 @@ One place for the rules that charts and tables share:
 * values in German format with their unit (``18,8 %``);
 * NULL values explained by their flag (``suppressed`` → "geheim gehalten", source symbols
   such as ``secret`` → "Zahlenwert unbekannt oder geheim zu halten", see :mod:`flags`);
-* **disclosure**: numerator and denominator of a suppressed value are never shown, even if
-  the warehouse holds them;
+* counts (numerator, denominator) as the read path hands them out: the publication rules
+  (nothing of a suppressed value) are applied there (:mod:`dashboards.data.snapshot`);
 * series labels for time series (area name, or level and number of units for
   segregation indices).
 """
@@ -18,8 +18,6 @@ import pandas as pd
 from dashboards import flags, formatting
 from dashboards.data.catalogue import Indicator
 from dashboards.i18n import t
-
-SUPPRESSED = "suppressed"
 
 
 def flag_label(flag: str | None, lang: str) -> str:
@@ -46,15 +44,6 @@ def value_text(
     return text
 
 
-def disclosed_counts(
-    numerator: float | None, denominator: float | None, flag: str | None
-) -> tuple[float | None, float | None]:
-    """Numerator and denominator that may be published (none for suppressed values)."""
-    if flag == SUPPRESSED:
-        return None, None
-    return numerator, denominator
-
-
 def count_labels(indicator: Indicator, lang: str) -> tuple[str, str] | None:
     """Labels of numerator and denominator; None where they add nothing to the value.
 
@@ -75,7 +64,7 @@ def count_lines(row: dict, indicator: Indicator, lang: str) -> list[str]:
     names = count_labels(indicator, lang)
     if names is None:
         return []
-    counts = disclosed_counts(row["numerator"], row["denominator"], row["flag"])
+    counts = row["numerator"], row["denominator"]
     return [
         f"{name}: {formatting.format_count(count)}"
         for name, count in zip(names, counts, strict=True)

@@ -23,9 +23,7 @@ def _value(row: dict, prefix: str, indicator: Indicator, lang: str) -> tables.Ce
 
 
 def _counts(row: dict, indicator: Indicator, lang: str) -> dict[str, tables.Cell]:
-    numerator, denominator = labels.disclosed_counts(
-        row["numerator"], row["denominator"], row["flag"]
-    )
+    numerator, denominator = row["numerator"], row["denominator"]
     if labels.count_labels(indicator, lang) is None:
         numerator = denominator = None
     return {

@@ -263,9 +263,7 @@ def data_table(
 
 # --- table builders ----------------------------------------------------------------------
 def _value_cells(row: dict, indicator: Indicator, lang: str) -> dict[str, Cell]:
-    numerator, denominator = labels.disclosed_counts(
-        row["numerator"], row["denominator"], row["flag"]
-    )
+    numerator, denominator = row["numerator"], row["denominator"]
     value = row["value"]
     return {
         "value": (labels.value_text(value, None, indicator, lang), value),

@@ -24,9 +24,10 @@ import plotly.graph_objects as go
 
 from dashboards import formatting, labels
 from dashboards.data import catalogue, queries
-from dashboards.data import compare as comparison
+from dashboards.data import compare as compare_data
 from dashboards.data.catalogue import Indicator
 from dashboards.data.queries import Warehouse
+from dashboards.export import map as map_export
 from dashboards.export import render as export
 from dashboards.export import tables as export_tables
 from dashboards.export.render import Chart, ExportError
@@ -44,7 +45,7 @@ SLOPE_PLOT_PX, BARS_PLOT_PX = 420, 280
 @dataclass(frozen=True)
 class ChangeSelection:
     """The change of an indicator from ``dates[0]`` to ``dates[1]`` on a level: the areas'
-    and the city's :func:`comparison.change_frame`, the number of areas of date A that
+    and the city's :func:`compare_data.change_frame`, the number of areas of date A that
     no longer exist, and whether the indicator's definition differs between the dates."""
 
     indicator: Indicator
@@ -96,7 +97,7 @@ def change_selection(
     indicator = catalogue.indicators(wh, lang)[indicator_id]
     frame, series_break = _change_frame(wh, indicator_id, level, dates)
     city, _ = _change_frame(wh, indicator_id, catalogue.city(wh).level, dates)
-    gone = comparison.dissolved(*(queries.area_versions(wh, level, d) for d in dates))
+    gone = compare_data.dissolved(*(queries.area_versions(wh, level, d) for d in dates))
     level_label = catalogue.levels(wh, lang)[level].label
     return ChangeSelection(
         indicator, level, level_label, dates, frame, city, gone, series_break, lang
@@ -106,11 +107,11 @@ def change_selection(
 def _change_frame(
     wh: Warehouse, indicator_id: str, level: str, dates: tuple[str, str]
 ) -> tuple[pd.DataFrame, bool]:
-    """:func:`comparison.change_frame` and whether the definition ids differ by date."""
+    """:func:`compare_data.change_frame` and whether the definition ids differ by date."""
     values = [queries.area_values(wh, (indicator_id,), d, level) for d in dates]
     versions = [queries.area_versions(wh, level, d) for d in dates]
     before, after = (set(v["definition_id"].dropna()) for v in values)
-    return comparison.change_frame(*values, *versions), bool(before and after and before != after)
+    return compare_data.change_frame(*values, *versions), bool(before and after and before != after)
 
 
 def change_stem(change: ChangeSelection, kind: str) -> str:
@@ -125,11 +126,11 @@ def _status_items(flags: pd.Series, lang: str) -> str:
         t(
             "compare.legend.item",
             lang,
-            label=comparison.status_label(flag, lang),
+            label=compare_data.status_label(flag, lang),
             n=n,
-            explain=comparison.status_explanation(flag, lang),
+            explain=compare_data.status_explanation(flag, lang),
         )
-        for flag, n in comparison.status_counts(flags)
+        for flag, n in compare_data.status_counts(flags)
     )
 
 
@@ -155,7 +156,7 @@ def change_notes(change: ChangeSelection, drawn: pd.DataFrame, on_map: bool) -> 
         notes.append(t(key, lang, items=_status_items(missing["flag"], lang)))
     flagged = drawn.loc[drawn["status"] == "flagged", "flag"]
     if on_map:
-        notes += export.map_notes({}, dict(comparison.status_counts(flagged)), lang)
+        notes += map_export.map_notes({}, dict(compare_data.status_counts(flagged)), lang)
     else:
         city = change.city
         notes += export.flag_notes([*flagged, *city["flag_a"], *city["flag_b"]], lang)
@@ -164,8 +165,8 @@ def change_notes(change: ChangeSelection, drawn: pd.DataFrame, on_map: bool) -> 
 
 def _map_legend(fig: go.Figure, drawn: pd.DataFrame, lang: str) -> None:
     """Legend entries of the areas without a comparable change, with their number."""
-    counts = comparison.status_counts(drawn.loc[~drawn["status"].isin(COMPARABLE), "flag"])
-    by_name = {comparison.status_label(flag, lang): n for flag, n in counts}
+    counts = compare_data.status_counts(drawn.loc[~drawn["status"].isin(COMPARABLE), "flag"])
+    by_name = {compare_data.status_label(flag, lang): n for flag, n in counts}
     for trace in fig.data:
         if trace.type == "scattergeo":  # the symbol of a reason (its fill has no entry)
             trace.update(showlegend=True, name=f"{trace.name} ({by_name[trace.name]})")
@@ -222,13 +223,13 @@ def _dated_rows(
 
 def table_notes(change: ChangeSelection, lang: str) -> tuple[str, ...]:
     """How the change column is computed, the areas with other boundaries, common notes."""
-    unit = comparison.change_unit(change.indicator, lang)
+    unit = compare_data.change_unit(change.indicator, lang)
     notes = [t("compare.export.change_note", lang, unit=unit)]
-    redrawn = change.frame[change.frame["status"] == comparison.BOUNDARY]
+    redrawn = change.frame[change.frame["status"] == compare_data.BOUNDARY]
     if not redrawn.empty:
         pairs = zip(redrawn["name"], redrawn["area_id"], strict=True)
         names = ", ".join(f"{name} ({area_id})" for name, area_id in pairs)
-        explain = comparison.status_explanation(comparison.BOUNDARY, lang)
+        explain = compare_data.status_explanation(compare_data.BOUNDARY, lang)
         notes.append(t("compare.export.boundary_rows", lang, areas=names, explain=explain))
     return (*notes, *common_notes(change, lang))
 
@@ -253,7 +254,7 @@ def change_table(
         ],
         ignore_index=True,
     )
-    unit = comparison.change_unit(change.indicator, lang)
+    unit = compare_data.change_unit(change.indicator, lang)
     extra = (ExtraColumn("change", t("compare.col.change", lang, unit=unit)),)
     columns = [*export_tables.ROW_COLUMNS, "change"]
     notes = table_notes(change, lang)

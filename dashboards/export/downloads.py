@@ -15,11 +15,14 @@ import dash
 from dash import dcc
 
 from dashboards.data.queries import Warehouse
-from dashboards.export import compare as cmpexport
-from dashboards.export import profile as profexport
+from dashboards.export import compare as compare_export
+from dashboards.export import data as data_export
+from dashboards.export import map as map_export
+from dashboards.export import profile as profile_export
 from dashboards.export import render as export
-from dashboards.export import segregation as segexport
+from dashboards.export import segregation as segregation_export
 from dashboards.export import tables as export_tables
+from dashboards.export import trends as trends_export
 from dashboards.export.formats import FORMATS
 from dashboards.figures import classify
 
@@ -68,8 +71,8 @@ def map_download(
         wh,
         fmt,
         lang,
-        lambda: export.map_chart(wh, indicator_id, ref_date, level, lang, method=method),
-        lambda: export_tables.map_table(wh, [indicator_id], ref_date, level, lang),
+        lambda: map_export.map_chart(wh, indicator_id, ref_date, level, lang, method=method),
+        lambda: map_export.map_table(wh, [indicator_id], ref_date, level, lang),
     )
 
 
@@ -82,8 +85,8 @@ def trend_download(
         wh,
         fmt,
         lang,
-        lambda: export.trend_chart(wh, indicator_id, area_ids, lang),
-        lambda: export_tables.trend_table(wh, indicator_id, area_ids, lang),
+        lambda: trends_export.trend_chart(wh, indicator_id, area_ids, lang),
+        lambda: trends_export.trend_table(wh, indicator_id, area_ids, lang),
     )
 
 
@@ -94,8 +97,8 @@ def segregation_index_download(wh: Warehouse, indicator_id: str, fmt: str, lang:
         wh,
         fmt,
         lang,
-        lambda: segexport.index_chart(wh, indicator_id, lang),
-        lambda: segexport.index_table(wh, indicator_id, lang),
+        lambda: segregation_export.index_chart(wh, indicator_id, lang),
+        lambda: segregation_export.index_table(wh, indicator_id, lang),
     )
 
 
@@ -108,8 +111,8 @@ def segregation_curve_download(
         wh,
         fmt,
         lang,
-        lambda: segexport.curve_chart(wh, group_id, level, ref_date, lang),
-        lambda: segexport.curve_table(wh, group_id, level, ref_date, lang),
+        lambda: segregation_export.curve_chart(wh, group_id, level, ref_date, lang),
+        lambda: segregation_export.curve_table(wh, group_id, level, ref_date, lang),
     )
 
 
@@ -122,8 +125,8 @@ def profile_dots_download(
         wh,
         fmt,
         lang,
-        lambda: profexport.dots_chart(wh, area_id, ref_date, lang),
-        lambda: profexport.dots_table(wh, area_id, ref_date, lang),
+        lambda: profile_export.dots_chart(wh, area_id, ref_date, lang),
+        lambda: profile_export.dots_table(wh, area_id, ref_date, lang),
     )
 
 
@@ -136,8 +139,8 @@ def profile_multiples_download(
         wh,
         fmt,
         lang,
-        lambda: profexport.multiples_chart(wh, area_id, ref_date, lang),
-        lambda: profexport.multiples_table(wh, area_id, ref_date, lang),
+        lambda: profile_export.multiples_chart(wh, area_id, ref_date, lang),
+        lambda: profile_export.multiples_table(wh, area_id, ref_date, lang),
     )
 
 
@@ -145,7 +148,7 @@ def compare_map_download(
     wh: Warehouse, indicator_id: str, level: str, dates: tuple[str, str], fmt: str, lang: str
 ) -> Download:
     """The change map between two dates (in time order) or the change table (Vergleich)."""
-    chart = cmpexport.map_chart
+    chart = compare_export.map_chart
     return _change_download(wh, indicator_id, level, dates, fmt, lang, chart, export.MAP_KIND)
 
 
@@ -153,8 +156,10 @@ def compare_slope_download(
     wh: Warehouse, indicator_id: str, level: str, dates: tuple[str, str], fmt: str, lang: str
 ) -> Download:
     """The slope chart between two dates (in time order) or the change table (Vergleich)."""
-    chart = cmpexport.slope_chart
-    return _change_download(wh, indicator_id, level, dates, fmt, lang, chart, cmpexport.SLOPE_KIND)
+    chart = compare_export.slope_chart
+    return _change_download(
+        wh, indicator_id, level, dates, fmt, lang, chart, compare_export.SLOPE_KIND
+    )
 
 
 def _change_download(wh, indicator_id, level, dates, fmt, lang, chart, kind) -> Download:
@@ -164,7 +169,7 @@ def _change_download(wh, indicator_id, level, dates, fmt, lang, chart, kind) -> 
         fmt,
         lang,
         lambda: chart(wh, indicator_id, level, dates, lang),
-        lambda: cmpexport.change_table(wh, indicator_id, level, dates, lang, kind),
+        lambda: compare_export.change_table(wh, indicator_id, level, dates, lang, kind),
     )
 
 
@@ -184,8 +189,8 @@ def compare_bars_download(
         wh,
         fmt,
         lang,
-        lambda: cmpexport.bars_chart(wh, indicator_id, level, areas, dates, lang),
-        lambda: cmpexport.bars_table(wh, indicator_id, level, areas, dates, lang),
+        lambda: compare_export.bars_chart(wh, indicator_id, level, areas, dates, lang),
+        lambda: compare_export.bars_table(wh, indicator_id, level, areas, dates, lang),
     )
 
 
@@ -200,7 +205,7 @@ def data_download(
 ) -> Download:
     """The filtered rows of the Daten page as csv or xlsx (with the metadata sheet); other
     formats raise :class:`render.ExportError`."""
-    table = export_tables.data_table(wh, indicator_ids, level, ref_dates, area_ids, lang)
+    table = data_export.data_table(wh, indicator_ids, level, ref_dates, area_ids, lang)
     return Download(export_tables.table_bytes(table, wh, fmt, lang), table.filename(fmt))
 
 

@@ -28,7 +28,7 @@ import plotly.graph_objects as go
 
 from dashboards import formatting
 from dashboards.data import catalogue
-from dashboards.data import profile as area_profile
+from dashboards.data import profile as profile_data
 from dashboards.data.catalogue import Area, Indicator
 from dashboards.data.profile import ProfileArea
 from dashboards.data.queries import Warehouse
@@ -37,7 +37,7 @@ from dashboards.export import tables as export_tables
 from dashboards.export.render import Chart, ExportError
 from dashboards.export.tables import ExportTable, ExtraColumn
 from dashboards.figures import common as figures
-from dashboards.figures import profile as proffig
+from dashboards.figures import profile as profile_figures
 from dashboards.i18n import t
 
 PROFILE_KIND = "profil"  # stable file-name words (any UI language)
@@ -84,13 +84,13 @@ class ProfileSelection:
 
     @cached_property
     def frame(self) -> pd.DataFrame:
-        """:func:`area_profile.profile_frame`: one row per indicator."""
-        return area_profile.profile_frame(self.warehouse, self.area, self.indicators, self.ref_date)
+        """:func:`profile_data.profile_frame`: one row per indicator."""
+        return profile_data.profile_frame(self.warehouse, self.area, self.indicators, self.ref_date)
 
     @cached_property
     def series(self) -> pd.DataFrame:
-        """:func:`area_profile.profile_series`: every date of area, parent and city."""
-        return area_profile.profile_series(self.warehouse, self.area, self.indicators)
+        """:func:`profile_data.profile_series`: every date of area, parent and city."""
+        return profile_data.profile_series(self.warehouse, self.area, self.indicators)
 
     @property
     def shares(self) -> pd.DataFrame:
@@ -109,13 +109,13 @@ class ProfileSelection:
 
     def dots_figure(self) -> go.Figure:
         """The page's dot plot (:func:`profile_figures.share_dots`)."""
-        return proffig.share_dots(
+        return profile_figures.share_dots(
             self.frame, self.by_id, self.area, self.city.name, self.ref_date, self.lang
         )
 
     def multiples_figure(self) -> go.Figure:
         """The page's small multiples (:func:`profile_figures.small_multiples`)."""
-        return proffig.small_multiples(
+        return profile_figures.small_multiples(
             self.series, self.indicators, self.area, self.city.name, self.lang
         )
 
@@ -126,11 +126,11 @@ def profile_selection(
     """The profile of ``area_id`` on ``ref_date``; None when that area is not valid then."""
     if not area_id or not ref_date:
         return None
-    choices = area_profile.area_choices(wh, ref_date, lang)
+    choices = profile_data.area_choices(wh, ref_date, lang)
     if area_id not in set(choices["area_id"]):
         return None
-    area = area_profile.resolve_area(wh, choices, area_id)
-    indicators = area_profile.profile_indicators(wh, lang)
+    area = profile_data.resolve_area(wh, choices, area_id)
+    indicators = profile_data.profile_indicators(wh, lang)
     return ProfileSelection(wh, area, catalogue.city(wh), indicators, ref_date, lang)
 
 
@@ -204,7 +204,7 @@ def _profile_rows(profile: ProfileSelection) -> pd.DataFrame:
     others = others.merge(frame[["indicator_id", "ref_date"]], on=["indicator_id", "ref_date"])
     rows = pd.concat([own, others.assign(name=others["label"])], ignore_index=True)
     position = {indicator_id: i for i, indicator_id in enumerate(frame["indicator_id"])}
-    roles = {role: i for i, role in enumerate(area_profile.ROLES)}
+    roles = {role: i for i, role in enumerate(profile_data.ROLES)}
     rows = rows.assign(_indicator=rows["indicator_id"].map(position), _role=rows["role"].map(roles))
     return rows.sort_values(["_indicator", "_role"], kind="stable").reset_index(drop=True)
 
@@ -307,7 +307,7 @@ def multiples_table(wh: Warehouse, area_id: str, ref_date: str, lang: str) -> Ex
     profile = _profile(wh, area_id, ref_date, lang)
     series = profile.series
     position = {i.indicator_id: n for n, i in enumerate(profile.indicators)}
-    roles = {role: i for i, role in enumerate(area_profile.ROLES)}
+    roles = {role: i for i, role in enumerate(profile_data.ROLES)}
     rows = series.assign(
         name=series["label"],
         _indicator=series["indicator_id"].map(position),

@@ -1,7 +1,7 @@
 """Print-ready charts: the dashboard's figures as PNG (300 dpi), SVG and PDF for reports.
 
-The same query and figure functions as the pages draw the chart (:mod:`dashboards.figures.common`);
-:func:`print_ready` then lays it out for a printed page:
+The same query and figure functions as the pages draw the chart (each page's
+``dashboards/export/<page>.py``); :func:`print_ready` then lays it out for a printed page:
 
 * **size**: 16 cm wide (the text width of an A4 page), i.e. 605 CSS px. SVG and PDF keep
   that size (PDF: 453,75 pt); PNG is rendered at ``300/96`` scale, so it is 1890 px wide
@@ -44,15 +44,10 @@ import plotly.graph_objects as go
 from choreographer.errors import ChannelClosedError
 from kaleido.errors import BrowserClosedError, BrowserFailedError, ChromeNotFoundError
 
-from dashboards import flags, formatting, labels
-from dashboards.data import catalogue, queries
-from dashboards.data.catalogue import Indicator
-from dashboards.data.queries import Warehouse
+from dashboards import flags, labels
 from dashboards.export.formats import IMAGE_FORMATS
 from dashboards.figures import classify
 from dashboards.figures import common as figures
-from dashboards.figures import map as map_figures
-from dashboards.figures import trends as trends_figures
 from dashboards.i18n import t
 from etl.errors import ImonError
 
@@ -92,94 +87,12 @@ class Chart:
         return f"{self.stem}.{fmt}"
 
 
-# --- charts ------------------------------------------------------------------------------
-def map_chart(
-    wh: Warehouse,
-    indicator_id: str,
-    ref_date: str,
-    level: str,
-    lang: str,
-    definition: bool = False,
-    method: str = classify.DEFAULT_METHOD,
-) -> Chart:
-    """The print-ready choropleth of an area indicator on ``ref_date`` at ``level``, in
-    classes by ``method`` (:data:`classify.METHODS`, as on the map page).
-
-    Areas without a value appear in the legend by flag (with their number); the
-    footnotes explain the flags. Raises :class:`ExportError` without boundaries.
-    """
-    check_method(method)
-    indicator = catalogue.indicators(wh, lang)[indicator_id]
-    level_label = catalogue.levels(wh, lang)[level].label
-    shapes = queries.geometries(wh, level, ref_date)
-    if shapes.empty:
-        date = formatting.format_date(ref_date)
-        raise ExportError(t("export.no_map", lang, level=level_label, date=date))
-    values = queries.area_values(wh, (indicator_id,), ref_date, level)
-    fig = map_figures.choropleth(
-        values, shapes, indicator, level_label, ref_date, lang, method=method
-    )
-    missing, outlined = flag_counts(values, shapes)
-    for trace in fig.data[1:]:  # one trace per flag of areas without a value
-        flag = next(f for f in missing if labels.flag_label(f, lang) == trace.name)
-        trace.update(showlegend=True, name=f"{trace.name} ({missing[flag]})")
-    fig.data[0].colorbar.update(thickness=12, len=0.9, tickfont={"size": TICK_PX})
-    notes = map_notes(missing, outlined, lang)
-    if definition:
-        notes.append(t("export.definition", lang, text=indicator.definition))
-    stem = file_stem(indicator_id, MAP_KIND, level, ref_date)
-    return Chart(print_ready(fig, notes, map_plot_height(fig), axis_px=6), stem)
-
-
 def check_method(method: str) -> str:
     """``method`` if it is a map classification, else :class:`ExportError`."""
     if method not in classify.METHODS:
         known = ", ".join(classify.METHODS)
         raise ExportError(f"unknown classification '{method}' (known: {known})")
     return method
-
-
-def trend_chart(
-    wh: Warehouse,
-    indicator_id: str,
-    area_ids: Sequence[str],
-    lang: str,
-    definition: bool = False,
-) -> Chart:
-    """The print-ready time series: the city plus ``area_ids`` (area indicators) or the
-    city's index per unit level (segregation indices; ``area_ids`` is ignored)."""
-    indicator = catalogue.indicators(wh, lang)[indicator_id]
-    city = catalogue.city(wh)
-    areas = series_areas(indicator, city.area_id, area_ids)
-    frame = queries.series(wh, indicator_id, tuple(areas))
-    if frame.empty:
-        raise ExportError(t("chart.no_data", lang) + f" ({indicator_id})")
-    level_labels = {k: lvl.label for k, lvl in catalogue.levels(wh, lang).items()}
-    frame = labels.series_labels(frame, indicator, level_labels, lang)
-    city_id = None if indicator.is_segregation else city.area_id
-    fig = trends_figures.trend(frame, indicator, lang, city_id=city_id)
-    # the unit is in the subtitle: no axis title, so the plot keeps its width
-    fig.update_layout(margin={"l": TREND_LEFT_PX}, yaxis_title_text=None)
-    notes = trend_notes(frame, indicator, lang)
-    if definition:
-        notes.append(t("export.definition", lang, text=indicator.definition))
-    stem = trend_stem(indicator, areas)
-    return Chart(print_ready(fig, notes, TREND_PLOT_PX, axis_px=34), stem)
-
-
-def series_areas(indicator: Indicator, city_id: str, area_ids: Sequence[str]) -> list[str]:
-    """The areas of a time series: the city plus ``area_ids``; for segregation indices the
-    city alone (its index per unit level)."""
-    if indicator.is_segregation:
-        return [city_id]
-    return [city_id, *(a for a in area_ids if a != city_id)]
-
-
-def trend_stem(indicator: Indicator, areas: Sequence[str]) -> str:
-    """``foreigner_share_zeitreihe_00-22`` (up to 5 area codes); segregation indices:
-    ``…_zeitreihe_ebenen``."""
-    suffix = "ebenen" if indicator.is_segregation else "-".join(areas[:5])
-    return file_stem(indicator.indicator_id, TREND_KIND, suffix)
 
 
 def file_stem(*parts: str) -> str:
@@ -210,22 +123,6 @@ def _items(flag_ids: Sequence[str], lang: str, counts: dict | None = None) -> st
         label = labels.flag_label(flag, lang) + (f" ({counts[flag]})" if counts else "")
         parts.append(t("table.note_item", lang, label=label, explain=flags.explanation(flag, lang)))
     return "; ".join(parts)
-
-
-def map_notes(missing: dict[str, int], outlined: dict[str, int], lang: str) -> list[str]:
-    """Footnotes of a map: what the neutral fills and the dark outlines mean."""
-    notes = []
-    if missing:
-        notes.append(t("export.map_null", lang, items=_items(list(missing), lang, missing)))
-    if outlined:
-        notes.append(t("export.map_outlined", lang, items=_items(list(outlined), lang, outlined)))
-    return notes
-
-
-def trend_notes(frame: pd.DataFrame, indicator: Indicator, lang: str) -> list[str]:
-    """Footnotes of a time series: units of segregation indices, flags, series breaks."""
-    notes = [t("trends.segregation_note", lang)] if indicator.is_segregation else []
-    return [*notes, *flag_notes(frame["flag"], lang), *break_notes(frame, lang)]
 
 
 def flag_notes(values: Iterable[object], lang: str) -> list[str]:

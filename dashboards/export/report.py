@@ -31,9 +31,11 @@ from dashboards.data import catalogue, queries
 from dashboards.data.catalogue import Indicator
 from dashboards.data.queries import Warehouse
 from dashboards.data.values import validate_request
+from dashboards.export import map as map_export
 from dashboards.export import render as export
-from dashboards.export import segregation as segexport
+from dashboards.export import segregation as segregation_export
 from dashboards.export import tables as export_tables
+from dashboards.export import trends as trends_export
 from dashboards.export.formats import FORMATS
 from dashboards.figures import classify
 from etl.errors import ImonError
@@ -139,7 +141,7 @@ def _plan_map(
     if catalogue.has_geometry(wh, level, ref_date):
         plan.charts.append(
             partial(
-                export.map_chart,
+                map_export.map_chart,
                 wh,
                 indicator.indicator_id,
                 ref_date,
@@ -155,7 +157,7 @@ def _plan_map(
             f"no map of '{indicator.indicator_id}' (its table is written)."
         )
     plan.tables.append(
-        export_tables.map_table(wh, [indicator.indicator_id], ref_date, level, request.lang)
+        map_export.map_table(wh, [indicator.indicator_id], ref_date, level, request.lang)
     )
 
 
@@ -165,15 +167,22 @@ def _plan_trend(
     """The time series of the area (with the city) or of a segregation index per level."""
     if indicator.is_segregation:
         index_id, lang = indicator.indicator_id, request.lang
-        plan.charts.append(partial(segexport.index_chart, wh, index_id, lang, request.definition))
-        plan.tables.append(segexport.index_table(wh, index_id, lang))
+        plan.charts.append(
+            partial(segregation_export.index_chart, wh, index_id, lang, request.definition)
+        )
+        plan.tables.append(segregation_export.index_table(wh, index_id, lang))
         return
     plan.charts.append(
         partial(
-            export.trend_chart, wh, indicator.indicator_id, areas, request.lang, request.definition
+            trends_export.trend_chart,
+            wh,
+            indicator.indicator_id,
+            areas,
+            request.lang,
+            request.definition,
         )
     )
-    plan.tables.append(export_tables.trend_table(wh, indicator.indicator_id, areas, request.lang))
+    plan.tables.append(trends_export.trend_table(wh, indicator.indicator_id, areas, request.lang))
 
 
 def _write(

@@ -23,17 +23,18 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboards import formatting
-from dashboards.components import segregation as parts
+from dashboards.components import segregation as segregation_parts
 from dashboards.data import catalogue, queries
-from dashboards.data import segregation as segdata
+from dashboards.data import segregation as segregation_data
 from dashboards.data.catalogue import Indicator
 from dashboards.data.queries import Warehouse
 from dashboards.export import render as export
 from dashboards.export import tables as export_tables
+from dashboards.export import trends as trends_export
 from dashboards.export.render import Chart, ExportError
 from dashboards.export.tables import ExportTable, ExtraColumn
 from dashboards.figures import common as figures
-from dashboards.figures import segregation as segfig
+from dashboards.figures import segregation as segregation_figures
 from dashboards.i18n import t
 
 BENCHMARK_KIND = "zufallsverteilung"  # stable file-name words (any UI language)
@@ -50,7 +51,9 @@ def levels_frame(wh: Warehouse, indicator_id: str) -> pd.DataFrame:
     columns of :func:`segregation_figures.with_baseline`."""
     city = catalogue.city(wh).area_id
     series = queries.series(wh, indicator_id, (city,))
-    return segfig.with_baseline(series, segdata.random_baseline(wh, indicator_id, city))
+    return segregation_figures.with_baseline(
+        series, segregation_data.random_baseline(wh, indicator_id, city)
+    )
 
 
 def _level_labels(wh: Warehouse, lang: str) -> dict[str, str]:
@@ -60,14 +63,14 @@ def _level_labels(wh: Warehouse, lang: str) -> dict[str, str]:
 def index_notes(frame: pd.DataFrame, indicator: Indicator, lang: str) -> list[str]:
     """Footnotes of the index chart: units per level, flags, series breaks (as for any
     segregation time series) and what the dashed line and band mean."""
-    notes = export.trend_notes(frame.assign(series=frame["level"]), indicator, lang)
-    return [*notes, parts.benchmark_text(frame[frame["expected"].notna()], lang)]
+    notes = trends_export.trend_notes(frame.assign(series=frame["level"]), indicator, lang)
+    return [*notes, segregation_parts.benchmark_text(frame[frame["expected"].notna()], lang)]
 
 
 def index_stem(indicator: Indicator, frame: pd.DataFrame) -> str:
     """``segregation_is_foreigners_zeitreihe_ebenen_zufallsverteilung`` (without the last
     word when the warehouse has no random-allocation benchmark for the index)."""
-    stem = export.trend_stem(indicator, [])
+    stem = trends_export.trend_stem(indicator, [])
     return export.file_stem(stem, BENCHMARK_KIND) if frame["expected"].notna().any() else stem
 
 
@@ -94,7 +97,7 @@ def index_chart(wh: Warehouse, indicator_id: str, lang: str, definition: bool = 
     ``definition`` adds the indicator's definition to the footnotes."""
     indicator, frame = _index(wh, indicator_id, lang)
     labels = _level_labels(wh, lang)
-    fig = segfig.levels_over_time(frame, indicator, labels, lang, PRINT_PANELS_PER_ROW)
+    fig = segregation_figures.levels_over_time(frame, indicator, labels, lang, PRINT_PANELS_PER_ROW)
     _pad_dates(fig, sorted(frame["ref_date"].unique()))
     rows = math.ceil(frame["level"].nunique() / PRINT_PANELS_PER_ROW)
     notes = index_notes(frame, indicator, lang)
@@ -120,7 +123,7 @@ def index_table(wh: Warehouse, indicator_id: str, lang: str) -> ExportTable:
     rows = frame.assign(indicator_id=indicator_id)[columns].reset_index(drop=True)
     notes = (
         t("trends.segregation_note", lang),
-        parts.benchmark_text(frame[frame["expected"].notna()], lang),
+        segregation_parts.benchmark_text(frame[frame["expected"].notna()], lang),
     )
     title = t("seg.index_table_caption", lang, title=indicator.title)
     return ExportTable(rows, title, index_stem(indicator, frame), extra, notes)
@@ -144,15 +147,15 @@ class CurveSelection:
 
     @cached_property
     def points(self) -> pd.DataFrame:
-        return segfig.curve_points(self.values)
+        return segregation_figures.curve_points(self.values)
 
     @property
     def n_left_out(self) -> int:
-        return segfig.left_out(self.values, self.points)
+        return segregation_figures.left_out(self.values, self.points)
 
     def figure(self) -> go.Figure:
         """The page's figure (:func:`segregation_figures.segregation_curve`)."""
-        return segfig.segregation_curve(
+        return segregation_figures.segregation_curve(
             self.points,
             self.group_label,
             self.level_label,
@@ -182,7 +185,7 @@ def _drawable(wh: Warehouse, group_id: str, level: str, ref_date: str, lang: str
 
 def curve_notes(selection: CurveSelection, lang: str) -> list[str]:
     """Gini, IS, units used and left out, and how to read the curve."""
-    stats = segfig.curve_stats(selection.points, selection.n_left_out, lang)
+    stats = segregation_figures.curve_stats(selection.points, selection.n_left_out, lang)
     return [stats, t("seg.curve_note", lang)]
 
 

@@ -1,8 +1,7 @@
 """Table exports for reports: CSV for Excel and XLSX with a metadata sheet.
 
-Rows come from the dashboard's queries (:func:`queries.area_values` for a map's table,
-:func:`queries.series` for a time series, both for the Daten page's filtered table);
-disclosure rules are those of the pages:
+Rows come from the dashboard's read path (:mod:`dashboards.data`; the tables of each page
+are built in ``dashboards/export/<page>.py``), which applies the publication rules:
 numerator and denominator of a suppressed value are never written.
 
 **CSV** follows what German spreadsheet users and statistics offices expect when a file
@@ -46,7 +45,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from dashboards import flags, formatting, labels
-from dashboards.data import catalogue, queries
+from dashboards.data import catalogue
 from dashboards.data.catalogue import Indicator
 from dashboards.data.queries import Warehouse
 from dashboards.export import render as export
@@ -95,97 +94,6 @@ class ExportTable:
 
     def filename(self, fmt: str) -> str:
         return f"{self.stem}.{fmt}"
-
-
-# --- selections --------------------------------------------------------------------------
-def map_table(
-    wh: Warehouse, indicator_ids: Sequence[str], ref_date: str, level: str, lang: str
-) -> ExportTable:
-    """Values of the indicators for the areas of ``level`` on ``ref_date`` (a map's table)."""
-    rows = queries.area_values(wh, tuple(indicator_ids), ref_date, level)
-    rows = rows.assign(ref_date=ref_date, level=level, n_units=None)[ROW_COLUMNS]
-    indicators = catalogue.indicators(wh, lang)
-    titles = ", ".join(indicators[i].title for i in indicator_ids)
-    title = t(
-        "map.table_caption",
-        lang,
-        title=titles,
-        level=_level_labels(wh, lang)[level],
-        date=formatting.format_date(ref_date),
-    )
-    kind = "tabelle" if len(indicator_ids) > 1 else export.MAP_KIND
-    stem = export.file_stem(
-        "-".join(indicator_ids) if len(indicator_ids) < 4 else "indikatoren", kind, level, ref_date
-    )
-    return ExportTable(rows, title, stem)
-
-
-def trend_table(
-    wh: Warehouse, indicator_id: str, area_ids: Sequence[str], lang: str
-) -> ExportTable:
-    """A time series' rows: the city plus ``area_ids``, or the city per unit level
-    (segregation indices), every reference date."""
-    indicator = catalogue.indicators(wh, lang)[indicator_id]
-    areas = export.series_areas(indicator, catalogue.city(wh).area_id, area_ids)
-    rows = queries.series(wh, indicator_id, tuple(areas)).assign(indicator_id=indicator_id)
-    title = t("trends.table_caption", lang, title=indicator.title)
-    return ExportTable(rows[ROW_COLUMNS], title, export.trend_stem(indicator, areas))
-
-
-def data_table(
-    wh: Warehouse,
-    indicator_ids: Sequence[str],
-    level: str,
-    ref_dates: Sequence[str],
-    area_ids: Sequence[str],
-    lang: str,
-) -> ExportTable:
-    """The rows of the Daten page: the indicators on the reference dates for the areas of
-    ``level`` (``area_ids`` empty: all of them), ordered by indicator, date and area.
-
-    Segregation indices describe the whole city over the units of ``level``: their rows
-    (area = city, with ``n_units``) are kept whatever the area filter.
-    """
-    indicators = catalogue.indicators(wh, lang)
-    segregation = [i for i in indicator_ids if indicators[i].is_segregation]
-    by_area = [i for i in indicator_ids if not indicators[i].is_segregation]
-    frames = [
-        *(_area_rows(wh, by_area, level, d, area_ids) for d in ref_dates if by_area),
-        _segregation_rows(wh, segregation, level, ref_dates) if segregation else None,
-    ]
-    frames = [f for f in frames if f is not None and not f.empty]
-    rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=ROW_COLUMNS)
-    order = {indicator_id: i for i, indicator_id in enumerate(indicator_ids)}
-    rows = rows.assign(_order=rows["indicator_id"].map(order))
-    rows = rows.sort_values(["_order", "ref_date", "area_id"], kind="stable")
-    dates = sorted(ref_dates)
-    title = t(
-        "data.table_caption",
-        lang,
-        titles=", ".join(indicators[i].title for i in indicator_ids),
-        level=_level_labels(wh, lang)[level],
-        dates=", ".join(formatting.format_date(d) for d in dates),
-    )
-    names = "-".join(indicator_ids) if len(indicator_ids) < 4 else "indikatoren"
-    when = "_".join(dates) if len(dates) < 4 else f"{dates[0]}_bis_{dates[-1]}"
-    parts = [names, DATA_KIND, level, when, *(["auswahl"] if area_ids else [])]
-    return ExportTable(rows[ROW_COLUMNS].reset_index(drop=True), title, export.file_stem(*parts))
-
-
-def _area_rows(
-    wh: Warehouse, indicator_ids: Sequence[str], level: str, ref_date: str, area_ids: Sequence[str]
-) -> pd.DataFrame:
-    rows = queries.area_values(wh, tuple(indicator_ids), ref_date, level)
-    if area_ids:
-        rows = rows[rows["area_id"].isin(area_ids)]
-    return rows.assign(ref_date=ref_date, level=level, n_units=None)
-
-
-def _segregation_rows(
-    wh: Warehouse, indicator_ids: Sequence[str], level: str, ref_dates: Sequence[str]
-) -> pd.DataFrame:
-    rows = queries.series_of_indicators(wh, tuple(indicator_ids), (catalogue.city(wh).area_id,))
-    return rows[(rows["level"] == level) & rows["ref_date"].isin(list(ref_dates))]
 
 
 def _level_labels(wh: Warehouse, lang: str) -> dict[str, str]:
@@ -237,9 +145,7 @@ def data_records(table: ExportTable, wh: Warehouse, lang: str) -> tuple[dict, li
     records = []
     for row in table.rows.to_dict("records"):
         indicator = indicators[row["indicator_id"]]
-        numerator, denominator = labels.disclosed_counts(
-            row["numerator"], row["denominator"], row["flag"]
-        )
+        numerator, denominator = row["numerator"], row["denominator"]
         records.append(
             {
                 "indicator_id": indicator.indicator_id,

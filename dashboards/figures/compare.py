@@ -18,14 +18,14 @@ import plotly.graph_objects as go
 from shapely.geometry import shape
 
 from dashboards import flags, formatting, labels
-from dashboards.data import compare as comparison
+from dashboards.data import compare as compare_data
 from dashboards.data.catalogue import Indicator
 from dashboards.data.profile import difference_text
 from dashboards.figures import common as figures
 from dashboards.i18n import t
 
 BOUNDARY_COLOR = "#b3bac2"
-SYMBOLS = {comparison.BOUNDARY: "diamond-open", "no_value": "x"}
+SYMBOLS = {compare_data.BOUNDARY: "diamond-open", "no_value": "x"}
 INCREASE, DECREASE, UNCHANGED = figures.OKABE_ITO[0], figures.OKABE_ITO[1], "#7b8794"
 # names at the line ends in the line's colour, darkened where it is below 4.5:1 on white
 # (vermillion 3.9:1 → 5.2:1, grey 3.7:1 → 5.2:1; blue has 5.2:1)
@@ -56,7 +56,7 @@ def _hover(rows: pd.DataFrame, indicator: Indicator, dates: tuple[str, str], lan
         if row["status"] in ("ok", "flagged"):
             last = f"{t('compare.change', lang)}: {difference_text(row['change'], indicator, lang)}"
         else:
-            last = comparison.status_label(row["flag"], lang)
+            last = compare_data.status_label(row["flag"], lang)
         data.append([row["name"], f"{first}: {a}", f"{second}: {b}", last])
     return data
 
@@ -81,7 +81,7 @@ def change_map(
     lang: str,
 ) -> go.Figure:
     """Choropleth of the change from ``dates[0]`` to ``dates[1]`` (``frame``:
-    :func:`comparison.change_frame`; ``shapes``: :func:`queries.geometries` on date B)."""
+    :func:`compare_data.change_frame`; ``shapes``: :func:`queries.geometries` on date B)."""
     if shapes.empty:
         return figures.message(t("map.no_geometry", lang))
     rows = shapes[["area_id", "geojson"]].merge(frame, on="area_id", how="inner")
@@ -97,7 +97,7 @@ def change_map(
         level=level_label,
         date_a=first,
         date_b=second,
-        unit=comparison.change_unit(indicator, lang),
+        unit=compare_data.change_unit(indicator, lang),
     )
     title = t("compare.map_title", lang, title=indicator.title)
     margin = {"l": 10, "r": 10, "t": 80, "b": 90}
@@ -140,7 +140,7 @@ def _change_trace(known, geojson, indicator, dates, lang) -> go.Choropleth:
         name=t("compare.change", lang),
         marker={"line": line},
         colorbar={
-            "title": {"text": comparison.change_unit(indicator, lang)},
+            "title": {"text": compare_data.change_unit(indicator, lang)},
             **figures.NUMBER_TICKS,
             "thickness": 14,
             "len": 0.75,
@@ -154,11 +154,11 @@ def _change_trace(known, geojson, indicator, dates, lang) -> go.Choropleth:
 def _status_traces(unknown, indicator, dates, lang):
     """Per reason (boundary changed, suppressed, missing, ...): a grey fill without legend
     entry and a symbol at a point inside each area, with the legend entry."""
-    for flag in sorted(unknown["flag"].unique(), key=lambda f: (f == comparison.BOUNDARY, f)):
+    for flag in sorted(unknown["flag"].unique(), key=lambda f: (f == compare_data.BOUNDARY, f)):
         rows = unknown[unknown["flag"] == flag]
-        boundary = flag == comparison.BOUNDARY
+        boundary = flag == compare_data.BOUNDARY
         color = BOUNDARY_COLOR if boundary else flags.color(flag)
-        name = comparison.status_label(flag, lang)
+        name = compare_data.status_label(flag, lang)
         hover = _hover(rows, indicator, dates, lang)
         yield go.Choropleth(
             geojson=figures.feature_collection(rows[["area_id", "geojson"]]),
@@ -180,7 +180,7 @@ def _status_traces(unknown, indicator, dates, lang):
             mode="markers",
             name=name,
             marker={
-                "symbol": SYMBOLS[comparison.BOUNDARY if boundary else "no_value"],
+                "symbol": SYMBOLS[compare_data.BOUNDARY if boundary else "no_value"],
                 "size": 9,
                 "color": figures.TEXT_COLOR,
                 "line": {"width": 1.5, "color": figures.TEXT_COLOR},
@@ -223,7 +223,7 @@ def slope_chart(
         if rows.empty:
             continue
         name = (
-            comparison.status_label(comparison.BOUNDARY, lang)
+            compare_data.status_label(compare_data.BOUNDARY, lang)
             if key == "boundary"
             else t(f"compare.{key}", lang)
         )

@@ -25,6 +25,7 @@ from plotly.subplots import make_subplots
 
 from dashboards import formatting, labels
 from dashboards.data.catalogue import Indicator
+from dashboards.data.snapshot import SUPPRESSED
 from dashboards.figures import common as figures
 from dashboards.i18n import t
 
@@ -227,7 +228,7 @@ def curve_points(units: pd.DataFrame) -> pd.DataFrame:
     ``group_cum`` = Σ_{j≤i} x_j / X over the units used (X, Y their sums), with (0, 0) as
     the first row. Empty when no unit is left or X = 0 or Y = 0 (no curve to draw).
     """
-    published = units["flag"].ne(labels.SUPPRESSED) & units["numerator"].notna()
+    published = units["flag"].ne(SUPPRESSED) & units["numerator"].notna()
     rows = units[published & (units["denominator"] > 0)]
     rows = rows.assign(x=rows["numerator"].astype(float), t=rows["denominator"].astype(float))
     rows = rows.assign(p=rows["x"] / rows["t"]).sort_values(["p", "area_id"])

@@ -20,7 +20,7 @@ from dashboards.components import common as components
 from dashboards.components import compare as compare_parts
 from dashboards.components import tables
 from dashboards.data import catalogue, queries
-from dashboards.export import compare as cmpexport
+from dashboards.export import compare as compare_export
 from dashboards.export import downloads
 from dashboards.figures import common as figures
 from dashboards.figures import compare as compare_figures
@@ -133,9 +133,11 @@ def ordered(date_a: str | None, date_b: str | None) -> tuple[tuple[str, str] | N
     return (date_a, date_b), None
 
 
-def _change(indicator_id: str, level: str, dates: tuple[str, str]) -> cmpexport.ChangeSelection:
+def _change(
+    indicator_id: str, level: str, dates: tuple[str, str]
+) -> compare_export.ChangeSelection:
     """The change of the indicator between the dates on the level (areas and city)."""
-    return cmpexport.change_selection(
+    return compare_export.change_selection(
         context.warehouse(), indicator_id, level, dates, context.lang()
     )
 
@@ -244,11 +246,13 @@ def update_change_table(indicator_id, level, date_a, date_b, sort: dict | None):
     )
 
 
-def _bars(indicator_id: str, areas: list[str] | None, date_a, date_b) -> cmpexport.BarsSelection:
+def _bars(
+    indicator_id: str, areas: list[str] | None, date_a, date_b
+) -> compare_export.BarsSelection:
     """The city and the chosen areas (as many as are shown) within the two dates."""
     dates, _ = ordered(date_a, date_b)
     wh, lang = context.warehouse(), context.lang()
-    return cmpexport.bars_selection(wh, indicator_id, areas, dates, lang)
+    return compare_export.bars_selection(wh, indicator_id, areas, dates, lang)
 
 
 @callback(

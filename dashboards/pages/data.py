@@ -24,6 +24,7 @@ from dashboards import context, formatting, ids
 from dashboards.components import common as components
 from dashboards.components import tables
 from dashboards.data import catalogue, queries
+from dashboards.export import data as data_export
 from dashboards.export import downloads
 from dashboards.export import tables as export_tables
 from dashboards.i18n import t
@@ -151,7 +152,7 @@ def update_table(
     wh, lang = context.warehouse(), context.lang()
     if not indicator_ids or not dates or not level:
         return html.P(t("data.choose", lang), className="table-empty"), None
-    table = export_tables.data_table(wh, indicator_ids, level, dates, areas or [], lang)
+    table = data_export.data_table(wh, indicator_ids, level, dates, areas or [], lang)
     count = t("data.count", lang, n=formatting.format_count(len(table.rows)))
     indicators = catalogue.indicators(wh, lang)
     note = None

@@ -16,7 +16,7 @@ from dashboards.components import common as components
 from dashboards.components import indicators as indicators_parts
 from dashboards.components import tables
 from dashboards.data import catalogue
-from dashboards.data import indicators as indicator_info
+from dashboards.data import indicators as indicators_data
 from dashboards.i18n import t
 from dashboards.pages import register_page
 
@@ -46,7 +46,7 @@ def layout(indicator: str | None = None, **_other: str) -> html.Div:
 @callback(Output(ids.CATALOGUE_DETAIL, "children"), Input(ids.CATALOGUE_INDICATOR, "value"))
 def update_detail(indicator_id: str | None):
     wh, lang = context.warehouse(), context.lang()
-    facts = indicator_info.facts(wh, lang)
+    facts = indicators_data.facts(wh, lang)
     if indicator_id not in facts:
         return None
     return indicators_parts.card(facts[indicator_id], catalogue.meta(wh), lang)
@@ -58,7 +58,7 @@ def update_detail(indicator_id: str | None):
 )
 def update_table(sort: dict | None):
     wh, lang = context.warehouse(), context.lang()
-    facts = indicator_info.facts(wh, lang)
+    facts = indicators_data.facts(wh, lang)
     caption = t("catalogue.table_caption", lang, n=len(facts))
     return indicators_parts.catalogue_table(ids.CATALOGUE_TABLE, facts, caption, sort, lang)
 

@@ -14,7 +14,7 @@ from dashboards.components import common as components
 from dashboards.components import overview as overview_parts
 from dashboards.components import tables
 from dashboards.data import catalogue
-from dashboards.data import overview as keyfigures
+from dashboards.data import overview as overview_data
 from dashboards.i18n import t
 from dashboards.pages import register_page
 
@@ -24,7 +24,7 @@ register_page(__name__, "/", 0, "overview")
 def layout(date: str | None = None, level: str | None = None, **_other: str) -> html.Div:
     """The page for the reference date and table level given in the URL (or the defaults)."""
     wh, lang = context.warehouse(), context.lang()
-    dates = keyfigures.overview_dates(wh, lang)
+    dates = overview_data.overview_dates(wh, lang)
     levels = [lvl for lvl in catalogue.levels(wh, lang).values() if lvl.rank > 0]
     date, date_notice = components.choose(date, dates, dates[-1] if dates else None, "date", lang)
     level, level_notice = components.choose_level(
@@ -53,7 +53,7 @@ def layout(date: str | None = None, level: str | None = None, **_other: str) -> 
 def update_cards(ref_date: str) -> list:
     wh, lang = context.warehouse(), context.lang()
     level_labels = {k: lvl.label for k, lvl in catalogue.levels(wh, lang).items()}
-    figures = keyfigures.key_figures(wh, ref_date, lang)
+    figures = overview_data.key_figures(wh, ref_date, lang)
     if not figures:
         return [html.P(t("overview.no_key_figures", lang), className="hint kpi-wide")]
     cards = [
@@ -72,10 +72,10 @@ def update_cards(ref_date: str) -> list:
 )
 def update_table(ref_date: str, level: str, sort: dict | None) -> html.Div:
     wh, lang = context.warehouse(), context.lang()
-    indicators = keyfigures.table_indicators(wh, lang)
-    values, dates = keyfigures.table_values(wh, indicators, ref_date, level)
+    indicators = overview_data.table_indicators(wh, lang)
+    values, dates = overview_data.table_values(wh, indicators, ref_date, level)
     city_level = catalogue.city(wh).level
-    city_values, _ = keyfigures.table_values(wh, indicators, ref_date, city_level)
+    city_values, _ = overview_data.table_values(wh, indicators, ref_date, city_level)
     other_dates = {ind: date for ind, date in dates.items() if date != ref_date}
     caption = t(
         "overview.table_caption",

@@ -18,9 +18,9 @@ from dashboards import context, formatting, ids
 from dashboards.components import common as components
 from dashboards.components import profile as profile_parts
 from dashboards.components import tables
-from dashboards.data import profile as area_profile
+from dashboards.data import profile as profile_data
 from dashboards.export import downloads
-from dashboards.export import profile as profexport
+from dashboards.export import profile as profile_export
 from dashboards.figures import common as figures
 from dashboards.i18n import t
 from dashboards.pages import register_page
@@ -31,9 +31,9 @@ register_page(__name__, "/profil", 10, "profile")
 def layout(area: str | None = None, date: str | None = None, **_other: str) -> html.Div:
     """The profile of the area and date in the URL (or the defaults)."""
     wh, lang = context.warehouse(), context.lang()
-    dates = area_profile.profile_dates(wh, area_profile.profile_indicators(wh, lang))
+    dates = profile_data.profile_dates(wh, profile_data.profile_indicators(wh, lang))
     date, n1 = components.choose(date, dates, dates[-1] if dates else None, "date", lang)
-    options = area_profile.area_options(area_profile.area_choices(wh, date, lang))
+    options = profile_data.area_options(profile_data.area_choices(wh, date, lang))
     allowed = [o["value"] for o in options]
     area, n2 = components.choose(area, allowed, allowed[0] if allowed else None, "area", lang)
     controls = [
@@ -74,9 +74,9 @@ def _table_section(heading: str, table_id: str, lang: str) -> html.Section:
     return tables.table_section(t(heading, lang), table_id)
 
 
-def _profile(area_id: str | None, ref_date: str | None) -> profexport.ProfileSelection | None:
+def _profile(area_id: str | None, ref_date: str | None) -> profile_export.ProfileSelection | None:
     """The profile of the chosen area and date (None if the area is not valid then)."""
-    return profexport.profile_selection(context.warehouse(), area_id, ref_date, context.lang())
+    return profile_export.profile_selection(context.warehouse(), area_id, ref_date, context.lang())
 
 
 @callback(
@@ -90,8 +90,8 @@ def _profile(area_id: str | None, ref_date: str | None) -> profexport.ProfileSel
 def update_areas(ref_date: str, current: str | None) -> tuple:
     """The areas valid on the new date; keep the area if it is one of them."""
     wh, lang = context.warehouse(), context.lang()
-    choices = area_profile.area_choices(wh, ref_date, lang)
-    options = area_profile.area_options(choices)
+    choices = profile_data.area_choices(wh, ref_date, lang)
+    options = profile_data.area_options(choices)
     allowed = [o["value"] for o in options]
     if current in allowed or not allowed:
         note = None if allowed else html.P(t("profile.no_area", lang), className="notice")

@@ -30,16 +30,16 @@ from dash import (
 
 from dashboards import context, formatting, ids
 from dashboards.components import common as components
-from dashboards.components import segregation as parts
+from dashboards.components import segregation as segregation_parts
 from dashboards.components import tables
 from dashboards.data import catalogue, queries
-from dashboards.data import segregation as segdata
+from dashboards.data import segregation as segregation_data
 from dashboards.data.catalogue import Indicator
 from dashboards.export import downloads
-from dashboards.export import segregation as segexport
+from dashboards.export import segregation as segregation_export
 from dashboards.figures import common as figures
 from dashboards.figures import map as map_figures
-from dashboards.figures import segregation as segfig
+from dashboards.figures import segregation as segregation_figures
 from dashboards.i18n import t
 from dashboards.pages import register_page
 
@@ -221,7 +221,7 @@ def _index_frame(indicator_id: str) -> tuple:
     wh, lang = context.warehouse(), context.lang()
     indicator = catalogue.indicators(wh, lang)[indicator_id]
     level_labels = {k: lvl.label for k, lvl in catalogue.levels(wh, lang).items()}
-    return indicator, segexport.levels_frame(wh, indicator_id), level_labels, lang
+    return indicator, segregation_export.levels_frame(wh, indicator_id), level_labels, lang
 
 
 @callback(
@@ -265,9 +265,9 @@ def update_levels(indicator_id: str | None) -> tuple:
     if indicator_id is None:
         return figures.message(t("seg.no_indices", context.lang())), None
     indicator, frame, level_labels, lang = _index_frame(indicator_id)
-    figure = segfig.levels_over_time(frame, indicator, level_labels, lang)
+    figure = segregation_figures.levels_over_time(frame, indicator, level_labels, lang)
     baseline = frame[frame["expected"].notna()]
-    return figure, parts.benchmark_note(baseline, lang)
+    return figure, segregation_parts.benchmark_note(baseline, lang)
 
 
 @callback(
@@ -287,10 +287,10 @@ def update_change(indicator_id: str | None, start: str | None, end: str | None):
     for level, rows in frame.sort_values("rank").groupby("level", sort=False):
         at_end = rows.loc[rows["ref_date"] == end, "n_units"]
         n_units = None if at_end.empty else at_end.iloc[0]
-        change = segdata.index_change(wh, indicator_id, level, city, start, end)
+        change = segregation_data.index_change(wh, indicator_id, level, city, start, end)
         label = level_labels.get(level, level)
-        items.append(parts.LevelChange(level, label, n_units, change))
-    return parts.change_statements(items, indicator, start, end, lang)
+        items.append(segregation_parts.LevelChange(level, label, n_units, change))
+    return segregation_parts.change_statements(items, indicator, start, end, lang)
 
 
 @callback(
@@ -304,7 +304,9 @@ def update_index_table(indicator_id: str | None, sort: dict | None):
         return None
     indicator, frame, level_labels, lang = _index_frame(indicator_id)
     caption = t("seg.index_table_caption", lang, title=indicator.title)
-    return parts.index_table(INDEX_TABLE, frame, indicator, level_labels, caption, sort, lang)
+    return segregation_parts.index_table(
+        INDEX_TABLE, frame, indicator, level_labels, caption, sort, lang
+    )
 
 
 # --- one group: location quotients and segregation curve ---------------------------------
@@ -379,9 +381,9 @@ def update_lq_table(group_id: str | None, level: str | None, ref_date: str | Non
     return tables.area_table(LQ_TABLE, values, group, caption, sort, lang)
 
 
-def _curve(group_id: str, level: str, ref_date: str) -> segexport.CurveSelection:
+def _curve(group_id: str, level: str, ref_date: str) -> segregation_export.CurveSelection:
     wh, lang = context.warehouse(), context.lang()
-    return segexport.curve_selection(wh, group_id, level, ref_date, lang)
+    return segregation_export.curve_selection(wh, group_id, level, ref_date, lang)
 
 
 @callback(
@@ -416,7 +418,7 @@ def update_curve_table(group_id: str | None, level: str | None, ref_date: str | 
         level=curve.level_label,
         date=formatting.format_date(ref_date),
     )
-    return parts.curve_table(CURVE_TABLE, curve.points, caption, sort, curve.lang)
+    return segregation_parts.curve_table(CURVE_TABLE, curve.points, caption, sort, curve.lang)
 
 
 @callback(
@@ -435,7 +437,7 @@ def update_metadata(indicator_id: str | None, group_id: str | None, end: str | N
     units = [
         (level_labels.get(r["level"], r["level"]), r["n_units"]) for r in at_end.to_dict("records")
     ]
-    return parts.metadata_box(indicator, group, units, end, lang)
+    return segregation_parts.metadata_box(indicator, group, units, end, lang)
 
 
 # --- downloads ---------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from test_dash_browser import browser, open_page, serve, wait_text, wait_url  # 
 
 from dashboards.app import create_app
 from dashboards.data import catalogue, queries
-from dashboards.data import indicators as indicator_info
+from dashboards.data import indicators as indicators_data
 from etl.warehouse import PUBLICATION
 
 
@@ -26,7 +26,7 @@ def wh(synthetic_curated_dir):
 
 @pytest.fixture(scope="module")
 def facts(wh):
-    return indicator_info.facts(wh, "de")
+    return indicators_data.facts(wh, "de")
 
 
 def test_coverage_levels_and_units(facts):
@@ -58,29 +58,29 @@ def test_related_by_topic_and_by_group(facts):
 
 
 def test_caveats(facts):
-    index = indicator_info.caveats(facts["segregation_is_migration_background"], {}, "de")
+    index = indicators_data.caveats(facts["segregation_is_migration_background"], {}, "de")
     assert len(index) == 1 and "MAUP" in index[0] and "Zahl der Gebiete" in index[0]
-    share = indicator_info.caveats(facts["foreigner_share"], {}, "de")
+    share = indicators_data.caveats(facts["foreigner_share"], {}, "de")
     assert share == [
         "Werte mit Hinweis: geheim gehalten (1) – zu kleine Fallzahl, der Wert wird zum "
         "Schutz der Betroffenen nicht veröffentlicht (statistische Geheimhaltung)."
     ]
-    quotient = indicator_info.caveats(facts["location_quotient_foreigners"], {}, "de")
+    quotient = indicators_data.caveats(facts["location_quotient_foreigners"], {}, "de")
     assert any("Gesamtstadt am selben Stichtag" in c for c in quotient)
 
 
 def test_disclosure_thresholds_come_from_meta(facts):
     meta = {"disclosure_min_denominator": "30", "disclosure_min_count": "3"}
-    share = indicator_info.disclosure_caveat(facts["foreigner_share"].indicator, meta, "de")
+    share = indicators_data.disclosure_caveat(facts["foreigner_share"].indicator, meta, "de")
     assert share == (
         "Geheimhaltung: Werte mit einem Nenner unter 30 oder einem Zähler von 1 bis 2 "
         "werden nicht veröffentlicht."
     )
-    count = indicator_info.disclosure_caveat(facts["population"].indicator, meta, "de")
+    count = indicators_data.disclosure_caveat(facts["population"].indicator, meta, "de")
     assert count == "Geheimhaltung: Anzahlen von 1 bis 2 werden nicht veröffentlicht."
     index = facts["segregation_is_migration_background"].indicator
-    assert indicator_info.disclosure_caveat(index, meta, "de") is None
-    assert indicator_info.disclosure_caveat(facts["population"].indicator, {}, "de") is None
+    assert indicators_data.disclosure_caveat(index, meta, "de") is None
+    assert indicators_data.disclosure_caveat(facts["population"].indicator, {}, "de") is None
 
 
 @pytest.fixture(scope="module")
@@ -103,12 +103,12 @@ def redefined_dir(synthetic_curated_dir, tmp_path_factory) -> Path:
 
 def test_series_break_and_recorded_thresholds(redefined_dir):
     wh = queries.open_warehouse(redefined_dir)
-    fact = indicator_info.facts(wh, "de")["migration_background_share"]
+    fact = indicators_data.facts(wh, "de")["migration_background_share"]
     assert [(p.key, p.first, p.last) for p in fact.definitions] == [
         ("register_migrapro", "2022-12-31", "2023-12-31"),
         ("einwanderungsgeschichte", "2024-12-31", "2024-12-31"),
     ]
-    notes = indicator_info.caveats(fact, catalogue.meta(wh), "de")
+    notes = indicators_data.caveats(fact, catalogue.meta(wh), "de")
     assert notes == [
         "Reihenbruch – die Definition wechselt (register_migrapro: 31.12.2022 bis "
         "31.12.2023; einwanderungsgeschichte: 31.12.2024 bis 31.12.2024); Werte davor und "

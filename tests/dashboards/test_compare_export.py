@@ -27,7 +27,7 @@ from test_segregation_page import _download
 from dashboards import ids
 from dashboards.app import create_app
 from dashboards.data import queries
-from dashboards.export import compare as cmpexport
+from dashboards.export import compare as compare_export
 from dashboards.export import downloads
 from dashboards.export import render as export
 from dashboards.figures import compare as compare_figures
@@ -66,9 +66,9 @@ def _copy(tmp_path: Path, builder, *statements: str) -> queries.Warehouse:
 
 # --- change map ------------------------------------------------------------------------------
 def test_change_map_has_the_colours_and_range_of_the_page(wh):
-    chart = cmpexport.map_chart(wh, SHARE, "district", DATES, "de")
+    chart = compare_export.map_chart(wh, SHARE, "district", DATES, "de")
     assert chart.filename("png") == f"{STEM}_karte.png"
-    change = cmpexport.change_selection(wh, SHARE, "district", DATES, "de")
+    change = compare_export.change_selection(wh, SHARE, "district", DATES, "de")
     page = change.map_figure(queries.geometries(wh, "district", D2024)).data[0]
     printed = chart.figure.data[0]
     assert printed.colorscale == page.colorscale  # PuOr, centred at 0
@@ -83,7 +83,7 @@ def test_change_map_has_the_colours_and_range_of_the_page(wh):
 
 
 def test_change_map_svg_and_png(wh):
-    chart = cmpexport.map_chart(wh, SHARE, "district", DATES, "de")
+    chart = compare_export.map_chart(wh, SHARE, "district", DATES, "de")
     svg = export.chart_bytes(chart, "svg").decode("utf-8")
     assert 'width="605"' in svg and ">Veränderung: Ausländeranteil<" in svg
     assert "Stadtteil · 31.12.2022 bis 31.12.2024 · Einheit: Prozentpunkte" in svg
@@ -106,10 +106,10 @@ def test_no_change_map_without_boundaries_but_its_table(tmp_path, warehouse_buil
 
 def test_redrawn_areas_in_the_notes(redrawn_dir):  # noqa: F811
     wh = queries.open_warehouse(redrawn_dir)
-    footer = footer_text(cmpexport.map_chart(wh, SHARE, "district", (D2023, D2024), "de"))
+    footer = footer_text(compare_export.map_chart(wh, SHARE, "district", (D2023, D2024), "de"))
     assert "Grenzen geändert (2): das Gebiet war am Stichtag A anders abgegrenzt" in footer
     assert "1 Gebiete des Stichtags 31.12.2023 bestehen am späteren Stichtag nicht mehr" in footer
-    table = cmpexport.change_table(wh, SHARE, "district", (D2023, D2024), "de")
+    table = compare_export.change_table(wh, SHARE, "district", (D2023, D2024), "de")
     assert "Grenzen geändert: Weststadt (22), Neustadt (23); das Gebiet war" in table.notes[1]
     rows = table.rows.set_index(["area_id", "ref_date"])
     assert rows["change"].isna()[[("22", D2024), ("23", D2024)]].all()
@@ -120,7 +120,7 @@ def test_redrawn_areas_in_the_notes(redrawn_dir):  # noqa: F811
 
 # --- slope chart -----------------------------------------------------------------------------
 def test_slope_chart_pdf(wh):
-    chart = cmpexport.slope_chart(wh, SHARE, "district", DATES, "de")
+    chart = compare_export.slope_chart(wh, SHARE, "district", DATES, "de")
     assert chart.filename("pdf") == f"{STEM}_steigung.pdf"
     assert [t.name for t in chart.figure.data] == ["Zunahme", "Teststadt"]
     assert list(chart.figure.data[1].y[:2]) == pytest.approx([18.0, 100 * 950 / 5050])
@@ -148,11 +148,11 @@ def test_change_of_definition_between_the_dates_is_noted(tmp_path, warehouse_bui
         f"WHERE indicator_id = '{SHARE}' AND ref_date = DATE '{D2024}'",
     )
     break_note = "am 31.12.2022 und am 31.12.2024 nicht dieselbe (Reihenbruch)"
-    assert break_note in footer_text(cmpexport.slope_chart(wh, SHARE, "district", DATES, "de"))
+    assert break_note in footer_text(compare_export.slope_chart(wh, SHARE, "district", DATES, "de"))
     assert break_note not in footer_text(
-        cmpexport.slope_chart(wh, SHARE, "district", (D2022, D2023), "de")
+        compare_export.slope_chart(wh, SHARE, "district", (D2022, D2023), "de")
     )
-    bars = cmpexport.bars_chart(wh, SHARE, "district", ["11"], DATES, "de")
+    bars = compare_export.bars_chart(wh, SHARE, "district", ["11"], DATES, "de")
     assert "wechselt innerhalb des Zeitraums (Reihenbruch)" in footer_text(bars)
 
 
@@ -196,7 +196,7 @@ def test_change_table_equals_the_warehouse(wh, stored):
 
 # --- areas side by side ----------------------------------------------------------------------
 def test_bars_chart_and_table(wh, stored):
-    chart = cmpexport.bars_chart(wh, SHARE, "district", ["11", "22"], (D2023, D2024), "de")
+    chart = compare_export.bars_chart(wh, SHARE, "district", ["11", "22"], (D2023, D2024), "de")
     assert chart.filename("svg") == (
         "foreigner_share_vergleich_district_2023-12-31_2024-12-31_gebiete_11-22.svg"
     )
@@ -207,7 +207,7 @@ def test_bars_chart_and_table(wh, stored):
     assert ">Teststadt<" in svg and ">Altstadt<" in svg and ">Weststadt<" in svg  # legend
     assert "×: kein ausgewiesener Wert zu diesem Stichtag" in svg
     assert "Hinweise: geheim gehalten: zu kleine Fallzahl" in svg
-    table = cmpexport.bars_table(wh, SHARE, "district", ["11", "22"], (D2023, D2024), "de")
+    table = compare_export.bars_table(wh, SHARE, "district", ["11", "22"], (D2023, D2024), "de")
     got = {(r["ref_date"], r["area_id"]): r["value"] for r in table.rows.to_dict("records")}
     assert len(got) == 3 * 2  # city, Altstadt, Weststadt on two dates
     assert pd.isna(got[(D2024, "22")]) and stored[(D2024, "22", "district")][0] is None
@@ -218,7 +218,7 @@ def test_bars_chart_and_table(wh, stored):
 
 def test_at_most_six_areas_side_by_side(wh):
     chosen = ["1", "2", "11", "12", "21", "22", "1"]
-    chart = cmpexport.bars_chart(wh, SHARE, "district", chosen, DATES, "de")
+    chart = compare_export.bars_chart(wh, SHARE, "district", chosen, DATES, "de")
     assert chart.stem.endswith("_gebiete_1-2-11-12-21-22")
     assert "höchstens 6 Gebiete" in footer_text(chart)
     assert len(chart.figure.data) == 1 + compare_figures.MAX_AREAS

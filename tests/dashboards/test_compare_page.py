@@ -41,7 +41,7 @@ from test_dash_browser import (  # noqa: F401
 from dashboards.app import create_app
 from dashboards.components import compare as compare_parts
 from dashboards.data import catalogue, queries
-from dashboards.data import compare as comparison
+from dashboards.data import compare as compare_data
 from dashboards.figures import compare as compare_figures
 from etl.warehouse import PUBLICATION
 
@@ -67,7 +67,7 @@ def wh(synthetic_curated_dir):
 def _change(wh, indicator: str, level: str, a: str, b: str):
     values = [queries.area_values(wh, (indicator,), d, level) for d in (a, b)]
     versions = [queries.area_versions(wh, level, d) for d in (a, b)]
-    return comparison.change_frame(*values, *versions).set_index("area_id")
+    return compare_data.change_frame(*values, *versions).set_index("area_id")
 
 
 # --- data ---------------------------------------------------------------------------------
@@ -86,9 +86,9 @@ def test_change_of_counts_is_in_persons(wh):
     frame = _change(wh, "population", "district", D2022, D2024)
     assert frame["change"].to_dict() == {"11": 20.0, "12": 40.0, "21": -20.0, "22": 10.0}
     population = catalogue.indicators(wh, "de")["population"]
-    assert comparison.change_unit(population, "de") == "Personen"
+    assert compare_data.change_unit(population, "de") == "Personen"
     share = catalogue.indicators(wh, "de")["foreigner_share"]
-    assert comparison.change_unit(share, "de") == "Prozentpunkte"
+    assert compare_data.change_unit(share, "de") == "Prozentpunkte"
 
 
 def test_boundaries_differ_with_tolerance():
@@ -96,10 +96,10 @@ def test_boundaries_differ_with_tolerance():
     nudged = square(0, 0)
     nudged["coordinates"][0][2][0] += 0.00001  # a corner moved by 0,1 % of the side
     other = json.dumps(rectangle(2, 1))
-    assert not comparison.boundaries_differ(a, a)
-    assert not comparison.boundaries_differ(a, json.dumps(nudged))
-    assert comparison.boundaries_differ(a, other)
-    assert comparison.boundaries_differ(a, None)
+    assert not compare_data.boundaries_differ(a, a)
+    assert not compare_data.boundaries_differ(a, json.dumps(nudged))
+    assert compare_data.boundaries_differ(a, other)
+    assert compare_data.boundaries_differ(a, None)
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +146,7 @@ def test_redrawn_areas_are_not_compared(redrawn_dir):
     assert frame.loc["11", "change"] == pytest.approx(100 * 120 / 1020 - 100 * 110 / 1010)
     assert frame.loc[["22", "23"], "change"].isna().all()
     versions = [queries.area_versions(wh, "district", d) for d in (D2023, D2024)]
-    assert comparison.dissolved(*versions) == 1  # 21
+    assert compare_data.dissolved(*versions) == 1  # 21
     legend = " ".join(texts(compare_parts.legend(frame.reset_index(), "de")))
     assert "Grenzen geändert (2)" in legend and "anders abgegrenzt" in legend
 

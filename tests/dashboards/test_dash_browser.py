@@ -20,7 +20,7 @@ from werkzeug.serving import make_server
 from dashboards import formatting
 from dashboards.app import create_app
 from dashboards.data import catalogue, queries
-from dashboards.data import overview as keyfigures
+from dashboards.data import overview as overview_data
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -167,7 +167,7 @@ def finish(page, name: str) -> None:
 def test_overview(page, server_url, wh):
     dates = catalogue.ref_dates(wh)
     levels = [lvl for lvl in catalogue.levels(wh, "de").values() if lvl.rank > 0]
-    figures = keyfigures.key_figures(wh, dates[-1], "de")
+    figures = overview_data.key_figures(wh, dates[-1], "de")
     page.goto(server_url + "/")
     wait_count(page, ".kpi .kpi-value", len(figures))
     for figure in figures:

@@ -12,7 +12,7 @@ from dashboards.components import common as components
 from dashboards.components import overview as overview_parts
 from dashboards.components import tables
 from dashboards.data import catalogue, queries
-from dashboards.data import overview as keyfigures
+from dashboards.data import overview as overview_data
 
 
 @pytest.fixture()
@@ -21,7 +21,9 @@ def wh(synthetic_curated_dir):
 
 
 def test_key_figures_of_the_city(wh):
-    figures = {f.indicator.indicator_id: f for f in keyfigures.key_figures(wh, "2024-12-31", "de")}
+    figures = {
+        f.indicator.indicator_id: f for f in overview_data.key_figures(wh, "2024-12-31", "de")
+    }
     # the synthetic warehouse lacks germans_with_migration_background_share: left out
     assert list(figures) == [
         "population",
@@ -38,7 +40,9 @@ def test_key_figures_of_the_city(wh):
 
 
 def test_key_figure_cards_are_german(wh):
-    figures = {f.indicator.indicator_id: f for f in keyfigures.key_figures(wh, "2024-12-31", "de")}
+    figures = {
+        f.indicator.indicator_id: f for f in overview_data.key_figures(wh, "2024-12-31", "de")
+    }
     assert texts(overview_parts.card(figures["population"], None, "de"))[1:] == [
         "Personen",
         "5.050",
@@ -55,12 +59,12 @@ def test_key_figure_cards_are_german(wh):
 
 
 def test_first_date_has_no_change(wh):
-    first = keyfigures.key_figures(wh, "2022-12-31", "de")[0]
-    assert keyfigures.change_text(first, "de") == "Kein früherer Stichtag zum Vergleich"
+    first = overview_data.key_figures(wh, "2022-12-31", "de")[0]
+    assert overview_data.change_text(first, "de") == "Kein früherer Stichtag zum Vergleich"
 
 
 def test_overview_table_has_areas_and_city_footer(wh):
-    indicators = keyfigures.table_indicators(wh, "de")
+    indicators = overview_data.table_indicators(wh, "de")
     ids_ = tuple(i.indicator_id for i in indicators)
     table = overview_parts.area_table(
         "t",

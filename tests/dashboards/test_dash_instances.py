@@ -15,7 +15,7 @@ from dash_tree import texts
 from dashboards import formatting, labels
 from dashboards.app import create_app
 from dashboards.data import catalogue, queries
-from dashboards.data import overview as keyfigures
+from dashboards.data import overview as overview_data
 
 
 def _page(name: str):
@@ -124,7 +124,7 @@ def test_berlin_trend_is_half_yearly(berlin, berlin_wh):
 
 
 def test_berlin_key_figures(berlin_wh):
-    shown = keyfigures.key_figures(berlin_wh, "2024-12-31", "de")
+    shown = overview_data.key_figures(berlin_wh, "2024-12-31", "de")
     assert [f.indicator.indicator_id for f in shown] == [
         "population",
         "foreigner_share",
@@ -238,9 +238,11 @@ def test_rlp_trend_defaults_to_an_indicator_with_a_series(rlp):
 
 
 def test_rlp_overview_uses_the_latest_value_of_each_indicator(rlp, rlp_wh):
-    dates = keyfigures.overview_dates(rlp_wh, "de")
+    dates = overview_data.overview_dates(rlp_wh, "de")
     assert dates[0] == "2001-12-31" and dates[-1] == "2016-12-31" and "2012-06-30" in dates
-    shown = {f.indicator.indicator_id: f for f in keyfigures.key_figures(rlp_wh, dates[-1], "de")}
+    shown = {
+        f.indicator.indicator_id: f for f in overview_data.key_figures(rlp_wh, dates[-1], "de")
+    }
     assert list(shown) == [
         "population",
         "foreigner_share",

@@ -21,6 +21,7 @@ from page_calls import page, run
 
 from dashboards.app import create_app
 from dashboards.data import queries
+from dashboards.export import data as data_export
 from dashboards.export import downloads
 from dashboards.export import render as export
 from dashboards.export import tables as export_tables
@@ -68,7 +69,7 @@ def expected_share(indicator: str, ref_date: str, district: str) -> tuple:
 
 # --- the selection -----------------------------------------------------------------------
 def test_two_indicators_two_dates_districts(wh):
-    table = export_tables.data_table(wh, [SHARE, MIGRATION], "district", TWO_DATES, [], "de")
+    table = data_export.data_table(wh, [SHARE, MIGRATION], "district", TWO_DATES, [], "de")
     rows = table.rows
     assert len(rows) == 2 * 2 * 4
     keys = list(zip(rows["indicator_id"], rows["ref_date"], rows["area_id"], strict=True))
@@ -92,7 +93,7 @@ def pd_missing(value: object) -> bool:
 
 
 def test_area_filter_keeps_city_wide_segregation_rows(wh):
-    table = export_tables.data_table(wh, [SHARE, SEG], "district", DATES, ["12", "21"], "de")
+    table = data_export.data_table(wh, [SHARE, SEG], "district", DATES, ["12", "21"], "de")
     rows = table.rows
     shares = rows[rows["indicator_id"] == SHARE]
     assert sorted(set(shares["area_id"])) == ["12", "21"] and len(shares) == 2 * 3
@@ -101,12 +102,12 @@ def test_area_filter_keeps_city_wide_segregation_rows(wh):
     assert list(seg["value"]) == pytest.approx([v for v, _ in SEGREGATION["district"]])
     assert list(seg["n_units"]) == [4, 4, 4]
     assert table.stem.endswith("_auswahl")
-    borough = export_tables.data_table(wh, [SEG], "borough", [DATES[0]], [], "de").rows
+    borough = data_export.data_table(wh, [SEG], "borough", [DATES[0]], [], "de").rows
     assert list(borough["value"]) == [0.10] and list(borough["n_units"]) == [2]
 
 
 def test_no_rows_for_a_level_without_values(wh):
-    table = export_tables.data_table(wh, [SEG], "city", DATES, [], "de")
+    table = data_export.data_table(wh, [SEG], "city", DATES, [], "de")
     assert table.rows.empty and list(table.rows.columns) == export_tables.ROW_COLUMNS
 
 

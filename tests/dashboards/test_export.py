@@ -27,8 +27,10 @@ from werkzeug.serving import make_server
 from dashboards.app import create_app
 from dashboards.data import queries
 from dashboards.export import downloads
+from dashboards.export import map as map_export
 from dashboards.export import render as export
 from dashboards.export import tables as export_tables
+from dashboards.export import trends as trends_export
 from dashboards.figures import common as figures
 from etl.warehouse import PUBLICATION
 
@@ -53,7 +55,7 @@ def _one_chromium():
 
 @pytest.fixture(scope="module")
 def map_chart(wh):
-    return export.map_chart(wh, SHARE, LAST, "district", "de")
+    return map_export.map_chart(wh, SHARE, LAST, "district", "de")
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +110,7 @@ def test_map_svg_carries_title_subtitle_notes_legend_and_source(map_chart):
 
 
 def test_trend_pdf_has_title_and_source_text_and_16_cm_page(wh):
-    chart = export.trend_chart(wh, SHARE, ["22"], "de")
+    chart = trends_export.trend_chart(wh, SHARE, ["22"], "de")
     reader = pypdf.PdfReader(io.BytesIO(export.chart_bytes(chart, "pdf")))
     assert len(reader.pages) == 1
     page = reader.pages[0]
@@ -121,7 +123,7 @@ def test_trend_pdf_has_title_and_source_text_and_16_cm_page(wh):
 
 
 def test_segregation_trend_svg_names_levels_units_and_note(wh):
-    chart = export.trend_chart(wh, SEGREGATION, ["11"], "de")
+    chart = trends_export.trend_chart(wh, SEGREGATION, ["11"], "de")
     svg = export.chart_bytes(chart, "svg").decode("utf-8")
     assert "Stadtteil (n = 4)" in svg and "Stadtbezirk (n = 2)" in svg
     assert "Zahl der Gebiete" in svg  # the note on units per level
@@ -130,7 +132,7 @@ def test_segregation_trend_svg_names_levels_units_and_note(wh):
 
 
 def test_english_export(wh):
-    chart = export.trend_chart(wh, SHARE, [], "en")
+    chart = trends_export.trend_chart(wh, SHARE, [], "en")
     svg = export.chart_bytes(chart, "svg").decode("utf-8")
     assert "Source: " in svg and "As of: 31.12.2024" in svg
     assert "Quelle" not in svg
@@ -191,7 +193,7 @@ def test_map_export_in_the_chosen_classes(tmp_path, warehouse_builder):
     wh = ten_district_warehouse(tmp_path, warehouse_builder)
     svgs = {
         method: export.chart_bytes(
-            export.map_chart(wh, "population", "2022-12-31", "district", "de", method=method),
+            map_export.map_chart(wh, "population", "2022-12-31", "district", "de", method=method),
             "svg",
         ).decode("utf-8")
         for method in ("jenks", "quantile")
@@ -204,7 +206,7 @@ def test_map_export_in_the_chosen_classes(tmp_path, warehouse_builder):
     for entry in QUANTILE_LEGEND:
         assert f">{entry}<" in svgs["quantile"] and f">{entry}<" not in svgs["jenks"]
     with pytest.raises(export.ExportError, match="unknown classification 'natural'"):
-        export.map_chart(wh, "population", "2022-12-31", "district", "de", method="natural")
+        map_export.map_chart(wh, "population", "2022-12-31", "district", "de", method="natural")
 
 
 # --- print layout without rendering ------------------------------------------------------
@@ -221,7 +223,7 @@ def test_print_layout_is_16_cm_white_and_readable(map_chart):
 
 
 def test_long_titles_wrap_and_enlarge_the_top_margin(wh):
-    fig = export.trend_chart(wh, SHARE, [], "de").figure
+    fig = trends_export.trend_chart(wh, SHARE, [], "de").figure
     long = go.Figure(fig)
     long.update_layout(title_text="<b>" + "Sehr langer Titel eines Indikators " * 4 + "</b>")
     wrapped = export.print_ready(long)
@@ -261,7 +263,7 @@ def test_no_map_without_boundaries(tmp_path, warehouse_builder):
     (tmp_path / "curated" / "current").symlink_to(Path("snapshots") / "s1")
     wh = queries.open_warehouse(tmp_path / "curated")
     with pytest.raises(export.ExportError, match="keine Gebietsgrenzen"):
-        export.map_chart(wh, SHARE, LAST, "district", "de")
+        map_export.map_chart(wh, SHARE, LAST, "district", "de")
     csv_file = downloads.map_download(wh, SHARE, LAST, "district", "csv", "de")
     assert csv_file.filename == "foreigner_share_karte_district_2024-12-31.csv"
 
@@ -280,7 +282,7 @@ def read_csv(content: bytes) -> list[list[str]]:
 
 
 def test_map_csv_equals_warehouse_values_in_german_notation(wh, warehouse_rows):
-    table = export_tables.map_table(wh, [SHARE], LAST, "district", "de")
+    table = map_export.map_table(wh, [SHARE], LAST, "district", "de")
     rows = read_csv(export_tables.csv_bytes(table, wh, "de"))
     header = rows[0]
     assert header == [
@@ -313,7 +315,7 @@ def test_map_csv_equals_warehouse_values_in_german_notation(wh, warehouse_rows):
 
 
 def test_segregation_csv_has_units_per_level(wh, warehouse_rows):
-    table = export_tables.trend_table(wh, SEGREGATION, ["11"], "de")
+    table = trends_export.trend_table(wh, SEGREGATION, ["11"], "de")
     rows = read_csv(export_tables.csv_bytes(table, wh, "de"))
     header = rows[0]
     assert "Zahl der Gebiete" in header and "Zähler" not in header
@@ -328,7 +330,7 @@ def test_segregation_csv_has_units_per_level(wh, warehouse_rows):
 
 
 def test_xlsx_data_and_metadata_sheets(wh, warehouse_rows, synthetic_curated_dir):
-    table = export_tables.map_table(wh, [SHARE], LAST, "district", "de")
+    table = map_export.map_table(wh, [SHARE], LAST, "district", "de")
     exported = datetime(2025, 4, 1, 9, 30, tzinfo=UTC)
     workbook = openpyxl.load_workbook(
         io.BytesIO(export_tables.xlsx_bytes(table, wh, "de", exported_at=exported))
@@ -381,8 +383,8 @@ def test_xlsx_data_and_metadata_sheets(wh, warehouse_rows, synthetic_curated_dir
 
 def test_metadata_csv_lists_every_indicator(wh):
     tables = [
-        export_tables.map_table(wh, [SHARE], LAST, "district", "de"),
-        export_tables.trend_table(wh, SEGREGATION, [], "de"),
+        map_export.map_table(wh, [SHARE], LAST, "district", "de"),
+        trends_export.trend_table(wh, SEGREGATION, [], "de"),
     ]
     rows = read_csv(export_tables.metadata_csv_bytes(tables, wh, "de"))
     ids = [row[0] for row in rows if row]

@@ -28,7 +28,7 @@ from dashboards.app import create_app
 from dashboards.components import common as components
 from dashboards.data import queries
 from dashboards.export import downloads
-from dashboards.export import profile as profexport
+from dashboards.export import profile as profile_export
 from dashboards.export import render as export
 from dashboards.figures import common as figures
 
@@ -59,7 +59,7 @@ def _key(record: dict) -> tuple:
 
 # --- the dot plot of shares ---------------------------------------------------------------
 def test_dots_chart_svg_png_pdf_of_weststadt(wh):
-    chart = profexport.dots_chart(wh, "22", D2024, "de")
+    chart = profile_export.dots_chart(wh, "22", D2024, "de")
     assert chart.filename("svg") == "profil_22_2024-12-31_anteile.svg"
     by_name = {trace.name: list(trace.x) for trace in chart.figure.data}
     # percent indicators only: foreigner share (suppressed for 22), migration background
@@ -85,16 +85,16 @@ def test_dots_chart_svg_png_pdf_of_weststadt(wh):
 
 
 def test_dots_notes_name_the_earlier_date_of_every_indicator(wh):
-    chart = profexport.dots_chart(wh, "21", "2023-06-30", "de")  # no values on that date
+    chart = profile_export.dots_chart(wh, "21", "2023-06-30", "de")  # no values on that date
     footer = footer_text(chart)
     assert "der letzte Wert bis zum 30.06.2023" in footer
     assert "Stand 31.12.2022" in chart.figure.layout.title.subtitle.text
     assert "Hinweise" not in footer and "Fehlender Punkt" not in footer  # all published
-    assert "letzte Wert" not in footer_text(profexport.dots_chart(wh, "21", D2023, "de"))
+    assert "letzte Wert" not in footer_text(profile_export.dots_chart(wh, "21", D2023, "de"))
 
 
 def test_profile_table_equals_the_warehouse_with_distance_and_rank(wh, warehouse_rows):
-    table = profexport.dots_table(wh, "21", D2023, "de")
+    table = profile_export.dots_table(wh, "21", D2023, "de")
     assert table.filename("csv") == "profil_21_2023-12-31_indikatoren.csv"
     records = _records(downloads.profile_dots_download(wh, "21", D2023, "xlsx", "de").content)
     # four indicators (catalogue order), each for Südviertel, Süd and the city
@@ -136,7 +136,7 @@ def test_profile_table_hides_the_counts_of_a_suppressed_value(wh):
 
 # --- the small multiples ------------------------------------------------------------------
 def test_multiples_chart_two_panels_per_row(wh):
-    chart = profexport.multiples_chart(wh, "21", D2024, "de")
+    chart = profile_export.multiples_chart(wh, "21", D2024, "de")
     assert chart.filename("pdf") == "profil_21_2024-12-31_entwicklung.pdf"
     layout = chart.figure.layout
     x = [layout[f"xaxis{s}"].domain for s in ("", "2", "3", "4")]
@@ -165,14 +165,14 @@ def test_multiples_notes_explain_flags_and_breaks_per_line():
             "flag": [None, "suppressed", None, None],
         }
     )
-    notes = profexport.multiples_notes(series, "de")
+    notes = profile_export.multiples_notes(series, "de")
     assert len(notes) == 1 and notes[0].startswith("Hinweise: geheim gehalten: zu kleine")
     series.loc[3, "definition_id"] = "b2"  # the city's line of b changes its definition
-    assert profexport.multiples_notes(series, "de")[1].startswith("Lücke in einer Linie")
+    assert profile_export.multiples_notes(series, "de")[1].startswith("Lücke in einer Linie")
 
 
 def test_multiples_table_equals_the_warehouse(wh, warehouse_rows):
-    table = profexport.multiples_table(wh, "22", D2024, "de")
+    table = profile_export.multiples_table(wh, "22", D2024, "de")
     assert table.filename("xlsx") == "profil_22_2024-12-31_entwicklung.xlsx"
     assert "statistische Geheimhaltung" in " ".join(table.notes)
     records = _records(downloads.profile_multiples_download(wh, "22", D2024, "xlsx", "de").content)
@@ -256,10 +256,10 @@ def test_browser_profile_downloads(browser, url, wh, warehouse_rows, tmp_path): 
 
 def test_panel_rows_keep_room_for_their_own_titles():
     # two rows of two: titles of 1 and 3 lines, then 2 and 2; plots 100 px, dates 28 px
-    columns = profexport.COLUMNS[0]
-    domains, height = profexport._panel_domains([1, 3, 2, 2], columns, 100)
+    columns = profile_export.COLUMNS[0]
+    domains, height = profile_export._panel_domains([1, 3, 2, 2], columns, 100)
     rows = [6 + 15 * 3, 6 + 15 * 2]  # room above each row: its longest title
-    assert height == sum(rows) + 2 * (100 + profexport.PANEL_AXIS_PX)  # 51 + 36 + 256 = 343
+    assert height == sum(rows) + 2 * (100 + profile_export.PANEL_AXIS_PX)  # 51 + 36 + 256 = 343
     assert domains[0][1] == domains[1][1] == pytest.approx([1 - 151 / 343, 1 - 51 / 343])
     assert domains[2][1] == pytest.approx([1 - (179 + 36 + 100) / 343, 1 - 215 / 343])
     assert domains[0][0][0] == 0 and domains[1][0][1] == 1  # two columns fill the width
@@ -269,9 +269,9 @@ def test_berlin_multiples_fit_one_a4_page(berlin_curated_dir):
     """Berlin's 12 area indicators: two panels per row would be 39 cm tall; three per row
     with titles wrapped narrower fit the A4 page (24,7 cm between 2,5 cm margins)."""
     berlin = queries.open_warehouse(berlin_curated_dir)
-    chart = profexport.multiples_chart(berlin, "01", "2024-12-31", "de")
+    chart = profile_export.multiples_chart(berlin, "01", "2024-12-31", "de")
     layout = chart.figure.layout
-    assert layout.height <= profexport.PAGE_HEIGHT_PX == 934
+    assert layout.height <= profile_export.PAGE_HEIGHT_PX == 934
     titles = [a for a in layout.annotations if a.name != figures.CAPTION_NAME]
     columns = {tuple(layout[f"xaxis{'' if k == 0 else k + 1}"].domain) for k in range(3)}
     assert len(titles) == 12 and len(columns) == 3  # three panels side by side

@@ -29,7 +29,7 @@ from test_dash_browser import browser, open_page, select, serve, wait_text  # no
 from dashboards.app import create_app
 from dashboards.components import profile as profile_parts
 from dashboards.data import catalogue, queries
-from dashboards.data import profile as area_profile
+from dashboards.data import profile as profile_data
 from dashboards.figures import profile as profile_figures
 
 D2023, D2024 = "2023-12-31", "2024-12-31"
@@ -40,21 +40,21 @@ def wh(synthetic_curated_dir):
     return queries.open_warehouse(synthetic_curated_dir)
 
 
-def _area(wh, area_id: str, date: str) -> area_profile.ProfileArea:
-    return area_profile.resolve_area(wh, area_profile.area_choices(wh, date, "de"), area_id)
+def _area(wh, area_id: str, date: str) -> profile_data.ProfileArea:
+    return profile_data.resolve_area(wh, profile_data.area_choices(wh, date, "de"), area_id)
 
 
 def _frame(wh, area_id: str, date: str) -> pd.DataFrame:
-    indicators = area_profile.profile_indicators(wh, "de")
-    frame = area_profile.profile_frame(wh, _area(wh, area_id, date), indicators, date)
+    indicators = profile_data.profile_indicators(wh, "de")
+    frame = profile_data.profile_frame(wh, _area(wh, area_id, date), indicators, date)
     return frame.set_index("indicator_id")
 
 
 # --- data ---------------------------------------------------------------------------------
 def test_area_choices_cover_every_level_below_the_city(wh):
-    choices = area_profile.area_choices(wh, D2024, "de")
+    choices = profile_data.area_choices(wh, D2024, "de")
     assert choices["area_id"].tolist() == ["1", "2", "11", "12", "21", "22"]
-    options = area_profile.area_options(choices)
+    options = profile_data.area_options(choices)
     assert options[0] == {"label": "Nord (1) · Stadtbezirk", "value": "1"}
     assert options[4] == {"label": "Südviertel (21) · Stadtteil", "value": "21"}
 
@@ -79,7 +79,7 @@ def test_ranks_ties_and_flagged_values():
             "flag": ["unreliable", None, None, None, "suppressed", None, None],
         }
     )
-    ranked = area_profile.rank_among_peers(values).set_index(["indicator_id", "area_id"])
+    ranked = profile_data.rank_among_peers(values).set_index(["indicator_id", "area_id"])
     x = ranked.loc["x"]
     # f 40 → 1; b, c 20 → both 2 (tied); d 10 → 4; a (flag) and e (suppressed) unranked
     assert x["rank"].tolist()[1:4] == [2, 2, 4] and x.loc["f", "rank"] == 1
@@ -111,9 +111,9 @@ def test_district_11_ranks_third_and_the_suppressed_one_is_not_counted(wh):
 
 
 def test_profile_table_texts(wh):
-    indicators = {i.indicator_id: i for i in area_profile.profile_indicators(wh, "de")}
+    indicators = {i.indicator_id: i for i in profile_data.profile_indicators(wh, "de")}
     area = _area(wh, "11", D2023)
-    frame = area_profile.profile_frame(wh, area, list(indicators.values()), D2023)
+    frame = profile_data.profile_frame(wh, area, list(indicators.values()), D2023)
     table = texts(
         profile_parts.profile_table("t", frame, indicators, area, "Teststadt", "c", None, "de")
     )
@@ -133,9 +133,9 @@ def test_profile_table_texts(wh):
 
 
 def test_suppressed_value_shows_no_counts_and_no_rank(wh):
-    indicators = {i.indicator_id: i for i in area_profile.profile_indicators(wh, "de")}
+    indicators = {i.indicator_id: i for i in profile_data.profile_indicators(wh, "de")}
     area = _area(wh, "22", D2024)
-    frame = area_profile.profile_frame(wh, area, list(indicators.values()), D2024)
+    frame = profile_data.profile_frame(wh, area, list(indicators.values()), D2024)
     table = texts(
         profile_parts.profile_table("t", frame, indicators, area, "Teststadt", "c", None, "de")
     )
@@ -146,13 +146,13 @@ def test_suppressed_value_shows_no_counts_and_no_rank(wh):
 
 
 def test_effective_date_is_the_latest_up_to_the_chosen_one(wh):
-    assert area_profile.effective_date(wh, "foreigner_share", "2023-06-30") == "2022-12-31"
-    assert area_profile.effective_date(wh, "foreigner_share", "2021-12-31") is None
+    assert profile_data.effective_date(wh, "foreigner_share", "2023-06-30") == "2022-12-31"
+    assert profile_data.effective_date(wh, "foreigner_share", "2021-12-31") is None
 
 
 def test_series_of_area_parent_and_city(wh):
-    indicators = area_profile.profile_indicators(wh, "de")
-    series = area_profile.profile_series(wh, _area(wh, "21", D2024), indicators)
+    indicators = profile_data.profile_indicators(wh, "de")
+    series = profile_data.profile_series(wh, _area(wh, "21", D2024), indicators)
     share = series[series["indicator_id"] == "foreigner_share"]
     by_role = {role: part["value"].round(3).tolist() for role, part in share.groupby("role")}
     assert by_role == {
@@ -164,9 +164,9 @@ def test_series_of_area_parent_and_city(wh):
 
 
 def test_small_multiples_one_panel_per_indicator_same_time_axis(wh):
-    indicators = area_profile.profile_indicators(wh, "de")
+    indicators = profile_data.profile_indicators(wh, "de")
     area = _area(wh, "21", D2024)
-    series = area_profile.profile_series(wh, area, indicators)
+    series = profile_data.profile_series(wh, area, indicators)
     fig = profile_figures.small_multiples(series, indicators, area, "Teststadt", "de")
     titles = [a.text for a in fig.layout.annotations if a.name != "caption"]
     assert titles[1] == "Ausländeranteil (%)" and len(titles) == len(indicators)
@@ -181,10 +181,10 @@ def test_small_multiples_one_panel_per_indicator_same_time_axis(wh):
 
 
 def test_share_dots_and_table_hold_the_same_numbers(wh):
-    indicators = area_profile.profile_indicators(wh, "de")
+    indicators = profile_data.profile_indicators(wh, "de")
     by_id = {i.indicator_id: i for i in indicators}
     area = _area(wh, "21", D2023)
-    frame = area_profile.profile_frame(wh, area, indicators, D2023)
+    frame = profile_data.profile_frame(wh, area, indicators, D2023)
     fig = profile_figures.share_dots(frame, by_id, area, "Teststadt", D2023, "de")
     shown = {t.name: [round(v, 3) for v in t.x] for t in fig.data}
     assert shown["Südviertel"][0] == round(100 * 460 / 1490, 3)
@@ -196,11 +196,11 @@ def test_share_dots_and_table_hold_the_same_numbers(wh):
 
 def test_difference_texts(wh):
     indicators = catalogue.indicators(wh, "de")
-    assert area_profile.difference_text(-7.6563, indicators["foreigner_share"], "de") == (
+    assert profile_data.difference_text(-7.6563, indicators["foreigner_share"], "de") == (
         "−7,7 Pp."
     )
-    assert area_profile.difference_text(12.0, indicators["population"], "de") == "+12 Personen"
-    assert area_profile.difference_text(0.0, indicators["population"], "de") == "±0 Personen"
+    assert profile_data.difference_text(12.0, indicators["population"], "de") == "+12 Personen"
+    assert profile_data.difference_text(0.0, indicators["population"], "de") == "±0 Personen"
 
 
 # --- page (server side) -------------------------------------------------------------------
@@ -298,7 +298,7 @@ def test_berlin_profile_renders(berlin, berlin_curated_dir):
     assert "„" not in str(layout)  # no notice
     summary, dots, multiples = page_calls.run(berlin, _page().update_charts, "01", D2024)
     assert "Mitte (Schlüssel 01) · Bezirk · gehört zu Berlin" in texts(summary)
-    n = len(area_profile.profile_indicators(wh, "de"))
+    n = len(profile_data.profile_indicators(wh, "de"))
     assert len([a for a in multiples.layout.annotations if a.name != "caption"]) == n
     assert "Amt für Statistik Berlin-Brandenburg" in multiples.layout.annotations[-1].text
     table = texts(page_calls.run(berlin, _page().update_table, "01", D2024, None))

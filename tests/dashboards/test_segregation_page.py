@@ -35,11 +35,11 @@ from test_export import png_chunks, read_csv
 from dashboards.app import create_app
 from dashboards.components import common as components
 from dashboards.data import catalogue, queries
-from dashboards.data import segregation as segdata
+from dashboards.data import segregation as segregation_data
 from dashboards.export import downloads
 from dashboards.export import render as export
-from dashboards.export import segregation as segexport
-from dashboards.figures import segregation as segfig
+from dashboards.export import segregation as segregation_export
+from dashboards.figures import segregation as segregation_figures
 from etl.warehouse import PUBLICATION
 
 INDEX = "segregation_is_foreigners_min300"
@@ -85,7 +85,7 @@ def test_curve_points_of_the_districts_by_hand(wh):
     # 22 is suppressed (30/510 in the warehouse) and left out. Ordered by p = x/t:
     # 11 (11,8 %), 12 (16,2 %), 21 (31,8 %). X = 920, rest Y = 900 + 1710 + 1010 = 3620.
     units = _units(wh)
-    points = segfig.curve_points(units)
+    points = segregation_figures.curve_points(units)
     assert points["area_id"].tolist() == [None, "11", "12", "21"]
     assert points["rest_cum"].tolist() == pytest.approx([0, 900 / 3620, 2610 / 3620, 1])
     assert points["group_cum"].tolist() == pytest.approx([0, 120 / 920, 450 / 920, 1])
@@ -95,26 +95,26 @@ def test_curve_points_of_the_districts_by_hand(wh):
     # Gini = Σ_i Σ_j |x_i t_j − x_j t_i| / (2 X (T − X)) over ordered pairs:
     # 2 · (|120·2040 − 330·1020| + |120·1480 − 470·1020| + |330·1480 − 470·2040|)
     # = 2 · (91.800 + 301.800 + 470.400) = 1.728.000; 2 · 920 · 3620 = 6.660.800
-    assert segfig.curve_gini(points) == pytest.approx(1_728_000 / 6_660_800)
+    assert segregation_figures.curve_gini(points) == pytest.approx(1_728_000 / 6_660_800)
     # IS = ½ Σ |x_i/X − y_i/Y| = largest gap, reached after unit 12: 2610/3620 − 450/920
-    assert segfig.curve_dissimilarity(points) == pytest.approx(2610 / 3620 - 450 / 920)
-    assert segfig.left_out(units, points) == 1
+    assert segregation_figures.curve_dissimilarity(points) == pytest.approx(2610 / 3620 - 450 / 920)
+    assert segregation_figures.left_out(units, points) == 1
 
 
 def test_curve_of_the_boroughs_gives_the_published_index(wh):
-    points = segfig.curve_points(_units(wh, "borough"))
+    points = segregation_figures.curve_points(_units(wh, "borough"))
     published = queries.series(wh, INDEX, ("00",))
     value = published.query("level == 'borough' and ref_date == '2024-12-31'")["value"].item()
-    assert segfig.curve_dissimilarity(points) == pytest.approx(value)
-    assert segfig.curve_gini(points) == pytest.approx(value)  # two units: G = IS
+    assert segregation_figures.curve_dissimilarity(points) == pytest.approx(value)
+    assert segregation_figures.curve_gini(points) == pytest.approx(value)  # two units: G = IS
 
 
 def test_curve_never_uses_a_suppressed_count(wh):
     units = _units(wh).copy()
     units.loc[units["area_id"] == "21", "flag"] = "suppressed"  # count still present
-    points = segfig.curve_points(units)
+    points = segregation_figures.curve_points(units)
     assert points["area_id"].tolist() == [None, "11", "12"]
-    assert segfig.curve_points(units.iloc[0:0]).empty
+    assert segregation_figures.curve_points(units.iloc[0:0]).empty
 
 
 # --- server side: layout and callbacks ---------------------------------------------------
@@ -287,8 +287,8 @@ def test_warehouse_without_the_random_allocation_table(tmp_path, warehouse_build
         con.execute("DROP TABLE random_allocation")
     (curated / "current").symlink_to(Path("snapshots") / "s1", target_is_directory=True)
     wh = queries.open_warehouse(curated)
-    assert segdata.random_baseline(wh, INDEX, "00").empty
-    change = segdata.index_change(wh, INDEX, "district", "00", DATES[0], DATES[2])
+    assert segregation_data.random_baseline(wh, INDEX, "00").empty
+    change = segregation_data.index_change(wh, INDEX, "district", "00", DATES[0], DATES[2])
     assert change.change == pytest.approx(0.248395378690629 - 0.24390243902439027)
     assert change.exceeds is None
     old = create_app(curated)
@@ -297,7 +297,7 @@ def test_warehouse_without_the_random_allocation_table(tmp_path, warehouse_build
 
 
 def test_random_draws_fixture_matches_the_table(wh):
-    baseline = segdata.random_baseline(wh, INDEX, "00")
+    baseline = segregation_data.random_baseline(wh, INDEX, "00")
     district = baseline[baseline["level"] == "district"]
     means = [sum(d) / len(d) for d in RANDOM_DRAWS["district"]]
     assert district["expected"].tolist() == pytest.approx(means)
@@ -396,15 +396,15 @@ def test_berlin_segregation_page(berlin, berlin_wh):
 
 def test_berlin_curve_reproduces_the_published_indices(berlin, berlin_wh):
     units = queries.area_values(berlin_wh, (LQ,), "2024-12-31", "district")
-    points = segfig.curve_points(units)
+    points = segregation_figures.curve_points(units)
     assert len(points) == 13
     city = catalogue.city(berlin_wh).area_id
     published = queries.series(berlin_wh, "gini_foreigners", (city,))
     gini = published.query("level == 'district' and ref_date == '2024-12-31'")["value"].item()
-    assert segfig.curve_gini(points) == pytest.approx(gini, abs=1e-9)
+    assert segregation_figures.curve_gini(points) == pytest.approx(gini, abs=1e-9)
     index = queries.series(berlin_wh, BERLIN_INDEX, (city,))
     value = index.query("level == 'district' and ref_date == '2024-12-31'")["value"].item()
-    assert segfig.curve_dissimilarity(points) == pytest.approx(value, abs=1e-9)
+    assert segregation_figures.curve_dissimilarity(points) == pytest.approx(value, abs=1e-9)
 
 
 # --- in the browser ----------------------------------------------------------------------
@@ -516,7 +516,7 @@ def test_browser_index_chart_downloads(browser, synthetic_url, synthetic_curated
 
     chunks = png_chunks(files["png"].read_bytes())
     width, height = struct.unpack(">II", chunks[b"IHDR"][:8])
-    layout_height = segexport.index_chart(wh, INDEX, "de").figure.layout.height
+    layout_height = segregation_export.index_chart(wh, INDEX, "de").figure.layout.height
     assert width == 1890 and height == pytest.approx(layout_height * 300 / 96, abs=1)
     assert struct.unpack(">IIB", chunks[b"pHYs"]) == (11811, 11811, 1)  # 300 dpi
 

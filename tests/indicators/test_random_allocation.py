@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from dashboards.data import segregation as segdata
+from dashboards.data import segregation as segregation_data
 from etl.indicators import random_allocation as ra
 from etl.indicators.engine import evaluate, term_row
 from etl.indicators.segregation import INDEX_VALUES
@@ -165,12 +165,14 @@ def test_change_against_random_allocation(observed_b, change, exceeds):
         "INSERT INTO indicator_values VALUES (?, ?, 'c', 'unit', ?, 1, 2, NULL, 'x', 5)",
         [("is", date(2020, 12, 31), 0.25), ("is", date(2024, 12, 31), observed_b)],
     )
-    result = segdata.change(con, "is", "unit", "c", date(2020, 12, 31), date(2024, 12, 31))
+    result = segregation_data.change(con, "is", "unit", "c", date(2020, 12, 31), date(2024, 12, 31))
     assert result.change == pytest.approx(change)
     assert result.random_q95 == pytest.approx(0.03)
     assert result.draws == 5
     assert result.exceeds is exceeds
-    missing = segdata.change(con, "is", "unit", "c", date(2020, 12, 31), date(2022, 12, 31))
+    missing = segregation_data.change(
+        con, "is", "unit", "c", date(2020, 12, 31), date(2022, 12, 31)
+    )
     assert missing.exceeds is None
 
 

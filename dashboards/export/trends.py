@@ -1,0 +1,91 @@
+"""Print-ready files of the Zeitreihen page (``/zeitreihen``) and of ``imon export``'s time
+series: the chart of one indicator for the chosen areas with the city as reference line
+(:func:`trend_chart`, drawn by :func:`dashboards.figures.trends.trend`) and its table
+(:func:`trend_table`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from dashboards import labels
+from dashboards.data import catalogue, queries
+from dashboards.data.catalogue import Indicator
+from dashboards.data.queries import Warehouse
+from dashboards.export.render import (
+    TREND_KIND,
+    TREND_LEFT_PX,
+    TREND_PLOT_PX,
+    Chart,
+    ExportError,
+    break_notes,
+    file_stem,
+    flag_notes,
+    print_ready,
+)
+from dashboards.export.tables import ROW_COLUMNS, ExportTable
+from dashboards.figures import trends as trends_figures
+from dashboards.i18n import t
+
+
+def trend_chart(
+    wh: Warehouse,
+    indicator_id: str,
+    area_ids: Sequence[str],
+    lang: str,
+    definition: bool = False,
+) -> Chart:
+    """The print-ready time series: the city plus ``area_ids`` (area indicators) or the
+    city's index per unit level (segregation indices; ``area_ids`` is ignored)."""
+    indicator = catalogue.indicators(wh, lang)[indicator_id]
+    city = catalogue.city(wh)
+    areas = series_areas(indicator, city.area_id, area_ids)
+    frame = queries.series(wh, indicator_id, tuple(areas))
+    if frame.empty:
+        raise ExportError(t("chart.no_data", lang) + f" ({indicator_id})")
+    level_labels = {k: lvl.label for k, lvl in catalogue.levels(wh, lang).items()}
+    frame = labels.series_labels(frame, indicator, level_labels, lang)
+    city_id = None if indicator.is_segregation else city.area_id
+    fig = trends_figures.trend(frame, indicator, lang, city_id=city_id)
+    # the unit is in the subtitle: no axis title, so the plot keeps its width
+    fig.update_layout(margin={"l": TREND_LEFT_PX}, yaxis_title_text=None)
+    notes = trend_notes(frame, indicator, lang)
+    if definition:
+        notes.append(t("export.definition", lang, text=indicator.definition))
+    stem = trend_stem(indicator, areas)
+    return Chart(print_ready(fig, notes, TREND_PLOT_PX, axis_px=34), stem)
+
+
+def series_areas(indicator: Indicator, city_id: str, area_ids: Sequence[str]) -> list[str]:
+    """The areas of a time series: the city plus ``area_ids``; for segregation indices the
+    city alone (its index per unit level)."""
+    if indicator.is_segregation:
+        return [city_id]
+    return [city_id, *(a for a in area_ids if a != city_id)]
+
+
+def trend_stem(indicator: Indicator, areas: Sequence[str]) -> str:
+    """``foreigner_share_zeitreihe_00-22`` (up to 5 area codes); segregation indices:
+    ``…_zeitreihe_ebenen``."""
+    suffix = "ebenen" if indicator.is_segregation else "-".join(areas[:5])
+    return file_stem(indicator.indicator_id, TREND_KIND, suffix)
+
+
+def trend_notes(frame: pd.DataFrame, indicator: Indicator, lang: str) -> list[str]:
+    """Footnotes of a time series: units of segregation indices, flags, series breaks."""
+    notes = [t("trends.segregation_note", lang)] if indicator.is_segregation else []
+    return [*notes, *flag_notes(frame["flag"], lang), *break_notes(frame, lang)]
+
+
+def trend_table(
+    wh: Warehouse, indicator_id: str, area_ids: Sequence[str], lang: str
+) -> ExportTable:
+    """A time series' rows: the city plus ``area_ids``, or the city per unit level
+    (segregation indices), every reference date."""
+    indicator = catalogue.indicators(wh, lang)[indicator_id]
+    areas = series_areas(indicator, catalogue.city(wh).area_id, area_ids)
+    rows = queries.series(wh, indicator_id, tuple(areas)).assign(indicator_id=indicator_id)
+    title = t("trends.table_caption", lang, title=indicator.title)
+    return ExportTable(rows[ROW_COLUMNS], title, trend_stem(indicator, areas))
