@@ -16,7 +16,7 @@ help:
 	@echo "make demo   install, generate the demo city, build the warehouse, serve http://127.0.0.1:$(PORT)"
 	@echo "make test   install test dependencies (incl. Debian chromium) and run the whole suite"
 	@echo "make bench  benchmarks -> BENCHMARKS.md"
-	@echo "make lint   ruff"
+	@echo "make lint   ruff check and ruff format --check (part of CI)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,7 @@ bench: install-test chromium
 
 lint: install-test
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 clean:
 	rm -rf data/curated/* data/raw/* test-artifacts
