@@ -144,7 +144,9 @@ def intervals(model: DateModel, targets: np.ndarray, need: Need | None = None) -
             by_component.setdefault(int(col_label[where[int(t)]]), []).append(k)
     for comp, members in by_component.items():
         cols = free_cells[col_label == comp]
-        _solve_component(model, red, rows[row_label == comp], cols, targets, members, need, out)
+        comp_rows = rows[row_label == comp]
+        comp_rows = comp_rows[~model.implied[comp_rows]]
+        _solve_component(model, red, comp_rows, cols, targets, members, need, out)
     return out
 
 
@@ -210,6 +212,7 @@ def _highs(model: DateModel, red: Reduced, rows: np.ndarray, cols: np.ndarray) -
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("presolve", "off")  # re-solves start from the previous basis
+    h.setOptionValue("simplex_strategy", 4)  # primal: a new objective keeps the basis feasible
     h.passModel(lp)
     return h
 

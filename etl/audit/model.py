@@ -48,10 +48,12 @@ class Rows:
     lo: list[np.ndarray] = field(default_factory=list)
     hi: list[np.ndarray] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
+    implied: list[bool] = field(default_factory=list)  # implied by other rows (not in the LP)
     count: int = 0
 
-    def add(self, rows, cols, coefs, lo, hi, labels: list[str]) -> None:
+    def add(self, rows, cols, coefs, lo, hi, labels: list[str], implied: bool = False) -> None:
         """Append rows numbered 0..len(lo)−1 locally."""
+        self.implied.extend([implied] * len(labels))
         self.row.append(np.asarray(rows, dtype=np.int64) + self.count)
         self.col.append(np.asarray(cols, dtype=np.int64))
         self.coef.append(np.asarray(coefs, dtype=float))
@@ -83,6 +85,7 @@ class DateModel:
     lo: np.ndarray
     hi: np.ndarray
     labels: list[str]
+    implied: np.ndarray  # bool per row: kept for elimination only (the LP has the rest)
     lb: np.ndarray
     ub: np.ndarray
     truth: np.ndarray  # NaN where unknown
@@ -137,9 +140,10 @@ def build_model(
     off = np.abs(shown.value.to_numpy() - true[shown.cell.to_numpy()]) > 0.5
     perturbed[shown.cell.to_numpy()[off]] = True
     sensitive = _small_denominators(values, pool, areas, true, rules)
+    implied = np.array(rows.implied, dtype=bool)
     return DateModel(
-        ref_date, pool, areas, a, lo, hi, rows.labels, lb, ub, true, withheld, published,
-        perturbed, sensitive, findings,
+        ref_date, pool, areas, a, lo, hi, rows.labels, implied, lb, ub, true, withheld,
+        published, perturbed, sensitive, findings,
     )  # fmt: skip
 
 
@@ -164,17 +168,19 @@ def _hierarchy(rows: Rows, pool: TermPool, areas: pd.DataFrame) -> None:
 
 
 def _cover_rows(rows: Rows, pool: TermPool, n_areas: int) -> None:
-    """whole − Σ parts = 0 at every area, for every cover of the pool and for every term as
-    the sum of its Venn regions."""
+    """whole − Σ parts = 0 at every area, for every term as the sum of its Venn regions and
+    for every cover of the pool (implied by the region rows; they help the elimination)."""
     every = np.arange(n_areas)
-    for whole, parts in pool.covers + pool.regions:
+    relations = [(w, p, False) for w, p in pool.regions] + [(w, p, True) for w, p in pool.covers]
+    for whole, parts, implied in relations:
         cols = [whole * n_areas + every] + [p * n_areas + every for p in parts]
         coefs = [np.ones(n_areas)] + [-np.ones(n_areas)] * len(parts)
         rws = np.tile(every, 1 + len(parts))
         name = " + ".join(pool.terms[p].name for p in parts)
         labels = [f"{pool.terms[whole].name} = {name}"] * n_areas
         zero = np.zeros(n_areas)
-        rows.add(rws, np.concatenate(cols), np.concatenate(coefs), zero, zero, labels)
+        cols, coefs = np.concatenate(cols), np.concatenate(coefs)
+        rows.add(rws, cols, coefs, zero, zero, labels, implied=implied)
 
 
 def _appearances(
