@@ -23,6 +23,7 @@ from etl.indicators.engine import compute, register_counts
 from etl.indicators.random_allocation import simulate
 from etl.indicators.spec import Catalogue, load_catalogue, term_key, term_name
 from etl.profile import CodeHierarchyGeography, Profile
+from etl.protect import cellkey
 from etl.sources import code_hierarchy, register_persons
 from etl.sources.area_list import AreaVintage, read_vintage
 from etl.transform.areas import write_areas, write_levels
@@ -30,6 +31,13 @@ from etl.transform.counts import data_codes, discover_tables, stage_tables, writ
 from etl.transform.population import aggregate_persons, load_code_lists
 
 SCHEMA_FILE = Path(__file__).parent / "schema.sql"
+
+
+def schema_sql() -> str:
+    """The warehouse schema (etl/schema.sql), read when needed, not at import."""
+    return SCHEMA_FILE.read_text(encoding="utf-8")
+
+
 PARTITIONED = {"population", "indicator_values"}
 
 
@@ -176,7 +184,7 @@ def _build_into(
     con = duckdb.connect(str(database))
     publication.restrict(database)
     try:
-        con.execute(SCHEMA_FILE.read_text(encoding="utf-8"))
+        con.execute(schema_sql())
         load_code_lists(con)
         write_levels(con, profile)
         loads = stage_tables(con, profile, inputs.tables, reporter.track)
@@ -230,10 +238,11 @@ def _load_extracts(
     loads: list[tuple],
 ) -> int:
     total = 0
+    secret = cellkey.resolve_secret(profile.disclosure.cell_key)
     for ref_date, path in reporter.track(extracts, "Melderegister laden", len(extracts)):
         _valid_areas(con, ref_date, profile.level_ids()[-1])
         rows = register_persons.stage(con, path, ref_date, profile.register_source.layout)
-        counted = aggregate_persons(con, ref_date)
+        counted = aggregate_persons(con, ref_date, secret)
         if counted != rows:
             raise InputError(path, f"{rows} rows staged but {counted} persons counted")
         loads.append(("register", path, rows, ref_date))

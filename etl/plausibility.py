@@ -30,7 +30,7 @@ import duckdb
 import yaml
 
 from etl import warehouse
-from etl.build import SCHEMA_SQL
+from etl.build import schema_sql
 from etl.checks import CHECKS
 from etl.profile import Profile
 
@@ -352,7 +352,7 @@ def _attach(con: duckdb.DuckDBPyConnection, staged_db: Path, published_db: Path 
         return
     con.execute("ATTACH ':memory:' AS old")
     con.execute("USE old")
-    con.execute(SCHEMA_SQL)
+    con.execute(schema_sql())
     con.execute("USE memory")
 
 

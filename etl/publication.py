@@ -42,10 +42,13 @@ from pathlib import Path
 
 import duckdb
 
+from etl import audit as attack
+from etl import warehouse
 from etl.errors import ImonError
 from etl.indicators import engine, segregation
 from etl.indicators.spec import Catalogue
 from etl.profile import Profile
+from etl.protect import cellkey, suppression
 
 INDEX_DECIMALS = 3
 # tables of the warehouse that are public as they are (no counts of persons in them)
@@ -98,17 +101,10 @@ def protect(
 
 def _protected_counts(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, profile: Profile):
     rules = profile.disclosure
-    try:  # TEMPORARY-INTEGRATION: until the protect modules land
-        if rules.method == "cell_key":
-            from etl.protect import cellkey
-
-            cellkey.perturb(con, rules.cell_key)
-        else:
-            from etl.protect import suppression
-
-            suppression.suppress(con, catalogue, rules)
-    except (ImportError, AttributeError):
-        con.execute("CREATE OR REPLACE TEMP TABLE protected_counts AS FROM term_counts")
+    if rules.method == "cell_key":
+        cellkey.perturb(con, rules.cell_key)
+    else:
+        suppression.suppress(con, catalogue, rules, profile.level_ids())
 
 
 def _summary(con: duckdb.DuckDBPyConnection, method: str) -> Protection:
@@ -194,15 +190,6 @@ def _sql_path(path: Path) -> str:
 def audit(snapshot: Path, catalogue: Catalogue, profile: Profile) -> object:
     """Run the attack audit on a finished snapshot; raise :class:`AuditError` when a
     protected cell's feasible interval is narrower than its protection interval."""
-    from etl import warehouse
-
-    try:  # TEMPORARY-INTEGRATION: until the audit lands
-        from etl import audit as attack
-
-        attack.run_audit  # noqa: B018
-    except (ImportError, AttributeError):
-        return None
-
     rules = profile.disclosure
     report = attack.run_audit(
         snapshot / warehouse.PUBLICATION,
@@ -212,6 +199,7 @@ def audit(snapshot: Path, catalogue: Catalogue, profile: Profile) -> object:
         min_count=rules.min_count,
         method=rules.method,
         max_deviation=rules.cell_key.max_deviation if rules.method == "cell_key" else None,
+        min_denominator=rules.min_denominator,
     )
     if report.failures:
         raise AuditError(attack.format_report(report))

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from etl import deliveries, plausibility, warehouse
-from etl.build import SCHEMA_SQL, build
+from etl.build import build, schema_sql
 from etl.errors import ConfigError, ImonError, InputError
 from etl.profile import load_profile
 from imon.cli import main
@@ -327,7 +327,7 @@ def hand_made(
     area, value), area counts (date, area, term, value) and loads (file, date, sha256)."""
     functions = {"population": "count", "foreigner_share": "share"}
     con = duckdb.connect(str(path))
-    con.execute(SCHEMA_SQL)
+    con.execute(schema_sql())
     con.executemany(
         "INSERT INTO meta VALUES (?, ?)", [("instance", "hand"), ("title", "Handgemacht")]
     )
@@ -344,7 +344,9 @@ def hand_made(
         [(i, d, a, level[a], v) for i, d, a, v in values],
     )
     if counts:
-        con.executemany("INSERT INTO area_counts VALUES (?, ?, ?, ?, NULL, 'register')", counts)
+        con.executemany(
+            "INSERT INTO area_counts VALUES (?, ?, ?, ?, NULL, 'register', NULL)", counts
+        )
     con.executemany(
         "INSERT INTO loads VALUES (?, 'register', ?, ?, 1, ?, "
         "TIMESTAMP '2025-01-01 00:00:00', 'ok')",
