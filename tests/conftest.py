@@ -90,11 +90,11 @@ def rlp_build(tmp_path_factory):
 
 @pytest.fixture
 def berlin_con(berlin_build):
-    with duckdb.connect(str(berlin_build.snapshot / "warehouse.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(berlin_build.snapshot / warehouse.DATABASE), read_only=True) as con:
         yield con
 
 
 @pytest.fixture
 def rlp_con(rlp_build):
-    with duckdb.connect(str(rlp_build.snapshot / "warehouse.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(rlp_build.snapshot / warehouse.DATABASE), read_only=True) as con:
         yield con

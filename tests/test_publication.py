@@ -1,0 +1,209 @@
+"""The publication: only protected values leave the system.
+
+A snapshot keeps the office's unprotected warehouse in ``internal/`` and publishes
+``publication.duckdb``; these tests read the built demo (cell-key method) and Berlin
+(cell suppression) as an outsider would, independently of the protection code.
+"""
+
+from __future__ import annotations
+
+import stat
+
+import duckdb
+import pytest
+
+from etl import warehouse
+from etl.build import build
+from etl.errors import ImonError
+from etl.profile import Disclosure
+from etl.protect import suppression
+from tests.conftest import tiny_profile
+
+PUBLIC_TABLES = {
+    "meta",
+    "levels",
+    "areas",
+    "area_closure",
+    "area_geometry",
+    "indicators",
+    "loads",
+    "indicator_values",
+    "random_allocation",
+}
+
+# every count that leaves the system: count indicators' values, numerators, denominators
+SMALL_COUNTS_SQL = """
+SELECT v.indicator_id, v.ref_date, v.area_id, v.value, v.numerator, v.denominator
+FROM indicator_values AS v INNER JOIN indicators AS i USING (indicator_id)
+WHERE (i.function = 'count' AND v.value IN (1, 2))
+   OR (i.function IN ('count', 'share', 'ratio', 'location_quotient')
+       AND (v.numerator IN (1, 2) OR v.denominator IN (1, 2)))
+"""
+
+
+def _publication(snapshot):
+    return duckdb.connect(str(snapshot / warehouse.PUBLICATION), read_only=True)
+
+
+def _tables(con) -> set[str]:
+    return {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+
+
+@pytest.fixture(scope="module")
+def demo_snapshot(demo_curated_dir):
+    return (demo_curated_dir / warehouse.CURRENT).resolve()
+
+
+def test_publication_holds_no_person_or_count_table(demo_snapshot):
+    with _publication(demo_snapshot) as con:
+        assert _tables(con) == PUBLIC_TABLES
+        columns = {r[0] for r in con.execute("SELECT column_name FROM duckdb_columns()").fetchall()}
+    assert "key_sum" not in columns
+    public_parquet = {
+        p.name.removesuffix(".parquet") for p in (demo_snapshot / "parquet").iterdir()
+    }
+    assert public_parquet <= PUBLIC_TABLES
+
+
+def test_internal_warehouse_is_readable_by_the_owner_only(demo_snapshot):
+    internal = demo_snapshot / warehouse.INTERNAL
+    assert stat.S_IMODE(internal.stat().st_mode) == 0o700
+    assert stat.S_IMODE((demo_snapshot / warehouse.DATABASE).stat().st_mode) == 0o600
+    with duckdb.connect(str(demo_snapshot / warehouse.DATABASE), read_only=True) as con:
+        assert {"population", "area_counts"} <= _tables(con)
+
+
+def test_cell_key_publishes_no_count_of_one_or_two(demo_snapshot):
+    with _publication(demo_snapshot) as con:
+        assert con.execute(SMALL_COUNTS_SQL).fetchall() == []
+        meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
+    assert meta["disclosure_method"] == "cell_key"
+
+
+def test_cell_key_perturbs_counts_by_at_most_d(demo_snapshot):
+    """Published residents differ from the true ones by at most D = 3, about two thirds of
+    them differ at all (ptable: 32 % of large counts unchanged), zero stays zero."""
+    with _publication(demo_snapshot) as con:
+        con.execute(f"ATTACH '{demo_snapshot / warehouse.DATABASE}' AS internal (READ_ONLY)")
+        pairs = con.execute(
+            """
+            SELECT p.value, t.value FROM indicator_values AS p
+            INNER JOIN internal.indicator_values AS t
+                USING (indicator_id, ref_date, area_id, level)
+            WHERE p.indicator_id = 'population'
+            """
+        ).fetchall()
+    assert pairs
+    assert max(abs(p - t) for p, t in pairs) <= 3
+    assert all(p == 0 for p, t in pairs if t == 0)
+    changed = sum(p != t for p, t in pairs) / len(pairs)
+    assert 0.4 < changed < 0.9
+
+
+def test_cell_key_cell_is_the_same_wherever_it_appears(demo_snapshot):
+    """The residents of an area are one cell: the population count and the denominator of
+    every share over all residents are the same perturbed number."""
+    with _publication(demo_snapshot) as con:
+        differing = con.execute(
+            """
+            SELECT count(*) FROM indicator_values AS p
+            INNER JOIN indicator_values AS s USING (ref_date, area_id, level)
+            WHERE p.indicator_id = 'population' AND s.indicator_id = 'foreigner_share'
+              AND s.denominator IS NOT NULL AND s.denominator <> p.value
+            """
+        ).fetchall()[0][0]
+    assert differing == 0
+
+
+# --- cell suppression: Berlin --------------------------------------------------------------
+
+
+def test_berlin_publishes_no_count_of_one_or_two(berlin_build):
+    with _publication(berlin_build.snapshot) as con:
+        assert con.execute(SMALL_COUNTS_SQL).fetchall() == []
+
+
+def test_berlin_differencing_recovers_no_withheld_count(berlin_build):
+    """The attack that recovered all 384 suppressed Berlin cells: a parent's published count
+    minus its children's published counts, where exactly one child is withheld."""
+    with _publication(berlin_build.snapshot) as con:
+        recovered = con.execute(
+            """
+            WITH cells AS (
+                SELECT v.indicator_id, v.ref_date, v.area_id, a.parent_id,
+                       CASE WHEN i.function = 'count' THEN v.value ELSE v.numerator END AS n
+                FROM indicator_values AS v
+                INNER JOIN indicators AS i USING (indicator_id)
+                INNER JOIN areas AS a ON a.area_id = v.area_id
+                   AND v.ref_date BETWEEN a.valid_from AND coalesce(a.valid_to, DATE '9999-12-31')
+                WHERE i.function IN ('count', 'share')
+            ),
+            families AS (
+                SELECT indicator_id, ref_date, parent_id, count(*) - count(n) AS withheld
+                FROM cells WHERE parent_id IS NOT NULL GROUP BY ALL
+            )
+            SELECT f.* FROM families AS f
+            INNER JOIN cells AS p
+                ON p.indicator_id = f.indicator_id AND p.ref_date = f.ref_date
+               AND p.area_id = f.parent_id
+            WHERE f.withheld = 1 AND p.n IS NOT NULL
+            """
+        ).fetchall()
+    assert recovered == []
+
+
+def test_berlin_withholds_small_areas_and_reports_its_loss(berlin_build):
+    with _publication(berlin_build.snapshot) as con:
+        meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
+        published_small = con.execute(
+            """
+            SELECT count(*) FROM indicator_values AS v
+            INNER JOIN indicator_values AS p
+                ON p.ref_date = v.ref_date AND p.area_id = v.area_id
+               AND p.indicator_id = 'population'
+            WHERE p.value < 300 AND v.value IS NOT NULL
+            """
+        ).fetchall()[0][0]
+    assert meta["disclosure_method"] == "suppression"
+    assert int(meta["disclosure_withheld"]) > 0
+    assert published_small == 0
+
+
+# --- the audit stops an under-protected build -------------------------------------------
+
+
+def _tiny_protected(curated):
+    rules = Disclosure(min_count=3, min_denominator=1, group_disclosure_below=0)
+    return tiny_profile(curated, disclosure=rules)
+
+
+def test_tiny_city_with_protection_passes_the_audit(tmp_path):
+    result = build(_tiny_protected(tmp_path / "curated"))
+    with _publication(result.snapshot) as con:
+        assert con.execute(SMALL_COUNTS_SQL).fetchall() == []
+
+
+def test_under_protected_build_is_stopped_and_publishes_nothing(tmp_path, monkeypatch):
+    """Primary suppression alone (the secondary cells given back) leaves cells that parent
+    minus siblings recovers: the audit must stop the build before anything is published."""
+    protect = suppression.suppress
+
+    def primary_only(con, *args, **kwargs):
+        summary = protect(con, *args, **kwargs)
+        con.execute(
+            """
+            UPDATE protected_counts AS p SET n = t.n, flag = t.flag FROM term_counts AS t
+            WHERE t.ref_date = p.ref_date AND t.area_id = p.area_id AND t.term = p.term
+              AND EXISTS (
+                  SELECT 1 FROM protection AS s
+                  WHERE s.status = 'secondary' AND s.ref_date = p.ref_date
+                    AND s.area_id = p.area_id AND s.term = p.term)
+            """
+        )
+        return summary
+
+    monkeypatch.setattr(suppression, "suppress", primary_only)
+    curated = tmp_path / "curated"
+    with pytest.raises(ImonError, match="Verstöße"):
+        build(_tiny_protected(curated))
+    assert warehouse.published(curated) is None
