@@ -211,9 +211,10 @@ def _highs(model: DateModel, red: Reduced, rows: np.ndarray, cols: np.ndarray) -
     lp.a_matrix_.value_ = sub.data
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
-    h.setOptionValue("presolve", "off")  # re-solves start from the previous basis
-    h.setOptionValue("simplex_strategy", 4)  # primal: a new objective keeps the basis feasible
     h.passModel(lp)
+    h.run()  # any feasible basis first (presolve, dual simplex on the zero objective) ...
+    h.setOptionValue("presolve", "off")  # ... then re-solves from the previous basis,
+    h.setOptionValue("simplex_strategy", 4)  # primal: a new objective keeps it feasible
     return h
 
 
