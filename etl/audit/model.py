@@ -273,11 +273,20 @@ def _coefficients(values: pd.DataFrame, pool: TermPool, areas: pd.DataFrame) -> 
 
 
 def _city_ratio(values: pd.DataFrame, areas: pd.DataFrame) -> pd.Series:
-    """X / T of every location quotient: its published counts for the rank-0 area."""
-    city = set(areas.area_id[areas["rank"] == 0])
-    top = values[(values.function == "location_quotient") & values.area_id.isin(city)]
-    ratio = top.numerator / top.denominator
-    return pd.Series(ratio.to_numpy(), index=top.indicator_id).groupby(level=0).first()
+    """X / T of every location quotient: the rank-0 area's published counts of its group and
+    total, from any indicator that publishes them."""
+    top = values[values.area_id.isin(set(areas.area_id[areas["rank"] == 0]))]
+    counts = pd.concat(
+        [
+            pd.Series(top.numerator.to_numpy(), index=top.num_term),
+            pd.Series(top.denominator.to_numpy(), index=top.den_term),
+        ]
+    ).dropna()
+    counts = counts[counts.index.notna()].groupby(level=0).first()
+    lq = values[values.function == "location_quotient"].drop_duplicates("indicator_id")
+    x = counts.reindex(lq.num_term).to_numpy()
+    t = counts.reindex(lq.den_term).to_numpy()
+    return pd.Series(x / t, index=lq.indicator_id.to_numpy())
 
 
 def _cell_key_ratios(

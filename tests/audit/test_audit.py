@@ -24,6 +24,7 @@ defaults: {source: register, definition_id: test}
 units:
   persons: {de: Personen, en: persons}
   percent: {de: "%", en: "%"}
+  quotient: {de: Q, en: Q}
 groups:
   total: {}
   germans: {citizenship: deutsch}
@@ -41,6 +42,8 @@ indicators:
      title: {de: M, en: M}, definition: {de: d, en: d}}
   - {id: german_migrants, function: count, of: germans_with_migration_background, topic: t,
      title: {de: DM, en: GM}, definition: {de: d, en: d}}
+  - {id: foreigners_lq, function: location_quotient, group: foreigners, topic: t,
+     title: {de: LQ, en: LQ}, definition: {de: d, en: d}}
   - {id: foreigner_share, function: share, numerator: foreigners, denominator: total,
      topic: t, title: {de: AA, en: FS}, definition: {de: d, en: d},
      numerator_label: {de: A, en: F}, denominator_label: {de: E, en: R}}
@@ -72,7 +75,9 @@ def write_db(path: Path, rows: list[tuple], areas: tuple[str, ...] = ("C", "A", 
                 [area, level, area, parent],
             )
         for ind in sorted({row[0] for row in rows}):
-            function = "share" if ind.endswith("_share") else "count"
+            function = {"share": "share", "lq": "location_quotient"}.get(
+                ind.split("_")[-1], "count"
+            )
             con.execute(
                 "INSERT INTO indicators VALUES (?, ?, 't', 'x', 'x', 'x', 'x', NULL, NULL, NULL,"
                 " NULL, 'persons', 'P', 'p', 0, 'register', 'test', 0)",
@@ -179,6 +184,19 @@ def test_share_value_reveals_withheld_numerator(tmp_path, catalogue, value):
     report = run_audit(pub, inside, catalogue, 3, 3, "suppression", None)
     cell = result(report, "foreigners", "C")
     assert (cell.low, cell.high, cell.passed) == (2, 2, False)
+
+
+def test_location_quotient_reveals_withheld_group(tmp_path, catalogue):
+    # city: 30 residents, 10 foreigners published; in A the quotient (1/11)/(10/30) is
+    # published with its numerator withheld: x = LQ · (X/T) · t = 1
+    # (the counts alone are the protected rectangle of test_complementary_rectangle_passes)
+    lq = (1 / 11) / (10 / 30)
+    hidden = {("foreigners", "A"), ("foreigners", "B"), ("germans", "A"), ("germans", "B")}
+    rows = [*counts(hidden), ("foreigners_lq", "A", lq, None, 11.0, "suppressed")]
+    pub = write_db(tmp_path / "pub.duckdb", rows)
+    report = run_audit(pub, internal(tmp_path), catalogue, 3, 3, "suppression", None)
+    cell = result(report, "foreigners", "A")
+    assert (cell.low, cell.high, cell.passed) == (1, 1, False)
 
 
 @pytest.mark.parametrize(
