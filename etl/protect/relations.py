@@ -32,6 +32,7 @@ from etl.indicators.spec import DOMAINS, Catalogue
 
 SAMPLE = 2000  # cells on which candidate identities are tried before the full check
 MAX_PARTITIONS = 64  # per outer term: enough for every catalogue seen; bounds the search
+MAX_REGIONS = 20  # derivable groups are enumerated (2^regions) up to this many regions
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,65 @@ def empty_regions(
         elif covered <= inner:
             empty |= inner - covered
     return empty
+
+
+def derivable_groups(
+    terms: list[str],
+    regions: tuple[tuple[str, ...], ...],
+    nested: tuple[tuple[str, str], ...] = (),
+) -> list[tuple[str, dict[str, float]]]:
+    """Groups of persons whose count one area's published cells determine, beyond the terms
+    and the differences of the ``nested`` pairs (the complement rule's cells), as
+    (name, {term: coefficient}); e.g. ``total-age_65_plus-under_18`` (the 18-64 year
+    olds). A group is a union of regions whose indicator vector lies in the row space of
+    the term-region incidence matrix (all 2^R unions are tried); sums of disjoint terms
+    are left out. Coefficients refer to a basis of the terms chosen greedily, widest
+    terms first.
+    Nothing above MAX_REGIONS regions."""
+    if not regions or len(regions) > MAX_REGIONS:
+        return []
+    incidence = np.array([[t in region for region in regions] for t in terms], dtype=float)
+    basis: list[int] = []
+    for t in sorted(range(len(terms)), key=lambda t: (-incidence[t].sum(), terms[t])):
+        if np.linalg.matrix_rank(incidence[[*basis, t]]) > len(basis):
+            basis.append(t)
+    unions = np.array(list(itertools.product((0.0, 1.0), repeat=len(regions)))[1:])
+    coefficients = unions @ np.linalg.pinv(incidence[basis])
+    keep = np.abs(coefficients @ incidence[basis] - unions).max(axis=1) < 1e-9
+    masks = {_mask(u): row for u, row in zip(unions[keep], coefficients[keep], strict=True)}
+    terms_masks = {_mask(row) for row in incidence}
+    index = {t: i for i, t in enumerate(terms)}
+    pairs = {_mask(incidence[index[o]] - incidence[index[i]]) for o, i in nested}
+    groups = []
+    for mask, row in masks.items():
+        if mask not in pairs and not _tiled(mask, sorted(terms_masks)):
+            combination = {
+                terms[basis[i]]: round(float(c), 9) for i, c in enumerate(row) if abs(c) > 1e-9
+            }
+            groups.append((_combination_name(combination), combination))
+    return sorted(groups)
+
+
+def _tiled(mask: int, tiles: list[int]) -> bool:
+    """Whether ``mask`` is a disjoint union of ``tiles`` (a sum of published terms: its
+    count is small only if a term's is)."""
+    if not mask:
+        return True
+    low = mask & -mask
+    return any(tile & low and tile & mask == tile and _tiled(mask & ~tile, tiles) for tile in tiles)
+
+
+def _mask(indicator: np.ndarray) -> int:
+    return int(sum(1 << i for i, v in enumerate(indicator) if v > 0.5))
+
+
+def _combination_name(combination: dict[str, float]) -> str:
+    """``a-b+c``: positive terms first; a coefficient other than ±1 as ``2*a``."""
+    parts = []
+    for term, coef in sorted(combination.items(), key=lambda item: (item[1] < 0, item[0])):
+        size = "" if abs(coef) == 1 else f"{abs(coef):g}*"
+        parts.append(("-" if coef < 0 else "+") + size + term)
+    return "".join(parts).lstrip("+")
 
 
 def _key(term: str) -> tuple[str, ...]:

@@ -54,7 +54,7 @@ from etl.profile import Disclosure
 from etl.protect import lp
 from etl.protect.regions import region_values
 from etl.protect.relations import (
-    Relations,
+    derivable_groups,
     empty_regions,
     term_regions,
     term_relations,
@@ -90,18 +90,8 @@ def suppress(
     ``protection``. ``levels``: level ids coarse to fine (default: the ``levels`` table)."""
     start = time.perf_counter()
     _levels(con, levels)
-    terms = [r[0] for r in con.execute(ADDITIVE_SQL).fetchall()]
-    relations = term_relations(catalogue, terms)
-    extra = verified_partitions(con, catalogue, terms)
-    _write_relations(con, relations, extra)
-    signed = {
-        r[0] for r in con.execute("SELECT DISTINCT term FROM term_counts WHERE n < 0").fetchall()
-    }
-    counts = [t for t in terms if t not in signed]
-    regions = term_regions(catalogue, counts)
-    empty = empty_regions(regions, sorted(set(relations.partitions) | set(extra)))
-    region_values(con, counts, tuple(r for r in regions if r not in empty))
-    con.execute(CELLS_SQL)
+    _derive(con, catalogue)
+    con.execute(CELLS_SQL, {"k": rules.min_count})
     con.execute(RELATIONS_SQL)
     con.execute(PRIMARY_SQL, _primary_params(con, rules))
     summary = SuppressionSummary()
@@ -135,32 +125,58 @@ def _levels(con: duckdb.DuckDBPyConnection, levels: list[str] | None) -> None:
         )
 
 
+def _derive(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> None:
+    """The relations among the terms (:mod:`etl.protect.relations`) as tables, and the
+    region counts of the finest areas (:mod:`etl.protect.regions`). Terms with a negative
+    value somewhere (net flows) get no regions."""
+    terms = [r[0] for r in con.execute(ADDITIVE_SQL).fetchall()]
+    relations = term_relations(catalogue, terms)
+    partitions = sorted(set(relations.partitions) | set(verified_partitions(con, catalogue, terms)))
+    signed = {r[0] for r in con.execute(SIGNED_SQL).fetchall()}
+    counts = [t for t in terms if t not in signed]
+    regions = term_regions(catalogue, counts)
+    empty = empty_regions(regions, partitions)
+    regions = tuple(r for r in regions if r not in empty)
+    nested = tuple((o, i) for o, i in relations.nested if o in counts and i in counts)
+    derived = derivable_groups(counts, regions, nested)
+    _write_relations(con, partitions, relations.nested, derived)
+    region_values(con, counts, regions)
+
+
+SIGNED_SQL = "SELECT DISTINCT term FROM term_counts WHERE n < 0"
+
+
 def _write_relations(
     con: duckdb.DuckDBPyConnection,
-    relations: Relations,
-    extra: list[tuple[str, tuple[str, ...]]],
+    partitions: list[tuple[str, tuple[str, ...]]],
+    nested: tuple[tuple[str, str], ...],
+    derived: list[tuple[str, dict[str, float]]],
 ) -> None:
     """``sc_complement(outer_term, inner_term, comp, virtual)``: the cell holding
     outer - inner (a published term if a two-part partition gives it, else a virtual term
-    'outer-inner'); ``sc_parts(rel_no, term, coef, size)``: outer = sum of parts, and
-    outer = inner + virtual for every virtual complement."""
-    partitions = sorted(set(relations.partitions) | set(extra))
+    'outer-inner'); ``sc_derived(name, term, coef, size)``: the other derivable groups;
+    ``sc_parts(rel_no, term, coef, size)``: outer = sum of parts, outer = inner + virtual
+    for every virtual complement, derived group = its combination of terms."""
     complements = {}
     for outer, parts in partitions:
         if len(parts) == 2:
             complements[(outer, parts[0])] = (parts[1], False)
             complements[(outer, parts[1])] = (parts[0], False)
-    for outer, inner in relations.nested:
+    for outer, inner in nested:
         complements.setdefault((outer, inner), (f"{outer}-{inner}", True))
     rows = [(o, i, c, v) for (o, i), (c, v) in sorted(complements.items())]
     columns = {"outer_term": "VARCHAR", "inner_term": "VARCHAR", "comp": "VARCHAR"}
     _table(con, "sc_complement", {**columns, "virtual": "BOOLEAN"}, rows)
-    equations = [(outer, list(parts)) for outer, parts in partitions]
-    equations += [(o, [i, c]) for o, i, c, v in rows if v]
+    combos = [(name, term, c, len(terms)) for name, terms in derived for term, c in terms.items()]
+    columns = {"name": "VARCHAR", "term": "VARCHAR", "coef": "DOUBLE", "size": "BIGINT"}
+    _table(con, "sc_derived", columns, combos)
+    equations = [{outer: -1.0, **dict.fromkeys(parts, 1.0)} for outer, parts in partitions]
+    equations += [{o: -1.0, i: 1.0, c: 1.0} for o, i, c, v in rows if v]
+    equations += [{**terms, name: -1.0} for name, terms in derived]
     parts = [
-        (number, term, coef, len(members) + 1)
-        for number, (outer, members) in enumerate(equations)
-        for term, coef in [(outer, -1.0)] + [(m, 1.0) for m in members]
+        (number, term, coef, len(equation))
+        for number, equation in enumerate(equations)
+        for term, coef in equation.items()
     ]
     columns = {"rel_no": "BIGINT", "term": "VARCHAR", "coef": "DOUBLE", "size": "BIGINT"}
     _table(con, "sc_parts", columns, parts)
@@ -199,6 +215,16 @@ virtual AS (
     WHERE x.virtual
 ),
 
+derived AS (
+    -- other derivable groups: a cell only where the count is small (rule complement)
+    SELECT b.ref_date, b.area_id, b.level, b.vintage, d.name AS term,
+           round(sum(d.coef * b.n), 6) AS n, 'complement' AS kind
+    FROM sc_derived AS d INNER JOIN base AS b ON b.term = d.term
+    GROUP BY b.ref_date, b.area_id, b.level, b.vintage, d.name
+    HAVING count(b.n) = max(d.size) AND round(sum(d.coef * b.n), 6) > 0
+       AND round(sum(d.coef * b.n), 6) < $k
+),
+
 signed AS (
     -- terms with a negative value somewhere (net flows) may deviate below zero
     SELECT DISTINCT term FROM base WHERE n < 0
@@ -209,6 +235,7 @@ SELECT row_number() OVER (ORDER BY a.ref_date, a.area_id, a.term) - 1 AS cell, a
 FROM (
     SELECT * FROM base
     UNION ALL SELECT * FROM virtual
+    UNION ALL SELECT * FROM derived
     UNION ALL SELECT *, 'region' FROM sc_region_values
 ) AS a
 INNER JOIN sc_levels AS l ON l.level = a.level

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import re
 
 import duckdb
 import numpy as np
@@ -23,6 +24,7 @@ from etl.indicators.engine import write_indicator_terms
 from etl.indicators.spec import Catalogue
 from etl.profile import Disclosure
 from etl.protect.relations import (
+    derivable_groups,
     empty_regions,
     term_regions,
     term_relations,
@@ -169,15 +171,28 @@ def test_identity_of_the_data_empties_regions():
     assert empty_regions(regions, identity) == {("foreigners",)}
 
 
+def test_derivable_groups_beyond_pairs():
+    terms = ["age_65_plus", "total", "under_18"]
+    regions = term_regions(catalogue(), terms)
+    nested = term_relations(catalogue(), terms).nested
+    assert derivable_groups(terms, regions, nested) == [
+        ("total-age_65_plus-under_18", {"total": 1.0, "age_65_plus": -1.0, "under_18": -1.0})
+    ]
+    # without the pairs, their differences are listed too (not the sum of two terms)
+    assert len(derivable_groups(terms, regions)) == 3
+
+
 def test_person_level_bound_is_respected():
     # total 53 = under_18 2 + age_65_plus 50 + (18-64: 1, not published). Pairwise, moving
     # under_18 up by 3 needs nothing (total - under_18 is not published), but a person
     # count cannot go negative: under_18 <= total - age_65_plus = 3. So age_65_plus
-    # (w = 1 + ln 51) or total (1 + ln 54) must go: age_65_plus
+    # (w = 1 + ln 51) or total (1 + ln 54) must go: age_65_plus. The 18-64 year olds
+    # (total - age_65_plus - under_18 = 1) are a derivable small group themselves.
     counts = {("A", "total"): 53.0, ("A", "under_18"): 2.0, ("A", "age_65_plus"): 50.0}
     con = run(counts, min_count=3)
     assert protection(con) == {
         ("A", "under_18", "primary", "min_count"),
+        ("A", "total-age_65_plus-under_18", "primary", "complement"),
         ("A", "age_65_plus", "secondary", "secondary"),
     }
 
@@ -357,7 +372,7 @@ def random_city(rng: np.random.Generator) -> tuple[dict, dict, dict]:
 
 
 def attacker_range(con, parents, atoms, term: str, area: str) -> tuple[float, float]:
-    """min and max of a cell (or 'outer-inner') over all non-negative person-level tables
+    """min and max of a cell (or a combination 'a-b+2*c') over all non-negative person-level tables
     that agree with every published cell."""
     blocks = sorted({b for b, _ in atoms})
     index = {(b, atom): i for i, (b, atom) in enumerate(itertools.product(blocks, ATOMS))}
@@ -375,8 +390,9 @@ def attacker_range(con, parents, atoms, term: str, area: str) -> tuple[float, fl
     ).fetchall()
     a_eq = np.array([row(a, t) for a, t, _ in published])
     b_eq = np.array([n for _, _, n in published])
-    outer, _, inner = term.partition("-")
-    target = row(area, outer) - (row(area, inner) if inner else 0.0)
+    target = np.zeros(len(index))
+    for sign, size, name in re.findall(r"([+-]?)(?:([0-9.]+)\*)?([^+*-]+)", term):
+        target += (-1.0 if sign == "-" else 1.0) * float(size or 1) * row(area, name)
     low = linprog(target, A_eq=a_eq, b_eq=b_eq, method="highs")
     high = linprog(-target, A_eq=a_eq, b_eq=b_eq, method="highs")
     assert low.status == 0 and high.status == 0
