@@ -22,6 +22,7 @@ import pandas as pd
 from scipy import sparse
 
 from etl.audit.terms import TermPool
+from etl.indicators.spec import RESIDENTS
 
 EXACT = 1e-9  # relative precision assumed for an unrounded published value
 
@@ -117,8 +118,10 @@ def build_model(
     pool: TermPool,
     truth: dict[tuple, float],
     rules: Rules,
+    units: pd.DataFrame | None = None,
 ) -> DateModel:
-    """The linear model of one date from its published rows (``values``)."""
+    """The linear model of one date from its published rows (``values``) and the sums over
+    units published with the unit indices (``units``)."""
     areas = valid_areas(areas, ref_date)
     n_areas = len(areas)
     n = len(pool.terms) * n_areas
@@ -129,6 +132,11 @@ def build_model(
     apps = _appearances(values, pool, areas, findings)
     lb, ub = _bounds(apps, n, rules, findings)
     _ratio_relations(rows, values, apps, pool, areas, rules, (lb, ub), findings)
+    if units is not None and len(units):
+        shown_p = apps[apps.value.notna()].groupby("cell").value.first()
+        p_value = np.full(n, np.nan)
+        p_value[shown_p.index.to_numpy()] = shown_p.to_numpy()
+        _unit_sums(rows, units, pool, areas, rules, (lb, ub, p_value), findings)
     a, lo, hi = rows.matrix(n)
     true = _truth_array(ref_date, pool, areas, truth)
     withheld = np.zeros(n, dtype=bool)
@@ -249,6 +257,42 @@ def _ratio_relations(
         cols = np.concatenate([num, den])
         coefs = np.concatenate([np.ones(len(rel)), -(c + sign * delta)])
         rows.add(np.concatenate([k, k]), cols, coefs, lo, hi, labels)
+
+
+def _unit_sums(
+    rows: Rows,
+    units: pd.DataFrame,
+    pool: TermPool,
+    areas: pd.DataFrame,
+    rules: Rules,
+    known: tuple[np.ndarray, np.ndarray, np.ndarray],
+    findings: list[str],
+) -> None:
+    """Σ over the units used = the published numerator (group) / denominator (total) of a
+    unit index. With a minimum unit population the attacker must know which units are used:
+    from published resident counts; if some unit is undecidable, the sum is left out."""
+    lb, ub, p_value = known
+    n_areas = len(areas)
+    level = areas.level.to_numpy()
+    units = units.drop_duplicates(["level", "num_term", "den_term", "min_units", "numerator"])
+    for row in units.itertuples(index=False):
+        members = np.flatnonzero(level == row.level)
+        if pd.notna(row.min_units):
+            resident = pool.alias.get(RESIDENTS)
+            cells = members if resident is None else resident * n_areas + members
+            inside, outside = lb[cells] >= row.min_units, ub[cells] < row.min_units
+            if resident is None or not (inside | outside).all():
+                findings.append(f"{row.indicator_id} ({row.level}): Einheiten nicht bestimmbar")
+                continue
+            members = members[inside]
+        for term, value in ((row.num_term, row.numerator), (row.den_term, row.denominator)):
+            cols = pool.alias[term] * n_areas + members
+            if np.isnan(value) or (
+                rules.method == "cell_key" and abs(np.nansum(p_value[cols]) - value) <= 0.5
+            ):
+                continue  # nothing new: a cell-key sum of the perturbed counts
+            label = f"Summe {term} über {len(cols)} Einheiten ({row.indicator_id}, {row.level})"
+            rows.add(np.zeros(len(cols)), cols, np.ones(len(cols)), [value], [value], [label])
 
 
 def _coefficients(values: pd.DataFrame, pool: TermPool, areas: pd.DataFrame) -> pd.DataFrame:

@@ -25,6 +25,7 @@ class Publication:
     """The published tables the attacker model is built from."""
 
     values: pd.DataFrame  # indicator_values of linear indicators + num_term, den_term, scale
+    units: pd.DataFrame  # unit-index rows: their numerator/denominator are sums over units
     areas: pd.DataFrame  # areas joined with levels.rank
     uncovered: dict[str, str]  # indicator id → function, not covered by the LP
 
@@ -54,6 +55,25 @@ def indicator_terms(catalogue: Catalogue) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def unit_index_terms(catalogue: Catalogue) -> pd.DataFrame:
+    """Per unit index: group term (numerator = its sum over the units used), total term
+    (denominator), and the minimum unit population (units with fewer residents dropped)."""
+    rows = [
+        {
+            "indicator_id": ind.id,
+            "num_term": term_name(term_key(ind.group)),
+            "den_term": term_name(term_key(ind.total)),
+            "min_units": ind.min_unit_population,
+        }
+        for ind in catalogue.indicators
+        if ind.function in UNIT_INDICES
+        and catalogue.additive(term_key(ind.group))
+        and catalogue.additive(term_key(ind.total))
+    ]
+    columns = ["indicator_id", "num_term", "den_term", "min_units"]
+    return pd.DataFrame(rows, columns=columns)
+
+
 def read_publication(path: Path, catalogue: Catalogue) -> Publication:
     """indicator_values, areas and levels of the publication file (read only)."""
     terms = indicator_terms(catalogue)
@@ -70,9 +90,11 @@ def read_publication(path: Path, catalogue: Catalogue) -> Publication:
     published = dict(zip(functions.indicator_id, functions.function, strict=True))
     linear, shown = set(terms.indicator_id), set(values.indicator_id.unique())
     uncovered = {i: f for i, f in published.items() if i not in linear and i in shown}
-    values = values.merge(terms, on="indicator_id", how="inner")
     values["ref_date"] = pd.to_datetime(values["ref_date"])
-    return Publication(values=values, areas=areas, uncovered=uncovered)
+    units = values.merge(unit_index_terms(catalogue), on="indicator_id", how="inner")
+    units = units[units.numerator.notna() | units.denominator.notna()]
+    values = values.merge(terms, on="indicator_id", how="inner")
+    return Publication(values=values, units=units, areas=areas, uncovered=uncovered)
 
 
 def read_truth(path: Path, catalogue: Catalogue) -> dict[tuple, float]:

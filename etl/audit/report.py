@@ -125,11 +125,13 @@ def run_audit(
     report = AuditReport(rules=rules, not_covered=pub.uncovered)
     pools: dict[frozenset, TermPool] = {}
     losses: list[pd.DataFrame] = []
+    units = dict(list(pub.units.groupby("ref_date")))
     for ref_date, values in pub.values.groupby("ref_date"):
-        keys = frozenset(_keys(values))
+        sums = units.get(ref_date, pub.units.iloc[:0])
+        keys = frozenset(_keys(values) | _keys(sums))
         if keys not in pools:
             pools[keys] = build_pool(catalogue, keys)
-        model = build_model(ref_date, values, pub.areas, pools[keys], truth, rules)
+        model = build_model(ref_date, values, pub.areas, pools[keys], truth, rules, sums)
         _audit_date(model, rules, report, exact)
         losses.append(_loss_frame(model))
     report.loss = _level_loss(losses)

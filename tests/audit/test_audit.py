@@ -25,6 +25,7 @@ units:
   persons: {de: Personen, en: persons}
   percent: {de: "%", en: "%"}
   quotient: {de: Q, en: Q}
+  index: {de: I, en: I}
 groups:
   total: {}
   germans: {citizenship: deutsch}
@@ -44,6 +45,8 @@ indicators:
      title: {de: DM, en: GM}, definition: {de: d, en: d}}
   - {id: foreigners_lq, function: location_quotient, group: foreigners, topic: t,
      title: {de: LQ, en: LQ}, definition: {de: d, en: d}}
+  - {id: foreigners_seg, function: segregation_is, group: foreigners, min_unit_population: 12,
+     topic: t, title: {de: IS, en: IS}, definition: {de: d, en: d}}
   - {id: foreigner_share, function: share, numerator: foreigners, denominator: total,
      topic: t, title: {de: AA, en: FS}, definition: {de: d, en: d},
      numerator_label: {de: A, en: F}, denominator_label: {de: E, en: R}}
@@ -63,7 +66,7 @@ def catalogue(tmp_path):
 
 def write_db(path: Path, rows: list[tuple], areas: tuple[str, ...] = ("C", "A", "B")) -> Path:
     """A publication file: areas C (city) ⊃ A, B and the given indicator_values rows
-    (indicator_id, area_id, value, numerator, denominator, flag)."""
+    (indicator_id, area_id, value, numerator, denominator, flag[, level of the units])."""
     with duckdb.connect(str(path)) as con:
         con.execute(SCHEMA.read_text(encoding="utf-8"))
         con.execute("INSERT INTO levels VALUES ('city', 0, 'Stadt', 'City'), "
@@ -83,8 +86,8 @@ def write_db(path: Path, rows: list[tuple], areas: tuple[str, ...] = ("C", "A", 
                 " NULL, 'persons', 'P', 'p', 0, 'register', 'test', 0)",
                 [ind, function],
             )
-        for ind, area, value, num, den, flag in rows:
-            level = "city" if area == "C" else "district"
+        for ind, area, value, num, den, flag, *units in rows:
+            level = units[0] if units else "city" if area == "C" else "district"
             con.execute(
                 "INSERT INTO indicator_values VALUES (?, DATE '2024-12-31', ?, ?, ?, ?, ?, ?, "
                 "'test', NULL)",
@@ -104,7 +107,9 @@ def counts(withheld: set[tuple[str, str]]) -> list[tuple]:
 
 
 def internal(tmp_path: Path) -> Path:
-    return write_db(tmp_path / "internal.duckdb", counts(set()))
+    """The unprotected file of the C = A + B table (written once per test)."""
+    path = tmp_path / "internal.duckdb"
+    return path if path.exists() else write_db(path, counts(set()))
 
 
 def result(report, term: str, area: str):
@@ -197,6 +202,24 @@ def test_location_quotient_reveals_withheld_group(tmp_path, catalogue):
     report = run_audit(pub, internal(tmp_path), catalogue, 3, 3, "suppression", None)
     cell = result(report, "foreigners", "A")
     assert (cell.low, cell.high, cell.passed) == (1, 1, False)
+
+
+def test_unit_index_sum_over_large_units_reveals_small_one(tmp_path, catalogue):
+    # residents published everywhere, foreigners only for C (10). The segregation index
+    # over districts with ≥ 12 residents publishes its numerator: the foreigners of B (9),
+    # the only such unit. So foreigners in A = 10 − 9 = 1 (without it: [0, 10]).
+    rows = [
+        *[r for r in counts({("foreigners", "A"), ("foreigners", "B")}) if r[0] != "germans"],
+        ("foreigners_seg", "C", 0.3, 9.0, 19.0, None, "district"),
+    ]
+    pub = write_db(tmp_path / "pub.duckdb", rows)
+    report = run_audit(pub, internal(tmp_path), catalogue, 3, 3, "suppression", None)
+    cell = result(report, "foreigners", "A")
+    assert (cell.low, cell.high, cell.passed) == (1, 1, False)
+    assert "foreigners_seg" in report.not_covered
+    without = write_db(tmp_path / "without.duckdb", rows[:-1])
+    cell = result(run_audit(without, internal(tmp_path), catalogue, exact=True), "foreigners", "A")
+    assert (cell.low, cell.high, cell.passed) == (0, 10, True)
 
 
 @pytest.mark.parametrize(
