@@ -7,7 +7,8 @@ controls (:func:`url_sync`), so every view can be bookmarked and shared.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import dash
 import pandas as pd
@@ -15,7 +16,7 @@ from dash import dcc, html
 
 from dashboards import context, flags, formatting, ids, labels
 from dashboards.data.catalogue import Indicator, Level, default_indicator
-from dashboards.export.formats import FORMATS, TABLE_FORMATS
+from dashboards.export.formats import FORMATS, TABLE_FORMATS, ExportError
 from dashboards.i18n import DEFAULT_LANG, strings, t
 
 
@@ -260,11 +261,21 @@ def choose_many(
 def url_sync(store_id: str, keys: Sequence[str]) -> list[dcc.Store]:
     """Stores for the clientside callback that mirrors controls into the query string.
 
-    The page registers ``clientside_callback(ClientsideFunction("imon", "syncQuery"),
-    Output(store_id, "data"), *inputs, State(ids.url_keys(store_id), "data"))`` with the
-    inputs in the order of ``keys`` (see ``assets/imon.js``).
+    The page registers :func:`url_sync_callback` with its controls in the order of
+    ``keys`` (see ``assets/imon.js``).
     """
     return [dcc.Store(id=ids.url_keys(store_id), data=list(keys)), dcc.Store(id=store_id)]
+
+
+def url_sync_callback(store_id: str, controls: Sequence[str]) -> None:
+    """Register the clientside callback that mirrors the values of ``controls`` (in the order
+    of the ``keys`` given to :func:`url_sync`) into the query string (``assets/imon.js``)."""
+    dash.clientside_callback(
+        dash.ClientsideFunction(namespace="imon", function_name="syncQuery"),
+        dash.Output(store_id, "data"),
+        *(dash.Input(control, "value") for control in controls),
+        dash.State(ids.url_keys(store_id), "data"),
+    )
 
 
 # --- graphs ------------------------------------------------------------------------------
@@ -370,11 +381,50 @@ def export_menu(target: str, lang: str, formats: Sequence[str] = FORMATS) -> htm
 def export_dependencies(target: str) -> tuple[dash.Output, dash.Input]:
     """The download output and the buttons input of ``target``'s export menu: the first
     two dependencies of its download callback (then its States; see
-    :func:`dashboards.export.downloads.send_export`)."""
+    :func:`download_callback`)."""
     return (
         dash.Output(export_download_id(target), "data"),
         dash.Input(export_button_id(target, dash.ALL), "n_clicks"),
     )
+
+
+def clicked_export_format() -> str:
+    """The format of the export button that triggered the callback (else no update)."""
+    trigger = dash.ctx.triggered_id
+    if not trigger or not dash.ctx.triggered[0]["value"]:
+        raise dash.exceptions.PreventUpdate
+    return trigger["format"]
+
+
+def send_export(download: Callable[[str], Any], *choices: object) -> dict:
+    """For a ``dcc.Download``: the file ``download(format)`` (``.content``, ``.filename``) of
+    the clicked export button. No update while one of ``choices`` is missing (None or
+    empty), or when there is nothing to draw (:class:`ExportError`, e.g. no boundaries:
+    the page says why)."""
+    fmt = clicked_export_format()
+    if any(choice is None or choice in ("", []) for choice in choices):
+        raise dash.exceptions.PreventUpdate
+    try:
+        file = download(fmt)
+    except ExportError as exc:
+        raise dash.exceptions.PreventUpdate from exc
+    return dcc.send_bytes(file.content, file.filename)
+
+
+def download_callback(
+    target: str, states: Sequence[dash.State], make: Callable[..., Any], required: int = -1
+) -> None:
+    """Register the download callback of ``target``'s export menu: a click sends
+    ``make(wh, fmt, lang, *values)`` (a :class:`dashboards.export.downloads.Download`) for
+    the values of ``states``; no update while one of the first ``required`` values (default:
+    all) is missing. One shape for every export menu of every page."""
+
+    def download(_clicks: list, *values: Any) -> dict:
+        wh, lang = context.warehouse(), context.lang()
+        needed = values if required < 0 else values[:required]
+        return send_export(lambda fmt: make(wh, fmt, lang, *values), *needed)
+
+    dash.callback(*export_dependencies(target), *states, prevent_initial_call=True)(download)
 
 
 def definition(indicator: Indicator, lang: str) -> html.Details:

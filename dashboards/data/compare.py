@@ -20,13 +20,13 @@ are those valid on date B (the map's geometry); per area a ``status``:
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 
 import pandas as pd
 from shapely.geometry import shape
 
 from dashboards import flags, labels
 from dashboards.data.catalogue import Indicator
+from dashboards.data.snapshot import memoised
 from dashboards.i18n import t
 
 BOUNDARY = "boundary"
@@ -47,7 +47,7 @@ CHANGE_COLUMNS = [
 ]
 
 
-@lru_cache(maxsize=2048)
+@memoised(2048)
 def boundaries_differ(geojson_a: str | None, geojson_b: str | None) -> bool:
     """True if two GeoJSON geometries differ by more than the tolerance (or one is unknown)."""
     if geojson_a is None or geojson_b is None:

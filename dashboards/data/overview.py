@@ -14,7 +14,6 @@ left out.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -24,6 +23,7 @@ from dashboards import formatting
 from dashboards.data import catalogue, queries
 from dashboards.data.catalogue import Indicator
 from dashboards.data.queries import Warehouse
+from dashboards.data.snapshot import memoised
 from dashboards.i18n import t
 
 KEY_FIGURES_FILE = Path(__file__).with_name("key_figures.yaml")
@@ -53,7 +53,7 @@ class KeyFigure:
     n_units: int | None = None
 
 
-@lru_cache(maxsize=1)
+@memoised(1)
 def specs(path: Path = KEY_FIGURES_FILE) -> tuple[KeyFigureSpec, ...]:
     """The configured key figures, in display order."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))

@@ -11,9 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-import dash
-from dash import dcc
-
 from dashboards.data.queries import Warehouse
 from dashboards.export import compare as compare_export
 from dashboards.export import data as data_export
@@ -207,25 +204,3 @@ def data_download(
     formats raise :class:`render.ExportError`."""
     table = data_export.data_table(wh, indicator_ids, level, ref_dates, area_ids, lang)
     return Download(export_tables.table_bytes(table, wh, fmt, lang), table.filename(fmt))
-
-
-def clicked_export_format() -> str:
-    """The format of the export button that triggered the callback (else no update)."""
-    trigger = dash.ctx.triggered_id
-    if not trigger or not dash.ctx.triggered[0]["value"]:
-        raise dash.exceptions.PreventUpdate
-    return trigger["format"]
-
-
-def send_export(download: Callable[[str], Download], *choices: object) -> dict:
-    """For a ``dcc.Download``: the file ``download(format)`` of the clicked export button.
-    No update while one of ``choices`` is missing (None or empty), or when there is
-    nothing to draw (:class:`render.ExportError`, e.g. no boundaries: the page says why)."""
-    fmt = clicked_export_format()
-    if any(choice is None or choice in ("", []) for choice in choices):
-        raise dash.exceptions.PreventUpdate
-    try:
-        file = download(fmt)
-    except export.ExportError as exc:
-        raise dash.exceptions.PreventUpdate from exc
-    return dcc.send_bytes(file.content, file.filename)

@@ -45,11 +45,10 @@ from choreographer.errors import ChannelClosedError
 from kaleido.errors import BrowserClosedError, BrowserFailedError, ChromeNotFoundError
 
 from dashboards import flags, labels
-from dashboards.export.formats import IMAGE_FORMATS
+from dashboards.export.formats import IMAGE_FORMATS, ExportError
 from dashboards.figures import classify
 from dashboards.figures import common as figures
 from dashboards.i18n import t
-from etl.errors import ImonError
 
 PRINT_WIDTH_CM = 16.0
 CSS_PX_PER_INCH = 96
@@ -70,10 +69,6 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 START_TIMEOUT_S, RENDER_TIMEOUT_S = 120, 180
 BROWSER_GONE = (BrowserClosedError, BrowserFailedError, ChannelClosedError)
 MAP_KIND, TREND_KIND = "karte", "zeitreihe"  # stable file-name words (any UI language)
-
-
-class ExportError(ImonError):
-    """An export that cannot be made (no boundaries, no data, no browser, bad format)."""
 
 
 @dataclass(frozen=True)

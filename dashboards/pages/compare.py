@@ -13,7 +13,7 @@ metadata), see :mod:`dashboards.export.compare`.
 
 from __future__ import annotations
 
-from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, html
+from dash import Input, Output, State, callback, html
 
 from dashboards import context, formatting, ids
 from dashboards.components import common as components
@@ -293,58 +293,41 @@ CHOICES = (  # what every chart of the page depends on, in this order
 )
 
 
-def _send(download, indicator_id, level, date_a, date_b, *more) -> dict:
-    """The clicked file of ``download(wh, indicator_id, level, *more, dates, fmt, lang)``,
-    the two dates in time order."""
-    wh, lang = context.warehouse(), context.lang()
-    dates, _ = ordered(date_a, date_b)
-    return downloads.send_export(
-        lambda fmt: download(wh, indicator_id, level, *more, dates, fmt, lang),
-        indicator_id,
-        level,
-        dates,
-    )
+def _in_time_order(download):
+    """``make`` for :func:`components.download_callback`: the file of
+    ``download(wh, indicator_id, level, *more, dates, fmt, lang)``, the dates in time order."""
+
+    def make(wh, fmt, lang, indicator_id, level, date_a, date_b, *more):
+        return download(wh, indicator_id, level, *more, ordered(date_a, date_b)[0], fmt, lang)
+
+    return make
 
 
-@callback(
-    *components.export_dependencies(ids.COMPARE_MAP),
-    *CHOICES,
-    prevent_initial_call=True,
+# the change map (no update without boundaries) or the change table; the slope chart or the
+# change table; the city and the chosen areas side by side (chart) or their table
+components.download_callback(
+    ids.COMPARE_MAP, CHOICES, _in_time_order(downloads.compare_map_download)
 )
-def download_map(_clicks: list, indicator_id, level, date_a, date_b) -> dict:
-    """The change map (no update without boundaries) or the change table."""
-    return _send(downloads.compare_map_download, indicator_id, level, date_a, date_b)
-
-
-@callback(
-    *components.export_dependencies(ids.COMPARE_SLOPE),
-    *CHOICES,
-    prevent_initial_call=True,
+components.download_callback(
+    ids.COMPARE_SLOPE, CHOICES, _in_time_order(downloads.compare_slope_download)
 )
-def download_slope(_clicks: list, indicator_id, level, date_a, date_b) -> dict:
-    """The slope chart or the change table."""
-    return _send(downloads.compare_slope_download, indicator_id, level, date_a, date_b)
-
-
-@callback(
-    *components.export_dependencies(ids.COMPARE_BARS),
-    *CHOICES,
-    State(ids.COMPARE_AREAS, "value"),
-    prevent_initial_call=True,
+components.download_callback(
+    ids.COMPARE_BARS,
+    [*CHOICES, State(ids.COMPARE_AREAS, "value")],
+    lambda wh, fmt, lang, indicator_id, level, date_a, date_b, areas: _in_time_order(
+        downloads.compare_bars_download
+    )(wh, fmt, lang, indicator_id, level, date_a, date_b, areas or []),
+    required=len(CHOICES),
 )
-def download_bars(_clicks: list, indicator_id, level, date_a, date_b, areas) -> dict:
-    """The city and the chosen areas side by side (chart) or their table."""
-    bars = downloads.compare_bars_download
-    return _send(bars, indicator_id, level, date_a, date_b, areas or [])
 
 
-clientside_callback(
-    ClientsideFunction(namespace="imon", function_name="syncQuery"),
-    Output(ids.COMPARE_URL, "data"),
-    Input(ids.COMPARE_INDICATOR, "value"),
-    Input(ids.COMPARE_LEVEL, "value"),
-    Input(ids.COMPARE_DATE_A, "value"),
-    Input(ids.COMPARE_DATE_B, "value"),
-    Input(ids.COMPARE_AREAS, "value"),
-    State(ids.url_keys(ids.COMPARE_URL), "data"),
+components.url_sync_callback(
+    ids.COMPARE_URL,
+    [
+        ids.COMPARE_INDICATOR,
+        ids.COMPARE_LEVEL,
+        ids.COMPARE_DATE_A,
+        ids.COMPARE_DATE_B,
+        ids.COMPARE_AREAS,
+    ],
 )

@@ -11,12 +11,10 @@ indices are city-wide values over the units of the level, listed with their numb
 from __future__ import annotations
 
 from dash import (
-    ClientsideFunction,
     Input,
     Output,
     State,
     callback,
-    clientside_callback,
     html,
 )
 
@@ -185,33 +183,19 @@ def _cell(key: str, record: dict) -> tables.Cell:
     return ("" if value is None else str(value)), value
 
 
-@callback(
-    *components.export_dependencies(ids.DATA_TABLE),
-    State(ids.DATA_INDICATORS, "value"),
-    State(ids.DATA_LEVEL, "value"),
-    State(ids.DATA_DATES, "value"),
-    State(ids.DATA_AREAS, "value"),
-    prevent_initial_call=True,
+# exactly the filtered rows as CSV or XLSX (with the sheet "Metadaten")
+components.download_callback(
+    ids.DATA_TABLE,
+    [
+        State(i, "value")
+        for i in (ids.DATA_INDICATORS, ids.DATA_LEVEL, ids.DATA_DATES, ids.DATA_AREAS)
+    ],
+    lambda wh, fmt, lang, indicator_ids, level, dates, areas: downloads.data_download(
+        wh, indicator_ids, level, dates, areas or [], fmt, lang
+    ),
+    required=3,
 )
-def download(_clicks: list, indicator_ids, level, dates, areas) -> dict:
-    """Exactly the filtered rows as CSV or XLSX (with the sheet "Metadaten")."""
-    wh, lang = context.warehouse(), context.lang()
-    return downloads.send_export(
-        lambda fmt: downloads.data_download(
-            wh, indicator_ids, level, dates, areas or [], fmt, lang
-        ),
-        indicator_ids,
-        level,
-        dates,
-    )
 
-
-clientside_callback(
-    ClientsideFunction(namespace="imon", function_name="syncQuery"),
-    Output(ids.DATA_URL, "data"),
-    Input(ids.DATA_INDICATORS, "value"),
-    Input(ids.DATA_LEVEL, "value"),
-    Input(ids.DATA_DATES, "value"),
-    Input(ids.DATA_AREAS, "value"),
-    State(ids.url_keys(ids.DATA_URL), "data"),
+components.url_sync_callback(
+    ids.DATA_URL, [ids.DATA_INDICATORS, ids.DATA_LEVEL, ids.DATA_DATES, ids.DATA_AREAS]
 )

@@ -9,7 +9,7 @@ Contents: :mod:`dashboards.data.indicators`.
 
 from __future__ import annotations
 
-from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, html
+from dash import Input, Output, callback, html
 
 from dashboards import context, ids
 from dashboards.components import common as components
@@ -63,9 +63,4 @@ def update_table(sort: dict | None):
     return indicators_parts.catalogue_table(ids.CATALOGUE_TABLE, facts, caption, sort, lang)
 
 
-clientside_callback(
-    ClientsideFunction(namespace="imon", function_name="syncQuery"),
-    Output(ids.CATALOGUE_URL, "data"),
-    Input(ids.CATALOGUE_INDICATOR, "value"),
-    State(ids.url_keys(ids.CATALOGUE_URL), "data"),
-)
+components.url_sync_callback(ids.CATALOGUE_URL, [ids.CATALOGUE_INDICATOR])

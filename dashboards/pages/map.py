@@ -25,7 +25,6 @@ geometry: the browser keeps it.
 from __future__ import annotations
 
 import threading
-from functools import lru_cache
 
 import dash
 from dash import (
@@ -43,6 +42,7 @@ from dashboards import context, formatting, ids
 from dashboards.components import common as components
 from dashboards.components import tables
 from dashboards.data import catalogue, queries
+from dashboards.data.snapshot import memoised
 from dashboards.export import downloads
 from dashboards.figures import classify
 from dashboards.figures import common as figures
@@ -227,7 +227,7 @@ def _frames(wh, lang: str, view: tuple, geometry: str) -> dict:
         return _computed_frames(*key)
 
 
-@lru_cache(maxsize=32)
+@memoised(32)
 def _computed_frames(wh, lang: str, view: tuple, geometry: str) -> dict:
     """Every date of the view's indicator drawn on the boundaries ``geometry``, without
     them: what a date change needs in the browser."""
@@ -294,39 +294,18 @@ def update_table(indicator_id: str, ref_date: str, level: str, sort: dict | None
     return tables.area_table(ids.MAP_TABLE, values, indicator, caption, sort, lang)
 
 
-@callback(
-    *components.export_dependencies(ids.MAP_GRAPH),
-    State(ids.MAP_INDICATOR, "value"),
-    State(ids.MAP_DATE, "value"),
-    State(ids.MAP_LEVEL, "value"),
-    State(ids.MAP_CLASSES, "value"),
-    prevent_initial_call=True,
+# the map in the page's classes (PNG, SVG, PDF; none without boundaries) or its table
+components.download_callback(
+    ids.MAP_GRAPH,
+    [State(i, "value") for i in (ids.MAP_INDICATOR, ids.MAP_DATE, ids.MAP_LEVEL, ids.MAP_CLASSES)],
+    lambda wh, fmt, lang, indicator_id, ref_date, level, method: downloads.map_download(
+        wh, indicator_id, ref_date, level, fmt, lang, method=method or classify.DEFAULT_METHOD
+    ),
+    required=3,
 )
-def download(
-    _clicks: list, indicator_id: str, ref_date: str, level: str, method: str | None
-) -> dict:
-    """The map in the page's classes (PNG, SVG, PDF; none without boundaries) or its
-    table (CSV, XLSX)."""
-    wh, lang, method = context.warehouse(), context.lang(), method or classify.DEFAULT_METHOD
-    return downloads.send_export(
-        lambda fmt: downloads.map_download(
-            wh, indicator_id, ref_date, level, fmt, lang, method=method
-        ),
-        indicator_id,
-        ref_date,
-        level,
-    )
 
-
-clientside_callback(
-    ClientsideFunction(namespace="imon", function_name="syncQuery"),
-    Output(ids.MAP_URL, "data"),
-    Input(ids.MAP_INDICATOR, "value"),
-    Input(ids.MAP_DATE, "value"),
-    Input(ids.MAP_LEVEL, "value"),
-    Input(ids.MAP_CLASSES, "value"),
-    Input(ids.MAP_LABELS, "value"),
-    State(ids.url_keys(ids.MAP_URL), "data"),
+components.url_sync_callback(
+    ids.MAP_URL, [ids.MAP_INDICATOR, ids.MAP_DATE, ids.MAP_LEVEL, ids.MAP_CLASSES, ids.MAP_LABELS]
 )
 
 clientside_callback(

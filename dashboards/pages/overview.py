@@ -7,7 +7,7 @@ URL state: ``/?date=2024-12-31&level=borough``.
 
 from __future__ import annotations
 
-from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, html
+from dash import Input, Output, callback, html
 
 from dashboards import context, formatting, ids
 from dashboards.components import common as components
@@ -88,10 +88,4 @@ def update_table(ref_date: str, level: str, sort: dict | None) -> html.Div:
     )
 
 
-clientside_callback(
-    ClientsideFunction(namespace="imon", function_name="syncQuery"),
-    Output(ids.OVERVIEW_URL, "data"),
-    Input(ids.OVERVIEW_DATE, "value"),
-    Input(ids.OVERVIEW_LEVEL, "value"),
-    State(ids.url_keys(ids.OVERVIEW_URL), "data"),
-)
+components.url_sync_callback(ids.OVERVIEW_URL, [ids.OVERVIEW_DATE, ids.OVERVIEW_LEVEL])

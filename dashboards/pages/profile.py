@@ -12,7 +12,7 @@ coarsest level). Data and tables: :mod:`dashboards.data.profile`; figures:
 
 from __future__ import annotations
 
-from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, html
+from dash import Input, Output, State, callback, html
 
 from dashboards import context, formatting, ids
 from dashboards.components import common as components
@@ -182,38 +182,22 @@ def update_series_table(area_id: str | None, ref_date: str | None, sort: dict | 
 CHOICES = (State(ids.PROFILE_AREA, "value"), State(ids.PROFILE_DATE, "value"))
 
 
-def _send(download, area_id: str | None, ref_date: str | None) -> dict:
-    """The clicked file of ``download(wh, area_id, ref_date, fmt, lang)``."""
-    wh, lang = context.warehouse(), context.lang()
-    return downloads.send_export(
-        lambda fmt: download(wh, area_id, ref_date, fmt, lang), area_id, ref_date
-    )
-
-
-@callback(
-    *components.export_dependencies(ids.PROFILE_DOTS),
-    *CHOICES,
-    prevent_initial_call=True,
+# the shares (dot plot) or the profile table of every indicator; the small multiples of the
+# development or their table
+components.download_callback(
+    ids.PROFILE_DOTS,
+    CHOICES,
+    lambda wh, fmt, lang, area_id, ref_date: downloads.profile_dots_download(
+        wh, area_id, ref_date, fmt, lang
+    ),
 )
-def download_dots(_clicks: list, area_id: str | None, ref_date: str | None) -> dict:
-    """The shares (dot plot) or the profile table of every indicator."""
-    return _send(downloads.profile_dots_download, area_id, ref_date)
-
-
-@callback(
-    *components.export_dependencies(ids.PROFILE_MULTIPLES),
-    *CHOICES,
-    prevent_initial_call=True,
+components.download_callback(
+    ids.PROFILE_MULTIPLES,
+    CHOICES,
+    lambda wh, fmt, lang, area_id, ref_date: downloads.profile_multiples_download(
+        wh, area_id, ref_date, fmt, lang
+    ),
 )
-def download_multiples(_clicks: list, area_id: str | None, ref_date: str | None) -> dict:
-    """The small multiples of the development or their table."""
-    return _send(downloads.profile_multiples_download, area_id, ref_date)
 
 
-clientside_callback(
-    ClientsideFunction(namespace="imon", function_name="syncQuery"),
-    Output(ids.PROFILE_URL, "data"),
-    Input(ids.PROFILE_AREA, "value"),
-    Input(ids.PROFILE_DATE, "value"),
-    State(ids.url_keys(ids.PROFILE_URL), "data"),
-)
+components.url_sync_callback(ids.PROFILE_URL, [ids.PROFILE_AREA, ids.PROFILE_DATE])

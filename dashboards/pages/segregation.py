@@ -19,12 +19,10 @@ URL state: ``/segregation?indicator=segregation_is_foreigners&start=2015-12-31&e
 from __future__ import annotations
 
 from dash import (
-    ClientsideFunction,
     Input,
     Output,
     State,
     callback,
-    clientside_callback,
     html,
 )
 
@@ -441,64 +439,31 @@ def update_metadata(indicator_id: str | None, group_id: str | None, end: str | N
 
 
 # --- downloads ---------------------------------------------------------------------------
-@callback(
-    *components.export_dependencies(LEVELS_GRAPH),
-    State(INDICATOR, "value"),
-    prevent_initial_call=True,
+# the index per level with its benchmark: chart (PNG, SVG, PDF) or table (CSV, XLSX)
+components.download_callback(
+    LEVELS_GRAPH,
+    [State(INDICATOR, "value")],
+    lambda wh, fmt, lang, indicator_id: downloads.segregation_index_download(
+        wh, indicator_id, fmt, lang
+    ),
 )
-def download_index(_clicks: list, indicator_id: str | None) -> dict:
-    """The index per level with its benchmark: chart (PNG, SVG, PDF) or table (CSV, XLSX)."""
-    wh, lang = context.warehouse(), context.lang()
-    return downloads.send_export(
-        lambda fmt: downloads.segregation_index_download(wh, indicator_id, fmt, lang),
-        indicator_id,
-    )
-
-
-@callback(
-    *components.export_dependencies(MAP_GRAPH),
-    State(GROUP, "value"),
-    State(LEVEL, "value"),
-    State(DATE, "value"),
-    prevent_initial_call=True,
+GROUP_CHOICES = [State(GROUP, "value"), State(LEVEL, "value"), State(DATE, "value")]
+# the location-quotient map (classes as on the page) or its table
+components.download_callback(
+    MAP_GRAPH,
+    GROUP_CHOICES,
+    lambda wh, fmt, lang, group_id, level, ref_date: downloads.map_download(
+        wh, group_id, ref_date, level, fmt, lang
+    ),
 )
-def download_map(_clicks: list, group_id, level, ref_date) -> dict:
-    """The location-quotient map (classes as on the page) or its table."""
-    wh, lang = context.warehouse(), context.lang()
-    return downloads.send_export(
-        lambda fmt: downloads.map_download(wh, group_id, ref_date, level, fmt, lang),
-        group_id,
-        level,
-        ref_date,
-    )
-
-
-@callback(
-    *components.export_dependencies(CURVE_GRAPH),
-    State(GROUP, "value"),
-    State(LEVEL, "value"),
-    State(DATE, "value"),
-    prevent_initial_call=True,
+# the segregation curve or the table of its units
+components.download_callback(
+    CURVE_GRAPH,
+    GROUP_CHOICES,
+    lambda wh, fmt, lang, group_id, level, ref_date: downloads.segregation_curve_download(
+        wh, group_id, level, ref_date, fmt, lang
+    ),
 )
-def download_curve(_clicks: list, group_id, level, ref_date) -> dict:
-    """The segregation curve or the table of its units."""
-    wh, lang = context.warehouse(), context.lang()
-    return downloads.send_export(
-        lambda fmt: downloads.segregation_curve_download(wh, group_id, level, ref_date, fmt, lang),
-        group_id,
-        level,
-        ref_date,
-    )
 
 
-clientside_callback(
-    ClientsideFunction(namespace="imon", function_name="syncQuery"),
-    Output(URL, "data"),
-    Input(INDICATOR, "value"),
-    Input(START, "value"),
-    Input(END, "value"),
-    Input(GROUP, "value"),
-    Input(LEVEL, "value"),
-    Input(DATE, "value"),
-    State(ids.url_keys(URL), "data"),
-)
+components.url_sync_callback(URL, [INDICATOR, START, END, GROUP, LEVEL, DATE])

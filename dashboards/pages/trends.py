@@ -10,12 +10,10 @@ URL state: ``/zeitreihen?indicator=foreigner_share&level=district&areas=11,12``.
 from __future__ import annotations
 
 from dash import (
-    ClientsideFunction,
     Input,
     Output,
     State,
     callback,
-    clientside_callback,
     html,
 )
 
@@ -142,26 +140,16 @@ def update_table(indicator_id: str, areas: list[str] | None, sort: dict | None) 
     return tables.series_table(ids.TRENDS_TABLE, frame, indicator, caption, sort, lang)
 
 
-@callback(
-    *components.export_dependencies(ids.TRENDS_GRAPH),
-    State(ids.TRENDS_INDICATOR, "value"),
-    State(ids.TRENDS_AREAS, "value"),
-    prevent_initial_call=True,
+# the chart (PNG, SVG, PDF) or its table (CSV, XLSX) of the current selection
+components.download_callback(
+    ids.TRENDS_GRAPH,
+    [State(ids.TRENDS_INDICATOR, "value"), State(ids.TRENDS_AREAS, "value")],
+    lambda wh, fmt, lang, indicator_id, areas: downloads.trend_download(
+        wh, indicator_id, areas or [], fmt, lang
+    ),
+    required=1,
 )
-def download(_clicks: list, indicator_id: str, areas: list[str] | None) -> dict:
-    """The chart (PNG, SVG, PDF) or its table (CSV, XLSX) of the current selection."""
-    wh, lang = context.warehouse(), context.lang()
-    return downloads.send_export(
-        lambda fmt: downloads.trend_download(wh, indicator_id, areas or [], fmt, lang),
-        indicator_id,
-    )
 
-
-clientside_callback(
-    ClientsideFunction(namespace="imon", function_name="syncQuery"),
-    Output(ids.TRENDS_URL, "data"),
-    Input(ids.TRENDS_INDICATOR, "value"),
-    Input(ids.TRENDS_LEVEL, "value"),
-    Input(ids.TRENDS_AREAS, "value"),
-    State(ids.url_keys(ids.TRENDS_URL), "data"),
+components.url_sync_callback(
+    ids.TRENDS_URL, [ids.TRENDS_INDICATOR, ids.TRENDS_LEVEL, ids.TRENDS_AREAS]
 )
