@@ -9,9 +9,13 @@ cell c of the (sub-)table::
          y-_c <= n_c                        (the deviated table stays non-negative)
          y+_s = p, y-_s = 0   (up)   or   y+_s = 0, y-_s = min(p, v)   (down)
 
-First on the sub-table below the ancestor two levels up (cells in a relation that leaves
-the sub-table are held fixed: zero deviation outside is then consistent), then, if that
-is infeasible, on the whole table of the date.
+The cells are the published counts, the virtual (derivable) cells and the regions of the
+finest areas (all unpublished ones cost 0). First on the sub-table below the ancestor two
+levels up (cells in a relation that leaves the sub-table are held fixed: zero deviation
+outside is then consistent), then below each higher ancestor, then on the whole table of
+the date. Sensitive cells of one sub-table are solved one after another in one HiGHS
+model: only the bounds of the sensitive cell and the costs of newly suppressed cells
+change, and the dual simplex restarts from the previous basis.
 """
 
 from __future__ import annotations
@@ -30,7 +34,8 @@ UP_LEVELS = 2  # the sub-table lies below the ancestor this many levels up
 
 CELLS_SQL = """
 SELECT c.cell, c.vintage || '|' || c.area_id AS area, c.rank, c.n, c.virtual, c.signed,
-       coalesce(s.up, 0) AS up, coalesce(s.down, 0) AS down, s.cell IS NOT NULL AS sensitive
+       (SELECT max(rank) FROM sc_levels) AS finest, coalesce(s.up, 0) AS up,
+       coalesce(s.down, 0) AS down, s.cell IS NOT NULL AS sensitive
 FROM sc_cells AS c LEFT JOIN sc_sens AS s USING (cell)
 WHERE c.ref_date = $date ORDER BY c.cell
 """
@@ -74,11 +79,10 @@ class _Model:
     solver: highspy.Highs
 
 
-def protect_date(
-    con: duckdb.DuckDBPyConnection, ref_date: object, protection: float
-) -> tuple[list[int], int, int]:
-    """Secondary suppression of one date. Returns (cells suppressed secondarily, LPs
-    solved, sensitive cells that no feasible deviation protects)."""
+def protect_date(con: duckdb.DuckDBPyConnection, ref_date: object) -> tuple[list[int], int, int]:
+    """Secondary suppression of one date (sensitive cells and their intervals from
+    ``sc_sens``, finest level first). Returns (cells suppressed secondarily, LPs solved,
+    sensitive cells that no feasible deviation protects)."""
     cells = con.execute(CELLS_SQL, {"date": ref_date}).fetchnumpy()
     table = _load(con, ref_date, cells)
     sensitive = np.flatnonzero(np.asarray(cells["sensitive"], dtype=bool))
@@ -109,7 +113,8 @@ def _load(con: duckdb.DuckDBPyConnection, ref_date: object, cells: dict) -> _Tab
     virtual = np.asarray(cells["virtual"], dtype=bool)
     known = ~np.isnan(n)
     rank = np.asarray(cells["rank"], dtype=float)
-    weight = (1 + np.log1p(np.clip(np.nan_to_num(n), 0, None))) * (1 + rank.max() - rank)
+    finest = np.asarray(cells["finest"], dtype=float)
+    weight = (1 + np.log1p(np.clip(np.nan_to_num(n), 0, None))) * (1 + finest - rank)
     primary = np.asarray(cells["sensitive"], dtype=bool) & ~virtual
     weight[virtual | ~known | primary] = 0.0
     cap = np.where(known, n, 0.0)

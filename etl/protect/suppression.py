@@ -97,7 +97,7 @@ def suppress(
     summary = SuppressionSummary()
     secondary = []
     for (ref_date,) in con.execute("SELECT DISTINCT ref_date FROM sc_cells ORDER BY 1").fetchall():
-        found, lps, unprotected = lp.protect_date(con, ref_date, rules.protection_interval)
+        found, lps, unprotected = lp.protect_date(con, ref_date)
         secondary.extend(found)
         summary.lps += lps
         summary.unprotected += unprotected
