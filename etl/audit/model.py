@@ -139,20 +139,24 @@ def build_model(
         _unit_sums(rows, units, pool, areas, rules, (lb, ub, p_value), findings)
     a, lo, hi = rows.matrix(n)
     true = _truth_array(ref_date, pool, areas, truth)
-    withheld = np.zeros(n, dtype=bool)
-    withheld[apps.cell[apps.value.isna()].to_numpy()] = True
-    shown = apps[apps.value.notna()]
-    published = np.zeros(n, dtype=bool)
-    published[shown.cell.to_numpy()] = True
-    perturbed = np.zeros(n, dtype=bool)
-    off = np.abs(shown.value.to_numpy() - true[shown.cell.to_numpy()]) > 0.5
-    perturbed[shown.cell.to_numpy()[off]] = True
+    withheld, published, perturbed = _flags(apps, true)
     sensitive = _small_denominators(values, pool, areas, true, rules)
     implied = np.array(rows.implied, dtype=bool)
     return DateModel(
         ref_date, pool, areas, a, lo, hi, rows.labels, implied, lb, ub, true, withheld,
         published, perturbed, sensitive, findings,
     )  # fmt: skip
+
+
+def _flags(apps: pd.DataFrame, true: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Per cell: withheld somewhere, published somewhere, published ≠ true value."""
+    withheld, published, perturbed = (np.zeros(len(true), dtype=bool) for _ in range(3))
+    withheld[apps.cell[apps.value.isna()].to_numpy()] = True
+    shown = apps[apps.value.notna()]
+    published[shown.cell.to_numpy()] = True
+    off = np.abs(shown.value.to_numpy() - true[shown.cell.to_numpy()]) > 0.5
+    perturbed[shown.cell.to_numpy()[off]] = True
+    return withheld, published, perturbed
 
 
 def _hierarchy(rows: Rows, pool: TermPool, areas: pd.DataFrame) -> None:
@@ -220,7 +224,14 @@ def _bounds(
     cells = shown.index.to_numpy()
     low, high = shown["min"].to_numpy(), shown["max"].to_numpy()
     for cell in cells[high - low > 0.5]:
-        findings.append(f"Zelle #{cell} mit verschiedenen veröffentlichten Werten")
+        seen = apps[(apps.cell == cell) & apps.value.notna()]
+        where = ", ".join(
+            f"{v:g} ({i})" for i, v in zip(seen.indicator_id, seen.value, strict=True)
+        )
+        findings.append(
+            f"{seen.term.iloc[0]} in {seen.area_id.iloc[0]} mit verschiedenen veröffentlichten "
+            f"Werten: {where}"
+        )
     if rules.method == "cell_key":
         deviation = float(rules.max_deviation or 0)
         lb[cells] = np.maximum(0.0, high - deviation)

@@ -127,6 +127,12 @@ def test_primary_alone_in_its_row_is_recovered(tmp_path, catalogue):
     assert report.narrowest == cell
 
 
+def test_published_small_cell_fails(tmp_path, catalogue):
+    pub = write_db(tmp_path / "pub.duckdb", counts(set()))
+    cell = result(run_audit(pub, pub, catalogue), "foreigners", "A")
+    assert (cell.low, cell.high, cell.published, cell.passed) == (1, 1, True, False)
+
+
 def test_complementary_rectangle_passes(tmp_path, catalogue):
     hidden = {("foreigners", "A"), ("foreigners", "B"), ("germans", "A"), ("germans", "B")}
     pub = write_db(tmp_path / "pub.duckdb", counts(hidden))
@@ -249,7 +255,7 @@ def test_disagreeing_appearances_are_reported(tmp_path, catalogue):
             ("foreigner_share", "C", 100 * 2 / 31, 2.0, 31.0, None)]  # fmt: skip
     pub = write_db(tmp_path / "pub.duckdb", rows, areas=("C",))
     report = run_audit(pub, pub, catalogue, 3, 3, "suppression", None)
-    assert any("verschiedenen" in f for f in report.findings)
+    assert any("total in C mit verschiedenen" in f for f in report.findings)
 
 
 def test_format_report(tmp_path, catalogue):
