@@ -264,3 +264,18 @@ def test_format_report(tmp_path, catalogue):
     text = format_report(report)
     assert "Zellen geprüft" in text and "Engstes Intervall: [1, 1]" in text
     assert "Narrowest interval" in format_report(report, lang="en")
+
+
+def test_min_denominator_makes_numerator_sensitive(tmp_path, catalogue):
+    true = [("residents", "C", 30.0, 30.0, None, None), ("germans", "C", 20.0, 20.0, None, None),
+            ("foreigner_share", "C", 100 / 3, 10.0, 30.0, None)]  # fmt: skip
+    inside = write_db(tmp_path / "internal.duckdb", true, areas=("C",))
+    shown = [true[0], ("foreigner_share", "C", None, None, 30.0, "suppressed")]
+    pub = write_db(tmp_path / "pub.duckdb", shown, areas=("C",))
+    report = run_audit(pub, inside, catalogue, min_denominator=31, exact=True)
+    cell = result(report, "foreigners", "C")
+    assert (cell.kind, cell.low, cell.high, cell.passed) == ("sensitive", 0, 30, True)
+    assert (cell.required_low, cell.required_high) == (7, 13)
+    leaky = write_db(tmp_path / "leaky.duckdb", [*shown, true[1]], areas=("C",))
+    cell = result(run_audit(leaky, inside, catalogue, min_denominator=31), "foreigners", "C")
+    assert (cell.low, cell.high, cell.passed) == (10, 10, False)
