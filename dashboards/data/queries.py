@@ -119,6 +119,12 @@ def root_area(warehouse: Warehouse) -> pd.DataFrame:
 
 
 @cached_frame
+def area_ids(warehouse: Warehouse) -> pd.DataFrame:
+    """Every area id of any level and vintage, ordered."""
+    return query(warehouse, "SELECT DISTINCT area_id FROM areas ORDER BY area_id")
+
+
+@cached_frame
 def areas(warehouse: Warehouse, level: str, ref_date: str) -> pd.DataFrame:
     """Areas of ``level`` valid on ``ref_date``, ordered by id."""
     sql = f"SELECT area_id, name, parent_id FROM ({_VALID_AREAS}) ORDER BY area_id"

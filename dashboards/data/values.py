@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from dashboards.data import queries
 from dashboards.data.segregation import BASELINE_SQL
 from dashboards.data.snapshot import DISCLOSED_COUNTS, Warehouse, fetch
 from etl.errors import ImonError
@@ -55,16 +56,16 @@ def validate_request(
     ref_date: date | None,
     area: str | None,
 ) -> None:
-    _known(wh, "indicator", indicator, "SELECT indicator_id FROM indicators ORDER BY sort_order")
-    _known(wh, "level", level, "SELECT level FROM levels ORDER BY rank")
-    _known(wh, "date", ref_date, "SELECT DISTINCT ref_date FROM indicator_values ORDER BY 1")
-    _known(wh, "area", area, "SELECT DISTINCT area_id FROM areas ORDER BY 1")
+    """An :class:`ImonError` naming the known values if any given value is unknown (from the
+    cached catalogue reads the rest of the request uses too)."""
+    _known("indicator", indicator, queries.indicators(wh)["indicator_id"].tolist())
+    _known("level", level, queries.levels(wh)["level"].tolist())
+    iso = ref_date.isoformat() if ref_date is not None else None
+    _known("date", iso, queries.ref_dates(wh)["ref_date"].tolist())
+    _known("area", area, queries.area_ids(wh)["area_id"].tolist())
 
 
-def _known(wh: Warehouse, what: str, value: object, sql: str) -> None:
-    if value is None:
-        return
-    known = [r[0] for r in fetch(wh, sql)]
-    if value not in known:
+def _known(what: str, value: str | None, known: list[str]) -> None:
+    if value is not None and value not in known:
         shown = ", ".join(str(k) for k in known[:40]) + (" …" if len(known) > 40 else "")
         raise ImonError(f"unknown {what} '{value}' (known: {shown})")
