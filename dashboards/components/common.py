@@ -163,23 +163,27 @@ def control(
     )
 
 
-def indicator_control(component_id: str, indicators: Sequence[Indicator], value, lang: str):
+def indicator_control(
+    component_id: str, indicators: Sequence[Indicator], value: str | None, lang: str
+) -> html.Div:
     """Dropdown of indicators (titles from the warehouse)."""
     options = indicator_options(indicators)
     return control(t("control.indicator", lang), component_id, options, value, lang)
 
 
-def date_control(component_id: str, dates: Sequence[str], value: str | None, lang: str):
+def date_control(component_id: str, dates: Sequence[str], value: str | None, lang: str) -> html.Div:
     """Dropdown of reference dates, newest first."""
     return control(t("control.date", lang), component_id, date_options(dates), value, lang)
 
 
-def level_control(component_id: str, levels: Sequence[Level], value: str | None, lang: str):
+def level_control(
+    component_id: str, levels: Sequence[Level], value: str | None, lang: str
+) -> html.Div:
     """Dropdown of area levels."""
     return control(t("control.level", lang), component_id, level_options(levels), value, lang)
 
 
-def class_control(component_id: str, methods: Sequence[str], value: str, lang: str):
+def class_control(component_id: str, methods: Sequence[str], value: str, lang: str) -> html.Div:
     """Dropdown of map classifications (``map.classes.<method>`` labels)."""
     options = [{"label": t(f"map.classes.{m}", lang), "value": m} for m in methods]
     return control(t("map.classes", lang), component_id, options, value, lang)

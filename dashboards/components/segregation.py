@@ -48,7 +48,9 @@ def _amount(value: float | None, indicator: Indicator, lang: str, signed: bool =
     return text
 
 
-def change_text(item: LevelChange, indicator: Indicator, start: str, end: str, lang: str):
+def change_text(
+    item: LevelChange, indicator: Indicator, start: str, end: str, lang: str
+) -> tuple[str, str]:
     """One plain-German sentence and its kind: ``exceeds``, ``within``, ``no_benchmark``
     or ``missing`` (a value of either date is missing)."""
     change = item.change

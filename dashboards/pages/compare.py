@@ -170,7 +170,9 @@ def update_dates(indicator_id: str, date_a: str | None, date_b: str | None) -> t
     State(ids.COMPARE_AREAS, "value"),
     prevent_initial_call=True,
 )
-def update_area_options(level: str, date_a, date_b, current: list[str] | None) -> tuple:
+def update_area_options(
+    level: str, date_a: str | None, date_b: str | None, current: list[str] | None
+) -> tuple:
     """Areas of the level valid on the later date; keep the chosen ones that still exist."""
     dates, _ = ordered(date_a, date_b)
     options = _area_options(level, dates[1] if dates else None)
@@ -228,7 +230,13 @@ def _no_geometry(wh, indicator_id, level, level_label, ref_date, lang) -> html.D
     Input(ids.COMPARE_DATE_B, "value"),
     Input(ids.sort_state(ids.COMPARE_CHANGE_TABLE), "data"),
 )
-def update_change_table(indicator_id, level, date_a, date_b, sort: dict | None):
+def update_change_table(
+    indicator_id: str | None,
+    level: str | None,
+    date_a: str | None,
+    date_b: str | None,
+    sort: dict | None,
+) -> html.Div | None:
     lang = context.lang()
     dates, _ = ordered(date_a, date_b)
     if dates is None or not indicator_id or not level:
@@ -263,7 +271,9 @@ def _bars(
     Input(ids.COMPARE_DATE_A, "value"),
     Input(ids.COMPARE_DATE_B, "value"),
 )
-def update_bars(indicator_id: str, areas: list[str] | None, date_a, date_b) -> tuple:
+def update_bars(
+    indicator_id: str, areas: list[str] | None, date_a: str | None, date_b: str | None
+) -> tuple:
     bars = _bars(indicator_id, areas, date_a, date_b)
     hint = bars.too_many()
     return bars.figure(), html.P(hint, className="notice", role="status") if hint else None
@@ -277,7 +287,13 @@ def update_bars(indicator_id: str, areas: list[str] | None, date_a, date_b) -> t
     Input(ids.COMPARE_DATE_B, "value"),
     Input(ids.sort_state(ids.COMPARE_BARS_TABLE), "data"),
 )
-def update_bars_table(indicator_id, areas, date_a, date_b, sort: dict | None):
+def update_bars_table(
+    indicator_id: str,
+    areas: list[str] | None,
+    date_a: str | None,
+    date_b: str | None,
+    sort: dict | None,
+) -> html.Div:
     bars = _bars(indicator_id, areas, date_a, date_b)
     return tables.series_table(
         ids.COMPARE_BARS_TABLE, bars.frame, bars.indicator, bars.caption(), sort, bars.lang

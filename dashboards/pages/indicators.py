@@ -44,7 +44,7 @@ def layout(indicator: str | None = None, **_other: str) -> html.Div:
 
 
 @callback(Output(ids.CATALOGUE_DETAIL, "children"), Input(ids.CATALOGUE_INDICATOR, "value"))
-def update_detail(indicator_id: str | None):
+def update_detail(indicator_id: str | None) -> html.Article | None:
     wh, lang = context.warehouse(), context.lang()
     facts = indicators_data.facts(wh, lang)
     if indicator_id not in facts:
@@ -56,7 +56,7 @@ def update_detail(indicator_id: str | None):
     Output(ids.CATALOGUE_TABLE, "children"),
     Input(ids.sort_state(ids.CATALOGUE_TABLE), "data"),
 )
-def update_table(sort: dict | None):
+def update_table(sort: dict | None) -> html.Div:
     wh, lang = context.warehouse(), context.lang()
     facts = indicators_data.facts(wh, lang)
     caption = t("catalogue.table_caption", lang, n=len(facts))

@@ -140,7 +140,7 @@ def update_charts(area_id: str | None, ref_date: str | None) -> tuple:
     Input(ids.PROFILE_DATE, "value"),
     Input(ids.sort_state(ids.PROFILE_TABLE), "data"),
 )
-def update_table(area_id: str | None, ref_date: str | None, sort: dict | None):
+def update_table(area_id: str | None, ref_date: str | None, sort: dict | None) -> html.Div:
     lang, profile = context.lang(), _profile(area_id, ref_date)
     if profile is None:
         return html.P(t("table.empty", lang), className="table-empty")
@@ -162,7 +162,7 @@ def update_table(area_id: str | None, ref_date: str | None, sort: dict | None):
     Input(ids.PROFILE_DATE, "value"),
     Input(ids.sort_state(ids.PROFILE_SERIES_TABLE), "data"),
 )
-def update_series_table(area_id: str | None, ref_date: str | None, sort: dict | None):
+def update_series_table(area_id: str | None, ref_date: str | None, sort: dict | None) -> html.Div:
     lang, profile = context.lang(), _profile(area_id, ref_date)
     if profile is None:
         return html.P(t("table.empty", lang), className="table-empty")

@@ -18,6 +18,7 @@ URL state: ``/segregation?indicator=segregation_is_foreigners&start=2015-12-31&e
 
 from __future__ import annotations
 
+import plotly.graph_objects as go
 from dash import (
     Input,
     Output,
@@ -274,7 +275,7 @@ def update_levels(indicator_id: str | None) -> tuple:
     Input(START, "value"),
     Input(END, "value"),
 )
-def update_change(indicator_id: str | None, start: str | None, end: str | None):
+def update_change(indicator_id: str | None, start: str | None, end: str | None) -> html.Div | None:
     """Per level: the change between the two dates against random allocation."""
     if indicator_id is None or start is None or end is None:
         return None
@@ -296,7 +297,7 @@ def update_change(indicator_id: str | None, start: str | None, end: str | None):
     Input(INDICATOR, "value"),
     Input(ids.sort_state(INDEX_TABLE), "data"),
 )
-def update_index_table(indicator_id: str | None, sort: dict | None):
+def update_index_table(indicator_id: str | None, sort: dict | None) -> html.Div | None:
     """The table of the index per level and date (units, benchmark)."""
     if indicator_id is None:
         return None
@@ -364,7 +365,9 @@ def update_map(group_id: str | None, level: str | None, ref_date: str | None) ->
     Input(DATE, "value"),
     Input(ids.sort_state(LQ_TABLE), "data"),
 )
-def update_lq_table(group_id: str | None, level: str | None, ref_date: str | None, sort):
+def update_lq_table(
+    group_id: str | None, level: str | None, ref_date: str | None, sort: dict | None
+) -> html.Div | None:
     """The location quotients of the areas (suppressed counts never shown)."""
     if not _complete(group_id, level, ref_date):
         return None
@@ -390,7 +393,7 @@ def _curve(group_id: str, level: str, ref_date: str) -> segregation_export.Curve
     Input(LEVEL, "value"),
     Input(DATE, "value"),
 )
-def update_curve(group_id: str | None, level: str | None, ref_date: str | None):
+def update_curve(group_id: str | None, level: str | None, ref_date: str | None) -> go.Figure:
     """The segregation curve of the group on the level and date."""
     if not _complete(group_id, level, ref_date):
         return figures.message(t("seg.no_groups", context.lang()))
@@ -404,7 +407,9 @@ def update_curve(group_id: str | None, level: str | None, ref_date: str | None):
     Input(DATE, "value"),
     Input(ids.sort_state(CURVE_TABLE), "data"),
 )
-def update_curve_table(group_id: str | None, level: str | None, ref_date: str | None, sort):
+def update_curve_table(
+    group_id: str | None, level: str | None, ref_date: str | None, sort: dict | None
+) -> html.Div | None:
     """The points of the segregation curve as a table."""
     if not _complete(group_id, level, ref_date):
         return None
@@ -425,7 +430,9 @@ def update_curve_table(group_id: str | None, level: str | None, ref_date: str | 
     Input(GROUP, "value"),
     Input(END, "value"),
 )
-def update_metadata(indicator_id: str | None, group_id: str | None, end: str | None):
+def update_metadata(
+    indicator_id: str | None, group_id: str | None, end: str | None
+) -> html.Section | None:
     """Formula, group, units per level on the end date, source, caveats."""
     if indicator_id is None:
         return None
