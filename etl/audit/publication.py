@@ -28,6 +28,7 @@ class Publication:
     units: pd.DataFrame  # unit-index rows: their numerator/denominator are sums over units
     areas: pd.DataFrame  # areas joined with levels.rank
     uncovered: dict[str, str]  # indicator id → function, not covered by the LP
+    raw_tables: dict[str, int]  # tables of unprotected counts in the file → rows
 
 
 def indicator_terms(catalogue: Catalogue) -> pd.DataFrame:
@@ -87,6 +88,7 @@ def read_publication(path: Path, catalogue: Catalogue) -> Publication:
             "SELECT a.area_id, a.level, a.parent_id, a.vintage, a.valid_from, a.valid_to, l.rank "
             "FROM areas a JOIN levels l USING (level)"
         ).df()
+        raw = _raw_tables(con)
     published = dict(zip(functions.indicator_id, functions.function, strict=True))
     linear, shown = set(terms.indicator_id), set(values.indicator_id.unique())
     uncovered = {i: f for i, f in published.items() if i not in linear and i in shown}
@@ -94,7 +96,20 @@ def read_publication(path: Path, catalogue: Catalogue) -> Publication:
     units = values.merge(unit_index_terms(catalogue), on="indicator_id", how="inner")
     units = units[units.numerator.notna() | units.denominator.notna()]
     values = values.merge(terms, on="indicator_id", how="inner")
-    return Publication(values=values, units=units, areas=areas, uncovered=uncovered)
+    return Publication(values, units, areas, uncovered, raw)
+
+
+RAW_TABLES = ("population", "area_counts", "observations")  # counts without protection
+
+
+def _raw_tables(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Non-empty tables of raw counts in the publication (the audit does not model them:
+    whatever they hold is published unprotected)."""
+    present = {r[0] for r in con.sql("SHOW TABLES").fetchall()}
+    rows = {
+        t: con.sql(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in RAW_TABLES if t in present
+    }
+    return {t: n for t, n in rows.items() if n}
 
 
 def read_truth(path: Path, catalogue: Catalogue) -> dict[tuple, float]:

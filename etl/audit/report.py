@@ -75,6 +75,7 @@ class AuditReport:
     loss: dict[str, LevelLoss] = field(default_factory=dict)
     findings: list[str] = field(default_factory=list)
     not_covered: dict[str, str] = field(default_factory=dict)
+    raw_tables: dict[str, int] = field(default_factory=dict)  # unprotected tables → rows
     seconds: float = 0.0
 
     @property
@@ -122,7 +123,7 @@ def run_audit(
     rules = Rules(protection, min_count, method, max_deviation, min_denominator)
     pub = read_publication(publication, catalogue)
     truth = read_truth(internal, catalogue)
-    report = AuditReport(rules=rules, not_covered=pub.uncovered)
+    report = AuditReport(rules=rules, not_covered=pub.uncovered, raw_tables=pub.raw_tables)
     pools: dict[frozenset, TermPool] = {}
     losses: list[pd.DataFrame] = []
     units = dict(list(pub.units.groupby("ref_date")))
@@ -232,6 +233,7 @@ _TEXT = {
         "uncovered": "Nicht vom LP abgedeckt (nicht linear; gerundet / aus geschützten "
         "Zählungen veröffentlicht): {ids}",
         "findings": "Auffälligkeiten: {n}",
+        "raw": "WARNUNG: die Veröffentlichung enthält ungeschützte Zählungen: {tables}",
         "time": "Laufzeit: {s:.1f} s",
     },
     "en": {
@@ -248,6 +250,7 @@ _TEXT = {
         "uncovered": "Not covered by the LP (non-linear; published rounded / from protected "
         "counts): {ids}",
         "findings": "Findings: {n}",
+        "raw": "WARNING: the publication holds unprotected counts: {tables}",
         "time": "Runtime: {s:.1f} s",
     },
 }
@@ -272,6 +275,9 @@ def format_report(report: AuditReport, lang: str = "de", limit: int = 10) -> str
         lines.append(text["narrow"].format(**_fields(report.narrowest)))
     levels = ", ".join(f"{lv} {x.share:.1%}" for lv, x in report.loss.items())
     lines.append(text["loss"].format(levels=levels))
+    if report.raw_tables:
+        tables = ", ".join(f"{t} ({n:,})" for t, n in report.raw_tables.items())
+        lines.append(text["raw"].format(tables=tables))
     if report.not_covered:
         lines.append(text["uncovered"].format(ids=", ".join(sorted(report.not_covered))))
     if report.findings:

@@ -279,3 +279,14 @@ def test_min_denominator_makes_numerator_sensitive(tmp_path, catalogue):
     leaky = write_db(tmp_path / "leaky.duckdb", [*shown, true[1]], areas=("C",))
     cell = result(run_audit(leaky, inside, catalogue, min_denominator=31), "foreigners", "C")
     assert (cell.low, cell.high, cell.passed) == (10, 10, False)
+
+
+def test_raw_count_tables_in_the_publication_are_reported(tmp_path, catalogue):
+    pub = write_db(tmp_path / "pub.duckdb", counts({("foreigners", "A")}))
+    with duckdb.connect(str(pub)) as con:
+        con.execute(
+            "INSERT INTO area_counts VALUES (DATE '2024-12-31', 'A', 'foreigners', 1, NULL, 'r')"
+        )
+    report = run_audit(pub, internal(tmp_path), catalogue)
+    assert report.raw_tables == {"area_counts": 1}
+    assert "ungeschützte Zählungen: area_counts (1)" in format_report(report)
