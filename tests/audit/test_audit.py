@@ -285,7 +285,8 @@ def test_raw_count_tables_in_the_publication_are_reported(tmp_path, catalogue):
     pub = write_db(tmp_path / "pub.duckdb", counts({("foreigners", "A")}))
     with duckdb.connect(str(pub)) as con:
         con.execute(
-            "INSERT INTO area_counts VALUES (DATE '2024-12-31', 'A', 'foreigners', 1, NULL, 'r')"
+            "INSERT INTO area_counts (ref_date, area_id, term, value, source_id) "
+            "VALUES (DATE '2024-12-31', 'A', 'foreigners', 1, 'r')"
         )
     report = run_audit(pub, internal(tmp_path), catalogue)
     assert report.raw_tables == {"area_counts": 1}
