@@ -230,8 +230,10 @@ _TEXT = {
         "nötig {need}",
         "point": "kein Einzelwert",
         "loss": "Informationsverlust (gesperrt/verändert je Ebene): {levels}",
-        "uncovered": "Nicht vom LP abgedeckt (nicht linear; gerundet / aus geschützten "
-        "Zählungen veröffentlicht): {ids}",
+        "uncovered": "Werte nicht vom LP abgedeckt (nicht linear; gerundet / aus geschützten "
+        "Zählungen veröffentlicht; ihre Zähler/Nenner als Summen über die Einheiten schon): "
+        "{ids}",
+        "recovered": "Gesperrte Zellen (wahr > 0) exakt rekonstruiert: {r:,} von {w:,}",
         "findings": "Auffälligkeiten: {n}",
         "raw": "WARNUNG: die Veröffentlichung enthält ungeschützte Zählungen: {tables}",
         "time": "Laufzeit: {s:.1f} s",
@@ -247,8 +249,9 @@ _TEXT = {
         "required {need}",
         "point": "not a single value",
         "loss": "Information loss (withheld/perturbed per level): {levels}",
-        "uncovered": "Not covered by the LP (non-linear; published rounded / from protected "
-        "counts): {ids}",
+        "uncovered": "Values not covered by the LP (non-linear; published rounded / from "
+        "protected counts; their numerators/denominators are, as sums over the units): {ids}",
+        "recovered": "Withheld cells (true > 0) recovered exactly: {r:,} of {w:,}",
         "findings": "Findings: {n}",
         "raw": "WARNING: the publication holds unprotected counts: {tables}",
         "time": "Runtime: {s:.1f} s",
@@ -271,6 +274,9 @@ def format_report(report: AuditReport, lang: str = "de", limit: int = 10) -> str
             f"[{r.required_low:g}, {r.required_high:g}]" if r.kind == "sensitive" else text["point"]
         )
         lines.append(text["item"].format(**_fields(r), need=need))
+    hidden = [r for r in report.results if r.withheld and r.kind != "zero"]
+    exact = sum(r.width < 0.5 for r in hidden)
+    lines.append(text["recovered"].format(r=exact, w=len(hidden)))
     if report.narrowest is not None:
         lines.append(text["narrow"].format(**_fields(report.narrowest)))
     levels = ", ".join(f"{lv} {x.share:.1%}" for lv, x in report.loss.items())
