@@ -93,6 +93,7 @@ class DateModel:
     withheld: np.ndarray  # bool: some published appearance is NULL
     published: np.ndarray  # bool: some published appearance has a value
     perturbed: np.ndarray  # bool: published value differs from the truth
+    lost: np.ndarray  # bool: withheld for protection (not as an undefined rate), nowhere shown
     sensitive: np.ndarray  # bool: extra rule (min_denominator)
     findings: list[str]
 
@@ -139,24 +140,27 @@ def build_model(
         _unit_sums(rows, units, pool, areas, rules, (lb, ub, p_value), findings)
     a, lo, hi = rows.matrix(n)
     true = _truth_array(ref_date, pool, areas, truth)
-    withheld, published, perturbed = _flags(apps, true)
+    withheld, published, perturbed, lost = _flags(apps, true)
     sensitive = _small_denominators(values, pool, areas, true, rules)
     implied = np.array(rows.implied, dtype=bool)
     return DateModel(
         ref_date, pool, areas, a, lo, hi, rows.labels, implied, lb, ub, true, withheld,
-        published, perturbed, sensitive, findings,
+        published, perturbed, lost, sensitive, findings,
     )  # fmt: skip
 
 
 def _flags(apps: pd.DataFrame, true: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Per cell: withheld somewhere, published somewhere, published ≠ true value."""
-    withheld, published, perturbed = (np.zeros(len(true), dtype=bool) for _ in range(3))
-    withheld[apps.cell[apps.value.isna()].to_numpy()] = True
+    """Per cell: withheld somewhere, published somewhere, published ≠ true value, lost
+    (withheld for protection, i.e. not only as part of an undefined rate, and nowhere shown)."""
+    withheld, published, perturbed, lost = (np.zeros(len(true), dtype=bool) for _ in range(4))
+    hidden = apps[apps.value.isna()]
+    withheld[hidden.cell.to_numpy()] = True
+    lost[hidden.cell[hidden.flag != "undefined"].to_numpy()] = True
     shown = apps[apps.value.notna()]
     published[shown.cell.to_numpy()] = True
     off = np.abs(shown.value.to_numpy() - true[shown.cell.to_numpy()]) > 0.5
     perturbed[shown.cell.to_numpy()[off]] = True
-    return withheld, published, perturbed
+    return withheld, published, perturbed, lost & ~published
 
 
 def _hierarchy(rows: Rows, pool: TermPool, areas: pd.DataFrame) -> None:
@@ -205,10 +209,11 @@ def _appearances(
     if unknown:
         findings.append(f"Gebiete ohne gültige Gebietsversion: {', '.join(sorted(unknown))}")
     values = values[values.area_id.isin(area_pos.index)]
-    num = values[["indicator_id", "area_id", "num_term", "numerator"]].to_numpy()
+    num = values[["indicator_id", "area_id", "num_term", "numerator", "flag"]].to_numpy()
     den = values[values.den_term.notna()]
-    den = den[["indicator_id", "area_id", "den_term", "denominator"]].to_numpy()
-    apps = pd.DataFrame(np.vstack([num, den]), columns=["indicator_id", "area_id", "term", "value"])
+    den = den[["indicator_id", "area_id", "den_term", "denominator", "flag"]].to_numpy()
+    columns = ["indicator_id", "area_id", "term", "value", "flag"]
+    apps = pd.DataFrame(np.vstack([num, den]), columns=columns)
     apps["value"] = apps.value.astype(float)
     term = apps.term.map(term_pos).to_numpy(dtype=np.int64)
     apps["cell"] = term * len(areas) + area_pos[apps.area_id].to_numpy()

@@ -193,14 +193,15 @@ def _requirements(model: DateModel, targets: np.ndarray, rules: Rules) -> tuple[
 
 
 def _loss_frame(model: DateModel) -> pd.DataFrame:
-    """Per published count cell of the date: level, withheld, perturbed."""
+    """Per count cell of the date in the publication: level, withheld (for protection, not
+    as the numerator of an undefined rate), perturbed."""
     shown = model.published | model.withheld
     cells = np.flatnonzero(shown)
     area = cells % len(model.areas)
     return pd.DataFrame(
         {
             "level": model.areas.level.to_numpy()[area],
-            "withheld": model.withheld[cells],
+            "withheld": model.lost[cells],
             "perturbed": model.perturbed[cells] & ~model.withheld[cells],
         }
     )
