@@ -131,6 +131,8 @@ def intervals(model: DateModel, targets: np.ndarray, need: Need | None = None) -
     )
     free_cells = np.flatnonzero(~red.fixed)
     rows = np.flatnonzero(red.active)
+    if not len(rows) or not len(free_cells):
+        return out
     linked = model.a[rows][:, free_cells].tocsr()
     linked.eliminate_zeros()
     graph = sparse.bmat([[None, linked], [linked.T, None]]).tocsr()
