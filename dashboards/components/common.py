@@ -8,6 +8,7 @@ controls (:func:`url_sync`), so every view can be bookmarked and shared.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import dash
@@ -15,7 +16,9 @@ import pandas as pd
 from dash import dcc, html
 
 from dashboards import context, flags, formatting, ids, labels
+from dashboards.data import catalogue
 from dashboards.data.catalogue import Indicator, Level, default_indicator
+from dashboards.data.queries import Warehouse
 from dashboards.export.formats import FORMATS, TABLE_FORMATS, ExportError
 from dashboards.i18n import DEFAULT_LANG, strings, t
 
@@ -245,6 +248,40 @@ def choose_level(
     """The requested level if offered, else ``default``."""
     offered = [lvl.level for lvl in levels]
     return choose(requested, offered, default.level if default else None, "level", lang)
+
+
+@dataclass(frozen=True)
+class MapChoice:
+    """What a map page's URL chose: an indicator, its dates, one of them and a map level
+    (unknown values replaced by the defaults, one notice each, in that order)."""
+
+    indicator: str | None
+    dates: list[str]
+    date: str | None
+    levels: list[Level]
+    level: str | None
+    notices: list[str | None]
+
+
+def choose_map_view(
+    wh: Warehouse,
+    lang: str,
+    offered: Sequence[str],
+    default: str | None,
+    requested: tuple[str | None, str | None, str | None],
+    keys: tuple[str, str] = ("indicator", "date"),
+) -> MapChoice:
+    """The shared start of the map pages (Karte, Vergleich, Segregation's group map): the
+    requested ``(indicator, date, level)`` if offered, else the indicator ``default``, its
+    latest date and the finest level with boundaries on that date. ``keys`` names the
+    indicator and date parameters in the notices."""
+    indicator, n1 = choose(requested[0], offered, default, keys[0], lang)
+    dates = catalogue.indicator_dates(wh, indicator) if indicator else []
+    date, n2 = choose(requested[1], dates, dates[-1] if dates else None, keys[1], lang)
+    levels = catalogue.map_levels(wh, lang)
+    default_level = catalogue.default_map_level(wh, levels, date)
+    level, n3 = choose_level(requested[2], levels, default_level, lang)
+    return MapChoice(indicator, dates, date, levels, level, [n1, n2, n3])
 
 
 def choose_many(

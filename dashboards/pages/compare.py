@@ -44,15 +44,15 @@ def layout(
     """The comparison for the parameters in the URL (or the defaults)."""
     wh, lang = context.warehouse(), context.lang()
     indicators = [i for i in catalogue.indicators(wh, lang).values() if not i.is_segregation]
-    levels = catalogue.map_levels(wh, lang)
     default = catalogue.default_indicator(catalogue.series_indicators(wh, indicators) or indicators)
     offered = [i.indicator_id for i in indicators]
-    indicator, n1 = components.choose(indicator, offered, default, "indicator", lang)
-    dates = catalogue.indicator_dates(wh, indicator) if indicator else []
+    view = components.choose_map_view(
+        wh, lang, offered, default, (indicator, date_b, level), keys=("indicator", "date_b")
+    )
+    indicator, dates, date_b = view.indicator, view.dates, view.date
+    levels, level = view.levels, view.level
     date_a, n2 = components.choose(date_a, dates, dates[0] if dates else None, "date_a", lang)
-    date_b, n3 = components.choose(date_b, dates, dates[-1] if dates else None, "date_b", lang)
-    default_level = catalogue.default_map_level(wh, levels, date_b)
-    level, n4 = components.choose_level(level, levels, default_level, lang)
+    n1, n3, n4 = view.notices
     options = _area_options(level, date_b)
     allowed = [o["value"] for o in options]
     areas, n5 = components.choose_many(areas, allowed, allowed[:DEFAULT_AREAS], "areas", lang)

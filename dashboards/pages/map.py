@@ -42,6 +42,7 @@ from dashboards import context, formatting, ids
 from dashboards.components import common as components
 from dashboards.components import tables
 from dashboards.data import catalogue, queries
+from dashboards.data.catalogue import default_indicator
 from dashboards.data.snapshot import memoised
 from dashboards.export import downloads
 from dashboards.figures import classify
@@ -67,26 +68,24 @@ def layout(
     """The map for the indicator, reference date and level in the URL (or the defaults)."""
     wh, lang = context.warehouse(), context.lang()
     indicators = [i for i in catalogue.indicators(wh, lang).values() if not i.is_segregation]
-    levels = catalogue.map_levels(wh, lang)
-    indicator, n1 = components.choose_indicator(indicator, indicators, lang)
-    dates = catalogue.indicator_dates(wh, indicator) if indicator else []
-    date, n2 = components.choose(date, dates, dates[-1] if dates else None, "date", lang)
-    default_level = catalogue.default_map_level(wh, levels, date)
-    level, n3 = components.choose_level(level, levels, default_level, lang)
+    offered = [i.indicator_id for i in indicators]
+    view = components.choose_map_view(
+        wh, lang, offered, default_indicator(indicators), (indicator, date, level)
+    )
     method, n4 = components.choose(
         classes, classify.METHODS, classify.DEFAULT_METHOD, "classes", lang
     )
     controls = [
-        components.indicator_control(ids.MAP_INDICATOR, indicators, indicator, lang),
-        components.date_control(ids.MAP_DATE, dates, date, lang),
-        components.level_control(ids.MAP_LEVEL, levels, level, lang),
+        components.indicator_control(ids.MAP_INDICATOR, indicators, view.indicator, lang),
+        components.date_control(ids.MAP_DATE, view.dates, view.date, lang),
+        components.level_control(ids.MAP_LEVEL, view.levels, view.level, lang),
         components.class_control(ids.MAP_CLASSES, classify.METHODS, method, lang),
         components.checkbox(ids.MAP_LABELS, t("map.labels", lang), labels == "1"),
     ]
     return html.Div(
         [
             components.page_header(t("map.heading", lang), t("map.intro", lang)),
-            components.notices([n1, n2, n3, n4]),
+            components.notices([*view.notices, n4]),
             html.Div(controls, className="controls"),
             components.export_menu(ids.MAP_GRAPH, lang),
             html.Div(

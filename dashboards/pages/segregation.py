@@ -149,19 +149,23 @@ def layout(
     )
 
 
-def _group_choice(groups: list[Indicator], indicator, group, date, level, lang: str) -> tuple:
+def _group_choice(
+    groups: list[Indicator],
+    indicator: str | None,
+    group: str | None,
+    date: str | None,
+    level: str | None,
+    lang: str,
+) -> tuple:
     """Group (default: the index's), its dates, date (latest), levels and level (the finest
     with boundaries on that date), and notices for unknown URL values."""
     wh = context.warehouse()
     group_ids = [g.indicator_id for g in groups]
     default = group_of(indicator, groups) or (group_ids[0] if group_ids else None)
-    group, n1 = components.choose(group, group_ids, default, "group", lang)
-    dates = catalogue.indicator_dates(wh, group) if group else []
-    date, n2 = components.choose(date, dates, dates[-1] if dates else None, "date", lang)
-    levels = catalogue.map_levels(wh, lang)
-    default_level = catalogue.default_map_level(wh, levels, date)
-    level, n3 = components.choose_level(level, levels, default_level, lang)
-    return group, dates, date, levels, level, [n1, n2, n3]
+    view = components.choose_map_view(
+        wh, lang, group_ids, default, (group, date, level), keys=("group", "date")
+    )
+    return view.indicator, view.dates, view.date, view.levels, view.level, view.notices
 
 
 def _index_section(indices, indicator, dates, start, end, lang: str) -> html.Section:
