@@ -15,18 +15,18 @@ from dashboards.data import queries
 from dashboards.data.queries import Warehouse
 from dashboards.i18n import localized_column
 
-# City-wide indices computed over the units of a level (one value per root area and level).
-SEGREGATION_FUNCTIONS = frozenset(
-    {
-        "segregation_is",
-        "dissimilarity",
-        "isolation",
-        "exposure",
-        "entropy",
-        "gini",
-        "concentration_share",
-    }
+# City-wide indices computed over the units of a level (one value per root area and level),
+# in the order the segregation page lists them.
+SEGREGATION_ORDER = (
+    "segregation_is",
+    "dissimilarity",
+    "isolation",
+    "exposure",
+    "entropy",
+    "gini",
+    "concentration_share",
 )
+SEGREGATION_FUNCTIONS = frozenset(SEGREGATION_ORDER)
 
 
 @dataclass(frozen=True)

@@ -44,16 +44,6 @@ from dashboards.pages import register_page
 
 HIDDEN = {"display": "none"}
 LOCATION_QUOTIENT = "location_quotient"
-# kinds of index in the order the selector lists them
-INDEX_ORDER = (
-    "segregation_is",
-    "dissimilarity",
-    "isolation",
-    "exposure",
-    "entropy",
-    "gini",
-    "concentration_share",
-)
 
 # Component ids of this page
 INDICATOR = "seg-indicator"
@@ -80,9 +70,10 @@ register_page(__name__, "/segregation", 3, "segregation")
 
 
 def index_indicators(indicators: dict[str, Indicator]) -> list[Indicator]:
-    """The city-wide indices, by kind (:data:`INDEX_ORDER`), then in catalogue order."""
+    """The city-wide indices, by kind (:data:`catalogue.SEGREGATION_ORDER`), then in
+    catalogue order."""
     chosen = [i for i in indicators.values() if i.is_segregation]
-    rank = {kind: n for n, kind in enumerate(INDEX_ORDER)}
+    rank = {kind: n for n, kind in enumerate(catalogue.SEGREGATION_ORDER)}
     return sorted(chosen, key=lambda i: rank.get(i.function, len(rank)))
 
 
