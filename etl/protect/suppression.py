@@ -155,8 +155,10 @@ def _write_relations(
     """``sc_complement(outer_term, inner_term, comp, virtual)``: the cell holding
     outer - inner (a published term if a two-part partition gives it, else a virtual term
     'outer-inner'); ``sc_derived(name, term, coef, size)``: the other derivable groups;
-    ``sc_parts(rel_no, term, coef, size)``: outer = sum of parts, outer = inner + virtual
-    for every virtual complement, derived group = its combination of terms."""
+    ``sc_parts(rel_no, term, coef, size, anchor)``: outer = sum of parts, outer = inner +
+    virtual for every virtual complement, derived group = its combination of terms; the
+    anchor (the outer term, the virtual cell) is the cell that must exist for the
+    equation to hold in an area."""
     complements = {}
     for outer, parts in partitions:
         if len(parts) == 2:
@@ -171,15 +173,15 @@ def _write_relations(
     columns = {"name": "VARCHAR", "term": "VARCHAR", "coef": "DOUBLE", "size": "BIGINT"}
     _table(con, "sc_derived", columns, combos)
     equations = [{outer: -1.0, **dict.fromkeys(parts, 1.0)} for outer, parts in partitions]
-    equations += [{o: -1.0, i: 1.0, c: 1.0} for o, i, c, v in rows if v]
-    equations += [{**terms, name: -1.0} for name, terms in derived]
+    equations += [{c: 1.0, o: -1.0, i: 1.0} for o, i, c, v in rows if v]
+    equations += [{name: -1.0, **terms} for name, terms in derived]
     parts = [
-        (number, term, coef, len(equation))
+        (number, term, coef, len(equation), place == 0)
         for number, equation in enumerate(equations)
-        for term, coef in equation.items()
+        for place, (term, coef) in enumerate(equation.items())
     ]
     columns = {"rel_no": "BIGINT", "term": "VARCHAR", "coef": "DOUBLE", "size": "BIGINT"}
-    _table(con, "sc_parts", columns, parts)
+    _table(con, "sc_parts", {**columns, "anchor": "BOOLEAN"}, parts)
 
 
 def _table(con: duckdb.DuckDBPyConnection, name: str, columns: dict[str, str], rows: list) -> None:
@@ -255,9 +257,15 @@ WITH hierarchy AS (
 ),
 
 parts AS (
-    SELECT p.rel_no, p.size, p.coef, c.ref_date, c.area_id, c.vintage, c.cell,
-           count(*) OVER (PARTITION BY p.rel_no, c.ref_date, c.area_id, c.vintage) AS found
-    FROM sc_parts AS p INNER JOIN sc_cells AS c ON c.term = p.term
+    -- each equation where its anchor (first) cell exists, with all its terms present
+    SELECT q.rel_no, a.cell AS anchor, a.ref_date, c.cell, p.coef, p.size,
+           count(*) OVER (PARTITION BY q.rel_no, a.cell) AS found
+    FROM sc_parts AS q
+    INNER JOIN sc_cells AS a ON a.term = q.term AND q.anchor
+    INNER JOIN sc_parts AS p ON p.rel_no = q.rel_no
+    INNER JOIN sc_cells AS c
+        ON c.term = p.term AND c.ref_date = a.ref_date
+       AND c.area_id = a.area_id AND c.vintage = a.vintage
 ),
 
 regions AS (
@@ -272,16 +280,15 @@ regions AS (
 ),
 
 entries AS (
-    SELECT ref_date, 'h' AS kind, head AS k1, '' AS k2, cell, 1.0 AS coef FROM hierarchy
+    SELECT ref_date, 0 AS kind, head AS k1, 0 AS k2, cell, 1.0 AS coef FROM hierarchy
     UNION ALL
-    SELECT DISTINCT ref_date, 'h', head, '', head, -1.0 FROM hierarchy
+    SELECT DISTINCT ref_date, 0, head, 0, head, -1.0 FROM hierarchy
     UNION ALL
-    SELECT ref_date, 'r', head, '', cell, 1.0 FROM regions
+    SELECT ref_date, 1, head, 0, cell, 1.0 FROM regions
     UNION ALL
-    SELECT DISTINCT ref_date, 'r', head, '', head, -1.0 FROM regions
+    SELECT DISTINCT ref_date, 1, head, 0, head, -1.0 FROM regions
     UNION ALL
-    SELECT ref_date, 'p', rel_no, vintage || '|' || area_id, cell, coef
-    FROM parts WHERE found = size
+    SELECT ref_date, 2, rel_no, anchor, cell, coef FROM parts WHERE found = size
 )
 
 SELECT ref_date, dense_rank() OVER (ORDER BY ref_date, kind, k1, k2) - 1 AS rel, cell, coef
