@@ -210,7 +210,15 @@ class Disclosure(_Strict):
 
     @property
     def protection_interval(self) -> int:
-        return self.protection or self.min_count
+        """How far the attacker's feasible range of a sensitive cell must reach on either
+        side of its true value. Suppression: ``protection`` or k. Cell key: a count of 1
+        or 2 is published as 0 or 3 (|d| <= 2), so the perturbation alone guarantees
+        D - 2 on either side; the audit checks that no published relation narrows it."""
+        if self.protection:
+            return self.protection
+        if self.method == "cell_key":
+            return max(1, self.cell_key.max_deviation - 2)
+        return self.min_count
 
 
 class Plausibility(_Strict):

@@ -85,6 +85,7 @@ def protect(
     con.execute("ALTER TABLE protected_counts RENAME TO term_counts")
     con.execute("CREATE OR REPLACE TABLE published_values AS FROM indicator_values LIMIT 0")
     engine.number_units(con)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE index_terms AS {INDEX_TERMS_SQL}")
     published = indicators
     if rules.method == "suppression":
         published = [i for i in indicators if i.function not in INDEX_FUNCTIONS]
@@ -96,7 +97,28 @@ def protect(
         "published_values",
         {"min_denominator": rules.min_denominator, "min_count": rules.min_count},
     )
+    con.execute(INDEX_MARGINS_SQL)
     return summary
+
+
+INDEX_TERMS_SQL = f"""
+SELECT indicator_id, num_term, coalesce(res_term, den_term, 'total') AS den_term, min_units
+FROM indicator_terms WHERE function IN ({", ".join(f"'{f}'" for f in INDEX_FUNCTIONS)})
+"""
+
+# An index's numerator and denominator are the group and the reference population of the
+# whole area: the same protected cells every other indicator publishes for that area (not
+# sums of perturbed unit counts). With a minimum unit size they are sums over the units used,
+# which would publish the sum of the small units left out: none then.
+INDEX_MARGINS_SQL = """
+UPDATE published_values AS v
+SET numerator = CASE WHEN d.min_units IS NULL THEN x.n END,
+    denominator = CASE WHEN d.min_units IS NULL THEN t.n END
+FROM index_terms AS d, term_counts AS x, term_counts AS t
+WHERE d.indicator_id = v.indicator_id
+  AND x.term = d.num_term AND x.ref_date = v.ref_date AND x.area_id = v.area_id
+  AND t.term = d.den_term AND t.ref_date = v.ref_date AND t.area_id = v.area_id
+"""
 
 
 def _protected_counts(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, profile: Profile):
