@@ -1,5 +1,12 @@
 """The ``imon`` command line: demo-data, build, refresh, publish, rollback, snapshots,
-serve, values, export."""
+serve, values, export.
+
+The only module that uses both packages: ``etl`` (raw files -> published snapshot) and
+``dashboards`` (reading, serving and exporting the snapshot). A subcommand is one parser
+entry in :func:`_parser` (``set_defaults(run=...)``) and one small ``_<command>`` function
+that imports what it needs when it runs, so ``imon --help`` loads neither package and
+importing this module reads no file.
+"""
 
 from __future__ import annotations
 
@@ -12,15 +19,15 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from etl.build import Reporter, build
 from etl.errors import ImonError
 from etl.profile import load_profile
 
 console = Console(stderr=True)
 
 
-class RichReporter(Reporter):
-    """Progress bars and messages on stderr (stdout stays clean for data)."""
+class RichReporter:
+    """Progress bars and messages on stderr (stdout stays clean for data); the hooks of
+    :class:`etl.build.Reporter`."""
 
     def info(self, message: str) -> None:
         console.print(message)
@@ -182,6 +189,8 @@ def _demo_data(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
+    from etl.build import build
+
     profile = load_profile(args.profile)
     result = build(profile, RichReporter())
     persons = f"{_de(result.persons)} Personen, " if profile.register_source else ""
