@@ -21,6 +21,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from etl.audit.model import DateModel
+from etl.solver import highs
 
 EPS = 1e-6  # tolerance for integer rounding and row checks
 MAX_ROUNDS = 10_000
@@ -211,8 +212,7 @@ def _highs(model: DateModel, red: Reduced, rows: np.ndarray, cols: np.ndarray) -
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     lp.a_matrix_.start_, lp.a_matrix_.index_ = sub.indptr, sub.indices
     lp.a_matrix_.value_ = sub.data
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = highs()
     h.passModel(lp)
     h.run()  # any feasible basis first (presolve, dual simplex on the zero objective) ...
     h.setOptionValue("presolve", "off")  # ... then re-solves from the previous basis,
