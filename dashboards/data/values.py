@@ -7,8 +7,6 @@ random-allocation benchmark (expected value and 95 % range, :data:`segregation.B
 
 from __future__ import annotations
 
-from datetime import date
-
 from dashboards.data import queries
 from dashboards.data.segregation import BASELINE_SQL
 from dashboards.data.snapshot import DISCLOSED_COUNTS, Warehouse, fetch
@@ -40,11 +38,11 @@ def value_rows(
     warehouse: Warehouse,
     indicator: str,
     level: str | None = None,
-    ref_date: date | None = None,
+    ref_date: str | None = None,
     area: str | None = None,
 ) -> list[tuple]:
     """The values of ``indicator`` (optionally of one level, date and area) as row tuples
-    in the order of :data:`VALUES_SQL`'s columns."""
+    in the order of :data:`VALUES_SQL`'s columns (``ref_date``: ISO date)."""
     params = {"indicator": indicator, "level": level, "ref_date": ref_date, "area": area}
     return fetch(warehouse, VALUES_SQL, params)
 
@@ -53,15 +51,14 @@ def validate_request(
     wh: Warehouse,
     indicator: str,
     level: str | None,
-    ref_date: date | None,
+    ref_date: str | None,
     area: str | None,
 ) -> None:
     """An :class:`ImonError` naming the known values if any given value is unknown (from the
-    cached catalogue reads the rest of the request uses too)."""
+    cached catalogue reads the rest of the request uses too). ``ref_date``: ISO date."""
     _known("indicator", indicator, queries.indicators(wh)["indicator_id"].tolist())
     _known("level", level, queries.levels(wh)["level"].tolist())
-    iso = ref_date.isoformat() if ref_date is not None else None
-    _known("date", iso, queries.ref_dates(wh)["ref_date"].tolist())
+    _known("date", ref_date, queries.ref_dates(wh)["ref_date"].tolist())
     _known("area", area, queries.area_ids(wh)["area_id"].tolist())
 
 

@@ -83,9 +83,10 @@ def run_export(
     """Check the request, then write the files; returns their paths in writing order."""
     export.check_method(request.classes)
     wh = queries.open_warehouse(curated_dir)
+    ref_date = request.ref_date.isoformat() if request.ref_date else None  # the read path's form
     for indicator_id in request.indicator_ids:
-        validate_request(wh, indicator_id, request.level, request.ref_date, request.area)
-    plan = _plan(wh, request)
+        validate_request(wh, indicator_id, request.level, ref_date, request.area)
+    plan = _plan(wh, request, ref_date)
     for note in plan.notes:
         progress(note)
     try:
@@ -94,7 +95,7 @@ def run_export(
         export.close_renderer()
 
 
-def _plan(wh: Warehouse, request: ExportRequest) -> _Plan:
+def _plan(wh: Warehouse, request: ExportRequest, ref_date: str | None) -> _Plan:
     indicators = catalogue.indicators(wh, request.lang)
     map_levels = catalogue.map_levels(wh, request.lang)
     if request.level is not None and request.level not in [lvl.level for lvl in map_levels]:
@@ -108,17 +109,23 @@ def _plan(wh: Warehouse, request: ExportRequest) -> _Plan:
     for indicator_id in request.indicator_ids:
         indicator = indicators[indicator_id]
         if not indicator.is_segregation:
-            _plan_map(wh, indicator, map_levels, request, plan)
+            _plan_map(wh, indicator, map_levels, request, ref_date, plan)
         _plan_trend(wh, indicator, [area], request, plan)
     return plan
 
 
 def _plan_map(
-    wh: Warehouse, indicator: Indicator, map_levels: list, request: ExportRequest, plan: _Plan
+    wh: Warehouse,
+    indicator: Indicator,
+    map_levels: list,
+    request: ExportRequest,
+    ref_date: str | None,
+    plan: _Plan,
 ) -> None:
-    """The map of an area indicator and its table (or a note why there is none)."""
+    """The map of an area indicator on ``ref_date`` (ISO; default: its latest date) and its
+    table, or a note why there is none."""
     dates = catalogue.indicator_dates(wh, indicator.indicator_id)
-    ref_date = request.ref_date.isoformat() if request.ref_date else dates[-1]
+    ref_date = ref_date or dates[-1]
     if ref_date not in dates:
         raise ImonError(
             f"indicator '{indicator.indicator_id}' has no values on {ref_date} "

@@ -43,9 +43,9 @@ def write_values(
     area: str | None = None,
 ) -> int:
     """Write matching values as CSV to ``out``; return the number of rows."""
-    wh = open_warehouse(curated_dir)
-    validate_request(wh, indicator, level, ref_date, area)
-    rows = value_rows(wh, indicator, level, ref_date, area)
+    wh, iso = open_warehouse(curated_dir), ref_date.isoformat() if ref_date else None
+    validate_request(wh, indicator, level, iso, area)
+    rows = value_rows(wh, indicator, level, iso, area)
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(HEADER)
     for row in rows:
