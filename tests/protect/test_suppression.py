@@ -315,6 +315,26 @@ def test_two_tables_sharing_the_total():
     }
 
 
+def test_small_city_cells_are_protected_by_each_other():
+    # every cell is sensitive (1, 1, 2): suppressing them protects them all, nothing else
+    counts = {("C", "total"): 2.0, ("d1", "total"): 1.0, ("d2", "total"): 1.0}
+    con = duckdb.connect()
+    tables(con, counts, {"C": None, "d1": "C", "d2": "C"})
+    summary = suppress(con, catalogue(), Disclosure(**{**QUIET, "min_count": 3}))
+    assert (summary.primary, summary.secondary, summary.unprotected) == (3, 0, 0)
+    assert summary.by_level == {
+        "city": {"primary": 1, "secondary": 0},
+        "district": {"primary": 2, "secondary": 0},
+    }
+
+
+def test_empty_area_is_not_small():
+    # min_area_population concerns inhabited areas: 0 residents disclose nobody
+    counts = {("C", "total"): 50.0, ("A", "total"): 0.0, ("B", "total"): 50.0}
+    con = run(counts, {"C": None, "A": "C", "B": "C"}, min_area_population=10)
+    assert protection(con) == set()
+
+
 def test_relations_do_not_cross_dates():
     counts = {("C", "total"): 51.0, ("d1", "total"): 1.0, ("d2", "total"): 50.0}
     parents = {"C": None, "d1": "C", "d2": "C"}
@@ -353,22 +373,30 @@ PUBLISHED = {  # term -> atoms it counts
 }
 
 
-def random_city(rng: np.random.Generator) -> tuple[dict, dict, dict]:
-    """City -> 2-3 districts -> 1-4 blocks; person counts per block and atom."""
-    parents, atoms = {"C": None}, {}
-    for d in range(rng.integers(2, 4)):
-        parents[f"d{d}"] = "C"
-        for b in range(rng.integers(1, 5)):
-            parents[f"d{d}b{b}"] = f"d{d}"
-            for atom in ATOMS:
-                atoms[(f"d{d}b{b}", atom)] = float(rng.choice([0, 1, 2, 3, 4, 6, 15, 40]))
-    leaves = {a: [b for b in parents if b == a or b.startswith(a) or a == "C"] for a in parents}
+def random_city(rng: np.random.Generator, depth: int) -> tuple[dict, dict, dict]:
+    """A city with ``depth`` levels (area 'C', children 'C.0', 'C.0.1', ...; 2-3 children
+    at the top, 1-3 below); person counts per finest area and atom."""
+    parents, atoms, frontier = {"C": None}, {}, ["C"]
+    for level in range(1, depth):
+        children = []
+        for area in frontier:
+            for i in range(rng.integers(2, 4) if level == 1 else rng.integers(1, 4)):
+                children.append(f"{area}.{i}")
+                parents[children[-1]] = area
+        frontier = children
+    for area in frontier:
+        for atom in ATOMS:
+            atoms[(area, atom)] = float(rng.choice([0, 1, 2, 3, 4, 6, 15, 40]))
     counts = {
-        (area, term): sum(atoms.get((b, atom), 0.0) for b in leaves[area] for atom in members)
+        (area, term): sum(atoms[(b, atom)] for b in frontier if within(b, area) for atom in members)
         for area in parents
         for term, members in PUBLISHED.items()
     }
     return parents, atoms, counts
+
+
+def within(block: str, area: str) -> bool:
+    return block == area or block.startswith(area + ".")
 
 
 def attacker_range(con, parents, atoms, term: str, area: str) -> tuple[float, float]:
@@ -380,7 +408,7 @@ def attacker_range(con, parents, atoms, term: str, area: str) -> tuple[float, fl
     def row(area_id: str, name: str) -> np.ndarray:
         vector = np.zeros(len(index))
         for b in blocks:
-            if b == area_id or b.startswith(area_id) or area_id == "C":
+            if within(b, area_id):
                 for atom in PUBLISHED[name]:
                     vector[index[(b, atom)]] = 1.0
         return vector
@@ -399,13 +427,21 @@ def attacker_range(con, parents, atoms, term: str, area: str) -> tuple[float, fl
     return low.fun, -high.fun
 
 
-@pytest.mark.parametrize("seed", range(8))
-def test_random_hierarchy_is_protected(seed):
+@pytest.mark.parametrize(
+    ("seed", "depth", "min_area_population"),
+    [(seed, 3, 0) for seed in range(8)] + [(seed, 4, 8) for seed in range(8, 12)],
+)
+def test_random_hierarchy_is_protected(seed, depth, min_area_population):
     rng = np.random.default_rng(seed)
-    parents, atoms, counts = random_city(rng)
+    parents, atoms, counts = random_city(rng, depth)
     con = duckdb.connect()
     tables(con, counts, parents, shares=(("foreigners", "total"),))
-    rules = Disclosure(min_count=3, min_denominator=12, group_disclosure_below=20)
+    rules = Disclosure(
+        min_count=3,
+        min_denominator=12,
+        group_disclosure_below=20,
+        min_area_population=min_area_population,
+    )
     summary = suppress(con, catalogue(), rules)
     assert summary.unprotected == 0
     sensitive = con.execute(
