@@ -19,7 +19,7 @@ from dashboards import formatting, labels
 from dashboards.components import tables
 from dashboards.components.tables import Column
 from dashboards.data.catalogue import Indicator
-from dashboards.data.segregation import Change
+from dashboards.data.segregation import Change, benchmark_text
 from dashboards.i18n import t
 
 CAVEATS = ("seg.caveat.small_units", "seg.caveat.same_level", "seg.caveat.benchmark")
@@ -173,16 +173,6 @@ def curve_table(
         for i, r in enumerate(points.iloc[1:].to_dict("records"), start=1)
     ]
     return tables.data_table(table_id, caption, columns, rows, state, lang)
-
-
-# --- notes and metadata ------------------------------------------------------------------
-def benchmark_text(baseline: pd.DataFrame, lang: str) -> str:
-    """What the dashed line and band mean (with the number of simulations), or that there
-    is no benchmark; ``baseline``: the rows with a benchmark."""
-    if baseline.empty:
-        return t("seg.no_benchmark", lang)
-    draws = formatting.format_count(int(baseline["draws"].max()))
-    return t("seg.benchmark_note", lang, draws=draws)
 
 
 def benchmark_note(baseline: pd.DataFrame, lang: str) -> html.P:

@@ -15,7 +15,9 @@ from datetime import date
 import duckdb
 import pandas as pd
 
+from dashboards import formatting
 from dashboards.data.snapshot import Warehouse, cached_frame, fetch, memoised, query, tables
+from dashboards.i18n import t
 
 # expected value and 95 % range per indicator, date, area and level (params: $indicator;
 # $level / $area may be NULL = all)
@@ -141,3 +143,13 @@ def index_change(
     row = query(warehouse, sql, params)
     a, b = (None if pd.isna(v) else float(v) for v in row.iloc[0])
     return Change(a, b, None if None in (a, b) else b - a, None, 0)
+
+
+# --- notes and metadata ------------------------------------------------------------------
+def benchmark_text(baseline: pd.DataFrame, lang: str) -> str:
+    """What the dashed line and band mean (with the number of simulations), or that there
+    is no benchmark; ``baseline``: the rows with a benchmark."""
+    if baseline.empty:
+        return t("seg.no_benchmark", lang)
+    draws = formatting.format_count(int(baseline["draws"].max()))
+    return t("seg.benchmark_note", lang, draws=draws)

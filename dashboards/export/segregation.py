@@ -23,7 +23,6 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboards import formatting
-from dashboards.components import segregation as segregation_parts
 from dashboards.data import catalogue, queries
 from dashboards.data import segregation as segregation_data
 from dashboards.data.catalogue import Indicator
@@ -64,7 +63,7 @@ def index_notes(frame: pd.DataFrame, indicator: Indicator, lang: str) -> list[st
     """Footnotes of the index chart: units per level, flags, series breaks (as for any
     segregation time series) and what the dashed line and band mean."""
     notes = trends_export.trend_notes(frame.assign(series=frame["level"]), indicator, lang)
-    return [*notes, segregation_parts.benchmark_text(frame[frame["expected"].notna()], lang)]
+    return [*notes, segregation_data.benchmark_text(frame[frame["expected"].notna()], lang)]
 
 
 def index_stem(indicator: Indicator, frame: pd.DataFrame) -> str:
@@ -123,7 +122,7 @@ def index_table(wh: Warehouse, indicator_id: str, lang: str) -> ExportTable:
     rows = frame.assign(indicator_id=indicator_id)[columns].reset_index(drop=True)
     notes = (
         t("trends.segregation_note", lang),
-        segregation_parts.benchmark_text(frame[frame["expected"].notna()], lang),
+        segregation_data.benchmark_text(frame[frame["expected"].notna()], lang),
     )
     title = t("seg.index_table_caption", lang, title=indicator.title)
     return ExportTable(rows, title, index_stem(indicator, frame), extra, notes)
