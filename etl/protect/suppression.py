@@ -62,7 +62,10 @@ from etl.protect.relations import (
 )
 
 LOG = logging.getLogger(__name__)
-RULES = ("min_count", "complement", "min_denominator", "group_disclosure", "min_area_population")
+WORK_TABLES = (
+    "sc_levels", "sc_complement", "sc_derived", "sc_parts", "sc_region_terms",
+    "sc_leaf_counts", "sc_region_values", "sc_cells", "sc_rel", "sc_sens", "sc_marks",
+)  # fmt: skip
 
 
 @dataclass
@@ -86,8 +89,12 @@ def suppress(
     rules: Disclosure,
     levels: list[str] | None = None,
 ) -> SuppressionSummary:
-    """Protect ``term_counts`` by cell suppression; write ``protected_counts`` and
-    ``protection``. ``levels``: level ids coarse to fine (default: the ``levels`` table)."""
+    """Protect ``term_counts`` by cell suppression.
+
+    Reads the TEMP tables ``term_counts``, ``terms``, ``indicator_terms`` and the tables
+    ``areas`` and (unless ``levels``, the level ids coarse to fine, is given) ``levels``;
+    writes the TEMP tables ``protected_counts`` and ``protection`` (module docstring).
+    Its working tables (``sc_*``) are dropped at the end."""
     start = time.perf_counter()
     _levels(con, levels)
     _derive(con, catalogue)
@@ -103,7 +110,12 @@ def suppress(
         summary.unprotected += unprotected
     _write_outputs(con, secondary)
     _summarise(con, summary)
+    for table in WORK_TABLES:
+        con.execute(f"DROP TABLE IF EXISTS {table}")
     summary.seconds = time.perf_counter() - start
+    LOG.info("cell suppression: %s", summary)
+    if summary.unprotected:
+        LOG.warning("%d sensitive cells could not be protected", summary.unprotected)
     return summary
 
 

@@ -213,6 +213,8 @@ def test_min_count():
     con = run({("A", "total"): 2.0}, min_count=3)
     assert protection(con) == {("A", "total", "primary", "min_count")}
     assert con.execute("SELECT n, flag FROM protected_counts").fetchall() == [(None, "suppressed")]
+    work = con.execute("SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'sc_%'")
+    assert work.fetchall() == []
 
 
 def test_zero_and_k_are_not_sensitive():
