@@ -1,9 +1,10 @@
 """The Dash application: shell (navigation, footer) around three Dash Pages.
 
 ``create_app(curated_dir)`` serves the snapshot published at
-``<curated_dir>/current/warehouse.duckdb``. Pages live in ``dashboards/pages`` and hold only
-``register_page``, ``layout(**query_params)`` and thin callbacks; data access is in
-:mod:`dashboards.data.queries`, drawing in :mod:`dashboards.figures.common`.
+``<curated_dir>/current/<etl.warehouse.PUBLICATION>``. Pages live in ``dashboards/pages`` and
+hold only ``register_page``, ``layout(**query_params)`` and thin callbacks; data access is in
+:mod:`dashboards.data` (the only read path), drawing in :mod:`dashboards.figures`
+(docs/ARCHITECTURE.md).
 
 Nothing is fetched from the internet: Dash serves its JavaScript locally
 (``serve_locally`` default), fonts are system fonts, and the topojson plotly geo needs is in

@@ -14,7 +14,7 @@ document.addEventListener('click', function (event) {
 });
 
 /*
- * Table buttons (dashboards/tables.py): a header or pager button carries the sort and page
+ * Table buttons (dashboards/components/tables.py): a header or pager button carries the sort and page
  * state it asks for; a click stores it in the table's state store, and the server redraws
  * the table.
  */

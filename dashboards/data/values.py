@@ -13,7 +13,7 @@ from dashboards.data.snapshot import DISCLOSED_COUNTS, Warehouse, fetch
 from etl.errors import ImonError
 
 # n_units and the random-allocation benchmark (mean and 95 % range over the draws,
-# random_allocation.BASELINE_SQL) are filled for the city-wide segregation indices
+# segregation.BASELINE_SQL) are filled for the city-wide segregation indices
 VALUES_SQL = f"""
 SELECT v.indicator_id, v.ref_date, v.level, v.area_id, a.name, v.value,
        {DISCLOSED_COUNTS},

@@ -65,7 +65,7 @@ def share_dots(
 ) -> go.Figure:
     """Percent indicators of the area, its parent and the city on one axis (0–100 %).
 
-    ``frame``: :func:`area_profile.profile_frame`. Other units are in the table only.
+    ``frame``: :func:`dashboards.data.profile.profile_frame`. Other units are in the table only.
     """
     rows = frame[frame["indicator_id"].map(lambda i: indicators[i].unit == "percent")]
     if rows.empty:
@@ -137,8 +137,8 @@ def small_multiples(
     lang: str,
 ) -> go.Figure:
     """One small line chart per indicator: the area, its parent and the city over all
-    dates (``series``: :func:`area_profile.profile_series`). Every panel has the same time
-    axis; a change of ``definition_id`` breaks a line (series break)."""
+    dates (``series``: :func:`dashboards.data.profile.profile_series`). Every panel has the
+    same time axis; a change of ``definition_id`` breaks a line (series break)."""
     shown = [i for i in indicators if i.indicator_id in set(series["indicator_id"])]
     if not shown:
         return figures.message(t("chart.no_data", lang))
