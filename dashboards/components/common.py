@@ -17,7 +17,7 @@ from dash import dcc, html
 
 from dashboards import context, flags, formatting, ids, labels
 from dashboards.data import catalogue
-from dashboards.data.catalogue import Indicator, Level, default_indicator
+from dashboards.data.catalogue import Indicator, Level
 from dashboards.data.queries import Warehouse
 from dashboards.export.formats import FORMATS, TABLE_FORMATS, ExportError
 from dashboards.i18n import DEFAULT_LANG, strings, t
@@ -232,14 +232,6 @@ def choose(
     if requested in allowed:
         return requested, None
     return default, t("notice.unknown_value", lang, param=param, value=requested)
-
-
-def choose_indicator(
-    requested: str | None, indicators: Sequence[Indicator], lang: str
-) -> tuple[str | None, str | None]:
-    """The requested indicator id if offered, else the default (first percent indicator)."""
-    offered = [ind.indicator_id for ind in indicators]
-    return choose(requested, offered, default_indicator(indicators), "indicator", lang)
 
 
 def choose_level(
