@@ -32,7 +32,8 @@ from etl.indicators.spec import DOMAINS, Catalogue
 
 SAMPLE = 2000  # cells on which candidate identities are tried before the full check
 MAX_PARTITIONS = 64  # per outer term: enough for every catalogue seen; bounds the search
-MAX_REGIONS = 20  # derivable groups are enumerated (2^regions) up to this many regions
+MAX_REGIONS = 16  # derivable groups: all 2^regions unions up to this many regions, beyond
+MAX_TERMS = 4  # signed sums of up to this many terms
 
 
 @dataclass(frozen=True)
@@ -99,42 +100,68 @@ def derivable_groups(
     """Groups of persons whose count one area's published cells determine, beyond the terms
     and the differences of the ``nested`` pairs (the complement rule's cells), as
     (name, {term: coefficient}); e.g. ``total-age_65_plus-under_18`` (the 18-64 year
-    olds). A group is a union of regions whose indicator vector lies in the row space of
-    the term-region incidence matrix (all 2^R unions are tried); sums of disjoint terms
-    are left out. Coefficients refer to a basis of the terms chosen greedily, widest
-    terms first.
-    Nothing above MAX_REGIONS regions."""
-    if not regions or len(regions) > MAX_REGIONS:
+    olds). A group is a union of regions whose indicator vector is a linear combination
+    of the terms' (:func:`_row_space`: all 2^R unions, up to MAX_REGIONS regions;
+    beyond, :func:`_signed_sums`: sums of up to MAX_TERMS terms with signs ±1), within one
+    universe (persons, or one measure)."""
+    if not regions:
         return []
     incidence = np.array([[t in region for region in regions] for t in terms], dtype=float)
-    basis: list[int] = []
-    for t in sorted(range(len(terms)), key=lambda t: (-incidence[t].sum(), terms[t])):
-        if np.linalg.matrix_rank(incidence[[*basis, t]]) > len(basis):
-            basis.append(t)
-    unions = np.array(list(itertools.product((0.0, 1.0), repeat=len(regions)))[1:])
-    coefficients = unions @ np.linalg.pinv(incidence[basis])
-    keep = np.abs(coefficients @ incidence[basis] - unions).max(axis=1) < 1e-9
-    masks = {_mask(u): row for u, row in zip(unions[keep], coefficients[keep], strict=True)}
-    terms_masks = {_mask(row) for row in incidence}
+    small = len(regions) <= MAX_REGIONS
+    found = _row_space(incidence) if small else _signed_sums(incidence)
+    known = {_mask(row) for row in incidence}
     index = {t: i for i, t in enumerate(terms)}
-    pairs = {_mask(incidence[index[o]] - incidence[index[i]]) for o, i in nested}
+    known |= {_mask(incidence[index[o]] - incidence[index[i]]) for o, i in nested}
+    universes = _universes(incidence)
     groups = []
-    for mask, row in masks.items():
-        if mask not in pairs and not _tiled(mask, sorted(terms_masks)):
-            combination = {
-                terms[basis[i]]: round(float(c), 9) for i, c in enumerate(row) if abs(c) > 1e-9
-            }
+    for mask, row in found.items():
+        if mask not in known and any(mask & u == mask for u in universes):
+            combination = {terms[i]: round(float(c), 9) for i, c in enumerate(row) if abs(c) > 1e-9}
             groups.append((_combination_name(combination), combination))
     return sorted(groups)
 
 
-def _tiled(mask: int, tiles: list[int]) -> bool:
-    """Whether ``mask`` is a disjoint union of ``tiles`` (a sum of published terms: its
-    count is small only if a term's is)."""
-    if not mask:
-        return True
-    low = mask & -mask
-    return any(tile & low and tile & mask == tile and _tiled(mask & ~tile, tiles) for tile in tiles)
+def _row_space(incidence: np.ndarray) -> dict[int, np.ndarray]:
+    """Every 0/1 union of regions in the row space of ``incidence`` (mask -> coefficients
+    per term, on a basis of the terms chosen greedily, widest terms first)."""
+    basis: list[int] = []
+    for t in sorted(range(len(incidence)), key=lambda t: -incidence[t].sum()):
+        if np.linalg.matrix_rank(incidence[[*basis, t]]) > len(basis):
+            basis.append(t)
+    unions = np.array(list(itertools.product((0.0, 1.0), repeat=incidence.shape[1]))[1:])
+    on_basis = unions @ np.linalg.pinv(incidence[basis])
+    keep = np.abs(on_basis @ incidence[basis] - unions).max(axis=1) < 1e-9
+    coefficients = np.zeros((len(unions), len(incidence)))
+    coefficients[:, basis] = on_basis
+    return {_mask(u): c for u, c in zip(unions[keep], coefficients[keep], strict=True)}
+
+
+def _signed_sums(incidence: np.ndarray) -> dict[int, np.ndarray]:
+    """0/1 unions of regions that are sums of 2..MAX_TERMS terms with signs ±1 (fewest
+    terms first), for catalogues with too many regions to enumerate their unions."""
+    found: dict[int, np.ndarray] = {}
+    for size in range(2, MAX_TERMS + 1):
+        signs = np.array(list(itertools.product((1.0, -1.0), repeat=size)))
+        every = np.array(list(itertools.combinations(range(len(incidence)), size)))
+        for chosen in np.array_split(every, max(1, len(every) // 2048)):
+            sums = np.einsum("sk,ckr->csr", signs, incidence[chosen])
+            for c, g in zip(*np.nonzero(np.all((sums == 0) | (sums == 1), axis=2)), strict=True):
+                mask = _mask(sums[c, g])
+                if mask and mask not in found:
+                    found[mask] = np.zeros(len(incidence))
+                    found[mask][chosen[c]] = signs[g]
+    return found
+
+
+def _universes(incidence: np.ndarray) -> list[int]:
+    """The regions joined by common terms (persons; each measure, e.g. employees), as masks:
+    a group lies in one of them."""
+    masks = [_mask(row) for row in incidence]
+    universes: list[int] = []
+    for mask in masks:
+        joined = [u for u in universes if u & mask]
+        universes = [u for u in universes if not u & mask] + [mask | sum(joined)]
+    return universes
 
 
 def _mask(indicator: np.ndarray) -> int:

@@ -175,11 +175,28 @@ def test_derivable_groups_beyond_pairs():
     terms = ["age_65_plus", "total", "under_18"]
     regions = term_regions(catalogue(), terms)
     nested = term_relations(catalogue(), terms).nested
+    # the 18-64 year olds, and those under 18 or 65 and over (a sum of two cells)
     assert derivable_groups(terms, regions, nested) == [
-        ("total-age_65_plus-under_18", {"total": 1.0, "age_65_plus": -1.0, "under_18": -1.0})
+        ("age_65_plus+under_18", {"age_65_plus": 1.0, "under_18": 1.0}),
+        ("total-age_65_plus-under_18", {"age_65_plus": -1.0, "total": 1.0, "under_18": -1.0}),
     ]
-    # without the pairs, their differences are listed too (not the sum of two terms)
-    assert len(derivable_groups(terms, regions)) == 3
+    # without the pairs, their differences are listed too
+    assert len(derivable_groups(terms, regions)) == 4
+
+
+def test_signed_sums_find_what_the_row_space_finds(monkeypatch):
+    terms = ["age_65_plus", "migration_background", "migration_background&under_18"]
+    terms += ["total", "under_18"]
+    regions = term_regions(catalogue(), terms)
+    nested = term_relations(catalogue(), terms).nested
+    exact = {name for name, _ in derivable_groups(terms, regions, nested)}
+    monkeypatch.setattr("etl.protect.relations.MAX_REGIONS", 0)
+    sums = {name for name, _ in derivable_groups(terms, regions, nested)}
+    assert "total-age_65_plus-under_18" in sums
+    assert "migration_background&under_18+total-migration_background-under_18" in sums
+    # all but the two unions that need a coefficient 2, e.g. children with and adults
+    # without migration background: 2*migration_background&under_18+total-...
+    assert len(sums) == len(exact) - 2
 
 
 def test_person_level_bound_is_respected():
