@@ -32,7 +32,7 @@ from scipy import sparse
 from etl.protect.lp import solve_lp
 
 LOG = logging.getLogger(__name__)
-SWEEPS = 1000  # at most this many proportional-fitting sweeps over the terms
+SWEEPS = 300  # at most this many proportional-fitting sweeps (then the exact LP)
 CHECK = 25  # sweeps between tests of convergence
 SLACK_COST = 1e4  # per person of a count a split fails to reproduce
 EXACT = 1e-7
