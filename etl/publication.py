@@ -79,6 +79,9 @@ def protect(
     Runs after :func:`etl.indicators.engine.compute` (which leaves ``term_counts``,
     ``terms``, ``indicator_terms`` and ``unit_roots`` as TEMP tables)."""
     rules = profile.disclosure
+    # the random allocation leaves only the index rows in indicator_terms; the protection
+    # reads the share pairs of every indicator from it
+    engine.write_indicator_terms(con, [engine.term_row(ind) for ind in indicators])
     _protected_counts(con, catalogue, profile)
     summary = _summary(con, rules.method)
     con.execute("ALTER TABLE term_counts RENAME TO true_term_counts")

@@ -28,6 +28,8 @@ import highspy
 import numpy as np
 from scipy import sparse
 
+from etl.solver import highs
+
 LOG = logging.getLogger(__name__)
 MOVED = 1e-6  # a deviation above this suppresses the cell
 UP_LEVELS = 2  # the sub-table lies below the ancestor this many levels up
@@ -238,8 +240,7 @@ def highs(
     """HiGHS holding min cost·x, row_lower <= matrix·x <= row_upper (default = 0),
     lower <= x <= upper (one thread, no presolve: the LPs are small and warm-started)."""
     rows, cols = matrix.shape
-    solver = highspy.Highs()
-    solver.setOptionValue("output_flag", False)
+    solver = highs()
     solver.setOptionValue("threads", 1)
     solver.setOptionValue("presolve", "off")
     solver.passModel(
