@@ -28,7 +28,7 @@ import highspy
 import numpy as np
 from scipy import sparse
 
-from etl.solver import highs
+from etl import solver as highs_solver
 
 LOG = logging.getLogger(__name__)
 MOVED = 1e-6  # a deviation above this suppresses the cell
@@ -240,7 +240,7 @@ def highs(
     """HiGHS holding min cost·x, row_lower <= matrix·x <= row_upper (default = 0),
     lower <= x <= upper (one thread, no presolve: the LPs are small and warm-started)."""
     rows, cols = matrix.shape
-    solver = highs()
+    solver = highs_solver.highs()
     solver.setOptionValue("threads", 1)
     solver.setOptionValue("presolve", "off")
     solver.passModel(
