@@ -100,7 +100,8 @@ def protect(
         "published_values",
         {"min_denominator": rules.min_denominator, "min_count": rules.min_count},
     )
-    con.execute(INDEX_MARGINS_SQL)
+    if rules.method == "suppression":
+        con.execute(INDEX_MARGINS_SQL)
     return summary
 
 
@@ -109,10 +110,11 @@ SELECT indicator_id, num_term, coalesce(res_term, den_term, 'total') AS den_term
 FROM indicator_terms WHERE function IN ({", ".join(f"'{f}'" for f in INDEX_FUNCTIONS)})
 """
 
-# An index's numerator and denominator are the group and the reference population of the
-# whole area: the same protected cells every other indicator publishes for that area (not
-# sums of perturbed unit counts). With a minimum unit size they are sums over the units used,
-# which would publish the sum of the small units left out: none then.
+# Suppression: an index's numerator and denominator are the group and the reference
+# population of the whole area, the same protected cells every other indicator publishes for
+# that area. With a minimum unit size they are sums over the units used, which would publish
+# the sum of the small units left out: none then. (Cell key: the sums of the perturbed unit
+# counts, as the index functions computed them; they say nothing the perturbed counts do not.)
 INDEX_MARGINS_SQL = """
 UPDATE published_values AS v
 SET numerator = CASE WHEN d.min_units IS NULL THEN x.n END,
