@@ -149,7 +149,9 @@ def _audit_date(model: DateModel, rules: Rules, report: AuditReport, exact: bool
     """Targets of one date, their intervals and the verdicts."""
     true = model.truth
     small = (true >= 1) & (true <= rules.min_count - 1)
-    targets = np.flatnonzero(model.withheld | small | model.sensitive)
+    # withheld for protection and shown nowhere (an undefined rate's hidden numerator, or a
+    # count shown by another indicator, is not a protected cell)
+    targets = np.flatnonzero(model.lost | small | model.sensitive)
     kind, need = _requirements(model, targets, rules)
     result = intervals(model, targets, None if exact else need)
     regions = sum(t.region for t in model.pool.terms)
