@@ -48,7 +48,7 @@ def curated_dir(argv: list[str]) -> Path:
     if argv:
         return Path(argv[0]).resolve()
     default = REPO / "data" / "curated" / "berlin"
-    if (default / "current" / "warehouse.duckdb").exists():
+    if (default / "current" / "publication.duckdb").exists():
         return default
     from etl.build import build
     from etl.profile import load_profile

@@ -28,6 +28,7 @@ import pandas as pd
 from segregation.local import MultiLocationQuotient
 from segregation.singlegroup import Dissim, Entropy, Gini, Interaction, Isolation
 
+from etl import warehouse
 from etl.build import build
 from etl.indicators.engine import (
     TERM_COUNTS_SQL,
@@ -280,11 +281,11 @@ def open_copy(workdir: Path, profile_path: str):
     """A writable copy of the instance's warehouse: the one published in ``workdir/curated``
     if there is one (``make bench`` has just built it), else built there now."""
     profile = load_profile(profile_path).model_copy(update={"curated_dir": workdir / "curated"})
-    published = profile.curated_dir / "current" / "warehouse.duckdb"
+    published = profile.curated_dir / warehouse.CURRENT / warehouse.DATABASE
     build_s = None
     if not published.exists():
         result, build_s = timed(build, profile)
-        published = result.snapshot / "warehouse.duckdb"
+        published = result.snapshot / warehouse.DATABASE
     copy = workdir / "bench.duckdb"
     shutil.copyfile(published, copy)
     return profile, duckdb.connect(str(copy)), build_s

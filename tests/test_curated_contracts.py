@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from dashboards.export.values import write_values
+from etl import warehouse
 
 
 def scalar(con, sql, params=None):
@@ -91,7 +92,7 @@ def test_shares_and_indices_in_range(demo_con):
 
 
 def test_parquet_layer_matches_database(demo_con, demo_curated_dir):
-    parquet = demo_curated_dir / "current" / "parquet"
+    parquet = demo_curated_dir / warehouse.CURRENT / warehouse.INTERNAL / "parquet"
     for table in ("indicator_values", "population"):
         rows = scalar(
             demo_con,
@@ -115,9 +116,10 @@ def test_lineage_lists_every_raw_file_with_its_sha256(demo_con, demo_curated_dir
     assert sum(rows for _, _, rows in extracts) == total
 
 
-def test_no_person_level_data_is_published(demo_con):
+def test_internal_warehouse_holds_aggregates_only(demo_con):
     tables = {r[0] for r in demo_con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
     assert tables == {
+        "published_values",
         "meta",
         "levels",
         "areas",
@@ -213,7 +215,7 @@ def test_values_cli_segregation_one_row_per_date(demo_curated_dir):
 
 def test_values_cli_writes_nothing_of_a_suppressed_value(demo_curated_dir):
     out = io.StringIO()
-    write_values(demo_curated_dir, out, "foreigner_share_under_18", "district")
+    write_values(demo_curated_dir, out, "age_65_plus_share_foreigners", "district")
     frame = pd.read_csv(io.StringIO(out.getvalue()), dtype={"area_id": str})
     suppressed = frame[frame.flag == "suppressed"]
     assert len(suppressed) > 0

@@ -119,7 +119,7 @@ def good_curated(tmp_path_factory) -> Path:
 @pytest.fixture
 def con(good_curated):
     with duckdb.connect(
-        str(good_curated / "current" / "warehouse.duckdb"), read_only=True
+        str(good_curated / warehouse.CURRENT / warehouse.DATABASE), read_only=True
     ) as connection:
         yield connection
 
@@ -233,7 +233,7 @@ def test_flagged_cell_is_kept_as_flag_not_zero(tmp_path, raw):
     edit_lines(raw, set_cell(2, "foreigners", "."))  # 0101: foreigners secret
     profile = load_profile(write_profile(tmp_path, raw))
     result = build(profile)
-    with duckdb.connect(str(result.snapshot / "warehouse.duckdb"), read_only=True) as db:
+    with duckdb.connect(str(result.snapshot / warehouse.DATABASE), read_only=True) as db:
         cell = db.execute(
             "SELECT value, flag FROM observations WHERE area_id = '0101' "
             "AND variable = 'foreigners' AND ref_date = '2024-12-31'"
@@ -250,7 +250,7 @@ def test_xlsx_table(tmp_path, raw):
     write_xlsx(raw, merged=None)
     profile = load_profile(write_profile(tmp_path, raw, xlsx_profile))
     result = build(profile)
-    with duckdb.connect(str(result.snapshot / "warehouse.duckdb"), read_only=True) as db:
+    with duckdb.connect(str(result.snapshot / warehouse.DATABASE), read_only=True) as db:
         assert value(db, "foreigner_share", "K")[:3] == (27.0, 270, 1000)
         assert value(db, "foreigner_share", "0202")[:3] == (40.0, 160, 400)
 
@@ -451,7 +451,7 @@ def test_tables_disagreeing_with_conflicts_warn(tmp_path, raw):
         "kontrolle_2024-12-31.csv line 4, total = 310, but bevoelkerung_2024-12-31.csv gives "
         "300); the value of 'bevoelkerung' is used"
     ]
-    with duckdb.connect(str(result.snapshot / "warehouse.duckdb"), read_only=True) as db:
+    with duckdb.connect(str(result.snapshot / warehouse.DATABASE), read_only=True) as db:
         assert value(db, "population", "0201")[0] == 300
         assert value(db, "foreigner_share", "K")[:3] == (27.0, 270, 1000)
 
@@ -494,7 +494,7 @@ def test_area_missing_from_one_date_counts_zero_when_declared(tmp_path, raw):
     assert (
         "v2020: areas without a row in the data count as 0 on these dates — 2023-12-31: 0102"
     ) in result.warnings
-    with duckdb.connect(str(result.snapshot / "warehouse.duckdb"), read_only=True) as db:
+    with duckdb.connect(str(result.snapshot / warehouse.DATABASE), read_only=True) as db:
         assert value(db, "population", "0102", "2023-12-31")[0] == 0
         assert value(db, "population", "01", "2023-12-31")[0] == 90
         assert value(db, "population", "01")[0] == 300  # 2024 complete: 100 + 200

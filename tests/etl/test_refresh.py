@@ -379,7 +379,7 @@ def hand_report(tmp_path):
     )
     (tmp_path / "new").mkdir()
     new = hand_made(
-        tmp_path / "new" / "warehouse.duckdb",
+        tmp_path / "new" / warehouse.DATABASE,
         [
             # 2023 revised: B 190 -> 200
             (pop, d23, "0", 350),

@@ -21,6 +21,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from etl import warehouse
 from etl.build import build
 from etl.errors import InputError
 from etl.profile import Register
@@ -147,7 +148,7 @@ def test_build_with_a_layout_publishes_the_same_population(tmp_path):
         result = build(
             tiny_profile(tmp_path / name / "curated", raw_dir=raw, register_source=register)
         )
-        with duckdb.connect(str(result.snapshot / "warehouse.duckdb"), read_only=True) as db:
+        with duckdb.connect(str(result.snapshot / warehouse.DATABASE), read_only=True) as db:
             return db.execute("SELECT * FROM population ORDER BY ALL").fetchall()
 
     expected = population(DEFAULT_CSV, None, "default")

@@ -21,6 +21,7 @@ import pyarrow as pa
 import pytest
 
 from dashboards.data import segregation as segregation_data
+from etl import warehouse
 from etl.indicators import random_allocation as ra
 from etl.indicators.engine import evaluate, term_row
 from etl.indicators.segregation import INDEX_VALUES
@@ -182,7 +183,7 @@ def test_berlin_expected_index_matches_normal_approximation(berlin_build, level)
     # s_i² = t_i·P·(1−P)·(T−t_i)/(T−1). Since x_i/X − (t_i−x_i)/Y = (x_i − t_i·P)(1/X + 1/Y),
     # IS = ½ (1/X + 1/Y) Σ |x_i − t_i P|, and for large counts E|x_i − t_i P| ≈ s_i·√(2/π):
     #   E[IS] ≈ ½ (1/X + 1/Y) √(2/π) Σ_i s_i.
-    database = berlin_build.snapshot / "warehouse.duckdb"
+    database = berlin_build.snapshot / warehouse.DATABASE
     instance = Instance(database)
     ind = next(i for i in instance.indicators if i.id == "segregation_is_migration_background")
     with duckdb.connect(str(database), read_only=True) as con:

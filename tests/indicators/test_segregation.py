@@ -24,6 +24,7 @@ from pydantic import TypeAdapter
 from segregation.local import MultiLocationQuotient
 from segregation.singlegroup import Dissim, Entropy, Gini, Interaction, Isolation
 
+from etl import warehouse
 from etl.errors import ConfigError
 from etl.indicators.engine import evaluate
 from etl.indicators.segregation import UNIT_COUNTS_SQL
@@ -417,12 +418,12 @@ def check_location_quotient(instance: Instance, ind) -> tuple[int, float]:
 
 @pytest.fixture(scope="module")
 def berlin(berlin_build) -> Instance:
-    return Instance(berlin_build.snapshot / "warehouse.duckdb")
+    return Instance(berlin_build.snapshot / warehouse.DATABASE)
 
 
 @pytest.fixture(scope="module")
 def demo(demo_curated_dir) -> Instance:
-    return Instance(demo_curated_dir / "current" / "warehouse.duckdb")
+    return Instance(demo_curated_dir / warehouse.CURRENT / warehouse.DATABASE)
 
 
 @pytest.mark.parametrize("function", [*INDEX_FUNCTIONS, "location_quotient"])
