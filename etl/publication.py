@@ -214,11 +214,22 @@ def _sql_path(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
-def audit(snapshot: Path, catalogue: Catalogue, profile: Profile) -> object:
+def audit(snapshot: Path, catalogue: Catalogue, profile: Profile) -> attack.AuditReport:
     """Run the attack audit on a finished snapshot; raise :class:`AuditError` when a
     protected cell's feasible interval is narrower than its protection interval."""
+    report = audit_report(snapshot, catalogue, profile)
+    if report.failures:
+        raise AuditError(attack.format_report(report))
+    return report
+
+
+def audit_report(
+    snapshot: Path, catalogue: Catalogue, profile: Profile, exact: bool = False
+) -> attack.AuditReport:
+    """The attack audit of a snapshot (:func:`etl.audit.run_audit`) under the profile's
+    rules: its publication attacked, judged against its internal warehouse."""
     rules = profile.disclosure
-    report = attack.run_audit(
+    return attack.run_audit(
         snapshot / warehouse.PUBLICATION,
         snapshot / warehouse.DATABASE,
         catalogue,
@@ -227,7 +238,5 @@ def audit(snapshot: Path, catalogue: Catalogue, profile: Profile) -> object:
         method=rules.method,
         max_deviation=rules.cell_key.max_deviation if rules.method == "cell_key" else None,
         min_denominator=rules.min_denominator,
+        exact=exact,
     )
-    if report.failures:
-        raise AuditError(attack.format_report(report))
-    return report

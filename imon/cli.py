@@ -1,5 +1,5 @@
 """The ``imon`` command line: demo-data, build, refresh, publish, rollback, snapshots,
-serve, values, export.
+audit, serve, values, export.
 
 The only module that uses both packages: ``etl`` (raw files -> published snapshot) and
 ``dashboards`` (reading, serving and exporting the snapshot). A subcommand is one parser
@@ -118,6 +118,15 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8050)
     serve.add_argument("--host", default="127.0.0.1")
     serve.set_defaults(run=_serve)
+
+    audit = sub.add_parser(
+        "audit",
+        parents=[profile],
+        help="attack the published snapshot: feasible interval of every protected cell",
+    )
+    audit.add_argument("--staged", action="store_true", help="the staged snapshot instead")
+    audit.add_argument("--lang", choices=("de", "en"), default="de")
+    audit.set_defaults(run=_audit)
 
     values = sub.add_parser("values", parents=[profile], help="indicator values as CSV")
     values.add_argument("--indicator", required=True)
@@ -305,6 +314,28 @@ def _serve(args: argparse.Namespace) -> int:
         console.print("Datenbestände: " + ", ".join(f"{name} (?instance={name})" for name in names))
     app.run(host=args.host, port=args.port, debug=False)
     return 0
+
+
+def _audit(args: argparse.Namespace) -> int:
+    """Exit 0 when every protected cell keeps its protection interval, 1 otherwise."""
+    from etl import publication, warehouse
+    from etl.audit import format_report
+    from etl.indicators.spec import load_catalogue
+
+    profile = load_profile(args.profile)
+    find = warehouse.staged if args.staged else warehouse.published
+    snapshot = find(profile.curated_dir)
+    if snapshot is None:
+        state = "staged" if args.staged else "published"
+        raise ImonError(f"{profile.curated_dir}: no {state} snapshot to audit")
+    catalogue = load_catalogue(profile.indicators)
+    # every interval optimised to both ends: the build's audit stops as soon as an LP
+    # solution shows the requirement, which is enough to pass or fail but not to report
+    # the narrowest interval
+    report = publication.audit_report(snapshot, catalogue, profile, exact=True)
+    print(f"Snapshot {snapshot.name}")
+    print(format_report(report, lang=args.lang))
+    return 0 if report.passed else 1
 
 
 def _values(args: argparse.Namespace) -> int:
