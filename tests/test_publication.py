@@ -7,7 +7,10 @@ A snapshot keeps the office's unprotected warehouse in ``internal/`` and publish
 
 from __future__ import annotations
 
+import io
+import shutil
 import stat
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -207,3 +210,40 @@ def test_under_protected_build_is_stopped_and_publishes_nothing(tmp_path, monkey
     with pytest.raises(ImonError, match="Verstöße"):
         build(_tiny_protected(curated))
     assert warehouse.published(curated) is None
+
+
+# --- the public read path -----------------------------------------------------------------
+
+
+def test_public_read_path_never_opens_the_internal_file(demo_curated_dir, tmp_path, monkeypatch):
+    """Every page and `imon values` work on a snapshot whose internal folder is absent, and
+    no DuckDB connection is made to anything but the publication."""
+    import dash
+
+    from dashboards.app import create_app
+    from dashboards.export.values import write_values
+
+    snapshot = (demo_curated_dir / warehouse.CURRENT).resolve()
+    curated = tmp_path / "curated"
+    shutil.copytree(
+        snapshot,
+        curated / warehouse.SNAPSHOTS / snapshot.name,
+        ignore=shutil.ignore_patterns(warehouse.INTERNAL),
+    )
+    (curated / warehouse.CURRENT).symlink_to(Path(warehouse.SNAPSHOTS) / snapshot.name)
+    opened: list[str] = []
+    connect = duckdb.connect
+
+    def spy(database=":memory:", *args, **kwargs):
+        opened.append(str(database))
+        return connect(database, *args, **kwargs)
+
+    monkeypatch.setattr(duckdb, "connect", spy)
+    app = create_app(curated)
+    for page in dash.page_registry.values():
+        with app.server.test_request_context(page["path"]):
+            page["layout"]()
+        assert app.server.test_client().get(page["path"]).status_code == 200
+    out = io.StringIO()
+    assert write_values(curated, out, "foreigner_share", "district") > 0
+    assert opened and all(Path(path).name == warehouse.PUBLICATION for path in opened)
