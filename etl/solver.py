@@ -1,4 +1,5 @@
-"""A silent HiGHS model (highspy), shared by the protection LPs and the attack audit.
+"""A silent, single-threaded HiGHS model (highspy), shared by the protection LPs and the
+attack audit.
 
 HiGHS prints its banner from C++ when the first model of a process is made, before any
 option can switch output off; the banner would land in the middle of the build's progress
@@ -26,4 +27,8 @@ def highs() -> highspy.Highs:
         os.dup2(saved, 1)
         os.close(saved)
     model.setOptionValue("output_flag", False)
+    # HiGHS keeps one thread scheduler per process, made by the first model that runs; a
+    # later model asking for another number of threads fails to solve. Every model of this
+    # project uses one thread (the LPs are small; the build runs beside other work).
+    model.setOptionValue("threads", 1)
     return model

@@ -128,13 +128,15 @@ def test_berlin_publishes_no_count_of_one_or_two(berlin_build):
 
 def test_berlin_differencing_recovers_no_withheld_count(berlin_build):
     """The attack that recovered all 384 suppressed Berlin cells: a parent's published count
-    minus its children's published counts, where exactly one child is withheld."""
+    minus its children's published counts, where exactly one child is withheld for
+    protection (an undefined share of an empty area hides a numerator that is 0)."""
     with _publication(berlin_build.snapshot) as con:
         recovered = con.execute(
             """
             WITH cells AS (
                 SELECT v.indicator_id, v.ref_date, v.area_id, a.parent_id,
-                       CASE WHEN i.function = 'count' THEN v.value ELSE v.numerator END AS n
+                       CASE WHEN i.function = 'count' THEN v.value ELSE v.numerator END AS n,
+                       v.flag = 'suppressed' AS withheld
                 FROM indicator_values AS v
                 INNER JOIN indicators AS i USING (indicator_id)
                 INNER JOIN areas AS a ON a.area_id = v.area_id
@@ -142,7 +144,7 @@ def test_berlin_differencing_recovers_no_withheld_count(berlin_build):
                 WHERE i.function IN ('count', 'share')
             ),
             families AS (
-                SELECT indicator_id, ref_date, parent_id, count(*) - count(n) AS withheld
+                SELECT indicator_id, ref_date, parent_id, count(*) FILTER (withheld) AS withheld
                 FROM cells WHERE parent_id IS NOT NULL GROUP BY ALL
             )
             SELECT f.* FROM families AS f
@@ -156,20 +158,24 @@ def test_berlin_differencing_recovers_no_withheld_count(berlin_build):
 
 
 def test_berlin_withholds_small_areas_and_reports_its_loss(berlin_build):
+    """Berlin's profile: no value at all for an area with 1-299 residents (true count)."""
+    internal = berlin_build.snapshot / warehouse.DATABASE
     with _publication(berlin_build.snapshot) as con:
+        con.execute(f"ATTACH '{internal}' AS internal (READ_ONLY)")
         meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
-        published_small = con.execute(
+        small, published = con.execute(
             """
-            SELECT count(*) FROM indicator_values AS v
-            INNER JOIN indicator_values AS p
-                ON p.ref_date = v.ref_date AND p.area_id = v.area_id
-               AND p.indicator_id = 'population'
-            WHERE p.value < 300 AND v.value IS NOT NULL
+            SELECT count(DISTINCT (t.ref_date, t.area_id)), count(v.value)
+            FROM internal.indicator_values AS t
+            INNER JOIN indicator_values AS v ON v.ref_date = t.ref_date
+               AND v.area_id = t.area_id AND v.level = t.level
+            WHERE t.indicator_id = 'population' AND t.value BETWEEN 1 AND 299
             """
-        ).fetchall()[0][0]
+        ).fetchall()[0]
     assert meta["disclosure_method"] == "suppression"
     assert int(meta["disclosure_withheld"]) > 0
-    assert published_small == 0
+    assert small > 100  # about 10 planning areas on each of 20 dates
+    assert published == 0
 
 
 # --- the audit stops an under-protected build -------------------------------------------
