@@ -408,7 +408,8 @@ def _small_denominators(
         return flags
     rates = values[values.den_term.notna() & (values.function != "location_quotient")]
     rel = _coefficients(rates.assign(value=0.0), pool, areas)
-    den = true[rel.den_cell.to_numpy()]
+    rel = rel.dropna(subset=["num_cell", "den_cell"])  # a side that is no count (a rate)
+    den = true[rel.den_cell.to_numpy(dtype=np.int64)]
     small = (den > 0) & (den < rules.min_denominator)
-    flags[rel.num_cell.to_numpy()[small]] = True
+    flags[rel.num_cell.to_numpy(dtype=np.int64)[small]] = True
     return flags

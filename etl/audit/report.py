@@ -123,11 +123,14 @@ def run_audit(
     rules = Rules(protection, min_count, method, max_deviation, min_denominator)
     pub = read_publication(publication, catalogue)
     truth = read_truth(internal, catalogue)
-    report = AuditReport(rules=rules, not_covered=pub.uncovered, raw_tables=pub.raw_tables)
+    signed = _signed_terms(pub.values, truth)
+    balance = pub.values.num_term.isin(signed) | pub.values.den_term.isin(signed)
+    uncovered = {**pub.uncovered, **dict.fromkeys(pub.values.indicator_id[balance], "balance")}
+    report = AuditReport(rules=rules, not_covered=uncovered, raw_tables=pub.raw_tables)
     pools: dict[frozenset, TermPool] = {}
     losses: list[pd.DataFrame] = []
     units = dict(list(pub.units.groupby("ref_date")))
-    for ref_date, values in pub.values.groupby("ref_date"):
+    for ref_date, values in pub.values[~balance].groupby("ref_date"):
         sums = units.get(ref_date, pub.units.iloc[:0])
         keys = frozenset(_keys(values) | _keys(sums))
         if keys not in pools:
@@ -138,6 +141,15 @@ def run_audit(
     report.loss = _level_loss(losses)
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _signed_terms(values: pd.DataFrame, truth: dict[tuple, float]) -> set[str]:
+    """Terms with a negative value anywhere: balances (e.g. net migration), not counts of
+    persons. No minimum count applies to them and they are no non-negative unknowns of the
+    attacker's model; the report lists their indicators as not covered."""
+    negative = {term for (_, term, _), value in truth.items() if value < 0}
+    shown = values.numerator.lt(0) | values.denominator.lt(0)
+    return negative | set(values.num_term[shown]) | set(values.den_term[shown].dropna())
 
 
 def _keys(values: pd.DataFrame) -> set[tuple[str, ...]]:

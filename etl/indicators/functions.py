@@ -38,7 +38,9 @@ COUNT_SQL = """
 -- count: value = n(of). Suppressed when 0 < n < min_count; a source flag is passed on.
 WITH counts AS (
     SELECT d.indicator_id, d.definition_id, c.ref_date, c.area_id, c.level, c.n, c.flag,
-           c.n > 0 AND c.n < $min_count AS hidden
+           c.n > 0 AND c.n < $min_count
+           -- a balance (a term with a negative value anywhere) is no count of persons
+           AND c.term NOT IN (SELECT term FROM term_counts WHERE n < 0) AS hidden
     FROM indicator_terms AS d
     INNER JOIN term_counts AS c ON c.term = d.num_term
     WHERE d.function = 'count'
@@ -75,7 +77,10 @@ final AS (
            CASE WHEN source_flag IS NOT NULL THEN source_flag
                 WHEN t = 0 THEN 'undefined' WHEN hidden THEN 'suppressed' END AS flag,
            definition_id, NULL AS n_units
-    FROM (SELECT *, coalesce(t = 0 OR t < $min_denominator OR (x > 0 AND x < $min_count),
+    FROM (SELECT *, coalesce(t = 0 OR t < $min_denominator
+                             OR (x > 0 AND x < $min_count AND indicator_id NOT IN (
+                                 SELECT indicator_id FROM indicator_terms WHERE num_term IN (
+                                     SELECT term FROM term_counts WHERE n < 0))),
                              true) AS hidden
           FROM pairs)
 )

@@ -119,9 +119,12 @@ def suppress(
     return summary
 
 
+# additive terms that are counts of persons: a term with a negative value anywhere is a
+# balance (e.g. net migration); no minimum count applies to it and it is passed through
 ADDITIVE_SQL = """
 SELECT DISTINCT c.term FROM term_counts AS c
 INNER JOIN terms AS t ON t.term = c.term AND t.additive
+WHERE c.term NOT IN (SELECT term FROM term_counts WHERE n < 0)
 ORDER BY 1
 """
 

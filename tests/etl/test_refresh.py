@@ -377,7 +377,7 @@ def hand_report(tmp_path):
         [("r/2022.csv", d22, "a"), ("r/2023.csv", d23, "b")],
         [pop, "foreigner_share", "old_indicator"],
     )
-    (tmp_path / "new").mkdir()
+    (tmp_path / "new" / warehouse.INTERNAL).mkdir(parents=True)
     new = hand_made(
         tmp_path / "new" / warehouse.DATABASE,
         [
