@@ -2,6 +2,9 @@
 
 Usage: python -m benchmarks.measure generate|build|scan WORKDIR [PERSONS] [FIRST] [LAST]
        python -m benchmarks.measure instance WORKDIR PROFILE   (a real instance's build)
+       python -m benchmarks.measure protected|unprotected WORKDIR PROFILE
+           (benchmarks/disclosure.py: the build with its protection and audit, and the same
+           build with the protect stage replaced by a copy of the counts and no audit)
 Peak memory is this process's ru_maxrss (DuckDB runs in-process, so it is included).
 """
 
@@ -47,6 +50,35 @@ def run_instance(workdir: Path, profile_path: str) -> dict:
     }
 
 
+def run_disclosure(workdir: Path, profile_path: str, protect: bool) -> dict:
+    """A build with or without its protect stage; with it, the audit's report."""
+    from etl import publication
+
+    audits = []
+    if protect:
+        audit = publication.audit
+
+        def keep(snapshot, catalogue, profile):
+            audits.append(audit(snapshot, catalogue, profile))
+            return audits[-1]
+
+        publication.audit = keep
+    else:
+
+        def copy(con, catalogue, profile):
+            con.execute("CREATE OR REPLACE TEMP TABLE protected_counts AS FROM term_counts")
+
+        publication._protected_counts = copy
+        publication.audit = lambda *args: None
+    result = run_instance(workdir, profile_path)
+    if not audits:
+        return result
+    report = audits[-1]
+    loss = {level: round(100 * v.share, 2) for level, v in report.loss.items()}
+    return {**result, "targets": report.cells_protected, "checked": report.cells_checked,
+            "audit_seconds": round(report.seconds, 2), "loss_percent": loss}  # fmt: skip
+
+
 def scan(workdir: Path) -> dict:
     files = sorted(str(p) for p in (workdir / "raw").glob("melderegister/*/*.csv"))
     con = duckdb.connect()
@@ -65,6 +97,8 @@ def main(argv: list[str]) -> None:
         extra = run_build(workdir)
     elif step == "instance":
         extra = run_instance(workdir, argv[2])
+    elif step in ("protected", "unprotected"):
+        extra = run_disclosure(workdir, argv[2], step == "protected")
     else:
         extra = scan(workdir)
     seconds = time.perf_counter() - start

@@ -7,7 +7,9 @@ Each step runs in a fresh Python process (benchmarks/measure.py) so peak memory 
 step. Results are written to BENCHMARKS.md. Sizes: IMON_BENCH_SIZES, e.g.
 "100000:2010:2024,4000000:2024:2024" (persons:first year:last year).
 
-Usage: python -m benchmarks.run [build] [segregation] [latency]   (default: all). The
+Usage: python -m benchmarks.run [build] [segregation] [latency] [publish] [disclosure]
+(default: all). The disclosure part (benchmarks/disclosure.py) builds each instance with and
+without its protect stage, interleaved. The
 latency part (benchmarks/latency.py) serves Berlin under gunicorn and times the map
 callback. The publish part (benchmarks/publish_load.py) runs 20 users for 5 minutes
 against `imon serve` while `imon refresh --publish` swaps in a new year. Running one part
@@ -25,13 +27,14 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from benchmarks import disclosure as disclosure_bench
 from benchmarks.publish_load import HEADING as PUBLISH_HEADING
 from benchmarks.publish_load import section as publish_section
 
 REPO = Path(__file__).resolve().parents[1]
 WORK = REPO / "bench-work"
 DEFAULT_SIZES = "100000:2010:2024,4000000:2024:2024"
-PARTS = ("build", "segregation", "latency", "publish")
+PARTS = ("build", "segregation", "latency", "publish", "disclosure")
 LATENCY_HEADING = "## Karte: callback latency under gunicorn (Berlin planning areas)"
 SEGREGATION_HEADING = "## Segregation indices: engine SQL vs a loop of PySAL calls"
 SEGREGATION_PROFILE = "profiles/berlin.yaml"
@@ -413,15 +416,32 @@ def latency_section(r: dict, machine_line: str) -> str:
     )
 
 
+def run_disclosure() -> str:
+    """Builds with and without the protect stage, interleaved (benchmarks/disclosure.py)."""
+    work = WORK / "disclosure"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    step("generate", str(work / "demo"), "110000", "2010", "2024")
+    results = disclosure_bench.run(step, work, work / "demo" / "raw")
+    shutil.rmtree(work, ignore_errors=True)
+    return disclosure_bench.section(
+        results, machine(), "python -m benchmarks.run disclosure (part of make bench)"
+    )
+
+
 def write_report(
     build: str | None,
     segregation: str | None,
     latency: str | None = None,
     publish: str | None = None,
+    disclosure: str | None = None,
 ) -> str:
     """BENCHMARKS.md from the parts run now; a part not run keeps its old section."""
     path = REPO / "BENCHMARKS.md"
     old = path.read_text(encoding="utf-8") if path.exists() else ""
+    old, found_disclosure, old_disclosure = old.partition(disclosure_bench.HEADING)
+    if disclosure is None:  # the last section of the file
+        disclosure = found_disclosure + old_disclosure
     old, found_publish, old_publish = old.partition(PUBLISH_HEADING)
     old_publish, stale_latency, after = old_publish.partition(LATENCY_HEADING)
     if stale_latency:  # a latency section written after the publish section
@@ -438,6 +458,7 @@ def write_report(
     text = build + ("\n" + segregation.strip() + "\n" if segregation else "")
     text += "\n" + latency.strip() + "\n" if latency else ""
     text += "\n" + publish.strip() + "\n" if publish else ""
+    text += "\n" + disclosure.strip() + "\n" if disclosure else ""
     path.write_text(text, encoding="utf-8")
     return text
 
@@ -446,7 +467,7 @@ def main(argv: list[str]) -> None:
     parts = argv or list(PARTS)
     if unknown := set(parts) - set(PARTS):
         raise SystemExit(f"unknown part(s) {sorted(unknown)}; choose from {list(PARTS)}")
-    build = segregation = latency = publish = None
+    build = segregation = latency = publish = disclosure = None
     if "build" in parts:
         sizes = [
             tuple(int(x) for x in s.split(":"))
@@ -462,7 +483,9 @@ def main(argv: list[str]) -> None:
         latency = latency_section(step(module="benchmarks.latency"), machine())
     if "publish" in parts:
         publish = publish_section(step(module="benchmarks.publish_load"), machine())
-    print(write_report(build, segregation, latency, publish))
+    if "disclosure" in parts:
+        disclosure = run_disclosure()
+    print(write_report(build, segregation, latency, publish, disclosure))
 
 
 if __name__ == "__main__":

@@ -14,18 +14,11 @@ from dashboards import formatting
 from dashboards.data import queries
 from dashboards.data.queries import Warehouse
 from dashboards.i18n import localized_column
+from etl.indicators.spec import UNIT_INDICES
 
 # City-wide indices computed over the units of a level (one value per root area and level),
 # in the order the segregation page lists them.
-SEGREGATION_ORDER = (
-    "segregation_is",
-    "dissimilarity",
-    "isolation",
-    "exposure",
-    "entropy",
-    "gini",
-    "concentration_share",
-)
+SEGREGATION_ORDER = UNIT_INDICES
 SEGREGATION_FUNCTIONS = frozenset(SEGREGATION_ORDER)
 
 

@@ -17,15 +17,21 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
-from etl.indicators.spec import DOMAINS, Catalogue, term_name
+from etl.indicators.spec import Catalogue, domains, term_name
 
 MAX_PARTS = 8  # largest cover searched (a term as the sum of at most 8 disjoint terms)
 MAX_NODES = 20_000  # search steps per term and cover size
-_COLUMNS = list(DOMAINS)
-_TYPES = np.array(list(itertools.product(*(range(len(DOMAINS[c])) for c in _COLUMNS))))
+
+
+@cache
+def _types() -> np.ndarray:
+    """Every person type: one row per combination of the domains' values (column codes)."""
+    columns = list(domains())
+    return np.array(list(itertools.product(*(range(len(domains()[c])) for c in columns))))
 
 
 @dataclass(frozen=True)
@@ -58,12 +64,13 @@ class TermPool:
 
 def term_atoms(catalogue: Catalogue, key: tuple[str, ...]) -> Term:
     """The set of person types of a term key (intersection of its groups' filters)."""
-    mask = np.ones(len(_TYPES), dtype=bool)
+    types, columns = _types(), list(domains())
+    mask = np.ones(len(types), dtype=bool)
     for name in key:
         for column, values in catalogue.groups.get(name, {}).items():
             chosen = [values] if isinstance(values, str) else list(values)
-            codes = [DOMAINS[column].index(v) for v in chosen]
-            mask &= np.isin(_TYPES[:, _COLUMNS.index(column)], codes)
+            codes = [domains()[column].index(v) for v in chosen]
+            mask &= np.isin(types[:, columns.index(column)], codes)
     atoms = int.from_bytes(np.packbits(mask).tobytes(), "big")
     measures = frozenset(n for n in key if n in catalogue.measures)
     return Term(name=term_name(key), measures=measures, atoms=atoms, key=key)
@@ -157,7 +164,7 @@ def relation_rank(terms: list[Term]) -> int:
 
 
 def _bits(atoms: int) -> np.ndarray:
-    raw = np.frombuffer(atoms.to_bytes(len(_TYPES) // 8, "big"), dtype=np.uint8)
+    raw = np.frombuffer(atoms.to_bytes(len(_types()) // 8, "big"), dtype=np.uint8)
     return np.unpackbits(raw)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 from typing import Annotated, ClassVar, Literal
 
@@ -10,9 +11,15 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from etl.errors import ConfigError
 
-DOMAINS: dict[str, list[str]] = yaml.safe_load(
-    (Path(__file__).parent / "population_domains.yaml").read_text(encoding="utf-8")
-)
+
+@cache
+def domains() -> dict[str, list[str]]:
+    """Every value the ETL can write per column of ``population`` that groups may filter on
+    (population_domains.yaml), read once when first needed."""
+    path = Path(__file__).parent / "population_domains.yaml"
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
 # indices over the units of a level, reported for the top-level area (etl/indicators/segregation.py)
 UNIT_INDICES = (
     "segregation_is",
@@ -314,16 +321,16 @@ def _fields(exc: ValidationError, skip: int = 0) -> str:
 def _check_groups(path: Path, groups: dict[str, dict[str, str | list[str]]]) -> None:
     for name, filters in groups.items():
         for column, values in filters.items():
-            if column not in DOMAINS:
+            if column not in domains():
                 raise ConfigError(
                     f"{path}: group '{name}': unknown column '{column}' "
-                    f"(known: {', '.join(DOMAINS)})"
+                    f"(known: {', '.join(domains())})"
                 )
             for value in [values] if isinstance(values, str) else values:
-                if value not in DOMAINS[column]:
+                if value not in domains()[column]:
                     raise ConfigError(
                         f"{path}: group '{name}', column '{column}': unknown "
-                        f"value '{value}' (known: {', '.join(DOMAINS[column])})"
+                        f"value '{value}' (known: {', '.join(domains()[column])})"
                     )
 
 

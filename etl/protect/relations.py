@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import duckdb
 import numpy as np
 
-from etl.indicators.spec import DOMAINS, Catalogue
+from etl.indicators.spec import Catalogue, domains
 
 SAMPLE = 2000  # cells on which candidate identities are tried before the full check
 MAX_PARTITIONS = 64  # per outer term: enough for every catalogue seen; bounds the search
@@ -184,7 +184,7 @@ def _key(term: str) -> tuple[str, ...]:
 def _atoms(catalogue: Catalogue, terms: list[str]) -> dict[str, frozenset]:
     """Each term as the set of atoms (measures, one value per filtered column) it covers."""
     columns = sorted({c for t in terms for g in _key(t) for c in catalogue.groups.get(g, {})})
-    universe = list(itertools.product(*(DOMAINS[c] for c in columns)))
+    universe = list(itertools.product(*(domains()[c] for c in columns)))
     result = {}
     for term in terms:
         key = _key(term)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import cache
 from pathlib import Path
 from typing import NamedTuple
 
@@ -23,9 +24,19 @@ import yaml
 from etl.errors import InputError
 from etl.sources.register_layout import Layout, default_layout, load_layout, quote_ident, read_cells
 
-SPEC = yaml.safe_load((Path(__file__).with_suffix(".yaml")).read_text(encoding="utf-8"))
-COLUMNS: list[dict] = SPEC["columns"]
-CANONICAL = tuple((c["name"], bool(c.get("required"))) for c in COLUMNS)
+
+@cache
+def columns() -> list[dict]:
+    """The canonical register columns (register_persons.yaml), read once when first needed."""
+    spec = Path(__file__).with_suffix(".yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(spec)["columns"]
+
+
+def canonical() -> tuple[tuple[str, bool], ...]:
+    """(name, required) of every canonical column."""
+    return tuple((c["name"], bool(c.get("required"))) for c in columns())
+
+
 VENDOR_SUFFIX = "#vendor"  # raw_persons column with the vendor's value of a recoded column
 MAX_REPORTED = 5
 WHOLE_NUMBER = "[+-]?[0-9]+"  # canonical text of an int column
@@ -93,10 +104,10 @@ def stage(
 
 def _layout(layout: Path | None, encoding: str, separator: str) -> Layout:
     if layout is None:
-        return default_layout(CANONICAL, encoding, separator)
+        return default_layout(canonical(), encoding, separator)
     if (encoding, separator) != ("utf-8", ";"):
         raise ValueError("with a layout file, encoding and separator are set in that file")
-    return load_layout(Path(layout), CANONICAL)
+    return load_layout(Path(layout), canonical())
 
 
 def _to_canonical(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, line: str) -> None:
@@ -121,7 +132,7 @@ def _to_canonical(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, li
 
 def _canonical_sql(layout: Layout, line: str) -> tuple[str, list]:
     selects, joins, params, join_params = ["__imon_line__ AS line"], [], [], []
-    for i, column in enumerate(COLUMNS):
+    for i, column in enumerate(columns()):
         name, vendor = column["name"], layout.column_map.get(column["name"])
         value = f"cells.{quote_ident(vendor)}" if vendor else "CAST(NULL AS VARCHAR)"
         if name in layout.recodes:
@@ -157,7 +168,7 @@ def _violations(con: duckdb.DuckDBPyConnection, ref_date: date, layout: Layout) 
     one query, in file order; per cell only the first failing rule (a layout's code check
     comes first)."""
     parts, params = [], []
-    for position, column in enumerate(COLUMNS):
+    for position, column in enumerate(columns()):
         name = column["name"]
         written = quote_ident(name + VENDOR_SUFFIX) if name in layout.recodes else "NULL"
         rules = _code_rules(column, layout) + _rules(column, ref_date)
@@ -258,7 +269,7 @@ def _bound(bound: str, ref_date: date) -> str:
     if match:
         sign, offset = match.groups()
         return str(ref_date.year + (int(offset) if sign == "+" else -int(offset or 0)))
-    if bound in {c["name"] for c in COLUMNS if c["type"] == "int"}:
+    if bound in {c["name"] for c in columns() if c["type"] == "int"}:
         return f'TRY_CAST("{bound}" AS INTEGER)'
     raise ValueError(f"register_persons.yaml: invalid range bound {bound!r}")
 

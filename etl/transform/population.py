@@ -17,7 +17,7 @@ from etl.profile import CellKey
 from etl.protect.cellkey import RECORD_KEY_SQL, resolve_secret
 
 HERE = Path(__file__).parent
-MIGRATION_SQL = (HERE / "migration.sql").read_text(encoding="utf-8")
+MIGRATION_FILE = HERE / "migration.sql"
 AGE_GROUPS_CSV = HERE / "age_groups.csv"
 COUNTRIES_CSV = HERE / "countries.csv"
 DEFINITION_ID = "register_migrapro"
@@ -49,7 +49,7 @@ def aggregate_persons(
     ``$IMON_CELL_KEY_SECRET`` or the default secret). Returns the number of persons
     counted (equals the staged rows; checked by the caller).
     """
-    con.execute(MIGRATION_SQL, {"ref_date": ref_date})
+    con.execute(MIGRATION_FILE.read_text(encoding="utf-8"), {"ref_date": ref_date})
     con.execute(
         f"""
         INSERT INTO population

@@ -186,8 +186,8 @@ def test_transcoded_copy_is_removed(con, vendor):
 
 
 def test_example_layout_is_valid_and_documented():
-    layout = load_layout(EXAMPLE_LAYOUT, register_persons.CANONICAL)
-    assert set(layout.column_map) == {name for name, _ in register_persons.CANONICAL}
+    layout = load_layout(EXAMPLE_LAYOUT, register_persons.canonical())
+    assert set(layout.column_map) == {name for name, _ in register_persons.canonical()}
     assert layout.recodes["staatsangehoerigkeit_1"].values["000"] == "DE"
     docs = (REPO / "docs" / "REGISTER_LAYOUTS.md").read_text(encoding="utf-8")
     shown = re.findall(r"```yaml\n(.*?)```", docs.split("## Complete example")[1], re.S)[0]
