@@ -217,7 +217,7 @@ def _build_into(
             ).fetchall()
         ]
         _write_meta(con, profile, ref_dates)
-        publication.write_publication(con, building / warehouse.PUBLICATION, protection)
+        publication.write_publication(con, building / warehouse.PUBLICATION, protection, profile)
         reporter.info("Parquet schreiben …")
         _write_parquet(con, building / warehouse.INTERNAL / "parquet")
         values = con.execute("SELECT count(*) FROM published_values").fetchall()[0][0]

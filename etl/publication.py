@@ -170,9 +170,13 @@ def _rounded_indices(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def write_publication(con: duckdb.DuckDBPyConnection, path: Path, protection: Protection) -> None:
+def write_publication(
+    con: duckdb.DuckDBPyConnection, path: Path, protection: Protection, profile: Profile
+) -> None:
     """Write the publication file from the internal warehouse ``con``: the public tables,
     the protected values and the random-allocation draws rounded like the indices."""
+    cell_key = profile.disclosure.method == "cell_key"
+    max_deviation = profile.disclosure.cell_key.max_deviation if cell_key else 0
     con.execute(f"ATTACH '{_sql_path(path)}' AS pub")
     try:
         for table in PUBLIC_TABLES:
@@ -192,6 +196,7 @@ def write_publication(con: duckdb.DuckDBPyConnection, path: Path, protection: Pr
                 ("disclosure_method", protection.method),
                 ("disclosure_cells", str(protection.cells)),
                 ("disclosure_withheld", str(protection.withheld)),
+                ("disclosure_max_deviation", str(max_deviation)),
             ],
         )
     finally:

@@ -29,6 +29,8 @@ from dashboards.i18n import UnknownStringError, t
 
 META_MIN_DENOMINATOR = "disclosure_min_denominator"
 META_MIN_COUNT = "disclosure_min_count"
+META_METHOD = "disclosure_method"  # etl/publication.py
+META_MAX_DEVIATION = "disclosure_max_deviation"
 ENGINE_FUNCTIONS = frozenset({"count", "share", "ratio", "location_quotient"})
 SEGREGATION_PATH = "/segregation"
 
@@ -180,6 +182,13 @@ def disclosure_caveat(indicator: Indicator, meta: dict[str, str], lang: str) -> 
     build did not record them, or the indicator is not computed by the engine)."""
     if indicator.function not in ENGINE_FUNCTIONS or META_MIN_COUNT not in meta:
         return None
+    if meta.get(META_METHOD) == "cell_key":
+        return t(
+            "catalogue.caveat.cell_key",
+            lang,
+            deviation=meta.get(META_MAX_DEVIATION, "?"),
+            min_denominator=formatting.format_count(int(meta.get(META_MIN_DENOMINATOR, 0))),
+        )
     max_count = int(meta[META_MIN_COUNT]) - 1
     if indicator.function == "count":
         return t("catalogue.caveat.disclosure_count", lang, max_count=max_count)

@@ -83,6 +83,19 @@ def test_disclosure_thresholds_come_from_meta(facts):
     assert indicators_data.disclosure_caveat(facts["population"].indicator, {}, "de") is None
 
 
+def test_cell_key_caveat_says_totals_need_not_add_up(facts):
+    meta = {
+        "disclosure_min_denominator": "30",
+        "disclosure_min_count": "3",
+        "disclosure_method": "cell_key",
+        "disclosure_max_deviation": "3",
+    }
+    share = indicators_data.disclosure_caveat(facts["foreigner_share"].indicator, meta, "de")
+    assert "Cell-Key-Verfahren" in share and "±3" in share
+    assert "Summen können daher von der Summe ihrer Teile abweichen" in share
+    assert "Nenner unter 30" in share
+
+
 @pytest.fixture(scope="module")
 def redefined_dir(synthetic_curated_dir, tmp_path_factory) -> Path:
     """Teststadt whose migration-background share changes definition in 2024 and whose
