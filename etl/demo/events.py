@@ -64,7 +64,9 @@ def repair_households(t: Table, year: int) -> Table:
     return sort_households(take(t, ~orphaned[hh]))
 
 
-def leave_home(rng, cfg: DemoConfig, t: Table, year: int, ids: IdCounter) -> Table:
+def leave_home(
+    rng: np.random.Generator, cfg: DemoConfig, t: Table, year: int, ids: IdCounter
+) -> Table:
     """Adult children leave; some found a household in the city (district to be allocated)."""
     p = cfg.params["auszug"]
     n = size(t)
@@ -78,7 +80,7 @@ def leave_home(rng, cfg: DemoConfig, t: Table, year: int, ids: IdCounter) -> Tab
     return sort_households(take(t, ~leave | stay))
 
 
-def emigrate(rng, cfg: DemoConfig, t: Table, year: int) -> Table:
+def emigrate(rng: np.random.Generator, cfg: DemoConfig, t: Table, year: int) -> Table:
     """Whole households move away (rate by age of the reference person; higher for recent
     foreign arrivals)."""
     p = cfg.params["fortzug"]
@@ -92,7 +94,7 @@ def emigrate(rng, cfg: DemoConfig, t: Table, year: int) -> Table:
     return take(t, ~leaving[hh])
 
 
-def naturalise(rng, cfg: DemoConfig, t: Table, year: int) -> Table:
+def naturalise(rng: np.random.Generator, cfg: DemoConfig, t: Table, year: int) -> Table:
     """Foreign households with long enough residence are naturalised (all foreign members)."""
     p = cfg.params["einbuergerung"]
     reform = year >= p["reform_jahr"]
@@ -147,7 +149,7 @@ def _newborn_citizenship(rng, cfg: DemoConfig, t: Table, year: int, mothers, hh,
     return cit1, np.where(dual, passed, NONE).astype(np.int16)
 
 
-def births(rng, cfg: DemoConfig, t: Table, year: int, ids: IdCounter) -> Table:
+def births(rng: np.random.Generator, cfg: DemoConfig, t: Table, year: int, ids: IdCounter) -> Table:
     """Add the children born in ``year`` to their mothers' households."""
     hh, starts = household_index(t)
     mothers = _mothers(rng, cfg, t, year, hh, starts)

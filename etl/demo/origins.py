@@ -63,7 +63,7 @@ def native(rng: np.random.Generator, cfg: DemoConfig, t: Table) -> None:
     t["bcountry"][unknown] = NONE
 
 
-def foreign(rng, cfg: DemoConfig, t: Table, hh, origin, arrival) -> None:
+def foreign(rng: np.random.Generator, cfg: DemoConfig, t: Table, hh, origin, arrival) -> None:
     """Foreign household; children born here after 8 years' residence are German (ius soli)."""
     p = cfg.params["ius_soli"]
     abroad = _born_abroad(t, hh, origin, arrival)
@@ -77,7 +77,9 @@ def foreign(rng, cfg: DemoConfig, t: Table, hh, origin, arrival) -> None:
     t["cit2"] = np.where(dual, origin[hh], NONE).astype(np.int16)
 
 
-def naturalise_members(rng, cfg: DemoConfig, t: Table, members: np.ndarray, year) -> None:
+def naturalise_members(
+    rng: np.random.Generator, cfg: DemoConfig, t: Table, members: np.ndarray, year
+) -> None:
     """Naturalise the foreign ``members`` (mask) in ``year`` (scalar or per row)."""
     rows = np.flatnonzero(members & ~is_german(t))
     old = t["cit1"][rows]
@@ -88,7 +90,9 @@ def naturalise_members(rng, cfg: DemoConfig, t: Table, members: np.ndarray, year
     t["natur"][rows] = True
 
 
-def naturalised(rng, cfg: DemoConfig, t: Table, hh, origin, arrival, nat_year) -> None:
+def naturalised(
+    rng: np.random.Generator, cfg: DemoConfig, t: Table, hh, origin, arrival, nat_year
+) -> None:
     """Foreign household naturalised in ``nat_year``; later children are Germans by descent."""
     foreign(rng, cfg, t, hh, origin, arrival)
     later = t["birth"] > nat_year[hh]
@@ -98,7 +102,7 @@ def naturalised(rng, cfg: DemoConfig, t: Table, hh, origin, arrival, nat_year) -
     naturalise_members(rng, cfg, t, ~later, nat_year[hh])
 
 
-def repatriate(rng, cfg: DemoConfig, t: Table, hh, origin, arrival) -> None:
+def repatriate(rng: np.random.Generator, cfg: DemoConfig, t: Table, hh, origin, arrival) -> None:
     """(Late) repatriates: Germans born abroad; children born here have no own flag."""
     arrival = _arrived_after_birth(t, hh, arrival, HV)
     abroad = _born_abroad(t, hh, origin, arrival)
@@ -108,7 +112,9 @@ def repatriate(rng, cfg: DemoConfig, t: Table, hh, origin, arrival) -> None:
     t["cit2"] = np.where(dual, origin[hh], NONE).astype(np.int16)
 
 
-def mixed(rng, cfg: DemoConfig, t: Table, hh, origin, arrival, year: int) -> None:
+def mixed(
+    rng: np.random.Generator, cfg: DemoConfig, t: Table, hh, origin, arrival, year: int
+) -> None:
     """German reference person, foreign (or naturalised) partner, German children."""
     p = cfg.params["gemischt"]
     arrival = _arrived_after_birth(t, hh, arrival, EP)
@@ -126,7 +132,7 @@ def mixed(rng, cfg: DemoConfig, t: Table, hh, origin, arrival, year: int) -> Non
     naturalise_members(rng, cfg, t, chosen, nat_year[hh])
 
 
-def returnee(rng, cfg: DemoConfig, t: Table, hh, origin, arrival) -> None:
+def returnee(rng: np.random.Generator, cfg: DemoConfig, t: Table, hh, origin, arrival) -> None:
     """Germans born abroad who moved to Germany, often with a native partner."""
     share = cfg.params["deutsche_geburt_ausland"]["anteil_zugewandert_partner"]
     arrival = _arrived_after_birth(t, hh, arrival, HV)

@@ -27,7 +27,9 @@ def shuffle_households(rng: np.random.Generator, t: Table) -> Table:
     return take(t, np.argsort(key, kind="stable"))
 
 
-def native_pool(rng, cfg: DemoConfig, n: int, year: int, ids: IdCounter, arriving: bool):
+def native_pool(
+    rng: np.random.Generator, cfg: DemoConfig, n: int, year: int, ids: IdCounter, arriving: bool
+) -> Table:
     """Germans without migration background (stock or in-movers from elsewhere in Germany)."""
     t, _ = build_households(rng, cfg, "deutsch_zuzug" if arriving else "deutsch", n, year, ids)
     origins.native(rng, cfg, t)
@@ -40,7 +42,9 @@ def _foreign_block(rng, cfg, group: str, stream, arrival, year: int, ids) -> Tab
     return t
 
 
-def foreign_pool(rng, cfg: DemoConfig, n: int, year: int, ids: IdCounter, arriving: bool):
+def foreign_pool(
+    rng: np.random.Generator, cfg: DemoConfig, n: int, year: int, ids: IdCounter, arriving: bool
+) -> Table:
     """Foreign households: resident stock, or this year's in-movers (from abroad or Germany)."""
     if not arriving:
         stream, arrival = draw_history(rng, cfg, n, year, FOREIGN_STOCK)
@@ -98,7 +102,9 @@ GERMAN_MB_TYPES = {
 }
 
 
-def german_mb_pool(rng, cfg: DemoConfig, n: int, year: int, ids: IdCounter, arriving: bool):
+def german_mb_pool(
+    rng: np.random.Generator, cfg: DemoConfig, n: int, year: int, ids: IdCounter, arriving: bool
+):
     """Germans with migration background: naturalised, repatriates, mixed couples, returnees."""
     mix = cfg.params["deutsche_mh_mix_zuzug" if arriving else "deutsche_mh_mix"]
     group = "migration_zuzug" if arriving else "migration"

@@ -19,7 +19,7 @@ import duckdb
 
 from etl.indicators import segregation
 from etl.indicators.functions import REGISTRY
-from etl.indicators.spec import Catalogue, term_key, term_name
+from etl.indicators.spec import Catalogue, Indicator, term_key, term_name
 from etl.profile import Profile
 
 FILTERABLE = re.compile(r"^[a-z_]+$")
@@ -260,7 +260,7 @@ def write_indicator_terms(con: duckdb.DuckDBPyConnection, rows: list[tuple]) -> 
     )
 
 
-def term_row(ind) -> tuple:
+def term_row(ind: Indicator) -> tuple:
     """Terms by role: numerator (``of``, ``numerator``, ``group``), denominator
     (``denominator``, ``total``), comparison group (``other``), unit size (``residents``)."""
     names = {role: term_name(term_key(ref)) for role, ref in ind.terms().items()}
