@@ -255,6 +255,12 @@ def test_berlin_catalogue_renders(berlin_curated_dir):
     assert "30.06.2015 bis 31.12.2024 (20 Stichtage mit Werten)" in words
     assert "Isolationsindex Ausländer" in words  # same group: foreigners
     share = " ".join(texts(page_calls.run(berlin, _page().update_detail, "foreigner_share")))
-    assert "Segregationsindex Ausländer" in share and "geheim gehalten (15)" in share
+    with duckdb.connect(wh.path, read_only=True) as con:
+        withheld = con.execute(
+            "SELECT count(*) FROM indicator_values "
+            "WHERE indicator_id = 'foreigner_share' AND flag = 'suppressed'"
+        ).fetchall()[0][0]
+    assert withheld > 100  # primary and secondary suppression, areas under 300 residents
+    assert "Segregationsindex Ausländer" in share and f"geheim gehalten ({withheld})" in share
     table = texts(page_calls.run(berlin, _page().update_table, None))
     assert f"Indikatorenkatalog: {len(catalogue.indicators(wh, 'de'))} Indikatoren" in table[0]

@@ -401,10 +401,12 @@ def test_berlin_curve_reproduces_the_published_indices(berlin, berlin_wh):
     city = catalogue.city(berlin_wh).area_id
     published = queries.series(berlin_wh, "gini_foreigners", (city,))
     gini = published.query("level == 'district' and ref_date == '2024-12-31'")["value"].item()
-    assert segregation_figures.curve_gini(points) == pytest.approx(gini, abs=1e-9)
+    # Berlin is protected by cell suppression: its indices are published rounded to 3
+    # decimals (etl/publication.py), the curve is drawn from the published district counts
+    assert segregation_figures.curve_gini(points) == pytest.approx(gini, abs=5e-4 + 1e-12)
     index = queries.series(berlin_wh, BERLIN_INDEX, (city,))
     value = index.query("level == 'district' and ref_date == '2024-12-31'")["value"].item()
-    assert segregation_figures.curve_dissimilarity(points) == pytest.approx(value, abs=1e-9)
+    assert segregation_figures.curve_dissimilarity(points) == pytest.approx(value, abs=5e-4 + 1e-12)
 
 
 # --- in the browser ----------------------------------------------------------------------
