@@ -76,6 +76,8 @@ def section(results: list[dict], machine: str, command: str) -> str:
             "",
             f"Command: `{command}` ({REPEATS} interleaved runs each, medians)",
             f"Machine: {machine}",
+            "Load average after the run (1/5/15 min): "
+            + " / ".join(f"{x:.2f}" for x in os.getloadavg()),
             "",
             "| instance | build without protect stage | build with protection + audit | ratio "
             "| audit | cells checked | protected cells | published count cells withheld "
