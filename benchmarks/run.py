@@ -362,8 +362,8 @@ def latency_section(r: dict, machine_line: str) -> str:
             "map, so the browser does it: once a map is drawn, the browser asks for the frames "
             f"of all {r['frames']} dates with the same boundaries ({r['frames_kib']:,} KiB of "
             "JSON before compression), and a clientside callback swaps in the chosen date's "
-            "colours, hover texts and titles (pages/map.py). Tables are HTML in one "
-            "component (dashboards/tables.py).",
+            "colours, hover texts and titles (dashboards/pages/map.py). Tables are HTML in one "
+            "component (dashboards/components/tables.py).",
             "",
             "**Date change in the browser** (Debian chromium via Playwright; from the click on "
             "a date in the dropdown to Plotly's next `afterplot` of the map, measured in the "
