@@ -396,8 +396,7 @@ def _write_parquet(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
     tables = [
         r[0]
         for r in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE NOT temporary AND database_name = "
-            "current_database() AND table_name <> 'published_values' ORDER BY 1"
+            "SELECT table_name FROM duckdb_tables() WHERE NOT temporary ORDER BY 1"
         ).fetchall()
     ]
     for table in tables:

@@ -209,6 +209,11 @@ class Disclosure(_Strict):
     cell_key: CellKey = CellKey()
 
     @property
+    def max_deviation(self) -> int | None:
+        """How far a published count may lie from the true one (cell key: D; else None)."""
+        return self.cell_key.max_deviation if self.method == "cell_key" else None
+
+    @property
     def protection_interval(self) -> int:
         """How far the attacker's feasible range of a sensitive cell must reach on either
         side of its true value. Suppression: ``protection`` or k. Cell key: a count of 1

@@ -37,7 +37,7 @@ its protection interval stops the build (:class:`AuditError`) and nothing is pub
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -67,14 +67,14 @@ class Protection:
     method: str
     cells: int = 0
     withheld: int = 0  # suppressed (suppression) or changed (cell key)
-    per_level: dict[str, tuple[int, int]] = field(default_factory=dict)  # level: (cells, n)
 
 
 def protect(
     con: duckdb.DuckDBPyConnection, catalogue: Catalogue, profile: Profile, indicators: list
 ) -> Protection:
     """Turn the engine's ``term_counts`` into protected counts and compute the published
-    values from them into the table ``published_values`` (columns of indicator_values).
+    values from them into the TEMP table ``published_values`` (columns of
+    indicator_values; the internal warehouse keeps only the unprotected values).
 
     Runs after :func:`etl.indicators.engine.compute` (which leaves ``term_counts``,
     ``terms``, ``indicator_terms`` and ``unit_roots`` as TEMP tables)."""
@@ -86,9 +86,9 @@ def protect(
     summary = _summary(con, rules.method)
     con.execute("ALTER TABLE term_counts RENAME TO true_term_counts")
     con.execute("ALTER TABLE protected_counts RENAME TO term_counts")
-    con.execute("CREATE OR REPLACE TABLE published_values AS FROM indicator_values LIMIT 0")
-    engine.number_units(con)
+    con.execute("CREATE OR REPLACE TEMP TABLE published_values AS FROM indicator_values LIMIT 0")
     con.execute(f"CREATE OR REPLACE TEMP TABLE index_terms AS {INDEX_TERMS_SQL}")
+    engine.number_units(con)
     published = indicators
     if rules.method == "suppression":
         published = [i for i in indicators if i.function not in INDEX_FUNCTIONS]
@@ -135,37 +135,29 @@ def _protected_counts(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, prof
 
 
 def _summary(con: duckdb.DuckDBPyConnection, method: str) -> Protection:
-    rows = con.execute(
+    """Count cells and how many of them the method withheld or changed (the share per
+    level is the audit's information loss)."""
+    cells, changed = con.execute(
         """
-        SELECT p.level, count(*) AS cells,
-               count(*) FILTER (WHERE p.n IS DISTINCT FROM t.n) AS changed
+        SELECT count(*), count(*) FILTER (WHERE p.n IS DISTINCT FROM t.n)
         FROM protected_counts AS p
         INNER JOIN term_counts AS t USING (ref_date, area_id, level, term)
         INNER JOIN terms AS k ON k.term = p.term AND k.additive
         WHERE t.flag IS NULL
-        GROUP BY p.level
         """
-    ).fetchall()
-    per_level = {level: (cells, changed) for level, cells, changed in rows}
-    return Protection(
-        method,
-        sum(c for c, _ in per_level.values()),
-        sum(n for _, n in per_level.values()),
-        per_level,
-    )
+    ).fetchall()[0]
+    return Protection(method, cells, changed)
 
 
 def _rounded_indices(con: duckdb.DuckDBPyConnection) -> None:
     """Suppression: the unit indices from the true counts, rounded (module doc)."""
-    functions = ", ".join(f"'{f}'" for f in INDEX_FUNCTIONS)
     con.execute(
         f"""
         INSERT INTO published_values
         SELECT v.indicator_id, v.ref_date, v.area_id, v.level,
                round(v.value, {INDEX_DECIMALS}), NULL, NULL, v.flag, v.definition_id, v.n_units
         FROM indicator_values AS v
-        INNER JOIN indicator_terms AS d USING (indicator_id)
-        WHERE d.function IN ({functions})
+        INNER JOIN index_terms USING (indicator_id)
         """
     )
 
@@ -175,8 +167,6 @@ def write_publication(
 ) -> None:
     """Write the publication file from the internal warehouse ``con``: the public tables,
     the protected values and the random-allocation draws rounded like the indices."""
-    cell_key = profile.disclosure.method == "cell_key"
-    max_deviation = profile.disclosure.cell_key.max_deviation if cell_key else 0
     con.execute(f"ATTACH '{_sql_path(path)}' AS pub")
     try:
         for table in PUBLIC_TABLES:
@@ -196,7 +186,7 @@ def write_publication(
                 ("disclosure_method", protection.method),
                 ("disclosure_cells", str(protection.cells)),
                 ("disclosure_withheld", str(protection.withheld)),
-                ("disclosure_max_deviation", str(max_deviation)),
+                ("disclosure_max_deviation", str(profile.disclosure.max_deviation or 0)),
             ],
         )
     finally:
@@ -241,7 +231,7 @@ def audit_report(
         protection=rules.protection_interval,
         min_count=rules.min_count,
         method=rules.method,
-        max_deviation=rules.cell_key.max_deviation if rules.method == "cell_key" else None,
+        max_deviation=rules.max_deviation,
         min_denominator=rules.min_denominator,
         exact=exact,
     )

@@ -119,7 +119,6 @@ def test_lineage_lists_every_raw_file_with_its_sha256(demo_con, demo_curated_dir
 def test_internal_warehouse_holds_aggregates_only(demo_con):
     tables = {r[0] for r in demo_con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
     assert tables == {
-        "published_values",
         "meta",
         "levels",
         "areas",
