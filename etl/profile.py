@@ -247,6 +247,8 @@ class Profile(_Strict):
     tables: list[Table] = []
     disclosure: Disclosure = Disclosure()
     plausibility: Plausibility = Plausibility()
+    server: Server = Field(default_factory=lambda: Server())
+    legal: Legal = Field(default_factory=lambda: Legal())
     path: Path | None = None
 
     def level_ids(self) -> list[str]:
@@ -331,3 +333,69 @@ def _describe(exc: ValidationError) -> str:
         field = ".".join(str(p) for p in err["loc"])
         parts.append(f"field '{field}': {err['msg']}")
     return "; ".join(parts)
+
+
+# --- serving the dashboard: `server:` and `legal:` (imon serve) -------------------------
+# Kept after the build's sections; Profile refers to them by name (model_rebuild below).
+
+CSP_SOURCE = re.compile(
+    r"^(?:'self'|'none'|[a-z][a-z0-9+.-]*:|"  # keywords, a scheme such as https:
+    r"(?:[a-z][a-z0-9+.-]*://)?(?:\*\.)?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*(?::(?:\d+|\*))?"
+    r"(?:/[^\s;,']*)?)$"  # host with optional scheme, wildcard subdomain, port and path
+)
+
+
+class Server(_Strict):
+    """How ``imon serve`` answers on the web (dashboards/security.py; README, Production).
+
+    ``frame_ancestors``: who may show the dashboard in a frame (CSP ``frame-ancestors``),
+    e.g. ``["'self'", "https://www.musterstadt.de"]``; ``["'none'"]`` forbids it.
+    ``proxy_hops``: reverse proxies in front whose ``X-Forwarded-*`` headers are trusted
+    (0: the headers are ignored). ``path_prefix``: the dashboard's path on the public
+    site when the proxy strips it (``/integrationsmonitor/``); Dash writes it into every
+    link, script and callback address."""
+
+    frame_ancestors: list[str] = Field(default=["'self'"], min_length=1)
+    proxy_hops: int = Field(default=0, ge=0, le=5)
+    path_prefix: str = Field(default="/", pattern=r"^/(?:[A-Za-z0-9._~-]+/)*$")
+    max_request_bytes: int = Field(default=1 << 20, ge=1 << 14)  # larger bodies: 413
+    max_list_items: int = Field(default=1000, ge=10)  # per list in a callback request: 413
+
+    @field_validator("frame_ancestors")
+    @classmethod
+    def _sources(cls, sources: list[str]) -> list[str]:
+        for source in sources:
+            if source in ("self", "none"):
+                raise ValueError(f"write '{source}' with its single quotes (YAML: \"'{source}'\")")
+            if not CSP_SOURCE.match(source):
+                raise ValueError(
+                    f"{source!r} is no CSP source ('self', 'none', https:, "
+                    "https://www.example.de, *.example.de)"
+                )
+        if "'none'" in sources and len(sources) > 1:
+            raise ValueError("'none' cannot be combined with other sources")
+        return sources
+
+
+class Legal(_Strict):
+    """The office's details on the legal pages (dashboards/legal/): Impressum,
+    Datenschutzerklärung and Erklärung zur Barrierefreiheit. A field left out is shown
+    on the page as not set (``[nicht gesetzt: legal.<field>]``), never made up."""
+
+    office_name: str | None = None  # e.g. "Stadt Musterstadt, Amt für Statistik und Wahlen"
+    address: str | None = None  # postal address, lines separated by newlines
+    email: str | None = None
+    phone: str | None = None
+    responsible: str | None = None  # represented by / responsible under § 18 (2) MStV
+    data_protection_officer: str | None = None  # name and contact
+    supervisory_authority: str | None = None  # the Land's data protection authority
+    log_retention: str | None = None  # how long the web server keeps its logs
+    feedback_contact: str | None = None  # accessibility feedback: who and how
+    enforcement_body: str | None = None  # the Land's arbitration / enforcement body
+    conformance: Literal["full", "partial", "none"] | None = None  # with BITV 2.0
+    statement_date: date | None = None  # when the accessibility statement was made
+    assessment: str | None = None  # how: self-assessment, test by ..., method
+    known_issues: list[str] = []  # further content that is not accessible, with reason
+
+
+Profile.model_rebuild()
