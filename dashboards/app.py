@@ -20,10 +20,11 @@ import dash
 import flask
 from dash import ALL, Input, Output, dcc, html
 
-from dashboards import context, ids
+from dashboards import context, ids, legal
 from dashboards.components import common as components
 from dashboards.data import catalogue, queries
 from dashboards.i18n import DEFAULT_LANG, check_lang, t
+from etl.profile import Legal
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PAGES_DIR = PACKAGE_DIR / "pages"
@@ -50,9 +51,17 @@ _INDEX = """<!DOCTYPE html>
 """
 
 
-def create_app(curated_dir: Path | Mapping[str, Path], lang: str = DEFAULT_LANG) -> dash.Dash:
+def create_app(
+    curated_dir: Path | Mapping[str, Path],
+    lang: str = DEFAULT_LANG,
+    *,
+    legal_details: Legal | Mapping[str, Legal] | None = None,
+) -> dash.Dash:
     """Build the dashboard for one curated directory or several instances
     ``{name: curated directory}`` (the first is the default; ``?instance=name`` picks one).
+
+    ``legal_details``: the profile's ``legal:`` section, one for all instances or
+    ``{name: Legal}`` (the legal pages, :mod:`dashboards.legal`).
 
     Raises :class:`queries.WarehouseNotFoundError` if nothing is published there yet.
     The ``current`` link is resolved again for every request, so a new snapshot swapped in
@@ -67,6 +76,7 @@ def create_app(curated_dir: Path | Mapping[str, Path], lang: str = DEFAULT_LANG)
     server = flask.Flask(__name__)
     server.config[context.INSTANCES_KEY] = instances
     server.config[context.LANG_KEY] = check_lang(lang)
+    server.config[context.LEGAL_KEY] = _per_instance(legal_details, instances)
     app = _Dash(
         __name__,
         server=server,
@@ -84,6 +94,16 @@ def create_app(curated_dir: Path | Mapping[str, Path], lang: str = DEFAULT_LANG)
     _register_nav_highlight(app)
     _bind_page_callbacks(app)
     return app
+
+
+def _per_instance(details: Legal | Mapping[str, Legal] | None, instances: Mapping) -> dict:
+    """``{instance: Legal}``; one ``Legal`` applies to every instance."""
+    if details is None or isinstance(details, Legal):
+        return dict.fromkeys(instances, details or Legal())
+    unknown = set(details) - set(instances)
+    if unknown:
+        raise ValueError(f"legal details for unknown instances: {', '.join(sorted(unknown))}")
+    return {name: details.get(name, Legal()) for name in instances}
 
 
 class _Dash(dash.Dash):
@@ -110,10 +130,20 @@ def _shell() -> html.Div:
                 _instance_titles() if len(context.instances()) > 1 else {},
             ),
             html.Main(dash.page_container, className="page", id=ids.MAIN, tabIndex="-1"),
-            components.footer(meta, lang),
+            components.footer(meta, lang, _legal_links(lang)),
         ],
         className="shell",
     )
+
+
+def _legal_links(lang: str) -> list[tuple[str, str]]:
+    """Footer links to Impressum, Datenschutz and Barrierefreiheit (same data set and
+    language: both change only with a new page load, which draws the footer again)."""
+    query = context.persistent_query()
+    return [
+        (t(f"legal.{page}", lang), dash.get_relative_path(path) + query)
+        for page, path in legal.PAGES.items()
+    ]
 
 
 def _instance_titles() -> dict[str, str]:

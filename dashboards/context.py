@@ -18,14 +18,16 @@ the default. The instance and the language are part of the page's URL (``?instan
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import flask
 
 from dashboards.data import queries
 from dashboards.i18n import LANGUAGES
+from etl.profile import Legal
 
 INSTANCES_KEY = "IMON_INSTANCES"  # {name: curated directory}, the first is the default
+LEGAL_KEY = "IMON_LEGAL"  # {name: etl.profile.Legal}: the office's details per instance
 LANG_KEY = "IMON_LANG"  # the default language
 PERSISTENT = ("instance", "lang")  # query parameters kept across pages
 
@@ -41,6 +43,15 @@ def setting(key: str) -> str | None:
     return value
 
 
+def persistent_query() -> str:
+    """``?instance=…&lang=…`` as this request's page chose them (``""`` if neither, an
+    unknown value is left out): links to other pages keep the data set and language."""
+    known = {"instance": instances(), "lang": LANGUAGES}
+    kept = {key: setting(key) for key in PERSISTENT}
+    query = urlencode({key: value for key, value in kept.items() if value in known[key]})
+    return f"?{query}" if query else ""
+
+
 def instances() -> dict[str, Path]:
     """The instances this app serves: name -> curated directory."""
     return {name: Path(path) for name, path in flask.current_app.config[INSTANCES_KEY].items()}
@@ -53,6 +64,11 @@ def instance() -> str:
         chosen = setting("instance")
         flask.g.imon_instance = chosen if chosen in known else next(iter(known))
     return flask.g.imon_instance
+
+
+def legal() -> Legal:
+    """The office's details on the legal pages of the instance shown (none: all unset)."""
+    return flask.current_app.config[LEGAL_KEY].get(instance()) or Legal()
 
 
 def curated_dir() -> Path:

@@ -7,6 +7,8 @@ NAV = "nav"
 SETTING = "imon-setting"  # language and instance links: {"type", "key", "value"}
 NAV_LOCATION = "nav-location"
 FOOTER = "footer"
+FOOTER_LEGAL = "footer-legal"  # the links to the legal pages
+LEGAL_TEXT = "legal-text"  # Impressum, Datenschutz, Barrierefreiheit: the page's text
 MAIN = "main"  # the page content: target of the skip link
 
 # Overview page

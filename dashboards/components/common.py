@@ -97,14 +97,25 @@ def skip_link(lang: str) -> html.A:
     return html.A(t("nav.skip", lang), href=f"#{ids.MAIN}", className="skip-link")
 
 
-def footer(meta: dict[str, str], lang: str) -> html.Footer:
-    """Attribution and build date of the published snapshot."""
+def footer(meta: dict[str, str], lang: str, links: Sequence[tuple[str, str]] = ()) -> html.Footer:
+    """Attribution and build date of the published snapshot; ``links`` (text, href): the
+    legal pages (Impressum, Datenschutz, Barrierefreiheit)."""
     parts = [t("footer.product", lang)]
     if meta.get("attribution"):
         parts.append(meta["attribution"])
     if meta.get("built_at"):
         parts.append(t("footer.built", lang, date=formatting.format_date(meta["built_at"])))
-    return html.Footer(" · ".join(parts), className="footer", id=ids.FOOTER)
+    children: list = [html.P(" · ".join(parts), className="footer-text")]
+    if links:
+        children.append(
+            html.Nav(
+                [dcc.Link(text, href=href, className="footer-link") for text, href in links],
+                id=ids.FOOTER_LEGAL,
+                className="footer-links",
+                **{"aria-label": t("legal.links", lang)},
+            )
+        )
+    return html.Footer(children, className="footer", id=ids.FOOTER)
 
 
 def page_header(title: str, intro: str) -> html.Div:

@@ -17,6 +17,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from test_dash_browser import browser, finish, open_page, serve, wait_text, wait_url  # noqa: F401
 
+from dashboards import legal
 from dashboards.components import common as components
 from dashboards.components import tables
 from dashboards.i18n import t
@@ -242,6 +243,17 @@ def test_page_passes_axe_wcag_aa(page, url, path):
     assert_chart_contrast(page)
     assert_toolbar_language(page, "en" if "lang=en" in path else "de", bool(PAGES[base][0]))
     assert_tables_fit(page)
+    finish(page, "a11y" + path.replace("/", "-").replace("?", "-"))
+
+
+@pytest.mark.parametrize("path", [*legal.PAGES.values(), "/barrierefreiheit?lang=en"])
+def test_legal_page_passes_axe_wcag_aa(page, url, path):
+    """Impressum, Datenschutz, Barrierefreiheit, with the notice of the fields not set."""
+    page.goto(url + path)
+    page.wait_for_selector("#legal-text h2")
+    page.wait_for_load_state("networkidle")
+    inject_axe(page)
+    assert_no_violations(page)
     finish(page, "a11y" + path.replace("/", "-").replace("?", "-"))
 
 

@@ -36,6 +36,9 @@ def test_pages_and_index(app):
         "/indikatoren",
         "/segregation",
         "/daten",
+        "/impressum",
+        "/datenschutz",
+        "/barrierefreiheit",
         "/404",
     }
     html = app.server.test_client().get("/karte").get_data(as_text=True)
