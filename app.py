@@ -1,7 +1,12 @@
 """WSGI entry point: ``gunicorn app:server`` (or ``python app.py`` for a local server).
 
+``imon serve`` is the usual way (gunicorn started for you, without its ``Server``
+header); this module is for running gunicorn or another WSGI server yourself.
+
 Environment:
-    IMON_CURATED_DIR  curated directory with ``current/warehouse.duckdb``
+    IMON_PROFILE      instance profile (YAML): curated directory, ``server:`` settings
+                      (headers, limits, proxy) and ``legal:`` details of the legal pages
+    IMON_CURATED_DIR  without a profile: curated directory with ``current/``
                       (default ``data/curated/musterstadt``)
     IMON_LANG         UI language, ``de`` (default) or ``en``
 """
@@ -12,10 +17,21 @@ import os
 from pathlib import Path
 
 from dashboards.app import create_app
+from etl.profile import load_profile
 
-CURATED_DIR = Path(os.environ.get("IMON_CURATED_DIR", "data/curated/musterstadt"))
+LANG = os.environ.get("IMON_LANG", "de")
+PROFILE = os.environ.get("IMON_PROFILE")
 
-app = create_app(CURATED_DIR, lang=os.environ.get("IMON_LANG", "de"))
+if PROFILE:
+    profile = load_profile(PROFILE)
+    app = create_app(
+        {profile.instance: profile.curated_dir},
+        lang=LANG,
+        settings=profile.server,
+        legal_details=profile.legal,
+    )
+else:
+    app = create_app(Path(os.environ.get("IMON_CURATED_DIR", "data/curated/musterstadt")), LANG)
 server = app.server
 
 if __name__ == "__main__":

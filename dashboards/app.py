@@ -20,11 +20,11 @@ import dash
 import flask
 from dash import ALL, Input, Output, dcc, html
 
-from dashboards import context, ids, legal
+from dashboards import context, ids, legal, security
 from dashboards.components import common as components
 from dashboards.data import catalogue, queries
 from dashboards.i18n import DEFAULT_LANG, check_lang, t
-from etl.profile import Legal
+from etl.profile import Legal, Server
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PAGES_DIR = PACKAGE_DIR / "pages"
@@ -55,13 +55,15 @@ def create_app(
     curated_dir: Path | Mapping[str, Path],
     lang: str = DEFAULT_LANG,
     *,
+    settings: Server | None = None,
     legal_details: Legal | Mapping[str, Legal] | None = None,
 ) -> dash.Dash:
     """Build the dashboard for one curated directory or several instances
     ``{name: curated directory}`` (the first is the default; ``?instance=name`` picks one).
 
-    ``legal_details``: the profile's ``legal:`` section, one for all instances or
-    ``{name: Legal}`` (the legal pages, :mod:`dashboards.legal`).
+    ``settings``: the profile's ``server:`` section (headers, limits, proxy, path prefix;
+    :mod:`dashboards.security`); ``legal_details``: its ``legal:`` section, one for all
+    instances or ``{name: Legal}`` (the legal pages, :mod:`dashboards.legal`).
 
     Raises :class:`queries.WarehouseNotFoundError` if nothing is published there yet.
     The ``current`` link is resolved again for every request, so a new snapshot swapped in
@@ -73,6 +75,7 @@ def create_app(
         raise ValueError("create_app needs at least one curated directory")
     for path in instances.values():
         queries.open_warehouse(Path(path))  # fail fast with a clear message
+    settings = settings or Server()
     server = flask.Flask(__name__)
     server.config[context.INSTANCES_KEY] = instances
     server.config[context.LANG_KEY] = check_lang(lang)
@@ -87,12 +90,15 @@ def create_app(
         update_title=None,
         suppress_callback_exceptions=False,
         compress=True,  # gzip/brotli: the scripts and the map frames are large
+        requests_pathname_prefix=settings.path_prefix,  # the public path behind a proxy
     )
+    security.secure(app, settings)
     app.index_string = _INDEX
     with server.app_context():  # Dash calls the layout function once to validate it
         app.layout = _shell
     _register_nav_highlight(app)
     _bind_page_callbacks(app)
+    security.trust_inline_scripts(app)  # every inline script is known now
     return app
 
 

@@ -115,8 +115,32 @@ def _parser() -> argparse.ArgumentParser:
         help="instance profile (YAML), repeatable: several instances in one "
         "dashboard (?instance=<name>); default: the demo city",
     )
-    serve.add_argument("--port", type=int, default=8050)
+    serve.add_argument("--port", type=int, default=8050, help="0: any free port")
     serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument(
+        "--workers",
+        type=_positive,
+        default=2,
+        help="gunicorn worker processes (default 2, for 2 cores)",
+    )
+    serve.add_argument(
+        "--threads", type=_positive, default=4, help="threads per worker (default 4)"
+    )
+    serve.add_argument(
+        "--proxy",
+        type=int,
+        nargs="?",
+        const=1,
+        choices=range(6),
+        metavar="HOPS",
+        help="behind HOPS reverse proxies (default 1): trust their X-Forwarded-For/Proto/"
+        "Host/Port/Prefix; overrides server.proxy_hops of the profile",
+    )
+    serve.add_argument(
+        "--dev",
+        action="store_true",
+        help="Werkzeug's development server (one process) instead of gunicorn",
+    )
     serve.set_defaults(run=_serve)
 
     audit = sub.add_parser(
@@ -167,6 +191,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     export.set_defaults(run=_export)
     return parser
+
+
+def _positive(text: str) -> int:
+    number = int(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number")
+    return number
 
 
 def _iso_date(text: str) -> date:
@@ -302,18 +333,74 @@ def _de(number: int) -> str:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from dashboards.app import create_app  # fails fast if nothing is published
+    """gunicorn (each worker builds the app) or, with ``--dev``, Werkzeug's server."""
+    from dashboards import serving
+    from dashboards.app import create_app
+    from dashboards.data.queries import open_warehouse
 
     profiles = [load_profile(path) for path in args.profile or [None]]
     names = [profile.instance for profile in profiles]
     if len(set(names)) < len(names):
         raise ImonError(f"serve: an instance is given twice ({', '.join(names)})")
-    app = create_app({profile.instance: profile.curated_dir for profile in profiles})
-    console.print(f"Dashboard: http://{args.host}:{args.port}/  (Strg+C beendet)")
+    settings = _server_settings(profiles, args.proxy)
+    for profile in profiles:
+        open_warehouse(profile.curated_dir)  # fails fast if nothing is published
+
+    def make_app():
+        return create_app(
+            {profile.instance: profile.curated_dir for profile in profiles},
+            settings=settings,
+            legal_details={profile.instance: profile.legal for profile in profiles},
+        )
+
+    _report_legal_gaps(profiles)
     if len(profiles) > 1:
         console.print("Datenbestände: " + ", ".join(f"{name} (?instance={name})" for name in names))
-    app.run(host=args.host, port=args.port, debug=False)
+    if args.dev:
+        app = make_app()
+        console.print(f"Dashboard: http://{args.host}:{args.port}/  (Strg+C beendet)")
+        serving.run_development(app, args.host, args.port)
+    else:
+        serving.run_production(
+            lambda: make_app().server,
+            args.host,
+            args.port,
+            workers=args.workers,
+            threads=args.threads,
+            announce=lambda url: console.print(f"Dashboard: {url}  (Strg+C beendet)"),
+        )
     return 0
+
+
+def _server_settings(profiles: list, proxy_hops: int | None):
+    """The first profile's ``server:`` section (one server for all instances), with
+    ``--proxy`` applied; another profile that sets a different one is an error."""
+    settings = profiles[0].server
+    for profile in profiles[1:]:
+        if "server" in profile.model_fields_set and profile.server != settings:
+            raise ImonError(
+                f"serve: {profile.path}: its server: section differs from the first "
+                f"profile's ({profiles[0].path}); the dashboard has one server, give it "
+                "in the first profile only"
+            )
+    if proxy_hops is not None:
+        settings = settings.model_copy(update={"proxy_hops": proxy_hops})
+    return settings
+
+
+def _report_legal_gaps(profiles: list) -> None:
+    """Name the legal: fields the Impressum, Datenschutz and Barrierefreiheit pages lack."""
+    from dashboards.legal import PAGES, page_text
+
+    for profile in profiles:
+        missing = {name for page in PAGES for name in page_text(page, profile.legal, "de").missing}
+        if missing:
+            console.print(
+                f"[yellow]Rechtliche Seiten unvollständig[/yellow] ({profile.instance}): "
+                f"im Profil fehlt legal: {', '.join(sorted(missing))}",
+                soft_wrap=True,
+                highlight=False,
+            )
 
 
 def _audit(args: argparse.Namespace) -> int:

@@ -41,8 +41,14 @@ TIMEOUT_MS = 20_000
 @contextmanager
 def serve(curated_dir: Path):
     """The dashboard of ``curated_dir`` on a free local port (yields its base URL)."""
-    app = create_app(curated_dir)
-    server = make_server("127.0.0.1", 0, app.server, threaded=True)
+    with serve_wsgi(create_app(curated_dir).server) as url:
+        yield url
+
+
+@contextmanager
+def serve_wsgi(app):
+    """A WSGI app on a free local port in a background thread (yields its base URL)."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

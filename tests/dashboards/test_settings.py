@@ -9,17 +9,22 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import threading
 from contextlib import contextmanager
 
 import duckdb
 import pytest
-from werkzeug.serving import make_server
 
 from dashboards.app import create_app
 from dashboards.i18n import t
 from etl.warehouse import PUBLICATION
-from tests.dashboards.test_dash_browser import TIMEOUT_MS, browser, open_page, select, wait_url  # noqa: F401
+from tests.dashboards.test_dash_browser import (  # noqa: F401
+    TIMEOUT_MS,
+    browser,
+    open_page,
+    select,
+    serve_wsgi,
+    wait_url,
+)
 
 SECOND_TITLE = "Zweitstadt"
 
@@ -106,15 +111,8 @@ def test_a_single_instance_offers_no_instance_links(synthetic_curated_dir):
 
 @contextmanager
 def serve_instances(instances):
-    app = create_app(instances)
-    server = make_server("127.0.0.1", 0, app.server, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+    with serve_wsgi(create_app(instances).server) as url:
+        yield url
 
 
 def test_switches_keep_the_view_in_the_browser(browser, two_instances):  # noqa: F811
