@@ -20,11 +20,12 @@ import dash
 import flask
 from dash import ALL, Input, Output, dcc, html
 
-from dashboards import context, ids, legal, security
+from dashboards import access as login
+from dashboards import context, ids, legal, security, users
 from dashboards.components import common as components
 from dashboards.data import catalogue, queries
 from dashboards.i18n import DEFAULT_LANG, check_lang, t
-from etl.profile import Legal, Server
+from etl.profile import Access, Legal, Server
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PAGES_DIR = PACKAGE_DIR / "pages"
@@ -57,13 +58,16 @@ def create_app(
     *,
     settings: Server | None = None,
     legal_details: Legal | Mapping[str, Legal] | None = None,
+    access: Access | Mapping[str, Access] | None = None,
 ) -> dash.Dash:
     """Build the dashboard for one curated directory or several instances
     ``{name: curated directory}`` (the first is the default; ``?instance=name`` picks one).
 
     ``settings``: the profile's ``server:`` section (headers, limits, proxy, path prefix;
     :mod:`dashboards.security`); ``legal_details``: its ``legal:`` section, one for all
-    instances or ``{name: Legal}`` (the legal pages, :mod:`dashboards.legal`).
+    instances or ``{name: Legal}`` (the legal pages, :mod:`dashboards.legal`); ``access``:
+    its ``access:`` section, one for all or ``{name: Access}`` (login and closed instances,
+    :mod:`dashboards.access`; ``users_file`` default ``<curated directory>/users.json``).
 
     Raises :class:`queries.WarehouseNotFoundError` if nothing is published there yet.
     The ``current`` link is resolved again for every request, so a new snapshot swapped in
@@ -79,7 +83,7 @@ def create_app(
     server = flask.Flask(__name__)
     server.config[context.INSTANCES_KEY] = instances
     server.config[context.LANG_KEY] = check_lang(lang)
-    server.config[context.LEGAL_KEY] = _per_instance(legal_details, instances)
+    server.config[context.LEGAL_KEY] = _per_instance(legal_details, instances, Legal)
     app = _Dash(
         __name__,
         server=server,
@@ -92,6 +96,7 @@ def create_app(
         compress=True,  # gzip/brotli: the scripts and the map frames are large
         requests_pathname_prefix=settings.path_prefix,  # the public path behind a proxy
     )
+    login.protect(app, _access(access, instances))  # first: no body is read for a stranger
     security.secure(app, settings)
     app.index_string = _INDEX
     with server.app_context():  # Dash calls the layout function once to validate it
@@ -102,14 +107,28 @@ def create_app(
     return app
 
 
-def _per_instance(details: Legal | Mapping[str, Legal] | None, instances: Mapping) -> dict:
-    """``{instance: Legal}``; one ``Legal`` applies to every instance."""
-    if details is None or isinstance(details, Legal):
-        return dict.fromkeys(instances, details or Legal())
+def _per_instance(details: object, instances: Mapping, model: type) -> dict:
+    """``{instance: model}`` (``Legal``, ``Access``); one ``model`` applies to every
+    instance, a missing one is the model's default."""
+    if details is None or isinstance(details, model):
+        return dict.fromkeys(instances, details or model())
+    assert isinstance(details, Mapping)
     unknown = set(details) - set(instances)
     if unknown:
-        raise ValueError(f"legal details for unknown instances: {', '.join(sorted(unknown))}")
-    return {name: details.get(name, Legal()) for name in instances}
+        raise ValueError(
+            f"{model.__name__} details for unknown instances: {', '.join(sorted(unknown))}"
+        )
+    return {name: details.get(name) or model() for name in instances}
+
+
+def _access(given: Access | Mapping[str, Access] | None, instances: Mapping) -> dict:
+    """``{instance: Access}`` with every users file named (default in the curated dir)."""
+    return {
+        name: rules.model_copy(
+            update={"users_file": rules.users_file or Path(instances[name]) / users.USERS_FILE}
+        )
+        for name, rules in _per_instance(given, instances, Access).items()
+    }
 
 
 class _Dash(dash.Dash):
@@ -128,6 +147,7 @@ def _shell() -> html.Div:
     return html.Div(
         [
             components.skip_link(lang),
+            *filter(None, [login.user_bar(lang)]),  # who is logged in, logout
             dcc.Location(id=ids.NAV_LOCATION),
             components.navbar(
                 meta.get("title"),
@@ -157,6 +177,7 @@ def _instance_titles() -> dict[str, str]:
     return {
         name: catalogue.meta(queries.open_warehouse(path)).get("title") or name
         for name, path in context.instances().items()
+        if login.may_see(name)  # a closed instance is not even named to others
     }
 
 
@@ -186,7 +207,7 @@ def _bind_page_callbacks(app: dash.Dash) -> None:
     app on its first request. A warm-up request does that immediately, so several apps
     (e.g. in tests) can be created in one process, and a broken warehouse fails at startup.
     """
-    response = app.server.test_client().get("/_dash-layout")
+    response = app.server.test_client().get("/_dash-layout", environ_base={login.WARM_UP: True})
     if response.status_code != 200:
         raise RuntimeError(
             f"Dashboard start-up failed: GET /_dash-layout returned "

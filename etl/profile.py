@@ -249,6 +249,7 @@ class Profile(_Strict):
     plausibility: Plausibility = Plausibility()
     server: Server = Field(default_factory=lambda: Server())
     legal: Legal = Field(default_factory=lambda: Legal())
+    access: Access = Field(default_factory=lambda: Access())
     path: Path | None = None
 
     def level_ids(self) -> list[str]:
@@ -396,6 +397,20 @@ class Legal(_Strict):
     statement_date: date | None = None  # when the accessibility statement was made
     assessment: str | None = None  # how: self-assessment, test by ..., method
     known_issues: list[str] = []  # further content that is not accessible, with reason
+
+
+class Access(_Strict):
+    """Who may see the instance (dashboards/access.py; README, Production).
+
+    ``public``: false closes the instance to anonymous visitors: every page, layout,
+    callback and download needs a logged-in user of the instance (``imon users``).
+    ``session_minutes``: a login ends after this long without a request.
+    ``users_file``: the instance's users (``imon users``); relative to the profile's
+    folder; default ``<curated_dir>/users.json``."""
+
+    public: bool = True
+    session_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    users_file: Path | None = None
 
 
 Profile.model_rebuild()

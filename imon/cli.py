@@ -1,5 +1,5 @@
 """The ``imon`` command line: demo-data, build, refresh, publish, rollback, snapshots,
-audit, serve, values, export.
+audit, users, serve, values, export.
 
 The only module that uses both packages: ``etl`` (raw files -> published snapshot) and
 ``dashboards`` (reading, serving and exporting the snapshot). A subcommand is one parser
@@ -106,6 +106,8 @@ def _parser() -> argparse.ArgumentParser:
         "snapshots", parents=[profile], help="list snapshots with their sources"
     ).set_defaults(run=_snapshots)
 
+    _users_parser(sub, profile)
+
     serve = sub.add_parser("serve", help="serve the dashboard")
     serve.add_argument(
         "--profile",
@@ -191,6 +193,26 @@ def _parser() -> argparse.ArgumentParser:
     )
     export.set_defaults(run=_export)
     return parser
+
+
+def _users_parser(sub: argparse._SubParsersAction, profile: argparse.ArgumentParser) -> None:
+    users = sub.add_parser("users", help="users of the dashboard (login, roles)")
+    users_sub = users.add_subparsers(dest="users_command", required=True)
+    add = users_sub.add_parser(
+        "add", parents=[profile], help="add a user (password: prompt or IMON_PASSWORD)"
+    )
+    add.add_argument("--role", required=True, help="commission or office")
+    add.add_argument("name")
+    add.set_defaults(run=_users_add)
+    users_sub.add_parser("list", parents=[profile], help="list the users").set_defaults(
+        run=_users_list
+    )
+    remove = users_sub.add_parser("remove", parents=[profile], help="remove a user")
+    remove.add_argument("name")
+    remove.set_defaults(run=_users_remove)
+    passwd = users_sub.add_parser("passwd", parents=[profile], help="set a new password")
+    passwd.add_argument("name")
+    passwd.set_defaults(run=_users_passwd)
 
 
 def _positive(text: str) -> int:
@@ -337,6 +359,7 @@ def _serve(args: argparse.Namespace) -> int:
     from dashboards import serving
     from dashboards.app import create_app
     from dashboards.data.queries import open_warehouse
+    from dashboards.users import users_path
 
     profiles = [load_profile(path) for path in args.profile or [None]]
     names = [profile.instance for profile in profiles]
@@ -345,12 +368,17 @@ def _serve(args: argparse.Namespace) -> int:
     settings = _server_settings(profiles, args.proxy)
     for profile in profiles:
         open_warehouse(profile.curated_dir)  # fails fast if nothing is published
+    access = {  # read by each worker: users files resolved here, where the profile is known
+        profile.instance: profile.access.model_copy(update={"users_file": users_path(profile)})
+        for profile in profiles
+    }
 
     def make_app():
         return create_app(
             {profile.instance: profile.curated_dir for profile in profiles},
             settings=settings,
             legal_details={profile.instance: profile.legal for profile in profiles},
+            access=access,
         )
 
     _report_legal_gaps(profiles)
@@ -401,6 +429,62 @@ def _report_legal_gaps(profiles: list) -> None:
                 soft_wrap=True,
                 highlight=False,
             )
+
+
+def _users_add(args: argparse.Namespace) -> int:
+    from dashboards import users
+
+    path = users.users_path(load_profile(args.profile))
+    users.check_name(args.name)
+    users.add(path, args.name, args.role, _new_password())
+    console.print(f"[green]Angelegt:[/green] {args.name} ({args.role}) in {path}", soft_wrap=True)
+    return 0
+
+
+def _users_list(args: argparse.Namespace) -> int:
+    from dashboards import users
+
+    for user in users.load(users.users_path(load_profile(args.profile))).values():
+        print(f"{user.name}\t{user.role}")
+    return 0
+
+
+def _users_remove(args: argparse.Namespace) -> int:
+    from dashboards import users
+
+    path = users.users_path(load_profile(args.profile))
+    users.remove(path, args.name)
+    console.print(f"[green]Entfernt:[/green] {args.name} ({path})", soft_wrap=True)
+    return 0
+
+
+def _users_passwd(args: argparse.Namespace) -> int:
+    from dashboards import users
+
+    path = users.users_path(load_profile(args.profile))
+    if args.name not in users.load(path):
+        raise users.UsersError(f"{path}: no user '{args.name}' (imon users list)")
+    users.set_password(path, args.name, _new_password())
+    console.print(f"[green]Passwort geändert:[/green] {args.name}", soft_wrap=True)
+    return 0
+
+
+def _new_password() -> str:
+    """``IMON_PASSWORD`` (for scripts), else asked twice at the prompt."""
+    import getpass
+    import os
+
+    from dashboards.users import UsersError, check_password
+
+    given = os.environ.get("IMON_PASSWORD")
+    if given is not None:
+        check_password(given)
+        return given
+    first = getpass.getpass("Passwort: ")
+    check_password(first)
+    if getpass.getpass("Passwort wiederholen: ") != first:
+        raise UsersError("the two passwords differ")
+    return first
 
 
 def _audit(args: argparse.Namespace) -> int:

@@ -1,0 +1,321 @@
+"""Login, roles and closed instances: enforced for every request, not only in the menu.
+
+:func:`protect` is called by ``create_app`` next to :func:`dashboards.security.secure`.
+For each instance it gets the profile's ``access:`` section (:class:`etl.profile.Access`,
+its ``users_file`` resolved) and:
+
+* **closed instance** (``public: false``): every request of that instance — pages,
+  ``_dash-layout``, ``_dash-dependencies``, callbacks (downloads are callbacks too) —
+  needs a logged-in user of the instance. A page request without one is redirected to
+  the login page, anything else gets ``401`` with no data. The instance is the one the
+  request will read (:func:`dashboards.context.instance`, from ``?instance=`` or the
+  ``Referer``): the check and the read resolve it once, in the same way, so no
+  ``?instance=``/``Referer`` combination reads an instance the check did not judge.
+  Open: the login and logout routes, Dash's scripts and ``/assets/``.
+* **login** (``/anmelden``): a plain HTML form (no script; the CSP stays as it is) with a
+  CSRF token kept in the session; passwords checked with argon2 (:mod:`dashboards.users`,
+  an unknown name costs the same), a failed attempt waits :data:`FAILURE_DELAY_S`.
+* **session**: Flask's signed cookie ``imon_session`` (HttpOnly, SameSite=Lax, Secure
+  when the request came over HTTPS, directly or through a trusted proxy). It holds, per
+  instance, the user, role, a fingerprint of the password hash and the time of the last
+  request: after ``session_minutes`` without a request, or once the user is removed or
+  the password changed, the login is gone. The key: ``IMON_SECRET_KEY`` or a random key
+  stored with mode 0600 next to the first users file (:data:`SECRET_FILE`), shared by
+  all workers.
+
+An app whose instances are all public and have no users file sets no cookie and has no
+login at all (``make demo``).
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import secrets
+import tempfile
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import dash
+import flask
+from dash import html
+from flask.sessions import SecureCookieSessionInterface
+from markupsafe import escape
+from werkzeug.exceptions import BadRequest, Unauthorized
+
+from dashboards import context, users
+from dashboards.i18n import t
+from etl.errors import ImonError
+from etl.profile import Access
+
+ACCESS_KEY = "IMON_ACCESS"  # {instance: etl.profile.Access}, users_file resolved
+ENABLED_KEY = "IMON_LOGIN"  # True when the app has a login
+PREFIX_KEY = "IMON_PREFIX"  # the public path of the app (server.path_prefix)
+WARM_UP = "imon.warm_up"  # WSGI environ key of create_app's own start-up request
+SESSION_KEY = "imon_auth"  # {instance: {user, role, fp, seen}}
+CSRF_KEY = "imon_csrf"
+LOGIN_PATH = "/anmelden"
+LOGOUT_PATH = "/abmelden"
+OPEN_PREFIXES = ("/assets/", "/_dash-component-suites/", "/_favicon.ico")
+SECRET_FILE = "secret_key"
+SECRET_ENV = "IMON_SECRET_KEY"
+FAILURE_DELAY_S = 1.0
+clock = time.time  # tests replace it
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    """The session cookie is ``Secure`` whenever the request came over HTTPS (also as
+    told by a trusted proxy's ``X-Forwarded-Proto``)."""
+
+    def get_cookie_secure(self, app: flask.Flask) -> bool:
+        return flask.request.is_secure or bool(app.config["SESSION_COOKIE_SECURE"])
+
+
+def protect(app: dash.Dash, access: Mapping[str, Access]) -> None:
+    """Install the login and the check of every request (see module doc)."""
+    server = app.server
+    server.config[ACCESS_KEY] = dict(access)
+    with_login = [a for a in access.values() if not a.public or _has_users(a)]
+    server.config[ENABLED_KEY] = bool(with_login)
+    server.config[PREFIX_KEY] = app.config.requests_pathname_prefix
+    if not with_login:
+        return
+    server.secret_key = secret_key(Path(with_login[0].users_file).parent)
+    server.session_interface = _SessionInterface()
+    server.config.update(
+        SESSION_COOKIE_NAME="imon_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+    )
+    server.add_url_rule(LOGIN_PATH, "imon_login", _login, methods=["GET", "POST"])
+    server.add_url_rule(LOGOUT_PATH, "imon_logout", _logout, methods=["POST"])
+    server.before_request(lambda: _check(app))
+
+
+def secret_key(folder: Path) -> str:
+    """``IMON_SECRET_KEY``, else the key in ``folder/secret_key`` (made once, mode 0600;
+    several workers starting at once all read the one that was linked first)."""
+    given = os.environ.get(SECRET_ENV)
+    if given:
+        if len(given) < 32:
+            raise ImonError(f"{SECRET_ENV} needs at least 32 characters")
+        return given
+    path = folder / SECRET_FILE
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".secret-", dir=folder)  # mode 0600
+        with os.fdopen(fd, "w", encoding="ascii") as out:
+            out.write(secrets.token_hex(32))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
+    if path.stat().st_mode & 0o077:
+        raise ImonError(f"{path}: readable by others; chmod 600 {path}")
+    return path.read_text(encoding="ascii").strip()
+
+
+def current_user(instance: str | None = None) -> dict[str, Any] | None:
+    """``{user, role}`` logged in for ``instance`` (default: this request's), or None;
+    an expired, removed or re-passworded login is dropped from the session here."""
+    config = flask.current_app.config
+    if not config.get(ENABLED_KEY) or not flask.has_request_context():
+        return None
+    name = context.instance() if instance is None else instance
+    entry = flask.session.get(SESSION_KEY, {}).get(name)
+    if not entry:
+        return None
+    access: Access = config[ACCESS_KEY][name]
+    user = users.load(Path(access.users_file)).get(entry.get("user"))
+    now = clock()
+    if (
+        user is None
+        or not hmac.compare_digest(users.fingerprint(user), str(entry.get("fp")))
+        or now - float(entry.get("seen", 0)) > access.session_minutes * 60
+    ):
+        _forget(name)
+        return None
+    if now - entry["seen"] >= 1:
+        _remember(name, {**entry, "seen": now})
+    return {"user": user.name, "role": user.role}
+
+
+def may_see(instance: str) -> bool:
+    access = flask.current_app.config[ACCESS_KEY].get(instance)
+    return access is None or access.public or current_user(instance) is not None
+
+
+def user_bar(lang: str) -> html.Div | None:
+    """Who is logged in and the logout button (a POST form with the CSRF token: Dash has
+    no hidden input, so the button carries it), or None."""
+    user = current_user()
+    if user is None:
+        return None
+    role = t(f"role.{user['role']}", lang)
+    return html.Div(
+        [
+            html.Span(t("access.signed_in", lang, user=user["user"], role=role), id="access-user"),
+            html.Form(
+                html.Button(  # the submitting button sends its name and value: the token
+                    t("access.logout", lang),
+                    type="submit",
+                    name="csrf",
+                    value=_csrf_token(),
+                    id="access-logout",
+                ),
+                method="POST",
+                action=_path(LOGOUT_PATH) + context.persistent_query(),
+                className="access-logout",
+            ),
+        ],
+        className="access-bar",
+    )
+
+
+# --- the check of every request -------------------------------------------------------
+def _check(app: dash.Dash) -> flask.Response | None:
+    request = flask.request
+    path = request.path
+    if request.environ.get(WARM_UP) or path in (LOGIN_PATH, LOGOUT_PATH):
+        return None
+    if path.startswith(OPEN_PREFIXES):
+        return None
+    if may_see(context.instance()):
+        return None
+    if request.method == "GET" and not path.startswith("/_"):
+        target = path + (f"?{request.query_string.decode()}" if request.query_string else "")
+        return flask.redirect(_login_url(next_path=target), code=303)
+    raise Unauthorized("login required")
+
+
+def _login_url(next_path: str | None = None) -> str:
+    query = {k: v for k in context.PERSISTENT if (v := context.setting(k))}
+    if next_path:
+        query["next"] = next_path
+    return _path(LOGIN_PATH) + (f"?{urlencode(query)}" if query else "")
+
+
+# --- login and logout -------------------------------------------------------------------
+def _login() -> flask.Response | tuple[str, int]:
+    request, lang, name = flask.request, context.lang(), context.instance()
+    if request.method == "GET":
+        return _login_page(lang, None, 200)
+    _check_csrf()
+    access: Access = flask.current_app.config[ACCESS_KEY][name]
+    user = users.verify(
+        Path(access.users_file), request.form.get("user", ""), request.form.get("password", "")
+    )
+    if user is None:
+        time.sleep(FAILURE_DELAY_S)
+        return _login_page(lang, t("login.failed", lang), 401)
+    _remember(name, {"user": user.name, "role": user.role, "fp": users.fingerprint(user)})
+    flask.session[CSRF_KEY] = secrets.token_urlsafe(32)  # a new token for the new login
+    return flask.redirect(_next_url(request.args.get("next")), code=303)
+
+
+def _logout() -> flask.Response:
+    _check_csrf()
+    _forget(context.instance())
+    return flask.redirect(_login_url(), code=303)
+
+
+def _check_csrf() -> None:
+    sent, kept = flask.request.form.get("csrf", ""), flask.session.get(CSRF_KEY, "")
+    if not kept or not hmac.compare_digest(sent, kept):
+        raise BadRequest("the form's CSRF token is missing or wrong: load the page again")
+
+
+def _csrf_token() -> str:
+    if CSRF_KEY not in flask.session:
+        flask.session[CSRF_KEY] = secrets.token_urlsafe(32)
+    return flask.session[CSRF_KEY]
+
+
+def _next_url(next_path: str | None) -> str:
+    """Back to the page that sent the visitor here; only a path of this app."""
+    if not next_path or not next_path.startswith("/") or next_path.startswith("//"):
+        next_path = "/" + context.persistent_query()
+    if "\\" in next_path:
+        next_path = "/"
+    return _path("/") + next_path.lstrip("/")
+
+
+def _path(path: str) -> str:
+    """``path`` of this app as the browser must ask for it (behind the path prefix)."""
+    return flask.current_app.config[PREFIX_KEY] + path.lstrip("/")
+
+
+def _remember(instance: str, entry: dict[str, Any]) -> None:
+    flask.session[SESSION_KEY] = {
+        **flask.session.get(SESSION_KEY, {}),
+        instance: {**entry, "seen": entry.get("seen", clock())},
+    }
+
+
+def _forget(instance: str) -> None:
+    kept = {k: v for k, v in flask.session.get(SESSION_KEY, {}).items() if k != instance}
+    flask.session[SESSION_KEY] = kept
+
+
+def _has_users(access: Access) -> bool:
+    return bool(access.users_file and users.load(Path(access.users_file)))
+
+
+_PAGE = """<!DOCTYPE html>
+<html lang="{lang}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<link rel="stylesheet" href="{css}">
+</head>
+<body>
+<main class="page login-page" id="main">
+<h1>{heading}</h1>
+<p>{intro}</p>
+{error}
+<form method="POST" action="{action}" class="login-form">
+<input type="hidden" name="csrf" value="{csrf}">
+<label for="login-user">{user_label}</label>
+<input id="login-user" name="user" autocomplete="username" required autofocus>
+<label for="login-password">{password_label}</label>
+<input id="login-password" name="password" type="password"
+ autocomplete="current-password" required>
+<button type="submit" id="login-submit">{submit}</button>
+</form>
+<p><a href="{other_href}" lang="{other}">{other_label}</a></p>
+</main>
+</body>
+</html>
+"""
+
+
+def _login_page(lang: str, error: str | None, status: int) -> tuple[str, int]:
+    other = "en" if lang == "de" else "de"
+    query = {k: v for k in ("instance", "next") if (v := flask.request.args.get(k))}
+    action_query = urlencode({**query, "lang": lang})
+    values = {
+        "lang": lang,
+        "title": t("login.title", lang),
+        "css": _path("/assets/style.css"),
+        "heading": t("login.heading", lang),
+        "intro": t("login.intro", lang),
+        "error": f'<p class="notice" role="alert" id="login-error">{escape(error)}</p>'
+        if error
+        else "",
+        "action": _path(LOGIN_PATH) + "?" + action_query,
+        "csrf": _csrf_token(),
+        "user_label": t("login.user", lang),
+        "password_label": t("login.password", lang),
+        "submit": t("login.submit", lang),
+        "other": other,
+        "other_href": _path(LOGIN_PATH) + "?" + urlencode({**query, "lang": other}),
+        "other_label": t("nav.language_switch", lang),
+    }
+    safe = {k: v if k == "error" else escape(v) for k, v in values.items()}
+    return _PAGE.format(**safe), status

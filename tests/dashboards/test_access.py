@@ -1,0 +1,448 @@
+"""Login, roles and closed instances (dashboards/access.py, dashboards/users.py, imon users).
+
+HTTP level through Flask's test client: every callback the dashboard registers is sent
+anonymously to a closed instance (401, no values) and by a logged-in user; wrong
+passwords, missing CSRF tokens, expired sessions, the ``?instance=``/``Referer`` trick,
+public instances; the users CLI round trip. One test logs in and out in real Chromium.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import stat
+from pathlib import Path
+
+import pytest
+
+from dashboards import access, security, users
+from dashboards.app import create_app
+from etl.errors import ConfigError
+from etl.profile import Access, load_profile
+from imon.cli import main
+from tests.dashboards.test_dash_browser import (  # noqa: F401
+    browser,
+    open_page,
+    serve_wsgi,
+    wait_text,
+)
+from tests.dashboards.test_server import CSP_RECORDER, write_profile
+
+PASSWORD = "richtig-geheim-1"
+CALLBACK = "/_dash-update-component"
+REFUSED = "401 Unauthorized: login required\n"
+MAP_TABLE = {  # the map table of the synthetic city, as the page asks for it
+    "output": "map-table.children",
+    "outputs": {"id": "map-table", "property": "children"},
+    "inputs": [
+        {"id": "map-indicator", "property": "value", "value": "foreigner_share"},
+        {"id": "map-date", "property": "value", "value": "2024-12-31"},
+        {"id": "map-level", "property": "value", "value": "district"},
+        {"id": "map-table-sort", "property": "data", "value": {"col": None, "desc": False}},
+    ],
+    "changedPropIds": [],
+}
+
+
+@pytest.fixture(autouse=True)
+def no_delay(monkeypatch):
+    monkeypatch.setattr(access, "FAILURE_DELAY_S", 0.0)
+    monkeypatch.delenv(access.SECRET_ENV, raising=False)
+
+
+@pytest.fixture(scope="module")
+def users_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("access") / "users.json"
+    users.add(path, "anna", "office", PASSWORD)
+    users.add(path, "bert", "commission", PASSWORD)
+    return path
+
+
+@pytest.fixture(scope="module")
+def closed_app(synthetic_curated_dir, users_file):
+    return create_app(
+        synthetic_curated_dir,
+        access=Access(public=False, session_minutes=30, users_file=users_file),
+    )
+
+
+def csrf(client, query: str = "") -> str:
+    page = client.get(f"/anmelden{query}").get_data(as_text=True)
+    return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+
+
+def log_in(client, name: str = "anna", password: str = PASSWORD, query: str = ""):
+    token = csrf(client, query)
+    return client.post(
+        f"/anmelden{query}", data={"csrf": token, "user": name, "password": password}
+    )
+
+
+def callback_bodies(app) -> dict[str, dict]:
+    """A well-formed request for every server callback (inputs without values)."""
+
+    def dep(declared: dict):
+        dep_id = security._parse_id(declared["id"])
+        if security._is_multi(dep_id):
+            return []
+        return {"id": dep_id, "property": declared["property"], "value": None}
+
+    bodies = {}
+    for key, spec in app.callback_map.items():
+        outputs = [
+            {"id": security._parse_id(o.component_id_str()), "property": o.component_property}
+            for o in security._as_list(spec["output"])
+        ]
+        bodies[key] = {
+            "output": key,
+            "outputs": outputs if isinstance(spec["output"], list) else outputs[0],
+            "inputs": [dep(d) for d in spec["inputs"]],
+            "state": [dep(d) for d in spec["state"]],
+            "changedPropIds": [],
+        }
+    return bodies
+
+
+# --- a closed instance ------------------------------------------------------------------
+def test_every_callback_is_refused_to_a_stranger(closed_app):
+    client = closed_app.server.test_client()
+    bodies = callback_bodies(closed_app)
+    assert len(bodies) > 40  # every page's callbacks, downloads included
+    assert any(key.endswith("-download.data") for key in bodies)
+    for key, body in bodies.items():
+        response = client.post(CALLBACK, json=body)
+        assert response.status_code == 401, key
+        assert response.get_data(as_text=True) == REFUSED, key  # no value, no figure
+        assert "Set-Cookie" not in response.headers
+    response = client.post(CALLBACK, json=MAP_TABLE)
+    assert response.status_code == 401
+    assert "Altstadt" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/_dash-layout", "/_dash-dependencies", "/_reload-hash"])
+def test_dash_requests_are_refused_to_a_stranger(closed_app, path):
+    response = closed_app.server.test_client().get(path)
+    assert response.status_code == 401
+    assert response.get_data(as_text=True) == REFUSED
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/karte?indicator=foreigner_share", "/impressum", "/unbekannt"]
+)
+def test_pages_send_a_stranger_to_the_login(closed_app, path):
+    response = closed_app.server.test_client().get(path)
+    assert response.status_code == 303
+    location = response.headers["Location"]
+    assert location.startswith("/anmelden?")
+    assert "next=" + path.replace("/", "%2F").replace("?", "%3F").replace("=", "%3D") in location
+
+
+def test_login_page_scripts_and_assets_stay_open(closed_app):
+    client = closed_app.server.test_client()
+    login = client.get("/anmelden")
+    assert login.status_code == 200
+    page = login.get_data(as_text=True)
+    assert '<html lang="de">' in page and "Anmelden" in page
+    assert "<script" not in page  # nothing the CSP would have to allow
+    assert "default-src 'self'" in login.headers["Content-Security-Policy"]
+    assert "Benutzername" in page and 'type="password"' in page
+    english = client.get("/anmelden?lang=en").get_data(as_text=True)
+    assert '<html lang="en">' in english and "User name" in english
+    assert client.get("/assets/style.css").status_code == 200
+    scripts = re.findall(r'src="(/_dash-component-suites/[^"]+)"', _index_html(closed_app))
+    assert scripts
+    assert all(client.get(src).status_code == 200 for src in scripts)
+
+
+def _index_html(app) -> str:
+    client = app.server.test_client()
+    log_in(client)
+    return client.get("/").get_data(as_text=True)
+
+
+def test_a_logged_in_user_reaches_every_callback(closed_app):
+    client = closed_app.server.test_client()
+    response = log_in(client, "bert", query="?next=%2Fkarte%3Flevel%3Ddistrict")
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/karte?level=district"
+    for key, body in callback_bodies(closed_app).items():
+        response = client.post(CALLBACK, json=body)
+        # inputs without values may make a callback fail, but never the login check
+        assert response.status_code != 401, key
+        assert "login required" not in response.get_data(as_text=True), key
+    table = client.post(CALLBACK, json=MAP_TABLE)
+    assert table.status_code == 200
+    assert "Altstadt" in table.get_data(as_text=True)
+    layout = client.get("/_dash-layout").get_data(as_text=True)
+    assert "Angemeldet: bert (Kommission)" in layout
+    assert client.get("/karte").status_code == 200
+
+
+def test_wrong_password_and_unknown_user_fail(closed_app, monkeypatch):
+    waited = []
+    monkeypatch.setattr(access.time, "sleep", waited.append)
+    monkeypatch.setattr(access, "FAILURE_DELAY_S", 0.5)
+    client = closed_app.server.test_client()
+    for name, password in [("anna", "falsch-falsch"), ("niemand", PASSWORD), ("anna", "")]:
+        response = log_in(client, name, password)
+        assert response.status_code == 401
+        assert "Benutzername oder Passwort ist falsch." in response.get_data(as_text=True)
+    assert waited == [0.5, 0.5, 0.5]  # every failure waits
+    assert client.get("/_dash-layout").status_code == 401
+
+
+@pytest.mark.parametrize("token", [None, "", "erfunden"])
+def test_login_without_the_forms_token_fails(closed_app, token):
+    client = closed_app.server.test_client()
+    csrf(client)  # the session has a token, the request does not send it
+    data = {"user": "anna", "password": PASSWORD} | ({"csrf": token} if token is not None else {})
+    response = client.post("/anmelden", data=data)
+    assert response.status_code == 400
+    assert "CSRF" in response.get_data(as_text=True)
+    assert client.get("/_dash-layout").status_code == 401
+
+
+def test_a_session_ends_after_session_minutes_without_a_request(closed_app, monkeypatch):
+    now = [1_000_000.0]
+    monkeypatch.setattr(access, "clock", lambda: now[0])
+    client = closed_app.server.test_client()
+    log_in(client)
+    now[0] += 29 * 60  # within 30 minutes: still logged in, and the clock starts again
+    assert client.get("/_dash-layout").status_code == 200
+    now[0] += 29 * 60
+    assert client.get("/_dash-layout").status_code == 200
+    now[0] += 30 * 60 + 1
+    assert client.post(CALLBACK, json=MAP_TABLE).status_code == 401
+    assert client.get("/_dash-layout").status_code == 401  # and it stays gone
+
+
+def test_logout_ends_the_session(closed_app):
+    client = closed_app.server.test_client()
+    log_in(client)
+    layout = client.get("/_dash-layout").get_data(as_text=True)
+    token = re.search(r'"name": ?"csrf",.*?"value": ?"([^"]+)"', layout)
+    token = token or re.search(r'"value": ?"([^"]+)",[^{}]*"name": ?"csrf"', layout)
+    assert token, "the logout button carries the CSRF token"
+    assert client.post("/abmelden", data={}).status_code == 400  # no token: refused
+    response = client.post("/abmelden", data={"csrf": token.group(1)})
+    assert response.status_code == 303
+    assert response.headers["Location"].startswith("/anmelden")
+    assert client.get("/_dash-layout").status_code == 401
+
+
+def test_the_session_cookie(closed_app):
+    client = closed_app.server.test_client()
+    cookie = log_in(client).headers["Set-Cookie"]
+    assert cookie.startswith("imon_session=")
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
+    assert PASSWORD not in cookie
+    secure = closed_app.server.test_client()
+    token = csrf(secure)
+    response = secure.post(
+        "/anmelden",
+        data={"csrf": token, "user": "anna", "password": PASSWORD},
+        base_url="https://localhost",
+    )
+    assert "Secure" in response.headers["Set-Cookie"]
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "\\\\evil"])
+def test_login_never_sends_the_user_elsewhere(closed_app, target):
+    client = closed_app.server.test_client()
+    from urllib.parse import quote
+
+    response = log_in(client, query=f"?next={quote(target, safe='')}")
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/"
+
+
+def test_the_secret_key_is_kept_private(users_file, closed_app, monkeypatch, tmp_path):
+    key = users_file.parent / access.SECRET_FILE
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert access.secret_key(users_file.parent) == key.read_text().strip()  # made once
+    monkeypatch.setenv(access.SECRET_ENV, "kurz")
+    with pytest.raises(Exception, match="32 characters"):
+        access.secret_key(tmp_path)
+    monkeypatch.delenv(access.SECRET_ENV)
+    shared = tmp_path / access.SECRET_FILE
+    shared.write_text("x" * 64)
+    shared.chmod(0o644)
+    with pytest.raises(Exception, match="chmod 600"):
+        access.secret_key(tmp_path)
+
+
+# --- several instances: the ?instance= / Referer trick ---------------------------------
+@pytest.fixture(scope="module")
+def mixed_app(synthetic_curated_dir, users_file):
+    return create_app(
+        {"offen": synthetic_curated_dir, "intern": synthetic_curated_dir},
+        access={"intern": Access(public=False, users_file=users_file)},
+    )
+
+
+@pytest.mark.parametrize(
+    "url, referer",
+    [
+        ("?instance=intern", None),
+        ("", "http://localhost/karte?instance=intern"),
+        ("?instance=intern", "http://localhost/karte?instance=offen"),
+    ],
+)
+def test_a_closed_instance_is_closed_whatever_the_request_names(mixed_app, url, referer):
+    client = mixed_app.server.test_client()
+    headers = {"Referer": referer} if referer else {}
+    response = client.post(CALLBACK + url, json=MAP_TABLE, headers=headers)
+    assert response.status_code == 401
+    assert client.get("/_dash-layout" + url, headers=headers).status_code == 401
+
+
+def test_the_public_instance_beside_it_stays_open(mixed_app):
+    client = mixed_app.server.test_client()
+    headers = {"Referer": "http://localhost/karte?instance=offen"}
+    response = client.post(CALLBACK, json=MAP_TABLE, headers=headers)
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers
+    layout = client.get("/_dash-layout?instance=offen").get_data(as_text=True)
+    assert '"value": "offen"' in layout.replace('"value":"', '"value": "')
+    assert "intern" not in re.findall(r'"key": ?"instance", ?"value": ?"(\w+)"', layout)
+    # logged in for the closed one: reads it, and its name appears in the menu
+    log_in(client, query="?instance=intern")
+    assert client.post(CALLBACK + "?instance=intern", json=MAP_TABLE).status_code == 200
+    layout = client.get("/_dash-layout?instance=offen").get_data(as_text=True)
+    assert "intern" in re.findall(r'"key": ?"instance", ?"value": ?"(\w+)"', layout)
+
+
+# --- public instances ------------------------------------------------------------------
+def test_a_public_instance_without_users_has_no_login(synthetic_curated_dir):
+    app = create_app(synthetic_curated_dir)
+    client = app.server.test_client()
+    response = client.post(CALLBACK, json=MAP_TABLE)
+    assert response.status_code == 200 and "Altstadt" in response.get_data(as_text=True)
+    assert client.get("/anmelden").status_code in (200, 404)  # a Dash page or nothing
+    assert "Set-Cookie" not in client.get("/karte").headers
+
+
+def test_a_public_instance_with_users_stays_open_to_everyone(synthetic_curated_dir, users_file):
+    app = create_app(synthetic_curated_dir, access=Access(public=True, users_file=users_file))
+    client = app.server.test_client()
+    response = client.post(CALLBACK, json=MAP_TABLE)
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers  # no cookie for anonymous visitors
+    assert client.get("/karte").status_code == 200
+    assert log_in(client).status_code == 303  # the office may still log in
+    assert "Angemeldet: anna" in client.get("/_dash-layout").get_data(as_text=True)
+
+
+# --- the profile's access: section ------------------------------------------------------
+def test_access_section_of_the_profile(tmp_path):
+    profile = write_profile(tmp_path / "p.yaml", tmp_path / "curated")
+    loaded = load_profile(profile)
+    assert loaded.access == Access()  # public, 60 minutes
+    assert users.users_path(loaded) == tmp_path / "curated" / "users.json"
+    given = write_profile(
+        tmp_path / "q.yaml",
+        tmp_path / "curated",
+        access={"public": False, "session_minutes": 15, "users_file": "secret/users.json"},
+    )
+    loaded = load_profile(given)
+    assert not loaded.access.public and loaded.access.session_minutes == 15
+    assert users.users_path(loaded) == tmp_path / "secret" / "users.json"
+    for wrong, field in [
+        ({"session_minutes": 0}, "access.session_minutes"),
+        ({"public": "vielleicht"}, "access.public"),
+        ({"roles": []}, "access.roles"),
+    ]:
+        bad = write_profile(tmp_path / "bad.yaml", tmp_path / "curated", access=wrong)
+        with pytest.raises(ConfigError, match=re.escape(field)):
+            load_profile(bad)
+
+
+# --- imon users -------------------------------------------------------------------------
+def test_users_cli_round_trip(tmp_path, synthetic_curated_dir, monkeypatch, capsys):
+    profile = write_profile(
+        tmp_path / "p.yaml", tmp_path / "curated", access={"users_file": "users.json"}
+    )
+    path = tmp_path / "users.json"
+    monkeypatch.setenv("IMON_PASSWORD", PASSWORD)
+    args = ["--profile", str(profile)]
+    assert main(["users", "add", "--role", "commission", *args, "carla"]) == 0
+    assert main(["users", "add", "--role", "office", *args, "dora"]) == 0
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    text = path.read_text()
+    assert PASSWORD not in text and "$argon2id$" in text
+    assert json.loads(text)["users"]["carla"]["role"] == "commission"
+    capsys.readouterr()
+    assert main(["users", "list", *args]) == 0
+    assert capsys.readouterr().out.splitlines() == ["carla\tcommission", "dora\toffice"]
+
+    app = create_app(synthetic_curated_dir, access=Access(public=False, users_file=path))
+    client = app.server.test_client()
+    assert log_in(client, "carla").status_code == 303
+    assert client.post(CALLBACK, json=MAP_TABLE).status_code == 200
+    monkeypatch.setenv("IMON_PASSWORD", "ein-neues-passwort")
+    assert main(["users", "passwd", *args, "carla"]) == 0
+    assert client.post(CALLBACK, json=MAP_TABLE).status_code == 401  # the session ended
+    assert log_in(client, "carla").status_code == 401
+    assert log_in(client, "carla", "ein-neues-passwort").status_code == 303
+    assert main(["users", "remove", *args, "carla"]) == 0
+    assert client.post(CALLBACK, json=MAP_TABLE).status_code == 401
+    assert log_in(client, "carla", "ein-neues-passwort").status_code == 401
+    capsys.readouterr()
+    assert main(["users", "list", *args]) == 0
+    assert capsys.readouterr().out.splitlines() == ["dora\toffice"]
+
+
+@pytest.mark.parametrize(
+    "command, message",
+    [
+        (["add", "--role", "admin", "erik"], "unknown role 'admin'"),
+        (["add", "--role", "office", "dora"], "user 'dora' exists already"),
+        (["add", "--role", "office", "x y"], "user name 'x y'"),
+        (["remove", "niemand"], "no user 'niemand'"),
+        (["passwd", "niemand"], "no user 'niemand'"),
+    ],
+)
+def test_users_cli_errors(tmp_path, monkeypatch, capsys, command, message):
+    profile = write_profile(tmp_path / "p.yaml", tmp_path / "curated")
+    monkeypatch.setenv("IMON_PASSWORD", PASSWORD)
+    assert main(["users", "add", "--role", "office", "--profile", str(profile), "dora"]) == 0
+    capsys.readouterr()
+    assert main(["users", command[0], "--profile", str(profile), *command[1:]]) == 2
+    assert message in " ".join(capsys.readouterr().err.split())
+
+
+def test_users_cli_asks_twice_and_refuses_short_passwords(tmp_path, monkeypatch, capsys):
+    profile = write_profile(tmp_path / "p.yaml", tmp_path / "curated")
+    monkeypatch.delenv("IMON_PASSWORD", raising=False)
+    answers = iter(["erstes-passwort", "zweites-passwort"])
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
+    assert main(["users", "add", "--role", "office", "--profile", str(profile), "eva"]) == 2
+    assert "the two passwords differ" in capsys.readouterr().err
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": "kurz")
+    assert main(["users", "add", "--role", "office", "--profile", str(profile), "eva"]) == 2
+    assert "at least 10 characters" in capsys.readouterr().err
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": PASSWORD)
+    assert main(["users", "add", "--role", "office", "--profile", str(profile), "eva"]) == 0
+    assert users.verify(tmp_path / "curated" / "users.json", "eva", PASSWORD)
+
+
+# --- in Chromium -------------------------------------------------------------------------
+def test_log_in_and_out_in_the_browser(browser, closed_app):  # noqa: F811
+    with serve_wsgi(closed_app.server) as url, open_page(browser, url) as page:
+        page.add_init_script(CSP_RECORDER)
+        page.goto(f"{url}/karte?indicator=foreigner_share")
+        page.wait_for_selector("#login-submit")  # sent to the login page
+        assert page.title().startswith("Anmelden")
+        page.fill("#login-user", "anna")
+        page.fill("#login-password", PASSWORD)
+        page.click("#login-submit")
+        page.wait_for_selector("#map-graph path.choroplethlocation")  # back on the map
+        assert "/karte?indicator=foreigner_share" in page.url
+        wait_text(page, "#access-user", "Angemeldet: anna (Statistikstelle)")
+        page.click("#access-logout")
+        page.wait_for_selector("#login-submit")
+        assert "/anmelden" in page.url
+        assert page.evaluate("window.__csp") == []
+        assert page.problems == []
+        page.goto(f"{url}/karte")  # the map is closed again
+        page.wait_for_selector("#login-submit")
