@@ -11,7 +11,8 @@ its ``users_file`` resolved) and:
   request will read (:func:`dashboards.context.instance`, from ``?instance=`` or the
   ``Referer``): the check and the read resolve it once, in the same way, so no
   ``?instance=``/``Referer`` combination reads an instance the check did not judge.
-  Open: the login and logout routes, Dash's scripts and ``/assets/``.
+  Open: the login and logout routes, Dash's scripts and ``/assets/``; the legal pages
+  (Impressum, Datenschutz, Barrierefreiheit) as plain HTML without Dash.
 * **login** (``/anmelden``): a plain HTML form (no script; the CSP stays as it is) with a
   CSRF token kept in the session; passwords checked with argon2 (:mod:`dashboards.users`,
   an unknown name costs the same), a failed attempt waits :data:`FAILURE_DELAY_S`.
@@ -43,10 +44,11 @@ import dash
 import flask
 from dash import html
 from flask.sessions import SecureCookieSessionInterface
-from markupsafe import escape
+from markdown_it import MarkdownIt
+from markupsafe import Markup, escape
 from werkzeug.exceptions import BadRequest, Unauthorized
 
-from dashboards import context, users
+from dashboards import context, legal, users
 from dashboards.i18n import t
 from etl.errors import ImonError
 from etl.profile import Access
@@ -63,6 +65,7 @@ OPEN_PREFIXES = ("/assets/", "/_dash-component-suites/", "/_favicon.ico")
 SECRET_FILE = "secret_key"
 SECRET_ENV = "IMON_SECRET_KEY"
 FAILURE_DELAY_S = 1.0
+_LEGAL_PATHS = {path: page for page, path in legal.PAGES.items()}
 clock = time.time  # tests replace it
 
 
@@ -187,6 +190,9 @@ def _check(app: dash.Dash) -> flask.Response | None:
         return None
     if may_see(context.instance()):
         return None
+    page = _LEGAL_PATHS.get(path)
+    if page and request.method == "GET":  # Impressum & Co. stay readable, as plain HTML
+        return _legal_page(page, context.lang())
     if request.method == "GET" and not path.startswith("/_"):
         target = path + (f"?{request.query_string.decode()}" if request.query_string else "")
         return flask.redirect(_login_url(next_path=target), code=303)
@@ -290,6 +296,24 @@ _PAGE = """<!DOCTYPE html>
 </form>
 <p><a href="{other_href}" lang="{other}">{other_label}</a></p>
 </main>
+<footer class="login-footer"><nav id="footer-legal">{legal_links}</nav></footer>
+</body>
+</html>
+"""
+_LEGAL = """<!DOCTYPE html>
+<html lang="{lang}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<link rel="stylesheet" href="{css}">
+</head>
+<body>
+<main class="page legal-text" id="legal-text">
+{notice}
+{body}
+<p><a href="{login_href}">{login_label}</a></p>
+</main>
 </body>
 </html>
 """
@@ -317,5 +341,35 @@ def _login_page(lang: str, error: str | None, status: int) -> tuple[str, int]:
         "other_href": _path(LOGIN_PATH) + "?" + urlencode({**query, "lang": other}),
         "other_label": t("nav.language_switch", lang),
     }
-    safe = {k: v if k == "error" else escape(v) for k, v in values.items()}
+    values["legal_links"] = _legal_links(lang)
+    safe = {k: v if k in ("error", "legal_links") else escape(v) for k, v in values.items()}
     return _PAGE.format(**safe), status
+
+
+def _legal_links(lang: str) -> Markup:
+    """Links to Impressum, Datenschutz and Barrierefreiheit (same instance, language)."""
+    query = {k: v for k in ("instance",) if (v := flask.request.args.get(k))} | {"lang": lang}
+    return Markup(" · ").join(
+        Markup('<a href="{}">{}</a>').format(
+            _path(path) + "?" + urlencode(query), t(f"legal.{page}", lang)
+        )
+        for page, path in legal.PAGES.items()
+    )
+
+
+def _legal_page(page: str, lang: str) -> tuple[str, int]:
+    """A legal page of a closed instance for anyone: its Markdown as plain HTML (no
+    Dash: the instance's layout and callbacks stay closed; raw HTML in it is escaped)."""
+    text = legal.page_text(page, context.legal(), lang)
+    missing = ", ".join(f"legal.{name}" for name in text.missing)
+    notice = t("legal.incomplete", lang, fields=missing) if missing else ""
+    body = MarkdownIt("commonmark", {"html": False}).render(text.markdown)
+    return _LEGAL.format(
+        lang=lang,
+        title=escape(t(f"page.{page}", lang)),
+        css=escape(_path("/assets/style.css")),
+        notice=Markup('<p class="notice">{}</p>').format(notice) if notice else "",
+        body=body,
+        login_href=escape(_login_url()),
+        login_label=escape(t("login.heading", lang)),
+    ), 200

@@ -126,9 +126,7 @@ def test_dash_requests_are_refused_to_a_stranger(closed_app, path):
     assert response.get_data(as_text=True) == REFUSED
 
 
-@pytest.mark.parametrize(
-    "path", ["/", "/karte?indicator=foreigner_share", "/impressum", "/unbekannt"]
-)
+@pytest.mark.parametrize("path", ["/", "/karte?indicator=foreigner_share", "/unbekannt"])
 def test_pages_send_a_stranger_to_the_login(closed_app, path):
     response = closed_app.server.test_client().get(path)
     assert response.status_code == 303
@@ -152,6 +150,27 @@ def test_login_page_scripts_and_assets_stay_open(closed_app):
     scripts = re.findall(r'src="(/_dash-component-suites/[^"]+)"', _index_html(closed_app))
     assert scripts
     assert all(client.get(src).status_code == 200 for src in scripts)
+
+
+@pytest.mark.parametrize(
+    "path, heading",
+    [
+        ("/impressum", "<h1>Impressum</h1>"),
+        ("/datenschutz", "<h1>Datenschutzerklärung</h1>"),
+        ("/barrierefreiheit?lang=en", "<h1>Accessibility statement</h1>"),
+    ],
+)
+def test_legal_pages_of_a_closed_instance_stay_readable(closed_app, path, heading):
+    client = closed_app.server.test_client()
+    response = client.get(path)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert heading in page
+    assert "<script" not in page and "_dash" not in page  # plain HTML, no Dash
+    assert "nicht gesetzt: legal." in page or "not set: legal." in page
+    assert 'href="/anmelden' in page
+    login = client.get("/anmelden?lang=en").get_data(as_text=True)
+    assert '<a href="/impressum?lang=en">' in login
 
 
 def _index_html(app) -> str:
