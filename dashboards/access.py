@@ -24,6 +24,11 @@ its ``users_file`` resolved) and:
   stored with mode 0600 next to the first users file (:data:`SECRET_FILE`), shared by
   all workers.
 
+**Preview** (``?snapshot=staged``, kept in every link like ``?instance=``): a logged-in
+user of the instance sees the staged snapshot (built, not yet published; its public file
+only, :func:`dashboards.data.snapshot.open_staged`) under a banner; anyone else gets 403
+for every request that asks for it.
+
 An app whose instances are all public and have no users file sets no cookie and has no
 login at all (``make demo``).
 """
@@ -46,7 +51,7 @@ from dash import html
 from flask.sessions import SecureCookieSessionInterface
 from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
-from werkzeug.exceptions import BadRequest, Unauthorized
+from werkzeug.exceptions import BadRequest, Forbidden, Unauthorized
 
 from dashboards import context, legal, users
 from dashboards.i18n import t
@@ -84,6 +89,7 @@ def protect(app: dash.Dash, access: Mapping[str, Access]) -> None:
     with_login = [a for a in access.values() if not a.public or _has_users(a)]
     server.config[ENABLED_KEY] = bool(with_login)
     server.config[PREFIX_KEY] = app.config.requests_pathname_prefix
+    server.before_request(_check)
     if not with_login:
         return
     server.secret_key = secret_key(Path(with_login[0].users_file).parent)
@@ -95,7 +101,6 @@ def protect(app: dash.Dash, access: Mapping[str, Access]) -> None:
     )
     server.add_url_rule(LOGIN_PATH, "imon_login", _login, methods=["GET", "POST"])
     server.add_url_rule(LOGOUT_PATH, "imon_logout", _logout, methods=["POST"])
-    server.before_request(lambda: _check(app))
 
 
 def secret_key(folder: Path) -> str:
@@ -181,12 +186,18 @@ def user_bar(lang: str) -> html.Div | None:
 
 
 # --- the check of every request -------------------------------------------------------
-def _check(app: dash.Dash) -> flask.Response | None:
+def _check() -> flask.Response | None:
     request = flask.request
     path = request.path
     if request.environ.get(WARM_UP) or path in (LOGIN_PATH, LOGOUT_PATH):
         return None
     if path.startswith(OPEN_PREFIXES):
+        return None
+    if context.preview():  # the staged snapshot: logged-in users of the instance only
+        user = current_user()
+        if user is None or user["role"] not in users.ROLES:
+            raise Forbidden("the preview of the staged snapshot needs a login")
+        flask.g.setdefault(context.PREVIEW_GRANTED, True)
         return None
     if may_see(context.instance()):
         return None

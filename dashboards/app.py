@@ -148,6 +148,7 @@ def _shell() -> html.Div:
         [
             components.skip_link(lang),
             *filter(None, [login.user_bar(lang)]),  # who is logged in, logout
+            *filter(None, [_preview_banner(lang)]),
             dcc.Location(id=ids.NAV_LOCATION),
             components.navbar(
                 meta.get("title"),
@@ -159,6 +160,15 @@ def _shell() -> html.Div:
             components.footer(meta, lang, _legal_links(lang)),
         ],
         className="shell",
+    )
+
+
+def _preview_banner(lang: str) -> html.Div | None:
+    """On every page of the preview (``?snapshot=staged``): not yet published."""
+    if not context.preview():
+        return None
+    return html.Div(
+        t("preview.banner", lang), id="preview-banner", className="notice preview", role="status"
     )
 
 

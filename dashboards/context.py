@@ -13,6 +13,9 @@ the default. The instance and the language are part of the page's URL (``?instan
   ``Referer`` header, which the browser keeps up to date as the page rewrites its query
   string (assets/imon.js keeps both parameters when it does);
 - without either, the app's defaults apply.
+
+``?snapshot=staged`` (kept like the other two) shows the staged snapshot instead of the
+published one, to logged-in users only (:mod:`dashboards.access` grants it).
 """
 
 from __future__ import annotations
@@ -21,15 +24,18 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import flask
+from werkzeug.exceptions import Forbidden, NotFound
 
-from dashboards.data import queries
+from dashboards.data import queries, snapshot
 from dashboards.i18n import LANGUAGES
 from etl.profile import Legal
 
 INSTANCES_KEY = "IMON_INSTANCES"  # {name: curated directory}, the first is the default
 LEGAL_KEY = "IMON_LEGAL"  # {name: etl.profile.Legal}: the office's details per instance
 LANG_KEY = "IMON_LANG"  # the default language
-PERSISTENT = ("instance", "lang")  # query parameters kept across pages
+PERSISTENT = ("instance", "lang", "snapshot")  # query parameters kept across pages
+STAGED = "staged"  # ?snapshot=staged: the preview of the staged snapshot
+PREVIEW_GRANTED = "imon_preview_granted"  # set in flask.g by dashboards.access
 
 
 def setting(key: str) -> str | None:
@@ -46,7 +52,7 @@ def setting(key: str) -> str | None:
 def persistent_query() -> str:
     """``?instance=…&lang=…`` as this request's page chose them (``""`` if neither, an
     unknown value is left out): links to other pages keep the data set and language."""
-    known = {"instance": instances(), "lang": LANGUAGES}
+    known = {"instance": instances(), "lang": LANGUAGES, "snapshot": (STAGED,)}
     kept = {key: setting(key) for key in PERSISTENT}
     query = urlencode({key: value for key, value in kept.items() if value in known[key]})
     return f"?{query}" if query else ""
@@ -90,5 +96,20 @@ def warehouse() -> queries.Warehouse:
     next request sees the new one.
     """
     if "imon_warehouse" not in flask.g:
-        flask.g.imon_warehouse = queries.open_warehouse(curated_dir())
+        flask.g.imon_warehouse = _staged() if preview() else queries.open_warehouse(curated_dir())
     return flask.g.imon_warehouse
+
+
+def preview() -> bool:
+    """This request asks for the staged snapshot (``?snapshot=staged``, page or Referer)."""
+    return setting("snapshot") == STAGED
+
+
+def _staged() -> queries.Warehouse:
+    """The staged snapshot, only if dashboards.access granted the preview (403 else)."""
+    if not flask.g.get(PREVIEW_GRANTED):
+        raise Forbidden("the preview of the staged snapshot needs a login")
+    try:
+        return snapshot.open_staged(curated_dir())
+    except snapshot.WarehouseNotFoundError as exc:
+        raise NotFound("there is no staged snapshot to preview") from exc

@@ -23,9 +23,9 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
                 }
                 parts.push(encodeURIComponent(key) + '=' + value);
             });
-            // the language and the instance belong to every view (dashboards/context.py)
+            // the language, the instance and the preview belong to every view (context.py)
             var current = new URLSearchParams(window.location.search);
-            ['instance', 'lang'].forEach(function (key) {
+            ['instance', 'lang', 'snapshot'].forEach(function (key) {
                 if (current.has(key) && keys.indexOf(key) < 0) {
                     parts.push(key + '=' + encodeURIComponent(current.get(key)));
                 }
@@ -46,7 +46,7 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
             var outputs = window.dash_clientside.callback_context.outputs_list;
             var url = new URL(href || window.location.href);
             var keep = new URLSearchParams();
-            ['instance', 'lang'].forEach(function (key) {
+            ['instance', 'lang', 'snapshot'].forEach(function (key) {
                 if (url.searchParams.has(key)) { keep.set(key, url.searchParams.get(key)); }
             });
             var query = keep.toString();

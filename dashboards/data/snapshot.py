@@ -30,7 +30,7 @@ import duckdb
 import pandas as pd
 
 from etl.errors import ImonError
-from etl.warehouse import CURRENT, PUBLICATION, publication_link
+from etl.warehouse import CURRENT, PUBLICATION, publication_link, staged
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -71,6 +71,16 @@ def open_warehouse(curated_dir: Path) -> Warehouse:
             f"'{CURRENT}' at it)."
         ) from exc
     return Warehouse(str(path), stat.st_mtime_ns)
+
+
+def open_staged(curated_dir: Path) -> Warehouse:
+    """The staged snapshot (built, not yet published): its public file only, for the
+    preview of logged-in users (dashboards/access.py); never the internal warehouse."""
+    folder = staged(Path(curated_dir))
+    path = folder / PUBLICATION if folder else None
+    if path is None or not path.is_file():
+        raise WarehouseNotFoundError(f"{curated_dir}: no staged snapshot to preview")
+    return Warehouse(str(path.resolve()), path.stat().st_mtime_ns)
 
 
 def memoised(maxsize: int) -> Callable[[F], F]:

@@ -465,3 +465,96 @@ def test_log_in_and_out_in_the_browser(browser, closed_app):  # noqa: F811
         assert page.problems == []
         page.goto(f"{url}/karte")  # the map is closed again
         page.wait_for_selector("#login-submit")
+
+
+# --- preview of the staged snapshot -------------------------------------------------------
+STAGED_VALUE = 77.7  # the foreigner share of Altstadt on the last date, staged only
+
+
+@pytest.fixture(scope="module")
+def with_staged(tmp_path_factory, warehouse_builder) -> Path:
+    """``current -> s1`` (the synthetic city) and ``staged -> s2`` (another title and one
+    other value); s2's internal file is no database: reading it would fail."""
+    import duckdb
+
+    from etl.warehouse import DATABASE, PUBLICATION
+
+    curated = tmp_path_factory.mktemp("preview") / "curated"
+    for name in ("s1", "s2"):
+        (curated / "snapshots" / name).mkdir(parents=True)
+        warehouse_builder(curated / "snapshots" / name / PUBLICATION)
+    con = duckdb.connect(str(curated / "snapshots" / "s2" / PUBLICATION))
+    con.execute("UPDATE meta SET value = 'Teststadt (neuer Stand)' WHERE key = 'title'")
+    con.execute(
+        "UPDATE indicator_values SET value = ? WHERE indicator_id = 'foreigner_share' "
+        "AND area_id = '11' AND ref_date = DATE '2024-12-31'",
+        [STAGED_VALUE],
+    )
+    con.close()
+    internal = curated / "snapshots" / "s2" / DATABASE
+    internal.parent.mkdir()
+    internal.write_text("not a database")
+    (curated / "current").symlink_to(Path("snapshots/s1"), target_is_directory=True)
+    (curated / "staged").symlink_to(Path("snapshots/s2"), target_is_directory=True)
+    return curated
+
+
+@pytest.fixture(scope="module")
+def preview_app(with_staged, users_file):
+    return create_app(with_staged, access=Access(users_file=users_file))  # public
+
+
+def test_strangers_get_no_preview(preview_app):
+    client = preview_app.server.test_client()
+    assert client.get("/karte").status_code == 200  # the published snapshot: public
+    assert client.get("/karte?snapshot=staged").status_code == 403
+    assert client.get("/_dash-layout?snapshot=staged").status_code == 403
+    staged_page = {"Referer": "http://localhost/karte?snapshot=staged"}
+    response = client.post(CALLBACK, json=MAP_TABLE, headers=staged_page)
+    assert response.status_code == 403
+    assert "77,7" not in response.get_data(as_text=True)
+
+
+def test_a_logged_in_user_previews_the_staged_snapshot(preview_app):
+    client = preview_app.server.test_client()
+    log_in(client, "bert")
+    staged = _text(client.get("/_dash-layout?snapshot=staged"))
+    assert "Vorschau – noch nicht veröffentlicht" in staged
+    assert "Teststadt (neuer Stand)" in staged
+    published = _text(client.get("/_dash-layout"))
+    assert "Vorschau" not in published and "neuer Stand" not in published
+    staged_page = {"Referer": "http://localhost/karte?snapshot=staged"}
+    table = client.post(CALLBACK, json=MAP_TABLE, headers=staged_page)
+    assert table.status_code == 200 and "77,7" in table.get_data(as_text=True)
+    table = client.post(CALLBACK, json=MAP_TABLE)
+    assert table.status_code == 200 and "77,7" not in table.get_data(as_text=True)
+    assert "snapshot=staged" in staged  # the footer's links keep the preview
+
+
+def _text(response) -> str:
+    """A JSON answer with its non-ASCII characters as they are."""
+    assert response.status_code == 200
+    return json.dumps(response.get_json(), ensure_ascii=False)
+
+
+def test_no_staged_snapshot_no_preview(closed_app):
+    client = closed_app.server.test_client()
+    log_in(client)
+    assert client.get("/_dash-layout?snapshot=staged").status_code == 404
+
+
+def test_preview_in_the_browser(browser, preview_app):  # noqa: F811
+    with serve_wsgi(preview_app.server) as url, open_page(browser, url) as page:
+        page.add_init_script(CSP_RECORDER)
+        page.goto(f"{url}/anmelden?next=%2Fkarte%3Fsnapshot%3Dstaged")
+        page.fill("#login-user", "bert")
+        page.fill("#login-password", PASSWORD)
+        page.click("#login-submit")
+        wait_text(page, "#preview-banner", "Vorschau – noch nicht veröffentlicht")
+        wait_text(page, "#map-table-table tbody", "77,7")  # read from the staged file
+        page.locator("a.nav-link", has_text="Daten").click()  # client-side, as a person does
+        page.wait_for_selector("#data-table-table tbody tr")
+        assert "snapshot=staged" in page.url
+        assert page.locator("#preview-banner").is_visible()
+        assert page.evaluate("window.__csp") == []
+        assert page.problems == []
