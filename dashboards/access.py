@@ -50,7 +50,7 @@ import flask
 from dash import html
 from flask.sessions import SecureCookieSessionInterface
 from markdown_it import MarkdownIt
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from werkzeug.exceptions import BadRequest, Forbidden, Unauthorized
 
 from dashboards import context, legal, users
@@ -283,7 +283,8 @@ def _has_users(access: Access) -> bool:
     return bool(access.users_file and users.load(Path(access.users_file)))
 
 
-_PAGE = """<!DOCTYPE html>
+# --- the two pages without Dash: login, and the legal pages of a closed instance ----------
+_DOCUMENT = Markup("""<!DOCTYPE html>
 <html lang="{lang}">
 <head>
 <meta charset="utf-8">
@@ -292,7 +293,11 @@ _PAGE = """<!DOCTYPE html>
 <link rel="stylesheet" href="{css}">
 </head>
 <body>
-<main class="page login-page" id="main">
+{body}
+</body>
+</html>
+""")
+_LOGIN = Markup("""<main class="page login-page" id="main">
 <h1>{heading}</h1>
 <p>{intro}</p>
 {error}
@@ -307,54 +312,39 @@ _PAGE = """<!DOCTYPE html>
 </form>
 <p><a href="{other_href}" lang="{other}">{other_label}</a></p>
 </main>
-<footer class="login-footer"><nav id="footer-legal">{legal_links}</nav></footer>
-</body>
-</html>
-"""
-_LEGAL = """<!DOCTYPE html>
-<html lang="{lang}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title>
-<link rel="stylesheet" href="{css}">
-</head>
-<body>
-<main class="page legal-text" id="legal-text">
+<footer class="login-footer"><nav id="footer-legal">{legal_links}</nav></footer>""")
+_LEGAL = Markup("""<main class="page legal-text" id="legal-text">
 {notice}
 {body}
 <p><a href="{login_href}">{login_label}</a></p>
-</main>
-</body>
-</html>
-"""
+</main>""")
+
+
+def _document(lang: str, title: str, body: Markup) -> str:
+    """A whole HTML page with the dashboard's style sheet (every value escaped)."""
+    return str(_DOCUMENT.format(lang=lang, title=title, css=_path("/assets/style.css"), body=body))
 
 
 def _login_page(lang: str, error: str | None, status: int) -> tuple[str, int]:
     other = "en" if lang == "de" else "de"
     query = {k: v for k in ("instance", "next") if (v := flask.request.args.get(k))}
-    action_query = urlencode({**query, "lang": lang})
-    values = {
-        "lang": lang,
-        "title": t("login.title", lang),
-        "css": _path("/assets/style.css"),
-        "heading": t("login.heading", lang),
-        "intro": t("login.intro", lang),
-        "error": f'<p class="notice" role="alert" id="login-error">{escape(error)}</p>'
+    body = _LOGIN.format(
+        heading=t("login.heading", lang),
+        intro=t("login.intro", lang),
+        error=Markup('<p class="notice" role="alert" id="login-error">{}</p>').format(error)
         if error
         else "",
-        "action": _path(LOGIN_PATH) + "?" + action_query,
-        "csrf": _csrf_token(),
-        "user_label": t("login.user", lang),
-        "password_label": t("login.password", lang),
-        "submit": t("login.submit", lang),
-        "other": other,
-        "other_href": _path(LOGIN_PATH) + "?" + urlencode({**query, "lang": other}),
-        "other_label": t("nav.language_switch", lang),
-    }
-    values["legal_links"] = _legal_links(lang)
-    safe = {k: v if k in ("error", "legal_links") else escape(v) for k, v in values.items()}
-    return _PAGE.format(**safe), status
+        action=_path(LOGIN_PATH) + "?" + urlencode({**query, "lang": lang}),
+        csrf=_csrf_token(),
+        user_label=t("login.user", lang),
+        password_label=t("login.password", lang),
+        submit=t("login.submit", lang),
+        other=other,
+        other_href=_path(LOGIN_PATH) + "?" + urlencode({**query, "lang": other}),
+        other_label=t("nav.language_switch", lang),
+        legal_links=_legal_links(lang),
+    )
+    return _document(lang, t("login.title", lang), body), status
 
 
 def _legal_links(lang: str) -> Markup:
@@ -374,13 +364,10 @@ def _legal_page(page: str, lang: str) -> tuple[str, int]:
     text = legal.page_text(page, context.legal(), lang)
     missing = ", ".join(f"legal.{name}" for name in text.missing)
     notice = t("legal.incomplete", lang, fields=missing) if missing else ""
-    body = MarkdownIt("commonmark", {"html": False}).render(text.markdown)
-    return _LEGAL.format(
-        lang=lang,
-        title=escape(t(f"page.{page}", lang)),
-        css=escape(_path("/assets/style.css")),
+    body = _LEGAL.format(
         notice=Markup('<p class="notice">{}</p>').format(notice) if notice else "",
-        body=body,
-        login_href=escape(_login_url()),
-        login_label=escape(t("login.heading", lang)),
-    ), 200
+        body=Markup(MarkdownIt("commonmark", {"html": False}).render(text.markdown)),
+        login_href=_login_url(),
+        login_label=t("login.heading", lang),
+    )
+    return _document(lang, t(f"page.{page}", lang), body), 200

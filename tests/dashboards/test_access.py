@@ -26,22 +26,12 @@ from tests.dashboards.test_dash_browser import (  # noqa: F401
     serve_wsgi,
     wait_text,
 )
-from tests.dashboards.test_server import CSP_RECORDER, write_profile
+from tests.dashboards.test_server import CSP_RECORDER, _map_table_request, write_profile
 
 PASSWORD = "richtig-geheim-1"
 CALLBACK = "/_dash-update-component"
 REFUSED = "401 Unauthorized: login required\n"
-MAP_TABLE = {  # the map table of the synthetic city, as the page asks for it
-    "output": "map-table.children",
-    "outputs": {"id": "map-table", "property": "children"},
-    "inputs": [
-        {"id": "map-indicator", "property": "value", "value": "foreigner_share"},
-        {"id": "map-date", "property": "value", "value": "2024-12-31"},
-        {"id": "map-level", "property": "value", "value": "district"},
-        {"id": "map-table-sort", "property": "data", "value": {"col": None, "desc": False}},
-    ],
-    "changedPropIds": [],
-}
+MAP_TABLE = _map_table_request()  # the map table of the city, as the page asks
 
 
 @pytest.fixture(autouse=True)
