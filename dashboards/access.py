@@ -15,7 +15,9 @@ its ``users_file`` resolved) and:
   (Impressum, Datenschutz, Barrierefreiheit) as plain HTML without Dash.
 * **login** (``/anmelden``): a plain HTML form (no script; the CSP stays as it is) with a
   CSRF token kept in the session; passwords checked with argon2 (:mod:`dashboards.users`,
-  an unknown name costs the same), a failed attempt waits :data:`FAILURE_DELAY_S`.
+  an unknown name costs the same), a failed attempt waits :data:`FAILURE_DELAY_S`, and
+  after :data:`MAX_FAILURES` failures from one address in :data:`LOCKOUT_S` seconds the
+  address gets 429 until the oldest failure is that old.
 * **session**: Flask's signed cookie ``imon_session`` (HttpOnly, SameSite=Lax, Secure
   when the request came over HTTPS, directly or through a trusted proxy). It holds, per
   instance, the user, role, a fingerprint of the password hash and the time of the last
@@ -39,7 +41,9 @@ import hmac
 import os
 import secrets
 import tempfile
+import threading
 import time
+from collections import deque
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -70,6 +74,8 @@ OPEN_PREFIXES = ("/assets/", "/_dash-component-suites/", "/_favicon.ico")
 SECRET_FILE = "secret_key"
 SECRET_ENV = "IMON_SECRET_KEY"
 FAILURE_DELAY_S = 1.0
+MAX_FAILURES = 5  # failed logins from one address (per worker) ...
+LOCKOUT_S = 300  # ... within this time: 429 until the oldest is this old
 _LEGAL_PATHS = {path: page for page, path in legal.PAGES.items()}
 clock = time.time  # tests replace it
 
@@ -90,6 +96,7 @@ def protect(app: dash.Dash, access: Mapping[str, Access]) -> None:
     server.config[ENABLED_KEY] = bool(with_login)
     server.config[PREFIX_KEY] = app.config.requests_pathname_prefix
     server.before_request(_check)
+    server.after_request(_no_store)
     if not with_login:
         return
     server.secret_key = secret_key(Path(with_login[0].users_file).parent)
@@ -193,6 +200,9 @@ def _check() -> flask.Response | None:
         return None
     if path.startswith(OPEN_PREFIXES):
         return None
+    access = flask.current_app.config[ACCESS_KEY].get(context.instance())
+    if context.preview() or (access and not access.public):
+        flask.g.imon_private = True  # no shared cache may keep the answer
     if context.preview():  # the staged snapshot: logged-in users of the instance only
         user = current_user()
         if user is None or user["role"] not in users.ROLES:
@@ -210,6 +220,13 @@ def _check() -> flask.Response | None:
     raise Unauthorized("login required")
 
 
+def _no_store(response: flask.Response) -> flask.Response:
+    """Answers that need a login, and the login form (its token), are never cached."""
+    if flask.g.get("imon_private") or flask.request.path == LOGIN_PATH:
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def _login_url(next_path: str | None = None) -> str:
     query = {k: v for k in context.PERSISTENT if (v := context.setting(k))}
     if next_path:
@@ -223,11 +240,14 @@ def _login() -> flask.Response | tuple[str, int]:
     if request.method == "GET":
         return _login_page(lang, None, 200)
     _check_csrf()
+    if _failures.too_many(request.remote_addr or ""):
+        return _login_page(lang, t("login.too_many", lang, minutes=LOCKOUT_S // 60), 429)
     access: Access = flask.current_app.config[ACCESS_KEY][name]
     user = users.verify(
         Path(access.users_file), request.form.get("user", ""), request.form.get("password", "")
     )
     if user is None:
+        _failures.add(request.remote_addr or "")
         time.sleep(FAILURE_DELAY_S)
         return _login_page(lang, t("login.failed", lang), 401)
     _remember(name, {"user": user.name, "role": user.role, "fp": users.fingerprint(user)})
@@ -239,6 +259,35 @@ def _logout() -> flask.Response:
     _check_csrf()
     _forget(context.instance())
     return flask.redirect(_login_url(), code=303)
+
+
+class _Failures:
+    """Failed logins per client address in the last :data:`LOCKOUT_S` seconds (kept in
+    the worker's memory: a restart forgets them; each worker counts its own)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._times: dict[str, deque[float]] = {}
+
+    def too_many(self, address: str) -> bool:
+        with self._lock:
+            recent = self._recent(address)
+            return len(recent) >= MAX_FAILURES
+
+    def add(self, address: str) -> None:
+        with self._lock:
+            self._recent(address).append(clock())
+            for stale in [a for a, times in self._times.items() if not times]:
+                del self._times[stale]  # addresses without recent failures
+
+    def _recent(self, address: str) -> deque[float]:
+        times = self._times.setdefault(address, deque())
+        while times and clock() - times[0] > LOCKOUT_S:
+            times.popleft()
+        return times
+
+
+_failures = _Failures()
 
 
 def _check_csrf() -> None:

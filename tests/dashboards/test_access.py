@@ -37,6 +37,7 @@ MAP_TABLE = _map_table_request()  # the map table of the city, as the page asks
 @pytest.fixture(autouse=True)
 def no_delay(monkeypatch):
     monkeypatch.setattr(access, "FAILURE_DELAY_S", 0.0)
+    monkeypatch.setattr(access, "_failures", access._Failures())  # each test counts anew
     monkeypatch.delenv(access.SECRET_ENV, raising=False)
 
 
@@ -198,6 +199,36 @@ def test_wrong_password_and_unknown_user_fail(closed_app, monkeypatch):
         assert "Benutzername oder Passwort ist falsch." in response.get_data(as_text=True)
     assert waited == [0.5, 0.5, 0.5]  # every failure waits
     assert client.get("/_dash-layout").status_code == 401
+
+
+def test_many_failures_from_one_address_lock_it_out_for_a_while(closed_app, monkeypatch):
+    now = [1_000_000.0]
+    monkeypatch.setattr(access, "clock", lambda: now[0])
+    client = closed_app.server.test_client()
+    for _ in range(access.MAX_FAILURES):
+        assert log_in(client, "anna", "falsch-falsch").status_code == 401
+        now[0] += 10
+    locked = log_in(client)  # even the right password: not now
+    assert locked.status_code == 429
+    assert "Zu viele fehlgeschlagene Anmeldungen" in locked.get_data(as_text=True)
+    other = closed_app.server.test_client()
+    response = other.post(  # another address is not locked out
+        "/anmelden",
+        data={"csrf": csrf(other), "user": "anna", "password": PASSWORD},
+        environ_base={"REMOTE_ADDR": "192.0.2.7"},
+    )
+    assert response.status_code == 303
+    now[0] += access.LOCKOUT_S  # the first failure is old enough now
+    assert log_in(client).status_code == 303
+
+
+def test_answers_behind_the_login_are_not_cached(closed_app):
+    client = closed_app.server.test_client()
+    assert client.get("/anmelden").headers["Cache-Control"] == "no-store"
+    assert client.get("/_dash-layout").headers["Cache-Control"] == "no-store"
+    log_in(client)
+    assert client.get("/_dash-layout").headers["Cache-Control"] == "no-store"
+    assert client.post(CALLBACK, json=MAP_TABLE).headers["Cache-Control"] == "no-store"
 
 
 @pytest.mark.parametrize("token", [None, "", "erfunden"])
