@@ -382,6 +382,7 @@ def _serve(args: argparse.Namespace) -> int:
         )
 
     _report_legal_gaps(profiles)
+    _report_closed_without_users(profiles)
     if len(profiles) > 1:
         console.print("Datenbestände: " + ", ".join(f"{name} (?instance={name})" for name in names))
     if args.dev:
@@ -414,6 +415,20 @@ def _server_settings(profiles: list, proxy_hops: int | None):
     if proxy_hops is not None:
         settings = settings.model_copy(update={"proxy_hops": proxy_hops})
     return settings
+
+
+def _report_closed_without_users(profiles: list) -> None:
+    """A closed instance nobody can log in to is named (imon users add creates users)."""
+    from dashboards import users
+
+    for profile in profiles:
+        if not profile.access.public and not users.load(users.users_path(profile)):
+            console.print(
+                f"[yellow]Geschlossen, aber ohne Benutzer[/yellow] ({profile.instance}): "
+                f"imon users add --role office --profile {profile.path} NAME",
+                soft_wrap=True,
+                highlight=False,
+            )
 
 
 def _report_legal_gaps(profiles: list) -> None:

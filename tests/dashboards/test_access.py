@@ -579,3 +579,14 @@ def test_preview_in_the_browser(browser, preview_app):  # noqa: F811
         assert page.locator("#preview-banner").is_visible()
         assert page.evaluate("window.__csp") == []
         assert page.problems == []
+
+
+def test_serve_names_a_closed_instance_without_users(tmp_path, monkeypatch, capsys):
+    from dashboards import serving
+
+    profile = write_profile(tmp_path / "p.yaml", tmp_path / "curated", access={"public": False})
+    monkeypatch.setattr("dashboards.data.queries.open_warehouse", lambda path: None)
+    monkeypatch.setattr(serving, "run_production", lambda *args, **kwargs: None)
+    assert main(["serve", "--profile", str(profile)]) == 0
+    err = " ".join(capsys.readouterr().err.split())
+    assert "Geschlossen, aber ohne Benutzer (tiny): imon users add" in err
