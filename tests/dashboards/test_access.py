@@ -20,6 +20,7 @@ from dashboards.app import create_app
 from etl.errors import ConfigError
 from etl.profile import Access, load_profile
 from imon.cli import main
+from tests.dashboards.test_accessibility import assert_no_violations, inject_axe
 from tests.dashboards.test_dash_browser import (  # noqa: F401
     browser,
     open_page,
@@ -473,12 +474,15 @@ def test_log_in_and_out_in_the_browser(browser, closed_app):  # noqa: F811
         page.goto(f"{url}/karte?indicator=foreigner_share")
         page.wait_for_selector("#login-submit")  # sent to the login page
         assert page.title().startswith("Anmelden")
+        assert_no_violations(page)
         page.fill("#login-user", "anna")
         page.fill("#login-password", PASSWORD)
         page.click("#login-submit")
         page.wait_for_selector("#map-graph path.choroplethlocation")  # back on the map
         assert "/karte?indicator=foreigner_share" in page.url
         wait_text(page, "#access-user", "Angemeldet: anna (Statistikstelle)")
+        inject_axe(page)
+        assert_no_violations(page)  # the header with the user and the logout button
         page.click("#access-logout")
         page.wait_for_selector("#login-submit")
         assert "/anmelden" in page.url
@@ -486,6 +490,9 @@ def test_log_in_and_out_in_the_browser(browser, closed_app):  # noqa: F811
         assert page.problems == []
         page.goto(f"{url}/karte")  # the map is closed again
         page.wait_for_selector("#login-submit")
+        page.goto(f"{url}/impressum")  # the legal pages are not
+        page.wait_for_selector("#legal-text h1")
+        assert_no_violations(page)
 
 
 # --- preview of the staged snapshot -------------------------------------------------------
