@@ -20,7 +20,6 @@ from etl.checks import run_checks
 from etl.errors import InputError
 from etl.files import sha256_of
 from etl.indicators.engine import compute, register_counts
-from etl.indicators.random_allocation import simulate
 from etl.indicators.spec import Catalogue, load_catalogue, term_key, term_name
 from etl.profile import CodeHierarchyGeography, Profile
 from etl.protect import cellkey
@@ -200,10 +199,8 @@ def _build_into(
         sources, conflicts = write_counts(con, profile, catalogue) if profile.tables else ({}, [])
         warnings += conflicts
         computed, skipped = compute(con, catalogue, profile)
-        reporter.info("Zufallsverteilung simulieren …")
         indicators = [i for i in catalogue.indicators if i.id in computed]
-        simulate(con, indicators, catalogue.random_allocation)
-        reporter.info("Geheimhaltung anwenden …")
+        reporter.info("Geheimhaltung anwenden, Zufallsverteilung simulieren …")
         protection = publication.protect(con, catalogue, profile, indicators)
         for message in warnings + [f"Indikator übersprungen – {m}" for m in skipped]:
             reporter.info(f"[yellow]Hinweis:[/yellow] {message}")

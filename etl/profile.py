@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from etl.errors import ConfigError
 
@@ -206,12 +213,28 @@ class Disclosure(_Strict):
     # protection interval of a sensitive cell: feasible values must reach at least
     # value - protection (or 0) and value + protection; default min_count
     protection: int | None = Field(default=None, ge=1)
+    # suppression: every published count (after suppression) rounded to a multiple of this
+    # base — 5 as the Central Register of Foreigners (AZR) publishes, 10 as the Federal
+    # Employment Agency; shares are then computed from the rounded counts
+    rounding: int | None = Field(default=None, ge=2)
     cell_key: CellKey = CellKey()
+
+    @model_validator(mode="after")
+    def _rounding_with_suppression(self) -> Disclosure:
+        if self.rounding and self.method != "suppression":
+            raise ValueError(
+                "disclosure.rounding: only with method 'suppression' (the cell-key method "
+                "perturbs the counts itself)"
+            )
+        return self
 
     @property
     def max_deviation(self) -> int | None:
-        """How far a published count may lie from the true one (cell key: D; else None)."""
-        return self.cell_key.max_deviation if self.method == "cell_key" else None
+        """How far a published count may lie from the true one (cell key: D; rounding to
+        base b: b/2 rounded up; else None)."""
+        if self.method == "cell_key":
+            return self.cell_key.max_deviation
+        return -(-self.rounding // 2) if self.rounding else None
 
     @property
     def protection_interval(self) -> int:

@@ -17,17 +17,22 @@ Protection works on the counts, not on the values: every count the indicators pu
 the same indicator functions then compute the published values from the protected counts,
 so a cell is withheld (or perturbed) identically wherever it appears.
 
-The unit indices (segregation, dissimilarity, …) are non-linear in the counts:
+The unit indices (segregation, dissimilarity, …) and the random-allocation draws are
+non-linear in the counts. They are computed from the *published* counts only, so they cannot
+reveal more than those do (:func:`public_units`):
 
-* ``cell_key``: computed from the perturbed counts (they reveal nothing the perturbed counts
-  do not).
-* ``suppression``: a unit with a withheld count would make every index 'incomplete', so the
-  index is computed from the true counts and published rounded to
-  :data:`INDEX_DECIMALS` decimals (as German city statistics publish it, e.g. 0.37); the
-  random-allocation draws likewise. One person moves an index over n units by about
-  1/X + 1/(T − X) (X group size, T population), far below the rounding step in every
-  instance we serve; the attack audit (:mod:`etl.audit`) covers the linear relations and
-  lists these indices as not covered by its LP.
+* ``cell_key``: from the perturbed counts.
+* ``suppression``: a unit with a withheld count would make an index 'incomplete', so the
+  units with a withheld count of a term the indices use are pooled into one remainder unit
+  per top-level area, date and level, whose counts are the area's published count minus the
+  units kept — what anyone can work out by subtraction. Such an index can differ slightly
+  from the index over all units (the internal warehouse keeps that one); ``n_units`` counts
+  the remainder as one unit.
+
+Indices are published rounded to :data:`INDEX_DECIMALS` decimals (as German city statistics
+publish them, e.g. 0.37), the draws likewise. The attack audit recomputes every published
+index from the published counts alone (:mod:`etl.audit.indices`): a value it cannot
+reproduce would carry information beyond them, and stops the build.
 
 Afterwards the attack audit, independent of the protection code, computes the feasible
 interval of every protected cell from everything published; one interval narrower than
@@ -37,6 +42,8 @@ its protection interval stops the build (:class:`AuditError`) and nothing is pub
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,10 +52,10 @@ import duckdb
 from etl import audit as attack
 from etl import warehouse
 from etl.errors import ImonError
-from etl.indicators import engine, segregation
+from etl.indicators import engine, random_allocation, segregation
 from etl.indicators.spec import Catalogue
 from etl.profile import Profile
-from etl.protect import cellkey, suppression
+from etl.protect import cellkey, relations, suppression
 
 INDEX_DECIMALS = 3
 # tables of the warehouse that are public as they are (no counts of persons in them)
@@ -79,34 +86,171 @@ def protect(
     Runs after :func:`etl.indicators.engine.compute` (which leaves ``term_counts``,
     ``terms``, ``indicator_terms`` and ``unit_roots`` as TEMP tables)."""
     rules = profile.disclosure
-    # the random allocation leaves only the index rows in indicator_terms; the protection
-    # reads the share pairs of every indicator from it
     engine.write_indicator_terms(con, [engine.term_row(ind) for ind in indicators])
     _protected_counts(con, catalogue, profile)
     summary = _summary(con, rules.method)
+    if rules.rounding:
+        con.execute(ROUNDING_SQL, {"base": rules.rounding})
     con.execute("ALTER TABLE term_counts RENAME TO true_term_counts")
     con.execute("ALTER TABLE protected_counts RENAME TO term_counts")
     con.execute("CREATE OR REPLACE TEMP TABLE published_values AS FROM indicator_values LIMIT 0")
     con.execute(f"CREATE OR REPLACE TEMP TABLE index_terms AS {INDEX_TERMS_SQL}")
-    engine.number_units(con)
-    published = indicators
-    if rules.method == "suppression":
-        published = [i for i in indicators if i.function not in INDEX_FUNCTIONS]
-        _rounded_indices(con)
-    engine.write_indicator_terms(con, [engine.term_row(ind) for ind in published])
+    linear = [i for i in indicators if i.function not in INDEX_FUNCTIONS]
+    engine.write_indicator_terms(con, [engine.term_row(ind) for ind in linear])
     engine.run_functions(
         con,
-        {ind.function for ind in published},
+        {ind.function for ind in linear},
         "published_values",
         {"min_denominator": rules.min_denominator, "min_count": rules.min_count},
     )
+    indices = [i for i in indicators if i.function in INDEX_FUNCTIONS]
+    with public_units(con, catalogue):
+        engine.number_units(con)
+        engine.write_indicator_terms(con, [engine.term_row(ind) for ind in indices])
+        engine.run_functions(con, {ind.function for ind in indices}, "published_values")
+        random_allocation.simulate(con, indices, catalogue.random_allocation)
     if rules.method == "suppression":
         con.execute(INDEX_MARGINS_SQL)
+    con.execute(
+        f"UPDATE published_values SET value = round(value, {INDEX_DECIMALS}) "
+        "WHERE indicator_id IN (SELECT indicator_id FROM index_terms)"
+    )
     return summary
 
 
+@contextmanager
+def public_units(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> Iterator[None]:
+    """Within the block, ``term_counts`` and ``unit_roots`` hold the units the indices and
+    the random allocation may use: the published counts (a term of the indices that no
+    value publishes, e.g. germans, as the sum or difference of published terms, the way
+    anyone can derive it), with every unit that has a withheld count of a term of the
+    indices pooled into one remainder unit per top-level area, date and level (module
+    doc). Afterwards the tables are as before. Runs while ``indicator_terms`` holds the
+    linear indicators (whose terms are the published ones)."""
+    con.execute("ALTER TABLE term_counts RENAME TO published_counts")
+    con.execute("ALTER TABLE unit_roots RENAME TO published_roots")
+    try:
+        _public_counts(con, catalogue)
+        for statement in POOLED_UNITS_SQL:
+            con.execute(statement)
+        yield
+    finally:
+        for table in ("term_counts", "unit_roots", "pooled_units", "public_counts"):
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+        con.execute("ALTER TABLE published_counts RENAME TO term_counts")
+        con.execute("ALTER TABLE published_roots RENAME TO unit_roots")
+
+
+def _public_counts(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> None:
+    """``public_counts``: the published counts; an index term no value publishes replaced
+    by a partition of the catalogue (``total = germans + foreigners``) whose other terms
+    are published — withheld where one of them is. A term with no such partition stays
+    as it is (the audit then reports the indices using it)."""
+    published = {r[0] for r in con.execute(PUBLISHED_TERMS_SQL).fetchall()}
+    needed = {r[0] for r in con.execute(INDEX_INPUTS_SQL).fetchall()}
+    combos = {}
+    for term in sorted(needed - published):
+        found = relations.term_relations(catalogue, sorted(published | {term})).partitions
+        candidates = [
+            {part: 1 for part in parts}
+            if outer == term
+            else {outer: 1, **{part: -1 for part in parts if part != term}}
+            for outer, parts in found
+            if (outer == term and set(parts) <= published)
+            or (term in parts and outer in published and set(parts) - {term} <= published)
+        ]
+        if candidates:  # the simplest (fewest terms, then by name), as the audit derives it
+            combos[term] = min(candidates, key=lambda c: (len(c), sorted(c.items())))
+    derived = []
+    for term, combo in combos.items():
+        signs = " ".join(f"WHEN '{t}' THEN {sign}" for t, sign in combo.items())
+        listed = ", ".join(f"'{t}'" for t in combo)
+        derived.append(
+            f"""
+            SELECT ref_date, area_id, level, vintage, '{term}' AS term,
+                   CASE WHEN count(n) = {len(combo)} THEN sum(n * CASE term {signs} END) END
+                       AS n,
+                   CASE WHEN count(n) < {len(combo)} THEN 'suppressed' END AS flag
+            FROM published_counts WHERE term IN ({listed})
+            GROUP BY ALL
+            """
+        )
+    replaced = ", ".join(f"'{t}'" for t in combos) or "NULL"
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE public_counts AS "
+        f"SELECT * FROM published_counts WHERE term NOT IN ({replaced})"
+        + "".join(f" UNION ALL BY NAME ({sql})" for sql in derived)
+    )
+
+
+PUBLISHED_TERMS_SQL = """
+SELECT num_term FROM indicator_terms UNION SELECT den_term FROM indicator_terms
+WHERE den_term IS NOT NULL
+"""
+INDEX_INPUTS_SQL = """
+SELECT DISTINCT t FROM (SELECT unnest([num_term, total_term, other_term, res_term]) AS t
+FROM index_terms) WHERE t IS NOT NULL
+"""
+
+
+POOLED_UNITS_SQL = (
+    f"""
+    -- the units (below their top-level area) with a withheld count of a term of the indices
+    CREATE OR REPLACE TEMP TABLE pooled_units AS
+    SELECT DISTINCT k.ref_date, k.area_id, k.level, k.vintage, r.root_id,
+           r.root_id || '~' || k.level AS pool_id
+    FROM public_counts AS k
+    INNER JOIN published_roots AS r ON r.unit_id = k.area_id AND r.vintage = k.vintage
+    WHERE k.flag = 'suppressed' AND k.area_id <> r.root_id
+      AND k.term IN ({INDEX_INPUTS_SQL})
+    """,
+    """
+    CREATE OR REPLACE TEMP TABLE unit_roots AS
+    FROM published_roots
+    UNION ALL BY NAME
+    SELECT DISTINCT pool_id AS unit_id, root_id, vintage FROM pooled_units
+    """,
+    """
+    -- the counts of the units kept, and per remainder unit the top-level area's published
+    -- count minus the units kept (withheld when the area's count is)
+    CREATE OR REPLACE TEMP TABLE term_counts AS
+    WITH kept AS (
+        SELECT k.* FROM public_counts AS k
+        ANTI JOIN pooled_units AS p USING (ref_date, area_id, level, vintage)
+    ),
+    pools AS (SELECT DISTINCT ref_date, level, vintage, root_id, pool_id FROM pooled_units),
+    kept_sums AS (
+        SELECT k.ref_date, k.level, r.root_id, k.term, sum(k.n) AS n
+        FROM kept AS k
+        INNER JOIN published_roots AS r ON r.unit_id = k.area_id AND r.vintage = k.vintage
+        WHERE k.area_id <> r.root_id
+        GROUP BY ALL
+    )
+    FROM kept
+    UNION ALL BY NAME
+    SELECT p.ref_date, p.pool_id AS area_id, p.level, p.vintage, a.term,
+           a.n - coalesce(s.n, 0) AS n,
+           CASE WHEN a.n IS NULL THEN coalesce(a.flag, 'suppressed') END AS flag
+    FROM pools AS p
+    INNER JOIN public_counts AS a ON a.ref_date = p.ref_date AND a.area_id = p.root_id
+    LEFT JOIN kept_sums AS s
+        ON s.ref_date = p.ref_date AND s.level = p.level AND s.root_id = p.root_id
+       AND s.term = a.term
+    """,
+)
+
+
+# rounding to a base (half up): every count left after suppression, not the rates a source
+# publishes as they are (non-additive terms)
+ROUNDING_SQL = """
+UPDATE protected_counts SET n = floor(n / $base + 0.5) * $base
+WHERE n IS NOT NULL AND term IN (SELECT term FROM terms WHERE additive)
+"""
+
+
 INDEX_TERMS_SQL = f"""
-SELECT indicator_id, num_term, coalesce(res_term, den_term, 'total') AS den_term, min_units
+SELECT indicator_id, num_term, coalesce(res_term, den_term, 'total') AS den_term, min_units,
+       coalesce(den_term, 'total') AS total_term, other_term, res_term
 FROM indicator_terms WHERE function IN ({", ".join(f"'{f}'" for f in INDEX_FUNCTIONS)})
 """
 
@@ -149,19 +293,6 @@ def _summary(con: duckdb.DuckDBPyConnection, method: str) -> Protection:
     return Protection(method, cells, changed)
 
 
-def _rounded_indices(con: duckdb.DuckDBPyConnection) -> None:
-    """Suppression: the unit indices from the true counts, rounded (module doc)."""
-    con.execute(
-        f"""
-        INSERT INTO published_values
-        SELECT v.indicator_id, v.ref_date, v.area_id, v.level,
-               round(v.value, {INDEX_DECIMALS}), NULL, NULL, v.flag, v.definition_id, v.n_units
-        FROM indicator_values AS v
-        INNER JOIN index_terms USING (indicator_id)
-        """
-    )
-
-
 def write_publication(
     con: duckdb.DuckDBPyConnection, path: Path, protection: Protection, profile: Profile
 ) -> None:
@@ -187,6 +318,7 @@ def write_publication(
                 ("disclosure_cells", str(protection.cells)),
                 ("disclosure_withheld", str(protection.withheld)),
                 ("disclosure_max_deviation", str(profile.disclosure.max_deviation or 0)),
+                ("disclosure_rounding", str(profile.disclosure.rounding or 0)),
             ],
         )
     finally:
@@ -213,7 +345,7 @@ def audit(snapshot: Path, catalogue: Catalogue, profile: Profile) -> attack.Audi
     """Run the attack audit on a finished snapshot; raise :class:`AuditError` when a
     protected cell's feasible interval is narrower than its protection interval."""
     report = audit_report(snapshot, catalogue, profile)
-    if report.failures:
+    if not report.passed:
         raise AuditError(attack.format_report(report))
     return report
 
@@ -233,5 +365,6 @@ def audit_report(
         method=rules.method,
         max_deviation=rules.max_deviation,
         min_denominator=rules.min_denominator,
+        rounding=rules.rounding,
         exact=exact,
     )

@@ -10,12 +10,13 @@ from __future__ import annotations
 import io
 import shutil
 import stat
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from etl import warehouse
+from etl import publication, warehouse
 from etl.build import build
 from etl.errors import ImonError
 from etl.profile import Disclosure
@@ -192,6 +193,33 @@ def test_tiny_city_with_protection_passes_the_audit(tmp_path):
         assert con.execute(SMALL_COUNTS_SQL).fetchall() == []
 
 
+def test_rounding_to_base_5_publishes_multiples_of_5_and_passes_the_audit(tmp_path):
+    """Suppression, then every published count rounded (half up) to a multiple of 5; the
+    shares are computed from the rounded counts, and the audit (published counts as the
+    ranges that round to them) passes."""
+    rules = Disclosure(min_count=3, min_denominator=1, group_disclosure_below=0, rounding=5)
+    result = build(tiny_profile(tmp_path / "curated", disclosure=rules))
+    with _publication(result.snapshot) as con:
+        off = con.execute(
+            """
+            SELECT count(*) FILTER (WHERE v.numerator % 5 <> 0 OR v.denominator % 5 <> 0),
+                   count(*) FILTER (WHERE i.function = 'share'
+                                    AND abs(v.value - 100 * v.numerator / v.denominator) > 1e-9),
+                   count(v.numerator)
+            FROM indicator_values AS v INNER JOIN indicators AS i USING (indicator_id)
+            WHERE i.function IN ('count', 'share')
+            """
+        ).fetchall()[0]
+        meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
+    assert off[:2] == (0, 0) and off[2] > 0
+    assert meta["disclosure_rounding"] == "5"
+
+
+def test_rounding_needs_suppression():
+    with pytest.raises(ValueError, match="only with method 'suppression'"):
+        Disclosure(method="cell_key", rounding=5)
+
+
 def test_under_protected_build_is_stopped_and_publishes_nothing(tmp_path, monkeypatch):
     """Primary suppression alone (the secondary cells given back) leaves cells that parent
     minus siblings recovers: the audit must stop the build before anything is published."""
@@ -214,6 +242,27 @@ def test_under_protected_build_is_stopped_and_publishes_nothing(tmp_path, monkey
     monkeypatch.setattr(suppression, "suppress", primary_only)
     curated = tmp_path / "curated"
     with pytest.raises(ImonError, match="Verstöße"):
+        build(_tiny_protected(curated))
+    assert warehouse.published(curated) is None
+
+
+def test_index_from_unpublished_counts_is_stopped(tmp_path, monkeypatch):
+    """Indices computed from the true counts (the units with withheld cells not pooled) say
+    more than the published counts: the audit's recomputation must stop the build."""
+
+    @contextmanager
+    def true_units(con, catalogue):
+        con.execute("ALTER TABLE term_counts RENAME TO protected_term_counts")
+        con.execute("CREATE TEMP TABLE term_counts AS FROM true_term_counts")
+        try:
+            yield
+        finally:
+            con.execute("DROP TABLE term_counts")
+            con.execute("ALTER TABLE protected_term_counts RENAME TO term_counts")
+
+    monkeypatch.setattr(publication, "public_units", true_units)
+    curated = tmp_path / "curated"
+    with pytest.raises(ImonError, match=r"nicht nachrechenbar: [1-9]"):
         build(_tiny_protected(curated))
     assert warehouse.published(curated) is None
 

@@ -13,8 +13,12 @@ import pandas as pd
 from dashboards import formatting
 from dashboards.data import queries
 from dashboards.data.queries import Warehouse
-from dashboards.i18n import localized_column
+from dashboards.i18n import localized_column, t
 from etl.indicators.spec import UNIT_INDICES
+
+META_METHOD = "disclosure_method"  # etl/publication.py
+META_MAX_DEVIATION = "disclosure_max_deviation"
+META_ROUNDING = "disclosure_rounding"
 
 # City-wide indices computed over the units of a level (one value per root area and level),
 # in the order the segregation page lists them.
@@ -74,8 +78,11 @@ def _text(value: object) -> str | None:
 
 
 def indicators(warehouse: Warehouse, lang: str) -> dict[str, Indicator]:
-    """All indicators in display order, keyed by id."""
+    """All indicators in display order, keyed by id. With the cell-key method the source
+    says so (every chart caption and export carries it): totals need not equal the sum of
+    their parts."""
     frame = queries.indicators(warehouse)
+    note = perturbation_note(meta(warehouse), lang)
 
     def col(name: str) -> str:
         return localized_column(name, lang)
@@ -90,7 +97,7 @@ def indicators(warehouse: Warehouse, lang: str) -> dict[str, Indicator]:
             unit=row["unit"],
             unit_label=row[col("unit")],
             decimals=int(row["decimals"]),
-            source=row["source"],
+            source=row["source"] + (f"; {note}" if note and row["function"] != "observed" else ""),
             numerator_label=_text(row[col("numerator")]),
             denominator_label=_text(row[col("denominator")]),
             definition_id=row["definition_id"],
@@ -156,6 +163,16 @@ def city(warehouse: Warehouse) -> Area:
         raise LookupError("The warehouse has no area on the rank-0 level (the whole city).")
     row = frame.iloc[0]
     return Area(row["area_id"], row["name"], row["level"])
+
+
+def perturbation_note(meta: dict[str, str], lang: str) -> str | None:
+    """The short note for sources and captions when published counts are perturbed (cell
+    key) or rounded: totals need not equal the sum of their parts (None otherwise)."""
+    if meta.get(META_METHOD) == "cell_key":
+        return t("chart.cell_key_note", lang, deviation=meta.get(META_MAX_DEVIATION, "?"))
+    if int(meta.get(META_ROUNDING, 0) or 0):
+        return t("chart.rounding_note", lang, base=meta[META_ROUNDING])
+    return None
 
 
 def meta(warehouse: Warehouse) -> dict[str, str]:

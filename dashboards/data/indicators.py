@@ -23,14 +23,12 @@ import pandas as pd
 
 from dashboards import flags, formatting, labels
 from dashboards.data import catalogue, queries
-from dashboards.data.catalogue import Indicator
+from dashboards.data.catalogue import META_MAX_DEVIATION, META_METHOD, Indicator
 from dashboards.data.queries import Warehouse
 from dashboards.i18n import UnknownStringError, t
 
 META_MIN_DENOMINATOR = "disclosure_min_denominator"
 META_MIN_COUNT = "disclosure_min_count"
-META_METHOD = "disclosure_method"  # etl/publication.py
-META_MAX_DEVIATION = "disclosure_max_deviation"
 ENGINE_FUNCTIONS = frozenset({"count", "share", "ratio", "location_quotient"})
 SEGREGATION_PATH = "/segregation"
 

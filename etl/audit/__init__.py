@@ -15,7 +15,8 @@ Model, per reference date (no published relation crosses dates), :mod:`etl.audit
     quotient; plus group/total of unit indices), the complements ``outer - inner`` of every
     nested pair, and the Venn regions of the terms (persons with the same membership in
     every term: each ≥ 0, so the model knows what a person-level attacker knows).
-    bounds: published counts fixed (``suppression``) or |x − p| ≤ D (``cell_key``).
+    bounds: published counts fixed (``suppression``), |x − p| ≤ D (``cell_key``), or the
+    counts that round to p (``suppression`` with ``rounding`` to base b).
     rows: children sum to the parent (catalogue terms, public hierarchy); every term = Σ of
     its regions; every cover of a term by disjoint terms (for elimination); published rate
     values: numerator = c · denominator within the value's precision (share/ratio:
@@ -32,8 +33,13 @@ Targets and requirement, :mod:`etl.audit.report`
 Intervals, :mod:`etl.audit.intervals`
     integer bound rounding and single-unknown elimination to a fixed point, connected
     components (scipy.sparse.csgraph), one HiGHS model per component re-solved warm per
-    target; the LP bound is rounded inward (counts are integers). Not covered: the values
-    of unit indices (non-linear); they are listed in the report.
+    target; the LP bound is rounded inward (counts are integers).
+
+Unit indices, :mod:`etl.audit.indices`
+    non-linear, so no LP rows: every published index value is recomputed from the published
+    counts alone (units with an unpublished count pooled into a remainder unit, as anyone
+    can by subtraction); a value that cannot be so reproduced at its rounding fails the
+    audit — it would carry information beyond the published counts.
 """
 
 from etl.audit.model import Rules

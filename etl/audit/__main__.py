@@ -22,6 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--method", choices=("suppression", "cell_key"), default="suppression")
     parser.add_argument("--max-deviation", type=int)
     parser.add_argument("--min-denominator", type=int)
+    parser.add_argument("--rounding", type=int, help="published counts rounded to this base")
     parser.add_argument("--lang", choices=("de", "en"), default="de")
     parser.add_argument("--limit", type=int, default=10, help="failures and findings shown")
     args = parser.parse_args(argv)
@@ -34,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         args.method,
         args.max_deviation,
         args.min_denominator,
+        args.rounding,
     )
     print(format_report(report, lang=args.lang, limit=args.limit))
     return 0 if report.passed else 1

@@ -37,6 +37,17 @@ class Rules:
     max_deviation: int | None = None  # D of the cell-key method
     min_denominator: int | None = None  # numerators of rates with smaller true denominators
     # are sensitive as well (optional rule)
+    rounding: int | None = None  # suppression: published counts rounded to this base
+
+    def spread(self) -> tuple[float, float] | None:
+        """How far below and above a published count its true value may lie (None: it is
+        the true value): cell key ±D; rounding half up to base b: b//2 below,
+        ceil(b/2) − 1 above (b = 5: ±2; b = 10: −5 … +4)."""
+        if self.method == "cell_key":
+            return float(self.max_deviation or 0), float(self.max_deviation or 0)
+        if self.rounding:
+            return float(self.rounding // 2), float(-(-self.rounding // 2) - 1)
+        return None
 
 
 @dataclass
@@ -237,10 +248,10 @@ def _bounds(
             f"{seen.term.iloc[0]} in {seen.area_id.iloc[0]} mit verschiedenen veröffentlichten "
             f"Werten: {where}"
         )
-    if rules.method == "cell_key":
-        deviation = float(rules.max_deviation or 0)
-        lb[cells] = np.maximum(0.0, high - deviation)
-        ub[cells] = low + deviation
+    spread = rules.spread()
+    if spread is not None:
+        lb[cells] = np.maximum(0.0, high - spread[0])
+        ub[cells] = low + spread[1]
     else:
         lb[cells], ub[cells] = low, high
     return lb, ub
@@ -260,7 +271,7 @@ def _ratio_relations(
     rel = _coefficients(values, pool, areas)
     if rel.empty:
         return
-    if rules.method == "cell_key":
+    if rules.spread() is not None:
         rel = _cell_key_ratios(rel, rules, bounds, findings)
     k = np.arange(len(rel))
     num, den = rel.num_cell.to_numpy(), rel.den_cell.to_numpy()
@@ -308,7 +319,15 @@ def _unit_sums(
             ):
                 continue  # nothing new: a cell-key sum of the perturbed counts
             label = f"Summe {term} über {len(cols)} Einheiten ({row.indicator_id}, {row.level})"
-            rows.add(np.zeros(len(cols)), cols, np.ones(len(cols)), [value], [value], [label])
+            below, above = rules.spread() if rules.rounding else (0.0, 0.0)  # rounded margin
+            rows.add(
+                np.zeros(len(cols)),
+                cols,
+                np.ones(len(cols)),
+                [value - below],
+                [value + above],
+                [label],
+            )
 
 
 def _coefficients(values: pd.DataFrame, pool: TermPool, areas: pd.DataFrame) -> pd.DataFrame:
@@ -352,11 +371,12 @@ def _city_ratio(values: pd.DataFrame, areas: pd.DataFrame) -> pd.Series:
 def _cell_key_ratios(
     rel: pd.DataFrame, rules: Rules, bounds: tuple[np.ndarray, np.ndarray], findings: list[str]
 ) -> pd.DataFrame:
-    """Cell key: a value computed from the perturbed counts only turns a withheld side into a
-    perturbed count (bound ± D); a value that the perturbed counts do not explain was computed
-    from the true counts and is kept as an exact relation (and reported)."""
+    """Cell key or rounding: a value computed from the perturbed (rounded) counts only turns
+    a withheld side into a perturbed count (bound ± D); a value that the perturbed counts do
+    not explain was computed from the true counts and is kept as an exact relation (and
+    reported)."""
     lb, ub = bounds
-    deviation = float(rules.max_deviation or 0)
+    deviation = max(rules.spread() or (0.0, 0.0))
     p_num, p_den = rel.numerator.to_numpy(), rel.denominator.to_numpy()
     both = ~np.isnan(p_num) & ~np.isnan(p_den)
     off = both & (np.abs(p_num - rel.c * p_den) > rel.delta * p_den + 0.5)

@@ -26,6 +26,7 @@ class Publication:
 
     values: pd.DataFrame  # indicator_values of linear indicators + num_term, den_term, scale
     units: pd.DataFrame  # unit-index rows: their numerator/denominator are sums over units
+    indices: pd.DataFrame  # every published unit-index row (recomputed: etl.audit.indices)
     areas: pd.DataFrame  # areas joined with levels.rank
     uncovered: dict[str, str]  # indicator id → function, not covered by the LP
     raw_tables: dict[str, int]  # tables of unprotected counts in the file → rows
@@ -91,12 +92,14 @@ def read_publication(path: Path, catalogue: Catalogue) -> Publication:
         raw = _raw_tables(con)
     published = dict(zip(functions.indicator_id, functions.function, strict=True))
     linear, shown = set(terms.indicator_id), set(values.indicator_id.unique())
-    uncovered = {i: f for i, f in published.items() if i not in linear and i in shown}
+    recomputed = {i for i, f in published.items() if f in UNIT_INDICES}
+    uncovered = {i: f for i, f in published.items() if i not in linear | recomputed and i in shown}
     values["ref_date"] = pd.to_datetime(values["ref_date"])
+    indices = values[values.indicator_id.isin(recomputed)]
     units = values.merge(unit_index_terms(catalogue), on="indicator_id", how="inner")
     units = units[units.numerator.notna() | units.denominator.notna()]
     values = values.merge(terms, on="indicator_id", how="inner")
-    return Publication(values, units, areas, uncovered, raw)
+    return Publication(values, units, indices, areas, uncovered, raw)
 
 
 RAW_TABLES = ("population", "area_counts", "observations")  # counts without protection

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from etl.audit.indices import check_indices
 from etl.audit.intervals import Need, intervals
 from etl.audit.model import DateModel, Rules, build_model
 from etl.audit.publication import read_publication, read_truth
@@ -76,6 +77,8 @@ class AuditReport:
     findings: list[str] = field(default_factory=list)
     not_covered: dict[str, str] = field(default_factory=dict)
     raw_tables: dict[str, int] = field(default_factory=dict)  # unprotected tables → rows
+    indices_checked: int = 0  # published unit indices recomputed from published counts
+    index_failures: list[str] = field(default_factory=list)  # not so recomputable
     seconds: float = 0.0
 
     @property
@@ -96,7 +99,7 @@ class AuditReport:
 
     @property
     def passed(self) -> bool:
-        return not self.failures
+        return not self.failures and not self.index_failures
 
 
 def run_audit(
@@ -108,6 +111,7 @@ def run_audit(
     method: str = "suppression",
     max_deviation: int | None = None,
     min_denominator: int | None = None,
+    rounding: int | None = None,
     *,
     exact: bool = False,
 ) -> AuditReport:
@@ -120,7 +124,7 @@ def run_audit(
     if method == "cell_key" and max_deviation is None:
         raise ValueError("method 'cell_key' needs max_deviation")
     start = time.perf_counter()
-    rules = Rules(protection, min_count, method, max_deviation, min_denominator)
+    rules = Rules(protection, min_count, method, max_deviation, min_denominator, rounding)
     pub = read_publication(publication, catalogue)
     truth = read_truth(internal, catalogue)
     signed = _signed_terms(pub.values, truth)
@@ -139,6 +143,8 @@ def run_audit(
         _audit_date(model, rules, report, exact)
         losses.append(_loss_frame(model))
     report.loss = _level_loss(losses)
+    indices = check_indices(catalogue, pub.values, pub.indices, pub.areas)
+    report.indices_checked, report.index_failures = indices.checked, indices.failures
     report.seconds = time.perf_counter() - start
     return report
 
@@ -236,6 +242,7 @@ def _level_loss(frames: list[pd.DataFrame]) -> dict[str, LevelLoss]:
 _TEXT = {
     "de": {
         "head": "Angriffsprüfung ({method}, Mindestfallzahl {k}, Schutzintervall {p})",
+        "rounding": "gerundet auf",
         "cells": "Zellen geprüft: {n:,}; geschützt (Zielzellen): {t:,}; Relationen: {r:,}",
         "fail": "Verstöße: {f:,}",
         "none": "Keine Verstöße.",
@@ -245,9 +252,9 @@ _TEXT = {
         "nötig {need}",
         "point": "kein Einzelwert",
         "loss": "Informationsverlust (gesperrt/verändert je Ebene): {levels}",
-        "uncovered": "Werte nicht vom LP abgedeckt (nicht linear; gerundet / aus geschützten "
-        "Zählungen veröffentlicht; ihre Zähler/Nenner als Summen über die Einheiten schon): "
-        "{ids}",
+        "uncovered": "Werte weder vom LP noch von der Nachrechnung abgedeckt: {ids}",
+        "indices": "Indizes aus veröffentlichten Zahlen nachgerechnet: {n:,}; "
+        "nicht nachrechenbar: {f:,}",
         "recovered": "Gesperrte Zellen (wahr > 0) exakt rekonstruiert: {r:,} von {w:,}",
         "findings": "Auffälligkeiten: {n}",
         "raw": "WARNUNG: die Veröffentlichung enthält ungeschützte Zählungen: {tables}",
@@ -255,6 +262,7 @@ _TEXT = {
     },
     "en": {
         "head": "Attack audit ({method}, minimum count {k}, protection interval {p})",
+        "rounding": "rounded to",
         "cells": "Cells checked: {n:,}; protected (targets): {t:,}; relations: {r:,}",
         "fail": "Failures: {f:,}",
         "none": "No failures.",
@@ -264,8 +272,8 @@ _TEXT = {
         "required {need}",
         "point": "not a single value",
         "loss": "Information loss (withheld/perturbed per level): {levels}",
-        "uncovered": "Values not covered by the LP (non-linear; published rounded / from "
-        "protected counts; their numerators/denominators are, as sums over the units): {ids}",
+        "uncovered": "Values covered neither by the LP nor by the recomputation: {ids}",
+        "indices": "Indices recomputed from published counts: {n:,}; not recomputable: {f:,}",
         "recovered": "Withheld cells (true > 0) recovered exactly: {r:,} of {w:,}",
         "findings": "Findings: {n}",
         "raw": "WARNING: the publication holds unprotected counts: {tables}",
@@ -279,7 +287,12 @@ def format_report(report: AuditReport, lang: str = "de", limit: int = 10) -> str
     text = _TEXT[lang]
     rules = report.rules
     lines = [
-        text["head"].format(method=rules.method, k=rules.min_count, p=rules.protection),
+        text["head"].format(
+            method=rules.method
+            + (f" + {text['rounding']} {rules.rounding}" if rules.rounding else ""),
+            k=rules.min_count,
+            p=rules.protection,
+        ),
         text["cells"].format(n=report.cells_checked, t=report.cells_protected, r=report.relations),
     ]
     failures = report.failures
@@ -299,6 +312,8 @@ def format_report(report: AuditReport, lang: str = "de", limit: int = 10) -> str
     if report.raw_tables:
         tables = ", ".join(f"{t} ({n:,})" for t, n in report.raw_tables.items())
         lines.append(text["raw"].format(tables=tables))
+    lines.append(text["indices"].format(n=report.indices_checked, f=len(report.index_failures)))
+    lines.extend(f"  {f}" for f in report.index_failures[:limit])
     if report.not_covered:
         lines.append(text["uncovered"].format(ids=", ".join(sorted(report.not_covered))))
     if report.findings:

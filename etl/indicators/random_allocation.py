@@ -98,7 +98,8 @@ INNER JOIN indicator_terms AS d USING (ind)
 
 def simulate(con: duckdb.DuckDBPyConnection, indicators: list, settings: RandomAllocation) -> int:
     """Fill ``random_allocation`` for the city-wide indices among ``indicators`` from the
-    engine's TEMP tables (``term_counts``, ``unit_roots``; after :func:`engine.compute`).
+    engine's TEMP tables ``term_counts`` and ``unit_roots`` (the build runs it on the
+    published counts: :func:`etl.publication.public_units`).
 
     One allocation problem per (group, reference population, comparison group) serves all
     indices and unit-size limits that share it. Each draw of each date, level and area is

@@ -96,10 +96,11 @@ def write_db(path: Path, rows: list[tuple], areas: tuple[str, ...] = ("C", "A", 
     return path
 
 
-def counts(withheld: set[tuple[str, str]]) -> list[tuple]:
-    """Count rows of the true table, with the (indicator, area) pairs in ``withheld`` NULL."""
+def counts(withheld: set[tuple[str, str]], table: dict = TRUE) -> list[tuple]:
+    """Count rows of ``table`` (the true one), with the (indicator, area) pairs in
+    ``withheld`` NULL."""
     rows = []
-    for area, values in TRUE.items():
+    for area, values in table.items():
         for ind, position in TERM.items():
             v = None if (ind, area) in withheld else float(values[position])
             rows.append((ind, area, v, v, None, "suppressed" if v is None else None))
@@ -291,3 +292,23 @@ def test_raw_count_tables_in_the_publication_are_reported(tmp_path, catalogue):
     report = run_audit(pub, internal(tmp_path), catalogue)
     assert report.raw_tables == {"area_counts": 1}
     assert "ungeschützte Zählungen: area_counts (1)" in format_report(report)
+
+
+ROUNDED = {"C": (30, 20, 10), "A": (10, 10, 0), "B": (20, 10, 10)}  # TRUE rounded to 5
+
+
+def test_rounded_counts_are_ranges(tmp_path, catalogue):
+    # Rounded to 5 (half up), a published p stands for p − 2 … p + 2. Foreigners of A and
+    # B withheld: A = total − germans ∈ [8 − 12, 12 − 8] → [0, 4], which reaches [1 − 3, 1 + 3]
+    # (exact counts would give 11 − 10 = 1).
+    hidden = {("foreigners", "A"), ("foreigners", "B")}
+    pub = write_db(tmp_path / "pub.duckdb", counts(hidden, ROUNDED))
+    report = run_audit(pub, internal(tmp_path), catalogue, 3, 3, rounding=5, exact=True)
+    cell = result(report, "foreigners", "A")
+    assert (cell.low, cell.high, cell.passed) == (0, 4, True)
+    assert "gerundet auf 5" in format_report(report)
+    # the primary cell published (1 rounds to 0): 0 … 2 does not reach 4
+    shown = write_db(tmp_path / "shown.duckdb", counts({("foreigners", "B")}, ROUNDED))
+    report = run_audit(shown, internal(tmp_path), catalogue, rounding=5, exact=True)
+    cell = result(report, "foreigners", "A")
+    assert (cell.low, cell.high, cell.passed) == (0, 2, False)

@@ -437,3 +437,20 @@ def test_map_page_export_buttons_download_files(synthetic_curated_dir, tmp_path)
     # fewer than 5 classes, so each share is a class bound
     assert "(Natürliche Brüche, 2 Klassen)" in svg
     assert ">11,8 % – 16,2 %<" in svg and ">16,2 % – 31,8 %<" in svg
+
+
+def test_cell_key_exports_say_totals_need_not_add_up(demo_curated_dir, wh):
+    """The demo publishes cell-key perturbed counts: every chart's source line (and so every
+    export) says that totals need not equal the sum of their parts; a publication protected
+    by suppression does not."""
+    demo = queries.open_warehouse(demo_curated_dir)
+    chart = map_export.map_chart(demo, SHARE, "2024-12-31", "district", "de")
+    svg = export.chart_bytes(chart, "svg").decode("utf-8")
+    assert "Cell-Key-Verfahren" in svg and "Summe ihrer Teile" in svg
+    assert "bis ±3" in svg
+    english = map_export.map_chart(demo, SHARE, "2024-12-31", "district", "en")
+    assert "totals need not equal the sum of their parts" in export.chart_bytes(
+        english, "svg"
+    ).decode("utf-8")
+    plain = export.chart_bytes(map_export.map_chart(wh, SHARE, LAST, "district", "de"), "svg")
+    assert "Cell-Key" not in plain.decode("utf-8")

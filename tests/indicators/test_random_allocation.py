@@ -22,11 +22,13 @@ import pytest
 
 from dashboards.data import segregation as segregation_data
 from etl import warehouse
+from etl.audit.indices import public_units
+from etl.audit.publication import read_publication
 from etl.indicators import random_allocation as ra
 from etl.indicators.engine import evaluate, term_row
 from etl.indicators.segregation import INDEX_VALUES
-from etl.indicators.spec import RandomAllocation
-from tests.indicators.test_segregation import FIXTURE_SQL, REPO, SPECS, UNITS_CSV, Instance
+from etl.indicators.spec import RandomAllocation, load_catalogue
+from tests.indicators.test_segregation import FIXTURE_SQL, REPO, SPECS, UNITS_CSV
 
 INDEX_SPECS = [s for s in SPECS if s.function in INDEX_VALUES]
 
@@ -183,11 +185,14 @@ def test_berlin_expected_index_matches_normal_approximation(berlin_build, level)
     # s_i² = t_i·P·(1−P)·(T−t_i)/(T−1). Since x_i/X − (t_i−x_i)/Y = (x_i − t_i·P)(1/X + 1/Y),
     # IS = ½ (1/X + 1/Y) Σ |x_i − t_i P|, and for large counts E|x_i − t_i P| ≈ s_i·√(2/π):
     #   E[IS] ≈ ½ (1/X + 1/Y) √(2/π) Σ_i s_i.
-    database = berlin_build.snapshot / warehouse.DATABASE
-    instance = Instance(database)
-    ind = next(i for i in instance.indicators if i.id == "segregation_is_migration_background")
-    with duckdb.connect(str(database), read_only=True) as con:
-        simulated = {
+    # The draws are over the units anyone can derive from the publication (units with a
+    # withheld count pooled into one remainder unit: etl/publication.py), which the attack
+    # audit reconstructs independently of the build (etl/audit/indices.py).
+    snapshot = berlin_build.snapshot
+    catalogue = load_catalogue(REPO / "indicators.yaml")
+    pub = read_publication(snapshot / warehouse.PUBLICATION, catalogue)
+    with duckdb.connect(str(snapshot / warehouse.DATABASE), read_only=True) as con:
+        simulated = {  # the draws before rounding
             (r[0], r[1]): r[2:]
             for r in con.execute("""
             SELECT ref_date, level, avg(value), stddev_samp(value), count(*)
@@ -196,19 +201,18 @@ def test_berlin_expected_index_matches_normal_approximation(berlin_build, level)
             GROUP BY ALL""").fetchall()
         }
     checked = 0
-    for ref_date, unit_level, units in instance.frames(ind):
-        if unit_level != level:
+    for row, units in public_units(catalogue, pub.values, pub.indices, pub.areas):
+        if row.indicator_id != "segregation_is_migration_background" or row.level != level:
             continue
-        units = units[units["t"] > 0]
-        t, x = units["t"].to_numpy(float), units["x"].to_numpy(float)
+        x, _, t = units
         big_t, big_x = t.sum(), x.sum()
         p = big_x / big_t
         s = np.sqrt(t * p * (1 - p) * (big_t - t) / (big_t - 1))
         expected = 0.5 * (1 / big_x + 1 / (big_t - big_x)) * math.sqrt(2 / math.pi) * s.sum()
-        mean, sd, draws = simulated[(ref_date.date(), level)]
+        mean, sd, draws = simulated[(row.ref_date.date(), level)]
         assert draws == 100
         assert mean == pytest.approx(expected, rel=0.02, abs=4 * sd / math.sqrt(draws)), (
-            ref_date,
+            row.ref_date,
             level,
         )
         checked += 1
