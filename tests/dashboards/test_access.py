@@ -26,6 +26,7 @@ from tests.dashboards.test_dash_browser import (  # noqa: F401
     open_page,
     serve_wsgi,
     wait_text,
+    wait_url,
 )
 from tests.dashboards.test_server import CSP_RECORDER, _map_table_request, write_profile
 
@@ -479,7 +480,7 @@ def test_log_in_and_out_in_the_browser(browser, closed_app):  # noqa: F811
         page.fill("#login-password", PASSWORD)
         page.click("#login-submit")
         page.wait_for_selector("#map-graph path.choroplethlocation")  # back on the map
-        assert "/karte?indicator=foreigner_share" in page.url
+        wait_url(page, "/karte?", "indicator=foreigner_share")
         wait_text(page, "#access-user", "Angemeldet: anna (Statistikstelle)")
         inject_axe(page)
         assert_no_violations(page)  # the header with the user and the logout button
@@ -580,9 +581,12 @@ def test_preview_in_the_browser(browser, preview_app):  # noqa: F811
         page.click("#login-submit")
         wait_text(page, "#preview-banner", "Vorschau – noch nicht veröffentlicht")
         wait_text(page, "#map-table-table tbody", "77,7")  # read from the staged file
-        page.locator("a.nav-link", has_text="Daten").click()  # client-side, as a person does
+        daten = page.locator('a.nav-link[href*="snapshot=staged"]', has_text="Daten")
+        # the link keeps the preview; loaded afresh (leaving a page while plotly still
+        # draws can raise a plotly page error on a busy machine)
+        page.goto(url + daten.get_attribute("href"))
         page.wait_for_selector("#data-table-table tbody tr")
-        assert "snapshot=staged" in page.url
+        wait_url(page, "/daten", "snapshot=staged")
         assert page.locator("#preview-banner").is_visible()
         assert page.evaluate("window.__csp") == []
         assert page.problems == []
