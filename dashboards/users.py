@@ -13,10 +13,13 @@ password ends that user's sessions (:func:`fingerprint`).
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +33,7 @@ ROLES = ("commission", "office")  # Kommission, Statistikstelle
 USERS_FILE = "users.json"
 NAME_PATTERN = "letters, digits, '.', '_', '-' and '@', 1 to 64 characters"
 _HASHER = PasswordHasher()  # argon2id with the library's recommended parameters
-_CACHE: dict[Path, tuple[tuple[int, int], dict[str, User]]] = {}
+_CACHE: dict[Path, tuple[tuple[int, int, int], dict[str, User]]] = {}
 
 
 class UsersError(ImonError):
@@ -60,7 +63,7 @@ def load(path: Path) -> dict[str, User]:
         stat = path.stat()
     except FileNotFoundError:
         return {}
-    key = (stat.st_mtime_ns, stat.st_size)
+    key = (stat.st_ino, stat.st_mtime_ns, stat.st_size)  # every write is a new inode
     cached = _CACHE.get(path)
     if cached and cached[0] == key:
         return cached[1]
@@ -80,22 +83,36 @@ def add(path: Path, name: str, role: str, password: str) -> None:
     check_name(name)
     if role not in ROLES:
         raise UsersError(f"unknown role '{role}' (known: {', '.join(ROLES)})")
-    users = load(path)
-    if name in users:
-        raise UsersError(f"{path}: user '{name}' exists already (imon users passwd {name})")
-    _save(path, {**users, name: User(name, role, _hash(password))})
+    hashed = _hash(password)
+    with _locked(path):
+        users = load(path)
+        if name in users:
+            raise UsersError(f"{path}: user '{name}' exists already (imon users passwd {name})")
+        _save(path, {**users, name: User(name, role, hashed)})
 
 
 def remove(path: Path, name: str) -> None:
-    users = _existing(path, name)
-    del users[name]
-    _save(path, users)
+    with _locked(path):
+        users = _existing(path, name)
+        del users[name]
+        _save(path, users)
 
 
 def set_password(path: Path, name: str, password: str) -> None:
-    users = _existing(path, name)
-    users[name] = User(name, users[name].role, _hash(password))
-    _save(path, users)
+    hashed = _hash(password)
+    with _locked(path):
+        users = _existing(path, name)
+        users[name] = User(name, users[name].role, hashed)
+        _save(path, users)
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """One change at a time (two ``imon users`` at once would lose one's change)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.with_name(path.name + ".lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
 def verify(path: Path, name: str, password: str) -> User | None:

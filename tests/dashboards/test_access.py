@@ -601,3 +601,14 @@ def test_serve_names_a_closed_instance_without_users(tmp_path, monkeypatch, caps
     assert main(["serve", "--profile", str(profile)]) == 0
     err = " ".join(capsys.readouterr().err.split())
     assert "Geschlossen, aber ohne Benutzer (tiny): imon users add" in err
+
+
+def test_changes_at_the_same_time_are_all_kept(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    path = tmp_path / "users.json"
+    names = [f"user{i}" for i in range(8)]
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda name: users.add(path, name, "office", PASSWORD), names))
+    assert sorted(users.load(path)) == names
+    assert not list(tmp_path.glob(".users-*"))  # no temporary file left behind
