@@ -175,11 +175,11 @@ def _public_counts(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> None
             GROUP BY ALL
             """
         )
-    replaced = ", ".join(f"'{t}'" for t in combos) or "NULL"
     con.execute(
         "CREATE OR REPLACE TEMP TABLE public_counts AS "
-        f"SELECT * FROM published_counts WHERE term NOT IN ({replaced})"
-        + "".join(f" UNION ALL BY NAME ({sql})" for sql in derived)
+        "SELECT * FROM published_counts WHERE NOT list_contains($replaced, term)"
+        + "".join(f" UNION ALL BY NAME ({sql})" for sql in derived),
+        {"replaced": list(combos)},
     )
 
 

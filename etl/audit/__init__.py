@@ -39,7 +39,9 @@ Unit indices, :mod:`etl.audit.indices`
     non-linear, so no LP rows: every published index value is recomputed from the published
     counts alone (units with an unpublished count pooled into a remainder unit, as anyone
     can by subtraction); a value that cannot be so reproduced at its rounding fails the
-    audit — it would carry information beyond the published counts.
+    audit — it would carry information beyond the published counts. The random-allocation
+    draws are drawn again from the same units with the published seed
+    (:mod:`etl.audit.allocation`).
 """
 
 from etl.audit.model import Rules

@@ -70,12 +70,23 @@ def public_units(
     catalogue: Catalogue, values: pd.DataFrame, published: pd.DataFrame, areas: pd.DataFrame
 ) -> Iterator[tuple[object, tuple[np.ndarray, np.ndarray, np.ndarray] | None]]:
     """Per published (non-NULL) index row: the units anyone can derive for it — (x, y, t)
-    of the units used, the remainder unit included — or None when the remainder needs an
-    area count that is not published."""
+    of the units used, the remainder unit included — or None when a unit used has a count
+    that is not published."""
+    specs = _specs(catalogue)
+    for part, frame in unit_tables(catalogue, values, published, areas):
+        for row in part[part.value.notna()].itertuples(index=False):
+            yield row, _unit_counts(specs[row.indicator_id], frame)
+
+
+def unit_tables(
+    catalogue: Catalogue, values: pd.DataFrame, published: pd.DataFrame, areas: pd.DataFrame
+) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+    """Per top-level area, date and level of the published unit indices: their rows, and
+    the units anyone can derive — one row per unit (the remainder ``<area>~<level>`` last),
+    one column per term of the indices, NaN where no count is published."""
     specs = _specs(catalogue)
     shown = published[published.indicator_id.isin(specs)]
-    rows = shown[shown.value.notna()]
-    if rows.empty:
+    if shown.empty:
         return
     # the units pooled are those with an unpublished count of any term of the indices
     # published (one set of units for all of them, as the publication computes them)
@@ -83,18 +94,19 @@ def public_units(
     cells, unknown = _public_cells(catalogue, values, needed)
     pooling = sorted(needed & set(cells.columns))
     tops = _top_areas(areas)
-    for (ref_date, level, root), part in rows.groupby(["ref_date", "level", "area_id"]):
+    for (ref_date, level, root), part in shown.groupby(["ref_date", "level", "area_id"]):
         units = _units(tops, areas, ref_date, level, root)
         table = cells.reindex(pd.MultiIndex.from_product([[ref_date], units + [root]]))
-        for row in part.itertuples(index=False):
-            spec = specs[row.indicator_id]
-            withheld = table.droplevel(0).loc[units, pooling].isna() & ~pd.DataFrame(
-                [[(ref_date, u, t) in unknown for t in pooling] for u in units],
-                index=units,
-                columns=pooling,
-                dtype=bool,
-            )
-            yield row, _unit_counts(spec, table.droplevel(0), units, root, withheld)
+        table = table.droplevel(0)
+        source = pd.DataFrame(
+            [[(ref_date, u, t) in unknown for t in pooling] for u in units],
+            index=units, columns=pooling, dtype=bool,
+        )  # fmt: skip
+        withheld = (table.loc[units, pooling].isna() & ~source).any(axis=1)
+        frame = table.loc[[u for u in units if not withheld[u]]].copy()
+        if withheld.any():  # the remainder: the area's count minus the units kept
+            frame.loc[f"{root}~{level}"] = table.loc[root] - frame.sum(axis=0, min_count=0)
+        yield part, frame
 
 
 def _specs(catalogue: Catalogue) -> dict[str, dict]:
@@ -129,6 +141,9 @@ def _public_cells(
     the cells the source itself did not publish (date, area, term), which are no withheld
     cells: a unit with one stays a unit (the index is incomplete if it is used)."""
     columns = ["ref_date", "area_id", "term", "n", "flag"]
+    # a share of an empty group is published without its numerator: it is 0 all the same
+    empty = (values.function == "share") & (values.denominator == 0) & values.numerator.isna()
+    values = values.assign(numerator=values.numerator.mask(empty, 0.0))
     num = values[["ref_date", "area_id", "num_term", "numerator", "flag"]]
     den = values[["ref_date", "area_id", "den_term", "denominator", "flag"]]
     num, den = num.set_axis(columns, axis=1), den.set_axis(columns, axis=1)
@@ -187,29 +202,21 @@ def _units(tops: pd.Series, areas: pd.DataFrame, ref_date, level: str, root: str
 
 
 def _unit_counts(
-    spec: dict, table: pd.DataFrame, units: list[str], root: str, withheld: pd.DataFrame
+    spec: dict, frame: pd.DataFrame
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """(x, y, t) of the units used, from the public cells of the units, those with a
-    withheld count of a term of the indices (``withheld``: unit × term) replaced by one
-    remainder unit; None when a unit used (the remainder included) has a count that is not
-    published (the index cannot be computed from published counts)."""
+    """(x, y, t) of the units used (:func:`unit_tables`); None when a unit used has a count
+    that is not published (the index cannot be computed from published counts)."""
     group, total, other, residents = spec["terms"]
     terms = [t for t in (group, total, other, residents) if t]
-    if any(t not in table.columns for t in terms):
+    if any(t not in frame.columns for t in terms):
         return None
-    cells = table.loc[units, terms].to_numpy(dtype=float)
-    kept = ~withheld.any(axis=1).to_numpy()
-    rows = cells[kept]
-    if not kept.all():
-        area = table.loc[root, terms].to_numpy(dtype=float)  # NaN: fine if not used
-        rows = np.vstack([rows, area - np.nansum(rows, axis=0)])
-    column = dict(zip(terms, rows.T, strict=True))
+    column = {t: frame[t].to_numpy(dtype=float) for t in terms}
     x, t = column[group], column[total]
     y = column[other] if other else t - x
     used = ~(t <= 0)  # an unknown size counts as used
     if spec["min_units"] is not None and not pd.isna(spec["min_units"]):
         used &= ~(column[residents or total] < spec["min_units"])
-    if np.isnan(rows[used]).any():
+    if np.isnan(np.concatenate([x[used], y[used], t[used]])).any():
         return None
     return x[used], y[used], t[used]
 

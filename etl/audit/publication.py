@@ -27,6 +27,7 @@ class Publication:
     values: pd.DataFrame  # indicator_values of linear indicators + num_term, den_term, scale
     units: pd.DataFrame  # unit-index rows: their numerator/denominator are sums over units
     indices: pd.DataFrame  # every published unit-index row (recomputed: etl.audit.indices)
+    draws: pd.DataFrame  # random-allocation draws (drawn again: etl.audit.allocation)
     areas: pd.DataFrame  # areas joined with levels.rank
     uncovered: dict[str, str]  # indicator id → function, not covered by the LP
     raw_tables: dict[str, int]  # tables of unprotected counts in the file → rows
@@ -90,6 +91,9 @@ def read_publication(path: Path, catalogue: Catalogue) -> Publication:
             "FROM areas a JOIN levels l USING (level)"
         ).df()
         raw = _raw_tables(con)
+        draws = con.sql(
+            "SELECT indicator_id, ref_date, area_id, level, draw, value FROM random_allocation"
+        ).df()
     published = dict(zip(functions.indicator_id, functions.function, strict=True))
     linear, shown = set(terms.indicator_id), set(values.indicator_id.unique())
     recomputed = {i for i, f in published.items() if f in UNIT_INDICES}
@@ -99,7 +103,7 @@ def read_publication(path: Path, catalogue: Catalogue) -> Publication:
     units = values.merge(unit_index_terms(catalogue), on="indicator_id", how="inner")
     units = units[units.numerator.notna() | units.denominator.notna()]
     values = values.merge(terms, on="indicator_id", how="inner")
-    return Publication(values, units, indices, areas, uncovered, raw)
+    return Publication(values, units, indices, draws, areas, uncovered, raw)
 
 
 RAW_TABLES = ("population", "area_counts", "observations")  # counts without protection

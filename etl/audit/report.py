@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from etl.audit.allocation import check_allocations
 from etl.audit.indices import check_indices
 from etl.audit.intervals import Need, intervals
 from etl.audit.model import DateModel, Rules, build_model
@@ -78,6 +79,7 @@ class AuditReport:
     not_covered: dict[str, str] = field(default_factory=dict)
     raw_tables: dict[str, int] = field(default_factory=dict)  # unprotected tables → rows
     indices_checked: int = 0  # published unit indices recomputed from published counts
+    draws_checked: int = 0  # random-allocation draws drawn again from published counts
     index_failures: list[str] = field(default_factory=list)  # not so recomputable
     seconds: float = 0.0
 
@@ -145,6 +147,10 @@ def run_audit(
     report.loss = _level_loss(losses)
     indices = check_indices(catalogue, pub.values, pub.indices, pub.areas)
     report.indices_checked, report.index_failures = indices.checked, indices.failures
+    report.draws_checked, failures = check_allocations(
+        catalogue, pub.values, pub.indices, pub.areas, pub.draws
+    )
+    report.index_failures += failures
     report.seconds = time.perf_counter() - start
     return report
 
@@ -253,8 +259,8 @@ _TEXT = {
         "point": "kein Einzelwert",
         "loss": "Informationsverlust (gesperrt/verändert je Ebene): {levels}",
         "uncovered": "Werte weder vom LP noch von der Nachrechnung abgedeckt: {ids}",
-        "indices": "Indizes aus veröffentlichten Zahlen nachgerechnet: {n:,}; "
-        "nicht nachrechenbar: {f:,}",
+        "indices": "Indizes aus veröffentlichten Zahlen nachgerechnet: {n:,}, "
+        "Zufallsverteilungen neu gezogen: {d:,}; nicht nachrechenbar: {f:,}",
         "recovered": "Gesperrte Zellen (wahr > 0) exakt rekonstruiert: {r:,} von {w:,}",
         "findings": "Auffälligkeiten: {n}",
         "raw": "WARNUNG: die Veröffentlichung enthält ungeschützte Zählungen: {tables}",
@@ -273,7 +279,8 @@ _TEXT = {
         "point": "not a single value",
         "loss": "Information loss (withheld/perturbed per level): {levels}",
         "uncovered": "Values covered neither by the LP nor by the recomputation: {ids}",
-        "indices": "Indices recomputed from published counts: {n:,}; not recomputable: {f:,}",
+        "indices": "Indices recomputed from published counts: {n:,}, random-allocation draws "
+        "drawn again: {d:,}; not recomputable: {f:,}",
         "recovered": "Withheld cells (true > 0) recovered exactly: {r:,} of {w:,}",
         "findings": "Findings: {n}",
         "raw": "WARNING: the publication holds unprotected counts: {tables}",
@@ -312,7 +319,11 @@ def format_report(report: AuditReport, lang: str = "de", limit: int = 10) -> str
     if report.raw_tables:
         tables = ", ".join(f"{t} ({n:,})" for t, n in report.raw_tables.items())
         lines.append(text["raw"].format(tables=tables))
-    lines.append(text["indices"].format(n=report.indices_checked, f=len(report.index_failures)))
+    lines.append(
+        text["indices"].format(
+            n=report.indices_checked, d=report.draws_checked, f=len(report.index_failures)
+        )
+    )
     lines.extend(f"  {f}" for f in report.index_failures[:limit])
     if report.not_covered:
         lines.append(text["uncovered"].format(ids=", ".join(sorted(report.not_covered))))

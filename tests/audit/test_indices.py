@@ -12,10 +12,13 @@ remainder unit: total 45 − 20 = 25, foreigners 14 − 5 = 9, the rest 16.
 
 from __future__ import annotations
 
+import duckdb
 import pandas as pd
 import pytest
 
+from etl.audit.allocation import check_allocations
 from etl.audit.indices import check_indices
+from etl.indicators.random_allocation import simulate
 from etl.indicators.spec import load_catalogue
 
 CATALOGUE = """
@@ -67,7 +70,8 @@ def shares(published: dict) -> pd.DataFrame:
     ]  # fmt: skip
     columns = ["indicator_id", "ref_date", "area_id", "level", "value", "numerator",
                "denominator", "num_term", "den_term", "flag"]  # fmt: skip
-    return pd.DataFrame(rows, columns=columns).astype({"numerator": float, "denominator": float})
+    frame = pd.DataFrame(rows, columns=columns).assign(function="share")
+    return frame.astype({"numerator": float, "denominator": float})
 
 
 def index(values: dict[str, float | None]) -> pd.DataFrame:
@@ -125,3 +129,52 @@ def test_all_units_published_needs_no_remainder(catalogue):
     shown = {**PUBLISHED, "A": (10, 8), "D": (15, 1)}
     result = check_indices(catalogue, shares(shown), index({"seg": 0.507}), areas())
     assert result.failures == []
+
+
+def draws_over(units: dict[str, tuple[int, int]], catalogue) -> pd.DataFrame:
+    """The random-allocation draws of ``seg`` over the given units (area → (total,
+    foreigners)) of city C on DATE, drawn by the engine with the catalogue's seed."""
+    rows = [
+        (DATE.date(), area, "district", "v", term, float(n))
+        for area, (t, x) in units.items()
+        for term, n in (("total", t), ("foreigners", x))
+    ]
+    with duckdb.connect() as con:
+        con.execute(
+            "CREATE TEMP TABLE term_counts (ref_date DATE, area_id VARCHAR, level VARCHAR, "
+            "vintage VARCHAR, term VARCHAR, n DOUBLE, flag VARCHAR)"
+        )
+        con.executemany("INSERT INTO term_counts VALUES (?, ?, ?, ?, ?, ?, NULL)", rows)
+        con.execute(
+            "CREATE TEMP TABLE unit_roots AS SELECT DISTINCT area_id AS unit_id, 'C' AS root_id, "
+            "'v' AS vintage FROM term_counts"
+        )
+        con.execute(
+            "CREATE TABLE random_allocation (indicator_id VARCHAR, ref_date DATE, "
+            "area_id VARCHAR, level VARCHAR, draw INTEGER, value DOUBLE)"
+        )
+        seg = [ind for ind in catalogue.indicators if ind.id == "seg"]
+        simulate(con, seg, catalogue.random_allocation)
+        frame = con.sql("SELECT * FROM random_allocation").df()
+    return frame.assign(value=frame.value.round(3), ref_date=pd.to_datetime(frame.ref_date))
+
+
+def test_draws_from_the_published_units_can_be_repeated(catalogue):
+    # by hand: the units anyone can derive are B (20, 5) and the remainder C~district
+    # (45 − 20, 14 − 5) = (25, 9)
+    published = draws_over({"B": (20, 5), "C~district": (25, 9)}, catalogue)
+    checked, failures = check_allocations(
+        catalogue, shares(PUBLISHED), index({"seg": 0.127}), areas(), published
+    )
+    assert checked == len(published) > 0 and failures == []
+
+
+def test_draws_from_the_true_units_fail(catalogue):
+    published = draws_over({"A": (10, 8), "B": (20, 5), "D": (15, 1)}, catalogue)
+    _, failures = check_allocations(
+        catalogue, shares(PUBLISHED), index({"seg": 0.127}), areas(), published
+    )
+    assert failures == [
+        "seg 2024-12-31 C (district): Zufallsverteilung nicht aus veröffentlichten Zahlen "
+        "wiederholbar"
+    ]
