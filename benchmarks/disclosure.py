@@ -88,8 +88,11 @@ def section(results: list[dict], machine: str, command: str) -> str:
             "*Without*: the same build with the counts copied unprotected and no audit (the "
             "cost of the protect stage, measured side by side). *With*: secondary "
             "suppression (Berlin, Rhineland-Palatinate) or the cell-key method (Musterstadt), "
-            "the published values computed from the protected counts, and the attack audit "
-            "(etl/audit, LP per protected cell). Loss: share of the published count cells "
+            "the published values computed from the protected counts (indices and the random "
+            "allocation from the published units), and the attack audit (etl/audit: LP per "
+            "protected cell; every published index recomputed and every draw drawn again "
+            "from the publication). Both columns include the random allocation. Loss: share "
+            "of the published count cells "
             "(count indicators, numerators, denominators) withheld (suppression) or changed "
             "by the perturbation (cell key; a changed cell is still published, within ±3).",
             "",
