@@ -230,11 +230,11 @@ class Disclosure(_Strict):
 
     @property
     def max_deviation(self) -> int | None:
-        """How far a published count may lie from the true one (cell key: D; rounding to
-        base b: b/2 rounded up; else None)."""
+        """How far a published count may lie from the true one (cell key: D; rounding half
+        up to base b: b // 2, e.g. 2 for base 5 and 5 for base 10; else None)."""
         if self.method == "cell_key":
             return self.cell_key.max_deviation
-        return -(-self.rounding // 2) if self.rounding else None
+        return self.rounding // 2 if self.rounding else None
 
     @property
     def protection_interval(self) -> int:

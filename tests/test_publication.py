@@ -213,6 +213,7 @@ def test_rounding_to_base_5_publishes_multiples_of_5_and_passes_the_audit(tmp_pa
         meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
     assert off[:2] == (0, 0) and off[2] > 0
     assert meta["disclosure_rounding"] == "5"
+    assert meta["disclosure_max_deviation"] == "2"  # base 5: true p − 2 … p + 2
 
 
 def test_rounding_needs_suppression():
