@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from etl import publication, warehouse
+from etl import audit_summary, publication, warehouse
 from etl.checks import run_checks
 from etl.errors import InputError
 from etl.files import sha256_of
@@ -223,7 +223,7 @@ def _build_into(
         con.close()
     _write_public_parquet(building)
     reporter.info("Geheimhaltung prüfen (Angriffs-Audit) …")
-    publication.audit(building, catalogue, profile)
+    audit_summary.write(publication.audit(building, catalogue, profile), building)
     return BuildResult(building, persons, ref_dates, values, warnings, skipped)
 
 

@@ -119,14 +119,24 @@ def refresh(
 
 def publish(profile: Profile) -> tuple[Path | None, Path]:
     """``imon publish``: the staged snapshot goes live; return (before, now)."""
-    with warehouse.build_lock(profile.curated_dir):
-        return warehouse.publish_staged(profile.curated_dir, profile.keep_snapshots)
+    return publish_staged(profile.curated_dir, profile.keep_snapshots)
 
 
 def rollback(profile: Profile) -> tuple[Path, Path]:
     """``imon rollback``: the snapshot live before the current one goes live again."""
-    with warehouse.build_lock(profile.curated_dir):
-        return warehouse.rollback(profile.curated_dir)
+    return rollback_current(profile.curated_dir)
+
+
+def publish_staged(curated_dir: Path, keep: int) -> tuple[Path | None, Path]:
+    """:func:`publish` of a curated directory (also the dashboard's publish button)."""
+    with warehouse.build_lock(curated_dir):
+        return warehouse.publish_staged(curated_dir, keep)
+
+
+def rollback_current(curated_dir: Path) -> tuple[Path, Path]:
+    """:func:`rollback` of a curated directory (also the dashboard's rollback button)."""
+    with warehouse.build_lock(curated_dir):
+        return warehouse.rollback(curated_dir)
 
 
 def plan(profile: Profile, files: Sequence[Path]) -> list[Delivery]:
