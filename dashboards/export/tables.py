@@ -28,6 +28,10 @@ A table may carry number columns beyond the standard ones (:class:`ExtraColumn`,
 random-allocation benchmark of a segregation index or the points of a segregation curve,
 see :mod:`dashboards.export.segregation`), written before the flag with their own decimals,
 and notes on how to read them, listed in the metadata.
+
+Every text cell of both formats (area names, labels, metadata, headers) goes through
+:func:`dashboards.export.cells.neutralise` (text a spreadsheet would take for a formula
+gets a leading ``'``); numbers stay numbers, and the XLSX holds no formula at all.
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ from dashboards.data import catalogue
 from dashboards.data.catalogue import Indicator
 from dashboards.data.queries import Warehouse
 from dashboards.export import render as export
+from dashboards.export.cells import neutralise
 from dashboards.export.formats import TABLE_FORMATS
 from dashboards.i18n import t
 
@@ -176,7 +181,9 @@ def _number(value: object) -> float | int | None:
 
 def _csv_cell(key: str, value: object, decimals: int | None) -> str:
     """A CSV cell in German notation: decimal comma, no thousands separator; numbers
-    rounded to ``decimals``, counts as integers."""
+    rounded to ``decimals``, counts as integers; text neutralised."""
+    if isinstance(value, str):
+        return neutralise(value)
     if value is None:
         return ""
     if isinstance(value, date):
@@ -191,7 +198,7 @@ def _csv_cell(key: str, value: object, decimals: int | None) -> str:
 def _csv(header: list[str], rows: list[list[str]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=CSV_SEPARATOR, lineterminator="\r\n")
-    writer.writerow(header)
+    writer.writerow([neutralise(cell) for cell in header])
     writer.writerows(rows)
     return buffer.getvalue().encode("utf-8-sig")
 
@@ -288,25 +295,32 @@ def metadata_csv_bytes(
     exported_at = exported_at or datetime.now(UTC).astimezone()
     rows = pd.concat([table.rows for table in tables], ignore_index=True)
     headers, records = indicator_metadata(rows, wh, lang)
-    lines = [[label, text] for label, text in general_metadata(tables, wh, lang, exported_at)]
+    lines = [list(pair) for pair in general_metadata(tables, wh, lang, exported_at)]
     lines += [[], list(headers.values())]
-    lines += [[str(r[k]) for k in headers] for r in records]
+    lines += [[r[k] for k in headers] for r in records]
     legend = flag_legend(rows, lang)
     if legend:
         lines += [[], [t("export.meta.legend", lang)], *[list(pair) for pair in legend]]
-    return _csv([t("export.meta.heading", lang)], lines)
+    cells = [[str(neutralise(cell)) for cell in line] for line in lines]
+    return _csv([t("export.meta.heading", lang)], cells)
 
 
 # --- XLSX --------------------------------------------------------------------------------
+def _append(sheet, values: Sequence[object]) -> None:
+    """Append a row of typed cells, text neutralised: openpyxl stores a string that begins
+    with ``=`` as a formula, so nothing reaches a sheet but through here."""
+    sheet.append([neutralise(value) for value in values])
+
+
 def _number_format(decimals: int) -> str:
     return "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
 
 
 def _data_sheet(sheet, table: ExportTable, wh: Warehouse, lang: str) -> None:
     columns, records = data_records(table, wh, lang)
-    sheet.append(list(columns.values()))
+    _append(sheet, list(columns.values()))
     for record in records:
-        sheet.append([record[k] for k in columns])
+        _append(sheet, [record[k] for k in columns])
         row = sheet.max_row
         for col, key in enumerate(columns, start=1):
             cell = sheet.cell(row=row, column=col)
@@ -328,29 +342,29 @@ def _data_sheet(sheet, table: ExportTable, wh: Warehouse, lang: str) -> None:
 
 def _meta_sheet(sheet, table: ExportTable, wh: Warehouse, lang: str, exported_at: datetime):
     bold, wrap = Font(bold=True), Alignment(wrap_text=True, vertical="top")
-    sheet.append([t("export.meta.heading", lang)])
+    _append(sheet, [t("export.meta.heading", lang)])
     sheet["A1"].font = Font(bold=True, size=13)
     for label, text in general_metadata([table], wh, lang, exported_at):
-        sheet.append([label, text])
+        _append(sheet, [label, text])
         sheet.cell(row=sheet.max_row, column=1).font = bold
     headers, records = indicator_metadata(table.rows, wh, lang)
     sheet.append([])
-    sheet.append([t("export.meta.indicators", lang)])
+    _append(sheet, [t("export.meta.indicators", lang)])
     sheet.cell(row=sheet.max_row, column=1).font = bold
-    sheet.append(list(headers.values()))
+    _append(sheet, list(headers.values()))
     for cell in sheet[sheet.max_row]:
         cell.font = bold
     for record in records:
-        sheet.append([record[k] for k in headers])
+        _append(sheet, [record[k] for k in headers])
         for cell in sheet[sheet.max_row]:
             cell.alignment = wrap
     legend = flag_legend(table.rows, lang)
     if legend:
         sheet.append([])
-        sheet.append([t("export.meta.legend", lang)])
+        _append(sheet, [t("export.meta.legend", lang)])
         sheet.cell(row=sheet.max_row, column=1).font = bold
         for pair in legend:
-            sheet.append(list(pair))
+            _append(sheet, list(pair))
     widths = [28, 40, 70, 26, 26, 14, 10, 40, 12, 20, 24]
     for col, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(col)].width = width
