@@ -55,9 +55,9 @@ from dash import html
 from flask.sessions import SecureCookieSessionInterface
 from markdown_it import MarkdownIt
 from markupsafe import Markup
-from werkzeug.exceptions import BadRequest, Forbidden, Unauthorized
+from werkzeug.exceptions import BadRequest, Forbidden, NotFound, Unauthorized
 
-from dashboards import context, legal, users
+from dashboards import access_log, context, legal, users
 from dashboards.i18n import t
 from etl.errors import ImonError
 from etl.profile import Access
@@ -160,6 +160,23 @@ def current_user(instance: str | None = None) -> dict[str, Any] | None:
     return {"user": user.name, "role": user.role}
 
 
+def require(*roles: str) -> dict[str, Any]:
+    """The logged-in user of this request's instance, if their role is one of ``roles``:
+    401 without a login, 403 with another role. Callbacks of the internal page call it
+    before they read or change anything."""
+    user = current_user()
+    if user is None:
+        raise Unauthorized("login required")
+    if user["role"] not in roles:
+        raise Forbidden("this role may not see or do this")
+    return user
+
+
+def login_only(path: str) -> bool:
+    """A page for logged-in users only (registered with ``login=True``, e.g. /intern)."""
+    return any(p.get("login_only") and p.get("path") == path for p in dash.page_registry.values())
+
+
 def may_see(instance: str) -> bool:
     access = flask.current_app.config[ACCESS_KEY].get(instance)
     return access is None or access.public or current_user(instance) is not None
@@ -209,7 +226,10 @@ def _check() -> flask.Response | None:
             raise Forbidden("the preview of the staged snapshot needs a login")
         flask.g.setdefault(context.PREVIEW_GRANTED, True)
         return None
-    if may_see(context.instance()):
+    internal = login_only(path) and current_user() is None
+    if internal and not flask.current_app.config[ENABLED_KEY]:
+        raise NotFound()  # no users anywhere: no internal page either
+    if may_see(context.instance()) and not internal:
         return None
     page = _LEGAL_PATHS.get(path)
     if page and request.method == "GET":  # Impressum & Co. stay readable, as plain HTML
@@ -241,6 +261,7 @@ def _login() -> flask.Response | tuple[str, int]:
         return _login_page(lang, None, 200)
     _check_csrf()
     if _failures.too_many(request.remote_addr or ""):
+        log("login_locked", user=request.form.get("user", "")[:64], role=None)
         return _login_page(lang, t("login.too_many", lang, minutes=LOCKOUT_S // 60), 429)
     access: Access = flask.current_app.config[ACCESS_KEY][name]
     user = users.verify(
@@ -248,17 +269,38 @@ def _login() -> flask.Response | tuple[str, int]:
     )
     if user is None:
         _failures.add(request.remote_addr or "")
+        log("login_failed", user=request.form.get("user", "")[:64], role=None)
         time.sleep(FAILURE_DELAY_S)
         return _login_page(lang, t("login.failed", lang), 401)
     _remember(name, {"user": user.name, "role": user.role, "fp": users.fingerprint(user)})
+    log("login", user=user.name, role=user.role)
     flask.session[CSRF_KEY] = secrets.token_urlsafe(32)  # a new token for the new login
     return flask.redirect(_next_url(request.args.get("next")), code=303)
 
 
 def _logout() -> flask.Response:
     _check_csrf()
+    user = current_user()
+    if user is not None:
+        log("logout", user=user["user"], role=user["role"])
     _forget(context.instance())
     return flask.redirect(_login_url(), code=303)
+
+
+def log(action: str, user: str | None, role: str | None, **details: str | None) -> None:
+    """One line of the instance's access log (:mod:`dashboards.access_log`) for this
+    request: its instance and client address."""
+    name = context.instance()
+    access: Access = flask.current_app.config[ACCESS_KEY][name]
+    access_log.record(
+        Path(access.users_file),
+        action,
+        user=user,
+        role=role,
+        instance=name,
+        address=flask.request.remote_addr,
+        **details,
+    )
 
 
 class _Failures:

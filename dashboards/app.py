@@ -59,6 +59,7 @@ def create_app(
     settings: Server | None = None,
     legal_details: Legal | Mapping[str, Legal] | None = None,
     access: Access | Mapping[str, Access] | None = None,
+    keep_snapshots: Mapping[str, int] | None = None,
 ) -> dash.Dash:
     """Build the dashboard for one curated directory or several instances
     ``{name: curated directory}`` (the first is the default; ``?instance=name`` picks one).
@@ -67,7 +68,9 @@ def create_app(
     :mod:`dashboards.security`); ``legal_details``: its ``legal:`` section, one for all
     instances or ``{name: Legal}`` (the legal pages, :mod:`dashboards.legal`); ``access``:
     its ``access:`` section, one for all or ``{name: Access}`` (login and closed instances,
-    :mod:`dashboards.access`; ``users_file`` default ``<curated directory>/users.json``).
+    :mod:`dashboards.access`; ``users_file`` default ``<curated directory>/users.json``);
+    ``keep_snapshots``: ``{name: keep_snapshots}`` of the profiles, for a publish from the
+    internal page (default 3, the profile's default).
 
     Raises :class:`queries.WarehouseNotFoundError` if nothing is published there yet.
     The ``current`` link is resolved again for every request, so a new snapshot swapped in
@@ -84,6 +87,7 @@ def create_app(
     server.config[context.INSTANCES_KEY] = instances
     server.config[context.LANG_KEY] = check_lang(lang)
     server.config[context.LEGAL_KEY] = _per_instance(legal_details, instances, Legal)
+    server.config[context.KEEP_KEY] = dict(keep_snapshots or {})
     app = _Dash(
         __name__,
         server=server,
@@ -142,7 +146,12 @@ def _shell() -> html.Div:
     """Navigation, the current page and the footer (built per request: title from meta)."""
     wh, lang = context.warehouse(), context.lang()
     meta = catalogue.meta(wh)
-    pages = [p for p in dash.page_registry.values() if p.get("nav_key")]
+    signed_in = login.current_user() is not None
+    pages = [
+        p
+        for p in dash.page_registry.values()
+        if p.get("nav_key") and (signed_in or not p.get("login_only"))
+    ]
     nav_pages = [{**p, "name": t(p["nav_key"], lang)} for p in sorted(pages, key=_order)]
     return html.Div(
         [

@@ -28,11 +28,13 @@ from werkzeug.exceptions import Forbidden, NotFound
 
 from dashboards.data import queries, snapshot
 from dashboards.i18n import LANGUAGES
-from etl.profile import Legal
+from etl.profile import Legal, Profile
 
 INSTANCES_KEY = "IMON_INSTANCES"  # {name: curated directory}, the first is the default
 LEGAL_KEY = "IMON_LEGAL"  # {name: etl.profile.Legal}: the office's details per instance
 LANG_KEY = "IMON_LANG"  # the default language
+KEEP_KEY = "IMON_KEEP"  # {name: keep_snapshots of the profile}: for publish in the browser
+KEEP_DEFAULT: int = Profile.model_fields["keep_snapshots"].default
 PERSISTENT = ("instance", "lang", "snapshot")  # query parameters kept across pages
 STAGED = "staged"  # ?snapshot=staged: the preview of the staged snapshot
 PREVIEW_GRANTED = "imon_preview_granted"  # set in flask.g by dashboards.access
@@ -80,6 +82,11 @@ def legal() -> Legal:
 def curated_dir() -> Path:
     """The curated directory of the instance shown by this request."""
     return instances()[instance()]
+
+
+def keep_snapshots() -> int:
+    """How many published snapshots a publish keeps (the profile's ``keep_snapshots``)."""
+    return flask.current_app.config.get(KEEP_KEY, {}).get(instance(), KEEP_DEFAULT)
 
 
 def lang() -> str:

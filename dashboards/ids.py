@@ -89,6 +89,15 @@ DATA_COUNT = "data-count"
 DATA_TABLE = "data-table"
 DATA_URL = "data-url"
 
+# Internal page (Intern): logged-in users only
+INTERNAL_REPORT_CHOICE = "internal-report-choice"  # staged | published
+INTERNAL_REPORT = "internal-report"
+INTERNAL_AUDIT = "internal-audit"  # office only, like the three below
+INTERNAL_PUBLISH = "internal-publish"  # dcc.ConfirmDialogProvider around the button
+INTERNAL_ROLLBACK = "internal-rollback"
+INTERNAL_STATUS = "internal-status"
+INTERNAL_VERSION = "internal-version"  # counts publishes and rollbacks of this page
+
 
 # Sortable tables: one state store per table (assets/keyboard.js writes it)
 def sort_state(table: str) -> str:

@@ -48,7 +48,7 @@ from etl.profile import AreaTable, GenesisTable, Profile, Register
 from etl.sources import area_table, genesis_csv
 
 REVISIONS = ".revisions"
-REPORT = "report.html"
+REPORT = warehouse.REPORT
 ISO_DATE = re.compile(r"(?<!\d)(\d{4})-?(\d{2})-?(\d{2})(?!\d)")
 TABLE_ID = re.compile(r"\d{5}-[0-9A-Z]{2,4}(?:-[0-9A-Z]+)*")
 WILDCARD = re.compile(r"[*?\[]")

@@ -54,6 +54,7 @@ SNAPSHOTS = "snapshots"
 INTERNAL = "internal"
 DATABASE = f"{INTERNAL}/warehouse.duckdb"
 PUBLICATION = "publication.duckdb"
+REPORT = "report.html"  # plausibility report of a refresh (etl/deliveries.py)
 BUILDING_PREFIX = ".building-"
 HISTORY = "history.jsonl"
 JOURNAL = ".intake.json"

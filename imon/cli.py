@@ -255,6 +255,7 @@ def _build(args: argparse.Namespace) -> int:
 
     profile = load_profile(args.profile)
     result = build(profile, RichReporter())
+    _log_action(profile, "publish", snapshot=result.snapshot.name, command="build")
     persons = f"{_de(result.persons)} Personen, " if profile.register_source else ""
     console.print(
         f"[green]Veröffentlicht:[/green] {result.snapshot.name} — {persons}"
@@ -300,6 +301,7 @@ def _refresh(args: argparse.Namespace) -> int:
     if result.snapshot is None:
         console.print("Nichts Neues: diese Dateien sind bereits veröffentlicht.")
     elif result.published:
+        _log_action(profile, "publish", snapshot=result.snapshot.name, command="refresh")
         console.print(f"[green]Veröffentlicht:[/green] {result.snapshot.name}")
     else:
         again = f" --profile {args.profile}" if args.profile else ""
@@ -314,7 +316,9 @@ def _refresh(args: argparse.Namespace) -> int:
 def _publish(args: argparse.Namespace) -> int:
     from etl.deliveries import publish
 
-    before, now = publish(load_profile(args.profile))
+    profile = load_profile(args.profile)
+    before, now = publish(profile)
+    _log_action(profile, "publish", snapshot=now.name, before=before.name if before else None)
     console.print(
         f"[green]Veröffentlicht:[/green] {now.name} (bisher: "
         f"{before.name if before else '–'}; zurück mit imon rollback)",
@@ -326,13 +330,30 @@ def _publish(args: argparse.Namespace) -> int:
 def _rollback(args: argparse.Namespace) -> int:
     from etl.deliveries import rollback
 
-    before, now = rollback(load_profile(args.profile))
+    profile = load_profile(args.profile)
+    before, now = rollback(profile)
+    _log_action(profile, "rollback", snapshot=now.name, before=before.name)
     console.print(
         f"[green]Zurückgesetzt:[/green] veröffentlicht ist wieder {now.name} "
         f"(bisher: {before.name})",
         soft_wrap=True,
     )
     return 0
+
+
+def _log_action(profile, action: str, **details: str | None) -> None:
+    """A line in the instance's access log (next to its users file), the OS user's."""
+    from dashboards import access_log
+    from dashboards.users import users_path
+
+    access_log.record(
+        users_path(profile),
+        action,
+        user=access_log.os_user(),
+        instance=profile.instance,
+        via="cli",
+        **details,
+    )
 
 
 def _snapshots(args: argparse.Namespace) -> int:
@@ -379,6 +400,7 @@ def _serve(args: argparse.Namespace) -> int:
             settings=settings,
             legal_details={profile.instance: profile.legal for profile in profiles},
             access=access,
+            keep_snapshots={profile.instance: profile.keep_snapshots for profile in profiles},
         )
 
     _report_legal_gaps(profiles)

@@ -8,10 +8,11 @@ from dashboards import context
 from dashboards.i18n import t
 
 
-def register_page(module: str, path: str, order: int, key: str) -> None:
+def register_page(module: str, path: str, order: int, key: str, login: bool = False) -> None:
     """Register a page of the navigation (Dash imports a page module only if its text
     contains ``register_page``): link text ``nav.<key>``, window title
-    ``page.<key>`` (in the request's language), position ``order``."""
+    ``page.<key>`` (in the request's language), position ``order``. ``login``: for
+    logged-in users only (in the menu, and :mod:`dashboards.access` refuses it to others)."""
     dash.register_page(
         module,
         path=path,
@@ -19,4 +20,5 @@ def register_page(module: str, path: str, order: int, key: str) -> None:
         name=t(f"nav.{key}"),
         nav_key=f"nav.{key}",
         title=lambda **_: t(f"page.{key}", context.lang()),
+        login_only=login,
     )

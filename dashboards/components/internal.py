@@ -1,0 +1,132 @@
+"""Pieces of the internal page: the plausibility report, the audit table, the actions.
+
+The report is the self-contained HTML page ``imon refresh`` wrote (every value escaped by
+:func:`etl.plausibility.to_html`), shown in an ``<iframe srcdoc>`` with an empty
+``sandbox``: no script, no form, no access to the dashboard's page or cookies, whatever
+the file holds.
+"""
+
+from __future__ import annotations
+
+from dash import dcc, html
+
+from dashboards import formatting, ids
+from dashboards.data.internal import Snapshot
+from dashboards.i18n import t
+
+
+def report(snapshot: Snapshot | None, which: str, lang: str) -> html.Div:
+    """The report of the staged or published snapshot, or why there is none."""
+    if snapshot is None:
+        return html.Div(html.P(t(f"internal.no_{which}", lang), className="hint"))
+    if snapshot.report_html is None:
+        return html.Div(html.P(t("internal.no_report", lang, name=snapshot.name), className="hint"))
+    return html.Div(
+        [
+            html.P(t("internal.report_of", lang, name=snapshot.name), className="hint"),
+            html.Iframe(
+                srcDoc=snapshot.report_html,
+                sandbox="",  # nothing in it runs or reaches the dashboard
+                title=t("internal.report_frame", lang, name=snapshot.name),
+                className="report-frame",
+                id=f"{ids.INTERNAL_REPORT}-frame",
+            ),
+        ]
+    )
+
+
+def audit_table(snapshots: dict[str, Snapshot | None], lang: str) -> html.Div:
+    """One column per snapshot (staged, published), one row per figure of the summary."""
+    head = html.Tr(
+        [html.Td("")] + [html.Th(t(f"internal.{which}", lang), scope="col") for which in snapshots]
+    )
+    body = [
+        html.Tr(
+            [html.Th(t(f"internal.audit.{row}", lang), scope="row")]
+            + [html.Td(_cell(snap, which, row, lang)) for which, snap in snapshots.items()]
+        )
+        for row in _ROWS
+    ]
+    table = html.Table(
+        [html.Caption(t("internal.audit_caption", lang)), html.Thead(head), html.Tbody(body)],
+        className="data-table audit-table",
+    )
+    return html.Div(table, className="table-scroll")
+
+
+_COUNTS = {  # row -> figure of etl.audit_summary
+    "cells": "cells_checked",
+    "protected": "cells_protected",
+    "indices": "indices_checked",
+    "draws": "draws_checked",
+}
+_ROWS = ("snapshot", "result", "cells", "protected", "narrowest", "indices", "draws", "seconds")
+
+
+def actions(lang: str, staged: str | None, published: str | None) -> list:
+    """Publish and rollback, each behind a confirmation, and the line that reports them."""
+    return [
+        html.Div(
+            [
+                dcc.ConfirmDialogProvider(
+                    html.Button(t("internal.publish", lang), className="action-button"),
+                    id=ids.INTERNAL_PUBLISH,
+                    message=confirm_publish(lang, staged, published),
+                ),
+                dcc.ConfirmDialogProvider(
+                    html.Button(t("internal.rollback", lang), className="action-button"),
+                    id=ids.INTERNAL_ROLLBACK,
+                    message=confirm_rollback(lang, published),
+                ),
+            ],
+            className="actions",
+        ),
+        html.P(id=ids.INTERNAL_STATUS, role="status", className="action-status"),
+    ]
+
+
+def confirm_publish(lang: str, staged: str | None, published: str | None) -> str:
+    return t("internal.confirm_publish", lang, staged=staged or "–", published=published or "–")
+
+
+def confirm_rollback(lang: str, published: str | None) -> str:
+    return t("internal.confirm_rollback", lang, published=published or "–")
+
+
+def _cell(snap: Snapshot | None, which: str, row: str, lang: str) -> str:
+    if snap is None:
+        return "–"
+    if row == "snapshot":
+        return snap.name
+    audit = snap.audit
+    if audit is None:  # say why once, in the result row
+        if row != "result":
+            return "–"
+        if snap.audit_error:
+            return t("internal.audit.unreadable", lang, error=snap.audit_error)
+        return t("internal.audit.missing", lang, flag=" --staged" if which == "staged" else "")
+    if row == "result":
+        if audit["passed"]:
+            return t("internal.audit.passed", lang)
+        return t("internal.audit.failed", lang, n=audit["failures"] + audit["index_failures"])
+    if row == "narrowest":
+        return _interval(audit.get("narrowest"), lang)
+    if row == "seconds":
+        return f"{formatting.format_number(audit['seconds'], 1)} s"
+    return formatting.format_count(audit[_COUNTS[row]])
+
+
+def _interval(cell: dict | None, lang: str) -> str:
+    if not cell:
+        return "–"
+    return t(
+        "internal.audit.interval",
+        lang,
+        low=formatting.format_number(cell["low"], 1),
+        high=formatting.format_number(cell["high"], 1),
+        truth=formatting.format_number(cell["truth"]),
+        term=cell["term"],
+        area=cell["area_id"],
+        level=cell["level"],
+        date=formatting.format_date(cell["ref_date"]),
+    )

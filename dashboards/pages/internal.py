@@ -1,0 +1,158 @@
+"""Intern (``/intern``): for logged-in users of the instance only.
+
+* ``commission`` and ``office``: the plausibility report of the staged and of the
+  published snapshot (what ``imon refresh`` wrote);
+* ``office`` only: the attack audit's summary of both, and publish and rollback (each
+  behind a confirmation; the same functions as ``imon publish``/``imon rollback``; each
+  recorded in the access log).
+
+Enforced where the data is read, not in the menu: :mod:`dashboards.access` sends a page
+request without a login to the login page, and every callback here calls
+:func:`dashboards.access.require` first (401 without a login, 403 for the commission's
+office-only callbacks). Contents: :mod:`dashboards.data.internal`.
+"""
+
+from __future__ import annotations
+
+import dash
+import flask
+from dash import Input, Output, State, callback, dcc, html
+
+from dashboards import access, context, ids
+from dashboards.components import common as components
+from dashboards.components import internal as parts
+from dashboards.data import internal
+from dashboards.i18n import t
+from dashboards.pages import register_page
+from etl.errors import ImonError
+
+register_page(__name__, "/intern", 90, "internal", login=True)
+ROLES = ("commission", "office")
+
+
+def layout(**_other: str) -> html.Div:
+    """The sections the user's role may see."""
+    lang, user = context.lang(), access.current_user()
+    if flask.request.environ.get(access.WARM_UP):
+        return _skeleton()
+    if user is None:  # a page request of a stranger never gets here (dashboards.access)
+        return html.Div(components.page_header(t("internal.heading", lang), ""))
+    office = user["role"] == "office"
+    sections = [
+        components.page_header(t("internal.heading", lang), t("internal.intro", lang)),
+        html.P(t("internal.mark", lang), className="notice internal-mark"),
+        _section(
+            t("internal.report_heading", lang),
+            [
+                dcc.RadioItems(
+                    id=ids.INTERNAL_REPORT_CHOICE,
+                    options=[
+                        {"label": t(f"internal.{w}", lang), "value": w} for w in internal.WHICH
+                    ],
+                    value="staged",
+                    inline=True,
+                    className="report-choice",
+                ),
+                html.Div(id=ids.INTERNAL_REPORT, **{"aria-live": "polite"}),
+            ],
+        ),
+        dcc.Store(id=ids.INTERNAL_VERSION, data=0),
+    ]
+    if office:
+        names = internal.names(context.curated_dir())
+        sections += [
+            _section(
+                t("internal.audit_heading", lang),
+                [
+                    html.P(t("internal.audit_intro", lang), className="hint"),
+                    html.Div(id=ids.INTERNAL_AUDIT),
+                ],
+            ),
+            _section(
+                t("internal.actions_heading", lang),
+                [
+                    html.P(t("internal.actions_intro", lang), className="hint"),
+                    *parts.actions(lang, names.get("staged"), names.get("published")),
+                ],
+            ),
+        ]
+    return html.Div(sections, className="internal-page")
+
+
+def _skeleton() -> html.Div:
+    """Every component the callbacks name, without a word or a value: Dash checks the
+    callbacks against it (its validation layout, sent to every visitor with the page)."""
+    return html.Div(
+        [
+            dcc.RadioItems(id=ids.INTERNAL_REPORT_CHOICE, options=[]),
+            html.Div(id=ids.INTERNAL_REPORT),
+            dcc.Store(id=ids.INTERNAL_VERSION),
+            html.Div(id=ids.INTERNAL_AUDIT),
+            dcc.ConfirmDialogProvider(id=ids.INTERNAL_PUBLISH),
+            dcc.ConfirmDialogProvider(id=ids.INTERNAL_ROLLBACK),
+            html.P(id=ids.INTERNAL_STATUS),
+        ]
+    )
+
+
+def _section(heading: str, children: list) -> html.Section:
+    return html.Section([html.H2(heading), *children], className="panel")
+
+
+@callback(
+    Output(ids.INTERNAL_REPORT, "children"),
+    Input(ids.INTERNAL_REPORT_CHOICE, "value"),
+    Input(ids.INTERNAL_VERSION, "data"),
+)
+def show_report(which: str | None, _version: int | None) -> html.Div:
+    access.require(*ROLES)
+    which = which if which in internal.WHICH else "staged"
+    lang = context.lang()
+    return parts.report(internal.snapshot(context.curated_dir(), which), which, lang)
+
+
+@callback(
+    Output(ids.INTERNAL_AUDIT, "children"),
+    Output(ids.INTERNAL_PUBLISH, "message"),
+    Output(ids.INTERNAL_ROLLBACK, "message"),
+    Input(ids.INTERNAL_VERSION, "data"),
+)
+def show_audit(_version: int | None) -> tuple:
+    access.require("office")
+    lang = context.lang()
+    snapshots = {w: internal.snapshot(context.curated_dir(), w) for w in internal.WHICH}
+    names = {w: s.name if s else None for w, s in snapshots.items()}
+    return (
+        parts.audit_table(snapshots, lang),
+        parts.confirm_publish(lang, names["staged"], names["published"]),
+        parts.confirm_rollback(lang, names["published"]),
+    )
+
+
+@callback(
+    Output(ids.INTERNAL_STATUS, "children"),
+    Output(ids.INTERNAL_VERSION, "data"),
+    Input(ids.INTERNAL_PUBLISH, "submit_n_clicks"),
+    Input(ids.INTERNAL_ROLLBACK, "submit_n_clicks"),
+    State(ids.INTERNAL_VERSION, "data"),
+    prevent_initial_call=True,
+)
+def publish_or_roll_back(_publish: int | None, _rollback: int | None, version: int | None):
+    """Publish the staged snapshot or roll back, as confirmed; log who did it."""
+    user = access.require("office")
+    action = {ids.INTERNAL_PUBLISH: "publish", ids.INTERNAL_ROLLBACK: "rollback"}.get(
+        dash.ctx.triggered_id
+    )
+    if action is None:
+        raise dash.exceptions.PreventUpdate
+    lang, curated = context.lang(), context.curated_dir()
+    try:
+        if action == "publish":
+            before, now = internal.publish(curated, context.keep_snapshots())
+        else:
+            before, now = internal.rollback(curated)
+    except ImonError as exc:
+        return t("internal.action_failed", lang, error=str(exc)), dash.no_update
+    access.log(action, user=user["user"], role=user["role"], snapshot=now, before=before)
+    done = "internal.published_now" if action == "publish" else "internal.rolled_back"
+    return t(done, lang, now=now, before=before or "–"), (version or 0) + 1

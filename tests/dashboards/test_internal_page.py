@@ -1,0 +1,340 @@
+"""The internal page (/intern) and the access log (dashboards/pages/internal.py,
+dashboards/access_log.py).
+
+HTTP level through Flask's test client: the page's callbacks sent anonymously, as the
+commission and as the office (401/403 and no values for those not allowed); publish and
+rollback through the callback change the published snapshot and are logged, like logins,
+logouts and ``imon publish``/``imon rollback``. One test publishes in real Chromium.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import stat
+from pathlib import Path
+
+import pytest
+
+from dashboards import access, access_log, users
+from dashboards.app import create_app
+from etl import audit_summary, plausibility, warehouse
+from etl.profile import Access
+from imon.cli import main
+from tests.dashboards.test_access import CALLBACK, MAP_TABLE, PASSWORD, REFUSED, log_in
+from tests.dashboards.test_dash_browser import (  # noqa: F401
+    browser,
+    open_page,
+    serve_wsgi,
+    wait_text,
+)
+from tests.dashboards.test_server import CSP_RECORDER, write_profile
+
+STAGED_VALUE = "77,7"  # the foreigner share of Altstadt on the last date, staged only
+REPORT_MARK = "Prüfbericht s2"  # the title of s2's plausibility report
+AUDIT_CELLS = 4711  # cells checked by the audit of s2 (s1: 815)
+
+
+@pytest.fixture(autouse=True)
+def no_delay(monkeypatch):
+    monkeypatch.setattr(access, "FAILURE_DELAY_S", 0.0)
+    monkeypatch.setattr(access, "_failures", access._Failures())
+    monkeypatch.delenv(access.SECRET_ENV, raising=False)
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory, warehouse_builder) -> Path:
+    """``current -> s1`` (the synthetic city), ``staged -> s2`` (one value changed) with a
+    plausibility report, both with an audit summary; their internal files are no
+    databases (nothing here may read them)."""
+    import duckdb
+
+    curated = tmp_path_factory.mktemp("internal") / "curated"
+    for name, cells in (("s1", 815), ("s2", AUDIT_CELLS)):
+        folder = curated / "snapshots" / name
+        (folder / warehouse.INTERNAL).mkdir(parents=True)
+        warehouse_builder(folder / warehouse.PUBLICATION)
+        (folder / warehouse.DATABASE).write_text("not a database")
+        audit_summary.write(_audit(cells), folder)
+    con = duckdb.connect(str(curated / "snapshots" / "s2" / warehouse.PUBLICATION))
+    con.execute(
+        "UPDATE indicator_values SET value = 77.7 WHERE indicator_id = 'foreigner_share' "
+        "AND area_id = '11' AND ref_date = DATE '2024-12-31'"
+    )
+    con.close()
+    report = plausibility.Report("s2", "s1", [("Neue Lieferung", "<script>alert(1)</script>")], [])
+    plausibility.write_html(report, curated / "snapshots" / "s2" / warehouse.REPORT)
+    (curated / "current").symlink_to(Path("snapshots/s1"), target_is_directory=True)
+    (curated / "staged").symlink_to(Path("snapshots/s2"), target_is_directory=True)
+    return curated
+
+
+def _audit(cells: int):
+    from types import SimpleNamespace
+
+    narrowest = SimpleNamespace(
+        ref_date="2024-12-31", term="foreigners", area_id="22", level="district",
+        truth=2, low=0.0, high=5.0,
+    )  # fmt: skip
+    return SimpleNamespace(
+        passed=True, rules=SimpleNamespace(method="suppression", min_count=3, protection=3),
+        cells_checked=cells, cells_protected=12, relations=99, failures=[],
+        narrowest=narrowest, indices_checked=68, draws_checked=9600, index_failures=[],
+        seconds=3.9,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def curated(template, tmp_path) -> Path:
+    """A fresh copy of the template per test (publish and rollback change it)."""
+    copy = tmp_path / "curated"
+    shutil.copytree(template, copy, symlinks=True)
+    return copy
+
+
+@pytest.fixture
+def app(curated):
+    """A public instance with an office user (anna) and a commission user (bert); the
+    users file beside the curated directory, so the access log is there too."""
+    path = curated.parent / "users.json"
+    users.add(path, "anna", "office", PASSWORD)
+    users.add(path, "bert", "commission", PASSWORD)
+    return create_app(curated, access=Access(public=True, users_file=path))
+
+
+def _log(curated: Path) -> list[dict]:
+    return access_log.read(curated.parent / "users.json")
+
+
+def internal_bodies(app) -> dict[str, dict]:
+    """A request for every callback of the internal page, with the values it sends."""
+    values = {
+        "internal-report-choice.value": "staged",
+        "internal-version.data": 0,
+        "internal-publish.submit_n_clicks": 1,
+        "internal-rollback.submit_n_clicks": None,
+    }
+    bodies = {}
+    for key, spec in app.callback_map.items():
+        if "internal-" not in key:
+            continue
+        outputs = [
+            {"id": o.component_id_str(), "property": o.component_property}
+            for o in (spec["output"] if isinstance(spec["output"], list) else [spec["output"]])
+        ]
+
+        def dep(d):
+            return {**d, "value": values[f"{d['id']}.{d['property']}"]}
+
+        bodies[key] = {
+            "output": key,
+            "outputs": outputs if isinstance(spec["output"], list) else outputs[0],
+            "inputs": [dep(d) for d in spec["inputs"]],
+            "state": [dep(d) for d in spec["state"]],
+            "changedPropIds": [f"{d['id']}.{d['property']}" for d in spec["inputs"][:1]],
+        }
+    return bodies
+
+
+def _publish_body(app, action: str = "publish") -> dict:
+    key = next(k for k in internal_bodies(app) if "internal-status" in k)
+    return {**internal_bodies(app)[key], "changedPropIds": [f"internal-{action}.submit_n_clicks"]}
+
+
+def _body(app, part: str) -> dict:
+    return next(b for k, b in internal_bodies(app).items() if part in k)
+
+
+# --- who sees the page -----------------------------------------------------------------
+def test_the_menu_shows_the_page_to_logged_in_users_only(app):
+    client = app.server.test_client()
+    assert '"href": "/intern"' not in _json(client.get("/_dash-layout"))
+    log_in(client, "bert")
+    assert '"children": "Intern", "href": "/intern"' in _json(client.get("/_dash-layout"))
+
+
+def _json(response) -> str:
+    assert response.status_code == 200
+    return json.dumps(response.get_json(), ensure_ascii=False)
+
+
+def test_a_stranger_is_sent_to_the_login(app):
+    client = app.server.test_client()
+    response = client.get("/intern?lang=en")
+    assert response.status_code == 303
+    assert response.headers["Location"].startswith("/anmelden?lang=en&next=%2Fintern")
+    log_in(client, "bert")
+    assert client.get("/intern").status_code == 200
+
+
+def test_without_users_there_is_no_internal_page(synthetic_curated_dir):
+    app = create_app(synthetic_curated_dir)  # make demo: public, nobody can log in
+    assert app.server.test_client().get("/intern").status_code == 404
+
+
+def test_every_internal_callback_is_refused_to_a_stranger(app, curated):
+    client = app.server.test_client()
+    bodies = internal_bodies(app)
+    assert len(bodies) == 3  # report; audit; publish and rollback
+    for key, body in bodies.items():
+        response = client.post(CALLBACK, json=body)
+        assert response.status_code == 401, key
+        assert response.get_data(as_text=True) == REFUSED, key
+    assert warehouse.published(curated).name == "s1"  # nothing published
+    assert [line["action"] for line in _log(curated)] == []
+
+
+def test_the_commission_reads_the_report_but_not_the_audit_nor_publishes(app, curated):
+    client = app.server.test_client()
+    log_in(client, "bert")
+    text = _json(client.post(CALLBACK, json=_body(app, "internal-report")))
+    assert REPORT_MARK in text and '"sandbox": ""' in text
+    assert "&lt;script&gt;" in text and "<script>" not in text  # the report's values escaped
+    for part in ("internal-audit", "internal-status"):
+        response = client.post(CALLBACK, json=_body(app, part))
+        assert response.status_code == 403, part
+        body = response.get_data(as_text=True)
+        assert str(AUDIT_CELLS) not in body and "4.711" not in body and "s2" not in body
+    response = client.post(CALLBACK, json=_publish_body(app))
+    assert response.status_code == 403
+    assert warehouse.published(curated).name == "s1"
+    page = _json(client.post(CALLBACK, json=_page_request("/intern")))
+    assert "Plausibilitätsbericht" in page and "internal-report" in page
+    assert "internal-publish" not in page and "internal-audit" not in page
+    assert "veröffentlichen" not in client.get("/intern").get_data(as_text=True)
+
+
+def _page_request(path: str) -> dict:
+    """The request of Dash's page router for ``path`` (what a click on a link sends)."""
+    return {
+        "output": ".._pages_content.children..._pages_store.data..",
+        "outputs": [
+            {"id": "_pages_content", "property": "children"},
+            {"id": "_pages_store", "property": "data"},
+        ],
+        "inputs": [
+            {"id": "_pages_location", "property": "pathname", "value": path},
+            {"id": "_pages_location", "property": "search", "value": ""},
+        ],
+        "changedPropIds": ["_pages_location.pathname"],
+    }
+
+
+def test_the_office_sees_the_audit_of_both_snapshots(app):
+    client = app.server.test_client()
+    log_in(client, "anna")
+    text = _json(client.post(CALLBACK, json=_body(app, "internal-audit")))
+    assert "4.711" in text and "815" in text  # cells checked: staged, published
+    assert "[0,0; 5,0], wahr 2 – foreigners, Gebiet 22 (district), 31.12.2024" in text
+    assert "9.600" in text and "bestanden" in text
+    assert "Den vorgemerkten Stand s2 jetzt veröffentlichen?" in text  # the confirmation
+    page = _json(client.post(CALLBACK, json=_page_request("/intern")))
+    assert "internal-publish" in page and "Vorgemerkten Stand veröffentlichen" in page
+
+
+def test_the_page_router_gives_a_stranger_nothing_internal(app):
+    page = _json(app.server.test_client().post(CALLBACK, json=_page_request("/intern")))
+    assert "internal-report" not in page and "Plausibilitätsbericht" not in page
+
+
+def test_publish_and_rollback_through_the_callback(app, curated):
+    client = app.server.test_client()
+    assert STAGED_VALUE not in client.post(CALLBACK, json=MAP_TABLE).get_data(as_text=True)
+    log_in(client, "anna")
+    response = client.post(CALLBACK, json=_publish_body(app))
+    assert response.status_code == 200
+    answer = response.get_json()["response"]
+    assert answer["internal-status"]["children"] == "Veröffentlicht: s2 (bisher: s1)."
+    assert answer["internal-version"]["data"] == 1
+    assert warehouse.published(curated).name == "s2" and warehouse.staged(curated) is None
+    public = app.server.test_client()  # everyone reads the new snapshot at once
+    assert STAGED_VALUE in public.post(CALLBACK, json=MAP_TABLE).get_data(as_text=True)
+    again = client.post(CALLBACK, json=_publish_body(app)).get_json()["response"]
+    assert again["internal-status"]["children"].startswith("Nicht ausgeführt:")  # none staged
+    response = client.post(CALLBACK, json=_publish_body(app, "rollback"))
+    status = response.get_json()["response"]["internal-status"]["children"]
+    assert status == "Zurückgesetzt: veröffentlicht ist wieder s1 (bisher: s2)."
+    assert warehouse.published(curated).name == "s1"
+    assert STAGED_VALUE not in public.post(CALLBACK, json=MAP_TABLE).get_data(as_text=True)
+    actions = [(x["action"], x["user"], x.get("snapshot")) for x in _log(curated)]
+    assert actions == [
+        ("login", "anna", None),
+        ("publish", "anna", "s2"),
+        ("rollback", "anna", "s1"),
+    ]
+    publish = _log(curated)[1]
+    assert publish["role"] == "office" and publish["via"] == "web"
+    assert publish["address"] == "127.0.0.1" and publish["before"] == "s1"
+
+
+# --- the access log ----------------------------------------------------------------------
+def test_logins_failures_and_logouts_are_logged(app, curated):
+    client = app.server.test_client()
+    assert log_in(client, "anna", "falsch-falsch").status_code == 401
+    assert log_in(client, "niemand", PASSWORD).status_code == 401
+    log_in(client, "bert")
+    layout = client.get("/_dash-layout").get_data(as_text=True)
+    token = re.search(r'"name": ?"csrf",.*?"value": ?"([^"]+)"', layout)
+    token = token or re.search(r'"value": ?"([^"]+)",[^{}]*"name": ?"csrf"', layout)
+    assert client.post("/abmelden", data={"csrf": token.group(1)}).status_code == 303
+    lines = _log(curated)
+    assert [(x["action"], x["user"], x["role"]) for x in lines] == [
+        ("login_failed", "anna", None),
+        ("login_failed", "niemand", None),
+        ("login", "bert", "commission"),
+        ("logout", "bert", "commission"),
+    ]
+    assert all(x["address"] == "127.0.0.1" and x["instance"] == "" for x in lines)
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", x["at"]) for x in lines)
+    path = access_log.log_path(curated.parent / "users.json")
+    assert path == curated.parent / "access.jsonl"  # next to the users file
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert PASSWORD not in path.read_text() and "falsch-falsch" not in path.read_text()
+
+
+def test_the_log_is_append_only_and_private(tmp_path):
+    users_file = tmp_path / "users.json"
+    log = access_log.log_path(users_file)
+    log.write_text('{"action": "login"}\n{"cut sh')  # a line cut short by a crash
+    log.chmod(0o644)
+    access_log.record(users_file, "logout", user="anna", instance="x", role="office")
+    assert stat.S_IMODE(log.stat().st_mode) == 0o600
+    assert [x["action"] for x in access_log.read(users_file)] == ["login", "logout"]
+    with pytest.raises(ValueError, match="unknown access-log action"):
+        access_log.record(users_file, "delete", user="anna", instance="x")
+
+
+def test_imon_publish_and_rollback_are_logged_with_the_os_user(curated, tmp_path, monkeypatch):
+    monkeypatch.setattr(access_log, "os_user", lambda: "statistik")
+    profile = write_profile(tmp_path / "p.yaml", curated, access={"users_file": "users.json"})
+    assert main(["publish", "--profile", str(profile)]) == 0
+    assert main(["rollback", "--profile", str(profile)]) == 0
+    lines = access_log.read(tmp_path / "users.json")
+    assert [(x["action"], x["user"], x["via"], x["snapshot"], x["before"]) for x in lines] == [
+        ("publish", "statistik", "cli", "s2", "s1"),
+        ("rollback", "statistik", "cli", "s1", "s2"),
+    ]
+    assert lines[0]["instance"] == "tiny" and lines[0]["address"] is None
+
+
+# --- in Chromium -------------------------------------------------------------------------
+def test_the_office_publishes_in_the_browser(browser, app, curated):  # noqa: F811
+    with serve_wsgi(app.server) as url, open_page(browser, url) as page:
+        page.add_init_script(CSP_RECORDER)
+        page.goto(f"{url}/intern")
+        page.wait_for_selector("#login-submit")  # a stranger is sent to the login
+        page.fill("#login-user", "anna")
+        page.fill("#login-password", PASSWORD)
+        page.click("#login-submit")
+        wait_text(page, "#internal-audit", "4.711")
+        frame = page.frame_locator("#internal-report-frame")
+        frame.locator("h1").wait_for()
+        assert frame.locator("h1").inner_text() == REPORT_MARK
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.click("#internal-publish button")
+        wait_text(page, "#internal-status", "Veröffentlicht: s2 (bisher: s1).")
+        assert warehouse.published(curated).name == "s2"
+        wait_text(page, "#internal-report", "keinen vorgemerkten Stand")
+        assert page.evaluate("window.__csp") == []
+        assert page.problems == []
