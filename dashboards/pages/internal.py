@@ -39,7 +39,10 @@ def layout(**_other: str) -> html.Div:
         return html.Div(components.page_header(t("internal.heading", lang), ""))
     office = user["role"] == "office"
     sections = [
-        components.page_header(t("internal.heading", lang), t("internal.intro", lang)),
+        components.page_header(
+            t("internal.heading", lang),
+            t("internal.intro" if office else "internal.intro_commission", lang),
+        ),
         html.P(t("internal.mark", lang), className="notice internal-mark"),
         _section(
             t("internal.report_heading", lang),

@@ -36,6 +36,7 @@ def test_pages_and_index(app):
         "/indikatoren",
         "/segregation",
         "/daten",
+        "/intern",  # logged-in users only (test_internal_page.py)
         "/impressum",
         "/datenschutz",
         "/barrierefreiheit",

@@ -139,7 +139,8 @@ def test_layout_takes_state_from_url_and_reports_unknown_values(app):
 
 
 def test_page_is_listed_after_the_others(app):
-    pages = sorted(dash.page_registry.values(), key=lambda p: p.get("order") or 0)
+    public = [p for p in dash.page_registry.values() if not p.get("login_only")]  # not /intern
+    pages = sorted(public, key=lambda p: p.get("order") or 0)
     data = next(p for p in pages if p["path"] == "/daten")
     assert data["nav_key"] == "nav.data" and pages[-1]["path"] in ("/daten", "/404")
     html = app.server.test_client().get("/daten").get_data(as_text=True)

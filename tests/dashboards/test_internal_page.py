@@ -23,6 +23,7 @@ from etl import audit_summary, plausibility, warehouse
 from etl.profile import Access
 from imon.cli import main
 from tests.dashboards.test_access import CALLBACK, MAP_TABLE, PASSWORD, REFUSED, log_in
+from tests.dashboards.test_accessibility import assert_no_violations, inject_axe
 from tests.dashboards.test_dash_browser import (  # noqa: F401
     browser,
     open_page,
@@ -328,6 +329,8 @@ def test_the_office_publishes_in_the_browser(browser, app, curated):  # noqa: F8
         page.fill("#login-password", PASSWORD)
         page.click("#login-submit")
         wait_text(page, "#internal-audit", "4.711")
+        inject_axe(page)
+        assert_no_violations(page)  # WCAG A/AA, the report's frame included
         frame = page.frame_locator("#internal-report-frame")
         frame.locator("h1").wait_for()
         assert frame.locator("h1").inner_text() == REPORT_MARK
