@@ -7,6 +7,7 @@ Layout of an instance's curated directory::
     snapshots/<id>/warehouse.duckdb                (the database)
     snapshots/<id>/parquet/<table>[.parquet]       (the same tables as Parquet)
     snapshots/<id>/report.html                     (plausibility report of a refresh)
+    snapshots/<id>/internal/audit.json             (the build's audit summary, etl/audit_summary.py)
     snapshots/.building-<id>/                      (a build in progress; never served)
     history.jsonl                                  (one line per publish and rollback)
     .intake.json                                   (journal of a refresh's raw-file changes)
