@@ -8,6 +8,7 @@ area with the property ``gebiet_id``.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -17,6 +18,7 @@ import shapely
 
 from etl.errors import InputError
 from etl.sources.geometry import read_features
+from etl.text import check_frame, decode_file
 
 AREA_COLUMNS = ["gebiet_id", "ebene", "name", "uebergeordnet"]
 ID_PROPERTY = "gebiet_id"
@@ -59,7 +61,8 @@ def _folder_date(path: Path) -> date:
 
 
 def _read_areas(path: Path, level_names: dict[str, str], levels: list[str]) -> pd.DataFrame:
-    df = pd.read_csv(path, sep=";", dtype=str, keep_default_na=False, encoding="utf-8")
+    text = decode_file(path, "utf-8")  # a BOM dropped; bad bytes name their line
+    df = pd.read_csv(io.StringIO(text), sep=";", dtype=str, keep_default_na=False)
     missing = [c for c in AREA_COLUMNS if c not in df.columns]
     if missing:
         raise InputError(
@@ -68,6 +71,7 @@ def _read_areas(path: Path, level_names: dict[str, str], levels: list[str]) -> p
             line=1,
             column=missing[0],
         )
+    check_frame(path, df, list(df.columns), pd.Series(df.index + 2))
     df = df.rename(
         columns={"gebiet_id": "area_id", "ebene": "raw_level", "uebergeordnet": "parent_id"}
     )

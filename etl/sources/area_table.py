@@ -25,7 +25,7 @@ import pandas as pd
 from etl.errors import InputError
 from etl.profile import AreaTable, DateFromName
 from etl.sources.value_flags import symbols
-from etl.text import decode_file
+from etl.text import check_rows, decode_file
 
 OBSERVATION_COLUMNS = [
     "ref_date",
@@ -97,7 +97,9 @@ def _rows(path: Path, table: AreaTable) -> tuple[list[str], list[list[str]], int
         raise InputError(
             path, "empty file: expected a header row naming the columns", line=table.header_row
         )
-    header = [name.strip() for name in lines[table.header_row - 1]]
+    raw_header = lines[table.header_row - 1]
+    check_rows(path, lines[table.header_row - 1 :], _numbered(lines, table.header_row), raw_header)
+    header = [name.strip() for name in raw_header]
     body = lines[table.header_row :]
     for number, row in enumerate(body, start=table.header_row + 1):
         if len(row) != len(header):
@@ -133,7 +135,13 @@ def _xlsx_rows(path: Path, table: AreaTable) -> tuple[list[str], list[list[str]]
     ]
     if not cells or not any(cells[0]):
         raise InputError(path, f"sheet '{sheet.title}': empty header row", line=table.header_row)
+    check_rows(path, cells, _numbered(cells, table.header_row), cells[0])
     return [c.strip() for c in cells[0]], [r for r in cells[1:] if any(r)], table.header_row + 1
+
+
+def _numbered(rows: list, first: int) -> range:
+    """File lines (or sheet rows) of ``rows`` when the first is line ``first``."""
+    return range(first, first + len(rows))
 
 
 def _sheet(path: Path, book: openpyxl.Workbook, wanted: str | int | None):

@@ -18,8 +18,12 @@ symbol becomes NaN plus a flag, never 0. Periods are ``DD.MM.YYYY`` or a year ``
 (annual sum or average, dated 31 Dec).
 
 Encoding: with ``encoding=None`` the bytes are decoded as strict UTF-8 (a BOM is dropped)
-and, if that fails, as ISO-8859-1, which decodes any byte; the statistics offices deliver
-both. With an explicit encoding, undecodable bytes are an error naming line and field.
+or, if the file is ISO-8859-1 throughout, as ISO-8859-1; the statistics offices deliver
+both. A file mixing the two, or with bytes that are no text in ISO-8859-1, is an error
+naming the first bad line (:func:`etl.text.decode_detected`), never decoded wholesale as
+ISO-8859-1. With an explicit encoding, undecodable bytes are an error naming line and
+field. A control character other than tab (NUL …) in the title, header or data lines is
+an error naming line and field.
 """
 
 from __future__ import annotations
@@ -35,12 +39,13 @@ import pandas as pd
 
 from etl.errors import InputError
 from etl.sources.value_flags import symbols
+from etl.text import LATIN1, control_problem, decode_detected
 
 FIRST_LINE = "GENESIS-Tabelle:"
 FOOTER_MARK = "__________"
 KEY_FIELDS = ("period", "region code", "region name")
 LABEL_SEP = " | "
-FALLBACK_ENCODING = "iso-8859-1"
+FALLBACK_ENCODING = LATIN1
 BOM = "\ufeff"
 
 # GENESIS "Zeichenerklärung": symbol in a value cell -> flag id.
@@ -114,6 +119,7 @@ def read_table(path: Path, encoding: str | None = None) -> GenesisTable:
     lines = [line.rstrip("\r") for line in text.split("\n")]
     table_id = _table_id(path, lines[0])
     head, start, stop, footer = _sections(path, lines)
+    _check_controls(path, lines[:stop])
     header = _header(path, _records(path, lines, head, start))
     data = _records(path, lines, start, stop)
     _check_widths(path, data, header.width, has_footer=footer is not None)
@@ -145,10 +151,7 @@ def _decode(path: Path, encoding: str | None) -> tuple[str, str]:
             f"with '{FIRST_LINE} <table id>'",
         )
     if encoding is None:
-        try:
-            return raw.decode("utf-8").removeprefix(BOM), "utf-8"
-        except UnicodeDecodeError:
-            return raw.decode(FALLBACK_ENCODING), FALLBACK_ENCODING
+        return decode_detected(path, raw)
     try:
         return raw.decode(encoding).removeprefix(BOM), encoding
     except LookupError as exc:
@@ -168,6 +171,18 @@ def _undecodable(path: Path, raw: bytes, encoding: str, exc: UnicodeDecodeError)
         line=raw.count(b"\n", 0, exc.start) + 1,
         column=str(field),
     )
+
+
+def _check_controls(path: Path, lines: list[str]) -> None:
+    """No control character but tab in the title, header and data lines (fields counted
+    by ``;``)."""
+    for number, line in enumerate(lines, start=1):
+        if control_problem(line) is None:
+            continue
+        for field, text in enumerate(line.split(";"), start=1):
+            problem = control_problem(text)
+            if problem is not None:
+                raise InputError(path, problem, line=number, column=str(field))
 
 
 def _table_id(path: Path, first: str) -> str:

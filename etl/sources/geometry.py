@@ -15,6 +15,9 @@ Coordinates in any CRS other than WGS84 are transformed to lon/lat with pyproj (
 ``always_xy``). Afterwards every feature must lie within lon -180..180 and lat -90..90,
 which catches metres declared as WGS84. Z values are dropped.
 
+Ids and names must not hold a control character other than tab (NUL …): an error naming
+the feature and the property.
+
 Only Polygon and MultiPolygon features are accepted. Invalid ones are repaired with
 ``shapely.make_valid`` (structure method: overlapping parts are merged, collapsed parts
 dropped), keeping the polygonal parts only.
@@ -37,6 +40,7 @@ import pyproj
 import shapely
 
 from etl.errors import ConfigError, InputError
+from etl.text import control_problem, decode_file
 
 POLYGONAL = ("Polygon", "MultiPolygon")
 WGS84_NOTE = "WGS84 lon/lat (no crs member, CRS84 or EPSG:4326)"
@@ -138,15 +142,15 @@ def _read_geojson(path: Path, layer: str | None) -> _Table:
 
 def _load_json(path: Path) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(decode_file(path, "utf-8"))
     except json.JSONDecodeError as exc:
         raise InputError(
             path,
             f"not valid JSON ({exc.msg}, column {exc.colno}); expected a GeoJSON FeatureCollection",
             line=exc.lineno,
         ) from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(path, f"cannot read the file as UTF-8 text: {exc}") from exc
+    except OSError as exc:
+        raise InputError(path, f"cannot read the file: {exc.strerror}") from exc
 
 
 def _geojson_row(
@@ -275,7 +279,7 @@ def _keep(
     kept: list[tuple[int, str]] = []
     seen: dict[str, int] = {}
     for number, (properties, _) in enumerate(rows, start=1):
-        area_id = _as_text(properties.get(id_property))
+        area_id = _checked_text(path, number, properties, id_property)
         if number in corrections:
             found, fixed = corrections[number]
             if area_id != found:
@@ -312,6 +316,15 @@ def _keep(
     return kept
 
 
+def _checked_text(path: Path, number: int, properties: dict[str, Any], key: str) -> str:
+    """Property ``key`` of feature ``number`` as text; a control character is an error."""
+    value = properties.get(key)
+    problem = control_problem(value) if isinstance(value, str) else None
+    if problem is not None:
+        raise InputError(path, f"feature {number}: {problem}", column=key)
+    return _as_text(value)
+
+
 def _as_text(value: Any) -> str:
     """A property value as text: None/NaN -> "", whole floats without ".0"."""
     if value is None:
@@ -331,6 +344,9 @@ def _name(
     name_property: str | None,
     name_template: str | None,
 ) -> str | None:
+    for key in [name_property, *_template_keys(path, name_template)]:
+        if key:
+            _checked_text(path, number, properties, key)
     if name_template:
         values = {key: _as_text(value) for key, value in properties.items()}
         try:

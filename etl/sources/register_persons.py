@@ -22,7 +22,15 @@ import duckdb
 import yaml
 
 from etl.errors import InputError
-from etl.sources.register_layout import Layout, default_layout, load_layout, quote_ident, read_cells
+from etl.sources.register_layout import (
+    ROW_COLUMN,
+    Layout,
+    default_layout,
+    load_layout,
+    quote_ident,
+    read_cells,
+)
+from etl.text import CONTROL_PATTERN, control_problem
 
 
 @cache
@@ -89,6 +97,7 @@ def stage(
     spec = _layout(layout, encoding, separator)
     try:
         line = read_cells(con, path, spec)
+        _check_controls(con, path, line)
         _to_canonical(con, path, spec, line)
         violations = _violations(con, ref_date, spec)
         if violations:
@@ -100,6 +109,30 @@ def stage(
             "DROP TABLE IF EXISTS layout_codes"
         )
     return con.execute("SELECT count(*) FROM stg_persons").fetchall()[0][0]
+
+
+def _check_controls(con: duckdb.DuckDBPyConnection, path: Path, line: str) -> None:
+    """No cell of ``raw_cells`` (every column of the file, in the vendor's names) holds a
+    control character other than tab: a NUL in a household id would split the household.
+    One scan; the first bad row in file order is reported."""
+    names = [r[0] for r in con.execute("DESCRIBE raw_cells").fetchall() if r[0] != ROW_COLUMN]
+    if not names:
+        return
+    cells = [quote_ident(n) for n in names]
+    found = con.execute(
+        f"SELECT {line}, {', '.join(cells)} FROM raw_cells WHERE "
+        + " OR ".join(f"regexp_matches({c}, $pattern)" for c in cells)
+        + " ORDER BY 1 LIMIT 1",
+        {"pattern": CONTROL_PATTERN},
+    ).fetchall()
+    if found:
+        number, *values = found[0]
+        column, problem = next(
+            (n, control_problem(v))
+            for n, v in zip(names, values, strict=True)
+            if v is not None and control_problem(v)
+        )
+        raise InputError(path, str(problem), line=int(number), column=column)
 
 
 def _layout(layout: Path | None, encoding: str, separator: str) -> Layout:
