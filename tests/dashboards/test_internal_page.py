@@ -31,6 +31,7 @@ from tests.dashboards.test_dash_browser import (  # noqa: F401
     wait_text,
 )
 from tests.dashboards.test_server import CSP_RECORDER, write_profile
+from tests.etl.test_audit_summary import fake_report
 
 STAGED_VALUE = "77,7"  # the foreigner share of Altstadt on the last date, staged only
 REPORT_MARK = "Prüfbericht s2"  # the title of s2's plausibility report
@@ -57,7 +58,7 @@ def template(tmp_path_factory, warehouse_builder) -> Path:
         (folder / warehouse.INTERNAL).mkdir(parents=True)
         warehouse_builder(folder / warehouse.PUBLICATION)
         (folder / warehouse.DATABASE).write_text("not a database")
-        audit_summary.write(_audit(cells), folder)
+        audit_summary.write(fake_report(cells_checked=cells), folder)
     con = duckdb.connect(str(curated / "snapshots" / "s2" / warehouse.PUBLICATION))
     con.execute(
         "UPDATE indicator_values SET value = 77.7 WHERE indicator_id = 'foreigner_share' "
@@ -69,21 +70,6 @@ def template(tmp_path_factory, warehouse_builder) -> Path:
     (curated / "current").symlink_to(Path("snapshots/s1"), target_is_directory=True)
     (curated / "staged").symlink_to(Path("snapshots/s2"), target_is_directory=True)
     return curated
-
-
-def _audit(cells: int):
-    from types import SimpleNamespace
-
-    narrowest = SimpleNamespace(
-        ref_date="2024-12-31", term="foreigners", area_id="22", level="district",
-        truth=2, low=0.0, high=5.0,
-    )  # fmt: skip
-    return SimpleNamespace(
-        passed=True, rules=SimpleNamespace(method="suppression", min_count=3, protection=3),
-        cells_checked=cells, cells_protected=12, relations=99, failures=[],
-        narrowest=narrowest, indices_checked=68, draws_checked=9600, index_failures=[],
-        seconds=3.9,
-    )  # fmt: skip
 
 
 @pytest.fixture
@@ -227,7 +213,7 @@ def test_the_office_sees_the_audit_of_both_snapshots(app):
     log_in(client, "anna")
     text = _json(client.post(CALLBACK, json=_body(app, "internal-audit")))
     assert "4.711" in text and "815" in text  # cells checked: staged, published
-    assert "[0,0; 5,0], wahr 2 – foreigners, Gebiet 22 (district), 31.12.2024" in text
+    assert "[0,0; 5,0], wahr 2 – foreigners, Gebiet 11 (district), 31.12.2024" in text
     assert "9.600" in text and "bestanden" in text
     assert "Den vorgemerkten Stand s2 jetzt veröffentlichen?" in text  # the confirmation
     page = _json(client.post(CALLBACK, json=_page_request("/intern")))

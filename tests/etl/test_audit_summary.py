@@ -8,7 +8,8 @@ from types import SimpleNamespace
 from etl import audit_summary, warehouse
 
 
-def _report(**changes):
+def fake_report(**changes):
+    """What the summary reads of an etl.audit.AuditReport (also for the internal page)."""
     narrowest = SimpleNamespace(
         ref_date="2024-12-31", term="foreigners", area_id="11", level="district",
         truth=2, low=0.0, high=5.0,
@@ -25,7 +26,7 @@ def _report(**changes):
 def test_summary_round_trip_is_private(tmp_path):
     (tmp_path / warehouse.INTERNAL).mkdir()
     assert audit_summary.read(tmp_path) is None  # built before summaries were kept
-    path = audit_summary.write(_report(), tmp_path)
+    path = audit_summary.write(fake_report(), tmp_path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     summary = audit_summary.read(tmp_path)
     assert summary["cells_checked"] == 708 and summary["cells_protected"] == 12
@@ -35,7 +36,7 @@ def test_summary_round_trip_is_private(tmp_path):
     }  # fmt: skip
     assert summary["indices_checked"] == 68 and summary["draws_checked"] == 9600
     assert summary["passed"] and not summary["exact"] and summary["seconds"] == 3.9
-    audit_summary.write(_report(narrowest=None), tmp_path)
+    audit_summary.write(fake_report(narrowest=None), tmp_path)
     assert audit_summary.read(tmp_path)["narrowest"] is None
 
 
