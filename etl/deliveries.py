@@ -46,6 +46,7 @@ from etl.errors import ConfigError, InputError
 from etl.files import sha256_of
 from etl.profile import AreaTable, GenesisTable, Profile, Register
 from etl.sources import area_table, genesis_csv
+from etl.text import UTF8_BOM
 
 REVISIONS = ".revisions"
 REPORT = warehouse.REPORT
@@ -324,7 +325,8 @@ def _raw_dates(source: Source, path: Path) -> list[date]:
 def _genesis_table_id(file: Path) -> str | None:
     try:
         with file.open("rb") as handle:
-            first = handle.readline(400).decode("iso-8859-1").lstrip("\ufeff")
+            # a UTF-8 byte-order mark is bytes, not U+FEFF, before the decode (#20)
+            first = handle.readline(400).removeprefix(UTF8_BOM).decode("iso-8859-1")
     except OSError:
         return None
     if not first.startswith(genesis_csv.FIRST_LINE):
