@@ -53,21 +53,9 @@ def decode_file(path: Path, encoding: str) -> str:
 
 def decode_bytes(path: Path, data: bytes, encoding: str) -> str:
     """``data`` (the bytes of ``path``) decoded strictly as ``encoding`` (see module doc)."""
+    data = check_declared(path, data, encoding)
     try:
-        name = codecs.lookup(encoding).name
-    except LookupError as exc:
-        raise InputError(path, f"unknown encoding '{encoding}' in the profile") from exc
-    if data.startswith(UTF8_BOM) and name in ("utf-8", "utf-8-sig"):
-        data = data[len(UTF8_BOM) :]
-    elif data.startswith(UTF8_BOM):
-        raise InputError(
-            path,
-            f"the file starts with a UTF-8 byte-order mark, but the profile declares "
-            f"{encoding}; expected a file encoded as {encoding} (or declare utf-8)",
-            line=1,
-        )
-    try:
-        text = data.decode(encoding)
+        return data.decode(encoding)
     except UnicodeDecodeError as exc:
         line, column = line_and_column(data, exc.start)
         raise InputError(
@@ -77,9 +65,26 @@ def decode_bytes(path: Path, data: bytes, encoding: str) -> str:
             "the file's real encoding in the profile)",
             line=line,
         ) from exc
+
+
+def check_declared(path: Path, data: bytes, encoding: str) -> bytes:
+    """``data`` without a UTF-8 byte-order mark, checked against the declared
+    ``encoding``: known, no byte-order mark unless UTF-8, and for ISO-8859-1 no byte that
+    is a control code there (0x80–0x9f: Windows-1252 text declared as ISO-8859-1)."""
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError as exc:
+        raise InputError(path, f"unknown encoding '{encoding}' in the profile") from exc
+    if data.startswith(UTF8_BOM) and name not in ("utf-8", "utf-8-sig"):
+        raise InputError(
+            path,
+            f"the file starts with a UTF-8 byte-order mark, but the profile declares "
+            f"{encoding}; expected a file encoded as {encoding} (or declare utf-8)",
+            line=1,
+        )
     if name == codecs.lookup(LATIN1).name:
         _check_latin1(path, data, f"declared {encoding}")
-    return text
+    return data.removeprefix(UTF8_BOM)
 
 
 def decode_detected(path: Path, data: bytes) -> tuple[str, str]:

@@ -39,14 +39,13 @@ import pandas as pd
 
 from etl.errors import InputError
 from etl.sources.value_flags import symbols
-from etl.text import LATIN1, control_problem, decode_detected
+from etl.text import LATIN1, check_declared, control_problem, decode_detected
 
 FIRST_LINE = "GENESIS-Tabelle:"
 FOOTER_MARK = "__________"
 KEY_FIELDS = ("period", "region code", "region name")
 LABEL_SEP = " | "
 FALLBACK_ENCODING = LATIN1
-BOM = "\ufeff"
 
 # GENESIS "Zeichenerklärung": symbol in a value cell -> flag id.
 # Header labels that make a header row a pure unit row (-> ``unit``, not ``variable``).
@@ -152,10 +151,9 @@ def _decode(path: Path, encoding: str | None) -> tuple[str, str]:
         )
     if encoding is None:
         return decode_detected(path, raw)
+    raw = check_declared(path, raw, encoding)  # known; a BOM only for UTF-8
     try:
-        return raw.decode(encoding).removeprefix(BOM), encoding
-    except LookupError as exc:
-        raise InputError(path, f"unknown encoding '{encoding}'") from exc
+        return raw.decode(encoding), encoding
     except UnicodeDecodeError as exc:
         raise _undecodable(path, raw, encoding, exc) from exc
 

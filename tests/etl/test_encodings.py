@@ -196,3 +196,24 @@ def test_register_with_bom_stages_like_without(tmp_path):
         first = con.execute("SELECT person_id FROM stg_persons ORDER BY rowid LIMIT 1")
         assert first.fetchall() == [("P01",)]
     assert counts[0] == counts[1] == 25
+
+
+def test_genesis_declared_encoding_and_bom(tmp_path):
+    path = tmp_path / "bom.csv"
+    path.write_bytes(BOM + TINY_GENESIS.read_bytes())
+    assert genesis_csv.read_table(path, encoding="utf-8").table_id == "99999-01-01-4"
+    with pytest.raises(InputError) as info:
+        genesis_csv.read_table(path, encoding="iso-8859-1")
+    assert info.value.line == 1
+    assert "UTF-8 byte-order mark, but the profile declares iso-8859-1" in str(info.value)
+
+
+def test_genesis_declared_latin1_refuses_windows_1252_bytes(tmp_path):
+    lines = LATIN1_GENESIS.read_bytes().split(b"\n")
+    lines[6] += b"\x80"  # € in Windows-1252, line 7
+    path = tmp_path / "cp1252.csv"
+    path.write_bytes(b"\n".join(lines))
+    with pytest.raises(InputError) as info:
+        genesis_csv.read_table(path, encoding="latin-1")
+    assert info.value.line == 7
+    assert "byte 0x80" in str(info.value) and "declared latin-1" in str(info.value)
