@@ -94,6 +94,7 @@ INTERNAL_REPORT_CHOICE = "internal-report-choice"  # staged | published
 INTERNAL_REPORT = "internal-report"
 INTERNAL_AUDIT = "internal-audit"  # office only, like the three below
 INTERNAL_PUBLISH = "internal-publish"  # dcc.ConfirmDialogProvider around the button
+INTERNAL_PUBLISH_BUTTON = "internal-publish-button"  # disabled while nothing is staged
 INTERNAL_ROLLBACK = "internal-rollback"
 INTERNAL_STATUS = "internal-status"
 INTERNAL_VERSION = "internal-version"  # counts publishes and rollbacks of this page

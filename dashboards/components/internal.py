@@ -69,7 +69,12 @@ def actions(lang: str, staged: str | None, published: str | None) -> list:
         html.Div(
             [
                 dcc.ConfirmDialogProvider(
-                    html.Button(t("internal.publish", lang), className="action-button"),
+                    html.Button(
+                        t("internal.publish", lang),
+                        id=ids.INTERNAL_PUBLISH_BUTTON,
+                        disabled=staged is None,
+                        className="action-button",
+                    ),
                     id=ids.INTERNAL_PUBLISH,
                     message=confirm_publish(lang, staged, published),
                 ),

@@ -91,7 +91,9 @@ def _skeleton() -> html.Div:
             html.Div(id=ids.INTERNAL_REPORT),
             dcc.Store(id=ids.INTERNAL_VERSION),
             html.Div(id=ids.INTERNAL_AUDIT),
-            dcc.ConfirmDialogProvider(id=ids.INTERNAL_PUBLISH),
+            dcc.ConfirmDialogProvider(
+                html.Button(id=ids.INTERNAL_PUBLISH_BUTTON), id=ids.INTERNAL_PUBLISH
+            ),
             dcc.ConfirmDialogProvider(id=ids.INTERNAL_ROLLBACK),
             html.P(id=ids.INTERNAL_STATUS),
         ]
@@ -118,6 +120,7 @@ def show_report(which: str | None, _version: int | None) -> html.Div:
     Output(ids.INTERNAL_AUDIT, "children"),
     Output(ids.INTERNAL_PUBLISH, "message"),
     Output(ids.INTERNAL_ROLLBACK, "message"),
+    Output(ids.INTERNAL_PUBLISH_BUTTON, "disabled"),
     Input(ids.INTERNAL_VERSION, "data"),
 )
 def show_audit(_version: int | None) -> tuple:
@@ -129,6 +132,7 @@ def show_audit(_version: int | None) -> tuple:
         parts.audit_table(snapshots, lang),
         parts.confirm_publish(lang, names["staged"], names["published"]),
         parts.confirm_rollback(lang, names["published"]),
+        names["staged"] is None,  # nothing to publish
     )
 
 

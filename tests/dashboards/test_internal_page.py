@@ -25,6 +25,7 @@ from imon.cli import main
 from tests.dashboards.test_access import CALLBACK, MAP_TABLE, PASSWORD, REFUSED, log_in
 from tests.dashboards.test_accessibility import assert_no_violations, inject_axe
 from tests.dashboards.test_dash_browser import (  # noqa: F401
+    TIMEOUT_MS,
     browser,
     open_page,
     serve_wsgi,
@@ -216,6 +217,7 @@ def test_the_office_sees_the_audit_of_both_snapshots(app):
     assert "[0,0; 5,0], wahr 2 – foreigners, Gebiet 11 (district), 31.12.2024" in text
     assert "9.600" in text and "bestanden" in text
     assert "Den vorgemerkten Stand s2 jetzt veröffentlichen?" in text  # the confirmation
+    assert '"internal-publish-button": {"disabled": false}' in text
     page = _json(client.post(CALLBACK, json=_page_request("/intern")))
     assert "internal-publish" in page and "Vorgemerkten Stand veröffentlichen" in page
 
@@ -307,6 +309,8 @@ def test_imon_publish_and_rollback_are_logged_with_the_os_user(curated, tmp_path
 
 # --- in Chromium -------------------------------------------------------------------------
 def test_the_office_publishes_in_the_browser(browser, app, curated):  # noqa: F811
+    from playwright.sync_api import expect
+
     with serve_wsgi(app.server) as url, open_page(browser, url) as page:
         page.add_init_script(CSP_RECORDER)
         page.goto(f"{url}/intern")
@@ -315,15 +319,21 @@ def test_the_office_publishes_in_the_browser(browser, app, curated):  # noqa: F8
         page.fill("#login-password", PASSWORD)
         page.click("#login-submit")
         wait_text(page, "#internal-audit", "4.711")
-        inject_axe(page)
-        assert_no_violations(page)  # WCAG A/AA, the report's frame included
         frame = page.frame_locator("#internal-report-frame")
-        frame.locator("h1").wait_for()
-        assert frame.locator("h1").inner_text() == REPORT_MARK
-        page.once("dialog", lambda dialog: dialog.accept())
+        expect(frame.locator("h1")).to_have_text(REPORT_MARK, timeout=TIMEOUT_MS)
+        inject_axe(page)
+        assert_no_violations(page)  # WCAG A/AA
+        asked: list[str] = []
+        page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
         page.click("#internal-publish button")
-        wait_text(page, "#internal-status", "Veröffentlicht: s2 (bisher: s1).")
+        status = expect(page.locator("#internal-status"))
+        status.to_have_text("Veröffentlicht: s2 (bisher: s1).", timeout=TIMEOUT_MS)
+        assert asked == [
+            "Den vorgemerkten Stand s2 jetzt veröffentlichen? Alle Besucher sehen ihn "
+            "sofort. Bisher veröffentlicht: s1."
+        ]
         assert warehouse.published(curated).name == "s2"
         wait_text(page, "#internal-report", "keinen vorgemerkten Stand")
+        expect(page.locator("#internal-publish-button")).to_be_disabled(timeout=TIMEOUT_MS)
         assert page.evaluate("window.__csp") == []
         assert page.problems == []
