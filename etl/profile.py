@@ -159,8 +159,22 @@ class AreaTable(_Table):
     sheet: str | int | None = None  # XLSX only
     header_row: int = 1
     separator: str = ","
-    decimal: str = "."
+    decimal: Literal[".", ","] = "."
+    # thousands separator of the numbers ("." for German "1.480"); None: a count has none,
+    # and "1.480" is an error, never read as 1480 or 1.48
+    thousands: Literal[".", ",", " ", "'"] | None = None
+    # columns holding rates or averages (decimals allowed); every other column is a count
+    rate_columns: list[str] = []
     sums: list[list[str]] = []  # consistency: first column = sum of the other columns
+
+    @model_validator(mode="after")
+    def _distinct_separators(self) -> AreaTable:
+        if self.thousands is not None and self.thousands in (self.decimal, self.separator):
+            raise ValueError(
+                f"table '{self.id}': thousands '{self.thousands}' is also the "
+                f"{'decimal sign' if self.thousands == self.decimal else 'field separator'}"
+            )
+        return self
 
 
 class GenesisTable(_Table):

@@ -7,8 +7,11 @@ profile (``tables:`` entry with ``adapter: area_table``) names the file pattern,
 reference date in the file name, the code column and which columns make which count.
 
 Output: tidy observations (one row per area and used column) with file line numbers.
-Values are non-negative numbers; the symbols of :func:`etl.sources.value_flags.symbols`
-(``.`` secret, ``-`` nil, ...) are kept as flags with no value, never turned into 0.
+Values are non-negative numbers written as the profile declares them (``decimal``, and a
+``thousands`` separator only where declared: ``1.480`` is otherwise an error, never 1480
+or 1.48); every column but the ``rate_columns`` is a count, so a whole number. The
+symbols of :func:`etl.sources.value_flags.symbols` (``.`` secret, ``-`` nil, ...) are kept
+as flags with no value, never turned into 0.
 """
 
 from __future__ import annotations
@@ -76,7 +79,7 @@ def read(path: Path, table: AreaTable, columns: list[str]) -> pd.DataFrame:
     wide = pd.DataFrame(rows, columns=header, dtype=object)
     wide["line"] = range(first_line, first_line + len(wide))
     _check_codes(path, wide, table.area_column)
-    values, flags = _numbers(path, wide, columns, table.decimal)
+    values, flags = _numbers(path, wide, columns, table)
     _check_sums(path, wide, values, table.sums)
     tidy = values.assign(area_id=wide[table.area_column], line=wide["line"]).melt(
         id_vars=["area_id", "line"], var_name="variable", value_name="value"
@@ -130,13 +133,23 @@ def _xlsx_rows(path: Path, table: AreaTable) -> tuple[list[str], list[list[str]]
                 column=merged.coord,
             )
     cells = [
-        ["" if v is None else str(v) for v in row]
+        [_cell_text(v, table.decimal) for v in row]
         for row in sheet.iter_rows(min_row=table.header_row, values_only=True)
     ]
     if not cells or not any(cells[0]):
         raise InputError(path, f"sheet '{sheet.title}': empty header row", line=table.header_row)
     check_rows(path, cells, _numbered(cells, table.header_row), cells[0])
     return [c.strip() for c in cells[0]], [r for r in cells[1:] if any(r)], table.header_row + 1
+
+
+def _cell_text(value: object, decimal: str) -> str:
+    """An XLSX cell as the CSV would write it: a number with the profile's decimal sign
+    and no thousands separator (``1480``, ``2,5``), text as it is."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value).replace(".", decimal)
+    return str(value)
 
 
 def _numbered(rows: list, first: int) -> range:
@@ -177,38 +190,77 @@ def _check_codes(path: Path, wide: pd.DataFrame, column: str) -> None:
 
 
 def _numbers(
-    path: Path, wide: pd.DataFrame, columns: list[str], decimal: str
+    path: Path, wide: pd.DataFrame, columns: list[str], table: AreaTable
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Numeric values (NaN for flagged cells) and flags of ``columns``."""
+    """Numeric values (NaN for flagged cells) and flags of ``columns``: numbers as
+    :func:`number_pattern` of the profile, not negative, counts whole."""
     text = wide[columns].apply(lambda s: s.astype(str).str.strip())
     flags = text.apply(lambda s: s.map(symbols()))
+    pattern = number_pattern(table.decimal, table.thousands)
+    well_formed = text.apply(lambda s: s.str.fullmatch(pattern)).astype(bool)
+    _first_bad(path, wide, text, ~well_formed & flags.isna(), _expected_number(table))
     cleaned = text.where(flags.isna(), None)
-    if decimal == ",":
-        cleaned = cleaned.apply(
-            lambda s: s.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-        )
-    values = cleaned.apply(pd.to_numeric, errors="coerce")
-    _first_bad(
-        path,
-        wide,
-        text,
-        values.isna() & flags.isna(),
-        "expected a count (a number, or a value symbol such as '.' or '-')",
-    )
+    if table.thousands:
+        cleaned = cleaned.apply(lambda s: s.str.replace(table.thousands, "", regex=False))
+    cleaned = cleaned.apply(lambda s: s.str.replace(table.decimal, ".", regex=False))
+    values = cleaned.apply(pd.to_numeric).astype("float64")
     _first_bad(path, wide, text, values < 0, "expected a count, found a negative number")
-    return values.astype("float64"), flags
+    counts = [c for c in columns if c not in table.rate_columns]
+    fraction = values[counts].notna() & (values[counts] % 1 != 0)
+    _first_bad(path, wide, text[counts], fraction, _expected_whole(table))
+    return values, flags
+
+
+def number_pattern(decimal: str, thousands: str | None) -> str:
+    """Regex of a number as the profile writes it: digits (grouped by ``thousands`` in
+    threes if declared) and an optional ``decimal`` part; a sign is matched so that a
+    negative count gets its own message."""
+    digits = r"\d+"
+    if thousands:
+        digits = rf"(?:\d{{1,3}}(?:{re.escape(thousands)}\d{{3}})+|\d+)"
+    return rf"[-+]?{digits}(?:{re.escape(decimal)}\d+)?"
+
+
+def _expected_number(table: AreaTable) -> str:
+    example = "1480" if not table.thousands else f"1480 or 1{table.thousands}480"
+    hint = (
+        "; thousands separators are read only where the profile declares them "
+        "(thousands: '.' for 1.480)"
+        if not table.thousands
+        else ""
+    )
+    return (
+        f"expected a count (a number such as {example}, decimal sign '{table.decimal}', or a "
+        f"value symbol such as '.' or '-'){hint}"
+    )
+
+
+def _expected_whole(table: AreaTable) -> str:
+    hint = ""
+    if table.decimal == "." and not table.thousands:
+        hint = (
+            "; if '.' separates thousands here (1.480 = 1480), declare decimal: ',' and "
+            "thousands: '.' in the profile"
+        )
+    return (
+        "expected a count, a whole number (columns with rates or averages are listed "
+        f"under rate_columns in the profile){hint}"
+    )
 
 
 def _first_bad(
     path: Path, wide: pd.DataFrame, text: pd.DataFrame, bad: pd.DataFrame, expected: str
 ) -> None:
+    """Raise for the first ``bad`` cell in file order (line, then column of the file)."""
     if not bad.to_numpy().any():
         return
-    row, col = next(zip(*bad.to_numpy().nonzero(), strict=True))
+    position = {name: i for i, name in enumerate(wide.columns)}
+    hits = zip(*bad.to_numpy().nonzero(), strict=True)
+    row, col = min(hits, key=lambda hit: (hit[0], position[bad.columns[hit[1]]]))
     column = bad.columns[col]
     raise InputError(
         path,
-        f"found '{text.iat[row, col]}', {expected}",
+        f"found '{text[column].iat[row]}', {expected}",
         line=int(wide["line"].iat[row]),
         column=column,
     )
