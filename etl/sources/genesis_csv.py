@@ -14,7 +14,9 @@ A data line is ``period;region code;region name;[row labels...];values...``. The
 key fields is the smallest number of empty leading fields over the header rows (a header
 row may leave the label of its first value column empty, too). Values are German decimals
 (``6,8``) or one of the GENESIS symbols (:func:`etl.sources.value_flags.symbols`); a
-symbol becomes NaN plus a flag, never 0. Periods are ``DD.MM.YYYY`` or a year ``YYYY``
+symbol becomes NaN plus a flag, never 0. A cell whose unit row says it is a count
+(:data:`COUNT_UNITS`) must be a whole number; no thousands separator is read (``1.480`` is
+an error). Periods are ``DD.MM.YYYY`` or a year ``YYYY``
 (annual sum or average, dated 31 Dec).
 
 Encoding: with ``encoding=None`` the bytes are decoded as strict UTF-8 (a BOM is dropped)
@@ -67,6 +69,7 @@ UNITS = frozenset(
     }
 )
 NUMBER = r"-?\d+(?:,\d+)?"
+COUNT_UNITS = frozenset({"Anzahl", "Personen"})  # cells with these units must be whole
 PERIODS = {  # pattern -> (year, month, day) groups; a bare year is dated 31 December
     re.compile(r"(\d{2})\.(\d{2})\.(\d{4})"): lambda m: (m[3], m[2], m[1]),
     re.compile(r"(\d{4})"): lambda m: (m[1], 12, 31),
@@ -402,6 +405,16 @@ def _values(path: Path, cells: pd.Series, rows: pd.DataFrame) -> tuple[pd.Series
             column=str(at["column"]),
         )
     value = pd.to_numeric(cells.where(numeric).str.replace(",", ".", regex=False))
+    fraction = rows["unit"].isin(COUNT_UNITS).to_numpy() & (value % 1 > 0).to_numpy()
+    if fraction.any():
+        at, text = rows[fraction].iloc[0], cells[fraction].iloc[0]
+        raise InputError(
+            path,
+            f"found '{text}' in '{at['variable']}' (unit {at['unit']}), expected a count, "
+            "a whole number",
+            line=int(at["line"]),
+            column=str(at["column"]),
+        )
     return value.astype(float), flags.astype(object).where(flags.notna(), None)
 
 
