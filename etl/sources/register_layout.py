@@ -43,6 +43,7 @@ from pydantic import (
 )
 
 from etl.errors import InputError
+from etl.text import UTF8_BOM
 
 Canonical = tuple[tuple[str, bool], ...]  # (name, required) of every canonical column
 CHUNK_BYTES = 1 << 20
@@ -385,6 +386,14 @@ def _as_utf8(path: Path, layout: Layout) -> Iterator[Path]:
     if codecs.lookup(layout.encoding).name == "utf-8":
         yield path
         return
+    with path.open("rb") as raw:
+        if raw.read(len(UTF8_BOM)) == UTF8_BOM:
+            raise InputError(
+                path,
+                f"the file starts with a UTF-8 byte-order mark, but the layout declares "
+                f"{layout.encoding}; {_encoding_hint(layout)} (utf-8)",
+                line=1,
+            )
     handle, name = tempfile.mkstemp(prefix="imon-register-", suffix=".csv")
     try:
         with open(handle, "w", encoding="utf-8", newline="") as out:

@@ -217,3 +217,16 @@ def test_genesis_declared_latin1_refuses_windows_1252_bytes(tmp_path):
         genesis_csv.read_table(path, encoding="latin-1")
     assert info.value.line == 7
     assert "byte 0x80" in str(info.value) and "declared latin-1" in str(info.value)
+
+
+def test_register_layout_in_cp1252_refuses_a_utf8_bom(tmp_path):
+    vendor = REPO / "tests" / "fixtures" / "vendor"
+    path = tmp_path / "melderegister.csv"
+    path.write_bytes(BOM + (vendor / "melderegister_vendor.csv").read_bytes())
+    with duckdb.connect() as con:
+        load_code_lists(con)
+        con.execute("CREATE TEMP TABLE valid_areas AS SELECT '11' AS area_id")
+        with pytest.raises(InputError) as info:
+            register_persons.stage(con, path, date(2024, 12, 31), vendor / "vendor-csv.yaml")
+    assert (Path(info.value.file), info.value.line) == (path, 1)
+    assert "UTF-8 byte-order mark, but the layout declares cp1252" in str(info.value)
