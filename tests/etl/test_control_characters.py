@@ -29,6 +29,7 @@ from tests.etl.test_area_table import (
     raw,  # noqa: F401 (fixture)
     write_profile,
 )
+from tests.etl.test_register_layouts import VENDOR, sheet_row, vendor_rows, write_xlsx
 
 GENESIS = REPO / "tests" / "fixtures" / "genesis" / "tiny_ok.csv"
 REGISTER = REPO / "tests" / "fixtures" / "vendor" / "melderegister_default.csv"
@@ -211,3 +212,16 @@ def test_boundary_name_template_with_control(tmp_path):
     with pytest.raises(InputError) as info:
         read_features(path, "code", name_template="{name} ({code})")
     assert "feature 2: control character BEL (U+0007) at character 4" in str(info.value)
+
+
+def test_register_xlsx_line_break_in_a_household(tmp_path, con):
+    """Vendor workbook (vendor-xlsx.yaml, header in sheet row 3): person P09, the second
+    data row (sheet row 5), gets 'Am\\nBühl 1' as household; the vendor names it 'Haushalt'."""
+    rows = vendor_rows()
+    column = rows[0].index("Haushalt")
+    rows[2][column] = "Am\nBühl 1"
+    path = write_xlsx(tmp_path / "melderegister.xlsx", rows)
+    with pytest.raises(InputError) as info:
+        register_persons.stage(con, path, REF_DATE, VENDOR / "vendor-xlsx.yaml")
+    assert (info.value.line, info.value.column) == (sheet_row(1), "Haushalt")
+    assert "LF (U+000A) at character 3" in str(info.value)
