@@ -9,7 +9,6 @@ import shutil
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import openpyxl
 import pytest
 
@@ -19,7 +18,6 @@ from etl.sources import area_table, genesis_csv, register_persons
 from etl.sources.area_list import read_vintage
 from etl.sources.geometry import read_features
 from etl.text import check_text, control_problem
-from etl.transform.population import load_code_lists
 from tests.conftest import REPO, TINY_PROFILE
 from tests.etl.test_area_table import (
     FIXTURE,
@@ -29,7 +27,13 @@ from tests.etl.test_area_table import (
     raw,  # noqa: F401 (fixture)
     write_profile,
 )
-from tests.etl.test_register_layouts import VENDOR, sheet_row, vendor_rows, write_xlsx
+from tests.etl.test_register_layouts import (  # noqa: F401 (con: fixture)
+    VENDOR,
+    con,
+    sheet_row,
+    vendor_rows,
+    write_xlsx,
+)
 
 GENESIS = REPO / "tests" / "fixtures" / "genesis" / "tiny_ok.csv"
 REGISTER = REPO / "tests" / "fixtures" / "vendor" / "melderegister_default.csv"
@@ -132,19 +136,7 @@ def test_genesis_control_in_a_header_label(tmp_path):
     assert "FF (U+000C) at character 5" in str(info.value)
 
 
-@pytest.fixture
-def con():
-    """The TEMP tables register_persons.stage() needs (as in test_register_layouts)."""
-    with duckdb.connect() as con:
-        load_code_lists(con)
-        con.execute(
-            "CREATE TEMP TABLE valid_areas AS "
-            "SELECT * FROM (VALUES ('11'), ('12'), ('21')) AS t(area_id)"
-        )
-        yield con
-
-
-def test_register_nul_in_a_household_id(tmp_path, con):
+def test_register_nul_in_a_household_id(tmp_path, con):  # noqa: F811
     """The NUL that split a household (#20): line 3 (P09), column haushalt_id."""
     path = tmp_path / "melderegister.csv"
     lines = REGISTER.read_bytes().split(b"\n")
@@ -157,7 +149,7 @@ def test_register_nul_in_a_household_id(tmp_path, con):
     assert "NUL (U+0000) at character 8" in str(info.value)  # 'Am Bühl' is 7 characters
 
 
-def test_register_control_in_a_coded_column(tmp_path, con):
+def test_register_control_in_a_coded_column(tmp_path, con):  # noqa: F811
     """Line 5 (P12) ends in household position 'S'; with a SOH after it."""
     path = tmp_path / "melderegister.csv"
     lines = REGISTER.read_bytes().split(b"\n")
@@ -214,7 +206,7 @@ def test_boundary_name_template_with_control(tmp_path):
     assert "feature 2: control character BEL (U+0007) at character 4" in str(info.value)
 
 
-def test_register_xlsx_line_break_in_a_household(tmp_path, con):
+def test_register_xlsx_line_break_in_a_household(tmp_path, con):  # noqa: F811
     """Vendor workbook (vendor-xlsx.yaml, header in sheet row 3): person P09, the second
     data row (sheet row 5), gets 'Am\\nBühl 1' as household; the vendor names it 'Haushalt'."""
     rows = vendor_rows()

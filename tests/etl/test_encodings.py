@@ -10,7 +10,6 @@ import shutil
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from etl import deliveries
@@ -20,11 +19,11 @@ from etl.sources import area_table, genesis_csv, register_persons
 from etl.sources.area_list import read_vintage
 from etl.sources.geometry import read_features
 from etl.text import decode_detected
-from etl.transform.population import load_code_lists
 from tests.conftest import REPO, TINY_PROFILE
 from tests.etl.test_area_table import FIXTURE, TABLE_2024, write_profile
 from tests.etl.test_genesis_csv import real_path
 from tests.etl.test_refresh import GENESIS_PROFILE
+from tests.etl.test_register_layouts import con  # noqa: F401 (fixture)
 
 BOM = b"\xef\xbb\xbf"
 GENESIS_DIR = REPO / "tests" / "fixtures" / "genesis"
@@ -183,18 +182,12 @@ def test_geojson_with_bom_and_with_a_bad_byte(tmp_path):
     assert "byte 0xe4" in str(info.value) and "not valid utf-8" in str(info.value)
 
 
-def test_register_with_bom_stages_like_without(tmp_path):
+def test_register_with_bom_stages_like_without(tmp_path, con):  # noqa: F811
     path = tmp_path / "melderegister.csv"
     path.write_bytes(BOM + REGISTER.read_bytes())
-    with duckdb.connect() as con:
-        load_code_lists(con)
-        con.execute(
-            "CREATE TEMP TABLE valid_areas AS "
-            "SELECT * FROM (VALUES ('11'), ('12'), ('21')) AS t(area_id)"
-        )
-        counts = [register_persons.stage(con, p, date(2024, 12, 31)) for p in (REGISTER, path)]
-        first = con.execute("SELECT person_id FROM stg_persons ORDER BY rowid LIMIT 1")
-        assert first.fetchall() == [("P01",)]
+    counts = [register_persons.stage(con, p, date(2024, 12, 31)) for p in (REGISTER, path)]
+    first = con.execute("SELECT person_id FROM stg_persons ORDER BY rowid LIMIT 1")
+    assert first.fetchall() == [("P01",)]
     assert counts[0] == counts[1] == 25
 
 
@@ -219,14 +212,11 @@ def test_genesis_declared_latin1_refuses_windows_1252_bytes(tmp_path):
     assert "byte 0x80" in str(info.value) and "declared latin-1" in str(info.value)
 
 
-def test_register_layout_in_cp1252_refuses_a_utf8_bom(tmp_path):
+def test_register_layout_in_cp1252_refuses_a_utf8_bom(tmp_path, con):  # noqa: F811
     vendor = REPO / "tests" / "fixtures" / "vendor"
     path = tmp_path / "melderegister.csv"
     path.write_bytes(BOM + (vendor / "melderegister_vendor.csv").read_bytes())
-    with duckdb.connect() as con:
-        load_code_lists(con)
-        con.execute("CREATE TEMP TABLE valid_areas AS SELECT '11' AS area_id")
-        with pytest.raises(InputError) as info:
-            register_persons.stage(con, path, date(2024, 12, 31), vendor / "vendor-csv.yaml")
+    with pytest.raises(InputError) as info:
+        register_persons.stage(con, path, date(2024, 12, 31), vendor / "vendor-csv.yaml")
     assert (Path(info.value.file), info.value.line) == (path, 1)
     assert "UTF-8 byte-order mark, but the layout declares cp1252" in str(info.value)
