@@ -227,8 +227,8 @@ def _check() -> flask.Response | None:
         flask.g.setdefault(context.PREVIEW_GRANTED, True)
         return None
     internal = login_only(path) and current_user() is None
-    if internal and not flask.current_app.config[ENABLED_KEY]:
-        raise NotFound()  # no users anywhere: no internal page either
+    if internal and not (access and _has_users(access)):
+        raise NotFound()  # nobody can log in to this instance: it has no internal page
     if may_see(context.instance()) and not internal:
         return None
     page = _LEGAL_PATHS.get(path)

@@ -156,9 +156,18 @@ def test_a_stranger_is_sent_to_the_login(app):
     assert client.get("/intern").status_code == 200
 
 
-def test_without_users_there_is_no_internal_page(synthetic_curated_dir):
+def test_without_users_there_is_no_internal_page(synthetic_curated_dir, curated):
     app = create_app(synthetic_curated_dir)  # make demo: public, nobody can log in
     assert app.server.test_client().get("/intern").status_code == 404
+    users_file = curated.parent / "users.json"
+    users.add(users_file, "anna", "office", PASSWORD)
+    both = create_app(  # "offen" has no users file of its own
+        {"offen": synthetic_curated_dir, "intern": curated},
+        access={"intern": Access(public=False, users_file=users_file)},
+    )
+    client = both.server.test_client()
+    assert client.get("/intern?instance=offen").status_code == 404
+    assert client.get("/intern?instance=intern").status_code == 303  # to the login
 
 
 def test_every_internal_callback_is_refused_to_a_stranger(app, curated):
