@@ -346,3 +346,17 @@ def test_the_office_publishes_in_the_browser(browser, app, curated):  # noqa: F8
         expect(page.locator("#internal-publish-button")).to_be_disabled(timeout=TIMEOUT_MS)
         assert page.evaluate("window.__csp") == []
         assert page.problems == []
+
+
+def test_imon_build_is_logged_as_a_publish(tmp_path, monkeypatch):
+    monkeypatch.setattr(access_log, "os_user", lambda: "statistik")
+    profile = write_profile(tmp_path / "p.yaml", tmp_path / "curated")
+    assert main(["build", "--profile", str(profile)]) == 0
+    (line,) = access_log.read(tmp_path / "curated" / "users.json")  # the default place
+    assert (line["action"], line["user"], line["via"], line["command"]) == (
+        "publish",
+        "statistik",
+        "cli",
+        "build",
+    )
+    assert line["snapshot"] == warehouse.published(tmp_path / "curated").name
