@@ -87,12 +87,15 @@ def protect(
     ``terms``, ``indicator_terms`` and ``unit_roots`` as TEMP tables)."""
     rules = profile.disclosure
     engine.write_indicator_terms(con, [engine.term_row(ind) for ind in indicators])
+    # a balance is no cell: its components are protected, and it is their difference
+    con.execute("DELETE FROM term_counts WHERE term IN (SELECT term FROM balance_terms)")
     _protected_counts(con, catalogue, profile)
     summary = _summary(con, rules.method)
     if rules.rounding:
         con.execute(ROUNDING_SQL, {"base": rules.rounding})
     con.execute("ALTER TABLE term_counts RENAME TO true_term_counts")
     con.execute("ALTER TABLE protected_counts RENAME TO term_counts")
+    engine.add_balances(con)
     con.execute("CREATE OR REPLACE TEMP TABLE published_values AS FROM indicator_values LIMIT 0")
     con.execute(f"CREATE OR REPLACE TEMP TABLE index_terms AS {INDEX_TERMS_SQL}")
     linear = [i for i in indicators if i.function not in INDEX_FUNCTIONS]

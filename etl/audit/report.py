@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from etl.audit.allocation import check_allocations
+from etl.audit.balances import balance_rows, check_balances
 from etl.audit.indices import check_indices
 from etl.audit.intervals import Need, intervals
 from etl.audit.model import DateModel, Rules, build_model
@@ -81,6 +82,8 @@ class AuditReport:
     indices_checked: int = 0  # published unit indices recomputed from published counts
     draws_checked: int = 0  # random-allocation draws drawn again from published counts
     index_failures: list[str] = field(default_factory=list)  # not so recomputable
+    balances_checked: int = 0  # published balances recomputed from their components
+    balance_failures: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -101,7 +104,7 @@ class AuditReport:
 
     @property
     def passed(self) -> bool:
-        return not self.failures and not self.index_failures
+        return not self.failures and not self.index_failures and not self.balance_failures
 
 
 def run_audit(
@@ -129,10 +132,10 @@ def run_audit(
     rules = Rules(protection, min_count, method, max_deviation, min_denominator, rounding)
     pub = read_publication(publication, catalogue)
     truth = read_truth(internal, catalogue)
-    signed = _signed_terms(pub.values, truth)
-    balance = pub.values.num_term.isin(signed) | pub.values.den_term.isin(signed)
-    uncovered = {**pub.uncovered, **dict.fromkeys(pub.values.indicator_id[balance], "balance")}
-    report = AuditReport(rules=rules, not_covered=uncovered, raw_tables=pub.raw_tables)
+    # balances are no cells: checked against their published components (etl.audit.balances)
+    balance = balance_rows(pub.values, catalogue)
+    report = AuditReport(rules=rules, not_covered=pub.uncovered, raw_tables=pub.raw_tables)
+    report.balances_checked, report.balance_failures = check_balances(pub.values, catalogue)
     pools: dict[frozenset, TermPool] = {}
     losses: list[pd.DataFrame] = []
     units = dict(list(pub.units.groupby("ref_date")))
@@ -153,15 +156,6 @@ def run_audit(
     report.index_failures += failures
     report.seconds = time.perf_counter() - start
     return report
-
-
-def _signed_terms(values: pd.DataFrame, truth: dict[tuple, float]) -> set[str]:
-    """Terms with a negative value anywhere: balances (e.g. net migration), not counts of
-    persons. No minimum count applies to them and they are no non-negative unknowns of the
-    attacker's model; the report lists their indicators as not covered."""
-    negative = {term for (_, term, _), value in truth.items() if value < 0}
-    shown = values.numerator.lt(0) | values.denominator.lt(0)
-    return negative | set(values.num_term[shown]) | set(values.den_term[shown].dropna())
 
 
 def _keys(values: pd.DataFrame) -> set[tuple[str, ...]]:
@@ -261,6 +255,8 @@ _TEXT = {
         "uncovered": "Werte weder vom LP noch von der Nachrechnung abgedeckt: {ids}",
         "indices": "Indizes aus veröffentlichten Zahlen nachgerechnet: {n:,}, "
         "Zufallsverteilungen neu gezogen: {d:,}; nicht nachrechenbar: {f:,}",
+        "balances": "Salden aus veröffentlichten Komponenten nachgerechnet: {n:,}; "
+        "nicht nachrechenbar: {f:,}",
         "recovered": "Gesperrte Zellen (wahr > 0) exakt rekonstruiert: {r:,} von {w:,}",
         "findings": "Auffälligkeiten: {n}",
         "raw": "WARNUNG: die Veröffentlichung enthält ungeschützte Zählungen: {tables}",
@@ -281,6 +277,7 @@ _TEXT = {
         "uncovered": "Values covered neither by the LP nor by the recomputation: {ids}",
         "indices": "Indices recomputed from published counts: {n:,}, random-allocation draws "
         "drawn again: {d:,}; not recomputable: {f:,}",
+        "balances": "Balances recomputed from published components: {n:,}; not recomputable: {f:,}",
         "recovered": "Withheld cells (true > 0) recovered exactly: {r:,} of {w:,}",
         "findings": "Findings: {n}",
         "raw": "WARNING: the publication holds unprotected counts: {tables}",
@@ -325,6 +322,11 @@ def format_report(report: AuditReport, lang: str = "de", limit: int = 10) -> str
         )
     )
     lines.extend(f"  {f}" for f in report.index_failures[:limit])
+    if report.balances_checked or report.balance_failures:
+        lines.append(
+            text["balances"].format(n=report.balances_checked, f=len(report.balance_failures))
+        )
+        lines.extend(f"  {f}" for f in report.balance_failures[:limit])
     if report.not_covered:
         lines.append(text["uncovered"].format(ids=", ".join(sorted(report.not_covered))))
     if report.findings:

@@ -132,6 +132,7 @@ def compute(
     Returns (computed indicator ids, messages on the indicators skipped for lack of data).
     """
     present = {r[0] for r in con.execute("SELECT DISTINCT term FROM area_counts").fetchall()}
+    present |= {t for t, parts in catalogue.balances().items() if set(parts) <= present}
     computed, skipped = [], []
     for ind in catalogue.indicators:
         missing = [
@@ -145,6 +146,7 @@ def compute(
             computed.append(ind)
     _terms(con, catalogue, computed)
     con.execute(TERM_COUNTS_SQL, {"finest": profile.level_ids()[-1]})
+    add_balances(con)
     con.execute(UNIT_ROOTS_SQL, {"root": profile.level_ids()[0]})
     number_units(con)
     # the internal values are unprotected (min denominator and min count 1); the published
@@ -177,6 +179,7 @@ def run_functions(
     """Run the statement of each function over the rows of ``indicator_terms`` into the
     table ``target`` (the columns of ``indicator_values``). The index functions are one
     statement, over units gathered once (:func:`segregation.evaluate`)."""
+    con.execute(BALANCE_TERMS)  # none unless the engine wrote them (tests call this alone)
     indices = sorted(set(functions) & set(segregation.INDEX_VALUES))
     if indices:
         segregation.evaluate(con, indices, target)
@@ -197,12 +200,46 @@ def number_units(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _terms(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, indicators: list) -> None:
+    """``terms(term, additive)``: the terms to count (a balance's components in its place);
+    ``balance_terms(term, plus_term, minus_term)``: the balances among them."""
     keys = {term_key(ref) for ind in indicators for ref in ind.terms().values()}
+    balances = {key: catalogue.balance(key) for key in keys if catalogue.balance(key)}
+    counted = (keys - set(balances)) | {part for parts in balances.values() for part in parts}
     con.execute("CREATE OR REPLACE TEMP TABLE terms (term VARCHAR, additive BOOLEAN)")
     con.executemany(
         "INSERT INTO terms VALUES (?, ?)",
-        [(term_name(key), catalogue.additive(key)) for key in sorted(keys)],
+        [(term_name(key), catalogue.additive(key)) for key in sorted(counted)],
     )
+    con.execute("DROP TABLE IF EXISTS balance_terms")
+    con.execute(BALANCE_TERMS)
+    rows = [(term_name(k), term_name(p), term_name(m)) for k, (p, m) in sorted(balances.items())]
+    if rows:
+        con.executemany("INSERT INTO balance_terms VALUES (?, ?, ?)", rows)
+
+
+BALANCE_TERMS = (
+    "CREATE TEMP TABLE IF NOT EXISTS balance_terms "
+    "(term VARCHAR, plus_term VARCHAR, minus_term VARCHAR)"
+)
+BALANCES_SQL = """
+-- a balance = plus - minus of its components' counts in ``term_counts`` (as they stand:
+-- true counts in the warehouse, protected ones in the publication); withheld (flag kept)
+-- where either component is
+INSERT INTO term_counts BY NAME
+SELECT p.ref_date, p.area_id, p.level, p.vintage, b.term, p.n - m.n AS n,
+       coalesce(p.flag, m.flag) AS flag
+FROM balance_terms AS b
+INNER JOIN term_counts AS p ON p.term = b.plus_term
+INNER JOIN term_counts AS m
+    ON m.term = b.minus_term AND m.ref_date = p.ref_date AND m.area_id = p.area_id
+   AND m.level = p.level
+"""
+
+
+def add_balances(con: duckdb.DuckDBPyConnection) -> None:
+    """(Re)compute the rows of the balance terms in ``term_counts`` from their components."""
+    con.execute("DELETE FROM term_counts WHERE term IN (SELECT term FROM balance_terms)")
+    con.execute(BALANCES_SQL)
 
 
 def _condition(catalogue: Catalogue, key: tuple[str, ...], params: dict[str, object]) -> str:

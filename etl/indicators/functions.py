@@ -9,6 +9,8 @@ Inputs (TEMP tables made by the engine):
   res_term, min_units, top_share, scale, definition_id)``: the terms of each indicator by
   role (numerator/group, denominator/total, comparison group, unit size) and its
   parameters, numbered (``problem``: the same terms and minimum unit size);
+- ``balance_terms(term, plus_term, minus_term)``: the balances (net migration) among the
+  terms, computed from their components (engine.add_balances); no minimum count applies;
 - ``unit_roots(unit_id, root_id, vintage)``: the top-level area each unit belongs to;
 - ``unit_terms`` / ``unit_counts`` / ``unit_parts``: the units below each top-level area,
   numbered, each with its ``term_counts`` in one list (engine.number_units; used by the
@@ -39,8 +41,8 @@ COUNT_SQL = """
 WITH counts AS (
     SELECT d.indicator_id, d.definition_id, c.ref_date, c.area_id, c.level, c.n, c.flag,
            c.n > 0 AND c.n < $min_count
-           -- a balance (a term with a negative value anywhere) is no count of persons
-           AND c.term NOT IN (SELECT term FROM term_counts WHERE n < 0) AS hidden
+           -- a balance is no count of persons: its components are protected instead
+           AND c.term NOT IN (SELECT term FROM balance_terms) AS hidden
     FROM indicator_terms AS d
     INNER JOIN term_counts AS c ON c.term = d.num_term
     WHERE d.function = 'count'
@@ -80,7 +82,7 @@ final AS (
     FROM (SELECT *, coalesce(t = 0 OR t < $min_denominator
                              OR (x > 0 AND x < $min_count AND indicator_id NOT IN (
                                  SELECT indicator_id FROM indicator_terms WHERE num_term IN (
-                                     SELECT term FROM term_counts WHERE n < 0))),
+                                     SELECT term FROM balance_terms))),
                              true) AS hidden
           FROM pairs)
 )

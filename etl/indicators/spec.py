@@ -219,6 +219,10 @@ class Measure(_Strict):
 
     label: Text
     additive: bool = True
+    # a balance (e.g. net migration = arrivals - departures) is never delivered as such:
+    # it is computed from its two components [plus, minus] after they are protected, so
+    # it reveals nothing they do not (docs/DISCLOSURE.md, "Balances")
+    balance: tuple[str, str] | None = None
 
 
 class RandomAllocation(_Strict):
@@ -244,6 +248,26 @@ class Catalogue(_Strict):
 
     def additive(self, key: tuple[str, ...]) -> bool:
         return all(self.measures[n].additive for n in key if n in self.measures)
+
+    def balance(self, key: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+        """The component terms (plus, minus) of a balance term, e.g. [net_migration_abroad,
+        foreigners] -> ([arrivals_abroad, foreigners], [departures_abroad, foreigners])."""
+        name = next((n for n in key if n in self.measures and self.measures[n].balance), None)
+        if name is None:
+            return None
+        plus, minus = self.measures[name].balance  # type: ignore[misc]
+        rest = [n for n in key if n != name]
+        return term_key([plus, *rest]), term_key([minus, *rest])
+
+    def balances(self) -> dict[str, tuple[str, str]]:
+        """Every balance term the indicators use: name -> (plus term, minus term) names."""
+        found = {}
+        for ind in self.indicators:
+            for ref in ind.terms().values():
+                parts = self.balance(term_key(ref))
+                if parts:
+                    found[term_name(term_key(ref))] = (term_name(parts[0]), term_name(parts[1]))
+        return found
 
     def contains(self, outer: tuple[str, ...], inner: tuple[str, ...]) -> bool:
         """Whether every person/unit of term ``inner`` also belongs to term ``outer``
@@ -293,6 +317,7 @@ def load_catalogue(path: Path) -> Catalogue:
             f"{', '.join(sorted(set(catalogue.groups) & set(catalogue.measures)))}"
         )
     _check_references(path, catalogue)
+    _check_balances(path, catalogue)
     return _with_defaults(catalogue)
 
 
@@ -368,6 +393,44 @@ def _check_references(path: Path, catalogue: Catalogue) -> None:
                 f"{path}: indicator '{ind.id}', field 'unit': unknown unit "
                 f"'{unit}' (known: {', '.join(catalogue.units)})"
             )
+
+
+def _check_balances(path: Path, catalogue: Catalogue) -> None:
+    """A balance's components are additive measures that are no balances; a balance is used
+    only as a count or a rate's numerator, and both its components are published as count
+    indicators (so the balance, their difference, reveals nothing they do not and the
+    attack audit can check it: etl/audit/balances.py)."""
+    for name, measure in catalogue.measures.items():
+        if measure.balance is None:
+            continue
+        for part in measure.balance:
+            known = catalogue.measures.get(part)
+            if known is None or not known.additive or known.balance is not None:
+                raise ConfigError(
+                    f"{path}: measure '{name}', field 'balance': '{part}' is not an "
+                    "additive measure (the components of a balance are counts such as "
+                    "arrivals and departures)"
+                )
+    counted = {term_name(term_key(i.of)) for i in catalogue.indicators if i.function == "count"}
+    for ind in catalogue.indicators:
+        for role, ref in ind.terms().items():
+            parts = catalogue.balance(term_key(ref))
+            if parts is None:
+                continue
+            if role not in ("of", "numerator") or ind.function not in ("count", "ratio"):
+                raise ConfigError(
+                    f"{path}: indicator '{ind.id}', field '{role}': the balance "
+                    f"'{term_name(term_key(ref))}' can only be counted or be a ratio's "
+                    "numerator"
+                )
+            for part in parts:
+                if term_name(part) not in counted:
+                    raise ConfigError(
+                        f"{path}: indicator '{ind.id}' uses the balance "
+                        f"'{term_name(term_key(ref))}': add a count indicator of its "
+                        f"component {list(part)} (a balance is published only beside "
+                        "its components)"
+                    )
 
 
 def _check_index(path: Path, catalogue: Catalogue, ind: _UnitIndex | LocationQuotient) -> None:

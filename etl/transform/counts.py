@@ -148,7 +148,7 @@ CREATE OR REPLACE TEMP TABLE term_cells AS
 SELECT o.ref_date, o.area_id, s.term, s.source_id, s.mapping, s.priority, s.conflicts,
        sum(s.sign * o.value) AS value, min(o.flag) AS flag, count(*) AS cells,
        min(o.file) AS file, min(o.line) AS line,
-       string_agg(DISTINCT o."column", ' + ') AS columns
+       string_agg(DISTINCT o."column", ' + ' ORDER BY o."column") AS columns
 FROM stg_observations AS o
 INNER JOIN selectors AS s
     ON s.source_id = o.source_id AND s.variable = o.variable AND s.dims = o.dims
@@ -166,6 +166,9 @@ CHECK_SQL = {
         INNER JOIN selectors AS s
             ON s.source_id = o.source_id AND s.variable = o.variable AND s.dims = o.dims
         WHERE o.value < 0 ORDER BY o.file, o.line LIMIT 1""",
+    "difference": """
+        SELECT file, line, columns, value, term, area_id, ref_date, source_id, mapping
+        FROM term_cells WHERE value < 0 ORDER BY file, line LIMIT 1""",
     "incomplete": """
         SELECT c.file, c.line, c.columns, c.term, c.area_id, c.ref_date, c.cells, m.expected
         FROM term_cells AS c INNER JOIN mapping_sizes AS m USING (source_id, mapping)
@@ -257,6 +260,13 @@ def _mapping_tables(con: duckdb.DuckDBPyConnection, profile: Profile, catalogue:
                     f"{number + 1}: unknown group or measure '{unknown[0]}' "
                     f"(known: {', '.join(known)})"
                 )
+            parts = catalogue.balance(key)
+            if parts:
+                raise ConfigError(
+                    f"{profile.path}: table '{table.id}', counts entry {number + 1}: "
+                    f"'{term_name(key)}' is a balance, computed from its components after "
+                    f"protection; map {list(parts[0])} and {list(parts[1])} instead"
+                )
             keys.add(key)
             cells = [
                 (sign, v, d)
@@ -318,6 +328,16 @@ def _check(con: duckdb.DuckDBPyConnection) -> None:
             f"found {row[3]:g}, expected a count (not negative)",
             line=row[1],
             column=row[2],
+        )
+    row = con.execute(CHECK_SQL["difference"]).fetchone()
+    if row:
+        raise InputError(
+            Path(row[0]),
+            f"count '{row[4]}' for area {row[5]} on {row[6]} is {row[3]:g} ({row[2]}; "
+            f"table '{row[7]}', counts entry {row[8] + 1}: add minus subtract), expected a "
+            "count (not negative); a balance such as net migration is computed from its "
+            "components (indicators.yaml, measures: balance)",
+            line=row[1],
         )
     row = con.execute(CHECK_SQL["incomplete"]).fetchone()
     if row:

@@ -147,7 +147,7 @@ def expect_failure(
     capsys.readouterr()
     assert main(["build", "--profile", str(profile_yaml)]) == 2
     err = capsys.readouterr().err
-    assert str(info.value) in err
+    assert str(info.value) in err, err
     assert (published / "current").readlink() == link
     assert snapshot_bytes(published) == before
     return info.value
@@ -468,12 +468,35 @@ def test_tables_disagreeing_with_conflicts_warn(tmp_path, raw):
             "field 'geography.code_lengths': expected one code length for each level",
         ),
         (lambda d: d["tables"][0].pop("area_column"), "area_column"),
+        (
+            lambda d: d["tables"][0]["counts"].append(
+                {"term": ["net_migration_abroad", "foreigners"], "add": "foreigners"}
+            ),
+            "counts entry 6: 'foreigners&net_migration_abroad' is a balance, computed from its "
+            "components after protection; map ['arrivals_abroad', 'foreigners'] and "
+            "['departures_abroad', 'foreigners'] instead",
+        ),
     ],
 )
 def test_profile_mistake_is_a_config_error(tmp_path, raw, good_curated, capsys, edit, words):
     err = expect_failure(tmp_path, raw, good_curated, capsys, error=ConfigError, edit_profile=edit)
     assert str(err).startswith(str(tmp_path / "profile.yaml"))
     assert words in str(err)
+
+
+def test_negative_difference_names_file_line_and_mapping(tmp_path, raw, good_curated, capsys):
+    """``add`` minus ``subtract`` below zero is no count: 0101 has 4 − 15 = −11 in 2023."""
+    mapping = {"term": "employees", "add": "foreigners_under_18", "subtract": "foreigners"}
+    err = expect_failure(
+        tmp_path,
+        raw,
+        good_curated,
+        capsys,
+        edit_profile=lambda d: d["tables"][0]["counts"].append(mapping),
+    )
+    assert Path(err.file) == raw / "tabellen/bevoelkerung_2023-12-31.csv" and err.line == 2
+    assert "count 'employees' for area 0101 on 2023-12-31 is -11 (foreigners + foreigners_under_18;" in str(err)
+    assert "table 'bevoelkerung', counts entry 6: add minus subtract" in str(err)
 
 
 def test_area_missing_from_one_date_is_an_error(tmp_path, raw, good_curated, capsys):

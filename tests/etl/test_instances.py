@@ -14,10 +14,14 @@ from datetime import date
 from functools import cache
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 import shapely
 
+from etl import publication, warehouse
+from etl.indicators.spec import load_catalogue
+from etl.profile import load_profile
 from imon.cli import main
 from tests.conftest import REPO, SHARED_DATA
 
@@ -427,6 +431,40 @@ def test_rlp_net_migration_abroad_of_foreigners(rlp_con):
         assert dict(zip(got["ref_date"].dt.year, got["value"], strict=True)) == raw
         assert got["flag"].isna().all()
     assert raw[2015] == 91899 - 36986  # Land, line 506 of the file
+
+
+def test_rlp_published_balance_is_the_difference_of_its_published_components(rlp_build):
+    """The balance is computed from the protected arrivals and departures, never delivered
+    as such: every published balance equals the published arrivals minus the published
+    departures (file fields 7 and 13), and the audit recomputes every one of them."""
+    with duckdb.connect(str(rlp_build.snapshot / warehouse.PUBLICATION), read_only=True) as con:
+        published = con.execute(
+            "SELECT indicator_id, year(ref_date), area_id, value FROM indicator_values "
+            "WHERE indicator_id IN ('arrivals_abroad_foreigners', "
+            "'departures_abroad_foreigners', 'net_migration_abroad_foreigners')"
+        ).fetchall()
+    got = {(i, y, a): v for i, y, a, v in published}
+    rows = [f for f in rlp_rows("12711") if f[3] == "Ausländer(innen)" and f[1] == "07335"]
+    assert len(rows) == 21
+    for f in rows:
+        year = int(f[0])
+        assert got[("arrivals_abroad_foreigners", year, "07335")] == int(f[7])
+        assert got[("departures_abroad_foreigners", year, "07335")] == int(f[13])
+        assert got[("net_migration_abroad_foreigners", year, "07335")] == int(f[7]) - int(f[13])
+    balances = [k for k in got if k[0] == "net_migration_abroad_foreigners"]
+    for _, year, area in balances:
+        arrivals = got[("arrivals_abroad_foreigners", year, area)]
+        departures = got[("departures_abroad_foreigners", year, area)]
+        if arrivals is None or departures is None:
+            assert got[("net_migration_abroad_foreigners", year, area)] is None
+        else:
+            assert got[("net_migration_abroad_foreigners", year, area)] == arrivals - departures
+    profile = load_profile(REPO / "profiles" / "rlp-kreise.yaml")
+    report = publication.audit_report(
+        rlp_build.snapshot, load_catalogue(profile.indicators), profile
+    )
+    assert report.balances_checked >= len(rows) and not report.balance_failures
+    assert "net_migration_abroad_foreigners" not in report.not_covered
 
 
 def test_rlp_observations_keep_every_cell(rlp_con):

@@ -96,6 +96,23 @@ def first(data, indicator_id):
             lambda d: first(d, "population").update(id="Population-Total"),
             "field 'id': String should match pattern",
         ),
+        (
+            lambda d: d["measures"]["net_migration_abroad"].update(balance=["arrivals", "x"]),
+            "measure 'net_migration_abroad', field 'balance': 'arrivals' is not an additive",
+        ),
+        (
+            lambda d: d["indicators"].remove(first(d, "departures_abroad_foreigners")),
+            "indicator 'net_migration_abroad_foreigners' uses the balance "
+            "'foreigners&net_migration_abroad': add a count indicator of its component "
+            "['departures_abroad', 'foreigners']",
+        ),
+        (
+            lambda d: first(d, "foreigner_share").update(
+                numerator=["net_migration_abroad", "foreigners"]
+            ),
+            "indicator 'foreigner_share', field 'numerator': the balance "
+            "'foreigners&net_migration_abroad' can only be counted or be a ratio's numerator",
+        ),
     ],
 )
 def test_mistakes_name_indicator_and_field(tmp_path, edit, message):
