@@ -35,7 +35,7 @@ MOVED = 1e-6  # a deviation above this suppresses the cell
 UP_LEVELS = 2  # the sub-table lies below the ancestor this many levels up
 
 CELLS_SQL = """
-SELECT c.cell, c.vintage || '|' || c.area_id AS area, c.rank, c.n, c.virtual, c.signed,
+SELECT c.cell, c.vintage || '|' || c.area_id AS area, c.rank, c.n, c.virtual,
        (SELECT max(rank) FROM sc_levels) AS finest, coalesce(s.up, 0) AS up,
        coalesce(s.down, 0) AS down, s.cell IS NOT NULL AS sensitive
 FROM sc_cells AS c LEFT JOIN sc_sens AS s USING (cell)
@@ -55,7 +55,7 @@ class _Table:
 
     offset: int
     n: np.ndarray
-    cap: np.ndarray  # upper bound of y- (n; infinite for signed terms; 0 when unknown)
+    cap: np.ndarray  # upper bound of y- (n; 0 when unknown)
     weight: np.ndarray
     published: np.ndarray
     suppressed: np.ndarray
@@ -120,7 +120,6 @@ def _load(con: duckdb.DuckDBPyConnection, ref_date: object, cells: dict) -> _Tab
     primary = np.asarray(cells["sensitive"], dtype=bool) & ~virtual
     weight[virtual | ~known | primary] = 0.0
     cap = np.where(known, n, 0.0)
-    cap[np.asarray(cells["signed"], dtype=bool)] = np.inf
     names, area = np.unique(np.asarray(cells["area"], dtype=object), return_inverse=True)
     index = {name: i for i, name in enumerate(names)}
     parent = np.full(len(names), -1)

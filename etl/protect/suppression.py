@@ -119,12 +119,11 @@ def suppress(
     return summary
 
 
-# additive terms that are counts of persons: a term with a negative value anywhere is a
-# balance (e.g. net migration); no minimum count applies to it and it is passed through
+# additive terms: counts (of persons, moves, employees); a balance such as net migration is
+# no cell — it is computed from its protected components (engine.add_balances)
 ADDITIVE_SQL = """
 SELECT DISTINCT c.term FROM term_counts AS c
 INNER JOIN terms AS t ON t.term = c.term AND t.additive
-WHERE c.term NOT IN (SELECT term FROM term_counts WHERE n < 0)
 ORDER BY 1
 """
 
@@ -142,23 +141,16 @@ def _levels(con: duckdb.DuckDBPyConnection, levels: list[str] | None) -> None:
 
 def _derive(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> None:
     """The relations among the terms (:mod:`etl.protect.relations`) as tables, and the
-    region counts of the finest areas (:mod:`etl.protect.regions`). Terms with a negative
-    value somewhere (net flows) get no regions."""
+    region counts of the finest areas (:mod:`etl.protect.regions`)."""
     terms = [r[0] for r in con.execute(ADDITIVE_SQL).fetchall()]
     relations = term_relations(catalogue, terms)
     partitions = sorted(set(relations.partitions) | set(verified_partitions(con, catalogue, terms)))
-    signed = {r[0] for r in con.execute(SIGNED_SQL).fetchall()}
-    counts = [t for t in terms if t not in signed]
-    regions = term_regions(catalogue, counts)
+    regions = term_regions(catalogue, terms)
     empty = empty_regions(regions, partitions)
     regions = tuple(r for r in regions if r not in empty)
-    nested = tuple((o, i) for o, i in relations.nested if o in counts and i in counts)
-    derived = derivable_groups(counts, regions, nested)
+    derived = derivable_groups(terms, regions, relations.nested)
     _write_relations(con, partitions, relations.nested, derived)
-    region_values(con, counts, regions)
-
-
-SIGNED_SQL = "SELECT DISTINCT term FROM term_counts WHERE n < 0"
+    region_values(con, terms, regions)
 
 
 def _write_relations(
@@ -240,15 +232,10 @@ derived AS (
     GROUP BY b.ref_date, b.area_id, b.level, b.vintage, d.name
     HAVING count(b.n) = max(d.size) AND round(sum(d.coef * b.n), 6) > 0
        AND round(sum(d.coef * b.n), 6) < $k
-),
-
-signed AS (
-    -- terms with a negative value somewhere (net flows) may deviate below zero
-    SELECT DISTINCT term FROM base WHERE n < 0
 )
 
 SELECT row_number() OVER (ORDER BY a.ref_date, a.area_id, a.term) - 1 AS cell, a.*, l.rank,
-       a.kind <> 'published' AS virtual, a.term IN (SELECT term FROM signed) AS signed
+       a.kind <> 'published' AS virtual
 FROM (
     SELECT * FROM base
     UNION ALL SELECT * FROM virtual
