@@ -133,10 +133,31 @@ class CountMapping(_Strict):
 
 class DateFromName(_Strict):
     """Reference date from the file name: ``regex`` with the named group ``year`` and
-    either ``month`` and ``day`` or ``part`` (looked up in ``parts`` -> "MM-DD")."""
+    either ``month`` and ``day``, or ``part`` (looked up in ``parts`` -> "MM-DD"), or
+    nothing else (the year's 31 December)."""
 
     regex: str
     parts: dict[str, str] = {}
+
+    @model_validator(mode="after")
+    def _named_groups(self) -> DateFromName:
+        try:
+            groups = set(re.compile(self.regex).groupindex)
+        except re.error as exc:
+            raise ValueError(
+                f"ref_date.regex '{self.regex}' is not a regular expression: {exc}"
+            ) from exc
+        if groups not in ({"year", "month", "day"}, {"year", "part"}, {"year"}):
+            raise ValueError(
+                f"ref_date.regex '{self.regex}' has the named groups "
+                f"{sorted(groups) or 'none'}; it needs the named groups year, month and day "
+                r"(e.g. '(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})'), or year and "
+                "part (with parts: {part: MM-DD}), or only year (-> 31 Dec); or give a "
+                "fixed date (ref_date: 2023-12-31)"
+            )
+        if "part" in groups and not self.parts:
+            raise ValueError(f"ref_date.regex '{self.regex}' has a group 'part' but no 'parts'")
+        return self
 
 
 class _Table(_Strict):
@@ -155,7 +176,10 @@ class AreaTable(_Table):
 
     adapter: Literal["area_table"]
     area_column: str
-    ref_date: DateFromName
+    # the date in the file name, or one fixed date for every file (ref_date: 2023-12-31)
+    ref_date: DateFromName | date
+    # CSV (name;code) next to the profile when area_column holds names, not codes
+    id_map: Path | None = None
     sheet: str | int | None = None  # XLSX only
     header_row: int = 1
     separator: str = ","
@@ -177,13 +201,47 @@ class AreaTable(_Table):
         return self
 
 
+class LongTable(_Table):
+    """One row per area x date x variable (etl/sources/long_table.py); rows of coarser
+    areas (city, boroughs) are kept to reconcile with the sum of their parts."""
+
+    adapter: Literal["long_table"]
+    area_column: str
+    variable_column: str | list[str]  # several: their values joined with " | "
+    value_column: str
+    date_column: str | None = None  # a date (YYYY-MM-DD, DD.MM.YYYY) or a year (-> 31 Dec)
+    ref_date: DateFromName | date | None = None  # without date_column: file name or fixed
+    id_map: Path | None = None  # CSV (name;code) when area_column holds names
+    city_codes: list[str] = []  # values of area_column meaning the whole city (the root)
+    sheet: str | int | None = None  # XLSX only
+    header_row: int = 1
+    separator: str = ","
+    decimal: Literal[".", ","] = "."
+    thousands: Literal[".", ",", " ", "'"] | None = None
+    rate_variables: list[str] = []  # variables holding rates or averages; others are counts
+
+    @model_validator(mode="after")
+    def _one_date(self) -> LongTable:
+        if (self.date_column is None) == (self.ref_date is None):
+            raise ValueError(
+                f"table '{self.id}': give either date_column (a column with the date or "
+                "year of each row) or ref_date (the date in the file name, or a fixed date)"
+            )
+        if self.thousands is not None and self.thousands in (self.decimal, self.separator):
+            raise ValueError(
+                f"table '{self.id}': thousands '{self.thousands}' is also the decimal sign "
+                "or the field separator"
+            )
+        return self
+
+
 class GenesisTable(_Table):
     """GENESIS / Regionaldatenbank table CSV (etl/sources/genesis_csv.py)."""
 
     adapter: Literal["genesis_csv"]
 
 
-Table = Annotated[AreaTable | GenesisTable, Field(discriminator="adapter")]
+Table = Annotated[AreaTable | LongTable | GenesisTable, Field(discriminator="adapter")]
 
 
 class Register(_Strict):
@@ -312,6 +370,9 @@ def load_profile(path: Path | str | None = None) -> Profile:
             data[key] = (base / expand_env(path, str(data[key]))).resolve()
     if isinstance(data.get("geography"), dict):
         data["geography"].setdefault("adapter", "area_list")
+    for table in data.get("tables") or []:
+        if isinstance(table, dict) and table.get("id_map"):
+            table["id_map"] = (base / str(table["id_map"])).resolve()
     register = data.get("register")
     if isinstance(register, dict) and register.get("layout"):
         register["layout"] = (base / register["layout"]).resolve()

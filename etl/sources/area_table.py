@@ -27,6 +27,7 @@ import pandas as pd
 
 from etl.errors import InputError
 from etl.profile import AreaTable, DateFromName
+from etl.sources import id_map
 from etl.sources.value_flags import symbols
 from etl.text import check_rows, decode_file
 
@@ -43,16 +44,22 @@ OBSERVATION_COLUMNS = [
 ]
 
 
-def ref_date_of(path: Path, spec: DateFromName) -> date:
-    """The reference date encoded in the file name."""
+def ref_date_of(path: Path, spec: DateFromName | date) -> date:
+    """The reference date encoded in the file name (only a year: its 31 December), or
+    the profile's fixed date."""
+    if isinstance(spec, date):
+        return spec
     match = re.search(spec.regex, path.name)
     if not match:
         raise InputError(
             path,
-            f"file name does not match the reference-date pattern '{spec.regex}' of the profile",
+            f"file name does not match the reference-date pattern '{spec.regex}' of the "
+            "profile (named groups year, month and day, or year and part, or only year)",
         )
     groups = match.groupdict()
     try:
+        if set(groups) == {"year"}:
+            return date(int(groups["year"]), 12, 31)
         if "part" in groups:
             return date.fromisoformat(f"{groups['year']}-{spec.parts[groups['part']]}")
         return date(int(groups["year"]), int(groups["month"]), int(groups["day"]))
@@ -79,6 +86,9 @@ def read(path: Path, table: AreaTable, columns: list[str]) -> pd.DataFrame:
     wide = pd.DataFrame(rows, columns=header, dtype=object)
     wide["line"] = range(first_line, first_line + len(wide))
     _check_codes(path, wide, table.area_column)
+    if table.id_map is not None:  # names -> codes; two names of one area are a duplicate
+        wide[table.area_column] = id_map.codes_for(path, wide, table.area_column, table.id_map)
+        _check_codes(path, wide, table.area_column)
     values, flags = _numbers(path, wide, columns, table)
     _check_sums(path, wide, values, table.sums)
     tidy = values.assign(area_id=wide[table.area_column], line=wide["line"]).melt(
