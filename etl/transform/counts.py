@@ -19,8 +19,9 @@ import pandas as pd
 
 from etl.errors import ConfigError, InputError
 from etl.indicators.spec import Catalogue, term_name
-from etl.profile import AreaTable, CodeHierarchyGeography, Profile
-from etl.sources import area_table, genesis_csv
+from etl.profile import AreaTable, CodeHierarchyGeography, LongTable, Profile
+from etl.sources import area_table, genesis_csv, long_table
+from etl.transform.reconcile import reconcile
 
 STAGE_COLUMNS = [
     "source_id",
@@ -76,6 +77,8 @@ def stage_tables(
 
 
 def _read(profile: Profile, table, path: Path) -> tuple[pd.DataFrame, object]:
+    if isinstance(table, LongTable):
+        return _read_long(profile, table, path)
     if isinstance(table, AreaTable):
         columns = sorted(
             {v for m in table.counts for s in m.add + m.subtract for v in s.variables()}
@@ -89,6 +92,32 @@ def _read(profile: Profile, table, path: Path) -> tuple[pd.DataFrame, object]:
     cells = cells[_members(profile, cells["area_id"])].copy()
     cells["column"] = cells["variable"]
     return cells, None
+
+
+def _read_long(profile: Profile, table: LongTable, path: Path) -> tuple[pd.DataFrame, object]:
+    """A long table's cells of every level (coarser rows reconcile, etl/transform/reconcile)."""
+    variables = sorted({v for m in table.counts for s in m.add + m.subtract for v in s.variables()})
+    geo = profile.geography
+    root = geo.root.id if isinstance(geo, CodeHierarchyGeography) else ""
+    cells = long_table.read(path, table, variables, root)
+    if isinstance(geo, CodeHierarchyGeography):
+        lengths = set(geo.code_lengths.values())
+        prefix = geo.member_prefix or ""
+        codes = cells["area_id"]
+        bad = (codes != root) & (~codes.str.len().isin(lengths) | ~codes.str.startswith(prefix))
+        if bad.any():
+            row = cells[bad].iloc[0]
+            raise InputError(
+                path,
+                f"unknown area '{row['area_id']}': expected a code of "
+                f"{' or '.join(str(n) for n in sorted(lengths))} digits"
+                + (f" starting with {prefix}" if prefix else "")
+                + f", or one of city_codes {table.city_codes} for the whole city",
+                line=int(row["line"]),
+                column=table.area_column,
+            )
+    dates = sorted(set(cells["ref_date"]))
+    return cells.assign(table_id=path.name), dates[0] if len(dates) == 1 else None
 
 
 def _members(profile: Profile, codes: pd.Series) -> pd.Series:
@@ -122,7 +151,7 @@ def _check_code_lengths(profile: Profile, path: Path, cells: pd.DataFrame) -> No
 
 def area_table_column(profile: Profile, path: Path) -> str | None:
     for table in profile.tables:
-        if isinstance(table, AreaTable) and path.match(table.files):
+        if isinstance(table, AreaTable | LongTable) and path.match(table.files):
             return table.area_column
     return None
 
@@ -211,7 +240,7 @@ def write_counts(
     _mapping_tables(con, profile, catalogue)
     con.execute(SELECTED_SQL, {"finest": profile.level_ids()[-1]})
     _check(con)
-    warnings = _conflicts(con)
+    warnings = _conflicts(con) + reconcile(con, profile)
     con.execute(
         "INSERT INTO area_counts SELECT ref_date, area_id, term, "
         "CASE WHEN flag IS NULL THEN value END, flag, source_id, NULL FROM term_cells "
@@ -241,6 +270,23 @@ def _unknown_areas(con: duckdb.DuckDBPyConnection, profile: Profile) -> None:
             path,
             f"unknown area code '{row[2]}': not an area of level "
             f"'{profile.level_ids()[-1]}' valid on {row[3]}",
+            line=row[1],
+            column=area_table_column(profile, path),
+        )
+    long_tables = [t.id for t in profile.tables if isinstance(t, LongTable)]
+    row = con.execute(  # long tables: coarser rows must be ancestors of the finest rows
+        "SELECT o.file, o.line, o.area_id, o.ref_date FROM stg_observations AS o "
+        "WHERE list_contains(?, o.source_id) AND NOT EXISTS (SELECT 1 FROM areas AS a "
+        "WHERE a.area_id = o.area_id AND o.ref_date BETWEEN a.valid_from "
+        "AND coalesce(a.valid_to, DATE '9999-12-31')) ORDER BY o.file, o.line LIMIT 1",
+        [long_tables],
+    ).fetchone()
+    if row:
+        path = Path(row[0])
+        raise InputError(
+            path,
+            f"unknown area '{row[2]}' on {row[3]}: no finer area of the table lies in it "
+            "and no boundary file has it",
             line=row[1],
             column=area_table_column(profile, path),
         )
