@@ -94,7 +94,7 @@ def codes_for(
 
 
 def _unknown(name: str, mapping: dict[str, tuple[str, str]], map_path: Path) -> str:
-    close = difflib.get_close_matches(normalise(name), list(mapping), n=1, cutoff=0.8)
+    close = difflib.get_close_matches(normalise(name), list(mapping), n=1, cutoff=0.5)
     hint = (
         f"; the closest entry is '{mapping[close[0]][1]}' (code {mapping[close[0]][0]}) — "
         "if it is the same area, add the name as written here to the map"
