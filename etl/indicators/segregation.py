@@ -292,7 +292,25 @@ INDEX_VALUES: dict[str, str] = {
     "concentration_share": "c.concentration",
 }
 
-VALUE = (
+# Every index value is rounded to SIGNIFICANT_DIGITS significant digits: the sums over
+# the units are DOUBLE sums whose order DuckDB's parallel aggregates do not fix, so two
+# builds of the same raw files could differ in the last bits (Berlin: 189 values).
+# Rounding makes ``imon values`` byte-reproducible (a value within 1e-16 of a rounding
+# boundary could still round apart, never observed); published indices are rounded to 3
+# decimals anyway. 0, NULL and non-finite values pass unchanged.
+SIGNIFICANT_DIGITS = 12
+
+
+def rounded(value: str, digits: int = SIGNIFICANT_DIGITS) -> str:
+    """SQL of ``value`` rounded to ``digits`` significant digits."""
+    v = f"({value})::DOUBLE"
+    return (
+        f"CASE WHEN {v} IS NULL OR {v} = 0 OR NOT isfinite({v}) THEN {v} "
+        f"ELSE round({v}, {digits - 1} - floor(log10(abs({v})))::INTEGER) END"
+    )
+
+
+VALUE = rounded(
     "CASE {function} "
     + " ".join(f"WHEN '{name}' THEN {value}" for name, value in INDEX_VALUES.items())
     + " END"
