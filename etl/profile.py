@@ -207,8 +207,11 @@ class LongTable(_Table):
 
     adapter: Literal["long_table"]
     area_column: str
-    variable_column: str | list[str]  # several: their values joined with " | "
-    value_column: str
+    variable_column: str | list[str] | None = None  # several: values joined with " | "
+    value_column: str | None = None
+    # wide rows instead (one column per variable, its header the variable's name)
+    value_columns: list[str] = []
+    name_column: str | None = None  # area names: used where no boundary file names the area
     date_column: str | None = None  # a date (YYYY-MM-DD, DD.MM.YYYY) or a year (-> 31 Dec)
     ref_date: DateFromName | date | None = None  # without date_column: file name or fixed
     id_map: Path | None = None  # CSV (name;code) when area_column holds names
@@ -222,6 +225,13 @@ class LongTable(_Table):
 
     @model_validator(mode="after")
     def _one_date(self) -> LongTable:
+        if bool(self.value_columns) == bool(self.variable_column or self.value_column) or (
+            not self.value_columns and not (self.variable_column and self.value_column)
+        ):
+            raise ValueError(
+                f"table '{self.id}': give variable_column and value_column (one row per "
+                "variable), or value_columns (one column per variable)"
+            )
         if (self.date_column is None) == (self.ref_date is None):
             raise ValueError(
                 f"table '{self.id}': give either date_column (a column with the date or "
@@ -329,6 +339,27 @@ class Plausibility(_Strict):
     share_change_points: float = Field(default=5.0, gt=0)  # a share, ± percentage points
 
 
+class NewArea(_Strict):
+    """A finest-level area first delivered after its vintage began, declared so that a
+    mistyped code is not taken for a new area (etl/transform/consistency.py)."""
+
+    id: str
+    parent: str  # the code of its parent area (must be the code's prefix)
+    since: date  # the first reference date with a row for it
+    reason: str = ""
+
+
+class Consistency(_Strict):
+    """Checks across tables and time (etl/transform/consistency.py): ``error`` stops the
+    build, ``warn`` lists the finding in the build output and the plausibility report."""
+
+    unknown_areas: Literal["error", "warn"] = "error"  # code neither bounded nor delivered
+    missing_rows: Literal["error", "warn"] = "error"  # an area missing from one table
+    totals: Literal["error", "warn"] = "error"  # two tables giving one count disagree
+    same_population: list[list[str]] | None = None  # table ids; default: all tables
+    new_areas: list[NewArea] = []
+
+
 class Profile(_Strict):
     instance: str
     title: str
@@ -342,6 +373,7 @@ class Profile(_Strict):
     tables: list[Table] = []
     disclosure: Disclosure = Disclosure()
     plausibility: Plausibility = Plausibility()
+    consistency: Consistency = Consistency()
     server: Server = Field(default_factory=lambda: Server())
     legal: Legal = Field(default_factory=lambda: Legal())
     access: Access = Field(default_factory=lambda: Access())

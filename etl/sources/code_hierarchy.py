@@ -22,6 +22,7 @@ from etl.errors import InputError
 from etl.profile import Boundary, CodeHierarchyGeography, GeoVintage, Profile
 from etl.sources.area_list import AreaVintage
 from etl.sources.geometry import Feature, read_features
+from etl.transform import consistency
 
 MAX_LISTED = 8
 
@@ -37,17 +38,20 @@ def read_vintages(profile: Profile, data_codes: pd.DataFrame) -> list[AreaVintag
         in_range = (data_codes["ref_date"] >= vintage.valid_from) & (
             data_codes["ref_date"] <= (until or date.max)
         )
-        vintages.append(_vintage(profile, vintage, data_codes[in_range]))
+        names = data_codes.attrs.get("names", {})  # from the data rows, if they have names
+        vintages.append(_vintage(profile, vintage, data_codes[in_range], names))
     return vintages
 
 
-def _vintage(profile: Profile, vintage: GeoVintage, data: pd.DataFrame) -> AreaVintage:
+def _vintage(
+    profile: Profile, vintage: GeoVintage, data: pd.DataFrame, data_names: dict | None = None
+) -> AreaVintage:
     geo: CodeHierarchyGeography = profile.geography
     features = {b.level: _features(profile.raw_dir, b) for b in vintage.boundaries}
     levels = profile.level_ids()
     finest_codes = set(data["area_id"]) | {f.area_id for f in features.get(levels[-1], [])}
     rows = {geo.root.id: (levels[0], geo.root.name, None)}
-    names = {f.area_id: f.name for feats in features.values() for f in feats}
+    names = {**(data_names or {}), **{f.area_id: f.name for fs in features.values() for f in fs}}
     for level in levels[1:]:
         length = geo.code_lengths[level]
         codes = {c[:length] for c in finest_codes} | {f.area_id for f in features.get(level, [])}
@@ -131,6 +135,9 @@ def _coverage(
                 f"{vintage.id}: {len(unused)} {boundary.level} boundary(ies) in "
                 f"{boundary.file} have no data: {_listed(unused)}"
             )
+    finest = profile.level_ids()[-1]
+    bounded = {f.area_id for f in features[finest]} if finest in features else None
+    warnings += consistency.unknown_areas(profile, vintage.id, data, bounded)
     warnings += _gaps(profile, vintage, data, areas)
     unshaped = sorted(
         set(areas["level"]) - {b.level for b in vintage.boundaries} - {profile.level_ids()[0]}

@@ -17,7 +17,9 @@ the whole city. Rows of coarser areas are kept: the build compares them with the
 their parts (etl/transform/counts.py, reconciliation) instead of dropping them.
 
 Output: tidy observations as :mod:`etl.sources.area_table` gives them, one row per area,
-date and mapped variable, with file line numbers; ``column`` is the variable.
+date and mapped variable, with file line numbers; ``column`` is the variable, and
+``area_name`` the ``name_column`` (names of areas no boundary file names). With
+``value_columns`` the table has one row per area (and date) and one column per variable.
 """
 
 from __future__ import annotations
@@ -42,9 +44,11 @@ GERMAN = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
 def read(path: Path, table: LongTable, variables: list[str], root_id: str) -> pd.DataFrame:
     """Tidy observations of the mapped ``variables`` in ``path``; city rows get ``root_id``."""
     header, rows, first_line = area_table._rows(path, table)  # noqa: SLF001 - same reader
-    variable_columns = _as_list(table.variable_column)
-    needed = [table.area_column, *variable_columns, table.value_column]
-    needed += [table.date_column] if table.date_column else []
+    variable_columns = _as_list(table.variable_column or [])
+    wide = [c for c in table.value_columns if c in variables]
+    needed = [table.area_column, *variable_columns, *wide, table.date_column, table.name_column]
+    needed += [] if table.value_columns else [table.value_column]
+    needed = [c for c in needed if c]
     missing = [c for c in needed if c not in header]
     if missing:
         raise InputError(
@@ -56,15 +60,26 @@ def read(path: Path, table: LongTable, variables: list[str], root_id: str) -> pd
         )
     frame = pd.DataFrame(rows, columns=header, dtype=object)
     frame["line"] = range(first_line, first_line + len(frame))
-    frame["variable"] = frame[variable_columns].apply(
-        lambda row: " | ".join(str(v).strip() for v in row), axis=1
-    )
+    if table.value_columns:  # wide rows -> one row per variable
+        keep = [c for c in [table.area_column, table.date_column, table.name_column] if c]
+        frame = frame[[*dict.fromkeys(keep), "line", *wide]].melt(
+            id_vars=[*dict.fromkeys(keep), "line"], var_name="variable", value_name="_value"
+        )
+        frame = frame.sort_values(["line", "variable"], kind="stable").reset_index(drop=True)
+    else:
+        frame["variable"] = frame[variable_columns].apply(
+            lambda row: " | ".join(str(v).strip() for v in row), axis=1
+        )
+        frame["_value"] = frame[table.value_column]
     frame = frame[frame["variable"].isin(variables)].copy()
     frame["area_id"] = _areas(path, frame, table, root_id)
     frame["ref_date"] = _dates(path, frame, table)
     frame["value"], frame["flag"] = _values(path, frame, table)
     _check_unique(path, frame, table)
-    return frame.assign(dims="", unit="", column=frame["variable"])[OBSERVATION_COLUMNS]
+    out = frame.assign(dims="", unit="", column=frame["variable"])
+    names = frame[table.name_column].astype(str).str.strip() if table.name_column else None
+    out = out.assign(area_name=names)
+    return out[[*OBSERVATION_COLUMNS, "area_name"]]
 
 
 def _as_list(value: str | list[str]) -> list[str]:
@@ -120,7 +135,7 @@ def _date(text: str) -> date | None:
 
 def _values(path: Path, frame: pd.DataFrame, table: LongTable) -> tuple[pd.Series, pd.Series]:
     """Numbers (NaN where a value symbol stands) and flags of the value column."""
-    text = frame[table.value_column].astype(str).str.strip()
+    text = frame["_value"].astype(str).str.strip()
     flags = text.map(symbols())
     pattern = number_pattern(table.decimal, table.thousands)
     bad = ~text.str.fullmatch(pattern).astype(bool) & flags.isna()
@@ -162,7 +177,7 @@ def _first(
             path,
             f"found '{text.iat[at]}' for '{frame['variable'].iat[at]}', {why}",
             line=int(frame["line"].iat[at]),
-            column=table.value_column,
+            column=table.value_column or str(frame["variable"].iat[at]),
         )
 
 

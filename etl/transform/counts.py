@@ -65,15 +65,25 @@ def stage_tables(
         "dims VARCHAR, unit VARCHAR, value DOUBLE, flag VARCHAR, file VARCHAR, "
         'line INTEGER, "column" VARCHAR)'
     )
+    con.execute("CREATE OR REPLACE TEMP TABLE stg_area_names (area_id VARCHAR, name VARCHAR)")
     loads = []
     for table, path in track(files, "Tabellen lesen", len(files)):
         cells, ref_date = _read(profile, table, path)
+        if "area_name" in cells:  # names of a long table's areas (code_hierarchy uses them)
+            _area_names(con, cells)
         frame = cells.assign(source_id=table.id, file=str(path))[STAGE_COLUMNS]
         con.register("new_cells", frame)
         con.execute("INSERT INTO stg_observations SELECT * FROM new_cells")
         con.unregister("new_cells")
         loads.append((table.id, path, len(frame), ref_date))
     return loads
+
+
+def _area_names(con: duckdb.DuckDBPyConnection, cells: pd.DataFrame) -> None:
+    names = cells[["area_id", "area_name"]].dropna().drop_duplicates("area_id")
+    con.register("new_names", names)
+    con.execute("INSERT INTO stg_area_names SELECT * FROM new_names")
+    con.unregister("new_names")
 
 
 def _read(profile: Profile, table, path: Path) -> tuple[pd.DataFrame, object]:
@@ -161,15 +171,20 @@ def data_codes(con: duckdb.DuckDBPyConnection, profile: Profile) -> pd.DataFrame
     geo = profile.geography
     finest = geo.code_lengths[profile.level_ids()[-1]]
     codes = con.execute(
-        "SELECT area_id, ref_date, min(file) AS file, min(line) AS line "
+        "SELECT area_id, ref_date, min(file) AS file, arg_min(line, (file, line)) AS line "
         "FROM stg_observations WHERE length(area_id) = ? GROUP BY area_id, ref_date "
         "ORDER BY ref_date, file, line",
         [finest],
     ).df()
     columns = {f: area_table_column(profile, Path(f)) or "region code" for f in set(codes["file"])}
-    return codes.assign(
+    found = codes.assign(
         ref_date=pd.to_datetime(codes["ref_date"]).dt.date, column=codes["file"].map(columns)
     )
+    # area names from the data rows (long tables' name_column), for areas without boundary
+    found.attrs["names"] = dict(
+        con.execute("SELECT area_id, min(name) FROM stg_area_names GROUP BY 1").fetchall()
+    )
+    return found
 
 
 SELECTED_SQL = """

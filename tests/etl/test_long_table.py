@@ -211,3 +211,34 @@ def test_date_regex_without_named_groups_says_which_it_needs(tmp_path):
         load_profile(setup(tmp_path, data))
     assert "needs the named groups year, month and day" in str(err.value)
     assert "only year (-> 31 Dec)" in str(err.value)
+
+
+def test_area_names_from_the_data_rows(tmp_path):
+    result = build(load_profile(setup(tmp_path, long_profile(tmp_path, name_column="Gebietsname"))))
+    with duckdb.connect(str(result.snapshot / warehouse.DATABASE), read_only=True) as con:
+        names = dict(con.execute("SELECT area_id, name FROM areas").fetchall())
+    assert names["102"] == "St.-Georg" and names["2"] == "Süd" and names["STADT"] == "Langstadt"
+
+
+def test_wide_rows_with_city_and_borough_rows(tmp_path):
+    """value_columns: one row per area with the city's and boroughs' rows among them."""
+    data = long_profile(tmp_path, value_columns=["Einwohner", "Ausländer"], thousands=" ")
+    table = data["tables"][0]
+    for key in ("variable_column", "value_column"):
+        del table[key]
+    table.update(
+        files="wide.csv",
+        counts=[{"term": "total", "add": "Einwohner"}, {"term": "foreigners", "add": "Ausländer"}],
+    )
+    path = setup(tmp_path, data)
+    (tmp_path / "raw" / "wide.csv").write_text(
+        "Jahr;Gebiet;Einwohner;Ausländer;Anteil\n"
+        "2023;0;4 012;752;18,7\n2023;1;2 000;400;20,0\n2023;101;1 200;200;16,7\n"
+        "2023;102;800;200;25,0\n2023;2;2 012;352;17,5\n2023;201;1 500;300;20,0\n"
+        "2023;202;500;50;10,0\n",
+        encoding="utf-8",
+    )
+    result = build(load_profile(path))
+    assert values(result.snapshot, "population", "2023-12-31")["STADT"] == 4000
+    [warning] = [w for w in result.warnings if "office total" in w]
+    assert "4 office total(s)" in warning and "'Ausländer': office 352" in warning
