@@ -12,7 +12,14 @@ from dashboards import formatting, labels
 from dashboards.components import tables
 from dashboards.components.tables import Column
 from dashboards.data.catalogue import Indicator
-from dashboards.data.profile import ROLES, ProfileArea, difference_text, rank_text
+from dashboards.data.profile import (
+    ROLES,
+    ProfileArea,
+    city_distance,
+    compared_with_city,
+    difference_text,
+    rank_text,
+)
 from dashboards.i18n import t
 
 
@@ -33,9 +40,8 @@ def _counts(row: dict, indicator: Indicator, lang: str) -> dict[str, tables.Cell
 
 
 def _profile_row(row: dict, indicator: Indicator, lang: str) -> dict[str, tables.Cell]:
-    value, city_value = row["value"], row["city_value"]
-    diff = formatting.change(value, city_value, "absolute")
-    rank = row["rank"]
+    diff = city_distance(row, indicator)
+    rank, ranked = row["rank"], compared_with_city(indicator)
     return {
         "indicator": (tables.Noted(indicator.title, indicator.unit_label), indicator.title),
         "date": (formatting.format_date(row["ref_date"]), row["ref_date"]),
@@ -45,7 +51,7 @@ def _profile_row(row: dict, indicator: Indicator, lang: str) -> dict[str, tables
         "city": _value(row, "city_", indicator, lang),
         "diff": (difference_text(diff, indicator, lang), diff),
         "rank": (
-            rank_text(rank, row["n_ranked"], bool(row["tied"]), row["flag"], lang),
+            rank_text(rank, row["n_ranked"], bool(row["tied"]), row["flag"], lang, ranked),
             None if pd.isna(rank) else int(rank),
         ),
         "flag": (labels.flag_label(row["flag"], lang), labels.flag_label(row["flag"], lang)),

@@ -9,7 +9,10 @@ its rank among the areas of its level, the series for the small multiples (the t
 * **Rank** among the peers (same level, same date): 1 = highest value. Equal values share
   the best rank (competition ranking "1224": two areas tied for 2nd are both "Rang 2", the
   next is 4th). Values that are missing or carry a flag (suppressed, a source symbol, ...)
-  are neither ranked nor counted; the table says why.
+  are neither ranked nor counted; the table says why. Empty areas (denominator 0: no
+  residents of the base) are neither ranked nor counted either.
+* **Counts** (function ``count``: residents, arrivals, ...) depend on the size of the area:
+  they get no distance to the city and no rank (:func:`compared_with_city`).
 * **Parent**: the area's parent on the chosen date; none when that is the whole city.
 """
 
@@ -27,6 +30,7 @@ from dashboards.i18n import t
 
 ROLES = ("area", "parent", "city")
 BARE_UNITS = ("index", "quotient")  # differences without a unit (it is in the heading)
+SIZE_FUNCTIONS = frozenset({"count"})  # values that grow with the area: no distance, no rank
 CHOICE_COLUMNS = ["area_id", "name", "parent_id", "level", "level_label"]
 PROFILE_COLUMNS = [
     "indicator_id",
@@ -109,14 +113,24 @@ def effective_date(warehouse: Warehouse, indicator_id: str, ref_date: str) -> st
     return dates[-1] if dates else None
 
 
+def compared_with_city(indicator: Indicator) -> bool:
+    """Whether a distance to the city and a rank mean anything: not for counts, which
+    grow with the size of the area (a district is always "below" the city)."""
+    return indicator.function not in SIZE_FUNCTIONS
+
+
 def rank_among_peers(values: pd.DataFrame) -> pd.DataFrame:
-    """Add ``rank``, ``n_ranked`` and ``tied`` to ``values`` (indicator_id, value, flag).
+    """Add ``rank``, ``n_ranked`` and ``tied`` to ``values`` (indicator_id, value, flag,
+    optionally denominator).
 
     Per indicator: rank 1 = highest value; ties share the best rank ("1224"); rows without
-    a value or with a flag get no rank (``<NA>``) and are not counted in ``n_ranked``.
+    a value, with a flag or of an empty area (denominator 0) get no rank (``<NA>``) and are
+    not counted in ``n_ranked``.
     """
     out = values.copy()
     eligible = out["value"].notna() & ~out["flag"].map(flags.is_flag)
+    if "denominator" in out:
+        eligible &= ~(pd.to_numeric(out["denominator"], errors="coerce") == 0)
     ranked = out[eligible]
     ranks = ranked.groupby("indicator_id")["value"].rank(method="min", ascending=False)
     out["rank"] = ranks.reindex(out.index).astype("Int64")
@@ -166,7 +180,25 @@ def profile_frame(
     if not parts:
         return pd.DataFrame(columns=PROFILE_COLUMNS)
     order = pd.DataFrame({"indicator_id": [i.indicator_id for i in indicators]})
-    return order.merge(pd.concat(parts, ignore_index=True), how="inner")
+    frame = order.merge(pd.concat(parts, ignore_index=True), how="inner")
+    return _without_size_ranks(frame, indicators)
+
+
+def _without_size_ranks(frame: pd.DataFrame, indicators: list[Indicator]) -> pd.DataFrame:
+    """No rank for counts (:func:`compared_with_city`)."""
+    sizes = {i.indicator_id for i in indicators if not compared_with_city(i)}
+    counts = frame["indicator_id"].isin(sizes)
+    frame["rank"] = frame["rank"].astype("Int64").mask(counts)
+    frame["n_ranked"] = frame["n_ranked"].mask(counts, 0)
+    frame["tied"] = frame["tied"].mask(counts, False)
+    return frame
+
+
+def city_distance(row: dict, indicator: Indicator) -> float | None:
+    """Value of the area minus the city's (None for counts and missing values)."""
+    if not compared_with_city(indicator):
+        return None
+    return formatting.change(row["value"], row["city_value"], "absolute")
 
 
 def profile_series(
@@ -199,8 +231,13 @@ def difference_text(value: float | None, indicator: Indicator, lang: str) -> str
     return f"{text} {indicator.unit_label}"
 
 
-def rank_text(rank: object, n_ranked: int, tied: bool, flag: object, lang: str) -> str:
-    """``"3 von 12"``, ``"2 von 12 (gleichauf)"``, or why there is no rank."""
+def rank_text(
+    rank: object, n_ranked: int, tied: bool, flag: object, lang: str, ranked: bool = True
+) -> str:
+    """``"3 von 12"``, ``"2 von 12 (gleichauf)"``, or why there is no rank (``ranked``
+    False: a count, which has none)."""
+    if not ranked:
+        return t("profile.size_not_ranked", lang)
     if pd.isna(rank):
         reason = labels.flag_label(flag, lang) if flags.is_flag(flag) else t("flag.missing", lang)
         return t("profile.not_ranked", lang, reason=reason)

@@ -194,9 +194,10 @@ def _profile_rows(profile: ProfileSelection) -> pd.DataFrame:
     """Per indicator the rows of the area (with distance to the city and rank), its parent
     and the city on the indicator's date, in catalogue order."""
     frame, area = profile.frame, profile.area
+    indicators = profile.by_id
     diff = [
-        formatting.change(value, city, "absolute")
-        for value, city in zip(frame["value"], frame["city_value"], strict=True)
+        profile_data.city_distance(row, indicators[row["indicator_id"]])
+        for row in frame.to_dict("records")
     ]
     own = frame.assign(area_id=area.area_id, name=area.name, level=area.level, role="area")
     own = own.assign(diff=diff)

@@ -106,8 +106,45 @@ def test_district_11_ranks_third_and_the_suppressed_one_is_not_counted(wh):
     )
     weststadt = _frame(wh, "22", D2024).loc["foreigner_share"]
     assert weststadt["flag"] == "suppressed" and pd.isna(weststadt["rank"])
-    population = _frame(wh, "21", D2024).loc["population"]  # 2040 > 1480 > 1020 > 510
-    assert (population["rank"], population["n_ranked"]) == (2, 4)
+    population = _frame(wh, "21", D2024).loc["population"]  # a count: no rank at all
+    assert pd.isna(population["rank"]) and population["n_ranked"] == 0
+
+
+def test_empty_areas_are_neither_ranked_nor_counted():
+    values = pd.DataFrame(
+        {
+            "indicator_id": ["x"] * 4,
+            "area_id": ["a", "b", "c", "d"],
+            "value": [30.0, 0.0, 10.0, 0.0],
+            "flag": [None] * 4,
+            "denominator": [100.0, 0.0, 50.0, 20.0],  # b has no residents of the base
+        }
+    )
+    ranked = profile_data.rank_among_peers(values).set_index("area_id")
+    assert pd.isna(ranked.loc["b", "rank"])
+    assert ranked["rank"].dropna().tolist() == [1, 2, 3]  # a 30, c 10, d 0 (inhabited)
+    assert ranked["n_ranked"].unique().tolist() == [3]
+
+
+def test_counts_get_no_distance_and_no_rank_in_the_table(wh):
+    indicators = {i.indicator_id: i for i in profile_data.profile_indicators(wh, "de")}
+    area = _area(wh, "11", D2023)
+    frame = profile_data.profile_frame(wh, area, list(indicators.values()), D2023)
+    table = texts(
+        profile_parts.profile_table("t", frame, indicators, area, "Teststadt", "c", None, "de")
+    )
+    row = table.index("Einwohnerinnen und Einwohner")
+    # title, unit, value, numerator, denominator, parent, city, distance, rank
+    assert table[row + 1 : row + 9] == [
+        "Personen",
+        "1.010",
+        "–",
+        "–",
+        "3.030",
+        "5.025",
+        "–",
+        "entfällt (Anzahl)",
+    ]
 
 
 def test_profile_table_texts(wh):
@@ -302,7 +339,7 @@ def test_berlin_profile_renders(berlin, berlin_curated_dir):
     assert len([a for a in multiples.layout.annotations if a.name != "caption"]) == n
     assert "Amt für Statistik Berlin-Brandenburg" in multiples.layout.annotations[-1].text
     table = texts(page_calls.run(berlin, _page().update_table, "01", D2024, None))
-    share = table.index("Ausländeranteil")
+    share = table.index("Ausländeranteil an allen Einwohnern")
     assert table[share + 2] == "37,3 %" and "1 von 12" in table[share:]  # Mitte: highest
     planning = texts(page_calls.run(berlin, _page().update_table, "01100101", D2024, None))
     assert any(re.fullmatch(r"\d+ von 5\d\d", w) for w in planning)  # among 542 areas
