@@ -106,6 +106,14 @@ def _parser() -> argparse.ArgumentParser:
         "snapshots", parents=[profile], help="list snapshots with their sources"
     ).set_defaults(run=_snapshots)
 
+    init = sub.add_parser("init", help="draft a profile from an office's own files")
+    init.add_argument("--out", type=Path, required=True, help="the draft profile to write")
+    init.add_argument(
+        "--geometry", type=Path, action="append", default=[], help="boundary file (repeatable)"
+    )
+    init.add_argument("files", nargs="+", type=Path, metavar="FILE", help="CSV or XLSX tables")
+    init.set_defaults(run=_init)
+
     _users_parser(sub, profile)
 
     serve = sub.add_parser("serve", help="serve the dashboard")
@@ -227,6 +235,29 @@ def _iso_date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date YYYY-MM-DD") from exc
+
+
+def _init(args: argparse.Namespace) -> int:
+    """A draft profile from delivered files (etl/onboarding), with its decisions and
+    open questions on stderr."""
+    from etl.onboarding.draft import init
+
+    if args.out.exists():
+        raise ImonError(f"{args.out}: exists already; choose another --out or remove it")
+    draft = init(args.out, args.files, args.geometry)
+    console.print("[bold]Entscheidungen:[/bold]")
+    for note in draft.notes:
+        console.print(f"  {note}", highlight=False, markup=False, soft_wrap=True)
+    if draft.questions:
+        console.print("[bold yellow]Offene Fragen (auch oben im Entwurf):[/bold yellow]")
+    for question in draft.questions:
+        console.print(f"  {question}", highlight=False, markup=False, soft_wrap=True)
+    console.print(
+        f"[green]Entwurf:[/green] {args.out} — prüfen, dann imon build --profile {args.out}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    return 0
 
 
 def _demo_data(args: argparse.Namespace) -> int:

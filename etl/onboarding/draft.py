@@ -1,0 +1,368 @@
+"""``imon init``: delivered files -> a commented draft profile + a summary.
+
+The draft builds as written when the files are unambiguous: every table becomes a
+``long_table`` entry (long or wide rows; the city's and boroughs' rows kept for
+reconciliation), the levels come from the code lengths, the geography is a
+``code_hierarchy`` with the given boundary files, and every variable the vocabulary maps
+for sure is a count; unsure mappings are written commented out with the reason. What
+could not be decided is printed as a question and written at the top of the draft.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from etl.errors import ConfigError
+from etl.onboarding.shape import Shape, date_in_name, find_shape
+from etl.onboarding.sniff import TableText, number_format, read_table
+from etl.onboarding.vocabulary import Mapping, classify
+from etl.profile import REPO_ROOT
+from etl.sources import geometry
+from etl.sources.id_map import normalise
+
+LEVEL_NAMES = {  # labels by number of levels below the city, coarse to fine
+    1: [("stadtteil", "Stadtteil", "District")],
+    2: [("stadtbezirk", "Stadtbezirk", "Borough"), ("stadtteil", "Stadtteil", "District")],
+    3: [
+        ("stadtbezirk", "Stadtbezirk", "Borough"),
+        ("stadtteil", "Stadtteil", "District"),
+        ("statistischer_bezirk", "Statistischer Bezirk", "Statistical district"),
+    ],
+}
+
+
+@dataclass
+class Source:
+    """One table entry of the draft: files of one shape, with their mappings."""
+
+    id: str
+    files: str
+    text: TableText
+    shape: Shape
+    ref_date: str | None = None  # regex of the date in the file name
+    mappings: list[Mapping] = field(default_factory=list)
+    id_map: str | None = None
+
+
+@dataclass
+class Draft:
+    text: str
+    notes: list[str]
+    questions: list[str]
+
+
+def init(out: Path, files: list[Path], geometries: list[Path]) -> Draft:
+    """Write the draft profile ``out`` (and an id map beside it where names need one)."""
+    for path in [*files, *geometries]:
+        if not path.is_file():
+            raise ConfigError(f"{path}: file not found")
+    raw_dir = Path(os.path.commonpath([p.resolve().parent for p in [*files, *geometries]]))
+    notes, questions = [], []
+    sources = _sources(files, raw_dir, notes, questions)
+    lengths = sorted({n for s in sources for n in s.shape.code_lengths})
+    boundaries = [
+        _boundary(g, raw_dir, sources, lengths, out, notes, questions) for g in geometries
+    ]
+    if any(b and b.get("id_map_lengths") for b in boundaries):
+        lengths = sorted({n for b in boundaries if b for n in b.pop("id_map_lengths", [])})
+    if not lengths:
+        questions.append("no area codes found: levels cannot be derived")
+        lengths = [2]
+    text = _profile_text(out, raw_dir, sources, lengths, [b for b in boundaries if b], questions)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    return Draft(text, notes, questions)
+
+
+def _sources(files: list[Path], raw_dir: Path, notes: list, questions: list) -> list[Source]:
+    groups: dict[tuple, Source] = {}
+    for path in sorted(files):
+        text = read_table(path)
+        shape = find_shape(text)
+        columns = [shape.value_column] if shape.long else shape.value_columns
+        number_format(text, [text.header.index(c) for c in columns if c])
+        relative = path.resolve().relative_to(raw_dir).as_posix()
+        dated = None if shape.date_column else date_in_name(path.name)
+        pattern = relative if dated is None else str(Path(relative).parent / dated[0])
+        pattern = pattern.removeprefix("./")
+        key = (pattern, tuple(text.header))
+        if key in groups:
+            continue
+        notes += text.notes + shape.notes
+        questions += text.questions + shape.questions
+        source = Source(_slug(path.stem), pattern, text, shape, dated and dated[1])
+        if dated:
+            notes.append(f"{path.name}: reference date from the file name ({pattern})")
+        elif not shape.date_column:
+            questions.append(
+                f"{path.name}: no date column and no date in the file name — set ref_date "
+                "(e.g. ref_date: 2023-12-31)"
+            )
+        source.mappings = [classify(v) for v in _variables(text, shape)]
+        groups[key] = source
+    ids = [s.id for s in groups.values()]
+    for i, source in enumerate(groups.values()):
+        if ids.count(source.id) > 1:
+            source.id = f"{source.id}_{i + 1}"
+    return list(groups.values())
+
+
+def _variables(text: TableText, shape: Shape) -> list[str]:
+    if not shape.long:
+        return shape.value_columns
+    at = text.header.index(shape.variable_column)
+    return list(dict.fromkeys(r[at] for r in text.rows if at < len(r) and r[at]))
+
+
+def _slug(text: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "_", normalise(text).replace(" ", "_")).strip("_")
+    slug = re.sub(r"_?\d{4}(?:_\d{2}){0,2}$", "", slug) or "tabelle"
+    return slug if slug[0].isalpha() else f"t_{slug}"
+
+
+# --- boundaries ---------------------------------------------------------------------------
+
+
+def _boundary(
+    path: Path,
+    raw_dir: Path,
+    sources: list[Source],
+    lengths: list[int],
+    out: Path,
+    notes: list,
+    questions: list,
+) -> dict | None:
+    table = geometry._read_table(path, None)  # noqa: SLF001 - the same reader as the build
+    props = [p for p, _ in table.rows]
+    relative = path.resolve().relative_to(raw_dir).as_posix()
+    codes = {c for s in sources for c in _area_values(s) if s.shape.code_column}
+    best = _best_field(table.fields, props, lambda v: v in codes)
+    name_field = _name_field(table.fields, props, best)
+    if best and codes:
+        found = {str(p[best]) for p in props}
+        length = len(next(iter(found)))
+        notes.append(f"{path.name}: boundaries by code '{best}' ({length} characters)")
+        entry = {"file": relative, "id": best, "length": length}
+        return entry | ({"name": name_field} if name_field else {})
+    names = {normalise(v): v for s in sources if not s.shape.code_column for v in _area_values(s)}
+    name_field = _best_field(table.fields, props, lambda v: normalise(v) in names)
+    id_field = _code_field(table.fields, props, name_field)
+    if not (names and name_field and id_field):
+        questions.append(f"{path.name}: no property matches the areas of the tables")
+        return None
+    return _name_join(
+        path, relative, props, names, name_field, id_field, sources, out, notes, questions
+    )
+
+
+def _area_values(source: Source) -> set[str]:
+    at = source.text.header.index(source.shape.area_column) if source.shape.area_column else None
+    if at is None:
+        return set()
+    city = set(source.shape.city_codes)
+    return {r[at] for r in source.text.rows if at < len(r) and r[at] and r[at] not in city}
+
+
+def _best_field(fields: list[str], props: list[dict], hit) -> str | None:
+    scores = {f: sum(1 for p in props if p.get(f) is not None and hit(str(p[f]))) for f in fields}
+    best = max(scores, key=scores.get, default=None)
+    return best if best and scores[best] >= len(props) / 2 else None
+
+
+def _name_field(fields: list[str], props: list[dict], not_this: str | None) -> str | None:
+    for f in fields:
+        values = [str(p.get(f) or "") for p in props]
+        if f != not_this and all(re.search(r"[A-Za-zÄÖÜäöüß]{3}", v) for v in values):
+            return f
+    return None
+
+
+def _code_field(fields: list[str], props: list[dict], not_this: str | None) -> str | None:
+    for f in fields:
+        values = [str(p.get(f) or "") for p in props]
+        digits = all(re.fullmatch(r"\d+", v) for v in values)
+        fixed = len({len(v) for v in values}) == 1
+        if f != not_this and digits and fixed and len(set(values)) == len(values):
+            return f
+    return None
+
+
+def _name_join(path, relative, props, names, name_field, id_field, sources, out, notes, questions):
+    """Areas keyed by name: the id map name -> code from the boundary file, written beside
+    the draft for the office to review (exact after normalising; close names only
+    suggested, never joined)."""
+    by_name = {normalise(str(p[name_field])): str(p[id_field]) for p in props}
+    rows, missing = [], []
+    for key, name in sorted(names.items()):
+        if key in by_name:
+            rows.append((name, by_name[key]))
+        else:
+            close = difflib.get_close_matches(key, list(by_name), n=1, cutoff=0.6)
+            missing.append(f"'{name}'" + (f" (close: '{close[0]}', not joined)" if close else ""))
+    map_path = out.with_name(f"{out.stem}-gebiete.csv")
+    map_path.parent.mkdir(parents=True, exist_ok=True)
+    map_path.write_text("name;code\n" + "".join(f"{n};{c}\n" for n, c in rows), encoding="utf-8")
+    notes.append(
+        f"{path.name}: {len(rows)} area names joined to '{id_field}' by name '{name_field}'; "
+        f"id map {map_path.name} (review it)"
+    )
+    if missing:
+        questions.append(
+            f"{len(missing)} area name(s) not in {path.name}: {', '.join(missing)} — add them "
+            f"to {map_path.name} with their codes"
+        )
+    for source in sources:
+        if not source.shape.code_column:
+            source.id_map = map_path.name
+    length = len(str(props[0][id_field]))
+    return {
+        "file": relative, "id": id_field, "name": name_field, "length": length,
+        "id_map_lengths": [length],
+    }  # fmt: skip
+
+
+# --- the profile text ---------------------------------------------------------------------
+
+
+def _y(value: object) -> str:
+    """``value`` in YAML flow style (JSON is valid YAML)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _profile_text(
+    out: Path,
+    raw_dir: Path,
+    sources: list[Source],
+    lengths: list[int],
+    boundaries: list[dict],
+    questions: list[str],
+) -> str:
+    instance = _slug(out.stem).replace("_", "-")
+    names = LEVEL_NAMES.get(len(lengths)) or [
+        (f"ebene_{i + 1}", f"Ebene {i + 1}", f"Level {i + 1}") for i in range(len(lengths))
+    ]
+    city = next((s.shape.city_name for s in sources if s.shape.city_name), None)
+    root = "STADT"
+    lines = [
+        f"# Draft profile written by `imon init` from {len(sources)} table(s); review it, then",
+        f"#   imon build --profile {out.name}",
+        "# Every decision is commented; lines starting with '#   -' are mappings imon init was",
+        "# not sure of: remove the '#' where they are right.",
+    ]
+    lines += ["#", "# OPEN QUESTIONS:"] + [f"#  - {q}" for q in questions] if questions else []
+    lines += [
+        f"instance: {_y(instance)}",
+        f"title: {_y(city or out.stem)}",
+        f"raw_dir: {_y(os.path.relpath(raw_dir, out.parent.resolve()))}",
+        "curated_dir: curated",
+        f"indicators: {_y(os.path.relpath(REPO_ROOT / 'indicators.yaml', out.parent.resolve()))}",
+        "levels:   # coarse to fine; the ids and labels are yours to rename",
+        '  - {id: city, label_de: "Stadt", label_en: "City"}',
+    ]
+    for (level, de, en), length in zip(names, lengths, strict=True):
+        lines.append(
+            f"  - {{id: {level}, label_de: {_y(de)}, label_en: {_y(en)}}}"
+            f"  # {length}-character codes"
+        )
+    lines += [
+        "geography:",
+        "  adapter: code_hierarchy   # the code of an area starts with its parent's code",
+        f"  root: {{id: {root}, name: {_y(city or out.stem)}}}",
+        "  code_lengths: {"
+        + ", ".join(f"{lv[0]}: {n}" for lv, n in zip(names, lengths, strict=True))
+        + "}",
+        "  vintages:",
+        "    - id: v1",
+        "      valid_from: 1990-01-01",
+    ]
+    by_length = {n: lv[0] for lv, n in zip(names, lengths, strict=True)}
+    if boundaries:
+        lines.append("      boundaries:")
+        for b in boundaries:
+            level = by_length.get(b["length"], names[-1][0])
+            name = f", name: {_y(b['name'])}" if b.get("name") else ""
+            lines.append(
+                f"        - {{level: {level}, file: {_y(b['file'])}, id: {_y(b['id'])}{name}}}"
+            )
+    else:
+        lines.append(
+            "      boundaries: []   # no boundary file given: no maps (imon init --geometry FILE)"
+        )
+    lines.append("tables:")
+    for source in sources:
+        lines += _table_lines(source, root)
+    lines += [
+        "# Statistical disclosure control (docs/DISCLOSURE.md): cell suppression with the",
+        "# defaults — counts 1-2 and what reveals them are withheld.",
+        "disclosure:",
+        "  method: suppression",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _table_lines(source: Source, root: str) -> list[str]:
+    text, shape = source.text, source.shape
+    lines = [
+        f"  - id: {source.id}",
+        "    adapter: long_table",
+        f"    files: {_y(source.files)}",
+        f"    attribution: {_y('Eigene Daten (' + text.path.name + ')')}"
+        "   # the source line under every chart",
+    ]
+    if text.encoding:
+        lines.append(f"    encoding: {_y(text.encoding)}")
+        lines.append(f"    separator: {_y(text.separator)}")
+    if text.header_row != 1:
+        lines.append(f"    header_row: {text.header_row}")
+    lines.append(f"    decimal: {_y(text.decimal)}")
+    if text.thousands:
+        lines.append(f"    thousands: {_y(text.thousands)}")
+    lines.append(f"    area_column: {_y(shape.area_column)}")
+    if source.id_map:
+        lines.append(f"    id_map: {_y(source.id_map)}   # names -> codes; review it")
+    if shape.name_column:
+        lines.append(
+            f"    name_column: {_y(shape.name_column)}"
+            "   # area names where no boundary file has them"
+        )
+    if shape.city_codes:
+        lines.append(f"    city_codes: {_y(shape.city_codes)}   # the city's own rows")
+    if shape.date_column:
+        lines.append(f"    date_column: {_y(shape.date_column)}   # a year means its 31 December")
+    elif source.ref_date:
+        lines.append(
+            f"    ref_date: {{regex: {_y(source.ref_date)}}}   # the date in the file name"
+        )
+    if shape.long:
+        lines.append(f"    variable_column: {_y(shape.variable_column)}")
+        lines.append(f"    value_column: {_y(shape.value_column)}")
+    else:
+        used = [m.variable for m in source.mappings if m.terms]
+        lines.append(f"    value_columns: {_y(used or shape.value_columns)}")
+    lines.append("    counts:")
+    return lines + _count_lines(source.mappings)
+
+
+def _count_lines(mappings: list[Mapping]) -> list[str]:
+    lines, taken = [], set()
+    for m in mappings:
+        term = m.terms[0] if len(m.terms) == 1 else list(m.terms)
+        entry = f"{{term: {_y(term)}, add: {_y(m.variable)}}}"
+        key = tuple(sorted(m.terms))
+        if m.terms and m.sure and key not in taken:
+            taken.add(key)
+            lines.append(f"      - {entry}   # sure")
+        elif m.terms and m.sure:
+            lines.append(f"#     - {entry}   # not used: '{_y(term)}' is mapped above already")
+        elif m.terms:
+            lines.append(f"#     - {entry}   # unsure: {m.reason}")
+        else:
+            lines.append(f"#     '{m.variable}': not mapped — {m.reason}")
+    if not taken:
+        lines.append("      []   # QUESTION: no variable mapped for sure; see the lines above")
+    return lines

@@ -1,0 +1,172 @@
+"""What a table's columns are: area code or name, date or year, variable and value
+(long shape) or one column per variable (wide shape); the city's own rows; the levels
+from the lengths of hierarchical codes; the reference date in the file name.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from etl.onboarding.sniff import NUMBER, TableText
+from etl.sources.id_map import normalise
+from etl.sources.value_flags import symbols
+
+DATE_WORDS = re.compile(r"^(?:jahr|year|stichtag|datum|date|berichtsjahr|zeit|zeitraum|stand)$")
+CODE_WORDS = re.compile(
+    r"(?:schluessel|code|nr|nummer|kennziffer|id|gebiet|raum|bezirk|stadtteil|ortsteil|"
+    r"viertel|quartier|lor|ags|gemeinde|sozialraum|planungsraum|bereich|einheit)"
+)
+NAME_WORDS = re.compile(r"(?:name|bezeichnung|gebiet|raum|bezirk|stadtteil|ortsteil|viertel)")
+VARIABLE_WORDS = re.compile(
+    r"(?:merkmal|variable|indikator|kennzahl|auspraegung|kategorie|gruppe|thema|inhalt)"
+)
+CITY_NAME = re.compile(r"(?<![a-z])(?:insgesamt|gesamt|gesamtstadt|stadt gesamt)(?![a-z])")
+YEAR = re.compile(r"^(?:19[5-9]\d|20\d\d)$")
+DATE = re.compile(r"^(?:\d{4}-\d{2}-\d{2}|\d{1,2}\.\d{1,2}\.\d{4})(?: 00:00:00)?$")
+
+
+@dataclass
+class Shape:
+    area_column: str | None = None
+    code_column: bool = True  # False: the area column holds names
+    name_column: str | None = None
+    date_column: str | None = None
+    variable_column: str | None = None
+    value_column: str | None = None
+    value_columns: list[str] = field(default_factory=list)
+    city_codes: list[str] = field(default_factory=list)
+    city_name: str | None = None
+    code_lengths: list[int] = field(default_factory=list)  # coarse to fine
+    notes: list[str] = field(default_factory=list)
+    questions: list[str] = field(default_factory=list)
+
+    @property
+    def long(self) -> bool:
+        return self.variable_column is not None
+
+
+def _column(table: TableText, index: int) -> list[str]:
+    return [r[index] for r in table.rows if index < len(r)]
+
+
+def _numeric(cells: list[str]) -> bool:
+    cells = [c for c in cells if c]
+    flags = symbols()
+    return bool(cells) and all(NUMBER.match(c) or c in flags for c in cells)
+
+
+def find_shape(table: TableText) -> Shape:
+    """The roles of ``table``'s columns (see module doc)."""
+    shape = Shape()
+    name = table.path.name
+    roles = {}
+    for i, header in enumerate(table.header):
+        cells, key = _column(table, i), normalise(header)
+        if shape.date_column is None and (
+            DATE_WORDS.match(key) or (cells and all(YEAR.match(c) or DATE.match(c) for c in cells))
+        ):
+            shape.date_column, roles[i] = header, "date"
+        elif shape.area_column is None and CODE_WORDS.search(key) and _codes(cells):
+            shape.area_column, roles[i] = header, "code"
+    for i, header in enumerate(table.header):
+        cells, key = _column(table, i), normalise(header)
+        if i in roles or _numeric(cells):
+            continue
+        if shape.variable_column is None and VARIABLE_WORDS.search(key):
+            shape.variable_column, roles[i] = header, "variable"
+        elif shape.name_column is None and NAME_WORDS.search(key):
+            shape.name_column, roles[i] = header, "name"
+    numbers = [
+        h for i, h in enumerate(table.header) if i not in roles and _numeric(_column(table, i))
+    ]
+    if shape.area_column is None and shape.name_column:
+        shape.area_column, shape.code_column, shape.name_column = shape.name_column, False, None
+        shape.questions.append(
+            f"{name}: areas by name only ('{shape.area_column}'): an id map name -> code is "
+            "needed (--geometry with codes and names writes one)"
+        )
+    if shape.area_column is None:
+        shape.questions.append(f"{name}: no column with area codes or names recognised")
+    if shape.long:
+        if len(numbers) != 1:
+            shape.questions.append(
+                f"{name}: long table with {len(numbers)} number columns ({', '.join(numbers)}); "
+                "the first is taken as the value"
+            )
+        shape.value_column = numbers[0] if numbers else None
+        shape.notes.append(
+            f"{name}: long shape — area '{shape.area_column}', variable "
+            f"'{shape.variable_column}', value '{shape.value_column}'"
+        )
+    else:
+        shape.value_columns = numbers
+        shape.notes.append(
+            f"{name}: wide shape — area '{shape.area_column}', {len(numbers)} number columns"
+        )
+    if shape.date_column:
+        shape.notes.append(f"{name}: date or year in column '{shape.date_column}'")
+    _city_and_levels(table, shape)
+    return shape
+
+
+def _codes(cells: list[str]) -> bool:
+    cells = [c for c in cells if c]
+    return bool(cells) and all(
+        re.fullmatch(r"[0-9A-Za-z]{1,16}", c) and re.search(r"\d", c) for c in cells
+    )
+
+
+def _city_and_levels(table: TableText, shape: Shape) -> None:
+    if shape.area_column is None or not shape.code_column:
+        return
+    at = table.header.index(shape.area_column)
+    named = table.header.index(shape.name_column) if shape.name_column else None
+    codes = set()
+    for row in table.rows:
+        code = row[at]
+        name = row[named] if named is not None else ""
+        if re.fullmatch(r"0+", code) or CITY_NAME.search(normalise(name)):
+            if code not in shape.city_codes:
+                shape.city_codes.append(code)
+                shape.city_name = shape.city_name or name or None
+        elif code:
+            codes.add(code)
+    lengths = sorted({len(c) for c in codes})
+    for shorter, longer in zip(lengths, lengths[1:], strict=False):
+        parents = {c for c in codes if len(c) == shorter}
+        children = [c for c in codes if len(c) == longer]
+        if parents and not all(c[:shorter] in parents for c in children):
+            shape.questions.append(
+                f"{table.path.name}: codes of {shorter} and {longer} characters do not nest "
+                f"(e.g. {next(c for c in children if c[:shorter] not in parents)}); "
+                "codes without leading zeros? levels need codes of fixed length"
+            )
+    shape.code_lengths = lengths
+    if shape.city_codes:
+        shape.notes.append(
+            f"{table.path.name}: city rows {shape.city_codes} (compared with the sum of the "
+            "districts, not read as data)"
+        )
+    if len(lengths) > 1:
+        shape.notes.append(
+            f"{table.path.name}: {len(lengths)} levels from code lengths {lengths}; rows of "
+            "coarser levels are compared with the sum of their parts"
+        )
+
+
+def date_in_name(name: str) -> tuple[str, str] | None:
+    """(glob, regex with named groups) of the reference date in a file name, if any."""
+    forms = [
+        (r"(\d{4})-(\d{2})-(\d{2})", r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})"),
+        (r"(\d{2})\.(\d{2})\.(\d{4})", r"(?P<day>\d{2})\.(?P<month>\d{2})\.(?P<year>\d{4})"),
+        (r"(?<!\d)(\d{4})(\d{2})(\d{2})(?!\d)", r"(?P<year>\d{4})(?P<month>\d{2})(?P<day>\d{2})"),
+        (r"(?<!\d)((?:19|20)\d{2})(?!\d)", r"(?P<year>\d{4})"),
+    ]
+    for found, regex in forms:
+        match = re.search(found, name)
+        if match:
+            glob = name[: match.start()] + "*" + name[match.end() :]
+            before = re.escape(name[: match.start()][-20:])
+            return glob, before + regex
+    return None
