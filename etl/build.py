@@ -25,6 +25,7 @@ from etl.profile import CodeHierarchyGeography, Profile
 from etl.protect import cellkey
 from etl.sources import code_hierarchy, register_persons
 from etl.sources.area_list import AreaVintage, read_vintage
+from etl.transform import consistency
 from etl.transform.areas import write_areas, write_levels
 from etl.transform.counts import data_codes, discover_tables, stage_tables, write_counts
 from etl.transform.population import aggregate_persons, load_code_lists
@@ -187,11 +188,12 @@ def _build_into(
         load_code_lists(con)
         write_levels(con, profile)
         loads = stage_tables(con, profile, inputs.tables, reporter.track)
+        warnings = consistency.missing_rows(con, profile, _finest(profile, inputs.vintages))
         vintages = inputs.vintages or code_hierarchy.read_vintages(
             profile, data_codes(con, profile)
         )
         write_areas(con, vintages, profile)
-        warnings = [w for v in vintages for w in v.warnings]
+        warnings += [w for v in vintages for w in v.warnings]
         loads = [("geography", f, None, None) for v in vintages for f in v.files] + loads
         persons = _load_extracts(con, profile, inputs.extracts, reporter, loads)
         reporter.info("Indikatoren berechnen …")
@@ -225,6 +227,14 @@ def _build_into(
     reporter.info("Geheimhaltung prüfen (Angriffs-Audit) …")
     audit_summary.write(publication.audit(building, catalogue, profile), building)
     return BuildResult(building, persons, ref_dates, values, warnings, skipped)
+
+
+def _finest(profile: Profile, vintages: list[AreaVintage] | None) -> set[str] | None:
+    """The finest-level areas of area lists; None for code hierarchies (code length)."""
+    if vintages is None:
+        return None
+    finest = profile.level_ids()[-1]
+    return {a for v in vintages for a in v.areas.loc[v.areas["level"] == finest, "area_id"]}
 
 
 def _load_extracts(

@@ -336,9 +336,9 @@ def _mapping_tables(con: duckdb.DuckDBPyConnection, profile: Profile, catalogue:
                 for v in s.variables()
                 for d in s.dim_values()
             ]
+            conflicts = "warn" if profile.consistency.totals == "warn" else table.conflicts
             selectors += [
-                (table.id, number, priority, table.conflicts, term_name(key), *cell)
-                for cell in cells
+                (table.id, number, priority, conflicts, term_name(key), *cell) for cell in cells
             ]
             sizes.append((table.id, number, len(cells)))
     _temp_table(

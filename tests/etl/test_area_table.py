@@ -510,9 +510,22 @@ def test_area_missing_from_one_date_is_an_error(tmp_path, raw, good_curated, cap
 
 def test_area_missing_from_one_date_counts_zero_when_declared(tmp_path, raw):
     """With ``absent_units: zero`` such an area counts 0 there and the build lists it
-    (district 01 then has 90 + 0 residents)."""
+    (district 01 then has 90 + 0 residents). 0102 first delivered in 2024 is a new area
+    (no quarter boundaries, not in the 2023 table) and must be declared as one."""
     edit_lines(raw, lambda ls: [ls[0], ls[1], *ls[3:]], TABLE_2023)  # drop 0102 (210)
-    profile = write_profile(tmp_path, raw, lambda d: d["geography"].update(absent_units="zero"))
+
+    def zero(data: dict) -> None:
+        data["geography"].update(absent_units="zero")
+
+    with pytest.raises(InputError, match="unknown area code '0102' on 2024-12-31"):
+        build(load_profile(write_profile(tmp_path, raw, zero)))
+
+    def declared(data: dict) -> None:
+        zero(data)
+        new = {"id": "0102", "parent": "01", "since": "2024-12-31", "reason": "test"}
+        data["consistency"] = {"new_areas": [new]}
+
+    profile = write_profile(tmp_path, raw, declared)
     result = build(load_profile(profile))
     assert (
         "v2020: areas without a row in the data count as 0 on these dates — 2023-12-31: 0102"
