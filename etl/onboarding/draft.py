@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from etl.errors import ConfigError
-from etl.onboarding.shape import Shape, date_in_name, find_shape
+from etl.onboarding.shape import CITY_NAME, Shape, date_in_name, find_shape
 from etl.onboarding.sniff import TableText, number_format, read_table
 from etl.onboarding.vocabulary import Mapping, classify
 from etl.profile import REPO_ROOT
@@ -246,7 +246,9 @@ def _profile_text(
     names = LEVEL_NAMES.get(len(lengths)) or [
         (f"ebene_{i + 1}", f"Ebene {i + 1}", f"Level {i + 1}") for i in range(len(lengths))
     ]
-    city = next((s.shape.city_name for s in sources if s.shape.city_name), None)
+    city = next((s.shape.city_name for s in sources if s.shape.city_name), "")
+    city = re.sub(CITY_NAME.pattern, " ", city, flags=re.IGNORECASE).strip(" ,-")
+    city = city if city and normalise(city) not in ("stadt", "gesamtstadt") else None
     root = "STADT"
     lines = [
         f"# Draft profile written by `imon init` from {len(sources)} table(s); review it, then",
@@ -257,7 +259,7 @@ def _profile_text(
     lines += ["#", "# OPEN QUESTIONS:"] + [f"#  - {q}" for q in questions] if questions else []
     lines += [
         f"instance: {_y(instance)}",
-        f"title: {_y(city or out.stem)}",
+        f"title: {_y(city or out.stem.capitalize())}",
         f"raw_dir: {_y(os.path.relpath(raw_dir, out.parent.resolve()))}",
         "curated_dir: curated",
         f"indicators: {_y(os.path.relpath(REPO_ROOT / 'indicators.yaml', out.parent.resolve()))}",
@@ -272,7 +274,7 @@ def _profile_text(
     lines += [
         "geography:",
         "  adapter: code_hierarchy   # the code of an area starts with its parent's code",
-        f"  root: {{id: {root}, name: {_y(city or out.stem)}}}",
+        f"  root: {{id: {root}, name: {_y(city or out.stem.capitalize())}}}",
         "  code_lengths: {"
         + ", ".join(f"{lv[0]}: {n}" for lv, n in zip(names, lengths, strict=True))
         + "}",

@@ -118,20 +118,23 @@ def _codes(cells: list[str]) -> bool:
 
 
 def _city_and_levels(table: TableText, shape: Shape) -> None:
-    if shape.area_column is None or not shape.code_column:
+    if shape.area_column is None:
         return
     at = table.header.index(shape.area_column)
-    named = table.header.index(shape.name_column) if shape.name_column else None
+    named = table.header.index(shape.name_column) if shape.name_column else at
     codes = set()
     for row in table.rows:
-        code = row[at]
-        name = row[named] if named is not None else ""
-        if re.fullmatch(r"0+", code) or CITY_NAME.search(normalise(name)):
+        code, name = row[at], row[named]
+        zeros = shape.code_column and re.fullmatch(r"0+", code)
+        if zeros or CITY_NAME.search(normalise(name)):
             if code not in shape.city_codes:
                 shape.city_codes.append(code)
                 shape.city_name = shape.city_name or name or None
         elif code:
             codes.add(code)
+    if not shape.code_column:
+        shape.notes.append(f"{table.path.name}: city rows {shape.city_codes} (not read as data)")
+        return
     lengths = sorted({len(c) for c in codes})
     for shorter, longer in zip(lengths, lengths[1:], strict=False):
         parents = {c for c in codes if len(c) == shorter}

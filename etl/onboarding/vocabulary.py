@@ -52,8 +52,10 @@ def classify(variable: str) -> Mapping:
     text, totals = _bounded(vocab["total"]).subn(" ", text)
     text = _bounded(vocab["filler"]).sub(" ", text)
     leftover = text.split()
-    if not terms and totals:
+    if not terms and totals and not leftover:
         terms = ["total"]
+    if not terms and leftover:
+        return Mapping(variable, (), False, f"words not understood: {' '.join(leftover)}")
     if not terms:
         return Mapping(variable, (), False, "no group of the catalogue recognised")
     if {"germans", "foreigners"} <= set(terms):

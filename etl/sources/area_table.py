@@ -111,7 +111,8 @@ def _rows(path: Path, table: AreaTable) -> tuple[list[str], list[list[str]], int
             path, "empty file: expected a header row naming the columns", line=table.header_row
         )
     raw_header = lines[table.header_row - 1]
-    check_rows(path, lines[table.header_row - 1 :], _numbered(lines, table.header_row), raw_header)
+    below = lines[table.header_row - 1 :]  # the header and the rows under it
+    check_rows(path, below, _numbered(below, table.header_row), raw_header)
     header = [name.strip() for name in raw_header]
     body = lines[table.header_row :]
     for number, row in enumerate(body, start=table.header_row + 1):
