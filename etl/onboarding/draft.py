@@ -68,6 +68,8 @@ def init(out: Path, files: list[Path], geometries: list[Path]) -> Draft:
     boundaries = [
         _boundary(g, raw_dir, sources, lengths, out, notes, questions) for g in geometries
     ]
+    if all(s.id_map for s in sources if not s.shape.code_column):  # answered by the id map
+        questions[:] = [q for q in questions if "areas by name only" not in q]
     if any(b and b.get("id_map_lengths") for b in boundaries):
         lengths = sorted({n for b in boundaries if b for n in b.pop("id_map_lengths", [])})
     if not lengths:
@@ -196,14 +198,15 @@ def _name_join(path, relative, props, names, name_field, id_field, sources, out,
     """Areas keyed by name: the id map name -> code from the boundary file, written beside
     the draft for the office to review (exact after normalising; close names only
     suggested, never joined)."""
-    by_name = {normalise(str(p[name_field])): str(p[id_field]) for p in props}
+    by_name = {normalise(str(p[name_field])): (str(p[id_field]), str(p[name_field])) for p in props}
     rows, missing = [], []
     for key, name in sorted(names.items()):
         if key in by_name:
-            rows.append((name, by_name[key]))
-        else:
-            close = difflib.get_close_matches(key, list(by_name), n=1, cutoff=0.6)
-            missing.append(f"'{name}'" + (f" (close: '{close[0]}', not joined)" if close else ""))
+            rows.append((name, by_name[key][0]))
+            continue
+        close = difflib.get_close_matches(key, list(by_name), n=1, cutoff=0.5)
+        hint = f" (close: '{by_name[close[0]][1]}', not joined)" if close else ""
+        missing.append(f"'{name}'{hint}")
     map_path = out.with_name(f"{out.stem}-gebiete.csv")
     map_path.parent.mkdir(parents=True, exist_ok=True)
     map_path.write_text("name;code\n" + "".join(f"{n};{c}\n" for n, c in rows), encoding="utf-8")

@@ -1,0 +1,154 @@
+"""``imon init``: a draft profile from an office's files that builds unedited with the
+right values, on fixtures in the shapes offices deliver (tests/fixtures/onboarding):
+
+* ``long/`` — one row per year x area x variable, city (0) and borough (1, 2) rows among
+  the districts (101, 102, 201, 202); values in tests/etl/test_long_table.py.
+* ``wide/`` — one file per year (``einwohner_2023.csv``: the year in the name), Windows-1252,
+  a title line above the header, ``;``, blank thousands separator (``4 012``), decimal
+  comma in a share column, city row ``00`` and borough rows ``10``, ``20`` among the
+  districts ``1010`` … ``2020``; a count of an age band the catalogue has no group for.
+  2023: 1010 1200 residents, 200 foreigners, 240 under 18; 1020 800/200/160; 2010
+  1500/300/330; 2020 500/50/90; borough 20's office total 2012 (parts 2000), the city's
+  4012 (parts 4000). 2022: city 3970 = 1970 + 2000.
+* ``names/`` — XLSX keyed by area names (two title rows, a city row "Gesamtstadt"), the
+  date in the file name, boundaries (GeoJSON) with codes ``nr`` and names ``name``, one
+  written differently (data "Sankt Georg", boundary "St.-Georg"). Migration background:
+  101 400/1200, 102 300/800, 201 500/1500, 202 100/500.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from etl.build import build
+from etl.errors import ConfigError
+from etl.onboarding.draft import init
+from etl.onboarding.vocabulary import classify
+from etl.profile import load_profile
+from etl.sources.id_map import normalise
+from imon.cli import main
+from tests.conftest import REPO
+from tests.etl.test_long_table import values
+
+FIXTURES = REPO / "tests" / "fixtures" / "onboarding"
+
+
+def delivered(tmp_path: Path, shape: str) -> list[Path]:
+    shutil.copytree(FIXTURES / shape, tmp_path / "lieferung")
+    return sorted(p for p in (tmp_path / "lieferung").iterdir() if p.suffix != ".geojson")
+
+
+def test_long_table_draft_builds_unedited(tmp_path):
+    out = tmp_path / "profil" / "langstadt.yaml"
+    assert main(["init", "--out", str(out), *map(str, delivered(tmp_path, "long"))]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert "adapter: long_table" in text and 'date_column: "Jahr"' in text
+    assert "#     'Haushalte': not mapped" in text
+    result = build(load_profile(out))
+    assert values(result.snapshot, "population", "2023-12-31") == {
+        "STADT": 4000, "1": 2000, "2": 2000, "101": 1200, "102": 800, "201": 1500, "202": 500
+    }  # fmt: skip
+    assert values(result.snapshot, "age_65_plus_share", "2023-12-31")["101"] == 25
+    assert any("6 office total(s)" in w for w in result.warnings)
+
+
+def test_wide_files_per_year_draft_builds_unedited(tmp_path):
+    out = tmp_path / "breitstadt.yaml"
+    draft = init(out, delivered(tmp_path, "wide"), [])
+    assert draft.questions == []
+    profile = load_profile(out)
+    [table] = profile.tables
+    assert (table.encoding, table.separator, table.header_row) == ("cp1252", ";", 2)
+    assert (table.decimal, table.thousands, table.city_codes) == (",", " ", ["00"])
+    assert table.files == "einwohner_*.csv"
+    assert "#     'Einwohner 6 bis unter 15 Jahre': not mapped" in draft.text
+    assert "#     'Ausländeranteil in %': not mapped" in draft.text
+    result = build(profile)
+    assert values(result.snapshot, "population", "2022-12-31")["STADT"] == 3970
+    assert values(result.snapshot, "population", "2023-12-31") == {
+        "STADT": 4000, "10": 2000, "20": 2000, "1010": 1200, "1020": 800, "2010": 1500,
+        "2020": 500,
+    }  # fmt: skip
+    assert values(result.snapshot, "age_under_18_share", "2023-12-31")["1010"] == 20
+    [warning] = [w for w in result.warnings if "office total" in w]
+    assert "stadtbezirk Süd (20) 'Einwohner': office 2012, sum of 2 part(s) 2000" in warning
+
+
+def test_names_joined_to_boundaries_through_a_written_id_map(tmp_path):
+    files = delivered(tmp_path, "names")
+    out = tmp_path / "namenstadt.yaml"
+    draft = init(out, files, [tmp_path / "lieferung" / "stadtteile.geojson"])
+    assert draft.questions == []
+    id_map = (tmp_path / "namenstadt-gebiete.csv").read_text(encoding="utf-8")
+    assert id_map.splitlines() == [
+        "name;code", "Altstadt;101", "Hafen;201", "Sankt Georg;102", "Weststadt;202"
+    ]  # fmt: skip
+    result = build(load_profile(out))
+    share = values(result.snapshot, "migration_background_share", "2023-12-31")
+    assert share["102"] == 37.5 and share["STADT"] == 32.5
+    assert values(result.snapshot, "foreigner_share", "2023-12-31")["202"] == 10
+
+
+def test_a_name_missing_from_the_boundaries_is_a_question_not_a_fuzzy_join(tmp_path):
+    files = delivered(tmp_path, "names")
+    geojson = tmp_path / "lieferung" / "stadtteile.geojson"
+    geojson.write_text(geojson.read_text().replace('"Hafen"', '"Hafenviertel"'))
+    draft = init(tmp_path / "p.yaml", files, [geojson])
+    assert any("'Hafen' (close: 'Hafenviertel', not joined)" in q for q in draft.questions)
+    assert "Hafen;" not in (tmp_path / "p-gebiete.csv").read_text(encoding="utf-8")
+
+
+def test_no_date_anywhere_is_an_open_question(tmp_path):
+    (tmp_path / "tabelle.csv").write_text(
+        "Stadtteil-Nr.;Einwohner\n01;100\n02;200\n", encoding="utf-8"
+    )
+    draft = init(tmp_path / "p.yaml", [tmp_path / "tabelle.csv"], [])
+    assert any("no date column and no date in the file name" in q for q in draft.questions)
+    assert "# OPEN QUESTIONS:" in draft.text
+    with pytest.raises(ConfigError, match="either date_column"):
+        load_profile(tmp_path / "p.yaml")
+    data = yaml.safe_load(draft.text)
+    assert data["tables"][0]["counts"] == [{"term": "total", "add": "Einwohner"}]
+
+
+def test_existing_draft_is_not_overwritten(tmp_path, capsys):
+    out = tmp_path / "p.yaml"
+    out.write_text("schon da", encoding="utf-8")
+    assert main(["init", "--out", str(out), str(FIXTURES / "long" / "x.csv")]) == 2
+    assert out.read_text(encoding="utf-8") == "schon da"
+
+
+@pytest.mark.parametrize(
+    ("name", "terms", "sure"),
+    [
+        ("Einwohner insgesamt", ("total",), True),
+        ("Bevölkerung mit Hauptwohnsitz", ("total",), True),
+        ("Ausländer(innen)", ("foreigners",), True),
+        ("darunter Ausländer/-innen", ("foreigners",), True),
+        ("Deutsche", ("germans",), True),
+        ("Deutsche mit Migrationshintergrund", ("germans_with_migration_background",), True),
+        ("Personen ohne Migrationshintergrund", ("no_migration_background",), True),
+        ("unter 18 Jahren", ("under_18",), True),
+        ("65 Jahre und älter", ("age_65_plus",), True),
+        ("Ausländer unter 18 Jahren", ("foreigners", "under_18"), True),
+        ("Ausländer aus der EU", ("foreigners",), False),
+        ("Ausländeranteil in %", (), False),
+        ("Haushalte", (), False),
+        ("Einwohner mit Nebenwohnsitz", (), False),
+        ("6 bis unter 15 Jahre", (), False),
+    ],
+)
+def test_vocabulary(name, terms, sure):
+    mapping = classify(name)
+    assert (mapping.terms, mapping.sure) == (terms, sure)
+    assert mapping.sure or mapping.reason
+
+
+def test_names_normalised_for_matching():
+    assert normalise("St.-Georg-Süd") == normalise("Sankt Georg Sued") == "sankt georg sued"
+    assert normalise("Groß Flottbek") == normalise("GROSS-FLOTTBEK")
+    assert normalise("Hafen") != normalise("Hafenviertel")
