@@ -204,7 +204,10 @@ def _build_into(
         indicators = [i for i in catalogue.indicators if i.id in computed]
         reporter.info("Geheimhaltung anwenden, Zufallsverteilung simulieren …")
         protection = publication.protect(con, catalogue, profile, indicators)
-        for message in warnings + [f"Indikator übersprungen – {m}" for m in skipped]:
+        left_out = [  # an indicator of the catalogue this instance's data cannot give
+            m.replace(": no data for ", ": no data in this instance for ", 1) for m in skipped
+        ]
+        for message in warnings + [f"Indikator übersprungen – {m}" for m in left_out]:
             reporter.info(f"[yellow]Hinweis:[/yellow] {message}")
         _write_catalogue(con, catalogue, profile, computed, sources)
         run_checks(con, profile.level_ids()[-1])

@@ -581,10 +581,32 @@ def _values(args: argparse.Namespace) -> int:
     from dashboards.export.values import write_values
 
     profile = load_profile(args.profile)
-    write_values(
-        profile.curated_dir, sys.stdout, args.indicator, args.level, args.ref_date, args.area
-    )
+    try:
+        write_values(
+            profile.curated_dir, sys.stdout, args.indicator, args.level, args.ref_date, args.area
+        )
+    except ImonError as exc:
+        raise _left_out(profile, [args.indicator], exc) from exc
     return 0
+
+
+def _left_out(profile, indicators: list[str], exc: ImonError) -> ImonError:
+    """An indicator of the catalogue that this instance has no data for is not 'unknown':
+    say which groups or measures it needs that the profile's data do not give."""
+    from etl.indicators.spec import load_catalogue, term_key, term_name
+
+    if not str(exc).startswith("unknown indicator"):
+        return exc
+    catalogue = {i.id: i for i in load_catalogue(profile.indicators).indicators}
+    for name in indicators:
+        if name in catalogue and str(exc).startswith(f"unknown indicator '{name}'"):
+            needs = sorted({term_name(term_key(r)) for r in catalogue[name].terms().values()})
+            return ImonError(
+                f"no data in this instance for indicator '{name}': it needs "
+                f"{', '.join(needs)}, and the profile maps no table or register to some of "
+                "them (imon build lists every indicator left out and why)"
+            )
+    return exc
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -607,9 +629,14 @@ def _export(args: argparse.Namespace) -> int:
         args.definition,
         args.classes,
     )
-    written = run_export(
-        profile.curated_dir, request, lambda m: console.print(m, highlight=False, soft_wrap=True)
-    )
+    try:
+        written = run_export(
+            profile.curated_dir,
+            request,
+            lambda m: console.print(m, highlight=False, soft_wrap=True),
+        )
+    except ImonError as exc:
+        raise _left_out(profile, indicators, exc) from exc
     console.print(f"[green]{len(written)} Dateien[/green] nach {args.out} geschrieben.")
     return 0
 

@@ -242,3 +242,18 @@ def test_wide_rows_with_city_and_borough_rows(tmp_path):
     assert values(result.snapshot, "population", "2023-12-31")["STADT"] == 4000
     [warning] = [w for w in result.warnings if "office total" in w]
     assert "4 office total(s)" in warning and "'Ausländer': office 352" in warning
+
+
+def test_left_out_indicator_says_no_data_in_this_instance(tmp_path, capsys):
+    from imon.cli import main
+
+    path = setup(tmp_path, long_profile(tmp_path))
+    result = build(load_profile(path))
+    assert any(s.startswith("migration_background_share: no data for") for s in result.skipped)
+    code = main(["values", "--profile", str(path), "--indicator", "migration_background_share"])
+    message = " ".join(capsys.readouterr().err.split())
+    assert code == 2
+    assert "no data in this instance for indicator 'migration_background_share'" in message
+    assert "unknown indicator" not in message
+    assert main(["values", "--profile", str(path), "--indicator", "nope"]) == 2
+    assert "unknown indicator 'nope'" in " ".join(capsys.readouterr().err.split())
