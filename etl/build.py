@@ -7,6 +7,7 @@ Any error leaves the previously published snapshot untouched.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -209,6 +210,7 @@ def _build_into(
         ]
         for message in warnings + [f"Indikator übersprungen – {m}" for m in left_out]:
             reporter.info(f"[yellow]Hinweis:[/yellow] {message}")
+        write_warnings(building, warnings)
         _write_catalogue(con, catalogue, profile, computed, sources)
         run_checks(con, profile.level_ids()[-1])
         _write_loads(con, profile, loads, inputs.digests)
@@ -230,6 +232,17 @@ def _build_into(
     reporter.info("Geheimhaltung prüfen (Angriffs-Audit) …")
     audit_summary.write(publication.audit(building, catalogue, profile), building)
     return BuildResult(building, persons, ref_dates, values, warnings, skipped)
+
+
+WARNINGS = f"{warehouse.INTERNAL}/build_warnings.json"
+
+
+def write_warnings(building: Path, warnings: list[str]) -> None:
+    """The build's warnings (findings tolerated by ``warn``, coverage) beside the internal
+    warehouse, for the plausibility report."""
+    (building / WARNINGS).write_text(
+        json.dumps(warnings, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
 
 
 def _finest(profile: Profile, vintages: list[AreaVintage] | None) -> set[str] | None:

@@ -22,6 +22,7 @@ nothing. :func:`to_html` renders it with every value escaped.
 from __future__ import annotations
 
 import html
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -30,7 +31,7 @@ import duckdb
 import yaml
 
 from etl import warehouse
-from etl.build import schema_sql
+from etl.build import WARNINGS, schema_sql
 from etl.checks import CHECKS
 from etl.profile import Profile
 
@@ -307,7 +308,7 @@ def compare(staged_db: Path, published_db: Path | None, profile: Profile) -> Rep
         _attach(con, staged_db, published_db)
         con.execute(SETUP_SQL)
         _load_partitions(con)
-        sections = [_checks(con, profile.level_ids()[-1])]
+        sections = [_checks(con, profile.level_ids()[-1]), _build_warnings(staged_db)]
         for key, (title, columns, sql, attention) in SECTIONS.items():
             params = {
                 name: value
@@ -365,6 +366,19 @@ def _load_partitions(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE TEMP TABLE partitions (pid INTEGER, total VARCHAR, part VARCHAR)")
     rows = [(pid, p["total"], part) for pid, p in enumerate(spec) for part in p["parts"]]
     con.executemany("INSERT INTO partitions VALUES (?, ?, ?)", rows)
+
+
+def _build_warnings(staged_db: Path) -> Section:
+    """The build's warnings (etl/build.py: WARNINGS), e.g. consistency findings a profile
+    tolerates with ``warn`` (etl/transform/consistency.py)."""
+    path = staged_db.parent.parent / WARNINGS
+    found = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else []
+    return Section(
+        "build_warnings",
+        "Hinweise des Builds (u. a. Konsistenzprüfungen mit 'warn')",
+        ["Hinweis"],
+        [(message,) for message in found],
+    )
 
 
 def _checks(con: duckdb.DuckDBPyConnection, finest: str) -> Section:

@@ -115,7 +115,11 @@ def missing_rows(
             odd = have[have.map(len) < len(tables)]
             if len(tables) < 2 or odd.empty:
                 continue
-            first = sorted(odd.items(), key=lambda item: (len(item[1]), item[0]))[0]
+            # the area fewest tables have first; on a tie, the one in the later table
+            first = min(
+                odd.items(),
+                key=lambda item: (len(item[1]), -max(map(tables.index, item[1])), item[0]),
+            )
             file, line, message = _difference(frame, tables, ref_date, *first)
             if profile.consistency.missing_rows == "error":
                 source = frame.loc[frame["file"] == file, "source_id"].iloc[0]
