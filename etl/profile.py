@@ -216,6 +216,10 @@ class LongTable(_Table):
     ref_date: DateFromName | date | None = None  # without date_column: file name or fixed
     id_map: Path | None = None  # CSV (name;code) when area_column holds names
     city_codes: list[str] = []  # values of area_column meaning the whole city (the root)
+    # an office total larger than the sum of its parts: the difference becomes a unit of
+    # residents not assigned to a finer area, named with this label (published totals then
+    # equal the office's); None: the difference is only listed
+    unassigned: str | None = None
     sheet: str | int | None = None  # XLSX only
     header_row: int = 1
     separator: str = ","

@@ -21,7 +21,7 @@ from etl.errors import ConfigError, InputError
 from etl.indicators.spec import Catalogue, term_name
 from etl.profile import AreaTable, CodeHierarchyGeography, LongTable, Profile
 from etl.sources import area_table, genesis_csv, long_table
-from etl.transform.reconcile import reconcile
+from etl.transform.reconcile import add_unassigned, reconcile
 
 STAGE_COLUMNS = [
     "source_id",
@@ -76,6 +76,7 @@ def stage_tables(
         con.execute("INSERT INTO stg_observations SELECT * FROM new_cells")
         con.unregister("new_cells")
         loads.append((table.id, path, len(frame), ref_date))
+    add_unassigned(con, profile)
     return loads
 
 

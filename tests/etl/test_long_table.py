@@ -257,3 +257,37 @@ def test_left_out_indicator_says_no_data_in_this_instance(tmp_path, capsys):
     assert "unknown indicator" not in message
     assert main(["values", "--profile", str(path), "--indicator", "nope"]) == 2
     assert "unknown indicator 'nope'" in " ".join(capsys.readouterr().err.split())
+
+
+def test_unassigned_residents_make_published_totals_equal_the_office_totals(tmp_path):
+    data = long_profile(tmp_path, unassigned="nicht zugeordnet", name_column="Gebietsname")
+    result = build(load_profile(setup(tmp_path, data)))
+    population = values(result.snapshot, "population", "2023-12-31")
+    assert population["STADT"] == 4012 and population["2"] == 2012 and population["1"] == 2000
+    assert population["2XX"] == 12 and population["201"] == 1500
+    assert "XXX" not in population  # the city's difference is borough 2's
+    assert values(result.snapshot, "population", "2022-12-31")["STADT"] == 3970
+    share = values(result.snapshot, "foreigner_share", "2023-12-31")
+    assert share["STADT"] == pytest.approx(100 * 752 / 4012)
+    assert not [w for w in result.warnings if "office total" in w]
+    [declared] = [w for w in result.warnings if "unassigned" in w]
+    assert "2023-12-31 2XX 'Einwohner insgesamt' 12" in declared
+    with duckdb.connect(str(result.snapshot / warehouse.DATABASE), read_only=True) as con:
+        names = dict(con.execute("SELECT area_id, name FROM areas").fetchall())
+    assert names["2XX"] == "nicht zugeordnet (Süd)"
+
+
+def test_unassigned_remainder_of_the_city_alone(tmp_path):
+    """A city total larger than its boroughs' (themselves = their parts): unit XXX in a
+    pseudo borough X."""
+
+    def edit(lines):
+        fix = {"2023;2;Süd;Einwohner insgesamt;2.012": "2023;2;Süd;Einwohner insgesamt;2.000"}
+        return [fix.get(x, x) for x in lines if not x.startswith("2023;2;Süd;Ausl")]
+
+    data = long_profile(tmp_path, unassigned="ohne Bezirk")
+    data["tables"][0]["counts"] = [{"term": "total", "add": "Einwohner insgesamt"}]
+    result = build(load_profile(setup(tmp_path, data, edit)))
+    population = values(result.snapshot, "population", "2023-12-31")
+    assert population["STADT"] == 4012 and population["X"] == 12 and population["XXX"] == 12
+    assert population["2"] == 2000
