@@ -20,8 +20,10 @@ wildcard folder of the pattern becomes the reference date (``melderegister/*/…
   its sidecar names the file it replaces. Both are kept.
 
 *Safety.* All raw-file changes are journalled first (:func:`etl.warehouse.journal_begin`)
-and undone when the build fails or is interrupted, so bad input leaves the raw folder and
-the published snapshot as they were. The whole refresh holds the instance's build lock.
+and undone when the build fails or is interrupted (Ctrl+C, SIGTERM, SIGHUP: at once), so
+bad input leaves the raw folder and the published snapshot as they were; after ``kill -9``
+the next build or refresh undoes the journal first. The whole refresh holds the
+instance's build lock.
 """
 
 from __future__ import annotations
@@ -31,7 +33,10 @@ import hashlib
 import os
 import re
 import shutil
-from collections.abc import Callable, Sequence
+import signal
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import partial
@@ -384,15 +389,41 @@ def _take_in(
     steps = [s for d in deliveries if d.status != "unchanged" for s in _steps(profile, d, received)]
     warehouse.journal_begin(profile.curated_dir, [record for record, _ in steps])
     try:
-        for _, action in steps:
-            action()
-        return build_locked(profile, reporter, publish=False, review=review).snapshot
+        with _undo_on_termination():
+            for _, action in steps:
+                action()
+            return build_locked(profile, reporter, publish=False, review=review).snapshot
     except InputError as exc:
         warehouse.journal_undo(profile.curated_dir)
         raise _as_delivered(exc, deliveries) from exc
     except BaseException:
         warehouse.journal_undo(profile.curated_dir)
         raise
+
+
+TERMINATING = (signal.SIGTERM, signal.SIGHUP)
+
+
+@contextmanager
+def _undo_on_termination() -> Iterator[None]:
+    """SIGTERM and SIGHUP (``kill``, a closed terminal, systemd's stop) raise SystemExit
+    while the intake and the build run, so the intake is undone at once, as after Ctrl+C
+    (KeyboardInterrupt). ``kill -9`` or a power cut run no code: the journal then stays
+    and the next ``imon build`` or ``imon refresh`` undoes it before anything else.
+    Handlers can be set in the main thread only; elsewhere nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(number: int, _frame: object) -> None:
+        raise SystemExit(128 + number)
+
+    before = {number: signal.signal(number, terminate) for number in TERMINATING}
+    try:
+        yield
+    finally:
+        for number, handler in before.items():
+            signal.signal(number, handler)
 
 
 def _as_delivered(exc: InputError, deliveries: list[Delivery]) -> InputError:

@@ -415,3 +415,35 @@ def test_interrupted_intake_is_undone_by_the_next_build(city, tmp_path):
     build(profile)
     assert tree(profile.raw_dir) == raw_before
     assert not (profile.curated_dir / warehouse.JOURNAL).exists()
+
+
+@pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGHUP])
+def test_terminated_refresh_is_undone_at_once(city, tmp_path, monkeypatch, number):
+    """``kill`` (SIGTERM) or a closed terminal (SIGHUP) while the new delivery is in the
+    raw folder and the build runs: the intake is undone before the process ends, not at
+    the next run (etl/deliveries.py: _undo_on_termination)."""
+    profile = city
+    raw_before = tree(profile.raw_dir)
+    published_before = published_state(profile.curated_dir)
+    delivered = write_delivery(tmp_path / "in", "2024-12-31", NEW)
+    seen = {}
+
+    def terminated_build(*_args, **_kwargs):
+        seen["raw"] = tree(profile.raw_dir)
+        seen["journal"] = (profile.curated_dir / warehouse.JOURNAL).exists()
+        os.kill(os.getpid(), number)
+        time.sleep(10)  # the handler raises SystemExit before this returns
+        raise AssertionError("not terminated")
+
+    monkeypatch.setattr(deliveries, "build_locked", terminated_build)
+    with pytest.raises(SystemExit) as info:
+        deliveries.refresh(profile, [delivered], publish=True)
+    assert info.value.code == 128 + number
+    assert seen["journal"] and seen["raw"] != raw_before  # the delivery was in place
+    assert tree(profile.raw_dir) == raw_before
+    assert not (profile.curated_dir / warehouse.JOURNAL).exists()
+    assert published_state(profile.curated_dir) == published_before
+    assert signal.getsignal(number) is signal.SIG_DFL  # the handler is gone again
+    monkeypatch.undo()
+    deliveries.refresh(profile, [delivered], publish=True)
+    raw_is_consistent(profile, delivered)
