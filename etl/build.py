@@ -106,10 +106,36 @@ def build_locked(
             )
         else:
             result.snapshot = warehouse.stage(profile.curated_dir, building)
+    except STORAGE_ERRORS as exc:
+        warehouse.discard(building)
+        raise StorageError(exc, building) from exc
     except BaseException:
         warehouse.discard(building)
         raise
     return result
+
+
+# DuckDB's failures of the storage layer (disk full, I/O error, a database it must
+# invalidate, a transaction it cannot commit, no memory left to spill) are not OSError
+STORAGE_ERRORS = (
+    duckdb.IOException,
+    duckdb.FatalException,
+    duckdb.TransactionException,
+    duckdb.OutOfMemoryException,
+)
+
+
+class StorageError(OSError):
+    """A DuckDB storage failure during a build, as one message naming what failed and
+    where (``imon`` prints it as an input/output error and exits with status 1)."""
+
+    def __init__(self, exc: Exception, building: Path) -> None:
+        text = " ".join(str(exc).split())
+        super().__init__(
+            f"DuckDB {type(exc).__name__} while building snapshot {building.name} in "
+            f"{building.parent}: {text} — the half-built snapshot was removed, nothing "
+            "published changed"
+        )
 
 
 def discover_inputs(profile: Profile) -> Inputs:
