@@ -14,6 +14,7 @@ import difflib
 import json
 import os
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,6 +46,7 @@ class Source:
     text: TableText
     shape: Shape
     ref_date: str | None = None  # regex of the date in the file name
+    parts: dict[str, str] = field(default_factory=dict)  # its part -> MM-DD
     mappings: list[Mapping] = field(default_factory=list)
     id_map: str | None = None
 
@@ -70,6 +72,7 @@ def init(out: Path, files: list[Path], geometries: list[Path]) -> Draft:
     ]
     if all(s.id_map for s in sources if not s.shape.code_column):  # answered by the id map
         questions[:] = [q for q in questions if "areas by name only" not in q]
+    lengths = sorted(set(lengths) | {b["length"] for b in boundaries if b and codes_used(b)})
     if any(b and b.get("id_map_lengths") for b in boundaries):
         lengths = sorted({n for b in boundaries if b for n in b.pop("id_map_lengths", [])})
     if not lengths:
@@ -94,6 +97,7 @@ def _sources(files: list[Path], raw_dir: Path, notes: list, questions: list) -> 
         pattern = pattern.removeprefix("./")
         key = (pattern, tuple(text.header))
         if key in groups:
+            _part(groups[key], path.name)
             continue
         notes += text.notes + shape.notes
         questions += text.questions + shape.questions
@@ -106,12 +110,52 @@ def _sources(files: list[Path], raw_dir: Path, notes: list, questions: list) -> 
                 "(e.g. ref_date: 2023-12-31)"
             )
         source.mappings = [classify(v) for v in _variables(text, shape)]
+        _part(source, path.name)
         groups[key] = source
+    for source in groups.values():
+        if source.parts:
+            source.parts = _guess_parts(source, questions)
     ids = [s.id for s in groups.values()]
     for i, source in enumerate(groups.values()):
         if ids.count(source.id) > 1:
             source.id = f"{source.id}_{i + 1}"
     return list(groups.values())
+
+
+def _part(source: Source, name: str) -> None:
+    """Collect the ``part`` (the NN of 2023-NN) of a file name."""
+    match = source.ref_date and "(?P<part>" in source.ref_date and re.search(source.ref_date, name)
+    if match:
+        source.parts[match["part"]] = ""
+
+
+PART_GUESSES = {  # the parts found -> what they most likely mean
+    frozenset({"01", "02"}): ("half-years", {"01": "06-30", "02": "12-31"}),
+    frozenset({"01", "02", "03", "04"}): (
+        "quarters",
+        {"01": "03-31", "02": "06-30", "03": "09-30", "04": "12-31"},
+    ),
+}
+
+
+def _guess_parts(source: Source, questions: list[str]) -> dict[str, str]:
+    found = frozenset(source.parts)
+    kind, parts = next(
+        ((k, {p: d for p, d in v.items() if p in found}) for f, (k, v) in PART_GUESSES.items()
+         if found <= f),
+        ("months", {p: f"{p}-{_month_end(p)}" for p in found}),
+    )  # fmt: skip
+    questions.append(
+        f"{source.files}: the year is followed by {', '.join(sorted(found))} — read as "
+        f"{kind} ({', '.join(f'{p} = {d}' for p, d in sorted(parts.items()))}); check "
+        "ref_date.parts"
+    )
+    return parts
+
+
+def _month_end(month: str) -> str:
+    ends = {"02": "28", "04": "30", "06": "30", "09": "30", "11": "30"}
+    return ends.get(month, "31") if month.isdigit() and 1 <= int(month) <= 12 else "31"
 
 
 def _variables(text: TableText, shape: Shape) -> list[str]:
@@ -143,12 +187,14 @@ def _boundary(
     props = [p for p, _ in table.rows]
     relative = path.resolve().relative_to(raw_dir).as_posix()
     codes = {c for s in sources for c in _area_values(s) if s.shape.code_column}
-    best = _best_field(table.fields, props, lambda v: v in codes)
+    prefixes = {c[:n] for c in codes for n in range(1, len(c) + 1)}  # coarser codes too
+    best = _best_field(table.fields, props, lambda v: v in prefixes)
     name_field = _name_field(table.fields, props, best)
     if best and codes:
-        found = {str(p[best]) for p in props}
-        length = len(next(iter(found)))
-        notes.append(f"{path.name}: boundaries by code '{best}' ({length} characters)")
+        found = Counter(len(str(p[best])) for p in props)
+        length = found.most_common(1)[0][0]
+        extra = "" if length in lengths else " — a level of its own"
+        notes.append(f"{path.name}: boundaries by code '{best}' ({length} characters){extra}")
         entry = {"file": relative, "id": best, "length": length}
         return entry | ({"name": name_field} if name_field else {})
     names = {normalise(v): v for s in sources if not s.shape.code_column for v in _area_values(s)}
@@ -160,6 +206,11 @@ def _boundary(
     return _name_join(
         path, relative, props, names, name_field, id_field, sources, out, notes, questions
     )
+
+
+def codes_used(boundary: dict) -> bool:
+    """A boundary joined by code (not through an id map of names)."""
+    return "id_map_lengths" not in boundary
 
 
 def _area_values(source: Source) -> set[str]:
@@ -337,8 +388,18 @@ def _table_lines(source: Source, root: str) -> list[str]:
         )
     if shape.city_codes:
         lines.append(f"    city_codes: {_y(shape.city_codes)}   # the city's own rows")
+    if shape.city_codes or len(shape.code_lengths) > 1:
+        lines.append(
+            '    # unassigned: "nicht zugeordnet"   # office totals above the sum of their parts:'
+            " the difference as a unit of residents without a district"
+        )
     if shape.date_column:
         lines.append(f"    date_column: {_y(shape.date_column)}   # a year means its 31 December")
+    elif source.ref_date and source.parts:
+        lines.append(
+            f"    ref_date: {{regex: {_y(source.ref_date)}, parts: {_y(source.parts)}}}"
+            "   # QUESTION: check what the number after the year means"
+        )
     elif source.ref_date:
         lines.append(
             f"    ref_date: {{regex: {_y(source.ref_date)}}}   # the date in the file name"

@@ -18,6 +18,7 @@ right values, on fixtures in the shapes offices deliver (tests/fixtures/onboardi
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -152,3 +153,35 @@ def test_names_normalised_for_matching():
     assert normalise("St.-Georg-Süd") == normalise("Sankt Georg Sued") == "sankt georg sued"
     assert normalise("Groß Flottbek") == normalise("GROSS-FLOTTBEK")
     assert normalise("Hafen") != normalise("Hafenviertel")
+
+
+def test_half_years_after_the_year_are_guessed_and_asked(tmp_path):
+    wide = FIXTURES / "wide"
+    (tmp_path / "lieferung").mkdir()
+    for year, half in ((2022, "02"), (2023, "01")):  # same contents, other names
+        shutil.copy(wide / f"einwohner_{year}.csv", tmp_path / "lieferung" / f"ew_2023-{half}.csv")
+    out = tmp_path / "halbjahre.yaml"
+    draft = init(out, sorted((tmp_path / "lieferung").iterdir()), [])
+    assert any("read as half-years (01 = 06-30, 02 = 12-31)" in q for q in draft.questions)
+    result = build(load_profile(out))
+    assert values(result.snapshot, "population", "2023-06-30")["STADT"] == 4000
+    assert values(result.snapshot, "population", "2023-12-31")["STADT"] == 3970
+
+
+def test_boundaries_of_a_coarser_level_joined_by_code_prefix(tmp_path):
+    files = delivered(tmp_path, "long")
+    geojson = tmp_path / "lieferung" / "bezirke.geojson"
+    square = [[[8.0, 50.0], [8.0, 50.1], [8.1, 50.1], [8.1, 50.0], [8.0, 50.0]]]
+    features = [
+        {"type": "Feature", "properties": {"bez": code, "bez_name": name},
+         "geometry": {"type": "Polygon", "coordinates": square}}
+        for code, name in (("1", "Bezirk Nord"), ("2", "Bezirk Süd"))
+    ]  # fmt: skip
+    geojson.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    out = tmp_path / "p.yaml"
+    draft = init(out, files, [geojson])
+    assert (
+        '{level: stadtbezirk, file: "bezirke.geojson", id: "bez", name: "bez_name"}' in draft.text
+    )
+    result = build(load_profile(out))
+    assert values(result.snapshot, "population", "2023-12-31")["2"] == 2000
