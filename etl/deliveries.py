@@ -49,8 +49,8 @@ from etl import plausibility, warehouse
 from etl.build import Reporter, build_locked
 from etl.errors import ConfigError, InputError
 from etl.files import sha256_of
-from etl.profile import AreaTable, GenesisTable, Profile, Register
-from etl.sources import area_table, genesis_csv
+from etl.profile import AreaTable, GenesisTable, LongTable, Profile, Register
+from etl.sources import area_table, genesis_csv, long_table
 from etl.text import UTF8_BOM
 
 REVISIONS = ".revisions"
@@ -66,7 +66,7 @@ class Source:
 
     id: str  # 'register' or the table id
     pattern: str  # glob below the raw folder
-    entry: Register | AreaTable | GenesisTable
+    entry: Register | AreaTable | LongTable | GenesisTable
 
     @property
     def name_pattern(self) -> str:
@@ -240,6 +240,8 @@ def _ref_dates(source: Source, file: Path) -> list[date]:
         return dates
     if isinstance(entry, AreaTable):
         return [area_table.ref_date_of(file, entry.ref_date)]
+    if isinstance(entry, LongTable):  # the dates of its date column, or of its name
+        return long_table.ref_dates(file, entry)
     if entry.ref_date is not None:
         return [area_table.ref_date_of(file, entry.ref_date)]
     match = ISO_DATE.search(file.name)

@@ -48,18 +48,7 @@ def read(path: Path, table: LongTable, variables: list[str], root_id: str) -> pd
     wide = [c for c in table.value_columns if c in variables]
     needed = [table.area_column, *variable_columns, *wide, table.date_column, table.name_column]
     needed += [] if table.value_columns else [table.value_column]
-    needed = [c for c in needed if c]
-    missing = [c for c in needed if c not in header]
-    if missing:
-        raise InputError(
-            path,
-            f"missing column '{missing[0]}' (the profile's table '{table.id}' needs it; "
-            f"found: {', '.join(header)})",
-            line=table.header_row,
-            column=missing[0],
-        )
-    frame = pd.DataFrame(rows, columns=header, dtype=object)
-    frame["line"] = range(first_line, first_line + len(frame))
+    frame = _frame(path, table, (header, rows, first_line), [c for c in needed if c])
     if table.value_columns:  # wide rows -> one row per variable
         keep = [c for c in [table.area_column, table.date_column, table.name_column] if c]
         frame = frame[[*dict.fromkeys(keep), "line", *wide]].melt(
@@ -195,3 +184,29 @@ def _check_unique(path: Path, frame: pd.DataFrame, table: LongTable) -> None:
             line=int(same[1]),
             column=table.area_column,
         )
+
+
+def ref_dates(path: Path, table: LongTable) -> list[date]:
+    """The reference dates a delivered file holds (``imon refresh``): those of its date
+    column, or the one of its name or the profile."""
+    if table.date_column is None:
+        return [ref_date_of(path, table.ref_date)]
+    read = area_table._rows(path, table)  # noqa: SLF001 - same reader
+    return sorted(set(_dates(path, _frame(path, table, read, [table.date_column]), table)))
+
+
+def _frame(path: Path, table: LongTable, read: tuple, needed: list[str]) -> pd.DataFrame:
+    """The rows as text with their file line, after checking the ``needed`` columns."""
+    header, rows, first_line = read
+    missing = [c for c in needed if c not in header]
+    if missing:
+        raise InputError(
+            path,
+            f"missing column '{missing[0]}' (the profile's table '{table.id}' needs it; "
+            f"found: {', '.join(header)})",
+            line=table.header_row,
+            column=missing[0],
+        )
+    frame = pd.DataFrame(rows, columns=header, dtype=object)
+    frame["line"] = range(first_line, first_line + len(frame))
+    return frame

@@ -291,3 +291,21 @@ def test_unassigned_remainder_of_the_city_alone(tmp_path):
     population = values(result.snapshot, "population", "2023-12-31")
     assert population["STADT"] == 4012 and population["X"] == 12 and population["XXX"] == 12
     assert population["2"] == 2000
+
+
+def test_refresh_takes_the_next_version_of_a_long_table(tmp_path):
+    """imon refresh reads a long table's dates from its date column: next year's file (the
+    same name, one year more) is a revision, staged with every year."""
+    from etl.deliveries import refresh
+
+    path = setup(tmp_path, long_profile(tmp_path))
+    profile = load_profile(path)
+    build(profile)
+    lines = (FIXTURE / FILE).read_text(encoding="utf-8-sig").splitlines()
+    more = [x.replace("2023;", "2024;", 1) for x in lines if x.startswith("2023;")]
+    (tmp_path / "neu").mkdir()
+    (tmp_path / "neu" / FILE).write_text("\n".join(lines + more) + "\n", encoding="utf-8")
+    result = refresh(profile, [tmp_path / "neu" / FILE])
+    [delivery] = result.deliveries
+    assert delivery.status == "revision" and delivery.ref_dates[-1].isoformat() == "2024-12-31"
+    assert values(result.snapshot, "population", "2024-12-31")["STADT"] == 4000
