@@ -13,9 +13,12 @@ One place for the rules that charts and tables share:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pandas as pd
 
 from dashboards import flags, formatting
+from dashboards.data.breaks import Break
 from dashboards.data.catalogue import Indicator
 from dashboards.i18n import t
 
@@ -86,14 +89,44 @@ def series_labels(
         frame["label"] = frame["name"]
         return frame
     frame["series"] = frame["level"]
-    latest_n = frame.sort_values("ref_date").groupby("level")["n_units"].last()
-    frame["label"] = [
-        t(
-            "series.level_units",
-            lang,
-            level=level_labels.get(level, level),
-            n=formatting.format_count(latest_n.get(level)),
-        )
-        for level in frame["level"]
-    ]
+    texts = {
+        level: level_units(rows.sort_values("ref_date"), level_labels.get(level, level), lang)
+        for level, rows in frame.groupby("level", sort=False)
+    }
+    frame["label"] = frame["level"].map(texts)
     return frame
+
+
+def level_units(rows: pd.DataFrame, label: str, lang: str) -> str:
+    """``"Stadtteil (n = 12)"`` with the latest number of units of one level's rows (in
+    date order); across a boundary break
+    (``break_before``) the numbers before and after: ``"Planungsraum (n = 425, ab
+    30.06.2021: 531)"``."""
+    count = formatting.format_count
+    kinds = rows["break_before"] if "break_before" in rows else pd.Series(index=rows.index)
+    starts = rows.index[kinds == "boundaries"]
+    if len(starts) == 0:
+        return t("series.level_units", lang, level=label, n=count(rows["n_units"].iloc[-1]))
+    position = rows.index.get_loc(starts[-1])
+    before, after = rows.iloc[:position], rows.iloc[position:]
+    return t(
+        "series.level_units_break",
+        lang,
+        level=label,
+        before=count(before["n_units"].iloc[-1]),
+        after=count(after["n_units"].iloc[-1]),
+        start=formatting.format_date(after["ref_date"].iloc[0]),
+    )
+
+
+def break_text(brk: Break, lang: str) -> str:
+    """What a series break means, in one sentence (hover, notes under charts and tables)."""
+    if brk.kind == "boundaries":
+        return t("breaks.boundaries", lang, date=formatting.format_date(brk.at))
+    before, after = formatting.format_date(brk.before), formatting.format_date(brk.after)
+    return t("breaks.definition", lang, before=before, after=after)
+
+
+def break_notes(found: Sequence[Break], lang: str) -> list[str]:
+    """One sentence per distinct break (:func:`break_text`), in date order."""
+    return list(dict.fromkeys(break_text(b, lang) for b in found))

@@ -227,6 +227,13 @@ def level_options(levels: Iterable[Level]) -> list[dict]:
     return [{"label": lvl.label, "value": lvl.level} for lvl in levels]
 
 
+def default_areas(areas: pd.DataFrame, n: int) -> list[str]:
+    """The first ``n`` areas with a name of their own (:func:`catalogue.named`); if there
+    are none, the first ``n``."""
+    chosen = catalogue.named(areas)
+    return (chosen if not chosen.empty else areas)["area_id"].head(n).tolist()
+
+
 def area_options(areas: pd.DataFrame) -> list[dict]:
     return [
         {"label": name, "value": area_id}
@@ -273,16 +280,25 @@ def choose_map_view(
     default: str | None,
     requested: tuple[str | None, str | None, str | None],
     keys: tuple[str, str] = ("indicator", "date"),
+    period: bool = False,
+    since: str | None = None,
 ) -> MapChoice:
     """The shared start of the map pages (Karte, Vergleich, Segregation's group map): the
     requested ``(indicator, date, level)`` if offered, else the indicator ``default``, its
-    latest date and the finest level with boundaries on that date. ``keys`` names the
-    indicator and date parameters in the notices."""
+    latest date and the finest level with boundaries on that date. With ``period`` (from
+    ``since`` if the indicator has that date, else its first date, to the date: e.g.
+    Vergleich's dates A and B) the default level is the finest with the same boundaries
+    over the period (:func:`catalogue.comparable_level`).
+    ``keys`` names the indicator and date parameters in the notices."""
     indicator, n1 = choose(requested[0], offered, default, keys[0], lang)
     dates = catalogue.indicator_dates(wh, indicator) if indicator else []
     date, n2 = choose(requested[1], dates, dates[-1] if dates else None, keys[1], lang)
     levels = catalogue.map_levels(wh, lang)
-    default_level = catalogue.default_map_level(wh, levels, date)
+    if period:
+        start = since if since in dates else (dates[0] if dates else None)
+        default_level = catalogue.comparable_level(wh, levels, start, date)
+    else:
+        default_level = catalogue.default_map_level(wh, levels, date)
     level, n3 = choose_level(requested[2], levels, default_level, lang)
     return MapChoice(indicator, dates, date, levels, level, [n1, n2, n3])
 

@@ -18,6 +18,7 @@ from dash import html
 from dashboards import formatting, labels
 from dashboards.components import tables
 from dashboards.components.tables import Column
+from dashboards.data.breaks import Break
 from dashboards.data.catalogue import Indicator
 from dashboards.data.segregation import Change, benchmark_text
 from dashboards.i18n import t
@@ -27,12 +28,16 @@ CAVEATS = ("seg.caveat.small_units", "seg.caveat.same_level", "seg.caveat.benchm
 
 @dataclass(frozen=True)
 class LevelChange:
-    """The change of an index over the units of one level."""
+    """The change of an index over the units of one level; ``series_break``: the kind of
+    break between the two dates (:func:`dashboards.data.breaks.between`), None if none;
+    ``n_units_start``: the units on the first date."""
 
     level: str
     label: str
     n_units: int | None
     change: Change
+    series_break: str | None = None
+    n_units_start: int | None = None
 
 
 # --- change statements -------------------------------------------------------------------
@@ -51,17 +56,21 @@ def _amount(value: float | None, indicator: Indicator, lang: str, signed: bool =
 def change_text(
     item: LevelChange, indicator: Indicator, start: str, end: str, lang: str
 ) -> tuple[str, str]:
-    """One plain-German sentence and its kind: ``exceeds``, ``within``, ``no_benchmark``
-    or ``missing`` (a value of either date is missing)."""
+    """One plain-German sentence and its kind: ``exceeds``, ``within``, ``no_benchmark``,
+    ``missing`` (a value of either date is missing) or ``break`` (a series break lies
+    between the dates: no statement about a change at all, only why)."""
     change = item.change
     values = {
         "level": item.label,
         "n": formatting.format_count(item.n_units),
+        "n_start": formatting.format_count(item.n_units_start),
         "start": formatting.format_date(start),
         "end": formatting.format_date(end),
         "change": _amount(change.change, indicator, lang),
         "range": _amount(change.random_q95, indicator, lang, signed=False),
     }
+    if item.series_break is not None:
+        return "break", t(f"seg.change.break.{item.series_break}", lang, **values)
     if change.change is None:
         kind = "missing"
     elif change.exceeds is None:
@@ -120,9 +129,10 @@ def index_table(
     caption: str,
     state: dict | None,
     lang: str,
+    breaks: Sequence[Break] = (),
 ) -> html.Div:
     """The index per level and date with the number of units and the benchmark
-    (``frame`` from :func:`segregation_figures.with_baseline`)."""
+    (``frame`` from :func:`segregation_figures.with_baseline`); series breaks as notes."""
     decimals = indicator.decimals
     rows = []
     for r in frame.sort_values(["rank", "ref_date"]).to_dict("records"):
@@ -142,7 +152,7 @@ def index_table(
             }
         )
     columns = index_columns(indicator, lang)
-    notes = tables.flag_notes(frame["flag"].tolist(), lang)
+    notes = tables.with_break_notes(tables.flag_notes(frame["flag"].tolist(), lang), breaks, lang)
     return tables.data_table(table_id, caption, columns, rows, state, lang, notes=notes)
 
 

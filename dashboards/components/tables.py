@@ -24,6 +24,7 @@ import pandas as pd
 from dash import dcc, html
 
 from dashboards import flags, formatting, ids, labels
+from dashboards.data.breaks import Break
 from dashboards.data.catalogue import Indicator
 from dashboards.i18n import t
 
@@ -147,6 +148,15 @@ def _pager(table_id: str, state: dict | None, page: int, pages: int, total: int,
         class_="pager",
         aria_label=t("table.pages", lang),
     )
+
+
+def with_break_notes(notes: html.Div | None, breaks: Sequence[Break], lang: str) -> html.Div | None:
+    """``notes`` followed by one paragraph per series break (class ``break-note``)."""
+    texts = labels.break_notes(breaks, lang)
+    if not texts:
+        return notes
+    paragraphs = [html.P(text, className="break-note") for text in texts]
+    return html.Div([*([notes] if notes is not None else []), *paragraphs])
 
 
 def flag_notes(flag_values: Sequence[object], lang: str) -> html.Div | None:
@@ -307,8 +317,10 @@ def series_table(
     caption: str,
     state: dict | None,
     lang: str,
+    breaks: Sequence[Break] = (),
 ) -> html.Div:
-    """A time series in long form: series label, date, (units,) value, counts, note."""
+    """A time series in long form: series label, date, (units,) value, counts, note; the
+    ``breaks`` (:func:`dashboards.data.breaks.chart_breaks`) as footnotes."""
     columns = [Column("label", t("table.series", lang)), Column("date", t("table.date", lang))]
     if indicator.is_segregation:
         columns.append(Column("n_units", t("table.n_units", lang), True))
@@ -322,5 +334,5 @@ def series_table(
         }
         for r in frame.to_dict("records")
     ]
-    notes = flag_notes(frame["flag"].tolist(), lang)
+    notes = with_break_notes(flag_notes(frame["flag"].tolist(), lang), breaks, lang)
     return data_table(table_id, caption, columns, rows, state, lang, notes=notes)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from dashboards import formatting
-from dashboards.data import queries
+from dashboards.data import breaks, queries
 from dashboards.data.queries import Warehouse
 from dashboards.i18n import localized_column, t
 from etl.indicators.spec import UNIT_INDICES
@@ -144,6 +144,36 @@ def default_map_level(
             if has_geometry(warehouse, lvl.level, ref_date):
                 return lvl
     return offered[-1] if offered else None
+
+
+def comparable_level(
+    warehouse: Warehouse,
+    offered: list[Level],
+    start: str | None,
+    end: str | None,
+    mapped: bool = True,
+) -> Level | None:
+    """The finest offered level whose division is the same on ``start`` and ``end`` (no
+    boundary break between them, :mod:`dashboards.data.breaks`) and, if ``mapped``, that
+    has boundaries on ``end``; without one, :func:`default_map_level` (``mapped``) or the
+    finest level. On Berlin 2015 vs 2024: the districts (forecast areas changed in 2021)."""
+    if start is not None and end is not None:
+        divisions = breaks.level_breaks(warehouse)
+        for lvl in reversed(offered):
+            if breaks.between(divisions, lvl.level, start, end) is not None:
+                continue
+            if not mapped or has_geometry(warehouse, lvl.level, end):
+                return lvl
+    if mapped:
+        return default_map_level(warehouse, offered, end)
+    return offered[-1] if offered else None
+
+
+def named(areas: pd.DataFrame) -> pd.DataFrame:
+    """The areas with a name of their own (not the generated ``"Planungsraum 01100101"``
+    of units whose boundary file names none)."""
+    pairs = zip(areas["area_id"], areas["name"], strict=True)
+    return areas[[not str(name).endswith(str(area)) for area, name in pairs]]
 
 
 def ref_dates(warehouse: Warehouse) -> list[str]:

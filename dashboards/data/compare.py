@@ -19,20 +19,15 @@ are those valid on date B (the map's geometry); per area a ``status``:
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
-from shapely.geometry import shape
 
 from dashboards import flags, labels
+from dashboards.data.breaks import BOUNDARY_TOLERANCE as BOUNDARY_TOLERANCE
+from dashboards.data.breaks import boundaries_differ as boundaries_differ
 from dashboards.data.catalogue import Indicator
-from dashboards.data.snapshot import memoised
 from dashboards.i18n import t
 
 BOUNDARY = "boundary"
-# Relative area of the symmetric difference above which two boundaries count as different
-# (simplified web geometry of the same boundary in two vintages differs by far less).
-BOUNDARY_TOLERANCE = 0.005
 STATUS_ORDER = ("ok", "flagged", "no_value", BOUNDARY)
 CHANGE_COLUMNS = [
     "area_id",
@@ -45,18 +40,6 @@ CHANGE_COLUMNS = [
     "status",
     "flag",
 ]
-
-
-@memoised(2048)
-def boundaries_differ(geojson_a: str | None, geojson_b: str | None) -> bool:
-    """True if two GeoJSON geometries differ by more than the tolerance (or one is unknown)."""
-    if geojson_a is None or geojson_b is None:
-        return True
-    if geojson_a == geojson_b:
-        return False
-    a, b = shape(json.loads(geojson_a)), shape(json.loads(geojson_b))
-    union = a.union(b).area
-    return union == 0 or a.symmetric_difference(b).area / union > BOUNDARY_TOLERANCE
 
 
 def _none(value: object) -> object:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from dashboards.data import breaks
 from dashboards.data.snapshot import DISCLOSED_COUNTS, Warehouse, cached_frame, query
 from dashboards.data.snapshot import WarehouseNotFoundError as WarehouseNotFoundError
 from dashboards.data.snapshot import clear_cache as clear_cache
@@ -167,7 +168,8 @@ def series(warehouse: Warehouse, indicator_id: str, area_ids: tuple[str, ...]) -
     """All reference dates of one indicator for the given areas (every level they have).
 
     For area indicators each area has one level; for segregation indices the city has one
-    row per unit level (``n_units`` units). ``rank`` is the rank of ``level``.
+    row per unit level (``n_units`` units). ``rank`` is the rank of ``level``;
+    ``break_before``: the series break before the row (:func:`breaks.mark`).
     """
     sql = f"""
         SELECT v.area_id, coalesce(n.name, v.area_id) AS name, v.level, l.rank,
@@ -179,7 +181,8 @@ def series(warehouse: Warehouse, indicator_id: str, area_ids: tuple[str, ...]) -
         WHERE v.indicator_id = $indicator_id AND list_contains($area_ids, v.area_id)
         ORDER BY l.rank, v.area_id, v.ref_date
     """
-    return query(warehouse, sql, {"indicator_id": indicator_id, "area_ids": list(area_ids)})
+    params = {"indicator_id": indicator_id, "area_ids": list(area_ids)}
+    return breaks.annotate(warehouse, query(warehouse, sql, params))
 
 
 # --- profile, comparison and indicator catalogue pages --------------------------------------
@@ -200,7 +203,7 @@ def series_of_indicators(
         ORDER BY v.indicator_id, l.rank, v.area_id, v.ref_date
     """
     params = {"indicator_ids": list(indicator_ids), "area_ids": list(area_ids)}
-    return query(warehouse, sql, params)
+    return breaks.annotate(warehouse, query(warehouse, sql, params))
 
 
 @cached_frame

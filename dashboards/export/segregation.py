@@ -16,6 +16,7 @@ metadata.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -23,8 +24,10 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboards import formatting
-from dashboards.data import catalogue, queries
+from dashboards import labels as text_labels
+from dashboards.data import breaks, catalogue, queries
 from dashboards.data import segregation as segregation_data
+from dashboards.data.breaks import Break
 from dashboards.data.catalogue import Indicator
 from dashboards.data.queries import Warehouse
 from dashboards.export import render as export
@@ -59,10 +62,14 @@ def _level_labels(wh: Warehouse, lang: str) -> dict[str, str]:
     return {key: lvl.label for key, lvl in catalogue.levels(wh, lang).items()}
 
 
-def index_notes(frame: pd.DataFrame, indicator: Indicator, lang: str) -> list[str]:
+def index_notes(
+    frame: pd.DataFrame, indicator: Indicator, lang: str, found: Sequence[Break] = ()
+) -> list[str]:
     """Footnotes of the index chart: units per level, flags, series breaks (as for any
-    segregation time series) and what the dashed line and band mean."""
-    notes = trends_export.trend_notes(frame.assign(series=frame["level"]), indicator, lang)
+    segregation time series; ``found``: :func:`breaks.chart_breaks`) and what the dashed
+    line and band mean."""
+    series = frame.assign(series=frame["level"])
+    notes = trends_export.trend_notes(series, indicator, lang, found)
     return [*notes, segregation_data.benchmark_text(frame[frame["expected"].notna()], lang)]
 
 
@@ -96,10 +103,13 @@ def index_chart(wh: Warehouse, indicator_id: str, lang: str, definition: bool = 
     ``definition`` adds the indicator's definition to the footnotes."""
     indicator, frame = _index(wh, indicator_id, lang)
     labels = _level_labels(wh, lang)
-    fig = segregation_figures.levels_over_time(frame, indicator, labels, lang, PRINT_PANELS_PER_ROW)
+    found = breaks.chart_breaks(frame, breaks.level_breaks(wh))
+    fig = segregation_figures.levels_over_time(
+        frame, indicator, labels, lang, PRINT_PANELS_PER_ROW, breaks=found
+    )
     _pad_dates(fig, sorted(frame["ref_date"].unique()))
     rows = math.ceil(frame["level"].nunique() / PRINT_PANELS_PER_ROW)
-    notes = index_notes(frame, indicator, lang)
+    notes = index_notes(frame, indicator, lang, found)
     if definition:
         notes.append(t("export.definition", lang, text=indicator.definition))
     figure = export.print_ready(fig, notes, PRINT_PANEL_PX * rows, axis_px=34)
@@ -120,9 +130,11 @@ def index_table(wh: Warehouse, indicator_id: str, lang: str) -> ExportTable:
         )
     columns = [*export_tables.ROW_COLUMNS, *(c.key for c in extra)]
     rows = frame.assign(indicator_id=indicator_id)[columns].reset_index(drop=True)
+    found = breaks.chart_breaks(frame, breaks.level_breaks(wh))
     notes = (
         t("trends.segregation_note", lang),
         segregation_data.benchmark_text(frame[frame["expected"].notna()], lang),
+        *text_labels.break_notes(found, lang),
     )
     title = t("seg.index_table_caption", lang, title=indicator.title)
     return ExportTable(rows, title, index_stem(indicator, frame), extra, notes)

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 import pandas as pd
 
 from dashboards import labels
-from dashboards.data import catalogue, queries
+from dashboards.data import breaks, catalogue, queries
+from dashboards.data.breaks import Break
 from dashboards.data.catalogue import Indicator
 from dashboards.data.queries import Warehouse
 from dashboards.export.render import (
@@ -48,10 +49,11 @@ def trend_chart(
     level_labels = {k: lvl.label for k, lvl in catalogue.levels(wh, lang).items()}
     frame = labels.series_labels(frame, indicator, level_labels, lang)
     city_id = None if indicator.is_segregation else city.area_id
-    fig = trends_figures.trend(frame, indicator, lang, city_id=city_id)
+    found = breaks.chart_breaks(frame, breaks.level_breaks(wh))
+    fig = trends_figures.trend(frame, indicator, lang, city_id=city_id, breaks=found)
     # the unit is in the subtitle: no axis title, so the plot keeps its width
     fig.update_layout(margin={"l": TREND_LEFT_PX}, yaxis_title_text=None)
-    notes = trend_notes(frame, indicator, lang)
+    notes = trend_notes(frame, indicator, lang, found)
     if definition:
         notes.append(t("export.definition", lang, text=indicator.definition))
     stem = trend_stem(indicator, areas)
@@ -73,10 +75,14 @@ def trend_stem(indicator: Indicator, areas: Sequence[str]) -> str:
     return file_stem(indicator.indicator_id, TREND_KIND, suffix)
 
 
-def trend_notes(frame: pd.DataFrame, indicator: Indicator, lang: str) -> list[str]:
-    """Footnotes of a time series: units of segregation indices, flags, series breaks."""
+def trend_notes(
+    frame: pd.DataFrame, indicator: Indicator, lang: str, found: Sequence[Break] = ()
+) -> list[str]:
+    """Footnotes of a time series: units of segregation indices, flags, series breaks
+    (``found``: :func:`breaks.chart_breaks`; without, changes of definition only)."""
     notes = [t("trends.segregation_note", lang)] if indicator.is_segregation else []
-    return [*notes, *flag_notes(frame["flag"], lang), *break_notes(frame, lang)]
+    breaks_text = labels.break_notes(found, lang) if found else break_notes(frame, lang)
+    return [*notes, *flag_notes(frame["flag"], lang), *breaks_text]
 
 
 def trend_table(
@@ -88,4 +94,5 @@ def trend_table(
     areas = series_areas(indicator, catalogue.city(wh).area_id, area_ids)
     rows = queries.series(wh, indicator_id, tuple(areas)).assign(indicator_id=indicator_id)
     title = t("trends.table_caption", lang, title=indicator.title)
-    return ExportTable(rows[ROW_COLUMNS], title, trend_stem(indicator, areas))
+    notes = tuple(labels.break_notes(breaks.chart_breaks(rows, breaks.level_breaks(wh)), lang))
+    return ExportTable(rows[ROW_COLUMNS], title, trend_stem(indicator, areas), notes=notes)

@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboards import formatting
+from dashboards import formatting, labels
+from dashboards.data.breaks import Break
 from dashboards.data.catalogue import Indicator
 from dashboards.i18n import t
 
@@ -195,9 +197,52 @@ def fit_map(fig: go.Figure, geojson: dict) -> None:
 
 
 def segments(frame: pd.DataFrame) -> list[pd.DataFrame]:
-    """Split one series where ``definition_id`` changes: a series break is never joined."""
-    run = (frame["definition_id"] != frame["definition_id"].shift()).cumsum()
-    return [part for _, part in frame.groupby(run, sort=True)]
+    """Split one series (in date order) where ``definition_id`` changes or a row has a
+    ``break_before`` (:func:`dashboards.data.breaks.mark`): a series break is never joined."""
+    new = frame["definition_id"] != frame["definition_id"].shift()
+    if "break_before" in frame:
+        new |= frame["break_before"].notna()
+    return [part for _, part in frame.groupby(new.cumsum(), sort=True)]
+
+
+BREAK_COLOR = "#7b2d8e"  # dark purple: apart from the Okabe–Ito lines, 7:1 on white
+
+
+def draw_breaks(fig: go.Figure, found: Sequence[Break], lang: str, **cell) -> None:
+    """A dotted vertical line at every series break with the word "Reihenbruch" above it
+    (``cell``: ``row``/``col`` of a subplot; hover names the kind and the dates). Breaks
+    of several levels on one date are one line."""
+    for brk in {b.at: b for b in reversed(found)}.values():
+        fig.add_vline(
+            x=brk.at,
+            line={"color": BREAK_COLOR, "width": 1.6, "dash": "dot"},
+            **cell,
+        )
+        fig.add_annotation(
+            x=brk.at,
+            y=1,
+            yref="y domain" if not cell else _domain_ref(fig, cell),
+            xref="x" if not cell else _axis_ref(fig, cell),
+            text=t("breaks.line_label", lang),
+            hovertext=labels.break_text(brk, lang),
+            showarrow=False,
+            xanchor="left",
+            yanchor="top",
+            xshift=3,
+            bgcolor="rgba(255, 255, 255, 0.8)",
+            font={"size": 11, "color": BREAK_COLOR},
+            name="series_break",
+        )
+
+
+def _axis_ref(fig: go.Figure, cell: dict) -> str:
+    ref = fig.get_subplot(cell["row"], cell["col"])
+    return ref.xaxis.plotly_name.replace("axis", "")
+
+
+def _domain_ref(fig: go.Figure, cell: dict) -> str:
+    ref = fig.get_subplot(cell["row"], cell["col"])
+    return ref.yaxis.plotly_name.replace("axis", "") + " domain"
 
 
 def thinned(dates: list, most: int = 8) -> list:

@@ -18,12 +18,14 @@ Titles, units, source and data date as in :mod:`dashboards.figures.common`; Okab
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dashboards import formatting, labels
+from dashboards.data.breaks import Break
 from dashboards.data.catalogue import Indicator
 from dashboards.data.snapshot import SUPPRESSED
 from dashboards.figures import common as figures
@@ -59,8 +61,9 @@ def with_baseline(series: pd.DataFrame, baseline: pd.DataFrame) -> pd.DataFrame:
 
 
 def _panel_title(rows: pd.DataFrame, level_label: str, lang: str) -> str:
-    latest = rows.sort_values("ref_date")["n_units"].iloc[-1]
-    return t("series.level_units", lang, level=level_label, n=formatting.format_count(latest))
+    """``"Stadtteil (n = 12)"``; across a boundary break the units before and after."""
+    text = labels.level_units(rows.sort_values("ref_date"), level_label, lang)
+    return text.replace(" (", "<br>(", 1) if "break_before" in rows and len(text) > 24 else text
 
 
 def _observed_hover(rows: pd.DataFrame, indicator: Indicator, level_label: str, lang: str):
@@ -88,7 +91,15 @@ def benchmark_text(row: dict, decimals: int, lang: str) -> str:
 
 
 def _benchmark_traces(rows: pd.DataFrame, decimals: int, first: bool, lang: str):
-    """Upper edge, band down to the lower edge, and the expected value (dashed)."""
+    """Per segment (:func:`figures.segments`: never across a series break) the upper edge,
+    the band down to the lower edge, and the expected value (dashed)."""
+    traces = []
+    for i, part in enumerate(figures.segments(rows)):
+        traces += _benchmark_segment(part, decimals, first and i == 0, lang)
+    return traces
+
+
+def _benchmark_segment(rows: pd.DataFrame, decimals: int, first: bool, lang: str):
     rows = rows[rows["expected"].notna()]
     if rows.empty:
         return []
@@ -156,9 +167,12 @@ def levels_over_time(
     level_labels: dict[str, str],
     lang: str,
     panels_per_row: int = PANELS_PER_ROW,
+    breaks: Sequence[Break] = (),
 ) -> go.Figure:
     """Small multiples: one panel per level (coarse to fine) of the index over time with
-    its random-allocation benchmark; ``frame`` from :func:`with_baseline`."""
+    its random-allocation benchmark; ``frame`` from :func:`with_baseline`. Lines and bands
+    break at series breaks; each of ``breaks`` is drawn in the panel of its level (the
+    number of units before and after it is in the panel's title)."""
     if frame.empty:
         return figures.message(t("chart.no_data", lang))
     levels = list(dict.fromkeys(frame.sort_values(["rank", "ref_date"])["level"]))
@@ -188,6 +202,9 @@ def levels_over_time(
     fig.add_traces(traces, rows=rows, cols=columns)
     dates = sorted(frame["ref_date"].unique())
     _style_levels(fig, indicator, dates, n_rows, lang)
+    for i, level in enumerate(levels):
+        cell = {"row": i // cols + 1, "col": i % cols + 1}
+        figures.draw_breaks(fig, [b for b in breaks if b.level in (level, None)], lang, **cell)
     return fig
 
 
@@ -197,7 +214,8 @@ def _style_levels(fig: go.Figure, indicator: Indicator, dates: list, n_rows: int
         annotation.font = {"size": 13, "color": figures.TEXT_COLOR}
     subtitle = t("seg.levels_subtitle", lang, unit=indicator.unit_label)
     caption = figures.source_caption(indicator, dates[-1], lang)
-    margin = {"l": 60, "r": 20, "t": 100, "b": 80 + LEGEND_PX}
+    two_lines = any("<br>" in (a.text or "") for a in panel_titles)  # units across a break
+    margin = {"l": 60, "r": 20, "t": 118 if two_lines else 100, "b": 80 + LEGEND_PX}
     height = margin["t"] + margin["b"] + PANEL_HEIGHT * n_rows
     layout = figures.base_layout(indicator.title, subtitle, caption, height, margin)
     layout["annotations"] = panel_titles + layout["annotations"]

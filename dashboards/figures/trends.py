@@ -6,10 +6,13 @@ colour), gaps at missing values, a rug of flagged dates; shared conventions in
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pandas as pd
 import plotly.graph_objects as go
 
 from dashboards import flags, formatting, labels
+from dashboards.data.breaks import Break
 from dashboards.data.catalogue import Indicator
 from dashboards.figures.common import (
     CITY_COLOR,
@@ -18,6 +21,7 @@ from dashboards.figures.common import (
     OKABE_ITO,
     base_layout,
     date_axis,
+    draw_breaks,
     message,
     segments,
     source_caption,
@@ -94,12 +98,18 @@ def _series_traces(frame: pd.DataFrame, indicator: Indicator, lang: str, colors:
 
 
 def trend(
-    frame: pd.DataFrame, indicator: Indicator, lang: str, city_id: str | None = None
+    frame: pd.DataFrame,
+    indicator: Indicator,
+    lang: str,
+    city_id: str | None = None,
+    breaks: Sequence[Break] = (),
 ) -> go.Figure:
     """Line chart over reference dates, one line per ``series`` (see :func:`labels.series_labels`).
 
     The city (``city_id``) is drawn black and thicker; other series in Okabe–Ito colours.
-    A change of ``definition_id`` starts a new line segment (series break). Dates without
+    A change of ``definition_id`` or of the boundaries (``break_before``) starts a new line
+    segment (series break); each of ``breaks`` (:func:`dashboards.data.breaks.chart_breaks`)
+    is a dotted vertical line marked "Reihenbruch". Dates without
     a value because of a flag (e.g. a source symbol) are marked on the time axis. The axis
     shows the dates of this indicator only (half-yearly, annual, 30 June, ...).
     """
@@ -125,6 +135,7 @@ def trend(
         hovermode="closest",
     )
     date_axis(fig, dates)
+    draw_breaks(fig, breaks, lang)
     fig.layout.yaxis.update(
         rangemode="tozero",
         gridcolor="#e4e7eb",

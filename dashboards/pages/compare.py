@@ -4,8 +4,10 @@ as a change map and a slope chart, (b) selected areas side by side across the da
 URL state: ``/vergleich?indicator=foreigner_share&level=district&date_a=2022-12-31
 &date_b=2024-12-31&areas=11,21``. Dates: those of the indicator (defaults: first and
 latest); if A is after B the two are compared in time order (with a hint). Level: every
-level below the city (default: the finest with boundaries on date B). Areas (b): those of
-the level valid on date B, at most :data:`compare_figures.MAX_AREAS`. Data and tables:
+level below the city (default: the finest whose boundaries are the same on A and B and
+that has boundaries on B, so the change map is not grey: Berlin 2015 vs 2024 opens on
+the districts). Areas (b): those of the level valid on date B, at most
+:data:`compare_figures.MAX_AREAS` (default: the first with a name of their own). Data and tables:
 :mod:`dashboards.data.compare`; figures: :mod:`dashboards.figures.compare`. Each chart has
 export buttons: the print-ready chart (PNG, SVG, PDF) and its table (CSV, XLSX with
 metadata), see :mod:`dashboards.export.compare`.
@@ -19,7 +21,7 @@ from dashboards import context, formatting, ids
 from dashboards.components import common as components
 from dashboards.components import compare as compare_parts
 from dashboards.components import tables
-from dashboards.data import catalogue, queries
+from dashboards.data import breaks, catalogue, queries
 from dashboards.export import compare as compare_export
 from dashboards.export import downloads
 from dashboards.figures import common as figures
@@ -47,7 +49,14 @@ def layout(
     default = catalogue.default_indicator(catalogue.series_indicators(wh, indicators) or indicators)
     offered = [i.indicator_id for i in indicators]
     view = components.choose_map_view(
-        wh, lang, offered, default, (indicator, date_b, level), keys=("indicator", "date_b")
+        wh,
+        lang,
+        offered,
+        default,
+        (indicator, date_b, level),
+        keys=("indicator", "date_b"),
+        period=True,
+        since=date_a,
     )
     indicator, dates, date_b = view.indicator, view.dates, view.date
     levels, level = view.levels, view.level
@@ -55,7 +64,8 @@ def layout(
     n1, n3, n4 = view.notices
     options = _area_options(level, date_b)
     allowed = [o["value"] for o in options]
-    areas, n5 = components.choose_many(areas, allowed, allowed[:DEFAULT_AREAS], "areas", lang)
+    named = _default_areas(level, date_b)
+    areas, n5 = components.choose_many(areas, allowed, named, "areas", lang)
     limit = compare_figures.MAX_AREAS
     controls = [
         components.indicator_control(ids.COMPARE_INDICATOR, indicators, indicator, lang),
@@ -110,6 +120,14 @@ def layout(
             ),
         ]
     )
+
+
+def _default_areas(level: str | None, ref_date: str | None) -> list[str]:
+    """The first areas of the level with a name of their own (no bare codes)."""
+    if level is None or ref_date is None:
+        return []
+    areas = queries.areas(context.warehouse(), level, ref_date)
+    return components.default_areas(areas, DEFAULT_AREAS)
 
 
 def _date_control(label: str, component_id: str, dates: list[str], value, lang: str):
@@ -178,7 +196,7 @@ def update_area_options(
     options = _area_options(level, dates[1] if dates else None)
     allowed = [o["value"] for o in options]
     kept = [a for a in current or [] if a in allowed]
-    return options, kept or allowed[:DEFAULT_AREAS]
+    return options, kept or _default_areas(level, dates[1] if dates else None)
 
 
 @callback(
@@ -201,6 +219,7 @@ def update_change(indicator_id: str, level: str, date_a: str, date_b: str) -> tu
         return empty, HIDDEN, None, None, empty, None
     change = _change(indicator_id, level, dates)
     notes = [html.P(t(hint, lang), className="hint")] if hint else []
+    notes += _break_notes(indicator_id, level, change.level_label, dates)
     if change.dissolved:
         date = formatting.format_date(dates[0])
         text = t("compare.dissolved", lang, n=change.dissolved, date=date)
@@ -214,6 +233,39 @@ def update_change(indicator_id: str, level: str, date_a: str, date_b: str) -> tu
         return no_map, HIDDEN, notes, None, slope, definition
     legend = compare_parts.legend(change.frame, lang)
     return change.map_figure(shapes), None, notes or None, legend, slope, definition
+
+
+def _break_notes(indicator_id: str, level: str, level_label: str, dates) -> list[html.P]:
+    """Why areas are grey across a boundary break, and which levels compare like with
+    like over the period (a definition break: that no change is fully comparable)."""
+    wh, lang = context.warehouse(), context.lang()
+    divisions = breaks.level_breaks(wh)
+    series = queries.area_values(wh, (indicator_id,), dates[0], level)
+    later = queries.area_values(wh, (indicator_id,), dates[1], level)
+    definitions = [*series["definition_id"].dropna(), *later["definition_id"].dropna()]
+    kind = breaks.between(divisions, level, dates[0], dates[1], definitions)
+    if kind is None:
+        return []
+    first, last = (formatting.format_date(d) for d in dates)
+    if kind == breaks.DEFINITION:
+        text = t("compare.export.series_break", lang, date_a=first, date_b=last)
+        return [html.P(text, className="notice break-note", role="status")]
+    levels = catalogue.map_levels(wh, lang)
+    same = [
+        lvl.label
+        for lvl in levels
+        if lvl.level
+        in breaks.comparable_levels(divisions, [x.level for x in levels], dates[0], dates[1])
+    ]
+    text = t(
+        "compare.boundary_break",
+        lang,
+        level=level_label,
+        date_a=first,
+        date_b=last,
+        levels=", ".join(same) or "–",
+    )
+    return [html.P(text, className="notice break-note", role="status")]
 
 
 def _no_geometry(wh, indicator_id, level, level_label, ref_date, lang) -> html.Div:

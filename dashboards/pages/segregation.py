@@ -31,7 +31,7 @@ from dashboards import context, formatting, ids
 from dashboards.components import common as components
 from dashboards.components import segregation as segregation_parts
 from dashboards.components import tables
-from dashboards.data import catalogue, queries
+from dashboards.data import breaks, catalogue, queries
 from dashboards.data import segregation as segregation_data
 from dashboards.data.catalogue import Indicator
 from dashboards.export import downloads
@@ -111,7 +111,7 @@ def layout(
     start, n2 = components.choose(start, dates, dates[0] if dates else None, "start", lang)
     end, n3 = components.choose(end, dates, dates[-1] if dates else None, "end", lang)
     group, group_dates, date, levels, level, more = _group_choice(
-        groups, indicator, group, date, level, lang
+        groups, indicator, group, date, level, start, lang
     )
     missing = [
         t("seg.no_indices", lang) if not indices else None,
@@ -146,15 +146,24 @@ def _group_choice(
     group: str | None,
     date: str | None,
     level: str | None,
+    start: str | None,
     lang: str,
 ) -> tuple:
     """Group (default: the index's), its dates, date (latest), levels and level (the finest
-    with boundaries on that date), and notices for unknown URL values."""
+    with boundaries on that date and the same boundaries since the index's ``start``, as
+    the index's change is compared), and notices for unknown URL values."""
     wh = context.warehouse()
     group_ids = [g.indicator_id for g in groups]
     default = group_of(indicator, groups) or (group_ids[0] if group_ids else None)
     view = components.choose_map_view(
-        wh, lang, group_ids, default, (group, date, level), keys=("group", "date")
+        wh,
+        lang,
+        group_ids,
+        default,
+        (group, date, level),
+        keys=("group", "date"),
+        period=True,
+        since=start,
     )
     return view.indicator, view.dates, view.date, view.levels, view.level, view.notices
 
@@ -259,7 +268,10 @@ def update_levels(indicator_id: str | None) -> tuple:
     if indicator_id is None:
         return figures.message(t("seg.no_indices", context.lang())), None
     indicator, frame, level_labels, lang = _index_frame(indicator_id)
-    figure = segregation_figures.levels_over_time(frame, indicator, level_labels, lang)
+    found = breaks.chart_breaks(frame, breaks.level_breaks(context.warehouse()))
+    figure = segregation_figures.levels_over_time(
+        frame, indicator, level_labels, lang, breaks=found
+    )
     baseline = frame[frame["expected"].notna()]
     return figure, segregation_parts.benchmark_note(baseline, lang)
 
@@ -278,13 +290,21 @@ def update_change(indicator_id: str | None, start: str | None, end: str | None) 
     wh = context.warehouse()
     city = catalogue.city(wh).area_id
     items = []
+    divisions = breaks.level_breaks(wh)
+    first, last = sorted((start, end))
     for level, rows in frame.sort_values("rank").groupby("level", sort=False):
-        at_end = rows.loc[rows["ref_date"] == end, "n_units"]
-        n_units = None if at_end.empty else at_end.iloc[0]
+        n_start, n_units = (_units_on(rows, day) for day in (first, last))
         change = segregation_data.index_change(wh, indicator_id, level, city, start, end)
         label = level_labels.get(level, level)
-        items.append(segregation_parts.LevelChange(level, label, n_units, change))
+        within = rows[(rows["ref_date"] >= first) & (rows["ref_date"] <= last)]
+        kind = breaks.between(divisions, level, first, last, within["definition_id"].dropna())
+        items.append(segregation_parts.LevelChange(level, label, n_units, change, kind, n_start))
     return segregation_parts.change_statements(items, indicator, start, end, lang)
+
+
+def _units_on(rows, day: str) -> int | None:
+    found = rows.loc[rows["ref_date"] == day, "n_units"]
+    return None if found.empty or found.isna().iloc[0] else int(found.iloc[0])
 
 
 @callback(
@@ -298,8 +318,9 @@ def update_index_table(indicator_id: str | None, sort: dict | None) -> html.Div 
         return None
     indicator, frame, level_labels, lang = _index_frame(indicator_id)
     caption = t("seg.index_table_caption", lang, title=indicator.title)
+    found = breaks.chart_breaks(frame, breaks.level_breaks(context.warehouse()))
     return segregation_parts.index_table(
-        INDEX_TABLE, frame, indicator, level_labels, caption, sort, lang
+        INDEX_TABLE, frame, indicator, level_labels, caption, sort, lang, found
     )
 
 

@@ -3,7 +3,10 @@
 Area indicators: the whole city plus chosen areas of one level. Segregation indices: one
 line per unit level (the index of the city over the areas of that level). The time axis
 holds the dates of the chosen indicator (half-yearly, annual, ...); the default indicator
-is the first percent indicator with more than one date.
+is the first percent indicator with more than one date, the default level the finest
+whose boundaries are the same over the indicator's dates (Berlin: the districts; the LOR
+were redrawn in 2021), the default areas the first with a name of their own. Series
+breaks (new boundaries, another definition) are gaps with a marked line and a note.
 URL state: ``/zeitreihen?indicator=foreigner_share&level=district&areas=11,12``.
 """
 
@@ -20,7 +23,7 @@ from dash import (
 from dashboards import context, formatting, ids, labels
 from dashboards.components import common as components
 from dashboards.components import tables
-from dashboards.data import catalogue, queries
+from dashboards.data import breaks, catalogue, queries
 from dashboards.export import downloads
 from dashboards.figures import trends as trends_figures
 from dashboards.i18n import t
@@ -41,10 +44,13 @@ def layout(
     offered = [i.indicator_id for i in indicators]
     default = catalogue.default_indicator(catalogue.series_indicators(wh, indicators) or indicators)
     indicator, n1 = components.choose(indicator, offered, default, "indicator", lang)
-    level, n2 = components.choose_level(level, levels, levels[-1] if levels else None, lang)
+    dates = catalogue.indicator_dates(wh, indicator) if indicator else []
+    period = (dates[0], dates[-1]) if dates else (None, None)
+    finest = catalogue.comparable_level(wh, levels, *period, mapped=False)
+    level, n2 = components.choose_level(level, levels, finest, lang)
     options = _area_options(level)
     allowed = [o["value"] for o in options]
-    areas, n3 = components.choose_many(areas, allowed, allowed[:DEFAULT_AREAS], "areas", lang)
+    areas, n3 = components.choose_many(areas, allowed, _default_areas(level), "areas", lang)
     area_label = t("control.areas", lang)
     controls = [
         components.indicator_control(ids.TRENDS_INDICATOR, indicators, indicator, lang),
@@ -75,6 +81,15 @@ def _area_options(level: str | None) -> list[dict]:
     return components.area_options(queries.areas(wh, level, dates[-1]))
 
 
+def _default_areas(level: str | None) -> list[str]:
+    """The first areas of ``level`` (latest date) with a name of their own."""
+    wh = context.warehouse()
+    dates = catalogue.ref_dates(wh)
+    if level is None or not dates:
+        return []
+    return components.default_areas(queries.areas(wh, level, dates[-1]), DEFAULT_AREAS)
+
+
 def _series(indicator_id: str, areas: list[str] | None) -> tuple:
     """The indicator, its labelled series (city + areas, or city per level) and the city."""
     wh, lang = context.warehouse(), context.lang()
@@ -93,8 +108,7 @@ def _series(indicator_id: str, areas: list[str] | None) -> tuple:
     prevent_initial_call=True,
 )
 def update_area_options(level: str) -> tuple:
-    options = _area_options(level)
-    return options, [o["value"] for o in options[:DEFAULT_AREAS]]
+    return _area_options(level), _default_areas(level)
 
 
 @callback(
@@ -124,8 +138,15 @@ def update_controls(indicator_id: str) -> tuple:
 def update_chart(indicator_id: str, areas: list[str] | None) -> tuple:
     indicator, frame, city, lang = _series(indicator_id, areas)
     city_id = None if indicator.is_segregation else city.area_id
-    figure = trends_figures.trend(frame, indicator, lang, city_id=city_id)
-    return figure, components.definition(indicator, lang)
+    found = _breaks(frame)
+    figure = trends_figures.trend(frame, indicator, lang, city_id=city_id, breaks=found)
+    notes = [html.P(text, className="break-note") for text in labels.break_notes(found, lang)]
+    return figure, [*notes, components.definition(indicator, lang)]
+
+
+def _breaks(frame) -> list[breaks.Break]:
+    """The series breaks inside the chart's dates (boundaries of its levels, definitions)."""
+    return breaks.chart_breaks(frame, breaks.level_breaks(context.warehouse()))
 
 
 @callback(
@@ -137,7 +158,8 @@ def update_chart(indicator_id: str, areas: list[str] | None) -> tuple:
 def update_table(indicator_id: str, areas: list[str] | None, sort: dict | None) -> html.Div:
     indicator, frame, _, lang = _series(indicator_id, areas)
     caption = t("trends.table_caption", lang, title=indicator.title)
-    return tables.series_table(ids.TRENDS_TABLE, frame, indicator, caption, sort, lang)
+    found = _breaks(frame)
+    return tables.series_table(ids.TRENDS_TABLE, frame, indicator, caption, sort, lang, found)
 
 
 # the chart (PNG, SVG, PDF) or its table (CSV, XLSX) of the current selection

@@ -342,6 +342,22 @@ def berlin(berlin_curated_dir):
     return create_app(berlin_curated_dir)
 
 
+def test_berlin_compare_opens_on_districts_first_year_vs_latest(berlin):
+    """Forecast areas were redrawn in 2021: the default is the finest level with the same
+    boundaries on both dates, so the change map is filled (12 districts, none grey)."""
+    layout = page_calls.run(berlin, _page().layout)
+    assert find(layout, "compare-level").value == "district"
+    assert (find(layout, "compare-date-a").value, find(layout, "compare-date-b").value) == (
+        "2015-06-30",
+        D2024,
+    )
+    assert find(layout, "compare-areas").value == ["01", "02", "03"]  # named districts
+    figure, _, note, legend, _, _ = page_calls.run(
+        berlin, _page().update_change, "foreigner_share", "district", "2015-06-30", D2024
+    )
+    assert len(figure.data[0].locations) == 12 and legend is None and note is None
+
+
 def test_berlin_compare_renders(berlin):
     page = _page()
     layout = page_calls.run(berlin, page.layout, indicator="foreigner_share", level="district")
@@ -359,6 +375,8 @@ def test_berlin_compare_renders(berlin):
     assert len(figure.data[0].locations) <= 2
     assert "Grenzen geändert" in " ".join(texts(legend))
     assert "bestehen am späteren Stichtag nicht mehr" in " ".join(texts(note))
+    assert "Reihenbruch: Die Gebietsgliederung der Ebene Prognoseraum" in " ".join(texts(note))
+    assert "Mit gleichen Grenzen an beiden Stichtagen: Bezirk." in " ".join(texts(note))
     # planning areas have no boundaries after 2020: no map, the table as always
     figure, style, note, _, _, _ = page_calls.run(
         berlin, page.update_change, "foreigner_share", "planning_area", "2021-12-31", D2024

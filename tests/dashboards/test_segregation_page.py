@@ -382,14 +382,23 @@ def test_berlin_segregation_page(berlin, berlin_wh):
     index = find(layout, "seg-indicator").value
     assert index == BERLIN_INDEX and find(layout, "seg-group").value == LQ
     assert catalogue.indicators(berlin_wh, "de")[index].function == "segregation_is"
-    assert find(layout, "seg-level").value == "forecast_area"
+    # the finest level with the same boundaries since the index's first date (LOR 2021)
+    assert find(layout, "seg-level").value == "district"
     figure, _ = _run(berlin, _page().update_levels, index)
-    panels = [a.text.split(" (")[0] for a in figure.layout.annotations[:4]]
-    assert panels == ["Bezirk", "Prognoseraum", "Bezirksregion", "Planungsraum"]
+    panels = [a.text for a in figure.layout.annotations[:4]]
+    assert [p.split(" (")[0].split("<br>")[0] for p in panels] == [
+        "Bezirk",
+        "Prognoseraum",
+        "Bezirksregion",
+        "Planungsraum",
+    ]
+    # the number of units per period: the LOR were redrawn on 1 Jan 2021
+    assert panels[0] == "Bezirk (n = 12)" and panels[1].endswith("ab 30.06.2021: 58)")
     statements = _run(berlin, _page().update_change, index, "2015-06-30", "2024-12-31")
     items = statements.children[0].children
-    assert len(items) == 4
-    assert {i.className.split("-")[-1] for i in items} <= {"exceeds", "within", "no_benchmark"}
+    assert len(items) == 4  # districts compared; the three levels redrawn in 2021: a break
+    assert items[0].className.split("-")[-1] in {"exceeds", "within", "no_benchmark"}
+    assert [i.className.split("-")[-1] for i in items[1:]] == ["break"] * 3
     _, style, notice = _run(berlin, _page().update_map, LQ, "planning_area", "2024-12-31")
     assert style == {"display": "none"} and "31.12.2024" in " ".join(texts(notice))
 
