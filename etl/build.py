@@ -8,6 +8,7 @@ Any error leaves the previously published snapshot untouched.
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -76,9 +77,22 @@ def build(profile: Profile, reporter: Reporter | None = None) -> BuildResult:
     """Build and publish a new snapshot for ``profile``."""
     reporter = reporter or Reporter()
     with warehouse.build_lock(profile.curated_dir):
-        for step in warehouse.journal_undo(profile.curated_dir):
+        undone = warehouse.journal_undo(profile.curated_dir) + remove_mirrors(profile.curated_dir)
+        for step in undone:
             reporter.info(f"Unterbrochene Aktualisierung rückgängig gemacht: {step}")
         return build_locked(profile, reporter)
+
+
+# the raw-folder mirror of a running ``imon refresh`` (etl/deliveries.py: _mirror)
+INTAKE_PREFIX = ".intake-"
+
+
+def remove_mirrors(curated_dir: Path) -> list[str]:
+    """Mirrors a killed refresh left behind (the caller holds the build lock)."""
+    left = sorted(curated_dir.glob(f"{INTAKE_PREFIX}*"))
+    for folder in left:
+        shutil.rmtree(folder, ignore_errors=True)
+    return [f"{folder.name} entfernt" for folder in left]
 
 
 def build_locked(

@@ -19,11 +19,14 @@ wildcard folder of the pattern becomes the reference date (``melderegister/*/…
   ``.revisions/<folder>/<received>/`` below the raw folder, the new one takes its place and
   its sidecar names the file it replaces. Both are kept.
 
-*Safety.* All raw-file changes are journalled first (:func:`etl.warehouse.journal_begin`)
-and undone when the build fails or is interrupted (Ctrl+C, SIGTERM, SIGHUP: at once), so
-bad input leaves the raw folder and the published snapshot as they were; after ``kill -9``
-the next build or refresh undoes the journal first. The whole refresh holds the
-instance's build lock.
+*Safety.* The staged snapshot is built from a mirror of the raw folder below the curated
+folder (``.intake-<time>/raw``: symbolic links to the raw files, the deliveries copied to
+their targets). Only when the snapshot and its report are complete are the raw-file
+changes made, journalled first (:func:`etl.warehouse.journal_begin`) and undone if
+anything fails or the run is interrupted (Ctrl+C, SIGTERM, SIGHUP: at once). So bad input
+or a ``kill -9`` during the build leaves the raw folder and the published snapshot as they
+were (the next build or refresh removes a mirror left behind and undoes a journal). The
+whole refresh holds the instance's build lock.
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ import duckdb
 import yaml
 
 from etl import plausibility, warehouse
-from etl.build import Reporter, build_locked
+from etl.build import INTAKE_PREFIX, Reporter, build_locked, remove_mirrors
 from etl.errors import ConfigError, InputError
 from etl.files import sha256_of
 from etl.profile import AreaTable, GenesisTable, LongTable, Profile, Register
@@ -106,7 +109,7 @@ def refresh(
     reporter = reporter or Reporter()
     curated = profile.curated_dir
     with warehouse.build_lock(curated):
-        for step in warehouse.journal_undo(curated):
+        for step in warehouse.journal_undo(curated) + remove_mirrors(curated):
             reporter.info(f"Unterbrochene Aktualisierung rückgängig gemacht: {step}")
         deliveries = plan(profile, files)
         if _already_built(profile, deliveries):  # the same files again
@@ -370,6 +373,7 @@ class _Review:
     def __init__(self, profile: Profile) -> None:
         self.profile = profile
         self.report: plausibility.Report | None = None
+        self.steps: list[tuple[dict, Callable[[], None]]] = []  # the raw-folder changes
 
     def __call__(self, building: Path) -> None:
         current = warehouse.published(self.profile.curated_dir)
@@ -379,28 +383,73 @@ class _Review:
             self.profile,
         )
         plausibility.write_html(self.report, building / REPORT)
+        warehouse.journal_begin(self.profile.curated_dir, [record for record, _ in self.steps])
+        for _, action in self.steps:
+            action()
         warehouse.journal_commit(self.profile.curated_dir)
 
 
 def _take_in(
     profile: Profile, deliveries: list[Delivery], review: _Review, reporter: Reporter
 ) -> Path:
-    """Copy the deliveries into the raw folder and build the staged snapshot (returned);
-    undo the copies if anything fails."""
+    """Build the staged snapshot (returned) from a mirror of the raw folder holding the
+    deliveries (:func:`_mirror`); the raw folder itself changes, journalled, only once the
+    snapshot and its report are complete (:class:`_Review`). Any failure removes the
+    mirror and undoes the journal."""
     received = datetime.now(UTC)
-    steps = [s for d in deliveries if d.status != "unchanged" for s in _steps(profile, d, received)]
-    warehouse.journal_begin(profile.curated_dir, [record for record, _ in steps])
+    changed = [d for d in deliveries if d.status != "unchanged"]
+    review.steps = [s for d in changed for s in _steps(profile, d, received)]
+    mirror = profile.curated_dir / f"{INTAKE_PREFIX}{received.strftime('%Y%m%dT%H%M%S%fZ')}"
     try:
         with _undo_on_termination():
-            for _, action in steps:
-                action()
-            return build_locked(profile, reporter, publish=False, review=review).snapshot
+            raw = _mirror(profile, changed, received, mirror / "raw")
+            mirrored = profile.model_copy(update={"raw_dir": raw})
+            return build_locked(mirrored, reporter, publish=False, review=review).snapshot
     except InputError as exc:
         warehouse.journal_undo(profile.curated_dir)
-        raise _as_delivered(exc, deliveries) from exc
+        raise _as_delivered(_unmirrored(exc, mirror / "raw", profile), deliveries) from exc
     except BaseException:
         warehouse.journal_undo(profile.curated_dir)
         raise
+    finally:
+        shutil.rmtree(mirror, ignore_errors=True)
+
+
+def _mirror(profile: Profile, deliveries: list[Delivery], received: datetime, root: Path) -> Path:
+    """``root``: the raw folder as it will be after the intake — symbolic links to every
+    raw file but the replaced ones (and ``.revisions/``), the deliveries and their
+    sidecars copied to their targets. A kill leaves the raw folder untouched."""
+    replaced = {p for d in deliveries for old in d.replaces for p in (old, _sidecar(old))}
+    for folder, dirs, files in os.walk(profile.raw_dir):
+        here = Path(folder)
+        rel = here.relative_to(profile.raw_dir)
+        (root / rel).mkdir(parents=True, exist_ok=True)
+        for name in list(dirs):
+            if (here / name).is_symlink() or (rel == Path(".") and name == REVISIONS):
+                dirs.remove(name)
+                if name != REVISIONS or rel != Path("."):
+                    (root / rel / name).symlink_to(here / name)
+        for name in files:
+            if here / name not in replaced:
+                (root / rel / name).symlink_to(here / name)
+    for delivery in deliveries:
+        target = root / delivery.target.relative_to(profile.raw_dir)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _copy(delivery.file, delivery.sha256, target)
+        records = [_archived(profile, old, received) for old in delivery.replaces]
+        _write_text(_meta(delivery, received, records), _sidecar(target))
+    return root
+
+
+def _unmirrored(exc: InputError, mirror: Path, profile: Profile) -> InputError:
+    """An error naming a file of the mirror names the raw folder's path instead."""
+    if not exc.file.startswith(str(mirror)):
+        return exc
+    message = str(exc).removeprefix(str(InputError(exc.file, "", exc.line, exc.column)))
+    path = profile.raw_dir / Path(exc.file).relative_to(mirror)
+    return InputError(
+        path, message.replace(str(mirror), str(profile.raw_dir)), exc.line, exc.column
+    )
 
 
 TERMINATING = (signal.SIGTERM, signal.SIGHUP)
@@ -444,21 +493,13 @@ def _steps(
     steps: list[tuple[dict, Callable[[], None]]] = []
     replaced = []
     for old in delivery.replaces:
-        archive = (
-            profile.raw_dir
-            / REVISIONS
-            / old.parent.relative_to(profile.raw_dir)
-            / received.strftime("%Y%m%dT%H%M%S%fZ")
-            / old.name
-        )
+        archive = _archive(profile, old, received)
         _check_hidden(profile, archive)
         steps += _mkdirs(archive.parent)
         for path, moved in ((old, archive), (_sidecar(old), _sidecar(archive))):
             if path.exists():
                 steps.append(({"move": [str(path), str(moved)]}, partial(os.replace, path, moved)))
-        replaced.append(
-            {"file": str(archive.relative_to(profile.raw_dir)), "sha256": sha256_of(old)}
-        )
+        replaced.append(_archived(profile, old, received))
     target = delivery.target
     steps += _mkdirs(target.parent)
     meta = _meta(delivery, received, replaced)
@@ -471,6 +512,18 @@ def _steps(
         steps.append(({"create": str(part)}, partial(write, part)))
         steps.append(({"create": str(path), "sha256": digest}, partial(os.replace, part, path)))
     return steps
+
+
+def _archive(profile: Profile, old: Path, received: datetime) -> Path:
+    """Where a replaced raw file is kept: ``.revisions/<folder>/<received>/<name>``."""
+    stamp = received.strftime("%Y%m%dT%H%M%S%fZ")
+    return profile.raw_dir / REVISIONS / old.parent.relative_to(profile.raw_dir) / stamp / old.name
+
+
+def _archived(profile: Profile, old: Path, received: datetime) -> dict:
+    """The sidecar's record of a replaced file."""
+    archive = _archive(profile, old, received)
+    return {"file": str(archive.relative_to(profile.raw_dir)), "sha256": sha256_of(old)}
 
 
 def _mkdirs(folder: Path) -> list[tuple[dict, Callable[[], None]]]:

@@ -419,18 +419,21 @@ def test_interrupted_intake_is_undone_by_the_next_build(city, tmp_path):
 
 @pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGHUP])
 def test_terminated_refresh_is_undone_at_once(city, tmp_path, monkeypatch, number):
-    """``kill`` (SIGTERM) or a closed terminal (SIGHUP) while the new delivery is in the
-    raw folder and the build runs: the intake is undone before the process ends, not at
-    the next run (etl/deliveries.py: _undo_on_termination)."""
+    """``kill`` (SIGTERM) or a closed terminal (SIGHUP) while the build runs on the mirror
+    of the raw folder that holds the new delivery: the mirror is removed before the
+    process ends, and the raw folder was never touched (etl/deliveries.py: _mirror,
+    _undo_on_termination)."""
     profile = city
     raw_before = tree(profile.raw_dir)
     published_before = published_state(profile.curated_dir)
     delivered = write_delivery(tmp_path / "in", "2024-12-31", NEW)
     seen = {}
 
-    def terminated_build(*_args, **_kwargs):
+    def terminated_build(mirrored, *_args, **_kwargs):
         seen["raw"] = tree(profile.raw_dir)
         seen["journal"] = (profile.curated_dir / warehouse.JOURNAL).exists()
+        seen["mirror"] = mirrored.raw_dir
+        seen["mirrored"] = sorted(p.name for p in mirrored.raw_dir.rglob("*.csv"))
         os.kill(os.getpid(), number)
         time.sleep(10)  # the handler raises SystemExit before this returns
         raise AssertionError("not terminated")
@@ -439,7 +442,10 @@ def test_terminated_refresh_is_undone_at_once(city, tmp_path, monkeypatch, numbe
     with pytest.raises(SystemExit) as info:
         deliveries.refresh(profile, [delivered], publish=True)
     assert info.value.code == 128 + number
-    assert seen["journal"] and seen["raw"] != raw_before  # the delivery was in place
+    assert not seen["journal"] and seen["raw"] == raw_before  # raw untouched in the build
+    assert delivered.name in seen["mirrored"]  # the build read the delivery from the mirror
+    assert not seen["mirror"].exists()
+    assert not list(profile.curated_dir.glob(".intake-*"))
     assert tree(profile.raw_dir) == raw_before
     assert not (profile.curated_dir / warehouse.JOURNAL).exists()
     assert published_state(profile.curated_dir) == published_before
@@ -447,3 +453,36 @@ def test_terminated_refresh_is_undone_at_once(city, tmp_path, monkeypatch, numbe
     monkeypatch.undo()
     deliveries.refresh(profile, [delivered], publish=True)
     raw_is_consistent(profile, delivered)
+
+
+def test_killed_refresh_leaves_the_raw_folder_untouched(city, tmp_path):
+    """``kill -9`` during the build of a refresh: the delivery is only in the mirror below
+    the curated folder; the raw folder is as before at once, and the next build removes
+    the mirror."""
+    profile = city
+    raw_before = tree(profile.raw_dir)
+    delivered = write_delivery(tmp_path / "in", "2024-12-31", NEW)
+    code = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import os, signal, sys\n"
+            "import etl.deliveries as d\n"
+            "from etl.profile import load_profile\n"
+            "def killed(*a, **k): os.kill(os.getpid(), signal.SIGKILL)\n"
+            "d.build_locked = killed\n"
+            "d.refresh(load_profile(sys.argv[1]), [sys.argv[2]])\n",
+            str(profile.path),
+            str(delivered),
+        ],
+        cwd=REPO,
+        check=False,
+    ).returncode
+    assert code == -signal.SIGKILL
+    assert tree(profile.raw_dir) == raw_before
+    assert not (profile.curated_dir / warehouse.JOURNAL).exists()
+    [mirror] = profile.curated_dir.glob(".intake-*")
+    assert delivered.name in [p.name for p in mirror.rglob("*.csv")]
+    build(profile)
+    assert not mirror.exists()
+    assert tree(profile.raw_dir) == raw_before
