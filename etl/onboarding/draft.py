@@ -161,8 +161,9 @@ def _month_end(month: str) -> str:
 def _variables(text: TableText, shape: Shape) -> list[str]:
     if not shape.long:
         return shape.value_columns
-    at = text.header.index(shape.variable_column)
-    return list(dict.fromkeys(r[at] for r in text.rows if at < len(r) and r[at]))
+    at = [text.header.index(c) for c in shape.variable_columns]
+    joined = (" | ".join(r[i] for i in at) for r in text.rows if len(r) == len(text.header))
+    return list(dict.fromkeys(v for v in joined if v.strip(" |")))
 
 
 def _slug(text: str) -> str:
@@ -405,7 +406,8 @@ def _table_lines(source: Source, root: str) -> list[str]:
             f"    ref_date: {{regex: {_y(source.ref_date)}}}   # the date in the file name"
         )
     if shape.long:
-        lines.append(f"    variable_column: {_y(shape.variable_column)}")
+        columns = shape.variable_columns
+        lines.append(f"    variable_column: {_y(columns[0] if len(columns) == 1 else columns)}")
         lines.append(f"    value_column: {_y(shape.value_column)}")
     else:
         used = [m.variable for m in source.mappings if m.terms]

@@ -41,9 +41,15 @@ class Shape:
     notes: list[str] = field(default_factory=list)
     questions: list[str] = field(default_factory=list)
 
+    more_variables: list[str] = field(default_factory=list)  # e.g. a sex column
+
     @property
     def long(self) -> bool:
         return self.variable_column is not None
+
+    @property
+    def variable_columns(self) -> list[str]:
+        return [self.variable_column, *self.more_variables] if self.variable_column else []
 
 
 def _column(table: TableText, index: int) -> list[str]:
@@ -80,6 +86,19 @@ def find_shape(table: TableText) -> Shape:
     numbers = [
         h for i, h in enumerate(table.header) if i not in roles and _numeric(_column(table, i))
     ]
+    texts = [  # other text columns with repeated values: more dimensions of a variable
+        h
+        for i, h in enumerate(table.header)
+        if i not in roles and h not in numbers and _repeated(_column(table, i))
+    ]
+    if texts and (shape.long or len(numbers) == 1):
+        shape.variable_column = shape.variable_column or texts.pop(0)
+        shape.more_variables = texts
+    elif texts:
+        shape.questions.append(
+            f"{name}: the column(s) {', '.join(texts)} split the rows further (e.g. by sex); "
+            "such a table needs its variables named by hand"
+        )
     if shape.area_column is None and shape.name_column:
         shape.area_column, shape.code_column, shape.name_column = shape.name_column, False, None
         shape.questions.append(
@@ -97,7 +116,7 @@ def find_shape(table: TableText) -> Shape:
         shape.value_column = numbers[0] if numbers else None
         shape.notes.append(
             f"{name}: long shape — area '{shape.area_column}', variable "
-            f"'{shape.variable_column}', value '{shape.value_column}'"
+            f"'{' | '.join(shape.variable_columns)}', value '{shape.value_column}'"
         )
     else:
         shape.value_columns = numbers
@@ -108,6 +127,12 @@ def find_shape(table: TableText) -> Shape:
         shape.notes.append(f"{name}: date or year in column '{shape.date_column}'")
     _city_and_levels(table, shape)
     return shape
+
+
+def _repeated(cells: list[str]) -> bool:
+    """Text (not numbers) with few distinct values, each on several rows."""
+    values = {c for c in cells if c}
+    return bool(values) and not _numeric(cells) and len(values) <= max(2, len(cells) // 3)
 
 
 def _codes(cells: list[str]) -> bool:

@@ -28,7 +28,7 @@ from etl.errors import InputError
 from etl.text import decode_file
 
 UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
-SEPARATORS = re.compile(r"[\s\-\u2010-\u2015_./,;:()'\"]+")
+SEPARATORS = re.compile(r"[\s\-\u2010-\u2015_./,;:|()'\"]+")
 ABBREVIATIONS = {"st": "sankt"}
 
 

@@ -22,9 +22,11 @@ import json
 import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
 import yaml
 
+from etl import warehouse
 from etl.build import build
 from etl.errors import ConfigError
 from etl.onboarding.draft import init
@@ -185,3 +187,36 @@ def test_boundaries_of_a_coarser_level_joined_by_code_prefix(tmp_path):
     )
     result = build(load_profile(out))
     assert values(result.snapshot, "population", "2023-12-31")["2"] == 2000
+
+
+def test_long_table_with_a_sex_column_joins_both_into_the_variable(tmp_path):
+    rows = {  # area: (Einwohner insgesamt, weiblich, männlich), (Ausländer ...)
+        "00": ((300, 150, 150), (70, 38, 32)),
+        "01": ((100, 60, 40), (20, 8, 12)),
+        "02": ((200, 90, 110), (50, 30, 20)),
+    }
+    lines = ["Jahr;Gebiet;Merkmal;Geschlecht;Anzahl"]
+    for area, groups in rows.items():
+        for group, numbers in zip(("Einwohner", "Ausländer"), groups, strict=True):
+            for sex, n in zip(("insgesamt", "weiblich", "männlich"), numbers, strict=True):
+                lines.append(f"2024;{area};{group};{sex};{n}")
+    (tmp_path / "daten").mkdir()
+    (tmp_path / "daten" / "geschlecht.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "p.yaml"
+    draft = init(out, [tmp_path / "daten" / "geschlecht.csv"], [])
+    assert 'variable_column: ["Merkmal", "Geschlecht"]' in draft.text
+    assert '{term: ["foreigners", "female"], add: "Ausländer | weiblich"}   # sure' in draft.text
+    result = build(load_profile(out))
+    assert values(result.snapshot, "population", "2024-12-31") == {
+        "STADT": 300,
+        "01": 100,
+        "02": 200,
+    }
+    assert values(result.snapshot, "foreigner_share", "2024-12-31")["02"] == 25
+    with duckdb.connect(str(result.snapshot / warehouse.DATABASE), read_only=True) as con:
+        counts = dict(
+            con.execute(
+                "SELECT term, value FROM area_counts WHERE area_id = '01' AND term LIKE '%female%'"
+            ).fetchall()
+        )
+    assert sorted(counts.values()) == [8, 60]
