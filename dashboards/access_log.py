@@ -28,7 +28,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 LOG_FILE = "access.jsonl"
-ACTIONS = ("login", "login_failed", "login_locked", "logout", "publish", "rollback")
+ACTIONS = (
+    "login", "login_failed", "login_locked", "logout", "publish", "rollback", "export_internal",
+)  # fmt: skip
 
 
 def log_path(users_file: Path) -> Path:

@@ -23,7 +23,7 @@ from dash import ALL, Input, Output, dcc, html
 from dashboards import access as login
 from dashboards import context, ids, legal, security, users
 from dashboards.components import common as components
-from dashboards.data import catalogue, queries
+from dashboards.data import catalogue, queries, unprotected
 from dashboards.i18n import DEFAULT_LANG, check_lang, t
 from etl.profile import Access, Legal, Server
 
@@ -60,6 +60,7 @@ def create_app(
     legal_details: Legal | Mapping[str, Legal] | None = None,
     access: Access | Mapping[str, Access] | None = None,
     keep_snapshots: Mapping[str, int] | None = None,
+    internal: bool = False,
 ) -> dash.Dash:
     """Build the dashboard for one curated directory or several instances
     ``{name: curated directory}`` (the first is the default; ``?instance=name`` picks one).
@@ -70,7 +71,9 @@ def create_app(
     its ``access:`` section, one for all or ``{name: Access}`` (login and closed instances,
     :mod:`dashboards.access`; ``users_file`` default ``<curated directory>/users.json``);
     ``keep_snapshots``: ``{name: keep_snapshots}`` of the profiles, for a publish from the
-    internal page (default 3, the profile's default).
+    internal page (default 3, the profile's default); ``internal``: an internal server
+    (``imon serve --internal``): every instance needs a login whatever its profile says,
+    and the office may see unprotected values (:mod:`dashboards.data.unprotected`).
 
     Raises :class:`queries.WarehouseNotFoundError` if nothing is published there yet.
     The ``current`` link is resolved again for every request, so a new snapshot swapped in
@@ -88,6 +91,7 @@ def create_app(
     server.config[context.LANG_KEY] = check_lang(lang)
     server.config[context.LEGAL_KEY] = _per_instance(legal_details, instances, Legal)
     server.config[context.KEEP_KEY] = dict(keep_snapshots or {})
+    server.config[unprotected.INTERNAL_KEY] = internal
     app = _Dash(
         __name__,
         server=server,
@@ -100,7 +104,10 @@ def create_app(
         compress=True,  # gzip/brotli: the scripts and the map frames are large
         requests_pathname_prefix=settings.path_prefix,  # the public path behind a proxy
     )
-    login.protect(app, _access(access, instances))  # first: no body is read for a stranger
+    rules = _access(access, instances)
+    if internal:  # closed, whatever the profiles say: no stranger reaches this process
+        rules = {name: r.model_copy(update={"public": False}) for name, r in rules.items()}
+    login.protect(app, rules)  # first: no body is read for a stranger
     security.secure(app, settings)
     app.index_string = _INDEX
     with server.app_context():  # Dash calls the layout function once to validate it

@@ -98,6 +98,15 @@ INTERNAL_PUBLISH_BUTTON = "internal-publish-button"  # disabled while nothing is
 INTERNAL_ROLLBACK = "internal-rollback"
 INTERNAL_STATUS = "internal-status"
 INTERNAL_VERSION = "internal-version"  # counts publishes and rollbacks of this page
+# unprotected values (office, internal server only): snapshot, indicator, date, level
+INTERNAL_QA_CHOICE = "internal-qa-choice"
+INTERNAL_QA_INDICATOR = "internal-qa-indicator"
+INTERNAL_QA_DATE = "internal-qa-date"
+INTERNAL_QA_LEVEL = "internal-qa-level"
+INTERNAL_QA_TABLE = "internal-qa-table"
+INTERNAL_QA_CSV = "internal-qa-csv"
+INTERNAL_QA_XLSX = "internal-qa-xlsx"
+INTERNAL_QA_DOWNLOAD = "internal-qa-download"
 
 
 # Sortable tables: one state store per table (assets/keyboard.js writes it)

@@ -48,6 +48,8 @@ def summarise(report: Any, exact: bool = False) -> dict[str, Any]:
         "indices_checked": report.indices_checked,
         "draws_checked": report.draws_checked,
         "index_failures": len(report.index_failures),
+        "balances_checked": report.balances_checked,
+        "balance_failures": len(report.balance_failures),
         "seconds": round(float(report.seconds), 1),
     }
 

@@ -151,6 +151,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="Werkzeug's development server (one process) instead of gunicorn",
     )
+    serve.add_argument(
+        "--internal",
+        action="store_true",
+        help="internal server for the statistics office: every page needs a login (whatever "
+        "the profiles say) and the office role sees unprotected values, marked internal",
+    )
     serve.set_defaults(run=_serve)
 
     audit = sub.add_parser(
@@ -432,10 +438,22 @@ def _serve(args: argparse.Namespace) -> int:
             legal_details={profile.instance: profile.legal for profile in profiles},
             access=access,
             keep_snapshots={profile.instance: profile.keep_snapshots for profile in profiles},
+            internal=args.internal,
         )
 
     _report_legal_gaps(profiles)
-    _report_closed_without_users(profiles)
+    if args.internal:
+        profiles_closed = [
+            p.model_copy(update={"access": p.access.model_copy(update={"public": False})})
+            for p in profiles
+        ]
+        _report_closed_without_users(profiles_closed)
+        console.print(
+            "Interner Server: jede Seite braucht eine Anmeldung; das Statistikamt sieht "
+            "ungeschützte Werte (intern – nicht zur Veröffentlichung)."
+        )
+    else:
+        _report_closed_without_users(profiles)
     if len(profiles) > 1:
         console.print("Datenbestände: " + ", ".join(f"{name} (?instance={name})" for name in names))
     if args.dev:

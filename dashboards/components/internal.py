@@ -59,8 +59,12 @@ _COUNTS = {  # row -> figure of etl.audit_summary
     "protected": "cells_protected",
     "indices": "indices_checked",
     "draws": "draws_checked",
+    "balances": "balances_checked",
 }
-_ROWS = ("snapshot", "result", "cells", "protected", "narrowest", "indices", "draws", "seconds")
+_ROWS = (
+    "snapshot", "result", "cells", "protected", "narrowest", "indices", "draws", "balances",
+    "seconds",
+)  # fmt: skip
 
 
 def actions(lang: str, staged: str | None, published: str | None) -> list:
@@ -113,12 +117,14 @@ def _cell(snap: Snapshot | None, which: str, row: str, lang: str) -> str:
     if row == "result":
         if audit["passed"]:
             return t("internal.audit.passed", lang)
-        return t("internal.audit.failed", lang, n=audit["failures"] + audit["index_failures"])
+        failed = audit["failures"] + audit["index_failures"] + audit.get("balance_failures", 0)
+        return t("internal.audit.failed", lang, n=failed)
     if row == "narrowest":
         return _interval(audit.get("narrowest"), lang)
     if row == "seconds":
         return f"{formatting.format_number(audit['seconds'], 1)} s"
-    return formatting.format_count(audit[_COUNTS[row]])
+    figure = audit.get(_COUNTS[row])  # None: a summary from before the figure was kept
+    return "–" if figure is None else formatting.format_count(figure)
 
 
 def _interval(cell: dict | None, lang: str) -> str:
@@ -134,4 +140,126 @@ def _interval(cell: dict | None, lang: str) -> str:
         area=cell["area_id"],
         level=cell["level"],
         date=formatting.format_date(cell["ref_date"]),
+    )
+
+
+# --- unprotected values (office, internal server only) ----------------------------------
+def qa_controls(
+    lang: str, indicators: dict[str, str], levels: dict[str, str], dates: list[str]
+) -> list:
+    """Snapshot, indicator, date and level of the unprotected values; the table; the
+    internal downloads."""
+
+    def field(label: str, control: object) -> html.Label:
+        return html.Label([html.Span(label, className="control-label"), control])
+
+    latest = dates[-1] if dates else None
+    return [
+        html.P(t("internal.mark", lang), className="notice internal-mark"),
+        html.Div(
+            [
+                field(
+                    t("internal.qa.snapshot", lang),
+                    dcc.RadioItems(
+                        id=ids.INTERNAL_QA_CHOICE,
+                        options=[
+                            {"label": t(f"internal.{w}", lang), "value": w}
+                            for w in ("published", "staged")
+                        ],
+                        value="published",
+                        inline=True,
+                    ),
+                ),
+                field(
+                    t("internal.qa.indicator", lang),
+                    dcc.Dropdown(
+                        id=ids.INTERNAL_QA_INDICATOR,
+                        options=[{"label": v, "value": k} for k, v in indicators.items()],
+                        value=next(iter(indicators), None),
+                        clearable=False,
+                    ),
+                ),
+                field(
+                    t("internal.qa.date", lang),
+                    dcc.Dropdown(
+                        id=ids.INTERNAL_QA_DATE,
+                        options=[
+                            {"label": formatting.format_date(d), "value": d}
+                            for d in reversed(dates)
+                        ],
+                        value=latest,
+                        clearable=False,
+                    ),
+                ),
+                field(
+                    t("internal.qa.level", lang),
+                    dcc.Dropdown(
+                        id=ids.INTERNAL_QA_LEVEL,
+                        options=[{"label": v, "value": k} for k, v in levels.items()],
+                        value=next(reversed(list(levels)), None),
+                        clearable=False,
+                    ),
+                ),
+            ],
+            className="controls qa-controls",
+        ),
+        html.Div(id=ids.INTERNAL_QA_TABLE, **{"aria-live": "polite"}),
+        html.Div(
+            [
+                html.Button(t("internal.qa_csv", lang), id=ids.INTERNAL_QA_CSV),
+                html.Button(t("internal.qa_xlsx", lang), id=ids.INTERNAL_QA_XLSX),
+                dcc.Download(id=ids.INTERNAL_QA_DOWNLOAD),
+            ],
+            className="actions",
+        ),
+    ]
+
+
+QA_COLUMNS = (
+    "area_id", "name", "value", "numerator", "denominator", "flag", "published_value",
+    "published_flag",
+)  # fmt: skip
+
+
+def qa_table(frame, caption: str, unit: str, decimals: int, lang: str) -> html.Div:
+    """The unprotected values beside the published ones; a row whose published value
+    differs (withheld, perturbed, rounded) is marked."""
+    if frame.empty:
+        return html.Div(html.P(t("internal.qa_empty", lang), className="hint"))
+
+    def cell(column: str, value: object) -> str:
+        if value is None or (isinstance(value, float) and value != value):
+            return "–"
+        if column in ("value", "published_value"):
+            return formatting.format_value(float(value), unit, decimals)
+        if column in ("numerator", "denominator"):
+            return formatting.format_count(float(value))
+        return str(value)
+
+    records = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    differs = [
+        r["published_value"] is None or abs(float(r["published_value"]) - float(r["value"])) > 1e-9
+        if r["value"] is not None
+        else r["published_value"] is not None
+        for r in records
+    ]
+    head = html.Tr([html.Th(t(f"internal.qa.{c}", lang), scope="col") for c in QA_COLUMNS])
+    body = [
+        html.Tr(
+            [html.Td(cell(c, r[c])) for c in QA_COLUMNS],
+            className="differs" if d else None,
+        )
+        for r, d in zip(records, differs, strict=True)
+    ]
+    table = html.Table(
+        [html.Caption(caption), html.Thead(head), html.Tbody(body)],
+        className="data-table qa-table",
+    )
+    summary = t("internal.qa_summary", lang, n=len(records), k=sum(differs))
+    return html.Div(
+        [
+            html.P(t("internal.mark", lang), className="notice internal-mark"),
+            html.P(summary, className="hint"),
+            html.Div(table, className="table-scroll"),
+        ]
     )

@@ -4,7 +4,10 @@
   published snapshot (what ``imon refresh`` wrote);
 * ``office`` only: the attack audit's summary of both, and publish and rollback (each
   behind a confirmation; the same functions as ``imon publish``/``imon rollback``; each
-  recorded in the access log).
+  recorded in the access log); in an internal server (``imon serve --internal``) also
+  the unprotected values beside the published ones, marked "intern – nicht zur
+  Veröffentlichung" on screen and in every export, each export logged
+  (:mod:`dashboards.data.unprotected`).
 
 Enforced where the data is read, not in the menu: :mod:`dashboards.access` sends a page
 request without a login to the login page, and every callback here calls
@@ -18,10 +21,11 @@ import dash
 import flask
 from dash import Input, Output, State, callback, dcc, html
 
-from dashboards import access, context, ids
+from dashboards import access, context, formatting, ids
 from dashboards.components import common as components
 from dashboards.components import internal as parts
-from dashboards.data import internal
+from dashboards.data import catalogue, internal, unprotected
+from dashboards.export import internal as internal_export
 from dashboards.i18n import t
 from dashboards.pages import register_page
 from etl.errors import ImonError
@@ -78,8 +82,25 @@ def layout(**_other: str) -> html.Div:
                     *parts.actions(lang, names.get("staged"), names.get("published")),
                 ],
             ),
+            _section(t("internal.qa_heading", lang), _unprotected_section(lang)),
         ]
     return html.Div(sections, className="internal-page")
+
+
+def _unprotected_section(lang: str) -> list:
+    if not unprotected.enabled():
+        return [html.P(t("internal.qa_unavailable", lang), className="hint")]
+    wh = context.warehouse()
+    indicators = {
+        i.indicator_id: i.title
+        for i in catalogue.indicators(wh, lang).values()
+        if not i.is_segregation
+    }
+    levels = {level.level: level.label for level in catalogue.levels(wh, lang).values()}
+    return [
+        html.P(t("internal.qa_intro", lang), className="hint"),
+        *parts.qa_controls(lang, indicators, levels, catalogue.ref_dates(wh)),
+    ]
 
 
 def _skeleton() -> html.Div:
@@ -96,6 +117,14 @@ def _skeleton() -> html.Div:
             ),
             dcc.ConfirmDialogProvider(id=ids.INTERNAL_ROLLBACK),
             html.P(id=ids.INTERNAL_STATUS),
+            dcc.RadioItems(id=ids.INTERNAL_QA_CHOICE, options=[]),
+            dcc.Dropdown(id=ids.INTERNAL_QA_INDICATOR),
+            dcc.Dropdown(id=ids.INTERNAL_QA_DATE),
+            dcc.Dropdown(id=ids.INTERNAL_QA_LEVEL),
+            html.Div(id=ids.INTERNAL_QA_TABLE),
+            html.Button(id=ids.INTERNAL_QA_CSV),
+            html.Button(id=ids.INTERNAL_QA_XLSX),
+            dcc.Download(id=ids.INTERNAL_QA_DOWNLOAD),
         ]
     )
 
@@ -163,3 +192,72 @@ def publish_or_roll_back(_publish: int | None, _rollback: int | None, version: i
     access.log(action, user=user["user"], role=user["role"], snapshot=now, before=before)
     done = "internal.published_now" if action == "publish" else "internal.rolled_back"
     return t(done, lang, now=now, before=before or "–"), (version or 0) + 1
+
+
+def _internal_table(which: str, indicator_id: str, ref_date: str, level: str):
+    """The unprotected values of the choice (office, internal server: checked first)."""
+    user = access.require("office")
+    unprotected.check_enabled()
+    lang, wh = context.lang(), context.warehouse()
+    indicator = catalogue.indicators(wh, lang).get(indicator_id)
+    levels = catalogue.levels(wh, lang)
+    if indicator is None or level not in levels or which not in internal.WHICH:
+        raise dash.exceptions.PreventUpdate
+    curated = context.curated_dir()
+    snapshot = internal.names(curated).get(which) or "–"
+    rows = unprotected.values(curated, which, indicator_id, ref_date, level)
+    table = internal_export.InternalTable(
+        rows, indicator_id, indicator.title, ref_date, level, snapshot, indicator.decimals
+    )
+    return user, lang, indicator, levels[level].label, table
+
+
+@callback(
+    Output(ids.INTERNAL_QA_TABLE, "children"),
+    Input(ids.INTERNAL_QA_CHOICE, "value"),
+    Input(ids.INTERNAL_QA_INDICATOR, "value"),
+    Input(ids.INTERNAL_QA_DATE, "value"),
+    Input(ids.INTERNAL_QA_LEVEL, "value"),
+)
+def show_unprotected(which: str, indicator_id: str, ref_date: str, level: str) -> html.Div:
+    _user, lang, indicator, level_label, table = _internal_table(
+        which, indicator_id, ref_date, level
+    )
+    caption = t(
+        "internal.qa_caption",
+        lang,
+        title=indicator.title,
+        level=level_label,
+        date=formatting.format_date(ref_date),
+        snapshot=table.snapshot,
+    )
+    return parts.qa_table(table.rows, caption, indicator.unit, indicator.decimals, lang)
+
+
+@callback(
+    Output(ids.INTERNAL_QA_DOWNLOAD, "data"),
+    Input(ids.INTERNAL_QA_CSV, "n_clicks"),
+    Input(ids.INTERNAL_QA_XLSX, "n_clicks"),
+    State(ids.INTERNAL_QA_CHOICE, "value"),
+    State(ids.INTERNAL_QA_INDICATOR, "value"),
+    State(ids.INTERNAL_QA_DATE, "value"),
+    State(ids.INTERNAL_QA_LEVEL, "value"),
+    prevent_initial_call=True,
+)
+def download_unprotected(
+    _csv: int | None, _xlsx: int | None, which: str, indicator_id: str, ref_date: str, level: str
+) -> dict:
+    """The unprotected values as a marked file; the export is written to the access log."""
+    fmt = {ids.INTERNAL_QA_CSV: "csv", ids.INTERNAL_QA_XLSX: "xlsx"}.get(dash.ctx.triggered_id)
+    if fmt is None:
+        raise dash.exceptions.PreventUpdate
+    user, lang, _indicator, _label, table = _internal_table(which, indicator_id, ref_date, level)
+    content = internal_export.file_bytes(table, fmt, lang)
+    access.log(
+        "export_internal",
+        user=user["user"],
+        role=user["role"],
+        snapshot=table.snapshot,
+        file=table.filename(fmt),
+    )
+    return dcc.send_bytes(content, table.filename(fmt))

@@ -102,6 +102,12 @@ def internal_bodies(app) -> dict[str, dict]:
         "internal-version.data": 0,
         "internal-publish.submit_n_clicks": 1,
         "internal-rollback.submit_n_clicks": None,
+        "internal-qa-choice.value": "published",
+        "internal-qa-indicator.value": "foreigner_share",
+        "internal-qa-date.value": "2024-12-31",
+        "internal-qa-level.value": "district",
+        "internal-qa-csv.n_clicks": 1,
+        "internal-qa-xlsx.n_clicks": None,
     }
     bodies = {}
     for key, spec in app.callback_map.items():
@@ -173,7 +179,7 @@ def test_without_users_there_is_no_internal_page(synthetic_curated_dir, curated)
 def test_every_internal_callback_is_refused_to_a_stranger(app, curated):
     client = app.server.test_client()
     bodies = internal_bodies(app)
-    assert len(bodies) == 3  # report; audit; publish and rollback
+    assert len(bodies) == 5  # report; audit; publish and rollback; unprotected values, export
     for key, body in bodies.items():
         response = client.post(CALLBACK, json=body)
         assert response.status_code == 401, key
