@@ -220,3 +220,24 @@ def test_long_table_with_a_sex_column_joins_both_into_the_variable(tmp_path):
             ).fetchall()
         )
     assert sorted(counts.values()) == [8, 60]
+
+
+def test_draft_gives_the_values_of_the_hand_written_profile(tmp_path):
+    """tests/fixtures/district_tables: the hand-written profile and imon init's draft
+    (columns named like the catalogue's groups, district boundaries) agree on every
+    value of every indicator both compute."""
+    from tests.etl.test_area_table import FIXTURE, write_profile
+
+    shutil.copytree(FIXTURE / "raw", tmp_path / "raw")
+    (tmp_path / "hand").mkdir()
+    hand = build(load_profile(write_profile(tmp_path / "hand", tmp_path / "raw")))
+    out = tmp_path / "draft" / "k.yaml"
+    tables = sorted((tmp_path / "raw" / "tabellen").glob("*.csv"))
+    init(out, tables, [tmp_path / "raw" / "geometrie" / "bezirke.geojson"])
+    drafted = build(load_profile(out))
+    for indicator in ("population", "foreigner_share", "age_under_18_share_foreigners"):
+        for ref_date in ("2023-12-31", "2024-12-31"):
+            mine = values(drafted.snapshot, indicator, ref_date)
+            theirs = values(hand.snapshot, indicator, ref_date)
+            assert mine.pop("STADT") == theirs.pop("K")
+            assert mine == theirs and mine
