@@ -61,6 +61,32 @@ def main(argv: list[str] | None = None) -> int:
             f"[bold red]Ein-/Ausgabefehler:[/bold red] {exc}", highlight=False, soft_wrap=True
         )
         return 1
+    except Exception as exc:  # DuckDB's storage errors outside a build are not OSError
+        if not _storage_error(exc):
+            raise
+        text = " ".join(str(exc).split())
+        console.print(
+            f"[bold red]Ein-/Ausgabefehler:[/bold red] DuckDB {type(exc).__name__} in "
+            f"'imon {args.command}': {text}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return 1
+
+
+def _storage_error(exc: Exception) -> bool:
+    """DuckDB's IO, fatal, transaction or out-of-memory error (duckdb is not imported
+    here: it is loaded only by a command that uses it)."""
+    duckdb = sys.modules.get("duckdb")
+    return duckdb is not None and isinstance(
+        exc,
+        (
+            duckdb.IOException,
+            duckdb.FatalException,
+            duckdb.TransactionException,
+            duckdb.OutOfMemoryException,
+        ),
+    )
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -87,3 +87,31 @@ def test_refresh_storage_failure_undoes_the_intake(tmp_path, monkeypatch, capsys
     assert not (profile.curated_dir / warehouse.JOURNAL).exists()
     assert warehouse.published(profile.curated_dir) == current
     assert warehouse.staged(profile.curated_dir) is None
+
+
+def test_storage_failure_of_another_command_is_one_message(published, monkeypatch, capsys):
+    """``imon values`` reading a snapshot on a failing disk: one line, status 1."""
+
+    def failing(*_args, **_kwargs):
+        raise duckdb.IOException('Could not read from file "publication.duckdb": I/O error')
+
+    monkeypatch.setattr("dashboards.export.values.write_values", failing)
+    capsys.readouterr()
+    args = ["values", "--profile", str(published), "--indicator", "population"]
+    assert main(args) == 1
+    line = only_message(capsys.readouterr().err)
+    assert line == (
+        "Ein-/Ausgabefehler: DuckDB IOException in 'imon values': Could not read from file "
+        '"publication.duckdb": I/O error'
+    )
+
+
+def test_other_errors_still_raise(published, monkeypatch):
+    """Only storage errors are turned into a message; a bug keeps its traceback."""
+
+    def broken(*_args, **_kwargs):
+        raise duckdb.BinderException("Referenced column x not found")
+
+    monkeypatch.setattr("dashboards.export.values.write_values", broken)
+    with pytest.raises(duckdb.BinderException):
+        main(["values", "--profile", str(published), "--indicator", "population"])
