@@ -23,6 +23,7 @@ from etl.errors import InputError
 from etl.sources.value_flags import symbols
 
 SEPARATORS = [";", ",", "\t", "|"]
+TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm")
 NUMBER = re.compile(r"^[-+]?(?:\d{1,3}(?:[ .,']\d{3})+|\d+)(?:[.,]\d+)?$")
 
 
@@ -42,6 +43,12 @@ class TableText:
 
 def read_table(path: Path) -> TableText:
     """The header and rows of ``path`` with the format found (see module doc)."""
+    if path.suffix.lower() not in TABLE_SUFFIXES:
+        raise InputError(
+            path,
+            f"imon init reads tables as {', '.join(TABLE_SUFFIXES)}; '{path.suffix}' is not "
+            "one of them (boundary files go after --geometry)",
+        )
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         lines, table = _xlsx_lines(path), TableText(path, [], [], 1)
         table.notes.append(f"{path.name}: XLSX, first sheet")
@@ -49,15 +56,22 @@ def read_table(path: Path) -> TableText:
         data = path.read_bytes()
         encoding = _encoding(data)
         text = data.decode(encoding).removeprefix("\ufeff")
+        if not text.strip():
+            raise InputError(path, "empty file: expected a header row and data rows", line=1)
         separator = _separator(path, text)
         lines = list(csv.reader(io.StringIO(text), delimiter=separator))
         table = TableText(path, [], [], 1, encoding, separator)
         shown = {"\t": "TAB"}.get(separator, separator)
         table.notes.append(f"{path.name}: encoding {encoding}, separator '{shown}'")
-    width = Counter(len(line) for line in lines if any(c.strip() for c in line)).most_common(1)[0][
-        0
-    ]
-    start = next(i for i, line in enumerate(lines) if len(line) == width and _texty(line))
+    widths = Counter(len(line) for line in lines if any(c.strip() for c in line))
+    if not widths:
+        raise InputError(path, "empty file: expected a header row and data rows", line=1)
+    width = widths.most_common(1)[0][0]
+    start = next((i for i, line in enumerate(lines) if len(line) == width and _texty(line)), None)
+    if start is None:
+        raise InputError(
+            path, f"no header row found: expected a line of {width} column names", line=1
+        )
     table.header_row = start + 1
     table.header = [c.strip() for c in lines[start]]
     table.rows = [[c.strip() for c in line] for line in lines[start + 1 :] if any(line)]
@@ -75,11 +89,14 @@ def read_table(path: Path) -> TableText:
 
 
 def _encoding(data: bytes) -> str:
-    try:
-        data.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError:
-        return "cp1252" if re.search(rb"[\x80-\x9f]", data) else "iso-8859-1"
+    for encoding in ("utf-8", "cp1252"):
+        try:
+            data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if encoding == "utf-8" or re.search(rb"[\x80-\x9f]", data):
+            return encoding
+    return "iso-8859-1"
 
 
 def _separator(path: Path, text: str) -> str:

@@ -241,3 +241,20 @@ def test_draft_gives_the_values_of_the_hand_written_profile(tmp_path):
             theirs = values(hand.snapshot, indicator, ref_date)
             assert mine.pop("STADT") == theirs.pop("K")
             assert mine == theirs and mine
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("leer.csv", b"", "empty file"),
+        ("zahlen.csv", b"1;2;3\n4;5;6\n", "no header row found"),
+        ("daten.json", b"{}", "imon init reads tables as"),
+        ("eine_spalte.csv", b"Gebiet\n01\n", "no field separator found"),
+    ],
+)
+def test_unreadable_files_are_clear_errors(tmp_path, capsys, name, content, expected):
+    (tmp_path / name).write_bytes(content)
+    assert main(["init", "--out", str(tmp_path / "p.yaml"), str(tmp_path / name)]) == 2
+    message = " ".join(capsys.readouterr().err.split())
+    assert expected in message and name in message
+    assert not (tmp_path / "p.yaml").exists()
