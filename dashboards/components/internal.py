@@ -155,7 +155,6 @@ def qa_controls(
 
     latest = dates[-1] if dates else None
     return [
-        html.P(t("internal.mark", lang), className="notice internal-mark"),
         html.Div(
             [
                 field(
@@ -206,8 +205,12 @@ def qa_controls(
         html.Div(id=ids.INTERNAL_QA_TABLE, **{"aria-live": "polite"}),
         html.Div(
             [
-                html.Button(t("internal.qa_csv", lang), id=ids.INTERNAL_QA_CSV),
-                html.Button(t("internal.qa_xlsx", lang), id=ids.INTERNAL_QA_XLSX),
+                html.Button(
+                    t("internal.qa_csv", lang), id=ids.INTERNAL_QA_CSV, className="action-button"
+                ),
+                html.Button(
+                    t("internal.qa_xlsx", lang), id=ids.INTERNAL_QA_XLSX, className="action-button"
+                ),
                 dcc.Download(id=ids.INTERNAL_QA_DOWNLOAD),
             ],
             className="actions",

@@ -23,6 +23,9 @@ from etl import warehouse
 from etl.build import build
 from etl.profile import Access, load_profile
 from tests.dashboards.test_access import CALLBACK, PASSWORD, REFUSED, log_in
+from tests.dashboards.test_accessibility import assert_no_violations, inject_axe
+from tests.dashboards.test_dash_browser import browser, open_page, serve_wsgi, wait_text  # noqa: F401
+from tests.dashboards.test_server import CSP_RECORDER
 from tests.etl.test_area_table import FIXTURE, write_profile
 
 INDICATOR, LEVEL = "foreigner_share", "quarter"
@@ -204,3 +207,24 @@ def test_a_public_server_never_opens_the_internal_warehouse(curated, monkeypatch
     page = client.get("/intern").get_data(as_text=True)
     assert "internal-qa-table" not in page or "Wert (intern)" not in page
     assert all(Path(p).name != warehouse.DATABASE.split("/")[-1] for p in opened), opened
+
+
+def test_the_office_reads_unprotected_values_in_the_browser(browser, curated):  # noqa: F811
+    """Real Chromium on the internal server: login, the marked table, no CSP report, WCAG."""
+    app = make_app(curated, internal=True)
+    date, values = truth(curated)
+    with serve_wsgi(app.server) as url, open_page(browser, url) as page:
+        page.add_init_script(CSP_RECORDER)
+        page.goto(f"{url}/intern")
+        page.wait_for_selector("#login-submit")
+        page.fill("#login-user", "anna")
+        page.fill("#login-password", PASSWORD)
+        page.click("#login-submit")
+        wait_text(page, "#internal-qa-table", "Wert (intern)")
+        table = page.locator("#internal-qa-table")
+        assert table.locator("tbody tr").count() == len(values)  # the first indicator, finest level
+        assert MARK in table.inner_text()
+        inject_axe(page)
+        assert_no_violations(page)
+        assert page.evaluate("window.__csp") == []
+        assert page.problems == []
