@@ -1,0 +1,118 @@
+"""Series breaks in real headless Chromium on the Berlin build (issue #18): no sentence
+claims a change across the 2021 LOR break, the break is drawn and named, and Vergleich,
+Segregation and Zeitreihen open on a view with values (districts, first year vs latest).
+
+Every wait is on the element that is read afterwards (``expect``), never a fixed sleep.
+Screenshots at 1280 and 390 px go to ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from test_dash_browser import TIMEOUT_MS, finish, open_page, screenshot, serve
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
+
+REAL_CHANGE = "tatsächliche Veränderung"
+REDRAWN = ("forecast_area", "district_region", "planning_area")
+
+
+@pytest.fixture(scope="module")
+def berlin_url(berlin_curated_dir):
+    with serve(berlin_curated_dir) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from test_dash_browser import BROWSER_ARGS, CHROMIUM
+
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=BROWSER_ARGS)
+        yield browser
+        browser.close()
+
+
+def _narrow(browser, url: str, path: str, ready: str, name: str) -> None:
+    """The page as on a phone (390 px wide from the start, so the charts are laid out
+    for it): wait for ``ready`` (the last thing drawn), screenshot, no problems."""
+    with open_page(browser, url) as page:
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.goto(url + path)
+        expect(page.locator(ready).first).to_be_visible()
+        finish(page, name)
+
+
+def test_segregation_states_no_change_across_the_2021_break(browser, berlin_url):
+    with open_page(browser, berlin_url) as page:
+        expect.set_options(timeout=TIMEOUT_MS)
+        page.goto(f"{berlin_url}/segregation")  # defaults: first date vs latest
+        items = page.locator("#seg-change li.change")
+        expect(items).to_have_count(4)
+        district = page.locator("#seg-change li[data-level='district']")
+        expect(district).to_have_class(re.compile(r"change-(exceeds|within|no_benchmark)"))
+        expect(district).to_contain_text("30.06.2015")
+        for level in REDRAWN:
+            item = page.locator(f"#seg-change li[data-level='{level}']")
+            expect(item).to_have_class(re.compile(r"\bchange-break\b"))
+            expect(item).to_contain_text("Reihenbruch")
+            expect(item).not_to_contain_text(REAL_CHANGE)
+        breaks = page.locator("#seg-levels-graph .annotation-text", has_text="Reihenbruch")
+        expect(breaks).to_have_count(3)  # one per redrawn level's panel
+        expect(
+            page.locator("#seg-levels-graph .annotation-text", has_text="ab 30.06.2021: 531")
+        ).to_have_count(1)
+        expect(page.locator("#seg-level")).to_contain_text("Bezirk")  # map level comparable
+        expect(page.locator("#seg-index-table")).to_contain_text("Reihenbruch am 01.01.2021")
+        screenshot(page, "breaks-segregation-berlin")
+        # within the new boundaries the statements come back
+        page.goto(f"{berlin_url}/segregation?start=2021-06-30&end=2024-12-31")
+        item = page.locator("#seg-change li[data-level='planning_area']")
+        expect(item).to_have_class(re.compile(r"change-(exceeds|within|no_benchmark)"))
+        expect(page.locator("#seg-change li.change-break")).to_have_count(0)
+        finish(page, "breaks-segregation-berlin-after-2021")
+    ready = "#seg-levels-graph .annotation-text >> text=Reihenbruch"
+    _narrow(browser, berlin_url, "/segregation", ready, "breaks-segregation-berlin-390")
+
+
+def test_compare_opens_on_districts_and_names_the_break(browser, berlin_url):
+    with open_page(browser, berlin_url) as page:
+        expect.set_options(timeout=TIMEOUT_MS)
+        page.goto(f"{berlin_url}/vergleich")
+        expect(page.locator("#compare-level")).to_contain_text("Bezirk")
+        expect(page.locator("#compare-map path.choroplethlocation")).to_have_count(12)
+        expect(page.locator("#compare-map .gtitle")).to_contain_text("Veränderung")
+        expect(page.locator("#compare-note .break-note")).to_have_count(0)
+        screenshot(page, "breaks-compare-berlin")
+        page.goto(f"{berlin_url}/vergleich?level=forecast_area")
+        note = page.locator("#compare-note .break-note")
+        expect(note).to_contain_text("Reihenbruch: Die Gebietsgliederung der Ebene Prognoseraum")
+        expect(note).to_contain_text("Mit gleichen Grenzen an beiden Stichtagen: Bezirk.")
+        finish(page, "breaks-compare-berlin-forecast-areas")
+    ready = "#compare-map path.choroplethlocation"
+    _narrow(browser, berlin_url, "/vergleich", ready, "breaks-compare-berlin-390")
+
+
+def test_trends_open_on_named_districts_and_mark_the_break(browser, berlin_url):
+    with open_page(browser, berlin_url) as page:
+        expect.set_options(timeout=TIMEOUT_MS)
+        page.goto(f"{berlin_url}/zeitreihen")
+        expect(page.locator("#trends-level")).to_contain_text("Bezirk")
+        expect(page.locator("#trends-areas")).to_contain_text("Mitte")
+        expect(page.locator("#trends-graph .legendtext")).to_have_count(4)  # Berlin + 3
+        expect(page.locator("#trends-definition .break-note")).to_have_count(0)
+        screenshot(page, "breaks-trends-berlin")
+        page.goto(
+            f"{berlin_url}/zeitreihen?indicator=foreigner_share&level=planning_area&areas=01100101"
+        )
+        note = page.locator("#trends-definition .break-note")
+        expect(note).to_contain_text("Reihenbruch am 01.01.2021: neue Gebietsgliederung")
+        mark = page.locator("#trends-graph .annotation-text", has_text="Reihenbruch")
+        expect(mark).to_have_count(1)
+        finish(page, "breaks-trends-berlin-planning-area")
+    path = "/zeitreihen?indicator=foreigner_share&level=planning_area&areas=01100101"
+    ready = "#trends-graph .annotation-text >> text=Reihenbruch"
+    _narrow(browser, berlin_url, path, ready, "breaks-trends-berlin-planning-area-390")
