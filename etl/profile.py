@@ -189,6 +189,7 @@ class AreaTable(_Table):
     thousands: Literal[".", ",", " ", "'"] | None = None
     # columns holding rates or averages (decimals allowed); every other column is a count
     rate_columns: list[str] = []
+    footer_lines: int = Field(default=0, ge=0)  # last non-empty lines that are notes, not data
     sums: list[list[str]] = []  # consistency: first column = sum of the other columns
 
     @model_validator(mode="after")
@@ -226,6 +227,7 @@ class LongTable(_Table):
     decimal: Literal[".", ","] = "."
     thousands: Literal[".", ",", " ", "'"] | None = None
     rate_variables: list[str] = []  # variables holding rates or averages; others are counts
+    footer_lines: int = Field(default=0, ge=0)  # last non-empty lines that are notes, not data
 
     @model_validator(mode="after")
     def _one_date(self) -> LongTable:

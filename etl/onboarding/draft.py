@@ -376,6 +376,8 @@ def _table_lines(source: Source, root: str) -> list[str]:
         lines.append(f"    separator: {_y(text.separator)}")
     if text.header_row != 1:
         lines.append(f"    header_row: {text.header_row}")
+    if text.footer_lines:
+        lines.append(f"    footer_lines: {text.footer_lines}   # notes below the table")
     lines.append(f"    decimal: {_y(text.decimal)}")
     if text.thousands:
         lines.append(f"    thousands: {_y(text.thousands)}")

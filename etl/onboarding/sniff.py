@@ -20,6 +20,7 @@ from pathlib import Path
 import openpyxl
 
 from etl.errors import InputError
+from etl.sources.area_table import without_footer
 from etl.sources.value_flags import symbols
 
 SEPARATORS = [";", ",", "\t", "|"]
@@ -37,6 +38,7 @@ class TableText:
     separator: str | None = None
     decimal: str = "."
     thousands: str | None = None
+    footer_lines: int = 0  # notes below the table
     notes: list[str] = field(default_factory=list)
     questions: list[str] = field(default_factory=list)
 
@@ -74,18 +76,35 @@ def read_table(path: Path) -> TableText:
         )
     table.header_row = start + 1
     table.header = [c.strip() for c in lines[start]]
-    table.rows = [[c.strip() for c in line] for line in lines[start + 1 :] if any(line)]
+    body = lines[start + 1 :]
+    table.footer_lines = _footer(body, width)
+    body = without_footer(body, table.footer_lines)
+    table.rows = [[c.strip() for c in line] for line in body if any(line)]
     if start:
         table.notes.append(f"{path.name}: header in line {start + 1} (title lines above)")
-    odd = [
-        i + start + 2 for i, line in enumerate(lines[start + 1 :]) if line and len(line) != width
-    ]
+    if table.footer_lines:
+        table.notes.append(f"{path.name}: {table.footer_lines} note line(s) below the table")
+    odd = [i + start + 2 for i, line in enumerate(body) if any(line) and len(line) != width]
     if odd:
         table.questions.append(
             f"{path.name}: line {odd[0]} has not the header's {width} fields (a footnote?); "
             "the build reads every line below the header, so the file needs a clean end"
         )
     return table
+
+
+def _footer(body: list[list[str]], width: int) -> int:
+    """How many non-empty lines at the end are notes: lines with one filled cell (or
+    fewer fields than the header) after the last full row."""
+    count = 0
+    for line in reversed(body):
+        filled = [c for c in line if c.strip()]
+        if not filled:
+            continue
+        if len(line) == width and len(filled) > 1:
+            break
+        count += 1
+    return count
 
 
 def _encoding(data: bytes) -> str:

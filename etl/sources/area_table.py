@@ -114,7 +114,7 @@ def _rows(path: Path, table: AreaTable) -> tuple[list[str], list[list[str]], int
     below = lines[table.header_row - 1 :]  # the header and the rows under it
     check_rows(path, below, _numbered(below, table.header_row), raw_header)
     header = [name.strip() for name in raw_header]
-    body = lines[table.header_row :]
+    body = without_footer(lines[table.header_row :], table.footer_lines)
     for number, row in enumerate(body, start=table.header_row + 1):
         if len(row) != len(header):
             raise InputError(
@@ -150,7 +150,21 @@ def _xlsx_rows(path: Path, table: AreaTable) -> tuple[list[str], list[list[str]]
     if not cells or not any(cells[0]):
         raise InputError(path, f"sheet '{sheet.title}': empty header row", line=table.header_row)
     check_rows(path, cells, _numbered(cells, table.header_row), cells[0])
-    return [c.strip() for c in cells[0]], [r for r in cells[1:] if any(r)], table.header_row + 1
+    rows = [r for r in without_footer(cells[1:], table.footer_lines) if any(r)]
+    return [c.strip() for c in cells[0]], rows, table.header_row + 1
+
+
+def without_footer(rows: list[list[str]], footer_lines: int) -> list[list[str]]:
+    """``rows`` without the last ``footer_lines`` non-empty rows (notes, "Quelle: …") and
+    the empty rows around them."""
+    if not footer_lines:
+        return rows
+    kept = list(rows)
+    while kept and footer_lines:
+        footer_lines -= any(str(c).strip() for c in kept.pop())
+    while kept and not any(str(c).strip() for c in kept[-1]):
+        kept.pop()
+    return kept
 
 
 def _cell_text(value: object, decimal: str) -> str:

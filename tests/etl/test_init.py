@@ -258,3 +258,30 @@ def test_unreadable_files_are_clear_errors(tmp_path, capsys, name, content, expe
     message = " ".join(capsys.readouterr().err.split())
     assert expected in message and name in message
     assert not (tmp_path / "p.yaml").exists()
+
+
+def test_notes_below_the_table_are_footer_lines(tmp_path):
+    files = delivered(tmp_path, "wide")
+    for path in files:  # a blank line, a source line and a note, as exports end
+        with path.open("ab") as handle:
+            handle.write(
+                "\r\nQuelle: Melderegister;;;;;;\r\n© Stadt, Fußnote 1\r\n".encode("cp1252")
+            )
+    draft = init(tmp_path / "p.yaml", files, [])
+    assert "footer_lines: 2" in draft.text and draft.questions == []
+    result = build(load_profile(tmp_path / "p.yaml"))
+    assert values(result.snapshot, "population", "2023-12-31")["STADT"] == 4000
+
+
+def test_footer_lines_in_an_area_table(tmp_path):
+    from tests.etl.test_area_table import FIXTURE, TABLE_2024, write_profile
+
+    shutil.copytree(FIXTURE / "raw", tmp_path / "raw")
+    for name in ("bevoelkerung_2023-12-31.csv", "bevoelkerung_2024-12-31.csv"):
+        with (tmp_path / "raw" / "tabellen" / name).open("a", encoding="utf-8") as handle:
+            handle.write("\nQuelle: Testdaten\n")
+    path = write_profile(
+        tmp_path, tmp_path / "raw", lambda d: d["tables"][0].update(footer_lines=1)
+    )
+    result = build(load_profile(path))
+    assert values(result.snapshot, "population", TABLE_2024[-14:-4])["K"] == 1000
