@@ -66,6 +66,9 @@ def init(out: Path, files: list[Path], geometries: list[Path]) -> Draft:
     raw_dir = Path(os.path.commonpath([p.resolve().parent for p in [*files, *geometries]]))
     notes, questions = [], []
     sources = _sources(files, raw_dir, notes, questions)
+    for source in sources:
+        if source.shape.recode:
+            _write_recode(out, source, notes)
     lengths = sorted({n for s in sources for n in s.shape.code_lengths})
     boundaries = [
         _boundary(g, raw_dir, sources, lengths, out, notes, questions) for g in geometries
@@ -156,6 +159,16 @@ def _guess_parts(source: Source, questions: list[str]) -> dict[str, str]:
 def _month_end(month: str) -> str:
     ends = {"02": "28", "04": "30", "06": "30", "09": "30", "11": "30"}
     return ends.get(month, "31") if month.isdigit() and 1 <= int(month) <= 12 else "31"
+
+
+def _write_recode(out: Path, source: Source, notes: list[str]) -> None:
+    """The id map of codes rewritten from a parent column, beside the draft."""
+    path = out.with_name(f"{out.stem}-{source.id}-codes.csv")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = sorted(source.shape.recode.items(), key=lambda item: item[1])
+    path.write_text("name;code\n" + "".join(f"{a};{b}\n" for a, b in rows), encoding="utf-8")
+    source.id_map = path.name
+    notes.append(f"{source.text.path.name}: id map {path.name} (codes from the parent column)")
 
 
 def _variables(text: TableText, shape: Shape) -> list[str]:

@@ -42,6 +42,8 @@ class Shape:
     questions: list[str] = field(default_factory=list)
 
     more_variables: list[str] = field(default_factory=list)  # e.g. a sex column
+    parent_column: str | None = None  # the code of each area's parent
+    recode: dict[str, str] = field(default_factory=dict)  # raw code -> hierarchical code
 
     @property
     def long(self) -> bool:
@@ -73,8 +75,9 @@ def find_shape(table: TableText) -> Shape:
             DATE_WORDS.match(key) or (cells and all(YEAR.match(c) or DATE.match(c) for c in cells))
         ):
             shape.date_column, roles[i] = header, "date"
-        elif shape.area_column is None and CODE_WORDS.search(key) and _codes(cells):
-            shape.area_column, roles[i] = header, "code"
+        elif CODE_WORDS.search(key) and _codes(cells):
+            roles[i] = "code"
+    _area_and_parent(table, shape, [i for i, role in roles.items() if role == "code"], roles)
     for i, header in enumerate(table.header):
         cells, key = _column(table, i), normalise(header)
         if i in roles or _numeric(cells):
@@ -129,6 +132,48 @@ def find_shape(table: TableText) -> Shape:
     return shape
 
 
+def _area_and_parent(table: TableText, shape: Shape, coded: list[int], roles: dict) -> None:
+    """The code column with the most distinct values is the area; another one whose value
+    each area determines, with fewer values, is its parent (e.g. the borough's number)."""
+    if not coded:
+        return
+    distinct = {i: len(set(_column(table, i))) for i in coded}
+    area = max(coded, key=lambda i: distinct[i])
+    shape.area_column = table.header[area]
+    for i in coded:
+        pairs = {(r[area], r[i]) for r in table.rows if len(r) > max(area, i)}
+        if i != area and distinct[i] < distinct[area] and len(pairs) == distinct[area]:
+            shape.parent_column = table.header[i]
+            return
+        if i != area:
+            del roles[i]
+
+
+def _recode(table: TableText, shape: Shape, codes: set[str]) -> bool:
+    """Codes that do not start with their parent's code get one that does (parent code +
+    own code, each padded with zeros to a fixed length): {raw code: new code}."""
+    at, up = table.header.index(shape.area_column), table.header.index(shape.parent_column)
+    parent = {r[at]: r[up] for r in table.rows if r[at] in codes and r[up]}
+    if not parent or all(c.startswith(p) for c, p in parent.items()):
+        return False
+    if set(parent) != codes:
+        shape.questions.append(
+            f"{table.path.name}: '{shape.parent_column}' is empty for some areas; levels "
+            "from a parent column need it on every row"
+        )
+        return False
+    wide_parent = max(len(p) for p in parent.values())
+    wide_own = max(len(c) for c in codes)
+    shape.recode = {c: p.zfill(wide_parent) + c.zfill(wide_own) for c, p in parent.items()}
+    shape.code_lengths = [wide_parent, wide_parent + wide_own]
+    shape.notes.append(
+        f"{table.path.name}: levels from the parent column '{shape.parent_column}': codes "
+        f"rewritten as parent + own code (e.g. {next(iter(shape.recode.items()))}) through "
+        "an id map"
+    )
+    return True
+
+
 def _repeated(cells: list[str]) -> bool:
     """Text (not numbers) with few distinct values, each on several rows."""
     values = {c for c in cells if c}
@@ -159,6 +204,8 @@ def _city_and_levels(table: TableText, shape: Shape) -> None:
             codes.add(code)
     if not shape.code_column:
         shape.notes.append(f"{table.path.name}: city rows {shape.city_codes} (not read as data)")
+        return
+    if shape.parent_column and _recode(table, shape, codes):
         return
     lengths = sorted({len(c) for c in codes})
     for shorter, longer in zip(lengths, lengths[1:], strict=False):

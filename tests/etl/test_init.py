@@ -285,3 +285,25 @@ def test_footer_lines_in_an_area_table(tmp_path):
     )
     result = build(load_profile(path))
     assert values(result.snapshot, "population", TABLE_2024[-14:-4])["K"] == 1000
+
+
+def test_levels_from_a_parent_column(tmp_path):
+    """District numbers that do not start with their borough's number: the borough
+    column gives the level; codes become borough + district through a written id map."""
+    (tmp_path / "daten").mkdir()
+    (tmp_path / "daten" / "stadtteile_2024.csv").write_text(
+        "Stadtbezirk;Stadtteil-Nr.;Stadtteil;Einwohner;Ausländer\n"
+        "1;07;Altstadt;100;10\n1;15;Neustadt;200;30\n2;03;Hafen;300;60\n2;22;Heide;400;100\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "p.yaml"
+    draft = init(out, [tmp_path / "daten" / "stadtteile_2024.csv"], [])
+    assert draft.questions == []
+    assert (tmp_path / "p-stadtteile-codes.csv").read_text(encoding="utf-8").splitlines() == [
+        "name;code", "07;107", "15;115", "03;203", "22;222"
+    ]  # fmt: skip
+    result = build(load_profile(out))
+    assert values(result.snapshot, "population", "2024-12-31") == {
+        "STADT": 1000, "1": 300, "2": 700, "107": 100, "115": 200, "203": 300, "222": 400
+    }  # fmt: skip
+    assert values(result.snapshot, "foreigner_share", "2024-12-31")["2"] == 100 * 160 / 700
