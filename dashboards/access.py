@@ -287,13 +287,19 @@ def _logout() -> flask.Response:
     return flask.redirect(_login_url(), code=303)
 
 
+def users_file() -> Path:
+    """The users file of this request's instance (the access log and the internal notes
+    are kept beside it)."""
+    access: Access = flask.current_app.config[ACCESS_KEY][context.instance()]
+    return Path(access.users_file)
+
+
 def log(action: str, user: str | None, role: str | None, **details: str | None) -> None:
     """One line of the instance's access log (:mod:`dashboards.access_log`) for this
     request: its instance and client address."""
     name = context.instance()
-    access: Access = flask.current_app.config[ACCESS_KEY][name]
     access_log.record(
-        Path(access.users_file),
+        users_file(),
         action,
         user=user,
         role=role,

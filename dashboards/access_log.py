@@ -62,7 +62,7 @@ def record(
         "via": via,
         **details,
     }
-    _append(log_path(users_file), json.dumps(line, ensure_ascii=False) + "\n")
+    append_line(log_path(users_file), line)
     return line
 
 
@@ -76,7 +76,17 @@ def os_user() -> str:
 
 def read(users_file: Path) -> list[dict]:
     """Every record, oldest first (a line cut short by a crash is skipped)."""
-    path = log_path(users_file)
+    return read_lines(log_path(users_file))
+
+
+def append_line(path: Path, entry: dict) -> None:
+    """Append ``entry`` as one JSON line to ``path`` (mode 0600, locked, synced); the
+    append-only files beside the users file (this log, dashboards/notes.py) use it."""
+    _append(path, json.dumps(entry, ensure_ascii=False) + "\n")
+
+
+def read_lines(path: Path) -> list[dict]:
+    """The JSON lines of ``path``, oldest first (a line cut short by a crash is skipped)."""
     if not path.is_file():
         return []
     lines = []

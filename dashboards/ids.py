@@ -107,6 +107,12 @@ INTERNAL_QA_TABLE = "internal-qa-table"
 INTERNAL_QA_CSV = "internal-qa-csv"
 INTERNAL_QA_XLSX = "internal-qa-xlsx"
 INTERNAL_QA_DOWNLOAD = "internal-qa-download"
+# internal notes on indicators (commission and office)
+INTERNAL_NOTES_INDICATOR = "internal-notes-indicator"
+INTERNAL_NOTES_LIST = "internal-notes-list"
+INTERNAL_NOTES_TEXT = "internal-notes-text"
+INTERNAL_NOTES_SAVE = "internal-notes-save"
+INTERNAL_NOTES_STATUS = "internal-notes-status"
 
 
 # Sortable tables: one state store per table (assets/keyboard.js writes it)

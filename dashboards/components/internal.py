@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from dashboards import formatting, ids
+from dashboards import formatting, ids, notes
 from dashboards.data.internal import Snapshot
 from dashboards.i18n import t
 
@@ -266,3 +266,68 @@ def qa_table(frame, caption: str, unit: str, decimals: int, lang: str) -> html.D
             html.Div(table, className="table-scroll"),
         ]
     )
+
+
+# --- internal notes on indicators (commission and office) -------------------------------
+def notes_controls(lang: str, indicators: dict[str, str]) -> list:
+    """The indicator, its notes, and a field for a new one."""
+    return [
+        html.P(t("internal.notes_intro", lang), className="hint"),
+        html.Label(
+            [
+                html.Span(t("internal.qa.indicator", lang), className="control-label"),
+                dcc.Dropdown(
+                    id=ids.INTERNAL_NOTES_INDICATOR,
+                    options=[{"label": v, "value": k} for k, v in indicators.items()],
+                    value=next(iter(indicators), None),
+                    clearable=False,
+                ),
+            ],
+            className="notes-indicator",
+        ),
+        html.Div(id=ids.INTERNAL_NOTES_LIST, **{"aria-live": "polite"}),
+        html.Label(
+            [
+                html.Span(t("internal.notes_text", lang), className="control-label"),
+                dcc.Textarea(
+                    id=ids.INTERNAL_NOTES_TEXT, maxLength=notes.MAX_LENGTH, className="notes-text"
+                ),
+            ]
+        ),
+        html.Div(
+            [
+                html.Button(
+                    t("internal.notes_save", lang),
+                    id=ids.INTERNAL_NOTES_SAVE,
+                    className="action-button",
+                ),
+                html.P(id=ids.INTERNAL_NOTES_STATUS, role="status", className="action-status"),
+            ],
+            className="actions",
+        ),
+    ]
+
+
+def notes_list(found: list[dict], lang: str) -> html.Div:
+    """The notes, newest first, each with who wrote it and when."""
+    if not found:
+        return html.Div(html.P(t("internal.notes_none", lang), className="hint"))
+    items = [
+        html.Li(
+            [
+                html.P(note["text"], className="note-text"),
+                html.P(
+                    t(
+                        "internal.notes_by",
+                        lang,
+                        user=note["user"],
+                        role=t(f"role.{note['role']}", lang),
+                        at=f"{formatting.format_date(note['at'][:10])} {note['at'][11:16]} UTC",
+                    ),
+                    className="hint",
+                ),
+            ]
+        )
+        for note in found
+    ]
+    return html.Div(html.Ul(items, className="notes-list"))

@@ -21,7 +21,7 @@ import dash
 import flask
 from dash import Input, Output, State, callback, dcc, html
 
-from dashboards import access, context, formatting, ids
+from dashboards import access, context, formatting, ids, notes
 from dashboards.components import common as components
 from dashboards.components import internal as parts
 from dashboards.data import catalogue, internal, unprotected
@@ -64,6 +64,7 @@ def layout(**_other: str) -> html.Div:
             ],
         ),
         dcc.Store(id=ids.INTERNAL_VERSION, data=0),
+        _section(t("internal.notes_heading", lang), parts.notes_controls(lang, _indicators(lang))),
     ]
     if office:
         names = internal.names(context.curated_dir())
@@ -103,6 +104,11 @@ def _unprotected_section(lang: str) -> list:
     ]
 
 
+def _indicators(lang: str) -> dict[str, str]:
+    """Every indicator of the published snapshot: id -> title."""
+    return {i: ind.title for i, ind in catalogue.indicators(context.warehouse(), lang).items()}
+
+
 def _skeleton() -> html.Div:
     """Every component the callbacks name, without a word or a value: Dash checks the
     callbacks against it (its validation layout, sent to every visitor with the page)."""
@@ -125,6 +131,11 @@ def _skeleton() -> html.Div:
             html.Button(id=ids.INTERNAL_QA_CSV),
             html.Button(id=ids.INTERNAL_QA_XLSX),
             dcc.Download(id=ids.INTERNAL_QA_DOWNLOAD),
+            dcc.Dropdown(id=ids.INTERNAL_NOTES_INDICATOR),
+            html.Div(id=ids.INTERNAL_NOTES_LIST),
+            dcc.Textarea(id=ids.INTERNAL_NOTES_TEXT),
+            html.Button(id=ids.INTERNAL_NOTES_SAVE),
+            html.P(id=ids.INTERNAL_NOTES_STATUS),
         ]
     )
 
@@ -261,3 +272,39 @@ def download_unprotected(
         file=table.filename(fmt),
     )
     return dcc.send_bytes(content, table.filename(fmt))
+
+
+@callback(
+    Output(ids.INTERNAL_NOTES_LIST, "children"),
+    Input(ids.INTERNAL_NOTES_INDICATOR, "value"),
+    Input(ids.INTERNAL_NOTES_STATUS, "children"),
+)
+def show_notes(indicator_id: str | None, _status: object) -> html.Div:
+    access.require(*ROLES)
+    lang = context.lang()
+    found = notes.of_indicator(access.users_file(), context.instance(), str(indicator_id))
+    return parts.notes_list(found, lang)
+
+
+@callback(
+    Output(ids.INTERNAL_NOTES_STATUS, "children"),
+    Output(ids.INTERNAL_NOTES_TEXT, "value"),
+    Input(ids.INTERNAL_NOTES_SAVE, "n_clicks"),
+    State(ids.INTERNAL_NOTES_INDICATOR, "value"),
+    State(ids.INTERNAL_NOTES_TEXT, "value"),
+    prevent_initial_call=True,
+)
+def save_note(_clicks: int | None, indicator_id: str | None, text: str | None) -> tuple:
+    """A new note on the chosen indicator, signed with the user's name and role."""
+    user = access.require(*ROLES)
+    lang = context.lang()
+    if indicator_id not in catalogue.indicators(context.warehouse(), lang):
+        raise dash.exceptions.PreventUpdate
+    try:
+        notes.add(
+            access.users_file(), context.instance(), indicator_id, user["user"], user["role"],
+            str(text or ""),
+        )  # fmt: skip
+    except ValueError as exc:
+        return t("internal.notes_failed", lang, error=str(exc)), dash.no_update
+    return t("internal.notes_saved", lang), ""

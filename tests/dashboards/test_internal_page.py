@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboards import access, access_log, users
+from dashboards import access, access_log, notes, users
 from dashboards.app import create_app
 from etl import audit_summary, plausibility, warehouse
 from etl.profile import Access
@@ -108,6 +108,10 @@ def internal_bodies(app) -> dict[str, dict]:
         "internal-qa-level.value": "district",
         "internal-qa-csv.n_clicks": 1,
         "internal-qa-xlsx.n_clicks": None,
+        "internal-notes-indicator.value": "foreigner_share",
+        "internal-notes-status.children": None,
+        "internal-notes-save.n_clicks": 1,
+        "internal-notes-text.value": "Sprung 2018 prüfen",
     }
     bodies = {}
     for key, spec in app.callback_map.items():
@@ -179,7 +183,8 @@ def test_without_users_there_is_no_internal_page(synthetic_curated_dir, curated)
 def test_every_internal_callback_is_refused_to_a_stranger(app, curated):
     client = app.server.test_client()
     bodies = internal_bodies(app)
-    assert len(bodies) == 5  # report; audit; publish and rollback; unprotected values, export
+    # report; audit; publish and rollback; unprotected values, export; notes, a new note
+    assert len(bodies) == 7
     for key, body in bodies.items():
         response = client.post(CALLBACK, json=body)
         assert response.status_code == 401, key
@@ -366,3 +371,57 @@ def test_imon_build_is_logged_as_a_publish(tmp_path, monkeypatch):
         "build",
     )
     assert line["snapshot"] == warehouse.published(tmp_path / "curated").name
+
+
+# --- internal notes on indicators (dashboards/notes.py) --------------------------------
+def _request(app, part: str, **values) -> dict:
+    body = next(b for k, b in internal_bodies(app).items() if part in k)
+    for item in body["inputs"] + body.get("state", []):
+        key = f"{item['id']}.{item['property']}"
+        if key in values:
+            item["value"] = values[key]
+    return body
+
+
+def _answer(client, body) -> dict:
+    response = client.post(CALLBACK, json=body)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()["response"]
+
+
+def test_the_commission_writes_a_note_the_office_reads(app, curated):
+    client = app.server.test_client()
+    log_in(client, "bert")
+    save = _request(
+        app, "internal-notes-status", **{"internal-notes-text.value": "Sprung\x00 2018\r\nprüfen "}
+    )
+    answer = _answer(client, save)
+    assert answer["internal-notes-status"]["children"] == "Notiz gespeichert."
+    assert answer["internal-notes-text"]["value"] == ""  # the field is emptied
+    path = notes.notes_path(curated.parent / "users.json")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    office = app.server.test_client()
+    log_in(office, "anna")
+    shown = json.dumps(_answer(office, _request(app, "internal-notes-list")), ensure_ascii=False)
+    assert "Sprung 2018\\nprüfen" in shown  # control character gone, line break kept
+    assert "bert (Kommission)" in shown
+    other = _request(app, "internal-notes-list", **{"internal-notes-indicator.value": "population"})
+    assert "noch keine Notiz" in json.dumps(_answer(office, other), ensure_ascii=False)
+
+
+def test_an_empty_or_too_long_note_is_refused(app, curated):
+    client = app.server.test_client()
+    log_in(client, "anna")
+    for text, words in (("   ", "empty note"), ("x" * 2001, "at most 2000 characters")):
+        body = _request(app, "internal-notes-status", **{"internal-notes-text.value": text})
+        status = _answer(client, body)["internal-notes-status"]["children"]
+        assert status.startswith("Nicht gespeichert:") and words in status
+    assert not notes.notes_path(curated.parent / "users.json").exists()
+
+
+def test_a_note_on_an_unknown_indicator_is_not_kept(app, curated):
+    client = app.server.test_client()
+    log_in(client, "bert")
+    body = _request(app, "internal-notes-status", **{"internal-notes-indicator.value": "nope"})
+    assert client.post(CALLBACK, json=body).status_code == 204  # no update
+    assert not notes.notes_path(curated.parent / "users.json").exists()
