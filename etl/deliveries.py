@@ -420,6 +420,7 @@ def _mirror(profile: Profile, deliveries: list[Delivery], received: datetime, ro
     raw file but the replaced ones (and ``.revisions/``), the deliveries and their
     sidecars copied to their targets. A kill leaves the raw folder untouched."""
     replaced = {p for d in deliveries for old in d.replaces for p in (old, _sidecar(old))}
+    root.mkdir(parents=True)
     for folder, dirs, files in os.walk(profile.raw_dir):
         here = Path(folder)
         rel = here.relative_to(profile.raw_dir)
