@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from etl.errors import ConfigError
+from etl.profile_lines import describe
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_PROFILE = REPO_ROOT / "profiles" / "musterstadt.yaml"
@@ -399,7 +400,8 @@ def load_profile(path: Path | str | None = None) -> Profile:
     if not path.is_file():
         raise ConfigError(f"{path}: profile file not found")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        text = path.read_text(encoding="utf-8")
+        data = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
     base = path.resolve().parent
@@ -417,7 +419,7 @@ def load_profile(path: Path | str | None = None) -> Profile:
     try:
         profile = Profile(**data, path=path.resolve())
     except ValidationError as exc:
-        raise ConfigError(f"{path}: {_describe(exc)}") from exc
+        raise ConfigError(f"{path}: {describe(exc, text, Profile)}") from exc
     _check_consistency(path, profile)
     return profile
 
@@ -462,14 +464,6 @@ def _check_consistency(path: Path, profile: Profile) -> None:
     ids = [table.id for table in profile.tables]
     if len(ids) != len(set(ids)):
         raise ConfigError(f"{path}: field 'tables': table ids must be unique")
-
-
-def _describe(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors():
-        field = ".".join(str(p) for p in err["loc"])
-        parts.append(f"field '{field}': {err['msg']}")
-    return "; ".join(parts)
 
 
 # --- serving the dashboard: `server:` and `legal:` (imon serve) -------------------------

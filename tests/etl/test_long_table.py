@@ -309,3 +309,24 @@ def test_refresh_takes_the_next_version_of_a_long_table(tmp_path):
     [delivery] = result.deliveries
     assert delivery.status == "revision" and delivery.ref_dates[-1].isoformat() == "2024-12-31"
     assert values(result.snapshot, "population", "2024-12-31")["STADT"] == 4000
+
+
+def test_profile_errors_name_the_line_the_key_and_what_is_allowed(tmp_path):
+    data = long_profile(tmp_path)
+    table = data["tables"][0]
+    table["area_colum"] = table.pop("area_column")
+    data["geography"]["absent_units"] = "none"
+    path = tmp_path / "profile.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    at = {
+        key: next(i + 1 for i, x in enumerate(lines) if x.strip().startswith(key))
+        for key in ("absent_units:", "area_colum:")
+    }  # noqa: E501
+    with pytest.raises(ConfigError) as err:
+        load_profile(path)
+    message = str(err.value)
+    assert f"line {at['absent_units:']}, field 'geography.code_hierarchy.absent_units': " in message
+    assert "Input should be 'error' or 'zero'" in message
+    assert f"line {at['area_colum:']}, field 'tables.0.long_table.area_colum': Extra" in message
+    assert "(allowed here: id, files, attribution," in message and "area_column" in message
