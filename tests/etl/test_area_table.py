@@ -41,10 +41,12 @@ TABLE_2023 = "tabellen/bevoelkerung_2023-12-31.csv"
 # --- helpers ---------------------------------------------------------------------------
 
 
-def write_profile(folder: Path, raw: Path, edit: Callable[[dict], None] | None = None) -> Path:
+def write_profile(
+    folder: Path, raw: Path, edit: Callable[[dict], None] | None = None, fixture: Path = FIXTURE
+) -> Path:
     """The fixture profile with absolute paths (raw copy, curated dir in ``folder``),
     optionally edited, written to ``folder/profile.yaml``."""
-    data = yaml.safe_load((FIXTURE / "profile.yaml").read_text(encoding="utf-8"))
+    data = yaml.safe_load((fixture / "profile.yaml").read_text(encoding="utf-8"))
     data.update(
         raw_dir=str(raw),
         curated_dir=str(folder / "curated"),
@@ -131,6 +133,7 @@ def expect_failure(
     capsys,
     error: type[Exception] = InputError,
     edit_profile: Callable[[dict], None] | None = None,
+    fixture: Path = FIXTURE,
 ) -> Exception:
     """The build of the broken instance raises exactly one ``error``; nothing is published
     into an empty curated folder; ``imon build`` exits with 2 and leaves an earlier
@@ -138,7 +141,7 @@ def expect_failure(
     published = tmp_path / "curated"
     shutil.copytree(good_curated, published, symlinks=True)
     link, before = (published / "current").readlink(), snapshot_bytes(published)
-    profile_yaml = write_profile(tmp_path, raw, edit_profile)
+    profile_yaml = write_profile(tmp_path, raw, edit_profile, fixture)
     fresh = tmp_path / "fresh"
     with pytest.raises(error) as info:
         build(load_profile(profile_yaml).model_copy(update={"curated_dir": fresh}))

@@ -23,14 +23,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
-import yaml
 
 from etl import plausibility, warehouse
 from etl.build import build
 from etl.errors import ConfigError, InputError
 from etl.profile import load_profile
-from imon.cli import main
 from tests.conftest import REPO
+from tests.etl import test_area_table as area_table_tests
 
 FIXTURE = REPO / "tests" / "fixtures" / "consistency"
 ALTER_2024 = "tabellen/alter_2024-12-31.csv"
@@ -39,17 +38,7 @@ EINWOHNER_2024 = "tabellen/einwohner_2024-12-31.csv"
 
 
 def write_profile(folder: Path, raw: Path, edit: Callable[[dict], None] | None = None) -> Path:
-    data = yaml.safe_load((FIXTURE / "profile.yaml").read_text(encoding="utf-8"))
-    data.update(
-        raw_dir=str(raw),
-        curated_dir=str(folder / "curated"),
-        indicators=str(REPO / "indicators.yaml"),
-    )
-    if edit:
-        edit(data)
-    path = folder / "profile.yaml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return path
+    return area_table_tests.write_profile(folder, raw, edit, FIXTURE)
 
 
 def replace(raw: Path, name: str, old: str, new: str) -> None:
@@ -70,10 +59,6 @@ def consistency(**settings) -> Callable[[dict], None]:
         data["consistency"] = settings
 
     return edit
-
-
-def snapshot_bytes(curated: Path) -> dict[Path, bytes]:
-    return {p: p.read_bytes() for p in (curated / "snapshots").rglob("*") if p.is_file()}
 
 
 def value(db, indicator: str, area: str, ref_date: str = "2024-12-31") -> tuple:
@@ -110,19 +95,10 @@ def expect_failure(
     error: type[Exception] = InputError,
 ) -> Exception:
     """One ``error`` from the build; ``imon build`` exits 2 printing it, and an earlier
-    published snapshot stays byte for byte as it was."""
-    published = tmp_path / "curated"
-    shutil.copytree(good_curated, published, symlinks=True)
-    link, before = (published / "current").readlink(), snapshot_bytes(published)
-    profile_yaml = write_profile(tmp_path, raw, edit)
-    with pytest.raises(error) as info:
-        build(load_profile(profile_yaml).model_copy(update={"curated_dir": tmp_path / "fresh"}))
-    capsys.readouterr()
-    assert main(["build", "--profile", str(profile_yaml)]) == 2
-    assert str(info.value) in capsys.readouterr().err
-    assert (published / "current").readlink() == link
-    assert snapshot_bytes(published) == before
-    return info.value
+    published snapshot stays byte for byte as it was (tests/etl/test_area_table.py)."""
+    return area_table_tests.expect_failure(
+        tmp_path, raw, good_curated, capsys, error, edit_profile=edit, fixture=FIXTURE
+    )
 
 
 def build_warned(tmp_path: Path, raw: Path, edit: Callable[[dict], None]):
