@@ -24,8 +24,10 @@ from etl.onboarding.sniff import TableText, number_format, read_table
 from etl.onboarding.vocabulary import Mapping, classify
 from etl.profile import REPO_ROOT
 from etl.sources import geometry
+from etl.sources.genesis_csv import FIRST_LINE
 from etl.sources.id_map import normalise
 
+GENESIS = FIRST_LINE.encode("ascii")
 LEVEL_NAMES = {  # labels by number of levels below the city, coarse to fine
     1: [("stadtteil", "Stadtteil", "District")],
     2: [("stadtbezirk", "Stadtbezirk", "Borough"), ("stadtteil", "Stadtteil", "District")],
@@ -90,6 +92,12 @@ def init(out: Path, files: list[Path], geometries: list[Path]) -> Draft:
 def _sources(files: list[Path], raw_dir: Path, notes: list, questions: list) -> list[Source]:
     groups: dict[tuple, Source] = {}
     for path in sorted(files):
+        if path.read_bytes()[:400].removeprefix(b"\xef\xbb\xbf").startswith(GENESIS):
+            questions.append(
+                f"{path.name}: a GENESIS table — not drafted; add it by hand as "
+                "'adapter: genesis_csv' (README, Eigene Daten laden)"
+            )
+            continue
         text = read_table(path)
         shape = find_shape(text)
         columns = [shape.value_column] if shape.long else shape.value_columns

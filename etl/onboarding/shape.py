@@ -234,10 +234,16 @@ def date_in_name(name: str) -> tuple[str, str] | None:
     """(glob, regex with named groups) of the reference date in a file name, if any; a
     year followed by ``-NN`` (a half-year, quarter or month) gives the group ``part``."""
     forms = [
-        (r"(\d{4})-(\d{2})-(\d{2})", r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})"),
+        (
+            r"(?<!\d)((?:19|20)\d{2})-(\d{2})-(\d{2})(?!\d)",
+            r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})",
+        ),
         (r"(?<!\d)((?:19|20)\d{2})-(\d{2})(?!\d)", r"(?P<year>\d{4})-(?P<part>\d{2})"),
         (r"(\d{2})\.(\d{2})\.(\d{4})", r"(?P<day>\d{2})\.(?P<month>\d{2})\.(?P<year>\d{4})"),
-        (r"(?<!\d)(\d{4})(\d{2})(\d{2})(?!\d)", r"(?P<year>\d{4})(?P<month>\d{2})(?P<day>\d{2})"),
+        (
+            r"(?<!\d)((?:19|20)\d{2})(\d{2})(\d{2})(?!\d)",
+            r"(?P<year>\d{4})(?P<month>\d{2})(?P<day>\d{2})",
+        ),
         (r"(?<!\d)((?:19|20)\d{2})(?!\d)", r"(?P<year>\d{4})"),
     ]
     for found, regex in forms:

@@ -307,3 +307,10 @@ def test_levels_from_a_parent_column(tmp_path):
         "STADT": 1000, "1": 300, "2": 700, "107": 100, "115": 200, "203": 300, "222": 400
     }  # fmt: skip
     assert values(result.snapshot, "foreigner_share", "2024-12-31")["2"] == 100 * 160 / 700
+
+
+def test_a_genesis_table_is_named_not_drafted(tmp_path):
+    genesis = sorted((REPO / "tests" / "fixtures" / "genesis").glob("*.csv"))[0]
+    shutil.copy(genesis, tmp_path / genesis.name)
+    draft = init(tmp_path / "p.yaml", [tmp_path / genesis.name], [])
+    assert any("a GENESIS table — not drafted" in q for q in draft.questions)
