@@ -31,16 +31,23 @@ entries anywhere in it -> 413, so no request makes a callback work for seconds.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import dash
 import flask
-from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import (
+    BadRequest,
+    HTTPException,
+    InternalServerError,
+    RequestEntityTooLarge,
+)
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from etl.profile import Server
 
+LOG = logging.getLogger(__name__)
 SETTINGS_KEY = "IMON_SERVER"  # etl.profile.Server of this app
 POLICY_KEY = "IMON_CSP"  # the policy with the inline scripts' hashes
 CALLBACK_ROUTE = "_dash-update-component"
@@ -71,8 +78,22 @@ def secure(app: dash.Dash, settings: Server) -> None:
                 error = RequestEntityTooLarge if status == 413 else BadRequest
                 raise error(f"callback request: {problem}")
 
+    def callback_failed(error: Exception) -> tuple[str, int, dict[str, str]]:
+        """A callback that fails on the values it was sent (an indicator, date or level this
+        view does not know: LookupError, ValueError, TypeError) answers 400, not 500;
+        anything else 500. Both logged with the traceback, never sent to the client."""
+        if isinstance(error, HTTPException):
+            return _plain_error(error)
+        request = flask.request
+        if request.path == route and isinstance(error, LookupError | ValueError | TypeError):
+            LOG.warning("callback refused: %r", error, exc_info=error)
+            return _plain_error(BadRequest("callback request: a value this view does not know"))
+        LOG.error("request failed: %s %s", request.method, request.path, exc_info=error)
+        return _plain_error(InternalServerError())
+
     server.after_request(_add_headers)
     server.register_error_handler(HTTPException, _plain_error)
+    server.register_error_handler(Exception, callback_failed)
     if settings.proxy_hops:
         hops = settings.proxy_hops
         server.wsgi_app = ProxyFix(  # type: ignore[method-assign]

@@ -20,7 +20,8 @@ suppressed value never leave this package; every read SQL selects counts through
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache, wraps
 from pathlib import Path
@@ -120,14 +121,24 @@ def _connection(warehouse: Warehouse) -> duckdb.DuckDBPyConnection:
 
 def query(warehouse: Warehouse, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
     """Run one read-only, parameterised query on its own cursor; a DataFrame."""
-    with _connection(warehouse).cursor() as cursor:
+    with _connection(warehouse).cursor() as cursor, _parameters_checked():
         return cursor.execute(sql, params or {}).df()
 
 
 def fetch(warehouse: Warehouse, sql: str, params: dict[str, Any] | None = None) -> list[tuple]:
     """:func:`query` as a list of row tuples (for CSV writers and dataclasses)."""
-    with _connection(warehouse).cursor() as cursor:
+    with _connection(warehouse).cursor() as cursor, _parameters_checked():
         return cursor.execute(sql, params or {}).fetchall()
+
+
+@contextmanager
+def _parameters_checked() -> Iterator[None]:
+    """A parameter DuckDB cannot convert (a date that is none, sent to a callback) is a
+    ValueError of the request (400 in dashboards.security), not a failure of the server."""
+    try:
+        yield
+    except duckdb.ConversionException as exc:
+        raise ValueError(f"a parameter of the query cannot be converted: {exc}") from exc
 
 
 @memoised(4)

@@ -190,6 +190,26 @@ def test_a_logged_in_user_reaches_every_callback(closed_app):
     assert client.get("/karte").status_code == 200
 
 
+@pytest.mark.parametrize("value", [None, "x"])
+def test_no_callback_fails_with_500_on_values_it_does_not_know(closed_app, value):
+    """Every server callback, logged in, with every input and state None or "x" (an
+    indicator, date, level or area that does not exist): refused (400, 403) or answered,
+    never a server error."""
+    client = closed_app.server.test_client()
+    assert log_in(client, "anna").status_code == 303
+    failed, statuses = {}, set()
+    for key, body in callback_bodies(closed_app).items():
+        for item in body["inputs"] + body["state"]:
+            if item and item["property"] == "value":
+                item["value"] = value
+        response = client.post(CALLBACK, json=body)
+        statuses.add(response.status_code)
+        if response.status_code >= 500:
+            failed[key] = response.get_data(as_text=True)[:200]
+    assert failed == {}
+    assert 200 in statuses and 401 not in statuses
+
+
 def test_wrong_password_and_unknown_user_fail(closed_app, monkeypatch):
     waited = []
     monkeypatch.setattr(access.time, "sleep", waited.append)

@@ -307,6 +307,9 @@ MALFORMED = {
         _map_table_request(outputs={"id": "x", "property": "children"})
     ).encode(),
     "changedPropIds a number": json.dumps(_map_table_request(changedPropIds=3)).encode(),
+    "an unknown indicator": json.dumps(_map_table_request(inputs=_input(0, value="x"))).encode(),
+    "a date that is none": json.dumps(_map_table_request(inputs=_input(1, value="x"))).encode(),
+    "an unknown level": json.dumps(_map_table_request(inputs=_input(2, value="x"))).encode(),
     "one button for a pattern of all": json.dumps(
         {
             "output": "data-table-download.data",
