@@ -9,6 +9,11 @@ Environment:
     IMON_CURATED_DIR  without a profile: curated directory with ``current/``
                       (default ``data/curated/musterstadt``)
     IMON_LANG         UI language, ``de`` (default) or ``en``
+    IMON_INTERNAL     ``1``: an internal server (as ``imon serve --internal``; with a profile)
+
+With a profile its ``access:`` section applies (login, closed instance, users file) exactly
+as under ``imon serve``. gunicorn itself adds a ``Server: gunicorn`` header (no version);
+``imon serve`` removes it.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import os
 from pathlib import Path
 
 from dashboards.app import create_app
+from dashboards.users import users_path
 from etl.profile import load_profile
 
 LANG = os.environ.get("IMON_LANG", "de")
@@ -29,6 +35,10 @@ if PROFILE:
         lang=LANG,
         settings=profile.server,
         legal_details=profile.legal,
+        # the profile's login and roles, as imon serve applies them
+        access=profile.access.model_copy(update={"users_file": users_path(profile)}),
+        keep_snapshots={profile.instance: profile.keep_snapshots},
+        internal=os.environ.get("IMON_INTERNAL") == "1",
     )
 else:
     app = create_app(Path(os.environ.get("IMON_CURATED_DIR", "data/curated/musterstadt")), LANG)

@@ -29,6 +29,7 @@ import pytest
 import yaml
 from werkzeug.middleware.http_proxy import ProxyMiddleware
 
+from dashboards import users
 from dashboards.app import create_app
 from dashboards.data import catalogue, queries
 from etl.build import build
@@ -502,6 +503,21 @@ def test_gunicorn_app_server_with_a_profile(site):
     assert status == 200
     assert f"frame-ancestors {' '.join(ANCESTORS)}" in headers["Content-Security-Policy"]
     assert headers["Referrer-Policy"] == "same-origin"
+
+
+def test_gunicorn_app_server_keeps_a_closed_instance_closed(site, tmp_path):
+    """``gunicorn app:server`` applies the profile's access: section as imon serve does."""
+    data = yaml.safe_load(site.read_text(encoding="utf-8"))
+    closed = tmp_path / "closed.yaml"
+    closed.write_text(yaml.safe_dump({**data, "access": {"public": False}}), encoding="utf-8")
+    users.add(users.users_path(load_profile(closed)), "anna", "office", "richtig-geheim-1")
+    command = [sys.executable, "-m", "gunicorn", "app:server", "--bind", "127.0.0.1:0"]
+    command += ["--workers", "1", "--no-control-socket"]
+    with running(command, r"Listening at: (http://\S+)", {"IMON_PROFILE": str(closed)}) as url:
+        page, headers, _ = fetch(url, "/karte")
+        answer, _, text = fetch(url, "/_dash-update-component", "POST", b"{}")
+    assert page == 303 and headers["Location"].startswith("/anmelden")
+    assert answer == 401 and "login required" in text
 
 
 def free_port() -> int:
