@@ -17,6 +17,7 @@ import errno
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -252,6 +253,17 @@ def half_copy(source, target):
     raise OSError(errno.EIO, os.strerror(errno.EIO), str(target))
 
 
+COPYFILE = shutil.copyfile
+
+
+def half_copy_into_raw(source, target):
+    """The copy into the mirror works; the final copy into the raw folder (after the
+    snapshot and its report are complete) fails half-way."""
+    if ".intake-" in str(target):
+        return COPYFILE(source, target)
+    return half_copy(source, target)
+
+
 def report_write_fails(path, text):
     if Path(path).name == "report.html":
         enospc()
@@ -263,7 +275,8 @@ def report_write_fails(path, text):
     [
         ("etl.build._write_parquet", enospc),  # the build's Parquet files
         ("etl.warehouse.write_durably", report_write_fails),  # the plausibility report
-        ("etl.deliveries.shutil.copyfile", half_copy),  # the copy into the raw folder
+        ("etl.deliveries.shutil.copyfile", half_copy),  # the copy into the mirror
+        ("etl.deliveries.shutil.copyfile", half_copy_into_raw),  # the copy into the raw folder
     ],
 )
 def test_write_failure_during_refresh_changes_nothing(
