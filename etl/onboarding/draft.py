@@ -28,6 +28,7 @@ from etl.sources.genesis_csv import FIRST_LINE
 from etl.sources.id_map import normalise
 
 GENESIS = FIRST_LINE.encode("ascii")
+ROOT = "STADT"  # the id of the whole city in the draft (never an area code)
 LEVEL_NAMES = {  # labels by number of levels below the city, coarse to fine
     1: [("stadtteil", "Stadtteil", "District")],
     2: [("stadtbezirk", "Stadtbezirk", "Borough"), ("stadtteil", "Stadtteil", "District")],
@@ -318,62 +319,16 @@ def _profile_text(
     boundaries: list[dict],
     questions: list[str],
 ) -> str:
-    instance = _slug(out.stem).replace("_", "-")
     names = LEVEL_NAMES.get(len(lengths)) or [
         (f"ebene_{i + 1}", f"Ebene {i + 1}", f"Level {i + 1}") for i in range(len(lengths))
     ]
-    city = next((s.shape.city_name for s in sources if s.shape.city_name), "")
-    city = re.sub(CITY_NAME.pattern, " ", city, flags=re.IGNORECASE).strip(" ,-")
-    city = city if city and normalise(city) not in ("stadt", "gesamtstadt") else None
-    root = "STADT"
-    lines = [
-        f"# Draft profile written by `imon init` from {len(sources)} table(s); review it, then",
-        f"#   imon build --profile {out.name}",
-        "# Every decision is commented; lines starting with '#   -' are mappings imon init was",
-        "# not sure of: remove the '#' where they are right.",
-    ]
-    lines += ["#", "# OPEN QUESTIONS:"] + [f"#  - {q}" for q in questions] if questions else []
-    lines += [
-        f"instance: {_y(instance)}",
-        f"title: {_y(city or out.stem.capitalize())}",
-        f"raw_dir: {_y(os.path.relpath(raw_dir, out.parent.resolve()))}",
-        "curated_dir: curated",
-        f"indicators: {_y(os.path.relpath(REPO_ROOT / 'indicators.yaml', out.parent.resolve()))}",
-        "levels:   # coarse to fine; the ids and labels are yours to rename",
-        '  - {id: city, label_de: "Stadt", label_en: "City"}',
-    ]
-    for (level, de, en), length in zip(names, lengths, strict=True):
-        lines.append(
-            f"  - {{id: {level}, label_de: {_y(de)}, label_en: {_y(en)}}}"
-            f"  # {length}-character codes"
-        )
-    lines += [
-        "geography:",
-        "  adapter: code_hierarchy   # the code of an area starts with its parent's code",
-        f"  root: {{id: {root}, name: {_y(city or out.stem.capitalize())}}}",
-        "  code_lengths: {"
-        + ", ".join(f"{lv[0]}: {n}" for lv, n in zip(names, lengths, strict=True))
-        + "}",
-        "  vintages:",
-        "    - id: v1",
-        "      valid_from: 1990-01-01",
-    ]
-    by_length = {n: lv[0] for lv, n in zip(names, lengths, strict=True)}
-    if boundaries:
-        lines.append("      boundaries:")
-        for b in boundaries:
-            level = by_length.get(b["length"], names[-1][0])
-            name = f", name: {_y(b['name'])}" if b.get("name") else ""
-            lines.append(
-                f"        - {{level: {level}, file: {_y(b['file'])}, id: {_y(b['id'])}{name}}}"
-            )
-    else:
-        lines.append(
-            "      boundaries: []   # no boundary file given: no maps (imon init --geometry FILE)"
-        )
+    levels = list(zip(names, lengths, strict=True))
+    title = _city(sources) or out.stem.capitalize()
+    lines = _head_lines(out, raw_dir, len(sources), title, questions)
+    lines += _level_lines(levels, title, boundaries)
     lines.append("tables:")
     for source in sources:
-        lines += _table_lines(source, root)
+        lines += _table_lines(source)
     lines += [
         "# Statistical disclosure control (docs/DISCLOSURE.md): cell suppression with the",
         "# defaults — counts 1-2 and what reveals them are withheld.",
@@ -383,8 +338,70 @@ def _profile_text(
     return "\n".join(lines) + "\n"
 
 
-def _table_lines(source: Source, root: str) -> list[str]:
-    text, shape = source.text, source.shape
+def _city(sources: list[Source]) -> str | None:
+    """The city's name from its own row, unless it is only "Stadt insgesamt"."""
+    city = next((s.shape.city_name for s in sources if s.shape.city_name), "")
+    city = re.sub(CITY_NAME.pattern, " ", city, flags=re.IGNORECASE).strip(" ,-")
+    return city if city and normalise(city) not in ("stadt", "gesamtstadt") else None
+
+
+def _head_lines(
+    out: Path, raw_dir: Path, tables: int, title: str, questions: list[str]
+) -> list[str]:
+    here = out.parent.resolve()
+    lines = [
+        f"# Draft profile written by `imon init` from {tables} table(s); review it, then",
+        f"#   imon build --profile {out.name}",
+        "# Every decision is commented; lines starting with '#   -' are mappings imon init was",
+        "# not sure of: remove the '#' where they are right.",
+    ]
+    lines += ["#", "# OPEN QUESTIONS:"] + [f"#  - {q}" for q in questions] if questions else []
+    return lines + [
+        f"instance: {_y(_slug(out.stem).replace('_', '-'))}",
+        f"title: {_y(title)}",
+        f"raw_dir: {_y(os.path.relpath(raw_dir, here))}",
+        "curated_dir: curated",
+        f"indicators: {_y(os.path.relpath(REPO_ROOT / 'indicators.yaml', here))}",
+    ]
+
+
+def _level_lines(levels: list[tuple], title: str, boundaries: list[dict]) -> list[str]:
+    """``levels:`` and ``geography:`` (code hierarchy, one vintage, the boundaries)."""
+    lines = [
+        "levels:   # coarse to fine; the ids and labels are yours to rename",
+        '  - {id: city, label_de: "Stadt", label_en: "City"}',
+    ]
+    for (level, de, en), length in levels:
+        lines.append(
+            f"  - {{id: {level}, label_de: {_y(de)}, label_en: {_y(en)}}}"
+            f"  # {length}-character codes"
+        )
+    lines += [
+        "geography:",
+        "  adapter: code_hierarchy   # the code of an area starts with its parent's code",
+        f"  root: {{id: {ROOT}, name: {_y(title)}}}",
+        "  code_lengths: {" + ", ".join(f"{lv[0]}: {n}" for lv, n in levels) + "}",
+        "  vintages:",
+        "    - id: v1",
+        "      valid_from: 1990-01-01",
+    ]
+    if not boundaries:
+        return lines + [
+            "      boundaries: []   # no boundary file given: no maps (imon init --geometry FILE)"
+        ]
+    by_length = {n: lv[0] for lv, n in levels}
+    lines.append("      boundaries:")
+    for b in boundaries:
+        level = by_length.get(b["length"], levels[-1][0][0])
+        name = f", name: {_y(b['name'])}" if b.get("name") else ""
+        lines.append(
+            f"        - {{level: {level}, file: {_y(b['file'])}, id: {_y(b['id'])}{name}}}"
+        )
+    return lines
+
+
+def _table_lines(source: Source) -> list[str]:
+    text = source.text
     lines = [
         f"  - id: {source.id}",
         "    adapter: long_table",
@@ -402,7 +419,14 @@ def _table_lines(source: Source, root: str) -> list[str]:
     lines.append(f"    decimal: {_y(text.decimal)}")
     if text.thousands:
         lines.append(f"    thousands: {_y(text.thousands)}")
-    lines.append(f"    area_column: {_y(shape.area_column)}")
+    lines += _area_lines(source) + _date_lines(source) + _variable_lines(source)
+    lines.append("    counts:")
+    return lines + _count_lines(source.mappings)
+
+
+def _area_lines(source: Source) -> list[str]:
+    shape = source.shape
+    lines = [f"    area_column: {_y(shape.area_column)}"]
     if source.id_map:
         lines.append(f"    id_map: {_y(source.id_map)}   # names -> codes; review it")
     if shape.name_column:
@@ -417,26 +441,32 @@ def _table_lines(source: Source, root: str) -> list[str]:
             '    # unassigned: "nicht zugeordnet"   # office totals above the sum of their parts:'
             " the difference as a unit of residents without a district"
         )
-    if shape.date_column:
-        lines.append(f"    date_column: {_y(shape.date_column)}   # a year means its 31 December")
-    elif source.ref_date and source.parts:
-        lines.append(
+    return lines
+
+
+def _date_lines(source: Source) -> list[str]:
+    if source.shape.date_column:
+        return [f"    date_column: {_y(source.shape.date_column)}   # a year means its 31 December"]
+    if source.ref_date and source.parts:
+        return [
             f"    ref_date: {{regex: {_y(source.ref_date)}, parts: {_y(source.parts)}}}"
             "   # QUESTION: check what the number after the year means"
-        )
-    elif source.ref_date:
-        lines.append(
-            f"    ref_date: {{regex: {_y(source.ref_date)}}}   # the date in the file name"
-        )
+        ]
+    if source.ref_date:
+        return [f"    ref_date: {{regex: {_y(source.ref_date)}}}   # the date in the file name"]
+    return []
+
+
+def _variable_lines(source: Source) -> list[str]:
+    shape = source.shape
     if shape.long:
         columns = shape.variable_columns
-        lines.append(f"    variable_column: {_y(columns[0] if len(columns) == 1 else columns)}")
-        lines.append(f"    value_column: {_y(shape.value_column)}")
-    else:
-        used = [m.variable for m in source.mappings if m.terms]
-        lines.append(f"    value_columns: {_y(used or shape.value_columns)}")
-    lines.append("    counts:")
-    return lines + _count_lines(source.mappings)
+        return [
+            f"    variable_column: {_y(columns[0] if len(columns) == 1 else columns)}",
+            f"    value_column: {_y(shape.value_column)}",
+        ]
+    used = [m.variable for m in source.mappings if m.terms]
+    return [f"    value_columns: {_y(used or shape.value_columns)}"]
 
 
 def _count_lines(mappings: list[Mapping]) -> list[str]:

@@ -67,17 +67,7 @@ def _numeric(cells: list[str]) -> bool:
 def find_shape(table: TableText) -> Shape:
     """The roles of ``table``'s columns (see module doc)."""
     shape = Shape()
-    name = table.path.name
-    roles = {}
-    for i, header in enumerate(table.header):
-        cells, key = _column(table, i), normalise(header)
-        if shape.date_column is None and (
-            DATE_WORDS.match(key) or (cells and all(YEAR.match(c) or DATE.match(c) for c in cells))
-        ):
-            shape.date_column, roles[i] = header, "date"
-        elif CODE_WORDS.search(key) and _codes(cells):
-            roles[i] = "code"
-    _area_and_parent(table, shape, [i for i, role in roles.items() if role == "code"], roles)
+    roles = _key_columns(table, shape)
     for i, header in enumerate(table.header):
         cells, key = _column(table, i), normalise(header)
         if i in roles or _numeric(cells):
@@ -94,6 +84,29 @@ def find_shape(table: TableText) -> Shape:
         for i, h in enumerate(table.header)
         if i not in roles and h not in numbers and _repeated(_column(table, i))
     ]
+    _variables(table.path.name, shape, numbers, texts)
+    _city_and_levels(table, shape)
+    return shape
+
+
+def _key_columns(table: TableText, shape: Shape) -> dict[int, str]:
+    """Date and area (and parent) columns: {column index: role}."""
+    roles = {}
+    for i, header in enumerate(table.header):
+        cells, key = _column(table, i), normalise(header)
+        if shape.date_column is None and (
+            DATE_WORDS.match(key) or (cells and all(YEAR.match(c) or DATE.match(c) for c in cells))
+        ):
+            shape.date_column, roles[i] = header, "date"
+            shape.notes.append(f"{table.path.name}: date or year in column '{header}'")
+        elif CODE_WORDS.search(key) and _codes(cells):
+            roles[i] = "code"
+    _area_and_parent(table, shape, [i for i, role in roles.items() if role == "code"], roles)
+    return roles
+
+
+def _variables(name: str, shape: Shape, numbers: list[str], texts: list[str]) -> None:
+    """Long (a variable and a value column) or wide (one number column per variable)."""
     if texts and (shape.long or len(numbers) == 1):
         shape.variable_column = shape.variable_column or texts.pop(0)
         shape.more_variables = texts
@@ -110,26 +123,22 @@ def find_shape(table: TableText) -> Shape:
         )
     if shape.area_column is None:
         shape.questions.append(f"{name}: no column with area codes or names recognised")
-    if shape.long:
-        if len(numbers) != 1:
-            shape.questions.append(
-                f"{name}: long table with {len(numbers)} number columns ({', '.join(numbers)}); "
-                "the first is taken as the value"
-            )
-        shape.value_column = numbers[0] if numbers else None
-        shape.notes.append(
-            f"{name}: long shape — area '{shape.area_column}', variable "
-            f"'{' | '.join(shape.variable_columns)}', value '{shape.value_column}'"
-        )
-    else:
+    if not shape.long:
         shape.value_columns = numbers
         shape.notes.append(
             f"{name}: wide shape — area '{shape.area_column}', {len(numbers)} number columns"
         )
-    if shape.date_column:
-        shape.notes.append(f"{name}: date or year in column '{shape.date_column}'")
-    _city_and_levels(table, shape)
-    return shape
+        return
+    if len(numbers) != 1:
+        shape.questions.append(
+            f"{name}: long table with {len(numbers)} number columns ({', '.join(numbers)}); "
+            "the first is taken as the value"
+        )
+    shape.value_column = numbers[0] if numbers else None
+    shape.notes.append(
+        f"{name}: long shape — area '{shape.area_column}', variable "
+        f"'{' | '.join(shape.variable_columns)}', value '{shape.value_column}'"
+    )
 
 
 def _area_and_parent(table: TableText, shape: Shape, coded: list[int], roles: dict) -> None:
