@@ -303,7 +303,8 @@ SECTIONS: dict[str, tuple[str, list[str], str, bool]] = {
 def compare(staged_db: Path, published_db: Path | None, profile: Profile) -> Report:
     """The report on the staged warehouse ``staged_db`` against ``published_db``."""
     limits = profile.plausibility
-    con = duckdb.connect()
+    # spill files inside the snapshot being built (removed with it), not in the cwd
+    con = duckdb.connect(config={"temp_directory": str(staged_db.parent / "report.tmp")})
     try:
         _attach(con, staged_db, published_db)
         con.execute(SETUP_SQL)
