@@ -183,6 +183,25 @@ def _recode(table: TableText, shape: Shape, codes: set[str]) -> bool:
     return True
 
 
+def _unpadded(table: TableText, shape: Shape, codes: set[str]) -> bool:
+    """Numbers 1 … N of one level written without leading zeros (9 and 10 are not parent
+    and child): padded to one length through an id map."""
+    if len({len(c) for c in codes}) < 2 or not all(c.isdigit() for c in codes):
+        return False
+    numbers = sorted(int(c) for c in codes)
+    if numbers != list(range(numbers[0], numbers[0] + len(numbers))):
+        return False
+    width = max(len(c) for c in codes)
+    shape.recode = {c: c.zfill(width) for c in codes}
+    shape.code_lengths = [width]
+    shape.questions.append(
+        f"{table.path.name}: area numbers {numbers[0]} … {numbers[-1]} without leading "
+        f"zeros, read as one level and padded to {width} digits through an id map; if "
+        "they are two levels, say so with codes that start with their parent's"
+    )
+    return True
+
+
 def _repeated(cells: list[str]) -> bool:
     """Text (not numbers) with few distinct values, each on several rows."""
     values = {c for c in cells if c}
@@ -215,6 +234,8 @@ def _city_and_levels(table: TableText, shape: Shape) -> None:
         shape.notes.append(f"{table.path.name}: city rows {shape.city_codes} (not read as data)")
         return
     if shape.parent_column and _recode(table, shape, codes):
+        return
+    if _unpadded(table, shape, codes):
         return
     lengths = sorted({len(c) for c in codes})
     for shorter, longer in zip(lengths, lengths[1:], strict=False):

@@ -314,3 +314,16 @@ def test_a_genesis_table_is_named_not_drafted(tmp_path):
     shutil.copy(genesis, tmp_path / genesis.name)
     draft = init(tmp_path / "p.yaml", [tmp_path / genesis.name], [])
     assert any("a GENESIS table — not drafted" in q for q in draft.questions)
+
+
+def test_numbers_without_leading_zeros_are_one_level(tmp_path):
+    """Districts 1 … 12: 10 is not a child of 1; padded to 01 … 12 through an id map."""
+    lines = ["Stadtteil-Nr.;Einwohner"] + [f"{n};{100 * n}" for n in range(1, 13)]
+    (tmp_path / "daten").mkdir()
+    (tmp_path / "daten" / "ew_2024.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "p.yaml"
+    draft = init(out, [tmp_path / "daten" / "ew_2024.csv"], [])
+    assert any("without leading zeros, read as one level" in q for q in draft.questions)
+    population = values(build(load_profile(out)).snapshot, "population", "2024-12-31")
+    assert population["STADT"] == 100 * 78 and population["01"] == 100
+    assert population["12"] == 1200 and len(population) == 13
