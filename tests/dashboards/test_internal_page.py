@@ -359,6 +359,42 @@ def test_the_office_publishes_in_the_browser(browser, app, curated):  # noqa: F8
         assert page.problems == []
 
 
+def test_the_commission_in_the_browser_until_its_session_expires(
+    browser,  # noqa: F811
+    app,
+    monkeypatch,
+):
+    """A stranger sees no Intern in the menu; the commission logs in, sees the report and
+    the notes but no audit, publish or unprotected values; after session_minutes without a
+    request the next page sends it to the login, and the menu entry is gone."""
+    from playwright.sync_api import expect
+
+    now = [1_000_000.0]
+    monkeypatch.setattr(access, "clock", lambda: now[0])
+    with serve_wsgi(app.server) as url, open_page(browser, url) as page:
+        page.goto(f"{url}/karte")
+        page.wait_for_selector("#map-graph path.choroplethlocation")
+        expect(page.locator("nav a[href^='/intern']")).to_have_count(0)
+        page.goto(f"{url}/anmelden")
+        page.fill("#login-user", "bert")
+        page.fill("#login-password", PASSWORD)
+        page.click("#login-submit")
+        wait_text(page, "#access-user", "Angemeldet: bert (Kommission)")
+        page.click("nav a[href^='/intern']")
+        frame = page.frame_locator("#internal-report-frame")
+        expect(frame.locator("h1")).to_have_text(REPORT_MARK, timeout=TIMEOUT_MS)
+        expect(page.locator("#internal-notes-save")).to_be_visible(timeout=TIMEOUT_MS)
+        for hidden in ("#internal-audit", "#internal-publish", "#internal-qa-table"):
+            expect(page.locator(hidden)).to_have_count(0)
+        now[0] += 61 * 60  # past the 60 minutes of the default session
+        page.goto(f"{url}/intern")
+        page.wait_for_selector("#login-submit")
+        page.goto(f"{url}/karte")
+        page.wait_for_selector("#map-graph path.choroplethlocation")
+        expect(page.locator("nav a[href^='/intern']")).to_have_count(0)
+        assert page.problems == []
+
+
 def test_imon_build_is_logged_as_a_publish(tmp_path, monkeypatch):
     monkeypatch.setattr(access_log, "os_user", lambda: "statistik")
     profile = write_profile(tmp_path / "p.yaml", tmp_path / "curated")
