@@ -51,6 +51,7 @@ class KeyFigure:
     change: float | None
     level: str | None = None
     n_units: int | None = None
+    series_break: str | None = None  # between the previous date and this one: no change
 
 
 @memoised(1)
@@ -83,6 +84,10 @@ def key_figure(
     value = None if current is None else current["value"]
     before = None if previous is None else previous["value"]
     n_units = None if current is None or pd.isna(current["n_units"]) else int(current["n_units"])
+    crossed = None if current is None or previous is None else current.get("break_before")
+    crossed = None if formatting.is_missing(crossed) else crossed
+    if crossed is not None:  # new boundaries or definition: no change across the break
+        before = None
     return KeyFigure(
         indicator=indicator,
         ref_date=ref_date if current is None else current.name,
@@ -93,6 +98,7 @@ def key_figure(
         change=formatting.change(value, before, indicator.change_kind),
         level=level,
         n_units=n_units,
+        series_break=crossed,
     )
 
 
@@ -172,6 +178,9 @@ def change_text(figure: KeyFigure, lang: str) -> str:
     """``"+0,3 Prozentpunkte gegenüber 31.12.2023"``, or why there is no change."""
     if figure.previous_date is None:
         return t("kpi.no_previous", lang)
+    if figure.series_break is not None:
+        date = formatting.format_date(figure.previous_date)
+        return t("kpi.series_break", lang, date=date)
     kind = figure.indicator.change_kind
     decimals = CHANGE_DECIMALS_RELATIVE if kind == "relative" else figure.indicator.decimals
     number = formatting.format_signed(figure.change, decimals)

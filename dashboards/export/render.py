@@ -127,10 +127,14 @@ def flag_notes(values: Iterable[object], lang: str) -> list[str]:
 
 
 def break_notes(frame: pd.DataFrame, lang: str) -> list[str]:
-    """The series-break footnote if a ``series`` of ``frame`` changes ``definition_id``."""
+    """The series-break footnotes: a ``series`` of ``frame`` changes ``definition_id``;
+    a row follows a new division into areas (``break_before``, :mod:`dashboards.data.breaks`)."""
+    notes = []
     if (frame.groupby("series")["definition_id"].nunique() > 1).any():
-        return [t("export.series_break", lang)]
-    return []
+        notes.append(t("export.series_break", lang))
+    if "break_before" in frame and (frame["break_before"] == "boundaries").any():
+        notes.append(t("export.boundary_break", lang))
+    return notes
 
 
 # --- print layout ------------------------------------------------------------------------

@@ -209,3 +209,19 @@ def test_berlin_trends_open_on_named_districts_and_mark_the_break(berlin_curated
     assert "Reihenbruch am 01.01.2021: neue Gebietsgliederung" in " ".join(texts(below))
     assert "Reihenbruch am 01.01.2021" in " ".join(texts(table))
     assert not district.layout.shapes  # districts kept their boundaries
+
+
+def test_key_figure_gives_no_change_across_a_break():
+    from dashboards.data import overview
+
+    frame = _series(["2020-12-31", "2021-06-30", "2021-12-31"], level="planning_area")
+    frame = breaks.mark(
+        frame.assign(flag=None, n_units=[425, 531, 531]), {"planning_area": (SPLIT,)}
+    )
+    across = overview.key_figure(frame, _indicator(), "planning_area", "2021-06-30")
+    assert across.change is None and across.series_break == "boundaries"
+    assert overview.change_text(across, "de") == (
+        "Reihenbruch seit 31.12.2020: keine Veränderung angegeben"
+    )
+    later = overview.key_figure(frame, _indicator(), "planning_area", "2021-12-31")
+    assert later.change == pytest.approx(1.0) and later.series_break is None  # 1 -> 2
