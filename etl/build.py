@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
+import threading
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -80,7 +83,33 @@ def build(profile: Profile, reporter: Reporter | None = None) -> BuildResult:
         undone = warehouse.journal_undo(profile.curated_dir) + remove_mirrors(profile.curated_dir)
         for step in undone:
             reporter.info(f"Unterbrochene Aktualisierung rückgängig gemacht: {step}")
-        return build_locked(profile, reporter)
+        with exit_on_termination():
+            return build_locked(profile, reporter)
+
+
+TERMINATING = (signal.SIGTERM, signal.SIGHUP)
+
+
+@contextmanager
+def exit_on_termination() -> Iterator[None]:
+    """SIGTERM and SIGHUP (``kill``, a closed terminal, systemd's stop) raise SystemExit
+    inside, so a build removes its half-built snapshot and a refresh its mirror and
+    journalled raw-file changes at once, as after Ctrl+C (KeyboardInterrupt). ``kill -9``
+    or a power cut run no code: the next build or refresh removes what is left first.
+    Handlers can be set in the main thread only; elsewhere nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(number: int, _frame: object) -> None:
+        raise SystemExit(128 + number)
+
+    before = {number: signal.signal(number, terminate) for number in TERMINATING}
+    try:
+        yield
+    finally:
+        for number, handler in before.items():
+            signal.signal(number, handler)
 
 
 # the raw-folder mirror of a running ``imon refresh`` (etl/deliveries.py: _mirror)

@@ -36,10 +36,7 @@ import hashlib
 import os
 import re
 import shutil
-import signal
-import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import partial
@@ -49,7 +46,13 @@ import duckdb
 import yaml
 
 from etl import plausibility, warehouse
-from etl.build import INTAKE_PREFIX, Reporter, build_locked, remove_mirrors
+from etl.build import (
+    INTAKE_PREFIX,
+    Reporter,
+    build_locked,
+    exit_on_termination,
+    remove_mirrors,
+)
 from etl.errors import ConfigError, InputError
 from etl.files import sha256_of
 from etl.profile import AreaTable, GenesisTable, LongTable, Profile, Register
@@ -401,7 +404,7 @@ def _take_in(
     review.steps = [s for d in changed for s in _steps(profile, d, received)]
     mirror = profile.curated_dir / f"{INTAKE_PREFIX}{received.strftime('%Y%m%dT%H%M%S%fZ')}"
     try:
-        with _undo_on_termination():
+        with exit_on_termination():
             raw = _mirror(profile, changed, received, mirror / "raw")
             mirrored = profile.model_copy(update={"raw_dir": raw})
             return build_locked(mirrored, reporter, publish=False, review=review).snapshot
@@ -451,31 +454,6 @@ def _unmirrored(exc: InputError, mirror: Path, profile: Profile) -> InputError:
     return InputError(
         path, message.replace(str(mirror), str(profile.raw_dir)), exc.line, exc.column
     )
-
-
-TERMINATING = (signal.SIGTERM, signal.SIGHUP)
-
-
-@contextmanager
-def _undo_on_termination() -> Iterator[None]:
-    """SIGTERM and SIGHUP (``kill``, a closed terminal, systemd's stop) raise SystemExit
-    while the intake and the build run, so the intake is undone at once, as after Ctrl+C
-    (KeyboardInterrupt). ``kill -9`` or a power cut run no code: the journal then stays
-    and the next ``imon build`` or ``imon refresh`` undoes it before anything else.
-    Handlers can be set in the main thread only; elsewhere nothing changes."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def terminate(number: int, _frame: object) -> None:
-        raise SystemExit(128 + number)
-
-    before = {number: signal.signal(number, terminate) for number in TERMINATING}
-    try:
-        yield
-    finally:
-        for number, handler in before.items():
-            signal.signal(number, handler)
 
 
 def _as_delivered(exc: InputError, deliveries: list[Delivery]) -> InputError:

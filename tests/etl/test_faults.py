@@ -434,8 +434,8 @@ def test_interrupted_intake_is_undone_by_the_next_build(city, tmp_path):
 def test_terminated_refresh_is_undone_at_once(city, tmp_path, monkeypatch, number):
     """``kill`` (SIGTERM) or a closed terminal (SIGHUP) while the build runs on the mirror
     of the raw folder that holds the new delivery: the mirror is removed before the
-    process ends, and the raw folder was never touched (etl/deliveries.py: _mirror,
-    _undo_on_termination)."""
+    process ends, and the raw folder was never touched (etl/deliveries.py: _mirror;
+    etl/build.py: exit_on_termination)."""
     profile = city
     raw_before = tree(profile.raw_dir)
     published_before = published_state(profile.curated_dir)
@@ -499,3 +499,23 @@ def test_killed_refresh_leaves_the_raw_folder_untouched(city, tmp_path):
     build(profile)
     assert not mirror.exists()
     assert tree(profile.raw_dir) == raw_before
+
+
+def test_terminated_build_removes_its_snapshot_at_once(city, monkeypatch):
+    """SIGTERM while ``imon build`` writes Parquet: the half-built snapshot is removed
+    before the process ends, not by the next build."""
+    profile = city
+    published_before = published_state(profile.curated_dir)
+
+    def terminated(*_args, **_kwargs):
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(10)  # the handler raises SystemExit before this returns
+        raise AssertionError("not terminated")
+
+    monkeypatch.setattr("etl.build._write_parquet", terminated)
+    with pytest.raises(SystemExit) as info:
+        build(profile)
+    assert info.value.code == 128 + signal.SIGTERM
+    assert not list((profile.curated_dir / "snapshots").glob(warehouse.BUILDING_PREFIX + "*"))
+    assert published_state(profile.curated_dir) == published_before
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
