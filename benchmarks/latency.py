@@ -1,9 +1,14 @@
 """Latency of the Karte page on Berlin's planning areas, served by gunicorn.
 
-Usage: python -m benchmarks.latency [CURATED_DIR]   (default: data/curated/berlin if built,
-else a fresh build of profiles/berlin.yaml into bench-work/latency). Prints JSON (last line).
+Usage: python -m benchmarks.latency [--login] [CURATED_DIR]   (default: data/curated/berlin
+if built, else a fresh build of profiles/berlin.yaml into bench-work/latency). Prints JSON
+(last line).
 
-The app runs under gunicorn on 127.0.0.1 (``app:server``, IMON_CURATED_DIR).
+The app runs under gunicorn on 127.0.0.1 (``app:server``, IMON_CURATED_DIR). With
+``--login`` the instance is closed (``benchmarks/login_app.py``: every request needs a
+login): every HTTP client sends the session cookie of a logged-in user, the browser logs in
+through the login page first, and each request passes the login check (session, users file,
+role) before its callback runs.
 
 - **Date change in the browser**: the map is re-coloured client-side from the frames the
   server sends once the map is drawn (pages/map.py). Timed in Debian's chromium (Playwright): from
@@ -28,6 +33,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import socket
 import statistics
 import subprocess
@@ -42,6 +48,39 @@ DATES = [f"{y}-{md}" for y in range(2015, 2021) for md in ("06-30", "12-31")]
 VIEWS = [(m, labels) for m in ("quantile", "equal", "jenks") for labels in (False, True)]
 WORKERS, THREADS = 2, 4  # gunicorn gthread: 2 cores
 CHROMIUM = "/usr/bin/chromium"
+USER, PASSWORD = "bench", "latenz-messen-2026"
+EXTRA: dict[str, str] = {}  # --login: the session cookie, sent with every request
+
+
+def log_in(port: int) -> str:
+    """The session cookie of USER after the login form (CSRF token from the form)."""
+    from urllib.parse import urlencode
+
+    con = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    con.request("GET", "/anmelden")
+    response = con.getresponse()
+    token = re.search(r'name="csrf" value="([^"]+)"', response.read().decode()).group(1)
+    cookie = response.getheader("Set-Cookie").split(";")[0]
+    form = urlencode({"csrf": token, "user": USER, "password": PASSWORD})
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
+    con.request("POST", "/anmelden", form, headers)
+    response = con.getresponse()
+    response.read()
+    con.close()
+    if response.status != 303:
+        raise SystemExit(f"login failed ({response.status})")
+    return response.getheader("Set-Cookie").split(";")[0]
+
+
+def browser_login(page, port: int) -> None:
+    """Log the browser page in (--login), as a user does on /anmelden."""
+    if not EXTRA:
+        return
+    page.goto(f"http://127.0.0.1:{port}/anmelden")
+    page.fill("#login-user", USER)
+    page.fill("#login-password", PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_load_state("networkidle")
 
 
 def curated_dir(argv: list[str]) -> Path:
@@ -66,8 +105,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(curated: Path, port: int) -> subprocess.Popen:
+def serve(curated: Path, port: int, users_file: Path | None = None) -> subprocess.Popen:
     env = {**os.environ, "IMON_CURATED_DIR": str(curated)}
+    if users_file is not None:
+        env["IMON_USERS_FILE"] = str(users_file)
     cmd = [
         sys.executable,
         "-m",
@@ -83,7 +124,7 @@ def serve(curated: Path, port: int) -> subprocess.Popen:
         "--no-control-socket",
         "--chdir",
         str(REPO),
-        "app:server",
+        "benchmarks.login_app:server" if users_file else "app:server",
     ]
     server = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     for _ in range(300):
@@ -98,7 +139,7 @@ def serve(curated: Path, port: int) -> subprocess.Popen:
 
 def get(port: int, path: str) -> bytes:
     con = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    con.request("GET", path)
+    con.request("GET", path, headers=EXTRA)
     body = con.getresponse().read()
     con.close()
     return body
@@ -151,7 +192,7 @@ def controls(date: str, **other) -> dict:
 
 def client(port: int, bodies: list[bytes], out: list, sizes: list) -> None:
     con = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-    headers = {"Content-Type": "application/json", "Accept-Encoding": "br, gzip"}
+    headers = {"Content-Type": "application/json", "Accept-Encoding": "br, gzip", **EXTRA}
     for body in bodies:
         start = time.perf_counter()
         con.request("POST", "/_dash-update-component", body, headers)
@@ -204,7 +245,7 @@ def background(
     def loop(offset: int) -> None:
         os.setpriority(os.PRIO_PROCESS, 0, nice)  # this thread only (Linux)
         con = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-        headers = {"Content-Type": "application/json", "Accept-Encoding": "br, gzip"}
+        headers = {"Content-Type": "application/json", "Accept-Encoding": "br, gzip", **EXTRA}
         k = offset
         while not stop.is_set():
             start = time.perf_counter()
@@ -221,7 +262,8 @@ def background(
 
 def post(port: int, body: bytes) -> dict:
     con = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-    con.request("POST", "/_dash-update-component", body, {"Content-Type": "application/json"})
+    headers = {"Content-Type": "application/json", **EXTRA}
+    con.request("POST", "/_dash-update-component", body, headers)
     response = json.loads(con.getresponse().read())["response"]
     con.close()
     return response
@@ -303,6 +345,7 @@ def browser_dates(port: int, server_pid: int, table_bodies: list[bytes], load_cl
             executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
         )
         page = browser.new_page(viewport={"width": 1280, "height": 900})
+        browser_login(page, port)
         page.goto(url)
         page.wait_for_selector("#map-graph path.choroplethlocation", timeout=60000)
         page.wait_for_load_state("networkidle")
@@ -357,6 +400,7 @@ def page_bytes(port: int) -> dict:
             executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
         )
         page = browser.new_page()
+        browser_login(page, port)
         page.on("requestfinished", lambda r: sizes.append(r.sizes()["responseBodySize"]))
         start = time.perf_counter()
         page.goto(url)
@@ -368,9 +412,21 @@ def page_bytes(port: int) -> dict:
 
 
 def main(argv: list[str]) -> None:
+    login = "--login" in argv
+    argv = [a for a in argv if a != "--login"]
     curated, port = curated_dir(argv), free_port()
-    server = serve(curated, port)
+    users_file = None
+    if login:
+        from dashboards import users
+
+        users_file = REPO / "bench-work" / "latency" / "login" / "users.json"
+        users_file.parent.mkdir(parents=True, exist_ok=True)
+        users_file.unlink(missing_ok=True)
+        users.add(users_file, USER, "commission", PASSWORD)
+    server = serve(curated, port, users_file)
     try:
+        if login:
+            EXTRA["Cookie"] = log_in(port)
         map_cb, table_cb = (
             callback_for(port, "map-graph.figure"),
             callback_for(port, "map-table.children"),
@@ -389,6 +445,7 @@ def main(argv: list[str]) -> None:
         run(port, tables, 4, 2 * len(DATES))  # warm-up: imports, query caches per worker
         run(port, maps, 2, 4)
         result = {
+            "login": login,
             "curated_dir": str(curated),
             "workers": WORKERS,
             "threads": THREADS,
