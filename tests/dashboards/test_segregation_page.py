@@ -591,7 +591,8 @@ def test_browser_berlin(browser, berlin_url):
     with open_page(browser, berlin_url) as page:
         page.goto(f"{berlin_url}/segregation?indicator={BERLIN_INDEX}&level=district")
         wait_count(page, CHANGES, 4)
-        wait_text(page, "#seg-levels-graph .annotation-text", "Planungsraum (n = ")
+        # the planning areas' panel: units before and after the 2021 LOR (two lines)
+        wait_text(page, "#seg-levels-graph .annotation-text", "(n = 425, ab 30.06.2021: 531)")
         wait_count(page, MAP_PATHS, 12)
         wait_count(page, CURVE_ROWS, 12)
         wait_text(page, "#seg-metadata", "Bezirk (n = 12)")
