@@ -498,7 +498,10 @@ def test_negative_difference_names_file_line_and_mapping(tmp_path, raw, good_cur
         edit_profile=lambda d: d["tables"][0]["counts"].append(mapping),
     )
     assert Path(err.file) == raw / "tabellen/bevoelkerung_2023-12-31.csv" and err.line == 2
-    assert "count 'employees' for area 0101 on 2023-12-31 is -11 (foreigners + foreigners_under_18;" in str(err)
+    words = (
+        "count 'employees' for area 0101 on 2023-12-31 is -11 (foreigners + foreigners_under_18;"
+    )
+    assert words in str(err)
     assert "table 'bevoelkerung', counts entry 6: add minus subtract" in str(err)
 
 
