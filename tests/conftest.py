@@ -98,3 +98,17 @@ def berlin_con(berlin_build):
 def rlp_con(rlp_build):
     with duckdb.connect(str(rlp_build.snapshot / warehouse.DATABASE), read_only=True) as con:
         yield con
+
+
+@pytest.fixture
+def opened_databases(monkeypatch) -> list[str]:
+    """Every database file a ``duckdb.connect`` opens during the test, in order."""
+    opened: list[str] = []
+    connect = duckdb.connect
+
+    def spy(database=":memory:", *args, **kwargs):
+        opened.append(str(database))
+        return connect(database, *args, **kwargs)
+
+    monkeypatch.setattr(duckdb, "connect", spy)
+    return opened

@@ -271,7 +271,9 @@ def test_index_from_unpublished_counts_is_stopped(tmp_path, monkeypatch):
 # --- the public read path -----------------------------------------------------------------
 
 
-def test_public_read_path_never_opens_the_internal_file(demo_curated_dir, tmp_path, monkeypatch):
+def test_public_read_path_never_opens_the_internal_file(
+    demo_curated_dir, tmp_path, opened_databases
+):
     """Every page and `imon values` work on a snapshot whose internal folder is absent, and
     no DuckDB connection is made to anything but the publication."""
     import dash
@@ -287,14 +289,7 @@ def test_public_read_path_never_opens_the_internal_file(demo_curated_dir, tmp_pa
         ignore=shutil.ignore_patterns(warehouse.INTERNAL),
     )
     (curated / warehouse.CURRENT).symlink_to(Path(warehouse.SNAPSHOTS) / snapshot.name)
-    opened: list[str] = []
-    connect = duckdb.connect
-
-    def spy(database=":memory:", *args, **kwargs):
-        opened.append(str(database))
-        return connect(database, *args, **kwargs)
-
-    monkeypatch.setattr(duckdb, "connect", spy)
+    opened = opened_databases
     app = create_app(curated)
     for page in dash.page_registry.values():
         with app.server.test_request_context(page["path"]):

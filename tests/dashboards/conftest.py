@@ -427,3 +427,14 @@ def rlp_curated_dir(rlp_build) -> Path:
     """Rhineland-Palatinate counties (profiles/rlp-kreise.yaml): GENESIS tables with
     different reference dates per indicator, observed rates and source flags."""
     return rlp_build.snapshot.parents[1]
+
+
+@pytest.fixture
+def fresh_logins(monkeypatch):
+    """Login tests: no delay after a failed login, the failure count starts anew, and the
+    session key is a random one (no IMON_SECRET_KEY from the environment)."""
+    from dashboards import access
+
+    monkeypatch.setattr(access, "FAILURE_DELAY_S", 0.0)
+    monkeypatch.setattr(access, "_failures", access._Failures())
+    monkeypatch.delenv(access.SECRET_ENV, raising=False)

@@ -36,11 +36,7 @@ REFUSED = "401 Unauthorized: login required\n"
 MAP_TABLE = _map_table_request()  # the map table of the city, as the page asks
 
 
-@pytest.fixture(autouse=True)
-def no_delay(monkeypatch):
-    monkeypatch.setattr(access, "FAILURE_DELAY_S", 0.0)
-    monkeypatch.setattr(access, "_failures", access._Failures())  # each test counts anew
-    monkeypatch.delenv(access.SECRET_ENV, raising=False)
+pytestmark = pytest.mark.usefixtures("fresh_logins")
 
 
 @pytest.fixture(scope="module")

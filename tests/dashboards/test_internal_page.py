@@ -39,11 +39,7 @@ REPORT_MARK = "Prüfbericht s2"  # the title of s2's plausibility report
 AUDIT_CELLS = 4711  # cells checked by the audit of s2 (s1: 815)
 
 
-@pytest.fixture(autouse=True)
-def no_delay(monkeypatch):
-    monkeypatch.setattr(access, "FAILURE_DELAY_S", 0.0)
-    monkeypatch.setattr(access, "_failures", access._Failures())
-    monkeypatch.delenv(access.SECRET_ENV, raising=False)
+pytestmark = pytest.mark.usefixtures("fresh_logins")
 
 
 @pytest.fixture(scope="module")

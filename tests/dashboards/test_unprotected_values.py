@@ -16,7 +16,7 @@ import duckdb
 import openpyxl
 import pytest
 
-from dashboards import access, access_log, users
+from dashboards import access_log, users
 from dashboards.app import create_app
 from dashboards.formatting import format_count
 from etl import warehouse
@@ -32,11 +32,7 @@ INDICATOR, LEVEL = "foreigner_share", "quarter"
 MARK = "intern – nicht zur Veröffentlichung"
 
 
-@pytest.fixture(autouse=True)
-def no_delay(monkeypatch):
-    monkeypatch.setattr(access, "FAILURE_DELAY_S", 0.0)
-    monkeypatch.setattr(access, "_failures", access._Failures())
-    monkeypatch.delenv(access.SECRET_ENV, raising=False)
+pytestmark = pytest.mark.usefixtures("fresh_logins")
 
 
 @pytest.fixture(scope="module")
@@ -186,16 +182,9 @@ def test_every_export_is_marked_and_logged(curated):
     assert exports[0]["file"].endswith(".csv") and exports[1]["file"].endswith(".xlsx")
 
 
-def test_a_public_server_never_opens_the_internal_warehouse(curated, monkeypatch):
+def test_a_public_server_never_opens_the_internal_warehouse(curated, opened_databases):
     """Not even for a logged-in office user: 403, and no connection to the file."""
-    opened: list[str] = []
-    connect = duckdb.connect
-
-    def spy(database=":memory:", *args, **kwargs):
-        opened.append(str(database))
-        return connect(database, *args, **kwargs)
-
-    monkeypatch.setattr(duckdb, "connect", spy)
+    opened = opened_databases
     client = make_app(curated, internal=False).server.test_client()
     assert client.get("/").status_code == 200  # public
     log_in(client, "anna")
