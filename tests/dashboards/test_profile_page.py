@@ -24,7 +24,14 @@ import page_calls
 import pandas as pd
 import pytest
 from dash_tree import find, texts
-from test_dash_browser import browser, open_page, select, serve, wait_text  # noqa: F401
+from test_dash_browser import (  # noqa: F401
+    browser,
+    open_page,
+    select,
+    serve,
+    wait_text,
+    wait_url,
+)
 
 from dashboards.app import create_app
 from dashboards.components import profile as profile_parts
@@ -306,8 +313,8 @@ def test_profile_in_the_browser(browser, url):  # noqa: F811
         select(page, "profile-date", "31.12.2024")
         wait_text(page, ROWS, "3 von 3")
         assert _row(page, "Ausländeranteil")[:3] == ["11,8 %", "120", "1.020"]
+        wait_url(page, "area=11", f"date={D2024}")  # the URL sync runs after the view
         copied = page.url
-        assert "area=11" in copied and f"date={D2024}" in copied
         assert page.problems == []
     with open_page(browser, url) as page:
         page.goto(copied)
@@ -318,8 +325,8 @@ def test_profile_in_the_browser(browser, url):  # noqa: F811
         body = page.locator("#profile-table").inner_text()
         assert not re.search(r"\d\.\d %", body)  # no English decimal point
         page.wait_for_selector("#profile-series-table-table tbody tr")
-        panels = page.locator("#profile-multiples .g-gtitle, #profile-multiples .annotation")
-        assert panels.count() >= 2
+        panels = "#profile-multiples .g-gtitle, #profile-multiples .annotation"
+        page.wait_for_function("s => document.querySelectorAll(s).length >= 2", arg=panels)
         assert page.problems == []
 
 
