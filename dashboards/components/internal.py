@@ -12,6 +12,7 @@ from dash import dcc, html
 
 from dashboards import formatting, ids, notes
 from dashboards.data.internal import Snapshot
+from dashboards.data.unprotected import COLUMNS
 from dashboards.i18n import t
 
 
@@ -169,35 +170,23 @@ def qa_controls(
                         inline=True,
                     ),
                 ),
-                field(
+                _dropdown(
                     t("internal.qa.indicator", lang),
-                    dcc.Dropdown(
-                        id=ids.INTERNAL_QA_INDICATOR,
-                        options=[{"label": v, "value": k} for k, v in indicators.items()],
-                        value=next(iter(indicators), None),
-                        clearable=False,
-                    ),
+                    ids.INTERNAL_QA_INDICATOR,
+                    indicators,
+                    next(iter(indicators), None),
                 ),
-                field(
+                _dropdown(
                     t("internal.qa.date", lang),
-                    dcc.Dropdown(
-                        id=ids.INTERNAL_QA_DATE,
-                        options=[
-                            {"label": formatting.format_date(d), "value": d}
-                            for d in reversed(dates)
-                        ],
-                        value=latest,
-                        clearable=False,
-                    ),
+                    ids.INTERNAL_QA_DATE,
+                    {d: formatting.format_date(d) for d in reversed(dates)},
+                    latest,
                 ),
-                field(
+                _dropdown(
                     t("internal.qa.level", lang),
-                    dcc.Dropdown(
-                        id=ids.INTERNAL_QA_LEVEL,
-                        options=[{"label": v, "value": k} for k, v in levels.items()],
-                        value=next(reversed(list(levels)), None),
-                        clearable=False,
-                    ),
+                    ids.INTERNAL_QA_LEVEL,
+                    levels,
+                    next(reversed(list(levels)), None),
                 ),
             ],
             className="controls qa-controls",
@@ -218,10 +207,22 @@ def qa_controls(
     ]
 
 
-QA_COLUMNS = (
-    "area_id", "name", "value", "numerator", "denominator", "flag", "published_value",
-    "published_flag",
-)  # fmt: skip
+def _dropdown(
+    label: str, dropdown_id: str, options: dict[str, str], value: str | None, **extra: str
+) -> html.Label:
+    """A labelled selector of ``options`` (value -> label, in order); always one chosen."""
+    return html.Label(
+        [
+            html.Span(label, className="control-label"),
+            dcc.Dropdown(
+                id=dropdown_id,
+                options=[{"label": text, "value": key} for key, text in options.items()],
+                value=value,
+                clearable=False,
+            ),
+        ],
+        **extra,
+    )
 
 
 def qa_table(frame, caption: str, unit: str, decimals: int, lang: str) -> html.Div:
@@ -246,10 +247,10 @@ def qa_table(frame, caption: str, unit: str, decimals: int, lang: str) -> html.D
         else r["published_value"] is not None
         for r in records
     ]
-    head = html.Tr([html.Th(t(f"internal.qa.{c}", lang), scope="col") for c in QA_COLUMNS])
+    head = html.Tr([html.Th(t(f"internal.qa.{c}", lang), scope="col") for c in COLUMNS])
     body = [
         html.Tr(
-            [html.Td(cell(c, r[c])) for c in QA_COLUMNS],
+            [html.Td(cell(c, r[c])) for c in COLUMNS],
             className="differs" if d else None,
         )
         for r, d in zip(records, differs, strict=True)
@@ -273,16 +274,11 @@ def notes_controls(lang: str, indicators: dict[str, str]) -> list:
     """The indicator, its notes, and a field for a new one."""
     return [
         html.P(t("internal.notes_intro", lang), className="hint"),
-        html.Label(
-            [
-                html.Span(t("internal.qa.indicator", lang), className="control-label"),
-                dcc.Dropdown(
-                    id=ids.INTERNAL_NOTES_INDICATOR,
-                    options=[{"label": v, "value": k} for k, v in indicators.items()],
-                    value=next(iter(indicators), None),
-                    clearable=False,
-                ),
-            ],
+        _dropdown(
+            t("internal.qa.indicator", lang),
+            ids.INTERNAL_NOTES_INDICATOR,
+            indicators,
+            next(iter(indicators), None),
             className="notes-indicator",
         ),
         html.Div(id=ids.INTERNAL_NOTES_LIST, **{"aria-live": "polite"}),

@@ -30,6 +30,11 @@ from etl import warehouse
 
 INTERNAL_KEY = "IMON_INTERNAL"  # True: an internal server (every instance needs a login)
 MARK = {"de": "intern – nicht zur Veröffentlichung", "en": "internal – not for publication"}
+# the columns of :func:`values`, in the order the page and the exports show them
+COLUMNS = (
+    "area_id", "name", "value", "numerator", "denominator", "flag", "published_value",
+    "published_flag",
+)  # fmt: skip
 
 VALUES_SQL = """
 SELECT i.area_id, a.name, i.value, i.numerator, i.denominator, i.flag,
@@ -69,16 +74,10 @@ def values(
     find = warehouse.staged if which == "staged" else warehouse.published
     folder = find(Path(curated_dir))
     if folder is None:
-        return pd.DataFrame(columns=COLUMNS)
+        return pd.DataFrame(columns=list(COLUMNS))
     with duckdb.connect() as con:
         for alias, path in (("intern", warehouse.DATABASE), ("pub", warehouse.PUBLICATION)):
             quoted = str(folder / path).replace("'", "''")
             con.execute(f"ATTACH '{quoted}' AS {alias} (READ_ONLY)")
         params = {"indicator": indicator_id, "date": ref_date, "level": level}
         return con.execute(VALUES_SQL, params).df()
-
-
-COLUMNS = [
-    "area_id", "name", "value", "numerator", "denominator", "flag", "published_value",
-    "published_flag",
-]  # fmt: skip

@@ -16,14 +16,10 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from dashboards.data.unprotected import MARK
+from dashboards.data.unprotected import COLUMNS, MARK
 from dashboards.export.tables import _append, _csv, _csv_cell
 from dashboards.i18n import t
 
-COLUMNS = (
-    "area_id", "name", "value", "numerator", "denominator", "flag", "published_value",
-    "published_flag",
-)  # fmt: skip
 PREFIX = "INTERN_nicht_zur_Veroeffentlichung"
 
 
