@@ -346,6 +346,16 @@ class Plausibility(_Strict):
     share_change_points: float = Field(default=5.0, gt=0)  # a share, ± percentage points
 
 
+class GoalsSource(_Strict):
+    """The instance's integration goals (etl/goals/): ``file`` is its goals.yaml (relative
+    to the profile); ``files`` the glob below raw_dir where ``imon refresh`` places the
+    integration office's filled project workbook (``imon goals template``)."""
+
+    file: Path
+    files: str = "ziele/projektindikatoren_*.xlsx"
+    attribution: str
+
+
 class NewArea(_Strict):
     """A finest-level area first delivered after its vintage began, declared so that a
     mistyped code is not taken for a new area (etl/transform/consistency.py)."""
@@ -381,6 +391,7 @@ class Profile(_Strict):
     disclosure: Disclosure = Disclosure()
     plausibility: Plausibility = Plausibility()
     consistency: Consistency = Consistency()
+    goals: GoalsSource | None = None
     server: Server = Field(default_factory=lambda: Server())
     legal: Legal = Field(default_factory=lambda: Legal())
     access: Access = Field(default_factory=lambda: Access())
@@ -413,6 +424,9 @@ def load_profile(path: Path | str | None = None) -> Profile:
     for table in data.get("tables") or []:
         if isinstance(table, dict) and table.get("id_map"):
             table["id_map"] = (base / str(table["id_map"])).resolve()
+    goals = data.get("goals")
+    if isinstance(goals, dict) and goals.get("file"):
+        goals["file"] = (base / str(goals["file"])).resolve()
     register = data.get("register")
     if isinstance(register, dict) and register.get("layout"):
         register["layout"] = (base / register["layout"]).resolve()

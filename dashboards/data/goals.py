@@ -1,0 +1,141 @@
+"""Reads of the Ziele page and the yearly report: the published values of every goal
+indicator and their progress status (:mod:`etl.goals.progress`), from the published
+snapshot only.
+
+* Monitor indicators: ``indicator_values`` of the named indicator, area and level (the
+  protected values; a withheld value counts as missing).
+* Project indicators: ``project_values`` (written by the build from the integration
+  office's workbook, person counts protected: :mod:`etl.goals.intake`).
+
+Series breaks come from :mod:`dashboards.data.breaks` (a new division of the level, a
+changed ``definition_id``). One query reads every goal indicator's values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+
+from dashboards.data import breaks
+from dashboards.data.snapshot import Warehouse, cached_frame, query, tables
+from etl.goals import (
+    ActionField,
+    Goal,
+    GoalIndicator,
+    Goals,
+    Progress,
+    goal_status,
+    status,
+)
+
+PROJECT_VALUES = "project_values"
+PROJECT_DEFINITION = "project"
+
+_MONITOR_SQL = """
+WITH wanted AS (
+    SELECT unnest($ids) AS goal_indicator, unnest($indicators) AS indicator_id,
+           unnest($areas) AS area_id, unnest($levels) AS level
+)
+SELECT w.goal_indicator, v.indicator_id, v.area_id, v.level,
+       CAST(v.ref_date AS VARCHAR) AS ref_date, v.value, v.flag, v.definition_id
+FROM wanted w
+JOIN indicator_values v USING (indicator_id, area_id, level)
+"""
+
+_PROJECT_SQL = f"""
+SELECT p.indicator_id AS goal_indicator, p.indicator_id, NULL AS area_id, NULL AS level,
+       CAST(p.ref_date AS VARCHAR) AS ref_date, p.value, p.flag,
+       '{PROJECT_DEFINITION}' AS definition_id
+FROM {PROJECT_VALUES} p
+WHERE list_contains($project_ids, p.indicator_id)
+"""
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """One goal indicator with its published values and progress.
+
+    ``values``: ((date, value | None, flag | None), …) in date order, every published date
+    (also before the baseline); ``breaks``: first dates after a series break;
+    ``progress``: :class:`etl.goals.Progress` on ``as_of`` (default: latest value)."""
+
+    field: ActionField
+    goal: Goal
+    indicator: GoalIndicator
+    values: tuple[tuple[date, float | None, str | None], ...]
+    breaks: tuple[date, ...]
+    progress: Progress
+
+
+def _monitor_keys(goals: Goals) -> tuple[tuple[str, str, str, str], ...]:
+    return tuple(
+        (i.id, i.monitor.indicator, i.monitor.area, i.monitor.level)
+        for _, _, i in goals.indicators()
+        if i.monitor
+    )
+
+
+@cached_frame
+def goal_values(
+    warehouse: Warehouse,
+    monitor: tuple[tuple[str, str, str, str], ...],
+    project_ids: tuple[str, ...],
+) -> pd.DataFrame:
+    """Published values of the goal indicators (``monitor``: (goal indicator id, indicator,
+    area, level)), with ``break_before`` per row (:func:`breaks.mark`)."""
+    parts, params = [], {}
+    if monitor:
+        ids, indicators, areas, levels = (list(col) for col in zip(*monitor, strict=True))
+        parts.append(_MONITOR_SQL)
+        params |= {"ids": ids, "indicators": indicators, "areas": areas, "levels": levels}
+    if project_ids and PROJECT_VALUES in tables(warehouse):
+        parts.append(_PROJECT_SQL)
+        params["project_ids"] = list(project_ids)
+    columns = ["goal_indicator", "indicator_id", "area_id", "level", "ref_date", "value"]
+    if not parts:
+        return pd.DataFrame(columns=[*columns, "flag", "definition_id", "break_before"])
+    sql = " UNION ALL ".join(parts) + " ORDER BY goal_indicator, ref_date"
+    frame = query(warehouse, sql, params)
+    keyed = frame.rename(columns={"indicator_id": "source_indicator"}).rename(
+        columns={"goal_indicator": "indicator_id"}
+    )
+    marked = breaks.annotate(warehouse, keyed)
+    return marked.rename(
+        columns={"indicator_id": "goal_indicator", "source_indicator": "indicator_id"}
+    )
+
+
+def assess(warehouse: Warehouse, goals: Goals, as_of: date | None = None) -> list[Assessment]:
+    """Every goal indicator of ``goals`` (file order) with values and progress."""
+    project_ids = tuple(i.id for i in goals.project_indicators())
+    frame = goal_values(warehouse, _monitor_keys(goals), project_ids)
+    by_id = {key: rows for key, rows in frame.groupby("goal_indicator", sort=False)}
+    found = []
+    for field, goal, ind in goals.indicators():
+        rows = by_id.get(ind.id, frame.iloc[0:0])
+        values = tuple(
+            (date.fromisoformat(r.ref_date), _number(r.value), _text(r.flag))
+            for r in rows.itertuples()
+        )
+        cuts = tuple(date.fromisoformat(r.ref_date) for r in rows.itertuples() if r.break_before)
+        progress = status(ind, [(d, v) for d, v, _ in values], cuts, as_of)
+        found.append(Assessment(field, goal, ind, values, cuts, progress))
+    return found
+
+
+def goal_statuses(assessments: list[Assessment]) -> dict[str, str]:
+    """Goal id → status (:func:`etl.goals.goal_status`), in file order."""
+    grouped: dict[str, list[Progress]] = {}
+    for item in assessments:
+        grouped.setdefault(item.goal.id, []).append(item.progress)
+    return {goal: goal_status(found) for goal, found in grouped.items()}
+
+
+def _number(value: object) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def _text(value: object) -> str | None:
+    return None if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
