@@ -12,8 +12,8 @@ Environment:
     IMON_INTERNAL     ``1``: an internal server (as ``imon serve --internal``; with a profile)
 
 With a profile its ``access:`` section applies (login, closed instance, users file) exactly
-as under ``imon serve``. gunicorn itself adds a ``Server: gunicorn`` header (no version);
-``imon serve`` removes it.
+as under ``imon serve``. Under gunicorn the ``Server: gunicorn`` header is removed as under
+``imon serve``; other WSGI servers may add their own.
 """
 
 from __future__ import annotations
@@ -22,9 +22,11 @@ import os
 from pathlib import Path
 
 from dashboards.app import create_app
+from dashboards.serving import hide_gunicorn_banner
 from dashboards.users import users_path
 from etl.profile import load_profile
 
+hide_gunicorn_banner()
 LANG = os.environ.get("IMON_LANG", "de")
 PROFILE = os.environ.get("IMON_PROFILE")
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import multiprocessing
 import os
 import re
 import socket
@@ -126,7 +127,9 @@ def serve(curated: Path, port: int, users_file: Path | None = None) -> subproces
         str(REPO),
         "benchmarks.login_app:server" if users_file else "app:server",
     ]
-    server = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    server = subprocess.Popen(  # a session of its own: see lower()
+        cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+    )
     for _ in range(300):
         try:
             get(port, "/")
@@ -235,15 +238,24 @@ def summary(ms: list[float]) -> dict:
     }
 
 
-def background(
-    port: int, bodies: list[bytes], clients: int, stop: threading.Event, nice: int = 0
-) -> list:
-    """``clients`` threads at ``nice`` posting ``bodies`` (cycling) back to back on one
-    keep-alive connection each until ``stop``; returns the list their latencies (s) go into."""
+def background(port: int, bodies: list[bytes], clients: int, nice: int) -> tuple:
+    """``clients`` threads posting ``bodies`` (cycling) back to back on one keep-alive
+    connection each, in a process of their own at CPU priority ``nice`` (:func:`lower`),
+    until the returned event is set; then the returned queue yields their latencies (s)."""
+    context = multiprocessing.get_context("fork")
+    stop, results = context.Event(), context.SimpleQueue()
+    context.Process(
+        target=_load, args=(port, bodies, clients, nice, stop, results), daemon=True
+    ).start()
+    return stop, results
+
+
+def _load(port: int, bodies: list[bytes], clients: int, nice: int, stop, results) -> None:
+    os.setsid()  # a session, hence a scheduler group, of its own
+    lower(os.getpid(), nice)
     times: list[float] = []
 
     def loop(offset: int) -> None:
-        os.setpriority(os.PRIO_PROCESS, 0, nice)  # this thread only (Linux)
         con = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
         headers = {"Content-Type": "application/json", "Accept-Encoding": "br, gzip", **EXTRA}
         k = offset
@@ -255,9 +267,12 @@ def background(
             k += 1
         con.close()
 
-    for offset in range(clients):
-        threading.Thread(target=loop, args=(offset,), daemon=True).start()
-    return times
+    threads = [threading.Thread(target=loop, args=(i,)) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    results.put(times)
 
 
 def post(port: int, body: bytes) -> dict:
@@ -289,6 +304,33 @@ ROUNDS = 4  # date changes per case: 4 x 12 dates
 LOW_PRIORITY = 19  # nice value of the server and the load clients while the browser is timed
 
 
+def lower(pid: int, nice: int) -> bool:
+    """Give ``pid``'s scheduler group the CPU weight of ``nice``; False where not allowed.
+
+    With autogroups (Linux' default, ``/proc/sys/kernel/sched_autogroup_enabled``) the
+    scheduler first shares the CPU equally between sessions, and a nice value counts only
+    inside its own session. Chromium starts its processes in sessions of their own, so
+    the load must sit in its own session (gunicorn: ``start_new_session``; the clients:
+    ``os.setsid``) and that session's weight be lowered (``/proc/<pid>/autogroup``);
+    without autogroups the nice value of every thread is what counts."""
+    allowed = True
+    try:
+        Path(f"/proc/{pid}/autogroup").write_text(str(nice))
+    except PermissionError:  # raising the weight back needs privileges
+        allowed = False
+    except OSError:  # no autogroups
+        pass
+    for child in process_tree(pid):
+        try:
+            for tid in os.listdir(f"/proc/{child}/task"):
+                os.setpriority(os.PRIO_PROCESS, int(tid), nice)
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        except PermissionError:  # raising a nice value back needs privileges
+            allowed = False
+    return allowed
+
+
 def process_tree(pid: int) -> list[int]:
     """``pid`` and its descendants (``/proc/<pid>/task/<tid>/children``)."""
     found, todo = [], [pid]
@@ -302,16 +344,6 @@ def process_tree(pid: int) -> list[int]:
         except FileNotFoundError:  # ended meanwhile
             continue
     return found
-
-
-def renice(pids: list[int], nice: int) -> None:
-    """Every thread of ``pids`` at ``nice`` (Linux: the nice value is per thread)."""
-    for pid in pids:
-        try:
-            for tid in os.listdir(f"/proc/{pid}/task"):
-                os.setpriority(os.PRIO_PROCESS, int(tid), nice)
-        except (FileNotFoundError, ProcessLookupError):
-            continue
 
 
 # in the page: from the click on a date in the dropdown to Plotly's next "afterplot" of the
@@ -338,7 +370,6 @@ def browser_dates(port: int, server_pid: int, table_bodies: list[bytes], load_cl
     from playwright.sync_api import sync_playwright
 
     url = f"http://127.0.0.1:{port}/karte?indicator={INDICATOR}&level={LEVEL}&date={DATES[0]}"
-    stop = threading.Event()
     figure_requests: list[str] = []
     with sync_playwright() as p:
         browser = p.chromium.launch(
@@ -353,12 +384,9 @@ def browser_dates(port: int, server_pid: int, table_bodies: list[bytes], load_cl
             "request",
             lambda r: "map-graph.figure" in (r.post_data or "") and figure_requests.append(r.url),
         )
-        renice(process_tree(server_pid), LOW_PRIORITY)
-        load = (
-            background(port, list(table_bodies), load_clients, stop, LOW_PRIORITY)
-            if load_clients
-            else []
-        )
+        lower(server_pid, LOW_PRIORITY)
+        if load_clients:
+            stop, results = background(port, list(table_bodies), load_clients, LOW_PRIORITY)
         time.sleep(1 if load_clients else 0)
         page.evaluate(CLOCK_JS)
         for i in range(1, ROUNDS * len(DATES) + 1):
@@ -374,13 +402,17 @@ def browser_dates(port: int, server_pid: int, table_bodies: list[bytes], load_cl
             )
             page.wait_for_function("n => window.imonDrawn.length >= n", arg=i)
         times = page.evaluate("window.imonDrawn")
-        stop.set()
+        load = []
+        if load_clients:
+            stop.set()
+            load = results.get()
         browser.close()
-    renice(process_tree(server_pid), 0)
+    restored = lower(server_pid, 0)
     result = {
         **summary(times),
         "load_clients": load_clients,
         "figure_requests": len(figure_requests),
+        "server_priority_restored": restored,
     }
     if load:
         result["load_requests"] = len(load)

@@ -408,7 +408,12 @@ def latency_section(r: dict, machine_line: str, login: dict | None = None) -> st
             "user's own machine: while it is timed, gunicorn and the 19 clients run at nice "
             f"{r['server_nice']} (both rows), so they use the CPU the browser leaves; the second "
             "row shows what the server's load does to a date change, not what running browser, "
-            "server and load generator on the same 2 cores at equal priority does.",
+            "server and load generator on the same 2 cores at equal priority does. Linux "
+            "shares the CPU between sessions first (autogroups) and chromium starts its "
+            "processes in sessions of their own, so gunicorn and the clients each get a "
+            "session whose weight is lowered (`benchmarks/latency.py: lower`); runs before "
+            "2026-12-07 19:29 UTC set only the nice value, which had no effect across "
+            "sessions: browser and load shared the cores equally (then 160 ms at 20 users).",
             "",
             "| case | changes | p50 | p95 | max | map figure requests |",
             "|---|---:|---:|---:|---:|---:|",

@@ -18,6 +18,12 @@ its ``users_file`` resolved) and:
   an unknown name costs the same), a failed attempt waits :data:`FAILURE_DELAY_S`, and
   after :data:`MAX_FAILURES` failures from one address in :data:`LOCKOUT_S` seconds the
   address gets 429 until the oldest failure is that old.
+* **requests from other sites**: with a login, a POST that a browser marks as coming
+  from another site (``Sec-Fetch-Site`` other than ``same-origin``/``none``; older
+  browsers: an ``Origin`` other than the server's own) gets 403 before anything runs —
+  the login and logout forms carry their own token as well, and callbacks (publish,
+  rollback, notes) are JSON, which no cross-site form can send. Clients that are not
+  browsers send neither header and hold no user's cookie.
 * **session**: Flask's signed cookie ``imon_session`` (HttpOnly, SameSite=Lax, Secure
   when the request came over HTTPS, directly or through a trusted proxy). It holds, per
   instance, the user, role, a fingerprint of the password hash and the time of the last
@@ -213,6 +219,8 @@ def user_bar(lang: str) -> html.Div | None:
 def _check() -> flask.Response | None:
     request = flask.request
     path = request.path
+    if request.method == "POST" and flask.current_app.config[ENABLED_KEY] and _cross_site():
+        raise Forbidden("requests from other sites are refused")
     if request.environ.get(WARM_UP) or path in (LOGIN_PATH, LOGOUT_PATH):
         return None
     if path.startswith(OPEN_PREFIXES):
@@ -336,6 +344,17 @@ class _Failures:
 
 
 _failures = _Failures()
+
+
+def _cross_site() -> bool:
+    """The browser says this request comes from another site (see module doc)."""
+    headers = flask.request.headers
+    site = headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site not in ("same-origin", "none")
+    origin = headers.get("Origin")
+    own = f"{flask.request.scheme}://{flask.request.host}"
+    return origin is not None and origin.lower() != own.lower()
 
 
 def _check_csrf() -> None:

@@ -34,6 +34,13 @@ class _ResponseWithoutBanner(gunicorn_wsgi.Response):
         return [h for h in super().default_headers() if not h.lower().startswith("server:")]
 
 
+def hide_gunicorn_banner() -> None:
+    """gunicorn's responses in this process (and workers forked from it) without the
+    ``Server`` line; app.py calls it too, so ``gunicorn app:server`` sends none either
+    (its workers import app.py before their first response)."""
+    gunicorn_wsgi.Response = _ResponseWithoutBanner
+
+
 class Gunicorn(BaseApplication):
     """gunicorn with its settings from ``options`` (no config file, no command line) and
     the app from ``make_app``, called in each worker."""
@@ -65,7 +72,7 @@ def run_production(
     def when_ready(arbiter: Any) -> None:
         announce(", ".join(f"{listener}/" for listener in arbiter.LISTENERS))
 
-    gunicorn_wsgi.Response = _ResponseWithoutBanner  # this process and its workers only
+    hide_gunicorn_banner()
     Gunicorn(
         make_app,
         {

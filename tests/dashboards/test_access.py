@@ -260,6 +260,30 @@ def test_login_without_the_forms_token_fails(closed_app, token):
     assert client.get("/_dash-layout").status_code == 401
 
 
+@pytest.mark.parametrize(
+    "headers, status",
+    [
+        ({"Sec-Fetch-Site": "cross-site"}, 403),
+        ({"Sec-Fetch-Site": "same-site"}, 403),  # a neighbour subdomain of the city's site
+        ({"Origin": "https://evil.example"}, 403),  # older browsers send only Origin
+        ({"Origin": "http://localhost", "Sec-Fetch-Site": "cross-site"}, 403),
+        ({"Sec-Fetch-Site": "same-origin", "Origin": "http://localhost"}, 200),
+        ({"Origin": "http://localhost"}, 200),
+        ({}, 200),  # no browser: no victim's cookie to ride along
+    ],
+)
+def test_posts_from_other_sites_are_refused(closed_app, headers, status):
+    client = closed_app.server.test_client()
+    log_in(client)
+    response = client.post(CALLBACK, json=MAP_TABLE, headers=headers)
+    assert response.status_code == status
+    assert ("Altstadt" in response.get_data(as_text=True)) == (status == 200)
+    if status == 403:  # the login form too, token or not
+        token = csrf(client)
+        data = {"csrf": token, "user": "anna", "password": PASSWORD}
+        assert client.post("/anmelden", data=data, headers=headers).status_code == 403
+
+
 def test_a_session_ends_after_session_minutes_without_a_request(closed_app, monkeypatch):
     now = [1_000_000.0]
     monkeypatch.setattr(access, "clock", lambda: now[0])

@@ -503,6 +503,7 @@ def test_gunicorn_app_server_with_a_profile(site):
     assert status == 200
     assert f"frame-ancestors {' '.join(ANCESTORS)}" in headers["Content-Security-Policy"]
     assert headers["Referrer-Policy"] == "same-origin"
+    assert "Server" not in headers  # app.py drops gunicorn's banner as imon serve does
 
 
 def test_gunicorn_app_server_keeps_a_closed_instance_closed(site, tmp_path):
