@@ -10,7 +10,7 @@ PORT   ?= 8050
 # pip prints one harmless line per local mirror folder it skips; keep the log readable
 QUIET_PIP := { grep -v -e "is ignored" -e "^Looking in" || true; }
 
-.PHONY: help install install-test demo data build serve test chromium bench lint clean
+.PHONY: help install install-test demo data build serve test chromium pango bench lint clean
 
 help:
 	@echo "make demo   install, generate the demo city, build the warehouse, serve http://127.0.0.1:$(PORT)"
@@ -29,8 +29,8 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	$(BIN)/pip install --disable-pip-version-check -q -e ".[test]" 2>&1 | $(QUIET_PIP)
 	touch $@
 
-install: $(VENV)/.installed
-install-test: $(VENV)/.installed-test
+install: $(VENV)/.installed pango
+install-test: $(VENV)/.installed-test pango
 
 data: install
 	$(BIN)/imon demo-data
@@ -53,7 +53,16 @@ chromium:
 	fi
 	@chromium --version 2>/dev/null | grep -v "unexpected operator" || true
 
-test: install-test chromium
+# PDF reports (imon report) are typeset by WeasyPrint, which needs Debian's pango.
+pango: $(VENV)/.installed
+	@if ! $(BIN)/python -c "import weasyprint" >/dev/null 2>&1; then \
+	  echo "installing Debian pango for WeasyPrint ..."; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 >/dev/null; \
+	fi
+
+test: install-test chromium pango
 	$(BIN)/python -m pytest
 
 bench: install-test chromium

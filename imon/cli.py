@@ -1,5 +1,5 @@
 """The ``imon`` command line: demo-data, build, refresh, publish, rollback, snapshots,
-audit, users, serve, values, export.
+audit, users, serve, values, export, report.
 
 The only module that uses both packages: ``etl`` (raw files -> published snapshot) and
 ``dashboards`` (reading, serving and exporting the snapshot). A subcommand is one parser
@@ -232,6 +232,19 @@ def _parser() -> argparse.ArgumentParser:
         help="add each indicator's definition to the chart notes",
     )
     export.set_defaults(run=_export)
+
+    report = sub.add_parser(
+        "report", parents=[profile], help="the commission's yearly report (PDF or DOCX)"
+    )
+    report.add_argument("--date", type=_iso_date, dest="ref_date", help="Stand (default: latest)")
+    report.add_argument("--lang", choices=["de", "en"], default="de")
+    report.add_argument(
+        "--internal",
+        action="store_true",
+        help="statistics office only: unprotected values, every page marked internal",
+    )
+    report.add_argument("--out", type=Path, required=True, help="FILE.pdf or FILE.docx")
+    report.set_defaults(run=_report)
     return parser
 
 
@@ -682,6 +695,15 @@ def _export(args: argparse.Namespace) -> int:
     except ImonError as exc:
         raise _left_out(profile, indicators, exc) from exc
     console.print(f"[green]{len(written)} Dateien[/green] nach {args.out} geschrieben.")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from dashboards.export.yearly_report import ReportRequest, run_report  # Kaleido, WeasyPrint
+
+    profile = load_profile(args.profile)
+    request = ReportRequest(args.out, args.ref_date, args.lang, args.internal)
+    run_report(profile, request, lambda m: console.print(m, highlight=False, soft_wrap=True))
     return 0
 
 
