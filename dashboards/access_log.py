@@ -66,6 +66,19 @@ def record(
     return line
 
 
+COLUMNS = ("at", "action", "user", "role", "address", "via")  # then the details
+
+
+def details(entry: dict) -> str:
+    """What else a line records (snapshot, file, …) as ``key=value`` pairs."""
+    return ", ".join(f"{k}={v}" for k, v in entry.items() if k not in COLUMNS and k != "instance")
+
+
+def latest(users_file: Path, n: int) -> list[dict]:
+    """The ``n`` newest records, newest first."""
+    return read(users_file)[::-1][:n]
+
+
 def os_user() -> str:
     """The account running the command line (``imon publish``, ``imon rollback``)."""
     try:

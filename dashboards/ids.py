@@ -113,6 +113,7 @@ INTERNAL_NOTES_LIST = "internal-notes-list"
 INTERNAL_NOTES_TEXT = "internal-notes-text"
 INTERNAL_NOTES_SAVE = "internal-notes-save"
 INTERNAL_NOTES_STATUS = "internal-notes-status"
+INTERNAL_LOG = "internal-log"  # the access log's latest lines (office only)
 
 
 # Sortable tables: one state store per table (assets/keyboard.js writes it)

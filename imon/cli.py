@@ -266,6 +266,12 @@ def _users_parser(sub: argparse._SubParsersAction, profile: argparse.ArgumentPar
     passwd = users_sub.add_parser("passwd", parents=[profile], help="set a new password")
     passwd.add_argument("name")
     passwd.set_defaults(run=_users_passwd)
+    log = users_sub.add_parser(
+        "log", parents=[profile], help="the access log (logins, publishes, internal exports)"
+    )
+    log.add_argument("--since", type=_iso_date, help="entries from this day on (YYYY-MM-DD)")
+    log.add_argument("--action", help="only this action, e.g. login_failed or publish")
+    log.set_defaults(run=_users_log)
 
 
 def _positive(text: str) -> int:
@@ -571,6 +577,24 @@ def _users_list(args: argparse.Namespace) -> int:
 
     for user in users.load(users.users_path(load_profile(args.profile))).values():
         print(f"{user.name}\t{user.role}")
+    return 0
+
+
+def _users_log(args: argparse.Namespace) -> int:
+    """The access log as tab-separated lines, oldest first (``at`` in UTC)."""
+    from dashboards import access_log, users
+
+    actions = access_log.ACTIONS
+    if args.action is not None and args.action not in actions:
+        raise users.UsersError(f"unknown action '{args.action}' (known: {', '.join(actions)})")
+    since = args.since.isoformat() if args.since else ""
+    print("\t".join((*access_log.COLUMNS, "instance", "details")))
+    for entry in access_log.read(users.users_path(load_profile(args.profile))):
+        if str(entry.get("at", "")) < since or args.action not in (None, entry.get("action")):
+            continue
+        cells = [entry.get(c) for c in (*access_log.COLUMNS, "instance")]
+        cells.append(access_log.details(entry))
+        print("\t".join("" if c is None else str(c).replace("\t", " ") for c in cells))
     return 0
 
 

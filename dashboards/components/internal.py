@@ -1,4 +1,5 @@
-"""Pieces of the internal page: the plausibility report, the audit table, the actions.
+"""Pieces of the internal page: the plausibility report, the audit table, the actions,
+the access log.
 
 The report is the self-contained HTML page ``imon refresh`` wrote (every value escaped by
 :func:`etl.plausibility.to_html`), shown in an ``<iframe srcdoc>`` with an empty
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from dashboards import formatting, ids, notes
+from dashboards import access_log, formatting, ids, notes
 from dashboards.data.internal import Snapshot
 from dashboards.data.unprotected import COLUMNS
 from dashboards.i18n import t
@@ -327,3 +328,26 @@ def notes_list(found: list[dict], lang: str) -> html.Div:
         for note in found
     ]
     return html.Div(html.Ul(items, className="notes-list"))
+
+
+def access_log_table(entries: list[dict], lang: str) -> html.Div:
+    """The access log's latest lines (:func:`dashboards.access_log.latest`), newest first."""
+    if not entries:
+        return html.Div(html.P(t("internal.log_empty", lang), className="hint"))
+    columns = (*access_log.COLUMNS, "details")
+
+    def cell(column: str, entry: dict) -> str:
+        if column == "details":
+            return access_log.details(entry)
+        if column == "action":
+            return t(f"internal.log_action.{entry['action']}", lang)
+        if column == "role" and entry.get("role"):
+            return t(f"role.{entry['role']}", lang)
+        return str(entry.get(column) or "–")
+
+    head = html.Tr([html.Th(t(f"internal.log.{c}", lang), scope="col") for c in columns])
+    body = [html.Tr([html.Td(cell(c, e)) for c in columns]) for e in entries]
+    return html.Div(
+        html.Table([html.Thead(head), html.Tbody(body)], className="data-table log-table"),
+        className="table-scroll",
+    )

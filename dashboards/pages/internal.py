@@ -4,10 +4,10 @@
   published snapshot (what ``imon refresh`` wrote);
 * ``office`` only: the attack audit's summary of both, and publish and rollback (each
   behind a confirmation; the same functions as ``imon publish``/``imon rollback``; each
-  recorded in the access log); in an internal server (``imon serve --internal``) also
-  the unprotected values beside the published ones, marked "intern – nicht zur
-  Veröffentlichung" on screen and in every export, each export logged
-  (:mod:`dashboards.data.unprotected`).
+  recorded in the access log), the access log's latest lines; in an internal server
+  (``imon serve --internal``) also the unprotected values beside the published ones,
+  marked "intern – nicht zur Veröffentlichung" on screen and in every export, each export
+  logged (:mod:`dashboards.data.unprotected`).
 
 Enforced where the data is read, not in the menu: :mod:`dashboards.access` sends a page
 request without a login to the login page, and every callback here calls
@@ -21,7 +21,7 @@ import dash
 import flask
 from dash import Input, Output, State, callback, dcc, html
 
-from dashboards import access, context, formatting, ids, notes
+from dashboards import access, access_log, context, formatting, ids, notes
 from dashboards.components import common as components
 from dashboards.components import internal as parts
 from dashboards.data import catalogue, internal, unprotected
@@ -32,6 +32,7 @@ from etl.errors import ImonError
 
 register_page(__name__, "/intern", 90, "internal", login=True)
 ROLES = ("commission", "office")
+LOG_LINES = 100  # of the access log on the page
 
 
 def layout(**_other: str) -> html.Div:
@@ -84,6 +85,21 @@ def layout(**_other: str) -> html.Div:
                 ],
             ),
             _section(t("internal.qa_heading", lang), _unprotected_section(lang)),
+            _section(
+                t("internal.log_heading", lang),
+                [
+                    html.P(
+                        t(
+                            "internal.log_intro",
+                            lang,
+                            n=LOG_LINES,
+                            file=access_log.log_path(access.users_file()).name,
+                        ),
+                        className="hint",
+                    ),
+                    html.Div(id=ids.INTERNAL_LOG),
+                ],
+            ),
         ]
     return html.Div(sections, className="internal-page")
 
@@ -136,6 +152,7 @@ def _skeleton() -> html.Div:
             dcc.Textarea(id=ids.INTERNAL_NOTES_TEXT),
             html.Button(id=ids.INTERNAL_NOTES_SAVE),
             html.P(id=ids.INTERNAL_NOTES_STATUS),
+            html.Div(id=ids.INTERNAL_LOG),
         ]
     )
 
@@ -173,6 +190,16 @@ def show_audit(_version: int | None) -> tuple:
         parts.confirm_publish(lang, names["staged"], names["published"]),
         parts.confirm_rollback(lang, names["published"]),
         names["staged"] is None,  # nothing to publish
+    )
+
+
+@callback(Output(ids.INTERNAL_LOG, "children"), Input(ids.INTERNAL_VERSION, "data"))
+def show_access_log(_version: int | None) -> html.Div:
+    """The access log's latest lines (again after a publish or rollback here)."""
+    access.require("office")
+    entries = access_log.latest(access.users_file(), LOG_LINES)
+    return parts.access_log_table(
+        [e for e in entries if e.get("instance") in (None, context.instance())], context.lang()
     )
 
 

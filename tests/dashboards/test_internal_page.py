@@ -179,8 +179,9 @@ def test_without_users_there_is_no_internal_page(synthetic_curated_dir, curated)
 def test_every_internal_callback_is_refused_to_a_stranger(app, curated):
     client = app.server.test_client()
     bodies = internal_bodies(app)
-    # report; audit; publish and rollback; unprotected values, export; notes, a new note
-    assert len(bodies) == 7
+    # report; audit; publish and rollback; unprotected values, export; notes, a new note;
+    # the access log
+    assert len(bodies) == 8
     for key, body in bodies.items():
         response = client.post(CALLBACK, json=body)
         assert response.status_code == 401, key
@@ -296,6 +297,71 @@ def test_logins_failures_and_logouts_are_logged(app, curated):
     assert path == curated.parent / "access.jsonl"  # next to the users file
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert PASSWORD not in path.read_text() and "falsch-falsch" not in path.read_text()
+
+
+def test_the_office_reads_the_log_newest_first_the_commission_does_not(app, curated):
+    log_in(app.server.test_client(), "bert", "falsch-falsch")
+    commission, office = app.server.test_client(), app.server.test_client()
+    log_in(commission, "bert")
+    log_in(office, "anna")
+    body = _body(app, "internal-log")
+    response = commission.post(CALLBACK, json=body)
+    assert response.status_code == 403 and "bert" not in response.get_data(as_text=True)
+    cells = _rows(_answer(office, body))
+    assert cells[0][:7] == [
+        "Zeit (UTC)",
+        "Aktion",
+        "Benutzer",
+        "Rolle",
+        "Adresse",
+        "Über",
+        "Einzelheiten",
+    ]
+    assert [c[1:4] for c in cells[1:]] == [
+        ["Anmeldung", "anna", "Statistikstelle"],
+        ["Anmeldung", "bert", "Kommission"],
+        ["Anmeldung fehlgeschlagen", "bert", "–"],
+    ]
+
+
+def _rows(tree) -> list[list[str]]:
+    """The cells' texts of every table row in a Dash component tree (as JSON)."""
+    found = []
+    if isinstance(tree, dict):
+        if tree.get("type") == "Tr":
+            found.append([str(cell["props"].get("children")) for cell in tree["props"]["children"]])
+        for value in tree.values():
+            found += _rows(value)
+    elif isinstance(tree, list):
+        for value in tree:
+            found += _rows(value)
+    return found
+
+
+def test_imon_users_log_prints_the_log(curated, tmp_path, capsys):
+    users_file = tmp_path / "users.json"
+    access_log.record(users_file, "login", user="anna", instance="tiny", role="office",
+                      address="192.0.2.7")  # fmt: skip
+    access_log.record(users_file, "publish", user="anna", instance="tiny", role="office",
+                      snapshot="s2", before="s1")  # fmt: skip
+    profile = write_profile(tmp_path / "p.yaml", curated, access={"users_file": "users.json"})
+    assert main(["users", "log", "--profile", str(profile), "--action", "publish"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "at\taction\tuser\trole\taddress\tvia\tinstance\tdetails"
+    assert len(lines) == 2
+    assert lines[1].split("\t")[1:] == [
+        "publish",
+        "anna",
+        "office",
+        "",
+        "web",
+        "tiny",
+        "snapshot=s2, before=s1",
+    ]
+    assert main(["users", "log", "--profile", str(profile), "--since", "2999-01-01"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 1  # the header only
+    assert main(["users", "log", "--profile", str(profile), "--action", "delete"]) == 2
+    assert "unknown action 'delete'" in capsys.readouterr().err
 
 
 def test_the_log_is_append_only_and_private(tmp_path):
