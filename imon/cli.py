@@ -619,13 +619,18 @@ def _users_passwd(args: argparse.Namespace) -> int:
 
 
 def _new_password() -> str:
-    """``IMON_PASSWORD`` (for scripts), else asked twice at the prompt."""
+    """``IMON_PASSWORD``, else the first line of standard input when that is not a
+    terminal (``printf '%s\\n' "$PW" | imon users add …``), else asked twice at the prompt."""
     import getpass
     import os
 
     from dashboards.users import UsersError, check_password
 
     given = os.environ.get("IMON_PASSWORD")
+    if given is None and not sys.stdin.isatty():
+        given = sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+        if not given:
+            raise UsersError("no password on standard input (one line expected)")
     if given is not None:
         check_password(given)
         return given

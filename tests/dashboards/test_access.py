@@ -8,9 +8,13 @@ public instances; the users CLI round trip. One test logs in and out in real Chr
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import re
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -496,6 +500,8 @@ def test_users_cli_errors(tmp_path, monkeypatch, capsys, command, message):
 def test_users_cli_asks_twice_and_refuses_short_passwords(tmp_path, monkeypatch, capsys):
     profile = write_profile(tmp_path / "p.yaml", tmp_path / "curated")
     monkeypatch.delenv("IMON_PASSWORD", raising=False)
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO()))
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)  # a person at a terminal
     answers = iter(["erstes-passwort", "zweites-passwort"])
     monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
     assert main(["users", "add", "--role", "office", "--profile", str(profile), "eva"]) == 2
@@ -506,6 +512,23 @@ def test_users_cli_asks_twice_and_refuses_short_passwords(tmp_path, monkeypatch,
     monkeypatch.setattr("getpass.getpass", lambda prompt="": PASSWORD)
     assert main(["users", "add", "--role", "office", "--profile", str(profile), "eva"]) == 0
     assert users.verify(tmp_path / "curated" / "users.json", "eva", PASSWORD)
+
+
+def test_users_cli_reads_the_password_from_a_pipe(tmp_path):
+    profile = write_profile(tmp_path / "p.yaml", tmp_path / "curated")
+    env = {k: v for k, v in os.environ.items() if k != "IMON_PASSWORD"}
+    imon = "import sys; from imon.cli import main; sys.exit(main())"
+    command = [sys.executable, "-c", imon, "users", "add", "--role", "office"]
+    command += ["--profile", str(profile)]
+    done = subprocess.run(
+        [*command, "eva"], input=f"{PASSWORD}\n", env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert users.verify(tmp_path / "curated" / "users.json", "eva", PASSWORD)
+    empty = subprocess.run([*command, "udo"], input="", env=env, capture_output=True, text=True)
+    assert empty.returncode == 2
+    assert "no password on standard input" in empty.stderr
+    assert "udo" not in users.load(tmp_path / "curated" / "users.json")
 
 
 # --- in Chromium -------------------------------------------------------------------------
