@@ -21,7 +21,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
 from dashboards.export import render
-from dashboards.export.yearly_report import Figure, Paragraph, Report, Section, Table, tr
+from dashboards.export.yearly_report.model import Figure, Paragraph, Report, Section, Table, tr
 
 LANGUAGE = {"de": "de-DE", "en": "en-GB"}
 MARK_COLOR = RGBColor(0xB0, 0x00, 0x20)

@@ -1,5 +1,5 @@
 """The yearly report (:mod:`dashboards.export.yearly_report`) as PDF: HTML and CSS
-(``yearly_report_files/report.css``) typeset by WeasyPrint.
+(``report.css`` beside this module) typeset by WeasyPrint.
 
 WeasyPrint (see the README) lays out paged HTML with CSS Paged Media: page numbers and the
 internal mark are ``@page`` margin boxes on every page, the table of contents takes its
@@ -15,7 +15,15 @@ import html
 from pathlib import Path
 
 from dashboards.export import render
-from dashboards.export.yearly_report import FILES, Figure, Paragraph, Report, Section, Table, tr
+from dashboards.export.yearly_report.model import (
+    FILES,
+    Figure,
+    Paragraph,
+    Report,
+    Section,
+    Table,
+    tr,
+)
 
 CSS_FILE = FILES / "report.css"
 
