@@ -63,15 +63,32 @@ def report_date(wh: Warehouse, wanted: date | None) -> str:
     return iso
 
 
+def publication_date(curated_dir: Path) -> str | None:
+    """When the published snapshot went live: its latest publish (or rollback) in the
+    instance's history (``history.jsonl``), None if the history does not say."""
+    current = warehouse_files.published(Path(curated_dir))
+    events = warehouse_files._events(Path(curated_dir)) or []
+    times = [
+        e.get("at")
+        for e in events
+        if current is not None
+        and e["snapshot"] == current.name
+        and e["action"] in ("publish", "rollback")
+    ]
+    return next((at for at in reversed(times) if at), None)
+
+
 def build_report(
     wh: Warehouse,
     ref_date: str,
     lang: str,
     internal: bool = False,
     goals: Goals | None = None,
+    published: str | None = None,
     now: datetime | None = None,
 ) -> Report:
-    """The report's content (charts built, not yet rendered)."""
+    """The report's content (charts built, not yet rendered); ``published``: when the
+    snapshot went live (ISO; default: its build time)."""
     meta = catalogue.meta(wh)
     statements = key_statements(wh, ref_date, lang)
     sections = [
@@ -86,7 +103,7 @@ def build_report(
         sections[0].blocks.insert(0, Paragraph(tr("internal_note", lang), "note"))
     else:
         sections[0].blocks.insert(1, Paragraph(tr("protected", lang), "note"))
-    built = meta.get("built_at")
+    published = published or meta.get("built_at")
     created = (now or datetime.now(UTC)).astimezone()
     return Report(
         lang=lang,
@@ -94,7 +111,7 @@ def build_report(
         title=tr("title", lang, year=ref_date[:4]),
         subtitle=tr("subtitle", lang),
         as_of=formatting.format_date(ref_date),
-        published=formatting.format_date(built) if built else formatting.MISSING,
+        published=formatting.format_date(published) if published else formatting.MISSING,
         created=formatting.format_date(created),
         sources=meta.get("attribution", ""),
         mark=MARK[lang] if internal else None,
@@ -115,18 +132,22 @@ def run_report(
     wh = open_internal(curated) if request.internal else queries.open_warehouse(curated)
     ref_date = report_date(wh, request.ref_date)
     goals = load_goals(profile)
-    report = build_report(wh, ref_date, request.lang, request.internal, goals)
+    published = publication_date(curated)
+    report = build_report(wh, ref_date, request.lang, request.internal, goals, published)
     request.out.parent.mkdir(parents=True, exist_ok=True)
+    partial = request.out.with_name(f".{request.out.name}.partial")
     try:
         if fmt == "pdf":
             from dashboards.export.yearly_report.pdf import write_pdf
 
-            write_pdf(report, request.out)
+            write_pdf(report, partial)
         else:
             from dashboards.export.yearly_report.word import write_docx
 
-            write_docx(report, request.out)
+            write_docx(report, partial)
+        partial.replace(request.out)  # a failed report leaves no half-written file
     finally:
+        partial.unlink(missing_ok=True)
         render.close_renderer()
     progress(f"{request.out}  ({request.out.stat().st_size / 1024:,.0f} KB)".replace(",", "."))
     return request.out

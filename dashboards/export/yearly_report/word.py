@@ -58,7 +58,7 @@ def _page_setup(doc, report: Report) -> None:
     section.top_margin, section.bottom_margin = Cm(2.2), Cm(2.4)
     section.different_first_page_header_footer = True  # no page number on the title page
     normal = doc.styles["Normal"]
-    normal.font.name, normal.font.size = "Liberation Sans", Pt(10.5)
+    normal.font.name, normal.font.size = "Arial", Pt(10.5)  # Liberation Sans elsewhere
     language = OxmlElement("w:lang")
     language.set(qn("w:val"), LANGUAGE[report.lang])
     normal.element.get_or_add_rPr().append(language)
@@ -76,10 +76,30 @@ def _page_setup(doc, report: Report) -> None:
             run = header.paragraphs[0].add_run(report.mark)
             run.bold, run.font.color.rgb = True, MARK_COLOR
             header.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _update_fields_on_open(doc)
+
+
+# w:settings children that the schema puts after w:updateFields (Word rejects a wrong order)
+AFTER_UPDATE_FIELDS = (
+    "hdrShapeDefaults", "footnotePr", "endnotePr", "compat", "docVars", "rsids", "mathPr",
+    "attachedSchema", "themeFontLang", "clrSchemeMapping", "doNotIncludeSubdocsInStats",
+    "doNotAutoCompressPictures", "forceUpgrade", "captions", "readModeInkLockDown",
+    "smartTagType", "schemaLibrary", "shapeDefaults", "doNotEmbedSmartTags", "decimalSymbol",
+    "listSeparator",
+)  # fmt: skip
+
+
+def _update_fields_on_open(doc) -> None:
+    """``w:updateFields``: Word offers to fill in the fields (the TOC's page numbers) when
+    it opens the file; placed where the schema wants it."""
     settings = doc.settings.element
-    update = OxmlElement("w:updateFields")  # Word offers to fill in the TOC's page numbers
+    update = OxmlElement("w:updateFields")
     update.set(qn("w:val"), "true")
-    settings.append(update)
+    later = next((c for c in settings if c.tag.rsplit("}", 1)[-1] in AFTER_UPDATE_FIELDS), None)
+    if later is None:
+        settings.append(update)
+    else:
+        later.addprevious(update)
 
 
 def _title_page(doc, report: Report) -> None:
