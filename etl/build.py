@@ -24,6 +24,8 @@ from etl import audit_summary, publication, warehouse
 from etl.checks import run_checks
 from etl.errors import InputError
 from etl.files import sha256_of
+from etl.goals import intake as goals_intake
+from etl.goals import load as load_goals
 from etl.indicators.engine import compute, register_counts
 from etl.indicators.spec import Catalogue, load_catalogue, term_key, term_name
 from etl.profile import CodeHierarchyGeography, Profile
@@ -192,6 +194,7 @@ def discover_inputs(profile: Profile) -> Inputs:
         vintages = read_vintages(profile)
         geo_files = [f for v in vintages for f in v.files]
     raw = [p for _, p in extracts] + [p for _, p in tables] + geo_files
+    raw += goals_intake.workbook_files(profile)  # the project workbooks (#15)
     return Inputs(extracts, tables, vintages, verify_raw(raw))
 
 
@@ -258,6 +261,7 @@ def _build_into(
         load_code_lists(con)
         write_levels(con, profile)
         loads = stage_tables(con, profile, inputs.tables, reporter.track)
+        loads += goals_intake.stage(con, profile, load_goals(profile))
         warnings = consistency.missing_rows(con, profile, _finest(profile, inputs.vintages))
         vintages = inputs.vintages or code_hierarchy.read_vintages(
             profile, data_codes(con, profile)
@@ -291,6 +295,7 @@ def _build_into(
         ]
         _write_meta(con, profile, ref_dates)
         publication.write_publication(con, building / warehouse.PUBLICATION, protection, profile)
+        goals_intake.publish(con, building / warehouse.PUBLICATION, profile)
         reporter.info("Parquet schreiben …")
         _write_parquet(con, building / warehouse.INTERNAL / "parquet")
         values = con.execute("SELECT count(*) FROM published_values").fetchall()[0][0]

@@ -55,7 +55,8 @@ from etl.build import (
 )
 from etl.errors import ConfigError, InputError
 from etl.files import sha256_of
-from etl.profile import AreaTable, GenesisTable, LongTable, Profile, Register
+from etl.goals import delivered_dates
+from etl.profile import AreaTable, GenesisTable, GoalsSource, LongTable, Profile, Register
 from etl.sources import area_table, genesis_csv, long_table
 from etl.text import UTF8_BOM
 
@@ -72,7 +73,7 @@ class Source:
 
     id: str  # 'register' or the table id
     pattern: str  # glob below the raw folder
-    entry: Register | AreaTable | LongTable | GenesisTable
+    entry: Register | AreaTable | LongTable | GenesisTable | GoalsSource
 
     @property
     def name_pattern(self) -> str:
@@ -215,7 +216,9 @@ def recognise(profile: Profile, file: Path) -> tuple[Source, list[date]]:
 def sources(profile: Profile) -> list[Source]:
     register = profile.register_source
     found = [Source("register", register.files, register)] if register else []
-    return found + [Source(t.id, t.files, t) for t in profile.tables]
+    goals = profile.goals  # the integration office's project workbook (#15)
+    found += [Source(t.id, t.files, t) for t in profile.tables]
+    return found + ([Source("goals", goals.files, goals)] if goals else [])
 
 
 # --- planning ------------------------------------------------------------------------------
@@ -239,6 +242,8 @@ def _plan_one(profile: Profile, file: Path) -> Delivery:
 
 def _ref_dates(source: Source, file: Path) -> list[date]:
     entry = source.entry
+    if isinstance(entry, GoalsSource):
+        return delivered_dates(file, entry)
     if isinstance(entry, GenesisTable):
         dates = sorted(set(genesis_csv.read_table(file, entry.encoding).rows["ref_date"]))
         if not dates:

@@ -141,6 +141,7 @@ def _parser() -> argparse.ArgumentParser:
     init.set_defaults(run=_init)
 
     _users_parser(sub, profile)
+    _goals_parser(sub, profile)
 
     serve = sub.add_parser("serve", help="serve the dashboard")
     serve.add_argument(
@@ -248,6 +249,41 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _goals_parser(sub: argparse._SubParsersAction, profile: argparse.ArgumentParser) -> None:
+    goals = sub.add_parser("goals", help="integration goals (goals.yaml, project workbook)")
+    goals_sub = goals.add_subparsers(dest="goals_command", required=True)
+    template = goals_sub.add_parser(
+        "template",
+        parents=[profile],
+        help="the project-indicator workbook (XLSX) for the integration office",
+    )
+    template.add_argument("--out", type=Path, required=True, metavar="FILE.xlsx")
+    template.add_argument(
+        "--until", type=int, default=None, help="prefill rows up to this year (default: this year)"
+    )
+    template.set_defaults(run=_goals_template)
+
+
+def _goals_template(args: argparse.Namespace) -> int:
+    from etl.goals import load
+    from etl.goals.workbook import write_template
+
+    profile = load_profile(args.profile)
+    goals = load(profile)
+    if not goals.project_indicators():
+        raise ImonError(f"{profile.path}: no project indicators (profile key 'goals:')")
+    if args.out.suffix.lower() != ".xlsx":
+        raise ImonError(f"{args.out}: the workbook's name must end in .xlsx")
+    write_template(goals, args.out, profile.title, args.until)
+    console.print(
+        f"[green]Vorlage:[/green] {args.out} — ausfüllen lassen, dann imon refresh "
+        f"--profile {profile.path} DATEI",
+        highlight=False,
+        soft_wrap=True,
+    )
+    return 0
+
+
 def _users_parser(sub: argparse._SubParsersAction, profile: argparse.ArgumentParser) -> None:
     users = sub.add_parser("users", help="users of the dashboard (login, roles)")
     users_sub = users.add_subparsers(dest="users_command", required=True)
@@ -315,6 +351,11 @@ def _demo_data(args: argparse.Namespace) -> int:
     from etl.demo import write_demo  # imported late: numpy-heavy, only needed here
 
     profile = load_profile(args.profile)
+    if profile.goals is not None:  # the filled project workbook (#15), fictional values
+        from etl.demo.projects import write_project_workbook
+
+        for path in write_project_workbook(profile, force=args.force):
+            console.print(f"Projektindikatoren (Demo): {path}", highlight=False)
     if any(profile.raw_dir.glob("*/*/*")) and not args.force:
         console.print(
             f"Demo-Rohdaten liegen bereits in {profile.raw_dir} (--force erzeugt sie neu)."

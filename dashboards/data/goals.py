@@ -18,8 +18,8 @@ from datetime import date
 
 import pandas as pd
 
-from dashboards.data import breaks
-from dashboards.data.snapshot import Warehouse, cached_frame, query, tables
+from dashboards.data import breaks, catalogue
+from dashboards.data.snapshot import Warehouse, cached_frame, fetch, memoised, query, tables
 from etl.goals import (
     ActionField,
     Goal,
@@ -29,6 +29,7 @@ from etl.goals import (
     goal_status,
     status,
 )
+from etl.goals.intake import META_KEY
 
 PROJECT_VALUES = "project_values"
 PROJECT_DEFINITION = "project"
@@ -54,6 +55,17 @@ WHERE list_contains($project_ids, p.indicator_id)
 
 
 @dataclass(frozen=True)
+class Shown:
+    """How a goal indicator is labelled (:func:`presentation`)."""
+
+    title: str
+    unit: str
+    decimals: int
+    source: str
+    area: str | None  # monitor indicators: the area and its level, e.g. "Musterstadt (Stadt)"
+
+
+@dataclass(frozen=True)
 class Assessment:
     """One goal indicator with its published values and progress.
 
@@ -67,6 +79,40 @@ class Assessment:
     values: tuple[tuple[date, float | None, str | None], ...]
     breaks: tuple[date, ...]
     progress: Progress
+
+
+@memoised(4)
+def published_goals(warehouse: Warehouse) -> Goals:
+    """The goals the snapshot was built with (``meta`` key ``goals_definition``, written
+    by :func:`etl.goals.intake.publish`); empty if the instance has none."""
+    rows = fetch(warehouse, "SELECT value FROM meta WHERE key = $key", {"key": META_KEY})
+    return Goals.model_validate_json(rows[0][0]) if rows else Goals()
+
+
+def presentation(warehouse: Warehouse, indicator: GoalIndicator, lang: str) -> Shown:
+    """Title, unit, decimals, source and area of a goal indicator in ``lang``: a monitor
+    indicator's unit and decimals come from the published catalogue (unless the goal sets
+    decimals), its area name from the published areas."""
+    title = getattr(indicator.title, lang)
+    source = getattr(indicator.source, lang)
+    if indicator.project is not None:
+        unit = getattr(indicator.project.unit, lang)
+        return Shown(title, unit, indicator.decimals or 0, source, None)
+    ref = indicator.monitor
+    known = catalogue.indicators(warehouse, lang)[ref.indicator]
+    level = catalogue.levels(warehouse, lang).get(ref.level)
+    where = _area_name(warehouse, ref.area)
+    area = f"{where} ({level.label})" if level else where
+    decimals = known.decimals if indicator.decimals is None else indicator.decimals
+    return Shown(title, known.unit_label, decimals, source, area)
+
+
+@memoised(256)
+def _area_name(warehouse: Warehouse, area_id: str) -> str:
+    """The latest name of an area (its id if the snapshot does not know it)."""
+    sql = "SELECT name FROM areas WHERE area_id = $area ORDER BY valid_from DESC LIMIT 1"
+    rows = fetch(warehouse, sql, {"area": area_id})
+    return rows[0][0] if rows else area_id
 
 
 def _monitor_keys(goals: Goals) -> tuple[tuple[str, str, str, str], ...]:

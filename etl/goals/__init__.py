@@ -27,13 +27,29 @@ Public API (for pages and the yearly report)::
   and thresholds: :mod:`etl.goals.progress`.
 * :func:`goal_status` ``(progresses) -> str``: a goal's status (least favourable
   assessable indicator).
-* Published values of every goal indicator with their progress, read from the published
-  snapshot only: :func:`dashboards.data.goals.assess` ``(warehouse, goals, as_of=None)``
-  (list of :class:`dashboards.data.goals.Assessment`).
+* Reading a published snapshot (what pages and the report use; never the warehouse):
+  ``from dashboards.data import goals as goal_data``
+
+  - ``goal_data.published_goals(wh) -> Goals``: the goals the snapshot was built with
+    (the build writes them into the publication; empty if the instance has none);
+  - ``goal_data.assess(wh, goals, as_of=None) -> list[Assessment]``: per goal indicator
+    (file order) the frozen dataclass ``Assessment(field, goal, indicator, values,
+    breaks, progress)``; ``values`` ((date, value | None, flag | None), …) are the
+    published values (``None`` withheld, flag ``suppressed``);
+  - ``goal_data.goal_statuses(assessments) -> {goal id: status}``;
+  - ``goal_data.presentation(wh, indicator, lang) -> Shown(title, unit, decimals,
+    source, area)`` for labels and number formats.
+
+  Example: ``[(a.goal.id, a.indicator.id, a.progress.label("de")) for a in
+  goal_data.assess(wh, goal_data.published_goals(wh))]``.
 """
 
 from __future__ import annotations
 
+from datetime import date
+from pathlib import Path
+
+from etl.errors import InputError
 from etl.goals.model import (
     ActionField,
     Baseline,
@@ -48,7 +64,7 @@ from etl.goals.model import (
 )
 from etl.goals.progress import LABELS, STATUSES, Progress, goal_status, status, years_between
 from etl.indicators.spec import load_catalogue
-from etl.profile import Profile
+from etl.profile import GoalsSource, Profile
 
 __all__ = [
     "LABELS",
@@ -63,6 +79,7 @@ __all__ = [
     "Progress",
     "Target",
     "Text",
+    "delivered_dates",
     "goal_status",
     "load",
     "status",
@@ -76,3 +93,14 @@ def load(profile: Profile) -> Goals:
         return Goals()
     catalogue = load_catalogue(profile.indicators)
     return read_goals(profile.goals.file, {i.id for i in catalogue.indicators}, profile.level_ids())
+
+
+def delivered_dates(file: Path, source: GoalsSource) -> list[date]:
+    """The reference dates of a delivered project workbook, read and checked in full
+    (``imon refresh`` recognises a delivery by them; errors name sheet, row and column)."""
+    from etl.goals import workbook  # openpyxl, only when a workbook is delivered
+
+    rows = workbook.read(file, read_goals(source.file, None, None))
+    if not rows:
+        raise InputError(file, "no value in the workbook (every row's 'Wert' is empty)")
+    return sorted({row.ref_date for row in rows})

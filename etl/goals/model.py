@@ -69,7 +69,7 @@ class GoalIndicator(_Strict):
     baseline: Baseline
     target: Target | None = None
     direction: Literal["increase", "decrease"]
-    decimals: int = Field(default=0, ge=0, le=4)
+    decimals: int | None = Field(default=None, ge=0, le=4)  # None: the catalogue's / 0
 
     @model_validator(mode="after")
     def _one_kind(self) -> GoalIndicator:
@@ -149,8 +149,9 @@ class Goals(_Strict):
         return next(i for _, _, i in self.indicators() if i.id == indicator_id)
 
 
-def read_goals(path: Path, indicator_ids: set[str], level_ids: list[str]) -> Goals:
-    """Read and validate ``path`` against the catalogue's ids and the profile's levels."""
+def read_goals(path: Path, indicator_ids: set[str] | None, level_ids: list[str] | None) -> Goals:
+    """Read and validate ``path`` against the catalogue's ids and the profile's levels
+    (None: the monitor references are not checked, e.g. to read a workbook's sheets)."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
@@ -162,7 +163,8 @@ def read_goals(path: Path, indicator_ids: set[str], level_ids: list[str]) -> Goa
     except ValidationError as exc:
         raise ConfigError(f"{path}: {_describe(exc, data)}") from exc
     _check_ids(path, goals)
-    _check_monitor(path, goals, indicator_ids, level_ids)
+    if indicator_ids is not None and level_ids is not None:
+        _check_monitor(path, goals, indicator_ids, level_ids)
     return goals
 
 

@@ -35,6 +35,7 @@ def test_pages_and_index(app):
         "/vergleich",
         "/indikatoren",
         "/segregation",
+        "/ziele",
         "/daten",
         "/intern",  # logged-in users only (test_internal_page.py)
         "/impressum",

@@ -1,0 +1,98 @@
+"""The trend chart of a goal indicator (Ziele page): pure, an assessment in, a
+``go.Figure`` out. The published values as a line (a withheld value is a gap), the
+baseline as a marked point, the target as a dashed line from the baseline date to the
+target date with its point; title, unit (and area) as subtitle and the source line with
+the data date like every chart (:mod:`dashboards.figures.common`).
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from dashboards import formatting
+from dashboards.data.goals import Assessment, Shown
+from dashboards.figures.common import (
+    CITY_COLOR,
+    MUTED_COLOR,
+    NUMBER_TICKS,
+    base_layout,
+    date_axis,
+    wrap_caption,
+)
+from dashboards.i18n import t
+
+VALUE_COLOR = "#0072B2"  # Okabe–Ito blue
+TARGET_COLOR = "#D55E00"  # Okabe–Ito vermillion
+
+
+def goal_trend(item: Assessment, shown: Shown, lang: str) -> go.Figure:
+    """Values since the first published date, baseline and target of one goal indicator."""
+    ind = item.indicator
+    number = lambda v: formatting.format_number(v, shown.decimals)  # noqa: E731
+    dates = [d.isoformat() for d, _, _ in item.values]
+    values = [v for _, v, _ in item.values]
+    fig = go.Figure(
+        go.Scatter(
+            x=dates,
+            y=values,
+            mode="lines+markers",
+            name=t("goals.series", lang),
+            line={"color": VALUE_COLOR, "width": 2.4},
+            marker={"size": 7},
+            text=[number(v) if v is not None else t("goals.withheld", lang) for v in values],
+            hovertemplate="%{x|%d.%m.%Y}: %{text}<extra></extra>",
+            connectgaps=False,
+        )
+    )
+    base = ind.baseline
+    fig.add_trace(
+        go.Scatter(
+            x=[base.date.isoformat()],
+            y=[base.value],
+            mode="markers",
+            name=t("goals.baseline", lang),
+            marker={"symbol": "diamond", "size": 13, "color": CITY_COLOR},
+            text=[number(base.value)],
+            hovertemplate="%{x|%d.%m.%Y}: %{text}<extra></extra>",
+        )
+    )
+    ticks = sorted({*dates, base.date.isoformat()})
+    if ind.target is not None:
+        target = ind.target
+        span = [base.date.isoformat(), target.date.isoformat()]
+        fig.add_trace(
+            go.Scatter(
+                x=span,
+                y=[target.value, target.value],
+                mode="lines+markers",
+                name=t("goals.target_line", lang),
+                line={"color": TARGET_COLOR, "width": 2, "dash": "dash"},
+                marker={"size": [0, 10], "symbol": "star", "color": TARGET_COLOR},
+                text=[number(target.value)] * 2,
+                hovertemplate=t("goals.target", lang) + " %{x|%d.%m.%Y}: %{text}<extra></extra>",
+            )
+        )
+        ticks = sorted({*ticks, target.date.isoformat()})
+    subtitle = t("goals.chart_subtitle", lang, unit=shown.unit)
+    if shown.area:
+        subtitle = f"{subtitle} · {shown.area}"
+    latest = dates[-1] if dates else base.date.isoformat()
+    caption = wrap_caption(
+        t("chart.caption", lang, source=shown.source, date=formatting.format_date(latest))
+    )
+    margin = {"l": 60, "r": 20, "t": 80, "b": 80}
+    fig.update_layout(
+        **base_layout(shown.title, subtitle, caption, 360, margin),
+        legend={"orientation": "v", "x": 1.01, "y": 1, "xanchor": "left"},
+        hovermode="closest",
+    )
+    date_axis(fig, ticks)
+    fig.layout.yaxis.update(
+        rangemode="tozero",
+        gridcolor="#e4e7eb",
+        zeroline=True,
+        zerolinecolor=MUTED_COLOR,
+        title={"text": shown.unit},
+        **NUMBER_TICKS,
+    )
+    return fig

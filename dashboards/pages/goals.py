@@ -1,0 +1,290 @@
+"""Ziele (``/ziele``): the instance's integration goals and their progress.
+
+Action fields as cards with the number of goals per status; per action field its goals,
+per goal a table of its indicators (baseline, latest published value, target, status)
+and per indicator a trend chart with baseline and target, with its values as a table.
+Everything comes from the published snapshot (:mod:`dashboards.data.goals`); the status
+is computed there (:mod:`etl.goals.progress`), never typed in.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+
+import dash
+from dash import ALL, Input, Output, callback, dcc, html
+
+from dashboards import context, formatting
+from dashboards.components import common as components
+from dashboards.data import goals as goal_data
+from dashboards.export import render
+from dashboards.export.formats import IMAGE_FORMATS
+from dashboards.figures import goals as goal_figures
+from dashboards.i18n import t
+from dashboards.pages import register_page
+from etl.goals import LABELS, STATUSES, ActionField, Goal
+from etl.goals.progress import NOT_ASSESSABLE
+
+register_page(__name__, "/ziele", 4, "goals")
+
+EXPORT = "goal-export"  # pattern id of a chart's export buttons
+DOWNLOAD = "goals-download"
+
+
+def layout(**_query: str) -> html.Div:
+    """Cards, then one section per action field (no parameters)."""
+    wh, lang = context.warehouse(), context.lang()
+    goals = goal_data.published_goals(wh)
+    header = components.page_header(t("goals.heading", lang), t("goals.intro", lang))
+    if not goals.action_fields:
+        return html.Div([header, html.P(t("goals.none", lang), className="notice")])
+    items = goal_data.assess(wh, goals)
+    statuses = goal_data.goal_statuses(items)
+    demo = html.P(t("goals.demo", lang), className="notice goal-demo") if goals.demo else None
+    return html.Div(
+        [
+            header,
+            demo,
+            html.Ul(
+                [_card(field, statuses, lang) for field in goals.action_fields],
+                className="goal-cards",
+                **{"aria-label": t("goals.cards_label", lang)},
+            ),
+            _method(lang),
+            dcc.Loading(dcc.Download(id=DOWNLOAD), type="dot"),
+            *[_field_section(field, items, statuses, lang) for field in goals.action_fields],
+        ]
+    )
+
+
+def _badge(status: str, lang: str) -> html.Span:
+    label = LABELS[lang][status]
+    return html.Span(label, className=f"goal-status status-{status}")
+
+
+def _card(field: ActionField, statuses: dict[str, str], lang: str) -> html.Li:
+    counts = Counter(statuses[g.id] for g in field.goals)
+    n = len(field.goals)
+    return html.Li(
+        [
+            html.A(getattr(field.title, lang), href=f"#hf-{field.id}", className="goal-card-title"),
+            html.P(t("goals.goal_count_one" if n == 1 else "goals.goal_count", lang, n=n)),
+            html.Ul(
+                [
+                    html.Li([html.Span(str(counts[s]), className="goal-count"), _badge(s, lang)])
+                    for s in STATUSES
+                    if counts[s]
+                ],
+                className="goal-card-statuses",
+            ),
+        ],
+        className="goal-card",
+        id=f"card-{field.id}",
+    )
+
+
+def _method(lang: str) -> html.Details:
+    return html.Details(
+        [html.Summary(t("goals.method_summary", lang)), html.P(t("goals.method", lang))],
+        className="goal-method",
+    )
+
+
+def _field_section(field, items, statuses, lang: str) -> html.Section:
+    mine = [i for i in items if i.field.id == field.id]
+    return html.Section(
+        [
+            html.H2(getattr(field.title, lang)),
+            *[
+                _goal(goal, [i for i in mine if i.goal.id == goal.id], statuses, lang)
+                for goal in field.goals
+            ],  # fmt: skip
+        ],
+        id=f"hf-{field.id}",
+        className="goal-field",
+    )
+
+
+def _goal(goal: Goal, items: list, statuses: dict[str, str], lang: str) -> html.Article:
+    wh = context.warehouse()
+    shown = [goal_data.presentation(wh, i.indicator, lang) for i in items]
+    description = getattr(goal.description, lang) if goal.description else None
+    return html.Article(
+        [
+            html.H3([getattr(goal.title, lang), " ", _badge(statuses[goal.id], lang)]),
+            html.P(description) if description else None,
+            _indicator_table(goal, items, shown, lang),
+            *[_indicator_chart(item, s, lang) for item, s in zip(items, shown, strict=True)],
+        ],
+        className="goal",
+        id=f"ziel-{goal.id}",
+    )
+
+
+def _value_at(value: float | None, day: date | None, s: goal_data.Shown, lang: str) -> str:
+    if value is None or day is None:
+        return "–"
+    text = f"{formatting.format_number(value, s.decimals)} {s.unit}"
+    return t("goals.value_at", lang, value=text, date=formatting.format_date(day.isoformat()))
+
+
+def _indicator_table(goal: Goal, items: list, shown: list, lang: str) -> html.Table:
+    head = ["indicator", "baseline", "latest", "target", "status"]
+    rows = []
+    for item, s in zip(items, shown, strict=True):
+        ind, progress = item.indicator, item.progress
+        latest = progress.latest or (None, None)
+        target = (
+            _value_at(ind.target.value, ind.target.date, s, lang)
+            if ind.target
+            else t(f"goals.no_target.{ind.direction}", lang)
+        )
+        cells = [
+            html.Th([s.title, html.Br(), html.Small(s.area)] if s.area else s.title, scope="row"),
+            html.Td(_value_at(ind.baseline.value, ind.baseline.date, s, lang)),
+            html.Td(_value_at(latest[1], latest[0], s, lang)),
+            html.Td(target),
+            html.Td(
+                [_badge(progress.status, lang), html.Br(), html.Small(_detail(progress, lang))]
+            ),
+        ]
+        rows.append(html.Tr(cells))
+    return html.Div(
+        html.Table(
+            [
+                html.Caption(t("goals.table_caption", lang, goal=getattr(goal.title, lang))),
+                html.Thead(
+                    html.Tr([html.Th(t(f"goals.col.{k}", lang), scope="col") for k in head])
+                ),
+                html.Tbody(rows),
+            ],
+            className="data-table goal-table",
+        ),
+        className="table-scroll",
+    )
+
+
+def _percent(rate: float) -> str:
+    return f"{formatting.format_signed(rate * 100, 1)} %"
+
+
+def _detail(progress, lang: str) -> str:
+    """One sentence: why not assessable, or the growth behind the status."""
+    if progress.status == NOT_ASSESSABLE:
+        if lang == "de":
+            return progress.reason or ""
+        return t("goals.reason.values" if progress.latest is None else "goals.reason.break", lang)
+    if progress.method is None:
+        return ""
+    rate = _percent if progress.relative else lambda v: formatting.format_signed(v, 1)
+    key = "goals.detail.rate" if progress.relative else "goals.detail.change"
+    if progress.method == "trend":
+        return t(f"{key}.trend", lang, growth=rate(progress.growth))
+    return t(
+        f"{key}.target",
+        lang,
+        growth=rate(progress.growth),
+        required=rate(progress.required),
+        ratio=formatting.format_number(progress.ratio * 100, 0),
+    )
+
+
+def _indicator_chart(item, shown: goal_data.Shown, lang: str) -> html.Div:
+    figure = goal_figures.goal_trend(item, shown, lang)
+    return html.Div(
+        [
+            _export_menu(item.indicator.id, lang),
+            dcc.Graph(
+                figure=figure,
+                id=f"goal-chart-{item.indicator.id}",
+                config=components.graph_config(lang=lang),
+                className="goal-chart",
+            ),
+            html.Details(
+                [html.Summary(t("goals.table_summary", lang)), _values_table(item, shown, lang)],
+                className="goal-values",
+            ),
+        ],
+        className="panel",
+    )
+
+
+def _values_table(item, shown: goal_data.Shown, lang: str) -> html.Table:
+    rows = [
+        html.Tr(
+            [
+                html.Th(formatting.format_date(day.isoformat()), scope="row"),
+                html.Td(
+                    formatting.format_number(value, shown.decimals)
+                    if value is not None
+                    else t("goals.withheld", lang)
+                ),
+            ]
+        )
+        for day, value, _flag in item.values
+    ]
+    return html.Table(
+        [
+            html.Caption(t("goals.values_caption", lang, title=shown.title, unit=shown.unit)),
+            html.Thead(
+                html.Tr(
+                    [
+                        html.Th(t("goals.col.date", lang), scope="col"),
+                        html.Th(t("goals.col.value", lang), scope="col"),
+                    ]
+                )  # fmt: skip
+            ),
+            html.Tbody(rows),
+        ],
+        className="data-table",
+        id=f"goal-values-{item.indicator.id}",
+    )
+
+
+def _export_menu(indicator_id: str, lang: str) -> html.Div:
+    """PNG, SVG and PDF of one goal chart, print-ready (:mod:`dashboards.export.render`)."""
+    buttons = [
+        html.Button(
+            fmt.upper(),
+            id={"type": EXPORT, "indicator": indicator_id, "format": fmt},
+            className="page-button export-button",
+            title=t(f"export.title.{fmt}", lang),
+            type="button",
+        )
+        for fmt in IMAGE_FORMATS
+    ]
+    return html.Div(
+        [html.Span(t("export.label", lang), className="export-label"), *buttons],
+        className="export-menu",
+        role="group",
+        **{"aria-label": t("export.group", lang)},
+    )
+
+
+@callback(
+    Output(DOWNLOAD, "data"),
+    Input({"type": EXPORT, "indicator": ALL, "format": ALL}, "n_clicks"),
+    prevent_initial_call=True,
+)
+def download_chart(_clicks: list) -> dict:
+    """The clicked goal chart as a print-ready file."""
+    trigger = dash.ctx.triggered_id
+    if not trigger or not dash.ctx.triggered[0]["value"]:
+        raise dash.exceptions.PreventUpdate
+    wh, lang = context.warehouse(), context.lang()
+    wanted = trigger if isinstance(trigger, dict) else {}
+    found = [
+        a
+        for a in goal_data.assess(wh, goal_data.published_goals(wh))
+        if a.indicator.id == wanted.get("indicator")
+    ]
+    fmt = wanted.get("format")
+    if not found or fmt not in IMAGE_FORMATS:
+        raise ValueError(f"unknown goal chart {trigger!r}")
+    item = found[0]
+    shown = goal_data.presentation(wh, item.indicator, lang)
+    figure = render.print_ready(goal_figures.goal_trend(item, shown, lang))
+    stand = item.values[-1][0] if item.values else item.indicator.baseline.date
+    chart = render.Chart(figure, render.file_stem(item.indicator.id, "ziel", stand.isoformat()))
+    return dcc.send_bytes(render.chart_bytes(chart, fmt), chart.filename(fmt))

@@ -1,0 +1,129 @@
+"""The build's goals stage: the integration office's project workbooks (raw files below
+``goals.files``) → ``project_values`` in the internal warehouse → protected
+``project_values`` in the publication.
+
+*Protection.* A project indicator of measure ``persons`` counts people (participants,
+staff with migration background): its values follow the instance's disclosure rules for
+counts — a value from 1 to ``min_count − 1`` is withheld (value NULL, flag
+``suppressed``), and with ``disclosure.rounding`` every published person count is
+rounded half up to the base. The cell-key method needs person records, which aggregates
+reported by an office do not have, so there only the minimum-count rule applies. Other
+measures (numbers of clubs or trainings, milestones, percentages) count no people and are
+published as delivered. No other published table is derived from these values, so a
+withheld value cannot be recovered by subtraction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from etl.errors import InputError
+from etl.goals import load, workbook
+from etl.goals.model import Goals
+from etl.profile import Profile
+
+SUPPRESSED = "suppressed"
+TABLE = "project_values"
+META_KEY = "goals_definition"
+
+_PUBLISH_SQL = f"""
+CREATE TABLE pub.{TABLE} AS
+WITH rules AS (
+    SELECT *,
+           measure = 'persons' AND value > 0 AND value < $min_count AS small
+    FROM main.{TABLE}
+)
+SELECT indicator_id, ref_date,
+       CASE WHEN small THEN NULL
+            WHEN measure = 'persons' AND $base > 0
+                THEN floor((value + $base / 2) / $base) * $base
+            ELSE value END AS value,
+       CASE WHEN small THEN '{SUPPRESSED}' END AS flag
+FROM rules
+ORDER BY indicator_id, ref_date
+"""
+
+
+def workbook_files(profile: Profile) -> list[Path]:
+    """The raw project workbooks of the instance (none without ``goals:``)."""
+    if profile.goals is None:
+        return []
+    return sorted(p for p in profile.raw_dir.glob(profile.goals.files) if p.is_file())
+
+
+def stage(con: duckdb.DuckDBPyConnection, profile: Profile, goals: Goals) -> list[tuple]:
+    """Read every raw workbook into the internal ``project_values``; the loads rows
+    (source, path, rows, reference date) for lineage. Nothing without workbooks."""
+    files = workbook_files(profile)
+    if not files:
+        return []
+    measures = {i.id: i.project.measure for i in goals.project_indicators()}
+    rows, loads, seen = [], [], {}
+    for path in files:
+        found = workbook.read(path, goals)
+        for row in found:
+            key = (row.indicator_id, row.ref_date)
+            if key in seen:
+                raise InputError(
+                    path,
+                    f"sheet '{row.sheet}': '{row.indicator_id}' on "
+                    f"{row.ref_date.strftime('%d.%m.%Y')} is also delivered in {seen[key]}",
+                    line=row.row,
+                )
+            seen[key] = path.name
+        rows += [
+            (
+                r.indicator_id,
+                r.ref_date,
+                r.value,
+                measures[r.indicator_id],
+                path.name,
+                r.sheet,
+                r.row,
+            )
+            for r in found
+        ]
+        loads.append(("goals", path, len(found), None))
+    con.execute(
+        f"CREATE TABLE {TABLE} (indicator_id VARCHAR NOT NULL, ref_date DATE NOT NULL, "
+        "value DOUBLE NOT NULL, measure VARCHAR NOT NULL, file VARCHAR NOT NULL, "
+        "sheet VARCHAR NOT NULL, row_number INTEGER NOT NULL, "
+        "PRIMARY KEY (indicator_id, ref_date))"
+    )
+    if rows:
+        con.executemany(f"INSERT INTO {TABLE} VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+    return loads
+
+
+def publish(con: duckdb.DuckDBPyConnection, path: Path, profile: Profile) -> None:
+    """Write the goals (``meta`` key :data:`META_KEY`, JSON of the validated goals.yaml:
+    pages and reports read the goals of the snapshot they show) and the protected project
+    values into the publication at ``path``."""
+    if profile.goals is None:
+        return
+    definition = load(profile).model_dump_json(exclude={"path"})
+    with _attached(con, path):
+        con.execute("INSERT INTO pub.meta VALUES (?, ?)", [META_KEY, definition])
+    staged = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND database_name = "
+        "current_database()",
+        [TABLE],
+    ).fetchone()[0]
+    if not staged:
+        return
+    rules = profile.disclosure
+    with _attached(con, path):
+        con.execute(_PUBLISH_SQL, {"min_count": rules.min_count, "base": rules.rounding or 0})
+
+
+@contextmanager
+def _attached(con: duckdb.DuckDBPyConnection, path: Path) -> Iterator[None]:
+    con.execute(f"ATTACH '{str(path).replace(chr(39), chr(39) * 2)}' AS pub")
+    try:
+        yield
+    finally:
+        con.execute("DETACH pub")

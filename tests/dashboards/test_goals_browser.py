@@ -1,0 +1,91 @@
+"""The Ziele page in real Chromium (#15): the small goal city of tests/etl/test_goals_intake.py
+with its filled workbook taken in and published; what a person reads, checked against
+values computed by hand there (statuses) and the delivered workbook (numbers)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dashboards.app import create_app
+from etl import deliveries
+from tests.dashboards.test_accessibility import (
+    assert_chart_contrast,
+    assert_no_violations,
+    inject_axe,
+)
+from tests.dashboards.test_dash_browser import (  # noqa: F401
+    browser,
+    open_page,
+    screenshot,
+    serve_wsgi,
+    wait_count,
+    wait_text,
+)
+from tests.etl.test_goals_intake import FIRST, filled, make_goal_city
+
+
+@pytest.fixture(scope="module")
+def goal_url(tmp_path_factory):
+    root = tmp_path_factory.mktemp("goal_page")
+    profile = make_goal_city(root)
+    workbook = filled(profile, root / "inbox", FIRST, "projektindikatoren_2024.xlsx")
+    deliveries.refresh(profile, [workbook], publish=True)
+    with serve_wsgi(create_app(profile.curated_dir).server) as url:
+        yield url
+
+
+def test_goals_page(browser, goal_url):  # noqa: F811
+    with open_page(browser, goal_url) as page:
+        page.goto(goal_url + "/")
+        page.get_by_role("link", name="Ziele", exact=True).click()  # the menu entry
+        wait_count(page, ".goal-card", 2)
+        card = page.locator("#card-ehrenamt")
+        wait_text(page, "#card-ehrenamt", "Ziel erreicht")
+        assert card.locator("p").inner_text() == "2 Ziele"
+        # goal 'schulungen': both indicators substantial; 'mentoren': achieved
+        assert card.locator(".goal-card-statuses li").all_inner_texts() == [
+            "1\nZiel erreicht",
+            "1\nDeutlicher Fortschritt",
+        ]
+        wait_text(page, "#card-zusammenleben", "nicht bewertbar")
+        row = page.locator("#ziel-schulungen tbody tr").first
+        wait_text(page, "#ziel-schulungen tbody tr td", "22 Personen (31.12.2024)")
+        cells = row.locator("td").all_inner_texts()
+        assert cells[:3] == [
+            "10 Personen (31.12.2022)",
+            "22 Personen (31.12.2024)",
+            "30 Personen (31.12.2026)",
+        ]
+        # sqrt(22/10) − 1 = +48,3 % a year, 3 ** (1/4) − 1 = +31,6 % needed: 153 %
+        assert cells[3] == (
+            "Deutlicher Fortschritt\n+48,3 % pro Jahr, nötig +31,6 % pro Jahr (153 % des Tempos)"
+        )
+        reason = page.locator("#ziel-einwohner tbody td").nth(3)
+        wait_text(page, "#ziel-einwohner tbody td", "weniger als zwei Werte")
+        assert reason.inner_text() == (
+            "nicht bewertbar\nweniger als zwei Werte seit dem Ausgangswert"
+        )
+        # the trend chart with its target line; the withheld count in the table below it
+        wait_text(page, "#goal-chart-teilnehmende .legendtext", "Zielwert bis Zieldatum")
+        legend = page.locator("#goal-chart-teilnehmende .legendtext").all_inner_texts()
+        assert legend == ["Veröffentlichte Werte", "Ausgangswert", "Zielwert bis Zieldatum"]
+        title = page.locator("#goal-chart-teilnehmende .gtitle").inner_text()
+        assert title.startswith("Teilnehmende")
+        page.locator("#ziel-schulungen details.goal-values summary").nth(1).click()
+        wait_text(page, "#goal-values-lotsen tbody", "geheim gehalten")
+        assert page.locator("#goal-values-lotsen tbody tr").all_inner_texts() == [
+            "31.12.2023\tgeheim gehalten",
+            "31.12.2024\t6",
+        ]
+        with page.expect_download() as download:  # the chart, print-ready
+            page.locator("#ziel-schulungen .export-button", has_text="SVG").first.click()
+        assert download.value.suggested_filename == "teilnehmende_ziel_2024-12-31.svg"
+        svg = Path(download.value.path()).read_text(encoding="utf-8")
+        assert "Teilnehmende" in svg and "Quelle: Integrationsbüro Kleinstadt (Testdaten)" in svg
+        inject_axe(page)  # WCAG 2.x A/AA, chart text against the paper
+        assert_no_violations(page)
+        assert_chart_contrast(page)
+        screenshot(page, "goals")
+        assert page.problems == []

@@ -1,0 +1,235 @@
+"""Project-indicator deliveries (#15): ``imon goals template`` → filled workbook →
+``imon refresh`` → protected ``project_values`` in the publication and the progress on
+the published snapshot; a revised workbook replaces the first, which is kept.
+
+The small refresh city (tests/etl/refresh_city.py) with goals of its own; disclosure
+with a minimum count of 3 (person counts 1 and 2 are withheld).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import openpyxl
+import pytest
+import yaml
+
+from dashboards.data import goals as goal_data
+from dashboards.data import queries
+from etl import deliveries, warehouse
+from etl.build import build
+from etl.goals import load
+from etl.goals.workbook import fill, write_template
+from etl.profile import Profile, load_profile
+from imon.cli import main
+from tests.etl.refresh_city import make_city
+
+D22, D23, D24 = date(2022, 12, 31), date(2023, 12, 31), date(2024, 12, 31)
+BASE = {"11": (10, 1), "12": (25, 5), "21": (10, 3)}
+TEXT = {"de": "Text", "en": "text"}
+SOURCE = {"de": "Integrationsbüro Kleinstadt (Testdaten)", "en": "integration office (test)"}
+
+
+def _indicator(ident: str, measure: str, baseline: float, target=None, **extra) -> dict:
+    entry = {
+        "id": ident,
+        "title": {"de": ident.capitalize(), "en": ident},
+        "project": {"measure": measure, "unit": {"de": "Personen", "en": "persons"}},
+        "definition": TEXT,
+        "source": SOURCE,
+        "baseline": {"date": "2022-12-31", "value": baseline},
+        "direction": "increase",
+        **extra,
+    }
+    if target:
+        entry["target"] = {"value": target[0], "date": target[1]}
+    return entry
+
+
+GOALS = {
+    "action_fields": [
+        {
+            "id": "ehrenamt",
+            "title": {"de": "Ehrenamt", "en": "Volunteering"},
+            "goals": [
+                {
+                    "id": "schulungen",
+                    "title": {"de": "Mehr Menschen schulen", "en": "Train more people"},
+                    "indicators": [
+                        _indicator("teilnehmende", "persons", 10, (30, "2026-12-31")),
+                        _indicator("lotsen", "persons", 4),
+                    ],
+                },
+                {
+                    "id": "mentoren",
+                    "title": {"de": "Mentorenprogramm", "en": "Mentoring"},
+                    "indicators": [_indicator("mentoren", "milestone", 0, (1, "2025-12-31"))],
+                },
+            ],
+        },
+        {
+            "id": "zusammenleben",
+            "title": {"de": "Zusammenleben", "en": "Living together"},
+            "goals": [
+                {
+                    "id": "einwohner",
+                    "title": {"de": "Wachsende Stadt", "en": "Growing city"},
+                    "indicators": [
+                        {
+                            "id": "einwohner",
+                            "title": {"de": "Einwohner", "en": "Residents"},
+                            "monitor": {"indicator": "population", "area": "0", "level": "city"},
+                            "definition": TEXT,
+                            "source": TEXT,
+                            "baseline": {"date": "2023-12-31", "value": 45},
+                            "direction": "increase",
+                        }
+                    ],
+                }
+            ],
+        },
+    ]
+}
+FIRST = {
+    ("teilnehmende", D23): 14,
+    ("teilnehmende", D24): 22,
+    ("lotsen", D23): 2,  # withheld: below the minimum count 3
+    ("lotsen", D24): 6,
+    ("mentoren", D23): 0,
+    ("mentoren", D24): 1,
+}
+
+
+def make_goal_city(root: Path) -> Profile:
+    """The refresh city with GOALS, 2023 built and published; nothing delivered yet."""
+    goals = root / "ziele.yaml"
+    goals.write_text(yaml.safe_dump(GOALS, allow_unicode=True), encoding="utf-8")
+    path = make_city(
+        root,
+        {"2023-12-31": BASE},
+        goals={"file": str(goals), "attribution": "Integrationsbüro Kleinstadt (Testdaten)"},
+        disclosure={"min_denominator": 1, "min_count": 3, "group_disclosure_below": 0},
+    )
+    profile = load_profile(path)
+    build(profile)
+    return profile
+
+
+def filled(profile: Profile, folder: Path, values: dict, name: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = write_template(load(profile), folder / name, profile.title, until=2024)
+    fill(path, values)
+    return path
+
+
+def published(profile: Profile) -> list[tuple]:
+    snapshot = warehouse.published(profile.curated_dir)
+    with duckdb.connect(str(snapshot / warehouse.PUBLICATION), read_only=True) as con:
+        return con.execute("SELECT * FROM project_values ORDER BY ALL").fetchall()
+
+
+def statuses(profile: Profile) -> dict[str, str]:
+    queries.clear_cache()
+    wh = queries.open_warehouse(profile.curated_dir)
+    items = goal_data.assess(wh, goal_data.published_goals(wh))
+    return {item.indicator.id: item.progress.status for item in items}
+
+
+@pytest.fixture
+def goal_city(tmp_path):
+    return make_goal_city(tmp_path), tmp_path / "inbox"
+
+
+def test_a_build_without_workbook_publishes_the_goals_but_no_values(goal_city):
+    profile, _ = goal_city
+    wh = queries.open_warehouse(profile.curated_dir)
+    assert [f.id for f in goal_data.published_goals(wh).action_fields] == [
+        "ehrenamt",
+        "zusammenleben",
+    ]
+    assert set(statuses(profile).values()) == {"not_assessable"}
+
+
+def test_template_fill_refresh_publish(goal_city):
+    profile, inbox = goal_city
+    delivered = filled(profile, inbox, FIRST, "projektindikatoren_2024.xlsx")
+    result = deliveries.refresh(profile, [delivered], publish=True)
+    target = profile.raw_dir / "ziele" / "projektindikatoren_2024.xlsx"
+    assert [(d.status, d.source.id, d.ref_dates, d.target) for d in result.deliveries] == [
+        ("new", "goals", [D23, D24], target)
+    ]
+    meta = yaml.safe_load(target.with_name(target.name + ".meta.yml").read_text("utf-8"))
+    assert meta["sha256"] == hashlib.sha256(delivered.read_bytes()).hexdigest()
+    assert result.published
+    # published: person count 2 withheld, the milestone and larger counts as delivered
+    assert published(profile) == [
+        ("lotsen", D23, None, "suppressed"),
+        ("lotsen", D24, 6.0, None),
+        ("mentoren", D23, 0.0, None),
+        ("mentoren", D24, 1.0, None),
+        ("teilnehmende", D23, 14.0, None),
+        ("teilnehmende", D24, 22.0, None),
+    ]
+    snapshot = warehouse.published(profile.curated_dir)
+    with duckdb.connect(str(snapshot / warehouse.DATABASE), read_only=True) as con:
+        internal = con.execute(
+            "SELECT value FROM project_values WHERE indicator_id = 'lotsen' AND ref_date = ?",
+            [D23],
+        ).fetchone()
+        loads = con.execute("SELECT source, file FROM loads WHERE source = 'goals'").fetchall()
+    assert internal == (2.0,)  # the office's warehouse keeps the true count
+    assert loads == [("goals", "ziele/projektindikatoren_2024.xlsx")]
+    # teilnehmende: sqrt(22/10) − 1 = 0.4832 a year against 3 ** (1/4) − 1 = 0.3161
+    # needed (R = 1.53): substantial; lotsen without target: sqrt(6/4) − 1 = 22 % a year:
+    # substantial; the milestone reached: achieved; residents: one date only
+    assert statuses(profile) == {
+        "teilnehmende": "substantial",
+        "lotsen": "substantial",
+        "mentoren": "achieved",
+        "einwohner": "not_assessable",
+    }
+
+
+def test_a_revised_workbook_replaces_the_first_which_is_kept(goal_city):
+    profile, inbox = goal_city
+    first = filled(profile, inbox, FIRST, "projektindikatoren_2024.xlsx")
+    deliveries.refresh(profile, [first], publish=True)
+    revised = filled(
+        profile, inbox / "neu", {**FIRST, ("teilnehmende", D24): 12}, "projektindikatoren_2025.xlsx"
+    )
+    result = deliveries.refresh(profile, [revised], publish=True)
+    old = profile.raw_dir / "ziele" / "projektindikatoren_2024.xlsx"
+    assert [(d.status, d.replaces) for d in result.deliveries] == [("revision", [old])]
+    kept = list((profile.raw_dir / deliveries.REVISIONS / "ziele").glob("*/" + old.name))
+    assert [p.read_bytes() for p in kept] == [first.read_bytes()]
+    assert not old.exists()
+    assert ("teilnehmende", D24, 12.0, None) in published(profile)
+    # sqrt(12/10) − 1 = 0.0954 a year; R = 0.0954 / 0.3161 = 0.30: limited progress
+    assert statuses(profile)["teilnehmende"] == "limited"
+
+
+def test_imon_goals_template_writes_the_workbook(goal_city, tmp_path, capsys):
+    profile, _ = goal_city
+    out = tmp_path / "vorlage.xlsx"
+    code = main(["goals", "template", "--profile", str(profile.path), "--out", str(out)])
+    assert code == 0
+    book = openpyxl.load_workbook(out)
+    assert book.sheetnames == ["Hinweise", "Ehrenamt"]  # a field without project values: none
+    sheet = book["Ehrenamt"]
+    assert [c.value for c in sheet[1]] == [
+        "Indikator-ID",
+        "Indikator",
+        "Einheit",
+        "Stichtag",
+        "Wert",
+        "Anmerkung",
+    ]
+    assert sheet.protection.sheet and sheet["A1"].protection.locked
+    assert not sheet["E2"].protection.locked
+    rules = {str(v.sqref): v.type for v in sheet.data_validations.dataValidation}
+    assert rules == {"A2:A501": "list", "D2:D501": "date", "E2:E501": "decimal"}
+    assert main(["goals", "template", "--profile", str(profile.path), "--out", "x.csv"]) == 2
+    assert "must end in .xlsx" in capsys.readouterr().err
