@@ -53,11 +53,14 @@ def _goal_value(item: GoalAssessment, value: float | None, indicators: dict, lan
         if ind.project.measure == "milestone":
             return tr("goals.yes" if value >= 1 else "goals.no", lang)
         unit = "percent" if ind.project.measure == "percent" else ind.project.measure
-        text = formatting.format_value(value, unit, ind.decimals)
+        text = formatting.format_value(value, unit, ind.decimals or 0)
         return text if unit == "percent" else f"{text} {getattr(ind.project.unit, lang)}"
     monitored = indicators.get(ind.monitor.indicator)
     unit = monitored.unit if monitored is not None else ""
-    return formatting.format_value(value, unit, ind.decimals)
+    decimals = ind.decimals  # the goal's own, else the monitor indicator's
+    if decimals is None:
+        decimals = monitored.decimals if monitored is not None else 0
+    return formatting.format_value(value, unit, decimals)
 
 
 def _dated(text: str, when: date | None) -> str:

@@ -90,9 +90,9 @@ def _table(block: Table) -> str:
         for row in block.rows
     )
     return (
-        f"<table><caption>{html.escape(block.caption)}</caption>"
-        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-        f'<p class="source">{html.escape(block.source)}</p>'
+        f'<div class="table"><p class="caption">{html.escape(block.caption)}</p>'
+        f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        f'<p class="source">{html.escape(block.source)}</p></div>'
     )
 
 

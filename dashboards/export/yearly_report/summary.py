@@ -104,7 +104,7 @@ def change_amount(change: float, indicator: Indicator, lang: str) -> str:
     number = formatting.format_number(abs(change), change_decimals(indicator))
     kind = indicator.change_kind
     if kind == "points":
-        one = number in ("1", "1,0", "1,00")
+        one = number == "1"  # "1,0 Prozentpunkte": plural after a decimal (Duden)
         return f"{number} {tr('unit.point' if one and lang == 'de' else 'unit.points', lang)}"
     if kind == "relative":
         return f"{number} {tr('unit.relative', lang)}"
