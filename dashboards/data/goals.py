@@ -63,6 +63,7 @@ class Shown:
     decimals: int
     source: str
     area: str | None  # monitor indicators: the area and its level, e.g. "Musterstadt (Stadt)"
+    milestone: bool = False  # values 0/1: shown as nein/ja
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,8 @@ def presentation(warehouse: Warehouse, indicator: GoalIndicator, lang: str) -> S
     source = getattr(indicator.source, lang)
     if indicator.project is not None:
         unit = getattr(indicator.project.unit, lang)
-        return Shown(title, unit, indicator.decimals or 0, source, None)
+        milestone = indicator.project.measure == "milestone"
+        return Shown(title, unit, indicator.decimals or 0, source, None, milestone)
     ref = indicator.monitor
     known = catalogue.indicators(warehouse, lang)[ref.indicator]
     level = catalogue.levels(warehouse, lang).get(ref.level)

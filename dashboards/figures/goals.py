@@ -25,10 +25,19 @@ VALUE_COLOR = "#0072B2"  # Okabe–Ito blue
 TARGET_COLOR = "#D55E00"  # Okabe–Ito vermillion
 
 
+def value_text(value: float | None, shown: Shown, lang: str) -> str:
+    """A goal indicator's value in German notation (a milestone as ja/nein)."""
+    if value is None:
+        return t("goals.withheld", lang)
+    if shown.milestone:
+        return t("goals.yes" if value >= 1 else "goals.no", lang)
+    return formatting.format_number(value, shown.decimals)
+
+
 def goal_trend(item: Assessment, shown: Shown, lang: str) -> go.Figure:
     """Values since the first published date, baseline and target of one goal indicator."""
     ind = item.indicator
-    number = lambda v: formatting.format_number(v, shown.decimals)  # noqa: E731
+    number = lambda v: value_text(v, shown, lang)  # noqa: E731
     dates = [d.isoformat() for d, _, _ in item.values]
     values = [v for _, v, _ in item.values]
     fig = go.Figure(
@@ -39,7 +48,7 @@ def goal_trend(item: Assessment, shown: Shown, lang: str) -> go.Figure:
             name=t("goals.series", lang),
             line={"color": VALUE_COLOR, "width": 2.4},
             marker={"size": 7},
-            text=[number(v) if v is not None else t("goals.withheld", lang) for v in values],
+            text=[number(v) for v in values],
             hovertemplate="%{x|%d.%m.%Y}: %{text}<extra></extra>",
             connectgaps=False,
         )
@@ -95,4 +104,8 @@ def goal_trend(item: Assessment, shown: Shown, lang: str) -> go.Figure:
         title={"text": shown.unit},
         **NUMBER_TICKS,
     )
+    if shown.milestone:
+        fig.layout.yaxis.update(
+            tickvals=[0, 1], ticktext=[t("goals.no", lang), t("goals.yes", lang)], title=None
+        )
     return fig

@@ -125,7 +125,8 @@ def _goal(goal: Goal, items: list, statuses: dict[str, str], lang: str) -> html.
 def _value_at(value: float | None, day: date | None, s: goal_data.Shown, lang: str) -> str:
     if value is None or day is None:
         return "–"
-    text = f"{formatting.format_number(value, s.decimals)} {s.unit}"
+    shown = goal_figures.value_text(value, s, lang)
+    text = shown if s.milestone else f"{shown} {s.unit}"
     return t("goals.value_at", lang, value=text, date=formatting.format_date(day.isoformat()))
 
 
@@ -215,11 +216,7 @@ def _values_table(item, shown: goal_data.Shown, lang: str) -> html.Table:
         html.Tr(
             [
                 html.Th(formatting.format_date(day.isoformat()), scope="row"),
-                html.Td(
-                    formatting.format_number(value, shown.decimals)
-                    if value is not None
-                    else t("goals.withheld", lang)
-                ),
+                html.Td(goal_figures.value_text(value, shown, lang)),
             ]
         )
         for day, value, _flag in item.values

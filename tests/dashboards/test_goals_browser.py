@@ -50,8 +50,8 @@ def test_goals_page(browser, goal_url):  # noqa: F811
             "1\nDeutlicher Fortschritt",
         ]
         wait_text(page, "#card-zusammenleben", "nicht bewertbar")
-        row = page.locator("#ziel-schulungen tbody tr").first
-        wait_text(page, "#ziel-schulungen tbody tr td", "22 Personen (31.12.2024)")
+        row = page.locator("#ziel-schulungen .goal-table tbody tr").first
+        wait_text(page, "#ziel-schulungen .goal-table tbody td", "22 Personen (31.12.2024)")
         cells = row.locator("td").all_inner_texts()
         assert cells[:3] == [
             "10 Personen (31.12.2022)",
@@ -62,16 +62,25 @@ def test_goals_page(browser, goal_url):  # noqa: F811
         assert cells[3] == (
             "Deutlicher Fortschritt\n+48,3 % pro Jahr, nötig +31,6 % pro Jahr (153 % des Tempos)"
         )
-        reason = page.locator("#ziel-einwohner tbody td").nth(3)
-        wait_text(page, "#ziel-einwohner tbody td", "weniger als zwei Werte")
+        wait_text(page, "#ziel-mentoren .goal-table tbody td", "ja (31.12.2024)")
+        milestone = page.locator("#ziel-mentoren .goal-table tbody td").all_inner_texts()
+        assert milestone == [
+            "nein (31.12.2022)",
+            "ja (31.12.2024)",
+            "ja (31.12.2025)",
+            "Ziel erreicht\n",
+        ]
+        reason = page.locator("#ziel-einwohner .goal-table tbody td").nth(3)
+        wait_text(page, "#ziel-einwohner .goal-table tbody td", "weniger als zwei Werte")
         assert reason.inner_text() == (
             "nicht bewertbar\nweniger als zwei Werte seit dem Ausgangswert"
         )
         # the trend chart with its target line; the withheld count in the table below it
         wait_text(page, "#goal-chart-teilnehmende .legendtext", "Zielwert bis Zieldatum")
-        legend = page.locator("#goal-chart-teilnehmende .legendtext").all_inner_texts()
+        legend = page.locator("#goal-chart-teilnehmende .legendtext").all_text_contents()
         assert legend == ["Veröffentlichte Werte", "Ausgangswert", "Zielwert bis Zieldatum"]
-        title = page.locator("#goal-chart-teilnehmende .gtitle").inner_text()
+        wait_text(page, "#goal-chart-teilnehmende .gtitle", "Teilnehmende")
+        title = page.locator("#goal-chart-teilnehmende .gtitle").text_content()
         assert title.startswith("Teilnehmende")
         page.locator("#ziel-schulungen details.goal-values summary").nth(1).click()
         wait_text(page, "#goal-values-lotsen tbody", "geheim gehalten")
