@@ -12,7 +12,7 @@ from dashboards.data import goals as goals_data
 from dashboards.data.goals import Assessment as GoalAssessment
 from dashboards.data.queries import Warehouse
 from dashboards.export.yearly_report.model import Paragraph, Section, Table, tr
-from etl.goals import LABELS, Goals
+from etl.goals import LABELS, ActionField, Goals
 
 
 def goals_sections(wh: Warehouse, goals: Goals | None, ref_date: str, lang: str) -> list[Section]:
@@ -38,7 +38,7 @@ def goals_sections(wh: Warehouse, goals: Goals | None, ref_date: str, lang: str)
             if goal.description is not None:
                 text = f"{getattr(goal.description, lang)} {text}"
             part.blocks.append(Paragraph(text, lead=getattr(goal.title, lang)))
-        part.blocks.append(_goals_table(mine, indicators, field_, lang))
+        part.blocks.append(_goals_table(mine, indicators, field_, ref_date, lang))
         sections.append(part)
     return sections
 
@@ -67,11 +67,13 @@ def _dated(text: str, when: date | None) -> str:
     return (
         text
         if when is None or text == formatting.MISSING
-        else f"{text} ({formatting.format_date(when)})"
+        else f"{text}\n({formatting.format_date(when)})"
     )
 
 
-def _goals_table(items: Sequence[GoalAssessment], indicators: dict, field_, lang: str) -> Table:
+def _goals_table(
+    items: Sequence[GoalAssessment], indicators: dict, field_: ActionField, ref_date: str, lang: str
+) -> Table:
     rows = []
     for item in items:
         ind, progress = item.indicator, item.progress
@@ -97,13 +99,6 @@ def _goals_table(items: Sequence[GoalAssessment], indicators: dict, field_, lang
     )
     sources = "; ".join(dict.fromkeys(getattr(i.indicator.source, lang) for i in items))
     caption = tr("goals.table_caption", lang, field=getattr(field_.title, lang))
-    source = tr(
-        "source_line",
-        lang,
-        source=sources,
-        date=formatting.format_date(
-            max((i.progress.latest[0] for i in items if i.progress.latest), default=None)
-        ),
-    )
+    source = tr("source_line", lang, source=sources, date=formatting.format_date(ref_date))
     numeric = (False, False, True, True, True, False)
     return Table(caption, header, tuple(rows), numeric, source)

@@ -84,7 +84,10 @@ def _goals_method(goals: Goals, lang: str) -> Section:
     section = Section(tr("methods.goals_heading", lang), level=2)
     section.blocks.append(Paragraph(tr("methods.goals", lang)))
     for _, _, ind in goals.indicators():
-        text = f"{getattr(ind.definition, lang)} {getattr(ind.source, lang)}."
+        definition = getattr(ind.definition, lang).rstrip(". ")
+        text = tr(
+            "methods.goal_indicator", lang, definition=definition, source=getattr(ind.source, lang)
+        )
         section.blocks.append(Paragraph(text, lead=getattr(ind.title, lang)))
     return section
 

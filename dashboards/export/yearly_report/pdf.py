@@ -80,7 +80,7 @@ def _paragraph(block: Paragraph) -> str:
 def _table(block: Table) -> str:
     def cell(tag: str, text: str, numeric: bool) -> str:
         cls = ' class="num"' if numeric else ""
-        return f"<{tag}{cls}>{html.escape(text)}</{tag}>"
+        return f"<{tag}{cls}>{html.escape(text).replace(chr(10), '<br>')}</{tag}>"
 
     head = "".join(cell("th", h, n) for h, n in zip(block.header, block.numeric, strict=True))
     body = "".join(
