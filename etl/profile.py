@@ -72,10 +72,20 @@ class Boundary(_Strict):
     corrections: list[IdCorrection] = []
 
 
+class Correspondence(_Strict):
+    """The office's list of which units of the previous vintage became which units of this
+    one (etl/crosswalk.py): a JSON object code -> list of codes, in either direction (each
+    code is found among the units of one of the two vintages)."""
+
+    file: str  # path below raw_dir
+    level: str  # the level whose codes the list links (the finest level)
+
+
 class GeoVintage(_Strict):
     id: str
     valid_from: date
     boundaries: list[Boundary] = []
+    correspondence: Correspondence | None = None  # to the previous vintage
 
 
 class RootArea(_Strict):

@@ -50,7 +50,7 @@ from pathlib import Path
 import duckdb
 
 from etl import audit as attack
-from etl import warehouse
+from etl import crosswalk, warehouse
 from etl.errors import ImonError
 from etl.indicators import engine, random_allocation, segregation
 from etl.indicators.spec import Catalogue
@@ -306,6 +306,7 @@ def write_publication(
         for table in PUBLIC_TABLES:
             con.execute(f"CREATE TABLE pub.{table} AS FROM main.{table}")
         con.execute("CREATE TABLE pub.indicator_values AS FROM published_values ORDER BY ALL")
+        write_boundary_values(con, profile)
         con.execute(
             f"""
             CREATE TABLE pub.random_allocation AS
@@ -326,6 +327,127 @@ def write_publication(
         )
     finally:
         con.execute("DETACH pub")
+
+
+def write_boundary_values(con: duckdb.DuckDBPyConnection, profile: Profile) -> None:
+    """Values on today's boundaries for the dates of earlier vintages (``pub.area_crosswalk``,
+    ``pub.boundary_parts``, ``pub.boundary_values``), computed from the *published* values
+    only — the rule in the module doc of this section and in the README:
+
+    * The parts of a target unit are the coarsest units of the earlier vintage lying wholly
+      in it (a district, forecast area, … of 2020 whose every planning area the crosswalk
+      puts wholly in the target), plus, weighted, the finest units split between targets.
+    * **Exact** target (a union of whole units): counts, numerators and denominators are
+      the sums of the parts' *published* counts, the share is computed from those sums.
+      Where one part's count is withheld, the target's value is withheld ('suppressed').
+    * **Estimated** target ('geschätzt', a part split by weight): only the share is
+      published, Σ w·numerator / Σ w·denominator of the published parts; no count.
+    * Only count and share indicators (fixed scales 1 and 100) are recomputed.
+
+    Every published number here is a function of numbers the publication already holds, so
+    it adds no relation an attacker could use (no geographic differencing: the difference
+    of an old and a new unit is a difference of published numbers). The audit checks this
+    from the publication alone (:mod:`etl.audit.boundaries`)."""
+    crosswalk.build(con, profile)
+    boundary_tables(con)
+
+
+def boundary_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """The three public tables of :func:`write_boundary_values` from ``temp.area_crosswalk``,
+    ``main.areas``, ``main.area_closure`` and the published ``pub.indicator_values``."""
+    con.execute("CREATE TABLE pub.area_crosswalk AS FROM temp.area_crosswalk ORDER BY ALL")
+    con.execute(f"CREATE TABLE pub.boundary_parts AS {BOUNDARY_PARTS_SQL}")
+    con.execute(f"CREATE TABLE pub.boundary_values AS {BOUNDARY_VALUES_SQL}")
+
+
+BOUNDARY_PARTS_SQL = """
+WITH whole AS (
+    SELECT from_vintage, to_vintage, level, to_area, from_area
+    FROM temp.area_crosswalk WHERE weight = 1
+),
+sizes AS (
+    SELECT vintage, area_id, count(*) AS n FROM main.area_closure GROUP BY ALL
+),
+-- units of the earlier vintage (any level) all of whose finest members lie wholly in the target
+complete AS (
+    SELECT w.from_vintage, w.to_vintage, w.level, w.to_area, m.area_id, m.level AS from_level,
+           count(*) AS n
+    FROM whole AS w
+    INNER JOIN main.area_closure AS m ON m.vintage = w.from_vintage AND m.member_id = w.from_area
+    GROUP BY ALL
+),
+complete_units AS (
+    SELECT c.* FROM complete AS c
+    INNER JOIN sizes AS s ON s.vintage = c.from_vintage AND s.area_id = c.area_id AND s.n = c.n
+),
+-- the coarsest of them: whose parent is not complete in the same target
+maximal AS (
+    SELECT c.from_vintage, c.to_vintage, c.level, c.to_area, c.area_id AS from_area,
+           c.from_level, 1.0 AS weight
+    FROM complete_units AS c
+    INNER JOIN main.areas AS a ON a.area_id = c.area_id AND a.vintage = c.from_vintage
+    WHERE NOT EXISTS (
+        SELECT 1 FROM complete_units AS p
+        WHERE p.from_vintage = c.from_vintage AND p.to_vintage = c.to_vintage
+          AND p.level = c.level AND p.to_area = c.to_area AND p.area_id = a.parent_id
+    )
+)
+SELECT * FROM maximal
+UNION ALL
+SELECT from_vintage, to_vintage, level, to_area, from_area, from_level, weight
+FROM temp.area_crosswalk WHERE weight < 1
+ORDER BY ALL
+"""
+
+BOUNDARY_VALUES_SQL = """
+WITH periods AS (SELECT DISTINCT vintage, valid_from, valid_to FROM main.areas),
+dated AS (  -- (indicator, date) published, with the vintage valid at the date
+    SELECT DISTINCT v.indicator_id, v.ref_date, p.vintage
+    FROM pub.indicator_values AS v
+    INNER JOIN periods AS p
+        ON v.ref_date >= p.valid_from AND (p.valid_to IS NULL OR v.ref_date <= p.valid_to)
+),
+kinds AS (
+    SELECT indicator_id, function, definition_id,
+           CASE function WHEN 'share' THEN 100.0 ELSE 1.0 END AS scale
+    FROM pub.indicators WHERE function IN ('count', 'share')
+),
+targets AS (
+    SELECT from_vintage, to_vintage, level, to_area, bool_and(exact) AS exact
+    FROM temp.area_crosswalk GROUP BY ALL
+),
+joined AS (
+    SELECT k.indicator_id, k.function, k.scale, k.definition_id, d.ref_date, b.to_vintage,
+           b.level, b.to_area, b.weight, v.numerator, v.denominator,
+           v.numerator IS NOT NULL AND v.flag IS DISTINCT FROM 'suppressed'
+               AND (k.function = 'count' OR v.denominator IS NOT NULL) AS available
+    FROM pub.boundary_parts AS b
+    INNER JOIN dated AS d ON d.vintage = b.from_vintage
+    INNER JOIN kinds AS k ON k.indicator_id = d.indicator_id
+    LEFT JOIN pub.indicator_values AS v
+        ON v.indicator_id = k.indicator_id AND v.ref_date = d.ref_date
+       AND v.area_id = b.from_area AND v.level = b.from_level
+),
+sums AS (
+    SELECT j.indicator_id, j.function, j.scale, j.definition_id, j.ref_date, j.to_vintage,
+           j.level, j.to_area, t.exact, bool_and(j.available) AS complete,
+           sum(j.weight * j.numerator) AS x, sum(j.weight * j.denominator) AS t
+    FROM joined AS j
+    INNER JOIN targets AS t
+        ON t.to_vintage = j.to_vintage AND t.level = j.level AND t.to_area = j.to_area
+    GROUP BY ALL
+)
+SELECT indicator_id, ref_date, to_area AS area_id, level, to_vintage AS vintage,
+       CASE WHEN complete AND function = 'count' AND exact THEN x
+            WHEN complete AND function = 'share' AND t > 0 THEN scale * x / t END AS value,
+       CASE WHEN complete AND exact THEN x END AS numerator,
+       CASE WHEN complete AND exact AND function = 'share' THEN t END AS denominator,
+       CASE WHEN NOT complete OR (function = 'count' AND NOT exact) THEN 'suppressed'
+            WHEN function = 'share' AND t = 0 THEN 'undefined' END AS flag,
+       definition_id, NOT exact AS estimated
+FROM sums
+ORDER BY ALL
+"""
 
 
 def make_internal(folder: Path) -> None:

@@ -200,6 +200,12 @@ def _parser() -> argparse.ArgumentParser:
     values.add_argument("--level")
     values.add_argument("--date", type=_iso_date, dest="ref_date")
     values.add_argument("--area")
+    values.add_argument(
+        "--boundaries",
+        metavar="VINTAGE",
+        help="on the units of this boundary vintage (id or year, e.g. 2021): earlier dates "
+        "recomputed, flagged exakt/geschätzt",
+    )
     values.set_defaults(run=_values)
 
     export = sub.add_parser(
@@ -710,7 +716,13 @@ def _values(args: argparse.Namespace) -> int:
     profile = load_profile(args.profile)
     try:
         write_values(
-            profile.curated_dir, sys.stdout, args.indicator, args.level, args.ref_date, args.area
+            profile.curated_dir,
+            sys.stdout,
+            args.indicator,
+            args.level,
+            args.ref_date,
+            args.area,
+            args.boundaries,
         )
     except ImonError as exc:
         raise _left_out(profile, [args.indicator], exc) from exc

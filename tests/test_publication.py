@@ -33,6 +33,10 @@ PUBLIC_TABLES = {
     "loads",
     "indicator_values",
     "random_allocation",
+    # values on today's boundaries, from the published values only (#18, etl/crosswalk.py)
+    "area_crosswalk",
+    "boundary_parts",
+    "boundary_values",
 }
 
 # every count that leaves the system: count indicators' values, numerators, denominators

@@ -14,8 +14,10 @@ from datetime import date
 from pathlib import Path
 from typing import TextIO
 
+from dashboards.data.boundaries import boundary_rows, resolve_vintage
 from dashboards.data.snapshot import open_warehouse
 from dashboards.data.values import validate_request, value_rows
+from etl.errors import ImonError
 
 HEADER = [
     "indicator",
@@ -34,6 +36,10 @@ HEADER = [
 ]
 
 
+# --boundaries: values on today's boundaries (dashboards.data.boundaries), flagged
+BOUNDARY_HEADER = [*HEADER[:9], "boundaries", "boundary_flag"]
+
+
 def write_values(
     curated_dir: Path,
     out: TextIO,
@@ -41,13 +47,28 @@ def write_values(
     level: str | None = None,
     ref_date: date | None = None,
     area: str | None = None,
+    boundaries: str | None = None,
 ) -> int:
-    """Write matching values as CSV to ``out``; return the number of rows."""
+    """Write matching values as CSV to ``out``; return the number of rows. ``boundaries``:
+    a vintage (id or year) — the values of every date on its units, earlier dates
+    recomputed ('exakt' or 'geschätzt' in ``boundary_flag``)."""
     wh, iso = open_warehouse(curated_dir), ref_date.isoformat() if ref_date else None
     validate_request(wh, indicator, level, iso, area)
-    rows = value_rows(wh, indicator, level, iso, area)
+    if boundaries is None:
+        rows, header = value_rows(wh, indicator, level, iso, area), HEADER
+    else:
+        vintage = resolve_vintage(wh, boundaries)
+        rows = boundary_rows(wh, indicator, vintage, level, iso, area)
+        header = BOUNDARY_HEADER
+        if not rows:
+            raise ImonError(
+                f"no values of '{indicator}' on the boundaries {vintage}"
+                + (f" at level '{level}'" if level else "")
+                + " (only counts and shares are recomputed, on levels whose units the "
+                "crosswalk covers completely)"
+            )
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(HEADER)
+    writer.writerow(header)
     for row in rows:
         writer.writerow([_cell(v) for v in row])
     return len(rows)

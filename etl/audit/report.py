@@ -22,6 +22,7 @@ import pandas as pd
 
 from etl.audit.allocation import check_allocations
 from etl.audit.balances import balance_rows, check_balances
+from etl.audit.boundaries import check_boundary_values
 from etl.audit.indices import check_indices
 from etl.audit.intervals import Need, intervals
 from etl.audit.model import DateModel, Rules, build_model
@@ -84,6 +85,8 @@ class AuditReport:
     index_failures: list[str] = field(default_factory=list)  # not so recomputable
     balances_checked: int = 0  # published balances recomputed from their components
     balance_failures: list[str] = field(default_factory=list)
+    boundaries_checked: int = 0  # values on today's boundaries recomputed from published ones
+    boundary_failures: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -104,7 +107,9 @@ class AuditReport:
 
     @property
     def passed(self) -> bool:
-        return not self.failures and not self.index_failures and not self.balance_failures
+        return not (
+            self.failures or self.index_failures or self.balance_failures or self.boundary_failures
+        )
 
 
 def run_audit(
@@ -136,6 +141,9 @@ def run_audit(
     balance = balance_rows(pub.values, catalogue)
     report = AuditReport(rules=rules, not_covered=pub.uncovered, raw_tables=pub.raw_tables)
     report.balances_checked, report.balance_failures = check_balances(pub.values, catalogue)
+    report.boundaries_checked, report.boundary_failures = check_boundary_values(
+        publication, catalogue
+    )
     pools: dict[frozenset, TermPool] = {}
     losses: list[pd.DataFrame] = []
     units = dict(list(pub.units.groupby("ref_date")))
@@ -257,6 +265,8 @@ _TEXT = {
         "Zufallsverteilungen neu gezogen: {d:,}; nicht nachrechenbar: {f:,}",
         "balances": "Salden aus veröffentlichten Komponenten nachgerechnet: {n:,}; "
         "nicht nachrechenbar: {f:,}",
+        "boundaries": "Werte auf heutigem Gebietsstand aus veröffentlichten Werten "
+        "nachgerechnet: {n:,}; nicht nachrechenbar: {f:,}",
         "recovered": "Gesperrte Zellen (wahr > 0) exakt rekonstruiert: {r:,} von {w:,}",
         "findings": "Auffälligkeiten: {n}",
         "raw": "WARNUNG: die Veröffentlichung enthält ungeschützte Zählungen: {tables}",
@@ -278,6 +288,8 @@ _TEXT = {
         "indices": "Indices recomputed from published counts: {n:,}, random-allocation draws "
         "drawn again: {d:,}; not recomputable: {f:,}",
         "balances": "Balances recomputed from published components: {n:,}; not recomputable: {f:,}",
+        "boundaries": "Values on today's boundaries recomputed from published values: {n:,}; "
+        "not recomputable: {f:,}",
         "recovered": "Withheld cells (true > 0) recovered exactly: {r:,} of {w:,}",
         "findings": "Findings: {n}",
         "raw": "WARNING: the publication holds unprotected counts: {tables}",
@@ -327,6 +339,11 @@ def format_report(report: AuditReport, lang: str = "de", limit: int = 10) -> str
             text["balances"].format(n=report.balances_checked, f=len(report.balance_failures))
         )
         lines.extend(f"  {f}" for f in report.balance_failures[:limit])
+    if report.boundaries_checked or report.boundary_failures:
+        lines.append(
+            text["boundaries"].format(n=report.boundaries_checked, f=len(report.boundary_failures))
+        )
+        lines.extend(f"  {f}" for f in report.boundary_failures[:limit])
     if report.not_covered:
         lines.append(text["uncovered"].format(ids=", ".join(sorted(report.not_covered))))
     if report.findings:
