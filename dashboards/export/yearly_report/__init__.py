@@ -25,6 +25,7 @@ from pathlib import Path
 
 from dashboards import formatting
 from dashboards.data import catalogue, overview, queries
+from dashboards.data import goals as goals_data
 from dashboards.data.queries import Warehouse
 from dashboards.data.unprotected import MARK
 from dashboards.export.yearly_report.districts import district_section
@@ -125,13 +126,12 @@ def run_report(
     """Build the report of the instance's published snapshot (with its goals, if it has
     any) and write it to ``request.out``."""
     from dashboards.export import render
-    from etl.goals import load as load_goals
 
     fmt = request.fmt
     curated = profile.curated_dir
     wh = open_internal(curated) if request.internal else queries.open_warehouse(curated)
     ref_date = report_date(wh, request.ref_date)
-    goals = load_goals(profile)
+    goals = goals_data.published_goals(wh)  # as published with the snapshot's values
     published = publication_date(curated)
     report = build_report(wh, ref_date, request.lang, request.internal, goals, published)
     request.out.parent.mkdir(parents=True, exist_ok=True)
