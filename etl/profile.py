@@ -62,7 +62,7 @@ class Boundary(_Strict):
     """One boundary file of one level (see etl/sources/geometry.py)."""
 
     level: str
-    file: str  # path below raw_dir: GeoJSON, GeoPackage or Shapefile
+    file: str  # path below raw_dir: GeoJSON, GeoPackage, Shapefile or CSV with WKT
     layer: str | None = None  # GeoPackage layer, if the file has several
     id: str  # property holding the area code
     name: str | None = None  # property holding the name ...
@@ -70,6 +70,10 @@ class Boundary(_Strict):
     id_prefix: str | None = None  # keep only features whose code starts with it
     strict: bool = False  # data codes of this level missing here are errors
     corrections: list[IdCorrection] = []
+    crs: str | None = None  # the file's CRS where it declares none (e.g. EPSG:25832)
+    encoding: str | None = None  # text of a WKT CSV or a shapefile's DBF (e.g. ISO-8859-1)
+    geometry_column: str | None = None  # WKT CSV: the column with the boundaries
+    swap_xy: bool = False  # the file gives latitude before longitude
 
 
 class Correspondence(_Strict):
@@ -93,6 +97,17 @@ class RootArea(_Strict):
     name: str
 
 
+class CombinedArea(_Strict):
+    """Areas the office publishes together (one row "A und B"): one unit with the code
+    ``id`` (the code of one member, or a code of the same length and parent of its own),
+    its boundary the union of the members' boundaries; the members get no unit of their
+    own, so their residents are counted once in every coarser total."""
+
+    id: str
+    members: list[str] = Field(min_length=2)
+    name: str | None = None  # default: the data row's name, else "A und B" from the boundaries
+
+
 class CodeHierarchyGeography(_Strict):
     """Areas identified by hierarchical codes (the parent code is a prefix of the child's),
     e.g. Berlin's LOR (BBPPRRPP) or AGS/ARS (LL KKK). Areas come from the data and the
@@ -107,6 +122,32 @@ class CodeHierarchyGeography(_Strict):
     absent_units: Literal["error", "zero"] = "error"
     vintages: list[GeoVintage]
     simplify_tolerance: float = 0.0002
+    combined: list[CombinedArea] = []  # areas published together, dissolved into one unit
+
+    @model_validator(mode="after")
+    def _combined_codes(self) -> CodeHierarchyGeography:
+        lengths = sorted(self.code_lengths.values())
+        seen: set[str] = set()
+        for unit in self.combined:
+            codes = [unit.id, *unit.members]
+            if len({len(c) for c in codes}) != 1 or len(unit.id) not in lengths:
+                raise ValueError(
+                    f"combined unit '{unit.id}': its code and its members {unit.members} "
+                    f"must have the same length, one of the code lengths {lengths}"
+                )
+            parent = max((n for n in lengths if n < len(unit.id)), default=0)
+            if len({c[:parent] for c in codes}) != 1:
+                raise ValueError(
+                    f"combined unit '{unit.id}': its members {unit.members} must share the "
+                    f"parent code (the first {parent} characters) with the unit's code"
+                )
+            if seen & set(codes):
+                raise ValueError(
+                    f"combined unit '{unit.id}': area {sorted(seen & set(codes))[0]} is "
+                    "already part of another combined unit"
+                )
+            seen |= set(codes)
+        return self
 
 
 Geography = Annotated[AreaListGeography | CodeHierarchyGeography, Field(discriminator="adapter")]
@@ -239,6 +280,14 @@ class LongTable(_Table):
     thousands: Literal[".", ",", " ", "'"] | None = None
     rate_variables: list[str] = []  # variables holding rates or averages; others are counts
     footer_lines: int = Field(default=0, ge=0)  # last non-empty lines that are notes, not data
+    # JSON (etl/sources/json_table.py): the names of the nesting levels, outermost first
+    # (e.g. [Jahr, Merkmal, Stadtteil]); none: a list of records; json_root: the member
+    # holding the table ("daten.stadtteile")
+    json_keys: list[str] = []
+    json_root: str | None = None
+    # with value_columns: the columns are named "<variable> | <year>" (XLSX header cells
+    # merged over the years, etl/sources/xlsx_header.py), the date comes from the column
+    date_in_column: bool = False
 
     @model_validator(mode="after")
     def _one_date(self) -> LongTable:
@@ -249,11 +298,15 @@ class LongTable(_Table):
                 f"table '{self.id}': give variable_column and value_column (one row per "
                 "variable), or value_columns (one column per variable)"
             )
-        if (self.date_column is None) == (self.ref_date is None):
+        dates = [self.date_column is not None, self.ref_date is not None, self.date_in_column]
+        if sum(dates) != 1:
             raise ValueError(
                 f"table '{self.id}': give either date_column (a column with the date or "
-                "year of each row) or ref_date (the date in the file name, or a fixed date)"
+                "year of each row), ref_date (the date in the file name, or a fixed date) "
+                "or date_in_column: true (with value_columns: columns '<variable> | <year>')"
             )
+        if self.date_in_column and not self.value_columns:
+            raise ValueError(f"table '{self.id}': date_in_column needs value_columns")
         if self.thousands is not None and self.thousands in (self.decimal, self.separator):
             raise ValueError(
                 f"table '{self.id}': thousands '{self.thousands}' is also the decimal sign "

@@ -21,6 +21,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -155,21 +156,56 @@ def _positions(coordinates: list):
         yield from _positions(part)
 
 
-def _bounds(geojson: dict) -> tuple[list[float], list[float]]:
-    """Longitude and latitude range of a feature collection (plus a margin of ``MAP_PAD``).
+OUTLIER_FACTOR = 3.0  # an area this many times farther out than the rest: off the extent
+
+
+def _feature_boxes(geojson: dict) -> np.ndarray:
+    """(lon0, lat0, lon1, lat1) of every feature."""
+    boxes = []
+    for feature in geojson["features"]:
+        points = np.array(
+            [p[:2] for p in _positions(feature["geometry"]["coordinates"])], dtype=float
+        )
+        boxes.append([*points.min(axis=0), *points.max(axis=0)])
+    return np.array(boxes).reshape(-1, 4)
+
+
+def outliers(boxes: np.ndarray) -> np.ndarray:
+    """Which areas lie far outside the rest (an island 60 km off the city): repeatedly,
+    the area whose centre is farthest from the median centre, when that distance exceeds
+    ``OUTLIER_FACTOR`` times the farthest distance among the others; at most a tenth of
+    the areas (at least one), none of fewer than five."""
+    centres = (boxes[:, :2] + boxes[:, 2:]) / 2
+    out = np.zeros(len(boxes), dtype=bool)
+    for _ in range(max(1, len(boxes) // 10) if len(boxes) >= 5 else 0):
+        middle = np.median(centres[~out], axis=0)
+        distance = np.where(out, -1.0, np.hypot(*(centres - middle).T))
+        far = int(np.argmax(distance))
+        rest = np.delete(distance, far)
+        if distance[far] <= OUTLIER_FACTOR * max(rest.max(), 1e-9):
+            break
+        out[far] = True
+    return out
+
+
+def _bounds(geojson: dict) -> tuple[list[float], list[float], bool]:
+    """Longitude and latitude range of a feature collection (plus a margin of ``MAP_PAD``),
+    without the areas far outside the rest (:func:`outliers`), and whether any was left
+    out.
 
     Given to the geo subplot as axis ranges: its frame then takes the area's aspect ratio
     (with ``fitbounds`` alone plotly keeps a square frame, and Berlin filled half of it).
     """
-    lons, lats = [], []
-    for feature in geojson["features"]:
-        for lon, lat, *_ in _positions(feature["geometry"]["coordinates"]):
-            lons.append(lon)
-            lats.append(lat)
+    boxes = _feature_boxes(geojson)
+    far = outliers(boxes)
+    kept = boxes[~far]
+    lons = [kept[:, 0].min(), kept[:, 2].max()]
+    lats = [kept[:, 1].min(), kept[:, 3].max()]
     pad_lon, pad_lat = MAP_PAD * (max(lons) - min(lons)), MAP_PAD * (max(lats) - min(lats))
     return (
         [min(lons) - pad_lon, max(lons) + pad_lon],
         [min(lats) - pad_lat, max(lats) + pad_lat],
+        bool(far.any()),
     )
 
 
@@ -185,14 +221,18 @@ def geometry_key(shapes: pd.DataFrame) -> str:
 
 
 def fit_map(fig: go.Figure, geojson: dict) -> None:
-    """Frame the geo subplot on the mapped areas (Mercator, no base map)."""
-    lon_range, lat_range = _bounds(geojson)
+    """Frame the geo subplot on the mapped areas (Mercator, no base map). Areas far
+    outside the rest (:func:`outliers`) are left out of the frame: the view is then the
+    axis ranges alone (``fitbounds`` would take every location), the areas stay drawn."""
+    lon_range, lat_range, left_out = _bounds(geojson)
+    centre = {"lon": sum(lon_range) / 2, "lat": sum(lat_range) / 2}
     fig.update_geos(
-        fitbounds="locations",
+        fitbounds=False if left_out else "locations",
         visible=False,
         projection_type="mercator",
         lonaxis_range=lon_range,
         lataxis_range=lat_range,
+        **({"center": centre} if left_out else {}),
     )
 
 

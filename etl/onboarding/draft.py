@@ -11,12 +11,15 @@ could not be decided is printed as a question and written at the top of the draf
 from __future__ import annotations
 
 import difflib
+import fnmatch
 import json
 import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import shapely
 
 from etl.errors import ConfigError
 from etl.onboarding.shape import CITY_NAME, Shape, date_in_name, find_shape
@@ -26,6 +29,7 @@ from etl.profile import REPO_ROOT
 from etl.sources import geometry
 from etl.sources.genesis_csv import FIRST_LINE
 from etl.sources.id_map import normalise
+from etl.sources.long_table import by_date, parse_date
 
 GENESIS = FIRST_LINE.encode("ascii")
 ROOT = "STADT"  # the id of the whole city in the draft (never an area code)
@@ -52,6 +56,7 @@ class Source:
     parts: dict[str, str] = field(default_factory=dict)  # its part -> MM-DD
     mappings: list[Mapping] = field(default_factory=list)
     id_map: str | None = None
+    column_dates: list[str] = field(default_factory=list)  # variables of '<v> | <year>'
 
 
 @dataclass
@@ -69,7 +74,9 @@ def init(out: Path, files: list[Path], geometries: list[Path]) -> Draft:
     raw_dir = Path(os.path.commonpath([p.resolve().parent for p in [*files, *geometries]]))
     notes, questions = [], []
     sources = _sources(files, raw_dir, notes, questions)
+    others = [g.resolve().relative_to(raw_dir).as_posix() for g in geometries]
     for source in sources:
+        source.files = _narrowed(source, others)
         if source.shape.recode:
             _write_recode(out, source, notes)
     lengths = sorted({n for s in sources for n in s.shape.code_lengths})
@@ -104,7 +111,8 @@ def _sources(files: list[Path], raw_dir: Path, notes: list, questions: list) -> 
         columns = [shape.value_column] if shape.long else shape.value_columns
         number_format(text, [text.header.index(c) for c in columns if c])
         relative = path.resolve().relative_to(raw_dir).as_posix()
-        dated = None if shape.date_column else date_in_name(path.name)
+        by_year = _column_variables(shape)
+        dated = None if shape.date_column or by_year else date_in_name(path.name)
         pattern = relative if dated is None else str(Path(relative).parent / dated[0])
         pattern = pattern.removeprefix("./")
         key = (pattern, tuple(text.header))
@@ -114,14 +122,21 @@ def _sources(files: list[Path], raw_dir: Path, notes: list, questions: list) -> 
         notes += text.notes + shape.notes
         questions += text.questions + shape.questions
         source = Source(_slug(path.stem), pattern, text, shape, dated and dated[1])
-        if dated:
+        source.column_dates = by_year
+        if by_year:
+            notes.append(
+                f"{path.name}: years in the column names (header cells merged over the "
+                f"years): {', '.join(by_year)}"
+            )
+        elif dated:
             notes.append(f"{path.name}: reference date from the file name ({pattern})")
         elif not shape.date_column:
             questions.append(
                 f"{path.name}: no date column and no date in the file name — set ref_date "
                 "(e.g. ref_date: 2023-12-31)"
             )
-        source.mappings = [classify(v) for v in _variables(text, shape)]
+        source.mappings = [classify(v) for v in by_year or _variables(text, shape)]
+        _shares_only(source, questions)
         _part(source, path.name)
         groups[key] = source
     for source in groups.values():
@@ -132,6 +147,44 @@ def _sources(files: list[Path], raw_dir: Path, notes: list, questions: list) -> 
         if ids.count(source.id) > 1:
             source.id = f"{source.id}_{i + 1}"
     return list(groups.values())
+
+
+SHARE = re.compile(r"anteil|quote|prozent|%|share|percent", re.IGNORECASE)
+
+
+def _shares_only(source: Source, questions: list[str]) -> None:
+    """A table of shares with no count at all: a question (the monitor computes shares
+    from counts, so that it can protect them; delivered shares are not published)."""
+    names = [m.variable for m in source.mappings]
+    if names and not any(m.terms for m in source.mappings) and all(SHARE.search(n) for n in names):
+        questions.append(
+            f"Anteile ohne Zählwerte: {source.text.path.name} has shares only "
+            f"({', '.join(names[:4])}{' …' if len(names) > 4 else ''}); the monitor computes "
+            "shares from counts so that it can protect them — ask the office for the counts "
+            "(numerators and bases) behind the shares"
+        )
+
+
+def _column_variables(shape: Shape) -> list[str]:
+    """The variables of a table whose every value column is '<variable> | <year>'
+    (header cells merged over the years), else []."""
+    split = [by_date(c) for c in shape.value_columns]
+    if shape.long or not split or not all(when and parse_date(when) for _, when in split):
+        return []
+    return list(dict.fromkeys(variable for variable, _ in split))
+
+
+def _narrowed(source: Source, others: list[str]) -> str:
+    """The file pattern, its ``*`` narrowed to the digits of the date (``bezirke_*.csv`` ->
+    ``bezirke_[0-9][0-9][0-9][0-9].csv``) where it would also take another delivered file
+    (the boundaries ``bezirke_wkt.csv``)."""
+    pattern = source.files
+    if "*" not in pattern or not any(fnmatch.fnmatchcase(o, pattern) for o in others):
+        return pattern
+    relative = source.text.path.name
+    head, tail = Path(pattern).name.split("*", 1)
+    middle = relative[len(head) : len(relative) - len(tail)]
+    return pattern.replace("*", re.sub(r"\d", "[0-9]", middle), 1)
 
 
 def _part(source: Source, name: str) -> None:
@@ -206,9 +259,10 @@ def _boundary(
     notes: list,
     questions: list,
 ) -> dict | None:
-    table = geometry._read_table(path, None)  # noqa: SLF001 - the same reader as the build
+    table = geometry.read_table(path, None)  # the same reader as the build
     props = [p for p, _ in table.rows]
     relative = path.resolve().relative_to(raw_dir).as_posix()
+    reading = _reading(path, table, notes)
     codes = {c for s in sources for c in _area_values(s) if s.shape.code_column}
     prefixes = {c[:n] for c in codes for n in range(1, len(c) + 1)}  # coarser codes too
     best = _best_field(table.fields, props, lambda v: v in prefixes)
@@ -218,7 +272,7 @@ def _boundary(
         length = found.most_common(1)[0][0]
         extra = "" if length in lengths else " — a level of its own"
         notes.append(f"{path.name}: boundaries by code '{best}' ({length} characters){extra}")
-        entry = {"file": relative, "id": best, "length": length}
+        entry = {"file": relative, "id": best, "length": length, **reading}
         return entry | ({"name": name_field} if name_field else {})
     names = {normalise(v): v for s in sources if not s.shape.code_column for v in _area_values(s)}
     name_field = _best_field(table.fields, props, lambda v: normalise(v) in names)
@@ -226,9 +280,32 @@ def _boundary(
     if not (names and name_field and id_field):
         questions.append(f"{path.name}: no property matches the areas of the tables")
         return None
-    return _name_join(
+    entry = _name_join(
         path, relative, props, names, name_field, id_field, sources, out, notes, questions
     )
+    return entry | reading
+
+
+UTM32 = (200_000, 5_000_000, 1_000_000, 6_200_000)  # metres of ETRS89 / UTM 32N in Germany
+
+
+def _reading(path: Path, table, notes: list[str]) -> dict:
+    """``crs`` for metres without a declared CRS (UTM 32N, as most German offices use)
+    and ``swap_xy`` for latitude written before longitude."""
+    if table.crs is not None:
+        return {}
+    x0, y0, x1, y1 = shapely.total_bounds([g for _, g in table.rows if g is not None])
+    lon0, lat0, lon1, lat1 = geometry.GERMANY
+    if UTM32[0] <= x0 and x1 <= UTM32[2] and UTM32[1] <= y0 and y1 <= UTM32[3]:
+        notes.append(
+            f"{path.name}: coordinates in metres without a declared CRS; read as "
+            "EPSG:25832 (ETRS89 / UTM 32N) — check crs"
+        )
+        return {"crs": "EPSG:25832"}
+    if lat0 <= x0 and x1 <= lat1 and lon0 <= y0 and y1 <= lon1:
+        notes.append(f"{path.name}: latitude before longitude; swap_xy: true")
+        return {"swap_xy": True}
+    return {}
 
 
 def codes_used(boundary: dict) -> bool:
@@ -273,10 +350,15 @@ def _name_join(path, relative, props, names, name_field, id_field, sources, out,
     the draft for the office to review (exact after normalising; close names only
     suggested, never joined)."""
     by_name = {normalise(str(p[name_field])): (str(p[id_field]), str(p[name_field])) for p in props}
-    rows, missing = [], []
+    rows, missing, combined = [], [], []
     for key, name in sorted(names.items()):
         if key in by_name:
             rows.append((name, by_name[key][0]))
+            continue
+        members = _published_together(name, by_name)
+        if members:
+            combined.append({"id": members[0], "members": members, "name": name})
+            rows.append((name, members[0]))
             continue
         close = difflib.get_close_matches(key, list(by_name), n=1, cutoff=0.5)
         hint = f" (close: '{by_name[close[0]][1]}', not joined)" if close else ""
@@ -293,14 +375,31 @@ def _name_join(path, relative, props, names, name_field, id_field, sources, out,
             f"{len(missing)} area name(s) not in {path.name}: {', '.join(missing)} — add them "
             f"to {map_path.name} with their codes"
         )
+    for unit in combined:
+        notes.append(
+            f"'{unit['name']}': areas {' and '.join(unit['members'])} published together — "
+            f"one unit {unit['id']} (geography.combined), its boundary the union of theirs"
+        )
     for source in sources:
         if not source.shape.code_column:
             source.id_map = map_path.name
     length = len(str(props[0][id_field]))
     return {
         "file": relative, "id": id_field, "name": name_field, "length": length,
-        "id_map_lengths": [length],
+        "id_map_lengths": [length], "combined": combined,
     }  # fmt: skip
+
+
+TOGETHER = re.compile(r"\s+(?:und|u\.)\s+|\s*[&/+]\s*|\s*,\s*", re.IGNORECASE)
+
+
+def _published_together(name: str, by_name: dict[str, tuple[str, str]]) -> list[str]:
+    """The codes of the areas a row such as "Altstadt und Neustadt" (also "A/B", "A & B",
+    "A, B und C") publishes together, when every part is a boundary's name; else []."""
+    parts = [normalise(p) for p in TOGETHER.split(name) if p.strip()]
+    if len(parts) < 2 or not all(p in by_name for p in parts):
+        return []
+    return sorted({by_name[p][0] for p in parts})
 
 
 # --- the profile text ---------------------------------------------------------------------
@@ -394,9 +493,20 @@ def _level_lines(levels: list[tuple], title: str, boundaries: list[dict]) -> lis
     for b in boundaries:
         level = by_length.get(b["length"], levels[-1][0][0])
         name = f", name: {_y(b['name'])}" if b.get("name") else ""
+        name += "".join(f", {key}: {_y(b[key])}" for key in ("crs", "swap_xy") if key in b)
         lines.append(
             f"        - {{level: {level}, file: {_y(b['file'])}, id: {_y(b['id'])}{name}}}"
         )
+    combined = [unit for b in boundaries for unit in b.get("combined", [])]
+    if combined:
+        lines.append(
+            "  combined:   # areas published together (one row): one unit, the union of "
+            "their boundaries"
+        )
+        lines += [
+            f"    - {{id: {_y(u['id'])}, members: {_y(u['members'])}, name: {_y(u['name'])}}}"
+            for u in combined
+        ]
     return lines
 
 
@@ -409,6 +519,10 @@ def _table_lines(source: Source) -> list[str]:
         f"    attribution: {_y('Eigene Daten (' + text.path.name + ')')}"
         "   # the source line under every chart",
     ]
+    if text.json_keys is not None:
+        lines.append(
+            f"    json_keys: {_y(text.json_keys)}   # the levels of the JSON, outermost first"
+        )
     if text.encoding:
         lines.append(f"    encoding: {_y(text.encoding)}")
         lines.append(f"    separator: {_y(text.separator)}")
@@ -445,6 +559,8 @@ def _area_lines(source: Source) -> list[str]:
 
 
 def _date_lines(source: Source) -> list[str]:
+    if source.column_dates:
+        return ["    date_in_column: true   # the year in each column's name ('Einwohner | 2023')"]
     if source.shape.date_column:
         return [f"    date_column: {_y(source.shape.date_column)}   # a year means its 31 December"]
     if source.ref_date and source.parts:
@@ -466,7 +582,7 @@ def _variable_lines(source: Source) -> list[str]:
             f"    value_column: {_y(shape.value_column)}",
         ]
     used = [m.variable for m in source.mappings if m.terms]
-    return [f"    value_columns: {_y(used or shape.value_columns)}"]
+    return [f"    value_columns: {_y(used or source.column_dates or shape.value_columns)}"]
 
 
 def _count_lines(mappings: list[Mapping]) -> list[str]:

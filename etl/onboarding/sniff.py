@@ -20,11 +20,13 @@ from pathlib import Path
 import openpyxl
 
 from etl.errors import InputError
+from etl.onboarding import json_shape
+from etl.sources import xlsx_header
 from etl.sources.area_table import without_footer
 from etl.sources.value_flags import symbols
 
 SEPARATORS = [";", ",", "\t", "|"]
-TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm")
+TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".json")
 NUMBER = re.compile(r"^[-+]?(?:\d{1,3}(?:[ .,']\d{3})+|\d+)(?:[.,]\d+)?$")
 
 
@@ -39,6 +41,7 @@ class TableText:
     decimal: str = "."
     thousands: str | None = None
     footer_lines: int = 0  # notes below the table
+    json_keys: list[str] | None = None  # JSON: the nesting levels' names (None: not JSON)
     notes: list[str] = field(default_factory=list)
     questions: list[str] = field(default_factory=list)
 
@@ -51,6 +54,12 @@ def read_table(path: Path) -> TableText:
             f"imon init reads tables as {', '.join(TABLE_SUFFIXES)}; '{path.suffix}' is not "
             "one of them (boundary files go after --geometry)",
         )
+    if path.suffix.lower() == ".json":
+        keys, header, rows = json_shape.json_keys(path)
+        table = TableText(path, header, rows, 1, json_keys=keys)
+        nesting = f"nested by {', '.join(keys)}" if keys else "a list of records"
+        table.notes.append(f"{path.name}: JSON, {nesting}")
+        return table
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         lines, table = _xlsx_lines(path), TableText(path, [], [], 1)
         table.notes.append(f"{path.name}: XLSX, first sheet")
@@ -139,14 +148,31 @@ def _texty(line: list[str]) -> bool:
 
 
 def _xlsx_lines(path: Path) -> list[list[str]]:
+    """The first sheet's rows as text; two header rows under merged cells (an indicator
+    over its years) as one row "<indicator> | <year>" (etl/sources/xlsx_header.py)."""
     try:
-        book = openpyxl.load_workbook(path, data_only=True, read_only=True)
+        book = openpyxl.load_workbook(path, data_only=True)  # not read-only: merged cells
     except Exception as exc:  # openpyxl raises many types for broken files
         raise InputError(path, f"not a readable XLSX workbook: {exc}") from exc
-    rows = []
-    for row in book.worksheets[0].iter_rows(values_only=True):
-        rows.append([_cell(v) for v in row])
+    sheet = book.worksheets[0]
+    rows = [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    for row in range(1, min(sheet.max_row - 1, 20) + 1):
+        if _title(sheet, row, rows[row - 1]):
+            continue
+        names = xlsx_header.two_row_header(path, sheet, row)
+        if names is not None:
+            rows[row - 1 : row + 1] = [names]
+            break
     return rows
+
+
+def _title(sheet, row: int, cells: list[str]) -> bool:
+    """A title line: at most one merged cell spanning columns, nothing outside it."""
+    ranges = xlsx_header.spanning(sheet, row)
+    if len(ranges) > 1:
+        return False
+    inside = set(range(ranges[0].min_col, ranges[0].max_col + 1)) if ranges else set()
+    return not any(c.strip() for i, c in enumerate(cells, start=1) if i not in inside)
 
 
 def _cell(value: object) -> str:

@@ -27,7 +27,7 @@ import pandas as pd
 
 from etl.errors import InputError
 from etl.profile import AreaTable, DateFromName
-from etl.sources import id_map
+from etl.sources import id_map, xlsx_header
 from etl.sources.value_flags import symbols
 from etl.text import check_rows, decode_file
 
@@ -134,8 +134,9 @@ def _xlsx_rows(path: Path, table: AreaTable) -> tuple[list[str], list[list[str]]
     except Exception as exc:  # openpyxl raises many types for broken files
         raise InputError(path, f"not a readable XLSX workbook: {exc}") from exc
     sheet = _sheet(path, book, table.sheet)
+    two_rows = xlsx_header.two_row_header(path, sheet, table.header_row)  # merged names
     for merged in sheet.merged_cells.ranges:
-        if merged.min_row <= table.header_row <= merged.max_row:
+        if two_rows is None and merged.min_row <= table.header_row <= merged.max_row:
             raise InputError(
                 path,
                 f"sheet '{sheet.title}': merged header cells {merged.coord}; "
@@ -149,9 +150,12 @@ def _xlsx_rows(path: Path, table: AreaTable) -> tuple[list[str], list[list[str]]
     ]
     if not cells or not any(cells[0]):
         raise InputError(path, f"sheet '{sheet.title}': empty header row", line=table.header_row)
-    check_rows(path, cells, _numbered(cells, table.header_row), cells[0])
+    first = table.header_row + (two_rows is not None)  # the header's last row
+    if two_rows is not None:
+        cells = [two_rows, *cells[2:]]
+    check_rows(path, cells, _numbered(cells, first), cells[0])
     rows = [r for r in without_footer(cells[1:], table.footer_lines) if any(r)]
-    return [c.strip() for c in cells[0]], rows, table.header_row + 1
+    return [c.strip() for c in cells[0]], rows, first + 1
 
 
 def without_footer(rows: list[list[str]], footer_lines: int) -> list[list[str]]:

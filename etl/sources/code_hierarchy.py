@@ -17,11 +17,12 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
+import shapely
 
 from etl.errors import InputError
 from etl.profile import Boundary, CodeHierarchyGeography, GeoVintage, Profile
 from etl.sources.area_list import AreaVintage
-from etl.sources.geometry import Feature, read_features
+from etl.sources.geometry import Feature, ReadOptions, read_features
 from etl.transform import consistency
 
 MAX_LISTED = 8
@@ -49,6 +50,8 @@ def _vintage(
     geo: CodeHierarchyGeography = profile.geography
     features = {b.level: _features(profile.raw_dir, b) for b in vintage.boundaries}
     levels = profile.level_ids()
+    files = {b.level: profile.raw_dir / b.file for b in vintage.boundaries}
+    features = _combined(geo, features, files, data, data_names or {})
     finest_codes = set(data["area_id"]) | {f.area_id for f in features.get(levels[-1], [])}
     rows = {geo.root.id: (levels[0], geo.root.name, None)}
     names = {**(data_names or {}), **{f.area_id: f.name for fs in features.values() for f in fs}}
@@ -79,6 +82,52 @@ def _vintage(
     return AreaVintage(vintage.id, vintage.valid_from, areas, shapes, files, warnings)
 
 
+def _combined(
+    geo: CodeHierarchyGeography,
+    features: dict[str, list[Feature]],
+    files: dict[str, Path],
+    data: pd.DataFrame,
+    data_names: dict,
+) -> dict[str, list[Feature]]:
+    """Features with the members of every combined unit (``geography.combined``)
+    dissolved into one feature with the unit's code: the union of their polygons, named
+    as the profile says, else as the data row, else "A und B" from the members' names.
+    A data row of a member (not the unit itself) is an error: its residents would count
+    twice."""
+    for unit in geo.combined:
+        parts = set(unit.members) - {unit.id}
+        delivered = data[data["area_id"].isin(parts)]
+        if len(delivered):
+            row = delivered.iloc[0]
+            others = ", ".join(m for m in unit.members if m != row["area_id"])
+            raise InputError(
+                Path(row["file"]),
+                f"area '{row['area_id']}' has a row of its own, but geography.combined "
+                f"publishes it together with {others} "
+                f"as unit '{unit.id}'; expected its counts only in that unit's row",
+                line=int(row["line"]),
+                column=str(row["column"]),
+            )
+        for level, found in features.items():
+            members = [f for f in found if f.area_id in unit.members]
+            if not members:
+                continue
+            if len(members) != len(unit.members):
+                missing = sorted(set(unit.members) - {f.area_id for f in members})
+                raise InputError(
+                    files[level],
+                    f"combined unit '{unit.id}': member(s) {', '.join(missing)} not in the "
+                    f"boundary file; expected a feature for each of {', '.join(unit.members)}",
+                )
+            name = unit.name or data_names.get(unit.id)
+            name = name or " und ".join(f.name or f.area_id for f in members)
+            union = shapely.union_all([f.geometry for f in members])
+            merged = Feature(unit.id, name, union, members[0].number)
+            kept = [f for f in found if f.area_id not in unit.members]
+            features[level] = [*kept, merged]
+    return features
+
+
 def _features(raw_dir: Path, boundary: Boundary) -> list[Feature]:
     fixes = {c.feature: (c.found, c.id) for c in boundary.corrections}
     return read_features(
@@ -89,6 +138,9 @@ def _features(raw_dir: Path, boundary: Boundary) -> list[Feature]:
         id_prefix=boundary.id_prefix,
         layer=boundary.layer,
         corrections=fixes,
+        options=ReadOptions(
+            boundary.crs, boundary.encoding, boundary.geometry_column, boundary.swap_xy
+        ),
     )
 
 

@@ -9,7 +9,20 @@ Formats, chosen by the file suffix:
   "urn:ogc:def:crs:EPSG::25832"}}`` naming any other CRS is honoured.
 * GeoPackage (``.gpkg``), Shapefile (``.shp``, or a zipped shapefile ``.zip``): read with
   ``pyogrio.raw.read`` (WKB + attribute arrays). The layer must declare its CRS; a file with
-  several geometry layers needs ``layer``.
+  several geometry layers needs ``layer``. A shapefile's DBF is decoded as its ``.cpg``
+  says (none: ISO-8859-1); text that is not valid there (a Latin-1 DBF with a ``.cpg``
+  saying UTF-8) is read as ISO-8859-1, and UTF-8 read as Latin-1 (``SÃ¼d``) as UTF-8;
+  ``encoding`` in the profile overrides both.
+* CSV (``.csv``, ``.txt``): one row per area, the boundary as WKT text (``POLYGON ((…))``,
+  also EWKT ``SRID=25832;POLYGON …``) in ``geometry_column`` (default: the column whose
+  values are WKT polygons); separator ``;``, ``,``, TAB or ``|`` (the one the header has
+  most of); ``encoding`` default UTF-8. Without an SRID the CRS is the profile's ``crs``,
+  else WGS84 lon/lat.
+
+``crs`` in the profile gives the CRS of a file that declares none (WKT CSV, GeoJSON
+without a ``crs`` member); a file declaring another CRS is an error. Coordinates whose
+latitude and longitude are swapped (x in 47..55.5, y in 5.5..15.5: Germany read the wrong
+way round) are an error asking for ``swap_xy: true``, which reads them the right way.
 
 Coordinates in any CRS other than WGS84 are transformed to lon/lat with pyproj (x/y order,
 ``always_xy``). Afterwards every feature must lie within lon -180..180 and lat -90..90,
@@ -25,8 +38,11 @@ dropped), keeping the polygonal parts only.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
+import re
 import string
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -57,6 +73,20 @@ class Feature:
 
 
 @dataclass(frozen=True)
+class ReadOptions:
+    """How to read a boundary file beyond its suffix (the profile's boundary entry)."""
+
+    crs: str | None = None  # the CRS of a file that declares none
+    encoding: str | None = None  # text of a CSV or DBF
+    geometry_column: str | None = None  # the WKT column of a CSV
+    swap_xy: bool = False  # the file has latitude first
+
+
+GERMANY = (5.5, 47.0, 15.5, 55.5)  # lon/lat box around Germany (swap detection)
+WKT = re.compile(r"^\s*(?:SRID=(\d+);)?\s*((?:MULTI)?POLYGON\b.*)$", re.IGNORECASE | re.DOTALL)
+
+
+@dataclass(frozen=True)
 class _Table:
     """A layer as read: property names, CRS (None = WGS84 lon/lat), (properties, geometry)."""
 
@@ -73,6 +103,7 @@ def read_features(
     id_prefix: str | None = None,
     layer: str | None = None,
     corrections: dict[int, tuple[str, str]] | None = None,
+    options: ReadOptions | None = None,
 ) -> list[Feature]:
     """Read the polygons of a boundary file, keyed by ``id_property``, in file order.
 
@@ -82,16 +113,18 @@ def read_features(
     in a Germany-wide file). ``layer`` names the GeoPackage/Shapefile layer to read.
     ``corrections`` maps a feature number to (the id found, the corrected id): a documented
     fix of a known error in a delivered file, applied only if the feature has that id.
+    ``options``: CRS, encoding, WKT column and swapped axes (:class:`ReadOptions`).
     """
+    options = options or ReadOptions()
     if name_property and name_template:
         raise ConfigError(f"{path}: give either name_property or name_template, not both")
-    table = _read_table(path, layer)
+    table = read_table(path, layer, options)
     _check_fields(
         path, table.fields, [id_property, name_property, *_template_keys(path, name_template)]
     )
     kept = _keep(path, table.rows, id_property, id_prefix, corrections or {})
     shapes = [_polygonal_input(path, n, area_id, table.rows[n - 1][1]) for n, area_id in kept]
-    shapes = _to_lonlat(path, table.crs, shapes, kept)
+    shapes = _to_lonlat(path, table.crs, shapes, kept, options.swap_xy)
     features = []
     for (number, area_id), shape in zip(kept, shapes, strict=True):
         name = _name(path, number, table.rows[number - 1][0], name_property, name_template)
@@ -113,19 +146,42 @@ def to_geojson(geom: shapely.Geometry) -> str:
     return shapely.to_geojson(geom)
 
 
-def _read_table(path: Path, layer: str | None) -> _Table:
+def read_table(path: Path, layer: str | None, options: ReadOptions | None = None) -> _Table:
+    """A boundary file's properties and geometries as read, before any check of ids
+    (also ``imon init``'s reader)."""
+    options = options or ReadOptions()
     reader = _READERS.get(path.suffix.lower())
     if reader is None:
         raise InputError(
             path, f"unsupported file type '{path.suffix}'; expected one of {', '.join(_READERS)}"
         )
-    table = reader(path, layer)
+    table = reader(path, layer, options)
     if not table.rows:
         raise InputError(path, "no features; expected at least one area boundary")
     return table
 
 
-def _read_geojson(path: Path, layer: str | None) -> _Table:
+def _declared_crs(path: Path, found: pyproj.CRS | None, declared: str | None, in_file: bool):
+    """The file's own CRS, else the profile's ``crs``; both and different: an error."""
+    if declared is None:
+        return found
+    wanted = _parse_crs(path, declared)
+    if in_file and not _same_crs(found, wanted):
+        raise InputError(
+            path,
+            f"the file declares the CRS {found.name if found else 'WGS84 lon/lat'}, the "
+            f"profile crs: {declared}; remove crs from the profile or fix the file",
+        )
+    return wanted
+
+
+def _same_crs(a: pyproj.CRS | None, b: pyproj.CRS | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return a.equals(b, ignore_axis_order=True)
+
+
+def _read_geojson(path: Path, layer: str | None, options: ReadOptions) -> _Table:
     if layer is not None:
         raise ConfigError(f"{path}: a GeoJSON file has no layers; remove layer '{layer}'")
     data = _load_json(path)
@@ -137,7 +193,9 @@ def _read_geojson(path: Path, layer: str | None) -> _Table:
         raise InputError(path, "expected a GeoJSON FeatureCollection with a 'features' list")
     rows = [_geojson_row(path, n, f) for n, f in enumerate(data["features"], start=1)]
     fields = list(dict.fromkeys(key for properties, _ in rows for key in properties))
-    return _Table(fields, _geojson_crs(path, data.get("crs")), rows)
+    member = data.get("crs")
+    crs = _declared_crs(path, _geojson_crs(path, member), options.crs, member is not None)
+    return _Table(fields, crs, rows)
 
 
 def _load_json(path: Path) -> Any:
@@ -186,10 +244,10 @@ def _geojson_crs(path: Path, member: Any) -> pyproj.CRS | None:
     return _parse_crs(path, name)
 
 
-def _read_ogr(path: Path, layer: str | None) -> _Table:
+def _read_ogr(path: Path, layer: str | None, options: ReadOptions) -> _Table:
     layer = layer if layer is not None else _only_layer(path)
     try:
-        meta, _, wkb, columns = pyogrio.raw.read(path, layer=layer, force_2d=True)
+        meta, columns, wkb = _ogr_records(path, layer, options.encoding)
     except pyogrio.errors.DataLayerError as exc:
         raise InputError(
             path, f"no layer '{layer}'; layers are {', '.join(_geometry_layers(path))}"
@@ -198,11 +256,16 @@ def _read_ogr(path: Path, layer: str | None) -> _Table:
         raise InputError(path, f"cannot open as GeoPackage or Shapefile: {exc}") from exc
     if wkb is None:
         raise InputError(path, f"layer '{layer}' has no geometry column")
-    if meta["crs"] is None:
+    crs = _declared_crs(
+        path, _parse_crs(path, meta["crs"]) if meta["crs"] else None, options.crs,
+        meta["crs"] is not None,
+    )  # fmt: skip
+    if meta["crs"] is None and options.crs is None:
         raise InputError(
             path,
             "the layer has no CRS; a CRS is required (for a shapefile the "
-            ".prj file next to the .shp, for a GeoPackage the layer's srs_id)",
+            ".prj file next to the .shp, for a GeoPackage the layer's srs_id), or "
+            "crs in the profile (crs: EPSG:25832)",
         )
     fields = [str(field) for field in meta["fields"]]
     geoms = shapely.from_wkb(wkb)
@@ -210,7 +273,108 @@ def _read_ogr(path: Path, layer: str | None) -> _Table:
         ({field: column[i] for field, column in zip(fields, columns, strict=True)}, geom)
         for i, geom in enumerate(geoms)
     ]
-    return _Table(fields, _parse_crs(path, meta["crs"]), rows)
+    return _Table(fields, crs, rows)
+
+
+MOJIBAKE = re.compile("Ã[\x80-\xbf]")  # UTF-8 bytes read as Latin-1: "SÃ¼d" for "Süd"
+
+
+def _ogr_records(path: Path, layer: str | None, encoding: str | None) -> tuple:
+    """(meta, attribute columns, WKB) of a layer; the DBF's text decoded as declared, else
+    as the file says, falling back as the module doc says."""
+
+    def read(enc: str | None) -> tuple:
+        meta, _, wkb, columns = pyogrio.raw.read(path, layer=layer, force_2d=True, encoding=enc)
+        return meta, columns, wkb
+
+    if encoding is not None:
+        try:
+            return read(encoding)
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                path, f"the attribute text is not valid {encoding} (the profile's encoding): {exc}"
+            ) from exc
+    try:
+        meta, columns, wkb = read(None)
+    except UnicodeDecodeError:
+        return read("ISO-8859-1")
+    texts = (v for column in columns if column.dtype == object for v in column)
+    if any(isinstance(v, str) and MOJIBAKE.search(v) for v in texts):
+        try:
+            return read("UTF-8")
+        except UnicodeDecodeError:
+            pass
+    return meta, columns, wkb
+
+
+def _read_wkt_csv(path: Path, layer: str | None, options: ReadOptions) -> _Table:
+    """A CSV with one row per area and its boundary as WKT text (see module doc)."""
+    if layer is not None:
+        raise ConfigError(f"{path}: a CSV file has no layers; remove layer '{layer}'")
+    try:
+        text = decode_file(path, options.encoding or "utf-8").removeprefix("\ufeff")
+    except OSError as exc:
+        raise InputError(path, f"cannot read the file: {exc.strerror}") from exc
+    first = text.splitlines()[0] if text.strip() else ""
+    separator = max(";,\t|", key=first.count)
+    lines = list(csv.reader(io.StringIO(text), delimiter=separator))
+    if not first or len(lines) < 2:
+        raise InputError(path, "expected a header row and one row per area", line=1)
+    header = [name.strip() for name in lines[0]]
+    column = options.geometry_column or _wkt_column(path, header, lines[1:])
+    if column not in header:
+        raise InputError(path, f"no column '{column}'; the columns are {', '.join(header)}", line=1)
+    at = header.index(column)
+    srids, rows = set(), []
+    for number, row in enumerate(lines[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            raise InputError(
+                path, f"{len(row)} fields where the header has {len(header)}", line=number
+            )
+        srid, geom = _wkt(path, number, column, row[at])
+        srids.add(srid)
+        properties = {
+            h: v.strip() for i, (h, v) in enumerate(zip(header, row, strict=True)) if i != at
+        }
+        rows.append((properties, geom))
+    fields = [h for h in header if h != column]
+    srids.discard(None)
+    if len(srids) > 1:
+        raise InputError(path, f"rows with different SRIDs {sorted(srids)}", column=column)
+    found = _parse_crs(path, f"EPSG:{srids.pop()}") if srids else None
+    return _Table(fields, _declared_crs(path, found, options.crs, bool(found)), rows)
+
+
+def _wkt_column(path: Path, header: list[str], rows: list[list[str]]) -> str:
+    sample = [row for row in rows if any(c.strip() for c in row)][:5]
+    for i, name in enumerate(header):
+        if sample and all(i < len(row) and WKT.match(row[i]) for row in sample):
+            return name
+    raise InputError(
+        path,
+        f"no column holds WKT polygons (POLYGON ((…)) or MULTIPOLYGON (((…)))); the columns "
+        f"are {', '.join(header)} — name it with geometry_column in the profile",
+        line=2,
+    )
+
+
+def _wkt(path: Path, number: int, column: str, text: str) -> tuple[str | None, shapely.Geometry]:
+    match = WKT.match(text)
+    if not match:
+        found = text.strip()[:40]
+        raise InputError(
+            path,
+            f"found '{found}', expected WKT text POLYGON ((x y, …)) or MULTIPOLYGON (((…)))",
+            line=number,
+            column=column,
+        )
+    try:
+        geom = shapely.from_wkt(match[2])
+    except shapely.errors.GEOSException as exc:
+        raise InputError(path, f"unreadable WKT ({exc})", line=number, column=column) from exc
+    return match[1], shapely.force_2d(geom)
 
 
 def _only_layer(path: Path) -> str | None:
@@ -380,10 +544,17 @@ def _polygonal_input(
 
 
 def _to_lonlat(
-    path: Path, crs: pyproj.CRS | None, shapes: list[shapely.Geometry], kept: list[tuple[int, str]]
+    path: Path,
+    crs: pyproj.CRS | None,
+    shapes: list[shapely.Geometry],
+    kept: list[tuple[int, str]],
+    swap_xy: bool = False,
 ) -> list[shapely.Geometry]:
-    """Transform to lon/lat and check every feature lies within the lon/lat range."""
+    """Transform to lon/lat and check every feature lies within the lon/lat range and
+    that latitude and longitude are not swapped."""
     geoms = np.array(shapes, dtype=object)
+    if swap_xy:
+        geoms = shapely.transform(geoms, lambda xy: xy[:, ::-1])
     if crs is not None:
         transformer = pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
         geoms = shapely.transform(geoms, transformer.transform, interleaved=False)
@@ -403,9 +574,31 @@ def _to_lonlat(
             f"feature {number} ('{area_id}'): coordinates "
             f"x {b[i, 0]:.6g}..{b[i, 2]:.6g}, y {b[i, 1]:.6g}..{b[i, 3]:.6g} are not "
             f"lon/lat when read as {crs.name if crs else WGS84_NOTE}; if they are "
-            "metres, declare the file's CRS (e.g. EPSG:25832)",
+            "metres, declare the file's CRS (crs: EPSG:25832 in the profile's boundary entry)",
         )
+    _check_not_swapped(path, b, crs, swap_xy)
     return list(geoms)
+
+
+def _check_not_swapped(path: Path, b: np.ndarray, crs: pyproj.CRS | None, swap_xy: bool) -> None:
+    """Latitude read as longitude: the whole file lies where Germany would lie with its
+    axes swapped, and not in Germany."""
+    x0, y0, x1, y1 = b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()
+    lon0, lat0, lon1, lat1 = GERMANY
+    in_germany = lon0 <= x0 and x1 <= lon1 and lat0 <= y0 and y1 <= lat1
+    swapped = lat0 <= x0 and x1 <= lat1 and lon0 <= y0 and y1 <= lon1
+    if swapped and not in_germany:
+        read_as = crs.name if crs else WGS84_NOTE
+        hint = (
+            "remove swap_xy from the profile" if swap_xy
+            else "set swap_xy: true in the profile's boundary entry"
+        )  # fmt: skip
+        raise InputError(
+            path,
+            f"coordinates x {x0:.6g}..{x1:.6g}, y {y0:.6g}..{y1:.6g} (read as {read_as}) "
+            f"look like latitude and longitude swapped: Germany lies at longitude "
+            f"{lon0:g}..{lon1:g} and latitude {lat0:g}..{lat1:g}; {hint}",
+        )
 
 
 def _repaired(path: Path, number: int, area_id: str, geom: shapely.Geometry) -> shapely.Geometry:
@@ -428,7 +621,9 @@ def _repaired(path: Path, number: int, area_id: str, geom: shapely.Geometry) -> 
     return polygons[0] if len(polygons) == 1 else shapely.MultiPolygon(polygons)
 
 
-_READERS: dict[str, Callable[[Path, str | None], _Table]] = {
+_READERS: dict[str, Callable[[Path, str | None, ReadOptions], _Table]] = {
+    ".csv": _read_wkt_csv,
+    ".txt": _read_wkt_csv,
     ".geojson": _read_geojson,
     ".json": _read_geojson,
     ".gpkg": _read_ogr,

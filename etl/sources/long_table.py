@@ -32,9 +32,10 @@ import pandas as pd
 
 from etl.errors import InputError
 from etl.profile import LongTable
-from etl.sources import area_table, id_map
+from etl.sources import area_table, id_map, json_table
 from etl.sources.area_table import OBSERVATION_COLUMNS, number_pattern, ref_date_of
 from etl.sources.value_flags import symbols
+from etl.sources.xlsx_header import JOIN
 
 YEAR = re.compile(r"^(\d{4})(?:\.0)?$")
 ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T]00:00:00)?$")
@@ -43,24 +44,29 @@ GERMAN = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
 
 def read(path: Path, table: LongTable, variables: list[str], root_id: str) -> pd.DataFrame:
     """Tidy observations of the mapped ``variables`` in ``path``; city rows get ``root_id``."""
-    header, rows, first_line = area_table._rows(path, table)  # noqa: SLF001 - same reader
+    read = _table_rows(path, table)
     variable_columns = _as_list(table.variable_column or [])
-    wide = [c for c in table.value_columns if c in variables]
+    wide = _wide_columns(path, table, read[0], variables)
     needed = [table.area_column, *variable_columns, *wide, table.date_column, table.name_column]
     needed += [] if table.value_columns else [table.value_column]
-    frame = _frame(path, table, (header, rows, first_line), [c for c in needed if c])
+    frame = _frame(path, table, read, [c for c in needed if c])
     if table.value_columns:  # wide rows -> one row per variable
         keep = [c for c in [table.area_column, table.date_column, table.name_column] if c]
+        keep += ["json_path"] if "json_path" in frame else []
         frame = frame[[*dict.fromkeys(keep), "line", *wide]].melt(
             id_vars=[*dict.fromkeys(keep), "line"], var_name="variable", value_name="_value"
         )
         frame = frame.sort_values(["line", "variable"], kind="stable").reset_index(drop=True)
+        if table.date_in_column:  # "Einwohner | 2023" -> variable, date
+            split = frame["variable"].map(by_date)
+            frame["variable"], frame["_date"] = split.str[0], split.str[1]
     else:
         frame["variable"] = frame[variable_columns].apply(
             lambda row: " | ".join(str(v).strip() for v in row), axis=1
         )
         frame["_value"] = frame[table.value_column]
     frame = frame[frame["variable"].isin(variables)].copy()
+    _no_shares(path, frame, table)
     frame["area_id"] = _areas(path, frame, table, root_id)
     frame["ref_date"] = _dates(path, frame, table)
     frame["value"], frame["flag"] = _values(path, frame, table)
@@ -71,6 +77,29 @@ def read(path: Path, table: LongTable, variables: list[str], root_id: str) -> pd
     return out[[*OBSERVATION_COLUMNS, "area_name"]]
 
 
+SHARE = re.compile(r"anteil|quote|prozent|%|share|percent", re.IGNORECASE)
+
+
+def _no_shares(path: Path, frame: pd.DataFrame, table: LongTable) -> None:
+    """A share mapped as a count: an error. The monitor computes every share from counts,
+    so that it can protect the counts (docs/DISCLOSURE.md); a delivered share can neither
+    be protected nor audited, so it is not published as delivered."""
+    counted = ~frame["variable"].isin(table.rate_variables)
+    shares = counted & frame["variable"].str.contains(SHARE)
+    if shares.any():
+        name = frame["variable"][shares].iloc[0]
+        raise _error(
+            path,
+            frame,
+            shares,
+            f"Anteile ohne Zählwerte: '{name}' is a share, but the profile maps it as a "
+            "count. The monitor computes shares from counts (numerator and base) so that it "
+            "can protect them; a delivered share is not published as it is. Ask the office "
+            "for the counts behind the share, or remove the mapping",
+            table.value_column or name,
+        )
+
+
 def _as_list(value: str | list[str]) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
@@ -79,9 +108,7 @@ def _areas(path: Path, frame: pd.DataFrame, table: LongTable, root_id: str) -> p
     codes = frame[table.area_column].astype(str).str.strip()
     empty = codes == ""
     if empty.any():
-        raise InputError(
-            path, "empty area", line=int(frame["line"][empty].iloc[0]), column=table.area_column
-        )
+        raise _error(path, frame, empty, "empty area", table.area_column)
     city = codes.isin(table.city_codes)
     codes = codes.where(~city, root_id)
     if table.id_map is not None:
@@ -91,25 +118,52 @@ def _areas(path: Path, frame: pd.DataFrame, table: LongTable, root_id: str) -> p
 
 
 def _dates(path: Path, frame: pd.DataFrame, table: LongTable) -> pd.Series:
-    if table.date_column is None:
+    column = "_date" if table.date_in_column else table.date_column
+    if column is None:
         return pd.Series(ref_date_of(path, table.ref_date), index=frame.index, dtype=object)
-    parsed = {}
-    for text in frame[table.date_column].astype(str).str.strip().unique():
-        parsed[text] = _date(text)
+    texts = frame[column].astype(str).str.strip()
+    parsed = {text: parse_date(text) for text in texts.unique()}
     bad = [t for t, d in parsed.items() if d is None]
     if bad:
-        at = frame[frame[table.date_column].astype(str).str.strip() == bad[0]].iloc[0]
+        where = "the column names ('<variable> | <year>')" if table.date_in_column else ""
+        raise _error(
+            path,
+            frame,
+            texts == bad[0],
+            f"found '{bad[0]}', expected a year (2023, meaning 31 Dec) or a date "
+            f"(2023-12-31 or 31.12.2023){' in ' + where if where else ''}",
+            table.date_column or f"{frame['variable'][texts == bad[0]].iloc[0]}{JOIN}{bad[0]}",
+        )
+    return texts.map(parsed)
+
+
+def _wide_columns(path: Path, table: LongTable, header: list[str], variables: list[str]):
+    """The value columns to read; with ``date_in_column`` every column '<variable> |
+    <year>' of a mapped variable (merged XLSX header cells, etl/sources/xlsx_header.py)."""
+    if not table.date_in_column:
+        return [c for c in table.value_columns if c in variables]
+    wanted = [v for v in table.value_columns if v in variables]
+    found = [c for c in header if by_date(c)[0] in wanted and by_date(c)[1]]
+    missing = [v for v in wanted if not any(by_date(c)[0] == v for c in found)]
+    if missing:
         raise InputError(
             path,
-            f"found '{bad[0]}', expected a year (2023, meaning 31 Dec) or a date "
-            "(2023-12-31 or 31.12.2023)",
-            line=int(at["line"]),
-            column=table.date_column,
+            f"no column '{missing[0]}{JOIN}<year>' (date_in_column: one column per variable "
+            f"and year, e.g. '{missing[0]}{JOIN}2023'); found: {', '.join(header)}",
+            line=table.header_row,
+            column=missing[0],
         )
-    return frame[table.date_column].astype(str).str.strip().map(parsed)
+    return found
 
 
-def _date(text: str) -> date | None:
+def by_date(column: str) -> tuple[str, str | None]:
+    """``"Einwohner | 2023"`` -> ``("Einwohner", "2023")``; no ``" | "``: (column, None)."""
+    variable, separator, when = column.rpartition(JOIN)
+    return (variable, when) if separator else (column, None)
+
+
+def parse_date(text: str) -> date | None:
+    """A year (its 31 December), an ISO or a German date; None for anything else."""
     try:
         if match := YEAR.match(text):
             return date(int(match[1]), 12, 31)
@@ -162,11 +216,12 @@ def _first(
 ) -> None:
     if bad.any():
         at = bad.to_numpy().nonzero()[0][0]
-        raise InputError(
+        raise _error(
             path,
+            frame,
+            bad,
             f"found '{text.iat[at]}' for '{frame['variable'].iat[at]}', {why}",
-            line=int(frame["line"].iat[at]),
-            column=table.value_column or str(frame["variable"].iat[at]),
+            table.value_column or str(frame["variable"].iat[at]),
         )
 
 
@@ -176,6 +231,14 @@ def _check_unique(path: Path, frame: pd.DataFrame, table: LongTable) -> None:
     if dup.any():
         first = frame[dup].iloc[0]
         same = frame[dup & (frame[keys] == first[keys]).all(axis=1)]["line"].tolist()
+        if "json_path" in frame:
+            paths = frame[dup & (frame[keys] == first[keys]).all(axis=1)]["json_path"].tolist()
+            raise InputError(
+                path,
+                f"area '{first['area_id']}', {first['ref_date']}, '{first['variable']}' occurs "
+                f"twice (at {paths[0]} and {paths[1]}); expected one value per area, date and "
+                "variable",
+            )
         raise InputError(
             path,
             f"area '{first['area_id']}', {first['ref_date']}, '{first['variable']}' occurs "
@@ -189,24 +252,51 @@ def _check_unique(path: Path, frame: pd.DataFrame, table: LongTable) -> None:
 def ref_dates(path: Path, table: LongTable) -> list[date]:
     """The reference dates a delivered file holds (``imon refresh``): those of its date
     column, or the one of its name or the profile."""
+    if table.date_in_column:
+        header = _table_rows(path, table)[0]
+        dates = {parse_date(by_date(c)[1]) for c in header if by_date(c)[0] in table.value_columns}
+        return sorted(d for d in dates if d is not None)
     if table.date_column is None:
         return [ref_date_of(path, table.ref_date)]
-    read = area_table._rows(path, table)  # noqa: SLF001 - same reader
+    read = _table_rows(path, table)
     return sorted(set(_dates(path, _frame(path, table, read, [table.date_column]), table)))
+
+
+def _table_rows(path: Path, table: LongTable) -> tuple:
+    """Header, rows, the first row's line and (JSON only) each row's JSON path."""
+    if path.suffix.lower() == ".json":
+        value_column = table.value_column or "Wert"
+        header, rows, paths = json_table.read(
+            path, table.json_keys, table.json_root, value_column, table.encoding
+        )
+        return header, rows, 1, paths
+    return (*area_table._rows(path, table), None)  # noqa: SLF001 - same reader
+
+
+def _error(
+    path: Path, frame: pd.DataFrame, bad: pd.Series, message: str, column: str
+) -> InputError:
+    """The error for the first ``bad`` row: at its file line, or at its JSON path."""
+    at = bad.to_numpy().nonzero()[0][0]
+    if "json_path" in frame:
+        return InputError(path, f"at {frame['json_path'].iat[at]}: {message}")
+    return InputError(path, message, line=int(frame["line"].iat[at]), column=column)
 
 
 def _frame(path: Path, table: LongTable, read: tuple, needed: list[str]) -> pd.DataFrame:
     """The rows as text with their file line, after checking the ``needed`` columns."""
-    header, rows, first_line = read
+    header, rows, first_line, paths = read
     missing = [c for c in needed if c not in header]
     if missing:
         raise InputError(
             path,
             f"missing column '{missing[0]}' (the profile's table '{table.id}' needs it; "
             f"found: {', '.join(header)})",
-            line=table.header_row,
+            line=table.header_row if paths is None else None,
             column=missing[0],
         )
     frame = pd.DataFrame(rows, columns=header, dtype=object)
     frame["line"] = range(first_line, first_line + len(frame))
+    if paths is not None:
+        frame["json_path"] = paths
     return frame

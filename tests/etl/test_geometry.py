@@ -337,8 +337,10 @@ def test_bad_arguments_and_files(tmp_path):
         read_features(squares, "code", "name", "{name}")
     with pytest.raises(ConfigError, match="has no layers"):
         read_features(squares, "code", layer="x")
-    with pytest.raises(InputError, match=r"unsupported file type '\.csv'; expected one of"):
-        read_features(tmp_path / "areas.csv", "code")
+    with pytest.raises(InputError, match=r"unsupported file type '\.xml'; expected one of"):
+        read_features(tmp_path / "areas.xml", "code")
+    with pytest.raises(InputError, match="cannot read the file"):
+        read_features(tmp_path / "missing.csv", "code")
     (tmp_path / "bad.gpkg").write_text("not a geopackage")
     with pytest.raises(InputError, match="cannot open as GeoPackage or Shapefile"):
         read_features(tmp_path / "bad.gpkg", "code")

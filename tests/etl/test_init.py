@@ -248,7 +248,9 @@ def test_draft_gives_the_values_of_the_hand_written_profile(tmp_path):
     [
         ("leer.csv", b"", "empty file"),
         ("zahlen.csv", b"1;2;3\n4;5;6\n", "no header row found"),
-        ("daten.json", b"{}", "imon init reads tables as"),
+        ("daten.xml", b"<daten/>", "imon init reads tables as"),
+        ("daten.json", b"{}", "an empty JSON object"),
+        ("daten.json", b'{"2023": [1, 2]}', "the nesting is uneven"),
         ("eine_spalte.csv", b"Gebiet\n01\n", "no field separator found"),
     ],
 )
