@@ -22,7 +22,7 @@ import yaml
 
 from etl import audit_summary, publication, warehouse
 from etl.checks import run_checks
-from etl.errors import InputError
+from etl.errors import Finding, InputError
 from etl.files import sha256_of
 from etl.goals import intake as goals_intake
 from etl.goals import load as load_goals
@@ -34,7 +34,13 @@ from etl.sources import code_hierarchy, register_persons
 from etl.sources.area_list import AreaVintage, read_vintage
 from etl.transform import consistency
 from etl.transform.areas import write_areas, write_levels
-from etl.transform.counts import data_codes, discover_tables, stage_tables, write_counts
+from etl.transform.counts import (
+    data_codes,
+    discover_tables,
+    stage_tables,
+    table_warnings,
+    write_counts,
+)
 from etl.transform.population import aggregate_persons, load_code_lists
 
 SCHEMA_FILE = Path(__file__).parent / "schema.sql"
@@ -262,7 +268,8 @@ def _build_into(
         write_levels(con, profile)
         loads = stage_tables(con, profile, inputs.tables, reporter.track)
         loads += goals_intake.stage(con, profile, load_goals(profile))
-        warnings = consistency.missing_rows(con, profile, _finest(profile, inputs.vintages))
+        warnings = table_warnings(con)
+        warnings += consistency.missing_rows(con, profile, _finest(profile, inputs.vintages))
         vintages = inputs.vintages or code_hierarchy.read_vintages(
             profile, data_codes(con, profile)
         )
@@ -309,13 +316,19 @@ def _build_into(
 
 
 WARNINGS = f"{warehouse.INTERNAL}/build_warnings.json"
+FINDINGS = f"{warehouse.INTERNAL}/build_findings.json"  # publishing needs --accept-warnings
 
 
 def write_warnings(building: Path, warnings: list[str]) -> None:
     """The build's warnings (findings tolerated by ``warn``, coverage) beside the internal
-    warehouse, for the plausibility report."""
+    warehouse, for the plausibility report; the findings (:class:`etl.errors.Finding`)
+    also on their own, for ``imon publish`` (etl/deliveries.py)."""
     (building / WARNINGS).write_text(
         json.dumps(warnings, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
+    findings = [w for w in warnings if isinstance(w, Finding)]
+    (building / FINDINGS).write_text(
+        json.dumps(findings, ensure_ascii=False, indent=1), encoding="utf-8"
     )
 
 

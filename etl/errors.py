@@ -1,8 +1,19 @@
-"""Error types the command line turns into clear messages and a non-zero exit."""
+"""Error types the command line turns into clear messages and a non-zero exit.
+
+Messages are bounded (#20): a value quoted from a file is cut to :data:`MAX_QUOTED`
+characters (:func:`quoted`), a list of problems names the first :data:`MAX_PROBLEMS` and
+then counts the rest per kind (:func:`and_more`), and no :class:`InputError` message is
+longer than :data:`MAX_MESSAGE_CHARS` characters, whatever a hostile file holds.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+
+MAX_PROBLEMS = 5  # problems named one by one in a message; the rest are counted per kind
+MAX_QUOTED = 80  # characters of a cell's text quoted in a message
+MAX_MESSAGE_CHARS = 2000  # characters of one error message at most
 
 
 class ImonError(Exception):
@@ -16,7 +27,8 @@ class ConfigError(ImonError):
 class InputError(ImonError):
     """A raw input file is malformed.
 
-    The message always names the file and, where known, the line and column.
+    The message always names the file and, where known, the line and column; it is cut
+    to :data:`MAX_MESSAGE_CHARS` characters.
     """
 
     def __init__(
@@ -27,9 +39,54 @@ class InputError(ImonError):
         if line is not None:
             where += f", line {line}"
         if column is not None:
-            where += f", column '{column}'"
-        super().__init__(f"{where}: {message}")
+            where += f", column '{quoted(column)}'"
+        super().__init__(clipped(f"{where}: {message}"))
 
 
 class CheckError(ImonError):
     """The built warehouse violates a contract (keys, sums, ranges); nothing is published."""
+
+
+class Finding(str):
+    """A build warning that is a check's finding tolerated with ``warn`` in the profile
+    (consistency across tables and time, disagreeing totals); unlike other warnings
+    (coverage notes), publishing it needs ``--accept-warnings``."""
+
+    __slots__ = ()
+
+
+def quoted(text: object, limit: int = MAX_QUOTED) -> str:
+    """``text`` for a message: at most ``limit`` characters, the cut said."""
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({_de(len(text))} characters)"
+
+
+def clipped(message: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """``message`` cut to ``limit`` characters, the cut said."""
+    if len(message) <= limit:
+        return message
+    return message[: limit - 40] + f" … (message cut, {_de(len(message))} characters)"
+
+
+def and_more(shown: int, total: int, kinds: Mapping[str, int], capped: bool = False) -> str:
+    """The tail of a message that named ``shown`` of ``total`` problems: '… and K more'
+    with the count of every kind (all problems, largest first), '' if all were named.
+    ``capped``: only the first ``total`` problems were recorded, there may be more."""
+    if total <= shown:
+        return ""
+    counts = "; ".join(
+        f"{_de(n)} × {quoted(kind)}"
+        for kind, n in sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_PROBLEMS]
+    )
+    rest = len(kinds) - MAX_PROBLEMS
+    if rest > 0:
+        counts += f"; {rest} more kinds"
+    if capped:
+        return f" … and at least {_de(total - shown)} more (the first {_de(total)}: {counts})"
+    return f" … and {_de(total - shown)} more ({_de(total)} in all: {counts})"
+
+
+def _de(number: int) -> str:
+    return f"{number:,}".replace(",", ".")

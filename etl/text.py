@@ -12,6 +12,10 @@ offending line and column.
   U+001F) other than tab in a text field is an error naming file, line and column. Such a
   character is invisible in most viewers but splits or changes keys (a NUL inside a
   household id makes two households).
+* :func:`check_line_lengths` and :func:`read_bounded`: no line of a text delivery is
+  longer than :data:`MAX_LINE_BYTES` bytes. The file is scanned in chunks before anything
+  (pandas, DuckDB, a decode) holds it whole, so a 50 MB line or a file without line
+  breaks stops with file, line and the limit in bounded memory, also under a memory limit.
 """
 
 from __future__ import annotations
@@ -20,7 +24,9 @@ import codecs
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import BinaryIO
 
+import numpy as np
 import pandas as pd
 
 from etl.errors import InputError
@@ -43,12 +49,66 @@ _UTF8_SEQUENCE = re.compile(
     rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
 )
 _C1 = re.compile(rb"[\x80-\x9f]")  # control codes in ISO-8859-1 (printable in cp1252)
+MAX_LINE_BYTES = 1 << 20  # 1 MiB: the longest line a text delivery may have
+SCAN_BYTES = 1 << 20  # bytes read at a time while checking line lengths
+NEWLINE = 0x0A
 
 
-def decode_file(path: Path, encoding: str) -> str:
+def check_line_lengths(path: Path, limit: int | None = None) -> None:
+    """Raise an :class:`InputError` naming the first line of ``path`` longer than
+    ``limit`` bytes (default :data:`MAX_LINE_BYTES`; the line break not counted). Reads
+    :data:`SCAN_BYTES` at a time and stops inside the long line: memory stays bounded."""
+    limit = MAX_LINE_BYTES if limit is None else limit
+    try:
+        with Path(path).open("rb") as handle:
+            _scan_lines(path, handle, limit)
+    except OSError as exc:
+        raise InputError(path, f"cannot be read: {exc.strerror}") from exc
+
+
+def _scan_lines(path: Path, handle: BinaryIO, limit: int) -> None:
+    line, open_length = 1, 0  # the current line and its bytes so far
+    while chunk := handle.read(SCAN_BYTES):
+        ends = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == NEWLINE)
+        if ends.size:
+            lengths = np.diff(ends, prepend=-1) - 1
+            lengths[0] += open_length
+            long = np.flatnonzero(lengths > limit)
+            if long.size:
+                raise _too_long(path, line + int(long[0]), limit)
+            line += int(ends.size)
+            open_length = len(chunk) - int(ends[-1]) - 1
+        else:
+            open_length += len(chunk)
+        if open_length > limit:
+            raise _too_long(path, line, limit)
+
+
+def _too_long(path: Path, line: int, limit: int) -> InputError:
+    return InputError(
+        path,
+        f"line is longer than {limit:_} bytes, the limit for one line; expected one "
+        "record per line (a missing line break, or not a table?)".replace("_", "."),
+        line=line,
+    )
+
+
+def read_bounded(path: Path, limit: int | None = None) -> bytes:
+    """The bytes of ``path`` after :func:`check_line_lengths`."""
+    check_line_lengths(path, limit)
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise InputError(path, f"cannot be read: {exc.strerror}") from exc
+
+
+def decode_file(path: Path, encoding: str, bounded: bool = False) -> str:
     """The text of ``path``; bytes that are not valid ``encoding`` raise an
-    :class:`InputError` naming the line and byte column of the first bad byte."""
-    return decode_bytes(path, path.read_bytes(), encoding)
+    :class:`InputError` naming the line and byte column of the first bad byte. With
+    ``bounded``, lines are first checked against :data:`MAX_LINE_BYTES` (every table;
+    not GeoJSON, which may be one line)."""
+    data = read_bounded(path) if bounded else path.read_bytes()
+    return decode_bytes(path, data, encoding)
 
 
 def decode_bytes(path: Path, data: bytes, encoding: str) -> str:
@@ -140,6 +200,13 @@ def control_problem(text: str) -> str | None:
     if found is None:
         return None
     code = ord(found.group())
+    if code in (0x0A, 0x0D):  # only a quoted field holds a line break
+        return (
+            f"control character {C0_NAMES[code]} (U+{code:04X}) at character "
+            f'{found.start() + 1} of the field, a line break: a quote (") opened in the '
+            "field and not closed?; expected text without control characters (tab is the "
+            "only one allowed)"
+        )
     return (
         f"control character {C0_NAMES[code]} (U+{code:04X}) at character {found.start() + 1}"
         " of the field; expected text without control characters (tab is the only one allowed)"

@@ -61,7 +61,7 @@ def _folder_date(path: Path) -> date:
 
 
 def _read_areas(path: Path, level_names: dict[str, str], levels: list[str]) -> pd.DataFrame:
-    text = decode_file(path, "utf-8")  # a BOM dropped; bad bytes name their line
+    text = decode_file(path, "utf-8", bounded=True)  # BOM dropped; bad bytes, long lines named
     df = pd.read_csv(io.StringIO(text), sep=";", dtype=str, keep_default_na=False)
     missing = [c for c in AREA_COLUMNS if c not in df.columns]
     if missing:

@@ -25,7 +25,7 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 
-from etl.errors import InputError
+from etl.errors import InputError, quoted
 from etl.profile import AreaTable, DateFromName
 from etl.sources import id_map, xlsx_header
 from etl.sources.value_flags import symbols
@@ -104,7 +104,7 @@ def _rows(path: Path, table: AreaTable) -> tuple[list[str], list[list[str]], int
     """Header, data rows (all text) and the line number of the first data row."""
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         return _xlsx_rows(path, table)
-    text = decode_file(path, table.encoding or "utf-8")
+    text = decode_file(path, table.encoding or "utf-8", bounded=True)
     lines = list(csv.reader(io.StringIO(text), delimiter=table.separator))
     if len(lines) < table.header_row or not any(lines[table.header_row - 1]):
         raise InputError(
@@ -289,7 +289,7 @@ def _first_bad(
     column = bad.columns[col]
     raise InputError(
         path,
-        f"found '{text[column].iat[row]}', {expected}",
+        f"found '{quoted(text[column].iat[row])}', {expected}",
         line=int(wide["line"].iat[row]),
         column=column,
     )

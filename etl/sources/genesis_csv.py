@@ -26,6 +26,16 @@ naming the first bad line (:func:`etl.text.decode_detected`), never decoded whol
 ISO-8859-1. With an explicit encoding, undecodable bytes are an error naming line and
 field. A control character other than tab (NUL …) in the title, header or data lines is
 an error naming line and field.
+
+Totals (:func:`check_totals`, on the rows an instance reads): a Land's or a
+Regierungsbezirk's own row must equal the sum of the rows of its areas one level down
+(Regierungsbezirke, Kreise) where the file delivers the total and all of them, for every
+period, row and value column that adds up (not Prozent, Promille, Jahre; no flagged
+cell; rounded annual averages within half a unit per area). A dropped or mistyped area
+row or value is an error naming file, line, column and both numbers (or, with ``warn``,
+a warning). Not compared: Germany with its Länder (GENESIS counts persons without a Land
+there, "ohne Angabe") and Gemeinden (a Kreis table lists only a few, e.g. Hannover in
+Region Hannover). No line may be longer than :data:`etl.text.MAX_LINE_BYTES`.
 """
 
 from __future__ import annotations
@@ -35,13 +45,14 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from etl.errors import InputError
+from etl.errors import MAX_PROBLEMS, Finding, InputError, and_more, quoted
 from etl.sources.value_flags import symbols
-from etl.text import LATIN1, check_declared, control_problem, decode_detected
+from etl.text import LATIN1, check_declared, control_problem, decode_detected, read_bounded
 
 FIRST_LINE = "GENESIS-Tabelle:"
 FOOTER_MARK = "__________"
@@ -70,6 +81,9 @@ UNITS = frozenset(
 )
 NUMBER = r"-?\d+(?:,\d+)?"
 COUNT_UNITS = frozenset({"Anzahl", "Personen"})  # cells with these units must be whole
+NOT_ADDITIVE = frozenset({"Prozent", "Promille", "Jahre"})  # a total is not their sum
+PARENT_LENGTHS = (2, 3)  # AGS prefixes of totals: Land, Regierungsbezirk
+SUMMED = (3, 5)  # AGS lengths of the areas summed: Regierungsbezirk, Kreis (not Gemeinde)
 PERIODS = {  # pattern -> (year, month, day) groups; a bare year is dated 31 December
     re.compile(r"(\d{2})\.(\d{2})\.(\d{4})"): lambda m: (m[3], m[2], m[1]),
     re.compile(r"(\d{4})"): lambda m: (m[1], 12, 31),
@@ -116,7 +130,8 @@ class _Header:
 
 
 def read_table(path: Path, encoding: str | None = None) -> GenesisTable:
-    """Read and validate one GENESIS CSV export; raise :class:`InputError` on any problem."""
+    """Read and validate one GENESIS CSV export; raise :class:`InputError` on any problem
+    (its totals: :func:`check_totals`)."""
     text, used = _decode(path, encoding)
     lines = [line.rstrip("\r") for line in text.split("\n")]
     table_id = _table_id(path, lines[0])
@@ -142,10 +157,7 @@ def read_table(path: Path, encoding: str | None = None) -> GenesisTable:
 
 
 def _decode(path: Path, encoding: str | None) -> tuple[str, str]:
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise InputError(path, f"cannot be read: {exc.strerror}") from exc
+    raw = read_bounded(Path(path))  # no line longer than MAX_LINE_BYTES
     if not raw.strip():
         raise InputError(
             path,
@@ -180,10 +192,10 @@ def _check_controls(path: Path, lines: list[str]) -> None:
     for number, line in enumerate(lines, start=1):
         if control_problem(line) is None:
             continue
-        for field, text in enumerate(line.split(";"), start=1):
+        for position, text in enumerate(line.split(";"), start=1):
             problem = control_problem(text)
             if problem is not None:
-                raise InputError(path, problem, line=number, column=str(field))
+                raise InputError(path, problem, line=number, column=str(position))
 
 
 def _table_id(path: Path, first: str) -> str:
@@ -395,7 +407,7 @@ def _values(path: Path, cells: pd.Series, rows: pd.DataFrame) -> tuple[pd.Series
     bad = flags.isna() & ~numeric
     if bad.any():
         at, text = rows[bad.to_numpy()].iloc[0], cells[bad].iloc[0]
-        found = f"'{text}'" if text else "an empty cell"
+        found = f"'{quoted(text)}'" if text else "an empty cell"
         raise InputError(
             path,
             f"found {found} in '{at['variable']}', expected a number in "
@@ -416,6 +428,94 @@ def _values(path: Path, cells: pd.Series, rows: pd.DataFrame) -> tuple[pd.Series
             column=str(at["column"]),
         )
     return value.astype(float), flags.astype(object).where(flags.notna(), None)
+
+
+def region_totals(rows: pd.DataFrame, rounded: bool = False) -> pd.DataFrame:
+    """Every region total (see module doc) that differs from the sum of its areas: the
+    total's cell (``line``, ``column``, ``region_code``, ``region_name``, ``period``,
+    ``dims``, ``variable``, ``value``) with ``parts`` (the sum), ``areas`` (how many rows
+    were added) and ``codes`` (the first of them), in file order. ``rounded``: every
+    value is an average rounded on its own, so a total may differ from the sum of its
+    ``n`` areas by up to (n + 1) / 2. Set-based: the parent of every code of a period is
+    found per prefix length, the sums by one group-by."""
+    cells = rows[~rows["unit"].isin(NOT_ADDITIVE)]
+    regions = cells[["period", "region_code"]].drop_duplicates()
+    present = pd.MultiIndex.from_frame(regions)
+    codes, periods = regions["region_code"], regions["period"]
+    parent = pd.Series(None, index=regions.index, dtype=object)
+    for length in PARENT_LENGTHS:  # the longest prefix present on that date wins
+        prefix = codes.str[:length]
+        found = (codes.str.len() > length) & codes.str.len().isin(SUMMED) & codes.str.isdigit()
+        found &= pd.MultiIndex.from_arrays([periods, prefix]).isin(present)
+        parent = parent.mask(found, prefix)
+    regions = regions.assign(parent=parent).dropna(subset="parent")
+    key = ["period", "dims", "variable"]
+    children = cells.merge(regions, on=["period", "region_code"])
+    if children.empty:
+        return cells.iloc[0:0]
+    sums = children.groupby([*key, "parent"], sort=False)["value"].agg(
+        parts="sum", areas="size", delivered="count"
+    )
+    totals = cells.merge(
+        sums.reset_index(), left_on=[*key, "region_code"], right_on=[*key, "parent"]
+    )
+    complete = totals["value"].notna() & (totals["delivered"] == totals["areas"])
+    tolerance = 1e-9 * totals["value"].abs().clip(lower=1)  # float sums, not rounding
+    if rounded:
+        tolerance += (totals["areas"] + 1) / 2
+    bad = totals[complete & ((totals["value"] - totals["parts"]).abs() > tolerance)]
+    if bad.empty:
+        return bad
+    listed = regions.groupby(["period", "parent"])["region_code"].agg(
+        lambda c: ", ".join(sorted(c)[:3]) + (", …" if len(c) > 3 else "")
+    )
+    where = pd.MultiIndex.from_frame(bad[["period", "region_code"]])
+    bad = bad.assign(codes=listed.reindex(where).to_numpy())
+    return bad.sort_values(["line", "column"])
+
+
+def check_totals(
+    path: Path, table: GenesisTable, rows: pd.Series, mode: Literal["error", "warn"]
+) -> list[str]:
+    """The totals of the ``rows`` (a mask of ``table.rows``: e.g. one Land and its Kreise)
+    against the sums of their areas (:func:`region_totals`; rounded averages if the title
+    says Jahresdurchschnitt). Raise for the first that differs, or (``warn``) return a
+    warning per difference (the first few, then a count)."""
+    rounded = "durchschnitt" in table.title.casefold()
+    bad = region_totals(table.rows[rows], rounded)
+    if bad.empty:
+        return []
+    messages = [
+        (
+            int(row.line),
+            str(row.column),
+            f"the total of region {row.region_code} ({quoted(row.region_name, 40)}) for "
+            f"{row.period}{_row_label(row.dims)}, '{row.variable}' is "
+            f"{_number(row.value)}, but its {row.areas} area rows ({row.codes}) sum to "
+            f"{_number(row.parts)}; expected the total to equal the sum of its areas "
+            "(an area row dropped or a value mistyped?)",
+        )
+        for row in bad.head(MAX_PROBLEMS).itertuples()
+    ]
+    if mode == "error":
+        line, column, message = messages[0]
+        more = and_more(1, len(bad), {"total ≠ sum of its areas": len(bad)})
+        raise InputError(path, message + more, line=line, column=column)
+    warnings = [
+        Finding(f"{path}, line {line}, column {column}: {m}") for line, column, m in messages
+    ]
+    if len(bad) > len(messages):
+        warnings.append(Finding(f"{path}: {len(bad) - len(messages)} more region totals differ"))
+    return warnings
+
+
+def _row_label(dims: str) -> str:
+    return f", row '{dims}'" if dims else ""
+
+
+def _number(value: float) -> str:
+    """A value as GENESIS writes it (German decimal comma, no thousands separator)."""
+    return f"{value:.10g}".replace(".", ",")
 
 
 def _footer(lines: list[str]) -> str:

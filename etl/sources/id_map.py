@@ -45,7 +45,7 @@ def read_id_map(path: Path) -> dict[str, tuple[str, str]]:
     """normalised name -> (code, name as written in the map)."""
     if not path.is_file():
         raise InputError(path, "id map not found (a CSV with the columns name and code)")
-    text = decode_file(path, "utf-8")
+    text = decode_file(path, "utf-8", bounded=True)
     first = text.splitlines()[0] if text.strip() else ""
     rows = list(csv.reader(io.StringIO(text), delimiter=";" if ";" in first else ","))
     header = [h.strip().casefold() for h in rows[0]] if rows else []

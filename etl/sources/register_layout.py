@@ -42,13 +42,14 @@ from pydantic import (
     model_validator,
 )
 
-from etl.errors import InputError
-from etl.text import UTF8_BOM
+from etl.errors import InputError, and_more, quoted
+from etl.text import UTF8_BOM, check_line_lengths
 
 Canonical = tuple[tuple[str, bool], ...]  # (name, required) of every canonical column
 CHUNK_BYTES = 1 << 20
 BATCH_ROWS = 50_000
 MAX_REPORTED = 5
+MAX_REJECTS = 1000  # rows DuckDB stores in its reject table at most (bounded memory, #20)
 ROW_COLUMN = "__imon_row__"  # sheet row of an XLSX row in raw_cells
 MERGE_REF = re.compile(rb'<(?:\w+:)?mergeCell\s[^>]*?ref="([A-Z]+[0-9]+(?::[A-Z]+[0-9]+)?)"')
 SHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -371,6 +372,7 @@ def check_header(path: Path, header: list[str], layout: Layout, line: int) -> No
 
 
 def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout) -> str:
+    check_line_lengths(path)  # before DuckDB or the transcoder hold a giant line (#20)
     with _as_utf8(path, layout) as text_path:
         header = _csv_header(path, text_path, layout)
         check_header(path, header, layout, layout.header_row)
@@ -474,7 +476,8 @@ def _load_csv(
             "CREATE OR REPLACE TEMP TABLE raw_cells AS SELECT * FROM read_csv(?, header = true,"
             " skip = ?, delim = ?, quote = '\"', escape = '\"', auto_detect = false, "
             "columns = ?, strict_mode = true, null_padding = false, store_rejects = true, "
-            "rejects_table = 'raw_rejects', rejects_scan = 'raw_reject_scans')",
+            "rejects_table = 'raw_rejects', rejects_scan = 'raw_reject_scans', "
+            f"rejects_limit = {MAX_REJECTS})",
             [
                 str(text_path),
                 layout.header_row - 1,
@@ -486,8 +489,13 @@ def _load_csv(
             "SELECT line, column_name, error_type, error_message, byte_position - "
             "line_byte_position + 1 FROM raw_rejects QUALIFY row_number() OVER (PARTITION BY"
             " line ORDER BY column_idx) = 1 ORDER BY line LIMIT ?",
-            [MAX_REPORTED + 1],
+            [MAX_REPORTED],
         ).fetchall()
+        kinds = dict(
+            con.execute(
+                "SELECT error_type, count(DISTINCT line) FROM raw_rejects GROUP BY ALL"
+            ).fetchall()
+        )
     except duckdb.Error as exc:
         raise InputError(
             path,
@@ -497,10 +505,15 @@ def _load_csv(
     finally:
         con.execute("DROP TABLE IF EXISTS raw_rejects; DROP TABLE IF EXISTS raw_reject_scans")
     if rejects:
-        raise _reject_error(path, layout, rejects)
+        raise _reject_error(path, layout, rejects, kinds)
 
 
-def _reject_error(path: Path, layout: Layout, rejects: list[tuple]) -> InputError:
+def _reject_error(
+    path: Path, layout: Layout, rejects: list[tuple], kinds: dict[str, int]
+) -> InputError:
+    """The first reject in full, the next lines named, the rest counted per kind (DuckDB's
+    error type; DuckDB stores at most :data:`MAX_REJECTS`, so the count may say 'at
+    least')."""
     line, column, kind, message, byte_column = rejects[0]
     if kind == "INVALID ENCODING":
         message = (
@@ -513,9 +526,11 @@ def _reject_error(path: Path, layout: Layout, rejects: list[tuple]) -> InputErro
     )
     others = [f"line {r[0]}" for r in rejects[1:MAX_REPORTED]]
     if others:
-        more = " and more" if len(rejects) > MAX_REPORTED else ""
-        text += f" (also: {'; '.join(others)}{more})"
-    return InputError(path, text, line=line, column=column)
+        text += f" (also: {'; '.join(others)})"
+    total = sum(kinds.values())
+    capped = total >= MAX_REJECTS
+    text += and_more(len(rejects), total, {k.lower(): n for k, n in kinds.items()}, capped)
+    return InputError(path, text, line=line, column=quoted(column) if column else column)
 
 
 def _first_lines(message: str, n: int = 3) -> str:

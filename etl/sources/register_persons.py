@@ -21,7 +21,7 @@ from typing import NamedTuple
 import duckdb
 import yaml
 
-from etl.errors import InputError
+from etl.errors import InputError, and_more, quoted
 from etl.sources.register_layout import (
     ROW_COLUMN,
     Layout,
@@ -99,9 +99,9 @@ def stage(
         line = read_cells(con, path, spec)
         _check_controls(con, path, line)
         _to_canonical(con, path, spec, line)
-        violations = _violations(con, ref_date, spec)
+        violations, kinds = _violations(con, ref_date, spec)
         if violations:
-            raise _violation_error(path, violations, spec)
+            raise _violation_error(path, violations, kinds, spec)
         con.execute(STAGE_SQL)
     finally:
         con.execute(
@@ -196,10 +196,13 @@ def _number_pattern(layout: Layout) -> str:
     return f"{number}(?:[{layout.decimal}]0*)?"
 
 
-def _violations(con: duckdb.DuckDBPyConnection, ref_date: date, layout: Layout) -> list[tuple]:
-    """All rule violations as (line, column, value, vendor value, expected), set-based in
-    one query, in file order; per cell only the first failing rule (a layout's code check
-    comes first)."""
+def _violations(
+    con: duckdb.DuckDBPyConnection, ref_date: date, layout: Layout
+) -> tuple[list[tuple], dict[tuple[str, str], int]]:
+    """The first :data:`MAX_REPORTED` rule violations as (line, column, value, vendor
+    value, expected) in file order, and the number of all violations per (column,
+    expected); set-based in one pass; per cell only the first failing rule (a layout's
+    code check comes first)."""
     parts, params = [], []
     for position, column in enumerate(columns()):
         name = column["name"]
@@ -214,12 +217,23 @@ def _violations(con: duckdb.DuckDBPyConnection, ref_date: date, layout: Layout) 
                 f"{clause} NOT coalesce(({rule.condition}), false)"
             )
             params.extend([rule.expected, *rule.args])
-    sql = (
-        f"SELECT line, col, value, written, expected FROM ({' UNION ALL '.join(parts)}) "
-        "QUALIFY row_number() OVER (PARTITION BY line, col ORDER BY seq) = 1 "
-        f"ORDER BY line, pos LIMIT {MAX_REPORTED + 1}"
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE raw_violations AS SELECT line, col, value, written, "
+        f"expected, pos FROM ({' UNION ALL '.join(parts)}) "
+        "QUALIFY row_number() OVER (PARTITION BY line, col ORDER BY seq) = 1",
+        params,
     )
-    return con.execute(sql, params).fetchall()
+    try:
+        first = con.execute(
+            "SELECT line, col, value, written, expected FROM raw_violations "
+            f"ORDER BY line, pos LIMIT {MAX_REPORTED}"
+        ).fetchall()
+        kinds = con.execute(
+            "SELECT col, expected, count(*) FROM raw_violations GROUP BY ALL"
+        ).fetchall()
+    finally:
+        con.execute("DROP TABLE IF EXISTS raw_violations")
+    return first, {(col, expected): n for col, expected, n in kinds}
 
 
 def _code_rules(column: dict, layout: Layout) -> list[Rule]:
@@ -307,18 +321,29 @@ def _bound(bound: str, ref_date: date) -> str:
     raise ValueError(f"register_persons.yaml: invalid range bound {bound!r}")
 
 
-def _violation_error(path: Path, violations: list[tuple], layout: Layout) -> InputError:
+def _violation_error(
+    path: Path, violations: list[tuple], kinds: dict[tuple[str, str], int], layout: Layout
+) -> InputError:
+    """The first violation in full, the next ones by line and column, the rest counted
+    per kind (column and what it expects): a file of a million bad rows gives a short
+    message."""
     line, column, value, written, expected = violations[0]
     label = layout.column_map.get(column, column)
-    shown = "" if value is None else f"'{value}'"
+    shown = "" if value is None else f"'{quoted(value)}'"
     message = f"found {shown or 'an empty cell'}, expected {expected}"
     if written is not None and written != value:
-        message += f" (the file has '{written}', recoded by {layout.recodes[column].source})"
+        message += (
+            f" (the file has '{quoted(written)}', recoded by {layout.recodes[column].source})"
+        )
     others = [
         f"line {v[0]} column '{layout.column_map.get(v[1], v[1])}'"
         for v in violations[1:MAX_REPORTED]
     ]
     if others:
-        more = " and more" if len(violations) > MAX_REPORTED else ""
-        message += f" (also: {'; '.join(others)}{more})"
+        message += f" (also: {'; '.join(others)})"
+    per_kind = {
+        f"column '{layout.column_map.get(col, col)}': {quoted(exp, 60)}": n
+        for (col, exp), n in kinds.items()
+    }
+    message += and_more(len(violations), sum(kinds.values()), per_kind)
     return InputError(path, message, line=line, column=label)

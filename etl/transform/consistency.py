@@ -27,7 +27,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from etl.errors import ConfigError, InputError
+from etl.errors import ConfigError, Finding, InputError
 from etl.profile import CodeHierarchyGeography, Profile
 
 MAX_LISTED = 8
@@ -66,7 +66,9 @@ def unknown_areas(
                 Path(first["file"]), message, line=int(first["line"]), column=first["column"]
             )
         codes_listed = _listed(sorted(unknown["area_id"].unique()))
-        warnings.append(f"{vintage}: {ref_date}: new area code(s) not declared: {codes_listed}")
+        warnings.append(
+            Finding(f"{vintage}: {ref_date}: new area code(s) not declared: {codes_listed}")
+        )
     return warnings
 
 
@@ -125,7 +127,7 @@ def missing_rows(
                 source = frame.loc[frame["file"] == file, "source_id"].iloc[0]
                 raise InputError(Path(file), message, line=line, column=columns.get(source))
             more = f" (and {len(odd) - 1} more area(s))" if len(odd) > 1 else ""
-            warnings.append(f"{Path(file).name}: {message}{more}")
+            warnings.append(Finding(f"{Path(file).name}: {message}{more}"))
     return warnings
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from etl.errors import ConfigError, InputError
+from etl.errors import ConfigError, Finding, InputError
 from etl.indicators.spec import Catalogue, term_name
 from etl.profile import AreaTable, CodeHierarchyGeography, LongTable, Profile
 from etl.sources import area_table, genesis_csv, long_table
@@ -66,9 +66,10 @@ def stage_tables(
         'line INTEGER, "column" VARCHAR)'
     )
     con.execute("CREATE OR REPLACE TEMP TABLE stg_area_names (area_id VARCHAR, name VARCHAR)")
+    con.execute("CREATE OR REPLACE TEMP TABLE stg_table_warnings (message VARCHAR)")
     loads = []
     for table, path in track(files, "Tabellen lesen", len(files)):
-        cells, ref_date = _read(profile, table, path)
+        cells, ref_date = _read(con, profile, table, path)
         if "area_name" in cells:  # names of a long table's areas (code_hierarchy uses them)
             _area_names(con, cells)
         frame = cells.assign(source_id=table.id, file=str(path))[STAGE_COLUMNS]
@@ -87,7 +88,14 @@ def _area_names(con: duckdb.DuckDBPyConnection, cells: pd.DataFrame) -> None:
     con.unregister("new_names")
 
 
-def _read(profile: Profile, table, path: Path) -> tuple[pd.DataFrame, object]:
+def table_warnings(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Warnings of the table adapters while staging (GENESIS totals with ``totals: warn``)."""
+    return [r[0] for r in con.execute("SELECT message FROM stg_table_warnings").fetchall()]
+
+
+def _read(
+    con: duckdb.DuckDBPyConnection, profile: Profile, table, path: Path
+) -> tuple[pd.DataFrame, object]:
     if isinstance(table, LongTable):
         return _read_long(profile, table, path)
     if isinstance(table, AreaTable):
@@ -99,8 +107,15 @@ def _read(profile: Profile, table, path: Path) -> tuple[pd.DataFrame, object]:
         _check_code_lengths(profile, path, cells)
         return cells.assign(table_id=path.name), cells["ref_date"].iloc[0]
     parsed = genesis_csv.read_table(path, table.encoding)
-    cells = parsed.rows.rename(columns={"region_code": "area_id"})
-    cells = cells[_members(profile, cells["area_id"])].copy()
+    members = _members(profile, parsed.rows["region_code"])
+    # the totals of the instance's regions in the columns it reads against the sums of
+    # their areas (totals: warn lists them)
+    used = {v for m in table.counts for s in m.add + m.subtract for v in s.variables()}
+    checked = members & parsed.rows["variable"].isin(used)
+    warnings = genesis_csv.check_totals(path, parsed, checked, profile.consistency.totals)
+    if warnings:
+        con.executemany("INSERT INTO stg_table_warnings VALUES (?)", [[w] for w in warnings])
+    cells = parsed.rows[members].rename(columns={"region_code": "area_id"}).copy()
     cells["column"] = cells["variable"]
     return cells, None
 
@@ -368,9 +383,11 @@ def _mapping_tables(con: duckdb.DuckDBPyConnection, profile: Profile, catalogue:
 def _conflicts(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Disagreements tolerated by ``conflicts: warn``, one line per pair of tables."""
     return [
-        f"table '{r[11]}' disagrees with '{r[12]}' on {r[13]} count(s), by up to "
-        f"{r[14]:g} (first: {Path(r[4]).name} line {r[5]}, {r[6]} = {r[7]:g}, but "
-        f"{Path(r[0]).name} gives {r[3]:g}); the value of '{r[12]}' is used"
+        Finding(
+            f"table '{r[11]}' disagrees with '{r[12]}' on {r[13]} count(s), by up to "
+            f"{r[14]:g} (first: {Path(r[4]).name} line {r[5]}, {r[6]} = {r[7]:g}, but "
+            f"{Path(r[0]).name} gives {r[3]:g}); the value of '{r[12]}' is used"
+        )
         for r in con.execute(CHECK_SQL["conflict"]).fetchall()
     ]
 
