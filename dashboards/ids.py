@@ -98,6 +98,9 @@ INTERNAL_PUBLISH_BUTTON = "internal-publish-button"  # disabled while nothing is
 INTERNAL_ROLLBACK = "internal-rollback"
 INTERNAL_STATUS = "internal-status"
 INTERNAL_VERSION = "internal-version"  # counts publishes and rollbacks of this page
+INTERNAL_WARNINGS = "internal-warnings"  # the staged build's warnings; hidden if none
+INTERNAL_WARNINGS_LIST = "internal-warnings-list"
+INTERNAL_ACCEPT_WARNINGS = "internal-accept-warnings"  # the extra confirmation (checkbox)
 # unprotected values (office, internal server only): snapshot, indicator, date, level
 INTERNAL_QA_CHOICE = "internal-qa-choice"
 INTERNAL_QA_INDICATOR = "internal-qa-indicator"

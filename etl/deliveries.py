@@ -27,12 +27,22 @@ anything fails or the run is interrupted (Ctrl+C, SIGTERM, SIGHUP: at once). So 
 or a ``kill -9`` during the build leaves the raw folder and the published snapshot as they
 were (the next build or refresh removes a mirror left behind and undoes a journal). The
 whole refresh holds the instance's build lock.
+
+*Warnings.* A staged snapshot whose build tolerated findings (``warn`` in the profile's
+``consistency`` or a table's ``conflicts``; :class:`etl.errors.Finding`, kept in
+``internal/build_findings.json`` and listed in the plausibility report) is
+published only with ``accept_warnings`` (``imon publish --accept-warnings``, ``imon
+refresh --publish --accept-warnings``, the internal page's extra confirmation); without it
+the publish is refused with a message listing them. An acceptance is recorded in
+``accepted.jsonl`` beside the history (snapshot, time, who, the warnings).
 """
 
 from __future__ import annotations
 
 import fnmatch
+import getpass
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -47,13 +57,14 @@ import yaml
 
 from etl import plausibility, warehouse
 from etl.build import (
+    FINDINGS,
     INTAKE_PREFIX,
     Reporter,
     build_locked,
     exit_on_termination,
     remove_mirrors,
 )
-from etl.errors import ConfigError, InputError
+from etl.errors import MAX_PROBLEMS, ConfigError, ImonError, InputError, quoted
 from etl.files import sha256_of
 from etl.goals import delivered_dates
 from etl.profile import AreaTable, GenesisTable, GoalsSource, LongTable, Profile, Register
@@ -61,6 +72,7 @@ from etl.sources import area_table, genesis_csv, long_table
 from etl.text import UTF8_BOM
 
 REVISIONS = ".revisions"
+ACCEPTED = "accepted.jsonl"  # warnings accepted on publish, beside history.jsonl
 REPORT = warehouse.REPORT
 ISO_DATE = re.compile(r"(?<!\d)(\d{4})-?(\d{2})-?(\d{2})(?!\d)")
 TABLE_ID = re.compile(r"\d{5}-[0-9A-Z]{2,4}(?:-[0-9A-Z]+)*")
@@ -99,6 +111,8 @@ class RefreshResult:
     snapshot: Path | None  # the staged (or published) snapshot; None = nothing new
     published: bool
     report: plausibility.Report | None = None  # None if the snapshot was built earlier
+    refused: str | None = None  # why ``publish`` was refused (warnings not accepted)
+    accepted: list[str] = field(default_factory=list)  # warnings accepted on publish
 
     @property
     def report_path(self) -> Path | None:
@@ -107,32 +121,70 @@ class RefreshResult:
 
 
 def refresh(
-    profile: Profile, files: Sequence[Path], reporter: Reporter | None = None, publish: bool = False
+    profile: Profile,
+    files: Sequence[Path],
+    reporter: Reporter | None = None,
+    publish: bool = False,
+    accept_warnings: bool = False,
 ) -> RefreshResult:
-    """Take ``files`` in, build and review a staged snapshot; publish it if ``publish``."""
+    """Take ``files`` in, build and review a staged snapshot; publish it if ``publish``
+    (a snapshot with build warnings only with ``accept_warnings``; else it stays staged
+    and ``refused`` says why)."""
     reporter = reporter or Reporter()
     curated = profile.curated_dir
     with warehouse.build_lock(curated):
         for step in warehouse.journal_undo(curated) + remove_mirrors(curated):
             reporter.info(f"Unterbrochene Aktualisierung rückgängig gemacht: {step}")
         deliveries = plan(profile, files)
+        report = None
         if _already_built(profile, deliveries):  # the same files again
-            pending = warehouse.staged(curated)
-            if pending is None or not _reads(pending, deliveries):
+            snapshot = warehouse.staged(curated)
+            if snapshot is None or not _reads(snapshot, deliveries):
                 return RefreshResult(deliveries, None, False)  # already published
-            if publish:
-                warehouse.publish_staged(curated, profile.keep_snapshots)
-            return RefreshResult(deliveries, pending, publish)
-        review = _Review(profile)
-        snapshot = _take_in(profile, deliveries, review, reporter)
+        else:
+            review = _Review(profile)
+            snapshot = _take_in(profile, deliveries, review, reporter)
+            report = review.report
+        result = RefreshResult(deliveries, snapshot, False, report)
         if publish:
-            warehouse.publish_staged(curated, profile.keep_snapshots)
-    return RefreshResult(deliveries, snapshot, publish, review.report)
+            try:
+                result.accepted = _publish_checked(curated, profile.keep_snapshots, accept_warnings)
+                result.published = True
+            except WarningsNotAccepted as exc:
+                result.refused = str(exc)
+    return result
 
 
-def publish(profile: Profile) -> tuple[Path | None, Path]:
-    """``imon publish``: the staged snapshot goes live; return (before, now)."""
-    return publish_staged(profile.curated_dir, profile.keep_snapshots)
+class WarningsNotAccepted(ImonError):
+    """The staged snapshot has build warnings and the publish did not accept them."""
+
+    def __init__(self, snapshot: Path, warnings: list[str]) -> None:
+        self.warnings = warnings
+        listed = "; ".join(quoted(w, 400) for w in warnings[:MAX_PROBLEMS])
+        more = (
+            f" … and {len(warnings) - MAX_PROBLEMS} more (plausibility report)"
+            if len(warnings) > MAX_PROBLEMS
+            else ""
+        )
+        super().__init__(
+            f"not published: the staged snapshot {snapshot.name} has {len(warnings)} "
+            f"build warning(s) the profile tolerates with 'warn': {listed}{more}. "
+            "Review them in the plausibility report, then publish with --accept-warnings "
+            "(imon publish --accept-warnings)"
+        )
+
+
+def staged_warnings(snapshot: Path) -> list[str]:
+    """The findings of checks set to ``warn`` in the build of a finished snapshot
+    (``internal/build_findings.json``; other build warnings need no acceptance)."""
+    path = snapshot / FINDINGS
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else []
+
+
+def publish(profile: Profile, accept_warnings: bool = False) -> tuple[Path | None, Path]:
+    """``imon publish``: the staged snapshot goes live; return (before, now). A snapshot
+    with build warnings needs ``accept_warnings`` (see module doc)."""
+    return publish_staged(profile.curated_dir, profile.keep_snapshots, accept_warnings)
 
 
 def rollback(profile: Profile) -> tuple[Path, Path]:
@@ -140,10 +192,58 @@ def rollback(profile: Profile) -> tuple[Path, Path]:
     return rollback_current(profile.curated_dir)
 
 
-def publish_staged(curated_dir: Path, keep: int) -> tuple[Path | None, Path]:
+def publish_staged(
+    curated_dir: Path, keep: int, accept_warnings: bool = False, user: str | None = None
+) -> tuple[Path | None, Path]:
     """:func:`publish` of a curated directory (also the dashboard's publish button)."""
     with warehouse.build_lock(curated_dir):
-        return warehouse.publish_staged(curated_dir, keep)
+        before = warehouse.published(curated_dir)
+        _publish_checked(curated_dir, keep, accept_warnings, user)
+        return before, warehouse.published(curated_dir)
+
+
+def _publish_checked(
+    curated_dir: Path, keep: int, accept_warnings: bool, user: str | None = None
+) -> list[str]:
+    """Publish the staged snapshot (the caller holds the build lock) unless it has build
+    warnings that are not accepted; an acceptance is recorded first. Returns the
+    warnings accepted."""
+    snapshot = warehouse.staged(curated_dir)
+    warnings = staged_warnings(snapshot) if snapshot is not None else []
+    if warnings and not accept_warnings:
+        raise WarningsNotAccepted(snapshot, warnings)
+    if warnings:
+        _record_acceptance(curated_dir, snapshot, warnings, user)
+    warehouse.publish_staged(curated_dir, keep)
+    return warnings
+
+
+def _record_acceptance(curated_dir: Path, snapshot: Path, warnings: list[str], user) -> None:
+    line = {
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "snapshot": snapshot.name,
+        "user": user or _os_user(),
+        "warnings": warnings,
+    }
+    with (curated_dir / ACCEPTED).open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(line, ensure_ascii=False) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def accepted(curated_dir: Path) -> list[dict]:
+    """Every recorded acceptance of warnings, oldest first."""
+    path = curated_dir / ACCEPTED
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return f"uid {os.getuid()}"
 
 
 def rollback_current(curated_dir: Path) -> tuple[Path, Path]:

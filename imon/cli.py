@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from etl.errors import ImonError
@@ -89,6 +90,12 @@ def _storage_error(exc: Exception) -> bool:
     )
 
 
+ACCEPT_HELP = (
+    "publish although the build has warnings (consistency checks set to warn; listed in "
+    "the plausibility report); the acceptance is recorded"
+)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="imon", description="Integrationsmonitor")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -121,10 +128,11 @@ def _parser() -> argparse.ArgumentParser:
     refresh.add_argument(
         "--publish", action="store_true", help="publish the staged snapshot right away"
     )
+    refresh.add_argument("--accept-warnings", action="store_true", help=ACCEPT_HELP)
     refresh.set_defaults(run=_refresh)
-    sub.add_parser("publish", parents=[profile], help="publish the staged snapshot").set_defaults(
-        run=_publish
-    )
+    publish = sub.add_parser("publish", parents=[profile], help="publish the staged snapshot")
+    publish.add_argument("--accept-warnings", action="store_true", help=ACCEPT_HELP)
+    publish.set_defaults(run=_publish)
     sub.add_parser(
         "rollback", parents=[profile], help="serve the previous snapshot again"
     ).set_defaults(run=_rollback)
@@ -413,7 +421,13 @@ def _refresh(args: argparse.Namespace) -> int:
     from etl.plausibility import summary
 
     profile = load_profile(args.profile)
-    result = refresh(profile, args.files, RichReporter(), publish=args.publish)
+    result = refresh(
+        profile,
+        args.files,
+        RichReporter(),
+        publish=args.publish,
+        accept_warnings=args.accept_warnings,
+    )
     for d in result.deliveries:
         console.print(
             f"{d.file.name} → {d.source.id}, Stichtag "
@@ -430,8 +444,19 @@ def _refresh(args: argparse.Namespace) -> int:
     if result.snapshot is None:
         console.print("Nichts Neues: diese Dateien sind bereits veröffentlicht.")
     elif result.published:
-        _log_action(profile, "publish", snapshot=result.snapshot.name, command="refresh")
+        accepted = {"accepted_warnings": str(len(result.accepted))} if result.accepted else {}
+        _log_action(
+            profile, "publish", snapshot=result.snapshot.name, command="refresh", **accepted
+        )
         console.print(f"[green]Veröffentlicht:[/green] {result.snapshot.name}")
+    elif result.refused:
+        console.print(
+            f"[bold red]Fehler:[/bold red] {escape(result.refused)} "
+            f"(vorgemerkt: {result.snapshot.name})",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return 2
     else:
         again = f" --profile {args.profile}" if args.profile else ""
         console.print(
@@ -443,11 +468,17 @@ def _refresh(args: argparse.Namespace) -> int:
 
 
 def _publish(args: argparse.Namespace) -> int:
-    from etl.deliveries import publish
+    from etl.deliveries import publish, staged_warnings
+    from etl.warehouse import staged
 
     profile = load_profile(args.profile)
-    before, now = publish(profile)
-    _log_action(profile, "publish", snapshot=now.name, before=before.name if before else None)
+    pending = staged(profile.curated_dir)
+    warnings = staged_warnings(pending) if pending else []
+    before, now = publish(profile, accept_warnings=args.accept_warnings)
+    accepted = {"accepted_warnings": str(len(warnings))} if warnings else {}
+    _log_action(
+        profile, "publish", snapshot=now.name, before=before.name if before else None, **accepted
+    )
     console.print(
         f"[green]Veröffentlicht:[/green] {now.name} (bisher: "
         f"{before.name if before else '–'}; zurück mit imon rollback)",

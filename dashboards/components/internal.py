@@ -92,12 +92,34 @@ def actions(lang: str, staged: str | None, published: str | None) -> list:
             ],
             className="actions",
         ),
+        html.Div(
+            [
+                html.H3(t("internal.warnings_heading", lang)),
+                html.Ul(id=ids.INTERNAL_WARNINGS_LIST),
+                dcc.Checklist(
+                    id=ids.INTERNAL_ACCEPT_WARNINGS,
+                    options=[{"label": t("internal.accept_warnings", lang), "value": "accept"}],
+                    value=[],
+                ),
+            ],
+            id=ids.INTERNAL_WARNINGS,
+            hidden=True,
+            className="notice",
+        ),
         html.P(id=ids.INTERNAL_STATUS, role="status", className="action-status"),
     ]
 
 
-def confirm_publish(lang: str, staged: str | None, published: str | None) -> str:
-    return t("internal.confirm_publish", lang, staged=staged or "–", published=published or "–")
+def warnings_list(warnings: list[str]) -> list:
+    """The staged build's warnings, one list item each."""
+    return [html.Li(w) for w in warnings]
+
+
+def confirm_publish(lang: str, staged: str | None, published: str | None, warnings: int = 0) -> str:
+    message = t("internal.confirm_publish", lang, staged=staged or "–", published=published or "–")
+    if warnings:
+        message += " " + t("internal.confirm_publish_warnings", lang, n=warnings)
+    return message
 
 
 def confirm_rollback(lang: str, published: str | None) -> str:

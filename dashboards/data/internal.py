@@ -55,12 +55,23 @@ def names(curated_dir: Path) -> dict[str, str | None]:
     return {which: folder.name if folder else None for which, folder in found.items()}
 
 
-def publish(curated_dir: Path, keep: int) -> tuple[str | None, str]:
-    """``imon publish``: the staged snapshot goes live; (id before, id now)."""
+def publish(
+    curated_dir: Path, keep: int, accept_warnings: bool = False, user: str | None = None
+) -> tuple[str | None, str]:
+    """``imon publish``: the staged snapshot goes live; (id before, id now). A snapshot
+    with build warnings needs ``accept_warnings`` (``imon publish --accept-warnings``)."""
     from etl.deliveries import publish_staged  # imports the build: only when needed
 
-    before, now = publish_staged(Path(curated_dir), keep)
+    before, now = publish_staged(Path(curated_dir), keep, accept_warnings, user)
     return (before.name if before else None), now.name
+
+
+def staged_warnings(curated_dir: Path) -> list[str]:
+    """The staged snapshot's build warnings (tolerated with ``warn``), [] if none."""
+    from etl.deliveries import staged_warnings as read
+
+    snapshot = warehouse.staged(Path(curated_dir))
+    return read(snapshot) if snapshot is not None else []
 
 
 def rollback(curated_dir: Path) -> tuple[str, str]:

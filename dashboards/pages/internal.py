@@ -139,6 +139,9 @@ def _skeleton() -> html.Div:
             ),
             dcc.ConfirmDialogProvider(id=ids.INTERNAL_ROLLBACK),
             html.P(id=ids.INTERNAL_STATUS),
+            html.Div(id=ids.INTERNAL_WARNINGS),
+            html.Ul(id=ids.INTERNAL_WARNINGS_LIST),
+            dcc.Checklist(id=ids.INTERNAL_ACCEPT_WARNINGS, options=[]),
             dcc.RadioItems(id=ids.INTERNAL_QA_CHOICE, options=[]),
             dcc.Dropdown(id=ids.INTERNAL_QA_INDICATOR),
             dcc.Dropdown(id=ids.INTERNAL_QA_DATE),
@@ -178,6 +181,8 @@ def show_report(which: str | None, _version: int | None) -> html.Div:
     Output(ids.INTERNAL_PUBLISH, "message"),
     Output(ids.INTERNAL_ROLLBACK, "message"),
     Output(ids.INTERNAL_PUBLISH_BUTTON, "disabled"),
+    Output(ids.INTERNAL_WARNINGS_LIST, "children"),
+    Output(ids.INTERNAL_WARNINGS, "hidden"),
     Input(ids.INTERNAL_VERSION, "data"),
 )
 def show_audit(_version: int | None) -> tuple:
@@ -185,11 +190,14 @@ def show_audit(_version: int | None) -> tuple:
     lang = context.lang()
     snapshots = {w: internal.snapshot(context.curated_dir(), w) for w in internal.WHICH}
     names = {w: s.name if s else None for w, s in snapshots.items()}
+    warnings = internal.staged_warnings(context.curated_dir())
     return (
         parts.audit_table(snapshots, lang),
-        parts.confirm_publish(lang, names["staged"], names["published"]),
+        parts.confirm_publish(lang, names["staged"], names["published"], len(warnings)),
         parts.confirm_rollback(lang, names["published"]),
         names["staged"] is None,  # nothing to publish
+        parts.warnings_list(warnings),
+        not warnings,
     )
 
 
@@ -209,10 +217,15 @@ def show_access_log(_version: int | None) -> html.Div:
     Input(ids.INTERNAL_PUBLISH, "submit_n_clicks"),
     Input(ids.INTERNAL_ROLLBACK, "submit_n_clicks"),
     State(ids.INTERNAL_VERSION, "data"),
+    State(ids.INTERNAL_ACCEPT_WARNINGS, "value"),
     prevent_initial_call=True,
 )
-def publish_or_roll_back(_publish: int | None, _rollback: int | None, version: int | None):
-    """Publish the staged snapshot or roll back, as confirmed; log who did it."""
+def publish_or_roll_back(
+    _publish: int | None, _rollback: int | None, version: int | None, accept: list | None = None
+):
+    """Publish the staged snapshot or roll back, as confirmed; log who did it. A staged
+    snapshot with build warnings is published only with the box ticked that accepts
+    them (else the status says why, as ``imon publish`` does)."""
     user = access.require("office")
     action = {ids.INTERNAL_PUBLISH: "publish", ids.INTERNAL_ROLLBACK: "rollback"}.get(
         dash.ctx.triggered_id
@@ -220,14 +233,27 @@ def publish_or_roll_back(_publish: int | None, _rollback: int | None, version: i
     if action is None:
         raise dash.exceptions.PreventUpdate
     lang, curated = context.lang(), context.curated_dir()
+    warnings: list[str] = []
     try:
         if action == "publish":
-            before, now = internal.publish(curated, context.keep_snapshots())
+            accepted = isinstance(accept, list) and "accept" in accept
+            warnings = internal.staged_warnings(curated) if accepted else []
+            before, now = internal.publish(
+                curated, context.keep_snapshots(), accepted, user=user["user"]
+            )
         else:
             before, now = internal.rollback(curated)
     except ImonError as exc:
         return t("internal.action_failed", lang, error=str(exc)), dash.no_update
-    access.log(action, user=user["user"], role=user["role"], snapshot=now, before=before)
+    accepted_warnings = {"accepted_warnings": str(len(warnings))} if warnings else {}
+    access.log(
+        action,
+        user=user["user"],
+        role=user["role"],
+        snapshot=now,
+        before=before,
+        **accepted_warnings,
+    )
     done = "internal.published_now" if action == "publish" else "internal.rolled_back"
     return t(done, lang, now=now, before=before or "–"), (version or 0) + 1
 

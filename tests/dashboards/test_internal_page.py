@@ -19,7 +19,8 @@ import pytest
 
 from dashboards import access, access_log, notes, users
 from dashboards.app import create_app
-from etl import audit_summary, plausibility, warehouse
+from etl import audit_summary, deliveries, plausibility, warehouse
+from etl.build import FINDINGS
 from etl.profile import Access
 from imon.cli import main
 from tests.dashboards.test_access import CALLBACK, MAP_TABLE, PASSWORD, REFUSED, log_in
@@ -98,6 +99,7 @@ def internal_bodies(app) -> dict[str, dict]:
         "internal-version.data": 0,
         "internal-publish.submit_n_clicks": 1,
         "internal-rollback.submit_n_clicks": None,
+        "internal-accept-warnings.value": [],
         "internal-qa-choice.value": "published",
         "internal-qa-indicator.value": "foreigner_share",
         "internal-qa-date.value": "2024-12-31",
@@ -272,6 +274,38 @@ def test_publish_and_rollback_through_the_callback(app, curated):
     publish = _log(curated)[1]
     assert publish["role"] == "office" and publish["via"] == "web"
     assert publish["address"] == "127.0.0.1" and publish["before"] == "s1"
+
+
+def test_a_staged_snapshot_with_warnings_needs_the_extra_confirmation(app, curated):
+    """The staged build's warnings are listed beside the publish button; publishing
+    without ticking the box that accepts them is refused (nothing changes), with it the
+    snapshot goes live and the acceptance is recorded (accepted.jsonl, access log)."""
+    warning = "v2020: 2024-12-31: area 01100311 has no row in table 'alter'"
+    (curated / "snapshots" / "s2" / FINDINGS).write_text(json.dumps([warning]), encoding="utf-8")
+    client = app.server.test_client()
+    log_in(client, "anna")
+    shown = client.post(CALLBACK, json=_body(app, "internal-audit")).get_json()["response"]
+    assert shown["internal-warnings"]["hidden"] is False
+    assert warning in json.dumps(shown["internal-warnings-list"]["children"], ensure_ascii=False)
+    assert "1 Hinweise" in shown["internal-publish"]["message"]
+    refused = client.post(CALLBACK, json=_publish_body(app)).get_json()["response"]
+    status = refused["internal-status"]["children"]
+    assert status.startswith("Nicht ausgeführt: not published: the staged snapshot s2 has 1")
+    assert warning in status and "--accept-warnings" in status
+    assert warehouse.published(curated).name == "s1" and warehouse.staged(curated).name == "s2"
+    body = _publish_body(app)
+    body["state"] = [
+        {**s, "value": ["accept"]} if s["id"] == "internal-accept-warnings" else s
+        for s in body["state"]
+    ]
+    done = client.post(CALLBACK, json=body).get_json()["response"]
+    assert done["internal-status"]["children"] == "Veröffentlicht: s2 (bisher: s1)."
+    assert warehouse.published(curated).name == "s2"
+    [accepted] = deliveries.accepted(curated)
+    assert accepted["snapshot"] == "s2" and accepted["user"] == "anna"
+    assert accepted["warnings"] == [warning]
+    publish = [x for x in _log(curated) if x["action"] == "publish"]
+    assert [(x["snapshot"], x.get("accepted_warnings")) for x in publish] == [("s2", "1")]
 
 
 # --- the access log ----------------------------------------------------------------------
