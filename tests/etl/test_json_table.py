@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from etl.build import build
 from etl.errors import InputError
 from etl.onboarding.draft import init
 from etl.profile import load_profile
+from etl.sources import long_table
 from tests.conftest import REPO
 from tests.etl.test_long_table import long_profile, values
 
@@ -151,3 +153,11 @@ def test_init_drafts_the_nested_json_and_the_draft_builds(tmp_path):
     }  # fmt: skip
     share = values(result.snapshot, "foreigner_share", "2022-12-31")
     assert share["202"] == pytest.approx(100 * 60 / 520)
+
+
+def test_refresh_reads_the_dates_of_a_json_table(tmp_path):
+    [table] = load_profile(profile(tmp_path, **NESTED)).tables
+    assert long_table.ref_dates(tmp_path / "raw" / FILE, table) == [
+        date(2022, 12, 31),
+        date(2023, 12, 31),
+    ]

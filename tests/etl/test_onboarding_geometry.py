@@ -47,6 +47,9 @@ def test_wkt_in_metres_draft_declares_utm32_and_builds(tmp_path):
         "boundaries"
     ]
     assert boundary["crs"] == "EPSG:25832" and boundary["id"] == "Bezirk"
+    # "bezirke_*.csv" would also take the boundaries bezirke_wkt.csv as a table
+    [table] = yaml.safe_load(out.read_text(encoding="utf-8"))["tables"]
+    assert table["files"] == "bezirke_[0-9][0-9][0-9][0-9].csv"
     result = build(load_profile(out))
     assert values(result.snapshot, "population", "2023-12-31") == {
         "STADT": 300, "01": 100, "02": 200

@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import shutil
+from datetime import date
 from pathlib import Path
 
 import openpyxl
@@ -29,6 +30,7 @@ from etl.build import build
 from etl.errors import InputError
 from etl.onboarding.draft import init
 from etl.profile import load_profile
+from etl.sources import long_table
 from tests.conftest import REPO
 from tests.etl.test_long_table import values
 
@@ -167,3 +169,11 @@ def test_a_share_mapped_as_a_count_is_refused(tmp_path):
     message = str(caught.value)
     assert "anteile_stadtteile_2023.xlsx, line 3" in message
     assert "Anteile ohne Zählwerte: 'Ausländeranteil in %' is a share" in message
+
+
+def test_refresh_reads_the_years_of_the_merged_columns(tmp_path):
+    out = tmp_path / "jahresspalten.yaml"
+    path = delivered(tmp_path, "merged")
+    init(out, [path], [])
+    [table] = load_profile(out).tables
+    assert long_table.ref_dates(path, table) == [date(2022, 12, 31), date(2023, 12, 31)]
