@@ -44,6 +44,7 @@ TRENDS_NOTE = "trends-note"
 TRENDS_DEFINITION = "trends-definition"
 TRENDS_TABLE = "trends-table"
 TRENDS_URL = "trends-url"
+TRENDS_BOUNDARIES = "trends-boundaries"
 
 # Area profile page (Stadtteilprofil)
 PROFILE_AREA = "profile-area"

@@ -74,16 +74,22 @@ def map_download(
 
 
 def trend_download(
-    wh: Warehouse, indicator_id: str, area_ids: Sequence[str], fmt: str, lang: str
+    wh: Warehouse,
+    indicator_id: str,
+    area_ids: Sequence[str],
+    fmt: str,
+    lang: str,
+    boundaries: str | None = None,
 ) -> Download:
     """The time series (png, svg, pdf) or its table (csv, xlsx): the city plus
-    ``area_ids``, or the city's index per level for segregation indices."""
+    ``area_ids``, or the city's index per level for segregation indices (``boundaries``:
+    as published, or 'today', dashboards.data.boundaries)."""
     return _chart_or_table(
         wh,
         fmt,
         lang,
-        lambda: trends_export.trend_chart(wh, indicator_id, area_ids, lang),
-        lambda: trends_export.trend_table(wh, indicator_id, area_ids, lang),
+        lambda: trends_export.trend_chart(wh, indicator_id, area_ids, lang, boundaries=boundaries),
+        lambda: trends_export.trend_table(wh, indicator_id, area_ids, lang, boundaries),
     )
 
 

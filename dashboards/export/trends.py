@@ -11,7 +11,8 @@ from collections.abc import Sequence
 import pandas as pd
 
 from dashboards import labels
-from dashboards.data import breaks, catalogue, queries
+from dashboards.data import boundaries as boundaries_data
+from dashboards.data import breaks, catalogue
 from dashboards.data.breaks import Break
 from dashboards.data.catalogue import Indicator
 from dashboards.data.queries import Warehouse
@@ -37,23 +38,29 @@ def trend_chart(
     area_ids: Sequence[str],
     lang: str,
     definition: bool = False,
+    boundaries: str | None = None,
 ) -> Chart:
     """The print-ready time series: the city plus ``area_ids`` (area indicators) or the
-    city's index per unit level (segregation indices; ``area_ids`` is ignored)."""
+    city's index per unit level (segregation indices; ``area_ids`` is ignored);
+    ``boundaries``: as published or 'today' (:func:`boundaries.chosen_series`)."""
     indicator = catalogue.indicators(wh, lang)[indicator_id]
     city = catalogue.city(wh)
     areas = series_areas(indicator, city.area_id, area_ids)
-    frame = queries.series(wh, indicator_id, tuple(areas))
+    frame, level_breaks, today = boundaries_data.chosen_series(
+        wh, indicator, tuple(areas), boundaries
+    )
     if frame.empty:
         raise ExportError(t("chart.no_data", lang) + f" ({indicator_id})")
     level_labels = {k: lvl.label for k, lvl in catalogue.levels(wh, lang).items()}
     frame = labels.series_labels(frame, indicator, level_labels, lang)
     city_id = None if indicator.is_segregation else city.area_id
-    found = breaks.chart_breaks(frame, breaks.level_breaks(wh))
+    found = breaks.chart_breaks(frame, level_breaks)
     fig = trends_figures.trend(frame, indicator, lang, city_id=city_id, breaks=found)
     # the unit is in the subtitle: no axis title, so the plot keeps its width
     fig.update_layout(margin={"l": TREND_LEFT_PX}, yaxis_title_text=None)
     notes = trend_notes(frame, indicator, lang, found)
+    if today:
+        notes += boundaries_data.today_notes(wh, frame, lang)
     if definition:
         notes.append(t("export.definition", lang, text=indicator.definition))
     stem = trend_stem(indicator, areas)
@@ -86,13 +93,22 @@ def trend_notes(
 
 
 def trend_table(
-    wh: Warehouse, indicator_id: str, area_ids: Sequence[str], lang: str
+    wh: Warehouse,
+    indicator_id: str,
+    area_ids: Sequence[str],
+    lang: str,
+    boundaries: str | None = None,
 ) -> ExportTable:
     """A time series' rows: the city plus ``area_ids``, or the city per unit level
-    (segregation indices), every reference date."""
+    (segregation indices), every reference date; ``boundaries`` as :func:`trend_chart`."""
     indicator = catalogue.indicators(wh, lang)[indicator_id]
     areas = series_areas(indicator, catalogue.city(wh).area_id, area_ids)
-    rows = queries.series(wh, indicator_id, tuple(areas)).assign(indicator_id=indicator_id)
+    frame, level_breaks, today = boundaries_data.chosen_series(
+        wh, indicator, tuple(areas), boundaries
+    )
+    rows = frame.assign(indicator_id=indicator_id)
     title = t("trends.table_caption", lang, title=indicator.title)
-    notes = tuple(labels.break_notes(breaks.chart_breaks(rows, breaks.level_breaks(wh)), lang))
+    notes = tuple(labels.break_notes(breaks.chart_breaks(rows, level_breaks), lang))
+    if today:
+        notes += tuple(boundaries_data.today_notes(wh, rows, lang))
     return ExportTable(rows[ROW_COLUMNS], title, trend_stem(indicator, areas), notes=notes)

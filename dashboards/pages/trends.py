@@ -7,7 +7,11 @@ is the first percent indicator with more than one date, the default level the fi
 whose boundaries are the same over the indicator's dates (Berlin: the districts; the LOR
 were redrawn in 2021), the default areas the first with a name of their own. Series
 breaks (new boundaries, another definition) are gaps with a marked line and a note.
-URL state: ``/zeitreihen?indicator=foreigner_share&level=district&areas=11,12``.
+Where the snapshot has values on today's boundaries (#18, Berlin), the reader chooses
+"wie veröffentlicht" or "auf heutigem Gebietsstand": then every date is shown on the
+newest vintage's units (earlier dates recomputed from published values, estimated ones
+named in a note) and no boundary break remains.
+URL state: ``/zeitreihen?indicator=foreigner_share&level=district&areas=11,12&boundaries=today``.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from dash import (
 from dashboards import context, formatting, ids, labels
 from dashboards.components import common as components
 from dashboards.components import tables
+from dashboards.data import boundaries as today_boundaries
 from dashboards.data import breaks, catalogue, queries
 from dashboards.export import downloads
 from dashboards.figures import trends as trends_figures
@@ -30,12 +35,17 @@ from dashboards.i18n import t
 from dashboards.pages import register_page
 
 DEFAULT_AREAS = 3
+PUBLISHED, TODAY = today_boundaries.PUBLISHED, today_boundaries.TODAY
 
 register_page(__name__, "/zeitreihen", 2, "trends")
 
 
 def layout(
-    indicator: str | None = None, level: str | None = None, areas: str | None = None, **_other: str
+    indicator: str | None = None,
+    level: str | None = None,
+    areas: str | None = None,
+    boundaries: str | None = None,
+    **_other: str,
 ) -> html.Div:
     """The chart for the indicator, level and areas in the URL (or the defaults)."""
     wh, lang = context.warehouse(), context.lang()
@@ -51,25 +61,43 @@ def layout(
     options = _area_options(level)
     allowed = [o["value"] for o in options]
     areas, n3 = components.choose_many(areas, allowed, _default_areas(level), "areas", lang)
+    offered_boundaries = _boundary_choices(wh)
+    boundaries, n4 = components.choose(
+        boundaries, offered_boundaries, PUBLISHED, "boundaries", lang
+    )
     area_label = t("control.areas", lang)
     controls = [
         components.indicator_control(ids.TRENDS_INDICATOR, indicators, indicator, lang),
         components.level_control(ids.TRENDS_LEVEL, levels, level, lang),
         components.control(area_label, ids.TRENDS_AREAS, options, areas, lang, multi=True),
+        _boundaries_control(offered_boundaries, boundaries, lang),
     ]
     return html.Div(
         [
             components.page_header(t("trends.heading", lang), t("trends.intro", lang)),
-            components.notices([n1, n2, n3]),
+            components.notices([n1, n2, n3, n4]),
             html.Div(controls, className="controls"),
             components.export_menu(ids.TRENDS_GRAPH, lang),
             html.Div(id=ids.TRENDS_NOTE),
             html.Div(components.graph(ids.TRENDS_GRAPH), className="panel"),
             html.Div(id=ids.TRENDS_DEFINITION),
             tables.table_section(t("trends.table_heading", lang), ids.TRENDS_TABLE),
-            *components.url_sync(ids.TRENDS_URL, ["indicator", "level", "areas"]),
+            *components.url_sync(ids.TRENDS_URL, ["indicator", "level", "areas", "boundaries"]),
         ]
     )
+
+
+def _boundary_choices(wh) -> list[str]:
+    """ "wie veröffentlicht", and "auf heutigem Gebietsstand" where the snapshot has it."""
+    return [PUBLISHED, TODAY] if today_boundaries.available(wh) else [PUBLISHED]
+
+
+def _boundaries_control(offered: list[str], value: str | None, lang: str) -> html.Div:
+    """The choice of boundaries; hidden (one option) in an instance with one vintage."""
+    options = [{"label": t(f"trends.boundaries_{key}", lang), "value": key} for key in offered]
+    label = t("trends.boundaries", lang)
+    control = components.control(label, ids.TRENDS_BOUNDARIES, options, value, lang)
+    return html.Div(control, hidden=len(offered) < 2)
 
 
 def _area_options(level: str | None) -> list[dict]:
@@ -90,15 +118,17 @@ def _default_areas(level: str | None) -> list[str]:
     return components.default_areas(queries.areas(wh, level, dates[-1]), DEFAULT_AREAS)
 
 
-def _series(indicator_id: str, areas: list[str] | None) -> tuple:
-    """The indicator, its labelled series (city + areas, or city per level) and the city."""
+def _series(indicator_id: str, areas: list[str] | None, boundaries: str | None = None) -> tuple:
+    """The indicator, its labelled series (city + areas, or city per level), the city, the
+    language, the level breaks of the series and whether it is on today's boundaries."""
     wh, lang = context.warehouse(), context.lang()
     indicator = catalogue.indicators(wh, lang)[indicator_id]
     city = catalogue.city(wh)
     area_ids = (city.area_id,) if indicator.is_segregation else (city.area_id, *(areas or ()))
-    frame = queries.series(wh, indicator_id, area_ids)
+    frame, level_breaks, today = today_boundaries.chosen_series(wh, indicator, area_ids, boundaries)
     level_labels = {k: lvl.label for k, lvl in catalogue.levels(wh, lang).items()}
-    return indicator, labels.series_labels(frame, indicator, level_labels, lang), city, lang
+    frame = labels.series_labels(frame, indicator, level_labels, lang)
+    return indicator, frame, city, lang, level_breaks, today
 
 
 @callback(
@@ -134,19 +164,23 @@ def update_controls(indicator_id: str) -> tuple:
     Output(ids.TRENDS_DEFINITION, "children"),
     Input(ids.TRENDS_INDICATOR, "value"),
     Input(ids.TRENDS_AREAS, "value"),
+    Input(ids.TRENDS_BOUNDARIES, "value"),
 )
-def update_chart(indicator_id: str, areas: list[str] | None) -> tuple:
-    indicator, frame, city, lang = _series(indicator_id, areas)
+def update_chart(
+    indicator_id: str, areas: list[str] | None, boundaries: str | None = None
+) -> tuple:
+    indicator, frame, city, lang, level_breaks, today = _series(indicator_id, areas, boundaries)
     city_id = None if indicator.is_segregation else city.area_id
-    found = _breaks(frame)
+    found = breaks.chart_breaks(frame, level_breaks)
     figure = trends_figures.trend(frame, indicator, lang, city_id=city_id, breaks=found)
     notes = [html.P(text, className="break-note") for text in labels.break_notes(found, lang)]
+    if today:  # earlier dates recomputed; the estimated areas named
+        wh = context.warehouse()
+        notes += [
+            html.P(text, className="break-note")
+            for text in today_boundaries.today_notes(wh, frame, lang)
+        ]
     return figure, [*notes, components.definition(indicator, lang)]
-
-
-def _breaks(frame) -> list[breaks.Break]:
-    """The series breaks inside the chart's dates (boundaries of its levels, definitions)."""
-    return breaks.chart_breaks(frame, breaks.level_breaks(context.warehouse()))
 
 
 @callback(
@@ -154,24 +188,32 @@ def _breaks(frame) -> list[breaks.Break]:
     Input(ids.TRENDS_INDICATOR, "value"),
     Input(ids.TRENDS_AREAS, "value"),
     Input(ids.sort_state(ids.TRENDS_TABLE), "data"),
+    Input(ids.TRENDS_BOUNDARIES, "value"),
 )
-def update_table(indicator_id: str, areas: list[str] | None, sort: dict | None) -> html.Div:
-    indicator, frame, _, lang = _series(indicator_id, areas)
+def update_table(
+    indicator_id: str, areas: list[str] | None, sort: dict | None, boundaries: str | None = None
+) -> html.Div:
+    indicator, frame, _, lang, level_breaks, _ = _series(indicator_id, areas, boundaries)
     caption = t("trends.table_caption", lang, title=indicator.title)
-    found = _breaks(frame)
+    found = breaks.chart_breaks(frame, level_breaks)
     return tables.series_table(ids.TRENDS_TABLE, frame, indicator, caption, sort, lang, found)
 
 
 # the chart (PNG, SVG, PDF) or its table (CSV, XLSX) of the current selection
 components.download_callback(
     ids.TRENDS_GRAPH,
-    [State(ids.TRENDS_INDICATOR, "value"), State(ids.TRENDS_AREAS, "value")],
-    lambda wh, fmt, lang, indicator_id, areas: downloads.trend_download(
-        wh, indicator_id, areas or [], fmt, lang
+    [
+        State(ids.TRENDS_INDICATOR, "value"),
+        State(ids.TRENDS_AREAS, "value"),
+        State(ids.TRENDS_BOUNDARIES, "value"),
+    ],
+    lambda wh, fmt, lang, indicator_id, areas, boundaries: downloads.trend_download(
+        wh, indicator_id, areas or [], fmt, lang, boundaries
     ),
     required=1,
 )
 
 components.url_sync_callback(
-    ids.TRENDS_URL, [ids.TRENDS_INDICATOR, ids.TRENDS_LEVEL, ids.TRENDS_AREAS]
+    ids.TRENDS_URL,
+    [ids.TRENDS_INDICATOR, ids.TRENDS_LEVEL, ids.TRENDS_AREAS, ids.TRENDS_BOUNDARIES],
 )
