@@ -187,11 +187,10 @@ def _coverage(
                 f"{vintage.id}: {len(unused)} {boundary.level} boundary(ies) in "
                 f"{boundary.file} have no data: {_listed(unused)}"
             )
+    warnings += _gaps(profile, vintage, data, areas)
     finest = profile.level_ids()[-1]
     bounded = {f.area_id for f in features[finest]} if finest in features else None
-    # a mistyped code first: it also leaves a gap on every other date (#20)
     warnings += consistency.unknown_areas(profile, vintage.id, data, bounded)
-    warnings += _gaps(profile, vintage, data, areas)
     unshaped = sorted(
         set(areas["level"]) - {b.level for b in vintage.boundaries} - {profile.level_ids()[0]}
     )
