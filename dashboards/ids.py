@@ -6,6 +6,7 @@ from __future__ import annotations
 NAV = "nav"
 SETTING = "imon-setting"  # language and instance links: {"type", "key", "value"}
 NAV_LOCATION = "nav-location"
+NAV_MENU = "nav-menu"  # the <nav> of the page links (folded behind a button on phones)
 FOOTER = "footer"
 FOOTER_LEGAL = "footer-legal"  # the links to the legal pages
 LEGAL_TEXT = "legal-text"  # Impressum, Datenschutz, Barrierefreiheit: the page's text
@@ -97,11 +98,11 @@ INTERNAL_AUDIT = "internal-audit"  # office only, like the three below
 INTERNAL_PUBLISH = "internal-publish"  # dcc.ConfirmDialogProvider around the button
 INTERNAL_PUBLISH_BUTTON = "internal-publish-button"  # disabled while nothing is staged
 INTERNAL_ROLLBACK = "internal-rollback"
-INTERNAL_STATUS = "internal-status"
-INTERNAL_VERSION = "internal-version"  # counts publishes and rollbacks of this page
 INTERNAL_WARNINGS = "internal-warnings"  # the staged build's warnings; hidden if none
 INTERNAL_WARNINGS_LIST = "internal-warnings-list"
 INTERNAL_ACCEPT_WARNINGS = "internal-accept-warnings"  # the extra confirmation (checkbox)
+INTERNAL_STATUS = "internal-status"
+INTERNAL_VERSION = "internal-version"  # counts publishes and rollbacks of this page
 # unprotected values (office, internal server only): snapshot, indicator, date, level
 INTERNAL_QA_CHOICE = "internal-qa-choice"
 INTERNAL_QA_INDICATOR = "internal-qa-indicator"

@@ -78,7 +78,18 @@ def navbar(
                         href=dash.get_relative_path("/"),
                         className="brand",
                     ),
-                    html.Nav(links, className="nav", **{"aria-label": t("nav.label", lang)}),
+                    html.Button(  # phones: the menu folds behind it (assets/phone.js)
+                        t("nav.menu", lang),
+                        className="nav-toggle",
+                        type="button",
+                        **{"aria-expanded": "false", "aria-controls": ids.NAV_MENU},
+                    ),
+                    html.Nav(
+                        links,
+                        id=ids.NAV_MENU,
+                        className="nav",
+                        **{"aria-label": t("nav.label", lang)},
+                    ),
                     html.Div(
                         settings,
                         className="settings",
