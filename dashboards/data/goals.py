@@ -20,6 +20,7 @@ import pandas as pd
 
 from dashboards.data import breaks, catalogue
 from dashboards.data.snapshot import Warehouse, cached_frame, fetch, memoised, query, tables
+from dashboards.i18n import t
 from etl.goals import (
     ActionField,
     Goal,
@@ -104,7 +105,9 @@ def presentation(warehouse: Warehouse, indicator: GoalIndicator, lang: str) -> S
     known = catalogue.indicators(warehouse, lang)[ref.indicator]
     level = catalogue.levels(warehouse, lang).get(ref.level)
     where = _area_name(warehouse, ref.area)
-    area = f"{where} ({level.label})" if level else where
+    label = level.label if level else ref.level
+    key = "goals.over_units" if known.is_segregation else "goals.area_level"
+    area = t(key, lang, area=where, level=label)
     decimals = known.decimals if indicator.decimals is None else indicator.decimals
     return Shown(title, known.unit_label, decimals, source, area)
 
