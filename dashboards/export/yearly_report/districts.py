@@ -57,23 +57,11 @@ def district_section(wh: Warehouse, ref_date: str, lang: str) -> list[Section]:
 def _map_block(
     wh: Warehouse, indicator: Indicator, when: str, level: catalogue.Level, lang: str
 ) -> Block:
+    names = {"title": indicator.title, "level": level.label, "date": formatting.format_date(when)}
     if not catalogue.has_geometry(wh, level.level, when):
-        text = tr(
-            "districts.no_map",
-            lang,
-            title=indicator.title,
-            level=level.label,
-            date=formatting.format_date(when),
-        )
-        return Paragraph(text, "note")
+        return Paragraph(tr("districts.no_map", lang, **names), "note")
     chart = map_export.map_chart(wh, indicator.indicator_id, when, level.level, lang)
-    caption = ui_text(
-        "map.table_caption",
-        lang,
-        title=indicator.title,
-        level=level.label,
-        date=formatting.format_date(when),
-    )
+    caption = ui_text("map.table_caption", lang, **names)
     return Figure(chart, caption)
 
 
