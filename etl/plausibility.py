@@ -33,6 +33,7 @@ import yaml
 from etl import warehouse
 from etl.build import WARNINGS, schema_sql
 from etl.checks import CHECKS
+from etl.goals import intake as goals_intake
 from etl.profile import Profile
 
 PARTITIONS_FILE = Path(__file__).with_name("plausibility.yaml")
@@ -324,6 +325,7 @@ def compare(staged_db: Path, published_db: Path | None, profile: Profile) -> Rep
                     key, title, columns, con.execute(sql, params).fetchall(), attention=attention
                 )
             )
+        sections.append(_project_jumps(con))
         meta = dict(con.execute("SELECT key, value FROM new.meta").fetchall())
     finally:
         con.close()
@@ -345,6 +347,16 @@ def compare(staged_db: Path, published_db: Path | None, profile: Profile) -> Rep
     for section in sections:
         section.note = notes.get(section.key, section.note)
     return Report(staged, published, facts, sections)
+
+
+def _project_jumps(con: duckdb.DuckDBPyConnection) -> Section:
+    """Project indicators (#15) more than tripled since their previous value."""
+    return Section(
+        "project_jumps",
+        f"Projektindikatoren: mehr als das {goals_intake.JUMP_FACTOR}-Fache des Vorwerts",
+        ["Indikator", "Stichtag", "Wert", "Vorheriger Stichtag", "Vorheriger Wert", "Faktor"],
+        goals_intake.jumps(con),
+    )
 
 
 def _attach(con: duckdb.DuckDBPyConnection, staged_db: Path, published_db: Path | None) -> None:

@@ -28,6 +28,7 @@ from etl.profile import Profile
 
 SUPPRESSED = "suppressed"
 TABLE = "project_values"
+JUMP_FACTOR = 3  # plausibility report: a count above this many times its previous value
 META_KEY = "goals_definition"
 
 _PUBLISH_SQL = f"""
@@ -127,3 +128,30 @@ def _attached(con: duckdb.DuckDBPyConnection, path: Path) -> Iterator[None]:
         yield
     finally:
         con.execute("DETACH pub")
+
+
+_JUMPS_SQL = f"""
+WITH v AS (
+    SELECT indicator_id, ref_date, value,
+           lag(value) OVER w AS previous, lag(ref_date) OVER w AS previous_date
+    FROM new.{TABLE}
+    WHERE measure IN ('persons', 'number')
+    WINDOW w AS (PARTITION BY indicator_id ORDER BY ref_date)
+)
+SELECT indicator_id, CAST(ref_date AS VARCHAR), value, CAST(previous_date AS VARCHAR),
+       previous, round(value / previous, 1)
+FROM v
+WHERE previous > 0 AND value > $factor * previous
+ORDER BY indicator_id, ref_date
+"""
+
+
+def jumps(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    """Project counts above :data:`JUMP_FACTOR` times the previous delivered value (e.g.
+    participants), in the staged warehouse attached as ``new`` (plausibility report):
+    (indicator, date, value, previous date, previous value, factor)."""
+    staged = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'new' AND table_name = ?",
+        [TABLE],
+    ).fetchone()[0]
+    return con.execute(_JUMPS_SQL, {"factor": JUMP_FACTOR}).fetchall() if staged else []

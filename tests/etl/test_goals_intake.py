@@ -233,3 +233,17 @@ def test_imon_goals_template_writes_the_workbook(goal_city, tmp_path, capsys):
     assert rules == {"A2:A501": "list", "D2:D501": "date", "E2:E501": "decimal"}
     assert main(["goals", "template", "--profile", str(profile.path), "--out", "x.csv"]) == 2
     assert "must end in .xlsx" in capsys.readouterr().err
+
+
+def test_the_plausibility_report_lists_a_count_more_than_tripled(goal_city):
+    profile, inbox = goal_city
+    # teilnehmende 14 (2023) -> 43 (2024): 43 > 3 × 14 = 42, factor 43 / 14 = 3.1;
+    # lotsen 2 -> 6 is exactly 3 × (not more); the milestone 0 -> 1 is no count
+    values = {**FIRST, ("teilnehmende", D24): 43}
+    delivered = filled(profile, inbox, values, "projektindikatoren_2024.xlsx")
+    result = deliveries.refresh(profile, [delivered])
+    section = result.report.section("project_jumps")
+    assert section.rows == [("teilnehmende", "2024-12-31", 43.0, "2023-12-31", 14.0, 3.1)]
+    assert "mehr als das 3-Fache des Vorwerts" in (result.snapshot / "report.html").read_text(
+        encoding="utf-8"
+    )
