@@ -97,4 +97,10 @@ def test_goals_page(browser, goal_url):  # noqa: F811
         assert_no_violations(page)
         assert_chart_contrast(page)
         screenshot(page, "goals")
+        page.goto(goal_url + "/ziele?lang=en")  # English: labels from strings.yaml
+        wait_text(page, "#card-ehrenamt", "Target achieved")
+        assert page.locator("h1").inner_text() == "Integration goals"
+        wait_text(page, "#ziel-einwohner .goal-table tbody td", "fewer than two values")
+        reason = page.locator("#ziel-einwohner .goal-table tbody td").nth(3).inner_text()
+        assert reason == "Not assessable\nfewer than two values since the baseline"
         assert page.problems == []
