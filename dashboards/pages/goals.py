@@ -17,10 +17,10 @@ from dash import ALL, Input, Output, callback, dcc, html
 
 from dashboards import context, formatting
 from dashboards.components import common as components
-from dashboards.data import goals as goal_data
+from dashboards.data import goals as goals_data
 from dashboards.export import render
 from dashboards.export.formats import IMAGE_FORMATS
-from dashboards.figures import goals as goal_figures
+from dashboards.figures import goals as goals_figures
 from dashboards.i18n import t
 from dashboards.pages import register_page
 from etl.goals import LABELS, STATUSES, ActionField, Goal
@@ -35,12 +35,14 @@ DOWNLOAD = "goals-download"
 def layout(**_query: str) -> html.Div:
     """Cards, then one section per action field (no parameters)."""
     wh, lang = context.warehouse(), context.lang()
-    goals = goal_data.published_goals(wh)
+    goals = goals_data.published_goals(wh)
     header = components.page_header(t("goals.heading", lang), t("goals.intro", lang))
-    if not goals.action_fields:
-        return html.Div([header, html.P(t("goals.none", lang), className="notice")])
-    items = goal_data.assess(wh, goals)
-    statuses = goal_data.goal_statuses(items)
+    if not goals.action_fields:  # the download stays: Dash checks its callback on every page
+        return html.Div(
+            [header, html.P(t("goals.none", lang), className="notice"), dcc.Download(id=DOWNLOAD)]
+        )
+    items = goals_data.assess(wh, goals)
+    statuses = goals_data.goal_statuses(items)
     demo = html.P(t("goals.demo", lang), className="notice goal-demo") if goals.demo else None
     return html.Div(
         [
@@ -108,7 +110,7 @@ def _field_section(field, items, statuses, lang: str) -> html.Section:
 
 def _goal(goal: Goal, items: list, statuses: dict[str, str], lang: str) -> html.Article:
     wh = context.warehouse()
-    shown = [goal_data.presentation(wh, i.indicator, lang) for i in items]
+    shown = [goals_data.presentation(wh, i.indicator, lang) for i in items]
     description = getattr(goal.description, lang) if goal.description else None
     return html.Article(
         [
@@ -122,10 +124,10 @@ def _goal(goal: Goal, items: list, statuses: dict[str, str], lang: str) -> html.
     )
 
 
-def _value_at(value: float | None, day: date | None, s: goal_data.Shown, lang: str) -> str:
+def _value_at(value: float | None, day: date | None, s: goals_data.Shown, lang: str) -> str:
     if value is None or day is None:
         return "–"
-    shown = goal_figures.value_text(value, s, lang)
+    shown = goals_figures.value_text(value, s, lang)
     text = shown if s.milestone else f"{shown} {s.unit}"
     return t("goals.value_at", lang, value=text, date=formatting.format_date(day.isoformat()))
 
@@ -191,8 +193,8 @@ def _detail(progress, lang: str) -> str:
     )
 
 
-def _indicator_chart(item, shown: goal_data.Shown, lang: str) -> html.Div:
-    figure = goal_figures.goal_trend(item, shown, lang)
+def _indicator_chart(item, shown: goals_data.Shown, lang: str) -> html.Div:
+    figure = goals_figures.goal_trend(item, shown, lang)
     return html.Div(
         [
             _export_menu(item.indicator.id, lang),
@@ -211,12 +213,12 @@ def _indicator_chart(item, shown: goal_data.Shown, lang: str) -> html.Div:
     )
 
 
-def _values_table(item, shown: goal_data.Shown, lang: str) -> html.Table:
+def _values_table(item, shown: goals_data.Shown, lang: str) -> html.Table:
     rows = [
         html.Tr(
             [
                 html.Th(formatting.format_date(day.isoformat()), scope="row"),
-                html.Td(goal_figures.value_text(value, shown, lang)),
+                html.Td(goals_figures.value_text(value, shown, lang)),
             ]
         )
         for day, value, _flag in item.values
@@ -273,15 +275,15 @@ def download_chart(_clicks: list) -> dict:
     wanted = trigger if isinstance(trigger, dict) else {}
     found = [
         a
-        for a in goal_data.assess(wh, goal_data.published_goals(wh))
+        for a in goals_data.assess(wh, goals_data.published_goals(wh))
         if a.indicator.id == wanted.get("indicator")
     ]
     fmt = wanted.get("format")
     if not found or fmt not in IMAGE_FORMATS:
         raise ValueError(f"unknown goal chart {trigger!r}")
     item = found[0]
-    shown = goal_data.presentation(wh, item.indicator, lang)
-    figure = render.print_ready(goal_figures.goal_trend(item, shown, lang))
+    shown = goals_data.presentation(wh, item.indicator, lang)
+    figure = render.print_ready(goals_figures.goal_trend(item, shown, lang))
     stand = item.values[-1][0] if item.values else item.indicator.baseline.date
     chart = render.Chart(figure, render.file_stem(item.indicator.id, "ziel", stand.isoformat()))
     return dcc.send_bytes(render.chart_bytes(chart, fmt), chart.filename(fmt))
