@@ -21,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 
-from etl.errors import InputError
+from etl.errors import ConfigError, InputError
 from etl.goals import load, workbook
 from etl.goals.model import Goals
 from etl.profile import Profile
@@ -106,7 +106,9 @@ def publish(con: duckdb.DuckDBPyConnection, path: Path, profile: Profile) -> Non
     values into the publication at ``path``."""
     if profile.goals is None:
         return
-    definition = load(profile).model_dump_json(exclude={"path"})
+    goals = load(profile)
+    _check_monitor_values(con, goals)
+    definition = goals.model_dump_json(exclude={"path"})
     with _attached(con, path):
         con.execute("INSERT INTO pub.meta VALUES (?, ?)", [META_KEY, definition])
     staged = con.execute(
@@ -119,6 +121,27 @@ def publish(con: duckdb.DuckDBPyConnection, path: Path, profile: Profile) -> Non
     rules = profile.disclosure
     with _attached(con, path):
         con.execute(_PUBLISH_SQL, {"min_count": rules.min_count, "base": rules.rounding or 0})
+
+
+def _check_monitor_values(con: duckdb.DuckDBPyConnection, goals: Goals) -> None:
+    """Every monitor indicator of the goals has values at its area and level in this
+    instance (else the goal could never be assessed): a :class:`ConfigError` naming the
+    goal, the indicator and the field."""
+    for _, goal, ind in goals.indicators():
+        ref = ind.monitor
+        if ref is None:
+            continue
+        found = con.execute(
+            "SELECT count(*) FROM indicator_values "
+            "WHERE indicator_id = ? AND area_id = ? AND level = ?",
+            [ref.indicator, ref.area, ref.level],
+        ).fetchone()[0]
+        if not found:
+            raise ConfigError(
+                f"{goals.path}: goal '{goal.id}', indicator '{ind.id}', field 'monitor.area': "
+                f"no value of '{ref.indicator}' for area '{ref.area}' at level '{ref.level}' "
+                "in this instance"
+            )
 
 
 @contextmanager

@@ -21,6 +21,7 @@ from dashboards.data import goals as goal_data
 from dashboards.data import queries
 from etl import deliveries, warehouse
 from etl.build import build
+from etl.errors import ConfigError
 from etl.goals import load
 from etl.goals.workbook import fill, write_template
 from etl.profile import Profile, load_profile
@@ -247,3 +248,20 @@ def test_the_plausibility_report_lists_a_count_more_than_tripled(goal_city):
     assert "mehr als das 3-Fache des Vorwerts" in (result.snapshot / "report.html").read_text(
         encoding="utf-8"
     )
+
+
+def test_a_monitor_indicator_without_values_stops_the_build(tmp_path):
+    profile = make_goal_city(tmp_path)
+    goals = yaml.safe_load(profile.goals.file.read_text(encoding="utf-8"))
+    monitor = goals["action_fields"][1]["goals"][0]["indicators"][0]["monitor"]
+    monitor["area"] = "99"
+    profile.goals.file.write_text(yaml.safe_dump(goals, allow_unicode=True), encoding="utf-8")
+    before = warehouse.published(profile.curated_dir)
+    with pytest.raises(ConfigError) as info:
+        build(profile)
+    assert str(info.value) == (
+        f"{profile.goals.file}: goal 'einwohner', indicator 'einwohner', field "
+        "'monitor.area': no value of 'population' for area '99' at level 'city' in this "
+        "instance"
+    )
+    assert warehouse.published(profile.curated_dir) == before
