@@ -26,6 +26,7 @@ from dashboards.export.yearly_report.model import (
 )
 
 CSS_FILE = FILES / "report.css"
+NO_BREAK = "\u00a0"
 
 
 def _css_string(text: str) -> str:
@@ -80,6 +81,8 @@ def _paragraph(block: Paragraph) -> str:
 def _table(block: Table) -> str:
     def cell(tag: str, text: str, numeric: bool) -> str:
         cls = ' class="num"' if numeric else ""
+        if numeric:  # "18,8 %" stays on one line; a date goes below the value
+            text = text.replace(" %", NO_BREAK + "%")
         return f"<{tag}{cls}>{html.escape(text).replace(chr(10), '<br>')}</{tag}>"
 
     head = "".join(cell("th", h, n) for h, n in zip(block.header, block.numeric, strict=True))
