@@ -462,6 +462,7 @@ def test_goals_section_per_action_field(synthetic_curated_dir):
         GoalIndicator,
         Goals,
         MonitorRef,
+        ProjectRef,
         Target,
         Text,
     )
@@ -480,18 +481,33 @@ def test_goals_section_per_action_field(synthetic_curated_dir):
         direction="increase",
         decimals=1,
     )
+    mentors = GoalIndicator(
+        id="mentorenprogramm",
+        title=text("Mentorenprogramm realisiert"),
+        project=ProjectRef(measure="milestone", unit=text("ja/nein")),
+        definition=text("Programm."),
+        source=text("Integrationsbüro"),
+        baseline=Baseline(date="2022-12-31", value=0),
+        target=Target(value=1, date="2025-12-31"),
+        direction="increase",
+    )
     goals = Goals(
         action_fields=[
             ActionField(
                 id="teilhabe",
                 title=text("Teilhabe"),
                 goals=[Goal(id="vielfalt", title=text("Vielfalt sichtbar"), indicators=[share])],
-            )
+            ),
+            ActionField(
+                id="ehrenamt",
+                title=text("Ehrenamt"),
+                goals=[Goal(id="mentoren", title=text("Mentoren"), indicators=[mentors])],
+            ),
         ]
     )
     wh = queries.open_warehouse(synthetic_curated_dir)
     sections = goals_sections(wh, goals, "2024-12-31", "de")
-    assert [s.title for s in sections] == ["Ziele der Handlungsfelder", "Teilhabe"]
+    assert [s.title for s in sections] == ["Ziele der Handlungsfelder", "Teilhabe", "Ehrenamt"]
     table = next(b for b in sections[1].blocks if isinstance(b, Table))
     row = table.rows[0]
     assert row[:5] == (
@@ -505,6 +521,9 @@ def test_goals_section_per_action_field(synthetic_curated_dir):
     assert row[5] == "Mäßiger Fortschritt"
     lead = sections[1].blocks[0]
     assert lead.lead == "Vielfalt sichtbar" and "Mäßiger Fortschritt" in lead.text
+    # a milestone as ja/nein; the snapshot has no project values: no latest value, no status
+    milestone = next(b for b in sections[2].blocks if isinstance(b, Table)).rows[0]
+    assert milestone[2:] == ("nein\n(31.12.2022)", "–", "ja\n(31.12.2025)", "nicht bewertbar")
     assert goals_sections(wh, Goals(), "2024-12-31", "de") == []
 
 
