@@ -49,7 +49,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from etl.errors import InputError
+from etl.errors import ConfigError, InputError
 from etl.goals.model import (
     ActionField,
     Baseline,
@@ -92,7 +92,26 @@ def load(profile: Profile) -> Goals:
     if profile.goals is None:
         return Goals()
     catalogue = load_catalogue(profile.indicators)
-    return read_goals(profile.goals.file, {i.id for i in catalogue.indicators}, profile.level_ids())
+    ids = {i.id for i in catalogue.indicators}
+    goals = read_goals(profile.goals.file, ids, profile.level_ids())
+    _check_small_counts(goals, profile.disclosure.min_count)
+    return goals
+
+
+def _check_small_counts(goals: Goals, min_count: int) -> None:
+    """Baselines and targets are published with the goals: a person count among them must
+    not be a small count (1 … min_count − 1) the disclosure rules would withhold."""
+    for _, goal, ind in goals.indicators():
+        if ind.project is None or ind.project.measure != "persons":
+            continue
+        for field, number in (("baseline", ind.baseline), ("target", ind.target)):
+            if number is not None and 0 < number.value < min_count:
+                raise ConfigError(
+                    f"{goals.path}: goal '{goal.id}', indicator '{ind.id}', field "
+                    f"'{field}.value': {number.value:g} persons is a small count the "
+                    f"disclosure rules withhold (below {min_count}); it would be published "
+                    "with the goals"
+                )
 
 
 def delivered_dates(file: Path, source: GoalsSource) -> list[date]:

@@ -265,3 +265,25 @@ def test_a_monitor_indicator_without_values_stops_the_build(tmp_path):
         "instance"
     )
     assert warehouse.published(profile.curated_dir) == before
+
+
+def test_a_small_person_count_as_baseline_is_refused(tmp_path):
+    goals = yaml.safe_load(yaml.safe_dump(GOALS))
+    goals["action_fields"][0]["goals"][0]["indicators"][1]["baseline"]["value"] = 2
+    path = tmp_path / "ziele.yaml"
+    path.write_text(yaml.safe_dump(goals, allow_unicode=True), encoding="utf-8")
+    profile = load_profile(
+        make_city(
+            tmp_path,
+            {"2023-12-31": BASE},
+            goals={"file": str(path), "attribution": "Test"},
+            disclosure={"min_count": 3},
+        )
+    )
+    with pytest.raises(ConfigError) as info:
+        load(profile)
+    assert str(info.value) == (
+        f"{path}: goal 'schulungen', indicator 'lotsen', field 'baseline.value': 2 persons "
+        "is a small count the disclosure rules withhold (below 3); it would be published "
+        "with the goals"
+    )
