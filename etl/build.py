@@ -84,15 +84,16 @@ class Inputs:
     digests: dict[Path, str]
 
 
-def build(profile: Profile, reporter: Reporter | None = None) -> BuildResult:
-    """Build and publish a new snapshot for ``profile``."""
+def build(profile: Profile, reporter: Reporter | None = None, publish: bool = True) -> BuildResult:
+    """Build and publish a new snapshot for ``profile`` (``publish=False``: stage it for
+    :func:`etl.deliveries.publish`, which asks for findings to be accepted)."""
     reporter = reporter or Reporter()
     with warehouse.build_lock(profile.curated_dir):
         undone = warehouse.journal_undo(profile.curated_dir) + remove_mirrors(profile.curated_dir)
         for step in undone:
             reporter.info(f"Unterbrochene Aktualisierung rückgängig gemacht: {step}")
         with exit_on_termination():
-            return build_locked(profile, reporter)
+            return build_locked(profile, reporter, publish=publish)
 
 
 TERMINATING = (signal.SIGTERM, signal.SIGHUP)

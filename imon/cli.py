@@ -115,9 +115,9 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--force", action="store_true", help="overwrite existing demo files")
     demo.set_defaults(run=_demo_data)
 
-    sub.add_parser(
-        "build", parents=[profile], help="raw files -> published warehouse"
-    ).set_defaults(run=_build)
+    build = sub.add_parser("build", parents=[profile], help="raw files -> published warehouse")
+    build.add_argument("--accept-warnings", action="store_true", help=ACCEPT_HELP)
+    build.set_defaults(run=_build)
 
     refresh = sub.add_parser(
         "refresh",
@@ -389,9 +389,13 @@ def _demo_data(args: argparse.Namespace) -> int:
 
 def _build(args: argparse.Namespace) -> int:
     from etl.build import build
+    from etl.deliveries import publish
 
     profile = load_profile(args.profile)
-    result = build(profile, RichReporter())
+    # built and staged, then published as imon publish does: findings of checks set to
+    # warn keep it staged unless accepted (an acceptance is recorded)
+    result = build(profile, RichReporter(), publish=False)
+    publish(profile, accept_warnings=args.accept_warnings)
     _log_action(profile, "publish", snapshot=result.snapshot.name, command="build")
     persons = f"{_de(result.persons)} Personen, " if profile.register_source else ""
     console.print(

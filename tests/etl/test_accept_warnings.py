@@ -111,3 +111,23 @@ def test_a_build_without_warnings_publishes_as_before(city, capsys):
     assert main(["refresh", "--profile", str(path), "--publish", str(delivery)]) == 0
     assert warehouse.staged(profile.curated_dir) is None
     assert deliveries.accepted(profile.curated_dir) == []
+
+
+def test_imon_build_stages_a_build_with_warnings_until_they_are_accepted(city, capsys):
+    """``imon build`` publishes as ``imon publish`` does: the same refusal, the snapshot
+    staged; with ``--accept-warnings`` it goes live and the acceptance is recorded."""
+    path, profile, delivery = city
+    published = warehouse.published(profile.curated_dir)
+    shutil.copyfile(delivery, profile.raw_dir / ALTER_2024)  # the row of 02100102 dropped
+    assert main(["build", "--profile", str(path)]) == 2
+    out = _flat(capsys)
+    staged = warehouse.staged(profile.curated_dir)
+    assert staged is not None and staged != published
+    assert f"not published: the staged snapshot {staged.name} has 1 build warning(s)" in out
+    assert WARNING in out and "--accept-warnings" in out
+    assert warehouse.published(profile.curated_dir) == published
+    assert main(["build", "--profile", str(path), "--accept-warnings"]) == 0
+    current = warehouse.published(profile.curated_dir)
+    assert current not in (published, None) and warehouse.staged(profile.curated_dir) is None
+    [accepted] = deliveries.accepted(profile.curated_dir)
+    assert accepted["snapshot"] == current.name and WARNING in accepted["warnings"][0]
