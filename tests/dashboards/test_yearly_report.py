@@ -436,6 +436,7 @@ def test_internal_report_marks_every_page(demo_curated_dir, tmp_path):
     assert main(["report", "--profile", str(profile), "--internal", "--out", str(out)]) == 0
     pages = pdf_text(out)
     assert all("intern – nicht zur Veröffentlichung" in page for page in pages)
+    assert "Ziele der Handlungsfelder" in pages[1]  # the goals published with the snapshot
     assert "ungeschützte Werte" in pages[2]
 
 

@@ -131,7 +131,9 @@ def run_report(
     curated = profile.curated_dir
     wh = open_internal(curated) if request.internal else queries.open_warehouse(curated)
     ref_date = report_date(wh, request.ref_date)
-    goals = goals_data.published_goals(wh)  # as published with the snapshot's values
+    # the goals as published with the snapshot (kept in the publication's meta only; with
+    # --internal their values are then read from the unprotected warehouse)
+    goals = goals_data.published_goals(queries.open_warehouse(curated))
     published = publication_date(curated)
     report = build_report(wh, ref_date, request.lang, request.internal, goals, published)
     request.out.parent.mkdir(parents=True, exist_ok=True)
