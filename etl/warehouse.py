@@ -187,7 +187,7 @@ def discard(building: Path) -> None:
 
 def history(curated_dir: Path) -> list[str]:
     """Snapshot ids that were live, oldest first, the current one last (see module doc)."""
-    events = _events(curated_dir)
+    events = history_events(curated_dir)
     stack = [] if events is not None else _legacy(curated_dir)
     for event in events or []:
         name = event["snapshot"]
@@ -341,7 +341,7 @@ def _finished(curated_dir: Path) -> list[Path]:
     return [p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")]
 
 
-def _events(curated_dir: Path) -> list[dict] | None:
+def history_events(curated_dir: Path) -> list[dict] | None:
     """Records of history.jsonl; None if there is none yet. A line cut short by a crash
     while it was written is ignored."""
     path = curated_dir / HISTORY

@@ -68,7 +68,7 @@ def publication_date(curated_dir: Path) -> str | None:
     """When the published snapshot went live: its latest publish (or rollback) in the
     instance's history (``history.jsonl``), None if the history does not say."""
     current = warehouse_files.published(Path(curated_dir))
-    events = warehouse_files._events(Path(curated_dir)) or []
+    events = warehouse_files.history_events(Path(curated_dir)) or []
     times = [
         e.get("at")
         for e in events
