@@ -48,6 +48,7 @@ def test_the_menu_folds_and_no_page_is_wider_than_the_phone(browser, synthetic_c
         wait_url(page, "/karte")
         page.locator("#nav-menu").wait_for(state="hidden")  # folded again after the choice
         assert toggle.get_attribute("aria-expanded") == "false"
+        page.wait_for_load_state("networkidle")  # the Karte's scripts, before leaving it
 
         for path in paths:
             page.goto(f"{url}{path}")
