@@ -9,8 +9,15 @@ counts — a value from 1 to ``min_count − 1`` is withheld (value NULL, flag
 rounded half up to the base. The cell-key method needs person records, which aggregates
 reported by an office do not have, so there only the minimum-count rule applies. Other
 measures (numbers of clubs or trainings, milestones, percentages) count no people and are
-published as delivered. No other published table is derived from these values, so a
-withheld value cannot be recovered by subtraction.
+published as delivered. No other published table is derived from these values.
+
+*Counts that add up.* The person counts of one goal may be a total and its parts
+(participants; with and without migration background): publishing the others would give
+a withheld part away by subtraction. So a withheld person count withholds every other
+person count of its goal on that date too, unless the indicator is declared
+``project: {independent: true}`` (no total or part of another count of its goal; then
+nothing else is withheld for it). Counts that add up must therefore be indicators of the
+same goal.
 """
 
 from __future__ import annotations
@@ -34,17 +41,24 @@ META_KEY = "goals_definition"
 _PUBLISH_SQL = f"""
 CREATE TABLE pub.{TABLE} AS
 WITH rules AS (
+    SELECT v.*, g.goal_id, coalesce(g.independent, false) AS independent,
+           v.measure = 'persons' AND v.value > 0 AND v.value < $min_count AS small
+    FROM main.{TABLE} AS v
+    LEFT JOIN goal_of AS g USING (indicator_id)
+), grouped AS (  -- a withheld count withholds its goal's other dependent person counts
     SELECT *,
-           measure = 'persons' AND value > 0 AND value < $min_count AS small
-    FROM main.{TABLE}
+           small OR (measure = 'persons' AND NOT independent
+                     AND bool_or(small AND NOT independent)
+                         OVER (PARTITION BY goal_id, ref_date)) AS withheld
+    FROM rules
 )
 SELECT indicator_id, ref_date,
-       CASE WHEN small THEN NULL
+       CASE WHEN withheld THEN NULL
             WHEN measure = 'persons' AND $base > 0
                 THEN floor((value + $base / 2) / $base) * $base
             ELSE value END AS value,
-       CASE WHEN small THEN '{SUPPRESSED}' END AS flag
-FROM rules
+       CASE WHEN withheld THEN '{SUPPRESSED}' END AS flag
+FROM grouped
 ORDER BY indicator_id, ref_date
 """
 
@@ -118,6 +132,14 @@ def publish(con: duckdb.DuckDBPyConnection, path: Path, profile: Profile) -> Non
     ).fetchone()[0]
     if not staged:
         return
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE goal_of "
+        "(indicator_id VARCHAR, goal_id VARCHAR, independent BOOLEAN)"
+    )
+    con.executemany(
+        "INSERT INTO goal_of VALUES (?, ?, ?)",
+        [(i.id, g.id, i.project.independent) for _, g, i in goals.indicators() if i.project],
+    )
     rules = profile.disclosure
     with _attached(con, path):
         con.execute(_PUBLISH_SQL, {"min_count": rules.min_count, "base": rules.rounding or 0})

@@ -55,6 +55,9 @@ class ProjectRef(_Strict):
 
     measure: Literal["persons", "number", "milestone", "percent"]
     unit: Text  # e.g. {de: Teilnehmende, en: participants}
+    # persons only: true when this count is no total or part of another person count of
+    # its goal; then a withheld value of it withholds nothing else (etl/goals/intake.py)
+    independent: bool = False
 
 
 class GoalIndicator(_Strict):

@@ -8,6 +8,7 @@ with a minimum count of 3 (person counts 1 and 2 are withheld).
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from datetime import date
 from pathlib import Path
@@ -35,10 +36,13 @@ SOURCE = {"de": "Integrationsbüro Kleinstadt (Testdaten)", "en": "integration o
 
 
 def _indicator(ident: str, measure: str, baseline: float, target=None, **extra) -> dict:
+    project = {"measure": measure, "unit": {"de": "Personen", "en": "persons"}}
+    if extra.pop("independent", False):
+        project["independent"] = True
     entry = {
         "id": ident,
         "title": {"de": ident.capitalize(), "en": ident},
-        "project": {"measure": measure, "unit": {"de": "Personen", "en": "persons"}},
+        "project": project,
         "definition": TEXT,
         "source": SOURCE,
         "baseline": {"date": "2022-12-31", "value": baseline},
@@ -61,7 +65,7 @@ GOALS = {
                     "title": {"de": "Mehr Menschen schulen", "en": "Train more people"},
                     "indicators": [
                         _indicator("teilnehmende", "persons", 10, (30, "2026-12-31")),
-                        _indicator("lotsen", "persons", 4),
+                        _indicator("lotsen", "persons", 4, independent=True),
                     ],
                 },
                 {
@@ -104,10 +108,10 @@ FIRST = {
 }
 
 
-def make_goal_city(root: Path) -> Profile:
+def make_goal_city(root: Path, definition: dict = GOALS) -> Profile:
     """The refresh city with GOALS, 2023 built and published; nothing delivered yet."""
     goals = root / "ziele.yaml"
-    goals.write_text(yaml.safe_dump(GOALS, allow_unicode=True), encoding="utf-8")
+    goals.write_text(yaml.safe_dump(definition, allow_unicode=True), encoding="utf-8")
     path = make_city(
         root,
         {"2023-12-31": BASE},
@@ -287,3 +291,24 @@ def test_a_small_person_count_as_baseline_is_refused(tmp_path):
         "is a small count the disclosure rules withhold (below 3); it would be published "
         "with the goals"
     )
+
+
+def test_a_withheld_count_withholds_the_other_counts_of_its_goal(tmp_path):
+    """Without ``independent``, Lotsen (2 on 31.12.2023, withheld) could be a part of
+    Teilnehmende (14): 14 would give 2 away with the other part, so it is withheld too;
+    the milestone of another goal and the counts of 2024 stay."""
+    definition = copy.deepcopy(GOALS)
+    lotsen = definition["action_fields"][0]["goals"][0]["indicators"][1]
+    assert lotsen["id"] == "lotsen"
+    del lotsen["project"]["independent"]
+    profile = make_goal_city(tmp_path, definition)
+    delivered = filled(profile, tmp_path / "inbox", FIRST, "projektindikatoren_2024.xlsx")
+    assert deliveries.refresh(profile, [delivered], publish=True).published
+    assert published(profile) == [
+        ("lotsen", D23, None, "suppressed"),
+        ("lotsen", D24, 6.0, None),
+        ("mentoren", D23, 0.0, None),
+        ("mentoren", D24, 1.0, None),
+        ("teilnehmende", D23, None, "suppressed"),
+        ("teilnehmende", D24, 22.0, None),
+    ]
