@@ -50,6 +50,10 @@ def summarise(report: Any, exact: bool = False) -> dict[str, Any]:
         "index_failures": len(report.index_failures),
         "balances_checked": report.balances_checked,
         "balance_failures": len(report.balance_failures),
+        "boundaries_checked": report.boundaries_checked,
+        "boundary_failures": len(report.boundary_failures),
+        "projects_checked": report.projects_checked,
+        "project_failures": len(report.project_failures),
         "seconds": round(float(report.seconds), 1),
     }
 

@@ -62,10 +62,12 @@ _COUNTS = {  # row -> figure of etl.audit_summary
     "indices": "indices_checked",
     "draws": "draws_checked",
     "balances": "balances_checked",
+    "boundaries": "boundaries_checked",
+    "projects": "projects_checked",
 }
 _ROWS = (
     "snapshot", "result", "cells", "protected", "narrowest", "indices", "draws", "balances",
-    "seconds",
+    "boundaries", "projects", "seconds",
 )  # fmt: skip
 
 
@@ -141,7 +143,14 @@ def _cell(snap: Snapshot | None, which: str, row: str, lang: str) -> str:
     if row == "result":
         if audit["passed"]:
             return t("internal.audit.passed", lang)
-        failed = audit["failures"] + audit["index_failures"] + audit.get("balance_failures", 0)
+        failed = (
+            audit["failures"]
+            + audit["index_failures"]
+            + sum(
+                audit.get(key, 0)
+                for key in ("balance_failures", "boundary_failures", "project_failures")
+            )
+        )
         return t("internal.audit.failed", lang, n=failed)
     if row == "narrowest":
         return _interval(audit.get("narrowest"), lang)

@@ -23,6 +23,7 @@ import pandas as pd
 from etl.audit.allocation import check_allocations
 from etl.audit.balances import balance_rows, check_balances
 from etl.audit.boundaries import check_boundary_values
+from etl.audit.goals import check_project_values
 from etl.audit.indices import check_indices
 from etl.audit.intervals import Need, intervals
 from etl.audit.model import DateModel, Rules, build_model
@@ -87,6 +88,8 @@ class AuditReport:
     balance_failures: list[str] = field(default_factory=list)
     boundaries_checked: int = 0  # values on today's boundaries recomputed from published ones
     boundary_failures: list[str] = field(default_factory=list)
+    projects_checked: int = 0  # published person counts of the goals' project indicators
+    project_failures: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -108,7 +111,11 @@ class AuditReport:
     @property
     def passed(self) -> bool:
         return not (
-            self.failures or self.index_failures or self.balance_failures or self.boundary_failures
+            self.failures
+            or self.index_failures
+            or self.balance_failures
+            or self.boundary_failures
+            or self.project_failures
         )
 
 
@@ -144,6 +151,7 @@ def run_audit(
     report.boundaries_checked, report.boundary_failures = check_boundary_values(
         publication, catalogue
     )
+    report.projects_checked, report.project_failures = check_project_values(publication, min_count)
     pools: dict[frozenset, TermPool] = {}
     losses: list[pd.DataFrame] = []
     units = dict(list(pub.units.groupby("ref_date")))
@@ -267,6 +275,7 @@ _TEXT = {
         "nicht nachrechenbar: {f:,}",
         "boundaries": "Werte auf heutigem Gebietsstand aus veröffentlichten Werten "
         "nachgerechnet: {n:,}; nicht nachrechenbar: {f:,}",
+        "projects": "Personenzahlen der Projektindikatoren geprüft: {n:,}; Verstöße: {f:,}",
         "recovered": "Gesperrte Zellen (wahr > 0) exakt rekonstruiert: {r:,} von {w:,}",
         "findings": "Auffälligkeiten: {n}",
         "raw": "WARNUNG: die Veröffentlichung enthält ungeschützte Zählungen: {tables}",
@@ -290,6 +299,7 @@ _TEXT = {
         "balances": "Balances recomputed from published components: {n:,}; not recomputable: {f:,}",
         "boundaries": "Values on today's boundaries recomputed from published values: {n:,}; "
         "not recomputable: {f:,}",
+        "projects": "Person counts of project indicators checked: {n:,}; failures: {f:,}",
         "recovered": "Withheld cells (true > 0) recovered exactly: {r:,} of {w:,}",
         "findings": "Findings: {n}",
         "raw": "WARNING: the publication holds unprotected counts: {tables}",
@@ -344,6 +354,11 @@ def format_report(report: AuditReport, lang: str = "de", limit: int = 10) -> str
             text["boundaries"].format(n=report.boundaries_checked, f=len(report.boundary_failures))
         )
         lines.extend(f"  {f}" for f in report.boundary_failures[:limit])
+    if report.projects_checked or report.project_failures:
+        lines.append(
+            text["projects"].format(n=report.projects_checked, f=len(report.project_failures))
+        )
+        lines.extend(f"  {f}" for f in report.project_failures[:limit])
     if report.not_covered:
         lines.append(text["uncovered"].format(ids=", ".join(sorted(report.not_covered))))
     if report.findings:

@@ -18,7 +18,8 @@ def fake_report(**changes):
         passed=True, rules=SimpleNamespace(method="suppression", min_count=3, protection=3),
         cells_checked=708, cells_protected=12, relations=1876, failures=[],
         narrowest=narrowest, indices_checked=68, draws_checked=9600, index_failures=[],
-        balances_checked=42, balance_failures=["x"], seconds=3.94,
+        balances_checked=42, balance_failures=["x"], boundaries_checked=7,
+        boundary_failures=[], projects_checked=5, project_failures=["y", "z"], seconds=3.94,
     )  # fmt: skip
     return SimpleNamespace(**(values | changes))
 
@@ -36,6 +37,8 @@ def test_summary_round_trip_is_private(tmp_path):
     }  # fmt: skip
     assert summary["indices_checked"] == 68 and summary["draws_checked"] == 9600
     assert summary["balances_checked"] == 42 and summary["balance_failures"] == 1
+    assert summary["boundaries_checked"] == 7 and summary["boundary_failures"] == 0
+    assert summary["projects_checked"] == 5 and summary["project_failures"] == 2
     assert summary["passed"] and not summary["exact"] and summary["seconds"] == 3.9
     audit_summary.write(fake_report(narrowest=None), tmp_path)
     assert audit_summary.read(tmp_path)["narrowest"] is None

@@ -20,7 +20,7 @@ import yaml
 
 from dashboards.data import goals as goal_data
 from dashboards.data import queries
-from etl import deliveries, warehouse
+from etl import audit_summary, deliveries, warehouse
 from etl.build import build
 from etl.errors import ConfigError
 from etl.goals import load
@@ -312,3 +312,6 @@ def test_a_withheld_count_withholds_the_other_counts_of_its_goal(tmp_path):
         ("teilnehmende", D23, None, "suppressed"),
         ("teilnehmende", D24, 22.0, None),
     ]
+    # the audit checked the published person counts (etl/audit/goals.py)
+    summary = audit_summary.read(warehouse.published(profile.curated_dir))
+    assert (summary["projects_checked"], summary["project_failures"]) == (2, 0)
