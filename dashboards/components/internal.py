@@ -374,6 +374,9 @@ def access_log_table(entries: list[dict], lang: str) -> html.Div:
             return t(f"internal.log_action.{entry['action']}", lang)
         if column == "role" and entry.get("role"):
             return t(f"role.{entry['role']}", lang)
+        if column == "at" and entry.get("at"):  # ISO in UTC → 07.12.2026, 16:30:00
+            day, _, clock = str(entry["at"]).partition("T")
+            return f"{formatting.format_date(day)}, {clock[:8]}"
         return str(entry.get(column) or "–")
 
     head = html.Tr([html.Th(t(f"internal.log.{c}", lang), scope="col") for c in columns])

@@ -351,6 +351,7 @@ def test_the_office_reads_the_log_newest_first_the_commission_does_not(app, cura
         "Über",
         "Einzelheiten",
     ]
+    assert all(re.fullmatch(r"\d\d\.\d\d\.\d{4}, \d\d:\d\d:\d\d", c[0]) for c in cells[1:])
     assert [c[1:4] for c in cells[1:]] == [
         ["Anmeldung", "anna", "Statistikstelle"],
         ["Anmeldung", "bert", "Kommission"],
