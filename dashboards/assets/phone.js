@@ -1,11 +1,22 @@
 /*
  * Narrow screens (phones, #19): the menu folds behind a "Menü" button below 640 px
  * (style.css), and a table wider than its box says so above it ("Weitere Spalten:
- * seitlich wischen"). Charts are not laid out again here: a Dash graph draws its figure
- * anew from the server's figure, so a client-side relayout does not last (see #19).
+ * seitlich wischen"). Charts are laid out on the server: this script tells it, in the
+ * cookie imon_narrow, whether the window is narrower than NARROW px
+ * (dashboards/figures/common.py narrow(); exports keep the print layout). It runs before
+ * Dash asks for the first figure.
  */
 (function () {
     'use strict';
+    var NARROW = 600;
+
+    function tell() {
+        var narrow = window.innerWidth < NARROW ? '1' : '0';
+        if (document.cookie.indexOf('imon_narrow=' + narrow) < 0) {
+            document.cookie = 'imon_narrow=' + narrow + '; path=/; SameSite=Lax';
+        }
+    }
+    tell();
 
     /* A table wider than its box says so above it (style.css: [data-scrolls]). */
     function hint(box) {
@@ -29,7 +40,7 @@
             pending = window.requestAnimationFrame(function () { pending = null; look(); });
         }
     }).observe(document.documentElement, {childList: true, subtree: true});
-    window.addEventListener('resize', look);
+    window.addEventListener('resize', function () { tell(); look(); });
 
     /* The menu button (components/common.py navbar): open and close the folded menu. */
     document.addEventListener('click', function (event) {

@@ -20,6 +20,7 @@ from dashboards.data import catalogue
 from dashboards.data.catalogue import Indicator, Level
 from dashboards.data.queries import Warehouse
 from dashboards.export.formats import FORMATS, TABLE_FORMATS, ExportError
+from dashboards.figures import common as figures
 from dashboards.i18n import DEFAULT_LANG, strings, t
 
 
@@ -476,7 +477,8 @@ def send_export(download: Callable[[str], Any], *choices: object) -> dict:
     if any(choice is None or choice in ("", []) for choice in choices):
         raise dash.exceptions.PreventUpdate
     try:
-        file = download(fmt)
+        with figures.printing():  # the print layout, whatever the screen
+            file = download(fmt)
     except ExportError as exc:
         raise dash.exceptions.PreventUpdate from exc
     return dcc.send_bytes(file.content, file.filename)

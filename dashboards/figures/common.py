@@ -17,10 +17,13 @@ No plotly express here: ``go`` objects are several times faster to build in call
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
+import flask
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -43,6 +46,12 @@ FLAGGED_LINE_COLOR = TEXT_COLOR
 CAPTION_WIDTH = 115  # characters per caption line before it wraps
 CAPTION_LINE_PX = 15
 CAPTION_NAME = "caption"  # layout.annotations[].name of the source line
+# Phones (#19): assets/phone.js sets this cookie where the window is narrower than 600 px;
+# figures drawn for the screen then wrap title, subtitle and source line for a narrow
+# panel (characters per line below). Exports never (:func:`printing`).
+NARROW_COOKIE = "imon_narrow"
+NARROW_TITLE, NARROW_SUBTITLE, NARROW_CAPTION = 30, 44, 54
+_PRINTING = contextvars.ContextVar("imon_printing", default=False)
 MAP_PAD = 0.02  # margin around the mapped areas, as a share of their extent
 # Full numbers with German thousands separators on axes and colour bars (no "30k", "3.9M").
 NUMBER_TICKS = {"exponentformat": "none", "separatethousands": True}
@@ -71,11 +80,54 @@ def wrap_caption(text: str, width: int = CAPTION_WIDTH) -> str:
     return "<br>".join(lines)
 
 
+def narrow() -> bool:
+    """A figure for a phone's screen (see :data:`NARROW_COOKIE`), not for an export."""
+    if _PRINTING.get() or not flask.has_request_context():
+        return False
+    return flask.request.cookies.get(NARROW_COOKIE) == "1"
+
+
+@contextmanager
+def printing() -> Iterator[None]:
+    """Figures built inside are for a file (an export), whatever the screen."""
+    token = _PRINTING.set(True)
+    try:
+        yield
+    finally:
+        _PRINTING.reset(token)
+
+
+def wrap_words(text: str, width: int) -> str:
+    """``text`` in lines of at most ``width`` characters (``<br>``), broken between words;
+    its own line breaks are kept."""
+    lines = []
+    for line in text.split("<br>"):
+        current = ""
+        for word in line.split(" "):
+            if current and len(current) + 1 + len(word) > width:
+                lines.append(current)
+                current = word
+            else:
+                current = f"{current} {word}" if current else word
+        lines.append(current)
+    return "<br>".join(lines)
+
+
 def base_layout(title: str, subtitle: str, caption: str, height: int, margin: dict) -> dict:
     """Shared layout: title + subtitle on top, caption (source · date) bottom left.
 
-    The bottom margin grows with the number of caption lines.
+    The bottom margin grows with the number of caption lines. On a phone's screen
+    (:func:`narrow`) title, subtitle and caption wrap, and the top margin grows with them.
     """
+    title_place: dict = {}
+    if narrow():
+        title = wrap_words(title, NARROW_TITLE)
+        subtitle = wrap_words(subtitle, NARROW_SUBTITLE)
+        caption = wrap_words(caption.replace("<br>", " "), NARROW_CAPTION)
+        more = 22 * title.count("<br>") + 16 * subtitle.count("<br>")
+        margin = {**margin, "t": margin["t"] + more}
+        height += more
+        title_place = {"y": 1, "yref": "container", "yanchor": "top", "pad": {"t": 14}}
     extra = CAPTION_LINE_PX * caption.count("<br>")
     return {
         "title": {
@@ -85,6 +137,7 @@ def base_layout(title: str, subtitle: str, caption: str, height: int, margin: di
             "xanchor": "left",
             "xref": "paper",
             "font": {"size": 17},
+            **title_place,
         },
         "separators": formatting.SEPARATORS,
         "font": {"family": FONT_FAMILY, "color": TEXT_COLOR, "size": 13},

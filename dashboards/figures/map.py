@@ -29,6 +29,7 @@ from dashboards.figures.common import (
     feature_collection,
     fit_map,
     message,
+    narrow,
     source_caption,
 )
 from dashboards.i18n import t
@@ -193,10 +194,21 @@ def choropleth(
     caption = source_caption(indicator, ref_date, lang)
     margin = {"l": 10, "r": 10, "t": 80, "b": 60}
     layout = base_layout(indicator.title, subtitle, caption, 600, margin)
+    if narrow() and not known.empty:  # a phone: the colour bar above the map, not beside it
+        bar = NARROW_BAR_ROW * len(fig.data[0].colorbar.tickvals or ()) + NARROW_BAR_TITLE
+        fig.data[0].colorbar.update(
+            x=0, xanchor="left", y=1, yanchor="bottom", lenmode="pixels", len=bar,
+            thickness=12, title_side="top",
+        )  # fmt: skip
+        layout["margin"] = {**layout["margin"], "t": layout["margin"]["t"] + bar + 12}
+        layout["height"] += bar + 12 - 200  # the map is as wide as the phone: less high
     fig.update_layout(**layout, dragmode=False)
     if geometry:
         fit_map(fig, geojson)
     return fig
+
+
+NARROW_BAR_ROW, NARROW_BAR_TITLE = 22, 44  # px of a class and of the title of the colour bar
 
 
 def _label_color(color: str) -> str:

@@ -20,6 +20,7 @@ from dashboards.components import common as components
 from dashboards.data import goals as goals_data
 from dashboards.export import render
 from dashboards.export.formats import IMAGE_FORMATS
+from dashboards.figures import common as figures
 from dashboards.figures import goals as goals_figures
 from dashboards.i18n import t
 from dashboards.pages import register_page
@@ -283,7 +284,8 @@ def download_chart(_clicks: list) -> dict:
         raise ValueError(f"unknown goal chart {trigger!r}")
     item = found[0]
     shown = goals_data.presentation(wh, item.indicator, lang)
-    figure = render.print_ready(goals_figures.goal_trend(item, shown, lang))
+    with figures.printing():  # the print layout, whatever the screen
+        figure = render.print_ready(goals_figures.goal_trend(item, shown, lang))
     stand = item.values[-1][0] if item.values else item.indicator.baseline.date
     chart = render.Chart(figure, render.file_stem(item.indicator.id, "ziel", stand.isoformat()))
     return dcc.send_bytes(render.chart_bytes(chart, fmt), chart.filename(fmt))

@@ -217,7 +217,7 @@ _FRAMES_LOCKS_LOCK = threading.Lock()
 def _frames(wh, lang: str, view: tuple, geometry: str) -> dict:
     """The frames of a view, computed once per worker even when several of its threads
     ask at the same time (the others wait for the first instead of computing them too)."""
-    key = (wh, lang, view, geometry)
+    key = (wh, lang, view, geometry, figures.narrow())  # a phone's frames are its own
     with _FRAMES_LOCKS_LOCK:
         if len(_FRAMES_LOCKS) > 1024:
             _FRAMES_LOCKS.clear()
@@ -227,9 +227,10 @@ def _frames(wh, lang: str, view: tuple, geometry: str) -> dict:
 
 
 @memoised(32)
-def _computed_frames(wh, lang: str, view: tuple, geometry: str) -> dict:
+def _computed_frames(wh, lang: str, view: tuple, geometry: str, _narrow: bool) -> dict:
     """Every date of the view's indicator drawn on the boundaries ``geometry``, without
-    them: what a date change needs in the browser."""
+    them: what a date change needs in the browser (``_narrow``: for a phone's screen, as
+    :func:`figures.narrow` says in this request; part of the cache key)."""
     indicator_id, level = view[:2]
     frames = {"key": list(view), "geometry": geometry, "dates": {}}
     for date in catalogue.indicator_dates(wh, indicator_id):

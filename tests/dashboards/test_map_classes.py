@@ -10,6 +10,7 @@ import pytest
 from dash_tree import find as _find
 
 from dashboards.app import create_app
+from dashboards.figures import common as figures
 
 
 @pytest.fixture(scope="module")
@@ -128,3 +129,42 @@ def test_date_outside_the_indicator_falls_back_to_its_latest(app):
 def test_frames_ignore_requests_this_page_does_not_send(app, wanted):
     with app.server.test_request_context("/"), pytest.raises(dash.exceptions.PreventUpdate):
         sys.modules["pages.map"].update_frames(wanted)
+
+
+# --- a phone's screen (cookie imon_narrow from assets/phone.js; dashboards/figures/common) --
+def test_on_a_phone_the_map_wraps_its_texts_and_puts_the_colour_bar_above(app):
+    def drawn(cookie: str | None):
+        headers = {"Cookie": f"imon_narrow={cookie}"} if cookie else {}
+        with app.server.test_request_context("/", headers=headers):
+            update = sys.modules["pages.map"].update_map
+            figure, *_ = update(
+                "foreigner_share", "district", "quantile", [], None, "2022-12-31", None
+            )
+            with figures.printing():  # an export in the same request: the print layout
+                printed, *_ = update(
+                    "foreigner_share", "district", "quantile", [], None, "2022-12-31", None
+                )
+        return figure, printed
+
+    desk, _ = drawn(None)
+    phone, printed = drawn("1")
+    title = desk.layout.title.text  # "<b>Ausländeranteil</b>": short, stays one line
+    assert drawn("0")[0].layout.title.text == title == phone.layout.title.text
+    caption = next(a.text for a in phone.layout.annotations if a.name == "caption")
+    assert "<br>" in caption and all(len(x) <= 54 for x in caption.split("<br>"))
+    bar = phone.data[0].colorbar
+    assert len(bar.tickvals) == 4  # 4 districts: 4 classes of 22 px and 44 px of title
+    assert (bar.x, bar.y, bar.yanchor, bar.lenmode, bar.len) == (0, 1, "bottom", "pixels", 132)
+    assert phone.layout.margin.t == desk.layout.margin.t + 132 + 12
+    assert desk.data[0].colorbar.y is None  # beside the map, as before
+    assert printed.layout.title.text == title and printed.data[0].colorbar.y is None
+
+
+def test_words_wrap_between_words():
+    text = "Anteil der unter 18-Jährigen an den Einwohnern mit Migrationshintergrund"
+    assert figures.wrap_words(text, 30) == (
+        "Anteil der unter 18-Jährigen<br>an den Einwohnern mit<br>Migrationshintergrund"
+    )
+    assert (
+        figures.wrap_words("Quelle: A<br>Stand: 31.12.2024", 30) == "Quelle: A<br>Stand: 31.12.2024"
+    )
