@@ -50,7 +50,7 @@ CAPTION_NAME = "caption"  # layout.annotations[].name of the source line
 # figures drawn for the screen then wrap title, subtitle and source line for a narrow
 # panel (characters per line below). Exports never (:func:`printing`).
 NARROW_COOKIE = "imon_narrow"
-NARROW_TITLE, NARROW_SUBTITLE, NARROW_CAPTION = 30, 44, 54
+NARROW_TITLE, NARROW_SUBTITLE, NARROW_CAPTION = 26, 44, 54  # the title starts at the plot
 _PRINTING = contextvars.ContextVar("imon_printing", default=False)
 MAP_PAD = 0.02  # margin around the mapped areas, as a share of their extent
 # Full numbers with German thousands separators on axes and colour bars (no "30k", "3.9M").
@@ -124,10 +124,12 @@ def base_layout(title: str, subtitle: str, caption: str, height: int, margin: di
         title = wrap_words(title, NARROW_TITLE)
         subtitle = wrap_words(subtitle, NARROW_SUBTITLE)
         caption = wrap_words(caption.replace("<br>", " "), NARROW_CAPTION)
-        more = 22 * title.count("<br>") + 16 * subtitle.count("<br>")
+        # Plotly anchors a title of several lines near its middle: moved down by as much
+        drop = 14 * title.count("<br>")
+        more = 22 * title.count("<br>") + 16 * subtitle.count("<br>") + drop
         margin = {**margin, "t": margin["t"] + more}
         height += more
-        title_place = {"y": 1, "yref": "container", "yanchor": "top", "pad": {"t": 14}}
+        title_place = {"y": 1, "yref": "container", "yanchor": "top", "pad": {"t": 14 + drop}}
     extra = CAPTION_LINE_PX * caption.count("<br>")
     return {
         "title": {

@@ -102,14 +102,25 @@ def change_map(
     title = t("compare.map_title", lang, title=indicator.title)
     margin = {"l": 10, "r": 10, "t": 80, "b": 90}
     caption = _caption(indicator, dates, lang)
+    layout = figures.base_layout(title, subtitle, caption, 620, margin)
+    if figures.narrow() and not known.empty:  # a phone: the colour bar above the map
+        fig.data[0].colorbar.update(
+            x=0, xanchor="left", y=1, yanchor="bottom", lenmode="pixels", len=NARROW_BAR - 12,
+            thickness=12, title_side="top",
+        )  # fmt: skip
+        layout["margin"] = {**layout["margin"], "t": layout["margin"]["t"] + NARROW_BAR}
+        layout["height"] += NARROW_BAR - 200  # the map is as wide as the phone: less high
     fig.update_layout(
-        **figures.base_layout(title, subtitle, caption, 620, margin),
+        **layout,
         dragmode=False,
         showlegend=not unknown.empty,
         legend={"orientation": "h", "x": 0, "y": 0, "yanchor": "top", "itemclick": False},
     )
     figures.fit_map(fig, geojson)
     return fig
+
+
+NARROW_BAR = 160  # px of the colour bar above the map on a phone, with its title
 
 
 def _change_trace(known, geojson, indicator, dates, lang) -> go.Choropleth:
