@@ -12,10 +12,10 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from etl.errors import ConfigError
+from etl.indicators.spec import read_yaml_mapping
 
 ID = r"^[a-z][a-z0-9_]*$"
 # what a project indicator counts; ``persons`` follow the instance's disclosure rules
@@ -155,12 +155,7 @@ class Goals(_Strict):
 def read_goals(path: Path, indicator_ids: set[str] | None, level_ids: list[str] | None) -> Goals:
     """Read and validate ``path`` against the catalogue's ids and the profile's levels
     (None: the monitor references are not checked, e.g. to read a workbook's sheets)."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping with 'action_fields'")
+    data = read_yaml_mapping(path, "'action_fields'")
     try:
         goals = Goals(**data, path=path)
     except ValidationError as exc:

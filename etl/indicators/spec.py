@@ -294,14 +294,21 @@ class Catalogue(_Strict):
         return combined
 
 
-def load_catalogue(path: Path) -> Catalogue:
-    """Read, validate and complete ``indicators.yaml`` (defaults filled in)."""
+def read_yaml_mapping(path: Path, keys: str) -> dict:
+    """The YAML mapping in ``path`` (``keys``: what it must hold, for the message); a file
+    that cannot be read or is no mapping is a ConfigError naming it."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from exc
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping with 'groups' and 'indicators'")
+        raise ConfigError(f"{path}: expected a mapping with {keys}")
+    return data
+
+
+def load_catalogue(path: Path) -> Catalogue:
+    """Read, validate and complete ``indicators.yaml`` (defaults filled in)."""
+    data = read_yaml_mapping(path, "'groups' and 'indicators'")
     entries = data.get("indicators") or []
     data["indicators"] = [
         _indicator(path, number, entry) for number, entry in enumerate(entries, start=1)
