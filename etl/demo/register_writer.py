@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from etl.demo.config import DemoConfig
-from etl.demo.table import DE, POSITIONS, SEXES, Table
+from etl.demo.table import DE, POSITIONS, SEXES, Table, empty, size
 
 COLUMNS = (
     "personen_id",
@@ -46,6 +47,9 @@ def _citizenships(t: Table, every: int) -> tuple[np.ndarray, np.ndarray]:
     return np.where(swap, t["cit2"], t["cit1"]), np.where(swap, DE, t["cit2"])
 
 
+CHUNK_ROWS = 1_000_000  # persons per Arrow batch: ~60 MiB of CSV text, any register size
+
+
 def register_table(cfg: DemoConfig, t: Table) -> pa.Table:
     """Arrow table with the register columns of ``docs/DATA_MODEL.md``."""
     p = cfg.params["pseudonym"]
@@ -68,9 +72,25 @@ def register_table(cfg: DemoConfig, t: Table) -> pa.Table:
     return pa.table(dict(zip(COLUMNS, columns, strict=True)))
 
 
-def write_register(cfg: DemoConfig, t: Table, path: Path) -> Path:
-    """Write the extract as UTF-8 ``;``-separated CSV without quoting."""
+def register_chunks(cfg: DemoConfig, t: Table, rows: int = CHUNK_ROWS) -> Iterator[pa.Table]:
+    """The register table in slices of ``rows`` persons, in register order: the text of
+    one slice at a time (Arrow's string columns hold at most 2 GiB each, which a
+    Germany-size register's ids alone exceed)."""
+    for start in range(0, size(t), rows):
+        yield register_table(cfg, {k: v[start : start + rows] for k, v in t.items()})
+
+
+def write_register(cfg: DemoConfig, t: Table, path: Path, rows: int = CHUNK_ROWS) -> Path:
+    """Write the extract as UTF-8 ``;``-separated CSV without quoting, ``rows`` persons at
+    a time (the bytes do not depend on ``rows``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     options = pa_csv.WriteOptions(delimiter=";", quoting_style="none", quoting_header="none")
-    pa_csv.write_csv(register_table(cfg, t), path, options)
+    with pa_csv.CSVWriter(path, _schema(cfg), write_options=options) as writer:
+        for chunk in register_chunks(cfg, t, rows):
+            writer.write_table(chunk)
     return path
+
+
+def _schema(cfg: DemoConfig) -> pa.Schema:
+    """The columns' types, from an empty table (the header of an extract without rows)."""
+    return register_table(cfg, empty(0)).schema

@@ -261,6 +261,28 @@ def test_persons_parameter_sets_first_year_size(tmp_path):
     assert 0.28 <= migration_status(df, 2024).ne("keiner").mean() <= 0.34
 
 
+def test_register_written_in_slices_has_the_bytes_of_one_write(tmp_path):
+    """The extract is written 1,000 persons at a time (a Germany-size register exceeds
+    Arrow's 2 GiB per string column in one piece); pyarrow's one-shot write of the whole
+    table, as before, gives the same bytes."""
+    import pyarrow.csv as pa_csv
+
+    from etl.demo.config import load_config
+    from etl.demo.register_writer import register_table, write_register
+    from etl.demo.simulation import simulate
+
+    cfg = load_config()
+    _, table = next(simulate(11, 2500, 2024, 2024))
+    sliced = write_register(cfg, table, tmp_path / "sliced.csv", rows=1000)
+    whole = tmp_path / "whole.csv"
+    options = pa_csv.WriteOptions(delimiter=";", quoting_style="none", quoting_header="none")
+    pa_csv.write_csv(register_table(cfg, table), whole, options)
+    text = sliced.read_text(encoding="utf-8")
+    assert text.count("\n") == len(table["pid"]) + 1 and len(table["pid"]) % 1000
+    assert text.splitlines()[0] == HEADER
+    assert sliced.read_bytes() == whole.read_bytes()
+
+
 # --------------------------------------------------------------------------- geometry
 
 
