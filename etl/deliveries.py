@@ -284,15 +284,28 @@ def recognise(profile: Profile, file: Path) -> tuple[Source, list[date]]:
         ]
     if not matches:
         expected = "; ".join(f"'{s.name_pattern}' ({s.id})" for s in candidates)
+        if table_id:  # a GENESIS export of a table the profile does not read
+            tables = [
+                f"{named[0]} ({s.id})"
+                for s in candidates
+                if isinstance(s.entry, GenesisTable) and (named := TABLE_ID.search(s.name_pattern))
+            ]
+            raise InputError(
+                file,
+                f"found GENESIS table {table_id}, which the profile {_profile_name(profile)} "
+                "does not read; expected "
+                + (
+                    f"one of its GENESIS tables {', '.join(tables)}"
+                    if tables
+                    else "no GENESIS table"
+                )
+                + f" (or a file name like {expected})",
+                line=1,
+            )
         raise InputError(
             file,
             f"matches no source of the profile {_profile_name(profile)}: "
-            f"expected a file name like {expected}"
-            + (
-                f", or a GENESIS export of one of its tables (this is {table_id})"
-                if table_id
-                else ""
-            ),
+            f"expected a file name like {expected}",
         )
     if len(matches) > 1:
         raise InputError(
@@ -306,8 +319,9 @@ def recognise(profile: Profile, file: Path) -> tuple[Source, list[date]]:
     if isinstance(source.entry, GenesisTable) and table_id and named and named[0] != table_id:
         raise InputError(
             file,
-            f"the name says GENESIS table {named[0]} (source "
-            f"'{source.id}'), but the file is table {table_id}",
+            f"found GENESIS table {table_id}, expected table {named[0]}: the file name fits "
+            f"source '{source.id}' ('{source.name_pattern}'), which reads table {named[0]}; "
+            "deliver that table's export (or name the file after its table)",
             line=1,
         )
     return source, _ref_dates(source, file)

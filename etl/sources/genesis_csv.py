@@ -15,9 +15,11 @@ key fields is the smallest number of empty leading fields over the header rows (
 row may leave the label of its first value column empty, too). Values are German decimals
 (``6,8``) or one of the GENESIS symbols (:func:`etl.sources.value_flags.symbols`); a
 symbol becomes NaN plus a flag, never 0. A cell whose unit row says it is a count
-(:data:`COUNT_UNITS`) must be a whole number; no thousands separator is read (``1.480`` is
-an error). Periods are ``DD.MM.YYYY`` or a year ``YYYY``
-(annual sum or average, dated 31 Dec).
+(:data:`COUNT_UNITS`) must be a whole number; without a unit row, the unit the title
+states for the whole table at the end of a line, e.g. ``Bevölkerungsstand (Anzahl)``
+(12411, 13111, 21111), holds for every column, so a fractional count there (``3647,5``)
+is an error too. No thousands separator is read (``1.480`` is an error). Periods are
+``DD.MM.YYYY`` or a year ``YYYY`` (annual sum or average, dated 31 Dec).
 
 Encoding: with ``encoding=None`` the bytes are decoded as strict UTF-8 (a BOM is dropped)
 or, if the file is ISO-8859-1 throughout, as ISO-8859-1; the statistics offices deliver
@@ -33,9 +35,16 @@ Regierungsbezirk's own row must equal the sum of the rows of its areas one level
 period, row and value column that adds up (not Prozent, Promille, Jahre; no flagged
 cell; rounded annual averages within half a unit per area). A dropped or mistyped area
 row or value is an error naming file, line, column and both numbers (or, with ``warn``,
-a warning). Not compared: Germany with its Länder (GENESIS counts persons without a Land
-there, "ohne Angabe") and Gemeinden (a Kreis table lists only a few, e.g. Hannover in
-Region Hannover). No line may be longer than :data:`etl.text.MAX_LINE_BYTES`.
+a warning). Not compared: Germany with its Länder, and Gemeinden (a Kreis table lists only
+a few, e.g. Hannover in Region Hannover). Germany is not the sum of the Länder in the real
+exports, in both directions: it counts persons without a Land ("ohne Angabe", 13111's
+footer), Länder report at different territorial and evaluation dates (21111: up to 11,703
+off), and 13111's Germany row of 30.06.2014 repeats 30.06.2013's (536,303 below its
+Länder) — a check would refuse correct Kreis data over the national row, which no
+instance reads. Every period must list the same regions and rows
+(:func:`check_periods`): a mistyped period or region code, or a dropped line, is named
+as such rather than as the total it upsets. No line may be longer than
+:data:`etl.text.MAX_LINE_BYTES`.
 """
 
 from __future__ import annotations
@@ -80,6 +89,7 @@ UNITS = frozenset(
     }
 )
 NUMBER = r"-?\d+(?:,\d+)?"
+TITLE_UNIT = re.compile(r"\(([^()]+)\)$")  # 'Bevölkerungsstand (Anzahl)': the table's unit
 COUNT_UNITS = frozenset({"Anzahl", "Personen"})  # cells with these units must be whole
 NOT_ADDITIVE = frozenset({"Prozent", "Promille", "Jahre"})  # a total is not their sum
 PARENT_LENGTHS = (2, 3)  # AGS prefixes of totals: Land, Regierungsbezirk
@@ -138,6 +148,8 @@ def read_table(path: Path, encoding: str | None = None) -> GenesisTable:
     head, start, stop, footer = _sections(path, lines)
     _check_controls(path, lines[:stop])
     header = _header(path, _records(path, lines, head, start))
+    if not any(header.units):  # no unit row: the unit the title states for every column
+        header.units = [_title_unit(lines[1:head])] * len(header.variables)
     data = _records(path, lines, start, stop)
     _check_widths(path, data, header.width, has_footer=footer is not None)
     if footer is None:
@@ -271,6 +283,14 @@ def _header(path: Path, records: Records) -> _Header:
     units = _join_labels(r for r, unit in zip(rows, is_unit, strict=True) if unit)
     _check_variables(path, variables, n_keys, first)
     return _Header(n_keys, width, variables, units or [""] * len(variables))
+
+
+def _title_unit(titles: list[str]) -> str:
+    """The unit the title lines state for the whole table in parentheses at the end of a
+    line, e.g. 'Sozialversicherungspfl. Beschäftigte (Wohnort) (Anzahl)' (the real
+    exports 12411, 13111 and 21111 have no unit row), '' if none or several."""
+    found = {m[1] for t in titles if (m := TITLE_UNIT.search(t.rstrip("; "))) and m[1] in UNITS}
+    return found.pop() if len(found) == 1 else ""
 
 
 def _leading_empty(fields: list[str]) -> int:
@@ -474,13 +494,83 @@ def region_totals(rows: pd.DataFrame, rounded: bool = False) -> pd.DataFrame:
     return bad.sort_values(["line", "column"])
 
 
+def check_periods(path: Path, table: GenesisTable) -> None:
+    """Every period of the export lists the same regions and rows (a GENESIS export is a
+    cube: the real exports list all 526 regions in every period). Compared with the period
+    with the most lines, raise for (in this order) a period given in a few lines only (a
+    mistyped period, e.g. 30.06.2016 in a 2012-2015 table), a region no other period has
+    (a mistyped code), or a row the other periods have (a dropped line)."""
+    keys = table.rows.drop_duplicates("line")
+    keys = keys.assign(key=keys["region_code"] + LABEL_SEP + keys["dims"])
+    sizes = keys.groupby("period", sort=False)["line"].size()
+    if len(sizes) <= 1:
+        return
+    reference = sizes.idxmax()
+    full = keys[keys["period"] == reference]
+    stray = sizes[2 * sizes <= sizes[reference]]
+    if not stray.empty:
+        period, size = stray.index[0], int(stray.iloc[0])
+        lines = keys.loc[keys["period"] == period, "line"]
+        shown = ", ".join(str(n) for n in lines.head(MAX_PROBLEMS))
+        periods = ", ".join(quoted(p, 20) for p in sizes.index[:MAX_PROBLEMS])
+        raise InputError(
+            path,
+            f"period '{quoted(period, 20)}' is given in {size} data line(s) only (line "
+            f"{shown}{', …' if size > MAX_PROBLEMS else ''}), period {reference} in "
+            f"{sizes[reference]}; expected every period with the same regions and rows (the "
+            f"file's periods: {periods}{', …' if len(sizes) > MAX_PROBLEMS else ''}): a "
+            "mistyped period?",
+            line=int(lines.iloc[0]),
+            column="1",
+        )
+    periods = keys.groupby("key", sort=False)["period"].nunique()  # periods with each row
+    rare = keys[keys["key"].map(periods) * 2 <= len(sizes)]
+    if not rare.empty:  # a row in at most half of the periods
+        row = rare.iloc[0]
+        block = keys[keys["period"] == row["period"]]
+        lacking = periods[(periods * 2 > len(sizes)) & ~periods.index.isin(block["key"])]
+        why = (
+            "a mistyped region code?"
+            if len(lacking)
+            else f"an extra line, or lines dropped in {len(sizes) - periods[row['key']]} periods?"
+        )
+        raise InputError(
+            path,
+            f"region {row['region_code']} ({quoted(row['region_name'], 40)})"
+            f"{_row_label(row['dims'])} is given for period {row['period']} but for "
+            f"{len(sizes) - periods[row['key']]} of the file's {len(sizes)} periods not; "
+            f"expected the same regions and rows in every period: {why}",
+            line=int(row["line"]),
+            column="2",
+        )
+    for period in sizes.index:  # a period without a row most periods have
+        block = keys[keys["period"] == period]
+        missing = full[~full["key"].isin(block["key"])]
+        if missing.empty:
+            continue
+        row = missing.iloc[0]
+        position = int((full["line"] < row["line"]).sum())  # the line it would be before
+        at = int(block["line"].iloc[min(position, len(block) - 1)])
+        more = f" (and {len(missing) - 1} more rows)" if len(missing) > 1 else ""
+        raise InputError(
+            path,
+            f"period {period} has no line for region {row['region_code']} "
+            f"({quoted(row['region_name'], 40)}){_row_label(row['dims'])}, which period "
+            f"{reference} has in line {row['line']}{more}; expected the same regions and "
+            "rows in every period: a line dropped?",
+            line=at,
+        )
+
+
 def check_totals(
     path: Path, table: GenesisTable, rows: pd.Series, mode: Literal["error", "warn"]
 ) -> list[str]:
     """The totals of the ``rows`` (a mask of ``table.rows``: e.g. one Land and its Kreise)
     against the sums of their areas (:func:`region_totals`; rounded averages if the title
     says Jahresdurchschnitt). Raise for the first that differs, or (``warn``) return a
-    warning per difference (the first few, then a count)."""
+    warning per difference (the first few, then a count). First, every period must list
+    the same regions and rows (:func:`check_periods`, always an error)."""
+    check_periods(path, table)
     rounded = "durchschnitt" in table.title.casefold()
     bad = region_totals(table.rows[rows], rounded)
     if bad.empty:

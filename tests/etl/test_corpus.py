@@ -662,13 +662,35 @@ GENESIS_CASES = [
         176,
         "4",
     ),
-    Case(
+    Case(  # 07111 of 2014: line 704 of the real file, 703 once line 178 is dropped
         "Kreis row dropped",
         G,
         drop_line(178),
-        r"region 07 .* is 1479055, but its 35 area rows \(07131, 07132, 07133, …\) sum to 1440823",
-        176,
-        "4",
+        r"period 30\.06\.2015 has no line for region 07111 \(Koblenz, Kreisfreie Stadt\), which "
+        r"period 30\.06\.2014 has in line 703; expected the same regions and rows in every "
+        r"period: a line dropped\?",
+        178,
+    ),
+    Case(
+        "mistyped period in one line",
+        G,
+        cell(178, 1, b"30.06.2016", b";"),
+        r"period '30\.06\.2016' is given in 1 data line\(s\) only \(line 178\), period "
+        r"30\.06\.2014 in 526; expected every period with the same regions and rows \(the "
+        r"file's periods: 30\.06\.2015, 30\.06\.2016, 30\.06\.2014, 30\.06\.2013, 30\.06\.2012\): "
+        r"a mistyped period\?",
+        178,
+        "1",
+    ),
+    Case(
+        "Kreis code mistyped as another valid code",
+        G,
+        cell(178, 2, b"07112", b";"),
+        r"region 07112 \(Koblenz, Kreisfreie Stadt\) is given for period 30\.06\.2015 but for 3 "
+        r"of the file's 4 periods not; expected the same regions and rows in every period: a "
+        r"mistyped region code\?",
+        178,
+        "2",
     ),
     Case(
         "Land total changed",
@@ -688,12 +710,13 @@ GENESIS_CASES = [
         1754,
         "7",
     ),
-    Case(
+    Case(  # no unit row: the title's '(Anzahl)' (line 6) makes every column a count
         "decimal comma in a count",
         G,
         cell(178, 7, b"3647,5", b";"),
-        r"region 07 .* is 120568, but its 36 area rows .* sum to 120568,5",
-        176,
+        r"found '3647,5' in 'Nationalität \| Ausländer\(innen\) \| Geschlecht \| Insgesamt' "
+        r"\(unit Anzahl\), expected a count, a whole number",
+        178,
         "7",
     ),
     Case(
@@ -778,8 +801,18 @@ GENESIS_CASES = [
         "another table's id",
         G,
         replace(b"13111-02-02-4", b"13111-02-02-5"),
-        r"the name says GENESIS table 13111-02-02-4 .*but the file is table 13111-02-02-5",
+        r"found GENESIS table 13111-02-02-5, expected table 13111-02-02-4: the file name "
+        r"fits source 'genesis_13111' \('genesis_13111-02-02-4_\*\.csv'\)",
         1,
+    ),
+    Case(
+        "a table the profile does not read",
+        G,
+        replace(b"13111-02-02-4", b"13211-02-05-4"),
+        r"found GENESIS table 13211-02-05-4, which the profile .* does not read; expected one "
+        r"of its GENESIS tables 13111-02-02-4 \(genesis_13111\)",
+        1,
+        name="13211-02-05-4.csv",
     ),
     Case(
         "footer missing",

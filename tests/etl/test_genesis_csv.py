@@ -129,7 +129,11 @@ def test_population_known_value(tables):
     )
     assert koblenz["dims"] == "unter 3 Jahre"
     assert koblenz["variable"] == "Ausländer(innen) | Insgesamt"
-    assert (koblenz["value"], koblenz["flag"], koblenz["unit"]) == (286.0, None, "")
+    assert (koblenz["value"], koblenz["flag"], koblenz["unit"]) == (
+        286.0,
+        None,
+        "Anzahl",
+    )  # unit from title line 6
     assert table.title.startswith(
         "Bevölkerungsstand: Bevölkerung nach Geschlecht, Nationalität und Altersgruppen (21)"
     )

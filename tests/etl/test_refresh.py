@@ -224,7 +224,9 @@ def test_genesis_export_is_recognised_by_its_table_id(tmp_path):
     assert delivery.target == tmp_path / "raw" / "genesis" / "genesis_99999-01-01-4_2019-2020.csv"
     wrong = tmp_path / "download" / "genesis_99999-01-01-4_x.csv"
     wrong.write_bytes(renamed.read_bytes().replace(b"99999-01-01-4", b"12411-03-03-4", 1))
-    with pytest.raises(InputError, match="the file is table 12411-03-03-4") as info:
+    with pytest.raises(
+        InputError, match="found GENESIS table 12411-03-03-4, expected table 99999-01-01-4"
+    ) as info:
         deliveries.plan(profile, [wrong])
     assert info.value.line == 1
 
