@@ -18,6 +18,16 @@ OVERVIEW_LEVEL = "overview-level"
 OVERVIEW_CARDS = "overview-cards"
 OVERVIEW_TABLE = "overview-table"
 OVERVIEW_URL = "overview-url"
+OVERVIEW_SEARCH = "overview-search"  # "Mein Stadtteil": the field and its matches
+OVERVIEW_SEARCH_RESULTS = "overview-search-results"
+
+# Area page (/gebiet)
+AREA_SEARCH = "area-search"
+AREA_SEARCH_RESULTS = "area-search-results"
+AREA_DATE = "area-date"
+AREA_ID = "area-id"  # store: the area shown
+AREA_CONTENT = "area-content"
+AREA_URL = "area-url"
 
 # Map page
 MAP_GRAPH_PANEL = "map-graph-panel"
@@ -75,6 +85,7 @@ COMPARE_BARS_NOTE = "compare-bars-note"
 COMPARE_BARS_TABLE = "compare-bars-table"
 COMPARE_DEFINITION = "compare-definition"
 COMPARE_URL = "compare-url"
+COMPARE_BOUNDARIES = "compare-boundaries"
 
 # Indicator catalogue page (Indikatoren)
 CATALOGUE_INDICATOR = "catalogue-indicator"

@@ -1,4 +1,5 @@
-"""Übersicht (``/``): key figures of the whole city and a table of the areas of one level.
+"""Übersicht (``/``): the "Mein Stadtteil" search (type a name or code, choose a match: the
+area page ``/gebiet``), key figures of the whole city and a table of the areas of one level.
 
 The dates offered are those of the key-figure indicators; each figure shows its latest
 value up to the chosen date (indicators from statistics-office tables have other dates).
@@ -10,6 +11,7 @@ from __future__ import annotations
 from dash import Input, Output, callback, html
 
 from dashboards import context, formatting, ids
+from dashboards.components import area as area_parts
 from dashboards.components import common as components
 from dashboards.components import overview as overview_parts
 from dashboards.components import tables
@@ -36,6 +38,12 @@ def layout(date: str | None = None, level: str | None = None, **_other: str) -> 
     return html.Div(
         [
             components.page_header(heading, t("overview.intro", lang)),
+            area_parts.search_box(
+                ids.OVERVIEW_SEARCH,
+                ids.OVERVIEW_SEARCH_RESULTS,
+                area_parts.search_example(area_parts.latest_choices()[0]),
+                lang,
+            ),
             components.notices([date_notice, level_notice]),
             html.Div(date_control, className="controls"),
             html.Section(id=ids.OVERVIEW_CARDS, className="kpi-grid", **{"aria-live": "polite"}),
@@ -88,4 +96,5 @@ def update_table(ref_date: str, level: str, sort: dict | None) -> html.Div:
     )
 
 
+area_parts.register_search(ids.OVERVIEW_SEARCH, ids.OVERVIEW_SEARCH_RESULTS)
 components.url_sync_callback(ids.OVERVIEW_URL, [ids.OVERVIEW_DATE, ids.OVERVIEW_LEVEL])

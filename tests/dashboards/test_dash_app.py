@@ -32,6 +32,7 @@ def test_pages_and_index(app):
         "/karte",
         "/zeitreihen",
         "/profil",
+        "/gebiet",  # not in the menu: reached by the search and by map clicks (#19)
         "/vergleich",
         "/indikatoren",
         "/segregation",

@@ -1,0 +1,175 @@
+"""Gebiet (``/gebiet``): one area on one screen – how it has changed since the first
+monitoring date and since the previous date, against its parent area and the city; a few
+generated sentences; a locator map; similar areas; links to the full profile and the
+time series.
+
+URL state: ``/gebiet?area=08&date=2024-12-31`` (``area`` as on the profile page; default
+date: the latest of the key figures). Reached from the "Mein Stadtteil" search of the
+start page and by clicking an area on a map. Data: :mod:`dashboards.data.area`; layout
+pieces: :mod:`dashboards.components.area`; locator map: :mod:`dashboards.figures.area`.
+"""
+
+from __future__ import annotations
+
+import dash
+import pandas as pd
+from dash import Input, Output, State, callback, dcc, html
+
+from dashboards import context, formatting, ids
+from dashboards.components import area as area_parts
+from dashboards.components import common as components
+from dashboards.data import area as area_data
+from dashboards.data import catalogue, queries
+from dashboards.data import overview as overview_data
+from dashboards.data import profile as profile_data
+from dashboards.data.profile import ProfileArea
+from dashboards.figures import area as area_figures
+from dashboards.i18n import t
+
+# Not in the menu: reached by the search and by clicks on maps (dash.register_page directly,
+# without the nav entry of pages.register_page).
+dash.register_page(
+    __name__, path=area_parts.AREA_PATH, name=t("nav.area"), title=lambda **_: _title()
+)
+
+
+def _title() -> str:
+    return t("page.area", context.lang())
+
+
+def layout(area: str | None = None, date: str | None = None, **_other: str) -> html.Div:
+    """The page of the area and date in the URL (default: the latest date)."""
+    wh, lang = context.warehouse(), context.lang()
+    dates = area_data.search_dates(wh, lang)
+    date, date_notice = components.choose(date, dates, dates[-1] if dates else None, "date", lang)
+    choices = profile_data.area_choices(wh, date, lang)
+    allowed = choices["area_id"].tolist()
+    default = allowed[0] if allowed else None
+    area, area_notice = components.choose(area, allowed, default, "area", lang)
+    latest, _ = area_parts.latest_choices()
+    return html.Div(
+        [
+            components.notices([date_notice, area_notice]),
+            html.Div(id=ids.AREA_CONTENT, children=content(area, date)),
+            html.Div(
+                [
+                    components.date_control(ids.AREA_DATE, dates, date, lang),
+                    area_parts.search_box(
+                        ids.AREA_SEARCH,
+                        ids.AREA_SEARCH_RESULTS,
+                        area_parts.search_example(latest),
+                        lang,
+                        label_key="area.search.other",
+                        autofocus=False,
+                    ),
+                ],
+                className="controls",
+            ),
+            dcc.Input(id=ids.AREA_ID, type="hidden", value=area),  # for the URL
+            *components.url_sync(ids.AREA_URL, ["area", "date"]),
+        ]
+    )
+
+
+def content(area_id: str | None, ref_date: str | None) -> list:
+    """Heading, sentences, key figures, locator map, similar areas and links."""
+    wh, lang = context.warehouse(), context.lang()
+    choices = profile_data.area_choices(wh, ref_date, lang)
+    if area_id is None or ref_date is None or area_id not in set(choices["area_id"]):
+        return [components.page_header(t("profile.heading", lang), t("area.no_area", lang))]
+    area = profile_data.resolve_area(wh, choices, area_id)
+    city = catalogue.city(wh)
+    figures = area_data.area_figures(wh, area, overview_data.table_indicators(wh, lang), ref_date)
+    told = area_data.sentence_figures(figures, area_data.config().sentences) or figures[:3]
+    summary = t(
+        "area.summary",
+        lang,
+        level=area.level_label,
+        code=area.area_id,
+        parent=(area.parent or city).name,
+        date=formatting.format_date(ref_date),
+    )
+    cards = [area_parts.figure_card(f, lang) for f in figures] or [
+        html.P(t("area.no_figures", lang), className="hint kpi-wide")
+    ]
+    trend = told[0].indicator.indicator_id if told else None
+    return [
+        html.Div(
+            [html.H1(area.name), html.P(summary, className="intro"), html.P(t("area.intro", lang))],
+            className="page-header",
+        ),
+        html.Div(
+            [
+                html.Section(
+                    [
+                        html.H2(t("area.glance_heading", lang)),
+                        area_parts.sentences(told, lang),
+                        area_parts.links(area.area_id, area.level, trend, ref_date, lang),
+                    ],
+                    className="panel area-glance",
+                ),
+                _locator(wh, area, choices, city.name, ref_date, lang),
+            ],
+            className="area-top",
+        ),
+        html.H2(t("area.figures_heading", lang)),
+        html.Section(cards, className="kpi-grid area-figures"),
+        _similar(wh, area, ref_date, lang),
+    ]
+
+
+def _locator(
+    wh, area: ProfileArea, choices: pd.DataFrame, city: str, ref_date: str, lang: str
+) -> html.Section:
+    """The area among its level's areas; where that level has no boundaries on the date,
+    its parent among the parent level's areas."""
+    alt = t("area.map_alt", lang, area=area.name, city=city)
+    candidates = [(area.area_id, area.level, None)]
+    if area.parent is not None:
+        level_label = area.level_label
+        note = t("area.map_parent", lang, level=level_label, parent=area.parent.name)
+        candidates.append((area.parent.area_id, area.parent.level, note))
+    parent_of = choices.set_index("area_id")["parent_id"]
+    for area_id, level, note in candidates:
+        shapes = queries.geometries(wh, level, ref_date)
+        parent = parent_of.get(area_id)
+        siblings = frozenset(
+            choices[(choices["parent_id"] == parent) & (parent != catalogue.city(wh).area_id)][
+                "area_id"
+            ]
+        )
+        svg = area_figures.locator_svg(shapes, area_id, siblings)
+        if svg is not None:
+            return area_parts.locator(area_figures.data_uri(svg), alt, note, lang)
+    return area_parts.locator(None, alt, None, lang)
+
+
+def _similar(wh, area: ProfileArea, ref_date: str, lang: str) -> html.Section:
+    features = area_data.similarity_features(wh, lang)
+    found = area_data.similar_areas(wh, area, ref_date, lang)
+    cfg = area_data.config()
+    names = ", ".join(f.title for f in features)
+    date = formatting.format_date(ref_date)
+    return area_parts.similar(
+        found,
+        features,
+        t("area.similar_intro", lang, level=area.level_label, area=area.name, date=date),
+        t("area.method", lang, features=names, k=cfg.k),
+        t("area.similar_none", lang, area=area.name),
+        ref_date,
+        lang,
+    )
+
+
+@callback(
+    Output(ids.AREA_CONTENT, "children"),
+    Input(ids.AREA_DATE, "value"),
+    State(ids.AREA_ID, "value"),
+    prevent_initial_call=True,
+)
+def update_content(ref_date: str | None, area_id: str | None) -> list:
+    return content(area_id, ref_date)
+
+
+area_parts.register_search(ids.AREA_SEARCH, ids.AREA_SEARCH_RESULTS)
+components.url_sync_callback(ids.AREA_URL, [ids.AREA_ID, ids.AREA_DATE])
