@@ -51,6 +51,8 @@ CAPTION_NAME = "caption"  # layout.annotations[].name of the source line
 # panel (characters per line below). Exports never (:func:`printing`).
 NARROW_COOKIE = "imon_narrow"
 NARROW_TITLE, NARROW_SUBTITLE, NARROW_CAPTION = 26, 44, 54  # the title starts at the plot
+NARROW_WIDTH_PX = 320  # a chart's width on a 360–390 px screen, inside its panel
+LEGEND_SYMBOL_PX, LEGEND_CHAR_PX, LEGEND_ROW_PX = 48, 7.5, 22  # legend entries at 13 px type
 _PRINTING = contextvars.ContextVar("imon_printing", default=False)
 MAP_PAD = 0.02  # margin around the mapped areas, as a share of their extent
 # Full numbers with German thousands separators on axes and colour bars (no "30k", "3.9M").
@@ -85,6 +87,18 @@ def narrow() -> bool:
     if _PRINTING.get() or not flask.has_request_context():
         return False
     return flask.request.cookies.get(NARROW_COOKIE) == "1"
+
+
+def narrow_legend_room(names: list[str], width: int = NARROW_WIDTH_PX) -> int:
+    """Extra px a horizontal legend of ``names`` needs on a phone for the rows it wraps into
+    beyond the first (Plotly wraps the entries; each is its symbol and its name)."""
+    rows, used = 1, 0
+    for name in names:
+        entry = LEGEND_SYMBOL_PX + LEGEND_CHAR_PX * len(name)
+        if used and used + entry > width:
+            rows, used = rows + 1, 0
+        used += entry
+    return LEGEND_ROW_PX * (rows - 1)
 
 
 @contextmanager

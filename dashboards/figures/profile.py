@@ -27,7 +27,13 @@ COLUMNS = 3
 ROW_HEIGHT = 250
 PANEL_GAP = 95  # px between rows: tick labels and the next row's two-line titles
 TOP = 150  # title, subtitle, legend and the first row's panel titles
+LEGEND_TOP = 66  # px from the top to the legend, under title and subtitle
 TITLE_WIDTH = 42  # characters per line of a small multiple's title
+# On a phone (figures.narrow): one panel per row, the dot plot's indicator names above
+# their dots instead of beside them (long names would leave the dots no room).
+NARROW_ROW_HEIGHT = 230
+NARROW_NAME_WIDTH = 44  # characters per line of an indicator's name above its dots
+NARROW_NAME_LINE_PX = 15
 STYLE = {
     "area": {"color": figures.OKABE_ITO[0], "dash": "solid", "symbol": "circle", "width": 2.4},
     "parent": {"color": figures.OKABE_ITO[1], "dash": "dash", "symbol": "diamond", "width": 2},
@@ -71,7 +77,10 @@ def share_dots(
     if rows.empty:
         return figures.message(t("profile.no_shares", lang))
     shown = [indicators[i] for i in rows["indicator_id"]]
-    titles = ["<br>".join(textwrap.wrap(i.title, 48)) for i in shown]
+    phone = figures.narrow()
+    titles = [
+        "<br>".join(textwrap.wrap(i.title, NARROW_NAME_WIDTH if phone else 48)) for i in shown
+    ]
     fig = go.Figure()
     names = _names(area, city_name)
     for role, prefix in (("city", "city_"), ("parent", "parent_"), ("area", "")):
@@ -83,15 +92,21 @@ def share_dots(
     subtitle = t("profile.dots_subtitle", lang, names=_listed(area, city_name), date=date_text)
     caption = _caption(shown, date_text, lang)
     margin = {"l": 10, "r": 20, "t": 105, "b": 70}
-    height = 175 + 44 * len(shown)
+    row = 44
+    if phone:  # the name above its row of dots: room for its lines and the dots
+        row = 40 + NARROW_NAME_LINE_PX * max(title.count("<br>") + 1 for title in titles)
+    height = 175 + row * len(shown)
     fig.update_layout(
         **figures.base_layout(
             t("profile.dots_title", lang, name=area.name), subtitle, caption, height, margin
         ),
         hovermode="closest",
     )
-    _title_and_legend_on_top(fig)
+    _title_and_legend_on_top(fig, margin["t"])
     fig.update_yaxes(autorange="reversed", automargin=True, showgrid=True, gridcolor="#eef1f4")
+    if phone:
+        fig.update_yaxes(showticklabels=False)
+        fig.layout.annotations = [*fig.layout.annotations, *map(_name_above, titles)]
     fig.update_xaxes(
         rangemode="tozero",
         ticksuffix=" %",
@@ -101,6 +116,23 @@ def share_dots(
         **figures.NUMBER_TICKS,
     )
     return fig
+
+
+def _name_above(title: str) -> dict:
+    """An indicator's name left-aligned above its row of dots (phones)."""
+    return {
+        "text": title,
+        "showarrow": False,
+        "xref": "paper",
+        "x": 0,
+        "xanchor": "left",
+        "yref": "y",
+        "y": title,
+        "yanchor": "bottom",
+        "yshift": 13,  # above the city's bar (20 px high)
+        "align": "left",
+        "font": {"size": 12},
+    }
 
 
 def _dot_trace(rows, prefix, role, name, titles, shown, lang) -> go.Scatter:
@@ -142,18 +174,20 @@ def small_multiples(
     shown = [i for i in indicators if i.indicator_id in set(series["indicator_id"])]
     if not shown:
         return figures.message(t("chart.no_data", lang))
-    rows = math.ceil(len(shown) / COLUMNS)
+    phone = figures.narrow()
+    columns, row_height = (1, NARROW_ROW_HEIGHT) if phone else (COLUMNS, ROW_HEIGHT)
+    rows = math.ceil(len(shown) / columns)
     fig = make_subplots(
         rows=rows,
-        cols=COLUMNS,
+        cols=columns,
         subplot_titles=[_panel_title(i) for i in shown],
         horizontal_spacing=0.07,
-        vertical_spacing=PANEL_GAP / (ROW_HEIGHT * rows - 70),
+        vertical_spacing=PANEL_GAP / (row_height * rows - 70),
     )
     names = _names(area, city_name)
     legend_done: set[str] = set()
     for n, indicator in enumerate(shown):
-        cell = {"row": n // COLUMNS + 1, "col": n % COLUMNS + 1}
+        cell = {"row": n // columns + 1, "col": n % columns + 1}
         rows_of = series[series["indicator_id"] == indicator.indicator_id]
         for role in ("city", "parent", "area"):
             part = rows_of[rows_of["role"] == role].sort_values("ref_date")
@@ -165,18 +199,18 @@ def small_multiples(
                 legend_done.add(role)
         _panel_axes(fig, indicator, cell)
     dates = sorted(series["ref_date"].unique())
-    _time_axes(fig, dates)
+    _time_axes(fig, dates, most=3 if phone else 4)
     panel_titles = [_small(note.to_plotly_json()) for note in fig.layout.annotations]
     fig.layout.annotations = ()  # update_layout would merge the caption into every title
     title = t("profile.multiples_title", lang, name=area.name)
     subtitle = t("profile.multiples_subtitle", lang, names=_listed(area, city_name))
     caption = _caption(shown, formatting.format_date(dates[-1]), lang)
-    height = TOP + ROW_HEIGHT * rows
+    height = TOP + row_height * rows
     margin = {"l": 50, "r": 20, "t": TOP, "b": 70}
     fig.update_layout(
         **figures.base_layout(title, subtitle, caption, height, margin), hovermode="closest"
     )
-    _title_and_legend_on_top(fig)
+    _title_and_legend_on_top(fig, margin["t"])
     fig.layout.annotations = [*panel_titles, *fig.layout.annotations]
     return fig
 
@@ -191,9 +225,19 @@ def _small(note: dict) -> dict:
     return {**note, "font": {**note.get("font", {}), "size": 12}}
 
 
-def _title_and_legend_on_top(fig: go.Figure) -> None:
-    """Title and subtitle at the very top, the legend (one row) right below them."""
+def _title_and_legend_on_top(fig: go.Figure, top: int) -> None:
+    """Title and subtitle at the very top, the legend (one row) right below them.
+
+    ``top``: the top margin asked of :func:`figures.base_layout`; on a phone it grows with
+    the wrapped title, and the legend moves down with it (and gets a second row's room)."""
     height = fig.layout.height
+    below = LEGEND_TOP + fig.layout.margin.t - top
+    if figures.narrow():
+        more = figures.narrow_legend_room(
+            [trace.name for trace in fig.data if trace.showlegend is not False]
+        )
+        fig.update_layout(height=height + more, margin={"t": fig.layout.margin.t + more})
+        height += more
     fig.update_layout(
         title={"yref": "container", "y": 1 - 12 / height, "yanchor": "top"},
         legend={
@@ -201,7 +245,7 @@ def _title_and_legend_on_top(fig: go.Figure) -> None:
             "x": 0,
             "xanchor": "left",
             "yref": "container",
-            "y": 1 - 66 / height,
+            "y": 1 - below / height,
             "yanchor": "top",
         },
     )
@@ -242,10 +286,10 @@ def _panel_axes(fig: go.Figure, indicator: Indicator, cell: dict) -> None:
     fig.update_yaxes(**y, **cell)
 
 
-def _time_axes(fig: go.Figure, dates: list[str]) -> None:
-    """The time axis of the trend chart in every panel, with at most 4 ticks and the same
-    date range (a single date gets the trend chart's year of room)."""
-    figures.date_axis(fig, dates, most=4)
+def _time_axes(fig: go.Figure, dates: list[str], most: int) -> None:
+    """The time axis of the trend chart in every panel, with at most ``most`` ticks and the
+    same date range (a single date gets the trend chart's year of room)."""
+    figures.date_axis(fig, dates, most=most)
     fig.update_xaxes(tickfont={"size": 11})
     if len(dates) > 1:
         first, last = pd.Timestamp(dates[0]), pd.Timestamp(dates[-1])

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 
+import flask
 import page_calls
 import pandas as pd
 import pytest
@@ -236,6 +237,30 @@ def test_share_dots_and_table_hold_the_same_numbers(wh):
     assert list(fig.data[0].y)[0] == "Ausländeranteil"  # percent indicators only
     assert "Stand 31.12.2023" in fig.layout.title.subtitle.text
     assert fig.layout.separators == ",."
+
+
+def test_on_a_phone_names_stand_above_the_dots_and_panels_stack(wh):
+    """390 px (cookie imon_narrow, dashboards/figures/common.narrow): long indicator names
+    beside the dots left them no room (#19); the small multiples get one panel per row."""
+    indicators = profile_data.profile_indicators(wh, "de")
+    by_id = {i.indicator_id: i for i in indicators}
+    area = _area(wh, "21", D2023)
+    frame = profile_data.profile_frame(wh, area, indicators, D2023)
+    series = profile_data.profile_series(wh, area, indicators)
+    with flask.Flask(__name__).test_request_context("/", headers={"Cookie": "imon_narrow=1"}):
+        dots = profile_figures.share_dots(frame, by_id, area, "Teststadt", D2023, "de")
+        multiples = profile_figures.small_multiples(series, indicators, area, "Teststadt", "de")
+    desk = profile_figures.share_dots(frame, by_id, area, "Teststadt", D2023, "de")
+    names = [a.text for a in dots.layout.annotations if a.name != "caption"]
+    assert names == list(desk.data[0].y)  # one name per row of dots, above it
+    assert dots.layout.yaxis.showticklabels is False and desk.layout.yaxis.showticklabels is None
+    assert all(len(line) <= 44 for name in names for line in name.split("<br>"))
+    axes = [name for name in multiples.layout.to_plotly_json() if name.startswith("xaxis")]
+    assert len(axes) == len({t.xaxis for t in multiples.data})  # one panel per indicator
+    assert {tuple(multiples.layout[name].domain) for name in axes} == {(0.0, 1.0)}  # one column
+    legend_top = (1 - multiples.layout.legend.y) * multiples.layout.height
+    title_lines = multiples.layout.title.text.count("<br>") + 1
+    assert legend_top >= 66 + 22 * (title_lines - 1)  # below the wrapped title
 
 
 def test_difference_texts(wh):
