@@ -144,7 +144,18 @@ def build_locked(
     ``review`` gets the finished, unpublished snapshot folder (e.g. to write a report into
     it) and may raise to stop. Then the snapshot is published, or with ``publish=False``
     staged for ``imon publish``. Any error deletes the folder; nothing published changes.
+    DuckDB works within the profile's ``resources`` (:func:`warehouse.resources`).
     """
+    with warehouse.resources(profile):
+        return _build_locked(profile, reporter, publish, review)
+
+
+def _build_locked(
+    profile: Profile,
+    reporter: Reporter,
+    publish: bool,
+    review: Callable[[Path], None] | None,
+) -> BuildResult:
     catalogue = load_catalogue(profile.indicators)
     inputs = discover_inputs(profile)
     building = warehouse.begin(profile.curated_dir)
@@ -261,7 +272,7 @@ def _build_into(
 ) -> BuildResult:
     publication.make_internal(building / warehouse.INTERNAL)
     database = building / warehouse.DATABASE
-    con = duckdb.connect(str(database))
+    con = warehouse.connect(database)
     publication.restrict(database)
     try:
         con.execute(schema_sql())
@@ -498,7 +509,7 @@ def _write_meta(con: duckdb.DuckDBPyConnection, profile: Profile, ref_dates: lis
 
 def _write_public_parquet(building: Path) -> None:
     """The publication's tables as Parquet in ``parquet/`` beside it."""
-    with duckdb.connect(str(building / warehouse.PUBLICATION), read_only=True) as con:
+    with warehouse.connect(building / warehouse.PUBLICATION, read_only=True) as con:
         _write_parquet(con, building / "parquet")
 
 

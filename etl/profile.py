@@ -440,6 +440,71 @@ class Consistency(_Strict):
     new_areas: list[NewArea] = []
 
 
+MEMORY_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.I)
+MEMORY_UNITS = {
+    "kb": 1000, "mb": 1000**2, "gb": 1000**3, "tb": 1000**4,
+    "kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 1024**4,
+}  # fmt: skip
+DEFAULT_MEMORY_LIMIT = 4 * 1024**3  # or half the machine's memory, whichever is less
+SPILL_FOLDER = ".spill"  # default temp_directory: <curated_dir>/.spill, beside the snapshots
+
+
+def memory_bytes(text: str) -> int:
+    """``4GB`` -> 4,000,000,000, ``4GiB`` -> 4,294,967,296 (as DuckDB reads them)."""
+    match = MEMORY_SIZE.match(text)
+    if match is None:
+        raise ValueError(
+            f"'{text}' is no memory size; write a number and a unit, e.g. 4GB, 4GiB or 512MB"
+        )
+    return int(float(match[1]) * MEMORY_UNITS[match[2].lower()])
+
+
+def machine_memory() -> int:
+    """Bytes of memory this process may use: the RAM, or a smaller cgroup (container) limit."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+    except OSError:
+        return total
+    return min(total, int(limit)) if limit.isdigit() else total
+
+
+def machine_cores() -> int:
+    """Cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+class Resources(_Strict):
+    """What a build may use of the machine (DuckDB's settings of every connection a build
+    opens, etl/warehouse.py: connect). ``memory_limit``: DuckDB's limit (``4GB``, ``4GiB``);
+    default the smaller of 4 GiB and half the machine's memory. ``threads``: default one per
+    core. ``temp_directory``: where DuckDB spills what does not fit (a folder per build,
+    removed after it; relative to the profile's folder); default ``<curated_dir>/.spill``,
+    outside every snapshot."""
+
+    memory_limit: str | None = None
+    threads: int | None = Field(default=None, ge=1, le=1024)
+    temp_directory: Path | None = None
+
+    @field_validator("memory_limit")
+    @classmethod
+    def _memory_size(cls, value: str | None) -> str | None:
+        if value is not None and memory_bytes(value) < 64 * 1024**2:
+            raise ValueError(f"'{value}' is less than the 64 MiB a build needs at the least")
+        return value
+
+    def memory_limit_bytes(self) -> int:
+        if self.memory_limit is not None:
+            return memory_bytes(self.memory_limit)
+        return min(DEFAULT_MEMORY_LIMIT, machine_memory() // 2)
+
+    def thread_count(self) -> int:
+        return self.threads or machine_cores()
+
+    def spill_root(self, curated_dir: Path) -> Path:
+        return self.temp_directory or curated_dir / SPILL_FOLDER
+
+
 class Profile(_Strict):
     instance: str
     title: str
@@ -455,6 +520,7 @@ class Profile(_Strict):
     plausibility: Plausibility = Plausibility()
     consistency: Consistency = Consistency()
     goals: GoalsSource | None = None
+    resources: Resources = Resources()
     server: Server = Field(default_factory=lambda: Server())
     legal: Legal = Field(default_factory=lambda: Legal())
     access: Access = Field(default_factory=lambda: Access())
@@ -490,6 +556,10 @@ def load_profile(path: Path | str | None = None) -> Profile:
     goals = data.get("goals")
     if isinstance(goals, dict) and goals.get("file"):
         goals["file"] = (base / str(goals["file"])).resolve()
+    resources = data.get("resources")
+    if isinstance(resources, dict) and resources.get("temp_directory"):
+        spill = expand_env(path, str(resources["temp_directory"]))
+        resources["temp_directory"] = (base / spill).resolve()
     register = data.get("register")
     if isinstance(register, dict) and register.get("layout"):
         register["layout"] = (base / register["layout"]).resolve()

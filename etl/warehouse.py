@@ -12,6 +12,7 @@ Layout of an instance's curated directory::
     history.jsonl                                  (one line per publish and rollback)
     .intake.json                                   (journal of a refresh's raw-file changes)
     .build.lock
+    .spill/imon-build-<pid>/                       (DuckDB's spill of a running build)
 
 A build writes only into its own ``.building-*`` folder; finishing renames it to
 ``snapshots/<id>``, which is never changed afterwards. Publishing points ``current`` at it
@@ -31,6 +32,7 @@ by the next build or refresh), so the raw folder holds exactly what it held befo
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import fcntl
 import json
 import os
@@ -45,6 +47,7 @@ import duckdb
 
 from etl.errors import ImonError
 from etl.files import sha256_of
+from etl.profile import Profile
 
 CURRENT = "current"
 STAGED = "staged"
@@ -234,6 +237,73 @@ def snapshots(curated_dir: Path) -> list[SnapshotInfo]:
             ).fetchall()
         infos.append(SnapshotInfo(path, state, meta, loads))
     return infos
+
+
+# --- resources: DuckDB's memory, threads and spill folder ---------------------------------
+
+SPILL_PREFIX = "imon-build-"
+_SETTINGS: contextvars.ContextVar[dict[str, object] | None] = contextvars.ContextVar(
+    "duckdb_settings", default=None
+)
+
+
+@contextmanager
+def resources(profile: Profile) -> Iterator[Path]:
+    """While a build runs: every connection :func:`connect` opens gets the profile's
+    ``resources`` (memory limit, threads) and spills into a folder of this process,
+    ``<temp_directory>/imon-build-<pid>``, removed afterwards whatever happened. Folders
+    of processes no longer running (killed with ``kill -9``, a power cut) go first."""
+    root = profile.resources.spill_root(profile.curated_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    remove_stale_spill(root)
+    folder = root / f"{SPILL_PREFIX}{os.getpid()}"
+    shutil.rmtree(folder, ignore_errors=True)  # of a dead process that had this pid
+    folder.mkdir()
+    token = _SETTINGS.set(
+        {
+            "memory_limit": f"{profile.resources.memory_limit_bytes() // 1024**2}MiB",
+            "threads": profile.resources.thread_count(),
+            "temp_directory": str(folder),
+        }
+    )
+    try:
+        yield folder
+    finally:
+        _SETTINGS.reset(token)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def connect(database: Path | str = ":memory:", read_only: bool = False):
+    """``duckdb.connect`` with the running build's resources (:func:`resources`); outside
+    a build, DuckDB's defaults."""
+    settings = _SETTINGS.get()
+    if not settings:
+        return duckdb.connect(str(database), read_only=read_only)
+    return duckdb.connect(str(database), read_only=read_only, config=dict(settings))
+
+
+def remove_stale_spill(root: Path) -> list[Path]:
+    """Remove the spill folders in ``root`` whose build process has ended; return them."""
+    stale = [
+        folder
+        for folder in root.glob(f"{SPILL_PREFIX}*")
+        if not _running(folder.name.removeprefix(SPILL_PREFIX))
+    ]
+    for folder in stale:
+        shutil.rmtree(folder, ignore_errors=True)
+    return stale
+
+
+def _running(pid: str) -> bool:
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # a process of another user
+        return True
+    return True
 
 
 # --- intake journal ----------------------------------------------------------------------

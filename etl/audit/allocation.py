@@ -13,9 +13,9 @@ the benchmark); what is checked is its input, which is where a leak would enter.
 
 from __future__ import annotations
 
-import duckdb
 import pandas as pd
 
+from etl import warehouse
 from etl.audit.indices import TOLERANCE, unit_tables
 from etl.indicators.random_allocation import simulate
 from etl.indicators.spec import Catalogue
@@ -45,7 +45,7 @@ def check_allocations(
     units = pd.concat(frames, ignore_index=True)
     shown = set(published.indicator_id)
     indicators = [ind for ind in catalogue.indicators if ind.id in shown]
-    with duckdb.connect() as con:
+    with warehouse.connect() as con:
         con.register("units", units)
         con.execute(
             "CREATE TEMP TABLE term_counts AS SELECT CAST(ref_date AS DATE) AS ref_date, "

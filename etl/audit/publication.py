@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from etl import warehouse
 from etl.indicators.spec import UNIT_INDICES, Catalogue, term_key, term_name
 
 # function → (role of the numerator column, role of the denominator column)
@@ -80,7 +81,7 @@ def unit_index_terms(catalogue: Catalogue) -> pd.DataFrame:
 def read_publication(path: Path, catalogue: Catalogue) -> Publication:
     """indicator_values, areas and levels of the publication file (read only)."""
     terms = indicator_terms(catalogue)
-    with duckdb.connect(str(path), read_only=True) as con:
+    with warehouse.connect(path, read_only=True) as con:
         values = con.sql(
             "SELECT indicator_id, ref_date, area_id, level, value, numerator, denominator, flag "
             "FROM indicator_values"
@@ -125,7 +126,7 @@ def read_truth(path: Path, catalogue: Catalogue) -> dict[tuple, float]:
     file that still withholds cells) and the file has ``area_counts``, the finest-level
     counts summed over ``area_closure`` for the vintage valid at the date."""
     terms = indicator_terms(catalogue)
-    with duckdb.connect(str(path), read_only=True) as con:
+    with warehouse.connect(path, read_only=True) as con:
         con.register("terms", terms)
         cells = con.sql(
             "SELECT ref_date, num_term AS term, area_id, numerator AS v FROM indicator_values "
