@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 import dash
 import pandas as pd
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, State, callback, dcc, html
 
 from dashboards import context, formatting, labels
 from dashboards.data import area as area_data
@@ -68,6 +68,7 @@ def search_box(
             ),
             html.P(t("area.search.hint", lang), id=f"{input_id}-hint", className="hint"),
             html.Ul(id=results_id, className="area-search-results", **{"aria-live": "polite"}),
+            dcc.Location(id=_go(input_id), refresh="callback-nav"),
         ],
         className="area-search",
         role="search",
@@ -94,13 +95,30 @@ def search_results(found: pd.DataFrame, typed: str | None, lang: str) -> list:
     ]
 
 
+def _go(input_id: str) -> str:
+    return f"{input_id}-go"
+
+
 def register_search(input_id: str, results_id: str) -> None:
-    """The callback that lists the areas matching what was typed (:func:`latest_choices`)."""
+    """The callbacks of a search box: the areas matching what was typed
+    (:func:`latest_choices`); Enter opens the page of the best match."""
 
     @callback(Output(results_id, "children"), Input(input_id, "value"))
     def update_results(typed: str | None) -> list:
         frame, lang = latest_choices()
         return search_results(area_data.search(frame, typed), typed, lang)
+
+    @callback(
+        Output(_go(input_id), "href"),
+        Input(input_id, "n_submit"),
+        State(input_id, "value"),
+        prevent_initial_call=True,
+    )
+    def open_best(_submitted: int | None, typed: str | None) -> str:
+        found = area_data.search(latest_choices()[0], typed, limit=1)
+        if found.empty:
+            return dash.no_update
+        return area_href(found["area_id"].iloc[0])
 
 
 # --- key figures --------------------------------------------------------------------------
@@ -118,7 +136,7 @@ def _change_text(dev: Development, since: str, indicator: Indicator, lang: str) 
     if value is None:
         return t("area.since_none", lang, date=date)
     decimals = 1 if kind == "relative" else indicator.decimals
-    unit = t(f"kpi.change_unit.{kind}", lang)
+    unit = t("unit.points_short", lang) if kind == "points" else t(f"kpi.change_unit.{kind}", lang)
     amount = " ".join(p for p in (formatting.format_signed(value, decimals), unit) if p)
     return t("area.since", lang, change=amount, date=date)
 

@@ -13,7 +13,7 @@ Every value comes from the published snapshot through :mod:`dashboards.data.quer
 * **Series breaks** (:mod:`dashboards.data.breaks`): no change is stated across a new
   division of the level or a change of definition.
 * **Similar areas** (:func:`similar_areas`): the ``k`` nearest areas of the same level on
-  size and population structure, one set-based query; method in ``docs/area-page.md``.
+  size and population structure, one set-based query; method in ``docs/AREA_PAGE.md``.
 """
 
 from __future__ import annotations
@@ -159,34 +159,40 @@ class AreaFigure:
     city: Development
 
 
-def _point(rows: pd.DataFrame, ref_date: str | None) -> Point:
+Series = dict[str, dict]  # ref_date -> row (value, flag, definition_id) of one series
+
+
+def _point(rows: Series, ref_date: str | None) -> Point:
     if ref_date is None:
         return NO_POINT
-    found = rows[rows["ref_date"] == ref_date]
-    if found.empty:
+    row = rows.get(ref_date)
+    if row is None:
         return Point(ref_date, None, flags.MISSING)
-    row = found.iloc[0]
     value = None if formatting.is_missing(row["value"]) else float(row["value"])
     flag = row["flag"] if flags.is_flag(row["flag"]) else None
     return Point(ref_date, value, flag)
 
 
 def development(
-    rows: pd.DataFrame,
+    rows: Series,
     name: str,
     level: str,
     dates: tuple[str | None, str | None, str],
     level_breaks: dict[str, tuple[str, ...]],
 ) -> Development:
     """The :class:`Development` of one series (``rows``: one area's rows of
-    :func:`queries.series_of_indicators`) on ``dates`` = (start, previous, current)."""
+    :func:`queries.series_of_indicators` by date) on ``dates`` = (start, previous,
+    current)."""
     start, previous, current = dates
 
     def crossed(first: str | None) -> str | None:
         if first is None:
             return None
-        between = rows[(rows["ref_date"] >= first) & (rows["ref_date"] <= current)]
-        definitions = between["definition_id"].dropna().tolist()
+        definitions = [
+            r["definition_id"]
+            for d, r in rows.items()
+            if first <= d <= current and isinstance(r["definition_id"], str)
+        ]
         return breaks.between(level_breaks, level, first, current, definitions)
 
     return Development(
@@ -199,9 +205,9 @@ def development(
     )
 
 
-def _page_dates(rows: pd.DataFrame, ref_date: str) -> tuple[str | None, str | None, str] | None:
+def _page_dates(rows: Series, ref_date: str) -> tuple[str | None, str | None, str] | None:
     """(start, previous, current) of the area's series up to ``ref_date``; None if none."""
-    dates = sorted(d for d in rows["ref_date"] if d <= ref_date)
+    dates = sorted(d for d in rows if d <= ref_date)
     if not dates:
         return None
     return dates[0], (dates[-2] if len(dates) > 1 else None), dates[-1]
@@ -219,15 +225,19 @@ def area_figures(
     members.append((city.area_id, city.level, city.name))
     ids = tuple(i.indicator_id for i in indicators)
     frame = queries.series_of_indicators(warehouse, ids, tuple(m[0] for m in members))
+    columns = ["indicator_id", "area_id", "level", "ref_date", "value", "flag", "definition_id"]
+    series: dict[tuple, Series] = {}
+    for row in frame[columns].to_dict("records"):  # a few hundred rows: 3 areas' series
+        key = (row["indicator_id"], row["area_id"], row["level"])
+        series.setdefault(key, {})[row["ref_date"]] = row
     level_breaks = breaks.level_breaks(warehouse)
     figures = []
     for indicator in indicators:  # a handful of key figures
-        rows = frame[frame["indicator_id"] == indicator.indicator_id]
-        series = {m[0]: rows[(rows["area_id"] == m[0]) & (rows["level"] == m[1])] for m in members}
-        dates = _page_dates(series[area.area_id], ref_date)
+        of = {m[0]: series.get((indicator.indicator_id, m[0], m[1]), {}) for m in members}
+        dates = _page_dates(of[area.area_id], ref_date)
         if dates is None:
             continue
-        found = [development(series[a], n, lvl, dates, level_breaks) for a, lvl, n in members]
+        found = [development(of[a], n, lvl, dates, level_breaks) for a, lvl, n in members]
         figures.append(
             AreaFigure(
                 indicator=indicator,

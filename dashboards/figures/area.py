@@ -65,8 +65,9 @@ def locator_svg(
         f'<path d="{_path(g)}" fill="{fill}" stroke="{EDGE}" stroke-width="0.6"/>'
         for g, fill in zip(projected, fills, strict=True)
     ]
-    group = [g for a, g in zip(shapes["area_id"], projected, strict=True) if a in siblings]
-    if group:
+    parent = siblings | {highlight}
+    group = [g for a, g in zip(shapes["area_id"], projected, strict=True) if a in parent]
+    if siblings:
         outline = shapely.union_all(group)
         paths.append(
             f'<path d="{_path(outline)}" fill="none" stroke="{TEXT_COLOR}" stroke-width="1.4"/>'

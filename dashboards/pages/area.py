@@ -122,25 +122,26 @@ def _locator(
     wh, area: ProfileArea, choices: pd.DataFrame, city: str, ref_date: str, lang: str
 ) -> html.Section:
     """The area among its level's areas; where that level has no boundaries on the date,
-    its parent among the parent level's areas."""
+    the nearest ancestor that has them, within its level (with a note)."""
     alt = t("area.map_alt", lang, area=area.name, city=city)
-    candidates = [(area.area_id, area.level, None)]
-    if area.parent is not None:
-        level_label = area.level_label
-        note = t("area.map_parent", lang, level=level_label, parent=area.parent.name)
-        candidates.append((area.parent.area_id, area.parent.level, note))
-    parent_of = choices.set_index("area_id")["parent_id"]
-    for area_id, level, note in candidates:
-        shapes = queries.geometries(wh, level, ref_date)
-        parent = parent_of.get(area_id)
-        siblings = frozenset(
-            choices[(choices["parent_id"] == parent) & (parent != catalogue.city(wh).area_id)][
-                "area_id"
-            ]
+    rows = choices.set_index("area_id")
+    city_id = catalogue.city(wh).area_id
+    shown = area.area_id
+    while shown in rows.index:  # the area, its parent, ... (a few levels)
+        parent = rows.at[shown, "parent_id"]
+        siblings = frozenset(rows.index[rows["parent_id"] == parent]) - {shown}
+        shapes = queries.geometries(wh, rows.at[shown, "level"], ref_date)
+        svg = area_figures.locator_svg(
+            shapes, shown, siblings if parent != city_id else frozenset()
         )
-        svg = area_figures.locator_svg(shapes, area_id, siblings)
         if svg is not None:
+            note = None
+            if shown != area.area_id:
+                note = t(
+                    "area.map_parent", lang, level=area.level_label, parent=rows.at[shown, "name"]
+                )
             return area_parts.locator(area_figures.data_uri(svg), alt, note, lang)
+        shown = parent
     return area_parts.locator(None, alt, None, lang)
 
 

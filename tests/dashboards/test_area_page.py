@@ -143,7 +143,7 @@ def test_similar_areas_are_the_nearest_on_standardised_features(wh, choices):
 
 def test_the_locator_map_highlights_the_area_and_shades_its_parent(wh):
     shapes = queries.geometries(wh, "district", LAST)
-    svg = area_figures.locator_svg(shapes, "21", frozenset({"21", "22"}))
+    svg = area_figures.locator_svg(shapes, "21", frozenset({"22"}))  # Süd = 21 + 22
     assert svg.count(f'fill="{area_figures.AREA_FILL}"') == 1
     assert svg.count(f'fill="{area_figures.SIBLING_FILL}"') == 1
     assert svg.count(f'fill="{area_figures.OTHER_FILL}"') == 2
