@@ -51,6 +51,8 @@ CAPTION_NAME = "caption"  # layout.annotations[].name of the source line
 # panel (characters per line below). Exports never (:func:`printing`).
 NARROW_COOKIE = "imon_narrow"
 NARROW_TITLE, NARROW_SUBTITLE, NARROW_CAPTION = 26, 44, 54  # the title starts at the plot
+NARROW_PX_PER_CHAR = 5.5  # subtitle and source line, measured in Chromium at 390 px
+NARROW_DATE_TICKS = 3  # "31.12.2024" is 60 px wide
 NARROW_WIDTH_PX = 320  # a chart's width on a 360–390 px screen, inside its panel
 LEGEND_SYMBOL_PX, LEGEND_CHAR_PX, LEGEND_ROW_PX = 48, 7.5, 22  # legend entries at 13 px type
 _PRINTING = contextvars.ContextVar("imon_printing", default=False)
@@ -127,17 +129,22 @@ def wrap_words(text: str, width: int) -> str:
     return "<br>".join(lines)
 
 
-def base_layout(title: str, subtitle: str, caption: str, height: int, margin: dict) -> dict:
+def base_layout(
+    title: str, subtitle: str, caption: str, height: int, margin: dict, indent: int = 0
+) -> dict:
     """Shared layout: title + subtitle on top, caption (source · date) bottom left.
 
     The bottom margin grows with the number of caption lines. On a phone's screen
-    (:func:`narrow`) title, subtitle and caption wrap, and the top margin grows with them.
+    (:func:`narrow`) title, subtitle and caption wrap, and the top margin grows with them;
+    ``indent``: px by which the plot (where these texts start) begins further right than
+    usual (wide tick labels), so the lines are that much shorter.
     """
     title_place: dict = {}
     if narrow():
-        title = wrap_words(title, NARROW_TITLE)
-        subtitle = wrap_words(subtitle, NARROW_SUBTITLE)
-        caption = wrap_words(caption.replace("<br>", " "), NARROW_CAPTION)
+        fewer = round(indent / NARROW_PX_PER_CHAR)
+        title = wrap_words(title, NARROW_TITLE - fewer // 2)  # larger type
+        subtitle = wrap_words(subtitle, NARROW_SUBTITLE - fewer)
+        caption = wrap_words(caption.replace("<br>", " "), NARROW_CAPTION - fewer)
         # Plotly anchors a title of several lines near its middle: moved down by as much
         drop = 14 * title.count("<br>")
         more = 22 * title.count("<br>") + 16 * subtitle.count("<br>") + drop
@@ -366,9 +373,9 @@ def thinned(dates: list, most: int = 8) -> list:
 
 
 def date_axis(fig: go.Figure, dates: list[str], most: int = 8) -> None:
-    """Ticks on reference dates (at most ``most``, German format) on every x axis; one date
-    gets a year's room."""
-    ticks = thinned(dates, most)
+    """Ticks on reference dates (at most ``most``, on a phone at most
+    :data:`NARROW_DATE_TICKS`; German format) on every x axis; one date gets a year's room."""
+    ticks = thinned(dates, min(most, NARROW_DATE_TICKS) if narrow() else most)
     fig.update_xaxes(
         type="date",
         tickvals=ticks,

@@ -34,6 +34,7 @@ TITLE_WIDTH = 42  # characters per line of a small multiple's title
 NARROW_ROW_HEIGHT = 230
 NARROW_NAME_WIDTH = 44  # characters per line of an indicator's name above its dots
 NARROW_NAME_LINE_PX = 15
+NARROW_TICKS_PX = 60  # px the panels' tick labels ("3.000.000") push the plot right
 STYLE = {
     "area": {"color": figures.OKABE_ITO[0], "dash": "solid", "symbol": "circle", "width": 2.4},
     "parent": {"color": figures.OKABE_ITO[1], "dash": "dash", "symbol": "diamond", "width": 2},
@@ -207,8 +208,10 @@ def small_multiples(
     caption = _caption(shown, formatting.format_date(dates[-1]), lang)
     height = TOP + row_height * rows
     margin = {"l": 50, "r": 20, "t": TOP, "b": 70}
+    indent = NARROW_TICKS_PX if phone else 0
     fig.update_layout(
-        **figures.base_layout(title, subtitle, caption, height, margin), hovermode="closest"
+        **figures.base_layout(title, subtitle, caption, height, margin, indent),
+        hovermode="closest",
     )
     _title_and_legend_on_top(fig, margin["t"])
     fig.layout.annotations = [*panel_titles, *fig.layout.annotations]
