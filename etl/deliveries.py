@@ -339,8 +339,10 @@ def sources(profile: Profile) -> list[Source]:
 
 
 def _plan_one(profile: Profile, file: Path) -> Delivery:
-    if not file.is_file():
+    if not file.exists():
         raise InputError(file, "no such file")
+    if not file.is_file():  # never read a device (/dev/zero never ends) or a pipe
+        raise InputError(file, "not a regular file (a folder, device or pipe); expected a file")
     source, dates = recognise(profile, file)
     digest = sha256_of(file)
     target = _target(profile, source, _raw_name(source, file, dates), dates[-1])

@@ -558,3 +558,42 @@ def test_a_note_on_an_unknown_indicator_is_not_kept(app, curated):
     body = _request(app, "internal-notes-status", **{"internal-notes-indicator.value": "nope"})
     assert client.post(CALLBACK, json=body).status_code == 204  # no update
     assert not notes.notes_path(curated.parent / "users.json").exists()
+
+
+def test_the_warnings_box_in_the_browser(browser, app, curated):  # noqa: F811
+    """The staged build's findings listed beside the publish button in Chromium: publishing
+    without the box ticked is refused with the reason (nothing changes); ticked, the
+    snapshot goes live and the acceptance is recorded; afterwards the box is gone."""
+    from playwright.sync_api import expect
+
+    warning = "v2020: 2024-12-31: area 01100311 has no row in table 'alter'"
+    (curated / "snapshots" / "s2" / FINDINGS).write_text(json.dumps([warning]), encoding="utf-8")
+    with serve_wsgi(app.server) as url, open_page(browser, url) as page:
+        page.goto(f"{url}/anmelden?next=%2Fintern")
+        page.fill("#login-user", "anna")
+        page.fill("#login-password", PASSWORD)
+        page.click("#login-submit")
+        wait_text(page, "#internal-warnings-list li", warning)
+        box = page.locator("#internal-warnings")
+        expect(box).to_be_visible(timeout=TIMEOUT_MS)
+        expect(box).to_contain_text("Hinweise geprüft und akzeptiert", timeout=TIMEOUT_MS)
+        asked: list[str] = []
+        page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
+        page.click("#internal-publish button")
+        status = page.locator("#internal-status")
+        expect(status).to_contain_text("Nicht ausgeführt: not published", timeout=TIMEOUT_MS)
+        expect(status).to_contain_text("--accept-warnings", timeout=TIMEOUT_MS)
+        assert "der Build hat 1 Hinweise" in asked[0]
+        assert warehouse.published(curated).name == "s1"
+        page.locator("#internal-accept-warnings input[type=checkbox]").check()
+        page.click("#internal-publish button")
+        expect(status).to_have_text("Veröffentlicht: s2 (bisher: s1).", timeout=TIMEOUT_MS)
+        expect(box).to_be_hidden(timeout=TIMEOUT_MS)
+        assert warehouse.published(curated).name == "s2"
+        [accepted] = deliveries.accepted(curated)
+        assert (accepted["snapshot"], accepted["user"], accepted["warnings"]) == (
+            "s2",
+            "anna",
+            [warning],
+        )
+        assert len(asked) == 2 and page.problems == []

@@ -24,19 +24,26 @@ Lines longer than :data:`LIMIT` bytes count as giant here (the real limit,
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
+import json
+import os
 import re
 import shutil
+import subprocess
+import sys
 import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import openpyxl
 import pytest
 import yaml
 
-from etl import text, warehouse
+from etl import deliveries, text, warehouse
 from etl.build import build
 from etl.errors import MAX_MESSAGE_CHARS, InputError
 from etl.profile import load_profile
@@ -1057,12 +1064,86 @@ def test_broken_delivery(case: Case, instances, tmp_path, capsys, monkeypatch):
     assert state(instance) == before
 
 
+# --- faults of the delivery itself ---------------------------------------------------------
+
+
+def _changed_while_copied(instance: Instance, delivered: Path, monkeypatch) -> list[Path]:
+    """The office's program still writes the file while refresh copies it."""
+    copy = shutil.copyfile
+
+    def copy_and_change(source, target, *args, **kwargs):
+        result = copy(source, target, *args, **kwargs)
+        Path(target).write_bytes(Path(target).read_bytes().replace(b"100", b"101", 1))
+        return result
+
+    monkeypatch.setattr(deliveries.shutil, "copyfile", copy_and_change)
+    return [delivered]
+
+
+def _same_date_twice(instance: Instance, delivered: Path, monkeypatch) -> list[Path]:
+    """Two files of one source and reference date in one refresh (which is meant?)."""
+    other = delivered.parent / "again" / delivered.name
+    other.parent.mkdir()
+    other.write_bytes(delivered.read_bytes().replace(b"100", b"101", 1))
+    return [delivered, other]
+
+
+def _a_device(instance: Instance, delivered: Path, monkeypatch) -> list[Path]:
+    """A link named like the delivery to a device that never ends (read, it would hang)."""
+    delivered.unlink()
+    delivered.symlink_to("/dev/zero")
+    return [delivered]
+
+
+FAULTS = {  # fault -> (make, what the message says after 'Fehler: <delivered>: ')
+    "file changed while copied": (
+        _changed_while_copied,
+        "the file changed while it was copied; deliver it again",
+    ),
+    "one source and date twice": (
+        _same_date_twice,
+        "bevoelkerung_2024-12-31.csv in the same refresh is also a delivery of 'bevoelkerung' "
+        "for 2024-12-31; deliver one file per source and reference date",
+    ),
+    "a device instead of a file": (
+        _a_device,
+        "not a regular file (a folder, device or pipe); expected a file",
+    ),
+}
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_a_faulty_delivery(fault, instances, tmp_path, capsys, monkeypatch):
+    """Faults of the delivered file (beside kill -9, full disks and concurrent runs in
+    tests/etl/test_faults.py and test_storage_errors.py): one message, exit status 2,
+    raw folder, published snapshot and history unchanged."""
+    make, expected = FAULTS[fault]
+    instance = instances("tables")
+    original = instance.pristine / instance.delivered
+    delivered = tmp_path / original.name
+    delivered.write_bytes(original.read_bytes().replace(b"Heide", b"Heide-Ost"))
+    files = make(instance, delivered, monkeypatch)
+    before = state(instance)
+    status = main(["refresh", "--profile", str(instance.profile), *map(str, files)])
+    out = capsys.readouterr()
+    assert status == 2, out.out + out.err
+    assert "Traceback" not in out.out + out.err
+    flat = error_of_text(out.err)
+    assert flat.count("Fehler:") == 1
+    assert re.search(r"Fehler: \S*" + re.escape(delivered.name) + ": " + re.escape(expected), flat)
+    assert state(instance) == before
+
+
 # --- bounded intake at the real limits ------------------------------------------------------
 
 
 def error_of(capsys) -> str:
     """The error message printed (stderr), from 'Fehler:' on, its line breaks undone."""
-    flat = " ".join(capsys.readouterr().err.split())
+    return error_of_text(capsys.readouterr().err)
+
+
+def error_of_text(err: str) -> str:
+    flat = " ".join(err.split())
     return flat[flat.index("Fehler:") :]
 
 
@@ -1091,6 +1172,52 @@ def test_a_giant_line_at_the_real_limit(instances, tmp_path, capsys):
     assert main(["refresh", "--profile", str(instance.profile), str(delivered)]) == 2
     flat = error_of(capsys)
     assert f"{delivered}, line 6: line is longer than 1.048.576 bytes" in flat
+    assert state(instance) == before
+
+
+# the refresh of a GENESIS export in a process whose address space is limited to what it
+# holds after its imports plus HEADROOM_MB (argv: profile, delivered file, headroom)
+UNDER_A_LIMIT = """
+import resource, sys
+import etl.build, etl.deliveries  # loaded before the limit, as a running imon has them
+from imon.cli import main
+size = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmSize:"))
+limit = size * 1024 + int(sys.argv[3]) * (1 << 20)
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+sys.exit(main(["refresh", "--profile", sys.argv[1], sys.argv[2]]))
+"""
+HEADROOM_MB = 64  # reading the 50 MB line whole (bytes, then text) needs more than this
+
+
+def test_a_giant_line_under_an_os_memory_limit(instances, tmp_path):
+    """A 50 MB line in line 178 of the real GENESIS export, refreshed by a process limited
+    (RLIMIT_AS) to 64 MB more than its imports take: one clean message naming file, line
+    and the 1 MiB limit, exit status 2, no traceback, nothing changed. (Without the line
+    scan the same process dies with a MemoryError while reading the file.)"""
+    instance = instances("genesis")
+    original = instance.pristine / instance.delivered
+    lines = original.read_bytes().split(b"\n")
+    delivered = tmp_path / original.name
+    with delivered.open("wb") as out:
+        out.write(b"\n".join(lines[:177]) + b"\n" + lines[177])
+        for _ in range(50):
+            out.write(b"y" * (1 << 20))
+        out.write(b"\n" + b"\n".join(lines[178:]))
+    before = state(instance)
+    run = subprocess.run(
+        [sys.executable, "-c", UNDER_A_LIMIT, str(instance.profile), str(delivered)]
+        + [str(HEADROOM_MB)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "400"},
+        timeout=120,
+    )
+    assert run.returncode == 2, run.stderr
+    assert "Traceback" not in run.stdout + run.stderr and "MemoryError" not in run.stderr
+    flat = " ".join(run.stderr.split())
+    assert flat.count("Fehler:") == 1
+    assert f"Fehler: {delivered}, line 178: line is longer than 1.048.576 bytes" in flat
     assert state(instance) == before
 
 
@@ -1145,6 +1272,54 @@ def test_a_long_cell_is_quoted_short(instances, tmp_path, capsys):
     message = error_of(capsys)
     assert f"found '{'1' * 80}… (3.000 characters)', expected an area id" in message
     assert len(message) < 1000
+
+
+# --- names that look like formulas ----------------------------------------------------------
+
+FORMULA_NAMES = {"01": '=HYPERLINK("http://x","a")', "02": "@SUM(A1)"}  # bezirke.geojson
+
+
+def test_formula_like_names_are_published_as_text(tmp_path, capsys):
+    """Formula-like names as an office's files may bring them - district names in the
+    boundary file ('=HYPERLINK(…)', '@SUM(A1)'), the city's name in the profile ('+…') and
+    the attribution ('-…') - are names, not errors: the build publishes them, and
+    ``imon export`` writes them into CSV and XLSX with a leading apostrophe (OWASP), no
+    XLSX cell a formula, the counts numbers."""
+    profile_path, raw, _ = _tables(tmp_path)
+    boundaries = raw / "geometrie" / "bezirke.geojson"
+    geojson = json.loads(boundaries.read_text(encoding="utf-8"))
+    for feature in geojson["features"]:
+        feature["properties"]["name"] = FORMULA_NAMES[feature["properties"]["code"]]
+    boundaries.write_text(json.dumps(geojson), encoding="utf-8")
+    profile = yaml.safe_load(profile_path.read_text(encoding="utf-8"))
+    profile["geography"]["root"]["name"] = "+Kleinstadt"
+    profile["tables"][0]["attribution"] = "-Testdaten"
+    _write(tmp_path, profile)
+    assert main(["build", "--profile", str(profile_path)]) == 0
+    out = tmp_path / "export"
+    args = ["export", "--profile", str(profile_path), "--indicator", "population"]
+    assert main([*args, "--level", "district", "--format", "csv,xlsx", "--out", str(out)]) == 0
+    capsys.readouterr()
+    [table] = out.glob("population_karte_district_*.csv")
+    rows = list(csv.reader(io.StringIO(table.read_bytes().decode("utf-8-sig")), delimiter=";"))
+    names = {r[rows[0].index("Gebietsschlüssel")]: r[rows[0].index("Gebiet")] for r in rows[1:]}
+    assert names == {code: "'" + name for code, name in FORMULA_NAMES.items()}
+    # 2024-12-31 (tests/fixtures/district_tables): Altstadt 100 + 200, Neustadt 300 + 400
+    values = {r[rows[0].index("Gebietsschlüssel")]: r[rows[0].index("Wert")] for r in rows[1:]}
+    assert values == {"01": "300", "02": "700"}
+    texts = []
+    for book in out.glob("*.xlsx"):
+        for sheet in openpyxl.load_workbook(book).worksheets:
+            for row in sheet.iter_rows():
+                assert not any(c.data_type == "f" for c in row), (book.name, sheet.title)
+                texts += [c.value for c in row if isinstance(c.value, str)]
+    assert {"'+Kleinstadt", "'-Testdaten", "'" + FORMULA_NAMES["01"]} <= set(texts)
+    cells = []
+    for path in out.glob("*.csv"):
+        cells += csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig")), delimiter=";")
+    cells = [c for row in cells for c in row]
+    assert not [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r"))]
+    assert {"'+Kleinstadt", "'-Testdaten", "'@SUM(A1)"} <= set(cells)
 
 
 # --- files that are not broken -------------------------------------------------------------
