@@ -14,6 +14,18 @@ from pathlib import Path
 MAX_PROBLEMS = 5  # problems named one by one in a message; the rest are counted per kind
 MAX_QUOTED = 80  # characters of a cell's text quoted in a message
 MAX_MESSAGE_CHARS = 2000  # characters of one error message at most
+CUT_RESERVE = 40  # characters kept free at the end of a cut message for CUT_MARK
+
+# The parts of a bounded message. Engine messages (profile, intake, checks) are English,
+# one language by design: they quote the delivered file's German column names and
+# values, and the CLI frames them in German ("Fehler: …"); the dashboard and the reports
+# are the parts offered in German and English.
+QUOTE_CUT = "{shown}… ({length} characters)"  # a quoted cell longer than MAX_QUOTED
+CUT_MARK = " … (message cut, {length} characters)"  # a message longer than the maximum
+KIND_COUNT = "{count} × {kind}"  # one kind of problem and how often it occurs
+MORE_KINDS = "; {count} more kinds"  # kinds beyond MAX_PROBLEMS
+AND_MORE = " … and {more} more ({total} in all: {counts})"  # the problems not named
+AND_AT_LEAST = " … and at least {more} more (the first {total}: {counts})"  # capped record
 
 
 class ImonError(Exception):
@@ -60,14 +72,14 @@ def quoted(text: object, limit: int = MAX_QUOTED) -> str:
     text = str(text)
     if len(text) <= limit:
         return text
-    return f"{text[:limit]}… ({_de(len(text))} characters)"
+    return QUOTE_CUT.format(shown=text[:limit], length=_de(len(text)))
 
 
 def clipped(message: str, limit: int = MAX_MESSAGE_CHARS) -> str:
     """``message`` cut to ``limit`` characters, the cut said."""
     if len(message) <= limit:
         return message
-    return message[: limit - 40] + f" … (message cut, {_de(len(message))} characters)"
+    return message[: limit - CUT_RESERVE] + CUT_MARK.format(length=_de(len(message)))
 
 
 def and_more(shown: int, total: int, kinds: Mapping[str, int], capped: bool = False) -> str:
@@ -77,15 +89,14 @@ def and_more(shown: int, total: int, kinds: Mapping[str, int], capped: bool = Fa
     if total <= shown:
         return ""
     counts = "; ".join(
-        f"{_de(n)} × {quoted(kind)}"
+        KIND_COUNT.format(count=_de(n), kind=quoted(kind))
         for kind, n in sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_PROBLEMS]
     )
     rest = len(kinds) - MAX_PROBLEMS
     if rest > 0:
-        counts += f"; {rest} more kinds"
-    if capped:
-        return f" … and at least {_de(total - shown)} more (the first {_de(total)}: {counts})"
-    return f" … and {_de(total - shown)} more ({_de(total)} in all: {counts})"
+        counts += MORE_KINDS.format(count=rest)
+    template = AND_AT_LEAST if capped else AND_MORE
+    return template.format(more=_de(total - shown), total=_de(total), counts=counts)
 
 
 def _de(number: int) -> str:
