@@ -51,6 +51,7 @@ publication alone and stops the build otherwise.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -93,9 +94,13 @@ CREATE OR REPLACE TEMP TABLE area_crosswalk (
 """
 
 
-def build(con: duckdb.DuckDBPyConnection, profile: Profile) -> int:
+def build(
+    con: duckdb.DuckDBPyConnection, profile: Profile, population: pd.DataFrame | None = None
+) -> int:
     """Create ``area_crosswalk`` in ``con`` (a warehouse with ``areas``, ``area_closure``
-    and ``area_geometry``) from every older vintage to the newest; return its rows."""
+    and ``area_geometry``) from every older vintage to the newest; return its rows.
+    ``population`` (area_id, n): published residents of the newest vintage's units, the
+    weights of inferred placements (:func:`_inferred`); equal parts without it."""
     con.execute(CROSSWALK_DDL)
     vintages = [
         r[0]
@@ -121,8 +126,21 @@ def build(con: duckdb.DuckDBPyConnection, profile: Profile) -> int:
             pairs = read_correspondence(
                 Path(profile.raw_dir) / spec.file, spec.level, older, newest, con
             )
-        insert_links(con, crosswalk_links(con, older, newest, levels, pairs))
+        insert_links(con, crosswalk_links(con, older, newest, levels, pairs, population))
     return con.execute("SELECT count(*) FROM area_crosswalk").fetchall()[0][0]
+
+
+def lineage(profile: Profile) -> list[dict]:
+    """The correspondence lists the crosswalk reads: vintage, file (as in the profile) and
+    sha256 of its bytes — recorded in the publication's ``meta`` (``crosswalk_lists``)."""
+    out = []
+    for vintage in getattr(profile.geography, "vintages", []) or []:
+        spec = vintage.correspondence
+        if spec is not None:
+            path = Path(profile.raw_dir) / spec.file
+            digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+            out.append({"vintage": vintage.id, "file": spec.file, "sha256": digest})
+    return out
 
 
 def build_links_table(con: duckdb.DuckDBPyConnection, links: pd.DataFrame) -> None:
@@ -211,6 +229,7 @@ def crosswalk_links(
     newest: str,
     levels: list[str],
     pairs: pd.DataFrame | None,
+    population: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The crosswalk rows (:data:`COLUMNS`) from ``older`` to ``newest``: finest-level
     ``pairs`` (from the correspondence list, or None) lifted to every level, sources the
@@ -224,6 +243,10 @@ def crosswalk_links(
         "SELECT member_id, area_id, level FROM area_closure WHERE vintage = ?", [newest]
     ).df()
     units = con.execute("SELECT area_id, level FROM areas WHERE vintage = ?", [newest]).df()
+    parents = con.execute(
+        "SELECT area_id AS from_area, parent_id FROM areas WHERE vintage = ? AND level = ?",
+        [older, finest],
+    ).df()
     sources = sorted(
         con.execute(
             "SELECT area_id FROM areas WHERE vintage = ? AND level = ?", [older, finest]
@@ -241,7 +264,14 @@ def crosswalk_links(
             )
             rows["method"] = "root"
         else:
-            rows = _level_links(level, pairs, closure, old_geo, geometry, newest, levels)
+            below = levels[levels.index(level) :]
+            new_geo = geometry[geometry.vintage == newest]
+            coarser = [lv for lv in levels[1 : levels.index(level)] if (new_geo.level == lv).any()]
+            if new_geo.level.isin(below).any() or not coarser or old_geo.empty:
+                rows = _level_links(level, pairs, closure, old_geo, geometry, newest, levels)
+            else:
+                found = overlaps(old_geo, new_geo[new_geo.level == coarser[-1]])
+                rows = _coarse_links(level, coarser[-1], pairs, closure, found, parents, population)
         if rows is None or rows.empty:
             continue
         if set(sources) - set(rows.from_area) or set(targets.area_id) - set(rows.to_area):
@@ -299,6 +329,91 @@ def _level_links(
     return pd.concat([listed, rest], ignore_index=True)
 
 
+def _coarse_links(
+    level: str,
+    coarse: str,
+    pairs: pd.DataFrame,
+    closure: pd.DataFrame,
+    found: pd.DataFrame,
+    parents: pd.DataFrame,
+    population: pd.DataFrame | None,
+) -> pd.DataFrame:
+    """(from_area, to_area, share, method) at a ``level`` the newest vintage has no
+    boundaries for (at it or below), from the list and the overlap ``found`` with the
+    boundaries of the ``coarse`` level above it (Berlin 2021: district regions, inside
+    forecast areas).
+
+    * A listed link is kept unless its target lies in a coarse unit the source's boundary
+      does not reach while it reaches another listed target's (the list errs there).
+    * A source the list does not name is placed by overlap in coarse units (whole at
+      :data:`WHOLE_SHARE`); inside each, it is **inferred** (method ``inferred``, always
+      an estimate) to lie in the units of ``level`` that hold newest finest units no list
+      link reaches (someone's residents must have gone there), else in those its
+      siblings (finest units of the same parent) are listed to, else in any unit of the
+      coarse one — split in proportion to their published residents (``population``),
+      in equal parts where one has none."""
+    up = closure[closure.level == level][["member_id", "area_id"]]
+    to_coarse = closure[closure.level == coarse].set_index("member_id").area_id
+    level_coarse = (
+        closure[closure.level == level]
+        .assign(coarse=lambda f: f.member_id.map(to_coarse))
+        .drop_duplicates("area_id")
+        .set_index("area_id")
+        .coarse
+    )
+    listed = pairs.merge(up, left_on="to_area", right_on="member_id")[["from_area", "area_id"]]
+    listed = listed.rename(columns={"area_id": "to_area"}).drop_duplicates()
+    listed = listed.assign(coarse=listed.to_area.map(level_coarse)).reset_index(drop=True)
+    reached = listed.merge(
+        found.rename(columns={"to_area": "coarse"}), on=["from_area", "coarse"], how="left"
+    ).share.notna()
+    any_reached = reached.groupby(listed.from_area).transform("max").astype(bool)
+    listed = listed[reached | ~any_reached]
+    listed = listed.assign(share=np.nan, method="list")[["from_area", "to_area", "share", "method"]]
+    rest = found[~found.from_area.isin(set(pairs.from_area))].copy()
+    if rest.empty:
+        return listed
+    biggest = rest.groupby("from_area").share.transform("max")
+    rest = rest[(biggest < WHOLE_SHARE) | (rest.share == biggest)]
+    rest["share"] = np.where(biggest[rest.index] >= WHOLE_SHARE, 1.0, rest.share)
+    rest = rest.rename(columns={"to_area": "coarse"})
+    # candidates in each coarse unit, by the first rule that names any
+    units = level_coarse.rename_axis("to_area").reset_index()
+    orphans = units[units.to_area.isin(set(up.area_id[~up.member_id.isin(set(pairs.to_area))]))]
+    siblings = (
+        rest[["from_area"]]
+        .drop_duplicates()
+        .merge(parents, on="from_area")
+        .merge(parents.rename(columns={"from_area": "sibling"}), on="parent_id")
+        .merge(listed, left_on="sibling", right_on="from_area", suffixes=("", "_s"))[
+            ["from_area", "to_area"]
+        ]
+        .drop_duplicates()
+    )
+    by_rule = [
+        rest.merge(orphans, on="coarse").assign(rule=0),
+        rest.merge(siblings, on="from_area").merge(units, on=["to_area", "coarse"]).assign(rule=1),
+        rest.merge(units, on="coarse").assign(rule=2),
+    ]
+    cand = pd.concat(by_rule, ignore_index=True)
+    cand = cand[cand.rule == cand.groupby(["from_area", "coarse"]).rule.transform("min")]
+    people = (
+        population.set_index("area_id").n
+        if population is not None and not population.empty
+        else pd.Series(dtype=float)
+    )
+    cand["n"] = cand.to_area.map(people)
+    group = cand.groupby(["from_area", "coarse"])
+    weighed = group.n.transform(lambda n: n.notna().all() and n.sum() > 0)
+    part = np.where(
+        weighed.astype(bool), cand.n / group.n.transform("sum"), 1.0 / group.n.transform("size")
+    )
+    inferred = cand.assign(share=cand.share * part, method="inferred")
+    return pd.concat(
+        [listed, inferred[["from_area", "to_area", "share", "method"]]], ignore_index=True
+    )
+
+
 def _weights(rows: pd.DataFrame) -> pd.DataFrame:
     """Weights from shares: one target → 1; an overlap source with ≥ WHOLE_SHARE in one
     target → that target alone, 1; a list source with several targets → overlap shares
@@ -318,5 +433,6 @@ def _weights(rows: pd.DataFrame) -> pd.DataFrame:
     rows["weight"] = np.where(
         n == 1, 1.0, np.where(known & (total > 0), rows.share / total.where(total > 0), 1.0 / n)
     )
-    rows["exact"] = (rows.weight == 1.0).groupby(rows.to_area).transform("min").astype(bool)
+    certain = (rows.weight == 1.0) & (rows.method != "inferred")
+    rows["exact"] = certain.groupby(rows.to_area).transform("min").astype(bool)
     return rows[["from_area", "to_area", "weight", "exact", "method"]]

@@ -41,6 +41,7 @@ its protection interval stops the build (:class:`AuditError`) and nothing is pub
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -53,7 +54,7 @@ from etl import audit as attack
 from etl import crosswalk, warehouse
 from etl.errors import ImonError
 from etl.indicators import engine, random_allocation, segregation
-from etl.indicators.spec import Catalogue
+from etl.indicators.spec import Catalogue, load_catalogue, term_key, term_name
 from etl.profile import Profile
 from etl.protect import cellkey, relations, suppression
 
@@ -348,8 +349,46 @@ def write_boundary_values(con: duckdb.DuckDBPyConnection, profile: Profile) -> N
     it adds no relation an attacker could use (no geographic differencing: the difference
     of an old and a new unit is a difference of published numbers). The audit checks this
     from the publication alone (:mod:`etl.audit.boundaries`)."""
-    crosswalk.build(con, profile)
+    crosswalk.build(con, profile, _residents(con, profile))
     boundary_tables(con)
+    lists = crosswalk.lineage(profile)
+    if lists:
+        con.execute(
+            "INSERT INTO pub.meta VALUES ('crosswalk_lists', ?)",
+            [json.dumps(lists, ensure_ascii=False)],
+        )
+
+
+def _residents(con: duckdb.DuckDBPyConnection, profile: Profile):
+    """(area_id, n): the *published* residents (the catalogue's count of ``total``) of
+    the newest vintage's units on its first published date — the weights of the
+    crosswalk's inferred placements (:func:`etl.crosswalk._coarse_links`); None without
+    such an indicator."""
+    catalogue = load_catalogue(profile.indicators)
+    ids = [
+        i.id
+        for i in catalogue.indicators
+        if i.function == "count" and term_name(term_key(i.of)) == "total"
+    ]
+    if not ids:
+        return None
+    return con.execute(
+        """
+        WITH newest AS (
+            SELECT vintage, valid_from FROM main.areas GROUP BY ALL
+            ORDER BY valid_from DESC LIMIT 1
+        ),
+        first AS (
+            SELECT min(v.ref_date) AS ref_date FROM pub.indicator_values AS v, newest AS w
+            WHERE v.indicator_id = $id AND v.ref_date >= w.valid_from
+        )
+        SELECT v.area_id, v.value AS n
+        FROM pub.indicator_values AS v, first AS f
+        WHERE v.indicator_id = $id AND v.ref_date = f.ref_date AND v.value IS NOT NULL
+          AND v.flag IS DISTINCT FROM 'suppressed'
+        """,
+        {"id": ids[0]},
+    ).df()
 
 
 def boundary_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -361,9 +400,9 @@ def boundary_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 
 BOUNDARY_PARTS_SQL = """
-WITH whole AS (
+WITH whole AS (  -- placed wholly and for certain (not inferred: etl/crosswalk.py)
     SELECT from_vintage, to_vintage, level, to_area, from_area
-    FROM temp.area_crosswalk WHERE weight = 1
+    FROM temp.area_crosswalk WHERE weight = 1 AND method <> 'inferred'
 ),
 sizes AS (
     SELECT vintage, area_id, count(*) AS n FROM main.area_closure GROUP BY ALL
@@ -383,7 +422,7 @@ complete_units AS (
 -- the coarsest of them: whose parent is not complete in the same target
 maximal AS (
     SELECT c.from_vintage, c.to_vintage, c.level, c.to_area, c.area_id AS from_area,
-           c.from_level, 1.0 AS weight
+           c.from_level, 1.0 AS weight, true AS exact
     FROM complete_units AS c
     INNER JOIN main.areas AS a ON a.area_id = c.area_id AND a.vintage = c.from_vintage
     WHERE NOT EXISTS (
@@ -394,8 +433,9 @@ maximal AS (
 )
 SELECT * FROM maximal
 UNION ALL
-SELECT from_vintage, to_vintage, level, to_area, from_area, from_level, weight
-FROM temp.area_crosswalk WHERE weight < 1
+-- split between targets, or inferred (an estimate even at weight 1)
+SELECT from_vintage, to_vintage, level, to_area, from_area, from_level, weight, false AS exact
+FROM temp.area_crosswalk WHERE weight < 1 OR method = 'inferred'
 ORDER BY ALL
 """
 

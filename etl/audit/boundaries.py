@@ -8,7 +8,8 @@ units of the earlier vintage each target is made of, with weights), ``indicator_
 and ``areas`` (which vintage is valid at a date) — this check requires of every row:
 
 * a published numerator, denominator or value only where every part's count is published;
-* an exact row (``estimated`` false): all its parts whole (weight 1); numerator and
+* an exact row (``estimated`` false): all its parts whole (weight 1) and placed for
+  certain (``boundary_parts.exact``: not inferred, :mod:`etl.crosswalk`); numerator and
   denominator the sums of the parts' published ones; the value scale · numerator /
   denominator (share) or the numerator (count);
 * an estimated row: no numerator, denominator or count; a share equal to
@@ -96,7 +97,9 @@ def recompute(
     )
     joined["wx"] = joined.weight * joined.part_x
     joined["wt"] = joined.weight * joined.part_t
-    joined["split"] = joined.weight < 1
+    # a part split between targets, or placed by inference (``exact`` false): an estimate
+    placed = joined.exact.fillna(False) if "exact" in joined else joined.weight.notna()
+    joined["split"] = (joined.weight < 1) | ~placed.astype(bool)
     joined["none"] = joined.weight.isna()
     sums = joined.groupby(KEY, as_index=False).agg(
         x=("wx", "sum"),

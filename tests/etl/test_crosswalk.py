@@ -181,6 +181,66 @@ def test_correspondence_errors_name_file_and_entry(tmp_path):
     assert len(crosswalk.read_correspondence(path, "unit", "v1", "v2", con)) == 2
 
 
+def districts_only_warehouse() -> duckdb.DuckDBPyConnection:
+    """The new vintage with boundaries for its districts only (Berlin 2021: forecast areas
+    but no district regions)."""
+    con = tiny_warehouse()
+    con.execute("DELETE FROM area_geometry WHERE vintage = 'v2' AND level = 'unit'")
+    return con
+
+
+def test_unlisted_unit_inferred_inside_the_coarser_boundary(tmp_path):
+    path = tmp_path / "matches.json"
+    # E unlisted; the list wrongly links D to A1 too (D's boundary lies in Y' only)
+    path.write_text(json.dumps({"A": ["A1", "A2"], "B": ["BC"], "C": ["BC"], "D": ["D'", "A1"]}))
+    con = districts_only_warehouse()
+    pairs = crosswalk.read_correspondence(path, "unit", "v1", "v2", con)
+    links = crosswalk.crosswalk_links(con, "v1", "v2", LEVELS, pairs)
+    # E lies in Y' (district overlap); of Y's units only E' has no list link: E goes there,
+    # inferred, so an estimate although whole; D' holds D alone (as the list says)
+    assert _links(links, "unit") == {
+        ("A", "A1"): (0.5, False),
+        ("A", "A2"): (0.5, False),
+        ("B", "BC"): (1.0, True),
+        ("C", "BC"): (1.0, True),
+        ("D", "D'"): (1.0, True),
+        ("E", "E'"): (1.0, False),
+    }
+    method = links[links.level == "unit"].set_index("from_area").method
+    assert method["E"] == "inferred" and method["D"] == "list"
+    # values: E' an estimate (a share only, E's 60 / 300), D' exact (D's 5 / 50), audited
+    pub = tiny_publication(set(), con=con, links=links)
+    got = _values(pub)
+    assert got[("foreigner_share", "E'")] == (20.0, None, None, None, True)
+    assert got[("population", "E'")] == (None, None, None, "suppressed", True)
+    assert got[("foreigner_share", "D'")] == (10.0, 5, 50, None, False)
+    assert _audit(pub)[1] == []
+    # the audit refuses an inferred part called exact
+    pub.execute("UPDATE pub.boundary_values SET estimated = false WHERE area_id = 'E' || ''''")
+    wrong = "2020-06-30 foreigner_share E' (unit, v2): als exakt bezeichnet, aber geteilte"
+    assert any(f.startswith(wrong) for f in _audit(pub)[1])
+
+
+def test_inferred_units_split_by_published_residents(tmp_path):
+    path = tmp_path / "matches.json"
+    # D and E unlisted, so neither D' nor E' has a list link: D and E each go to both, in
+    # proportion to their published residents (100 and 300)
+    path.write_text(json.dumps({"A": ["A1", "A2"], "B": ["BC"], "C": ["BC"]}))
+    con = districts_only_warehouse()
+    pairs = crosswalk.read_correspondence(path, "unit", "v1", "v2", con)
+    residents = pd.DataFrame({"area_id": ["D'", "E'", "BC"], "n": [100.0, 300.0, 900.0]})
+    got = _links(crosswalk.crosswalk_links(con, "v1", "v2", LEVELS, pairs, residents), "unit")
+    assert {k: v for k, v in got.items() if k[0] in "DE"} == {
+        ("D", "D'"): (0.25, False),
+        ("D", "E'"): (0.75, False),
+        ("E", "D'"): (0.25, False),
+        ("E", "E'"): (0.75, False),
+    }
+    # without published residents: equal parts
+    got = _links(crosswalk.crosswalk_links(con, "v1", "v2", LEVELS, pairs), "unit")
+    assert got[("D", "D'")] == (0.5, False) and got[("E", "E'")] == (0.5, False)
+
+
 # --- values on today's boundaries ----------------------------------------------------------
 
 CATALOGUE = load_catalogue(REPO / "indicators.yaml")
@@ -214,9 +274,11 @@ def _published(suppressed: set[str]) -> list[tuple]:
     return rows
 
 
-def tiny_publication(suppressed: set[str]) -> duckdb.DuckDBPyConnection:
-    con = tiny_warehouse()
-    crosswalk.build_links_table(con, crosswalk.crosswalk_links(con, "v1", "v2", LEVELS, None))
+def tiny_publication(suppressed: set[str], con=None, links=None) -> duckdb.DuckDBPyConnection:
+    con = con or tiny_warehouse()
+    if links is None:
+        links = crosswalk.crosswalk_links(con, "v1", "v2", LEVELS, None)
+    crosswalk.build_links_table(con, links)
     con.execute("ATTACH ':memory:' AS pub")
     con.execute(
         "CREATE TABLE pub.indicator_values (indicator_id VARCHAR, ref_date DATE,"
@@ -326,7 +388,7 @@ def test_audit_finds_overlapping_parts():
     con = tiny_publication(suppressed=set())
     # B counted twice in BC: as itself and within district X
     con.execute(
-        "INSERT INTO pub.boundary_parts VALUES ('v1', 'v2', 'unit', 'BC', 'B', 'unit', 1.0)"
+        "INSERT INTO pub.boundary_parts VALUES ('v1', 'v2', 'unit', 'BC', 'B', 'unit', 1.0, true)"
     )
     _, failures = _audit(con)
     assert "BC (unit, v2): B in zwei Bestandteilen" in failures
