@@ -10,12 +10,13 @@ PORT   ?= 8050
 # pip prints one harmless line per local mirror folder it skips; keep the log readable
 QUIET_PIP := { grep -v -e "is ignored" -e "^Looking in" || true; }
 
-.PHONY: help install install-test demo data build serve test chromium pango bench lint clean
+.PHONY: help install install-test demo data build serve test chromium pango bench bench-scale lint clean
 
 help:
 	@echo "make demo   install, generate the demo city, build the warehouse, serve http://127.0.0.1:$(PORT)"
 	@echo "make test   install test dependencies (incl. Debian chromium) and run the whole suite"
 	@echo "make bench  benchmarks -> BENCHMARKS.md"
+	@echo "make bench-scale  the scale series with 84 M persons (hours, ~4 GiB) -> BENCHMARKS.md"
 	@echo "make lint   ruff check and ruff format --check (part of CI)"
 
 $(BIN)/python:
@@ -67,6 +68,10 @@ test: install-test chromium pango
 
 bench: install-test chromium
 	$(BIN)/python -m benchmarks.run
+
+# the scale series of make bench (1, 4, 16 M persons) and a Germany-size register (#17)
+bench-scale: install-test
+	IMON_BENCH_SCALE=1000000,4000000,16000000,84000000 $(BIN)/python -m benchmarks.run scale
 
 lint: install-test
 	$(BIN)/ruff check .

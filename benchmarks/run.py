@@ -7,10 +7,12 @@ Each step runs in a fresh Python process (benchmarks/measure.py) so peak memory 
 step. Results are written to BENCHMARKS.md. Sizes: IMON_BENCH_SIZES, e.g.
 "100000:2010:2024,4000000:2024:2024" (persons:first year:last year).
 
-Usage: python -m benchmarks.run [build] [segregation] [latency] [publish] [disclosure]
-(default: all). The disclosure part (benchmarks/disclosure.py) builds each instance with and
-without its protect stage, interleaved. The
-latency part (benchmarks/latency.py) serves Berlin under gunicorn and times the map
+Usage: python -m benchmarks.run [build] [segregation] [latency] [publish] [disclosure] [scale]
+(default: all). The scale part (benchmarks/scale.py) builds one register of 1 M, 4 M and
+16 M persons (IMON_BENCH_SCALE="1000000,4000000,16000000"; ``make bench-scale`` adds 84 M)
+with scan, build and a pandas reference interleaved. The disclosure part
+(benchmarks/disclosure.py) builds each instance with and without its protect stage,
+interleaved. The latency part (benchmarks/latency.py) serves Berlin under gunicorn and times the map
 callback. The publish part (benchmarks/publish_load.py) runs 20 users for 5 minutes
 against `imon serve` while `imon refresh --publish` swaps in a new year. Running one part
 rewrites only its section of BENCHMARKS.md.
@@ -28,13 +30,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks import disclosure as disclosure_bench
+from benchmarks import scale as scale_bench
 from benchmarks.publish_load import HEADING as PUBLISH_HEADING
 from benchmarks.publish_load import section as publish_section
 
 REPO = Path(__file__).resolve().parents[1]
 WORK = REPO / "bench-work"
 DEFAULT_SIZES = "100000:2010:2024,4000000:2024:2024"
-PARTS = ("build", "segregation", "latency", "publish", "disclosure")
+PARTS = ("build", "segregation", "latency", "publish", "disclosure", "scale")
 LATENCY_HEADING = "## Karte: callback latency under gunicorn (Berlin planning areas)"
 SEGREGATION_HEADING = "## Segregation indices: engine SQL vs a loop of PySAL calls"
 SEGREGATION_PROFILE = "profiles/berlin.yaml"
@@ -470,16 +473,32 @@ def run_disclosure() -> str:
     )
 
 
+def run_scale() -> str:
+    """benchmarks/scale.py at the sizes of IMON_BENCH_SCALE (persons, comma-separated)."""
+    spec = os.environ.get("IMON_BENCH_SCALE", ",".join(map(str, scale_bench.DEFAULT_SIZES)))
+    sizes = [int(size) for size in spec.split(",")]
+    results = []
+    for persons in sizes:
+        results.append(scale_bench.run_size(persons))
+        print(json.dumps(results[-1]), file=sys.stderr, flush=True)
+    command = f"IMON_BENCH_SCALE={spec} python -m benchmarks.run scale"
+    return scale_bench.section(results, machine(), command)
+
+
 def write_report(
     build: str | None,
     segregation: str | None,
     latency: str | None = None,
     publish: str | None = None,
     disclosure: str | None = None,
+    scale: str | None = None,
 ) -> str:
     """BENCHMARKS.md from the parts run now; a part not run keeps its old section."""
     path = REPO / "BENCHMARKS.md"
     old = path.read_text(encoding="utf-8") if path.exists() else ""
+    old, found_scale, old_scale = old.partition(scale_bench.HEADING)  # the last section
+    if scale is None:
+        scale = found_scale + old_scale
     old, found_disclosure, old_disclosure = old.partition(disclosure_bench.HEADING)
     if disclosure is None:  # the last section of the file
         disclosure = found_disclosure + old_disclosure
@@ -500,6 +519,7 @@ def write_report(
     text += "\n" + latency.strip() + "\n" if latency else ""
     text += "\n" + publish.strip() + "\n" if publish else ""
     text += "\n" + disclosure.strip() + "\n" if disclosure else ""
+    text += "\n" + scale.strip() + "\n" if scale else ""
     path.write_text(text, encoding="utf-8")
     return text
 
@@ -508,7 +528,7 @@ def main(argv: list[str]) -> None:
     parts = argv or list(PARTS)
     if unknown := set(parts) - set(PARTS):
         raise SystemExit(f"unknown part(s) {sorted(unknown)}; choose from {list(PARTS)}")
-    build = segregation = latency = publish = disclosure = None
+    build = segregation = latency = publish = disclosure = scale = None
     if "build" in parts:
         sizes = [
             tuple(int(x) for x in s.split(":"))
@@ -530,7 +550,9 @@ def main(argv: list[str]) -> None:
         publish = publish_section(step(module="benchmarks.publish_load"), machine())
     if "disclosure" in parts:
         disclosure = run_disclosure()
-    print(write_report(build, segregation, latency, publish, disclosure))
+    if "scale" in parts:
+        scale = run_scale()
+    print(write_report(build, segregation, latency, publish, disclosure, scale))
 
 
 if __name__ == "__main__":
