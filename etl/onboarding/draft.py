@@ -154,14 +154,18 @@ SHARE = re.compile(r"anteil|quote|prozent|%|share|percent", re.IGNORECASE)
 
 def _shares_only(source: Source, questions: list[str]) -> None:
     """A table of shares with no count at all: a question (the monitor computes shares
-    from counts, so that it can protect them; delivered shares are not published)."""
+    from counts, so that it can protect them; a delivered share is published only as the
+    office's own, through rate_variables and an ``observed`` indicator)."""
     names = [m.variable for m in source.mappings]
     if names and not any(m.terms for m in source.mappings) and all(SHARE.search(n) for n in names):
         questions.append(
             f"Anteile ohne Zählwerte: {source.text.path.name} has shares only "
             f"({', '.join(names[:4])}{' …' if len(names) > 4 else ''}); the monitor computes "
             "shares from counts so that it can protect them — ask the office for the counts "
-            "(numerators and bases) behind the shares"
+            "(numerators and bases) behind the shares; or, for shares the office has "
+            "published itself, list them under rate_variables and give each an 'observed' "
+            "indicator in your indicators.yaml: published as delivered, value only (README: "
+            "Tabellen nur mit Anteilen)"
         )
 
 

@@ -82,8 +82,10 @@ SHARE = re.compile(r"anteil|quote|prozent|%|share|percent", re.IGNORECASE)
 
 def _no_shares(path: Path, frame: pd.DataFrame, table: LongTable) -> None:
     """A share mapped as a count: an error. The monitor computes every share from counts,
-    so that it can protect the counts (docs/DISCLOSURE.md); a delivered share can neither
-    be protected nor audited, so it is not published as delivered."""
+    so that it can protect the counts (docs/DISCLOSURE.md), and never derives a count from
+    a share (share × population is off by the share's rounding, enough to pass or fail a
+    minimum count wrongly). A share the office published itself may be published as
+    delivered: listed under ``rate_variables``, read by an ``observed`` indicator."""
     counted = ~frame["variable"].isin(table.rate_variables)
     shares = counted & frame["variable"].str.contains(SHARE)
     if shares.any():
@@ -94,8 +96,10 @@ def _no_shares(path: Path, frame: pd.DataFrame, table: LongTable) -> None:
             shares,
             f"Anteile ohne Zählwerte: '{name}' is a share, but the profile maps it as a "
             "count. The monitor computes shares from counts (numerator and base) so that it "
-            "can protect them; a delivered share is not published as it is. Ask the office "
-            "for the counts behind the share, or remove the mapping",
+            "can protect them, and never derives counts from shares. Ask the office for the "
+            "counts behind the share; or, for a share the office has published itself, list "
+            "it under rate_variables and map it to a measure an 'observed' indicator reads "
+            "(published as delivered, value only)",
             table.value_column or name,
         )
 

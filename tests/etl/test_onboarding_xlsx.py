@@ -22,10 +22,12 @@ import shutil
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import openpyxl
 import pytest
 import yaml
 
+from etl import warehouse
 from etl.build import build
 from etl.errors import InputError
 from etl.onboarding.draft import init
@@ -177,3 +179,58 @@ def test_refresh_reads_the_years_of_the_merged_columns(tmp_path):
     init(out, [path], [])
     [table] = load_profile(out).tables
     assert long_table.ref_dates(path, table) == [date(2022, 12, 31), date(2023, 12, 31)]
+
+
+def test_shares_published_as_the_office_published_them(tmp_path):
+    """Shares only, the office's own published shares: listed under ``rate_variables`` and
+    read by an ``observed`` indicator of the instance's catalogue (a measure with
+    ``additive: false``), each published as delivered - value only, no numerator or
+    denominator, the city's own row as the city's value (not a sum) - as the unemployment
+    rates of GENESIS are. The values are the fixture's cells."""
+    out = tmp_path / "anteile.yaml"
+    init(out, [delivered(tmp_path, "shares")], [])
+    spec = yaml.safe_load((REPO / "indicators.yaml").read_text(encoding="utf-8"))
+    spec["measures"]["foreigner_share_published"] = {
+        "label": {
+            "de": "Ausländeranteil (veröffentlicht)",
+            "en": "Share of foreigners (published)",
+        },
+        "additive": False,
+    }
+    spec["indicators"].append(  # beside the catalogue's own (without data here)
+        {
+            "id": "foreigner_share_published",
+            "topic": "bevoelkerung",
+            "function": "observed",
+            "of": "foreigner_share_published",
+            "unit": "percent",
+            "title": {"de": "Ausländeranteil", "en": "Share of foreigners"},
+            "definition": {
+                "de": "Ausländeranteil in %, wie vom Amt veröffentlicht.",
+                "en": "Share of foreigners in %, as published by the office.",
+            },
+        }
+    )
+    catalogue = tmp_path / "indicators.yaml"
+    catalogue.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    data = yaml.safe_load(out.read_text(encoding="utf-8"))
+    data["indicators"] = str(catalogue)
+    [table] = data["tables"]
+    table["rate_variables"] = ["Ausländeranteil in %"]
+    table["counts"] = [{"term": "foreigner_share_published", "add": "Ausländeranteil in %"}]
+    out.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    profile = load_profile(out)
+    build(profile)
+    published = warehouse.published(profile.curated_dir) / warehouse.PUBLICATION
+    with duckdb.connect(str(published), read_only=True) as con:
+        rows = con.execute(
+            "SELECT area_id, value, numerator, denominator FROM indicator_values "
+            "WHERE indicator_id = 'foreigner_share_published' ORDER BY area_id"
+        ).fetchall()
+    assert rows == [
+        ("1010", 16.7, None, None),
+        ("1020", 25.0, None, None),
+        ("2010", 20.0, None, None),
+        ("2020", 10.0, None, None),
+        ("STADT", 18.8, None, None),  # the office's city row, not a mean of the four
+    ]
