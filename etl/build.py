@@ -11,6 +11,7 @@ import json
 import shutil
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -361,6 +362,7 @@ def _load_extracts(
 ) -> int:
     total = 0
     secret = cellkey.resolve_secret(profile.disclosure.cell_key)
+    meter = Meter(sum(path.stat().st_size for _, path in extracts))
     for ref_date, path in reporter.track(extracts, "Melderegister laden", len(extracts)):
         _valid_areas(con, ref_date, profile.level_ids()[-1])
         rows = register_persons.stage(con, path, ref_date, profile.register_source.layout)
@@ -369,7 +371,38 @@ def _load_extracts(
             raise InputError(path, f"{rows} rows staged but {counted} persons counted")
         loads.append(("register", path, rows, ref_date))
         total += rows
+        reporter.info(f"Melderegister {ref_date}: {meter.done(path.stat().st_size, rows)}")
     return total
+
+
+class Meter:
+    """Rows per second and the time left of the person-level steps (reading, validating
+    and counting the register extracts), the time left from the bytes still to read at
+    the rate of the bytes read so far."""
+
+    def __init__(self, total_bytes: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.total, self.clock, self.start = total_bytes, clock, clock()
+        self.bytes = self.rows = 0
+
+    def done(self, size: int, rows: int) -> str:
+        """One extract of ``size`` bytes and ``rows`` rows is done: the progress line."""
+        self.bytes += size
+        self.rows += rows
+        seconds = max(self.clock() - self.start, 1e-9)
+        left = seconds * (self.total - self.bytes) / self.bytes if self.bytes else 0
+        rate = f"{_german(rows)} Zeilen, {_german(round(self.rows / seconds))} Zeilen/s"
+        return f"{rate}, noch ca. {_clock(left)}" if self.bytes < self.total else rate
+
+
+def _german(number: int) -> str:
+    return f"{number:,}".replace(",", ".")
+
+
+def _clock(seconds: float) -> str:
+    """``0:07``, ``12:30``, ``1:02:03``."""
+    minutes, second = divmod(round(seconds), 60)
+    hours, minute = divmod(minutes, 60)
+    return f"{hours}:{minute:02d}:{second:02d}" if hours else f"{minute}:{second:02d}"
 
 
 def _valid_areas(con: duckdb.DuckDBPyConnection, ref_date: date, finest: str) -> None:
