@@ -47,6 +47,7 @@ class AreaListGeography(_Strict):
     geometry: str  # glob below raw_dir, next to the area list
     level_names: dict[str, str]  # raw level name -> level id
     simplify_tolerance: float = 0.0002  # degrees, for the web geometry
+    map_extent_exclude: list[str] = []  # areas drawn on maps but left out of their frame
 
 
 class IdCorrection(_Strict):
@@ -123,6 +124,7 @@ class CodeHierarchyGeography(_Strict):
     vintages: list[GeoVintage]
     simplify_tolerance: float = 0.0002
     combined: list[CombinedArea] = []  # areas published together, dissolved into one unit
+    map_extent_exclude: list[str] = []  # areas drawn on maps but left out of their frame
 
     @model_validator(mode="after")
     def _combined_codes(self) -> CodeHierarchyGeography:

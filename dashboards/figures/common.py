@@ -264,16 +264,26 @@ def outliers(boxes: np.ndarray) -> np.ndarray:
     return out
 
 
+def declared_outside(geojson: dict) -> np.ndarray:
+    """Which features the profile leaves out of the frame (``geography.map_extent_exclude``:
+    the build marks their geometry ``"map_extent": false``, etl/transform/areas.py)."""
+    return np.array(
+        [f["geometry"].get("map_extent") is False for f in geojson["features"]], dtype=bool
+    )
+
+
 def _bounds(geojson: dict) -> tuple[list[float], list[float], bool]:
     """Longitude and latitude range of a feature collection (plus a margin of ``MAP_PAD``),
-    without the areas far outside the rest (:func:`outliers`), and whether any was left
-    out.
+    without the areas far outside the rest (:func:`outliers`) or declared so in the
+    profile (:func:`declared_outside`), and whether any was left out.
 
     Given to the geo subplot as axis ranges: its frame then takes the area's aspect ratio
     (with ``fitbounds`` alone plotly keeps a square frame, and Berlin filled half of it).
     """
     boxes = _feature_boxes(geojson)
-    far = outliers(boxes)
+    far = outliers(boxes) | declared_outside(geojson)
+    if far.all():  # every area declared outside: frame them all
+        far[:] = False
     kept = boxes[~far]
     lons = [kept[:, 0].min(), kept[:, 2].max()]
     lats = [kept[:, 1].min(), kept[:, 3].max()]
@@ -298,7 +308,8 @@ def geometry_key(shapes: pd.DataFrame) -> str:
 
 def fit_map(fig: go.Figure, geojson: dict) -> None:
     """Frame the geo subplot on the mapped areas (Mercator, no base map). Areas far
-    outside the rest (:func:`outliers`) are left out of the frame: the view is then the
+    outside the rest (:func:`outliers`) or declared so (:func:`declared_outside`) are
+    left out of the frame: the view is then the
     axis ranges alone (``fitbounds`` would take every location), the areas stay drawn."""
     lon_range, lat_range, left_out = _bounds(geojson)
     centre = {"lon": sum(lon_range) / 2, "lat": sum(lat_range) / 2}

@@ -7,12 +7,14 @@ d3-geo needs that; research/toolchain.md, gotcha 2).
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import duckdb
 import pandas as pd
 import shapely
 
+from etl.errors import ConfigError
 from etl.profile import Profile
 from etl.sources.area_list import AreaVintage
 from etl.sources.geometry import for_web, to_geojson
@@ -48,6 +50,7 @@ def write_areas(
 ) -> None:
     """Insert ``areas``, ``area_closure`` and ``area_geometry`` for all vintages."""
     vintages = sorted(vintages, key=lambda v: v.valid_from)
+    outside = _extent_exclude(vintages, profile)
     for i, vintage in enumerate(vintages):
         following = vintages[i + 1].valid_from if i + 1 < len(vintages) else None
         frame = vintage.areas.assign(
@@ -61,7 +64,9 @@ def write_areas(
             "valid_from, valid_to FROM new_areas"
         )
         con.unregister("new_areas")
-        geometry = web_geometry(vintage, profile.geography.simplify_tolerance, profile.level_ids())
+        geometry = web_geometry(
+            vintage, profile.geography.simplify_tolerance, profile.level_ids(), outside
+        )
         con.register("new_geometry", geometry)
         con.execute(
             "INSERT INTO area_geometry SELECT area_id, level, vintage, geojson FROM new_geometry"
@@ -70,10 +75,29 @@ def write_areas(
     con.execute(CLOSURE_SQL, {"finest": profile.level_ids()[-1]})
 
 
-def web_geometry(vintage: AreaVintage, tolerance: float, levels: list[str]) -> pd.DataFrame:
+def _extent_exclude(vintages: list[AreaVintage], profile: Profile) -> frozenset[str]:
+    """The areas of ``geography.map_extent_exclude``; each must be an area of a vintage."""
+    wanted = list(profile.geography.map_extent_exclude)
+    known = set().union(*(set(v.areas["area_id"]) for v in vintages)) if vintages else set()
+    unknown = [a for a in wanted if a not in known]
+    if unknown:
+        raise ConfigError(
+            f"{profile.path}: geography.map_extent_exclude: '{unknown[0]}' is no area of any "
+            f"boundary vintage; expected area ids as the data and boundary files give them "
+            f"(e.g. {', '.join(sorted(known)[:3])})"
+        )
+    return frozenset(wanted)
+
+
+def web_geometry(
+    vintage: AreaVintage, tolerance: float, levels: list[str], outside: frozenset[str] = frozenset()
+) -> pd.DataFrame:
     """Simplified, clockwise GeoJSON geometry of every area that has a shape: its own from a
     boundary file, else dissolved from its children when every child has one.
-    ``levels`` run coarsest to finest."""
+    ``levels`` run coarsest to finest. An area in ``outside`` (the profile's
+    ``map_extent_exclude``) carries the foreign member ``"map_extent": false`` (RFC 7946,
+    section 6.1; geometry readers ignore it): maps draw it but leave it out of their frame
+    (dashboards.figures.common.fit_map)."""
     shapes = dict(vintage.shapes)
     areas = vintage.areas
     children = areas.dropna(subset=["parent_id"]).groupby("parent_id")["area_id"].apply(list)
@@ -84,8 +108,22 @@ def web_geometry(vintage: AreaVintage, tolerance: float, levels: list[str]) -> p
                 shapes[area_id] = shapely.union_all([shapes[k] for k in kids])
     level_of = areas.set_index("area_id")["level"]
     rows = [
-        (area_id, level_of[area_id], vintage.vintage, to_geojson(for_web(geom, tolerance)))
+        (
+            area_id,
+            level_of[area_id],
+            vintage.vintage,
+            _outside(to_geojson(for_web(geom, tolerance)))
+            if area_id in outside
+            else to_geojson(for_web(geom, tolerance)),
+        )
         for area_id, geom in shapes.items()
         if area_id in level_of.index
     ]
     return pd.DataFrame(rows, columns=["area_id", "level", "vintage", "geojson"])
+
+
+EXTENT_MEMBER = "map_extent"  # a geometry's foreign member: false = not in the map's frame
+
+
+def _outside(geojson: str) -> str:
+    return json.dumps({**json.loads(geojson), EXTENT_MEMBER: False}, separators=(",", ":"))

@@ -3,10 +3,19 @@
 
 from __future__ import annotations
 
+import json
+
+import duckdb
 import plotly.graph_objects as go
 import pytest
+import shapely
+import yaml
 
 from dashboards.figures.common import MAP_PAD, fit_map
+from etl import warehouse
+from etl.build import build
+from etl.errors import ConfigError
+from etl.profile import load_profile
 
 
 def square(lon: float, lat: float, size: float = 0.01) -> dict:
@@ -62,3 +71,44 @@ def test_few_areas_are_never_left_out():
     }
     geo = framed(few).layout.geo
     assert geo.fitbounds == "locations" and geo.lonaxis.range[0] < 7.0
+
+
+def test_an_area_declared_outside_is_left_out_of_the_frame():
+    """geography.map_extent_exclude: the sixth district (8.05-8.06° E) marked by the build
+    is drawn but not framed, though it is no outlier; the frame is the other five's."""
+    geojson = city(island=False)
+    geojson["features"][5]["geometry"]["map_extent"] = False
+    geo = framed(geojson).layout.geo
+    pad_lon, pad_lat = MAP_PAD * 0.05, MAP_PAD * 0.01
+    assert list(geo.lonaxis.range) == pytest.approx([8.0 - pad_lon, 8.05 + pad_lon])
+    assert list(geo.lataxis.range) == pytest.approx([50.0 - pad_lat, 50.01 + pad_lat])
+    assert geo.fitbounds is False
+    every = city(island=False)  # all declared outside: all framed
+    for feature in every["features"]:
+        feature["geometry"]["map_extent"] = False
+    assert framed(every).layout.geo.fitbounds == "locations"
+
+
+def test_the_build_marks_the_declared_areas_and_refuses_unknown_ones(tmp_path):
+    """The district-table fixture with map_extent_exclude: [02]: district 02's published
+    geometry carries "map_extent": false, 01's does not, the shapes are unchanged; an id
+    that is no area stops the build with the profile key."""
+    from tests.etl.test_corpus import _tables
+
+    profile_path, _, _ = _tables(tmp_path)
+    data = yaml.safe_load(profile_path.read_text(encoding="utf-8"))
+    data["geography"]["map_extent_exclude"] = ["02"]
+    profile_path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    build(load_profile(profile_path))
+    publication = warehouse.published(tmp_path / "curated") / warehouse.PUBLICATION
+    with duckdb.connect(str(publication), read_only=True) as con:
+        rows = dict(con.execute("SELECT area_id, geojson FROM area_geometry").fetchall())
+    marked = {a for a, g in rows.items() if json.loads(g).get("map_extent") is False}
+    assert marked == {"02"}
+    assert shapely.from_geojson(rows["02"]).equals(
+        shapely.from_geojson(json.dumps({**json.loads(rows["02"]), "map_extent": None}))
+    )
+    data["geography"]["map_extent_exclude"] = ["0299"]
+    profile_path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"geography\.map_extent_exclude: '0299' is no area"):
+        build(load_profile(profile_path))
