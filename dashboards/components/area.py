@@ -50,21 +50,21 @@ def search_box(
     example: str,
     lang: str,
     label_key: str = "area.search.label",
-    autofocus: bool = True,
+    typeahead: bool = True,
 ) -> html.Div:
-    """A search field (``autofocus``: it takes typing at once) and a list of matching
-    areas, each a link to its page (filled by :func:`register_search`)."""
+    """A search field and a list of matching areas, each a link to its page (filled by
+    :func:`register_search`). ``typeahead``: typing anywhere on the page goes into the
+    field (assets/area_search.js; no autofocus, so the first Tab reaches the skip link)."""
     return html.Div(
         [
             html.Label(t(label_key, lang), htmlFor=input_id, className="area-search-label"),
             dcc.Input(
                 id=input_id,
                 type="search",
-                autoFocus=autofocus,
                 autoComplete="off",
                 debounce=False,
                 placeholder=t("area.search.placeholder", lang, example=example),
-                className="area-search-input",
+                className="area-search-input" + (" area-search-typeahead" if typeahead else ""),
             ),
             html.P(t("area.search.hint", lang), id=f"{input_id}-hint", className="hint"),
             html.Ul(id=results_id, className="area-search-results", **{"aria-live": "polite"}),

@@ -60,7 +60,7 @@ def layout(area: str | None = None, date: str | None = None, **_other: str) -> h
                         area_parts.search_example(latest),
                         lang,
                         label_key="area.search.other",
-                        autofocus=False,
+                        typeahead=False,
                     ),
                 ],
                 className="controls",

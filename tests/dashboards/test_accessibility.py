@@ -340,7 +340,7 @@ def test_keyboard_only(page, url, monkeypatch):
     page.goto(url + "/")
     wait_rendered(page, "/")
     inject_axe(page)
-    _skip_to_content(page, "de", "overview-date")
+    _skip_to_content(page, "de", "overview-search")  # "Mein Stadtteil" (#19)
     press_until(page, "Shift+Tab", lambda e: e["text"] == "Karte" and "nav-link" in e["cls"])
     page.keyboard.press("Enter")
     wait_url(page, "/karte")

@@ -152,13 +152,14 @@ def test_the_locator_map_highlights_the_area_and_shades_its_parent(wh):
 
 
 def test_berlin_neukoelln_from_the_start_page_in_two_actions(browser, berlin_curated_dir):  # noqa: F811
-    """Issue #19: type "Neuk" into the start page's search (focused at once), choose
-    Neukölln: the sentence answers the question (42,5 % → 51,4 %; Berlin 29,0 % → 41,1 %)."""
+    """Issue #19: type "Neuk" on the start page (it goes into the search without a click),
+    choose Neukölln: the sentence answers the question (42,5 % → 51,4 %; Berlin 29,0 % →
+    41,1 %)."""
     with serve(berlin_curated_dir) as url, open_page(browser, url) as page:
         page.set_viewport_size({"width": 390, "height": 844})
         page.goto(f"{url}/")
-        page.locator("#overview-search:focus").wait_for()
-        page.keyboard.type("Neuk")  # action 1
+        page.locator("#overview-search").wait_for()
+        page.keyboard.type("Neuk")  # action 1: no click into the field first
         page.locator(".area-search-link", has_text="(08)").click()  # action 2
         sentence = page.locator(".area-sentence", has_text="Migrationshintergrund")
         sentence.wait_for()
