@@ -16,6 +16,7 @@ from etl.demo.geography import build_geography
 from etl.demo.meta import write_meta
 from etl.demo.register_writer import write_register
 from etl.demo.simulation import simulate
+from etl.demo.table import Table, size
 
 GEOMETRY_VINTAGE_YEAR = 2010
 
@@ -69,11 +70,54 @@ def write_demo(
     cfg = load_config()
     written = _write_areas(raw_dir, seed, persons, first_year)
     report(f"Gebiete geschrieben ({len(cfg.districts)} Stadtteile)")
-    for year, table in simulate(seed, persons, first_year, last_year):
+    extracts: dict[int, Path] = {}
+    residents: dict[int, int] = {}
+    for block, (block_seed, block_persons) in enumerate(blocks(seed, persons)):
+        for year, table in simulate(block_seed, block_persons, first_year, last_year):
+            date = f"{year}-12-31"
+            path = raw_dir / "melderegister" / date / f"melderegister_{date}.csv"
+            write_register(cfg, _shift_ids(table, block), path, append=block > 0)
+            extracts[year], residents[year] = path, residents.get(year, 0) + size(table)
+            if block == 0 and persons <= BLOCK_PERSONS:
+                report(f"Melderegister {date}: {_german(residents[year])} Personen")
+            elif year == last_year:
+                report(f"Block {block + 1} simuliert ({_german(block_persons)} Personen)")
+    for year, path in extracts.items():
         date = f"{year}-12-31"
-        path = raw_dir / "melderegister" / date / f"melderegister_{date}.csv"
-        write_register(cfg, table, path)
         description = f"Melderegister-Auszug (personenbezogen, pseudonymisiert), Stand {date}"
         written += [path, write_meta(path, date, description, seed, persons)]
-        report(f"Melderegister {date}: {len(table['pid']):,} Personen".replace(",", "."))
+        if persons > BLOCK_PERSONS:
+            report(f"Melderegister {date}: {_german(residents[year])} Personen")
     return written
+
+
+# A larger city is simulated block by block, each block a town of at most this many
+# residents in the first year with a seed of its own, and its rows appended to the
+# extracts: memory stays that of one block whatever the size (a Germany-size register of
+# 84 M persons in 11 blocks). Up to this size the output is that of one simulation.
+BLOCK_PERSONS = 8_000_000
+ID_STRIDE = 10**8  # person and household numbers of block b start at b * ID_STRIDE
+
+
+def blocks(seed: int, persons: int) -> list[tuple[int, int]]:
+    """(seed, first-year residents) of each block; one block of ``persons`` up to
+    :data:`BLOCK_PERSONS`."""
+    count = -(-persons // BLOCK_PERSONS)
+    sizes = [persons // count + (b < persons % count) for b in range(count)]
+    return [(seed if b == 0 else seed * 1000 + b, n) for b, n in enumerate(sizes)]
+
+
+def _shift_ids(table: Table, block: int) -> Table:
+    """The table with the person and household numbers of ``block`` after those of the
+    blocks before it (the simulation keeps its own; the pseudonyms stay unique: the
+    scramble is a bijection below 10^10 = 100 blocks)."""
+    if block == 0:
+        return table
+    if block >= 100 or max(table["pid"].max(initial=0), table["hid"].max(initial=0)) >= ID_STRIDE:
+        raise ValueError(f"block {block}: more than 100 blocks or {ID_STRIDE} ids in a block")
+    offset = block * ID_STRIDE
+    return {**table, "pid": table["pid"] + offset, "hid": table["hid"] + offset}
+
+
+def _german(number: int) -> str:
+    return f"{number:,}".replace(",", ".")

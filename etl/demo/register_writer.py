@@ -80,12 +80,20 @@ def register_chunks(cfg: DemoConfig, t: Table, rows: int = CHUNK_ROWS) -> Iterat
         yield register_table(cfg, {k: v[start : start + rows] for k, v in t.items()})
 
 
-def write_register(cfg: DemoConfig, t: Table, path: Path, rows: int = CHUNK_ROWS) -> Path:
+def write_register(
+    cfg: DemoConfig, t: Table, path: Path, rows: int = CHUNK_ROWS, append: bool = False
+) -> Path:
     """Write the extract as UTF-8 ``;``-separated CSV without quoting, ``rows`` persons at
-    a time (the bytes do not depend on ``rows``)."""
+    a time (the bytes do not depend on ``rows``); ``append``: add the rows to the extract
+    written before, without a second header."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    options = pa_csv.WriteOptions(delimiter=";", quoting_style="none", quoting_header="none")
-    with pa_csv.CSVWriter(path, _schema(cfg), write_options=options) as writer:
+    options = pa_csv.WriteOptions(
+        include_header=not append, delimiter=";", quoting_style="none", quoting_header="none"
+    )
+    with (
+        path.open("ab" if append else "wb") as sink,
+        pa_csv.CSVWriter(sink, _schema(cfg), write_options=options) as writer,
+    ):
         for chunk in register_chunks(cfg, t, rows):
             writer.write_table(chunk)
     return path

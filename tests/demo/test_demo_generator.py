@@ -283,6 +283,27 @@ def test_register_written_in_slices_has_the_bytes_of_one_write(tmp_path):
     assert sliced.read_bytes() == whole.read_bytes()
 
 
+def test_large_city_simulated_in_blocks(tmp_path, monkeypatch):
+    """Above BLOCK_PERSONS the city is simulated block by block (memory of one block);
+    each block's rows are appended to the extracts, the first block's are those of a city
+    of its size alone, and pseudonyms stay unique."""
+    from etl.demo import generator
+
+    monkeypatch.setattr(generator, "BLOCK_PERSONS", 2000)
+    assert generator.blocks(7, 5000) == [(7, 1667), (7001, 1667), (7002, 1666)]
+    write_demo(tmp_path / "blocks", persons=5000, first_year=2023, last_year=2024, seed=7)
+    write_demo(tmp_path / "alone", persons=1667, first_year=2023, last_year=2024, seed=7)
+    for year in (2023, 2024):
+        text = register_path(tmp_path / "blocks", year).read_text(encoding="utf-8")
+        alone = register_path(tmp_path / "alone", year).read_text(encoding="utf-8")
+        assert text.startswith(alone) and text.count(HEADER) == 1
+        df = read_register(register_path(tmp_path / "blocks", year))
+        assert df["personen_id"].is_unique
+        households = df.groupby("haushalt_id")["stadtteil"].nunique()
+        assert (households == 1).all()  # no household spans two blocks' districts
+    assert 4900 <= len(read_register(register_path(tmp_path / "blocks", 2023))) <= 5100
+
+
 # --------------------------------------------------------------------------- geometry
 
 
