@@ -47,12 +47,24 @@ class InputError(ImonError):
         self, file: Path | str, message: str, line: int | None = None, column: str | None = None
     ) -> None:
         self.file, self.line, self.column = str(file), line, column
-        where = self.file
-        if line is not None:
-            where += f", line {line}"
-        if column is not None:
-            where += f", column '{quoted(column)}'"
-        super().__init__(clipped(f"{where}: {message}"))
+        super().__init__(clipped(f"{located(self.file, line, column)}: {message}"))
+
+
+def located(file: str, line: int | None, column: str | None) -> str:
+    """'file, line N, column 'C'' — or, for a value of a JSON document (its column is a
+    JSON path such as ``$["2023"]["Einwohner"]["0101"]``, etl/sources/json_table.py),
+    'file, at $[…]': a JSON value has a path, not a line."""
+    if column is not None and column.startswith(JSON_ROOT):
+        return f"{file}, at {quoted(column, MAX_QUOTED * 2)}"
+    where = file
+    if line is not None:
+        where += f", line {line}"
+    if column is not None:
+        where += f", column '{quoted(column)}'"
+    return where
+
+
+JSON_ROOT = "$"  # a column starting with it is the JSON path of a value
 
 
 class CheckError(ImonError):

@@ -49,7 +49,7 @@ def read(
         )
     header = [*keys, *(columns or [value_column])]
     rows = [
-        [*found, *([_text(path, leaf.get(c), f"{w}[{_key(c)}]") for c in columns]
+        [*found, *([_text(path, leaf.get(c), f"{w}[{key(c)}]") for c in columns]
                    if columns else [_text(path, leaf, w)])]
         for found, leaf, w in leaves
     ]  # fmt: skip
@@ -73,7 +73,7 @@ def _root(path: Path, data: Any, root: str | None) -> tuple[Any, str]:
             raise InputError(
                 path, f"no member '{member}' at {where} (json_root '{root}'); found: {found}"
             )
-        data, where = data[member], f"{where}[{_key(member)}]"
+        data, where = data[member], f"{where}[{key(member)}]"
     return data, where
 
 
@@ -88,8 +88,8 @@ def _leaves(path: Path, node: Any, keys: list[str], where: str, found: list[str]
             f"at {where}: found {_kind(node)}, expected an object whose keys are the "
             f"values of '{keys[len(found)]}' (json_keys {keys})",
         )
-    for key, child in node.items():
-        yield from _leaves(path, child, keys, f"{where}[{_key(key)}]", [*found, key])
+    for name, child in node.items():
+        yield from _leaves(path, child, keys, f"{where}[{key(name)}]", [*found, name])
 
 
 def _records(path: Path, node: Any, where: str) -> list[tuple[list[str], dict, str]]:
@@ -120,8 +120,9 @@ def _text(path: Path, value: Any, where: str) -> str:
     return str(value).strip()
 
 
-def _key(key: str) -> str:
-    return json.dumps(key, ensure_ascii=False)
+def key(name: str) -> str:
+    """A member name as a JSON path writes it: ``"2023"``."""
+    return json.dumps(name, ensure_ascii=False)
 
 
 def _kind(value: Any) -> str:

@@ -57,6 +57,8 @@ def read(path: Path, table: LongTable, variables: list[str], root_id: str) -> pd
             id_vars=[*dict.fromkeys(keep), "line"], var_name="variable", value_name="_value"
         )
         frame = frame.sort_values(["line", "variable"], kind="stable").reset_index(drop=True)
+        if "json_path" in frame:  # the path of each value: its record's, then its key
+            frame["json_path"] += "[" + frame["variable"].map(json_table.key) + "]"
         if table.date_in_column:  # "Einwohner | 2023" -> variable, date
             split = frame["variable"].map(by_date)
             frame["variable"], frame["_date"] = split.str[0], split.str[1]
@@ -71,7 +73,9 @@ def read(path: Path, table: LongTable, variables: list[str], root_id: str) -> pd
     frame["ref_date"] = _dates(path, frame, table)
     frame["value"], frame["flag"] = _values(path, frame, table)
     _check_unique(path, frame, table)
-    out = frame.assign(dims="", unit="", column=frame["variable"])
+    # the cell's column; a JSON value's path (messages of later checks name it)
+    cell = frame["json_path"] if "json_path" in frame else frame["variable"]
+    out = frame.assign(dims="", unit="", column=cell)
     names = frame[table.name_column].astype(str).str.strip() if table.name_column else None
     out = out.assign(area_name=names)
     return out[[*OBSERVATION_COLUMNS, "area_name"]]

@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from etl.errors import ConfigError, Finding, InputError
+from etl.errors import JSON_ROOT, ConfigError, Finding, InputError
 from etl.indicators.spec import Catalogue, term_name
 from etl.profile import AreaTable, CodeHierarchyGeography, LongTable, Profile
 from etl.sources import area_table, genesis_csv, long_table
@@ -417,6 +417,7 @@ def _check(con: duckdb.DuckDBPyConnection) -> None:
             "count (not negative); a balance such as net migration is computed from its "
             "components (indicators.yaml, measures: balance)",
             line=row[1],
+            column=row[2] if row[2].startswith(JSON_ROOT) else None,  # a JSON value's path
         )
     row = con.execute(CHECK_SQL["incomplete"]).fetchone()
     if row:

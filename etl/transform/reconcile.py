@@ -24,7 +24,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from etl.errors import InputError
+from etl.errors import JSON_ROOT, InputError, located
 from etl.profile import CodeHierarchyGeography, LongTable, Profile
 
 UNASSIGNED = "unassigned"  # the unit of a staged row made by add_unassigned
@@ -32,7 +32,7 @@ UNASSIGNED = "unassigned"  # the unit of a staged row made by add_unassigned
 DIFFERENCES_SQL = """
 WITH office AS (
     SELECT o.source_id, o.ref_date, o.area_id, a.name, a.level, a.vintage, o.variable,
-           o.value, o.file, o.line
+           o.value, o.file, o.line, o."column"
     FROM stg_observations AS o
     INNER JOIN areas AS a
         ON a.area_id = o.area_id
@@ -54,7 +54,8 @@ parts AS (
 
 final AS (
     SELECT o.source_id, o.ref_date, o.area_id, o.name, o.level, o.variable, o.value,
-           coalesce(p.value, 0) AS parts, coalesce(p.n, 0) AS n, o.file, o.line, o.vintage
+           coalesce(p.value, 0) AS parts, coalesce(p.n, 0) AS n, o.file, o.line, o.vintage,
+           o."column"
     FROM office AS o
     LEFT JOIN parts AS p USING (source_id, ref_date, area_id, vintage, variable)
     WHERE coalesce(p.flagged, 0) = 0 AND abs(o.value - coalesce(p.value, 0)) > 1e-9
@@ -96,10 +97,11 @@ def reconcile(con: duckdb.DuckDBPyConnection, profile: Profile) -> list[str]:
 
 
 def _difference(row: tuple) -> str:
-    _, ref_date, area, name, level, variable, office, parts, n, file, line, _ = row
+    _, ref_date, area, name, level, variable, office, parts, n, file, line, _, column = row
+    at = located(Path(file).name, line, column if column.startswith(JSON_ROOT) else None)
     return (
         f"{ref_date} {level} {name} ({area}) '{variable}': office {office:g}, sum of "
-        f"{n} part(s) {parts:g}, difference {office - parts:+g} ({Path(file).name} line {line})"
+        f"{n} part(s) {parts:g}, difference {office - parts:+g} ({at.replace(',', '', 1)})"
     )
 
 
@@ -107,7 +109,9 @@ def _absent_inside(con: duckdb.DuckDBPyConnection, profile: Profile, rows: list[
     if getattr(profile.geography, "absent_units", "error") != "zero":
         return
     for row in rows:
-        source, ref_date, area, name, level, variable, office, parts, _, file, line, vintage = row
+        source, ref_date, area, name, level, variable, office, parts, _, file, line, vintage = row[
+            :12
+        ]
         if office <= parts:
             continue
         params = {"area": area, "vintage": vintage, "ref_date": ref_date}
@@ -121,6 +125,7 @@ def _absent_inside(con: duckdb.DuckDBPyConnection, profile: Profile, rows: list[
                 f"rows ({parts:g}): their residents may be in it; give them rows, or remove "
                 "absent_units: zero",
                 line=line,
+                column=row[12] if row[12].startswith(JSON_ROOT) else None,
             )
 
 

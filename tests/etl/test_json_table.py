@@ -161,3 +161,39 @@ def test_refresh_reads_the_dates_of_a_json_table(tmp_path):
         date(2022, 12, 31),
         date(2023, 12, 31),
     ]
+
+
+def test_later_checks_name_the_json_path(tmp_path):
+    """Messages of the checks after reading name the value's JSON path, not the record's
+    position: a negative count from ``subtract`` (Germans = total - foreigners, with
+    foreigners of 202 in 2023 raised to 600 > 500) and an office total that differs from
+    the sum of its parts (district 1 in 2023: 2100 against 1200 + 800 = 2000)."""
+
+    def more_foreigners(data: dict) -> dict:
+        data["2023"]["Ausländer/-innen"]["202"] = 600
+        data["2023"]["Ausländer/-innen"]["2"] = 900
+        data["2023"]["Ausländer/-innen"]["0"] = 1300
+        return data
+
+    counts = [{"term": "germans", "add": "Einwohner insgesamt", "subtract": "Ausländer/-innen"}]
+    path = profile(tmp_path / "a", more_foreigners, **{**NESTED, "counts": counts})
+    with pytest.raises(InputError) as caught:
+        build(load_profile(path))
+    message = str(caught.value)
+    assert message.startswith(f"{tmp_path / 'a' / 'raw' / FILE}, at ")
+    assert '$["2023"]["Ausländer/-innen"]["202"] + $["2023"]["Einwohner insgesamt"]["202"]' in (
+        message
+    )
+    assert "count 'germans' for area 202 on 2023-12-31 is -100" in message
+    assert "line" not in message.split(": count")[0]
+
+    def district_off(data: dict) -> dict:
+        data["2023"]["Einwohner insgesamt"]["1"] = 2100
+        return data
+
+    result = build(load_profile(profile(tmp_path / "b", district_off, **NESTED)))
+    [warning] = [w for w in result.warnings if "office total" in w]
+    assert (
+        "2023-12-31 borough Stadtbezirk 1 (1) 'Einwohner insgesamt': office 2100, sum of 2 part(s) "
+        f'2000, difference +100 ({FILE} at $["2023"]["Einwohner insgesamt"]["1"])'
+    ) in warning
