@@ -1,4 +1,88 @@
 /* Clientside helpers of the integration monitor (loaded from assets/, no network). */
+
+/*
+ * The Karte's frames in the browser (pages/map.py): drawing one over the boundaries on
+ * screen, and the timeline's play state (a timer that moves the slider; no requests).
+ */
+var imonMap = {
+    playing: null,   // the timer while playing
+    expected: null,  // the slider position the timer set last
+    dates: function (frames) {
+        return frames && frames.dates ? Object.keys(frames.dates).sort() : [];
+    },
+    matches: function (frames, meta) {
+        return Boolean(frames && meta && JSON.stringify(frames.key) === JSON.stringify(meta.key)
+            && frames.geometry === meta.geometry);
+    },
+    /* The figure of a frame: the first trace keeps the drawn geometry, the outlines
+     * (trace "outlines") their lines. */
+    draw: function (frame, figure) {
+        var first = Object.assign({}, frame.data[0], {
+            type: figure.data[0].type, geojson: figure.data[0].geojson
+        });
+        var outline = figure.data.filter(function (t) { return t.name === 'outlines'; })[0];
+        var rest = frame.data.slice(1).map(function (trace) {
+            return trace.name === 'outlines' && outline
+                ? Object.assign({}, trace, {lon: outline.lon, lat: outline.lat}) : trace;
+        });
+        return {data: [first].concat(rest),
+                layout: Object.assign({}, figure.layout, frame.layout)};
+    },
+    label: function (date) {  // 2024-12-31 -> 31.12.2024
+        var p = String(date || '').split('-');
+        return p.length === 3 ? p[2] + '.' + p[1] + '.' + p[0] : String(date || '');
+    },
+    /* Marks on the slider: the years, on the dates of the last date's day and month
+     * when there are several a year, at most 8 labels. */
+    marks: function (dates) {
+        var last = dates[dates.length - 1].slice(5);
+        var same = dates.filter(function (d) { return d.slice(5) === last; });
+        var shown = same.length > 1 ? same : dates;
+        var step = Math.ceil(shown.length / 8);
+        var marks = {};
+        dates.forEach(function (d, i) { marks[i] = ''; });
+        shown.slice().reverse().forEach(function (d, i) {
+            if (i % step === 0) { marks[dates.indexOf(d)] = d.slice(0, 4); }
+        });
+        return marks;
+    },
+    button: function (playing) {
+        var button = document.getElementById('map-play');
+        if (!button) { return; }
+        button.textContent = button.getAttribute(playing ? 'data-pause' : 'data-play');
+        button.setAttribute('aria-pressed', playing ? 'true' : 'false');
+    },
+    start: function (dates, index) {
+        var button = document.getElementById('map-play');
+        var ms = Number(button && button.getAttribute('data-ms')) || 1200;
+        var at = index;
+        imonMap.button(true);
+        var step = function () {
+            at += 1;
+            if (at >= dates.length) { imonMap.stop(dates[dates.length - 1]); return; }
+            imonMap.expected = at;
+            window.dash_clientside.set_props('map-slider', {value: at});
+        };
+        imonMap.playing = window.setInterval(step, ms);
+        step();
+    },
+    /* Stop playing; the date control takes ``date``, the date shown (one request: the
+     * table). */
+    stop: function (date) {
+        if (imonMap.playing === null) { return; }
+        window.clearInterval(imonMap.playing);
+        imonMap.playing = null;
+        imonMap.button(false);
+        if (date) { window.dash_clientside.set_props('map-date', {value: date}); }
+    },
+    /* The slider on a date chosen elsewhere (the date control). */
+    follow: function (frames, date) {
+        var index = imonMap.dates(frames).indexOf(date);
+        if (index >= 0 && imonMap.playing === null) {
+            window.dash_clientside.set_props('map-slider', {value: index});
+        }
+    }
+};
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
     imon: {
         /*
@@ -65,7 +149,7 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
          * (pages/map.py, store map-frames) over the boundaries already drawn. A map drawn
          * for other controls: the server is drawing the new view, nothing to do. A date
          * the frames do not cover (other boundaries or none, or the frames have not
-         * arrived yet): ask the server (map-fetch).
+         * arrived yet): ask the server (map-fetch). The timeline's slider follows.
          */
         mapDate: function (date, frames, indicator, level, classes, labels, figure) {
             var skip = window.dash_clientside.no_update;
@@ -75,21 +159,67 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
             if (!meta || !meta.key || JSON.stringify(meta.key) !== key || meta.date === date) {
                 return [skip, skip, skip];
             }
-            var ready = frames && JSON.stringify(frames.key) === key
-                && frames.geometry === meta.geometry;
+            var ready = imonMap.matches(frames, meta);
             var frame = ready && frames.dates[date];
             if (!frame) {
                 return [skip, skip, {date: date, at: Date.now()}];
             }
-            var first = Object.assign({}, frame.data[0], {
-                type: figure.data[0].type, geojson: figure.data[0].geojson
-            });
-            return [
-                {data: [first].concat(frame.data.slice(1)),
-                 layout: Object.assign({}, figure.layout, frame.layout)},
-                frame.note || null,
-                skip
-            ];
+            imonMap.follow(frames, date);
+            return [imonMap.draw(frame, figure), frame.note || null, skip];
+        },
+
+        /*
+         * The timeline once the frames are in the browser: a slider over their dates
+         * (marks: the years, at most 8), on the date shown; hidden for fewer than 2 dates.
+         */
+        mapTimeline: function (frames, date) {
+            var skip = window.dash_clientside.no_update;
+            var dates = imonMap.dates(frames);
+            if (dates.length < 2) {
+                imonMap.stop();
+                return [skip, skip, skip, {display: 'none'}, ''];
+            }
+            var index = Math.max(dates.indexOf(date), 0);
+            return [dates.length - 1, imonMap.marks(dates), index, null,
+                    imonMap.label(dates[index])];
+        },
+
+        /*
+         * The slider moved (a key, the mouse or the play button): while playing, the map
+         * is redrawn from the frames, nothing is asked of the server; else the date
+         * control takes the date (imon.mapDate draws it, the table follows).
+         */
+        mapSlide: function (index, frames, figure, date) {
+            var dates = imonMap.dates(frames);
+            var chosen = dates[index];
+            var meta = figure && figure.layout && figure.layout.meta;
+            if (!chosen) { return; }
+            window.dash_clientside.set_props('map-timeline-date', {children: imonMap.label(chosen)});
+            if (!meta || !imonMap.matches(frames, meta)) { imonMap.stop(); return; }
+            if (imonMap.playing !== null && imonMap.expected !== index) {
+                imonMap.stop(chosen);  // moved by hand while playing: stop there
+                return;
+            }
+            if (imonMap.playing !== null) {
+                if (meta.date !== chosen) {
+                    var frame = frames.dates[chosen];
+                    window.dash_clientside.set_props('map-graph', {figure: imonMap.draw(frame, figure)});
+                    window.dash_clientside.set_props('map-note', {children: frame.note || null});
+                }
+            } else if (chosen !== date) {
+                window.dash_clientside.set_props('map-date', {value: chosen});
+            }
+        },
+
+        /* Play / pause: one date after another from the frames (PLAY_MS, pages/map.py). */
+        mapPlay: function (clicks, frames, index) {
+            if (imonMap.playing !== null) {
+                imonMap.stop(imonMap.dates(frames)[imonMap.expected]);
+                return;
+            }
+            var dates = imonMap.dates(frames);
+            if (dates.length < 2) { return; }
+            imonMap.start(dates, index >= dates.length - 1 ? -1 : index);
         },
 
         /*
@@ -98,9 +228,7 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
          */
         drawnMap: function (figure, frames) {
             var meta = (figure && figure.layout && figure.layout.meta) || null;
-            var have = meta && meta.key && frames
-                && JSON.stringify(frames.key) === JSON.stringify(meta.key)
-                && frames.geometry === meta.geometry;
+            var have = meta && meta.key && imonMap.matches(frames, meta);
             var wanted = meta && meta.key && meta.geometry && !have
                 ? {key: meta.key, geometry: meta.geometry}
                 : window.dash_clientside.no_update;

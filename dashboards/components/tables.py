@@ -16,7 +16,7 @@ rows); sorting always covers all rows. Flags in a table are explained in notes b
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
 
@@ -299,11 +299,16 @@ def area_table(
     caption: str,
     state: dict | None,
     lang: str,
+    href: Callable[[str], str] | None = None,
 ) -> html.Div:
-    """Areas of one level on one date: name, value, numerator, denominator, note."""
+    """Areas of one level on one date: name, value, numerator, denominator, note.
+    ``href``: the area names link to ``href(area_id)`` (the map's areas to their page)."""
     columns = [Column("name", t("table.area", lang)), *value_columns(indicator, lang)]
     rows = [
-        {"name": (r["name"], r["name"]), **_value_cells(r, indicator, lang)}
+        {
+            "name": (Link(r["name"], href(r["area_id"])) if href else r["name"], r["name"]),
+            **_value_cells(r, indicator, lang),
+        }
         for r in values.to_dict("records")
     ]
     notes = flag_notes(values["flag"].tolist(), lang)

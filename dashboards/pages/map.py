@@ -20,11 +20,23 @@ the boundaries. A date with other boundaries (or none), or one chosen before the
 arrived, is drawn by the server (``map-fetch``). A change of indicator, level, classes or
 labels goes to the server; if the boundaries stay, it sends a ``dash.Patch`` without
 geometry: the browser keeps it.
+
+Over a level finer than the coarsest one below the city, the outlines of that coarsest
+level (Berlin: the districts) are drawn on top, from its published boundaries on the same
+date; they are part of the geometry key and, like the boundaries, stay in the browser.
+
+Timeline (#19): once the frames are in the browser, a slider over their dates and a
+play button (``imon.mapTimeline``, ``imon.mapSlide``, ``imon.mapPlay`` in
+assets/imon.js). Playing redraws the map from the frames only (no request per date);
+when it stops, the date control takes the date shown (one request, for the table). A click
+on an area opens its area page (assets/map_click.js); keyboard users have the area names in
+the table as links to the same page.
 """
 
 from __future__ import annotations
 
 import threading
+from urllib.parse import urlencode
 
 import dash
 from dash import (
@@ -52,7 +64,7 @@ from dashboards.i18n import t
 from dashboards.pages import register_page
 
 HIDDEN = {"display": "none"}
-FRAME_LAYOUT = ("title", "annotations", "height", "margin", "meta")
+FRAME_LAYOUT = ("title", "annotations", "height", "margin", "meta", "legend")
 
 register_page(__name__, "/karte", 1, "map")
 
@@ -89,8 +101,11 @@ def layout(
             html.Div(controls, className="controls"),
             components.export_menu(ids.MAP_GRAPH, lang),
             html.Div(
-                components.graph(ids.MAP_GRAPH, geo=True), className="panel", id=ids.MAP_GRAPH_PANEL
+                [components.graph(ids.MAP_GRAPH, geo=True), _timeline(lang)],
+                className="panel",
+                id=ids.MAP_GRAPH_PANEL,
             ),
+            html.P(t("map.area_link_hint", lang), className="hint"),
             html.Div(id=ids.MAP_NOTE),
             html.Div(id=ids.MAP_DEFINITION),
             tables.table_section(t("map.table_heading", lang), ids.MAP_TABLE),
@@ -100,6 +115,57 @@ def layout(
             dcc.Store(id=ids.MAP_FETCH),
             *components.url_sync(ids.MAP_URL, ["indicator", "date", "level", "classes", "labels"]),
         ]
+    )
+
+
+MAP_TIMELINE, MAP_SLIDER, MAP_PLAY = "map-timeline", "map-slider", "map-play"
+MAP_TIMELINE_DATE = "map-timeline-date"
+PLAY_MS = 1200  # per date when playing
+
+
+def _timeline(lang: str) -> html.Div:
+    """Slider over the dates of the frames and a play button; hidden until the frames
+    have come (``imon.mapTimeline``)."""
+    label_id = f"{MAP_TIMELINE}-label"
+    return html.Div(
+        [
+            html.Button(
+                t("map.play", lang),
+                id=MAP_PLAY,
+                type="button",
+                className="action-button map-play",
+                n_clicks=0,
+                **{
+                    "aria-pressed": "false",
+                    "data-play": t("map.play", lang),
+                    "data-pause": t("map.pause", lang),
+                    "data-ms": str(PLAY_MS),
+                },
+            ),
+            html.Div(
+                [
+                    html.Span(t("map.timeline", lang), id=label_id, className="map-timeline-label"),
+                    html.Output(id=MAP_TIMELINE_DATE, className="map-timeline-date"),
+                    dcc.Slider(
+                        id=MAP_SLIDER,
+                        min=0,
+                        max=1,
+                        step=1,
+                        value=0,
+                        marks=None,
+                        included=False,
+                        allow_direct_input=False,
+                    ),  # fmt: skip
+                ],
+                className="map-timeline-track",
+                role="group",
+                title=t("map.timeline_help", lang),
+                **{"aria-labelledby": label_id},
+            ),
+        ],
+        id=MAP_TIMELINE,
+        className="map-timeline",
+        style=HIDDEN,
     )
 
 
@@ -154,6 +220,7 @@ def update_map(
     wh, lang, indicator, level_label, values = _selection(indicator_id, ref_date, level)
     definition = components.definition(indicator, lang)
     shapes = queries.geometries(wh, level, ref_date)
+    parents = _parents(wh, level, ref_date)
     view = (indicator_id, level, method, bool(area_labels))
     if shapes.empty:
         with_map = [d for d in dates if catalogue.has_geometry(wh, level, d)]
@@ -161,14 +228,34 @@ def update_map(
         figure = figures.message(t("map.no_geometry", lang))
         figure.update_layout(meta={"key": list(view), "date": ref_date})
         return figure, HIDDEN, notice, definition
-    kept = bool(drawn) and drawn.get("geometry") == figures.geometry_key(shapes)
-    figure = _figure(wh, lang, view, ref_date, shapes, values, geometry=not kept)
+    kept = bool(drawn) and drawn.get("geometry") == _geometry_key(shapes, parents)
+    figure = _figure(wh, lang, view, ref_date, shapes, values, parents, geometry=not kept)
     if kept:
         figure = _without_geometry(figure, drawn["traces"])
     return figure, None, components.map_legend(values, shapes, lang), definition
 
 
-def _figure(wh, lang: str, view: tuple, ref_date: str, shapes, values, geometry: bool = True):
+def _parents(wh, level: str, ref_date: str):
+    """The boundaries drawn over ``level``: those of the coarsest level below the city on
+    ``ref_date`` when ``level`` is finer (else None)."""
+    levels = catalogue.levels(wh, "de")
+    rank = levels[level].rank if level in levels else 0
+    coarser = [lvl for lvl in levels.values() if 0 < lvl.rank < rank]
+    if not coarser:
+        return None
+    shapes = queries.geometries(wh, coarser[0].level, ref_date)
+    return None if shapes.empty else shapes
+
+
+def _geometry_key(shapes, parents) -> str:
+    """The boundaries on the map: the areas' and the outlines' (:func:`_parents`)."""
+    key = figures.geometry_key(shapes)
+    return key if parents is None else f"{key}+{figures.geometry_key(parents)}"
+
+
+def _figure(
+    wh, lang: str, view: tuple, ref_date: str, shapes, values, parents, geometry: bool = True
+):
     """The choropleth of ``view`` (indicator, level, classes, labels) on ``ref_date``, its
     ``layout.meta`` naming what is drawn."""
     indicator_id, level, method, area_labels = view
@@ -184,8 +271,9 @@ def _figure(wh, lang: str, view: tuple, ref_date: str, shapes, values, geometry:
         method=method or classify.DEFAULT_METHOD,
         area_labels=area_labels,
         geometry=geometry,
+        parents=parents,
     )
-    meta = {"key": list(view), "date": ref_date, "geometry": figures.geometry_key(shapes)}
+    meta = {"key": list(view), "date": ref_date, "geometry": _geometry_key(shapes, parents)}
     figure.update_layout(meta={**meta, "traces": len(figure.data)})
     return figure
 
@@ -235,10 +323,11 @@ def _computed_frames(wh, lang: str, view: tuple, geometry: str, _narrow: bool) -
     frames = {"key": list(view), "geometry": geometry, "dates": {}}
     for date in catalogue.indicator_dates(wh, indicator_id):
         shapes = queries.geometries(wh, level, date)
-        if shapes.empty or figures.geometry_key(shapes) != geometry:
+        parents = _parents(wh, level, date)
+        if shapes.empty or _geometry_key(shapes, parents) != geometry:
             continue
         values = queries.area_values(wh, (indicator_id,), date, level)
-        frame = _figure(wh, lang, view, date, shapes, values, geometry=False)
+        frame = _figure(wh, lang, view, date, shapes, values, parents, geometry=False)
         frames["dates"][date] = {
             **_frame(frame),
             "note": components.map_legend(values, shapes, lang),
@@ -248,28 +337,36 @@ def _computed_frames(wh, lang: str, view: tuple, geometry: str, _narrow: bool) -
 
 def _frame(figure) -> dict:
     """What changes from one date to another on the same boundaries: every trace (the
-    first without its geometry) and the title, annotations, size and meta."""
+    first without its geometry, the outlines without their lines: the browser has them)
+    and the title, annotations, legend, size and meta."""
     plotly_json = figure.to_plotly_json()
     first, *rest = plotly_json["data"]
+    rest = [
+        {k: v for k, v in trace.items() if k not in ("lon", "lat")}
+        if trace.get("name") == map_figures.OUTLINE_NAME
+        else trace
+        for trace in rest
+    ]
     layout = plotly_json["layout"]
     return {
         "data": [{k: v for k, v in first.items() if k not in ("geojson", "type")}, *rest],
-        "layout": {k: layout[k] for k in FRAME_LAYOUT},
+        "layout": {k: layout.get(k) for k in FRAME_LAYOUT},
     }
 
 
 def _without_geometry(figure, drawn_traces: int) -> dash.Patch:
     """The figure as a patch of the one in the browser, which has the same boundaries: the
-    first trace keeps its geometry, later traces (flags, labels: small) are replaced, the
-    geo framing stays."""
+    first trace keeps its geometry and the outlines (the second, if any) stay, later
+    traces (flags, labels: small) are replaced, the geo framing stays."""
     patch = dash.Patch()
     frame = _frame(figure)
     first, *rest = frame["data"]
     for key, value in first.items():
         patch["data"][0][key] = value
-    for _ in range(drawn_traces - 1):
-        del patch["data"][1]
-    patch["data"].extend(rest)
+    keep = 2 if rest and rest[0].get("name") == map_figures.OUTLINE_NAME else 1
+    for _ in range(drawn_traces - keep):
+        del patch["data"][keep]
+    patch["data"].extend(rest[keep - 1 :])
     for key, value in frame["layout"].items():
         patch["layout"][key] = value
     return patch
@@ -291,7 +388,17 @@ def update_table(indicator_id: str, ref_date: str, level: str, sort: dict | None
         level=level_label,
         date=formatting.format_date(ref_date),
     )
-    return tables.area_table(ids.MAP_TABLE, values, indicator, caption, sort, lang)
+    return tables.area_table(
+        ids.MAP_TABLE, values, indicator, caption, sort, lang, href=lambda a: area_href(a, ref_date)
+    )
+
+
+def area_href(area_id: str, ref_date: str | None) -> str:
+    """The area page of ``area_id`` on ``ref_date``, keeping language and instance (as
+    assets/map_click.js builds it for a click on the map)."""
+    params = {"area": area_id, **({"date": ref_date} if ref_date else {})}
+    params.update({k: v for k in context.PERSISTENT if (v := context.setting(k)) is not None})
+    return dash.get_relative_path(f"/gebiet?{urlencode(params)}")
 
 
 # the map in the page's classes (PNG, SVG, PDF; none without boundaries) or its table
@@ -328,5 +435,33 @@ clientside_callback(
     State(ids.MAP_CLASSES, "value"),
     State(ids.MAP_LABELS, "value"),
     State(ids.MAP_GRAPH, "figure"),
+    prevent_initial_call=True,
+)
+
+clientside_callback(
+    ClientsideFunction(namespace="imon", function_name="mapTimeline"),
+    Output(MAP_SLIDER, "max"),
+    Output(MAP_SLIDER, "marks"),
+    Output(MAP_SLIDER, "value"),
+    Output(MAP_TIMELINE, "style"),
+    Output(MAP_TIMELINE_DATE, "children"),
+    Input(ids.MAP_FRAMES, "data"),
+    State(ids.MAP_DATE, "value"),
+)
+
+clientside_callback(
+    ClientsideFunction(namespace="imon", function_name="mapSlide"),
+    Input(MAP_SLIDER, "value"),
+    State(ids.MAP_FRAMES, "data"),
+    State(ids.MAP_GRAPH, "figure"),
+    State(ids.MAP_DATE, "value"),
+    prevent_initial_call=True,
+)
+
+clientside_callback(
+    ClientsideFunction(namespace="imon", function_name="mapPlay"),
+    Input(MAP_PLAY, "n_clicks"),
+    State(ids.MAP_FRAMES, "data"),
+    State(MAP_SLIDER, "value"),
     prevent_initial_call=True,
 )

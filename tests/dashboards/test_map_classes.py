@@ -67,7 +67,8 @@ def test_equal_intervals_in_percent(app):
 
 def test_suppressed_area_keeps_its_own_trace_and_legend(app):
     figure, _, legend, *_ = _map(app, "foreigner_share", "2024-12-31", "district", "jenks", [])
-    assert list(figure.data[1].locations) == ["22"]
+    assert figure.data[1].name == "outlines"  # the boroughs' outlines over the districts
+    assert list(figure.data[2].locations) == ["22"]
     assert legend is not None
 
 
