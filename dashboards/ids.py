@@ -9,6 +9,10 @@ NAV_LOCATION = "nav-location"
 NAV_MENU = "nav-menu"  # the <nav> of the page links (folded behind a button on phones)
 FOOTER = "footer"
 FOOTER_LEGAL = "footer-legal"  # the links to the legal pages
+SHARE = "share"  # "Teilen und zitieren" in the footer (assets/share.js)
+SHARE_COPY = "share-copy"
+SHARE_STATUS = "share-status"
+SHARE_CITATION = "share-citation"
 LEGAL_TEXT = "legal-text"  # Impressum, Datenschutz, Barrierefreiheit: the page's text
 MAIN = "main"  # the page content: target of the skip link
 

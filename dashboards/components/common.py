@@ -109,6 +109,46 @@ def skip_link(lang: str) -> html.A:
     return html.A(t("nav.skip", lang), href=f"#{ids.MAIN}", className="skip-link")
 
 
+def share(meta: dict[str, str], lang: str) -> html.Details:
+    """Teilen und zitieren (#19): copy the address of the current view (pages keep their
+    choices in the URL) and a citation suggestion naming the source, the publication date,
+    the page and its address; assets/share.js fills in page and address when it is opened
+    and copies on the button (the page changes without drawing the footer again)."""
+    product = " ".join(x for x in (t("footer.product", lang), meta.get("title")) if x)
+    after = [f"{t('share.source', lang)}: {meta['attribution']}"] if meta.get("attribution") else []
+    if meta.get("built_at"):
+        after.append(t("footer.built", lang, date=formatting.format_date(meta["built_at"])))
+    return html.Details(
+        [
+            html.Summary(t("share.summary", lang)),
+            html.Button(
+                t("share.copy", lang),
+                id=ids.SHARE_COPY,
+                type="button",
+                className="page-button",
+                **{"data-done": t("share.copied", lang), "data-failed": t("share.failed", lang)},
+            ),
+            html.Span(id=ids.SHARE_STATUS, role="status", className="share-status"),
+            html.P(t("share.cite_label", lang), className="share-label"),
+            html.P(
+                [
+                    f"{product}: ",
+                    html.Span(className="share-page"),
+                    "".join(f". {part}" for part in after) + ". ",
+                    html.Span(className="share-url"),
+                    f" ({t('share.retrieved', lang)} ",
+                    html.Span(className="share-today"),
+                    ").",
+                ],
+                id=ids.SHARE_CITATION,
+                className="share-citation",
+            ),
+        ],
+        id=ids.SHARE,
+        className="share",
+    )
+
+
 def footer(meta: dict[str, str], lang: str, links: Sequence[tuple[str, str]] = ()) -> html.Footer:
     """Attribution and build date of the published snapshot; ``links`` (text, href): the
     legal pages (Impressum, Datenschutz, Barrierefreiheit)."""
@@ -117,7 +157,7 @@ def footer(meta: dict[str, str], lang: str, links: Sequence[tuple[str, str]] = (
         parts.append(meta["attribution"])
     if meta.get("built_at"):
         parts.append(t("footer.built", lang, date=formatting.format_date(meta["built_at"])))
-    children: list = [html.P(" · ".join(parts), className="footer-text")]
+    children: list = [html.P(" · ".join(parts), className="footer-text"), share(meta, lang)]
     if links:
         children.append(
             html.Nav(

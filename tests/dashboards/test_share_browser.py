@@ -1,0 +1,46 @@
+"""Teilen und zitieren (#19; components/common.share, assets/share.js): the footer's box
+names the page that is shown and its address with every choice, and "Link kopieren" puts
+that address on the clipboard — also after the reader moved to another page (Dash does not
+draw the footer again)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from tests.dashboards.test_dash_browser import (  # noqa: F401
+    browser,
+    open_page,
+    serve,
+    wait_url,
+)
+
+
+def test_the_citation_names_the_page_and_its_address(browser, synthetic_curated_dir):  # noqa: F811
+    with serve(synthetic_curated_dir) as url, open_page(browser, url) as page:
+        page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+        page.goto(f"{url}/")
+        page.locator("#nav-menu a.nav-link", has_text="Karte").click()
+        wait_url(page, "/karte")
+        wait_url(page, "date=")  # the Karte keeps its choices in the address
+        page.wait_for_load_state("networkidle")
+        heading = page.locator("#main h1").first
+        page.locator("#share summary").click()
+        citation = page.locator("#share-citation")
+        shown = page.evaluate("() => location.href")  # the URL as the page keeps it
+        page.wait_for_function(
+            "u => document.querySelector('#share-citation .share-url').textContent === u",
+            arg=shown,
+        )
+        today = date.today().strftime("%d.%m.%Y")
+        text = citation.inner_text()
+        assert text.startswith(f"Integrationsmonitoring Teststadt: {heading.inner_text()}. ")
+        assert "Veröffentlicht am " in text and text.endswith(f"(abgerufen am {today}).")
+        assert re.search(r"/karte\?.*date=\d{4}-\d\d-\d\d", shown)
+        page.locator("#share-copy").click()
+        status = page.locator("#share-status")
+        status.wait_for(state="visible")
+        page.wait_for_function("() => document.querySelector('#share-status').textContent")
+        assert status.inner_text().startswith("Link kopiert")
+        assert page.evaluate("() => navigator.clipboard.readText()") == shown
+        assert page.problems == []
