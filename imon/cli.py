@@ -11,6 +11,7 @@ importing this module reads no file.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Iterable, Iterator
 from datetime import date
@@ -275,12 +276,20 @@ def _goals_parser(sub: argparse._SubParsersAction, profile: argparse.ArgumentPar
     template.add_argument(
         "--until", type=int, default=None, help="prefill rows up to this year (default: this year)"
     )
+    template.add_argument(
+        "--password-file",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="protect the header with the password in the file's first line "
+        "(default: the environment variable IMON_WORKBOOK_PASSWORD; else no password)",
+    )
     template.set_defaults(run=_goals_template)
 
 
 def _goals_template(args: argparse.Namespace) -> int:
     from etl.goals import load
-    from etl.goals.workbook import write_template
+    from etl.goals.workbook import template_password, write_template
 
     profile = load_profile(args.profile)
     goals = load(profile)
@@ -288,7 +297,8 @@ def _goals_template(args: argparse.Namespace) -> int:
         raise ImonError(f"{profile.path}: no project indicators (profile key 'goals:')")
     if args.out.suffix.lower() != ".xlsx":
         raise ImonError(f"{args.out}: the workbook's name must end in .xlsx")
-    write_template(goals, args.out, profile.title, args.until)
+    password = template_password(args.password_file, dict(os.environ))
+    write_template(goals, args.out, profile.title, args.until, password)
     console.print(
         f"[green]Vorlage:[/green] {args.out} — ausfüllen lassen, dann imon refresh "
         f"--profile {profile.path} DATEI",

@@ -3,11 +3,14 @@ office fills it in, ``imon refresh`` takes it in like any delivery.
 
 Layout: a sheet ``Hinweise`` (instructions, the indicators with baseline and target), then
 one sheet per action field (its ``sheet_name``) with the columns of :data:`HEADER`. The
-header row is locked (sheet protection without password: it guards against slips, not
-against intent); the data rows are open. Data validation: the indicator id from a list of
-the field's project indicators, the date between :data:`FIRST_DATE` and :data:`LAST_DATE`,
-the value a number ≥ 0 (0 or 1 for a milestone). The template prefills one row per
-project indicator and year since its baseline; a row without a value is not a delivery.
+header row is locked (sheet protection: it guards against slips, not against intent —
+with a password the office chooses, ``imon goals template --password-file`` or the
+environment variable :data:`PASSWORD_ENV`, never one kept in the code; without one the
+protection has no password); the data rows are open. Data validation: the indicator id
+from a list of the field's project indicators, the date between :data:`FIRST_DATE` and
+:data:`LAST_DATE`, the value a number ≥ 0 (0 or 1 for a milestone). The template prefills
+one row per project indicator and year since its baseline; a row without a value is not a
+delivery.
 
 Reading (:func:`read`) checks every row and raises one :class:`InputError` naming file,
 sheet, row and column: a sheet no action field has, a changed header, an unknown
@@ -35,6 +38,7 @@ ID_COL, DATE_COL, VALUE_COL = 1, 4, 5
 OPEN_ROWS = 500  # data rows open for input below the header
 FIRST_DATE, LAST_DATE = date(2000, 1, 1), date(2099, 12, 31)
 DATE_FORMAT = "DD.MM.YYYY"
+PASSWORD_ENV = "IMON_WORKBOOK_PASSWORD"  # the header protection's password, if set
 
 
 @dataclass(frozen=True)
@@ -51,15 +55,21 @@ class Row:
 # --- template ------------------------------------------------------------------------------
 
 
-def write_template(goals: Goals, out: Path, title: str, until: int | None = None) -> Path:
+def write_template(
+    goals: Goals, out: Path, title: str, until: int | None = None, password: str | None = None
+) -> Path:
     """Write the workbook for ``goals`` to ``out`` (prefilled rows up to year ``until``,
-    default the current year); the file appears complete or not at all."""
+    default the current year; the header protected with ``password``, if given); the file
+    appears complete or not at all."""
     until = until or date.today().year
     book = openpyxl.Workbook()
     _instructions(book.active, goals, title)
     for field in goals.action_fields:
         if goals.project_indicators(field):
-            _field_sheet(book.create_sheet(field.sheet_name), goals, field, until)
+            sheet = book.create_sheet(field.sheet_name)
+            _field_sheet(sheet, goals, field, until)
+            if password:
+                sheet.protection.set_password(password)  # stored as Excel's hash only
     part = out.with_name(f".{out.name}.part")
     try:
         book.save(part)
@@ -67,6 +77,21 @@ def write_template(goals: Goals, out: Path, title: str, until: int | None = None
     finally:
         part.unlink(missing_ok=True)
     return out
+
+
+def template_password(path: Path | None, environ: dict[str, str]) -> str | None:
+    """The office's password for the header protection: the first line of ``path`` (a
+    file only the office reads), else :data:`PASSWORD_ENV`; None when neither is given.
+    An empty file is an error (a forgotten password must not pass as none)."""
+    if path is None:
+        return environ.get(PASSWORD_ENV) or None
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(path, f"password file not readable ({exc})") from exc
+    if not lines or not lines[0].strip():
+        raise InputError(path, "the password is empty (expected it in the first line)", line=1)
+    return lines[0].strip()
 
 
 def _instructions(sheet, goals: Goals, title: str) -> None:

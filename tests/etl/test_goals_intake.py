@@ -240,6 +240,42 @@ def test_imon_goals_template_writes_the_workbook(goal_city, tmp_path, capsys):
     assert "must end in .xlsx" in capsys.readouterr().err
 
 
+def _legacy_hash(password: str) -> str:
+    """The sheet-protection hash Excel stores (ECMA-376 Part 4, 14.7.1, legacy password
+    hash), written out here as the reference."""
+    h = 0
+    for i, char in enumerate(password, 1):
+        value = ord(char) << i
+        h ^= (value & 0x7FFF) | (value >> 15)
+    return f"{h ^ len(password) ^ 0xCE4B:X}"
+
+
+def test_the_header_password_is_the_offices_own(goal_city, tmp_path, monkeypatch, capsys):
+    """The protection's password comes from --password-file or IMON_WORKBOOK_PASSWORD,
+    never from the code; the workbook keeps only its hash; an empty file is an error."""
+    profile, _ = goal_city
+    args = ["goals", "template", "--profile", str(profile.path), "--out"]
+    monkeypatch.delenv("IMON_WORKBOOK_PASSWORD", raising=False)
+    assert main([*args, str(tmp_path / "ohne.xlsx")]) == 0
+    assert openpyxl.load_workbook(tmp_path / "ohne.xlsx")["Ehrenamt"].protection.password is None
+    secret = tmp_path / "kennwort.txt"
+    secret.write_text("Rathaus-2025\n", encoding="utf-8")
+    out = tmp_path / "datei.xlsx"
+    assert main([*args, str(out), "--password-file", str(secret)]) == 0
+    assert _legacy_hash("Rathaus-2025") == "ABA3"  # also openpyxl.utils.protection
+    sheet = openpyxl.load_workbook(out)["Ehrenamt"]
+    assert sheet.protection.sheet and sheet.protection.password == "ABA3"
+    assert b"Rathaus-2025" not in out.read_bytes()
+    monkeypatch.setenv("IMON_WORKBOOK_PASSWORD", "Amt")
+    assert main([*args, str(tmp_path / "env.xlsx")]) == 0
+    protection = openpyxl.load_workbook(tmp_path / "env.xlsx")["Ehrenamt"].protection
+    assert protection.password == _legacy_hash("Amt")
+    secret.write_text("\n", encoding="utf-8")
+    assert main([*args, str(tmp_path / "leer.xlsx"), "--password-file", str(secret)]) == 2
+    assert "kennwort.txt, line 1: the password is empty" in capsys.readouterr().err
+    assert not (tmp_path / "leer.xlsx").exists()
+
+
 def test_the_plausibility_report_lists_a_count_more_than_tripled(goal_city):
     profile, inbox = goal_city
     # teilnehmende 14 (2023) -> 43 (2024): 43 > 3 × 14 = 42, factor 43 / 14 = 3.1;
