@@ -251,8 +251,9 @@ _SETTINGS: contextvars.ContextVar[dict[str, object] | None] = contextvars.Contex
 def resources(profile: Profile) -> Iterator[Path]:
     """While a build runs: every connection :func:`connect` opens gets the profile's
     ``resources`` (memory limit, threads) and spills into a folder of this process,
-    ``<temp_directory>/imon-build-<pid>``, removed afterwards whatever happened. Folders
-    of processes no longer running (killed with ``kill -9``, a power cut) go first."""
+    ``<temp_directory>/imon-build-<pid>``, removed afterwards whatever happened (and the
+    default temp directory with it when empty). Folders of processes no longer running
+    (killed with ``kill -9``, a power cut) go first."""
     root = profile.resources.spill_root(profile.curated_dir)
     root.mkdir(parents=True, exist_ok=True)
     remove_stale_spill(root)
@@ -271,6 +272,9 @@ def resources(profile: Profile) -> Iterator[Path]:
     finally:
         _SETTINGS.reset(token)
         shutil.rmtree(folder, ignore_errors=True)
+        if profile.resources.temp_directory is None:  # the default <curated_dir>/.spill
+            with contextlib.suppress(OSError):  # only if empty
+                root.rmdir()
 
 
 def connect(database: Path | str = ":memory:", read_only: bool = False):
