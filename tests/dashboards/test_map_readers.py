@@ -14,6 +14,14 @@ import pytest
 
 from dashboards.app import create_app
 from dashboards.figures import map as map_figures
+from tests.dashboards.test_dash_browser import (  # noqa: F401
+    browser,
+    open_page,
+    serve,
+    wait_count,
+    wait_text,
+    wait_url,
+)
 
 
 @pytest.fixture(scope="module")
@@ -162,3 +170,56 @@ def test_table_names_link_to_the_area_page(app):
     assert "/gebiet?area=11&amp;date=2023-12-31&amp;lang=en" in html or (
         "/gebiet?area=11&date=2023-12-31&lang=en" in html
     )
+
+
+# --- in the browser ------------------------------------------------------------------------
+def test_timeline_plays_from_the_frames_and_a_click_opens_the_area_page(
+    browser,  # noqa: F811
+    synthetic_curated_dir,
+):
+    """Play: 2022 -> 2023 -> 2024 drawn from the frames, no figure asked of the server;
+    when it stops, the date control and the address take the date shown. The slider by
+    keyboard: one date back. A click on district 11 opens /gebiet?area=11&date=…"""
+    with serve(synthetic_curated_dir) as url, open_page(browser, url) as page:
+        page.goto(f"{url}/karte?indicator=population&level=district&date=2022-12-31")
+        paths = "#map-graph path.choroplethlocation"
+        wait_count(page, paths, 4)
+        page.locator("#map-timeline").wait_for(state="visible")  # the frames have come
+        wait_text(page, "#map-timeline-date", "31.12.2022")
+        page.wait_for_load_state("networkidle")
+        asked = []
+        page.on(
+            "request",
+            lambda r: (
+                "_dash-update-component" in r.url
+                and (
+                    "map-graph.figure" in (r.post_data or "") or "map-frames" in (r.post_data or "")
+                )
+                and asked.append(r)
+            ),
+        )
+        play = page.locator("#map-play")
+        assert play.inner_text() == "▶ Abspielen"
+        play.click()
+        assert play.get_attribute("aria-pressed") == "true"
+        wait_text(page, "#map-graph .gtitle-subtitle", "Stichtag 31.12.2023")
+        wait_text(page, "#map-graph .gtitle-subtitle", "Stichtag 31.12.2024")
+        wait_url(page, "date=2024-12-31")  # stopped at the last date: the control took it
+        wait_text(page, "#map-play", "Abspielen")
+        assert play.get_attribute("aria-pressed") == "false"
+        page.wait_for_load_state("networkidle")
+        assert asked == []
+        # keyboard: the slider's handle takes the arrow keys
+        handle = page.locator("#map-slider [role=slider]")
+        handle.focus()
+        page.keyboard.press("ArrowLeft")
+        wait_url(page, "date=2023-12-31")
+        wait_text(page, "#map-graph .gtitle-subtitle", "Stichtag 31.12.2023")
+        # a click on district 11 (the order of the first trace's locations is the paths')
+        locations = page.evaluate(
+            "document.querySelector('#map-graph .js-plotly-plot').data[0].locations"
+        )
+        box = page.locator(paths).nth(locations.index("11")).bounding_box()
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        wait_url(page, "/gebiet?area=11&date=2023-12-31")
+        assert page.problems == []
