@@ -139,6 +139,8 @@ def test_similar_areas_are_the_nearest_on_standardised_features(wh, choices):
     assert found["area_id"].tolist() == sorted(expected, key=expected.get)
     assert found.set_index("area_id")["distance"].to_dict() == pytest.approx(expected)
     assert found.set_index("area_id").loc["12", "population"] == 2040
+    withheld = profile_data.resolve_area(wh, choices, "22")  # lacks a feature: no neighbours
+    assert area_data.similar_areas(wh, withheld, LAST, "de").empty
 
 
 def test_the_locator_map_highlights_the_area_and_shades_its_parent(wh):
