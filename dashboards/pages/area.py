@@ -75,8 +75,12 @@ def content(area_id: str | None, ref_date: str | None) -> list:
     """Heading, sentences, key figures, locator map, similar areas and links."""
     wh, lang = context.warehouse(), context.lang()
     choices = profile_data.area_choices(wh, ref_date, lang)
-    if area_id is None or ref_date is None or area_id not in set(choices["area_id"]):
-        return [components.page_header(t("profile.heading", lang), t("area.no_area", lang))]
+    if area_id is None or ref_date is None or choices.empty:
+        return [components.page_header(t("nav.area", lang), t("area.no_area", lang))]
+    if area_id not in set(choices["area_id"]):  # another division on this date
+        date = formatting.format_date(ref_date)
+        text = t("area.not_valid", lang, code=area_id, date=date)
+        return [components.page_header(t("nav.area", lang), text)]
     area = profile_data.resolve_area(wh, choices, area_id)
     city = catalogue.city(wh)
     figures = area_data.area_figures(wh, area, overview_data.table_indicators(wh, lang), ref_date)
