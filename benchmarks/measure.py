@@ -92,6 +92,7 @@ def scan(workdir: Path) -> dict:
 def main(argv: list[str]) -> None:
     step, workdir = argv[0], Path(argv[1])
     start = time.perf_counter()
+    cpu_before = time.process_time()  # the imports
     if step == "generate":
         extra = generate(workdir, int(argv[2]), int(argv[3]), int(argv[4]))
     elif step == "build":
@@ -103,11 +104,18 @@ def main(argv: list[str]) -> None:
     else:
         extra = scan(workdir)
     seconds = time.perf_counter() - start
-    tree = (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)  # and processes it waited for
-    peak_mib = max(resource.getrusage(who).ru_maxrss for who in tree) / 1024
+    tree = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    peak_mib = max(usage.ru_maxrss for usage in tree) / 1024  # and processes it waited for
+    cpu = sum(usage.ru_utime + usage.ru_stime for usage in tree) - cpu_before
     print(
         json.dumps(
-            {"step": step, "seconds": round(seconds, 2), "peak_mib": round(peak_mib), **extra}
+            {
+                "step": step,
+                "seconds": round(seconds, 2),
+                "cpu_s": round(cpu, 2),
+                "peak_mib": round(peak_mib),
+                **extra,
+            }
         )
     )
 
