@@ -25,7 +25,14 @@ AREA_PATH = "/gebiet"
 def area_href(area_id: str, ref_date: str | None = None) -> str:
     """``/gebiet?area=08`` (with ``&date=`` when given), under the app's prefix."""
     query = {"area": area_id, **({"date": ref_date} if ref_date else {})}
-    return dash.get_relative_path(f"{AREA_PATH}?{urlencode(query)}")
+    return href(AREA_PATH, query)
+
+
+def href(path: str, query: dict[str, str]) -> str:
+    """``path?query`` under the app's prefix, keeping the page's data set and language
+    (:func:`context.persistent_query`)."""
+    kept = context.persistent_query().lstrip("?")
+    return dash.get_relative_path(f"{path}?{'&'.join(p for p in (urlencode(query), kept) if p)}")
 
 
 # --- search -----------------------------------------------------------------------------
@@ -260,12 +267,12 @@ def links(
         [
             dcc.Link(
                 t("area.links.profile", lang),
-                href=dash.get_relative_path(f"/profil?{urlencode(profile)}"),
+                href=href("/profil", profile),
             ),
             " · ",
             dcc.Link(
                 t("area.links.trends", lang),
-                href=dash.get_relative_path(f"/zeitreihen?{urlencode(trends)}"),
+                href=href("/zeitreihen", trends),
             ),
         ],
         className="area-links",
