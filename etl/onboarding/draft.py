@@ -57,6 +57,7 @@ class Source:
     mappings: list[Mapping] = field(default_factory=list)
     id_map: str | None = None
     column_dates: list[str] = field(default_factory=list)  # variables of '<v> | <year>'
+    more: list[TableText] = field(default_factory=list)  # the other files of the pattern
 
 
 @dataclass
@@ -71,10 +72,11 @@ def init(out: Path, files: list[Path], geometries: list[Path]) -> Draft:
     for path in [*files, *geometries]:
         if not path.is_file():
             raise ConfigError(f"{path}: file not found")
+    # the folder holding tables and boundary files (the build reads both below raw_dir)
     raw_dir = Path(os.path.commonpath([p.resolve().parent for p in [*files, *geometries]]))
     notes, questions = [], []
     sources = _sources(files, raw_dir, notes, questions)
-    others = [g.resolve().relative_to(raw_dir).as_posix() for g in geometries]
+    others = [_below(g, raw_dir) for g in geometries]
     for source in sources:
         source.files = _narrowed(source, others)
         if source.shape.recode:
@@ -83,6 +85,13 @@ def init(out: Path, files: list[Path], geometries: list[Path]) -> Draft:
     boundaries = [
         _boundary(g, raw_dir, sources, lengths, out, notes, questions) for g in geometries
     ]
+    codes = {c for s in sources if s.shape.code_column for c in _area_values(s)}
+    for b in boundaries:
+        if b and "_table" in b:
+            _corrections(b, [c for c in boundaries if c and "_table" in c], codes, notes, questions)
+    for b in boundaries:
+        if b:
+            b.pop("_table", None)
     if all(s.id_map for s in sources if not s.shape.code_column):  # answered by the id map
         questions[:] = [q for q in questions if "areas by name only" not in q]
     lengths = sorted(set(lengths) | {b["length"] for b in boundaries if b and codes_used(b)})
@@ -118,6 +127,7 @@ def _sources(files: list[Path], raw_dir: Path, notes: list, questions: list) -> 
         key = (pattern, tuple(text.header))
         if key in groups:
             _part(groups[key], path.name)
+            groups[key].more.append(text)  # its areas (a later boundary vintage's codes)
             continue
         notes += text.notes + shape.notes
         questions += text.questions + shape.questions
@@ -265,8 +275,8 @@ def _boundary(
 ) -> dict | None:
     table = geometry.read_table(path, None)  # the same reader as the build
     props = [p for p, _ in table.rows]
-    relative = path.resolve().relative_to(raw_dir).as_posix()
-    reading = _reading(path, table, notes)
+    relative = _below(path, raw_dir)
+    reading = _reading(path, table, notes) | _years(path)
     codes = {c for s in sources for c in _area_values(s) if s.shape.code_column}
     prefixes = {c[:n] for c in codes for n in range(1, len(c) + 1)}  # coarser codes too
     best = _best_field(table.fields, props, lambda v: v in prefixes)
@@ -276,7 +286,7 @@ def _boundary(
         length = found.most_common(1)[0][0]
         extra = "" if length in lengths else " — a level of its own"
         notes.append(f"{path.name}: boundaries by code '{best}' ({length} characters){extra}")
-        entry = {"file": relative, "id": best, "length": length, **reading}
+        entry = {"file": relative, "id": best, "length": length, **reading, "_table": table}
         return entry | ({"name": name_field} if name_field else {})
     names = {normalise(v): v for s in sources if not s.shape.code_column for v in _area_values(s)}
     name_field = _best_field(table.fields, props, lambda v: normalise(v) in names)
@@ -312,6 +322,110 @@ def _reading(path: Path, table, notes: list[str]) -> dict:
     return {}
 
 
+def _corrections(
+    entry: dict, others: list[dict], codes: set[str], notes: list, questions: list
+) -> None:
+    """An id given to two features of a boundary file (Berlin's planning areas until 2020
+    give 06010102 to a Steglitz and a Charlottenburg feature): the feature lying in a
+    coarser area (a boundary file of the same years with shorter codes) whose code is not
+    the id's prefix is proposed as a correction to the one code of the tables under that
+    coarser area that no feature has; else a question."""
+    table, field = entry["_table"], entry["id"]
+    ids = [str(props.get(field)) for props, _ in table.rows]
+    seen = Counter(ids)
+    twice = sorted(i for i, n in seen.items() if n > 1)
+    if not twice:
+        return
+    parents = [
+        o
+        for o in others
+        if o["length"] < entry["length"]
+        and o.get("until", 9999) >= entry.get("until", 9999) >= o.get("since", 0)
+    ]
+    parent = max(parents, key=lambda o: o["length"], default=None)
+    fixes = []
+    for code in twice:
+        numbers = [n for n, i in enumerate(ids, start=1) if i == code]
+        fix = parent and _misplaced(table, numbers, code, parent, set(ids), codes)
+        if fix:
+            fixes.append(fix)
+            notes.append(
+                f"{Path(entry['file']).name}: features {' and '.join(map(str, numbers))} both "
+                f"have the id {code}; feature {fix['feature']} lies in {fix['parent']}, where "
+                f"the tables have {fix['id']} and no feature does — corrected (check it)"
+            )
+        else:
+            questions.append(
+                f"{Path(entry['file']).name}: features {' and '.join(map(str, numbers))} both "
+                f"have the id {code} — add a correction (README: corrections)"
+            )
+    if fixes:
+        entry["corrections"] = [
+            {
+                "feature": f["feature"],
+                "found": f["found"],
+                "id": f["id"],
+                "reason": f"imon init: two features have the id {f['found']}; this one lies in "
+                f"{f['parent']}, where the tables list {f['id']}",
+            }
+            for f in fixes
+        ]
+
+
+def _misplaced(table, numbers: list[int], code: str, parent: dict, ids: set, codes: set):
+    """The correction for one of ``numbers`` (features with the id ``code``), or None."""
+    ptable, pfield = parent["_table"], parent["id"]
+    areas = [(str(props.get(pfield)), geom) for props, geom in ptable.rows if geom is not None]
+    found = []
+    for number in numbers:
+        geom = table.rows[number - 1][1]
+        if geom is None:
+            continue
+        point = shapely.point_on_surface(geom)
+        inside = [c for c, g in areas if g.contains(point)]
+        if len(inside) == 1 and not code.startswith(inside[0]):
+            free = [
+                c for c in codes if c.startswith(inside[0]) and len(c) == len(code) and c not in ids
+            ]
+            if len(free) == 1:
+                found.append({"feature": number, "found": code, "id": free[0], "parent": inside[0]})
+    return found[0] if len(found) == 1 else None
+
+
+def _below(path: Path, raw_dir: Path) -> str:
+    """``path`` relative to ``raw_dir``."""
+    return path.resolve().relative_to(raw_dir).as_posix()
+
+
+UNTIL = re.compile(r"(?:until|bis)[-_ ]?(\d{4})(?!\d)", re.IGNORECASE)
+SINCE = re.compile(r"(?:from|ab|seit)[-_ ]?(\d{4})(?!\d)", re.IGNORECASE)
+
+
+def _years(path: Path) -> dict:
+    """A boundary file's validity from its name: 'until-2020' / 'bis_2020' (last year),
+    'from-2021' / 'ab_2021' (first year, from 1 January)."""
+    until, since = UNTIL.search(path.stem), SINCE.search(path.stem)
+    return ({"until": int(until[1])} if until else {}) | ({"since": int(since[1])} if since else {})
+
+
+def _vintages(boundaries: list[dict]) -> list[tuple[str, str, list[dict]]]:
+    """(id, valid_from, boundaries) per vintage: one from 1990, and one from each year a
+    boundary file's name starts; a file named 'until Y' belongs to the vintages before
+    Y + 1, 'from Y' to those from Y on, any other file to all."""
+    starts = sorted({b["since"] for b in boundaries if "since" in b})
+    starts += [u + 1 for u in sorted({b["until"] for b in boundaries if "until" in b})]
+    years = sorted(set(starts))
+    vintages = [("v1", "1990-01-01", 0)] + [(f"v{y}", f"{y}-01-01", y) for y in years]
+    return [
+        (
+            vid,
+            since,
+            [b for b in boundaries if b.get("since", 0) <= year and year <= b.get("until", 9999)],
+        )
+        for vid, since, year in vintages
+    ]
+
+
 def codes_used(boundary: dict) -> bool:
     """A boundary joined by code (not through an id map of names)."""
     return "id_map_lengths" not in boundary
@@ -322,7 +436,8 @@ def _area_values(source: Source) -> set[str]:
     if at is None:
         return set()
     city = set(source.shape.city_codes)
-    return {r[at] for r in source.text.rows if at < len(r) and r[at] and r[at] not in city}
+    rows = [r for text in [source.text, *source.more] for r in text.rows]
+    return {r[at] for r in rows if at < len(r) and r[at] and r[at] not in city}
 
 
 def _best_field(fields: list[str], props: list[dict], hit) -> str | None:
@@ -485,22 +600,29 @@ def _level_lines(levels: list[tuple], title: str, boundaries: list[dict]) -> lis
         f"  root: {{id: {ROOT}, name: {_y(title)}}}",
         "  code_lengths: {" + ", ".join(f"{lv[0]}: {n}" for lv, n in levels) + "}",
         "  vintages:",
-        "    - id: v1",
-        "      valid_from: 1990-01-01",
     ]
     if not boundaries:
         return lines + [
-            "      boundaries: []   # no boundary file given: no maps (imon init --geometry FILE)"
+            "    - id: v1",
+            "      valid_from: 1990-01-01",
+            "      boundaries: []   # no boundary file given: no maps (imon init --geometry FILE)",
         ]
     by_length = {n: lv[0] for lv, n in levels}
-    lines.append("      boundaries:")
-    for b in boundaries:
-        level = by_length.get(b["length"], levels[-1][0][0])
-        name = f", name: {_y(b['name'])}" if b.get("name") else ""
-        name += "".join(f", {key}: {_y(b[key])}" for key in ("crs", "swap_xy") if key in b)
-        lines.append(
-            f"        - {{level: {level}, file: {_y(b['file'])}, id: {_y(b['id'])}{name}}}"
-        )
+    vintages = _vintages(boundaries)
+    for vid, since, members in vintages:
+        why = "" if len(vintages) == 1 else "   # from the years in the boundary files' names"
+        lines += [f"    - id: {vid}", f"      valid_from: {since}{why}", "      boundaries:"]
+        for b in members:
+            level = by_length.get(b["length"], levels[-1][0][0])
+            name = f", name: {_y(b['name'])}" if b.get("name") else ""
+            name += "".join(f", {key}: {_y(b[key])}" for key in ("crs", "swap_xy") if key in b)
+            if b.get("corrections"):
+                name += ", corrections: " + json.dumps(b["corrections"], ensure_ascii=False)
+            lines.append(
+                f"        - {{level: {level}, file: {_y(b['file'])}, id: {_y(b['id'])}{name}}}"
+            )
+        if not members:
+            lines[-1] += " []"
     combined = [unit for b in boundaries for unit in b.get("combined", [])]
     if combined:
         lines.append(
