@@ -4,6 +4,8 @@ of one level (values from :mod:`dashboards.data.overview`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 from dash import html
 
@@ -42,13 +44,19 @@ def card(figure: KeyFigure, level_label: str | None, lang: str) -> html.Div:
     return html.Div(children, className="kpi", id=f"kpi-{ind.indicator_id}")
 
 
-def _cells(values: pd.DataFrame, indicators: list[Indicator], lang: str) -> list[dict]:
-    """One row per area: name plus one (text, value) cell per indicator."""
+def _cells(
+    values: pd.DataFrame,
+    indicators: list[Indicator],
+    lang: str,
+    href: Callable[[str], str] | None = None,
+) -> list[dict]:
+    """One row per area: name (a link to ``href(area_id)`` if given) plus one (text,
+    value) cell per indicator."""
     rows = []
-    for _area_id, group in values.groupby("area_id", sort=True):
+    for area_id, group in values.groupby("area_id", sort=True):
         by_indicator = group.set_index("indicator_id")
         name = group["name"].iloc[0]
-        row = {"name": (name, name)}
+        row = {"name": (tables.Link(name, href(area_id)) if href else name, name)}
         for ind in indicators:
             if ind.indicator_id in by_indicator.index:
                 r = by_indicator.loc[ind.indicator_id]
@@ -71,11 +79,13 @@ def area_table(
     state: dict | None,
     lang: str,
     value_dates: dict[str, str] | None = None,
+    href: Callable[[str], str] | None = None,
 ) -> html.Div:
     """Key figures per area of one level; the whole city as footer row.
 
     ``value_dates``: dates of columns whose values are of another date than the table's
-    (see :func:`table_values`); their headers say so ("…, Stand 31.12.2015").
+    (see :func:`table_values`); their headers say so ("…, Stand 31.12.2015"). ``href``:
+    the area names link to ``href(area_id)`` (their area page).
     """
     columns = [tables.Column("name", t("table.area", lang))] + [
         tables.Column(ind.indicator_id, _column_label(ind, (value_dates or {}), lang), True)
@@ -87,7 +97,7 @@ def area_table(
         table_id,
         caption,
         columns,
-        _cells(values, indicators, lang),
+        _cells(values, indicators, lang, href),
         state,
         lang,
         footer_rows=footer,

@@ -92,7 +92,15 @@ def update_table(ref_date: str, level: str, sort: dict | None) -> html.Div:
         date=formatting.format_date(ref_date),
     )
     return overview_parts.area_table(
-        ids.OVERVIEW_TABLE, values, city_values, indicators, caption, sort, lang, other_dates
+        ids.OVERVIEW_TABLE,
+        values,
+        city_values,
+        indicators,
+        caption,
+        sort,
+        lang,
+        other_dates,
+        href=lambda area_id: area_parts.area_href(area_id, ref_date),
     )
 
 

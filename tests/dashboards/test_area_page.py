@@ -9,10 +9,13 @@ Expected values are computed by hand from the synthetic city's counts
 from __future__ import annotations
 
 import math
+import re
+import sys
 
 import numpy as np
 import pytest
 
+from dashboards.app import create_app
 from dashboards.data import area as area_data
 from dashboards.data import catalogue, queries
 from dashboards.data import overview as overview_data
@@ -151,6 +154,15 @@ def test_the_locator_map_highlights_the_area_and_shades_its_parent(wh):
     assert svg.count(f'fill="{area_figures.OTHER_FILL}"') == 2
     assert 'fill="none"' in svg  # the parent's outline
     assert area_figures.locator_svg(shapes, "99") is None
+
+
+def test_the_overview_table_links_each_area_to_its_page(synthetic_curated_dir):
+    app = create_app(synthetic_curated_dir)
+    with app.server.test_request_context("/?lang=en"):
+        table = str(sys.modules["pages.overview"].update_table(LAST, "district", None))
+    links = re.findall(r'href="([^"]+)"', table)
+    expected = [f"/gebiet?area={d}&amp;date={LAST}&amp;lang=en" for d in ("11", "12", "21", "22")]
+    assert [link for link in links if link.startswith("/gebiet")] == expected
 
 
 def test_berlin_neukoelln_from_the_start_page_in_two_actions(browser, berlin_curated_dir):  # noqa: F811
