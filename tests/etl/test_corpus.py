@@ -1147,18 +1147,25 @@ def error_of_text(err: str) -> str:
     return flat[flat.index("Fehler:") :]
 
 
+def with_a_giant_line(original: Path, number: int, folder: Path) -> Path:
+    """``original`` in ``folder`` with 50 MB appended to line ``number`` (written in 1 MiB
+    pieces, never held whole)."""
+    lines = original.read_bytes().split(b"\n")
+    delivered = folder / original.name
+    with delivered.open("wb") as out:
+        out.write(b"\n".join(lines[: number - 1]) + b"\n" + lines[number - 1])
+        for _ in range(50):
+            out.write(b"y" * (1 << 20))
+        out.write(b"\n" + b"\n".join(lines[number:]))
+    return delivered
+
+
 def test_a_giant_line_at_the_real_limit(instances, tmp_path, capsys):
     """A 50 MB line in a register extract (the issue measured 8.5 GB of memory for it):
     the error names file, line and the 1 MiB limit, and the scan holds a few MB at most."""
     instance = instances("register")
     original = instance.pristine / instance.delivered
-    lines = original.read_bytes().split(b"\n")
-    delivered = tmp_path / original.name
-    with delivered.open("wb") as out:
-        out.write(b"\n".join(lines[:5]) + b"\n" + lines[5])
-        for _ in range(50):
-            out.write(b"y" * (1 << 20))
-        out.write(b"\n" + b"\n".join(lines[6:]))
+    delivered = with_a_giant_line(original, 6, tmp_path)
     tracemalloc.start()
     try:
         with pytest.raises(InputError) as info:
@@ -1196,13 +1203,7 @@ def test_a_giant_line_under_an_os_memory_limit(instances, tmp_path):
     scan the same process dies with a MemoryError while reading the file.)"""
     instance = instances("genesis")
     original = instance.pristine / instance.delivered
-    lines = original.read_bytes().split(b"\n")
-    delivered = tmp_path / original.name
-    with delivered.open("wb") as out:
-        out.write(b"\n".join(lines[:177]) + b"\n" + lines[177])
-        for _ in range(50):
-            out.write(b"y" * (1 << 20))
-        out.write(b"\n" + b"\n".join(lines[178:]))
+    delivered = with_a_giant_line(original, 178, tmp_path)
     before = state(instance)
     run = subprocess.run(
         [sys.executable, "-c", UNDER_A_LIMIT, str(instance.profile), str(delivered)]
