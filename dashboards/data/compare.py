@@ -19,12 +19,17 @@ are those valid on date B (the map's geometry); per area a ``status``:
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 
 from dashboards import flags, labels
+from dashboards.data import boundaries as today_boundaries
+from dashboards.data import catalogue
 from dashboards.data.breaks import BOUNDARY_TOLERANCE as BOUNDARY_TOLERANCE
 from dashboards.data.breaks import boundaries_differ as boundaries_differ
 from dashboards.data.catalogue import Indicator
+from dashboards.data.snapshot import DISCLOSED_COUNTS, Warehouse, cached_frame, fetch, query
 from dashboards.i18n import t
 
 BOUNDARY = "boundary"
@@ -135,3 +140,76 @@ def status_counts(values: pd.Series) -> list[tuple[str, int]]:
     counts = values.value_counts()
     pairs = [(str(f), int(n)) for f, n in counts.items()]
     return sorted(pairs, key=lambda x: (x[0] == BOUNDARY, flags.order(x[0])))
+
+
+# --- on today's boundaries (#18) ---------------------------------------------------------
+# "auf heutigem Gebietsstand": every date on the newest vintage's units — the values the
+# build recomputed from published ones (boundary_values) for earlier dates, the published
+# values for dates already on them. A recomputed value that is an estimate carries the
+# flag ``estimated`` (where it has no other): its change is shown and outlined, like a
+# flagged value, and the legend and the table say "geschätzt".
+ESTIMATED = "estimated"
+
+TODAY_VALUES_SQL = f"""
+WITH newest AS (
+    SELECT vintage, min(valid_from) AS valid_from, max(valid_to) AS valid_to FROM areas
+    GROUP BY vintage ORDER BY valid_from DESC LIMIT 1
+),
+chosen AS (
+    SELECT v.indicator_id, v.area_id, v.value, {DISCLOSED_COUNTS},
+           CASE WHEN v.estimated THEN coalesce(v.flag, '{ESTIMATED}') ELSE v.flag END AS flag,
+           v.definition_id
+    FROM boundary_values AS v, newest AS w
+    WHERE v.vintage = w.vintage AND v.ref_date = CAST($ref_date AS DATE) AND v.level = $level
+    UNION ALL
+    SELECT v.indicator_id, v.area_id, v.value, {DISCLOSED_COUNTS}, v.flag, v.definition_id
+    FROM indicator_values AS v, newest AS w
+    WHERE v.ref_date = CAST($ref_date AS DATE) AND v.level = $level AND v.n_units IS NULL
+      AND v.ref_date >= w.valid_from
+)
+SELECT c.indicator_id, c.area_id, coalesce(a.name, c.area_id) AS name, c.value,
+       c.numerator, c.denominator, c.flag, c.definition_id
+FROM chosen AS c CROSS JOIN newest AS w
+LEFT JOIN areas AS a ON a.area_id = c.area_id AND a.vintage = w.vintage
+WHERE list_contains($indicator_ids, c.indicator_id)
+ORDER BY c.indicator_id, c.area_id
+"""
+
+
+@cached_frame
+def today_values(
+    wh: Warehouse, indicator_ids: tuple[str, ...], ref_date: str, level: str
+) -> pd.DataFrame:
+    """:func:`queries.area_values` on today's boundaries (the newest vintage's units)."""
+    params = {"indicator_ids": list(indicator_ids), "ref_date": ref_date, "level": level}
+    return query(wh, TODAY_VALUES_SQL, params)
+
+
+def today_date(wh: Warehouse) -> str:
+    """The first day of the newest boundaries (to read its areas and geometry)."""
+    first = fetch(wh, "SELECT max(valid_from) FROM areas")[0][0]
+    return first.isoformat()
+
+
+def on_today(wh: Warehouse, indicator: Indicator, boundaries: str | None) -> bool:
+    """True where the reader chose today's boundaries and the snapshot has them for the
+    indicator (counts and shares are recomputed, no index)."""
+    return (
+        boundaries == today_boundaries.TODAY
+        and indicator.function in today_boundaries.RECOMPUTED
+        and not indicator.is_segregation
+        and today_boundaries.available(wh)
+    )
+
+
+def crosswalk_lists(wh: Warehouse, lang: str) -> str | None:
+    """Lineage of today's boundaries: the correspondence lists the crosswalk read, as
+    ``"geometry/berlin-lor-matches.json (SHA-256 5e663229…)"`` (meta ``crosswalk_lists``)."""
+    raw = catalogue.meta(wh).get("crosswalk_lists")
+    if not raw:
+        return None
+    files = ", ".join(
+        f"{entry['file']} (SHA-256 {(entry.get('sha256') or '–')[:12]}…)"
+        for entry in json.loads(raw)
+    )
+    return t("compare.today_lists", lang, files=files)

@@ -23,6 +23,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboards import formatting, labels
+from dashboards.data import boundaries as today_boundaries
 from dashboards.data import catalogue, queries
 from dashboards.data import compare as compare_data
 from dashboards.data.catalogue import Indicator
@@ -37,6 +38,7 @@ from dashboards.i18n import t
 
 COMPARE_KIND = "vergleich"  # stable file-name words (any UI language)
 SLOPE_KIND, BARS_KIND = "steigung", "gebiete"
+TODAY_KIND = "gebietsstand-heute"  # files on today's boundaries (#18)
 COMPARABLE = ("ok", "flagged")
 SLOPE_PLOT_PX, BARS_PLOT_PX = 420, 280
 
@@ -57,6 +59,8 @@ class ChangeSelection:
     dissolved: int
     series_break: bool
     lang: str
+    today: bool = False  # on today's boundaries (#18): earlier dates recomputed
+    lineage: str | None = None  # the correspondence lists behind them (file, sha256)
 
     def map_figure(self, shapes: pd.DataFrame) -> go.Figure:
         """The page's change map (:func:`compare_figures.change_map`)."""
@@ -91,33 +95,60 @@ class ChangeSelection:
 
 
 def change_selection(
-    wh: Warehouse, indicator_id: str, level: str, dates: tuple[str, str], lang: str
+    wh: Warehouse,
+    indicator_id: str,
+    level: str,
+    dates: tuple[str, str],
+    lang: str,
+    boundaries: str | None = None,
 ) -> ChangeSelection:
-    """The change of ``indicator_id`` between ``dates`` (in time order) on ``level``."""
+    """The change of ``indicator_id`` between ``dates`` (in time order) on ``level``; on
+    today's boundaries where ``boundaries`` chooses them (:func:`compare_data.on_today`)."""
     indicator = catalogue.indicators(wh, lang)[indicator_id]
-    frame, series_break = _change_frame(wh, indicator_id, level, dates)
-    city, _ = _change_frame(wh, indicator_id, catalogue.city(wh).level, dates)
-    gone = compare_data.dissolved(*(queries.area_versions(wh, level, d) for d in dates))
+    today = compare_data.on_today(wh, indicator, boundaries)
+    frame, series_break = _change_frame(wh, indicator_id, level, dates, today)
+    city, _ = _change_frame(wh, indicator_id, catalogue.city(wh).level, dates, today)
+    gone = 0 if today else compare_data.dissolved(*(area_versions(wh, level, d) for d in dates))
     level_label = catalogue.levels(wh, lang)[level].label
+    lineage = compare_data.crosswalk_lists(wh, lang) if today else None
     return ChangeSelection(
-        indicator, level, level_label, dates, frame, city, gone, series_break, lang
+        indicator, level, level_label, dates, frame, city, gone, series_break, lang, today, lineage
     )
 
 
+def area_values(
+    wh: Warehouse, indicator_id: str, ref_date: str, level: str, today: bool = False
+) -> pd.DataFrame:
+    """:func:`queries.area_values` as published, or on today's boundaries."""
+    read = compare_data.today_values if today else queries.area_values
+    return read(wh, (indicator_id,), ref_date, level)
+
+
+def area_versions(wh: Warehouse, level: str, ref_date: str, today: bool = False) -> pd.DataFrame:
+    """:func:`queries.area_versions` of the date, or of today's boundaries."""
+    return queries.area_versions(wh, level, compare_data.today_date(wh) if today else ref_date)
+
+
+def geometries(wh: Warehouse, level: str, ref_date: str, today: bool = False) -> pd.DataFrame:
+    """The map's shapes: of the later date, or of today's boundaries."""
+    return queries.geometries(wh, level, compare_data.today_date(wh) if today else ref_date)
+
+
 def _change_frame(
-    wh: Warehouse, indicator_id: str, level: str, dates: tuple[str, str]
+    wh: Warehouse, indicator_id: str, level: str, dates: tuple[str, str], today: bool = False
 ) -> tuple[pd.DataFrame, bool]:
     """:func:`compare_data.change_frame` and whether the definition ids differ by date."""
-    values = [queries.area_values(wh, (indicator_id,), d, level) for d in dates]
-    versions = [queries.area_versions(wh, level, d) for d in dates]
+    values = [area_values(wh, indicator_id, d, level, today) for d in dates]
+    versions = [area_versions(wh, level, d, today) for d in dates]
     before, after = (set(v["definition_id"].dropna()) for v in values)
     return compare_data.change_frame(*values, *versions), bool(before and after and before != after)
 
 
 def change_stem(change: ChangeSelection, kind: str) -> str:
-    """``foreigner_share_vergleich_district_2022-12-31_2024-12-31_karte``."""
+    """``foreigner_share_vergleich_district_2022-12-31_2024-12-31_karte`` (on today's
+    boundaries ``…_karte_gebietsstand-heute``)."""
     parts = (change.indicator.indicator_id, COMPARE_KIND, change.level, *change.dates, kind)
-    return export.file_stem(*parts)
+    return export.file_stem(*parts, *([TODAY_KIND] if change.today else []))
 
 
 def _status_items(flags: pd.Series, lang: str) -> str:
@@ -137,12 +168,27 @@ def _status_items(flags: pd.Series, lang: str) -> str:
 def common_notes(change: ChangeSelection, lang: str) -> list[str]:
     """Areas of date A that no longer exist and a change of definition between the dates."""
     first, second = (formatting.format_date(d) for d in change.dates)
-    notes = []
+    notes = [*today_notes(change, lang)]
     if change.dissolved:
         notes.append(t("compare.dissolved", lang, n=change.dissolved, date=first))
     if change.series_break:
         notes.append(t("compare.export.series_break", lang, date_a=first, date_b=second))
     return notes
+
+
+def today_notes(change: ChangeSelection, lang: str) -> list[str]:
+    """On today's boundaries: that earlier dates are recomputed onto them (from published
+    values) and which areas' values are estimates."""
+    if not change.today:
+        return []
+    notes = [t("compare.today_note", lang)]
+    estimated = change.frame[
+        (change.frame["flag_a"] == compare_data.ESTIMATED)
+        | (change.frame["flag_b"] == compare_data.ESTIMATED)
+    ]
+    if not estimated.empty:
+        notes.append(t("compare.today_estimated", lang, n=len(estimated)))
+    return [*notes, *filter(None, [change.lineage])]
 
 
 def change_notes(change: ChangeSelection, drawn: pd.DataFrame, on_map: bool) -> list[str]:
@@ -174,12 +220,17 @@ def _map_legend(fig: go.Figure, drawn: pd.DataFrame, lang: str) -> None:
 
 
 def map_chart(
-    wh: Warehouse, indicator_id: str, level: str, dates: tuple[str, str], lang: str
+    wh: Warehouse,
+    indicator_id: str,
+    level: str,
+    dates: tuple[str, str],
+    lang: str,
+    boundaries: str | None = None,
 ) -> Chart:
     """The print-ready change map (the page's colours and range); :class:`ExportError`
     when the level has no boundaries on the later date."""
-    change = change_selection(wh, indicator_id, level, dates, lang)
-    shapes = queries.geometries(wh, level, dates[1])
+    change = change_selection(wh, indicator_id, level, dates, lang, boundaries)
+    shapes = geometries(wh, level, dates[1], change.today)
     if shapes.empty:
         date = formatting.format_date(dates[1])
         raise ExportError(t("export.no_map", lang, level=change.level_label, date=date))
@@ -192,10 +243,15 @@ def map_chart(
 
 
 def slope_chart(
-    wh: Warehouse, indicator_id: str, level: str, dates: tuple[str, str], lang: str
+    wh: Warehouse,
+    indicator_id: str,
+    level: str,
+    dates: tuple[str, str],
+    lang: str,
+    boundaries: str | None = None,
 ) -> Chart:
     """The print-ready slope chart: one line per area from date A to date B, the city."""
-    change = change_selection(wh, indicator_id, level, dates, lang)
+    change = change_selection(wh, indicator_id, level, dates, lang, boundaries)
     both = change.frame["value_a"].notna() & change.frame["value_b"].notna()
     if not both.any() and change.city.empty:
         raise ExportError(t("chart.no_data", lang) + f" ({indicator_id})")
@@ -206,13 +262,18 @@ def slope_chart(
 
 
 def _dated_rows(
-    wh: Warehouse, frame: pd.DataFrame, indicator_id: str, level: str, dates: tuple[str, str]
+    wh: Warehouse,
+    frame: pd.DataFrame,
+    indicator_id: str,
+    level: str,
+    dates: tuple[str, str],
+    today: bool = False,
 ) -> pd.DataFrame:
     """Per area of ``frame`` its warehouse row on each date (empty where it has none),
     the change on the later date's row."""
     parts = []
     for i, ref_date in enumerate(dates):
-        values = queries.area_values(wh, (indicator_id,), ref_date, level)
+        values = area_values(wh, indicator_id, ref_date, level, today)
         columns = ["area_id", "value", "numerator", "denominator", "flag"]
         part = frame[["area_id", "name"]].merge(values[columns], on="area_id", how="left")
         change = frame["change"].to_numpy() if i else None
@@ -241,16 +302,18 @@ def change_table(
     dates: tuple[str, str],
     lang: str,
     kind: str = export.MAP_KIND,
+    boundaries: str | None = None,
 ) -> ExportTable:
     """The page's change table as rows: every area of the level on date B and the city,
     each with its value on both dates and the change (see :func:`table_notes`); the file
     name ends in ``kind`` (the chart it belongs to)."""
-    change = change_selection(wh, indicator_id, level, dates, lang)
+    change = change_selection(wh, indicator_id, level, dates, lang, boundaries)
     city_level = catalogue.city(wh).level
+    today = change.today
     rows = pd.concat(
         [
-            _dated_rows(wh, change.frame, indicator_id, level, dates),
-            _dated_rows(wh, change.city, indicator_id, city_level, dates),
+            _dated_rows(wh, change.frame, indicator_id, level, dates, today),
+            _dated_rows(wh, change.city, indicator_id, city_level, dates, today),
         ],
         ignore_index=True,
     )
@@ -302,14 +365,19 @@ def bars_selection(
     area_ids: list[str] | None,
     dates: tuple[str, str] | None,
     lang: str,
+    boundaries: str | None = None,
 ) -> BarsSelection:
     """The city and the first :data:`compare_figures.MAX_AREAS` of ``area_ids`` on the
-    dates from ``dates[0]`` to ``dates[1]`` (every date without ``dates``)."""
+    dates from ``dates[0]`` to ``dates[1]`` (every date without ``dates``); on today's
+    boundaries where ``boundaries`` chooses them."""
     indicator = catalogue.indicators(wh, lang)[indicator_id]
     city = catalogue.city(wh)
     chosen = list(area_ids or [])
     shown = chosen[: compare_figures.MAX_AREAS]
-    frame = queries.series(wh, indicator_id, (city.area_id, *shown))
+    if compare_data.on_today(wh, indicator, boundaries):
+        frame = today_boundaries.series(wh, indicator_id, (city.area_id, *shown))
+    else:
+        frame = queries.series(wh, indicator_id, (city.area_id, *shown))
     if dates is not None:
         frame = frame[(frame["ref_date"] >= dates[0]) & (frame["ref_date"] <= dates[1])]
     level_labels = {k: lvl.label for k, lvl in catalogue.levels(wh, lang).items()}
@@ -324,9 +392,14 @@ def bars_stem(indicator_id: str, level: str, dates: tuple[str, str], areas: list
 
 
 def _bars(
-    wh: Warehouse, indicator_id: str, area_ids: list[str], dates: tuple[str, str], lang: str
+    wh: Warehouse,
+    indicator_id: str,
+    area_ids: list[str],
+    dates: tuple[str, str],
+    lang: str,
+    boundaries: str | None = None,
 ) -> BarsSelection:
-    bars = bars_selection(wh, indicator_id, area_ids, dates, lang)
+    bars = bars_selection(wh, indicator_id, area_ids, dates, lang, boundaries)
     if bars.frame.empty:
         raise ExportError(t("chart.no_data", lang) + f" ({indicator_id})")
     return bars
@@ -350,9 +423,10 @@ def bars_chart(
     area_ids: list[str],
     dates: tuple[str, str],
     lang: str,
+    boundaries: str | None = None,
 ) -> Chart:
     """The print-ready bars: the city and the chosen areas at each date from A to B."""
-    bars = _bars(wh, indicator_id, area_ids, dates, lang)
+    bars = _bars(wh, indicator_id, area_ids, dates, lang, boundaries)
     figure = export.print_ready(bars.figure(), bars_notes(bars, lang), BARS_PLOT_PX, axis_px=30)
     return Chart(figure, bars_stem(indicator_id, level, dates, bars.areas))
 
@@ -364,9 +438,10 @@ def bars_table(
     area_ids: list[str],
     dates: tuple[str, str],
     lang: str,
+    boundaries: str | None = None,
 ) -> ExportTable:
     """The rows of the bars (the page's table): city and areas, every date from A to B."""
-    bars = _bars(wh, indicator_id, area_ids, dates, lang)
+    bars = _bars(wh, indicator_id, area_ids, dates, lang, boundaries)
     rows = bars.frame.assign(indicator_id=indicator_id)[export_tables.ROW_COLUMNS]
     stem = bars_stem(indicator_id, level, dates, bars.areas)
     notes = tuple(bars_notes(bars, lang))

@@ -148,31 +148,45 @@ def profile_multiples_download(
 
 
 def compare_map_download(
-    wh: Warehouse, indicator_id: str, level: str, dates: tuple[str, str], fmt: str, lang: str
+    wh: Warehouse,
+    indicator_id: str,
+    level: str,
+    dates: tuple[str, str],
+    fmt: str,
+    lang: str,
+    boundaries: str | None = None,
 ) -> Download:
-    """The change map between two dates (in time order) or the change table (Vergleich)."""
+    """The change map between two dates (in time order) or the change table (Vergleich);
+    ``boundaries``: as published, or 'today' (dashboards.data.compare.on_today)."""
     chart = compare_export.map_chart
-    return _change_download(wh, indicator_id, level, dates, fmt, lang, chart, export.MAP_KIND)
+    kind = export.MAP_KIND
+    return _change_download(wh, indicator_id, level, dates, fmt, lang, chart, kind, boundaries)
 
 
 def compare_slope_download(
-    wh: Warehouse, indicator_id: str, level: str, dates: tuple[str, str], fmt: str, lang: str
+    wh: Warehouse,
+    indicator_id: str,
+    level: str,
+    dates: tuple[str, str],
+    fmt: str,
+    lang: str,
+    boundaries: str | None = None,
 ) -> Download:
     """The slope chart between two dates (in time order) or the change table (Vergleich)."""
-    chart = compare_export.slope_chart
-    return _change_download(
-        wh, indicator_id, level, dates, fmt, lang, chart, compare_export.SLOPE_KIND
-    )
+    chart, kind = compare_export.slope_chart, compare_export.SLOPE_KIND
+    return _change_download(wh, indicator_id, level, dates, fmt, lang, chart, kind, boundaries)
 
 
-def _change_download(wh, indicator_id, level, dates, fmt, lang, chart, kind) -> Download:
+def _change_download(
+    wh, indicator_id, level, dates, fmt, lang, chart, kind, boundaries=None
+) -> Download:
     """``chart`` of the change between ``dates``, or the change table named after ``kind``."""
     return _chart_or_table(
         wh,
         fmt,
         lang,
-        lambda: chart(wh, indicator_id, level, dates, lang),
-        lambda: compare_export.change_table(wh, indicator_id, level, dates, lang, kind),
+        lambda: chart(wh, indicator_id, level, dates, lang, boundaries),
+        lambda: compare_export.change_table(wh, indicator_id, level, dates, lang, kind, boundaries),
     )
 
 
@@ -184,16 +198,17 @@ def compare_bars_download(
     dates: tuple[str, str],
     fmt: str,
     lang: str,
+    boundaries: str | None = None,
 ) -> Download:
     """The city and the chosen areas side by side from date A to date B, as chart or table
     (Vergleich)."""
-    areas = list(area_ids)
+    areas, chosen = list(area_ids), (dates, lang, boundaries)
     return _chart_or_table(
         wh,
         fmt,
         lang,
-        lambda: compare_export.bars_chart(wh, indicator_id, level, areas, dates, lang),
-        lambda: compare_export.bars_table(wh, indicator_id, level, areas, dates, lang),
+        lambda: compare_export.bars_chart(wh, indicator_id, level, areas, *chosen),
+        lambda: compare_export.bars_table(wh, indicator_id, level, areas, *chosen),
     )
 
 

@@ -21,7 +21,9 @@ from dashboards import context, formatting, ids
 from dashboards.components import common as components
 from dashboards.components import compare as compare_parts
 from dashboards.components import tables
+from dashboards.data import boundaries as today_boundaries
 from dashboards.data import breaks, catalogue, queries
+from dashboards.data import compare as compare_data
 from dashboards.export import compare as compare_export
 from dashboards.export import downloads
 from dashboards.figures import common as figures
@@ -30,6 +32,7 @@ from dashboards.i18n import t
 from dashboards.pages import register_page
 
 HIDDEN = {"display": "none"}
+PUBLISHED, TODAY = today_boundaries.PUBLISHED, today_boundaries.TODAY
 DEFAULT_AREAS = 3
 
 register_page(__name__, "/vergleich", 11, "compare")
@@ -41,6 +44,7 @@ def layout(
     date_a: str | None = None,
     date_b: str | None = None,
     areas: str | None = None,
+    boundaries: str | None = None,
     **_other: str,
 ) -> html.Div:
     """The comparison for the parameters in the URL (or the defaults)."""
@@ -62,9 +66,14 @@ def layout(
     levels, level = view.levels, view.level
     date_a, n2 = components.choose(date_a, dates, dates[0] if dates else None, "date_a", lang)
     n1, n3, n4 = view.notices
-    options = _area_options(level, date_b)
+    offered_boundaries = [PUBLISHED, TODAY] if today_boundaries.available(wh) else [PUBLISHED]
+    boundaries, n6 = components.choose(
+        boundaries, offered_boundaries, PUBLISHED, "boundaries", lang
+    )
+    today = boundaries == TODAY
+    options = _area_options(level, date_b, today)
     allowed = [o["value"] for o in options]
-    named = _default_areas(level, date_b)
+    named = _default_areas(level, date_b, today)
     areas, n5 = components.choose_many(areas, allowed, named, "areas", lang)
     limit = compare_figures.MAX_AREAS
     controls = [
@@ -72,6 +81,7 @@ def layout(
         components.level_control(ids.COMPARE_LEVEL, levels, level, lang),
         _date_control(t("control.date_a", lang), ids.COMPARE_DATE_A, dates, date_a, lang),
         _date_control(t("control.date_b", lang), ids.COMPARE_DATE_B, dates, date_b, lang),
+        _boundaries_control(offered_boundaries, boundaries, lang),
     ]
     area_control = components.control(
         t("control.compare_areas", lang, n=limit),
@@ -84,7 +94,7 @@ def layout(
     return html.Div(
         [
             components.page_header(t("compare.heading", lang), t("compare.intro", lang)),
-            components.notices([n1, n2, n3, n4, n5]),
+            components.notices([n1, n2, n3, n4, n5, n6]),
             html.Div(controls, className="controls"),
             html.Div(id=ids.COMPARE_DEFINITION),
             html.H2(t("compare.change_heading", lang), className="section-heading"),
@@ -116,14 +126,31 @@ def layout(
             ),
             tables.table_section(t("compare.bars_table_heading", lang), ids.COMPARE_BARS_TABLE),
             *components.url_sync(
-                ids.COMPARE_URL, ["indicator", "level", "date_a", "date_b", "areas"]
+                ids.COMPARE_URL, ["indicator", "level", "date_a", "date_b", "areas", "boundaries"]
             ),
         ]
     )
 
 
-def _default_areas(level: str | None, ref_date: str | None) -> list[str]:
+def _boundaries_control(offered: list[str], value: str | None, lang: str) -> html.Div:
+    """ "wie veröffentlicht" / "auf heutigem Gebietsstand"; hidden (one option) in an
+    instance with one boundary vintage."""
+    options = [{"label": t(f"trends.boundaries_{key}", lang), "value": key} for key in offered]
+    label = t("trends.boundaries", lang)
+    control = components.control(label, ids.COMPARE_BOUNDARIES, options, value, lang)
+    return html.Div(control, hidden=len(offered) < 2)
+
+
+def _areas_date(ref_date: str | None, today: bool) -> str | None:
+    """The date whose areas the page shows: date B, or today's boundaries."""
+    if ref_date is None:
+        return None
+    return compare_data.today_date(context.warehouse()) if today else ref_date
+
+
+def _default_areas(level: str | None, ref_date: str | None, today: bool = False) -> list[str]:
     """The first areas of the level with a name of their own (no bare codes)."""
+    ref_date = _areas_date(ref_date, today)
     if level is None or ref_date is None:
         return []
     areas = queries.areas(context.warehouse(), level, ref_date)
@@ -134,7 +161,8 @@ def _date_control(label: str, component_id: str, dates: list[str], value, lang: 
     return components.control(label, component_id, components.date_options(dates), value, lang)
 
 
-def _area_options(level: str | None, ref_date: str | None) -> list[dict]:
+def _area_options(level: str | None, ref_date: str | None, today: bool = False) -> list[dict]:
+    ref_date = _areas_date(ref_date, today)
     if level is None or ref_date is None:
         return []
     return components.area_options(queries.areas(context.warehouse(), level, ref_date))
@@ -152,11 +180,11 @@ def ordered(date_a: str | None, date_b: str | None) -> tuple[tuple[str, str] | N
 
 
 def _change(
-    indicator_id: str, level: str, dates: tuple[str, str]
+    indicator_id: str, level: str, dates: tuple[str, str], boundaries: str | None = None
 ) -> compare_export.ChangeSelection:
     """The change of the indicator between the dates on the level (areas and city)."""
     return compare_export.change_selection(
-        context.warehouse(), indicator_id, level, dates, context.lang()
+        context.warehouse(), indicator_id, level, dates, context.lang(), boundaries
     )
 
 
@@ -185,18 +213,25 @@ def update_dates(indicator_id: str, date_a: str | None, date_b: str | None) -> t
     Input(ids.COMPARE_LEVEL, "value"),
     Input(ids.COMPARE_DATE_A, "value"),
     Input(ids.COMPARE_DATE_B, "value"),
+    Input(ids.COMPARE_BOUNDARIES, "value"),
     State(ids.COMPARE_AREAS, "value"),
     prevent_initial_call=True,
 )
 def update_area_options(
-    level: str, date_a: str | None, date_b: str | None, current: list[str] | None
+    level: str,
+    date_a: str | None,
+    date_b: str | None,
+    boundaries: str | None,
+    current: list[str] | None,
 ) -> tuple:
-    """Areas of the level valid on the later date; keep the chosen ones that still exist."""
+    """Areas of the level valid on the later date (or on today's boundaries); keep the
+    chosen ones that still exist."""
     dates, _ = ordered(date_a, date_b)
-    options = _area_options(level, dates[1] if dates else None)
+    today = boundaries == TODAY
+    options = _area_options(level, dates[1] if dates else None, today)
     allowed = [o["value"] for o in options]
     kept = [a for a in current or [] if a in allowed]
-    return options, kept or _default_areas(level, dates[1] if dates else None)
+    return options, kept or _default_areas(level, dates[1] if dates else None, today)
 
 
 @callback(
@@ -210,21 +245,34 @@ def update_area_options(
     Input(ids.COMPARE_LEVEL, "value"),
     Input(ids.COMPARE_DATE_A, "value"),
     Input(ids.COMPARE_DATE_B, "value"),
+    Input(ids.COMPARE_BOUNDARIES, "value"),
 )
-def update_change(indicator_id: str, level: str, date_a: str, date_b: str) -> tuple:
+def update_change(
+    indicator_id: str, level: str, date_a: str, date_b: str, boundaries: str | None = None
+) -> tuple:
     wh, lang = context.warehouse(), context.lang()
     dates, hint = ordered(date_a, date_b)
     if dates is None or not indicator_id or not level:
         empty = figures.message(t("chart.no_data", lang))
         return empty, HIDDEN, None, None, empty, None
-    change = _change(indicator_id, level, dates)
+    change = _change(indicator_id, level, dates, boundaries)
     notes = [html.P(t(hint, lang), className="hint")] if hint else []
-    notes += _break_notes(indicator_id, level, change.level_label, dates)
+    if change.today:  # recomputed onto today's boundaries: no boundary break remains
+        notes += [
+            html.P(text, className="notice", role="status")
+            for text in compare_export.today_notes(change, lang)
+        ]
+        if change.series_break:
+            first, last = (formatting.format_date(d) for d in dates)
+            text = t("compare.export.series_break", lang, date_a=first, date_b=last)
+            notes.append(html.P(text, className="notice break-note", role="status"))
+    else:
+        notes += _break_notes(indicator_id, level, change.level_label, dates)
     if change.dissolved:
         date = formatting.format_date(dates[0])
         text = t("compare.dissolved", lang, n=change.dissolved, date=date)
         notes.append(html.P(text, className="hint"))
-    shapes = queries.geometries(wh, level, dates[1])
+    shapes = compare_export.geometries(wh, level, dates[1], change.today)
     slope = change.slope_figure()
     definition = components.definition(change.indicator, lang)
     if shapes.empty:
@@ -265,6 +313,8 @@ def _break_notes(indicator_id: str, level: str, level_label: str, dates) -> list
         date_b=last,
         levels=", ".join(same) or "–",
     )
+    if today_boundaries.available(wh):  # the way to values for most areas
+        text += " " + t("compare.try_today", lang, today=t("trends.boundaries_today", lang))
     return [html.P(text, className="notice break-note", role="status")]
 
 
@@ -281,6 +331,7 @@ def _no_geometry(wh, indicator_id, level, level_label, ref_date, lang) -> html.D
     Input(ids.COMPARE_DATE_A, "value"),
     Input(ids.COMPARE_DATE_B, "value"),
     Input(ids.sort_state(ids.COMPARE_CHANGE_TABLE), "data"),
+    Input(ids.COMPARE_BOUNDARIES, "value"),
 )
 def update_change_table(
     indicator_id: str | None,
@@ -288,12 +339,13 @@ def update_change_table(
     date_a: str | None,
     date_b: str | None,
     sort: dict | None,
+    boundaries: str | None = None,
 ) -> html.Div | None:
     lang = context.lang()
     dates, _ = ordered(date_a, date_b)
     if dates is None or not indicator_id or not level:
         return html.P(t("table.empty", lang), className="table-empty")
-    change = _change(indicator_id, level, dates)
+    change = _change(indicator_id, level, dates, boundaries)
     return compare_parts.change_table(
         ids.COMPARE_CHANGE_TABLE,
         change.frame,
@@ -307,12 +359,12 @@ def update_change_table(
 
 
 def _bars(
-    indicator_id: str, areas: list[str] | None, date_a, date_b
+    indicator_id: str, areas: list[str] | None, date_a, date_b, boundaries=None
 ) -> compare_export.BarsSelection:
     """The city and the chosen areas (as many as are shown) within the two dates."""
     dates, _ = ordered(date_a, date_b)
     wh, lang = context.warehouse(), context.lang()
-    return compare_export.bars_selection(wh, indicator_id, areas, dates, lang)
+    return compare_export.bars_selection(wh, indicator_id, areas, dates, lang, boundaries)
 
 
 @callback(
@@ -322,11 +374,16 @@ def _bars(
     Input(ids.COMPARE_AREAS, "value"),
     Input(ids.COMPARE_DATE_A, "value"),
     Input(ids.COMPARE_DATE_B, "value"),
+    Input(ids.COMPARE_BOUNDARIES, "value"),
 )
 def update_bars(
-    indicator_id: str, areas: list[str] | None, date_a: str | None, date_b: str | None
+    indicator_id: str,
+    areas: list[str] | None,
+    date_a: str | None,
+    date_b: str | None,
+    boundaries: str | None = None,
 ) -> tuple:
-    bars = _bars(indicator_id, areas, date_a, date_b)
+    bars = _bars(indicator_id, areas, date_a, date_b, boundaries)
     hint = bars.too_many()
     return bars.figure(), html.P(hint, className="notice", role="status") if hint else None
 
@@ -338,6 +395,7 @@ def update_bars(
     Input(ids.COMPARE_DATE_A, "value"),
     Input(ids.COMPARE_DATE_B, "value"),
     Input(ids.sort_state(ids.COMPARE_BARS_TABLE), "data"),
+    Input(ids.COMPARE_BOUNDARIES, "value"),
 )
 def update_bars_table(
     indicator_id: str,
@@ -345,8 +403,9 @@ def update_bars_table(
     date_a: str | None,
     date_b: str | None,
     sort: dict | None,
+    boundaries: str | None = None,
 ) -> html.Div:
-    bars = _bars(indicator_id, areas, date_a, date_b)
+    bars = _bars(indicator_id, areas, date_a, date_b, boundaries)
     return tables.series_table(
         ids.COMPARE_BARS_TABLE, bars.frame, bars.indicator, bars.caption(), sort, bars.lang
     )
@@ -358,15 +417,18 @@ CHOICES = (  # what every chart of the page depends on, in this order
     State(ids.COMPARE_LEVEL, "value"),
     State(ids.COMPARE_DATE_A, "value"),
     State(ids.COMPARE_DATE_B, "value"),
+    State(ids.COMPARE_BOUNDARIES, "value"),
 )
 
 
 def _in_time_order(download):
     """``make`` for :func:`components.download_callback`: the file of
-    ``download(wh, indicator_id, level, *more, dates, fmt, lang)``, the dates in time order."""
+    ``download(wh, indicator_id, level, *more, dates, fmt, lang, boundaries)``, the dates
+    in time order."""
 
-    def make(wh, fmt, lang, indicator_id, level, date_a, date_b, *more):
-        return download(wh, indicator_id, level, *more, ordered(date_a, date_b)[0], fmt, lang)
+    def make(wh, fmt, lang, indicator_id, level, date_a, date_b, boundaries, *more):
+        dates = ordered(date_a, date_b)[0]
+        return download(wh, indicator_id, level, *more, dates, fmt, lang, boundaries)
 
     return make
 
@@ -382,9 +444,9 @@ components.download_callback(
 components.download_callback(
     ids.COMPARE_BARS,
     [*CHOICES, State(ids.COMPARE_AREAS, "value")],
-    lambda wh, fmt, lang, indicator_id, level, date_a, date_b, areas: _in_time_order(
+    lambda wh, fmt, lang, indicator_id, level, date_a, date_b, boundaries, areas: _in_time_order(
         downloads.compare_bars_download
-    )(wh, fmt, lang, indicator_id, level, date_a, date_b, areas or []),
+    )(wh, fmt, lang, indicator_id, level, date_a, date_b, boundaries, areas or []),
     required=len(CHOICES),
 )
 
@@ -397,5 +459,6 @@ components.url_sync_callback(
         ids.COMPARE_DATE_A,
         ids.COMPARE_DATE_B,
         ids.COMPARE_AREAS,
+        ids.COMPARE_BOUNDARIES,
     ],
 )

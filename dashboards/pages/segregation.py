@@ -31,6 +31,7 @@ from dashboards import context, formatting, ids
 from dashboards.components import common as components
 from dashboards.components import segregation as segregation_parts
 from dashboards.components import tables
+from dashboards.data import boundaries as today_boundaries
 from dashboards.data import breaks, catalogue, queries
 from dashboards.data import segregation as segregation_data
 from dashboards.data.catalogue import Indicator
@@ -121,7 +122,9 @@ def layout(
         [
             components.page_header(t("seg.heading", lang), t("seg.intro", lang)),
             components.notices([n1, n2, n3, *more, *missing]),
-            _index_section(indices, indicator, dates, start, end, lang),
+            _index_section(
+                indices, indicator, dates, start, end, lang, today_boundaries.available(wh)
+            ),
             tables.table_section(t("seg.index_table_heading", lang), INDEX_TABLE),
             _group_section(groups, group, group_dates, date, levels, level, lang),
             tables.table_section(t("seg.lq_table_heading", lang), LQ_TABLE),
@@ -168,7 +171,11 @@ def _group_choice(
     return view.indicator, view.dates, view.date, view.levels, view.level, view.notices
 
 
-def _index_section(indices, indicator, dates, start, end, lang: str) -> html.Section:
+def _index_section(
+    indices, indicator, dates, start, end, lang: str, redrawn: bool = False
+) -> html.Section:
+    """The index per level and its change; where boundaries were redrawn (values of other
+    pages recomputed onto today's), that an index is compared within one division only."""
     controls = [
         components.control(
             t("control.index", lang),
@@ -191,6 +198,7 @@ def _index_section(indices, indicator, dates, start, end, lang: str) -> html.Sec
             components.graph(LEVELS_GRAPH),
             html.Div(id=BENCHMARK_NOTE),
             html.H3(t("seg.change_heading", lang)),
+            html.P(t("seg.one_division", lang), className="hint") if redrawn else None,
             html.Div(id=CHANGE, **{"aria-live": "polite"}),
         ],
         className="panel",

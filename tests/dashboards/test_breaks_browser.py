@@ -13,6 +13,8 @@ import re
 import pytest
 from test_dash_browser import TIMEOUT_MS, finish, open_page, screenshot, serve
 
+from dashboards.components.tables import PAGE_SIZE
+
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 
@@ -116,3 +118,59 @@ def test_trends_open_on_named_districts_and_mark_the_break(browser, berlin_url):
     path = "/zeitreihen?indicator=foreigner_share&level=planning_area&areas=01100101"
     ready = "#trends-graph .annotation-text >> text=Reihenbruch"
     _narrow(browser, berlin_url, path, ready, "breaks-trends-berlin-planning-area-390")
+
+
+def _today_values(curated_dir, level: str) -> tuple[int, set[str]]:
+    """From the publication, independently of the page: the areas of ``level`` on today's
+    boundaries, and the names of those whose 2015 value is an estimate with a value."""
+    import duckdb
+
+    path = curated_dir / "current" / "publication.duckdb"
+    with duckdb.connect(str(path), read_only=True) as con:
+        n = con.execute(
+            "SELECT count(*) FROM areas WHERE level = ? AND valid_to IS NULL", [level]
+        ).fetchall()[0][0]
+        names = con.execute(
+            """
+            SELECT a.name FROM boundary_values AS v
+            JOIN areas AS a ON a.area_id = v.area_id AND a.vintage = v.vintage
+            WHERE v.indicator_id = 'foreigner_share' AND v.level = ?
+              AND v.ref_date = DATE '2015-06-30' AND v.estimated AND v.value IS NOT NULL
+            """,
+            [level],
+        ).fetchall()
+    return n, {r[0] for r in names}
+
+
+def test_compare_on_todays_boundaries_has_values_and_marks_estimates(
+    browser, berlin_url, berlin_curated_dir
+):
+    query = "indicator=foreigner_share&date_a=2015-06-30&date_b=2024-12-31&boundaries=today"
+    with open_page(browser, berlin_url) as page:
+        expect.set_options(timeout=TIMEOUT_MS)
+        for level, least in (("forecast_area", 50), ("district_region", 120)):
+            n, estimated = _today_values(berlin_curated_dir, level)
+            page.goto(f"{berlin_url}/vergleich?level={level}&{query}")
+            expect(page.locator("#compare-note")).to_contain_text("Auf heutigem Gebietsstand")
+            expect(page.locator("#compare-note .break-note")).to_have_count(0)
+            rows = page.locator("#compare-change-table tbody tr")
+            cells = []
+            for shown in range(0, n, PAGE_SIZE):  # the table shows 100 rows a page
+                if shown:
+                    page.locator("#compare-change-table button.page-button").last.click()
+                if n > PAGE_SIZE:
+                    info = page.locator("#compare-change-table .page-info").first
+                    expect(info).to_contain_text(f"Zeilen {shown + 1}–")
+                expect(rows).to_have_count(min(PAGE_SIZE, n - shown))
+                cells += [r.locator("td, th").all_inner_texts() for r in rows.all()]
+            assert len({c[0] for c in cells}) == n
+            with_change = [c for c in cells if re.search(r"\d", c[3])]
+            assert len(with_change) >= least, (level, len(with_change), n)
+            marked = {c[0] for c in cells if c[4] == "geschätzt"}
+            assert marked == estimated, level
+            if level == "forecast_area":
+                assert n == 58
+                expect(page.locator("#compare-map .gtitle")).to_contain_text("Veränderung")
+            else:
+                assert estimated  # district regions: the inferred and split ones
+        finish(page, "breaks-compare-berlin-today")

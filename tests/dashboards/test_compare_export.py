@@ -10,6 +10,7 @@ Known answers (test_compare_page.py): foreigner share 2022 → 2024 in percentag
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import duckdb
@@ -268,3 +269,40 @@ def test_browser_compare_downloads(browser, url, stored, tmp_path):  # noqa: F81
     records = list(openpyxl.load_workbook(bars)["Daten"].values)
     assert len(records) == 1 + 3 * 3  # city, Altstadt, Weststadt on three dates
     assert {r[5] for r in records[1:]} == {"Teststadt", "Altstadt", "Weststadt"}
+
+
+def test_berlin_change_table_on_todays_boundaries(berlin_curated_dir):
+    """The change table download of forecast areas 2015 → 2024 on today's boundaries
+    (#18): every 2015 value is the publication's recomputed one (read here directly), the
+    estimated ones carry 'estimated', and the notes say so and name the list behind them."""
+    berlin = queries.open_warehouse(berlin_curated_dir)
+    dates = ("2015-06-30", "2024-12-31")
+    table = compare_export.change_table(
+        berlin, SHARE, "forecast_area", dates, "de", boundaries="today"
+    )
+    path = berlin_curated_dir / "current" / PUBLICATION
+    with duckdb.connect(str(path), read_only=True) as con:
+        expected = con.execute(
+            "SELECT area_id, value, estimated FROM boundary_values WHERE indicator_id = ?"
+            " AND level = 'forecast_area' AND ref_date = DATE '2015-06-30'",
+            [SHARE],
+        ).df()
+        digest = con.execute("SELECT value FROM meta WHERE key = 'crosswalk_lists'").fetchall()
+    rows = table.rows[table.rows["ref_date"] == dates[0]].merge(expected, on="area_id")
+    assert len(rows) == 58
+    both = rows["value_x"].notna() | rows["value_y"].notna()
+    assert (rows.loc[both, "value_x"] - rows.loc[both, "value_y"]).abs().max() < 1e-9
+    estimated = rows[rows["estimated"] & rows["value_y"].notna()]
+    assert set(estimated["flag"]) <= {"estimated"}
+    assert rows["change"].isna().all()  # the change sits on the later date's row
+    later = table.rows[(table.rows["ref_date"] == dates[1]) & (table.rows["level"] != "city")]
+    assert later["change"].notna().sum() >= 50
+    notes = " ".join(table.notes)
+    assert "Auf heutigem Gebietsstand" in notes
+    assert table.stem.endswith("_karte_gebietsstand-heute")
+    sha256 = json.loads(digest[0][0])[0]["sha256"]
+    assert f"berlin-lor-matches.json (SHA-256 {sha256[:12]}…)" in notes
+    # as published, 57 of 58 forecast areas have no comparable change (boundaries changed)
+    published = compare_export.change_table(berlin, SHARE, "forecast_area", dates, "de")
+    later = published.rows[published.rows["ref_date"] == dates[1]]
+    assert later["change"].notna().sum() <= 1
