@@ -8,8 +8,8 @@ Every value comes from the published snapshot through :mod:`dashboards.data.quer
 
 * **Key figures**: the key figures of the overview page that have area values
   (``key_figures.yaml``). Each on its latest date up to the chosen date ("current"), the
-  date before it ("previous") and the first date of the area's series ("start": the first
-  monitoring date). The parent area and the city are read on the same three dates.
+  date before it ("previous") and the first date of the area's series with a published
+  value ("start": the first monitoring date, :func:`page_dates`). The parent area and the city are read on the same three dates.
 * **Series breaks** (:mod:`dashboards.data.breaks`): no change is stated across a new
   division of the level or a change of definition.
 * **Similar areas** (:func:`similar_areas`): the ``k`` nearest areas of the same level on
@@ -205,12 +205,17 @@ def development(
     )
 
 
-def _page_dates(rows: Series, ref_date: str) -> tuple[str | None, str | None, str] | None:
-    """(start, previous, current) of the area's series up to ``ref_date``; None if none."""
+def page_dates(rows: Series, ref_date: str) -> tuple[str | None, str | None, str] | None:
+    """(start, previous, current) of the area's series up to ``ref_date``; None if none.
+    ``start``: the first date with a published value before the current one (a series may
+    begin with years of "nothing there" from a statistics office); if there is none, the
+    first date (the sentence then says the start value is not published)."""
     dates = sorted(d for d in rows if d <= ref_date)
     if not dates:
         return None
-    return dates[0], (dates[-2] if len(dates) > 1 else None), dates[-1]
+    earlier = [d for d in dates[:-1] if _point(rows, d).shown]
+    start = earlier[0] if earlier else dates[0]
+    return start, (dates[-2] if len(dates) > 1 else None), dates[-1]
 
 
 def area_figures(
@@ -234,7 +239,7 @@ def area_figures(
     figures = []
     for indicator in indicators:  # a handful of key figures
         of = {m[0]: series.get((indicator.indicator_id, m[0], m[1]), {}) for m in members}
-        dates = _page_dates(of[area.area_id], ref_date)
+        dates = page_dates(of[area.area_id], ref_date)
         if dates is None:
             continue
         found = [development(of[a], n, lvl, dates, level_breaks) for a, lvl, n in members]

@@ -95,6 +95,16 @@ def test_sentences_rise_fall_and_withheld(wh, choices):
     )
 
 
+def test_the_start_is_the_first_published_value():
+    def row(value, flag=None):
+        return {"value": value, "flag": flag, "definition_id": "d"}
+
+    rows = {"2001": row(None, "nil"), "2002": row(None, "nil"), "2003": row(5.0), "2004": row(6.0)}
+    assert area_data.page_dates(rows, "2004") == ("2003", "2003", "2004")
+    assert area_data.page_dates(rows, "2003") == ("2001", "2002", "2003")  # none before
+    assert area_data.page_dates(rows, "2000") is None
+
+
 def _made_up(start: float, now: float, city: tuple[float, float], crossed: str | None = None):
     """A figure of the migration share with the given values (two dates)."""
 
