@@ -29,6 +29,9 @@ LOR = SHARED_DATA / "berlin-lor"
 DAY = "2015-06-30"
 
 
+RAW: dict = {}  # the raw files as independent_forecast_areas read them
+
+
 def independent_forecast_areas() -> tuple[pd.DataFrame, dict[tuple[str, str], float]]:
     """(the 2015 planning areas' foreigners and residents, {(old planning area, 2021
     forecast area): part of it lying there}) from the raw files, by the documented rule:
@@ -68,6 +71,7 @@ def independent_forecast_areas() -> tuple[pd.DataFrame, dict[tuple[str, str], fl
         )["features"]
     }
     assert sum(not found for found in listed.values()) == 11  # the list names the rest
+    RAW.update(t1=t1, new=new, matches=matches, by_id=by_id, new_fa=new_fa)
     weights: dict[tuple[str, str], float] = {}
     for plr, found in listed.items():
         if len(found) == 1:
@@ -220,3 +224,57 @@ def test_trends_page_on_todays_boundaries(berlin_build, berlin_profile, capsys):
     assert "Auf heutigem Gebietsstand (lor-2021)" in note
     assert f"Geschätzt vor der Neugliederung: {estimated['area_name']}" in note
     assert "Reihenbruch" not in " ".join(texts(table))
+
+
+def test_district_regions_2015_on_2021_boundaries(berlin_profile, capsys):
+    """District regions (no 2021 boundaries): an exact one is Σ foreigners / Σ residents of
+    the 2015 planning areas the list links to it alone (a listed region outside the forecast
+    area the old boundary lies in dropped) — so no unlisted planning area was put into an
+    exact region; the 11 unlisted ones only ever make regions estimates."""
+    rows = _values(
+        berlin_profile,
+        capsys,
+        "--indicator",
+        "foreigner_share",
+        "--level",
+        "district_region",
+        "--date",
+        DAY,
+        "--boundaries",
+        "2021",
+    )
+    independent_forecast_areas()
+    plr, new, matches, by_id, new_fa = (RAW[k] for k in ("t1", "new", "matches", "by_id", "new_fa"))
+    regions: dict[str, set[str]] = {p: set() for p in plr.index}
+    for key, codes in matches.items():
+        for code in codes:
+            if key in regions and code in new:
+                regions[key].add(code[:6])
+            elif key in new and code in regions:
+                regions[code].add(key[:6])
+    for old, found in regions.items():
+        reached = {
+            d
+            for d in found
+            if shapely.intersection(by_id[old], new_fa[d[:4]]).area >= 0.005 * by_id[old].area
+        }
+        regions[old] = reached or found
+    sole: dict[str, list[str]] = {}
+    for old, found in regions.items():
+        if len(found) == 1:
+            sole.setdefault(next(iter(found)), []).append(old)
+    assert len(rows) == 143 and {r["boundaries"] for r in rows} == {"lor-2021"}
+    flags = [r["boundary_flag"] for r in rows]
+    assert flags.count("exakt") >= 125 and flags.count("geschätzt") >= 1
+    checked = 0
+    for row in rows:
+        if row["boundary_flag"] != "exakt" or row["value"] == "":
+            continue
+        part = plr.loc[sorted(sole[row["area_id"]])]
+        x, t = part.inhabitants_foreigners.sum(), part.inhabitants.sum()
+        assert (int(row["numerator"]), int(row["denominator"])) == (x, t), row["area_id"]
+        checked += 1
+    assert checked >= 110
+    for row in rows:
+        if row["boundary_flag"] == "geschätzt":
+            assert (row["numerator"], row["denominator"]) == ("", "")
