@@ -21,7 +21,7 @@ import flask
 from dash import ALL, Input, Output, dcc, html
 
 from dashboards import access as login
-from dashboards import context, ids, legal, security, users
+from dashboards import context, embed, ids, legal, security, users
 from dashboards.components import common as components
 from dashboards.data import catalogue, queries, unprotected
 from dashboards.i18n import DEFAULT_LANG, check_lang, t
@@ -109,6 +109,7 @@ def create_app(
         rules = {name: r.model_copy(update={"public": False}) for name, r in rules.items()}
     login.protect(app, rules)  # first: no body is read for a stranger
     security.secure(app, settings)
+    embed.register(server)
     app.index_string = _INDEX
     with server.app_context():  # Dash calls the layout function once to validate it
         app.layout = _shell

@@ -13,6 +13,7 @@ SHARE = "share"  # "Teilen und zitieren" in the footer (assets/share.js)
 SHARE_COPY = "share-copy"
 SHARE_STATUS = "share-status"
 SHARE_CITATION = "share-citation"
+SHARE_EMBED = "share-embed"
 LEGAL_TEXT = "legal-text"  # Impressum, Datenschutz, Barrierefreiheit: the page's text
 MAIN = "main"  # the page content: target of the skip link
 

@@ -15,7 +15,8 @@
   controls without it). Styles cannot run scripts.
 * ``img-src data: blob:`` for plotly's images and downloads; everything else ``'self'``
   (nothing is fetched from elsewhere); ``frame-ancestors`` from the profile
-  (``server.frame_ancestors``, default ``'self'``).
+  (``server.frame_ancestors``, default ``'self'``; embeddable charts ``/embed/…``:
+  ``server.embed_frame_ancestors``, default the same).
 
 **Referrer-Policy: same-origin**: callbacks learn the page's ``?lang=`` and
 ``?instance=`` from the ``Referer`` of their request (dashboards/context.py), so the
@@ -56,6 +57,7 @@ MAX_DEPTH = 32  # nesting of lists and objects in a callback request
 SCALAR = (str, int, float, bool)
 VALUE_TYPES = {"value": SCALAR, "n_clicks": int, "href": str, "pathname": str, "search": str}
 PERMISSIONS = "camera=(), geolocation=(), microphone=(), payment=(), usb=()"
+EMBED_ENDPOINT = "imon_embed"  # dashboards/embed.py: framed by server.embed_frame_ancestors
 X_FRAME_OPTIONS = {("'self'",): "SAMEORIGIN", ("'none'",): "DENY"}  # older browsers
 
 
@@ -131,12 +133,16 @@ def _add_headers(response: flask.Response) -> flask.Response:
     settings: Server = config[SETTINGS_KEY]
     # before trust_inline_scripts (the warm-up request only): no inline script at all
     policy = config.get(POLICY_KEY) or content_security_policy((), settings.frame_ancestors)
+    ancestors = settings.frame_ancestors
+    if flask.request.url_rule is not None and flask.request.url_rule.endpoint == EMBED_ENDPOINT:
+        ancestors = settings.embed_frame_ancestors or ancestors  # dashboards/embed.py
+        policy = content_security_policy((), ancestors)  # no inline script on that page
     headers = response.headers
     headers["Content-Security-Policy"] = policy
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Referrer-Policy"] = "same-origin"
     headers["Permissions-Policy"] = PERMISSIONS
-    legacy = X_FRAME_OPTIONS.get(tuple(settings.frame_ancestors))
+    legacy = X_FRAME_OPTIONS.get(tuple(ancestors))
     if legacy:
         headers["X-Frame-Options"] = legacy
     return response

@@ -630,20 +630,25 @@ class Server(_Strict):
 
     ``frame_ancestors``: who may show the dashboard in a frame (CSP ``frame-ancestors``),
     e.g. ``["'self'", "https://www.musterstadt.de"]``; ``["'none'"]`` forbids it.
+    ``embed_frame_ancestors``: the same for the embeddable charts ``/embed/…``
+    (dashboards/embed.py; default: ``frame_ancestors``), e.g. ``["https:"]`` for any site.
     ``proxy_hops``: reverse proxies in front whose ``X-Forwarded-*`` headers are trusted
     (0: the headers are ignored). ``path_prefix``: the dashboard's path on the public
     site when the proxy strips it (``/integrationsmonitor/``); Dash writes it into every
     link, script and callback address."""
 
     frame_ancestors: list[str] = Field(default=["'self'"], min_length=1)
+    embed_frame_ancestors: list[str] | None = Field(default=None, min_length=1)
     proxy_hops: int = Field(default=0, ge=0, le=5)
     path_prefix: str = Field(default="/", pattern=r"^/(?:[A-Za-z0-9._~-]+/)*$")
     max_request_bytes: int = Field(default=1 << 20, ge=1 << 14)  # larger bodies: 413
     max_list_items: int = Field(default=1000, ge=10)  # per list in a callback request: 413
 
-    @field_validator("frame_ancestors")
+    @field_validator("frame_ancestors", "embed_frame_ancestors")
     @classmethod
-    def _sources(cls, sources: list[str]) -> list[str]:
+    def _sources(cls, sources: list[str] | None) -> list[str] | None:
+        if sources is None:
+            return None
         for source in sources:
             if source in ("self", "none"):
                 raise ValueError(f"write '{source}' with its single quotes (YAML: \"'{source}'\")")

@@ -10,6 +10,19 @@
     box.querySelectorAll('.share-page').forEach(function (e) { e.textContent = page.trim(); });
     box.querySelectorAll('.share-url').forEach(function (e) { e.textContent = location.href; });
     box.querySelectorAll('.share-today').forEach(function (e) { e.textContent = today; });
+    // pages whose chart can be embedded (dashboards/embed.py: same query, /embed/<page>)
+    var embed = document.getElementById('share-embed');
+    var match = location.pathname.match(/^(.*\/)(karte|zeitreihen|profil)$/);
+    if (embed) {
+      embed.hidden = !match;
+      if (match) {
+        var src = location.origin + match[1] + 'embed/' + match[2] + location.search;
+        var title = embed.dataset.title.replace(/"/g, '&quot;');
+        embed.querySelector('.share-embed-code').textContent =
+          '<iframe src="' + src.replace(/"/g, '%22') + '" title="' + title +
+          '" width="100%" height="640" style="border:0" loading="lazy"></iframe>';
+      }
+    }
   }
   function say(button, text) {
     var status = document.getElementById('share-status');

@@ -112,8 +112,9 @@ def skip_link(lang: str) -> html.A:
 def share(meta: dict[str, str], lang: str) -> html.Details:
     """Teilen und zitieren (#19): copy the address of the current view (pages keep their
     choices in the URL) and a citation suggestion naming the source, the publication date,
-    the page and its address; assets/share.js fills in page and address when it is opened
-    and copies on the button (the page changes without drawing the footer again)."""
+    the page and its address, and on pages with an embeddable chart (dashboards/embed.py)
+    the ``<iframe>`` to embed it; assets/share.js fills these in when the box is opened and
+    copies on the button (the page changes without drawing the footer again)."""
     product = " ".join(x for x in (t("footer.product", lang), meta.get("title")) if x)
     after = [f"{t('share.source', lang)}: {meta['attribution']}"] if meta.get("attribution") else []
     if meta.get("built_at"):
@@ -142,6 +143,16 @@ def share(meta: dict[str, str], lang: str) -> html.Details:
                 ],
                 id=ids.SHARE_CITATION,
                 className="share-citation",
+            ),
+            html.Div(
+                [
+                    html.P(t("share.embed_label", lang), className="share-label"),
+                    html.Code(className="share-embed-code"),
+                ],
+                id=ids.SHARE_EMBED,
+                className="share-embed",
+                hidden=True,  # shown by share.js on pages with an embeddable chart
+                **{"data-title": t("share.embed_title", lang)},
             ),
         ],
         id=ids.SHARE,

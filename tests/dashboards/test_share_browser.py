@@ -1,7 +1,8 @@
 """Teilen und zitieren (#19; components/common.share, assets/share.js): the footer's box
 names the page that is shown and its address with every choice, and "Link kopieren" puts
 that address on the clipboard — also after the reader moved to another page (Dash does not
-draw the footer again)."""
+draw the footer again); the Karte's chart is offered for embedding, and the embedded view
+(dashboards/embed.py) draws it under the CSP without anything else."""
 
 from __future__ import annotations
 
@@ -25,6 +26,9 @@ def test_the_citation_names_the_page_and_its_address(browser, synthetic_curated_
         wait_url(page, "date=")  # the Karte keeps its choices in the address
         page.wait_for_load_state("networkidle")
         heading = page.locator("#main h1").first
+        map_title = page.locator("#map-graph .main-svg .gtitle")
+        map_title.wait_for()
+        drawn = map_title.text_content()
         page.locator("#share summary").click()
         citation = page.locator("#share-citation")
         shown = page.evaluate("() => location.href")  # the URL as the page keeps it
@@ -43,4 +47,16 @@ def test_the_citation_names_the_page_and_its_address(browser, synthetic_curated_
         page.wait_for_function("() => document.querySelector('#share-status').textContent")
         assert status.inner_text().startswith("Link kopiert")
         assert page.evaluate("() => navigator.clipboard.readText()") == shown
+
+        # the Karte's chart can be embedded: /embed/karte with the same choices
+        code = page.locator("#share-embed code")
+        code.wait_for(state="visible")
+        src = re.search(r'src="([^"]+)"', code.inner_text()).group(1)
+        assert src == shown.replace("/karte?", "/embed/karte?")
+        page.goto(src)
+        title = page.locator("#embed-chart .main-svg .gtitle")
+        title.wait_for()
+        assert title.text_content() == drawn  # the same chart as on the page
+        page.locator("#embed-chart .choroplethlocation").first.wait_for()  # the map drawn
+        assert page.locator("a, nav, h1").count() == 0  # the chart and its source line only
         assert page.problems == []

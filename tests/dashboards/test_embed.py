@@ -1,0 +1,93 @@
+"""Embeddable charts (#19, dashboards/embed.py): the chart of a page's choices and nothing
+else, the same figure as the download, framed only where the profile allows, never past a
+login (the browser draws it in tests/dashboards/test_share_browser.py)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import plotly.io as pio
+import pytest
+
+from dashboards import users
+from dashboards.app import create_app
+from dashboards.data import queries
+from dashboards.export import profile as profile_export
+from dashboards.export import trends as trends_export
+from etl.profile import Access, Server
+
+MAP = "/embed/karte?indicator=foreigner_share&date=2023-12-31&level=district"
+
+
+@pytest.fixture(scope="module")
+def client(synthetic_curated_dir):
+    settings = Server(embed_frame_ancestors=["https://www.teststadt.de"])
+    return create_app(synthetic_curated_dir, settings=settings).server.test_client()
+
+
+def _figure(response) -> dict:
+    text = response.get_data(as_text=True)
+    data = re.search(r'<script type="application/json" id="embed-figure">(.*?)</script>', text)
+    return json.loads(data[1].replace("<\\/", "</"))
+
+
+def test_the_embedded_chart_is_the_download_s_figure(client, synthetic_curated_dir):
+    wh = queries.open_warehouse(synthetic_curated_dir)
+    cases = [
+        (
+            "/embed/zeitreihen?indicator=foreigner_share&areas=21,11",
+            trends_export.trend_chart(wh, "foreigner_share", ["21", "11"], "de"),
+        ),
+        (
+            "/embed/profil?area=21&date=2023-12-31",
+            profile_export.dots_chart(wh, "21", "2023-12-31", "de"),
+        ),
+    ]
+    for path, chart in cases:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        shown = _figure(response)
+        expected = json.loads(pio.to_json(chart.figure))
+        assert shown["layout"]["title"] == expected["layout"]["title"]
+        assert [t.get("y") for t in shown["data"]] == [t.get("y") for t in expected["data"]]
+        assert shown["layout"].get("width") is None  # resizes with the frame
+    page = client.get(MAP).get_data(as_text=True)
+    assert "Ausländeranteil" in _figure(client.get(MAP))["layout"]["title"]["text"]
+    assert "<a " not in page and "<nav" not in page  # the chart, nothing else
+
+
+def test_framing_follows_embed_frame_ancestors(client, synthetic_curated_dir):
+    embedded = client.get(MAP).headers
+    assert embedded["Content-Security-Policy"].endswith("frame-ancestors https://www.teststadt.de")
+    assert "X-Frame-Options" not in embedded
+    assert "sha256-" not in embedded["Content-Security-Policy"]  # no inline script at all
+    page = client.get("/karte").headers  # the dashboard itself: frame_ancestors ('self')
+    assert page["Content-Security-Policy"].endswith("frame-ancestors 'self'")
+    default = create_app(synthetic_curated_dir).server.test_client().get(MAP).headers
+    assert default["Content-Security-Policy"].endswith("frame-ancestors 'self'")
+    assert default["X-Frame-Options"] == "SAMEORIGIN"
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "says"),
+    [
+        ("/embed/karte?indicator=foreigner_share", 400, "missing: date, level"),
+        ("/embed/tabelle?indicator=foreigner_share", 404, "known: karte, zeitreihen, profil"),
+        ("/embed/karte?indicator=nope&date=2023-12-31&level=district", 404, "nope"),
+        ("/embed/profil?area=99&date=2023-12-31", 404, "no such chart"),
+    ],
+)
+def test_a_wrong_address_gets_a_plain_answer(client, path, status, says):
+    response = client.get(path)
+    assert response.status_code == status
+    assert says in response.get_data(as_text=True)
+
+
+def test_a_closed_instance_embeds_nothing_without_a_login(synthetic_curated_dir, tmp_path):
+    users_file = tmp_path / "users.json"
+    users.add(users_file, "anna", "office", "richtig-geheim-1")
+    app = create_app(synthetic_curated_dir, access=Access(public=False, users_file=users_file))
+    response = app.server.test_client().get(MAP)
+    assert response.status_code in (303, 401)  # to the login page, or refused
+    assert "embed-figure" not in response.get_data(as_text=True)
