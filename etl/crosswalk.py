@@ -29,12 +29,21 @@ Where the links come from:
   A listed target its boundary does not reach at all is dropped (Berlin's list links
   06010102 to a Charlottenburg unit too: the file's two features of that id).
 
+* A level the newest vintage has no boundaries for (at it or below) but a coarser one
+  has (Berlin 2021: district regions inside forecast areas): the list's links, and the
+  units it does not name **inferred** inside the coarser unit their boundary lies in
+  (:func:`_coarse_links`; method ``inferred``, always an estimate).
+
 A level of the newest vintage gets a crosswalk only when every finest unit of the older
-vintage is linked at that level (by the list or by overlap) and every target unit
-receives a link; otherwise sums on it would silently miss residents, so the level has
-no values on today's boundaries (Berlin: district regions and planning areas, whose
-2021 boundaries are not published and whose list is incomplete). The root level maps
-everything to the root, exactly.
+vintage is linked at that level (by the list, overlap or inference) and every target
+unit receives a link; otherwise sums on it would silently miss residents, so the level
+has no values on today's boundaries (Berlin: the 2021 planning areas — some without a
+list link lie where no unlisted old unit does). The root level maps everything to the
+root, exactly.
+
+Ratios and location quotients are not recomputed (they could be: sums of published
+numerators and denominators; a target's share ÷ the city's), segregation indices cannot
+be honestly (they depend on the division; compared within one division only).
 
 **Disclosure rule** for values on today's boundaries (:func:`etl.publication.
 write_boundary_values`, README): they are computed from the *published* values only,
