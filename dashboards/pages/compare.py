@@ -267,6 +267,8 @@ def update_change(
             text = t("compare.export.series_break", lang, date_a=first, date_b=last)
             notes.append(html.P(text, className="notice break-note", role="status"))
     else:
+        if boundaries == TODAY:  # a ratio, quotient or index: as published only
+            notes.append(html.P(t("compare.today_unavailable", lang), className="notice"))
         notes += _break_notes(indicator_id, level, change.level_label, dates)
     if change.dissolved:
         date = formatting.format_date(dates[0])
