@@ -9,7 +9,8 @@ Every value comes from the published snapshot through :mod:`dashboards.data.quer
 * **Key figures**: the key figures of the overview page that have area values
   (``key_figures.yaml``). Each on its latest date up to the chosen date ("current"), the
   date before it ("previous") and the first date of the area's series with a published
-  value ("start": the first monitoring date, :func:`page_dates`). The parent area and the city are read on the same three dates.
+  value ("start": the first monitoring date, :func:`page_dates`). The parent area and the
+city are read on the same three dates.
 * **Series breaks** (:mod:`dashboards.data.breaks`): no change is stated across a new
   division of the level or a change of definition.
 * **Similar areas** (:func:`similar_areas`): the ``k`` nearest areas of the same level on
@@ -33,6 +34,7 @@ from dashboards.data.profile import ProfileArea
 from dashboards.data.snapshot import Warehouse, memoised, query
 from dashboards.i18n import strings, t
 
+NBSP = "\u00a0"  # a space no line breaks at
 CONFIG_FILE = Path(__file__).with_name("key_figures.yaml")
 SEARCH_LIMIT = 8
 RISE, FALL, SAME = "rise", "fall", "same"
@@ -282,8 +284,8 @@ def sentence(figure: AreaFigure, lang: str) -> str:
     the sentence says the dates cannot be compared instead of stating a change)."""
     ind, dev = figure.indicator, figure.area
 
-    def fmt(point: Point) -> str:
-        return formatting.format_value(point.value, ind.unit, ind.decimals)
+    def fmt(point: Point) -> str:  # "42,5 %" never broken between number and unit
+        return formatting.format_value(point.value, ind.unit, ind.decimals).replace(" ", NBSP)
 
     subject, pronoun = _subject(ind, lang)
     now, start = dev.current, dev.start

@@ -77,8 +77,8 @@ def test_sentences_rise_fall_and_withheld(wh, choices):
     figures = _figures(wh, choices, "21")
     assert area_data.sentence(figures["migration_background_share"], "de") == (
         "Der Anteil der Einwohnerinnen und Einwohner mit Migrationshintergrund ist in "
-        "Südviertel von 46,7 % (31.12.2022) auf 48,6 % (31.12.2024) gestiegen; in Teststadt "
-        "stieg er von 33,0 % auf 34,5 %."  # 1650/5000 → 1740/5050
+        "Südviertel von 46,7\u00a0% (31.12.2022) auf 48,6\u00a0% (31.12.2024) gestiegen; "
+        "in Teststadt stieg er von 33,0\u00a0% auf 34,5\u00a0%."  # 1650/5000 → 1740/5050
     )
     assert area_data.sentence(figures["population"], "de") == (
         "Die Zahl der Einwohnerinnen und Einwohner ist in Südviertel von 1.500 (31.12.2022) "
@@ -123,13 +123,14 @@ def test_sentences_no_change_when_rounded_equal_and_no_change_across_a_break(wh)
     same = area_data.sentence(AreaFigure(indicator, area, None, city), "de")
     assert same == (
         "Der Anteil der Einwohnerinnen und Einwohner mit Migrationshintergrund lag in "
-        "Nordstadt am 31.12.2024 wie am 30.06.2015 bei 25,0 %; in Teststadt blieb er bei 30,0 %."
+        "Nordstadt am 31.12.2024 wie am 30.06.2015 bei 25,0\u00a0%; in Teststadt blieb er "
+        "bei 30,0\u00a0%."
     )
     area, city = _made_up(20.0, 30.0, (30.0, 31.0), crossed="boundaries")
     broken = area_data.sentence(AreaFigure(indicator, area, None, city), "de")
     assert broken == (
         "Der Anteil der Einwohnerinnen und Einwohner mit Migrationshintergrund liegt in "
-        "Nordstadt am 31.12.2024 bei 30,0 %; ein Vergleich mit dem 30.06.2015 ist nicht "
+        "Nordstadt am 31.12.2024 bei 30,0\u00a0%; ein Vergleich mit dem 30.06.2015 ist nicht "
         "möglich, weil die Gebietsgrenzen dazwischen neu gezogen wurden."
     )
     assert area.change("start", "points") is None
@@ -189,8 +190,8 @@ def test_berlin_neukoelln_from_the_start_page_in_two_actions(browser, berlin_cur
         sentence.wait_for()
         assert sentence.inner_text() == (
             "Der Anteil der Einwohnerinnen und Einwohner mit Migrationshintergrund ist in "
-            "Neukölln von 42,5 % (30.06.2015) auf 51,4 % (31.12.2024) gestiegen; in Berlin "
-            "stieg er von 29,0 % auf 41,1 %."
+            "Neukölln von 42,5\u00a0% (30.06.2015) auf 51,4\u00a0% (31.12.2024) gestiegen; "
+            "in Berlin stieg er von 29,0\u00a0% auf 41,1\u00a0%."
         )
         assert "/gebiet?area=08" in page.url
         width = page.evaluate("document.documentElement.scrollWidth")
