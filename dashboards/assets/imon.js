@@ -264,3 +264,21 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
         link.setAttribute('href', url.pathname + url.search);
     }, true);
 });
+
+/*
+ * The Karte's timeline slider (dcc.Slider: a handle with role "slider" and an index as its
+ * value) gets the name of its label ("Zeitverlauf") and the date shown as its value text,
+ * whenever it is drawn or moves.
+ */
+new MutationObserver(function () {
+    var thumb = document.querySelector('#map-slider [role=slider]');
+    if (!thumb) { return; }
+    var label = document.getElementById('map-timeline-label');
+    var shown = document.getElementById('map-timeline-date');
+    var name = label ? label.textContent : '';
+    var text = shown ? shown.textContent : '';
+    if (thumb.getAttribute('aria-label') !== name) { thumb.setAttribute('aria-label', name); }
+    if (text && thumb.getAttribute('aria-valuetext') !== text) {
+        thumb.setAttribute('aria-valuetext', text);
+    }
+}).observe(document.documentElement, {childList: true, subtree: true, characterData: true});

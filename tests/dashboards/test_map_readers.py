@@ -186,6 +186,12 @@ def test_timeline_plays_from_the_frames_and_a_click_opens_the_area_page(
         wait_count(page, paths, 4)
         page.locator("#map-timeline").wait_for(state="visible")  # the frames have come
         wait_text(page, "#map-timeline-date", "31.12.2022")
+        handle = page.locator("#map-slider [role=slider]")  # named for screen readers
+        page.wait_for_function(
+            "() => document.querySelector('#map-slider [role=slider]')"
+            ".getAttribute('aria-valuetext') === '31.12.2022'"
+        )
+        assert handle.get_attribute("aria-label") == "Zeitverlauf"
         page.wait_for_load_state("networkidle")
         asked = []
         page.on(
@@ -210,7 +216,6 @@ def test_timeline_plays_from_the_frames_and_a_click_opens_the_area_page(
         page.wait_for_load_state("networkidle")
         assert asked == []
         # keyboard: the slider's handle takes the arrow keys
-        handle = page.locator("#map-slider [role=slider]")
         handle.focus()
         page.keyboard.press("ArrowLeft")
         wait_url(page, "date=2023-12-31")
