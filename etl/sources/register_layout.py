@@ -55,6 +55,7 @@ MERGE_REF = re.compile(rb'<(?:\w+:)?mergeCell\s[^>]*?ref="([A-Z]+[0-9]+(?::[A-Z]
 SHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 REL_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 ASCII_PROBE = '\r\n;,."aZ09'
+PARQUET_MAGIC = b"PAR1"
 
 
 def quote_ident(name: str) -> str:
@@ -332,12 +333,61 @@ def _read_code_file(path: Path) -> dict[str, str]:
 
 
 def read_cells(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout) -> str:
-    """Load ``path`` into the TEMP table ``raw_cells`` (text cells, vendor column names)
-    after checking its header; return the SQL expression, over ``raw_cells``, of each
-    row's file line (CSV) or sheet row (XLSX)."""
+    """Load ``path`` into ``raw_cells`` (text cells, vendor column names) after checking
+    its header; return the SQL expression, over ``raw_cells``, of each row's file line
+    (CSV), sheet row (XLSX) or row number as a CSV's line (Parquet). A Parquet file is
+    recognised by its magic bytes, whatever its name or the layout's format; its
+    ``raw_cells`` is a view (:func:`drop_cells` removes either)."""
+    if _is_parquet(path):
+        return _read_parquet(con, path, layout)
     if layout.format == "xlsx":
         return _read_xlsx(con, path, layout)
     return _read_csv(con, path, layout)
+
+
+def drop_cells(con: duckdb.DuckDBPyConnection) -> None:
+    """Remove ``raw_cells``, a table or a view."""
+    kinds = con.execute(
+        "SELECT 'TABLE' FROM duckdb_tables() WHERE table_name = 'raw_cells' AND temporary "
+        "UNION ALL SELECT 'VIEW' FROM duckdb_views() WHERE view_name = 'raw_cells' AND temporary"
+    ).fetchall()
+    for (kind,) in kinds:
+        con.execute(f"DROP {kind} raw_cells")
+
+
+def _is_parquet(path: Path) -> bool:
+    """A Parquet file starts and ends with the magic bytes ``PAR1``."""
+    try:
+        with path.open("rb") as handle:
+            if handle.read(4) != PARQUET_MAGIC:
+                return False
+            handle.seek(-4, 2)
+            return handle.read(4) == PARQUET_MAGIC
+    except OSError:
+        return False
+
+
+def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout) -> str:
+    """A view ``raw_cells`` over the Parquet file: every column as text (an empty string
+    as an empty cell), the row number counted as a CSV's line below ``header_row``."""
+    try:
+        schema = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
+    except duckdb.Error as exc:
+        raise InputError(
+            path, f"cannot be read as a Parquet file: {_first_lines(str(exc))}"
+        ) from exc
+    header = [row[0] for row in schema]
+    check_header(path, header, layout, layout.header_row)
+    cells = ", ".join(
+        f"nullif(CAST({quote_ident(n)} AS VARCHAR), '') AS {quote_ident(n)}" for n in header
+    )
+    literal = "'" + str(path).replace("'", "''") + "'"
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW raw_cells AS SELECT file_row_number + "
+        f"{layout.header_row + 1} AS {quote_ident(ROW_COLUMN)}, {cells} "
+        f"FROM read_parquet({literal}, file_row_number = true)"
+    )
+    return quote_ident(ROW_COLUMN)
 
 
 def check_header(path: Path, header: list[str], layout: Layout, line: int) -> None:

@@ -1,13 +1,20 @@
 -- Migration background from person-level register data (definition register_migrapro).
--- Rules (first match wins) are documented in docs/DATA_MODEL.md; parameter $ref_date.
+-- Rules (first match wins) are documented in docs/DATA_MODEL.md. {ref_date} is replaced by
+-- the reference date (ISO) before the statement runs: a view takes no parameters.
 -- Input: TEMP stg_persons, countries(code, region, eu_from, eu_to), age_groups.
--- Output: TEMP persons_mb with one row per person (person_id: for the record key of the
--- cell-key method, etl/protect/cellkey.py).
-CREATE OR REPLACE TEMP TABLE persons_mb AS
-WITH persons AS (
+-- Output: TEMP VIEW persons_mb with one row per person (person_id: for the record key of
+-- the cell-key method, etl/protect/cellkey.py); a view, so the persons are counted as
+-- they are derived, not copied once more.
+CREATE OR REPLACE TEMP VIEW persons_mb AS
+WITH ages AS (
+    -- every age of every group: an equi-join on the age, not a range join per person
+    SELECT unnest(range(min_age, max_age + 1)) AS age, age_group FROM age_groups
+),
+
+persons AS (
     SELECT
         *,
-        year($ref_date::DATE) - birth_year AS age,
+        year(DATE '{ref_date}') - birth_year AS age,
         'DE' IN (citizenship_1, coalesce(citizenship_2, '')) AS is_german,
         -- the non-German citizenship of a German with two citizenships
         CASE WHEN citizenship_1 = 'DE' THEN nullif(citizenship_2, 'DE')
@@ -82,12 +89,12 @@ final AS (
         CASE
             WHEN d.migration_status = 'keiner' THEN 'keine'
             WHEN c.code IS NULL OR c.region = 'inland' THEN 'unbekannt'
-            WHEN $ref_date::DATE BETWEEN c.eu_from AND coalesce(c.eu_to, DATE '9999-12-31')
+            WHEN DATE '{ref_date}' BETWEEN c.eu_from AND coalesce(c.eu_to, DATE '9999-12-31')
                 THEN 'eu'
             ELSE c.region
         END AS origin_region
     FROM derived AS d
-    INNER JOIN age_groups AS g ON d.age BETWEEN g.min_age AND g.max_age
+    INNER JOIN ages AS g ON g.age = d.age
     LEFT JOIN countries AS c ON c.code = d.origin
 )
 

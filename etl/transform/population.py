@@ -49,7 +49,8 @@ def aggregate_persons(
     ``$IMON_CELL_KEY_SECRET`` or the default secret). Returns the number of persons
     counted (equals the staged rows; checked by the caller).
     """
-    con.execute(MIGRATION_FILE.read_text(encoding="utf-8"), {"ref_date": ref_date})
+    migration = MIGRATION_FILE.read_text(encoding="utf-8")
+    con.execute(migration.replace("{ref_date}", ref_date.isoformat()))
     con.execute(
         f"""
         INSERT INTO population
@@ -65,7 +66,10 @@ def aggregate_persons(
             "cell_key_secret": resolve_secret(CellKey()) if secret is None else secret,
         },
     )
-    counted = con.execute("SELECT count(*) FROM persons_mb").fetchall()[0][0]
-    con.execute("DROP TABLE persons_mb")
+    counted = con.execute(
+        "SELECT coalesce(sum(count), 0) FROM population WHERE ref_date = ? AND definition_id = ?",
+        [ref_date, DEFINITION_ID],
+    ).fetchall()[0][0]
+    con.execute("DROP VIEW persons_mb")
     con.execute("DROP TABLE stg_persons")
     return counted
