@@ -27,6 +27,7 @@ from typing import IO, Any, Literal, TextIO
 from xml.etree import ElementTree
 
 import duckdb
+import numpy as np
 import openpyxl
 import pyarrow as pa
 import yaml
@@ -55,7 +56,9 @@ MERGE_REF = re.compile(rb'<(?:\w+:)?mergeCell\s[^>]*?ref="([A-Z]+[0-9]+(?::[A-Z]
 SHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 REL_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 ASCII_PROBE = '\r\n;,."aZ09'
-PARQUET_MAGIC = b"PAR1"
+PARQUET_MAGIC = b"PAR1"  # at the start and the end of a Parquet file
+ARROW_MAGIC = b"ARROW1"  # at the start and the end of an Arrow IPC file (Feather v2)
+ARROW_VIEW = "raw_arrow"  # the memory-mapped Arrow table, registered with DuckDB
 
 
 def quote_ident(name: str) -> str:
@@ -335,36 +338,69 @@ def _read_code_file(path: Path) -> dict[str, str]:
 def read_cells(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout) -> str:
     """Load ``path`` into ``raw_cells`` (text cells, vendor column names) after checking
     its header; return the SQL expression, over ``raw_cells``, of each row's file line
-    (CSV), sheet row (XLSX) or row number as a CSV's line (Parquet). A Parquet file is
-    recognised by its magic bytes, whatever its name or the layout's format; its
-    ``raw_cells`` is a view (:func:`drop_cells` removes either)."""
-    if _is_parquet(path):
+    (CSV), sheet row (XLSX) or row number as a CSV's line (Parquet, Arrow). A Parquet or
+    Arrow IPC (Feather v2) file is recognised by its magic bytes, whatever its name or
+    the layout's format; its ``raw_cells`` is a view (:func:`drop_cells` removes
+    either)."""
+    magic = _magic(path)
+    if magic == PARQUET_MAGIC:
         return _read_parquet(con, path, layout)
+    if magic == ARROW_MAGIC:
+        return _read_arrow(con, path, layout)
     if layout.format == "xlsx":
         return _read_xlsx(con, path, layout)
     return _read_csv(con, path, layout)
 
 
 def drop_cells(con: duckdb.DuckDBPyConnection) -> None:
-    """Remove ``raw_cells``, a table or a view."""
+    """Remove ``raw_cells``, a table or a view (and the Arrow table it may read)."""
     kinds = con.execute(
         "SELECT 'TABLE' FROM duckdb_tables() WHERE table_name = 'raw_cells' AND temporary "
         "UNION ALL SELECT 'VIEW' FROM duckdb_views() WHERE view_name = 'raw_cells' AND temporary"
     ).fetchall()
     for (kind,) in kinds:
         con.execute(f"DROP {kind} raw_cells")
+    con.unregister(ARROW_VIEW)
 
 
-def _is_parquet(path: Path) -> bool:
-    """A Parquet file starts and ends with the magic bytes ``PAR1``."""
+def _magic(path: Path) -> bytes | None:
+    """:data:`PARQUET_MAGIC` or :data:`ARROW_MAGIC` if the file starts and ends with it."""
     try:
         with path.open("rb") as handle:
-            if handle.read(4) != PARQUET_MAGIC:
-                return False
-            handle.seek(-4, 2)
-            return handle.read(4) == PARQUET_MAGIC
+            start = handle.read(8)
+            for magic in (PARQUET_MAGIC, ARROW_MAGIC):
+                if start.startswith(magic) and handle.seek(0, 2) >= 2 * len(magic):
+                    handle.seek(-len(magic), 2)
+                    if handle.read(len(magic)) == magic:
+                        return magic
     except OSError:
-        return False
+        return None
+    return None
+
+
+def _read_arrow(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout) -> str:
+    """A view ``raw_cells`` over the Arrow IPC file (memory-mapped, not copied), as
+    :func:`_read_parquet` makes one over a Parquet file."""
+    try:
+        table = pa.ipc.open_file(pa.memory_map(str(path))).read_all()
+    except (pa.ArrowException, OSError) as exc:
+        raise InputError(path, f"cannot be read as an Arrow file: {exc}") from exc
+    check_header(path, table.column_names, layout, layout.header_row)
+    first = layout.header_row + 1
+    rows = pa.array(np.arange(first, first + table.num_rows, dtype=np.int64))
+    con.register(ARROW_VIEW, table.append_column(ROW_COLUMN, rows))
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW raw_cells AS SELECT {quote_ident(ROW_COLUMN)}, "
+        f"{_text_cells(table.column_names)} FROM {ARROW_VIEW}"
+    )
+    return quote_ident(ROW_COLUMN)
+
+
+def _text_cells(names: list[str]) -> str:
+    """Every column as text, an empty string as an empty cell (as in a CSV)."""
+    return ", ".join(
+        f"nullif(CAST({quote_ident(n)} AS VARCHAR), '') AS {quote_ident(n)}" for n in names
+    )
 
 
 def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout) -> str:
@@ -378,9 +414,7 @@ def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout) ->
         ) from exc
     header = [row[0] for row in schema]
     check_header(path, header, layout, layout.header_row)
-    cells = ", ".join(
-        f"nullif(CAST({quote_ident(n)} AS VARCHAR), '') AS {quote_ident(n)}" for n in header
-    )
+    cells = _text_cells(header)
     literal = "'" + str(path).replace("'", "''") + "'"
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW raw_cells AS SELECT file_row_number + "

@@ -1,9 +1,10 @@
-"""Parquet register extracts (#17): read by the register adapter like a CSV.
+"""Parquet and Arrow register extracts (#17): read by the register adapter like a CSV.
 
-A vendor's export pipeline writes the tiny city's 2024 extract as Parquet, with typed
-columns (years as integers, empty cells as nulls). It must stage and build exactly as
-its CSV twin, be recognised by its magic bytes whatever its name, and a bad cell must
-give the CSV's message with the line a CSV would have (row n of the file = line n + 1).
+A vendor's export pipeline writes the tiny city's 2024 extract as Parquet or as an
+Arrow IPC file (Feather v2), with typed columns (years as integers, empty cells as
+nulls). It must stage and build exactly as its CSV twin, be recognised by its magic
+bytes whatever its name, and a bad cell must give the CSV's message with the line a
+CSV would have (row n of the file, from 1, is line n + 1).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
+import pyarrow.feather as feather
 import pyarrow.parquet as pq
 import pytest
 
@@ -63,11 +65,15 @@ def staged(con, path: Path) -> pd.DataFrame:
     return con.execute("SELECT * FROM stg_persons ORDER BY person_id").df()
 
 
-def test_parquet_stages_like_its_csv_twin_whatever_its_name(con, tmp_path):
+WRITERS = {"parquet": pq.write_table, "arrow": feather.write_feather}
+
+
+@pytest.mark.parametrize("kind", WRITERS)
+def test_stages_like_its_csv_twin_whatever_its_name(con, tmp_path, kind):
     table = vendor_table()
     assert table.schema.field("geburtsjahr").type == pa.int64()
-    misnamed = tmp_path / "melderegister.csv"  # Parquet bytes, a CSV's name
-    pq.write_table(table, misnamed)
+    misnamed = tmp_path / "melderegister.csv"  # Parquet or Arrow bytes, a CSV's name
+    WRITERS[kind](table, misnamed)
     expected = staged(con, CSV)
     assert len(expected) == CSV.read_text(encoding="utf-8").count("\n") - 1
     pd.testing.assert_frame_equal(staged(con, misnamed), expected)
@@ -97,22 +103,22 @@ def test_parquet_builds_the_same_values_as_its_csv_twin(tmp_path, tiny_warehouse
 
 
 @pytest.mark.parametrize(
-    ("row", "column", "value", "message"),
+    ("kind", "row", "column", "value", "message"),
     [
-        (2, "geburtsjahr", "neunzehn", "found 'neunzehn', expected a whole number"),
-        (4, "geschlecht", "q", "found 'q', expected one of m, w, d, x"),
-        (0, "personen_id", "", "found an empty cell, expected a value (the column is required)"),
+        ("parquet", 2, "geburtsjahr", "neunzehn", "found 'neunzehn', expected a whole number"),
+        ("parquet", 4, "geschlecht", "q", "found 'q', expected one of m, w, d, x"),
+        ("arrow", 0, "personen_id", "", "found an empty cell, expected a value (the column is "),
     ],
 )
-def test_a_bad_parquet_cell_is_named_as_in_a_csv(con, tmp_path, row, column, value, message):
+def test_a_bad_cell_is_named_as_in_a_csv(con, tmp_path, kind, row, column, value, message):
     """Years stored as text (a pipeline that did not type them) with one bad cell; the
     line is row + 2 (header line 1, first row line 2), as the same CSV's would be."""
     table = vendor_table().cast(pa.schema([pa.field(name, pa.string()) for name, _ in CANONICAL]))
     cells = table.column(column).to_pylist()
     cells[row] = value
     table = table.set_column(table.schema.get_field_index(column), column, pa.array(cells))
-    path = tmp_path / "export.parquet"
-    pq.write_table(table, path)
+    path = tmp_path / f"export.{kind}"
+    WRITERS[kind](table, path)
     with pytest.raises(InputError) as info:
         register_persons.stage(con, path, REF_DATE)
     assert (Path(info.value.file), info.value.line, info.value.column) == (path, row + 2, column)
