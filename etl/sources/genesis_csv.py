@@ -494,13 +494,14 @@ def region_totals(rows: pd.DataFrame, rounded: bool = False) -> pd.DataFrame:
     return bad.sort_values(["line", "column"])
 
 
-def check_periods(path: Path, table: GenesisTable) -> None:
-    """Every period of the export lists the same regions and rows (a GENESIS export is a
-    cube: the real exports list all 526 regions in every period). Compared with the period
+def check_periods(path: Path, cells: pd.DataFrame) -> None:
+    """Every period lists the same regions and rows in ``cells`` (the cells an instance
+    reads: a GENESIS export is a cube, the real exports list all 526 regions in every
+    period; a region outside the instance is not its concern). Compared with the period
     with the most lines, raise for (in this order) a period given in a few lines only (a
     mistyped period, e.g. 30.06.2016 in a 2012-2015 table), a region no other period has
     (a mistyped code), or a row the other periods have (a dropped line)."""
-    keys = table.rows.drop_duplicates("line")
+    keys = cells.drop_duplicates("line")
     keys = keys.assign(key=keys["region_code"] + LABEL_SEP + keys["dims"])
     sizes = keys.groupby("period", sort=False)["line"].size()
     if len(sizes) <= 1:
@@ -570,7 +571,7 @@ def check_totals(
     says Jahresdurchschnitt). Raise for the first that differs, or (``warn``) return a
     warning per difference (the first few, then a count). First, every period must list
     the same regions and rows (:func:`check_periods`, always an error)."""
-    check_periods(path, table)
+    check_periods(path, table.rows[rows])
     rounded = "durchschnitt" in table.title.casefold()
     bad = region_totals(table.rows[rows], rounded)
     if bad.empty:

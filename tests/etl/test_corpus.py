@@ -678,12 +678,12 @@ GENESIS_CASES = [
         r"period: a line dropped\?",
         178,
     ),
-    Case(
+    Case(  # 37 lines a period: Rhineland-Palatinate and its 36 Kreise (the instance's)
         "mistyped period in one line",
         G,
         cell(178, 1, b"30.06.2016", b";"),
         r"period '30\.06\.2016' is given in 1 data line\(s\) only \(line 178\), period "
-        r"30\.06\.2014 in 526; expected every period with the same regions and rows \(the "
+        r"30\.06\.2014 in 37; expected every period with the same regions and rows \(the "
         r"file's periods: 30\.06\.2015, 30\.06\.2016, 30\.06\.2014, 30\.06\.2013, 30\.06\.2012\): "
         r"a mistyped period\?",
         178,
