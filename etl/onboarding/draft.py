@@ -447,9 +447,16 @@ def _best_field(fields: list[str], props: list[dict], hit) -> str | None:
 
 
 def _name_field(fields: list[str], props: list[dict], not_this: str | None) -> str | None:
+    """The first field whose every value has a letter and most a word of three (Berlin's
+    forecast areas include 'CW 1', 'SPA 2' beside 'Moabit')."""
     for f in fields:
         values = [str(p.get(f) or "") for p in props]
-        if f != not_this and all(re.search(r"[A-Za-zÄÖÜäöüß]{3}", v) for v in values):
+        words = sum(1 for v in values if re.search(r"[A-Za-zÄÖÜäöüß]{3}", v))
+        if (
+            f != not_this
+            and all(re.search(r"[A-Za-zÄÖÜäöüß]", v) for v in values)
+            and 2 * words >= len(values)
+        ):
             return f
     return None
 

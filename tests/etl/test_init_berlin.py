@@ -69,6 +69,7 @@ def test_the_draft_finds_levels_vintages_and_the_doubled_id(drafted):
         "berlin-lor-districts.geojson",
         "berlin-lor-forecast-areas-from-2021.geojson",
     ]
+    assert all(b["name"] == "name" for b in old["boundaries"] + new["boundaries"])
     [planning] = [b for b in old["boundaries"] if "planning" in b["file"]]
     [fix] = planning["corrections"]
     assert (fix["feature"], fix["found"], fix["id"]) == (124, "06010102", "04030417")
