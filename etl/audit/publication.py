@@ -56,7 +56,8 @@ def indicator_terms(catalogue: Catalogue) -> pd.DataFrame:
                 "decimals": ind.decimals,
             }
         )
-    return pd.DataFrame(rows)
+    columns = ["indicator_id", "function", "num_term", "den_term", "scale", "decimals"]
+    return pd.DataFrame(rows, columns=columns)  # the columns also without any (rates only)
 
 
 def unit_index_terms(catalogue: Catalogue) -> pd.DataFrame:

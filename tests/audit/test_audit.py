@@ -15,6 +15,8 @@ import pytest
 from etl.audit import format_report, run_audit
 from etl.indicators.spec import load_catalogue
 
+REPO = Path(__file__).resolve().parents[2]
+
 SCHEMA = Path(__file__).resolve().parents[2] / "etl" / "schema.sql"
 DATE = "2024-12-31"
 
@@ -312,3 +314,24 @@ def test_rounded_counts_are_ranges(tmp_path, catalogue):
     report = run_audit(shown, internal(tmp_path), catalogue, rounding=5, exact=True)
     cell = result(report, "foreigners", "A")
     assert (cell.low, cell.high, cell.passed) == (0, 2, False)
+
+
+def test_an_instance_of_published_rates_only_has_no_terms_to_audit(tmp_path):
+    """An instance whose catalogue holds only ``observed`` rates (published as delivered,
+    #14) has no additive terms: the audit's table of terms is empty but keeps its columns,
+    so its joins find nothing instead of failing (AttributeError/binder error before)."""
+    import yaml
+
+    from etl.audit.publication import indicator_terms
+
+    spec = yaml.safe_load((REPO / "indicators.yaml").read_text(encoding="utf-8"))
+    spec["indicators"] = [i for i in spec["indicators"] if i.get("function") == "observed"]
+    assert len(spec["indicators"]) == 2
+    path = tmp_path / "indicators.yaml"
+    path.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    terms = indicator_terms(load_catalogue(path))
+    assert terms.empty and {"indicator_id", "num_term", "den_term"} <= set(terms.columns)
+    con = duckdb.connect()
+    con.register("terms", terms)
+    joined = con.sql("SELECT count(*) FROM terms JOIN terms t2 USING (indicator_id)")
+    assert joined.fetchall() == [(0,)]
