@@ -171,6 +171,8 @@ def assess(warehouse: Warehouse, goals: Goals, as_of: date | None = None) -> lis
             for r in rows.itertuples()
         )
         cuts = tuple(date.fromisoformat(r.ref_date) for r in rows.itertuples() if r.break_before)
+        if ind.project is not None:  # declared changes of a project indicator's definition
+            cuts = tuple(sorted({*cuts, *(b.date for b in ind.project.breaks)}))
         progress = status(ind, [(d, v) for d, v, _ in values], cuts, as_of)
         found.append(Assessment(field, goal, ind, values, cuts, progress))
     return found

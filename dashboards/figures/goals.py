@@ -1,8 +1,10 @@
 """The trend chart of a goal indicator (Ziele page): pure, an assessment in, a
 ``go.Figure`` out. The published values as a line (a withheld value is a gap), the
 baseline as a marked point, the target as a dashed line from the baseline date to the
-target date with its point; title, unit (and area) as subtitle and the source line with
-the data date like every chart (:mod:`dashboards.figures.common`).
+target date with its point, a series break (a new division of the level, a changed
+definition of a project indicator) as a dotted vertical line where the line stops;
+title, unit (and area) as subtitle and the source line with the data date like every
+chart (:mod:`dashboards.figures.common`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import plotly.graph_objects as go
 from dashboards import formatting
 from dashboards.data.goals import Assessment, Shown
 from dashboards.figures.common import (
+    BREAK_COLOR,
     CITY_COLOR,
     MUTED_COLOR,
     NUMBER_TICKS,
@@ -40,6 +43,11 @@ def goal_trend(item: Assessment, shown: Shown, lang: str) -> go.Figure:
     number = lambda v: value_text(v, shown, lang)  # noqa: E731
     dates = [d.isoformat() for d, _, _ in item.values]
     values = [v for _, v, _ in item.values]
+    for cut in item.breaks:  # the line stops at a series break (a gap at its date)
+        at = next((i for i, d in enumerate(dates) if d >= cut.isoformat()), len(dates))
+        if 0 < at < len(dates) and dates[at] != cut.isoformat():
+            dates.insert(at, cut.isoformat())
+            values.insert(at, None)
     fig = go.Figure(
         go.Scatter(
             x=dates,
@@ -95,6 +103,15 @@ def goal_trend(item: Assessment, shown: Shown, lang: str) -> go.Figure:
         legend={"orientation": "v", "x": 1.01, "y": 1, "xanchor": "left"},
         hovermode="closest",
     )
+    reasons = {b.date: getattr(b.reason, lang) for b in (ind.project.breaks if ind.project else [])}
+    for cut in item.breaks:  # as dashboards.figures.common.draw_breaks marks them
+        fig.add_vline(x=cut.isoformat(), line={"color": BREAK_COLOR, "width": 1.6, "dash": "dot"})
+        fig.add_annotation(
+            x=cut.isoformat(), y=1, yref="y domain", text=t("breaks.line_label", lang),
+            hovertext=reasons.get(cut), showarrow=False, xanchor="left", yanchor="top",
+            xshift=3, bgcolor="rgba(255, 255, 255, 0.8)",
+            font={"size": 11, "color": BREAK_COLOR}, name="series_break",
+        )  # fmt: skip
     date_axis(fig, ticks)
     fig.layout.yaxis.update(
         rangemode="tozero",

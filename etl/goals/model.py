@@ -50,6 +50,15 @@ class MonitorRef(_Strict):
     level: str
 
 
+class SeriesBreak(_Strict):
+    """From ``date`` on the project indicator is counted by a changed definition
+    (``reason``, e.g. "ab 2022 auch Online-Kurse"): values before and after are not
+    compared (no progress across it; marked in the chart and the report)."""
+
+    date: date
+    reason: Text
+
+
 class ProjectRef(_Strict):
     """A value the integration office reports in the project workbook."""
 
@@ -58,6 +67,7 @@ class ProjectRef(_Strict):
     # persons only: true when this count is no total or part of another person count of
     # its goal; then a withheld value of it withholds nothing else (etl/goals/intake.py)
     independent: bool = False
+    breaks: list[SeriesBreak] = []  # changes of the definition, in date order
 
 
 class GoalIndicator(_Strict):
@@ -91,6 +101,14 @@ class GoalIndicator(_Strict):
                 raise ValueError(
                     f"field 'target.value': {self.target.value:g} does not lie in the direction "
                     f"'{self.direction}' from baseline.value {self.baseline.value:g}"
+                )
+        if self.project and self.project.breaks:
+            days = [b.date for b in self.project.breaks]
+            if days != sorted(set(days)) or days[0] <= self.baseline.date:
+                raise ValueError(
+                    f"field 'project.breaks': the dates {', '.join(map(str, days))} must be "
+                    f"different, in order and after baseline.date {self.baseline.date} (a "
+                    "definition changed before the baseline is the baseline's definition)"
                 )
         if self.project and self.project.measure == "milestone":
             if self.baseline.value not in (0, 1) or (self.target and self.target.value != 1):

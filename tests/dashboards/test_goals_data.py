@@ -138,3 +138,39 @@ def test_goals_values_breaks_and_status(wh):
     assert project.progress.latest == (date(2021, 12, 31), 5.0)
     assert project.progress.growth == pytest.approx(0.118034, abs=1e-6)
     assert goal_data.goal_statuses(list(found.values())) == {"ziel": "substantial"}
+
+
+def test_a_declared_change_of_a_project_definition_is_a_break(wh):
+    """goals.yaml declares that 'projekt' is counted anew from 1.7.2021: the value 5 of
+    31.12.2021 lies after it, so no progress since the baseline 4 (31.12.2019) is computed
+    (without the break: 11,8 % a year, above); up to 30.6.2021 nothing after the baseline
+    is published, and the break does not count. The chart stops its line at the break and
+    marks it; the report states the break with its reason."""
+    from dashboards.export.yearly_report.goals import _break_notes
+    from dashboards.figures.goals import goal_trend
+
+    data = GOALS.model_dump(mode="json")
+    project = data["action_fields"][0]["goals"][0]["indicators"][3]["project"]
+    project["breaks"] = [
+        {"date": "2021-07-01", "reason": {"de": "ab Juli auch Online-Kurse", "en": "online"}}
+    ]
+    goals = Goals.model_validate(data)
+    item = next(a for a in goal_data.assess(wh, goals) if a.indicator.id == "projekt")
+    assert item.breaks == (date(2021, 7, 1),)
+    assert item.progress.status == "not_assessable"
+    assert item.progress.reason == "Reihenbruch am 01.07.2021 seit dem Ausgangswert"
+    assert item.progress.latest == (date(2021, 12, 31), 5.0)
+    shown = goal_data.presentation(wh, item.indicator, "de")
+    figure = goal_trend(item, shown, "de")
+    line = figure.data[0]
+    assert list(line.x) == ["2020-12-31", "2021-07-01", "2021-12-31"]
+    assert list(line.y) == [None, None, 5.0]  # withheld 2020, the gap at the break, 5
+    assert [s.x0 for s in figure.layout.shapes] == ["2021-07-01"]
+    marks = [a for a in figure.layout.annotations if a.name == "series_break"]
+    assert [(m.text, m.hovertext) for m in marks] == [("Reihenbruch", "ab Juli auch Online-Kurse")]
+    notes = _break_notes([item], "2024-12-31", "de")
+    assert [n.text for n in notes] == [
+        "Reihenbruch am 01.07.2021 bei „T“: ab Juli auch Online-Kurse. Werte davor und danach "
+        "werden nicht verglichen; ein Fortschritt über den Bruch hinweg wird nicht berechnet."
+    ]
+    assert _break_notes([item], "2021-06-30", "de") == []

@@ -144,3 +144,25 @@ def test_a_milestone_is_zero_or_one(tmp_path):
 
     message = broken(tmp_path, milestone)
     assert "indicator 'vereine_interesse', field 'baseline.value': a milestone" in message
+
+
+def test_a_project_series_break_lies_after_the_baseline(tmp_path):
+    def breaks(*days):
+        def change(data):
+            reason = {"de": "neu gezählt", "en": "counted anew"}
+            indicator(data)["project"]["breaks"] = [{"date": d, "reason": reason} for d in days]
+
+        return change
+
+    data = goals_text()
+    breaks("2022-01-01")(data)
+    first = read(tmp_path, data).indicators()[0][2]
+    assert [(b.date, b.reason.de) for b in first.project.breaks] == [
+        (date(2022, 1, 1), "neu gezählt")
+    ]
+    for days in (("2019-12-31",), ("2023-01-01", "2022-01-01")):
+        message = broken(tmp_path, breaks(*days))
+        assert "goal 'vereine', indicator 'vereine_interesse', field 'project.breaks'" in message
+        assert "after baseline.date 2019-12-31" in message
+    message = broken(tmp_path, lambda d: indicator(d)["project"].update(breaks=[{"date": "x"}]))
+    assert "indicator 'vereine_interesse', field 'project.breaks.0.date'" in message

@@ -41,8 +41,31 @@ def goals_sections(wh: Warehouse, goals: Goals | None, ref_date: str, lang: str)
             part.blocks.append(Paragraph(text, lead=getattr(goal.title, lang)))
         mine = [a for a in assessments if a.field.id == field_.id]
         part.blocks.append(_goals_table(wh, mine, field_, ref_date, lang))
+        part.blocks.extend(_break_notes(mine, ref_date, lang))
         sections.append(part)
     return sections
+
+
+def _break_notes(items: Sequence[Assessment], ref_date: str, lang: str) -> list[Paragraph]:
+    """Per declared change of a project indicator's definition up to ``ref_date``: when,
+    which indicator, why — values before and after are not compared (no progress)."""
+    until = date.fromisoformat(ref_date)
+    return [
+        Paragraph(
+            tr(
+                "goals.break",
+                lang,
+                date=formatting.format_date(cut.date.isoformat()),
+                indicator=getattr(item.indicator.title, lang),
+                reason=getattr(cut.reason, lang),
+            ),
+            "note",
+        )
+        for item in items
+        if item.indicator.project is not None
+        for cut in item.indicator.project.breaks
+        if cut.date <= until
+    ]
 
 
 def _value(value: float | None, when: date | None, shown: Shown, lang: str) -> str:
