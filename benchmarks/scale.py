@@ -166,12 +166,21 @@ def gib(mib: float) -> str:
     return f"{mib / 1024:.2f} GiB"
 
 
+def missing(results: list[dict]) -> list[str]:
+    """A line naming the sizes of ``make bench-scale`` this run left out."""
+    done = {r["persons"] for r in results}
+    left = [f"{n / 1e6:g} M" for n in (*DEFAULT_SIZES, 84_000_000) if n not in done]
+    if not left:
+        return []
+    return [f"Not in this run: {', '.join(left)} (`make bench-scale` runs all four sizes).", ""]
+
+
 def section(results: list[dict], machine_line: str, command: str) -> str:
     lines = [
         "| persons | CSV | scan | `imon build` | build ÷ scan | CPU: build ÷ scan | "
         "build peak RSS | spilled | pandas | build ÷ pandas | CPU: build ÷ pandas | "
-        "pandas peak RSS | load (1 min) | runs |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "pandas peak RSS | load (1 min) | runs | `demo-data` peak RSS |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     lines += [
         f"| {r['persons'] / 1e6:g} M | {r['bytes'] / 2**20:,.0f} MiB | {r['scan_s']:.2f} s | "
@@ -179,7 +188,8 @@ def section(results: list[dict], machine_line: str, command: str) -> str:
         f"{r['cpu_build_over_scan']:.1f}× | **{gib(r['build_peak_mib'])}** | "
         f"{r['spill_mib']:,} MiB | {r['pandas_s']:.2f} s | {r['build_over_pandas']:.1f}× | "
         f"{r['cpu_build_over_pandas']:.1f}× | {gib(r['pandas_peak_mib'])} | "
-        f"{r['load'][0]:.1f}–{r['load'][1]:.1f} | {r['repeats']} |"
+        f"{r['load'][0]:.1f}–{r['load'][1]:.1f} | {r['repeats']} | "
+        f"{gib(r['generate']['peak_mib'])} |"
         for r in results
     ]
     goals = [
@@ -210,7 +220,9 @@ def section(results: list[dict], machine_line: str, command: str) -> str:
             "the step's process tree), which depends less than wall-clock time on what else "
             "the shared cores run (DuckDB's scan is parallel, the build partly serial: on "
             "busy cores the wall-clock ratio grows). The machine is shared with other work, "
-            "so absolute times are indicative; the ratios come from interleaved runs.",
+            "so absolute times are indicative; the ratios come from interleaved runs. "
+            "*`demo-data` peak RSS*: writing the extract (etl/demo/generator.py simulates a "
+            "city above 8 M residents block by block, so it needs the memory of one block).",
             "",
             *lines,
             "",
@@ -220,6 +232,7 @@ def section(results: list[dict], machine_line: str, command: str) -> str:
             f"difference| {max(r['share_difference'] for r in results):.1e} (the build's "
             "values before disclosure control).",
             "",
+            *missing(results),
             "Raw results:",
             "",
             "```json",
