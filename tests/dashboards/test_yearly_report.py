@@ -30,7 +30,7 @@ from dashboards.export import render
 from dashboards.export.yearly_report import build_report
 from dashboards.export.yearly_report import summary as report
 from dashboards.export.yearly_report.goals import goals_sections
-from dashboards.export.yearly_report.model import ExportError, ReportRequest, Table
+from dashboards.export.yearly_report.model import ExportError, Report, ReportRequest, Table
 from dashboards.export.yearly_report.pdf import write_pdf
 from etl import warehouse
 from imon.cli import main
@@ -320,13 +320,13 @@ def test_the_demo_pdf_pages_contents_and_pictures(demo_pdf):
     for heading in (
         "Das Wichtigste in Kürze",
         "Kennzahlen",
-        "Stadtteile",
+        "Gebiete im Vergleich",
         "Segregation",
         "Methoden und Quellen",
     ):
         page = int(re.search(re.escape(heading) + r"[ .]*?(\d+)", toc).group(1))
         assert pages[page - 1].startswith(heading), (heading, page)
-    maps = next(i for i, text in enumerate(pages) if text.startswith("Stadtteile"))
+    maps = next(i for i, text in enumerate(pages) if text.startswith("Gebiete im Vergleich"))
     title = render_page(path, 0, "jahresbericht-seite-1.png")
     assert (title < 128).all(axis=2).mean() > 0.002  # dark text on the title page
     assert coloured_share(title) < 0.02  # the dark blue title, no chart
@@ -528,13 +528,67 @@ def test_goals_section_per_action_field(synthetic_curated_dir):
     assert goals_sections(wh, Goals(), "2024-12-31", "de") == []
 
 
+def _widest_overshoot_cm(report) -> float:
+    """How far the widest box of the typeset report reaches beyond the text width (cm)."""
+    from weasyprint import CSS, HTML
+
+    from dashboards.export.yearly_report import pdf
+
+    styles = [CSS(filename=str(pdf.CSS_FILE)), CSS(string=pdf.page_css(report))]
+    html = HTML(string=pdf.report_html(report), base_url=str(pdf.FILES))
+    worst = 0.0
+    for page in html.render(stylesheets=styles).pages:
+        box = page._page_box
+        right, stack = box.content_box_x() + box.width, [box]
+        while stack:
+            b = stack.pop()
+            if getattr(b, "position_x", None) is not None and hasattr(b, "border_width"):
+                worst = max(worst, b.border_box_x() + b.border_width() - right)
+            stack.extend(getattr(b, "children", None) or [])
+    return worst / 96 * 2.54  # CSS px -> cm
+
+
+def test_a_goals_table_of_long_german_words_stays_within_the_text_width(synthetic_curated_dir):
+    """Three value columns of "Migrantenorganisationen" made the table 0,3–0,5 cm wider
+    than the 16 cm text width; hyphenation (the document's lang) keeps it inside."""
+    from etl.goals import ActionField, Baseline, Goal, GoalIndicator, Goals, ProjectRef, Target
+    from etl.goals import Text as T
+
+    def text(de: str) -> T:
+        return T(de=de, en=de)
+
+    organisations = GoalIndicator(
+        id="organisationen",
+        title=text("Eingetragene Migrantenorganisationen und Kulturvereine"),
+        project=ProjectRef(measure="number", unit=text("Migrantenorganisationen")),
+        definition=text("Vereine."),
+        source=text("Integrationsbüro"),
+        baseline=Baseline(date="2022-12-31", value=8),
+        target=Target(value=12, date="2026-12-31"),
+        direction="increase",
+    )
+    goal = Goal(
+        id="selbstorganisation",
+        title=text("Selbstorganisationen von Zugewanderten stärken"),
+        indicators=[organisations],
+    )
+    goals = Goals(action_fields=[ActionField(id="ehrenamt", title=text("Ehrenamt"), goals=[goal])])
+    wh = queries.open_warehouse(synthetic_curated_dir)
+    sections = goals_sections(wh, goals, "2024-12-31", "de")
+    table = next(b for b in sections[1].blocks if isinstance(b, Table))
+    assert table.rows[0][2] == "8 Migrantenorganisationen\n(31.12.2022)"
+    dates = ("31.12.2024",) * 3
+    content = Report("de", "Teststadt", "Integrationsbericht", "", *dates, "", None, sections)
+    assert _widest_overshoot_cm(content) < 0.01
+
+
 def test_the_english_report_has_english_headings_and_sentences(synthetic_curated_dir):
     wh = queries.open_warehouse(synthetic_curated_dir)
     content = build_report(wh, "2024-12-31", "en")
     assert [s.title for s in content.sections if s.level == 1] == [
         "Key points",
         "Key figures",
-        "Districts",
+        "Areas compared",
         "Segregation",
         "Methods and sources",
     ]

@@ -93,7 +93,7 @@ def build_report(
     meta = catalogue.meta(wh)
     statements = key_statements(wh, ref_date, lang)
     sections = [
-        summary_section(statements, ref_date, lang),
+        summary_section(statements, ref_date, lang, catalogue.city(wh).name),
         key_section(statements, wh, ref_date, lang),
     ]
     sections += goals_sections(wh, goals, ref_date, lang)

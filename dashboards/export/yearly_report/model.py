@@ -128,5 +128,7 @@ class ReportRequest:
 
 def source_line(indicators: Sequence[Indicator], ref_date: str, lang: str) -> str:
     """``Quelle: <sources of the indicators> · Stand: <date>`` under a table."""
-    sources = "; ".join(dict.fromkeys(i.source for i in indicators))
+    # one indicator's source may already name several ("A; B"): each source once
+    parts = (part.strip() for i in indicators for part in i.source.split("; "))
+    sources = "; ".join(dict.fromkeys(part for part in parts if part))
     return tr("source_line", lang, source=sources, date=formatting.format_date(ref_date))

@@ -276,11 +276,14 @@ def monitor_start(wh: Warehouse) -> str:
     return catalogue.ref_dates(wh)[0]
 
 
-def summary_section(statements: Sequence[Statement], ref_date: str, lang: str) -> Section:
+def summary_section(
+    statements: Sequence[Statement], ref_date: str, lang: str, area: str
+) -> Section:
+    """The summary ("Das Wichtigste in Kürze") for the top-level area ``area`` (its name: a city, a
+    district or a Land)."""
     section = Section(tr("summary.heading", lang))
-    section.blocks.append(
-        Paragraph(tr("summary.intro", lang, date=formatting.format_date(ref_date)))
-    )
+    date = formatting.format_date(ref_date)
+    section.blocks.append(Paragraph(tr("summary.intro", lang, date=date, area=area)))
     for item in statements:
         section.blocks.append(
             Paragraph(" ".join(summary_sentences(item, lang)), "summary", item.indicator.title)
@@ -310,7 +313,8 @@ def key_section(
     statements: Sequence[Statement], wh: Warehouse, ref_date: str, lang: str
 ) -> Section:
     section = Section(tr("key.heading", lang))
-    section.blocks.append(Paragraph(tr("key.intro", lang, date=formatting.format_date(ref_date))))
+    date, area = formatting.format_date(ref_date), catalogue.city(wh).name
+    section.blocks.append(Paragraph(tr("key.intro", lang, date=date, area=area)))
     rows = []
     for item in statements:
         name = item.indicator.title
