@@ -113,6 +113,8 @@ def protect(
         engine.write_indicator_terms(con, [engine.term_row(ind) for ind in indices])
         engine.run_functions(con, {ind.function for ind in indices}, "published_values")
         random_allocation.simulate(con, indices, catalogue.random_allocation)
+        if rules.method == "cell_key":
+            con.execute(POOLED_MARGINS_SQL)
     if rules.method == "suppression":
         con.execute(INDEX_MARGINS_SQL)
     con.execute(
@@ -134,12 +136,14 @@ def public_units(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> Iterat
     con.execute("ALTER TABLE term_counts RENAME TO published_counts")
     con.execute("ALTER TABLE unit_roots RENAME TO published_roots")
     try:
+        con.execute(SHOWN_COUNTS_SQL)
         _public_counts(con, catalogue)
         for statement in POOLED_UNITS_SQL:
             con.execute(statement)
         yield
     finally:
-        for table in ("term_counts", "unit_roots", "pooled_units", "public_counts"):
+        tables = ("term_counts", "unit_roots", "pooled_units", "public_counts", "shown_counts")
+        for table in tables:
             con.execute(f"DROP TABLE IF EXISTS {table}")
         con.execute("ALTER TABLE published_counts RENAME TO term_counts")
         con.execute("ALTER TABLE published_roots RENAME TO unit_roots")
@@ -175,13 +179,13 @@ def _public_counts(con: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> None
                    CASE WHEN count(n) = {len(combo)} THEN sum(n * CASE term {signs} END) END
                        AS n,
                    CASE WHEN count(n) < {len(combo)} THEN 'suppressed' END AS flag
-            FROM published_counts WHERE term IN ({listed})
+            FROM shown_counts WHERE term IN ({listed})
             GROUP BY ALL
             """
         )
     con.execute(
         "CREATE OR REPLACE TEMP TABLE public_counts AS "
-        "SELECT * FROM published_counts WHERE NOT list_contains($replaced, term)"
+        "SELECT * FROM shown_counts WHERE NOT list_contains($replaced, term)"
         + "".join(f" UNION ALL BY NAME ({sql})" for sql in derived),
         {"replaced": list(combos)},
     )
@@ -194,6 +198,46 @@ WHERE den_term IS NOT NULL
 INDEX_INPUTS_SQL = """
 SELECT DISTINCT t FROM (SELECT unnest([num_term, total_term, other_term, res_term]) AS t
 FROM index_terms) WHERE t IS NOT NULL
+"""
+
+
+# The protected counts as the published values show them: a count of a published term that
+# no published value shows (e.g. numerator and denominator of a share withheld under the
+# min_denominator rule) is withheld as a suppressed one is, so the indices pool its unit
+# instead of using it; the numerator of a share whose published denominator is 0 is 0. As
+# the audit reads the publication (etl/audit/indices.py: _public_cells).
+SHOWN_COUNTS_SQL = f"""
+CREATE OR REPLACE TEMP TABLE shown_counts AS
+WITH pairs AS (
+    SELECT v.ref_date, v.area_id, t.function, t.num_term, t.den_term, v.numerator,
+           v.denominator
+    FROM published_values AS v INNER JOIN indicator_terms AS t USING (indicator_id)
+),
+shown AS (
+    SELECT ref_date, area_id, num_term AS term FROM pairs WHERE numerator IS NOT NULL
+    UNION
+    SELECT ref_date, area_id, den_term FROM pairs
+    WHERE den_term IS NOT NULL AND denominator IS NOT NULL
+),
+empty AS (
+    SELECT DISTINCT ref_date, area_id, num_term AS term FROM pairs
+    WHERE function = 'share' AND denominator = 0 AND numerator IS NULL
+),
+marked AS (
+    SELECT k.*, s.term IS NOT NULL AS is_shown, e.term IS NOT NULL AS is_empty,
+           k.term IN ({PUBLISHED_TERMS_SQL}) AS is_published
+    FROM published_counts AS k
+    LEFT JOIN shown AS s ON s.ref_date = k.ref_date AND s.area_id = k.area_id
+        AND s.term = k.term
+    LEFT JOIN empty AS e ON e.ref_date = k.ref_date AND e.area_id = k.area_id
+        AND e.term = k.term
+)
+SELECT * EXCLUDE (is_shown, is_empty, is_published) REPLACE (
+    CASE WHEN is_shown OR NOT is_published THEN n WHEN is_empty THEN 0 END AS n,
+    CASE WHEN is_shown OR NOT is_published THEN flag WHEN is_empty THEN NULL
+         ELSE coalesce(flag, 'suppressed') END AS flag
+)
+FROM marked
 """
 
 
@@ -274,10 +318,43 @@ WHERE d.indicator_id = v.indicator_id
 """
 
 
+# Cell key: an index's numerator and denominator are the sums of the perturbed unit counts
+# (nothing the perturbed counts do not say) — but where units were pooled, the remainder
+# makes them the top-level area's published count, which the sums over the units do not
+# explain; none then (the area's counts are published with the other indicators).
+POOLED_MARGINS_SQL = """
+UPDATE published_values AS v SET numerator = NULL, denominator = NULL
+FROM (SELECT DISTINCT ref_date, level, root_id FROM pooled_units) AS p
+WHERE v.indicator_id IN (SELECT indicator_id FROM index_terms)
+  AND v.ref_date = p.ref_date AND v.level = p.level AND v.area_id = p.root_id
+"""
+
+# Cell key with min_denominator: the numerator of a share or ratio whose *true* denominator
+# lies in 1 … min_denominator − 1 is withheld as a count, so wherever it appears (as cell
+# suppression withholds it, etl/protect/suppression.py) — withholding only the rate would
+# still publish the count perturbed through another indicator, within ±D of a value that
+# may need more protection, and the rate functions see only the perturbed denominator.
+CELL_KEY_MIN_DENOMINATOR_SQL = """
+UPDATE protected_counts AS p SET n = NULL, flag = 'suppressed'
+FROM (
+    SELECT DISTINCT x.ref_date, x.area_id, x.term
+    FROM indicator_terms AS i
+    INNER JOIN term_counts AS x ON x.term = i.num_term
+    INNER JOIN term_counts AS t
+        ON t.term = i.den_term AND t.ref_date = x.ref_date AND t.area_id = x.area_id
+    WHERE i.function IN ('share', 'ratio') AND t.n > 0 AND t.n < $min
+) AS s
+WHERE p.ref_date = s.ref_date AND p.area_id = s.area_id AND p.term = s.term
+  AND p.n IS NOT NULL
+"""
+
+
 def _protected_counts(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, profile: Profile):
     rules = profile.disclosure
     if rules.method == "cell_key":
         cellkey.perturb(con, rules.cell_key)
+        if rules.min_denominator:
+            con.execute(CELL_KEY_MIN_DENOMINATOR_SQL, {"min": rules.min_denominator})
     else:
         suppression.suppress(con, catalogue, rules, profile.level_ids())
 

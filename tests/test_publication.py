@@ -303,3 +303,42 @@ def test_public_read_path_never_opens_the_internal_file(
     out = io.StringIO()
     assert write_values(curated, out, "foreigner_share", "district") > 0
     assert opened and all(Path(path).name == warehouse.PUBLICATION for path in opened)
+
+
+def test_cell_key_withholds_the_numerator_of_a_small_base_everywhere(tmp_path):
+    """Cell key with min_denominator = 30 on the tiny city (every district below 30): the
+    numerator of a share whose true base is 1…29 is a withheld count, published by no
+    indicator (before, only the share was withheld and the count went out perturbed through
+    another indicator, and the indices used counts no value showed — the audit of the
+    4,000-person demo failed on both). Checked against the true counts of the internal
+    warehouse, through the audit's own reading of the catalogue; the build's audit passed."""
+    from etl.audit.publication import indicator_terms
+    from etl.indicators.spec import load_catalogue
+
+    rules = Disclosure(method="cell_key", min_count=3, min_denominator=30)
+    profile = tiny_profile(tmp_path / "curated", disclosure=rules)
+    result = build(profile)  # raises AuditError when the audit fails
+    terms = indicator_terms(load_catalogue(profile.indicators))
+    with _publication(result.snapshot) as con:
+        con.register("terms", terms)
+        con.execute(f"ATTACH '{result.snapshot / warehouse.DATABASE}' AS internal (READ_ONLY)")
+        small = con.execute(
+            """
+            SELECT DISTINCT v.ref_date, v.area_id, t.num_term AS term
+            FROM internal.indicator_values AS v INNER JOIN terms AS t USING (indicator_id)
+            WHERE t.function IN ('share', 'ratio') AND v.denominator BETWEEN 1 AND 29
+            """
+        ).fetchall()
+        shown = set(
+            con.execute(
+                """
+                SELECT v.ref_date, v.area_id, t.num_term FROM indicator_values AS v
+                INNER JOIN terms AS t USING (indicator_id) WHERE v.numerator IS NOT NULL
+                UNION
+                SELECT v.ref_date, v.area_id, t.den_term FROM indicator_values AS v
+                INNER JOIN terms AS t USING (indicator_id) WHERE v.denominator IS NOT NULL
+                """
+            ).fetchall()
+        )
+    assert len(small) > 10  # the tiny city's districts are small
+    assert [cell for cell in small if cell in shown] == []
