@@ -182,7 +182,10 @@ def callback_problem(
     if spec is None or "callback" not in spec:
         return 400, "'output' names no callback of this server"
     declared = {
-        "outputs": [(o.component_id, o.component_property) for o in _as_list(spec["output"])],
+        "outputs": [
+            (_parse_id(o.component_id_str()), o.component_property)
+            for o in _as_list(spec["output"])
+        ],
         "inputs": [(_parse_id(d["id"]), d["property"]) for d in spec["inputs"]],
         "state": [(_parse_id(d["id"]), d["property"]) for d in spec["state"]],
     }

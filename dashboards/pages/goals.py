@@ -5,6 +5,11 @@ per goal a table of its indicators (baseline, latest published value, target, st
 and per indicator a trend chart with baseline and target, with its values as a table.
 Everything comes from the published snapshot (:mod:`dashboards.data.goals`); the status
 is computed there (:mod:`etl.goals.progress`), never typed in.
+
+Internal notes per goal: with a login (commission or office) each goal shows its notes and
+a field for a new one, kept like the notes on indicators (:mod:`dashboards.notes`, under
+the key ``goal:<id>``). Without a login the page has no trace of them; no export or report
+reads them.
 """
 
 from __future__ import annotations
@@ -13,10 +18,11 @@ from collections import Counter
 from datetime import date
 
 import dash
-from dash import ALL, Input, Output, callback, dcc, html
+from dash import ALL, MATCH, Input, Output, State, callback, dcc, html
 
-from dashboards import context, formatting
+from dashboards import access, context, formatting, notes
 from dashboards.components import common as components
+from dashboards.components import internal as internal_parts
 from dashboards.data import goals as goals_data
 from dashboards.export import render
 from dashboards.export.formats import IMAGE_FORMATS
@@ -31,6 +37,18 @@ register_page(__name__, "/ziele", 4, "goals")
 
 EXPORT = "goal-export"  # pattern id of a chart's export buttons
 DOWNLOAD = "goals-download"
+NOTE_LIST, NOTE_TEXT, NOTE_SAVE, NOTE_STATUS = (
+    "goal-note-list",
+    "goal-note-text",
+    "goal-note-save",
+    "goal-note-status",
+)  # pattern ids ({"type": …, "goal": goal id}) of a goal's internal notes
+NOTE_ROLES = ("commission", "office")  # who reads and writes them (as on the page Intern)
+
+
+def note_key(goal_id: str) -> str:
+    """The goal's key in the notes file (indicator ids hold no colon)."""
+    return f"goal:{goal_id}"
 
 
 def layout(**_query: str) -> html.Div:
@@ -119,10 +137,64 @@ def _goal(goal: Goal, items: list, statuses: dict[str, str], lang: str) -> html.
             html.P(description) if description else None,
             _indicator_table(goal, items, shown, lang),
             *[_indicator_chart(item, s, lang) for item, s in zip(items, shown, strict=True)],
+            _notes(goal.id, lang),
         ],
         className="goal",
         id=f"ziel-{goal.id}",
     )
+
+
+def _notes(goal_id: str, lang: str) -> html.Details | None:
+    """The goal's internal notes and a field for a new one — only for a logged-in user of
+    a role that may read them; None (nothing on the page) otherwise."""
+    user = access.current_user()
+    if user is None or user["role"] not in NOTE_ROLES:
+        return None
+    found = notes.of_indicator(access.users_file(), context.instance(), note_key(goal_id))
+    return html.Details(
+        [
+            html.Summary(t("goals.notes_heading", lang, n=len(found))),
+            html.P(t("goals.notes_hint", lang), className="hint"),
+            html.Div(
+                _notes_list(found, lang),
+                id={"type": NOTE_LIST, "goal": goal_id},
+                **{"aria-live": "polite"},
+            ),
+            html.Label(
+                [
+                    html.Span(t("internal.notes_text", lang), className="control-label"),
+                    dcc.Textarea(
+                        id={"type": NOTE_TEXT, "goal": goal_id},
+                        maxLength=notes.MAX_LENGTH,
+                        className="notes-text",
+                    ),
+                ]
+            ),
+            html.Div(
+                [
+                    html.Button(
+                        t("internal.notes_save", lang),
+                        id={"type": NOTE_SAVE, "goal": goal_id},
+                        className="action-button",
+                    ),
+                    html.P(
+                        id={"type": NOTE_STATUS, "goal": goal_id},
+                        role="status",
+                        className="action-status",
+                    ),
+                ],
+                className="actions",
+            ),
+        ],
+        className="goal-notes",
+        open=bool(found),
+    )
+
+
+def _notes_list(found: list[dict], lang: str) -> html.Div:
+    if not found:
+        return html.Div(html.P(t("goals.notes_none", lang), className="hint"))
+    return internal_parts.notes_list(found, lang)
 
 
 def _value_at(value: float | None, day: date | None, s: goals_data.Shown, lang: str) -> str:
@@ -289,3 +361,33 @@ def download_chart(_clicks: list) -> dict:
     stand = item.values[-1][0] if item.values else item.indicator.baseline.date
     chart = render.Chart(figure, render.file_stem(item.indicator.id, "ziel", stand.isoformat()))
     return dcc.send_bytes(render.chart_bytes(chart, fmt), chart.filename(fmt))
+
+
+@callback(
+    Output({"type": NOTE_LIST, "goal": MATCH}, "children"),
+    Output({"type": NOTE_STATUS, "goal": MATCH}, "children"),
+    Output({"type": NOTE_TEXT, "goal": MATCH}, "value"),
+    Input({"type": NOTE_SAVE, "goal": MATCH}, "n_clicks"),
+    State({"type": NOTE_TEXT, "goal": MATCH}, "value"),
+    prevent_initial_call=True,
+)
+def save_goal_note(_clicks: int | None, text: str | None) -> tuple:
+    """A new internal note on the goal, signed with the user's name and role (401/403
+    without a login of a role in :data:`NOTE_ROLES`); a goal the published snapshot does
+    not have gets none."""
+    user = access.require(*NOTE_ROLES)
+    lang = context.lang()
+    trigger = dash.ctx.triggered_id
+    goal_id = trigger.get("goal") if isinstance(trigger, dict) else None
+    goals = goals_data.published_goals(context.warehouse())
+    if goal_id not in {g.id for field in goals.action_fields for g in field.goals}:
+        raise dash.exceptions.PreventUpdate
+    users_file, instance = access.users_file(), context.instance()
+    try:
+        notes.add(
+            users_file, instance, note_key(goal_id), user["user"], user["role"], str(text or "")
+        )
+    except ValueError as exc:
+        return dash.no_update, t("internal.notes_failed", lang, error=str(exc)), dash.no_update
+    found = notes.of_indicator(users_file, instance, note_key(goal_id))
+    return _notes_list(found, lang), t("internal.notes_saved", lang), ""

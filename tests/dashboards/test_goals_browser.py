@@ -4,12 +4,16 @@ values computed by hand there (statuses) and the delivered workbook (numbers).""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
+from dashboards import access_log, notes, users
 from dashboards.app import create_app
-from etl import deliveries
+from etl import deliveries, warehouse
+from etl.profile import Access
+from tests.dashboards.test_access import CALLBACK, PASSWORD, log_in
 from tests.dashboards.test_accessibility import (
     assert_chart_contrast,
     assert_no_violations,
@@ -23,17 +27,84 @@ from tests.dashboards.test_dash_browser import (  # noqa: F401
     wait_count,
     wait_text,
 )
+from tests.dashboards.test_internal_page import _page_request
 from tests.etl.test_goals_intake import FIRST, filled, make_goal_city
 
 
 @pytest.fixture(scope="module")
-def goal_url(tmp_path_factory):
+def goal_profile(tmp_path_factory):
     root = tmp_path_factory.mktemp("goal_page")
     profile = make_goal_city(root)
     workbook = filled(profile, root / "inbox", FIRST, "projektindikatoren_2024.xlsx")
     deliveries.refresh(profile, [workbook], publish=True)
-    with serve_wsgi(create_app(profile.curated_dir).server) as url:
+    return profile
+
+
+@pytest.fixture(scope="module")
+def goal_url(goal_profile):
+    with serve_wsgi(create_app(goal_profile.curated_dir).server) as url:
         yield url
+
+
+def _note_request(goal: str, text: str) -> dict:
+    """What the save button of a goal's notes sends (pattern ids, MATCH)."""
+    ident = {"type": "goal-note-save", "goal": goal}
+    return {
+        "output": "..{}.children...{}.children...{}.value..".format(
+            *(
+                json.dumps({"goal": ["MATCH"], "type": kind}, separators=(",", ":"))
+                for kind in ("goal-note-list", "goal-note-status", "goal-note-text")
+            )
+        ),
+        "outputs": [
+            {"id": {"goal": goal, "type": "goal-note-list"}, "property": "children"},
+            {"id": {"goal": goal, "type": "goal-note-status"}, "property": "children"},
+            {"id": {"goal": goal, "type": "goal-note-text"}, "property": "value"},
+        ],
+        "inputs": [{"id": ident, "property": "n_clicks", "value": 1}],
+        "state": [{"id": {"type": "goal-note-text", "goal": goal}, "property": "value",
+                   "value": text}],
+        "changedPropIds": [json.dumps(ident, separators=(",", ":"), sort_keys=True) + ".n_clicks"],
+    }  # fmt: skip
+
+
+def test_internal_notes_per_goal_only_with_a_login(goal_profile, tmp_path):
+    """The commission writes a note to a goal; the office reads it on the Ziele page; a
+    stranger's page has no trace of it and may not write one; the public exports do not
+    carry it (they are built from the publication, which it is never written to)."""
+    users_file = tmp_path / "users.json"
+    users.add(users_file, "anna", "office", PASSWORD)
+    users.add(users_file, "bert", "commission", PASSWORD)
+    app = create_app(goal_profile.curated_dir, access=Access(public=True, users_file=users_file))
+    stranger = app.server.test_client()
+    page = stranger.post(CALLBACK, json=_page_request("/ziele")).get_data(as_text=True)
+    assert "ziel-mentoren" in page and "goal-note" not in page and "Interne Notizen" not in page
+    refused = stranger.post(CALLBACK, json=_note_request("mentoren", "heimlich"))
+    assert refused.status_code == 401
+    bert = app.server.test_client()
+    log_in(bert, "bert")
+    answer = bert.post(CALLBACK, json=_note_request("mentoren", "Mit AG Ehrenamt\r\nbesprechen"))
+    assert answer.status_code == 200
+    response = answer.get_json()["response"]
+    status = response['{"goal":"mentoren","type":"goal-note-status"}']["children"]
+    assert status == "Notiz gespeichert."
+    unknown = bert.post(CALLBACK, json=_note_request("gibt-es-nicht", "x"))
+    assert unknown.status_code == 204  # no goal of the snapshot: nothing kept
+    kept = access_log.read_lines(notes.notes_path(users_file))
+    assert [(n["indicator_id"], n["user"], n["role"], n["text"]) for n in kept] == [
+        ("goal:mentoren", "bert", "commission", "Mit AG Ehrenamt\nbesprechen")
+    ]
+    anna = app.server.test_client()
+    log_in(anna, "anna")
+    page = anna.post(CALLBACK, json=_page_request("/ziele")).get_data(as_text=True)
+    assert "Interne Notizen zu diesem Ziel (1)" in page and "Mit AG Ehrenamt" in page
+    assert page.count("Interne Notizen zu diesem Ziel (0)") >= 2  # the other goals: none
+    assert "Mit AG Ehrenamt" not in stranger.post(CALLBACK, json=_page_request("/ziele")).get_data(
+        as_text=True
+    )
+    snapshot = warehouse.published(goal_profile.curated_dir)
+    for path in snapshot.rglob("*"):
+        assert path.is_dir() or b"Mit AG Ehrenamt" not in path.read_bytes()
 
 
 def test_goals_page(browser, goal_url):  # noqa: F811
