@@ -69,9 +69,13 @@ def test_berlin_map_defaults_to_the_finest_level_with_a_map(berlin):
 def test_berlin_planning_areas_2015_are_mapped_with_a_lean_payload(berlin, berlin_wh):
     figure, style, legend, _ = _map(berlin, "foreigner_share", "2015-12-31", "planning_area")
     assert style is None
-    assert sum(len(trace.locations) for trace in figure.data) >= 440
+    areas = [trace for trace in figure.data if trace.type == "choropleth"]
+    assert sum(len(trace.locations) for trace in areas) >= 440
+    # the districts' outlines drawn over the planning areas (#19), from their boundaries
+    assert [trace.name for trace in figure.data if trace.type != "choropleth"] == ["outlines"]
     shapes = queries.geometries(berlin_wh, "planning_area", "2015-12-31")
-    geometry = int(shapes["geojson"].str.len().sum())
+    districts = queries.geometries(berlin_wh, "district", "2015-12-31")
+    geometry = int(shapes["geojson"].str.len().sum() + districts["geojson"].str.len().sum())
     payload = len(figure.to_json())
     assert payload < 1.5 * geometry, (payload, geometry)  # geometry sent once, not per trace
     meta = figure.layout.meta
