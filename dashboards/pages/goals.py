@@ -135,6 +135,7 @@ def _goal(goal: Goal, items: list, statuses: dict[str, str], lang: str) -> html.
         [
             html.H3([getattr(goal.title, lang), " ", _badge(statuses[goal.id], lang)]),
             html.P(description) if description else None,
+            _relations(goal, lang),
             _indicator_table(goal, items, shown, lang),
             *[_indicator_chart(item, s, lang) for item, s in zip(items, shown, strict=True)],
             _notes(goal.id, lang),
@@ -142,6 +143,23 @@ def _goal(goal: Goal, items: list, statuses: dict[str, str], lang: str) -> html.
         className="goal",
         id=f"ziel-{goal.id}",
     )
+
+
+def _relations(goal: Goal, lang: str) -> html.P | None:
+    """The goals it supports and those supporting it, as links (None without)."""
+    goals = goals_data.published_goals(context.warehouse())
+    every = {g.id: g for field in goals.action_fields for g in field.goals}
+    helped = [every[i] for i in goal.supports if i in every]
+    helpers = [g for g in every.values() if goal.id in g.supports]
+    parts = []
+    for key, found in (("goals.supports", helped), ("goals.supported_by", helpers)):
+        if found:
+            links = [html.A(getattr(g.title, lang), href=f"#ziel-{g.id}") for g in found]
+            joined = [x for link in links for x in (", ", link)][1:]
+            parts.append(html.Span([t(key, lang), " ", *joined], className="goal-relation"))
+    if not parts:
+        return None
+    return html.P([x for part in parts for x in (" · ", part)][1:], className="hint")
 
 
 def _notes(goal_id: str, lang: str) -> html.Details | None:

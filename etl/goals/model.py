@@ -3,7 +3,8 @@
 Every error names the file, the goal (and indicator) and the field, e.g.
 ``goals.yaml: goal 'vereine', indicator 'vereine_interesse', field 'target.date': …``.
 Monitor indicators must exist in the instance's ``indicators.yaml`` and name a level of
-the profile; a target must lie in the desired direction from the baseline and after it.
+the profile; a target must lie in the desired direction from the baseline and after it; a
+goal's ``supports`` names other goals of the file.
 """
 
 from __future__ import annotations
@@ -136,6 +137,9 @@ class Goal(_Strict):
     title: Text
     description: Text | None = None
     indicators: list[GoalIndicator] = Field(min_length=1)
+    # ids of other goals of the file this goal helps to reach (e.g. language courses for
+    # "Geflüchtete in Ausbildung bringen"): shown as links, no effect on any status
+    supports: list[str] = []
 
 
 class ActionField(_Strict):
@@ -220,6 +224,15 @@ def _check_ids(path: Path, goals: Goals) -> None:
         twice = sorted({i for i in ids if ids.count(i) > 1})
         if twice:
             raise ConfigError(f"{path}: {kind} '{twice[0]}' used twice (ids must be unique)")
+    known = {g.id for f in goals.action_fields for g in f.goals}
+    for field in goals.action_fields:
+        for goal in field.goals:
+            wrong = [s for s in goal.supports if s not in known or s == goal.id]
+            if wrong:
+                raise ConfigError(
+                    f"{path}: goal '{goal.id}', field 'supports': '{wrong[0]}' is no other "
+                    "goal of this file"
+                )
     for field in goals.action_fields:
         bad = SHEET_FORBIDDEN & set(field.sheet_name)
         if bad or field.sheet_name.lower() == "hinweise":

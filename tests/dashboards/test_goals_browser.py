@@ -68,6 +68,25 @@ def _note_request(goal: str, text: str) -> dict:
     }  # fmt: skip
 
 
+def _find(node, class_name: str) -> list[dict]:
+    """The components of a Dash JSON answer with ``class_name``."""
+    if isinstance(node, list):
+        return [found for item in node for found in _find(item, class_name)]
+    if not isinstance(node, dict):
+        return []
+    props = node.get("props", {})
+    here = [props] if props.get("className") == class_name else []
+    return here + [f for value in node.values() for f in _find(value, class_name)]
+
+
+def _texts(props: dict) -> list:
+    """A span's children: strings, and links as (text, href)."""
+    return [
+        (c["props"]["children"], c["props"]["href"]) if isinstance(c, dict) else c
+        for c in props["children"]
+    ]
+
+
 def test_internal_notes_per_goal_only_with_a_login(goal_profile, tmp_path):
     """The commission writes a note to a goal; the office reads it on the Ziele page; a
     stranger's page has no trace of it and may not write one; the public exports do not
@@ -79,6 +98,12 @@ def test_internal_notes_per_goal_only_with_a_login(goal_profile, tmp_path):
     stranger = app.server.test_client()
     page = stranger.post(CALLBACK, json=_page_request("/ziele")).get_data(as_text=True)
     assert "ziel-mentoren" in page and "goal-note" not in page and "Interne Notizen" not in page
+    # the relation between goals, both ways, as links (GOALS: mentoren supports einwohner)
+    relations = [_texts(span) for span in _find(json.loads(page), "goal-relation")]
+    assert relations == [
+        ["Unterstützt:", " ", ("Wachsende Stadt", "#ziel-einwohner")],
+        ["Unterstützt von:", " ", ("Mentorenprogramm", "#ziel-mentoren")],
+    ]
     refused = stranger.post(CALLBACK, json=_note_request("mentoren", "heimlich"))
     assert refused.status_code == 401
     bert = app.server.test_client()

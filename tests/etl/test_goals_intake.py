@@ -72,6 +72,7 @@ GOALS = {
                     "id": "mentoren",
                     "title": {"de": "Mentorenprogramm", "en": "Mentoring"},
                     "indicators": [_indicator("mentoren", "milestone", 0, (1, "2025-12-31"))],
+                    "supports": ["einwohner"],  # a relation between goals (no effect on status)
                 },
             ],
         },

@@ -166,3 +166,21 @@ def test_a_project_series_break_lies_after_the_baseline(tmp_path):
         assert "after baseline.date 2019-12-31" in message
     message = broken(tmp_path, lambda d: indicator(d)["project"].update(breaks=[{"date": "x"}]))
     assert "indicator 'vereine_interesse', field 'project.breaks.0.date'" in message
+
+
+def test_a_goal_supports_other_goals_of_the_file(tmp_path):
+    def second_goal(data, supports):
+        goals = data["action_fields"][0]["goals"]
+        other = {**goals[0], "id": "sprache", "indicators": [dict(indicator(data), id="kurse")]}
+        goals.append(other)
+        goals[1]["supports"] = supports
+
+    data = goals_text()
+    second_goal(data, ["vereine"])
+    goals = read(tmp_path, data)
+    assert [g.supports for g in goals.action_fields[0].goals] == [[], ["vereine"]]
+    for wrong in (["nirgends"], ["sprache"]):  # unknown; itself
+        message = broken(tmp_path, lambda d, w=wrong: second_goal(d, w))
+        assert message.endswith(
+            f"goal 'sprache', field 'supports': '{wrong[0]}' is no other goal of this file"
+        )

@@ -34,10 +34,14 @@ def goals_sections(wh: Warehouse, goals: Goals | None, ref_date: str, lang: str)
         sections[0].blocks.append(Paragraph(tr("goals.demo", lang), "note"))
     for field_ in goals.action_fields:
         part = Section(getattr(field_.title, lang), level=2)
+        titles = {g.id: getattr(g.title, lang) for f in goals.action_fields for g in f.goals}
         for goal in field_.goals:
             text = tr("goals.status", lang, status=LABELS[lang][statuses[goal.id]])
             if goal.description is not None:
                 text = f"{getattr(goal.description, lang)} {text}"
+            if goal.supports:
+                helped = ", ".join(f"„{titles[i]}“" for i in goal.supports if i in titles)
+                text = f"{text} {tr('goals.supports', lang, goals=helped)}"
             part.blocks.append(Paragraph(text, lead=getattr(goal.title, lang)))
         mine = [a for a in assessments if a.field.id == field_.id]
         part.blocks.append(_goals_table(wh, mine, field_, ref_date, lang))
