@@ -51,6 +51,7 @@ CAPTION_NAME = "caption"  # layout.annotations[].name of the source line
 # panel (characters per line below). Exports never (:func:`printing`).
 NARROW_COOKIE = "imon_narrow"
 NARROW_TITLE, NARROW_SUBTITLE, NARROW_CAPTION = 26, 44, 54  # the title starts at the plot
+NARROW_LEFT_PX = 10  # the left margin the line lengths above are made for
 NARROW_PX_PER_CHAR = 5.5  # subtitle and source line, measured in Chromium at 390 px
 NARROW_DATE_TICKS = 3  # "31.12.2024" is 60 px wide
 NARROW_WIDTH_PX = 320  # a chart's width on a 360–390 px screen, inside its panel
@@ -103,6 +104,19 @@ def narrow_legend_room(names: list[str], width: int = NARROW_WIDTH_PX) -> int:
     return LEGEND_ROW_PX * (rows - 1)
 
 
+def legend_above_plot(fig: go.Figure) -> None:
+    """On a phone: the legend in rows right above the plot, which gets the full width (a
+    legend beside it squeezed it until its tick labels overprinted); the top margin and
+    the height grow by the legend's rows."""
+    names = [trace.name or "" for trace in fig.data if trace.showlegend is not False]
+    more = LEGEND_ROW_PX + narrow_legend_room(names)
+    fig.update_layout(
+        height=fig.layout.height + more,
+        margin={"t": fig.layout.margin.t + more},
+        legend={"orientation": "h", "x": 0, "xanchor": "left", "y": 1, "yanchor": "bottom"},
+    )
+
+
 @contextmanager
 def printing() -> Iterator[None]:
     """Figures built inside are for a file (an export), whatever the screen."""
@@ -137,10 +151,12 @@ def base_layout(
     The bottom margin grows with the number of caption lines. On a phone's screen
     (:func:`narrow`) title, subtitle and caption wrap, and the top margin grows with them;
     ``indent``: px by which the plot (where these texts start) begins further right than
-    usual (wide tick labels), so the lines are that much shorter.
+    usual (a left margin wider than :data:`NARROW_LEFT_PX`, or tick labels that widen it),
+    so the lines are that much shorter.
     """
     title_place: dict = {}
     if narrow():
+        indent = max(indent, margin.get("l", 0) - NARROW_LEFT_PX)  # the plot starts there
         fewer = round(indent / NARROW_PX_PER_CHAR)
         title = wrap_words(title, NARROW_TITLE - fewer // 2)  # larger type
         subtitle = wrap_words(subtitle, NARROW_SUBTITLE - fewer)

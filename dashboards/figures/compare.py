@@ -34,6 +34,7 @@ SLOPE_LABELS_UP_TO = 12  # areas named at the line ends when there are at most t
 SLOPE_PAGE_PLOT_PX = 400  # the page's slope chart: 560 px high, 80 px above and below
 SLOPE_LABEL_PX, SLOPE_LABEL_FONT_PX = 14, 11  # a name at a line end: room, text size
 SLOPE_LABEL_NAME = "slope-label"
+NARROW_SLOPE_NAME, NARROW_SLOPE_RIGHT = 16, 2.5  # a phone: names' length, room for them
 MAX_AREAS = 6  # areas side by side (Okabe–Ito colours without yellow; the city is black)
 
 
@@ -296,7 +297,10 @@ def _slope_labels(fig: go.Figure, ends: list, values: pd.Series, plot_px: int) -
             break
         axis = [min(axis[0], positions[0] - gap / 2), max(axis[1], positions[-1] + gap / 2)]
     fig.update_yaxes(range=axis, autorange=False)
+    phone = figures.narrow()
     for (_, name, color), y in zip(ends, positions, strict=True):
+        if phone and len(name) > NARROW_SLOPE_NAME:  # the full name is in the hover
+            name = name[: NARROW_SLOPE_NAME - 1].rstrip(" -/") + "…"
         fig.add_annotation(
             # x: date B by its number on the category axis, as plotly asks of annotations
             name=SLOPE_LABEL_NAME,
@@ -342,9 +346,16 @@ def _slope_layout(fig, indicator, level_label, dates, lang) -> None:
         legend={"orientation": "v", "x": 1.01, "y": 1, "xanchor": "left"},
         hovermode="closest",
     )
+    phone = figures.narrow()
     fig.update_xaxes(
-        type="category", range=[-0.25, 1.9], showgrid=False, linecolor="#9aa5b1", ticks="outside"
+        type="category",
+        range=[-0.25, NARROW_SLOPE_RIGHT if phone else 1.9],  # right of date B: the names
+        showgrid=False,
+        linecolor="#9aa5b1",
+        ticks="outside",
     )
+    if phone:
+        figures.legend_above_plot(fig)
     fig.update_yaxes(gridcolor="#e4e7eb", zeroline=False, **figures.NUMBER_TICKS)
     if indicator.unit == "percent":
         fig.update_yaxes(ticksuffix=" %")
@@ -391,7 +402,10 @@ def area_bars(
         legend={"orientation": "v", "x": 1.01, "y": 1, "xanchor": "left"},
         hovermode="closest",
     )
-    ticks = figures.thinned(dates, most=10)
+    phone = figures.narrow()
+    if phone:
+        figures.legend_above_plot(fig)
+    ticks = figures.thinned(dates, most=figures.NARROW_DATE_TICKS if phone else 10)
     fig.update_xaxes(
         type="category",
         categoryorder="array",

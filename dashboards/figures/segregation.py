@@ -48,6 +48,8 @@ BOTTOM_LEGEND = {
     "yanchor": "bottom",
 }
 LEGEND_PX = 34  # room for it in the bottom margin
+LEGEND_LINE_PX = 17
+NARROW_LEGEND_CHARS = 24  # a legend entry's line on a phone (two entries side by side)
 CURVE_COLUMNS = ["area_id", "name", "share", "rest_cum", "group_cum"]
 
 
@@ -176,6 +178,8 @@ def levels_over_time(
     if frame.empty:
         return figures.message(t("chart.no_data", lang))
     levels = list(dict.fromkeys(frame.sort_values(["rank", "ref_date"])["level"]))
+    if figures.narrow():  # a phone: one panel per row, or the dates overprint
+        panels_per_row = 1
     cols = min(panels_per_row, len(levels))
     n_rows = math.ceil(len(levels) / cols)
     by_level = {lvl: frame[frame["level"] == lvl].sort_values("ref_date") for lvl in levels}
@@ -215,7 +219,10 @@ def _style_levels(fig: go.Figure, indicator: Indicator, dates: list, n_rows: int
     subtitle = t("seg.levels_subtitle", lang, unit=indicator.unit_label)
     caption = figures.source_caption(indicator, dates[-1], lang)
     two_lines = any("<br>" in (a.text or "") for a in panel_titles)  # units across a break
-    margin = {"l": 60, "r": 20, "t": 118 if two_lines else 100, "b": 80 + LEGEND_PX}
+    more = 0  # a phone: the legend's entries wrap into rows, growing up from the bottom
+    if figures.narrow():
+        more = figures.narrow_legend_room([tr.name or "" for tr in fig.data if tr.showlegend])
+    margin = {"l": 60, "r": 20, "t": 118 if two_lines else 100, "b": 80 + LEGEND_PX + more}
     height = margin["t"] + margin["b"] + PANEL_HEIGHT * n_rows
     layout = figures.base_layout(indicator.title, subtitle, caption, height, margin)
     layout["annotations"] = panel_titles + layout["annotations"]
@@ -358,6 +365,11 @@ def segregation_curve(
         hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]}<extra></extra>",
     )
     fig = go.Figure([diagonal, curve])
+    legend_lines = 1
+    if figures.narrow():  # side by side in the legend below the plot: names in lines
+        for trace in fig.data:
+            trace.name = figures.wrap_words(trace.name, NARROW_LEGEND_CHARS)
+        legend_lines = max(trace.name.count("<br>") + 1 for trace in fig.data)
     subtitle = t(
         "seg.curve_subtitle",
         lang,
@@ -369,8 +381,9 @@ def segregation_curve(
         "chart.caption", lang, source=indicator.source, date=formatting.format_date(ref_date)
     )
     caption = figures.wrap_caption(f"{stats} · {source}")
-    margin = {"l": 70, "r": 20, "t": 95, "b": 110 + LEGEND_PX}
-    layout = figures.base_layout(t("seg.curve_title", lang), subtitle, caption, 600, margin)
+    more = LEGEND_LINE_PX * (legend_lines - 1)  # the legend's lines beyond one
+    margin = {"l": 70, "r": 20, "t": 95, "b": 110 + LEGEND_PX + more}
+    layout = figures.base_layout(t("seg.curve_title", lang), subtitle, caption, 600 + more, margin)
     layout["annotations"][0]["yshift"] = -62  # below the x axis title
     fig.update_layout(**layout, legend=BOTTOM_LEGEND, hovermode="closest")
     axis = {
@@ -382,4 +395,6 @@ def segregation_curve(
     }
     fig.update_xaxes(title={"text": t("seg.curve_x", lang)}, **axis)
     fig.update_yaxes(title={"text": t("seg.curve_y", lang)}, scaleanchor="x", **axis)
+    if figures.narrow():  # a small plot: the two axes' "0 %" at the origin overprint
+        fig.update_yaxes(tickvals=[25, 50, 75, 100])
     return fig

@@ -22,7 +22,9 @@ from dashboards.figures.common import (
     base_layout,
     date_axis,
     draw_breaks,
+    legend_above_plot,
     message,
+    narrow,
     segments,
     source_caption,
 )
@@ -134,6 +136,8 @@ def trend(
         legend={"orientation": "v", "x": 1.01, "y": 1, "xanchor": "left"},
         hovermode="closest",
     )
+    if narrow():  # a phone: the legend above the plot, which keeps the full width
+        legend_above_plot(fig)
     date_axis(fig, dates)
     draw_breaks(fig, breaks, lang)
     fig.layout.yaxis.update(
