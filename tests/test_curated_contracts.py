@@ -205,7 +205,10 @@ def test_values_cli_segregation_one_row_per_date(demo_curated_dir):
         "random_upper",
     ]
     assert frame.value.between(0.30, 0.45).all()
-    assert (frame.n_units == 30).all()
+    # 30 districts; a district with a count no published value shows (a small group's
+    # count withheld under min_denominator, #15) is pooled into one remainder unit per date
+    # for all indices alike (etl/publication.py), so 26–30 units
+    assert frame.n_units.between(26, 30).all() and (frame.n_units < 30).any()
     # 30 districts of ~3,700 residents: chance alone gives IS ≈ 0.01, far below the value
     assert (frame.random_lower < frame.random_expected).all()
     assert (frame.random_expected < frame.random_upper).all()
