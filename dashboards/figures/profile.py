@@ -187,18 +187,24 @@ def small_multiples(
     )
     names = _names(area, city_name)
     legend_done: set[str] = set()
+    traces, at_row, at_col = [], [], []  # added at once: one add_trace each costs ~20 ms
+    by_indicator = dict(tuple(series.groupby("indicator_id", sort=False)))
     for n, indicator in enumerate(shown):
         cell = {"row": n // columns + 1, "col": n % columns + 1}
-        rows_of = series[series["indicator_id"] == indicator.indicator_id]
+        rows_of = by_indicator[indicator.indicator_id]
         for role in ("city", "parent", "area"):
             part = rows_of[rows_of["role"] == role].sort_values("ref_date")
             for segment in figures.segments(part) if not part.empty else []:
-                fig.add_trace(
-                    _line(segment, indicator, role, names[role], role not in legend_done, lang),
-                    **cell,
+                traces.append(
+                    _line(segment, indicator, role, names[role], role not in legend_done, lang)
                 )
+                at_row.append(cell["row"])
+                at_col.append(cell["col"])
                 legend_done.add(role)
-        _panel_axes(fig, indicator, cell)
+    fig.add_traces(traces, rows=at_row, cols=at_col)
+    fig.update_layout(
+        {_axis_name("yaxis", n): _panel_axis(indicator) for n, indicator in enumerate(shown)}
+    )
     dates = sorted(series["ref_date"].unique())
     _time_axes(fig, dates, most=3 if phone else 4)
     panel_titles = [_small(note.to_plotly_json()) for note in fig.layout.annotations]
@@ -254,29 +260,37 @@ def _title_and_legend_on_top(fig: go.Figure, top: int) -> None:
     )
 
 
-def _line(segment, indicator, role, name, show_legend, lang) -> go.Scatter:
+def _line(segment, indicator, role, name, show_legend, lang) -> dict:
+    """One line of a panel, as a plain trace dict (validated once, by add_traces)."""
     style = STYLE[role]
     custom = [
         [name, formatting.format_date(d), labels.value_text(v, f, indicator, lang, True)]
         for d, v, f in zip(segment["ref_date"], segment["value"], segment["flag"], strict=True)
     ]
-    return go.Scatter(
-        x=segment["ref_date"].tolist(),
-        y=segment["value"].tolist(),
-        mode="lines+markers",
-        name=name,
-        legendgroup=role,
-        showlegend=show_legend,
-        line={"color": style["color"], "dash": style["dash"], "width": style["width"]},
-        marker={"symbol": style["symbol"], "size": 6, "color": style["color"]},
-        customdata=custom,
-        hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]}: %{customdata[2]}"
+    return {
+        "type": "scatter",
+        "x": segment["ref_date"].tolist(),
+        "y": segment["value"].tolist(),
+        "mode": "lines+markers",
+        "name": name,
+        "legendgroup": role,
+        "showlegend": show_legend,
+        "line": {"color": style["color"], "dash": style["dash"], "width": style["width"]},
+        "marker": {"symbol": style["symbol"], "size": 6, "color": style["color"]},
+        "customdata": custom,
+        "hovertemplate": "<b>%{customdata[0]}</b><br>%{customdata[1]}: %{customdata[2]}"
         "<extra></extra>",
-        connectgaps=False,
-    )
+        "connectgaps": False,
+    }
 
 
-def _panel_axes(fig: go.Figure, indicator: Indicator, cell: dict) -> None:
+def _axis_name(kind: str, n: int) -> str:
+    """``yaxis``, ``yaxis2``, …: the axis of the n-th panel (0-based) of make_subplots."""
+    return kind if n == 0 else f"{kind}{n + 1}"
+
+
+def _panel_axis(indicator: Indicator) -> dict:
+    """The value axis of one panel (from 0; % for shares)."""
     y = {
         "rangemode": "tozero",
         "gridcolor": "#e4e7eb",
@@ -286,7 +300,7 @@ def _panel_axes(fig: go.Figure, indicator: Indicator, cell: dict) -> None:
     }
     if indicator.unit == "percent":
         y["ticksuffix"] = " %"
-    fig.update_yaxes(**y, **cell)
+    return y
 
 
 def _time_axes(fig: go.Figure, dates: list[str], most: int) -> None:
