@@ -7,14 +7,15 @@ Each step runs in a fresh Python process (benchmarks/measure.py) so peak memory 
 step. Results are written to BENCHMARKS.md. Sizes: IMON_BENCH_SIZES, e.g.
 "100000:2010:2024,4000000:2024:2024" (persons:first year:last year).
 
-Usage: python -m benchmarks.run [build] [segregation] [latency] [publish] [disclosure] [scale]
+Usage: python -m benchmarks.run [build] [segregation] [latency] [publish] [disclosure] [scale] [pages]
 (default: all). The scale part (benchmarks/scale.py) builds one register of 1 M, 4 M and
 16 M persons (IMON_BENCH_SCALE="1000000,4000000,16000000"; ``make bench-scale`` adds 84 M)
 with scan, build and a pandas reference interleaved. The disclosure part
 (benchmarks/disclosure.py) builds each instance with and without its protect stage,
 interleaved. The latency part (benchmarks/latency.py) serves Berlin under gunicorn and times the map
 callback. The publish part (benchmarks/publish_load.py) runs 20 users for 5 minutes
-against `imon serve` while `imon refresh --publish` swaps in a new year. Running one part
+against `imon serve` while `imon refresh --publish` swaps in a new year. The pages part
+(benchmarks/pages.py) times every page of Berlin until ready in Chromium. Running one part
 rewrites only its section of BENCHMARKS.md.
 """
 
@@ -30,6 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks import disclosure as disclosure_bench
+from benchmarks import pages as pages_bench
 from benchmarks import scale as scale_bench
 from benchmarks.publish_load import HEADING as PUBLISH_HEADING
 from benchmarks.publish_load import section as publish_section
@@ -37,7 +39,7 @@ from benchmarks.publish_load import section as publish_section
 REPO = Path(__file__).resolve().parents[1]
 WORK = REPO / "bench-work"
 DEFAULT_SIZES = "100000:2010:2024,4000000:2024:2024"
-PARTS = ("build", "segregation", "latency", "publish", "disclosure", "scale")
+PARTS = ("build", "segregation", "latency", "publish", "disclosure", "scale", "pages")
 LATENCY_HEADING = "## Karte: callback latency under gunicorn (Berlin planning areas)"
 SEGREGATION_HEADING = "## Segregation indices: engine SQL vs a loop of PySAL calls"
 SEGREGATION_PROFILE = "profiles/berlin.yaml"
@@ -496,7 +498,9 @@ def write_report(
     """BENCHMARKS.md from the parts run now; a part not run keeps its old section."""
     path = REPO / "BENCHMARKS.md"
     old = path.read_text(encoding="utf-8") if path.exists() else ""
-    old, found_scale, old_scale = old.partition(scale_bench.HEADING)  # the last section
+    old, found_pages, old_pages = old.partition(pages_bench.HEADING)  # benchmarks/pages.py
+    pages = found_pages + old_pages  # written by that step itself, kept last
+    old, found_scale, old_scale = old.partition(scale_bench.HEADING)
     if scale is None:
         scale = found_scale + old_scale
     old, found_disclosure, old_disclosure = old.partition(disclosure_bench.HEADING)
@@ -520,6 +524,7 @@ def write_report(
     text += "\n" + publish.strip() + "\n" if publish else ""
     text += "\n" + disclosure.strip() + "\n" if disclosure else ""
     text += "\n" + scale.strip() + "\n" if scale else ""
+    text += "\n" + pages.strip() + "\n" if pages else ""
     path.write_text(text, encoding="utf-8")
     return text
 
@@ -552,6 +557,8 @@ def main(argv: list[str]) -> None:
         disclosure = run_disclosure()
     if "scale" in parts:
         scale = run_scale()
+    if "pages" in parts:  # writes its own section (benchmarks/pages.py)
+        step(module="benchmarks.pages")
     print(write_report(build, segregation, latency, publish, disclosure, scale))
 
 
