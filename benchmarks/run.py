@@ -7,8 +7,8 @@ Each step runs in a fresh Python process (benchmarks/measure.py) so peak memory 
 step. Results are written to BENCHMARKS.md. Sizes: IMON_BENCH_SIZES, e.g.
 "100000:2010:2024,4000000:2024:2024" (persons:first year:last year).
 
-Usage: python -m benchmarks.run [build] [segregation] [latency] [publish] [disclosure] [scale] [pages]
-(default: all). The scale part (benchmarks/scale.py) builds one register of 1 M, 4 M and
+Usage: python -m benchmarks.run [build] [segregation] [latency] [publish] [disclosure] [scale]
+[pages] (default: all). The scale part (benchmarks/scale.py) builds one register of 1 M, 4 M and
 16 M persons (IMON_BENCH_SCALE="1000000,4000000,16000000"; ``make bench-scale`` adds 84 M)
 with scan, build and a pandas reference interleaved. The disclosure part
 (benchmarks/disclosure.py) builds each instance with and without its protect stage,
