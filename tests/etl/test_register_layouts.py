@@ -27,7 +27,6 @@ from etl.errors import InputError
 from etl.profile import Register
 from etl.sources import register_persons
 from etl.sources.register_layout import load_layout
-from etl.transform.population import load_code_lists
 from tests.conftest import REPO, TINY_PROFILE, tiny_profile
 
 VENDOR = REPO / "tests" / "fixtures" / "vendor"
@@ -37,18 +36,6 @@ EXAMPLE_LAYOUT = REPO / "profiles" / "layouts" / "example-vendor.yaml"
 REF_DATE = date(2024, 12, 31)
 HEADER_ROW = 3  # of the XLSX sheet 'Einwohner' (vendor-xlsx.yaml)
 BLANK_AFTER = 10  # the XLSX has an empty row after this many persons
-
-
-@pytest.fixture
-def con():
-    """A connection with the TEMP tables stage() needs (as etl.build creates them)."""
-    with duckdb.connect() as con:
-        load_code_lists(con)
-        con.execute(
-            "CREATE TEMP TABLE valid_areas AS "
-            "SELECT * FROM (VALUES ('11'), ('12'), ('21')) AS t(area_id)"
-        )
-        yield con
 
 
 @pytest.fixture

@@ -26,7 +26,6 @@ from etl.build import build
 from etl.errors import InputError
 from etl.profile import Register
 from etl.sources import register_persons
-from etl.transform.population import load_code_lists
 from tests.conftest import TINY_PROFILE, tiny_profile
 
 TINY_RAW = TINY_PROFILE.parent / "raw"
@@ -46,18 +45,6 @@ def vendor_table(csv: Path = CSV) -> pa.Table:
 
 
 CANONICAL = register_persons.canonical()
-
-
-@pytest.fixture
-def con():
-    """A connection with the TEMP tables stage() needs (valid areas of the tiny city)."""
-    with duckdb.connect() as con:
-        load_code_lists(con)
-        con.execute(
-            "CREATE TEMP TABLE valid_areas AS "
-            "SELECT * FROM (VALUES ('11'), ('12'), ('21')) AS t(area_id)"
-        )
-        yield con
 
 
 def staged(con, path: Path) -> pd.DataFrame:
