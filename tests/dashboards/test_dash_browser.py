@@ -110,9 +110,12 @@ def open_page(browser, server_url: str):
 
     def on_failed(request):
         # Leaving a page aborts its callbacks still in flight; that is the browser
-        # doing its job, not a failure of the app.
+        # doing its job, not a failure of the app. So is a script it stops loading (dcc's
+        # lazy chunks): Chromium may report that cancel before the next page's navigation
+        # request, so it is not told by the document (a missing script is a 404 response).
         left = issued.get(request, documents[0]) < documents[0]
-        if not (left and request.failure == "net::ERR_ABORTED"):
+        cancelled = left or request.resource_type == "script"
+        if not (cancelled and request.failure == "net::ERR_ABORTED"):
             problems.append(f"failed: {request.url} {request.failure}")
 
     page.on("request", on_request)
