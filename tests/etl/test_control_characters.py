@@ -27,9 +27,8 @@ from tests.etl.test_area_table import (
     raw,  # noqa: F401 (fixture)
     write_profile,
 )
-from tests.etl.test_register_layouts import (  # noqa: F401 (con: fixture)
+from tests.etl.test_register_layouts import (
     VENDOR,
-    con,
     sheet_row,
     vendor_rows,
     write_xlsx,

@@ -23,7 +23,6 @@ from tests.conftest import REPO, TINY_PROFILE
 from tests.etl.test_area_table import FIXTURE, TABLE_2024, write_profile
 from tests.etl.test_genesis_csv import real_path
 from tests.etl.test_refresh import GENESIS_PROFILE
-from tests.etl.test_register_layouts import con  # noqa: F401 (fixture)
 
 BOM = b"\xef\xbb\xbf"
 GENESIS_DIR = REPO / "tests" / "fixtures" / "genesis"
