@@ -25,6 +25,7 @@ from dashboards import flags, formatting, labels
 from dashboards.data import catalogue, queries
 from dashboards.data.catalogue import META_MAX_DEVIATION, META_METHOD, Indicator
 from dashboards.data.queries import Warehouse
+from dashboards.data.snapshot import memoised
 from dashboards.i18n import UnknownStringError, t
 
 META_MIN_DENOMINATOR = "disclosure_min_denominator"
@@ -66,16 +67,24 @@ def topic_label(topic: str, lang: str) -> str:
 
 
 def facts(warehouse: Warehouse, lang: str) -> dict[str, Facts]:
-    """Facts of every indicator, in catalogue order."""
+    """Facts of every indicator, in catalogue order (a new dict of the snapshot's cached,
+    immutable facts: the catalogue page asks twice per load, for the card and the table)."""
+    return dict(_facts(warehouse, lang))
+
+
+@memoised(8)
+def _facts(warehouse: Warehouse, lang: str) -> dict[str, Facts]:
     indicators = catalogue.indicators(warehouse, lang)
     coverage = queries.indicator_coverage(warehouse)
     counts = queries.indicator_flag_counts(warehouse)
     pairs = queries.same_numerator_pairs(warehouse)
     levels = catalogue.levels(warehouse, lang)
+    by_indicator = dict(tuple(coverage.groupby("indicator_id", sort=False)))
+    related = pairs.groupby("indicator_id")["related_id"].agg(set).to_dict()
     out = {}
     for indicator_id, indicator in indicators.items():
-        rows = coverage[coverage["indicator_id"] == indicator_id]
-        group_ids = set(pairs.loc[pairs["indicator_id"] == indicator_id, "related_id"])
+        rows = by_indicator.get(indicator_id, coverage.iloc[0:0])
+        group_ids = related.get(indicator_id, set())
         out[indicator_id] = Facts(
             indicator=indicator,
             first_date=_min(rows["first_date"]),
@@ -109,11 +118,12 @@ def _n_dates(warehouse: Warehouse, indicator_id: str) -> int:
 def _levels(rows: pd.DataFrame, levels: dict) -> tuple[tuple[str, int | None], ...]:
     """Levels with values, coarse to fine, with the latest number of units (indices)."""
     out = []
+    dated = rows[rows["last_date"].notna()].sort_values("last_date", kind="stable")
+    latest_by_level = dated.groupby("level", sort=False).tail(1).set_index("level")
     for level, lvl in levels.items():
-        mine = rows[(rows["level"] == level) & rows["last_date"].notna()]
-        if mine.empty:
+        if level not in latest_by_level.index:
             continue
-        latest = mine.sort_values("last_date").iloc[-1]
+        latest = latest_by_level.loc[level]
         units = None if pd.isna(latest["n_units"]) else int(latest["n_units"])
         out.append((lvl.label, units))
     return tuple(out)
