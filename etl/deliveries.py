@@ -52,7 +52,6 @@ from datetime import UTC, date, datetime
 from functools import partial
 from pathlib import Path
 
-import duckdb
 import yaml
 
 from etl import plausibility, warehouse
@@ -482,7 +481,7 @@ def _already_built(profile: Profile, deliveries: list[Delivery]) -> bool:
 
 
 def _reads(snapshot: Path, deliveries: list[Delivery]) -> bool:
-    with duckdb.connect(str(snapshot / warehouse.DATABASE), read_only=True) as con:
+    with warehouse.connect(snapshot / warehouse.DATABASE, read_only=True) as con:
         read = {r[0] for r in con.execute("SELECT sha256 FROM loads").fetchall()}
     return all(d.sha256 in read for d in deliveries)
 

@@ -304,8 +304,9 @@ SECTIONS: dict[str, tuple[str, list[str], str, bool]] = {
 def compare(staged_db: Path, published_db: Path | None, profile: Profile) -> Report:
     """The report on the staged warehouse ``staged_db`` against ``published_db``."""
     limits = profile.plausibility
-    # spill files inside the snapshot being built (removed with it), not in the cwd
-    con = duckdb.connect(config={"temp_directory": str(staged_db.parent / "report.tmp")})
+    # the build's resources and spill folder; outside a build, spill files inside the
+    # snapshot being reviewed (removed with it), not in the cwd
+    con = warehouse.connect(spill=staged_db.parent / "report.tmp")
     try:
         _attach(con, staged_db, published_db)
         con.execute(SETUP_SQL)

@@ -230,7 +230,7 @@ def snapshots(curated_dir: Path) -> list[SnapshotInfo]:
             if path.name == previous
             else "kept"
         )
-        with duckdb.connect(str(path / DATABASE), read_only=True) as con:
+        with connect(path / DATABASE, read_only=True) as con:
             meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
             loads = con.execute(
                 "SELECT source, file, reference_date, sha256, rows FROM loads ORDER BY load_id"
@@ -253,7 +253,12 @@ def resources(profile: Profile) -> Iterator[Path]:
     ``resources`` (memory limit, threads) and spills into a folder of this process,
     ``<temp_directory>/imon-build-<pid>``, removed afterwards whatever happened (and the
     default temp directory with it when empty). Folders of processes no longer running
-    (killed with ``kill -9``, a power cut) go first."""
+    (killed with ``kill -9``, a power cut) go first. Used inside a running one (a refresh
+    around its build, an audit within a build), it shares that one's settings and folder."""
+    running = _SETTINGS.get()
+    if running:
+        yield Path(str(running["temp_directory"]))
+        return
     root = profile.resources.spill_root(profile.curated_dir)
     root.mkdir(parents=True, exist_ok=True)
     remove_stale_spill(root)
@@ -277,12 +282,16 @@ def resources(profile: Profile) -> Iterator[Path]:
                 root.rmdir()
 
 
-def connect(database: Path | str = ":memory:", read_only: bool = False):
+def connect(database: Path | str = ":memory:", read_only: bool = False, spill: Path | None = None):
     """``duckdb.connect`` with the running build's resources (:func:`resources`); outside
-    a build, DuckDB's defaults."""
+    a build, DuckDB's defaults, spilling into ``spill`` if given (else DuckDB's own place:
+    ``<database>.tmp``, or ``.tmp`` in the working directory for an in-memory database).
+    Every DuckDB connection of ``etl`` and ``imon`` is opened here; a read-only one stays
+    read-only."""
     settings = _SETTINGS.get()
     if not settings:
-        return duckdb.connect(str(database), read_only=read_only)
+        config = {"temp_directory": str(spill)} if spill is not None else {}
+        return duckdb.connect(str(database), read_only=read_only, config=config)
     return duckdb.connect(str(database), read_only=read_only, config=dict(settings))
 
 

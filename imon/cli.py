@@ -748,8 +748,9 @@ def _audit(args: argparse.Namespace) -> int:
     catalogue = load_catalogue(profile.indicators)
     # every interval optimised to both ends: the build's audit stops as soon as an LP
     # solution shows the requirement, which is enough to pass or fail but not to report
-    # the narrowest interval
-    report = publication.audit_report(snapshot, catalogue, profile, exact=True)
+    # the narrowest interval; DuckDB within the profile's resources, as in a build
+    with warehouse.resources(profile):
+        report = publication.audit_report(snapshot, catalogue, profile, exact=True)
     print(f"Snapshot {snapshot.name}")
     print(format_report(report, lang=args.lang))
     return 0 if report.passed else 1

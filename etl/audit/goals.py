@@ -21,14 +21,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import duckdb
+from etl import warehouse
 
 META_KEY = "goals_definition"
 
 
 def check_project_values(publication: Path, min_count: int) -> tuple[int, list[str]]:
     """(published person counts checked, failures)."""
-    with duckdb.connect(str(publication), read_only=True) as con:
+    with warehouse.connect(publication, read_only=True) as con:
         tables = {row[0] for row in con.execute("SHOW TABLES").fetchall()}
         if "project_values" not in tables:
             return 0, []

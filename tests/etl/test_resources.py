@@ -9,10 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from etl import build as build_module
-from etl import warehouse
+from etl import deliveries, plausibility, warehouse
+from etl.audit.goals import check_project_values
 from etl.build import build
 from etl.errors import ConfigError, InputError
 from etl.profile import Resources, load_profile
@@ -36,6 +38,41 @@ def test_settings_reach_duckdb(tmp_path):
     assert not folder.exists()
     with warehouse.connect() as con:  # outside a build: DuckDB's own defaults
         assert con.execute("SELECT current_setting('temp_directory')").fetchone()[0] != str(folder)
+
+
+def test_audit_report_and_refresh_connections_get_them(tmp_path, tiny_warehouse, monkeypatch):
+    """The connections of the goals audit, the plausibility report and the refresh's
+    check open through warehouse.connect: inside a build they get its settings, and a
+    read-only one stays read-only. A spy on duckdb.connect reads each one's settings."""
+    seen = []
+    real = duckdb.connect
+
+    def spy(*args, **kwargs):
+        con = real(*args, **kwargs)
+        seen.append(
+            con.execute(
+                "SELECT current_setting('memory_limit'), current_setting('threads'), "
+                "current_setting('temp_directory'), current_setting('access_mode')"
+            ).fetchone()
+        )
+        return con
+
+    monkeypatch.setattr(duckdb, "connect", spy)
+    snapshot = tiny_warehouse.parents[1]
+    profile = tiny_profile(
+        tmp_path / "curated",
+        resources=Resources(memory_limit="300MiB", threads=1, temp_directory=tmp_path / "spill"),
+    )
+    with warehouse.resources(profile) as folder:
+        with warehouse.resources(profile) as inner:  # a build inside a refresh: one folder
+            assert inner == folder
+        check_project_values(snapshot / warehouse.PUBLICATION, 10)
+        plausibility.compare(tiny_warehouse, None, profile)
+        deliveries._reads(snapshot, [])
+    expected = ("300.0 MiB", 1, str(folder))
+    assert [s[:3] for s in seen] == [expected] * 3
+    assert [s[3] for s in seen] == ["read_only", "automatic", "read_only"]
+    assert not folder.exists()
 
 
 def test_defaults_from_the_machine(tmp_path):
