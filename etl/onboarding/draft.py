@@ -22,16 +22,15 @@ from pathlib import Path
 import shapely
 
 from etl.errors import ConfigError
+from etl.onboarding import genesis
 from etl.onboarding.shape import CITY_NAME, Shape, date_in_name, find_shape
 from etl.onboarding.sniff import TableText, number_format, read_table
 from etl.onboarding.vocabulary import Mapping, classify
 from etl.profile import REPO_ROOT
 from etl.sources import geometry
-from etl.sources.genesis_csv import FIRST_LINE
 from etl.sources.id_map import normalise
 from etl.sources.long_table import by_date, parse_date
 
-GENESIS = FIRST_LINE.encode("ascii")
 ROOT = "STADT"  # the id of the whole city in the draft (never an area code)
 LEVEL_NAMES = {  # labels by number of levels below the city, coarse to fine
     1: [("stadtteil", "Stadtteil", "District")],
@@ -74,6 +73,13 @@ def init(out: Path, files: list[Path], geometries: list[Path]) -> Draft:
             raise ConfigError(f"{path}: file not found")
     # the folder holding tables and boundary files (the build reads both below raw_dir)
     raw_dir = Path(os.path.commonpath([p.resolve().parent for p in [*files, *geometries]]))
+    if files and all(genesis.is_genesis(f) for f in files):
+        lines, notes, questions = genesis.draft(
+            out, files, geometries, raw_dir, REPO_ROOT / "indicators.yaml"
+        )
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return Draft(out.read_text(encoding="utf-8"), notes, questions)
     notes, questions = [], []
     sources = _sources(files, raw_dir, notes, questions)
     others = [_below(g, raw_dir) for g in geometries]
@@ -109,10 +115,10 @@ def init(out: Path, files: list[Path], geometries: list[Path]) -> Draft:
 def _sources(files: list[Path], raw_dir: Path, notes: list, questions: list) -> list[Source]:
     groups: dict[tuple, Source] = {}
     for path in sorted(files):
-        if path.read_bytes()[:400].removeprefix(b"\xef\xbb\xbf").startswith(GENESIS):
+        if genesis.is_genesis(path):
             questions.append(
-                f"{path.name}: a GENESIS table — not drafted; add it by hand as "
-                "'adapter: genesis_csv' (README, Eigene Daten laden)"
+                f"{path.name}: a GENESIS table among tables of other shapes — not drafted; "
+                "draft the GENESIS tables in a profile of their own (imon init on them alone)"
             )
             continue
         text = read_table(path)

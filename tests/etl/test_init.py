@@ -311,11 +311,16 @@ def test_levels_from_a_parent_column(tmp_path):
     assert values(result.snapshot, "foreigner_share", "2024-12-31")["2"] == 100 * 160 / 700
 
 
-def test_a_genesis_table_is_named_not_drafted(tmp_path):
-    genesis = sorted((REPO / "tests" / "fixtures" / "genesis").glob("*.csv"))[0]
+def test_a_genesis_table_among_other_shapes_is_named_not_drafted(tmp_path):
+    """GENESIS tables are drafted in a profile of their own (tests/etl/test_init_genesis.py)."""
+    genesis = REPO / "tests" / "fixtures" / "genesis" / "tiny_ok.csv"
     shutil.copy(genesis, tmp_path / genesis.name)
-    draft = init(tmp_path / "p.yaml", [tmp_path / genesis.name], [])
-    assert any("a GENESIS table — not drafted" in q for q in draft.questions)
+    (tmp_path / "ew_2024.csv").write_text("Stadtteil;Einwohner\n01;100\n02;200\n", encoding="utf-8")
+    draft = init(tmp_path / "p.yaml", [tmp_path / genesis.name, tmp_path / "ew_2024.csv"], [])
+    assert any(
+        q.startswith("tiny_ok.csv: a GENESIS table among tables of other shapes")
+        for q in draft.questions
+    )
 
 
 def test_numbers_without_leading_zeros_are_one_level(tmp_path):
