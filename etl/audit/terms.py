@@ -111,15 +111,20 @@ def _add_regions(terms: list[Term], originals: int) -> list[tuple[int, tuple[int
         inside = [i for i in range(first) if terms[i].measures == universe]
         bits = np.array([_bits(terms[i].atoms) for i in inside], dtype=bool)
         signatures, where = np.unique(bits, axis=1, return_inverse=True)
+        found = []  # (signature, mask, atoms, index of an existing pool term or None)
         for column, signature in enumerate(signatures.T):
             if not signature.any():
                 continue  # persons in no term
             mask = where.ravel() == column
             atoms = int.from_bytes(np.packbits(mask).tobytes(), "big")
             index = next((i for i in inside if terms[i].atoms == atoms), None)
+            found.append((signature, mask, atoms, index))
+        new = [mask for _, mask, _, index in found if index is None]
+        combos = iter(_combos(terms, inside, originals, new))
+        for signature, _mask, atoms, index in found:
             if index is None:
                 index = len(terms)
-                terms.append(_region(terms, inside, signature, originals, mask))
+                terms.append(_region(terms, inside, signature, originals, atoms, next(combos)))
             for k, i in enumerate(inside):
                 if signature[k]:
                     members[i].append(index)
@@ -127,29 +132,42 @@ def _add_regions(terms: list[Term], originals: int) -> list[tuple[int, tuple[int
 
 
 def _region(
-    terms: list[Term], inside: list[int], signature: np.ndarray, originals: int, mask: np.ndarray
+    terms: list[Term],
+    inside: list[int],
+    signature: np.ndarray,
+    originals: int,
+    atoms: int,
+    combo: tuple[tuple[int, float], ...] | None,
 ) -> Term:
     """A new region cell, named after the catalogue terms it belongs to; with its catalogue
     term combination when it is one (then its true count is known)."""
-    catalogue_terms = [i for i in inside if i < originals]
-    basis = np.array([_bits(terms[i].atoms) for i in catalogue_terms], dtype=float)
     within = [terms[i].name for k, i in enumerate(inside) if signature[k] and i < originals]
-    atoms = int.from_bytes(np.packbits(mask).tobytes(), "big")
     name = f"Region #{len(terms)} ({' & '.join(within)})"
-    combo = _combo(basis, mask, catalogue_terms)
     return Term(name, terms[inside[0]].measures, atoms, combo=combo, region=True)
 
 
-def _combo(
-    basis: np.ndarray, mask: np.ndarray, names: list[int]
-) -> tuple[tuple[int, float], ...] | None:
-    """The region as a combination of catalogue terms, if it is one (then its true count
-    follows from theirs)."""
-    coef, *_ = np.linalg.lstsq(basis.T, mask.astype(float), rcond=None)
-    if not np.allclose(basis.T @ coef, mask, atol=1e-9):
-        return None
-    coef = np.round(coef, 9)
-    return tuple((names[j], float(c)) for j, c in enumerate(coef) if abs(c) > 1e-9)
+def _combos(
+    terms: list[Term], inside: list[int], originals: int, masks: list[np.ndarray]
+) -> list[tuple[tuple[int, float], ...] | None]:
+    """Each region (mask over the person types) as a combination of the catalogue terms
+    of its universe, where it is one (then its true count follows from theirs): one
+    least-squares solve for all regions of the universe, not one per region (each solve
+    of a 7,000 × 20 system costs a multi-threaded BLAS as much on busy cores as the
+    whole batch)."""
+    if not masks:
+        return []
+    names = [i for i in inside if i < originals]
+    basis = np.array([_bits(terms[i].atoms) for i in names], dtype=float)
+    wanted = np.array(masks, dtype=float).T
+    coefs, *_ = np.linalg.lstsq(basis.T, wanted, rcond=None)
+    fits = np.isclose(basis.T @ coefs, wanted, atol=1e-9).all(axis=0)
+    coefs = np.round(coefs, 9)
+    return [
+        tuple((names[j], float(c)) for j, c in enumerate(coefs[:, k]) if abs(c) > 1e-9)
+        if fits[k]
+        else None
+        for k in range(len(masks))
+    ]
 
 
 def relation_rank(terms: list[Term]) -> int:
