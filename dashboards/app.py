@@ -21,7 +21,7 @@ import flask
 from dash import ALL, Input, Output, dcc, html
 
 from dashboards import access as login
-from dashboards import context, embed, ids, legal, security, users
+from dashboards import bundles, context, embed, ids, legal, security, users
 from dashboards.components import common as components
 from dashboards.data import catalogue, queries, unprotected
 from dashboards.i18n import DEFAULT_LANG, check_lang, t
@@ -110,6 +110,7 @@ def create_app(
     login.protect(app, rules)  # first: no body is read for a stranger
     security.secure(app, settings)
     embed.register(server)
+    bundles.register(server)  # after Dash's flask-compress: runs before it
     app.index_string = _INDEX
     with server.app_context():  # Dash calls the layout function once to validate it
         app.layout = _shell

@@ -120,6 +120,7 @@ html, body {{ margin: 0; background: #fff; font-family: system-ui, sans-serif; }
 #embed-chart {{ width: 100%; }}
 </style>
 <script type="application/json" id="embed-figure">{data}</script>
+<script src="{prefix}assets/geo_assets.js" defer></script>
 <script src="{prefix}{PLOTLY}" defer></script>
 <script src="{prefix}{PATH}.js" defer></script>
 </head>

@@ -5,8 +5,10 @@ login (the browser draws it in tests/dashboards/test_share_browser.py)."""
 from __future__ import annotations
 
 import json
+import pkgutil
 import re
 
+import brotli
 import plotly.io as pio
 import pytest
 
@@ -91,3 +93,18 @@ def test_a_closed_instance_embeds_nothing_without_a_login(synthetic_curated_dir,
     response = app.server.test_client().get(MAP)
     assert response.status_code in (303, 401)  # to the login page, or refused
     assert "embed-figure" not in response.get_data(as_text=True)
+
+
+def test_plotly_s_bundle_is_served_compressed_once(client):
+    """dashboards/bundles.py: brotli of the package's own file, the same bytes each time;
+    the embed page registers the empty world map before plotly.js runs."""
+    path = "/_dash-component-suites/plotly/package_data/plotly.min.js"
+    first = client.get(path, headers={"Accept-Encoding": "gzip, br"})
+    again = client.get(path, headers={"Accept-Encoding": "br"})
+    assert first.headers["Content-Encoding"] == "br"
+    assert brotli.decompress(first.data) == pkgutil.get_data("plotly", "package_data/plotly.min.js")
+    assert again.data == first.data and len(first.data) < 1_300_000  # quality 4 gives 1.41 MB
+    plain = client.get(path, headers={"Accept-Encoding": "gzip"})
+    assert plain.headers["Content-Encoding"] == "gzip"  # flask-compress as before
+    page = client.get(MAP).get_data(as_text=True)
+    assert page.index("assets/geo_assets.js") < page.index("plotly.min.js")

@@ -20,6 +20,8 @@ from tests.dashboards.test_dash_browser import (  # noqa: F401
 def test_the_citation_names_the_page_and_its_address(browser, synthetic_curated_dir):  # noqa: F811
     with serve(synthetic_curated_dir) as url, open_page(browser, url) as page:
         page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+        requested: list[str] = []
+        page.on("request", lambda request: requested.append(request.url))
         page.goto(f"{url}/")
         page.locator("#nav-menu a.nav-link", has_text="Karte").click()
         wait_url(page, "/karte")
@@ -59,4 +61,6 @@ def test_the_citation_names_the_page_and_its_address(browser, synthetic_curated_
         assert title.text_content() == drawn  # the same chart as on the page
         page.locator("#embed-chart .choroplethlocation").first.wait_for()  # the map drawn
         assert page.locator("a, nav, h1").count() == 0  # the chart and its source line only
+        # both maps drawn without plotly's world map (assets/geo_assets.js)
+        assert [u for u in requested if "topojson" in u] == []
         assert page.problems == []
