@@ -25,7 +25,7 @@ from etl.errors import ConfigError
 from etl.onboarding import genesis
 from etl.onboarding.shape import CITY_NAME, Shape, date_in_name, find_shape
 from etl.onboarding.sniff import TableText, number_format, read_table
-from etl.onboarding.vocabulary import Mapping, classify
+from etl.onboarding.vocabulary import Mapping, _bounded, _vocabulary, classify
 from etl.profile import REPO_ROOT
 from etl.sources import geometry
 from etl.sources.id_map import normalise
@@ -97,7 +97,9 @@ def init(out: Path, files: list[Path], geometries: list[Path]) -> Draft:
             _corrections(b, [c for c in boundaries if c and "_table" in c], codes, notes, questions)
     for b in boundaries:
         if b:
-            b.pop("_table", None)
+            b["_ids"] = (
+                {str(p.get(b["id"])) for p, _ in b.pop("_table").rows} if "_table" in b else set()
+            )
     if all(s.id_map for s in sources if not s.shape.code_column):  # answered by the id map
         questions[:] = [q for q in questions if "areas by name only" not in q]
     lengths = sorted(set(lengths) | {b["length"] for b in boundaries if b and codes_used(b)})
@@ -106,7 +108,10 @@ def init(out: Path, files: list[Path], geometries: list[Path]) -> Draft:
     if not lengths:
         questions.append("no area codes found: levels cannot be derived")
         lengths = [2]
-    text = _profile_text(out, raw_dir, sources, lengths, [b for b in boundaries if b], questions)
+    found = [b for b in boundaries if b]
+    named = _level_names(lengths, found, sources, raw_dir, notes)
+    listed = _correspondence([*files, *geometries], raw_dir, codes | _boundary_ids(found), notes)
+    text = _profile_text(out, raw_dir, sources, lengths, found, questions, named, listed)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     return Draft(text, notes, questions)
@@ -281,6 +286,12 @@ def _boundary(
 ) -> dict | None:
     table = geometry.read_table(path, None)  # the same reader as the build
     props = [p for p, _ in table.rows]
+    if len(props) == 1:  # Berlin's berlin-lor-city.geojson: the outline of the whole
+        notes.append(
+            f"{path.name}: one feature only ({', '.join(map(str, props[0].values()))[:60]}) — "
+            "the outline of the whole city, not a level; left out (maps draw its areas)"
+        )
+        return None
     relative = _below(path, raw_dir)
     reading = _reading(path, table, notes) | _years(path)
     codes = {c for s in sources for c in _area_values(s) if s.shape.code_column}
@@ -396,6 +407,93 @@ def _misplaced(table, numbers: list[int], code: str, parent: dict, ids: set, cod
             if len(free) == 1:
                 found.append({"feature": number, "found": code, "id": free[0], "parent": inside[0]})
     return found[0] if len(found) == 1 else None
+
+
+def _boundary_ids(boundaries: list[dict]) -> set[str]:
+    return {i for b in boundaries for i in b.get("_ids", ())}
+
+
+def _level_names(
+    lengths: list[int], boundaries: list[dict], sources: list[Source], raw_dir: Path, notes: list
+) -> dict[int, tuple[str, str, str]]:
+    """Level names (id, German, English label) by code length from what the files say: a
+    boundary file's name, its GeoJSON "name" member and id property, a table's file name
+    and area column where all its codes have one length — read by the ``levels`` words of
+    vocabulary.yaml ('berlin-lor-district-regions', 'lor_planungsraeume' -> Bezirksregion,
+    Planungsraum). Each name the most said for its length, once."""
+    said: dict[int, Counter] = {}
+    entries = _vocabulary()["levels"]
+
+    def hear(length: int, texts: list[str]) -> None:
+        for text in texts:
+            words = normalise(text)
+            entry = next((e for e in entries if _bounded(e["pattern"]).search(words)), None)
+            if entry:
+                said.setdefault(length, Counter())[(entry["id"], entry["de"], entry["en"])] += 1
+
+    for b in boundaries:
+        path = raw_dir / b["file"]
+        hear(b["length"], [path.stem, _collection_name(path), b["id"]])
+    for source in sources:
+        if source.shape.code_column and len(set(source.shape.code_lengths)) == 1:
+            [length] = set(source.shape.code_lengths)
+            hear(length, [source.text.path.stem, source.shape.area_column or ""])
+    named: dict[int, tuple[str, str, str]] = {}
+    for length in lengths:
+        best = said.get(length, Counter()).most_common(1)
+        if best and best[0][0][0] not in {n[0] for n in named.values()}:
+            named[length] = best[0][0]
+    if named:
+        notes.append(
+            "level names from the files' names: "
+            + ", ".join(f"{n} characters = {named[n][1]}" for n in sorted(named))
+        )
+    return named
+
+
+COLLECTION = re.compile(rb'"name"\s*:\s*"([^"]{1,200})"')
+
+
+def _collection_name(path: Path) -> str:
+    """A GeoJSON's own "name" member (GDAL writes the layer name there, before the
+    features), or ''."""
+    if path.suffix.casefold() not in (".geojson", ".json"):
+        return ""
+    with path.open("rb") as handle:
+        head = handle.read(2000)
+    head = head.split(b'"features"', 1)[0]
+    match = COLLECTION.search(head)
+    return match[1].decode("utf-8", "replace") if match else ""
+
+
+def _correspondence(
+    delivered: list[Path], raw_dir: Path, codes: set[str], notes: list[str]
+) -> str | None:
+    """The office's correspondence list in a folder of the delivered files: a JSON object
+    code -> list of codes (Berlin's berlin-lor-matches.json) whose codes are mostly codes
+    (or parent codes) of the tables and boundary files; below raw_dir, or None."""
+    known = {c[:n] for c in codes for n in range(1, len(c) + 1)}
+    given = {p.resolve() for p in delivered}
+    folders = sorted({p.resolve().parent for p in delivered})
+    for path in sorted(f for folder in folders for f in folder.glob("*.json")):
+        if path in given or path.stat().st_size > 20_000_000:
+            continue
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            continue
+        if not isinstance(data, dict) or not data or "type" in data:
+            continue  # a GeoJSON or another kind of JSON
+        pairs = [(k, v) for k, v in data.items() if isinstance(v, list)]
+        linked = [str(c) for k, v in pairs for c in [k, *v]]
+        if len(pairs) == len(data) and 2 * sum(c in known for c in linked) >= len(linked):
+            relative = _below(path, raw_dir)
+            notes.append(
+                f"{path.name}: the office's correspondence list between boundary vintages "
+                "(declared with the newest vintage, where the boundary files give several)"
+            )
+            return relative
+    return None
 
 
 def _below(path: Path, raw_dir: Path) -> str:
@@ -549,14 +647,21 @@ def _profile_text(
     lengths: list[int],
     boundaries: list[dict],
     questions: list[str],
+    named: dict[int, tuple[str, str, str]],
+    listed: str | None,
 ) -> str:
-    names = LEVEL_NAMES.get(len(lengths)) or [
-        (f"ebene_{i + 1}", f"Ebene {i + 1}", f"Level {i + 1}") for i in range(len(lengths))
-    ]
+    numbered = [(f"ebene_{i + 1}", f"Ebene {i + 1}", f"Level {i + 1}") for i in range(len(lengths))]
+    names = LEVEL_NAMES.get(len(lengths)) or numbered
+    if named:  # the files' own names; a level they do not name keeps its default name
+        taken = {n[0] for n in named.values()}  # unless the files give it to another level
+        names = [
+            named.get(n) or (names[i] if names[i][0] not in taken else numbered[i])
+            for i, n in enumerate(lengths)
+        ]
     levels = list(zip(names, lengths, strict=True))
     title = _city(sources) or out.stem.capitalize()
     lines = _head_lines(out, raw_dir, len(sources), title, questions)
-    lines += _level_lines(levels, title, boundaries)
+    lines += _level_lines(levels, title, boundaries, listed)
     lines.append("tables:")
     for source in sources:
         lines += _table_lines(source)
@@ -596,7 +701,9 @@ def _head_lines(
     ]
 
 
-def _level_lines(levels: list[tuple], title: str, boundaries: list[dict]) -> list[str]:
+def _level_lines(
+    levels: list[tuple], title: str, boundaries: list[dict], listed: str | None = None
+) -> list[str]:
     """``levels:`` and ``geography:`` (code hierarchy, one vintage, the boundaries)."""
     lines = [
         "levels:   # coarse to fine; the ids and labels are yours to rename",
@@ -622,9 +729,15 @@ def _level_lines(levels: list[tuple], title: str, boundaries: list[dict]) -> lis
         ]
     by_length = {n: lv[0] for lv, n in levels}
     vintages = _vintages(boundaries)
-    for vid, since, members in vintages:
+    for number, (vid, since, members) in enumerate(vintages):
         why = "" if len(vintages) == 1 else "   # from the years in the boundary files' names"
-        lines += [f"    - id: {vid}", f"      valid_from: {since}{why}", "      boundaries:"]
+        lines += [f"    - id: {vid}", f"      valid_from: {since}{why}"]
+        if listed and number == len(vintages) - 1 and number:
+            lines.append(
+                f"      correspondence: {{file: {_y(listed)}, level: {levels[-1][0][0]}}}"
+                "   # the office's list: which earlier areas became which"
+            )
+        lines.append("      boundaries:")
         for b in members:
             level = by_length.get(b["length"], levels[-1][0][0])
             name = f", name: {_y(b['name'])}" if b.get("name") else ""

@@ -182,9 +182,10 @@ def test_boundaries_of_a_coarser_level_joined_by_code_prefix(tmp_path):
     geojson.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
     out = tmp_path / "p.yaml"
     draft = init(out, files, [geojson])
-    assert (
-        '{level: stadtbezirk, file: "bezirke.geojson", id: "bez", name: "bez_name"}' in draft.text
-    )
+    # the level is named as the file names it (bezirke.geojson, property 'bez'); the
+    # finer level, which no file names, keeps its default name
+    assert '{level: bezirk, file: "bezirke.geojson", id: "bez", name: "bez_name"}' in draft.text
+    assert yaml.safe_load(draft.text)["geography"]["code_lengths"] == {"bezirk": 1, "stadtteil": 3}
     result = build(load_profile(out))
     assert values(result.snapshot, "population", "2023-12-31")["2"] == 2000
 

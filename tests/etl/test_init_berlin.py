@@ -32,6 +32,7 @@ BOUNDARIES = [
     "berlin-lor-district-regions-until-2020.geojson",
     "berlin-lor-planning-areas-until-2020.geojson",
 ]
+MATCHES = "berlin-lor-matches.json"
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +42,7 @@ def drafted(tmp_path_factory):
     (folder / "lieferung" / "geometrie").mkdir()
     for name in TABLES:
         shutil.copy(LOR / "population" / name, folder / "lieferung" / "tabellen")
-    for name in BOUNDARIES:
+    for name in [*BOUNDARIES, MATCHES]:  # the list lies beside the boundaries, not given
         shutil.copy(LOR / "geometry" / name, folder / "lieferung" / "geometrie")
     out = folder / "berlin.yaml"
     draft = init(
@@ -58,13 +59,22 @@ def test_the_draft_finds_levels_vintages_and_the_doubled_id(drafted):
         "tabellen/berlin-lor-population-*-t1-planning-areas.csv: the year is followed by 02 "
         "— read as half-years (02 = 12-31); check ref_date.parts"
     ]
-    geography = yaml.safe_load(out.read_text(encoding="utf-8"))["geography"]
-    assert list(geography["code_lengths"].values()) == [2, 4, 6, 8]
+    profile = yaml.safe_load(out.read_text(encoding="utf-8"))
+    geography = profile["geography"]
+    # the levels are named as the files name them (file names, GeoJSON layer names)
+    assert geography["code_lengths"] == {
+        "bezirk": 2, "prognoseraum": 4, "bezirksregion": 6, "planungsraum": 8
+    }  # fmt: skip
+    assert [level["label_de"] for level in profile["levels"]] == [
+        "Stadt", "Bezirk", "Prognoseraum", "Bezirksregion", "Planungsraum"
+    ]  # fmt: skip
     [old, new] = geography["vintages"]
     assert (old["valid_from"].isoformat(), new["valid_from"].isoformat()) == (
         "1990-01-01",
         "2021-01-01",
     )
+    assert "correspondence" not in old
+    assert new["correspondence"] == {"file": f"geometrie/{MATCHES}", "level": "planungsraum"}
     assert [b["file"].split("/")[-1] for b in new["boundaries"]] == [
         "berlin-lor-districts.geojson",
         "berlin-lor-forecast-areas-from-2021.geojson",
@@ -111,5 +121,5 @@ def test_the_draft_builds_with_the_delivered_values(drafted):
     assert city == [(day, float(n)) for day, n in expected.items()]
     assert share == pytest.approx(foreign["2019-12-31"]["01011101"])
     forecast_2021 = json.loads((LOR / "geometry" / BOUNDARIES[2]).read_text(encoding="utf-8"))
-    assert shapes["v2021 ebene_2"] == len(forecast_2021["features"])
+    assert shapes["v2021 prognoseraum"] == len(forecast_2021["features"])
     assert corrected == 2  # both features kept, each with its own id
