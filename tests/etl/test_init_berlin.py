@@ -31,6 +31,7 @@ BOUNDARIES = [
     "berlin-lor-forecast-areas-from-2021.geojson",
     "berlin-lor-district-regions-until-2020.geojson",
     "berlin-lor-planning-areas-until-2020.geojson",
+    "berlin-lor-city.geojson",  # one feature, the outline: no level
 ]
 MATCHES = "berlin-lor-matches.json"
 
@@ -74,6 +75,7 @@ def test_the_draft_finds_levels_vintages_and_the_doubled_id(drafted):
         "2021-01-01",
     )
     assert "correspondence" not in old
+    assert any(n.startswith("berlin-lor-city.geojson: one feature only") for n in draft.notes)
     assert new["correspondence"] == {"file": f"geometrie/{MATCHES}", "level": "planungsraum"}
     assert [b["file"].split("/")[-1] for b in new["boundaries"]] == [
         "berlin-lor-districts.geojson",
