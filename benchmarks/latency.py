@@ -106,7 +106,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(curated: Path, port: int, users_file: Path | None = None) -> subprocess.Popen:
+def serve(
+    curated: Path, port: int, users_file: Path | None = None, repo: Path = REPO
+) -> subprocess.Popen:
+    """gunicorn serving ``curated`` with the app of ``repo`` (another checkout: a before/after
+    comparison, benchmarks/pages.py)."""
     env = {**os.environ, "IMON_CURATED_DIR": str(curated)}
     if users_file is not None:
         env["IMON_USERS_FILE"] = str(users_file)
@@ -124,7 +128,7 @@ def serve(curated: Path, port: int, users_file: Path | None = None) -> subproces
         f"127.0.0.1:{port}",
         "--no-control-socket",
         "--chdir",
-        str(REPO),
+        str(repo),
         "benchmarks.login_app:server" if users_file else "app:server",
     ]
     server = subprocess.Popen(  # a session of its own: see lower()
