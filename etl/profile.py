@@ -39,6 +39,11 @@ class Level(_Strict):
     label_en: str
 
 
+# areas drawn on maps but left out of their frame (an island): area ids of any level, or
+# per level {level id: [area ids of that level]}
+MapExtentExclude = list[str] | dict[str, list[str]]
+
+
 class AreaListGeography(_Strict):
     """Explicit area lists with finest-level boundaries, one folder per vintage."""
 
@@ -47,7 +52,7 @@ class AreaListGeography(_Strict):
     geometry: str  # glob below raw_dir, next to the area list
     level_names: dict[str, str]  # raw level name -> level id
     simplify_tolerance: float = 0.0002  # degrees, for the web geometry
-    map_extent_exclude: list[str] = []  # areas drawn on maps but left out of their frame
+    map_extent_exclude: MapExtentExclude = []
 
 
 class IdCorrection(_Strict):
@@ -124,7 +129,7 @@ class CodeHierarchyGeography(_Strict):
     vintages: list[GeoVintage]
     simplify_tolerance: float = 0.0002
     combined: list[CombinedArea] = []  # areas published together, dissolved into one unit
-    map_extent_exclude: list[str] = []  # areas drawn on maps but left out of their frame
+    map_extent_exclude: MapExtentExclude = []
 
     @model_validator(mode="after")
     def _combined_codes(self) -> CodeHierarchyGeography:
@@ -570,7 +575,46 @@ def load_profile(path: Path | str | None = None) -> Profile:
     except ValidationError as exc:
         raise ConfigError(f"{path}: {describe(exc, text, Profile)}") from exc
     _check_consistency(path, profile)
+    _check_extent_levels(path, profile)
     return profile
+
+
+def extent_excluded(profile: Profile) -> dict[str | None, list[str]]:
+    """``geography.map_extent_exclude`` by level (``None``: ids of any level)."""
+    wanted = profile.geography.map_extent_exclude
+    return dict(wanted) if isinstance(wanted, dict) else {None: list(wanted)}
+
+
+def profile_line(path: Path, *keys: str) -> str:
+    """'line N, ' of the key at ``keys`` in the profile (its last key's own line, e.g.
+    geography > map_extent_exclude > a level), or '' where the YAML has no such key."""
+    try:
+        node = yaml.compose(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return ""
+    line = None
+    for key in keys:
+        found = (
+            [(k, v) for k, v in node.value if k.value == key]
+            if isinstance(node, yaml.MappingNode)
+            else []
+        )
+        if not found:
+            return ""
+        line, node = found[0][0].start_mark.line + 1, found[0][1]
+    return f"line {line}, " if line else ""
+
+
+def _check_extent_levels(path: Path, profile: Profile) -> None:
+    """Every level of a per-level ``geography.map_extent_exclude`` is a level of the profile."""
+    levels = profile.level_ids()[1:]
+    for level in extent_excluded(profile):
+        if level is not None and level not in levels:
+            raise ConfigError(
+                f"{path}: {profile_line(path, 'geography', 'map_extent_exclude', level)}field "
+                f"'geography.map_extent_exclude.{level}': unknown level '{level}'; expected "
+                f"a level below the root ({', '.join(levels)}) or a list of area ids"
+            )
 
 
 ENV_REFERENCE = re.compile(r"\$\{(?P<name>[A-Z_][A-Z0-9_]*)(?::-(?P<default>[^}]*))?\}")

@@ -15,7 +15,7 @@ import pandas as pd
 import shapely
 
 from etl.errors import ConfigError
-from etl.profile import Profile
+from etl.profile import Profile, extent_excluded, profile_line
 from etl.sources.area_list import AreaVintage
 from etl.sources.geometry import for_web, to_geojson
 
@@ -76,16 +76,25 @@ def write_areas(
 
 
 def _extent_exclude(vintages: list[AreaVintage], profile: Profile) -> frozenset[str]:
-    """The areas of ``geography.map_extent_exclude``; each must be an area of a vintage."""
-    wanted = list(profile.geography.map_extent_exclude)
-    known = set().union(*(set(v.areas["area_id"]) for v in vintages)) if vintages else set()
-    unknown = [a for a in wanted if a not in known]
-    if unknown:
-        raise ConfigError(
-            f"{profile.path}: geography.map_extent_exclude: '{unknown[0]}' is no area of any "
-            f"boundary vintage; expected area ids as the data and boundary files give them "
-            f"(e.g. {', '.join(sorted(known)[:3])})"
-        )
+    """The areas of ``geography.map_extent_exclude``; each must be an area of a vintage (of
+    the level it is listed under, where listed per level)."""
+    frames = [v.areas[["area_id", "level"]] for v in vintages]
+    found = pd.concat(frames).drop_duplicates("area_id") if frames else pd.DataFrame()
+    level_of = dict(zip(found.get("area_id", []), found.get("level", []), strict=True))
+    wanted = set()
+    for level, ids in extent_excluded(profile).items():
+        key = "geography.map_extent_exclude" + (f".{level}" if level else "")
+        for area in ids:
+            if area not in level_of or (level is not None and level_of[area] != level):
+                known = sorted(a for a, lv in level_of.items() if level in (None, lv))[:3]
+                where = f" (an area of level '{level_of[area]}')" if area in level_of else ""
+                what = f"level '{level}'" if level else "any boundary vintage"
+                raise ConfigError(
+                    f"{profile.path}: {profile_line(profile.path, *key.split('.'))}"
+                    f"{key}: '{area}' is no area of {what}{where}; expected area ids as the "
+                    f"data and boundary files give them (e.g. {', '.join(known)})"
+                )
+            wanted.add(area)
     return frozenset(wanted)
 
 

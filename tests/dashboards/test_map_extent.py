@@ -90,15 +90,20 @@ def test_an_area_declared_outside_is_left_out_of_the_frame():
 
 
 def test_the_build_marks_the_declared_areas_and_refuses_unknown_ones(tmp_path):
-    """The district-table fixture with map_extent_exclude: [02]: district 02's published
-    geometry carries "map_extent": false, 01's does not, the shapes are unchanged; an id
-    that is no area stops the build with the profile key."""
+    """The district-table fixture with map_extent_exclude per level, {district: [02]}:
+    district 02's published geometry carries "map_extent": false, 01's does not, the shapes
+    are unchanged; an id that is no area, an area listed under another level than its own
+    and a level the profile does not have stop the build with the profile key."""
     from tests.etl.test_corpus import _tables
 
     profile_path, _, _ = _tables(tmp_path)
     data = yaml.safe_load(profile_path.read_text(encoding="utf-8"))
-    data["geography"]["map_extent_exclude"] = ["02"]
-    profile_path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+
+    def with_exclude(value) -> None:
+        data["geography"]["map_extent_exclude"] = value
+        profile_path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+
+    with_exclude({"district": ["02"]})
     build(load_profile(profile_path))
     publication = warehouse.published(tmp_path / "curated") / warehouse.PUBLICATION
     with duckdb.connect(str(publication), read_only=True) as con:
@@ -108,7 +113,25 @@ def test_the_build_marks_the_declared_areas_and_refuses_unknown_ones(tmp_path):
     assert shapely.from_geojson(rows["02"]).equals(
         shapely.from_geojson(json.dumps({**json.loads(rows["02"]), "map_extent": None}))
     )
-    data["geography"]["map_extent_exclude"] = ["0299"]
-    profile_path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with_exclude(["0299"])
     with pytest.raises(ConfigError, match=r"geography\.map_extent_exclude: '0299' is no area"):
         build(load_profile(profile_path))
+    with_exclude({"quarter": ["02"]})  # 02 is a district
+    with pytest.raises(
+        ConfigError,
+        match=r"geography\.map_extent_exclude\.quarter: '02' is no area of level 'quarter' "
+        r"\(an area of level 'district'\)",
+    ):
+        build(load_profile(profile_path))
+    with_exclude({"bezirk": ["02"]})
+    line = next(
+        n
+        for n, text in enumerate(profile_path.read_text(encoding="utf-8").splitlines(), 1)
+        if text.strip().startswith("bezirk:")
+    )
+    with pytest.raises(
+        ConfigError,
+        match=rf"line {line}, field 'geography\.map_extent_exclude\.bezirk': unknown level "
+        r"'bezirk'; expected a level below the root \(district, quarter\)",
+    ):
+        load_profile(profile_path)
