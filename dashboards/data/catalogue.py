@@ -135,6 +135,19 @@ def has_geometry(warehouse: Warehouse, level: str, ref_date: str) -> bool:
     )
 
 
+def outline_shapes(warehouse: Warehouse, level: str, ref_date: str) -> pd.DataFrame | None:
+    """The boundaries drawn over a map of ``level`` (the Karte, its exports and embeds):
+    those of the coarsest level below the city on ``ref_date`` when ``level`` is finer
+    (:func:`queries.geometries`), else None."""
+    ranked = levels(warehouse, "de")
+    rank = ranked[level].rank if level in ranked else 0
+    coarser = [lvl for lvl in ranked.values() if 0 < lvl.rank < rank]
+    if not coarser:
+        return None
+    shapes = queries.geometries(warehouse, coarser[0].level, ref_date)
+    return None if shapes.empty else shapes
+
+
 def default_map_level(
     warehouse: Warehouse, offered: list[Level], ref_date: str | None
 ) -> Level | None:

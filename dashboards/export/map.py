@@ -14,6 +14,7 @@ from dashboards.data.queries import Warehouse
 from dashboards.export import render as export
 from dashboards.export.render import (
     MAP_KIND,
+    PRINT_WIDTH_PX,
     TICK_PX,
     Chart,
     ExportError,
@@ -39,9 +40,12 @@ def map_chart(
     lang: str,
     definition: bool = False,
     method: str = classify.DEFAULT_METHOD,
+    area_labels: bool = False,
 ) -> Chart:
     """The print-ready choropleth of an area indicator on ``ref_date`` at ``level``, in
-    classes by ``method`` (:data:`classify.METHODS`, as on the map page).
+    classes by ``method`` (:data:`classify.METHODS`, as on the map page), with the
+    outlines of the coarser level on top and, with ``area_labels``, the area names that
+    fit without overlapping at print size — as the Karte draws them.
 
     Areas without a value appear in the legend by flag (with their number); the
     footnotes explain the flags. Raises :class:`ExportError` without boundaries.
@@ -54,11 +58,20 @@ def map_chart(
         date = formatting.format_date(ref_date)
         raise ExportError(t("export.no_map", lang, level=level_label, date=date))
     values = queries.area_values(wh, (indicator_id,), ref_date, level)
-    fig = map_figures.choropleth(
-        values, shapes, indicator, level_label, ref_date, lang, method=method
-    )
+    parents = catalogue.outline_shapes(wh, level, ref_date)
+    args = (values, shapes, indicator, level_label, ref_date, lang)
+    fig = map_figures.choropleth(*args, method=method, parents=parents)
+    plot_px = map_plot_height(fig)
+    if area_labels:  # placed in the plot of the printed page (the colour bar's class
+        margin = fig.layout.margin  # ranges beside it take about as much as on a screen)
+        frame = (PRINT_WIDTH_PX - margin.l - margin.r - map_figures.COLORBAR_ROOM, plot_px)
+        fig = map_figures.choropleth(
+            *args, method=method, parents=parents, area_labels=True, label_frame=frame
+        )
     missing, outlined = flag_counts(values, shapes)
-    for trace in fig.data[1:]:  # one trace per flag of areas without a value
+    for trace in fig.data:  # one trace per flag of areas without a value
+        if trace.legendgroup != map_figures.NO_VALUE_GROUP:
+            continue
         flag = next(f for f in missing if labels.flag_label(f, lang) == trace.name)
         trace.update(showlegend=True, name=f"{trace.name} ({missing[flag]})")
     fig.data[0].colorbar.update(thickness=12, len=0.9, tickfont={"size": TICK_PX})
@@ -66,7 +79,7 @@ def map_chart(
     if definition:
         notes.append(t("export.definition", lang, text=indicator.definition))
     stem = file_stem(indicator_id, MAP_KIND, level, ref_date)
-    return Chart(print_ready(fig, notes, map_plot_height(fig), axis_px=6), stem)
+    return Chart(print_ready(fig, notes, plot_px, axis_px=6), stem)
 
 
 def map_notes(missing: dict[str, int], outlined: dict[str, int], lang: str) -> list[str]:

@@ -52,6 +52,7 @@ SEQUENTIAL_START = 0.1  # the lightest class a light yellow, not white (no value
 # white-lavender, concentration light to dark purple (PuOr's purple arm)
 UNDER_COLORSCALE = [[0.0, "rgb(253,184,99)"], [1.0, "rgb(254,236,210)"]]
 OVER_COLORSCALE = [[0.0, "rgb(216,218,235)"], [0.5, "rgb(128,115,172)"], [1.0, "rgb(45,0,75)"]]
+NO_VALUE_GROUP = "no_value"  # legend group of the areas without a value (one trace per flag)
 OUTLINE_NAME = "outlines"  # the trace of the coarser level's outlines (pages/map.py frames)
 OUTLINE_COLOR, OUTLINE_WIDTH = "#1f2933", 1.6
 LABEL_SIZE = 10  # px of the area names on the map
@@ -185,7 +186,7 @@ def _flag_traces(unknown: pd.DataFrame, shapes: pd.DataFrame, indicator: Indicat
             showscale=False,
             name=labels.flag_label(flag, lang),
             showlegend=True,
-            legendgroup="no_value",
+            legendgroup=NO_VALUE_GROUP,
             legendgrouptitle={"text": t("map.no_value_legend", lang)},
             marker={"line": {"color": NULL_LINE_COLOR, "width": 0.8}},
             customdata=_map_hover(rows, indicator, lang),
@@ -204,6 +205,7 @@ def choropleth(
     area_labels: bool = False,
     geometry: bool = True,
     parents: pd.DataFrame | None = None,
+    label_frame: tuple[float, float] | None = None,
 ) -> go.Figure:
     """Choropleth of one indicator for the areas of a level on one date.
 
@@ -217,7 +219,8 @@ def choropleth(
     later ones only their own (payload); ``geometry=False`` leaves them out of the first
     trace and skips framing (the browser has them: see pages/map.py). ``area_labels`` adds
     the area names at a point inside each area, as many as fit without overlapping
-    (:func:`place_labels`).
+    (:func:`place_labels`) in a plot of ``label_frame`` (width, height) px (default: the
+    screen's, estimated; an export knows its own).
     """
     if shapes.empty:
         return message(t("map.no_geometry", lang))
@@ -255,12 +258,12 @@ def choropleth(
             "orientation": "h", "x": 0, "xanchor": "left", "y": 0, "yanchor": "top",
             "itemclick": False, "itemdoubleclick": False, "font": {"size": 12},
         }  # fmt: skip
-        legend = LEGEND_ROW * (1 + sum(trace.legendgroup == "no_value" for trace in fig.data))
+        legend = LEGEND_ROW * (1 + sum(trace.legendgroup == NO_VALUE_GROUP for trace in fig.data))
         layout["margin"]["b"] += legend
         layout["height"] += legend
         layout["annotations"][0]["yshift"] -= legend
     if area_labels:
-        frame = _frame_px(layout, phone, not known.empty)
+        frame = label_frame or _frame_px(layout, phone, not known.empty)
         fig.add_trace(_label_trace(rows, shapes, area_class, colors, frame))
     fig.update_layout(**layout, dragmode=False)
     if geometry:

@@ -109,6 +109,22 @@ def test_map_svg_carries_title_subtitle_notes_legend_and_source(map_chart):
     assert "cdn" not in svg.lower()
 
 
+def test_map_svg_has_the_karte_s_outlines_and_labels(wh):
+    """As on the Karte (#19): the two boroughs' outlines over the districts, and with
+    labels the district names that fit at print size, in black or white."""
+    chart = map_export.map_chart(wh, SHARE, LAST, "district", "de", area_labels=True)
+    svg = export.chart_bytes(chart, "svg").decode("utf-8")
+    lines = re.findall(r'<g class="trace scattergeo"[^>]*><path class="js-line" d="([^"]+)"', svg)
+    assert len(lines) == 1 and lines[0].count("M") == 2  # one ring per borough
+    names = set(queries.area_values(wh, (SHARE,), LAST, "district")["name"])
+    drawn = re.findall(r'<text[^>]*style="[^"]*font-size: 10px; fill: ([^;]+);[^>]*>([^<]+)<', svg)
+    assert drawn and {name for _, name in drawn} <= names
+    # black or white on a class colour, the text colour on the tint of an area without one
+    assert {fill for fill, _ in drawn} <= {"rgb(0, 0, 0)", "rgb(255, 255, 255)", "rgb(31, 41, 51)"}
+    unlabelled = map_export.map_chart(wh, SHARE, LAST, "district", "de")
+    assert "labels" not in [trace.name for trace in unlabelled.figure.data]
+
+
 def test_trend_pdf_has_title_and_source_text_and_16_cm_page(wh):
     chart = trends_export.trend_chart(wh, SHARE, ["22"], "de")
     reader = pypdf.PdfReader(io.BytesIO(export.chart_bytes(chart, "pdf")))
