@@ -115,7 +115,9 @@ def _read(
     warnings = genesis_csv.check_totals(path, parsed, checked, profile.consistency.totals)
     if warnings:
         con.executemany("INSERT INTO stg_table_warnings VALUES (?)", [[w] for w in warnings])
-    cells = parsed.rows[members].rename(columns={"region_code": "area_id"}).copy()
+    # the region names name areas without a boundary file (code_hierarchy)
+    names = {"region_code": "area_id", "region_name": "area_name"}
+    cells = parsed.rows[members].rename(columns=names).copy()
     cells["column"] = cells["variable"]
     return cells, None
 

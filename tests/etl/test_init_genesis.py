@@ -131,3 +131,30 @@ def test_the_draft_builds_with_the_delivered_values(drafted):
         assert value("unemployment_rate", "07111", "2016-12-31") == (
             pytest.approx(float(unemployed[11].replace(",", "."))),
         )
+
+
+def test_without_a_hint_or_boundaries_the_first_land_with_the_tables_names(tmp_path):
+    """No Land in any name and no boundary file: the first Land of the table is drafted
+    (and asked); the Kreise are named as the table names them; the Land's values are the
+    delivered Land row's."""
+    (tmp_path / "daten").mkdir()
+    shutil.copy(GENESIS / TABLES["13111"], tmp_path / "daten")
+    out = tmp_path / "entwurf.yaml"
+    [question] = init(out, [tmp_path / "daten" / TABLES["13111"]], []).questions
+    assert "drafted: 01 Schleswig-Holstein (no hint in the file names" in question
+    text = out.read_text(encoding="utf-8")
+    catalogue = _catalogue(tmp_path, ["employees_foreigner_share"])
+    [line] = [ln for ln in text.splitlines() if ln.startswith("indicators:")]
+    out.write_text(text.replace(line, f'indicators: "{catalogue}"'), encoding="utf-8")
+    build(load_profile(out))
+    rows = {r[1]: r for r in _rows(TABLES["13111"]) if r[0] == "30.06.2015"}
+    publication = warehouse.published(tmp_path / "curated") / warehouse.PUBLICATION
+    with duckdb.connect(str(publication), read_only=True) as con:
+        share = con.execute(
+            "SELECT numerator, denominator FROM indicator_values WHERE area_id = '01' "
+            "AND indicator_id = 'employees_foreigner_share' AND ref_date = DATE '2015-06-30'"
+        ).fetchone()
+        names = dict(con.execute("SELECT area_id, name FROM areas").fetchall())
+    assert share == (int(rows["01"][6]), int(rows["01"][3]))
+    assert names["01001"] == rows["01001"][2].strip() == "Flensburg, Kreisfreie Stadt"
+    assert sum(1 for code in names if len(code) == 5) == 15
