@@ -47,6 +47,7 @@ def canonical() -> tuple[tuple[str, bool], ...]:
 
 
 VENDOR_SUFFIX = "#vendor"  # raw_persons column with the vendor's value of a recoded column
+PRESENT_SUFFIX = "#present"  # persons column: the cell holds more than white space
 MAX_REPORTED = 5
 WHOLE_NUMBER = "[+-]?[0-9]+"  # canonical text of an int column
 CONTROL_COLUMN = "__imon_control__"  # a cell of the row holds a control character
@@ -317,12 +318,26 @@ def _canonical_sql(layout: Layout, line: str, cells: list[str]) -> tuple[str, Pa
                 f"''), '^{WHOLE_NUMBER}') ELSE {value} END"
             )
         selects.append(f"{value} AS {quote_ident(name)}")
+    present = ", ".join(
+        f"{_present_sql(quote_ident(c['name']))} AS {quote_ident(c['name'] + PRESENT_SUFFIX)}"
+        for c in columns()
+    )
     sql = (
         f"WITH cells AS NOT MATERIALIZED (SELECT {line} AS __imon_line__, * FROM raw_cells), "
-        "persons AS NOT MATERIALIZED ("
-        f"SELECT {', '.join(selects)} FROM cells {' '.join(joins)})"
+        "canonical AS NOT MATERIALIZED ("
+        f"SELECT {', '.join(selects)} FROM cells {' '.join(joins)}), "
+        f"persons AS NOT MATERIALIZED (SELECT *, {present} FROM canonical)"
     )
     return sql, params
+
+
+def _present_sql(name: str) -> str:
+    """The cell holds more than white space: ``trim(…) <> ''``, with the trim (costly on
+    millions of cells) only where the first character is not printable ASCII."""
+    return (
+        f"({name} IS NOT NULL AND CASE WHEN ascii({name}) BETWEEN 33 AND 126 THEN true "
+        f"ELSE ltrim({name}) <> '' END)"
+    )
 
 
 def _number_pattern(layout: Layout) -> str:
@@ -353,8 +368,7 @@ def _code_rules(column: dict, layout: Layout, params: Params) -> list[Rule]:
 
 def _rules(column: dict, ref_date: date, params: Params) -> list[Rule]:
     """The rules of one canonical column from the YAML spec."""
-    name = quote_ident(column["name"])
-    present = f"{name} IS NOT NULL AND ltrim({name}) <> ''"  # = trim(…) <> '', cheaper
+    present = quote_ident(column["name"] + PRESENT_SUFFIX)  # computed once per cell
     rules = []
     if column.get("required"):
         rules.append(Rule(present, "a value (the column is required)"))
@@ -365,7 +379,7 @@ def _rules(column: dict, ref_date: date, params: Params) -> list[Rule]:
     if column.get("unique"):
         rules.append(
             Rule(
-                f"line = min(line) OVER (PARTITION BY {name})",
+                f"line = min(line) OVER (PARTITION BY {quote_ident(column['name'])})",
                 "a value not used in an earlier row",
                 window=True,
             )
