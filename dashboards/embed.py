@@ -5,13 +5,19 @@ The query is the page's own (what its address keeps, see ``components.url_sync``
 share box (assets/share.js) turns ``/karte?indicator=…&date=…&level=…`` into
 ``/embed/karte?…``:
 
-* ``karte``: ``indicator``, ``date``, ``level``, optional ``classes``;
+* ``karte``: ``indicator``, ``date``, ``level``, optional ``classes`` and ``labels=1``;
 * ``zeitreihen``: ``indicator``, optional ``areas`` (comma-separated ids), ``boundaries``;
 * ``profil``: ``area``, ``date`` (the dot plot of the area's shares).
 
 The figure is the print-ready one of the downloads (:mod:`dashboards.export`: the same
 read of the published snapshot, footnotes on withheld values, source line and Stand),
-drawn by plotly.js in the reader's browser, resizing with the frame. ``?lang=`` and
+drawn by plotly.js in the reader's browser, resizing with the frame; in a frame narrower
+than :data:`NARROW_FRAME_PX` (a phone) title, subtitle, footnotes and source line are
+wrapped for :data:`NARROW_WIDTH_PX` instead of the 16 cm page (the page carries both
+layouts' texts; embed.js picks one). An address naming an unknown chart, indicator,
+level, date, area or classification is a 404 (so is a choice the export cannot draw,
+:class:`ExportError`); any other failure is the server's error, not hidden as a 404.
+``?lang=`` and
 ``?instance=`` work as on every page; a closed instance needs a login here too
 (:mod:`dashboards.access` checks every request). Who may frame it:
 ``server.embed_frame_ancestors`` of the profile (default: the dashboard's
@@ -26,21 +32,26 @@ from collections.abc import Callable
 from pathlib import Path
 
 import flask
+import plotly.io as pio
 from werkzeug.exceptions import BadRequest, NotFound
 
 from dashboards import access, context
-from dashboards.data import catalogue
+from dashboards.data import catalogue, queries
 from dashboards.export import map as map_export
 from dashboards.export import profile as profile_export
+from dashboards.export import render
 from dashboards.export import trends as trends_export
 from dashboards.export.render import Chart, ExportError
 from dashboards.figures import classify
+from dashboards.figures import common as figures
 from dashboards.i18n import t
 
 PATH = "embed"
 SCRIPT = Path(__file__).resolve().parent / "embed.js"
 PLOTLY = "_dash-component-suites/plotly/package_data/plotly.min.js"
 MISSING = "missing"
+NARROW_FRAME_PX = 600  # as assets/phone.js: narrower frames get the narrow layout
+NARROW_WIDTH_PX = 360  # the narrowest frame the narrow layout is wrapped for
 
 
 def _needed(args: dict, *keys: str) -> list[str]:
@@ -53,7 +64,8 @@ def _needed(args: dict, *keys: str) -> list[str]:
 def _map(wh, args: dict, lang: str) -> Chart:
     indicator, date, level = _needed(args, "indicator", "date", "level")
     method = args.get("classes") or classify.DEFAULT_METHOD
-    return map_export.map_chart(wh, indicator, date, level, lang, method=method)
+    labels = args.get("labels") == "1"
+    return map_export.map_chart(wh, indicator, date, level, lang, method=method, area_labels=labels)
 
 
 def _trends(wh, args: dict, lang: str) -> Chart:
@@ -87,17 +99,75 @@ def _embed(chart: str) -> flask.Response:
         raise NotFound(f"no embeddable chart '{chart}' (known: {', '.join(CHARTS)})")
     wh, lang = context.warehouse(), context.lang()
     args = dict(flask.request.args)
+    unknown = _unknown(wh, args, lang)
+    if unknown:
+        raise NotFound(f"no such chart: unknown {unknown}")
     try:
         made = make(wh, args, lang)
-    except (ExportError, KeyError, ValueError) as error:
+    except ExportError as error:  # a choice the export cannot draw (no data, no boundaries)
         raise NotFound(f"no such chart: {error}") from error
     figure = made.figure
     figure.update_layout(width=None, autosize=True)
     title = figure.layout.title.text or t("app.title", lang)
-    return flask.Response(
-        _page(figure.to_json(), _plain(title), lang, catalogue.meta(wh).get("title") or ""),
-        mimetype="text/html",
+    drawn = figure.to_plotly_json()
+    data = {"data": drawn["data"], "layout": drawn["layout"], "narrow": narrow_layout(figure)}
+    text = pio.to_json(data, validate=False)
+    page = _page(text, _plain(title), lang, catalogue.meta(wh).get("title") or "")
+    return flask.Response(page, mimetype="text/html")
+
+
+def _unknown(wh, args: dict, lang: str) -> str | None:
+    """What the address names that this instance does not know (None: all known)."""
+    known = {
+        "indicator": catalogue.indicators(wh, lang),
+        "level": catalogue.levels(wh, lang),
+        "date": catalogue.ref_dates(wh),
+        "classes": classify.METHODS,
+    }
+    for key, values in known.items():
+        if args.get(key) and args[key] not in values:
+            return f"{key} '{args[key]}'"
+    area_ids = set(queries.area_ids(wh)["area_id"])
+    named = [args.get("area") or "", *(args.get("areas") or "").split(",")]
+    missing = [a for a in named if a and a not in area_ids]
+    return f"area '{missing[0]}'" if missing else None
+
+
+def narrow_layout(figure) -> dict:
+    """The layout keys that change in a narrow frame: title, subtitle and the footer
+    (footnotes and source line, one annotation) wrapped for :data:`NARROW_WIDTH_PX`
+    instead of the page's 16 cm, and the margins and height that make room for the
+    extra lines (the line heights of :func:`render.print_ready`)."""
+    share = (NARROW_WIDTH_PX - 2 * render.PAGE_PAD_PX) / (
+        render.PRINT_WIDTH_PX - 2 * render.PAGE_PAD_PX
     )
+    layout = figure.layout
+    old_title = [_plain(line) for line in (layout.title.text or "").split("<br>") if line]
+    title = render._wrap(" ".join(old_title), int(render.TITLE_CHARS * share))
+    old_sub = (layout.title.subtitle.text or "").split("<br>")
+    subtitle = render._wrap(" ".join(old_sub), int(render.SUBTITLE_CHARS * share))
+    extra_top = render.TITLE_LINE_PX * (len(title) - len(old_title))
+    extra_top += render.SUBTITLE_LINE_PX * (len(subtitle) - len(old_sub))
+    annotations, extra_bottom = [], 0
+    for annotation in layout.annotations:
+        item = annotation.to_plotly_json()
+        if annotation.name == figures.CAPTION_NAME:
+            old_lines = annotation.text.split("<br>")
+            chars = int(render.NOTE_CHARS * share)
+            lines = [part for line in old_lines for part in render._wrap(line, chars)]
+            extra_bottom = render.NOTE_LINE_PX * (len(lines) - len(old_lines))
+            item["text"] = "<br>".join(lines)
+        annotations.append(item)
+    margin = layout.margin
+    return {
+        "title": {
+            "text": "<br>".join(f"<b>{line}</b>" for line in title),
+            "subtitle": {"text": "<br>".join(subtitle)},
+        },
+        "annotations": annotations,
+        "margin": {"t": margin.t + extra_top, "b": margin.b + extra_bottom},
+        "height": layout.height + extra_top + extra_bottom,
+    }
 
 
 def _plain(text: str) -> str:

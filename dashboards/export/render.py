@@ -11,7 +11,7 @@ The same query and figure functions as the pages draw the chart (each page's
 * **everything inside the file**: title, subtitle (level, date, unit), legend, footnotes
   (flags and what they mean, number of units of segregation indices, series breaks,
   optionally the definition) and the source line "Quelle: … · Stand: <date>".
-* white background, the figures' colour-blind-safe palettes (Cividis / PuOr / Okabe–Ito),
+* white background, the figures' colour-blind-safe palettes (YlGnBu / PuOr / Okabe–Ito),
   German separators (``layout.separators``).
 
 Rendering uses Kaleido 1.x with the system Chromium (``/usr/bin/chromium``, or

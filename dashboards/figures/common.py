@@ -6,11 +6,12 @@ per page (:mod:`.map`, :mod:`.trends`, :mod:`.compare`, :mod:`.profile`, :mod:`.
 Every figure carries a title, the unit, and a caption with source and data date, so an
 exported image is self-explanatory. Numbers use German separators (``layout.separators``);
 hover texts are preformatted by :mod:`dashboards.labels`. Colours are colour-blind safe:
-Cividis for maps (PuOr, centred at 0, when values have both signs, e.g. net migration;
-centred at 1 for location quotients),
-Okabe–Ito for lines (Okabe & Ito 2008, "Color Universal Design"). Areas without a value are
-drawn in a neutral tint per flag (:mod:`dashboards.flags`); values carrying a flag get a
-dark outline; in time series, dates without a value are marked on the time axis.
+maps light to dark in ColorBrewer YlGnBu classes (PuOr, centred at 0, when values have both
+signs, e.g. net migration; location quotients light below 1 and dark purple for
+concentration: :mod:`.map`), Okabe–Ito for lines (Okabe & Ito 2008, "Color Universal
+Design"). Areas without a value are drawn in a neutral tint per flag
+(:mod:`dashboards.flags`); values carrying a flag get a dark outline; in time series,
+dates without a value are marked on the time axis.
 
 No plotly express here: ``go`` objects are several times faster to build in callbacks.
 """
@@ -39,7 +40,6 @@ FONT_FAMILY = (
 TEXT_COLOR = "#1f2933"
 MUTED_COLOR = "#52606d"
 MODEBAR = {"color": MUTED_COLOR, "activecolor": TEXT_COLOR}  # chart toolbar icons: 3:1+
-COLORSCALE = "Cividis"
 DIVERGING_COLORSCALE = "PuOr"  # ColorBrewer, colour-blind safe; orange < 0 < purple
 NULL_LINE_COLOR = "#8a949e"
 FLAGGED_LINE_COLOR = TEXT_COLOR

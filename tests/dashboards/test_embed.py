@@ -108,3 +108,43 @@ def test_plotly_s_bundle_is_served_compressed_once(client):
     assert plain.headers["Content-Encoding"] == "gzip"  # flask-compress as before
     page = client.get(MAP).get_data(as_text=True)
     assert page.index("assets/geo_assets.js") < page.index("plotly.min.js")
+
+
+def test_a_failure_of_the_export_is_an_error_not_a_missing_chart(client, monkeypatch):
+    """Only an unknown choice is a 404; a bug inside the export (here a KeyError) is the
+    server's error, not disguised as "no such chart"."""
+    from dashboards import embed
+
+    def broken(wh, args, lang):
+        raise KeyError("a bug, not a wrong address")
+
+    monkeypatch.setitem(embed.CHARTS, "karte", broken)
+    assert client.get(MAP).status_code == 500
+    wrong = client.get("/embed/karte?indicator=foreigner_share&date=1999-12-31&level=district")
+    assert wrong.status_code == 404 and "unknown date '1999-12-31'" in wrong.get_data(as_text=True)
+
+
+def test_a_narrow_frame_gets_texts_wrapped_for_it(client):
+    """The page carries a narrow layout: no line of title, subtitle or footer longer than
+    fits 360 px at the print fonts (the page's 16 cm lines scaled: 605 px → 360 px), and
+    the figure higher by the extra lines."""
+    shown = json.loads(
+        re.search(r'id="embed-figure">(.*?)</script>', client.get(MAP).get_data(as_text=True))[
+            1
+        ].replace("<\\/", "</")
+    )
+    layout, narrow = shown["layout"], shown["narrow"]
+    share = (360 - 20) / (605 - 20)
+    footer = next(a for a in narrow["annotations"] if a.get("name") == "caption")["text"]
+    wide_footer = next(a for a in layout["annotations"] if a.get("name") == "caption")["text"]
+    assert max(map(len, footer.split("<br>"))) <= int(100 * share) < 60
+    assert max(map(len, wide_footer.split("<br>"))) > int(100 * share)  # the page's: wider
+    title = re.sub(r"</?b>", "", narrow["title"]["text"]).split("<br>")
+    assert max(map(len, title)) <= int(56 * share)
+    extra = 14 * (footer.count("<br>") - wide_footer.count("<br>"))
+    extra += 21 * (len(title) - len(layout["title"]["text"].split("<br>")))
+    extra += 16 * (
+        narrow["title"]["subtitle"]["text"].count("<br>")
+        - layout["title"]["subtitle"]["text"].count("<br>")
+    )
+    assert narrow["height"] == layout["height"] + extra
