@@ -152,6 +152,35 @@ def lineage(profile: Profile) -> list[dict]:
     return out
 
 
+# Lineage per pair of vintages, level and method (the plausibility report, the page Intern)
+LINEAGE_SQL = """
+SELECT from_vintage, to_vintage, level, method, count(*) AS links,
+       count(*) FILTER (WHERE NOT exact) AS estimated
+FROM {table} GROUP BY ALL ORDER BY from_vintage, to_vintage, level, method
+"""
+LINEAGE_COLUMNS = ("von", "nach", "Ebene", "Verfahren", "Verknüpfungen", "davon geschätzt", "Liste")
+METHOD_LABELS = {
+    "list": "Korrespondenzliste",
+    "overlap": "Flächenüberschneidung",
+    "inferred": "abgeleitet (Lage und Einwohner)",
+    "root": "Gesamtgebiet",
+}
+
+
+def lineage_rows(counts: list[tuple], lists: list[dict]) -> list[tuple]:
+    """Rows of :data:`LINEAGE_COLUMNS` from the rows of :data:`LINEAGE_SQL` and the
+    publication's ``crosswalk_lists`` (:func:`lineage`): the method in words, and for the
+    list's links the file and its sha256."""
+    out = []
+    for from_vintage, to_vintage, level, method, links, estimated in counts:
+        used = [e for e in lists if e.get("vintage") in (from_vintage, to_vintage)]
+        source = "; ".join(f"{e['file']} (sha256 {e.get('sha256') or '–'})" for e in used)
+        label = METHOD_LABELS.get(method, method)
+        shown = source if method == "list" else ""
+        out.append((from_vintage, to_vintage, level, label, links, estimated, shown))
+    return out
+
+
 def build_links_table(con: duckdb.DuckDBPyConnection, links: pd.DataFrame) -> None:
     """``area_crosswalk`` holding ``links`` only (tests, one pair of vintages)."""
     con.execute(CROSSWALK_DDL)

@@ -145,7 +145,8 @@ def _change_text(dev: Development, since: str, indicator: Indicator, lang: str) 
     decimals = 1 if kind == "relative" else indicator.decimals
     unit = t("unit.points_short", lang) if kind == "points" else t(f"kpi.change_unit.{kind}", lang)
     amount = " ".join(p for p in (formatting.format_signed(value, decimals), unit) if p)
-    return t("area.since", lang, change=amount, date=date)
+    text = t("area.since", lang, change=amount, date=date)
+    return f"{text} ({t('flag.estimated', lang)})" if before.estimated else text
 
 
 def _compared(dev: Development, indicator: Indicator, lang: str) -> html.Li:

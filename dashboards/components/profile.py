@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 from dash import html
 
-from dashboards import formatting, labels
+from dashboards import flags, formatting, labels
 from dashboards.components import tables
 from dashboards.components.tables import Column
 from dashboards.data.catalogue import Indicator
@@ -127,6 +127,10 @@ def series_table(
         for role in roles:
             found = by_role.get(role, {"value": None, "flag": None})
             row[role] = _value(found, "", indicator, lang)
+            if found.get("estimated") and not flags.is_flag(found["flag"]):  # today's (#18)
+                text, value = row[role]
+                row[role] = (f"{text} ({t('flag.estimated', lang)})", value)
         rows.append(row)
-    notes = tables.flag_notes(series["flag"].tolist(), lang)
+    estimated = ["estimated"] if series.get("estimated", pd.Series(dtype=bool)).any() else []
+    notes = tables.flag_notes([*series["flag"].tolist(), *estimated], lang)
     return tables.data_table(table_id, caption, columns, rows, state, lang, notes=notes)

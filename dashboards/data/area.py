@@ -26,7 +26,7 @@ import pandas as pd
 import yaml
 
 from dashboards import flags, formatting, labels
-from dashboards.data import breaks, catalogue, queries
+from dashboards.data import boundaries_choice, breaks, catalogue, queries
 from dashboards.data import overview as overview_data
 from dashboards.data import profile as profile_data
 from dashboards.data.catalogue import Indicator
@@ -118,6 +118,7 @@ class Point:
     ref_date: str | None
     value: float | None
     flag: str | None
+    estimated: bool = False  # recomputed onto today's boundaries by weight (#18)
 
     @property
     def shown(self) -> bool:
@@ -172,7 +173,7 @@ def _point(rows: Series, ref_date: str | None) -> Point:
         return Point(ref_date, None, flags.MISSING)
     value = None if formatting.is_missing(row["value"]) else float(row["value"])
     flag = row["flag"] if flags.is_flag(row["flag"]) else None
-    return Point(ref_date, value, flag)
+    return Point(ref_date, value, flag, bool(row.get("estimated", False)))
 
 
 def development(
@@ -221,18 +222,28 @@ def page_dates(rows: Series, ref_date: str) -> tuple[str | None, str | None, str
 
 
 def area_figures(
-    warehouse: Warehouse, area: ProfileArea, indicators: list[Indicator], ref_date: str
+    warehouse: Warehouse,
+    area: ProfileArea,
+    indicators: list[Indicator],
+    ref_date: str,
+    boundaries: str | None = None,
 ) -> list[AreaFigure]:
     """The key figures of ``area`` up to ``ref_date`` (indicators without a value of the
-    area up to then are left out), with its parent area and the city on the same dates."""
+    area up to then are left out), with its parent area and the city on the same dates;
+    ``boundaries``: the reader's choice (:mod:`dashboards.data.boundaries_choice`), on
+    today's boundaries the counts and shares of earlier dates recomputed, without a
+    boundary break."""
     city = catalogue.city(warehouse)
     members = [(area.area_id, area.level, area.name)]
     if area.parent is not None:
         members.append((area.parent.area_id, area.parent.level, area.parent.name))
     members.append((city.area_id, city.level, city.name))
-    ids = tuple(i.indicator_id for i in indicators)
-    frame = queries.series_of_indicators(warehouse, ids, tuple(m[0] for m in members))
+    area_ids = tuple(m[0] for m in members)
+    frame, today = boundaries_choice.series_of_indicators(
+        warehouse, indicators, area_ids, boundaries
+    )
     columns = ["indicator_id", "area_id", "level", "ref_date", "value", "flag", "definition_id"]
+    columns.append("estimated")
     series: dict[tuple, Series] = {}
     for row in frame[columns].to_dict("records"):  # a few hundred rows: 3 areas' series
         key = (row["indicator_id"], row["area_id"], row["level"])
@@ -244,7 +255,8 @@ def area_figures(
         dates = page_dates(of[area.area_id], ref_date)
         if dates is None:
             continue
-        found = [development(of[a], n, lvl, dates, level_breaks) for a, lvl, n in members]
+        crossing = {} if indicator.indicator_id in today else level_breaks
+        found = [development(of[a], n, lvl, dates, crossing) for a, lvl, n in members]
         figures.append(
             AreaFigure(
                 indicator=indicator,
@@ -285,7 +297,8 @@ def sentence(figure: AreaFigure, lang: str) -> str:
     ind, dev = figure.indicator, figure.area
 
     def fmt(point: Point) -> str:  # "42,5 %" never broken between number and unit
-        return formatting.format_value(point.value, ind.unit, ind.decimals).replace(" ", NBSP)
+        text = formatting.format_value(point.value, ind.unit, ind.decimals).replace(" ", NBSP)
+        return f"{text} ({t('flag.estimated', lang)})" if point.estimated else text
 
     subject, pronoun = _subject(ind, lang)
     now, start = dev.current, dev.start

@@ -118,12 +118,15 @@ def newest_vintage(wh: Warehouse) -> str:
     return vintages(wh)[-1]
 
 
-# the columns of queries.series (and ``estimated``), on today's boundaries
+# queries.series_of_indicators' columns (and ``estimated``) on the newest vintage's units:
+# the recomputed rows of earlier dates and the published rows of the vintage's own dates
 SERIES_SQL = f"""
 WITH chosen AS (
     SELECT v.indicator_id, v.ref_date, v.level, v.area_id, v.value, {DISCLOSED_COUNTS},
            v.flag, v.definition_id, v.estimated
-    FROM boundary_values AS v WHERE v.vintage = $vintage
+    FROM boundary_values AS v
+    WHERE v.vintage = $vintage AND list_contains($indicator_ids, v.indicator_id)
+      AND list_contains($area_ids, v.area_id)
     UNION ALL
     SELECT v.indicator_id, v.ref_date, v.level, v.area_id, v.value, {DISCLOSED_COUNTS},
            v.flag, v.definition_id, false AS estimated
@@ -131,16 +134,16 @@ WITH chosen AS (
     INNER JOIN (SELECT DISTINCT vintage, valid_from, valid_to FROM areas) AS p
         ON p.vintage = $vintage
        AND v.ref_date BETWEEN p.valid_from AND coalesce(p.valid_to, DATE '9999-12-31')
-    WHERE v.n_units IS NULL
+    WHERE v.n_units IS NULL AND list_contains($indicator_ids, v.indicator_id)
+      AND list_contains($area_ids, v.area_id)
 )
-SELECT c.area_id, a.name, c.level, l.rank, CAST(c.ref_date AS VARCHAR) AS ref_date,
-       c.value, c.numerator, c.denominator, c.flag, c.definition_id,
-       CAST(NULL AS INTEGER) AS n_units, c.estimated
+SELECT c.indicator_id, c.area_id, a.name, c.level, l.rank,
+       CAST(c.ref_date AS VARCHAR) AS ref_date, c.value, c.numerator, c.denominator, c.flag,
+       c.definition_id, CAST(NULL AS INTEGER) AS n_units, c.estimated
 FROM chosen AS c
 INNER JOIN areas AS a ON a.area_id = c.area_id AND a.vintage = $vintage
 INNER JOIN levels AS l ON l.level = c.level
-WHERE c.indicator_id = $indicator_id AND list_contains($area_ids, c.area_id)
-ORDER BY l.rank, c.area_id, c.ref_date
+ORDER BY c.indicator_id, l.rank, c.area_id, c.ref_date
 """
 
 
@@ -149,11 +152,12 @@ def series(wh: Warehouse, indicator_id: str, area_ids: tuple[str, ...]) -> pd.Da
     units (``estimated`` where recomputed by weight). No boundary break remains, only
     changes of definition (:func:`breaks.mark` without level breaks)."""
     params = {
-        "indicator_id": indicator_id,
+        "indicator_ids": [indicator_id],
         "area_ids": list(area_ids),
         "vintage": newest_vintage(wh),
     }
-    return breaks.mark(query(wh, SERIES_SQL, params), {})
+    frame = query(wh, SERIES_SQL, params).drop(columns="indicator_id")
+    return breaks.mark(frame, {})
 
 
 def chosen_series(

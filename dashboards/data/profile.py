@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from dashboards import flags, formatting, labels
-from dashboards.data import catalogue, queries
+from dashboards.data import boundaries_choice, catalogue, queries
 from dashboards.data.catalogue import Area, Indicator
 from dashboards.data.queries import Warehouse
 from dashboards.i18n import t
@@ -202,18 +202,22 @@ def city_distance(row: dict, indicator: Indicator) -> float | None:
 
 
 def profile_series(
-    warehouse: Warehouse, area: ProfileArea, indicators: list[Indicator]
+    warehouse: Warehouse,
+    area: ProfileArea,
+    indicators: list[Indicator],
+    boundaries: str | None = None,
 ) -> pd.DataFrame:
     """All dates of the indicators for the area, its parent and the city, with ``role``
-    (area, parent, city) and ``label`` (the name shown)."""
+    (area, parent, city), ``label`` (the name shown) and ``estimated``; ``boundaries``: the
+    reader's choice (:func:`boundaries_choice.series_of_indicators`)."""
     city = catalogue.city(warehouse)
     members = [(area.area_id, area.level, area.name, "area")]
     if area.parent is not None:
         members.append((area.parent.area_id, area.parent.level, area.parent.name, "parent"))
     members.append((city.area_id, city.level, city.name, "city"))
     keys = pd.DataFrame(members, columns=["area_id", "level", "label", "role"])
-    ids = tuple(i.indicator_id for i in indicators)
-    frame = queries.series_of_indicators(warehouse, ids, tuple(keys["area_id"]))
+    area_ids = tuple(keys["area_id"])
+    frame, _ = boundaries_choice.series_of_indicators(warehouse, indicators, area_ids, boundaries)
     return frame.merge(keys, on=["area_id", "level"], how="inner")
 
 

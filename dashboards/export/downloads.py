@@ -134,16 +134,16 @@ def profile_dots_download(
 
 
 def profile_multiples_download(
-    wh: Warehouse, area_id: str, ref_date: str, fmt: str, lang: str
+    wh: Warehouse, area_id: str, ref_date: str, fmt: str, lang: str, boundaries: str | None = None
 ) -> Download:
     """The development of every indicator for an area, its parent and the city (small
-    multiples) or its table (Stadtteilprofil)."""
+    multiples) or its table (Stadtteilprofil); ``boundaries``: as published or 'today'."""
     return _chart_or_table(
         wh,
         fmt,
         lang,
-        lambda: profile_export.multiples_chart(wh, area_id, ref_date, lang),
-        lambda: profile_export.multiples_table(wh, area_id, ref_date, lang),
+        lambda: profile_export.multiples_chart(wh, area_id, ref_date, lang, boundaries),
+        lambda: profile_export.multiples_table(wh, area_id, ref_date, lang, boundaries),
     )
 
 

@@ -26,12 +26,13 @@ from functools import cached_property
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboards import formatting
-from dashboards.data import catalogue
+from dashboards import flags, formatting
+from dashboards.data import boundaries_choice, catalogue
 from dashboards.data import profile as profile_data
 from dashboards.data.catalogue import Area, Indicator
 from dashboards.data.profile import ProfileArea
 from dashboards.data.queries import Warehouse
+from dashboards.export import compare as compare_export
 from dashboards.export import render as export
 from dashboards.export import tables as export_tables
 from dashboards.export.render import Chart, ExportError
@@ -77,6 +78,7 @@ class ProfileSelection:
     indicators: list[Indicator]
     ref_date: str
     lang: str
+    boundaries: str | None = None  # as published, or on today's boundaries (#18)
 
     @property
     def by_id(self) -> dict[str, Indicator]:
@@ -90,7 +92,9 @@ class ProfileSelection:
     @cached_property
     def series(self) -> pd.DataFrame:
         """:func:`profile_data.profile_series`: every date of area, parent and city."""
-        return profile_data.profile_series(self.warehouse, self.area, self.indicators)
+        return profile_data.profile_series(
+            self.warehouse, self.area, self.indicators, self.boundaries
+        )
 
     @property
     def shares(self) -> pd.DataFrame:
@@ -121,9 +125,14 @@ class ProfileSelection:
 
 
 def profile_selection(
-    wh: Warehouse, area_id: str | None, ref_date: str | None, lang: str
+    wh: Warehouse,
+    area_id: str | None,
+    ref_date: str | None,
+    lang: str,
+    boundaries: str | None = None,
 ) -> ProfileSelection | None:
-    """The profile of ``area_id`` on ``ref_date``; None when that area is not valid then."""
+    """The profile of ``area_id`` on ``ref_date``; None when that area is not valid then;
+    ``boundaries``: the development as published or on today's boundaries."""
     if not area_id or not ref_date:
         return None
     choices = profile_data.area_choices(wh, ref_date, lang)
@@ -131,11 +140,14 @@ def profile_selection(
         return None
     area = profile_data.resolve_area(wh, choices, area_id)
     indicators = profile_data.profile_indicators(wh, lang)
-    return ProfileSelection(wh, area, catalogue.city(wh), indicators, ref_date, lang)
+    city = catalogue.city(wh)
+    return ProfileSelection(wh, area, city, indicators, ref_date, lang, boundaries)
 
 
-def _profile(wh: Warehouse, area_id: str, ref_date: str, lang: str) -> ProfileSelection:
-    profile = profile_selection(wh, area_id, ref_date, lang)
+def _profile(
+    wh: Warehouse, area_id: str, ref_date: str, lang: str, boundaries: str | None = None
+) -> ProfileSelection:
+    profile = profile_selection(wh, area_id, ref_date, lang, boundaries)
     if profile is None or profile.frame.empty:
         raise ExportError(t("chart.no_data", lang) + f" ({area_id}, {ref_date})")
     return profile
@@ -229,9 +241,12 @@ def dots_table(wh: Warehouse, area_id: str, ref_date: str, lang: str) -> ExportT
 
 # --- development: small multiples and their table -------------------------------------------
 def multiples_notes(series: pd.DataFrame, lang: str) -> list[str]:
-    """Flags and series breaks (per indicator and line) of the small multiples."""
+    """Flags, estimates on today's boundaries and series breaks (per indicator and line)
+    of the small multiples."""
     lines = series.assign(series=series["indicator_id"] + "/" + series["role"])
-    return [*export.flag_notes(series["flag"], lang), *export.break_notes(lines, lang)]
+    estimated = "estimated" in series and series["estimated"].fillna(False).astype(bool).any()
+    used = [*series["flag"], *(["estimated"] if estimated else [])]
+    return [*export.flag_notes(used, lang), *export.break_notes(lines, lang)]
 
 
 def _panel_domains(
@@ -283,11 +298,20 @@ def _print_multiples(profile: ProfileSelection, columns: Columns, panel_px: int)
     )
 
 
-def multiples_chart(wh: Warehouse, area_id: str, ref_date: str, lang: str) -> Chart:
+def _multiples_kind(boundaries: str | None) -> str:
+    """``entwicklung``, on today's boundaries ``entwicklung_gebietsstand-heute``."""
+    if boundaries == boundaries_choice.TODAY:
+        return f"{MULTIPLES_KIND}_{compare_export.TODAY_KIND}"
+    return MULTIPLES_KIND
+
+
+def multiples_chart(
+    wh: Warehouse, area_id: str, ref_date: str, lang: str, boundaries: str | None = None
+) -> Chart:
     """The print-ready small multiples: every indicator's development for the area, its
     parent and the city, on one A4 page (:data:`PAGE_HEIGHT_PX`) where panels of at least
     :data:`MIN_PANEL_PX` allow: two panels per row, else three, else three lower ones."""
-    profile = _profile(wh, area_id, ref_date, lang)
+    profile = _profile(wh, area_id, ref_date, lang, boundaries)
     if profile.series.empty:
         raise ExportError(t("chart.no_data", lang) + f" ({area_id})")
     for columns in COLUMNS:
@@ -299,22 +323,28 @@ def multiples_chart(wh: Warehouse, area_id: str, ref_date: str, lang: str) -> Ch
         rows = math.ceil(panels / columns.per_row)
         excess = math.ceil((figure.layout.height - PAGE_HEIGHT_PX) / rows)
         figure = _print_multiples(profile, columns, max(MIN_PANEL_PX, PANEL_PX - excess))
-    return Chart(figure, profile_stem(area_id, ref_date, MULTIPLES_KIND))
+    return Chart(figure, profile_stem(area_id, ref_date, _multiples_kind(boundaries)))
 
 
-def multiples_table(wh: Warehouse, area_id: str, ref_date: str, lang: str) -> ExportTable:
+def multiples_table(
+    wh: Warehouse, area_id: str, ref_date: str, lang: str, boundaries: str | None = None
+) -> ExportTable:
     """Every date of every indicator for the area, its parent and the city (the page's
-    table of the development), by indicator, date and area."""
-    profile = _profile(wh, area_id, ref_date, lang)
+    table of the development), by indicator, date and area; on today's boundaries an
+    estimate is flagged ``estimated`` (geschätzt) where it has no other flag."""
+    profile = _profile(wh, area_id, ref_date, lang, boundaries)
     series = profile.series
     position = {i.indicator_id: n for n, i in enumerate(profile.indicators)}
     roles = {role: i for i, role in enumerate(profile_data.ROLES)}
     rows = series.assign(
         name=series["label"],
+        flag=series["flag"].where(
+            ~series["estimated"] | series["flag"].map(flags.is_flag), "estimated"
+        ),
         _indicator=series["indicator_id"].map(position),
         _role=series["role"].map(roles),
     ).sort_values(["_indicator", "ref_date", "_role"], kind="stable")
     notes = tuple(multiples_notes(series, lang))
-    stem = profile_stem(area_id, ref_date, MULTIPLES_KIND)
+    stem = profile_stem(area_id, ref_date, _multiples_kind(boundaries))
     rows = rows[export_tables.ROW_COLUMNS].reset_index(drop=True)
     return ExportTable(rows, profile.series_caption(), stem, (), notes)

@@ -17,7 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dashboards import formatting, labels
+from dashboards import flags, formatting, labels
 from dashboards.data.catalogue import Indicator
 from dashboards.data.profile import ProfileArea
 from dashboards.figures import common as figures
@@ -263,9 +263,16 @@ def _title_and_legend_on_top(fig: go.Figure, top: int) -> None:
 def _line(segment, indicator, role, name, show_legend, lang) -> dict:
     """One line of a panel, as a plain trace dict (validated once, by add_traces)."""
     style = STYLE[role]
-    custom = [
-        [name, formatting.format_date(d), labels.value_text(v, f, indicator, lang, True)]
-        for d, v, f in zip(segment["ref_date"], segment["value"], segment["flag"], strict=True)
+    estimated = segment["estimated"] if "estimated" in segment else [False] * len(segment)
+    custom = [  # an estimate on today's boundaries (#18) is named so
+        [name, formatting.format_date(d), labels.value_text(v, f or e, indicator, lang, True)]
+        for d, v, f, e in zip(
+            segment["ref_date"],
+            segment["value"],
+            segment["flag"].where(segment["flag"].map(flags.is_flag), None),
+            ["estimated" if x else None for x in estimated],
+            strict=True,
+        )
     ]
     return {
         "type": "scatter",

@@ -17,9 +17,10 @@ from dash import Input, Output, State, callback, dcc, html
 
 from dashboards import context, formatting, ids
 from dashboards.components import area as area_parts
+from dashboards.components import boundaries as boundary_parts
 from dashboards.components import common as components
 from dashboards.data import area as area_data
-from dashboards.data import catalogue, queries
+from dashboards.data import boundaries_choice, catalogue, queries
 from dashboards.data import overview as overview_data
 from dashboards.data import profile as profile_data
 from dashboards.data.profile import ProfileArea
@@ -37,8 +38,17 @@ def _title() -> str:
     return t("page.area", context.lang())
 
 
-def layout(area: str | None = None, date: str | None = None, **_other: str) -> html.Div:
-    """The page of the area and date in the URL (default: the latest date)."""
+AREA_BOUNDARIES = "area-boundaries"
+
+
+def layout(
+    area: str | None = None,
+    date: str | None = None,
+    boundaries: str | None = None,
+    **_other: str,
+) -> html.Div:
+    """The page of the area and date in the URL (default: the latest date); ``boundaries``:
+    as published or on today's boundaries (#18)."""
     wh, lang = context.warehouse(), context.lang()
     dates = area_data.search_dates(wh, lang)
     date, date_notice = components.choose(date, dates, dates[-1] if dates else None, "date", lang)
@@ -47,13 +57,19 @@ def layout(area: str | None = None, date: str | None = None, **_other: str) -> h
     default = allowed[0] if allowed else None
     area, area_notice = components.choose(area, allowed, default, "area", lang)
     latest, _ = area_parts.latest_choices()
+    offered = boundaries_choice.offered(wh)
+    published = boundaries_choice.PUBLISHED
+    boundaries, boundaries_notice = components.choose(
+        boundaries, offered, published, "boundaries", lang
+    )
     return html.Div(
         [
-            components.notices([date_notice, area_notice]),
-            html.Div(id=ids.AREA_CONTENT, children=content(area, date)),
+            components.notices([date_notice, area_notice, boundaries_notice]),
+            html.Div(id=ids.AREA_CONTENT, children=content(area, date, boundaries)),
             html.Div(
                 [
                     components.date_control(ids.AREA_DATE, dates, date, lang),
+                    boundary_parts.control(AREA_BOUNDARIES, offered, boundaries, lang),
                     area_parts.search_box(
                         ids.AREA_SEARCH,
                         ids.AREA_SEARCH_RESULTS,
@@ -66,12 +82,12 @@ def layout(area: str | None = None, date: str | None = None, **_other: str) -> h
                 className="controls",
             ),
             dcc.Input(id=ids.AREA_ID, type="hidden", value=area),  # for the URL
-            *components.url_sync(ids.AREA_URL, ["area", "date"]),
+            *components.url_sync(ids.AREA_URL, ["area", "date", "boundaries"]),
         ]
     )
 
 
-def content(area_id: str | None, ref_date: str | None) -> list:
+def content(area_id: str | None, ref_date: str | None, boundaries: str | None = None) -> list:
     """Heading, sentences, key figures, locator map, similar areas and links."""
     wh, lang = context.warehouse(), context.lang()
     choices = profile_data.area_choices(wh, ref_date, lang)
@@ -83,7 +99,8 @@ def content(area_id: str | None, ref_date: str | None) -> list:
         return [components.page_header(t("nav.area", lang), text)]
     area = profile_data.resolve_area(wh, choices, area_id)
     city = catalogue.city(wh)
-    figures = area_data.area_figures(wh, area, overview_data.table_indicators(wh, lang), ref_date)
+    indicators = overview_data.table_indicators(wh, lang)
+    figures = area_data.area_figures(wh, area, indicators, ref_date, boundaries)
     told = area_data.sentence_figures(figures, area_data.config().sentences) or figures[:3]
     summary = t(
         "area.summary",
@@ -108,6 +125,7 @@ def content(area_id: str | None, ref_date: str | None) -> list:
                     [
                         html.H2(t("area.glance_heading", lang)),
                         area_parts.sentences(told, lang),
+                        boundary_parts.note(_boundaries_note(wh, area, city, boundaries, lang)),
                         area_parts.links(area.area_id, area.level, trend, ref_date, lang),
                     ],
                     className="panel area-glance",
@@ -120,6 +138,18 @@ def content(area_id: str | None, ref_date: str | None) -> list:
         html.Section(cards, className="kpi-grid area-figures"),
         _similar(wh, area, ref_date, lang),
     ]
+
+
+def _boundaries_note(wh, area: ProfileArea, city, boundaries: str | None, lang: str):
+    """On today's boundaries: how earlier values were recomputed, or that this area (of an
+    earlier division) has none."""
+    if boundaries != boundaries_choice.TODAY:
+        return None
+    members = (area.area_id, *((area.parent.area_id,) if area.parent else ()), city.area_id)
+    if not boundaries_choice.applies(wh, boundaries, members):
+        return t("boundaries.not_today", lang)
+    vintage = boundaries_choice.boundaries.newest_vintage(wh)
+    return t("trends.boundaries_note", lang, vintage=vintage)
 
 
 def _locator(
@@ -169,12 +199,13 @@ def _similar(wh, area: ProfileArea, ref_date: str, lang: str) -> html.Section:
 @callback(
     Output(ids.AREA_CONTENT, "children"),
     Input(ids.AREA_DATE, "value"),
+    Input(AREA_BOUNDARIES, "value"),
     State(ids.AREA_ID, "value"),
     prevent_initial_call=True,
 )
-def update_content(ref_date: str | None, area_id: str | None) -> list:
-    return content(area_id, ref_date)
+def update_content(ref_date: str | None, boundaries: str | None, area_id: str | None) -> list:
+    return content(area_id, ref_date, boundaries)
 
 
 area_parts.register_search(ids.AREA_SEARCH, ids.AREA_SEARCH_RESULTS)
-components.url_sync_callback(ids.AREA_URL, [ids.AREA_ID, ids.AREA_DATE])
+components.url_sync_callback(ids.AREA_URL, [ids.AREA_ID, ids.AREA_DATE, AREA_BOUNDARIES])

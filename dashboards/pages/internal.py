@@ -24,7 +24,7 @@ from dash import Input, Output, State, callback, dcc, html
 from dashboards import access, access_log, context, formatting, ids, notes
 from dashboards.components import common as components
 from dashboards.components import internal as parts
-from dashboards.data import catalogue, internal, unprotected
+from dashboards.data import boundaries_choice, catalogue, internal, unprotected
 from dashboards.export import internal as internal_export
 from dashboards.i18n import t
 from dashboards.pages import register_page
@@ -66,6 +66,7 @@ def layout(**_other: str) -> html.Div:
         ),
         dcc.Store(id=ids.INTERNAL_VERSION, data=0),
         _section(t("internal.notes_heading", lang), parts.notes_controls(lang, _indicators(lang))),
+        _section(t("internal.lineage_heading", lang), _lineage(lang)),
     ]
     if office:
         names = internal.names(context.curated_dir())
@@ -123,6 +124,24 @@ def _unprotected_section(lang: str) -> list:
 def _indicators(lang: str) -> dict[str, str]:
     """Every indicator of the published snapshot: id -> title."""
     return {i: ind.title for i, ind in catalogue.indicators(context.warehouse(), lang).items()}
+
+
+def _lineage(lang: str) -> list:
+    """Which correspondence lists and overlap estimates placed the older units on today's
+    boundaries (published snapshot, #18); a hint where there is only one vintage."""
+    rows = boundaries_choice.lineage(context.warehouse())
+    if not rows:
+        return [html.P(t("internal.lineage_none", lang), className="hint")]
+    headers = t("internal.lineage_columns", lang).split("|")
+    table = html.Table(
+        [
+            html.Thead(html.Tr([html.Th(h, scope="col") for h in headers])),
+            html.Tbody([html.Tr([html.Td(str(v)) for v in row]) for row in rows]),
+        ],
+        className="data-table lineage-table",
+        id="internal-lineage",
+    )
+    return [html.P(t("internal.lineage_intro", lang), className="hint"), table]
 
 
 def _skeleton() -> html.Div:

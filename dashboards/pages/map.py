@@ -31,6 +31,11 @@ assets/imon.js). Playing redraws the map from the frames only (no request per da
 when it stops, the date control takes the date shown (one request, for the table). A click
 on an area opens its area page (assets/map_click.js); keyboard users have the area names in
 the table as links to the same page.
+
+Boundaries (#18, ``boundaries=today``): "auf heutigem Gebietsstand" draws every date of a
+count or share on today's units (values of earlier dates recomputed, estimates flagged
+"geschätzt" as on Vergleich); the geometry key then starts with ``today|``, so the frames
+the browser asks for are those on today's boundaries (the view key stays as before).
 """
 
 from __future__ import annotations
@@ -51,9 +56,11 @@ from dash import (
 )
 
 from dashboards import context, formatting, ids
+from dashboards.components import boundaries as boundary_parts
 from dashboards.components import common as components
 from dashboards.components import tables
-from dashboards.data import catalogue, queries
+from dashboards.data import boundaries_choice, catalogue, queries
+from dashboards.data import compare as compare_data
 from dashboards.data.catalogue import default_indicator
 from dashboards.data.snapshot import memoised
 from dashboards.export import downloads
@@ -64,6 +71,8 @@ from dashboards.i18n import t
 from dashboards.pages import register_page
 
 HIDDEN = {"display": "none"}
+MAP_BOUNDARIES = "map-boundaries"
+TODAY_KEY = "today|"  # geometry keys of maps on today's boundaries
 FRAME_LAYOUT = ("title", "annotations", "height", "margin", "meta", "legend")
 
 register_page(__name__, "/karte", 1, "map")
@@ -75,6 +84,7 @@ def layout(
     level: str | None = None,
     classes: str | None = None,
     labels: str | None = None,
+    boundaries: str | None = None,
     **_other: str,
 ) -> html.Div:
     """The map for the indicator, reference date and level in the URL (or the defaults)."""
@@ -87,17 +97,22 @@ def layout(
     method, n4 = components.choose(
         classes, classify.METHODS, classify.DEFAULT_METHOD, "classes", lang
     )
+    offered_boundaries = boundaries_choice.offered(wh)
+    boundaries, n5 = components.choose(
+        boundaries, offered_boundaries, boundaries_choice.PUBLISHED, "boundaries", lang
+    )
     controls = [
         components.indicator_control(ids.MAP_INDICATOR, indicators, view.indicator, lang),
         components.date_control(ids.MAP_DATE, view.dates, view.date, lang),
         components.level_control(ids.MAP_LEVEL, view.levels, view.level, lang),
         components.class_control(ids.MAP_CLASSES, classify.METHODS, method, lang),
         components.checkbox(ids.MAP_LABELS, t("map.labels", lang), labels == "1"),
+        boundary_parts.control(MAP_BOUNDARIES, offered_boundaries, boundaries, lang),
     ]
     return html.Div(
         [
             components.page_header(t("map.heading", lang), t("map.intro", lang)),
-            components.notices([*view.notices, n4]),
+            components.notices([*view.notices, n4, n5]),
             html.Div(controls, className="controls"),
             components.export_menu(ids.MAP_GRAPH, lang),
             html.Div(
@@ -113,7 +128,9 @@ def layout(
             dcc.Store(id=ids.MAP_FRAMES),
             dcc.Store(id=ids.MAP_FRAMES_WANTED),
             dcc.Store(id=ids.MAP_FETCH),
-            *components.url_sync(ids.MAP_URL, ["indicator", "date", "level", "classes", "labels"]),
+            *components.url_sync(
+                ids.MAP_URL, ["indicator", "date", "level", "classes", "labels", "boundaries"]
+            ),
         ]
     )
 
@@ -169,12 +186,18 @@ def _timeline(lang: str) -> html.Div:
     )
 
 
-def _selection(indicator_id: str, ref_date: str, level: str) -> tuple:
+def _selection(indicator_id: str, ref_date: str, level: str, boundaries: str | None = None):
+    """(warehouse, language, indicator, level label, values, on today's boundaries?)."""
     wh, lang = context.warehouse(), context.lang()
     indicator = catalogue.indicators(wh, lang)[indicator_id]
     level_label = catalogue.levels(wh, lang)[level].label
-    values = queries.area_values(wh, (indicator_id,), ref_date, level)
-    return wh, lang, indicator, level_label, values
+    values, today = boundaries_choice.area_values(wh, indicator, ref_date, level, boundaries)
+    return wh, lang, indicator, level_label, values, today
+
+
+def _shapes_date(wh, ref_date: str, today: bool) -> str:
+    """The date whose boundaries are drawn: the chosen one, or today's."""
+    return compare_data.today_date(wh) if today else ref_date
 
 
 @callback(
@@ -203,6 +226,7 @@ def update_dates(indicator_id: str, current: str | None) -> tuple:
     Input(ids.MAP_FETCH, "data"),
     State(ids.MAP_DATE, "value"),
     State(ids.MAP_DRAWN, "data"),
+    Input(MAP_BOUNDARIES, "value"),
 )
 def update_map(
     indicator_id: str,
@@ -212,15 +236,17 @@ def update_map(
     _fetch: dict | None = None,
     ref_date: str | None = None,
     drawn: dict | None = None,
+    boundaries: str | None = None,
 ) -> tuple:
     """The map on the chosen date: the one :func:`update_dates` keeps or chooses."""
     wh = context.warehouse()
     dates = catalogue.indicator_dates(wh, indicator_id)
     ref_date = ref_date if ref_date in dates or not dates else dates[-1]
-    wh, lang, indicator, level_label, values = _selection(indicator_id, ref_date, level)
+    selection = _selection(indicator_id, ref_date, level, boundaries)
+    wh, lang, indicator, level_label, values, today = selection
     definition = components.definition(indicator, lang)
-    shapes = queries.geometries(wh, level, ref_date)
-    parents = _parents(wh, level, ref_date)
+    shapes = queries.geometries(wh, level, _shapes_date(wh, ref_date, today))
+    parents = _parents(wh, level, _shapes_date(wh, ref_date, today))
     view = (indicator_id, level, method, bool(area_labels))
     if shapes.empty:
         with_map = [d for d in dates if catalogue.has_geometry(wh, level, d)]
@@ -228,11 +254,21 @@ def update_map(
         figure = figures.message(t("map.no_geometry", lang))
         figure.update_layout(meta={"key": list(view), "date": ref_date})
         return figure, HIDDEN, notice, definition
-    kept = bool(drawn) and drawn.get("geometry") == _geometry_key(shapes, parents)
-    figure = _figure(wh, lang, view, ref_date, shapes, values, parents, geometry=not kept)
+    kept = bool(drawn) and drawn.get("geometry") == _geometry_key(shapes, parents, today)
+    figure = _figure(wh, lang, view, ref_date, shapes, values, parents, not kept, today)
     if kept:
         figure = _without_geometry(figure, drawn["traces"])
-    return figure, None, components.map_legend(values, shapes, lang), definition
+    return figure, None, _legend(wh, values, shapes, ref_date, today, lang), definition
+
+
+def _legend(wh, values, shapes, ref_date: str, today: bool, lang: str):
+    """The map's legend of flagged areas; on today's boundaries for a date before them,
+    also how its values were recomputed (estimates: outlined, "geschätzt")."""
+    legend = components.map_legend(values, shapes, lang)
+    if not today or ref_date >= compare_data.today_date(wh):
+        return legend
+    vintage = boundaries_choice.boundaries.newest_vintage(wh)
+    return [legend, boundary_parts.note(t("trends.boundaries_note", lang, vintage=vintage))]
 
 
 def _parents(wh, level: str, ref_date: str):
@@ -247,14 +283,25 @@ def _parents(wh, level: str, ref_date: str):
     return None if shapes.empty else shapes
 
 
-def _geometry_key(shapes, parents) -> str:
-    """The boundaries on the map: the areas' and the outlines' (:func:`_parents`)."""
+def _geometry_key(shapes, parents, today: bool = False) -> str:
+    """The boundaries on the map: the areas' and the outlines' (:func:`_parents`); on
+    today's boundaries (values of every date recomputed onto them) with :data:`TODAY_KEY`
+    in front."""
     key = figures.geometry_key(shapes)
-    return key if parents is None else f"{key}+{figures.geometry_key(parents)}"
+    key = key if parents is None else f"{key}+{figures.geometry_key(parents)}"
+    return TODAY_KEY + key if today else key
 
 
 def _figure(
-    wh, lang: str, view: tuple, ref_date: str, shapes, values, parents, geometry: bool = True
+    wh,
+    lang: str,
+    view: tuple,
+    ref_date: str,
+    shapes,
+    values,
+    parents,
+    geometry: bool = True,
+    today: bool = False,
 ):
     """The choropleth of ``view`` (indicator, level, classes, labels) on ``ref_date``, its
     ``layout.meta`` naming what is drawn."""
@@ -273,7 +320,7 @@ def _figure(
         geometry=geometry,
         parents=parents,
     )
-    meta = {"key": list(view), "date": ref_date, "geometry": _geometry_key(shapes, parents)}
+    meta = {"key": list(view), "date": ref_date, "geometry": _geometry_key(shapes, parents, today)}
     figure.update_layout(meta={**meta, "traces": len(figure.data)})
     return figure
 
@@ -321,16 +368,18 @@ def _computed_frames(wh, lang: str, view: tuple, geometry: str, _narrow: bool) -
     :func:`figures.narrow` says in this request; part of the cache key)."""
     indicator_id, level = view[:2]
     frames = {"key": list(view), "geometry": geometry, "dates": {}}
+    choice = boundaries_choice.TODAY if geometry.startswith(TODAY_KEY) else None
+    indicator = catalogue.indicators(wh, lang)[indicator_id]
     for date in catalogue.indicator_dates(wh, indicator_id):
-        shapes = queries.geometries(wh, level, date)
-        parents = _parents(wh, level, date)
-        if shapes.empty or _geometry_key(shapes, parents) != geometry:
+        values, today = boundaries_choice.area_values(wh, indicator, date, level, choice)
+        shapes = queries.geometries(wh, level, _shapes_date(wh, date, today))
+        parents = _parents(wh, level, _shapes_date(wh, date, today))
+        if shapes.empty or _geometry_key(shapes, parents, today) != geometry:
             continue
-        values = queries.area_values(wh, (indicator_id,), date, level)
-        frame = _figure(wh, lang, view, date, shapes, values, parents, geometry=False)
+        frame = _figure(wh, lang, view, date, shapes, values, parents, False, today)
         frames["dates"][date] = {
             **_frame(frame),
-            "note": components.map_legend(values, shapes, lang),
+            "note": _legend(wh, values, shapes, date, today, lang),
         }
     return frames
 
@@ -378,9 +427,13 @@ def _without_geometry(figure, drawn_traces: int) -> dash.Patch:
     Input(ids.MAP_DATE, "value"),
     Input(ids.MAP_LEVEL, "value"),
     Input(ids.sort_state(ids.MAP_TABLE), "data"),
+    Input(MAP_BOUNDARIES, "value"),
 )
-def update_table(indicator_id: str, ref_date: str, level: str, sort: dict | None) -> html.Div:
-    _, lang, indicator, level_label, values = _selection(indicator_id, ref_date, level)
+def update_table(
+    indicator_id: str, ref_date: str, level: str, sort: dict | None, boundaries: str | None = None
+) -> html.Div:
+    selection = _selection(indicator_id, ref_date, level, boundaries)
+    _, lang, indicator, level_label, values, today = selection
     caption = t(
         "map.table_caption",
         lang,
@@ -388,15 +441,25 @@ def update_table(indicator_id: str, ref_date: str, level: str, sort: dict | None
         level=level_label,
         date=formatting.format_date(ref_date),
     )
+    link_date = None if today else ref_date  # a unit of today: its page on them, latest date
     return tables.area_table(
-        ids.MAP_TABLE, values, indicator, caption, sort, lang, href=lambda a: area_href(a, ref_date)
+        ids.MAP_TABLE,
+        values,
+        indicator,
+        caption,
+        sort,
+        lang,
+        href=lambda a: area_href(a, link_date, today),
     )
 
 
-def area_href(area_id: str, ref_date: str | None) -> str:
+def area_href(area_id: str, ref_date: str | None, today: bool = False) -> str:
     """The area page of ``area_id`` on ``ref_date``, keeping language and instance (as
-    assets/map_click.js builds it for a click on the map)."""
+    assets/map_click.js builds it for a click on the map); ``today``: a unit of today's
+    boundaries, its page on them (latest date)."""
     params = {"area": area_id, **({"date": ref_date} if ref_date else {})}
+    if today:
+        params["boundaries"] = boundaries_choice.TODAY
     params.update({k: v for k in context.PERSISTENT if (v := context.setting(k)) is not None})
     return dash.get_relative_path(f"/gebiet?{urlencode(params)}")
 
@@ -411,9 +474,8 @@ components.download_callback(
     required=3,
 )
 
-components.url_sync_callback(
-    ids.MAP_URL, [ids.MAP_INDICATOR, ids.MAP_DATE, ids.MAP_LEVEL, ids.MAP_CLASSES, ids.MAP_LABELS]
-)
+URL_CONTROLS = [ids.MAP_INDICATOR, ids.MAP_DATE, ids.MAP_LEVEL, ids.MAP_CLASSES, ids.MAP_LABELS]
+components.url_sync_callback(ids.MAP_URL, [*URL_CONTROLS, MAP_BOUNDARIES])
 
 clientside_callback(
     ClientsideFunction(namespace="imon", function_name="drawnMap"),

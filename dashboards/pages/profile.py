@@ -1,13 +1,14 @@
 """Stadtteilprofil (``/profil``): every area indicator of one area against its parent area
 and the city, its rank among its peers, small multiples of its development, and tables.
 
-URL state: ``/profil?area=21&date=2024-12-31``. The date selector offers the dates of the
-area indicators (default: the latest); the area selector every area of every level below
-the city valid on that date (searchable by name and code; default: the first area of the
-coarsest level). Data and tables: :mod:`dashboards.data.profile`; figures:
-:mod:`dashboards.figures.profile`. Each chart has export buttons: the print-ready chart
-(PNG, SVG, PDF) and its table (CSV, XLSX with metadata), see
-:mod:`dashboards.export.profile`.
+URL state: ``/profil?area=21&date=2024-12-31`` (``&boundaries=today``: the development on
+today's boundaries, #18, where the area is one of today's units). The date selector
+offers the dates of the area indicators (default: the latest); the area selector every
+area of every level below the city valid on that date (searchable by name and code;
+default: the first area of the coarsest level). Data and tables:
+:mod:`dashboards.data.profile`; figures: :mod:`dashboards.figures.profile`. Each chart
+has export buttons: the print-ready chart (PNG, SVG, PDF) and its table (CSV, XLSX with
+metadata), see :mod:`dashboards.export.profile`.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from __future__ import annotations
 from dash import Input, Output, State, callback, html
 
 from dashboards import context, formatting, ids
+from dashboards.components import boundaries as boundary_parts
 from dashboards.components import common as components
 from dashboards.components import profile as profile_parts
 from dashboards.components import tables
+from dashboards.data import boundaries_choice
 from dashboards.data import profile as profile_data
 from dashboards.export import downloads
 from dashboards.export import profile as profile_export
@@ -27,8 +30,15 @@ from dashboards.pages import register_page
 
 register_page(__name__, "/profil", 10, "profile")
 
+PROFILE_BOUNDARIES, PROFILE_BOUNDARIES_NOTE = "profile-boundaries", "profile-boundaries-note"
 
-def layout(area: str | None = None, date: str | None = None, **_other: str) -> html.Div:
+
+def layout(
+    area: str | None = None,
+    date: str | None = None,
+    boundaries: str | None = None,
+    **_other: str,
+) -> html.Div:
     """The profile of the area and date in the URL (or the defaults)."""
     wh, lang = context.warehouse(), context.lang()
     dates = profile_data.profile_dates(wh, profile_data.profile_indicators(wh, lang))
@@ -36,14 +46,18 @@ def layout(area: str | None = None, date: str | None = None, **_other: str) -> h
     options = profile_data.area_options(profile_data.area_choices(wh, date, lang))
     allowed = [o["value"] for o in options]
     area, n2 = components.choose(area, allowed, allowed[0] if allowed else None, "area", lang)
+    offered = boundaries_choice.offered(wh)
+    published = boundaries_choice.PUBLISHED
+    boundaries, n3 = components.choose(boundaries, offered, published, "boundaries", lang)
     controls = [
         components.control(t("control.area", lang), ids.PROFILE_AREA, options, area, lang),
         components.date_control(ids.PROFILE_DATE, dates, date, lang),
+        boundary_parts.control(PROFILE_BOUNDARIES, offered, boundaries, lang),
     ]
     return html.Div(
         [
             components.page_header(t("profile.heading", lang), t("profile.intro", lang)),
-            components.notices([n1, n2]),
+            components.notices([n1, n2, n3]),
             html.Div(controls, className="controls"),
             html.Div(id=ids.PROFILE_NOTE, **{"aria-live": "polite"}),
             html.P(id=ids.PROFILE_SUMMARY, className="profile-summary"),
@@ -61,11 +75,12 @@ def layout(area: str | None = None, date: str | None = None, **_other: str) -> h
                     html.H2(t("profile.multiples_heading", lang)),
                     components.export_menu(ids.PROFILE_MULTIPLES, lang),
                     components.graph(ids.PROFILE_MULTIPLES),
+                    html.Div(id=PROFILE_BOUNDARIES_NOTE),
                 ],
                 className="panel",
             ),
             _table_section("profile.series_heading", ids.PROFILE_SERIES_TABLE, lang),
-            *components.url_sync(ids.PROFILE_URL, ["area", "date"]),
+            *components.url_sync(ids.PROFILE_URL, ["area", "date", "boundaries"]),
         ]
     )
 
@@ -74,9 +89,12 @@ def _table_section(heading: str, table_id: str, lang: str) -> html.Section:
     return tables.table_section(t(heading, lang), table_id)
 
 
-def _profile(area_id: str | None, ref_date: str | None) -> profile_export.ProfileSelection | None:
+def _profile(
+    area_id: str | None, ref_date: str | None, boundaries: str | None = None
+) -> profile_export.ProfileSelection | None:
     """The profile of the chosen area and date (None if the area is not valid then)."""
-    return profile_export.profile_selection(context.warehouse(), area_id, ref_date, context.lang())
+    wh, lang = context.warehouse(), context.lang()
+    return profile_export.profile_selection(wh, area_id, ref_date, lang, boundaries)
 
 
 @callback(
@@ -111,14 +129,16 @@ def update_areas(ref_date: str, current: str | None) -> tuple:
     Output(ids.PROFILE_SUMMARY, "children"),
     Output(ids.PROFILE_DOTS, "figure"),
     Output(ids.PROFILE_MULTIPLES, "figure"),
+    Output(PROFILE_BOUNDARIES_NOTE, "children"),
     Input(ids.PROFILE_AREA, "value"),
     Input(ids.PROFILE_DATE, "value"),
+    Input(PROFILE_BOUNDARIES, "value"),
 )
-def update_charts(area_id: str | None, ref_date: str | None) -> tuple:
-    lang, profile = context.lang(), _profile(area_id, ref_date)
+def update_charts(area_id: str | None, ref_date: str | None, boundaries: str | None = None):
+    lang, profile = context.lang(), _profile(area_id, ref_date, boundaries)
     if profile is None:
         empty = figures.message(t("chart.no_data", lang))
-        return None, empty, empty
+        return None, empty, empty, None
     area = profile.area
     parent = area.parent.name if area.parent else profile.city.name
     summary = t(
@@ -131,7 +151,20 @@ def update_charts(area_id: str | None, ref_date: str | None) -> tuple:
     )
     if (profile.frame["ref_date"] != ref_date).any():
         summary = [summary, html.Br(), html.Span(t("profile.other_dates", lang), className="hint")]
-    return summary, profile.dots_figure(), profile.multiples_figure()
+    note = _boundaries_note(profile, boundaries, lang)
+    return summary, profile.dots_figure(), profile.multiples_figure(), note
+
+
+def _boundaries_note(profile, boundaries: str | None, lang: str):
+    """On today's boundaries: how earlier values were recomputed and which are estimated,
+    or that the area (of an earlier division) has none."""
+    if boundaries != boundaries_choice.TODAY:
+        return None
+    wh, members = profile.warehouse, tuple(dict.fromkeys(profile.series["area_id"]))
+    if not boundaries_choice.applies(wh, boundaries, members):
+        return boundary_parts.note(t("boundaries.not_today", lang))
+    texts = boundaries_choice.boundaries.today_notes(wh, profile.series, lang)
+    return [boundary_parts.note(text) for text in texts]
 
 
 @callback(
@@ -161,9 +194,12 @@ def update_table(area_id: str | None, ref_date: str | None, sort: dict | None) -
     Input(ids.PROFILE_AREA, "value"),
     Input(ids.PROFILE_DATE, "value"),
     Input(ids.sort_state(ids.PROFILE_SERIES_TABLE), "data"),
+    Input(PROFILE_BOUNDARIES, "value"),
 )
-def update_series_table(area_id: str | None, ref_date: str | None, sort: dict | None) -> html.Div:
-    lang, profile = context.lang(), _profile(area_id, ref_date)
+def update_series_table(
+    area_id: str | None, ref_date: str | None, sort: dict | None, boundaries: str | None = None
+) -> html.Div:
+    lang, profile = context.lang(), _profile(area_id, ref_date, boundaries)
     if profile is None:
         return html.P(t("table.empty", lang), className="table-empty")
     return profile_parts.series_table(
@@ -193,11 +229,14 @@ components.download_callback(
 )
 components.download_callback(
     ids.PROFILE_MULTIPLES,
-    CHOICES,
-    lambda wh, fmt, lang, area_id, ref_date: downloads.profile_multiples_download(
-        wh, area_id, ref_date, fmt, lang
+    (*CHOICES, State(PROFILE_BOUNDARIES, "value")),
+    lambda wh, fmt, lang, area_id, ref_date, boundaries: downloads.profile_multiples_download(
+        wh, area_id, ref_date, fmt, lang, boundaries
     ),
+    required=2,
 )
 
 
-components.url_sync_callback(ids.PROFILE_URL, [ids.PROFILE_AREA, ids.PROFILE_DATE])
+components.url_sync_callback(
+    ids.PROFILE_URL, [ids.PROFILE_AREA, ids.PROFILE_DATE, PROFILE_BOUNDARIES]
+)

@@ -174,3 +174,48 @@ def test_compare_on_todays_boundaries_has_values_and_marks_estimates(
             else:
                 assert estimated  # district regions: the inferred and split ones
         finish(page, "breaks-compare-berlin-today")
+
+
+def _area_change_2015(curated_dir, area_id: str, indicator_id: str) -> str:
+    """From the publication, independently of the page: the change of ``indicator_id`` in
+    ``area_id`` from its 2015 value on today's boundaries (an estimate) to 31.12.2024, as
+    the area page words it ("+2,1 Pp. seit 30.06.2015 (geschätzt)")."""
+    import duckdb
+
+    path = curated_dir / "current" / "publication.duckdb"
+    with duckdb.connect(str(path), read_only=True) as con:
+        ((before, estimated),) = con.execute(
+            "SELECT value, estimated FROM boundary_values WHERE indicator_id = ? AND area_id = ?"
+            " AND ref_date = DATE '2015-06-30'",
+            [indicator_id, area_id],
+        ).fetchall()
+        (after,) = con.execute(
+            "SELECT value FROM indicator_values WHERE indicator_id = ? AND area_id = ?"
+            " AND ref_date = DATE '2024-12-31'",
+            [indicator_id, area_id],
+        ).fetchall()[0]
+    assert estimated
+    amount = f"{abs(after - before):.1f}".replace(".", ",")
+    sign = "±" if amount == "0,0" else "+" if after > before else "−"
+    return f"{sign}{amount} Pp. seit 30.06.2015 (geschätzt)"
+
+
+def test_area_page_switches_to_todays_boundaries_and_flags_the_estimate(
+    browser, berlin_url, berlin_curated_dir
+):
+    from test_dash_browser import select, wait_url
+
+    area = "081001"  # a district region of 2021 with an estimated 2015 value
+    expected = _area_change_2015(berlin_curated_dir, area, "foreigner_share")
+    with open_page(browser, berlin_url) as page:
+        expect.set_options(timeout=TIMEOUT_MS)
+        page.goto(f"{berlin_url}/gebiet?area={area}&date=2024-12-31")
+        since = page.locator("#area-kpi-foreigner_share .area-changes li").first
+        expect(since).to_contain_text("seit 30.06.2021")  # as published: the region is new
+        select(page, "area-boundaries", "auf heutigem Gebietsstand")
+        expect(since).to_have_text(expected)
+        expect(page.locator(".area-glance .boundaries-note")).to_contain_text(
+            "Auf heutigem Gebietsstand"
+        )
+        wait_url(page, "boundaries=today")
+        finish(page, "breaks-area-berlin-today")

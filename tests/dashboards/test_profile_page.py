@@ -365,7 +365,7 @@ def test_berlin_profile_renders(berlin, berlin_curated_dir):
     wh = queries.open_warehouse(berlin_curated_dir)
     layout = page_calls.run(berlin, _page().layout, area="01", date=D2024)
     assert "„" not in str(layout)  # no notice
-    summary, dots, multiples = page_calls.run(berlin, _page().update_charts, "01", D2024)
+    summary, dots, multiples, _ = page_calls.run(berlin, _page().update_charts, "01", D2024)
     assert "Mitte (Schlüssel 01) · Bezirk · gehört zu Berlin" in texts(summary)
     n = len(profile_data.profile_indicators(wh, "de"))
     assert len([a for a in multiples.layout.annotations if a.name != "caption"]) == n
