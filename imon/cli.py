@@ -146,7 +146,13 @@ def _parser() -> argparse.ArgumentParser:
     init.add_argument(
         "--geometry", type=Path, action="append", default=[], help="boundary file (repeatable)"
     )
-    init.add_argument("files", nargs="+", type=Path, metavar="FILE", help="CSV or XLSX tables")
+    init.add_argument(
+        "files",
+        nargs="+",
+        type=Path,
+        metavar="FILE",
+        help="tables: CSV, XLSX, JSON or GENESIS exports",
+    )
     init.set_defaults(run=_init)
 
     _users_parser(sub, profile)

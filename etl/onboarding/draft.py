@@ -23,6 +23,8 @@ import shapely
 
 from etl.errors import ConfigError
 from etl.onboarding import genesis
+from etl.onboarding.common import below as _below
+from etl.onboarding.common import flow as _y
 from etl.onboarding.shape import CITY_NAME, Shape, date_in_name, find_shape
 from etl.onboarding.sniff import TableText, number_format, read_table
 from etl.onboarding.vocabulary import Mapping, _bounded, _vocabulary, classify
@@ -496,11 +498,6 @@ def _correspondence(
     return None
 
 
-def _below(path: Path, raw_dir: Path) -> str:
-    """``path`` relative to ``raw_dir``."""
-    return path.resolve().relative_to(raw_dir).as_posix()
-
-
 UNTIL = re.compile(r"(?:until|bis)[-_ ]?(\d{4})(?!\d)", re.IGNORECASE)
 SINCE = re.compile(r"(?:from|ab|seit)[-_ ]?(\d{4})(?!\d)", re.IGNORECASE)
 
@@ -633,11 +630,6 @@ def _published_together(name: str, by_name: dict[str, tuple[str, str]]) -> list[
 
 
 # --- the profile text ---------------------------------------------------------------------
-
-
-def _y(value: object) -> str:
-    """``value`` in YAML flow style (JSON is valid YAML)."""
-    return json.dumps(value, ensure_ascii=False)
 
 
 def _profile_text(

@@ -20,6 +20,7 @@ others are written commented out with the reason.
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -28,7 +29,10 @@ from pathlib import Path
 import pandas as pd
 
 from etl.indicators.spec import load_catalogue, term_key
+from etl.onboarding.common import below as _below
+from etl.onboarding.common import flow as _y
 from etl.onboarding.vocabulary import _bounded, _vocabulary, classify
+from etl.profile import REPO_ROOT
 from etl.sources import geometry
 from etl.sources.genesis_csv import FIRST_LINE, LABEL_SEP, GenesisTable, read_table
 from etl.sources.id_map import normalise
@@ -104,10 +108,6 @@ def draft(
         )
     lines = _lines(out, raw_dir, exports, land, lander[land], lengths, boundaries, questions)
     return lines, notes, questions
-
-
-def _below(path: Path, raw_dir: Path) -> str:
-    return path.resolve().relative_to(raw_dir).as_posix()
 
 
 def _export(path: Path, raw_dir: Path) -> Export:
@@ -191,10 +191,7 @@ def _boundary(path: Path, raw_dir: Path, codes: set[str], notes: list[str]) -> d
     level and name (a template of two fields where one alone repeats a name)."""
     table = geometry.read_table(path, None)
     props = [p for p, _ in table.rows]
-    scores = {
-        f: sum(1 for p in props if str(p.get(f)) in codes)
-        for f in table.fields  # noqa: B023
-    }
+    scores = {f: sum(1 for p in props if str(p.get(f)) in codes) for f in table.fields}
     best = max(scores, key=scores.get, default=None)
     if not best or scores[best] < len(props) / 2:
         notes.append(f"{path.name}: no property holds the table's region codes — left out")
@@ -344,12 +341,6 @@ def _summed_ages(banded: dict, ages: dict, unmapped: list[str]) -> list[Cells]:
 # --- the profile text -------------------------------------------------------------------
 
 
-def _y(value: object) -> str:
-    import json
-
-    return json.dumps(value, ensure_ascii=False)
-
-
 def _selector(variables: list[str], dims: list[str]) -> str:
     variable = variables[0] if len(variables) == 1 else variables
     if not dims:
@@ -358,10 +349,6 @@ def _selector(variables: list[str], dims: list[str]) -> str:
 
 
 def _lines(out, raw_dir, exports, land, land_name, lengths, boundaries, questions) -> list[str]:
-    import os
-
-    from etl.profile import REPO_ROOT
-
     here = out.parent.resolve()
     title = f"{land_name} ({PLURAL[lengths[-1]]})"
     lines = [
