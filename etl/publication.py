@@ -418,16 +418,22 @@ def write_boundary_values(con: duckdb.DuckDBPyConnection, profile: Profile) -> N
     * **Exact** target (a union of whole units): counts, numerators and denominators are
       the sums of the parts' *published* counts, the share is computed from those sums.
       Where one part's count is withheld, the target's value is withheld ('suppressed').
-    * **Estimated** target ('geschätzt', a part split by weight): only the share is
+    * **Estimated** target ('geschätzt', a part split by weight): only the rate is
       published, Σ w·numerator / Σ w·denominator of the published parts; no count.
-    * Only count and share indicators (fixed scales 1 and 100) are recomputed.
+    * Counts, shares, ratios (the catalogue's scale) and location quotients are recomputed
+      (:data:`RECOMPUTED_FUNCTIONS`): a rate as scale · x / t from the recomputed numerator x
+      and denominator t, a quotient as (x / t) / (X / T) with the city's published X, T on
+      the same date (the city is the same on every boundary vintage). Disclosure as for any
+      rate: withheld ('suppressed') when the recomputed denominator is below the profile's
+      ``min_denominator``, 'undefined' when it is 0 (a quotient also when X = 0 or X = T).
 
     Every published number here is a function of numbers the publication already holds, so
     it adds no relation an attacker could use (no geographic differencing: the difference
     of an old and a new unit is a difference of published numbers). The audit checks this
     from the publication alone (:mod:`etl.audit.boundaries`)."""
     crosswalk.build(con, profile, _residents(con, profile))
-    boundary_tables(con)
+    catalogue = load_catalogue(profile.indicators)
+    boundary_tables(con, catalogue, profile.disclosure.min_denominator or 0)
     lists = crosswalk.lineage(profile)
     if lists:
         con.execute(
@@ -468,12 +474,33 @@ def _residents(con: duckdb.DuckDBPyConnection, profile: Profile):
     ).df()
 
 
-def boundary_tables(con: duckdb.DuckDBPyConnection) -> None:
+RECOMPUTED_FUNCTIONS = ("count", "share", "ratio", "location_quotient")
+
+
+def boundary_tables(
+    con: duckdb.DuckDBPyConnection, catalogue: Catalogue, min_denominator: int = 0
+) -> None:
     """The three public tables of :func:`write_boundary_values` from ``temp.area_crosswalk``,
-    ``main.areas``, ``main.area_closure`` and the published ``pub.indicator_values``."""
+    ``main.areas``, ``main.area_closure``, the published ``pub.indicator_values`` and the
+    catalogue's functions and scales (of the indicators the publication has)."""
+    kinds = [
+        (i.id, i.function, float(i.scale))
+        for i in catalogue.indicators
+        if i.function in RECOMPUTED_FUNCTIONS
+    ]
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE boundary_kinds "
+        "(indicator_id VARCHAR, function VARCHAR, scale DOUBLE)"
+    )
+    if kinds:
+        con.executemany("INSERT INTO temp.boundary_kinds VALUES (?, ?, ?)", kinds)
     con.execute("CREATE TABLE pub.area_crosswalk AS FROM temp.area_crosswalk ORDER BY ALL")
     con.execute(f"CREATE TABLE pub.boundary_parts AS {BOUNDARY_PARTS_SQL}")
-    con.execute(f"CREATE TABLE pub.boundary_values AS {BOUNDARY_VALUES_SQL}")
+    con.execute(
+        f"CREATE TABLE pub.boundary_values AS {BOUNDARY_VALUES_SQL}",
+        {"min_denominator": min_denominator},
+    )
+    con.execute("DROP TABLE temp.boundary_kinds")
 
 
 BOUNDARY_PARTS_SQL = """
@@ -524,10 +551,16 @@ dated AS (  -- (indicator, date) published, with the vintage valid at the date
     INNER JOIN periods AS p
         ON v.ref_date >= p.valid_from AND (p.valid_to IS NULL OR v.ref_date <= p.valid_to)
 ),
-kinds AS (
-    SELECT indicator_id, function, definition_id,
-           CASE function WHEN 'share' THEN 100.0 ELSE 1.0 END AS scale
-    FROM pub.indicators WHERE function IN ('count', 'share')
+kinds AS (  -- the catalogue's function and scale (boundary_tables)
+    SELECT k.indicator_id, k.function, i.definition_id, k.scale
+    FROM temp.boundary_kinds AS k INNER JOIN pub.indicators AS i USING (indicator_id)
+),
+cities AS (  -- a quotient's reference: the city's published X and T on the date
+    SELECT v.indicator_id, v.ref_date, v.numerator AS big_x, v.denominator AS big_t
+    FROM pub.indicator_values AS v
+    INNER JOIN main.areas AS a ON a.area_id = v.area_id AND a.parent_id IS NULL
+       AND v.ref_date BETWEEN a.valid_from AND coalesce(a.valid_to, DATE '9999-12-31')
+    WHERE v.indicator_id IN (SELECT indicator_id FROM kinds WHERE function = 'location_quotient')
 ),
 targets AS (
     SELECT from_vintage, to_vintage, level, to_area, bool_and(exact) AS exact
@@ -553,16 +586,28 @@ sums AS (
     INNER JOIN targets AS t
         ON t.to_vintage = j.to_vintage AND t.level = j.level AND t.to_area = j.to_area
     GROUP BY ALL
+),
+rated AS (
+    SELECT s.*, function <> 'count' AS is_rate,
+           -- a rate's denominator under the disclosure rule: withheld as any other rate
+           function <> 'count' AND t > 0 AND t < $min_denominator AS too_small,
+           CASE WHEN function = 'location_quotient' THEN c.big_t / c.big_x ELSE scale END
+               AS factor,
+           function = 'location_quotient'
+               AND NOT coalesce(c.big_x > 0 AND c.big_x < c.big_t, false) AS no_reference
+    FROM sums AS s
+    LEFT JOIN cities AS c ON c.indicator_id = s.indicator_id AND c.ref_date = s.ref_date
 )
 SELECT indicator_id, ref_date, to_area AS area_id, level, to_vintage AS vintage,
-       CASE WHEN complete AND function = 'count' AND exact THEN x
-            WHEN complete AND function = 'share' AND t > 0 THEN scale * x / t END AS value,
-       CASE WHEN complete AND exact THEN x END AS numerator,
-       CASE WHEN complete AND exact AND function = 'share' THEN t END AS denominator,
-       CASE WHEN NOT complete OR (function = 'count' AND NOT exact) THEN 'suppressed'
-            WHEN function = 'share' AND t = 0 THEN 'undefined' END AS flag,
+       CASE WHEN NOT complete OR too_small OR no_reference THEN NULL
+            WHEN NOT is_rate AND exact THEN x
+            WHEN is_rate AND t > 0 THEN factor * x / t END AS value,
+       CASE WHEN complete AND exact AND NOT too_small THEN x END AS numerator,
+       CASE WHEN complete AND exact AND is_rate THEN t END AS denominator,
+       CASE WHEN NOT complete OR (NOT is_rate AND NOT exact) OR too_small THEN 'suppressed'
+            WHEN is_rate AND (t = 0 OR no_reference) THEN 'undefined' END AS flag,
        definition_id, NOT exact AS estimated
-FROM sums
+FROM rated
 ORDER BY ALL
 """
 

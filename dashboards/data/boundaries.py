@@ -16,7 +16,8 @@ from dashboards.i18n import t
 from etl.errors import ImonError
 
 EXACT, ESTIMATED = "exakt", "geschätzt"
-RECOMPUTED = ("count", "share")  # the functions etl.publication recomputes
+# the functions etl.publication recomputes (RECOMPUTED_FUNCTIONS)
+RECOMPUTED = ("count", "share", "ratio", "location_quotient")
 PUBLISHED, TODAY = "published", "today"  # the choice of the time series pages
 
 VINTAGES_SQL = """
@@ -85,15 +86,16 @@ def boundary_rows(
     ref_date: str | None = None,
     area: str | None = None,
 ) -> list[tuple]:
-    """Rows of :data:`BOUNDARY_VALUES_SQL` (``ref_date``: ISO date); only counts and shares
-    are recomputed onto today's boundaries."""
+    """Rows of :data:`BOUNDARY_VALUES_SQL` (``ref_date``: ISO date); counts, shares, ratios
+    and location quotients are recomputed onto today's boundaries (:data:`RECOMPUTED`)."""
     function = fetch(
         wh, "SELECT function FROM indicators WHERE indicator_id = $i", {"i": indicator}
     )
     if function and function[0][0] not in RECOMPUTED:
         raise ImonError(
-            f"indicator '{indicator}' ({function[0][0]}): only counts and shares are "
-            "recomputed onto today's boundaries; without --boundaries it is as published"
+            f"indicator '{indicator}' ({function[0][0]}): only counts, shares, ratios and "
+            "location quotients are recomputed onto today's boundaries; without --boundaries "
+            "it is as published"
         )
     params = {
         "indicator": indicator,

@@ -11,9 +11,11 @@ and ``areas`` (which vintage is valid at a date) — this check requires of ever
 * an exact row (``estimated`` false): all its parts whole (weight 1) and placed for
   certain (``boundary_parts.exact``: not inferred, :mod:`etl.crosswalk`); numerator and
   denominator the sums of the parts' published ones; the value scale · numerator /
-  denominator (share) or the numerator (count);
-* an estimated row: no numerator, denominator or count; a share equal to
-  scale · Σ w·numerator / Σ w·denominator of the published parts;
+  denominator (share, ratio), (numerator / denominator) / (X / T) with the city's
+  published X, T of the date (location quotient) or the numerator (count);
+* an estimated row: no numerator, denominator or count; a rate equal to
+  scale · Σ w·numerator / Σ w·denominator of the published parts (a quotient likewise
+  divided by X / T);
 * the parts of one target disjoint (no finest unit in two of them, per ``area_closure``).
 
 Anything else fails the build ("nicht nachrechenbar"). Scales and functions come from the
@@ -32,6 +34,7 @@ from etl.indicators.spec import Catalogue
 
 TABLES = ("boundary_values", "boundary_parts", "indicator_values", "areas", "area_closure")
 KEY = ["indicator_id", "ref_date", "area_id", "level", "vintage"]
+FUNCTIONS = ("count", "share", "ratio", "location_quotient")
 
 
 def check_boundary_values(publication: Path, catalogue: Catalogue) -> tuple[int, list[str]]:
@@ -61,10 +64,11 @@ def recompute(
         columns=["indicator_id", "function", "scale"],
     )
     rows = boundary_values.merge(kinds, on="indicator_id", how="left")
-    unknown = rows[~rows.function.isin(["count", "share"])]
+    unknown = rows[~rows.function.isin(FUNCTIONS)]
     failures += [f"{r.indicator_id}: keine Anteils- oder Zählgröße" for r in unknown.itertuples()]
-    rows = rows[rows.function.isin(["count", "share"])].copy()
+    rows = rows[rows.function.isin(FUNCTIONS)].copy()
     rows["ref_date"] = pd.to_datetime(rows.ref_date)
+    rows = rows.merge(_city_shares(indicator_values, areas), on=KEY[:2], how="left")
     periods = areas[["vintage", "valid_from", "valid_to"]].drop_duplicates()
     dates = rows[["ref_date"]].drop_duplicates().merge(periods, how="cross")
     valid_from = pd.to_datetime(dates.valid_from)
@@ -122,10 +126,11 @@ def recompute(
         + ")"
     )
     shown = rows.value.notna() | rows.numerator.notna() | rows.denominator.notna()
-    share = rows.function == "share"
-    expected_value = np.where(
-        share, rows.scale * rows.x / rows.t.where(rows.t != 0), rows.x
-    ).astype(float)
+    share = rows.function != "count"  # a rate: share, ratio or quotient
+    factor = rows.scale.where(rows.function != "location_quotient", 1 / rows.city_share)
+    expected_value = np.where(share, factor * rows.x / rows.t.where(rows.t != 0), rows.x).astype(
+        float
+    )
     problems = {
         "ohne Bestandteile": rows.none,
         "aus nicht veröffentlichten Zahlen": shown & ~rows.ok,
@@ -143,6 +148,17 @@ def recompute(
         mask = mask.fillna(True).astype(bool)
         failures += [f"{w}: {text}" for w in where[mask]]
     return int(shown.sum()), failures
+
+
+def _city_shares(indicator_values: pd.DataFrame, areas: pd.DataFrame) -> pd.DataFrame:
+    """(indicator_id, ref_date, city_share): X / T of the city's published row (the area
+    without a parent), the reference of a location quotient."""
+    cities = set(areas.loc[areas.parent_id.isna(), "area_id"])
+    city = indicator_values[indicator_values.area_id.isin(cities)]
+    out = city[["indicator_id", "ref_date"]].copy()
+    out["ref_date"] = pd.to_datetime(out.ref_date)
+    out["city_share"] = (city.numerator / city.denominator.where(city.denominator != 0)).values
+    return out.drop_duplicates(KEY[:2])
 
 
 def _close(a: pd.Series, b: pd.Series) -> pd.Series:

@@ -247,34 +247,55 @@ CATALOGUE = load_catalogue(REPO / "indicators.yaml")
 DAY = date(2020, 6, 30)
 
 
-def _published(suppressed: set[str]) -> list[tuple]:
-    """Old-vintage values of 30 June 2020 as the publication holds them: foreigner_share
-    (numerator foreigners, denominator total) and population (count of total)."""
-    sums = dict(COUNTS)
+# (foreign men, foreign women) on the old units: the ratio sex_ratio_foreigners (scale 100)
+MEN_WOMEN = {"A": (60, 80), "B": (250, 250), "C": (160, 140), "D": (70, 60), "E": (90, 120)}
+
+
+def _sums(counts: dict[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
+    """The counts of the old units, districts and city."""
+    sums = dict(counts)
     for district, units in OLD_DISTRICTS.items():
-        sums[district] = tuple(sum(COUNTS[u][i] for u in units) for i in (0, 1))
-    sums["S"] = tuple(sum(c[i] for c in COUNTS.values()) for i in (0, 1))
+        sums[district] = tuple(sum(counts[u][i] for u in units) for i in (0, 1))
+    sums["S"] = tuple(sum(c[i] for c in counts.values()) for i in (0, 1))
+    return sums
+
+
+def _published(suppressed: set[str], more: bool = False) -> list[tuple]:
+    """Old-vintage values of 30 June 2020 as the publication holds them: foreigner_share
+    (numerator foreigners, denominator total) and population (count of total); ``more``:
+    also the location quotient of foreigners and the ratio of foreign men to women."""
+    sums = _sums(COUNTS)
+    city_x, city_t = sums["S"]
     level = {**{u: "unit" for u in OLD}, **{d: "district" for d in OLD_DISTRICTS}, "S": "city"}
     rows = []
     for area, (x, t) in sums.items():
         hidden = area in suppressed
-        rows.append(
-            (
-                "foreigner_share",
-                DAY,
-                area,
-                level[area],
-                None if hidden else 100 * x / t,
-                None if hidden else x,
-                t,
-                "suppressed" if hidden else None,
+        rates = [("foreigner_share", 100 * x / t)]
+        if more:
+            rates.append(("location_quotient_foreigners", (x / t) / (city_x / city_t)))
+        for indicator, value in rates:
+            rows.append(
+                (
+                    indicator,
+                    DAY,
+                    area,
+                    level[area],
+                    None if hidden else value,
+                    None if hidden else x,
+                    t,
+                    "suppressed" if hidden else None,
+                )
             )
-        )
         rows.append(("population", DAY, area, level[area], t, t, None, None))
+    for area, (men, women) in _sums(MEN_WOMEN).items() if more else ():
+        ratio = ("sex_ratio_foreigners", DAY, area, level[area], 100 * men / women, men, women)
+        rows.append((*ratio, None))
     return rows
 
 
-def tiny_publication(suppressed: set[str], con=None, links=None) -> duckdb.DuckDBPyConnection:
+def tiny_publication(
+    suppressed: set[str], con=None, links=None, more: bool = False, min_denominator: int = 0
+) -> duckdb.DuckDBPyConnection:
     con = con or tiny_warehouse()
     if links is None:
         links = crosswalk.crosswalk_links(con, "v1", "v2", LEVELS, None)
@@ -286,13 +307,16 @@ def tiny_publication(suppressed: set[str], con=None, links=None) -> duckdb.DuckD
         " flag VARCHAR)"
     )
     con.executemany(
-        "INSERT INTO pub.indicator_values VALUES (?, ?, ?, ?, ?, ?, ?, ?)", _published(suppressed)
+        "INSERT INTO pub.indicator_values VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        _published(suppressed, more),
     )
     con.execute(
         "CREATE TABLE pub.indicators AS SELECT * FROM (VALUES ('foreigner_share', 'share',"
-        " 'd'), ('population', 'count', 'd')) AS t(indicator_id, function, definition_id)"
+        " 'd'), ('population', 'count', 'd'), ('location_quotient_foreigners',"
+        " 'location_quotient', 'd'), ('sex_ratio_foreigners', 'ratio', 'd'))"
+        " AS t(indicator_id, function, definition_id)"
     )
-    boundary_tables(con)
+    boundary_tables(con, CATALOGUE, min_denominator)
     return con
 
 
@@ -338,6 +362,37 @@ def test_values_on_todays_boundaries_from_published_values_only():
     checked, failures = _audit(con)
     assert failures == []
     assert checked == 8 + 5  # 9 targets: 8 shares (not D'), 5 counts (the exact ones)
+
+
+def test_ratios_and_quotients_on_todays_boundaries_from_recomputed_counts():
+    # C withheld (share and quotient); rates with a denominator below 60 withheld
+    con = tiny_publication(suppressed={"C"}, more=True, min_denominator=60)
+    got = _values(con)
+    lq = {a: v for (i, a), v in got.items() if i == "location_quotient_foreigners"}
+    ratio = {a: v for (i, a), v in got.items() if i == "sex_ratio_foreigners"}
+    city = 155 / 750  # the city's share of foreigners X / T, the same on both vintages
+    # merge: BC = old district X as a whole: (80 / 300) / (155 / 750), with its counts
+    assert lq["BC"] == (round((80 / 300) / city, 9), 80, 300, None, False)
+    # shift: E' = three quarters of E: (0.75·60 / 0.75·300) / city, estimated, no counts
+    assert lq["E'"] == (round(0.2 / city, 9), None, None, None, True)
+    # split: A1 = half of A, denominator 0.5·100 = 50 < 60: withheld like any small rate
+    assert lq["A1"] == (None, None, None, "suppressed", True)
+    assert lq["S"] == (1.0, 155, 750, None, False)
+    # a ratio keeps the catalogue's scale (100): BC = 100 · (250 + 160) / (250 + 140)
+    assert ratio["BC"] == (round(100 * 410 / 390, 9), 410, 390, None, False)
+    assert ratio["E'"] == (round(100 * 90 / 120, 9), None, None, None, True)
+    assert ratio["A1"] == (None, None, None, "suppressed", True)  # 0.5·80 women < 60
+    assert ratio["Y'"] == (round(100 * 160 / 180, 9), 160, 180, None, False)
+    # the audit recomputes the quotients and ratios from the publication alone
+    checked, failures = _audit(con)
+    assert failures == []
+    assert checked == sum(v[0] is not None or v[1] is not None for v in got.values())
+    # a quotient not divided by the city's share is found
+    con.execute(
+        "UPDATE pub.boundary_values SET value = 0.2 WHERE area_id = ? AND indicator_id = ?",
+        ["E'", "location_quotient_foreigners"],
+    )
+    assert "E' (unit, v2): Wert ≠ aus den Bestandteilen berechnet" in " ".join(_audit(con)[1])
 
 
 def _audit(con) -> tuple[int, list[str]]:
