@@ -28,6 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from etl.errors import ConfigError
 from etl.indicators.spec import load_catalogue, term_key
 from etl.onboarding.common import below as _below
 from etl.onboarding.common import flow as _y
@@ -92,11 +93,14 @@ def draft(
     regions = regions.str.strip()
     lander = regions[(regions.index.str.len() == 2) & regions.index.str.isdigit()]
     if lander.empty:
-        raise ValueError(f"{paths[0]}: no Land row (a 2-digit region code) in the table")
+        raise ConfigError(
+            f"{paths[0]}: no Land row (a 2-digit region code in column 2); imon init drafts "
+            "GENESIS tables of Kreise or Gemeinden with their Land's row"
+        )
     tables = [_below(p, raw_dir) for p in paths]
     boundaries = [_boundary(g, raw_dir, set(regions.index), notes) for g in geometries]
     land = _land(lander, out, tables, geometries, boundaries, notes, questions)
-    lengths = _lengths(regions.index, land, notes)
+    lengths = _lengths(regions.index, land, notes, paths[0])
     used = _used_terms(catalogue)
     ages = _age_groups(catalogue)
     for export in exports:
@@ -105,6 +109,13 @@ def draft(
         notes.append(
             f"{export.path.name}: GENESIS table {export.table.table_id}, {drafted} count(s) "
             f"drafted, {len(export.counts) - drafted + len(export.unmapped)} left out (commented)"
+        )
+    if not any(not c.reason for e in exports for c in e.counts):
+        questions.append(
+            "no cell of the GENESIS table(s) is a count an indicator of indicators.yaml uses "
+            "(their measures and groups are listed, commented out, in the draft): add the "
+            "measure to indicators.yaml and its words to the 'genesis' section of "
+            "etl/onboarding/vocabulary.yaml, then run imon init again"
         )
     lines = _lines(out, raw_dir, exports, land, lander[land], lengths, boundaries, questions)
     return lines, notes, questions
@@ -164,7 +175,7 @@ def _land_by_name(lander: pd.Series, names: list[str]) -> tuple[str, str]:
     return "", ""
 
 
-def _lengths(codes: pd.Index, land: str, notes: list[str]) -> list[int]:
+def _lengths(codes: pd.Index, land: str, notes: list[str], path: Path) -> list[int]:
     """The levels below the Land: Kreise, and Gemeinden if every Kreis has some (a Kreis
     table lists a few Gemeinden only, e.g. Hannover in Region Hannover)."""
     mine = pd.Series(codes[codes.str.startswith(land) & codes.str.isdigit()])
@@ -182,7 +193,10 @@ def _lengths(codes: pd.Index, land: str, notes: list[str]) -> list[int]:
     if found.get(3):
         notes.append(f"{found[3]} Regierungsbezirk row(s) of Land {land}: checked, not a level")
     if not lengths:
-        raise ValueError(f"Land {land}: no Kreis or Gemeinde rows (5 or 8 digits) in the table")
+        raise ConfigError(
+            f"{path}: no Kreis or Gemeinde rows of Land {land} (region codes of 5 or 8 digits "
+            "in column 2); imon init drafts GENESIS tables of Kreise or Gemeinden"
+        )
     return lengths
 
 

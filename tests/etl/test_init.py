@@ -312,6 +312,18 @@ def test_levels_from_a_parent_column(tmp_path):
     assert values(result.snapshot, "foreigner_share", "2024-12-31")["2"] == 100 * 160 / 700
 
 
+def test_a_genesis_table_without_a_count_of_the_catalogue_is_a_question(tmp_path):
+    """The fixture counts Germans by sex and age and has shares of foreigners: no
+    indicator uses either, so nothing is drafted, and imon init says so."""
+    genesis = REPO / "tests" / "fixtures" / "genesis" / "tiny_ok.csv"
+    shutil.copy(genesis, tmp_path / genesis.name)
+    draft = init(tmp_path / "p.yaml", [tmp_path / genesis.name], [])
+    assert [q[:60] for q in draft.questions] == [
+        "no cell of the GENESIS table(s) is a count an indicator of i"
+    ]
+    assert "#   - id: genesis_99999" in draft.text
+
+
 def test_a_genesis_table_among_other_shapes_is_named_not_drafted(tmp_path):
     """GENESIS tables are drafted in a profile of their own (tests/etl/test_init_genesis.py)."""
     genesis = REPO / "tests" / "fixtures" / "genesis" / "tiny_ok.csv"
