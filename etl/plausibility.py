@@ -13,7 +13,16 @@ Both warehouses are attached read-only to one in-memory DuckDB (``new`` = staged
   nothing is published yet — against the date one year earlier (else the previous date):
   areas that appear or vanish, residents changing by more than
   ``plausibility.population_change_percent`` and shares by more than
-  ``plausibility.share_change_points`` (profile; defaults 15 % and 5 points).
+  ``plausibility.share_change_points`` (profile; defaults 15 % and 5 points);
+* jumps inside the series (#18): in the whole city and the areas of the first level below
+  it, every step from one date to the next of a count of persons or a share beyond the
+  same thresholds, on every date (not only the reviewed ones), except across a change of
+  definition (a series break);
+* lineage of the values on today's boundaries (#18): per pair of boundary vintages and
+  level, how the crosswalk placed the older units (correspondence list with its sha256,
+  area overlap, inferred from residents), how many links and how many of them estimated —
+  read from the staged snapshot's publication (``area_crosswalk``, ``meta``
+  ``crosswalk_lists``).
 
 Everything listed is for a person to look at before ``imon publish``; the report blocks
 nothing. :func:`to_html` renders it with every value escaped.
@@ -30,7 +39,7 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from etl import warehouse
+from etl import crosswalk, warehouse
 from etl.build import WARNINGS, schema_sql
 from etl.checks import CHECKS
 from etl.goals import intake as goals_intake
@@ -327,6 +336,8 @@ def compare(staged_db: Path, published_db: Path | None, profile: Profile) -> Rep
                 )
             )
         sections.append(_project_jumps(con))
+        sections.append(_series_jumps(con, limits))
+        sections.append(_lineage(con, staged_db.parents[1] / warehouse.PUBLICATION))
         meta = dict(con.execute("SELECT key, value FROM new.meta").fetchall())
     finally:
         con.close()
@@ -357,6 +368,87 @@ def _project_jumps(con: duckdb.DuckDBPyConnection) -> Section:
         f"Projektindikatoren: mehr als das {goals_intake.JUMP_FACTOR}-Fache des Vorwerts",
         ["Indikator", "Stichtag", "Wert", "Vorheriger Stichtag", "Vorheriger Wert", "Faktor"],
         goals_intake.jumps(con),
+    )
+
+
+# consecutive dates of one series (indicator, area) in the city and the first level below
+# it; a count of persons (relative change) or a share (points) beyond the thresholds
+SERIES_JUMPS_SQL = f"""
+WITH top AS (  -- the city and its children, on each date they are valid
+    SELECT a.area_id, a.valid_from, a.valid_to FROM new.areas AS a
+    WHERE a.parent_id IS NULL OR a.parent_id IN (
+        SELECT area_id FROM new.areas WHERE parent_id IS NULL)
+),
+steps AS (
+    SELECT v.indicator_id, i.function, v.level, v.area_id, v.ref_date, v.value,
+           v.definition_id,
+           lag(v.ref_date) OVER w AS prev_date, lag(v.value) OVER w AS prev_value,
+           lag(v.definition_id) OVER w AS prev_definition
+    FROM new.indicator_values AS v
+    INNER JOIN new.indicators AS i USING (indicator_id)
+    INNER JOIN top AS a ON a.area_id = v.area_id AND {VALID}
+    WHERE v.n_units IS NULL AND v.value IS NOT NULL
+      AND (i.function = 'share' OR (i.function = 'count' AND i.unit <> 'moves'))
+    WINDOW w AS (PARTITION BY v.indicator_id, v.level, v.area_id ORDER BY v.ref_date)
+)
+SELECT s.indicator_id, s.level, s.area_id, n.name, s.prev_date, s.ref_date, s.prev_value,
+       s.value,
+       CASE WHEN s.function = 'count' THEN 100 * (s.value / s.prev_value - 1)
+            ELSE s.value - s.prev_value END AS change,
+       CASE WHEN s.function = 'count' THEN '%' ELSE 'Prozentpunkte' END
+FROM steps AS s LEFT JOIN names AS n ON n.area_id = s.area_id
+WHERE s.prev_date IS NOT NULL AND s.definition_id IS NOT DISTINCT FROM s.prev_definition
+  AND ((s.function = 'count' AND s.prev_value > 0
+        AND abs(100 * (s.value / s.prev_value - 1)) > $percent)
+    OR (s.function = 'share' AND abs(s.value - s.prev_value) > $points))
+ORDER BY s.indicator_id, s.level, s.area_id, s.ref_date
+"""
+
+
+def _series_jumps(con: duckdb.DuckDBPyConnection, limits) -> Section:
+    """Jumps beyond the thresholds inside the series of the city and its first level."""
+    rows = con.execute(
+        SERIES_JUMPS_SQL,
+        {"percent": limits.population_change_percent, "points": limits.share_change_points},
+    ).fetchall()
+    return Section(
+        "series_jumps",
+        "Sprünge innerhalb der Reihen (Stadt und erste Gliederungsebene)",
+        ["Indikator", "Ebene", "Gebiet", "Name", "von", "bis", "vorher", "nachher", "Δ", "Einheit"],
+        rows,
+        note=(
+            f"Jeder Schritt von einem Stichtag zum nächsten, Anzahlen von Personen über "
+            f"± {limits.population_change_percent:g} %, Anteile über "
+            f"± {limits.share_change_points:g} Prozentpunkte; nicht über einen Wechsel der "
+            "Definition (Reihenbruch) hinweg."
+        ),
+    )
+
+
+def _lineage(con: duckdb.DuckDBPyConnection, publication: Path) -> Section:
+    """Which correspondence lists and overlap estimates placed the older units on today's
+    boundaries, per pair of vintages and level (staged publication; none without one)."""
+    rows, lists = [], []
+    if publication.is_file():
+        con.execute(f"ATTACH {_literal(publication)} AS pub (READ_ONLY)")
+        try:
+            tables = {r[0] for r in con.execute("SHOW TABLES FROM pub").fetchall()}
+            if "area_crosswalk" in tables:
+                rows = con.execute(crosswalk.LINEAGE_SQL.format(table="pub.area_crosswalk"))
+                rows = rows.fetchall()
+            meta = con.execute("SELECT value FROM pub.meta WHERE key = 'crosswalk_lists'")
+            found = meta.fetchall()
+            lists = json.loads(found[0][0]) if found else []
+        finally:
+            con.execute("DETACH pub")
+    return Section(
+        "boundary_lineage",
+        "Werte auf heutigem Gebietsstand: Zuordnung der älteren Gebiete",
+        list(crosswalk.LINEAGE_COLUMNS),
+        crosswalk.lineage_rows(rows, lists),
+        note="Eine Verknüpfung ist geschätzt, wenn ein älteres Gebiet geteilt oder nur "
+        "abgeleitet zugeordnet wurde; Werte dieser Gebiete heißen auf den Seiten „geschätzt“.",
+        attention=False,
     )
 
 

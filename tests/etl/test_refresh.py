@@ -411,8 +411,28 @@ def hand_report(tmp_path):
         [("r/2023.csv", d23, "b2"), ("r/2024.csv", d24, "c")],
         [pop, "foreigner_share"],
     )
+    _crosswalk_publication(tmp_path / "new" / warehouse.PUBLICATION)
     profile = load_profile(FIXTURES / "tiny" / "profile.yaml")
     return plausibility.compare(new, old, profile)
+
+
+def _crosswalk_publication(path: Path) -> None:
+    """The staged publication's crosswalk: A split by overlap into A1 and A2, B placed by
+    the correspondence list m.json into BC (#18 lineage)."""
+    from etl.crosswalk import CROSSWALK_DDL
+
+    con = duckdb.connect(str(path))
+    con.execute(CROSSWALK_DDL.replace("TEMP ", ""))  # a table of the file
+    con.executemany(
+        "INSERT INTO area_crosswalk (from_vintage, to_vintage, level, from_level, from_area,"
+        " to_area, weight, exact, method) VALUES ('v1', 'v2', 'unit', 'unit', ?, ?, ?, ?, ?)",
+        [("A", "A1", 0.5, False, "overlap"), ("A", "A2", 0.5, False, "overlap"),
+         ("B", "BC", 1.0, True, "list")],
+    )  # fmt: skip
+    con.execute("CREATE TABLE meta (key VARCHAR, value VARCHAR)")
+    lists = '[{"vintage": "v2", "file": "m.json", "sha256": "abc"}]'
+    con.execute("INSERT INTO meta VALUES ('crosswalk_lists', ?)", [lists])
+    con.close()
 
 
 def test_report_sections_on_hand_made_warehouses(hand_report):
@@ -436,6 +456,15 @@ def test_report_sections_on_hand_made_warehouses(hand_report):
     # 2024 vs 2023: A +20 %, B +5 %, the city +6 %
     assert [(x[0], x[3]) for x in r.section("population_changes").rows] == [(d24, "A")]
     assert [(x[1], x[4]) for x in r.section("share_changes").rows] == [(d24, "A")]  # +6 pts
+    # every step of a series beyond the thresholds (here the one step 2023 -> 2024)
+    assert [(x[0], x[2], x[4], x[5], x[9]) for x in r.section("series_jumps").rows] == [
+        ("foreigner_share", "A", d23, d24, "Prozentpunkte"),  # 10 -> 16
+        ("population", "A", d23, d24, "%"),  # 100 -> 120; the city +6 %, B +5 %
+    ]
+    assert [x[3:] for x in r.section("boundary_lineage").rows] == [
+        ("Korrespondenzliste", 1, 0, "m.json (sha256 abc)"),
+        ("Flächenüberschneidung", 2, 2, ""),
+    ]
     revised = {(x[0], x[1]): x[2:5] for x in r.section("revised_values").rows}
     assert revised[("population", d23)] == (2, 0, 0)  # city and B changed
     assert revised[("old_indicator", d23)] == (0, 1, 0)
