@@ -221,6 +221,8 @@ def test_kill_minus_9_at_random_points(city, tmp_path):
             current = check_published(profile.curated_dir, name_before, files_before)
             if code == 0:
                 longest[kind] = seconds
+                # a finished run removed its spill folder and those of killed runs (#17)
+                assert not (profile.curated_dir / ".spill").exists()
             outcomes[
                 "finished" if code == 0 else "old" if current.name == name_before else "new"
             ] += 1
@@ -234,6 +236,7 @@ def test_kill_minus_9_at_random_points(city, tmp_path):
         last = made[i + 1]
         deliveries.refresh(profile, [last], publish=True)
         raw_is_consistent(profile, last)
+        assert not (profile.curated_dir / ".spill").exists()
         assert served_dates(base) == ["2024-12-31", "2023-12-31"]
         assert sum(n > 0 for n in stages.values()) >= 2, stages
         print(f"\n{i - 2} runs: {outcomes}; where the kills struck: {stages}")
@@ -294,6 +297,7 @@ def test_write_failure_during_refresh_changes_nothing(
     assert warehouse.staged(profile.curated_dir) is None
     assert not list((profile.curated_dir / "snapshots").glob(".building-*"))
     assert not (profile.curated_dir / warehouse.JOURNAL).exists()
+    assert not (profile.curated_dir / ".spill").exists()  # the failed refresh's spill (#17)
     monkeypatch.undo()  # the same delivery goes through once the disk has room again
     deliveries.refresh(profile, [delivered], publish=True)
     raw_is_consistent(profile, delivered)
