@@ -9,6 +9,7 @@ line with the csv module."""
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 
 import duckdb
@@ -158,3 +159,20 @@ def test_without_a_hint_or_boundaries_the_first_land_with_the_tables_names(tmp_p
     assert share == (int(rows["01"][6]), int(rows["01"][3]))
     assert names["01001"] == rows["01001"][2].strip() == "Flensburg, Kreisfreie Stadt"
     assert sum(1 for code in names if len(code) == 5) == 15
+
+
+def test_the_land_of_the_boundary_file_is_the_likely_answer(tmp_path):
+    """Boundaries of one Land's Kreise (the real file cut to Rhineland-Palatinate's 36)
+    and no Land in any name: that Land is drafted, with the reason."""
+    (tmp_path / "daten").mkdir()
+    shutil.copy(GENESIS / TABLES["13111"], tmp_path / "daten")
+    kreise = json.loads(KREISE.read_text(encoding="utf-8"))
+    kreise["features"] = [f for f in kreise["features"] if f["properties"]["ARS"][:2] == "07"]
+    (tmp_path / "daten" / "grenzen.geojson").write_text(json.dumps(kreise), encoding="utf-8")
+    out = tmp_path / "entwurf.yaml"
+    draft = init(
+        out, [tmp_path / "daten" / TABLES["13111"]], [tmp_path / "daten" / "grenzen.geojson"]
+    )
+    [question] = draft.questions
+    assert "drafted: 07 Rheinland-Pfalz (the boundary files' codes all lie in it)" in question
+    assert len(kreise["features"]) == 36
