@@ -20,6 +20,7 @@ others are written commented out with the reason.
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
 from collections import Counter
@@ -87,7 +88,7 @@ def draft(
     """(profile lines, notes, questions) of a profile of GENESIS exports only."""
     notes: list[str] = []
     questions: list[str] = []
-    exports = [_export(p, raw_dir) for p in sorted(paths)]
+    exports = _one_per_table([_export(p, raw_dir) for p in sorted(paths)], raw_dir, questions)
     rows = pd.concat([e.table.rows[["region_code", "region_name"]] for e in exports])
     regions = rows.drop_duplicates("region_code").set_index("region_code")["region_name"]
     regions = regions.str.strip()
@@ -131,6 +132,22 @@ def _export(path: Path, raw_dir: Path) -> Export:
         suffix = "".join(Path(name).suffixes[-1:])
         name = name[:end] + ("*" + suffix if name[end:] != suffix else suffix)
     return Export(path, str(Path(relative).parent / name).removeprefix("./"), table)
+
+
+def _one_per_table(exports: list[Export], raw_dir: Path, questions: list[str]) -> list[Export]:
+    """One entry per table number: later downloads of a table (other years) are files of
+    the first one's pattern; one its pattern does not take is a question."""
+    first: dict[str, Export] = {}
+    for export in exports:
+        earlier = first.setdefault(export.table.table_id, export)
+        if earlier is not export and not fnmatch.fnmatchcase(
+            _below(export.path, raw_dir), earlier.files
+        ):
+            questions.append(
+                f"{export.path.name}: table {export.table.table_id} again, in a file the "
+                f"pattern {earlier.files} does not take — rename it like {earlier.path.name}"
+            )
+    return list(first.values())
 
 
 # --- the Land, the levels, the boundaries -----------------------------------------------

@@ -163,16 +163,21 @@ def test_without_a_hint_or_boundaries_the_first_land_with_the_tables_names(tmp_p
 
 def test_the_land_of_the_boundary_file_is_the_likely_answer(tmp_path):
     """Boundaries of one Land's Kreise (the real file cut to Rhineland-Palatinate's 36)
-    and no Land in any name: that Land is drafted, with the reason."""
+    and no Land in any name: that Land is drafted, with the reason. A second download of
+    the table is a file of the first one's pattern, not a second table."""
     (tmp_path / "daten").mkdir()
     shutil.copy(GENESIS / TABLES["13111"], tmp_path / "daten")
+    later = tmp_path / "daten" / "genesis_13111-02-02-4_2016.csv"  # the same table again
+    shutil.copy(GENESIS / TABLES["13111"], later)
     kreise = json.loads(KREISE.read_text(encoding="utf-8"))
     kreise["features"] = [f for f in kreise["features"] if f["properties"]["ARS"][:2] == "07"]
     (tmp_path / "daten" / "grenzen.geojson").write_text(json.dumps(kreise), encoding="utf-8")
     out = tmp_path / "entwurf.yaml"
-    draft = init(
-        out, [tmp_path / "daten" / TABLES["13111"]], [tmp_path / "daten" / "grenzen.geojson"]
-    )
+    tables = [tmp_path / "daten" / TABLES["13111"], later]
+    draft = init(out, tables, [tmp_path / "daten" / "grenzen.geojson"])
     [question] = draft.questions
     assert "drafted: 07 Rheinland-Pfalz (the boundary files' codes all lie in it)" in question
     assert len(kreise["features"]) == 36
+    # one table entry whose pattern takes both downloads
+    [table] = load_profile(out).tables
+    assert table.files == "genesis_13111-02-02-4*.csv"
