@@ -15,9 +15,10 @@ Both warehouses are attached read-only to one in-memory DuckDB (``new`` = staged
   ``plausibility.population_change_percent`` and shares by more than
   ``plausibility.share_change_points`` (profile; defaults 15 % and 5 points);
 * jumps inside the series (#18): in the whole city and the areas of the first level below
-  it, every step from one date to the next of a count of persons or a share beyond the
-  same thresholds, on every date (not only the reviewed ones), except across a change of
-  definition (a series break);
+  it, every step from one date to the next of a count of persons beyond the percent
+  threshold or of a share beyond the points threshold or, relative to its value, the
+  percent threshold, on every date (not only the reviewed ones), except across a change
+  of definition (a series break);
 * lineage of the values on today's boundaries (#18): per pair of boundary vintages and
   level, how the crosswalk placed the older units (correspondence list with its sha256,
   area overlap, inferred from residents), how many links and how many of them estimated —
@@ -372,7 +373,9 @@ def _project_jumps(con: duckdb.DuckDBPyConnection) -> Section:
 
 
 # consecutive dates of one series (indicator, area) in the city and the first level below
-# it; a count of persons (relative change) or a share (points) beyond the thresholds
+# it; a count of persons (relative change) or a share (points, or relative change: Berlin's
+# share of the 65+ among residents with migration background rose 11.9 -> 14.7 %, +24 %,
+# from 31.12.2017 to 30.06.2018) beyond the thresholds
 SERIES_JUMPS_SQL = f"""
 WITH top AS (  -- the city and its children, on each date they are valid
     SELECT a.area_id, a.valid_from, a.valid_to FROM new.areas AS a
@@ -400,7 +403,8 @@ FROM steps AS s LEFT JOIN names AS n ON n.area_id = s.area_id
 WHERE s.prev_date IS NOT NULL AND s.definition_id IS NOT DISTINCT FROM s.prev_definition
   AND ((s.function = 'count' AND s.prev_value > 0
         AND abs(100 * (s.value / s.prev_value - 1)) > $percent)
-    OR (s.function = 'share' AND abs(s.value - s.prev_value) > $points))
+    OR (s.function = 'share' AND (abs(s.value - s.prev_value) > $points
+        OR (s.prev_value > 0 AND abs(100 * (s.value / s.prev_value - 1)) > $percent))))
 ORDER BY s.indicator_id, s.level, s.area_id, s.ref_date
 """
 
@@ -419,8 +423,9 @@ def _series_jumps(con: duckdb.DuckDBPyConnection, limits) -> Section:
         note=(
             f"Jeder Schritt von einem Stichtag zum nächsten, Anzahlen von Personen über "
             f"± {limits.population_change_percent:g} %, Anteile über "
-            f"± {limits.share_change_points:g} Prozentpunkte; nicht über einen Wechsel der "
-            "Definition (Reihenbruch) hinweg."
+            f"± {limits.share_change_points:g} Prozentpunkte oder "
+            f"± {limits.population_change_percent:g} % ihres Werts; nicht über einen Wechsel "
+            "der Definition (Reihenbruch) hinweg."
         ),
     )
 

@@ -458,7 +458,8 @@ def test_report_sections_on_hand_made_warehouses(hand_report):
     assert [(x[1], x[4]) for x in r.section("share_changes").rows] == [(d24, "A")]  # +6 pts
     # every step of a series beyond the thresholds (here the one step 2023 -> 2024)
     assert [(x[0], x[2], x[4], x[5], x[9]) for x in r.section("series_jumps").rows] == [
-        ("foreigner_share", "A", d23, d24, "Prozentpunkte"),  # 10 -> 16
+        ("foreigner_share", "A", d23, d24, "Prozentpunkte"),  # 10 -> 16: +6 points
+        ("foreigner_share", "B", d23, d24, "Prozentpunkte"),  # 20 -> 24.5: +22.5 % of it
         ("population", "A", d23, d24, "%"),  # 100 -> 120; the city +6 %, B +5 %
     ]
     assert [x[3:] for x in r.section("boundary_lineage").rows] == [
