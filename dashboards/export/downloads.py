@@ -61,14 +61,17 @@ def map_download(
     fmt: str,
     lang: str,
     method: str = classify.DEFAULT_METHOD,
+    area_labels: bool = False,
 ) -> Download:
-    """The map in classes by ``method`` (png, svg, pdf) or its table (csv, xlsx) of one
-    indicator, date and level."""
+    """The map in classes by ``method`` (png, svg, pdf; with the area names that fit where
+    ``area_labels``) or its table (csv, xlsx) of one indicator, date and level."""
     return _chart_or_table(
         wh,
         fmt,
         lang,
-        lambda: map_export.map_chart(wh, indicator_id, ref_date, level, lang, method=method),
+        lambda: map_export.map_chart(
+            wh, indicator_id, ref_date, level, lang, method=method, area_labels=area_labels
+        ),
         lambda: map_export.map_table(wh, [indicator_id], ref_date, level, lang),
     )
 

@@ -330,9 +330,17 @@ def _label_color(color: str) -> str:
     return "white" if 1.05 / (luminance + 0.05) > (luminance + 0.05) / 0.05 else "#000000"
 
 
+# A halo of the opposite colour around each label (CSS text-shadow): a name is longer than
+# its area is wide on a phone, and where it runs over a neighbour of another class it
+# keeps its contrast there too.
+DARK_HALO = "0 0 2px rgb(0,0,0), 0 0 2px rgb(0,0,0), 0 0 1px rgb(0,0,0)"
+LIGHT_HALO = "0 0 2px #fff, 0 0 2px #fff, 0 0 1px #fff"
+
+
 def _label_trace(rows, shapes, area_class: dict, colors: list, frame: tuple[float, float]):
     """Area names at a point inside each area (``shapely.point_on_surface``), in white or
-    black, whichever contrasts more with the area's class colour (WCAG AA): the largest
+    black, whichever contrasts more with the area's class colour (WCAG AA), with a halo
+    of the other (:data:`DARK_HALO`, :data:`LIGHT_HALO`): the largest
     areas first, each only if its text fits in the map's frame without overlapping one
     already placed (:func:`place_labels` in the estimated pixel space of the map)."""
     geoms = shapely.from_geojson(shapes["geojson"].tolist())
@@ -358,12 +366,18 @@ def _label_trace(rows, shapes, area_class: dict, colors: list, frame: tuple[floa
         _label_color(colors[area_class[ids[i]]]) if ids[i] in area_class else TEXT_COLOR
         for i in index
     ]
+    halos = [DARK_HALO if color == "white" else LIGHT_HALO for color in text_colors]
     return go.Scattergeo(
         lon=lon,
         lat=lat,
         text=[text[i] for i in index],
         mode="text",
-        textfont={"size": LABEL_SIZE, "color": text_colors, "family": FONT_FAMILY},
+        textfont={
+            "size": LABEL_SIZE,
+            "color": text_colors,
+            "family": FONT_FAMILY,
+            "shadow": halos,
+        },  # fmt: skip
         hoverinfo="skip",
         showlegend=False,
         name="labels",

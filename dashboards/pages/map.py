@@ -272,15 +272,8 @@ def _legend(wh, values, shapes, ref_date: str, today: bool, lang: str):
 
 
 def _parents(wh, level: str, ref_date: str):
-    """The boundaries drawn over ``level``: those of the coarsest level below the city on
-    ``ref_date`` when ``level`` is finer (else None)."""
-    levels = catalogue.levels(wh, "de")
-    rank = levels[level].rank if level in levels else 0
-    coarser = [lvl for lvl in levels.values() if 0 < lvl.rank < rank]
-    if not coarser:
-        return None
-    shapes = queries.geometries(wh, coarser[0].level, ref_date)
-    return None if shapes.empty else shapes
+    """The boundaries drawn over ``level`` (as in the map's exports and embeds)."""
+    return catalogue.outline_shapes(wh, level, ref_date)
 
 
 def _geometry_key(shapes, parents, today: bool = False) -> str:
@@ -467,9 +460,19 @@ def area_href(area_id: str, ref_date: str | None, today: bool = False) -> str:
 # the map in the page's classes (PNG, SVG, PDF; none without boundaries) or its table
 components.download_callback(
     ids.MAP_GRAPH,
-    [State(i, "value") for i in (ids.MAP_INDICATOR, ids.MAP_DATE, ids.MAP_LEVEL, ids.MAP_CLASSES)],
-    lambda wh, fmt, lang, indicator_id, ref_date, level, method: downloads.map_download(
-        wh, indicator_id, ref_date, level, fmt, lang, method=method or classify.DEFAULT_METHOD
+    [
+        State(i, "value")
+        for i in (ids.MAP_INDICATOR, ids.MAP_DATE, ids.MAP_LEVEL, ids.MAP_CLASSES, ids.MAP_LABELS)
+    ],
+    lambda wh, fmt, lang, indicator_id, ref_date, level, method, labels: downloads.map_download(
+        wh,
+        indicator_id,
+        ref_date,
+        level,
+        fmt,
+        lang,
+        method=method or classify.DEFAULT_METHOD,
+        area_labels=bool(labels),
     ),
     required=3,
 )

@@ -77,6 +77,10 @@ def test_area_labels(app):
     labels = figure.data[-1]
     assert labels.type == "scattergeo" and labels.mode == "text"
     assert "Altstadt" in labels.text and len(labels.lon) == 4
+    # a halo of the other colour (#19: names that run over a neighbour keep their contrast)
+    halo = {"white": "rgb(0,0,0)", "#000000": "#fff"}
+    for colour, shadow in zip(labels.textfont.color, labels.textfont.shadow, strict=True):
+        assert shadow.startswith(f"0 0 2px {halo[colour]}"), (colour, shadow)
 
 
 def test_same_boundaries_give_a_patch_without_geometry(app):
