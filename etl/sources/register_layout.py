@@ -59,6 +59,9 @@ ASCII_PROBE = '\r\n;,."aZ09'
 PARQUET_MAGIC = b"PAR1"  # at the start and the end of a Parquet file
 ARROW_MAGIC = b"ARROW1"  # at the start and the end of an Arrow IPC file (Feather v2)
 ARROW_VIEW = "raw_arrow"  # the memory-mapped Arrow table, registered with DuckDB
+BINARY = {PARQUET_MAGIC: "Parquet", ARROW_MAGIC: "Arrow IPC"}  # what each magic begins
+BINARY_SUFFIXES = {".parquet": PARQUET_MAGIC, ".parq": PARQUET_MAGIC, ".arrow": ARROW_MAGIC,
+                   ".feather": ARROW_MAGIC, ".ipc": ARROW_MAGIC}  # fmt: skip
 
 
 def quote_ident(name: str) -> str:
@@ -343,6 +346,8 @@ def read_cells(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout) -> st
     the layout's format; its ``raw_cells`` is a view (:func:`drop_cells` removes
     either)."""
     magic = _magic(path)
+    if magic is None:
+        _check_not_damaged(path)
     if magic == PARQUET_MAGIC:
         return _read_parquet(con, path, layout)
     if magic == ARROW_MAGIC:
@@ -376,6 +381,40 @@ def _magic(path: Path) -> bytes | None:
     except OSError:
         return None
     return None
+
+
+def binary_kind(path: Path) -> str | None:
+    """``"Parquet"`` or ``"Arrow IPC"`` if :func:`read_cells` reads ``path`` as such a
+    file (by its magic bytes), else None."""
+    return BINARY.get(_magic(path))
+
+
+def _check_not_damaged(path: Path) -> None:
+    """A file that starts as a Parquet or Arrow file but does not end as one (cut off
+    while copied), or is named like one but does not start as one, is an error naming
+    what was expected, not a CSV with unreadable lines."""
+    try:
+        with path.open("rb") as handle:
+            start = handle.read(8)
+    except OSError:
+        return  # the reader names what it cannot read
+    for magic, kind in BINARY.items():
+        if start.startswith(magic):
+            raise InputError(
+                path,
+                f"starts as a {kind} file ('{magic.decode()}') but does not end with "
+                f"'{magic.decode()}': the file is truncated or damaged; expected a complete "
+                f"{kind} file (copy or export it again)",
+            )
+    magic = BINARY_SUFFIXES.get(path.suffix.lower())
+    if magic is not None:
+        raise InputError(
+            path,
+            f"named like a {BINARY[magic]} file but it does not start with "
+            f"'{magic.decode()}' (it starts with {start[:4]!r}); expected a {BINARY[magic]} "
+            "file (or a CSV under a name that does not end in "
+            f"'{path.suffix}')",
+        )
 
 
 def _read_arrow(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout) -> str:

@@ -13,6 +13,8 @@ the vendor names them.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -25,6 +27,7 @@ from etl.errors import InputError, and_more, quoted
 from etl.sources.register_layout import (
     ROW_COLUMN,
     Layout,
+    binary_kind,
     default_layout,
     drop_cells,
     load_layout,
@@ -116,16 +119,48 @@ def stage(
         line = read_cells(con, path, spec)
         _load_codes(con, spec)
         persons, params = _canonical_sql(spec, line, _cell_names(con))
-        rows = _validate(con, path, ref_date, spec, line, persons, params)
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE stg_persons AS {persons} SELECT {STAGE_COLUMNS} "
-            "FROM persons",
-            params,
-        )
+        with _damaged_file(path):
+            rows = _validate(con, path, ref_date, spec, line, persons, params)
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE stg_persons AS {persons} SELECT "
+                f"{STAGE_COLUMNS} FROM persons",
+                params,
+            )
     finally:
         drop_cells(con)
         con.execute("DROP TABLE IF EXISTS layout_codes")
     return rows
+
+
+# failures of the database, not of the file read (build.STORAGE_ERRORS, an interrupt)
+NOT_THE_FILE = (
+    duckdb.OutOfMemoryException,
+    duckdb.FatalException,
+    duckdb.TransactionException,
+    duckdb.InterruptException,
+)
+
+
+@contextmanager
+def _damaged_file(path: Path) -> Iterator[None]:
+    """A Parquet file whose footer reads but whose data does not (a damaged page) fails
+    only when its rows are read: one :class:`InputError` naming the file and what was
+    expected instead of DuckDB's message alone."""
+    kind = binary_kind(path)
+    try:
+        yield
+    except duckdb.Error as exc:
+        text = str(exc)
+        if kind is None or isinstance(exc, NOT_THE_FILE):
+            raise
+        if isinstance(exc, duckdb.IOException) and str(path) not in text:
+            raise  # e.g. the spill folder's disk is full
+        first = " ".join(text.split())[:300]
+        raise InputError(
+            path,
+            f"cannot be read as a {kind} file: {first}; expected a complete, undamaged "
+            f"{kind} file (export it again)",
+        ) from exc
 
 
 def _load_codes(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:

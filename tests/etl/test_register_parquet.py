@@ -128,3 +128,49 @@ def test_a_parquet_without_a_required_column(con, tmp_path):
         register_persons.stage(con, path, REF_DATE)
     assert (info.value.line, info.value.column) == (1, "geschlecht")
     assert "missing column(s) geschlecht" in str(info.value)
+
+
+def damaged(path: Path) -> None:
+    """Overwrite every byte between the leading magic and the footer (the column chunks
+    and their page headers): the footer still describes the columns."""
+    data = bytearray(path.read_bytes())
+    footer = int.from_bytes(data[-8:-4], "little")
+    data[4 : len(data) - 8 - footer] = b"\xff" * (len(data) - 12 - footer)
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize(
+    ("name", "spoil", "expected"),
+    [
+        ("cut.parquet", lambda b: b[: len(b) // 2], "starts as a Parquet file ('PAR1') but does"),
+        ("cut.csv", lambda b: b[:-1], "is truncated or damaged; expected a complete Parquet"),
+        ("csv.parquet", lambda b: CSV.read_bytes(), "named like a Parquet file but it does not"),
+    ],
+)
+def test_a_truncated_or_misnamed_parquet_is_one_clear_error(con, tmp_path, name, spoil, expected):
+    """A Parquet extract cut off while copied (whatever its name), or a CSV named .parquet:
+    one error naming the file and what was expected, not a CSV with unreadable lines."""
+    whole = tmp_path / "whole.parquet"
+    pq.write_table(vendor_table(), whole)
+    path = tmp_path / name
+    path.write_bytes(spoil(whole.read_bytes()))
+    with pytest.raises(InputError) as info:
+        register_persons.stage(con, path, REF_DATE)
+    assert Path(info.value.file) == path and info.value.line is None
+    assert expected in str(info.value)
+
+
+def test_a_parquet_with_damaged_data_is_one_clear_error(con, tmp_path):
+    """The footer reads (the columns are checked), the data pages do not: an InputError
+    naming the file, not DuckDB's exception."""
+    path = tmp_path / "export.parquet"
+    pq.write_table(vendor_table(), path)
+    damaged(path)
+    assert [r[0] for r in duckdb.sql(f"DESCRIBE FROM '{path}'").fetchall()] == [
+        name for name, _ in CANONICAL
+    ]
+    with pytest.raises(InputError) as info:
+        register_persons.stage(con, path, REF_DATE)
+    assert Path(info.value.file) == path
+    assert "cannot be read as a Parquet file: " in str(info.value)
+    assert "expected a complete, undamaged Parquet file" in str(info.value)
