@@ -4,6 +4,8 @@ statuses and the accessible table of the change (rows from :mod:`dashboards.data
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 from dash import html
 
@@ -52,9 +54,12 @@ def _legend_item(flag: str, n: int, lang: str) -> html.Li:
     return html.Li(html.Span(text), className="legend-item", **{"data-flag": flag})
 
 
-def _change_row(row: dict, indicator: Indicator, lang: str) -> dict[str, tables.Cell]:
+def _change_row(
+    row: dict, indicator: Indicator, lang: str, href: Callable[[str], str] | None = None
+) -> dict[str, tables.Cell]:
     note = status_label(row["flag"], lang) if row.get("flag") else ""
-    cells = {"name": (row["name"], row["name"])}
+    name = tables.Link(row["name"], href(row["area_id"])) if href else row["name"]
+    cells = {"name": (name, row["name"])}
     for suffix in ("a", "b"):
         value = _none(row[f"value_{suffix}"])
         text = labels.value_text(value, row[f"flag_{suffix}"], indicator, lang)
@@ -74,8 +79,10 @@ def change_table(
     caption: str,
     state: dict | None,
     lang: str,
+    href: Callable[[str], str] | None = None,
 ) -> html.Div:
-    """Areas with both values and the change; the whole city in the footer row."""
+    """Areas with both values and the change; the whole city in the footer row.
+    ``href``: the area names link to ``href(area_id)`` (their area page)."""
     columns = [
         Column("name", t("table.area", lang)),
         Column("value_a", formatting.format_date(dates[0]), True),
@@ -83,7 +90,7 @@ def change_table(
         Column("change", t("compare.col.change", lang, unit=change_unit(indicator, lang)), True),
         Column("flag", t("table.flag", lang)),
     ]
-    rows = [_change_row(r, indicator, lang) for r in frame.to_dict("records")]
+    rows = [_change_row(r, indicator, lang, href) for r in frame.to_dict("records")]
     footer = [_change_row(r, indicator, lang) for r in city.to_dict("records")]
     notes = _notes(pd.concat([frame, city]), lang)
     return tables.data_table(table_id, caption, columns, rows, state, lang, footer, notes)

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dash import Input, Output, State, callback, html
 
 from dashboards import context, formatting, ids
+from dashboards.components import area as area_parts
 from dashboards.components import common as components
 from dashboards.components import compare as compare_parts
 from dashboards.components import tables
@@ -348,6 +349,7 @@ def update_change_table(
     if dates is None or not indicator_id or not level:
         return html.P(t("table.empty", lang), className="table-empty")
     change = _change(indicator_id, level, dates, boundaries)
+    link_date = None if change.today else dates[1]  # today's units: their latest page
     return compare_parts.change_table(
         ids.COMPARE_CHANGE_TABLE,
         change.frame,
@@ -357,6 +359,7 @@ def update_change_table(
         change.caption(),
         sort,
         lang,
+        href=lambda area_id: area_parts.area_href(area_id, link_date),
     )
 
 

@@ -28,6 +28,7 @@ import duckdb
 import page_calls
 import pytest
 from dash_tree import find, texts
+from plotly.utils import PlotlyJSONEncoder
 from test_dash_browser import (  # noqa: F401
     browser,
     open_page,
@@ -226,6 +227,21 @@ def app(synthetic_curated_dir):
 
 def _page():
     return page_calls.page("compare")
+
+
+def test_change_table_links_area_names_to_their_page(app):
+    """#19: each area's name opens its area page on the later date; the city row has none."""
+    table = page_calls.run(
+        app, _page().update_change_table, "foreigner_share", "district", D2022, D2024, None
+    )
+    markup = json.dumps(table, cls=PlotlyJSONEncoder, ensure_ascii=False)
+    links = dict(re.findall(r'<a href=\\"([^"\\]+)\\">([^<]+)</a>', markup))
+    expected = {
+        f"/gebiet?area={a}&amp;date={D2024}": n
+        for a, n in (("11", "Altstadt"), ("12", "Nordstadt"), ("21", "Südviertel"))
+    }
+    assert expected.items() <= links.items()
+    assert "Teststadt" not in links.values()
 
 
 def test_layout_defaults_and_url_state(app):
