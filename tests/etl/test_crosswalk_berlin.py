@@ -278,3 +278,25 @@ def test_district_regions_2015_on_2021_boundaries(berlin_profile, capsys):
     for row in rows:
         if row["boundary_flag"] == "geschätzt":
             assert (row["numerator"], row["denominator"]) == ("", "")
+
+
+def test_lineage_names_the_list_by_its_hash_and_places_every_old_planning_area(berlin_build):
+    """The lineage the plausibility report and the page Intern show (#18): per level, the
+    links of the office's list carry its file and the sha256 of its bytes (hashed here),
+    and every one of the 447 old planning areas is placed on every level."""
+    import hashlib
+
+    from dashboards.data import boundaries_choice, queries
+
+    matches = LOR / "geometry" / "berlin-lor-matches.json"
+    digest = hashlib.sha256(matches.read_bytes()).hexdigest()
+    rows = boundaries_choice.lineage(queries.open_warehouse(berlin_build.snapshot.parents[1]))
+    listed = [r for r in rows if r[3] == "Korrespondenzliste"]
+    shown = f"geometry/berlin-lor-matches.json (sha256 {digest})"
+    assert listed and all(r[6] == shown for r in listed)
+    old = LOR / "population" / "berlin-lor-population-2015-01-t1-planning-areas.csv"
+    n_old = pd.read_csv(old, dtype={"id": str})["id"].nunique()
+    assert n_old == 447
+    for level in ("forecast_area", "district_region", "district"):
+        links = sum(r[4] for r in rows if r[2] == level)
+        assert links >= n_old, level  # a split planning area has a link to each part
