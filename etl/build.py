@@ -12,7 +12,8 @@ import shutil
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -82,7 +83,7 @@ class Inputs:
     extracts: list[tuple[date, Path]]
     tables: list[tuple]
     vintages: list[AreaVintage] | None  # area lists; None = derived from codes in the data
-    digests: dict[Path, str]
+    digests: Mapping[Path, str]  # RawDigests: a digest read is a verified one
 
 
 def build(profile: Profile, reporter: Reporter | None = None, publish: bool = True) -> BuildResult:
@@ -214,7 +215,7 @@ def discover_inputs(profile: Profile) -> Inputs:
         geo_files = [f for v in vintages for f in v.files]
     raw = [p for _, p in extracts] + [p for _, p in tables] + geo_files
     raw += goals_intake.workbook_files(profile)  # the project workbooks (#15)
-    return Inputs(extracts, tables, vintages, verify_raw(raw))
+    return Inputs(extracts, tables, vintages, verify_raw(raw, [p for _, p in extracts]))
 
 
 def discover_extracts(profile: Profile) -> list[tuple[date, Path]]:
@@ -258,14 +259,45 @@ def read_vintages(profile: Profile) -> list[AreaVintage]:
     return vintages
 
 
-def verify_raw(paths: list[Path]) -> dict[Path, str]:
-    """sha256 of every raw file, checked against its ``.meta.yml`` sidecar where present,
-    before any work is done: a raw file changed after delivery stops the build at once."""
-    digests = {}
-    for path in paths:
-        digests[path] = sha256_of(path)
-        _check_sidecar(path, digests[path])
-    return digests
+def verify_raw(paths: list[Path], in_parallel: Iterable[Path] = ()) -> RawDigests:
+    """sha256 of every raw file, checked against its ``.meta.yml`` sidecar where present:
+    a raw file changed after delivery stops the build. The files of ``in_parallel`` (the
+    register extracts: large, read by DuckDB right after) are hashed in a thread while the
+    build reads them, not in a pass of their own before (hashlib releases the GIL); their
+    check raises when their digest is read — before the loads are written, so before
+    anything is published. The others are checked before any work is done."""
+    return RawDigests(paths, set(in_parallel))
+
+
+class RawDigests(Mapping[Path, str]):
+    """The verified sha256 of each raw file (see :func:`verify_raw`)."""
+
+    def __init__(self, paths: list[Path], in_parallel: set[Path]) -> None:
+        self._digests: dict[Path, str | Future[str]] = {}
+        later = [p for p in paths if p in in_parallel]
+        if later:
+            hashing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="imon-sha256")
+            self._digests.update({path: hashing.submit(_verified, path) for path in later})
+            hashing.shutdown(wait=False)  # one file after the other, in the build's order
+        for path in paths:
+            if path not in in_parallel:
+                self._digests[path] = _verified(path)
+
+    def __getitem__(self, path: Path) -> str:
+        digest = self._digests[path]
+        return digest.result() if isinstance(digest, Future) else digest
+
+    def __iter__(self) -> Iterator[Path]:
+        return iter(self._digests)
+
+    def __len__(self) -> int:
+        return len(self._digests)
+
+
+def _verified(path: Path) -> str:
+    digest = sha256_of(path)
+    _check_sidecar(path, digest)
+    return digest
 
 
 def _build_into(
