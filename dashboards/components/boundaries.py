@@ -8,6 +8,8 @@ from __future__ import annotations
 from dash import html
 
 from dashboards.components import common as components
+from dashboards.data import boundaries, compare
+from dashboards.data.snapshot import Warehouse
 from dashboards.i18n import t
 
 
@@ -22,3 +24,12 @@ def control(component_id: str, offered: list[str], value: str | None, lang: str)
 def note(text: str | None) -> html.P | None:
     """A note under the charts about the boundaries shown (None: nothing to say)."""
     return html.P(text, className="hint boundaries-note") if text else None
+
+
+def earlier_date_note(wh: Warehouse, ref_date: str, today: bool, lang: str) -> html.P | None:
+    """Under a map on today's boundaries of a date before them: how its values were
+    recomputed (None on a date of today's boundaries or as published)."""
+    if not today or ref_date >= compare.today_date(wh):
+        return None
+    vintage = boundaries.newest_vintage(wh)
+    return note(t("trends.boundaries_note", lang, vintage=vintage))

@@ -64,8 +64,8 @@ def write_values(
             raise ImonError(
                 f"no values of '{indicator}' on the boundaries {vintage}"
                 + (f" at level '{level}'" if level else "")
-                + " (only counts and shares are recomputed, on levels whose units the "
-                "crosswalk covers completely)"
+                + " (only counts, shares, ratios and location quotients are recomputed, on "
+                "levels whose units the crosswalk covers completely)"
             )
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(header)

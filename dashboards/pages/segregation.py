@@ -13,7 +13,10 @@ XLSX with metadata), see :mod:`dashboards.export.segregation`.
 The group follows the index: choosing an index selects the location quotient with the same
 whole-city group count (:func:`queries.same_numerator_pairs`), if there is one.
 URL state: ``/segregation?indicator=segregation_is_foreigners&start=2015-12-31&end=2024-12-31
-&group=location_quotient_foreigners&level=district&date=2024-12-31``.
+&group=location_quotient_foreigners&level=district&date=2024-12-31``; ``&boundaries=today``
+(#18): the location quotients (map and table) on today's boundaries, recomputed for earlier
+dates like every count and share. The indices are not: an index depends on the division
+into units, so it is compared within one division only (the page says so).
 """
 
 from __future__ import annotations
@@ -28,11 +31,13 @@ from dash import (
 )
 
 from dashboards import context, formatting, ids
+from dashboards.components import boundaries as boundary_parts
 from dashboards.components import common as components
 from dashboards.components import segregation as segregation_parts
 from dashboards.components import tables
 from dashboards.data import boundaries as today_boundaries
-from dashboards.data import breaks, catalogue, queries
+from dashboards.data import boundaries_choice, breaks, catalogue, queries
+from dashboards.data import compare as compare_data
 from dashboards.data import segregation as segregation_data
 from dashboards.data.catalogue import Indicator
 from dashboards.export import downloads
@@ -65,7 +70,8 @@ CURVE_GRAPH = "seg-curve-graph"
 CURVE_TABLE = "seg-curve-table"
 METADATA = "seg-metadata"
 URL = "seg-url"
-URL_KEYS = ["indicator", "start", "end", "group", "level", "date"]
+URL_KEYS = ["indicator", "start", "end", "group", "level", "date", "boundaries"]
+SEG_BOUNDARIES = "seg-boundaries"  # the location quotients as published or on today's (#18)
 
 register_page(__name__, "/segregation", 3, "segregation")
 
@@ -99,6 +105,7 @@ def layout(
     group: str | None = None,
     level: str | None = None,
     date: str | None = None,
+    boundaries: str | None = None,
     **_other: str,
 ) -> html.Div:
     """The page for the index, dates, group, level and date in the URL (or the defaults)."""
@@ -114,7 +121,13 @@ def layout(
     group, group_dates, date, levels, level, more = _group_choice(
         groups, indicator, group, date, level, start, lang
     )
+    offered_boundaries = boundaries_choice.offered(wh)
+    boundaries, n4 = components.choose(
+        boundaries, offered_boundaries, boundaries_choice.PUBLISHED, "boundaries", lang
+    )
+    choice = boundary_parts.control(SEG_BOUNDARIES, offered_boundaries, boundaries, lang)
     missing = [
+        n4,
         t("seg.no_indices", lang) if not indices else None,
         t("seg.no_groups", lang) if not groups else None,
     ]
@@ -126,7 +139,7 @@ def layout(
                 indices, indicator, dates, start, end, lang, today_boundaries.available(wh)
             ),
             tables.table_section(t("seg.index_table_heading", lang), INDEX_TABLE),
-            _group_section(groups, group, group_dates, date, levels, level, lang),
+            _group_section(groups, group, group_dates, date, levels, level, lang, choice),
             tables.table_section(t("seg.lq_table_heading", lang), LQ_TABLE),
             html.Div(
                 [
@@ -205,13 +218,17 @@ def _index_section(
     )
 
 
-def _group_section(groups, group, dates, date, levels, level, lang: str) -> html.Section:
+def _group_section(
+    groups, group, dates, date, levels, level, lang: str, choice: html.Div
+) -> html.Section:
+    """Location quotients by area: group, level, date and the boundaries (``choice``)."""
     controls = [
         components.control(
             t("control.group", lang), GROUP, components.indicator_options(groups), group, lang
         ),
         components.level_control(LEVEL, levels, level, lang),
         components.date_control(DATE, dates, date, lang),
+        choice,
     ]
     return html.Section(
         [
@@ -347,12 +364,13 @@ def update_group_dates(group_id: str | None, current: str | None) -> tuple:
     return components.date_options(dates), value
 
 
-def _group_selection(group_id: str, level: str, ref_date: str) -> tuple:
+def _group_selection(group_id: str, level: str, ref_date: str, boundaries: str | None = None):
+    """(warehouse, language, group, level label, quotients, on today's boundaries?)."""
     wh, lang = context.warehouse(), context.lang()
     group = catalogue.indicators(wh, lang)[group_id]
     level_label = catalogue.levels(wh, lang)[level].label
-    values = queries.area_values(wh, (group_id,), ref_date, level)
-    return wh, lang, group, level_label, values
+    values, today = boundaries_choice.area_values(wh, group, ref_date, level, boundaries)
+    return wh, lang, group, level_label, values, today
 
 
 def _complete(*values: str | None) -> bool:
@@ -366,20 +384,28 @@ def _complete(*values: str | None) -> bool:
     Input(GROUP, "value"),
     Input(LEVEL, "value"),
     Input(DATE, "value"),
+    Input(SEG_BOUNDARIES, "value"),
 )
-def update_map(group_id: str | None, level: str | None, ref_date: str | None) -> tuple:
-    """Location quotients on the map; a level without boundaries on the date: a notice."""
+def update_map(
+    group_id: str | None, level: str | None, ref_date: str | None, boundaries: str | None = None
+) -> tuple:
+    """Location quotients on the map; a level without boundaries on the date: a notice.
+    On today's boundaries the quotients of every date on today's units (estimates flagged
+    "geschätzt", outlined)."""
     if not _complete(group_id, level, ref_date):
         return figures.message(t("seg.no_groups", context.lang())), HIDDEN, None
-    wh, lang, group, level_label, values = _group_selection(group_id, level, ref_date)
-    shapes = queries.geometries(wh, level, ref_date)
+    selection = _group_selection(group_id, level, ref_date, boundaries)
+    wh, lang, group, level_label, values, today = selection
+    shapes = queries.geometries(wh, level, compare_data.today_date(wh) if today else ref_date)
     if shapes.empty:
         dates = catalogue.indicator_dates(wh, group_id)
         with_map = [d for d in dates if catalogue.has_geometry(wh, level, d)]
         notice = components.no_geometry_notice(level_label, ref_date, with_map, lang)
         return figures.message(t("map.no_geometry", lang)), HIDDEN, notice
     figure = map_figures.choropleth(values, shapes, group, level_label, ref_date, lang)
-    return figure, None, components.map_legend(values, shapes, lang)
+    legend = components.map_legend(values, shapes, lang)
+    below = boundary_parts.earlier_date_note(wh, ref_date, today, lang)
+    return figure, None, [legend, below] if below else legend
 
 
 @callback(
@@ -388,14 +414,19 @@ def update_map(group_id: str | None, level: str | None, ref_date: str | None) ->
     Input(LEVEL, "value"),
     Input(DATE, "value"),
     Input(ids.sort_state(LQ_TABLE), "data"),
+    Input(SEG_BOUNDARIES, "value"),
 )
 def update_lq_table(
-    group_id: str | None, level: str | None, ref_date: str | None, sort: dict | None
+    group_id: str | None,
+    level: str | None,
+    ref_date: str | None,
+    sort: dict | None,
+    boundaries: str | None = None,
 ) -> html.Div | None:
     """The location quotients of the areas (suppressed counts never shown)."""
     if not _complete(group_id, level, ref_date):
         return None
-    _, lang, group, level_label, values = _group_selection(group_id, level, ref_date)
+    _, lang, group, level_label, values, _ = _group_selection(group_id, level, ref_date, boundaries)
     caption = t(
         "seg.lq_table_caption",
         lang,
@@ -497,4 +528,4 @@ components.download_callback(
 )
 
 
-components.url_sync_callback(URL, [INDICATOR, START, END, GROUP, LEVEL, DATE])
+components.url_sync_callback(URL, [INDICATOR, START, END, GROUP, LEVEL, DATE, SEG_BOUNDARIES])

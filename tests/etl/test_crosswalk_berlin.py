@@ -300,3 +300,24 @@ def test_lineage_names_the_list_by_its_hash_and_places_every_old_planning_area(b
     for level in ("forecast_area", "district_region", "district"):
         links = sum(r[4] for r in rows if r[2] == level)
         assert links >= n_old, level  # a split planning area has a link to each part
+
+
+def test_location_quotients_2015_on_2021_boundaries_are_shares_over_the_city(
+    berlin_profile, capsys
+):
+    """A location quotient on today's boundaries is the recomputed share of foreigners
+    divided by the city's share of the date: checked against the shares of ``imon values
+    --boundaries`` (another indicator, another path) for all 58 forecast areas."""
+    args = ["--level", "forecast_area", "--date", DAY, "--boundaries", "2021"]
+    lq = _values(berlin_profile, capsys, "--indicator", "location_quotient_foreigners", *args)
+    share = _values(berlin_profile, capsys, "--indicator", "foreigner_share", *args)
+    city = _values(berlin_profile, capsys, "--indicator", "foreigner_share", "--date", DAY)
+    city_share = float(next(r["value"] for r in city if r["level"] == "city"))
+    by_area = {r["area_id"]: r for r in share}
+    assert len(lq) == len(share) == 58
+    with_value = [r for r in lq if r["value"]]
+    assert len(with_value) >= 50
+    for row in with_value:
+        other = by_area[row["area_id"]]
+        assert row["boundary_flag"] == other["boundary_flag"]
+        assert float(row["value"]) == pytest.approx(float(other["value"]) / city_share, rel=1e-9)
