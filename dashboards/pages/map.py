@@ -265,10 +265,8 @@ def _legend(wh, values, shapes, ref_date: str, today: bool, lang: str):
     """The map's legend of flagged areas; on today's boundaries for a date before them,
     also how its values were recomputed (estimates: outlined, "geschätzt")."""
     legend = components.map_legend(values, shapes, lang)
-    if not today or ref_date >= compare_data.today_date(wh):
-        return legend
-    vintage = boundaries_choice.boundaries.newest_vintage(wh)
-    return [legend, boundary_parts.note(t("trends.boundaries_note", lang, vintage=vintage))]
+    below = boundary_parts.earlier_date_note(wh, ref_date, today, lang)
+    return [legend, below] if below else legend
 
 
 def _parents(wh, level: str, ref_date: str):
