@@ -20,7 +20,7 @@ from etl import publication, warehouse
 from etl.build import build
 from etl.errors import ImonError
 from etl.profile import Disclosure
-from etl.protect import suppression
+from etl.protect import lp, suppression
 from tests.conftest import tiny_profile
 
 PUBLIC_TABLES = {
@@ -191,13 +191,47 @@ def _tiny_protected(curated):
     return tiny_profile(curated, disclosure=rules)
 
 
-def test_tiny_city_with_protection_passes_the_audit(tmp_path):
+_LP_INPUT_SQL = [
+    "SELECT * FROM sc_cells WHERE ref_date = $date ORDER BY ALL",
+    "SELECT s.* FROM sc_sens AS s INNER JOIN sc_cells AS c USING (cell)"
+    " WHERE c.ref_date = $date ORDER BY ALL",
+    "SELECT * FROM sc_rel WHERE ref_date = $date ORDER BY ALL",
+]
+
+
+@pytest.fixture(scope="module")
+def _solved_lps() -> dict:
+    return {}
+
+
+@pytest.fixture
+def same_lps_once(_solved_lps, monkeypatch):
+    """The four builds below protect the same tiny table (the same rules up to rounding,
+    which comes after suppression): its secondary-suppression LPs (about 6,000 HiGHS
+    solves, 2 minutes) are solved by the first build and replayed to the others — only
+    where the LP's whole input (cells, sensitive cells, relations of the date) is equal,
+    else solved. ``lp.protect_date`` reads the connection and changes nothing in it."""
+    solve = lp.protect_date
+
+    def once(con, ref_date):
+        key = (
+            str(ref_date),
+            tuple(tuple(con.execute(q, {"date": ref_date}).fetchall()) for q in _LP_INPUT_SQL),
+        )
+        if key not in _solved_lps:
+            _solved_lps[key] = solve(con, ref_date)
+        return _solved_lps[key]
+
+    monkeypatch.setattr(lp, "protect_date", once)
+
+
+def test_tiny_city_with_protection_passes_the_audit(tmp_path, same_lps_once):
     result = build(_tiny_protected(tmp_path / "curated"))
     with _publication(result.snapshot) as con:
         assert con.execute(SMALL_COUNTS_SQL).fetchall() == []
 
 
-def test_rounding_to_base_5_publishes_multiples_of_5_and_passes_the_audit(tmp_path):
+def test_rounding_to_base_5_publishes_multiples_of_5_and_passes_the_audit(tmp_path, same_lps_once):
     """Suppression, then every published count rounded (half up) to a multiple of 5; the
     shares are computed from the rounded counts, and the audit (published counts as the
     ranges that round to them) passes."""
@@ -225,7 +259,9 @@ def test_rounding_needs_suppression():
         Disclosure(method="cell_key", rounding=5)
 
 
-def test_under_protected_build_is_stopped_and_publishes_nothing(tmp_path, monkeypatch):
+def test_under_protected_build_is_stopped_and_publishes_nothing(
+    tmp_path, monkeypatch, same_lps_once
+):
     """Primary suppression alone (the secondary cells given back) leaves cells that parent
     minus siblings recovers: the audit must stop the build before anything is published."""
     protect = suppression.suppress
@@ -251,7 +287,7 @@ def test_under_protected_build_is_stopped_and_publishes_nothing(tmp_path, monkey
     assert warehouse.published(curated) is None
 
 
-def test_index_from_unpublished_counts_is_stopped(tmp_path, monkeypatch):
+def test_index_from_unpublished_counts_is_stopped(tmp_path, monkeypatch, same_lps_once):
     """Indices computed from the true counts (the units with withheld cells not pooled) say
     more than the published counts: the audit's recomputation must stop the build."""
 
