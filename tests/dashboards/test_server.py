@@ -264,6 +264,7 @@ def _map_table_request(**changes) -> dict:
             {"id": "map-date", "property": "value", "value": "2024-12-31"},
             {"id": "map-level", "property": "value", "value": "district"},
             {"id": "map-table-sort", "property": "data", "value": {"col": None, "desc": False}},
+            {"id": "map-boundaries", "property": "value", "value": "published"},
         ],
         "changedPropIds": [],
     }
